@@ -1,0 +1,220 @@
+/**
+ * Bounded TLS-presentation-language codec (RFC 9420 section 2.1.2): fixed-width big-endian
+ * integers and QUIC-varint length-prefixed vectors. The reader never reads past its input and
+ * throws nothing but {@link DecodeError}.
+ *
+ * @module
+ */
+import { DecodeError } from "../errors.js";
+
+/** Largest length a varint may carry in MLS (RFC 9420 section 2.1.2): 2^30 - 1. */
+export const MAX_VARINT = 0x3fffffff;
+const U64_MAX = (1n << 64n) - 1n;
+
+/** Growable byte writer. @example `new Writer().u8(1).opaque(bytes).finish()` */
+export class Writer {
+  private buf: Uint8Array;
+  private len = 0;
+
+  constructor(initialCapacity = 64) {
+    this.buf = new Uint8Array(initialCapacity);
+  }
+
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.len + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+
+  /** Writes one byte. */
+  u8(value: number): this {
+    if (!Number.isInteger(value) || value < 0 || value > 0xff) throw new RangeError(`u8 out of range: ${value}`);
+    this.reserve(1);
+    this.buf[this.len++] = value;
+    return this;
+  }
+
+  /** Writes a big-endian u32. */
+  u32(value: number): this {
+    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`u32 out of range: ${value}`);
+    this.reserve(4);
+    new DataView(this.buf.buffer, this.buf.byteOffset).setUint32(this.len, value);
+    this.len += 4;
+    return this;
+  }
+
+  /** Writes a big-endian u64. */
+  u64(value: bigint): this {
+    if (value < 0n || value > U64_MAX) throw new RangeError(`u64 out of range: ${value}`);
+    this.reserve(8);
+    new DataView(this.buf.buffer, this.buf.byteOffset).setBigUint64(this.len, value);
+    this.len += 8;
+    return this;
+  }
+
+  /** Writes a QUIC variable-length integer (at most 4 bytes, as MLS allows). */
+  varint(value: number): this {
+    if (!Number.isInteger(value) || value < 0 || value > MAX_VARINT) throw new RangeError(`varint out of range: ${value}`);
+    if (value < 0x40) return this.u8(value);
+    if (value < 0x4000) return this.u8(0x40 | (value >>> 8)).u8(value & 0xff);
+    return this.u32((0x80000000 | value) >>> 0);
+  }
+
+  /** Writes raw bytes with no length prefix. */
+  raw(bytes: Uint8Array): this {
+    this.reserve(bytes.length);
+    this.buf.set(bytes, this.len);
+    this.len += bytes.length;
+    return this;
+  }
+
+  /** Writes `opaque data<V>`: varint length then bytes. */
+  opaque(bytes: Uint8Array): this {
+    return this.varint(bytes.length).raw(bytes);
+  }
+
+  /** Writes `T items<V>`: varint byte length of the encoded items, then the items. */
+  vector<T>(items: readonly T[], write: (w: Writer, item: T) => void): this {
+    const inner = new Writer();
+    for (const item of items) write(inner, item);
+    return this.opaque(inner.finish());
+  }
+
+  /** Writes `optional<T>`: a presence byte then the value. */
+  optional<T>(value: T | undefined, write: (w: Writer, item: T) => void): this {
+    if (value === undefined) return this.u8(0);
+    this.u8(1);
+    write(this, value);
+    return this;
+  }
+
+  /** The written bytes (a copy trimmed to length). */
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+}
+
+/** Bounded byte reader. @example `const r = new Reader(bytes); const t = r.u8(); r.end()` */
+export class Reader {
+  private pos = 0;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly what = "value",
+  ) {}
+
+  /** Bytes not read yet. */
+  get remaining(): number {
+    return this.bytes.length - this.pos;
+  }
+
+  private need(n: number): void {
+    if (n > this.remaining) throw new DecodeError(`${this.what}: truncated (needs ${n} bytes, has ${this.remaining})`);
+  }
+
+  /** Reads one byte. */
+  u8(): number {
+    this.need(1);
+    return this.bytes[this.pos++] as number;
+  }
+
+  /** Reads a big-endian u32. */
+  u32(): number {
+    this.need(4);
+    const v = new DataView(this.bytes.buffer, this.bytes.byteOffset).getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  /** Reads a big-endian u64. */
+  u64(): bigint {
+    this.need(8);
+    const v = new DataView(this.bytes.buffer, this.bytes.byteOffset).getBigUint64(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  /** Reads a QUIC varint; rejects the 8-byte form and non-minimal encodings (RFC 9420 2.1.2). */
+  varint(): number {
+    const first = this.u8();
+    const prefix = first >>> 6;
+    if (prefix === 0) return first;
+    if (prefix === 1) {
+      const v = ((first & 0x3f) << 8) | this.u8();
+      if (v < 0x40) throw new DecodeError(`${this.what}: non-minimal varint`);
+      return v;
+    }
+    if (prefix === 2) {
+      this.need(3);
+      const v = ((first & 0x3f) * 0x1000000 + (this.u8() << 16)) + ((this.u8() << 8) | this.u8());
+      if (v < 0x4000) throw new DecodeError(`${this.what}: non-minimal varint`);
+      return v;
+    }
+    throw new DecodeError(`${this.what}: invalid varint prefix`);
+  }
+
+  /** Reads exactly `n` bytes (a view, not a copy). */
+  raw(n: number): Uint8Array {
+    this.need(n);
+    const out = this.bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /** Reads `opaque data<V>`, refusing lengths above `max`. Returns a copy. */
+  opaque(max = MAX_VARINT): Uint8Array {
+    const n = this.varint();
+    if (n > max) throw new DecodeError(`${this.what}: length ${n} exceeds limit ${max}`);
+    return this.raw(n).slice();
+  }
+
+  /** Reads `T items<V>` with `read` applied to a sub-reader bounded by the vector length. */
+  vector<T>(read: (r: Reader) => T, maxItems = Number.MAX_SAFE_INTEGER): T[] {
+    const n = this.varint();
+    const inner = new Reader(this.raw(n), this.what);
+    const items: T[] = [];
+    while (inner.remaining > 0) {
+      if (items.length >= maxItems) throw new DecodeError(`${this.what}: more than ${maxItems} items`);
+      items.push(read(inner));
+    }
+    return items;
+  }
+
+  /** Reads `optional<T>`. */
+  optional<T>(read: (r: Reader) => T): T | undefined {
+    const present = this.u8();
+    if (present === 0) return undefined;
+    if (present !== 1) throw new DecodeError(`${this.what}: invalid optional flag ${present}`);
+    return read(this);
+  }
+
+  /** Asserts that every byte was read: trailing bytes are a decoding error. */
+  end(): void {
+    if (this.remaining !== 0) throw new DecodeError(`${this.what}: ${this.remaining} trailing bytes`);
+  }
+}
+
+/**
+ * Runs `read` over `bytes` and requires it to consume every byte. Any non-typed fault inside
+ * the decoder becomes a {@link DecodeError}, so callers see only our typed error.
+ *
+ * @example
+ * ```ts
+ * const epoch = decodeAll(bytes, "epoch", (r) => r.u64())
+ * ```
+ */
+export function decodeAll<T>(bytes: Uint8Array, what: string, read: (r: Reader) => T): T {
+  if (!(bytes instanceof Uint8Array)) throw new DecodeError(`${what}: expected bytes`);
+  try {
+    const r = new Reader(bytes, what);
+    const value = read(r);
+    r.end();
+    return value;
+  } catch (e) {
+    if (e instanceof DecodeError) throw e;
+    throw new DecodeError(`${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}
