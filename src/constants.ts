@@ -83,3 +83,8 @@ export const MAX_LONG_TERM_SECRETS = 1_000_000;
 
 /** Format version byte in front of every stored value. */
 export const STORAGE_VERSION = 1;
+
+/** Largest group id the long-term codecs accept (ours are 32 bytes; MLS allows more, so leave room). */
+export const MAX_GROUP_ID_SIZE = 256;
+/** Largest long-term secret value the codec accepts (the value must also equal its suite's key size). */
+export const MAX_LONG_TERM_SECRET_SIZE = 64;

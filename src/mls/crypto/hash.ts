@@ -1,0 +1,151 @@
+/**
+ * SHA-2, HMAC and HKDF (RFC 5869) for ts-mls on synchronous `node:crypto`.
+ *
+ * Why: ts-mls's default provider goes through WebCrypto, which imports a key and hops
+ * through a promise per HMAC (about 150 us); a 1000-member commit makes thousands of
+ * these calls. `createHmac` does the same in a few microseconds. HKDF is written out
+ * with HMAC rather than `hkdfSync` because MLS outputs are one hash block long and the
+ * extra key import in `hkdfSync` costs more than the single HMAC.
+ *
+ * Edge cases mirror the default provider (WebCrypto + `@hpke/core`) so both accept
+ * and reject the same inputs: empty HMAC keys throw, HKDF-Extract salt must be empty
+ * or one hash long, HKDF-Expand refuses more than 255 blocks.
+ *
+ * @module
+ */
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import type { Hash, HashAlgorithm } from "ts-mls/crypto/hash.js";
+import type { Kdf, KdfAlgorithm } from "ts-mls/crypto/kdf.js";
+import { fresh } from "./lru.js";
+
+/** node:crypto digest name and output size per ts-mls hash algorithm. */
+const HASHES = {
+  "SHA-256": { node: "sha256", size: 32 },
+  "SHA-384": { node: "sha384", size: 48 },
+  "SHA-512": { node: "sha512", size: 64 },
+} as const satisfies Record<HashAlgorithm, { node: string; size: number }>;
+
+const KDF_HASH = {
+  "HKDF-SHA256": "SHA-256",
+  "HKDF-SHA384": "SHA-384",
+  "HKDF-SHA512": "SHA-512",
+} as const satisfies Record<KdfAlgorithm, HashAlgorithm>;
+
+/**
+ * HMAC over `node:crypto`, returning a fresh `Uint8Array`.
+ *
+ * @example
+ * ```ts
+ * hmac("SHA-256", key, data).length; // 32
+ * ```
+ */
+export function hmac(alg: HashAlgorithm, key: Uint8Array, data: Uint8Array): Uint8Array {
+  // WebCrypto refuses zero-length HMAC keys; refuse them too so both providers agree.
+  if (key.byteLength === 0) throw new RangeError("HMAC key must not be empty");
+  return fresh(createHmac(HASHES[alg].node, key).update(data).digest());
+}
+
+/**
+ * ts-mls `Hash` (digest, mac, verifyMac) on `node:crypto`.
+ *
+ * @example
+ * ```ts
+ * const h = makeNodeHash("SHA-256");
+ * await h.digest(new Uint8Array([1, 2, 3]));
+ * ```
+ */
+export function makeNodeHash(alg: HashAlgorithm): Hash {
+  const name = HASHES[alg].node;
+  return {
+    async digest(data) {
+      return fresh(createHash(name).update(data).digest());
+    },
+    async mac(key, data) {
+      return hmac(alg, key, data);
+    },
+    async verifyMac(key, mac, data) {
+      const expected = hmac(alg, key, data);
+      // Constant-time compare; a tag of the wrong length is simply invalid, as in WebCrypto.
+      return mac.byteLength === expected.byteLength && timingSafeEqual(mac, expected);
+    },
+  };
+}
+
+/**
+ * HKDF-Extract (RFC 5869 section 2.2): HMAC(salt, ikm), empty salt = zero block.
+ *
+ * @example
+ * ```ts
+ * hkdfExtract("SHA-256", new Uint8Array(), ikm).length; // 32
+ * ```
+ */
+export function hkdfExtract(alg: HashAlgorithm, salt: Uint8Array, ikm: Uint8Array): Uint8Array {
+  const size = HASHES[alg].size;
+  // @hpke/core rejects salts of any other length; match it so both providers fail alike.
+  if (salt.byteLength !== 0 && salt.byteLength !== size) {
+    throw new RangeError("The salt length must be the same as the hashSize");
+  }
+  const key = salt.byteLength === 0 ? new Uint8Array(size) : salt;
+  return fresh(createHmac(HASHES[alg].node, key).update(ikm).digest());
+}
+
+/**
+ * HKDF-Expand (RFC 5869 section 2.3) written out with HMAC.
+ *
+ * @example
+ * ```ts
+ * hkdfExpand("SHA-256", prk, info, 16).length; // 16
+ * ```
+ */
+export function hkdfExpand(alg: HashAlgorithm, prk: Uint8Array, info: Uint8Array, len: number): Uint8Array {
+  const { node, size } = HASHES[alg];
+  if (len > 255 * size) throw new RangeError("Entropy limit reached");
+  if (prk.byteLength === 0) throw new RangeError("HMAC key must not be empty");
+  const out = new Uint8Array(len);
+  const counter = new Uint8Array(1);
+  let prev: Uint8Array = new Uint8Array(0);
+  for (let i = 1, at = 0; at < len; i++) {
+    counter[0] = i;
+    const block = createHmac(node, prk).update(prev).update(info).update(counter).digest();
+    const take = Math.min(block.byteLength, len - at);
+    out.set(take === block.byteLength ? block : block.subarray(0, take), at);
+    at += take;
+    prev = block;
+  }
+  return out;
+}
+
+/**
+ * ts-mls `Kdf` (HKDF extract and expand) on `node:crypto`.
+ *
+ * @example
+ * ```ts
+ * const kdf = makeNodeKdf("HKDF-SHA256");
+ * const prk = await kdf.extract(new Uint8Array(), ikm);
+ * await kdf.expand(prk, info, kdf.size);
+ * ```
+ */
+export function makeNodeKdf(alg: KdfAlgorithm): Kdf {
+  const hash = KDF_HASH[alg];
+  return {
+    async extract(salt, ikm) {
+      return hkdfExtract(hash, salt, ikm);
+    },
+    async expand(prk, info, len) {
+      return hkdfExpand(hash, prk, info, len);
+    },
+    size: HASHES[hash].size,
+  };
+}
+
+/**
+ * Hash algorithm behind a ts-mls KDF name.
+ *
+ * @example
+ * ```ts
+ * kdfHash("HKDF-SHA384"); // "SHA-384"
+ * ```
+ */
+export function kdfHash(alg: KdfAlgorithm): HashAlgorithm {
+  return KDF_HASH[alg];
+}

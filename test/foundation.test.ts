@@ -1,0 +1,110 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { Reader, Writer, decodeAll, MAX_VARINT } from "../src/codec/tls.js";
+import {
+  DecodeError,
+  ErrorCode,
+  SecretGroupError,
+  ValidationError,
+  CryptoError,
+  UsageError,
+  InternalError,
+  errorFromData,
+  toErrorData,
+} from "../src/errors.js";
+import { equalBytes, fromHex, toHex, toId32 } from "../src/bytes.js";
+
+const hex = (b: Uint8Array) => toHex(b);
+
+test("varint uses the minimal RFC 9000 form at every boundary", () => {
+  const cases: [number, string][] = [
+    [0, "00"],
+    [63, "3f"],
+    [64, "4040"],
+    [16383, "7fff"],
+    [16384, "80004000"],
+    [MAX_VARINT, "bfffffff"],
+  ];
+  for (const [value, expected] of cases) {
+    const bytes = new Writer().varint(value).finish();
+    assert.equal(hex(bytes), expected);
+    assert.equal(decodeAll(bytes, "v", (r) => r.varint()), value);
+  }
+  assert.throws(() => new Writer().varint(MAX_VARINT + 1), RangeError);
+});
+
+test("varint decoder refuses non-minimal and 8-byte forms", () => {
+  for (const h of ["4001", "80000001", "80003fff", "c000000000000001"]) {
+    assert.throws(() => decodeAll(fromHex(h), "v", (r) => r.varint()), DecodeError, h);
+  }
+});
+
+test("opaque, u64, optional round-trip and reject truncation and trailing bytes", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.option(fc.uint8Array()), (data, n, opt) => {
+      const bytes = new Writer().opaque(data).u64(n).optional(opt ?? undefined, (w, v) => w.opaque(v)).finish();
+      const read = (r: Reader) => ({ data: r.opaque(), n: r.u64(), opt: r.optional((x) => x.opaque()) });
+      const back = decodeAll(bytes, "t", read);
+      assert.deepEqual(back.data, data);
+      assert.equal(back.n, n);
+      assert.deepEqual(back.opt, opt ?? undefined);
+      for (let cut = 0; cut < bytes.length; cut++) {
+        assert.throws(() => decodeAll(bytes.subarray(0, cut), "t", read), DecodeError);
+      }
+      const extended = new Uint8Array(bytes.length + 1);
+      extended.set(bytes);
+      assert.throws(() => decodeAll(extended, "t", read), DecodeError);
+    }),
+    { numRuns: 100 },
+  );
+});
+
+test("opaque enforces its length limit and optional its flag", () => {
+  const bytes = new Writer().opaque(new Uint8Array(10)).finish();
+  assert.throws(() => decodeAll(bytes, "t", (r) => r.opaque(9)), DecodeError);
+  assert.throws(() => decodeAll(fromHex("02"), "t", (r) => r.optional((x) => x.u8())), DecodeError);
+});
+
+test("decodeAll turns foreign exceptions into DecodeError", () => {
+  assert.throws(
+    () =>
+      decodeAll(new Uint8Array([1]), "t", () => {
+        throw new TypeError("boom");
+      }),
+    (e: unknown) => e instanceof DecodeError && e.code === ErrorCode.Decode && /boom/.test(e.message),
+  );
+  assert.throws(() => decodeAll("nope" as unknown as Uint8Array, "t", (r) => r.u8()), DecodeError);
+});
+
+test("errors keep their code and class across a plain-data boundary", () => {
+  const samples: SecretGroupError[] = [
+    new DecodeError("short"),
+    new ValidationError(ErrorCode.Replay, "again"),
+    new CryptoError(ErrorCode.DecryptionFailed, "tag"),
+    new UsageError(ErrorCode.NotOwner, "owner only"),
+    new InternalError(ErrorCode.WorkerFailed, "crashed"),
+  ];
+  for (const err of samples) {
+    const data = structuredClone(toErrorData(err));
+    const back = errorFromData(data);
+    assert.equal(back.constructor, err.constructor);
+    assert.equal(back.code, err.code);
+    assert.equal(back.source, err.source);
+    assert.equal(back.message, err.message);
+  }
+  const unknown = errorFromData({ code: "NO_SUCH_CODE", message: 5 });
+  assert.equal(unknown.code, ErrorCode.Internal);
+  assert.equal(toErrorData(new Error("x")).code, ErrorCode.Internal);
+});
+
+test("byte helpers", () => {
+  assert.equal(toHex(fromHex("00ff10")), "00ff10");
+  assert.throws(() => fromHex("0g"), UsageError);
+  assert.throws(() => fromHex("abc"), UsageError);
+  assert.ok(equalBytes(fromHex("0102"), fromHex("0102")));
+  assert.ok(!equalBytes(fromHex("0102"), fromHex("0103")));
+  assert.ok(!equalBytes(fromHex("01"), fromHex("0102")));
+  assert.equal(toId32("ab".repeat(32), "id").length, 32);
+  assert.throws(() => toId32("ab", "id"), UsageError);
+});
