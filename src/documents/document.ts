@@ -1,0 +1,196 @@
+/**
+ * Signed documents (DESIGN.md section 3): a canonical CBOR envelope signed by its author with
+ * Ed25519, whose id is the BLAKE3-256 hash of the whole envelope.
+ *
+ * Wire layout (every map in canonical CBOR, see ./cbor.ts; keys sorted bytewise):
+ * ```
+ * envelope  = { "payload": bstr, "signature": bstr .size 64 }
+ * payload   = {                       ; the signed bytes, themselves canonical CBOR
+ *   "v": 1,                           ; format version, uint
+ *   "author": bstr .size 32,          ; Ed25519 public key
+ *   "fields": { * tstr => value },    ; at most 64, names /^[a-z][a-z0-9_]{0,63}$/
+ *   "schema": tstr,                   ; /^[a-z][a-z0-9_]{0,63}$/
+ *   "timestamp": uint,                ; ms since the Unix epoch, <= 2^53 - 1
+ *   ? "document_id": bstr .size 32,   ; only in application operations that update a document:
+ * }                                   ;   the id of the document (its create operation) they update
+ * value     = bstr / tstr / int / float64 / bool / null   ; safe integers, finite floats, no -0
+ * signature = Ed25519(author, "p2panda-secret-group/document/v1" || 0x00 || payload)
+ * id        = BLAKE3-256(envelope)
+ * ```
+ * The signature context string separates document signatures from MLS signatures, which the same
+ * key makes (the MLS signature key is the p2panda key). The whole envelope is at most 4 MiB.
+ *
+ * @module
+ */
+import { blake3 } from "@noble/hashes/blake3.js";
+import { concatBytes, utf8 } from "../bytes.js";
+import { ID_SIZE } from "../constants.js";
+import { DecodeError, ErrorCode, UsageError, ValidationError } from "../errors.js";
+import { decodeCanonical, encodeCanonical } from "./cbor.js";
+import { isAcceptablePublicKey, signEd25519, verifyEd25519 } from "./ed25519.js";
+import type { DocumentIdentity } from "./ed25519.js";
+import { MAX_DOCUMENT_SIZE, SCHEMA_NAME_PATTERN, fieldsProblem, isSystemSchema } from "./schema.js";
+import type { DocumentFields, FieldValue, SchemaId } from "./schema.js";
+
+/** Format version in the signed payload. @example `DOCUMENT_VERSION // 1` */
+export const DOCUMENT_VERSION = 1;
+/** Domain-separation prefix of every document signature (followed by one zero byte). @example `DOCUMENT_SIGNATURE_CONTEXT` */
+export const DOCUMENT_SIGNATURE_CONTEXT = "p2panda-secret-group/document/v1";
+
+const SIGNATURE_PREFIX = concatBytes(utf8(DOCUMENT_SIGNATURE_CONTEXT), new Uint8Array([0]));
+const ENVELOPE_KEYS = ["payload", "signature"] as const;
+const PAYLOAD_KEYS: ReadonlySet<string> = new Set(["v", "author", "fields", "schema", "timestamp", "document_id"]);
+
+/**
+ * A verified document. Only {@link signDocument} and {@link decodeDocument} make them, so holding
+ * one means its encoding, signature and schema fields were checked.
+ *
+ * @example
+ * ```ts
+ * const doc = decodeDocument(bytes); console.log(toHex(doc.id), doc.schema, doc.fields)
+ * ```
+ */
+export interface SignedDocument {
+  /** BLAKE3-256 of {@link SignedDocument.bytes}. */
+  readonly id: Uint8Array;
+  readonly schema: SchemaId;
+  /** Ed25519 public key of the author, 32 bytes. */
+  readonly author: Uint8Array;
+  /** Milliseconds since the Unix epoch, as the author claims. */
+  readonly timestamp: number;
+  readonly fields: DocumentFields;
+  /** Update operations only: id of the document this operation updates. */
+  readonly documentId?: Uint8Array;
+  /** The full signed encoding: what travels and what {@link SignedDocument.id} hashes. */
+  readonly bytes: Uint8Array;
+}
+
+/** Options of {@link signDocument}. @example `signDocument(identity, "chat_v1", fields, { timestamp: 1, documentId: create.id })` */
+export interface SignOptions {
+  /** Milliseconds since the Unix epoch; default `Date.now()`. */
+  readonly timestamp?: number;
+  /** Makes the document an update of the document with this id (application schemas only). */
+  readonly documentId?: Uint8Array;
+}
+
+function payloadProblem(schema: unknown, author: unknown, timestamp: unknown, fields: unknown, documentId: unknown): string | undefined {
+  if (typeof schema !== "string" || !SCHEMA_NAME_PATTERN.test(schema)) return "invalid schema name";
+  if (!(author instanceof Uint8Array) || author.length !== 32) return "author must be a 32-byte public key";
+  if (!isAcceptablePublicKey(author)) return "author is not an acceptable Ed25519 public key";
+  if (typeof timestamp !== "number" || !Number.isSafeInteger(timestamp) || timestamp < 0) {
+    return "timestamp must be a non-negative safe integer";
+  }
+  if (documentId !== undefined) {
+    if (!(documentId instanceof Uint8Array) || documentId.length !== ID_SIZE) return `document_id must be ${ID_SIZE} bytes`;
+    if (isSystemSchema(schema)) return `${schema} documents cannot be updates`;
+  }
+  if (typeof fields !== "object" || fields === null || Array.isArray(fields) || fields instanceof Uint8Array) {
+    return "fields must be a map";
+  }
+  return fieldsProblem(schema, fields as Record<string, unknown>);
+}
+
+function freezeFields(fields: Readonly<Record<string, unknown>>, copyBytes: boolean): DocumentFields {
+  // Null prototype: a field named "constructor" or "tostring" can never resolve to an inherited value.
+  const out: Record<string, FieldValue> = Object.create(null) as Record<string, FieldValue>;
+  for (const name of Object.keys(fields)) {
+    const value = fields[name] as FieldValue;
+    // Copy the caller's byte arrays so a later change of theirs cannot make fields disagree with bytes.
+    out[name] = copyBytes && value instanceof Uint8Array ? new Uint8Array(value) : value;
+  }
+  return Object.freeze(out);
+}
+
+function makeDocument(bytes: Uint8Array, schema: string, author: Uint8Array, timestamp: number, fields: DocumentFields, documentId: Uint8Array | undefined): SignedDocument {
+  const doc = { id: blake3(bytes), schema, author, timestamp, fields, bytes };
+  return Object.freeze(documentId === undefined ? doc : { ...doc, documentId });
+}
+
+/**
+ * Signs a document. Throws `UsageError(INVALID_ARGUMENT)` when the schema, fields or identity are
+ * not acceptable (the same rules {@link decodeDocument} applies), so no invalid document is made.
+ *
+ * @example
+ * ```ts
+ * const doc = signDocument(identity, "chat_v1", { body: ciphertext }, { timestamp: 1 })
+ * decodeDocument(doc.bytes).id // equals doc.id
+ * ```
+ */
+export function signDocument(identity: DocumentIdentity, schema: SchemaId, fields: Readonly<Record<string, FieldValue>>, options: SignOptions = {}): SignedDocument {
+  const timestamp = options.timestamp ?? Date.now();
+  const problem = payloadProblem(schema, identity.publicKey, timestamp, fields, options.documentId);
+  if (problem !== undefined) throw new UsageError(ErrorCode.InvalidArgument, `cannot sign document: ${problem}`);
+  const frozen = freezeFields(fields, true);
+  const payloadValue: Record<string, unknown> = { v: DOCUMENT_VERSION, author: identity.publicKey, fields: { ...frozen }, schema, timestamp };
+  if (options.documentId !== undefined) payloadValue["document_id"] = options.documentId;
+  const payload = encodeCanonical(payloadValue);
+  const signature = signEd25519(identity, concatBytes(SIGNATURE_PREFIX, payload));
+  const bytes = encodeCanonical({ payload, signature });
+  if (bytes.length > MAX_DOCUMENT_SIZE) {
+    throw new UsageError(ErrorCode.InvalidArgument, `document is larger than ${MAX_DOCUMENT_SIZE} bytes`);
+  }
+  return makeDocument(bytes, schema, new Uint8Array(identity.publicKey), timestamp, frozen, options.documentId === undefined ? undefined : new Uint8Array(options.documentId));
+}
+
+function asMap(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Uint8Array) {
+    throw new DecodeError(`${what} is not a CBOR map`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Decodes and verifies a document: size bound, strict canonical CBOR, envelope and payload
+ * shape, author key, Ed25519 signature, then schema field rules. Throws only `DecodeError`
+ * (malformed bytes) or `ValidationError` with `INVALID_SIGNATURE` or `INVALID_DOCUMENT`.
+ *
+ * @example
+ * ```ts
+ * try { const doc = decodeDocument(bytes) } catch (e) { if (e instanceof ValidationError) refuse(e.code) }
+ * ```
+ */
+export function decodeDocument(bytes: Uint8Array): SignedDocument {
+  if (!(bytes instanceof Uint8Array)) throw new DecodeError("document must be bytes");
+  if (bytes.length > MAX_DOCUMENT_SIZE) throw new DecodeError(`document is larger than ${MAX_DOCUMENT_SIZE} bytes`);
+  // Decode a private copy: decoded byte strings are views into it, so the caller's buffer stays theirs.
+  const own = new Uint8Array(bytes);
+  const envelope = asMap(decodeCanonical(own), "envelope");
+  const keys = Object.keys(envelope);
+  if (keys.length !== ENVELOPE_KEYS.length || !ENVELOPE_KEYS.every((k) => Object.prototype.hasOwnProperty.call(envelope, k))) {
+    throw new DecodeError("envelope must have exactly the keys payload and signature");
+  }
+  const payloadBytes = envelope["payload"];
+  const signature = envelope["signature"];
+  if (!(payloadBytes instanceof Uint8Array)) throw new DecodeError("payload must be bytes");
+  if (!(signature instanceof Uint8Array) || signature.length !== 64) throw new DecodeError("signature must be 64 bytes");
+  const payload = asMap(decodeCanonical(payloadBytes), "payload");
+  for (const key of Object.keys(payload)) {
+    if (!PAYLOAD_KEYS.has(key)) throw new DecodeError(`unknown payload key ${JSON.stringify(key.slice(0, 80))}`);
+  }
+  const v = payload["v"];
+  if (v !== DOCUMENT_VERSION) throw new DecodeError(`unsupported document version ${String(v).slice(0, 20)}`);
+  const { schema, author, timestamp, fields } = payload;
+  const documentId = payload["document_id"];
+  if (!(author instanceof Uint8Array) || author.length !== 32) throw new DecodeError("author must be 32 bytes");
+  if (!Object.prototype.hasOwnProperty.call(payload, "fields")) throw new DecodeError("payload has no fields");
+  // The signature is checked before the field rules: a forged document is reported as forged.
+  if (!verifyEd25519(author, concatBytes(SIGNATURE_PREFIX, payloadBytes), signature)) {
+    throw new ValidationError(ErrorCode.InvalidSignature, "document signature does not verify");
+  }
+  const problem = payloadProblem(schema, author, timestamp, fields, documentId);
+  if (problem !== undefined) throw new ValidationError(ErrorCode.InvalidDocument, `invalid document: ${problem}`);
+  return makeDocument(own, schema as string, author, timestamp as number, freezeFields(fields as Record<string, unknown>, false), documentId as Uint8Array | undefined);
+}
+
+/**
+ * The id of the document an operation belongs to: its `documentId` for an update, its own id
+ * for a create. This is what update ciphertexts bind to (issue 5).
+ *
+ * @example
+ * ```ts
+ * documentIdOf(update) // equals create.id when update = signDocument(..., { documentId: create.id })
+ * ```
+ */
+export function documentIdOf(doc: SignedDocument): Uint8Array {
+  return doc.documentId ?? doc.id;
+}
