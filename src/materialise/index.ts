@@ -1,0 +1,41 @@
+/**
+ * The materialisation index (spec "Materialisation", issue 5): every SecretGroupCommit
+ * classified and replayed on a keyless leaf map, Welcome KeyPackageRefs matched to KeyPackage
+ * documents, and the queries `history`, `groupsOf`, `welcomeFor`. Functions read a sublevel and
+ * return batch ops; the engine writes them in the group's atomic batch.
+ *
+ * @example
+ * ```ts
+ * import { indexCommit, indexGroup, indexKeyPackage, history, groupsOf, welcomeFor } from "./materialise/index.js"
+ * ```
+ *
+ * @module
+ */
+export { indexCommit, indexGroup } from "./commits.js";
+export type { CommitFacts, IndexResult, RefusedCommit } from "./commits.js";
+export { indexKeyPackage } from "./keyPackages.js";
+export { history, groupsOf, welcomeFor, indexedGroup } from "./queries.js";
+export type { GroupMembership, HistoryEntry, IndexedGroup, IndexedMember } from "./queries.js";
+export { MATERIALISE_SUBLEVEL, Keys, seqKey, readValue, scanPrefix } from "./store.js";
+export type { IndexOp, IndexReader } from "./store.js";
+export { applyMembershipChange, addedMembers, commitKindOf } from "./membership.js";
+export type { MembershipChange, MembershipResult } from "./membership.js";
+export {
+  CommitKind,
+  EventKind,
+  MAX_INDEXED_LEAVES,
+  MAX_REF_SIZE,
+  encodeGroupIndexRecord,
+  decodeGroupIndexRecord,
+  encodeHistoryRecord,
+  decodeHistoryRecord,
+  encodeSeqRecord,
+  decodeSeqRecord,
+  encodePendingRecord,
+  decodePendingRecord,
+  encodeEventRecord,
+  decodeEventRecord,
+  encodeKeyPackageIndexRecord,
+  decodeKeyPackageIndexRecord,
+} from "./records.js";
+export type { EventRecord, GroupIndexRecord, HistoryRecord, KeyPackageIndexRecord, LeafMember, Member, PendingRecord } from "./records.js";
