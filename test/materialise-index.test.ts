@@ -39,10 +39,13 @@ async function membersOf(reader: IndexReader): Promise<string[]> {
   return g.members.map((m) => (m.publicKey === undefined ? `ref:${toHex(m.ref as Uint8Array)}` : toHex(m.publicKey)));
 }
 
-async function feedCommit(idx: TempIndex, doc: SignedDocument): Promise<string> {
+/** Feeds a commit; `refsOnly` hides the Add proposals' keys, as from a commit inspector that reads only the Welcome. */
+async function feedCommit(idx: TempIndex, doc: SignedDocument, refsOnly = false): Promise<string> {
   const c = s.commits.find((x) => equalBytes(x.doc.id, doc.id));
   assert.ok(c !== undefined);
-  const r = await indexCommit(idx.reader, doc, c.facts);
+  const { addedPublicKeys, ...withoutKeys } = c.facts;
+  assert.equal(addedPublicKeys?.length, c.facts.addedKeyPackageRefs.length, "inspectCommit reads the added keys");
+  const r = await indexCommit(idx.reader, doc, refsOnly ? withoutKeys : c.facts);
   await idx.apply(r.ops);
   return r.outcome;
 }
@@ -113,7 +116,7 @@ test("any arrival order (group document last, key packages after the commits) gi
   for (const seed of [3, 17, 91]) {
     const idx = await fresh();
     const outcomes: string[] = [];
-    for (const c of shuffled(s.commits, seed)) outcomes.push(await feedCommit(idx, c.doc));
+    for (const c of shuffled(s.commits, seed)) outcomes.push(await feedCommit(idx, c.doc, true));
     assert.ok(outcomes.every((o) => o === "pending"), "nothing indexes before the owner is known");
     assert.deepEqual(await history(idx.reader, s.groupDoc.id), []);
     const g = await indexGroup(idx.reader, s.groupDoc);
@@ -132,12 +135,20 @@ test("any arrival order (group document last, key packages after the commits) gi
   }
 });
 
+test("with the Add proposals' keys, added members are known before any key package document", async () => {
+  const idx = await fresh();
+  await idx.apply((await indexGroup(idx.reader, s.groupDoc)).ops);
+  for (const c of s.commits) assert.equal(await feedCommit(idx, c.doc), "indexed", c.label);
+  checkHistory(await history(idx.reader, s.groupDoc.id));
+  assert.deepEqual(await membersOf(idx.reader), hexes(s.commits.at(-1)!.members));
+});
+
 test("groupsOf and welcomeFor: added, removed, re-added, owner; documents come from the caller", async () => {
   const idx = await fresh();
   await idx.apply((await indexGroup(idx.reader, s.groupDoc)).ops);
   // b's first key package is known up front, its second only after the commits
   await idx.apply(indexKeyPackage(s.keyPackageDocs["b"]!));
-  for (const c of s.commits) await feedCommit(idx, c.doc);
+  for (const c of s.commits) await feedCommit(idx, c.doc, true);
   const docs = new Map(s.commits.map((c) => [toHex(c.doc.id), c.doc]));
   const load = (id: Uint8Array): SignedDocument | undefined => docs.get(toHex(id));
   const id = (i: number): string => toHex(s.commits[i]!.doc.id);

@@ -29,19 +29,7 @@ export interface MembershipResult {
   readonly removed: readonly LeafMember[];
 }
 
-/**
- * The commit kind: `"add"` whenever it adds (even when it also removes, see {@link CommitKind}),
- * else `"remove"` when it removes, else `"update"`.
- *
- * @example
- * ```ts
- * commitKindOf(1, 1) // "add"
- * ```
- */
-export function commitKindOf(addCount: number, removeCount: number): CommitKind {
-  if (addCount > 0) return CommitKind.Add;
-  return removeCount > 0 ? CommitKind.Remove : CommitKind.Update;
-}
+export { commitKindOf } from "../group/inspect.js";
 
 /**
  * The members a commit adds, in proposal order: keys from the Add proposals when given (they

@@ -24,24 +24,14 @@ import { ID_SIZE, PUBLIC_KEY_SIZE, STORAGE_VERSION } from "../constants.js";
 import { Writer, decodeAll } from "../codec/tls.js";
 import type { Reader } from "../codec/tls.js";
 import { DecodeError } from "../errors.js";
+import { CommitKind } from "../group/inspect.js";
 
 /** Largest KeyPackageRef accepted (a hash output: 32 bytes for our suites, 64 for SHA-512 suites). @example `ref.length <= MAX_REF_SIZE` */
 export const MAX_REF_SIZE = 64;
 /** Most leaves a group index tracks (RFC 9420 trees stay far below this in practice). @example `leaf < MAX_INDEXED_LEAVES` */
 export const MAX_INDEXED_LEAVES = 1 << 20;
 
-/**
- * How a commit changed the membership. A commit with both adds and removes is `"add"` (it carries
- * a Welcome, which is what joiners look for) and lists its removed members too.
- *
- * @example
- * ```ts
- * CommitKind.Add // "add"
- * ```
- */
-export const CommitKind = { Add: "add", Remove: "remove", Update: "update" } as const;
-/** One of {@link CommitKind}. @example `const k: CommitKind = "remove"` */
-export type CommitKind = (typeof CommitKind)[keyof typeof CommitKind];
+export { CommitKind };
 const KIND_CODES: readonly CommitKind[] = ["add", "remove", "update"];
 
 /**

@@ -123,3 +123,24 @@ export function fresh(bytes: Uint8Array): Uint8Array {
   out.set(bytes);
   return out;
 }
+
+/**
+ * A `Uint8Array` over a `Buffer` that `node:crypto` has just returned, without copying
+ * when that Buffer owns its whole ArrayBuffer (outputs made in C++ do), copying otherwise
+ * (small Buffers made in JS share the pool slab). Only for Buffers nobody else holds.
+ *
+ * Why: saves one allocation per hash, HMAC and AEAD call, which shows up as GC time in a
+ * 1000-member commit (about 12,000 such calls).
+ *
+ * @example
+ * ```ts
+ * const tag = owned(createHmac("sha256", key).update(data).digest());
+ * ```
+ */
+export function owned(buf: Uint8Array): Uint8Array {
+  const ab = buf.buffer;
+  if (buf.byteOffset === 0 && ab.byteLength === buf.byteLength && ab instanceof ArrayBuffer) {
+    return new Uint8Array(ab);
+  }
+  return fresh(buf);
+}

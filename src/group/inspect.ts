@@ -1,0 +1,157 @@
+/**
+ * Read-only views of states, messages and commits (for the engine and materialisation).
+ * Nothing here needs keys except {@link groupMembers} and {@link describeGroup}.
+ *
+ * @module
+ */
+import { decodeSecretGroupCommit } from "../commit.js";
+import type { LongTermCiphersuiteName, SchemeName } from "../constants.js";
+import { decodeSecretGroupMessage, peekMlsPrivateMessage } from "../message.js";
+import { latestLongTermSecret } from "../lts/secret.js";
+import { parseMlsCommit, welcomeKeyPackageRefs } from "../mls/commit.js";
+import { mlsMembers } from "../mls/group.js";
+import { assertGroupState } from "./state.js";
+import type { GroupState, GroupStatus, MlsEpoch } from "./state.js";
+
+/**
+ * Public keys of every member (owner and self included), in leaf order. For a removed state:
+ * the members of its last epoch.
+ *
+ * @example
+ * ```ts
+ * groupMembers(state).length // 3
+ * ```
+ */
+export function groupMembers(state: GroupState): Uint8Array[] {
+  assertGroupState(state);
+  return mlsMembers(state.mls);
+}
+
+/** Summary of a group state (no secrets). @example `describeGroup(state).longTermEpoch` */
+export interface GroupDescription {
+  readonly groupId: Uint8Array;
+  readonly owner: Uint8Array;
+  readonly self: Uint8Array;
+  readonly status: GroupStatus;
+  readonly mlsEpoch: MlsEpoch;
+  /** Epoch of the latest long-term secret held. */
+  readonly longTermEpoch: bigint;
+  readonly ciphersuite: LongTermCiphersuiteName;
+  readonly members: Uint8Array[];
+}
+
+/**
+ * Describes a state without exposing keys.
+ *
+ * @example
+ * ```ts
+ * const { status, mlsEpoch, longTermEpoch } = describeGroup(state)
+ * ```
+ */
+export function describeGroup(state: GroupState): GroupDescription {
+  assertGroupState(state);
+  return {
+    groupId: state.groupId,
+    owner: state.owner,
+    self: state.self,
+    status: state.status,
+    mlsEpoch: state.mlsEpoch,
+    longTermEpoch: latestLongTermSecret(state.secrets)?.epoch ?? 0n,
+    ciphersuite: state.ciphersuite,
+    members: mlsMembers(state.mls),
+  };
+}
+
+/** Public header of an encoded SecretGroupMessage. @example `peekMessage(bytes).scheme` */
+export interface MessagePeek {
+  readonly scheme: SchemeName;
+  readonly groupId: Uint8Array;
+  /** Long-term epoch for `"long-term"`, MLS epoch for `"sender-ratchet"`. */
+  readonly epoch: bigint;
+}
+
+/**
+ * Reads which group, scheme and epoch an encoded SecretGroupMessage needs, without keys
+ * (`DECODE_ERROR` on bad bytes). Lets a caller buffer a message until its epoch arrives.
+ *
+ * @example
+ * ```ts
+ * const { scheme, epoch } = peekMessage(bytes)
+ * ```
+ */
+export function peekMessage(message: Uint8Array): MessagePeek {
+  const decoded = decodeSecretGroupMessage(message);
+  if (decoded.type === "long-term") {
+    return { scheme: "long-term", groupId: decoded.ciphertext.groupId, epoch: decoded.ciphertext.epoch };
+  }
+  const header = peekMlsPrivateMessage(decoded.mlsMessage);
+  return { scheme: "sender-ratchet", groupId: header.groupId, epoch: header.epoch };
+}
+
+/**
+ * What a commit does to the membership.
+ *
+ * @example
+ * ```ts
+ * CommitKind.Add // "add"
+ * ```
+ */
+export const CommitKind = { Add: "add", Remove: "remove", Update: "update" } as const;
+/** One of {@link CommitKind}. @example `const k: CommitKind = "remove"` */
+export type CommitKind = (typeof CommitKind)[keyof typeof CommitKind];
+
+/**
+ * The commit kind: `"add"` whenever it adds (a commit that adds and removes lists its removals
+ * too), else `"remove"` when it removes, else `"update"`.
+ *
+ * @example
+ * ```ts
+ * commitKindOf(1, 1) // "add"
+ * ```
+ */
+export function commitKindOf(addCount: number, removeCount: number): CommitKind {
+  if (addCount > 0) return CommitKind.Add;
+  return removeCount > 0 ? CommitKind.Remove : CommitKind.Update;
+}
+
+/** Public facts of an encoded SecretGroupCommit. @example `inspectCommit(bytes).addedKeyPackageRefs` */
+export interface CommitInspection {
+  readonly groupId: Uint8Array;
+  /** MLS epoch the commit applies to (the group moves to `mlsEpoch + 1`). */
+  readonly mlsEpoch: bigint;
+  /** Committer's leaf index (-1 for a non-member sender, which every member refuses). */
+  readonly senderLeafIndex: number;
+  readonly kind: CommitKind;
+  readonly welcome: boolean;
+  /** KeyPackageRefs the Welcome addresses (spec "Materialisation"). */
+  readonly addedKeyPackageRefs: Uint8Array[];
+  /** Public keys (credential identities) the Add proposals bring in, in proposal order. */
+  readonly addedPublicKeys: Uint8Array[];
+  readonly removedLeaves: number[];
+}
+
+/**
+ * Classifies an encoded SecretGroupCommit without keys (`DECODE_ERROR` on bad bytes).
+ * Commits are MLS PublicMessages, so any node can index who was added and removed.
+ *
+ * @example
+ * ```ts
+ * const { kind, addedKeyPackageRefs } = inspectCommit(commitBytes)
+ * ```
+ */
+export function inspectCommit(commit: Uint8Array): CommitInspection {
+  const parts = decodeSecretGroupCommit(commit);
+  const info = parseMlsCommit(parts.mlsCommit);
+  const refs = parts.mlsWelcome === undefined ? [] : welcomeKeyPackageRefs(parts.mlsWelcome);
+  const kind = commitKindOf(info.addCount, info.removedLeaves.length);
+  return {
+    groupId: info.groupId,
+    mlsEpoch: info.epoch,
+    senderLeafIndex: info.senderLeafIndex ?? -1,
+    kind,
+    welcome: parts.mlsWelcome !== undefined,
+    addedKeyPackageRefs: refs,
+    addedPublicKeys: info.addedIdentities,
+    removedLeaves: info.removedLeaves,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Joining a group from the owner's commit that added us (spec "Join existing group").
+ *
+ * @module
+ */
+import { equalBytes, toId32 } from "../bytes.js";
+import { decodeSecretGroupCommit } from "../commit.js";
+import { ErrorCode, ValidationError } from "../errors.js";
+import { assertIdentity } from "../identity.js";
+import type { Identity } from "../identity.js";
+import { decodeKeyPackageSecret } from "../keyPackage.js";
+import { parseMlsCommit } from "../mls/commit.js";
+import { findLeafByIdentity, mlsEpochOf, mlsGroupIdOf, mlsJoin } from "../mls/group.js";
+import { DEFAULT_PROVIDER } from "../mls/suite.js";
+import type { ProviderName } from "../mls/suite.js";
+import { openSecretList } from "./secrets.js";
+import { asMlsEpoch } from "./state.js";
+import type { GroupState } from "./state.js";
+import type { LongTermSecret } from "../lts/secret.js";
+
+/** Options of {@link joinGroup}. @example `joinGroup({ identity, secret, owner, commit })` */
+export interface JoinGroupOptions {
+  /** The joining member. */
+  readonly identity: Identity;
+  /** The `secret` that {@link createKeyPackage} returned with the key package the owner added. */
+  readonly secret: Uint8Array;
+  /** Public key of the group owner (the SecretGroup document's author). */
+  readonly owner: Uint8Array | string;
+  /** The encoded SecretGroupCommit that added us (it carries the Welcome). */
+  readonly commit: Uint8Array;
+  /** Crypto provider. */
+  readonly provider?: ProviderName;
+}
+
+/**
+ * Joins a group. A joiner cannot verify the commit itself (it lacks the previous epoch), so
+ * it checks that the commit names the owner's leaf as sender and that the long-term secret
+ * list, which it can authenticate in the new epoch, was signed by the owner's leaf.
+ *
+ * Errors: `INVALID_WELCOME` (no Welcome, not for this key package, does not verify, does not
+ * match the commit), `FORGED_SENDER` (commit or secret list not from `owner`),
+ * `INVALID_COMMIT` (bad secret list), `DECODE_ERROR`.
+ *
+ * @example
+ * ```ts
+ * const state = await joinGroup({ identity: bob, secret, owner: alice.publicKey, commit })
+ * ```
+ */
+export async function joinGroup(options: JoinGroupOptions): Promise<GroupState> {
+  const { identity } = options;
+  assertIdentity(identity);
+  const owner = Uint8Array.from(toId32(options.owner, "owner"));
+  const provider = options.provider ?? DEFAULT_PROVIDER;
+  const parts = decodeSecretGroupCommit(options.commit);
+  if (parts.mlsWelcome === undefined) throw new ValidationError(ErrorCode.InvalidWelcome, "the commit carries no Welcome");
+  const secret = decodeKeyPackageSecret(options.secret);
+  const mls = await mlsJoin(parts.mlsWelcome, secret, identity, provider);
+  const groupId = mlsGroupIdOf(mls);
+  const info = parseMlsCommit(parts.mlsCommit);
+  if (!equalBytes(info.groupId, groupId) || info.epoch + 1n !== mlsEpochOf(mls)) {
+    throw new ValidationError(ErrorCode.InvalidWelcome, "the Welcome does not belong to this commit");
+  }
+  const ownerLeafIndex = findLeafByIdentity(mls, owner);
+  if (ownerLeafIndex === undefined) throw new ValidationError(ErrorCode.ForgedSender, "the named owner is not a member of the group");
+  if (info.senderLeafIndex !== ownerLeafIndex) throw new ValidationError(ErrorCode.ForgedSender, "the commit was not sent by the named owner");
+  const opened = await openSecretList(mls, provider, parts.encryptedSecrets, ownerLeafIndex, groupId, undefined);
+  const ciphersuite = (opened.secrets[0] as LongTermSecret).ciphersuite;
+  return {
+    groupId: Uint8Array.from(groupId),
+    owner,
+    self: Uint8Array.from(identity.publicKey),
+    status: "member",
+    ciphersuite,
+    mlsEpoch: asMlsEpoch(mlsEpochOf(opened.mls)),
+    secrets: opened.secrets,
+    nonceCounter: 0n,
+    provider,
+    mls: opened.mls,
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Applying the owner's commits as a member (spec "Processing commits").
+ *
+ * @module
+ */
+import { decodeSecretGroupCommit } from "../commit.js";
+import { ErrorCode, ValidationError } from "../errors.js";
+import { mergeLongTermSecrets } from "../lts/secret.js";
+import { mlsApplyCommit } from "../mls/commit.js";
+import { findLeafByIdentity, mlsEpochOf } from "../mls/group.js";
+import { openSecretList } from "./secrets.js";
+import { asMlsEpoch, assertMember, ownerLeaf } from "./state.js";
+import type { GroupState } from "./state.js";
+
+/**
+ * Applies an encoded SecretGroupCommit. Only the owner's commits are accepted; a commit that
+ * removes this member returns a `"removed"` state that keeps its long-term secrets (and its
+ * last MLS epoch). The input state is never changed; on any error nothing is applied.
+ *
+ * Errors: `NOT_MEMBER` (state already removed), `DECODE_ERROR`, `WRONG_GROUP`,
+ * `UNKNOWN_EPOCH` (the commit is for another epoch: already applied, or an earlier commit is
+ * missing), `FORGED_SENDER` (commit or secret list not from the owner), `MLS_FAILURE`
+ * (does not verify), `INVALID_COMMIT` (bad secret list).
+ *
+ * @example
+ * ```ts
+ * const next = await processCommit(state, commitBytes)
+ * if (next.status === "removed") console.log("we were removed")
+ * ```
+ */
+export async function processCommit(state: GroupState, commit: Uint8Array): Promise<GroupState> {
+  assertMember(state);
+  const parts = decodeSecretGroupCommit(commit);
+  const owner = ownerLeaf(state);
+  if (owner === undefined) throw new ValidationError(ErrorCode.ForgedSender, "the group owner is not in the group");
+  const applied = await mlsApplyCommit(state.mls, state.provider, parts.mlsCommit, owner);
+  if (applied.removed) {
+    // Keep the last state we were a member in: its secrets and retained epochs still decrypt.
+    return { ...state, status: "removed" };
+  }
+  const newOwner = findLeafByIdentity(applied.state, state.owner);
+  if (newOwner === undefined) throw new ValidationError(ErrorCode.InvalidCommit, "the commit removed the owner");
+  const opened = await openSecretList(applied.state, state.provider, parts.encryptedSecrets, newOwner, state.groupId, state.ciphersuite);
+  return {
+    ...state,
+    mls: opened.mls,
+    mlsEpoch: asMlsEpoch(mlsEpochOf(opened.mls)),
+    secrets: mergeLongTermSecrets(state.secrets, opened.secrets),
+  };
+}

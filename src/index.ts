@@ -1,0 +1,132 @@
+/**
+ * secret-group: p2panda Secret Groups on MLS (RFC 9420).
+ *
+ * The public API, re-exported explicitly. Pure protocol functions over immutable states, the
+ * wire codecs, signed documents, and the engine that a node embeds.
+ *
+ * @example
+ * ```ts
+ * import { generateIdentity, createGroup } from "secret-group"
+ * const owner = await createGroup({ identity: generateIdentity(), groupId: new Uint8Array(32), ciphersuite: "PANDA10_AES256GCM" })
+ * ```
+ *
+ * @packageDocumentation
+ */
+
+// errors
+export {
+  ErrorCode,
+  ErrorSource,
+  SecretGroupError,
+  UsageError,
+  ValidationError,
+  DecodeError,
+  CryptoError,
+  StorageError,
+  InternalError,
+  isSecretGroupError,
+  toErrorData,
+  errorFromData,
+} from "./errors.js";
+export type { ErrorData } from "./errors.js";
+
+// constants
+export {
+  LTS_KEY_LABEL,
+  LTS_NONCE_LABEL,
+  LTS_NONCE_SIZE,
+  LTS_TAG_SIZE,
+  LTS_KEY_SIZE,
+  LongTermCiphersuite,
+  Scheme,
+  SecretGroupMessageType,
+  DEFAULT_MLS_CIPHERSUITE,
+  RETAIN_EPOCHS,
+  RETAIN_GENERATIONS,
+} from "./constants.js";
+export type { LongTermCiphersuiteName, LongTermCiphersuiteId, SchemeName } from "./constants.js";
+
+// identity and key packages
+export { generateIdentity, identityFromSecretKey } from "./identity.js";
+export type { Identity } from "./identity.js";
+export { createKeyPackage, keyPackageInfo, DEFAULT_KEY_PACKAGE_LIFETIME_SECONDS } from "./keyPackage.js";
+export type { CreateKeyPackageOptions, CreatedKeyPackage, KeyPackageInfo } from "./keyPackage.js";
+
+// the group lifecycle (DESIGN.md section 4)
+export {
+  createGroup,
+  addMembers,
+  removeMembers,
+  updateGroup,
+  rotateLongTermSecret,
+  joinGroup,
+  processCommit,
+  encrypt,
+  decrypt,
+  encodeGroupState,
+  decodeGroupState,
+  groupMembers,
+  describeGroup,
+  peekMessage,
+  inspectCommit,
+  asMlsEpoch,
+} from "./group/index.js";
+export type {
+  CreateGroupOptions,
+  AddMembersOptions,
+  CommitResult,
+  RemoveMembersOptions,
+  UpdateGroupOptions,
+  JoinGroupOptions,
+  EncryptOptions,
+  EncryptResult,
+  DecryptOptions,
+  DecryptResult,
+  DecodeGroupStateOptions,
+  CommitInspection,
+  GroupDescription,
+  MessagePeek,
+  GroupState,
+  GroupStatus,
+  MlsEpoch,
+} from "./group/index.js";
+
+// long-term secrets and wire types (DESIGN.md section 2)
+export { ciphersuiteId, ciphersuiteFromId, isLongTermCiphersuiteName } from "./lts/ciphersuite.js";
+export {
+  asLongTermEpoch,
+  encodeLongTermSecret,
+  decodeLongTermSecret,
+  encodeLongTermSecrets,
+  decodeLongTermSecrets,
+  mergeLongTermSecrets,
+} from "./lts/secret.js";
+export type { LongTermEpoch, LongTermSecret } from "./lts/secret.js";
+export { encodeLongTermSecretCiphertext, decodeLongTermSecretCiphertext } from "./lts/ciphertext.js";
+export type { LongTermSecretCiphertext } from "./lts/ciphertext.js";
+export { nodeAead, nobleAead } from "./lts/aead.js";
+export type { AeadBackend } from "./lts/aead.js";
+export { longTermKeyLabel, longTermNonceLabel, deriveLongTermSecret, deriveLongTermNonce } from "./lts/derive.js";
+export type { Exporter } from "./lts/derive.js";
+export { sealLongTerm, openLongTerm } from "./lts/encrypt.js";
+export { encodeSecretGroupMessage, decodeSecretGroupMessage } from "./message.js";
+export type { SecretGroupMessage } from "./message.js";
+export { encodeSecretGroupCommit, decodeSecretGroupCommit } from "./commit.js";
+export type { SecretGroupCommit } from "./commit.js";
+
+// signed p2panda documents
+export {
+  SchemaId,
+  signDocument,
+  decodeDocument,
+  documentIdOf,
+  secretGroupDocument,
+  readSecretGroup,
+  keyPackageDocument,
+  readKeyPackage,
+  keyPackageDeletionDocument,
+  readKeyPackageDeletion,
+  secretGroupCommitDocument,
+  readSecretGroupCommit,
+} from "./documents/index.js";
+export type { SignedDocument, SignOptions, BuildOptions, FieldValue, DocumentFields } from "./documents/index.js";

@@ -1,0 +1,186 @@
+/**
+ * MLS commits: the owner creates them (as PublicMessages, with the ratchet tree in the
+ * Welcome), members apply them only when the owner sent them.
+ *
+ * @module
+ */
+import { createCommit, makePskIndex, processPublicMessage } from "ts-mls";
+import type { IncomingMessageCallback, Proposal, PublicMessage } from "ts-mls";
+import { equalBytes } from "../bytes.js";
+import { DecodeError, ErrorCode, UsageError, ValidationError } from "../errors.js";
+import { decodeKeyPackageBytes, decodePublicMessageBytes, decodeWelcomeBytes, encodeMlsMessageBytes } from "./codec.js";
+import { guard, typedError } from "./errors.js";
+import { mlsIsRemoved } from "./group.js";
+import type { MlsState } from "./group.js";
+import { getSuite } from "./suite.js";
+import type { ProviderName } from "./suite.js";
+
+/** What the owner's commit changes. @example `mlsCommit(mls, "node", { remove: [3] })` */
+export interface MlsCommitChanges {
+  /** MLSMessage-encoded key packages to add. */
+  readonly add?: readonly Uint8Array[];
+  /** Leaf indices to remove. */
+  readonly remove?: readonly number[];
+}
+
+/** The owner's new state and the encoded commit (and Welcome when members were added). @example `const { state, commit, welcome } = await mlsCommit(mls, "node", {})` */
+export interface MlsCommitResult {
+  readonly state: MlsState;
+  readonly commit: Uint8Array;
+  readonly welcome?: Uint8Array;
+}
+
+/**
+ * Creates and merges a commit. An empty change set makes an update commit (with a path, so
+ * the committer's keys are refreshed). Commits travel as PublicMessages so non-members can
+ * classify them; the Welcome carries the ratchet tree.
+ *
+ * @example
+ * ```ts
+ * const { state, commit, welcome } = await mlsCommit(mls, "default", { add: [kpBytes] })
+ * ```
+ */
+export async function mlsCommit(state: MlsState, provider: ProviderName, changes: MlsCommitChanges): Promise<MlsCommitResult> {
+  const cs = await getSuite(state.groupContext.cipherSuite, provider);
+  const proposals: Proposal[] = [];
+  for (const bytes of changes.remove ?? []) {
+    proposals.push({ proposalType: "remove", remove: { removed: bytes } });
+  }
+  for (const bytes of changes.add ?? []) {
+    const keyPackage = decodeKeyPackageBytes(bytes);
+    proposals.push({ proposalType: "add", add: { keyPackage } });
+  }
+  // A refused add is almost always a bad key package (signature, credential, lifetime).
+  const fallback = proposals.some((p) => p.proposalType === "add") ? ErrorCode.InvalidKeyPackage : ErrorCode.MlsFailure;
+  const result = await guard(fallback, "creating commit", () =>
+    createCommit({ state, cipherSuite: cs }, { extraProposals: proposals, wireAsPublicMessage: true, ratchetTreeExtension: true }),
+  );
+  const commit = encodeMlsMessageBytes(result.commit);
+  const welcome =
+    result.welcome === undefined
+      ? undefined
+      : encodeMlsMessageBytes({ version: "mls10", wireformat: "mls_welcome", welcome: result.welcome });
+  // result.consumed is not zeroed: the caller's previous state still shares those buffers.
+  return welcome === undefined ? { state: result.newState, commit } : { state: result.newState, commit, welcome };
+}
+
+/** Public facts of an MLS commit, readable without any keys. @example `parseMlsCommit(bytes).senderLeafIndex` */
+export interface MlsCommitInfo {
+  readonly groupId: Uint8Array;
+  /** The epoch the commit applies to (the group moves to `epoch + 1`). */
+  readonly epoch: bigint;
+  /** Committer's leaf index, undefined for non-member senders. */
+  readonly senderLeafIndex: number | undefined;
+  readonly addCount: number;
+  /** Credential identities of the Add proposals' key packages, in proposal order. */
+  readonly addedIdentities: Uint8Array[];
+  readonly removedLeaves: number[];
+  readonly hasPath: boolean;
+}
+
+function commitInfo(pm: PublicMessage): MlsCommitInfo {
+  const content = pm.content;
+  if (content.contentType !== "commit") throw new DecodeError("MLS commit: PublicMessage does not carry a commit");
+  let addCount = 0;
+  const addedIdentities: Uint8Array[] = [];
+  const removedLeaves: number[] = [];
+  for (const p of content.commit.proposals) {
+    if (p.proposalOrRefType !== "proposal") continue;
+    if (p.proposal.proposalType === "add") {
+      addCount++;
+      const credential = p.proposal.add.keyPackage.leafNode.credential;
+      if (credential.credentialType === "basic") addedIdentities.push(Uint8Array.from(credential.identity));
+    } else if (p.proposal.proposalType === "remove") removedLeaves.push(p.proposal.remove.removed);
+  }
+  return {
+    groupId: content.groupId,
+    epoch: content.epoch,
+    senderLeafIndex: content.sender.senderType === "member" ? content.sender.leafIndex : undefined,
+    addCount,
+    addedIdentities,
+    removedLeaves,
+    hasPath: content.commit.path !== undefined,
+  };
+}
+
+/**
+ * Reads the public facts of an MLSMessage-encoded commit. `DECODE_ERROR` on anything else.
+ *
+ * @example
+ * ```ts
+ * const { epoch, senderLeafIndex } = parseMlsCommit(commitBytes)
+ * ```
+ */
+export function parseMlsCommit(bytes: Uint8Array): MlsCommitInfo {
+  return commitInfo(decodePublicMessageBytes(bytes, "MLS commit"));
+}
+
+/**
+ * KeyPackageRefs of the new members a Welcome addresses.
+ *
+ * @example
+ * ```ts
+ * welcomeKeyPackageRefs(welcomeBytes) // [Uint8Array(32)]
+ * ```
+ */
+export function welcomeKeyPackageRefs(bytes: Uint8Array): Uint8Array[] {
+  return decodeWelcomeBytes(bytes).secrets.map((s) => s.newMember);
+}
+
+/** Result of applying a commit as a receiver. @example `const { removed } = await mlsApplyCommit(mls, "node", bytes, 0)` */
+export interface MlsApplyResult {
+  readonly state: MlsState;
+  /** True when the commit removed this member (the state stays in the old epoch). */
+  readonly removed: boolean;
+}
+
+/**
+ * Applies a commit that must come from leaf `committer` (the owner). The commit is refused
+ * before it is merged (ts-mls' incoming-message callback sees the authenticated sender):
+ * `FORGED_SENDER` for anyone else, `WRONG_GROUP` for another group, `UNKNOWN_EPOCH` for a
+ * commit that does not apply to the current epoch, `MLS_FAILURE` for one that does not verify.
+ *
+ * @example
+ * ```ts
+ * const { state, removed } = await mlsApplyCommit(mls, "default", commitBytes, ownerLeaf)
+ * ```
+ */
+export async function mlsApplyCommit(
+  state: MlsState,
+  provider: ProviderName,
+  bytes: Uint8Array,
+  committer: number,
+): Promise<MlsApplyResult> {
+  const pm = decodePublicMessageBytes(bytes, "MLS commit");
+  const info = commitInfo(pm);
+  if (!equalBytes(info.groupId, state.groupContext.groupId)) {
+    throw new ValidationError(ErrorCode.WrongGroup, "commit belongs to another group");
+  }
+  if (info.epoch !== state.groupContext.epoch) {
+    throw new ValidationError(
+      ErrorCode.UnknownEpoch,
+      `commit applies to epoch ${info.epoch}, the group is at epoch ${state.groupContext.epoch}`,
+    );
+  }
+  if (info.senderLeafIndex !== committer) {
+    throw new ValidationError(ErrorCode.ForgedSender, "commit was not sent by the group owner");
+  }
+  if (committer === state.privatePath.leafIndex) {
+    // ts-mls cannot process a commit it created itself; the creator already holds the result.
+    throw new UsageError(ErrorCode.InvalidArgument, "this is our own commit: use the state the commit function returned");
+  }
+  const cs = await getSuite(state.groupContext.cipherSuite, provider);
+  let rejected = false;
+  const onlyOwner: IncomingMessageCallback = (incoming) => {
+    if (incoming.kind === "commit" && incoming.senderLeafIndex === committer) return "accept";
+    rejected = true;
+    return "reject";
+  };
+  const result = await guard(ErrorCode.MlsFailure, "processing commit", () =>
+    processPublicMessage(state, pm, makePskIndex(state, {}), cs, onlyOwner),
+  );
+  if (rejected || result.actionTaken === "reject") {
+    throw typedError(ErrorCode.ForgedSender, "commit was not sent by the group owner");
+  }
+  return { state: result.newState, removed: mlsIsRemoved(result.newState) };
+}

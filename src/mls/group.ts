@@ -1,0 +1,212 @@
+/**
+ * MLS group lifecycle over ts-mls: create, join from a Welcome, read members, export secrets.
+ *
+ * @module
+ */
+import { createGroup as tsCreateGroup, defaultLifetime, emptyPskIndex, joinGroup as tsJoinGroup, mlsExporter } from "ts-mls";
+import type { ClientState, CiphersuiteName } from "ts-mls";
+import { equalBytes } from "../bytes.js";
+import { ErrorCode, ValidationError } from "../errors.js";
+import { clientConfig } from "./config.js";
+import { decodeKeyPackageBytes, decodeWelcomeBytes } from "./codec.js";
+import { guard } from "./errors.js";
+import { generateMlsKeyPackage } from "./keyPackage.js";
+import type { MlsIdentity } from "./keyPackage.js";
+import { getSuite } from "./suite.js";
+import type { ProviderName } from "./suite.js";
+
+/** A ts-mls client state: opaque outside `src/mls/`. @example `const mls: MlsState = state.mls` */
+export type MlsState = ClientState;
+
+/**
+ * Creates a one-member MLS group (epoch 0) owned by `identity`.
+ *
+ * @example
+ * ```ts
+ * const mls = await mlsCreateGroup(groupId, identity, "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519", "default")
+ * ```
+ */
+export async function mlsCreateGroup(
+  groupId: Uint8Array,
+  identity: MlsIdentity,
+  ciphersuite: CiphersuiteName,
+  provider: ProviderName,
+): Promise<MlsState> {
+  const cs = await getSuite(ciphersuite, provider);
+  // The owner's own key package is used at once and never published (spec, "Create group"),
+  // so it gets the unbounded lifetime: its leaf stays in the tree until the owner's next path.
+  const kp = await generateMlsKeyPackage(identity, ciphersuite, provider, defaultLifetime);
+  const keyPackage = decodeKeyPackageBytes(kp.keyPackage);
+  return guard(ErrorCode.MlsFailure, "creating MLS group", () =>
+    tsCreateGroup(
+      groupId,
+      keyPackage,
+      { initPrivateKey: kp.initPrivateKey, hpkePrivateKey: kp.hpkePrivateKey, signaturePrivateKey: identity.secretKey },
+      [],
+      cs,
+      clientConfig,
+    ),
+  );
+}
+
+/** Private half of a published key package (what `createKeyPackage`'s `secret` holds). @example `const s: MlsKeyPackageSecret = decodeKeyPackageSecret(secret)` */
+export interface MlsKeyPackageSecret {
+  /** MLSMessage-encoded KeyPackage. */
+  readonly keyPackage: Uint8Array;
+  readonly initPrivateKey: Uint8Array;
+  readonly hpkePrivateKey: Uint8Array;
+}
+
+/**
+ * Joins a group from an MLSMessage-encoded Welcome that carries the ratchet tree.
+ * Throws `INVALID_WELCOME` when the Welcome is not for this key package or does not verify.
+ *
+ * @example
+ * ```ts
+ * const mls = await mlsJoin(welcomeBytes, secret, identity, "default")
+ * ```
+ */
+export async function mlsJoin(
+  welcomeBytes: Uint8Array,
+  secret: MlsKeyPackageSecret,
+  identity: MlsIdentity,
+  provider: ProviderName,
+): Promise<MlsState> {
+  const welcome = decodeWelcomeBytes(welcomeBytes);
+  const keyPackage = decodeKeyPackageBytes(secret.keyPackage, "key package secret");
+  if (!equalBytes(keyPackage.leafNode.signaturePublicKey, identity.publicKey)) {
+    throw new ValidationError(ErrorCode.InvalidKeyPackage, "the key package secret belongs to another identity");
+  }
+  if (welcome.cipherSuite !== keyPackage.cipherSuite) {
+    throw new ValidationError(ErrorCode.InvalidWelcome, "Welcome ciphersuite differs from the key package's");
+  }
+  const cs = await getSuite(keyPackage.cipherSuite, provider);
+  return guard(ErrorCode.InvalidWelcome, "joining from Welcome", () =>
+    tsJoinGroup(
+      welcome,
+      keyPackage,
+      { initPrivateKey: secret.initPrivateKey, hpkePrivateKey: secret.hpkePrivateKey, signaturePrivateKey: identity.secretKey },
+      emptyPskIndex,
+      cs,
+      undefined,
+      undefined,
+      clientConfig,
+    ),
+  );
+}
+
+/**
+ * Current MLS epoch.
+ *
+ * @example
+ * ```ts
+ * mlsEpochOf(mls) // 3n
+ * ```
+ */
+export function mlsEpochOf(state: MlsState): bigint {
+  return state.groupContext.epoch;
+}
+
+/**
+ * MLS group id.
+ *
+ * @example
+ * ```ts
+ * mlsGroupIdOf(mls)
+ * ```
+ */
+export function mlsGroupIdOf(state: MlsState): Uint8Array {
+  return state.groupContext.groupId;
+}
+
+/**
+ * Name of the MLS ciphersuite of the group.
+ *
+ * @example
+ * ```ts
+ * mlsCiphersuiteOf(mls) // "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519"
+ * ```
+ */
+export function mlsCiphersuiteOf(state: MlsState): CiphersuiteName {
+  return state.groupContext.cipherSuite;
+}
+
+/**
+ * Own leaf index.
+ *
+ * @example
+ * ```ts
+ * ownLeafIndex(mls) // 0 for the creator
+ * ```
+ */
+export function ownLeafIndex(state: MlsState): number {
+  return state.privatePath.leafIndex;
+}
+
+/**
+ * Leaf index of the member whose credential identity is `publicKey`, scanning the ratchet
+ * tree (leaves sit at even node indices; ts-mls has no index by credential).
+ *
+ * @example
+ * ```ts
+ * const leaf = findLeafByIdentity(mls, ownerPublicKey)
+ * ```
+ */
+export function findLeafByIdentity(state: MlsState, publicKey: Uint8Array): number | undefined {
+  const tree = state.ratchetTree;
+  for (let i = 0; i < tree.length; i += 2) {
+    const node = tree[i];
+    if (node?.nodeType !== "leaf") continue;
+    const cred = node.leaf.credential;
+    if (cred.credentialType === "basic" && cred.identity.length === publicKey.length && equalBytes(cred.identity, publicKey)) {
+      return i / 2;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Credential identities (p2panda public keys) of every member, in leaf order.
+ *
+ * @example
+ * ```ts
+ * mlsMembers(mls).length // 3
+ * ```
+ */
+export function mlsMembers(state: MlsState): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const tree = state.ratchetTree;
+  for (let i = 0; i < tree.length; i += 2) {
+    const node = tree[i];
+    if (node?.nodeType === "leaf" && node.leaf.credential.credentialType === "basic") out.push(node.leaf.credential.identity);
+  }
+  return out;
+}
+
+/**
+ * MLS-Exporter(label, "", length) of the current epoch (RFC 9420 section 8.5).
+ *
+ * @example
+ * ```ts
+ * const key = await mlsExport(mls, "default", "long_term_secret0", 16)
+ * ```
+ */
+export async function mlsExport(state: MlsState, provider: ProviderName, label: string, length: number): Promise<Uint8Array> {
+  const cs = await getSuite(state.groupContext.cipherSuite, provider);
+  return guard(ErrorCode.Internal, "MLS exporter", () =>
+    mlsExporter(state.keySchedule.exporterSecret, label, new Uint8Array(0), length, cs),
+  );
+}
+
+/**
+ * True when the state was removed from its group (ts-mls marks it after processing the
+ * commit that removed it).
+ *
+ * @example
+ * ```ts
+ * if (mlsIsRemoved(next)) status = "removed"
+ * ```
+ */
+export function mlsIsRemoved(state: MlsState): boolean {
+  return state.groupActiveState.kind === "removedFromGroup";
+}

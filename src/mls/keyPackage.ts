@@ -1,0 +1,138 @@
+/**
+ * MLS key packages for p2panda identities: the basic credential identity and the signature
+ * key are both the identity's Ed25519 public key.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { defaultCapabilities, generateKeyPackageWithKey, getCiphersuiteFromName } from "ts-mls";
+import type { CiphersuiteName, KeyPackage } from "ts-mls";
+import { encodeKeyPackage } from "ts-mls/keyPackage.js";
+import { ErrorCode, ValidationError } from "../errors.js";
+import { equalBytes } from "../bytes.js";
+import { Writer } from "../codec/tls.js";
+import { decodeKeyPackageBytes, encodeMlsMessageBytes } from "./codec.js";
+import { guard, guardSync } from "./errors.js";
+import { getSuite, usesEd25519 } from "./suite.js";
+import type { ProviderName } from "./suite.js";
+
+/** An Ed25519 key pair: `secretKey` is the 32-byte seed. @example `const id: MlsIdentity = generateIdentity()` */
+export interface MlsIdentity {
+  readonly publicKey: Uint8Array;
+  readonly secretKey: Uint8Array;
+}
+
+/** What {@link generateMlsKeyPackage} returns: the public package and its private keys. @example `const { keyPackage } = await generateMlsKeyPackage(id, suite, "node", defaultLifetime)` */
+export interface GeneratedKeyPackage {
+  /** MLSMessage-encoded KeyPackage, what gets published. */
+  readonly keyPackage: Uint8Array;
+  readonly initPrivateKey: Uint8Array;
+  readonly hpkePrivateKey: Uint8Array;
+}
+
+/**
+ * Throws `UNSUPPORTED_CIPHERSUITE` unless the MLS ciphersuite signs with Ed25519.
+ *
+ * @example
+ * ```ts
+ * assertIdentityCiphersuite("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519")
+ * ```
+ */
+export function assertIdentityCiphersuite(name: CiphersuiteName): void {
+  let ok = false;
+  try {
+    ok = usesEd25519(name);
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    throw new ValidationError(ErrorCode.UnsupportedCiphersuite, `MLS ciphersuite ${String(name)} does not sign with Ed25519`);
+  }
+}
+
+/**
+ * Generates a key package whose credential and signature key are `identity.publicKey`.
+ *
+ * @example
+ * ```ts
+ * const kp = await generateMlsKeyPackage(identity, "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519", "default", lifetime)
+ * ```
+ */
+export async function generateMlsKeyPackage(
+  identity: MlsIdentity,
+  ciphersuite: CiphersuiteName,
+  provider: ProviderName,
+  lifetime: { notBefore: bigint; notAfter: bigint },
+): Promise<GeneratedKeyPackage> {
+  assertIdentityCiphersuite(ciphersuite);
+  const cs = await getSuite(ciphersuite, provider);
+  const { publicPackage, privatePackage } = await guard(ErrorCode.Internal, "generating key package", () =>
+    generateKeyPackageWithKey(
+      { credentialType: "basic", identity: identity.publicKey },
+      defaultCapabilities(),
+      lifetime,
+      [],
+      { signKey: identity.secretKey, publicKey: identity.publicKey },
+      cs,
+    ),
+  );
+  return {
+    keyPackage: encodeMlsMessageBytes({ version: "mls10", wireformat: "mls_key_package", keyPackage: publicPackage }),
+    initPrivateKey: privatePackage.initPrivateKey,
+    hpkePrivateKey: privatePackage.hpkePrivateKey,
+  };
+}
+
+const HASH_OF: Record<string, string> = { "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" };
+
+/**
+ * KeyPackageRef (RFC 9420 section 5.2): `RefHash("MLS 1.0 KeyPackage Reference", KeyPackage)`
+ * with the package's ciphersuite hash, computed synchronously.
+ *
+ * @example
+ * ```ts
+ * const ref = keyPackageRef(decodeKeyPackageBytes(bytes))
+ * ```
+ */
+export function keyPackageRef(kp: KeyPackage): Uint8Array {
+  const hashName = HASH_OF[getCiphersuiteFromName(kp.cipherSuite).hash];
+  if (hashName === undefined) throw new ValidationError(ErrorCode.UnsupportedCiphersuite, `no hash for ${kp.cipherSuite}`);
+  const encoded = guardSync(ErrorCode.InvalidKeyPackage, "encoding key package", () => encodeKeyPackage(kp));
+  const input = new Writer().opaque(new TextEncoder().encode("MLS 1.0 KeyPackage Reference")).opaque(encoded).finish();
+  return new Uint8Array(createHash(hashName).update(input).digest());
+}
+
+/** Public facts about a key package. @example `summarizeKeyPackage(bytes).publicKey` */
+export interface KeyPackageSummary {
+  /** Credential identity (= signature key = p2panda public key). */
+  readonly publicKey: Uint8Array;
+  readonly ref: Uint8Array;
+  readonly notBefore: bigint;
+  readonly notAfter: bigint;
+  readonly ciphersuite: CiphersuiteName;
+}
+
+/**
+ * Decodes an MLSMessage-encoded key package and summarises it. Throws `DECODE_ERROR` on bad
+ * bytes and `INVALID_KEY_PACKAGE` when the credential is not the signature key.
+ *
+ * @example
+ * ```ts
+ * const { publicKey, ref } = summarizeKeyPackage(bytes)
+ * ```
+ */
+export function summarizeKeyPackage(bytes: Uint8Array): KeyPackageSummary {
+  const kp = decodeKeyPackageBytes(bytes);
+  const cred = kp.leafNode.credential;
+  if (cred.credentialType !== "basic" || !equalBytes(cred.identity, kp.leafNode.signaturePublicKey) || cred.identity.length !== 32) {
+    throw new ValidationError(ErrorCode.InvalidKeyPackage, "key package credential is not its Ed25519 signature key");
+  }
+  const lifetime = kp.leafNode.leafNodeSource === "key_package" ? kp.leafNode.lifetime : { notBefore: 0n, notAfter: 0n };
+  return {
+    publicKey: cred.identity,
+    ref: keyPackageRef(kp),
+    notBefore: lifetime.notBefore,
+    notAfter: lifetime.notAfter,
+    ciphersuite: kp.cipherSuite,
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Shared set-up for the group scenario tests: identities, a group with members, assertions
+ * on typed errors.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { SecretGroupError } from "../src/errors.js";
+import type { ErrorCode } from "../src/errors.js";
+import { generateIdentity } from "../src/identity.js";
+import type { Identity } from "../src/identity.js";
+import { createKeyPackage } from "../src/keyPackage.js";
+import { addMembers, createGroup, joinGroup, processCommit } from "../src/group/index.js";
+import type { GroupState } from "../src/group/index.js";
+import type { LongTermCiphersuiteName } from "../src/constants.js";
+
+/** A member: identity and current state. */
+export interface Member {
+  readonly identity: Identity;
+  state: GroupState;
+}
+
+/** Random 32-byte group id. @example `const id = newGroupId()` */
+export function newGroupId(): Uint8Array {
+  return new Uint8Array(randomBytes(32));
+}
+
+/**
+ * Creates a group owned by a fresh identity and adds `count` members in one commit.
+ *
+ * @example
+ * ```ts
+ * const { owner, members } = await makeGroup(2)
+ * ```
+ */
+export async function makeGroup(
+  count: number,
+  ciphersuite: LongTermCiphersuiteName = "PANDA10_AES256GCM",
+): Promise<{ owner: Member; members: Member[]; groupId: Uint8Array }> {
+  const ownerId = generateIdentity();
+  const groupId = newGroupId();
+  const owner: Member = { identity: ownerId, state: await createGroup({ identity: ownerId, groupId, ciphersuite }) };
+  const members: Member[] = [];
+  if (count > 0) members.push(...(await addNew(owner, [], count)));
+  return { owner, members, groupId };
+}
+
+/**
+ * Owner adds `count` fresh identities; existing members process the commit.
+ *
+ * @example
+ * ```ts
+ * const [dave] = await addNew(owner, members, 1)
+ * ```
+ */
+export async function addNew(owner: Member, existing: Member[], count: number): Promise<Member[]> {
+  const ids = Array.from({ length: count }, () => generateIdentity());
+  const kps = await Promise.all(ids.map((id) => createKeyPackage(id)));
+  const r = await addMembers(
+    owner.state,
+    kps.map((k) => k.keyPackage),
+  );
+  owner.state = r.state;
+  for (const m of existing) if (m.state.status === "member") m.state = await processCommit(m.state, r.commit);
+  const joined: Member[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    const identity = ids[i] as Identity;
+    const secret = (kps[i] as { secret: Uint8Array }).secret;
+    joined.push({ identity, state: await joinGroup({ identity, secret, owner: owner.identity.publicKey, commit: r.commit }) });
+  }
+  return joined;
+}
+
+/**
+ * Asserts that `fn` rejects with a SecretGroupError of `code`.
+ *
+ * @example
+ * ```ts
+ * await rejectsWith(() => decrypt(s, bytes), "REPLAY")
+ * ```
+ */
+export async function rejectsWith(fn: () => Promise<unknown> | unknown, code: ErrorCode | `${ErrorCode}`): Promise<SecretGroupError> {
+  let caught: unknown;
+  try {
+    await fn();
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught !== undefined, `expected ${code}, but nothing was thrown`);
+  assert.ok(caught instanceof SecretGroupError, `expected a SecretGroupError ${code}, got ${String(caught)}`);
+  assert.equal(caught.code, code, `expected ${code}, got ${caught.code}: ${caught.message}`);
+  return caught;
+}
+
+/** UTF-8 bytes. @example `text("hi")` */
+export function text(s: string): Uint8Array {
+  return new TextEncoder().encode(s);
+}
