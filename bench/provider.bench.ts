@@ -9,13 +9,14 @@
  * packages. Every timed step starts from the same state, so repetitions measure the same
  * work. The two providers' runs are interleaved (default, node, node, default, ...; the
  * messages in chunks of 100) so that load from other processes on the machine hits both
- * alike; each case reports the median of 5 repetitions (messages: the total).
+ * alike; each case reports the median of 5 repetitions (messages: the total), once as
+ * wall-clock time and once as process CPU time (steadier when other jobs share the machine).
  *
  * @module
  */
 import { randomBytes } from "node:crypto";
 import type { CiphersuiteImpl, ClientState } from "ts-mls";
-import { timed, type Benchmark, type BenchOptions, type BenchRow } from "./registry.js";
+import { timedCpu, type Benchmark, type BenchOptions, type BenchRow } from "./registry.js";
 import {
   adds,
   applyCommit,
@@ -57,6 +58,7 @@ interface Side {
   readonly welcome: Uint8Array;
   readonly receiverKp: KeyPackagePair;
   readonly timings: Partial<Record<Case, number[]>>;
+  readonly cpu: Partial<Record<Case, number[]>>;
 }
 
 async function buildSide(provider: ProviderLabel, size: number, log: BenchOptions["log"]): Promise<Side> {
@@ -66,11 +68,12 @@ async function buildSide(provider: ProviderLabel, size: number, log: BenchOption
   for (let i = 1; i < size; i++) kps.push(await newKeyPackage(cs));
   const added = await commit(cs, await newGroup(cs), adds(kps.map((k) => k.publicPackage)));
   log(`  ${provider} n=${size}: group built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  return { provider, cs, owner: added.state, welcome: added.welcome!, receiverKp: kps[0]!, timings: {} };
+  return { provider, cs, owner: added.state, welcome: added.welcome!, receiverKp: kps[0]!, timings: {}, cpu: {} };
 }
 
-function record(side: Side, c: Case, ms: number): void {
+function record(side: Side, c: Case, ms: number, cpuMs: number): void {
   (side.timings[c] ??= []).push(ms);
+  (side.cpu[c] ??= []).push(cpuMs);
 }
 
 function medianOf(xs: readonly number[]): number {
@@ -84,8 +87,8 @@ async function interleaved<T>(sides: readonly Side[], reps: number, c: Case, ste
   for (let r = 0; r < reps; r++) {
     const order = r % 2 === 0 ? sides : [...sides].reverse();
     for (const side of order) {
-      const { ms, value } = await timed(() => step(side));
-      record(side, c, ms);
+      const { ms, cpuMs, value } = await timedCpu(() => step(side));
+      record(side, c, ms, cpuMs);
       last.set(side, value);
     }
   }
@@ -119,37 +122,45 @@ async function measureSize(size: number, messages: number, reps: number, log: Be
   const payload = new Uint8Array(randomBytes(1024));
   const sealed = new Map<Side, Uint8Array[]>(sides.map((s) => [s, []]));
   const chunk = Math.min(100, messages);
-  const total = new Map<Side, { encrypt: number; decrypt: number }>(sides.map((s) => [s, { encrypt: 0, decrypt: 0 }]));
+  const zero = () => ({ ms: 0, cpuMs: 0 });
+  const total = new Map(sides.map((s) => [s, { encrypt: zero(), decrypt: zero() }]));
+  const add = (acc: { ms: number; cpuMs: number }, t: { ms: number; cpuMs: number }) => {
+    acc.ms += t.ms;
+    acc.cpuMs += t.cpuMs;
+  };
   for (let done = 0; done < messages; done += chunk) {
     for (const s of done % (2 * chunk) === 0 ? sides : [...sides].reverse()) {
       const n = Math.min(chunk, messages - done);
-      total.get(s)!.encrypt += (
-        await timed(async () => {
+      add(
+        total.get(s)!.encrypt,
+        await timedCpu(async () => {
           for (let i = 0; i < n; i++) {
             const r = await seal(s.cs, s.owner, payload);
             s.owner = r.state;
             sealed.get(s)!.push(r.message);
           }
-        })
-      ).ms;
+        }),
+      );
     }
   }
   for (let done = 0; done < messages; done += chunk) {
     for (const s of done % (2 * chunk) === 0 ? sides : [...sides].reverse()) {
       const batch = sealed.get(s)!.slice(done, done + chunk);
-      total.get(s)!.decrypt += (
-        await timed(async () => {
+      add(
+        total.get(s)!.decrypt,
+        await timedCpu(async () => {
           for (const m of batch) {
             const r = await open(s.cs, s.receiver!, m);
             s.receiver = r.state;
           }
-        })
-      ).ms;
+        }),
+      );
     }
   }
   for (const s of sides) {
-    record(s, "encrypt", total.get(s)!.encrypt);
-    record(s, "decrypt", total.get(s)!.decrypt);
+    const t = total.get(s)!;
+    record(s, "encrypt", t.encrypt.ms, t.encrypt.cpuMs);
+    record(s, "decrypt", t.decrypt.ms, t.decrypt.cpuMs);
   }
   log(`  n=${size}: measured`);
   return sides;
@@ -172,15 +183,18 @@ export const providerBenchmark: Benchmark = {
     const rows: BenchRow[] = [];
     for (const size of sizes) {
       const [base, cand] = await measureSize(size, messages, reps, log);
-      for (const c of Object.keys(CASE_NAMES) as Case[]) {
-        const target = size === 1000 ? TARGETS[c] : undefined;
-        rows.push({
-          case: CASE_NAMES[c].replace("N x", `${messages} x`),
-          size,
-          baseline: { label: base!.provider, ms: medianOf(base!.timings[c]!) },
-          candidates: [{ label: cand!.provider, ms: medianOf(cand!.timings[c]!) }],
-          ...(target === undefined ? {} : { target }),
-        });
+      for (const kind of ["wall", "cpu"] as const) {
+        for (const c of Object.keys(CASE_NAMES) as Case[]) {
+          const target = size === 1000 ? TARGETS[c] : undefined;
+          const of = (side: Side) => medianOf((kind === "wall" ? side.timings : side.cpu)[c]!);
+          rows.push({
+            case: `${CASE_NAMES[c].replace("N x", `${messages} x`)}${kind === "cpu" ? " [CPU time]" : ""}`,
+            size,
+            baseline: { label: base!.provider, ms: of(base!) },
+            candidates: [{ label: cand!.provider, ms: of(cand!) }],
+            ...(target === undefined ? {} : { target }),
+          });
+        }
       }
     }
     return rows;

@@ -24,6 +24,7 @@ import { protocolCommitBenchmark } from "./protocol-commit.js";
 export const BENCHMARKS: readonly Benchmark[] = [
   providerBenchmark,
   protocolCommitBenchmark,
+  (await import("./engine-commit.js")).engineCommitBenchmark,
 ];
 
 /**

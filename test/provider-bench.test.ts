@@ -16,7 +16,7 @@ test("the provider benchmark runs in quick mode and reports both providers for e
   const [outcome] = await runBenchmarks([providerBenchmark], { quick: true, log: () => {} });
   assert.ok(outcome);
   assert.equal(outcome.error, undefined);
-  assert.equal(outcome.rows.length, 14); // 7 cases x 2 sizes
+  assert.equal(outcome.rows.length, 28); // 7 cases x 2 sizes x (wall, CPU)
   for (const row of outcome.rows) {
     assert.equal(row.baseline.label, "default");
     assert.equal(row.candidates[0]?.label, "node");

@@ -7,13 +7,14 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { defaultCryptoProvider, getCiphersuiteFromName, type CiphersuiteImpl, type CiphersuiteName } from "ts-mls";
+import { getCiphersuiteFromName, type CiphersuiteImpl, type CiphersuiteName } from "ts-mls";
 // Deep imports: the labeled KDF/HPKE paths ts-mls builds on top of the provider.
 import { deriveSecret, deriveTreeSecret, expandWithLabel } from "ts-mls/crypto/kdf.js";
 import { decryptWithLabel, encryptWithLabel } from "ts-mls/crypto/hpke.js";
 import { signWithLabel, verifyWithLabel } from "ts-mls/crypto/signature.js";
 import { CryptoError } from "ts-mls/mlsError.js";
 import { nodeCryptoProvider, nodeProviderCoverage } from "../src/mls/crypto/provider.js";
+import { DEFAULT_PROVIDER, getSuite } from "../src/mls/suite.js";
 
 const RUNS = 40;
 const bytes = (min: number, max: number) => fc.uint8Array({ minLength: min, maxLength: max });
@@ -28,9 +29,9 @@ const SUITES: CiphersuiteName[] = [
   "MLS_256_DHKEMP384_AES256GCM_SHA384_P384",
 ];
 
+// Through src/mls/suite.ts, so the wiring ("node" and "default" selectable) is tested too.
 async function pair(name: CiphersuiteName): Promise<{ node: CiphersuiteImpl; def: CiphersuiteImpl }> {
-  const cs = getCiphersuiteFromName(name);
-  return { node: await nodeCryptoProvider.getCiphersuiteImpl(cs), def: await defaultCryptoProvider.getCiphersuiteImpl(cs) };
+  return { node: await getSuite(name, "node"), def: await getSuite(name, "default") };
 }
 
 function assertPlainUint8Array(x: Uint8Array): void {
@@ -250,6 +251,13 @@ for (const name of SUITES) {
     });
   });
 }
+
+test("suite.ts wiring: node is the default provider and is this provider", async () => {
+  assert.equal(DEFAULT_PROVIDER, "node");
+  const name: CiphersuiteName = "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519";
+  assert.equal(await getSuite(name), await nodeCryptoProvider.getCiphersuiteImpl(getCiphersuiteFromName(name)));
+  assert.notEqual(await getSuite(name, "default"), await getSuite(name, "node"));
+});
 
 test("coverage: X25519 suites are fully native, others delegate HPKE only", () => {
   const c1 = nodeProviderCoverage(getCiphersuiteFromName("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519"));
