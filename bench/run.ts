@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { ratio, type Benchmark, type BenchRow } from "./registry.js";
 import { providerBenchmark } from "./provider.bench.js";
 import { protocolCommitBenchmark } from "./protocol-commit.js";
+import { bulkDecryptBenchmark } from "./bulk-decrypt.js";
 
 /**
  * Every benchmark `npm run bench` runs, in order. Add yours here.
@@ -25,6 +26,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   providerBenchmark,
   protocolCommitBenchmark,
   (await import("./engine-commit.js")).engineCommitBenchmark,
+  bulkDecryptBenchmark,
 ];
 
 /**
