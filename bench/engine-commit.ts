@@ -64,6 +64,7 @@ export async function measureEngineCommit(members: number, rounds: number, log: 
     const workMs: number[] = [];
     const stageMs: number[] = [];
     const persistMs: number[] = [];
+    const indexMs: number[] = [];
     for (let round = 0; round < rounds + 1; round++) {
       const next = await updateGroup(ownerState);
       ownerState = next.state;
@@ -83,6 +84,7 @@ export async function measureEngineCommit(members: number, rounds: number, log: 
         workMs.push(after.workMs - before.workMs);
         stageMs.push(after.stageMs - before.stageMs);
         persistMs.push(after.persistMs - before.persistMs);
+        indexMs.push(after.indexMs - before.indexMs);
         if (after.workerMisses !== before.workerMisses) throw new Error("engine: worker cache miss during the benchmark");
         if (report.outcomes[0] !== "applied") throw new Error(`engine: ${report.outcomes[0]}`);
       };
@@ -94,11 +96,11 @@ export async function measureEngineCommit(members: number, rounds: number, log: 
         await runLib();
       }
       // round 0 warms up both sides (the engine's worker decodes nothing: the join cached it)
-      if (round === 0) for (const xs of [libMs, engineMs, workMs, stageMs, persistMs]) xs.length = 0;
+      if (round === 0) for (const xs of [libMs, engineMs, workMs, stageMs, persistMs, indexMs]) xs.length = 0;
       log(
         round === 0
           ? "engine-commit: round 0 (warm-up)"
-          : `engine-commit: round ${round}: library ${libMs.at(-1)?.toFixed(0)} ms; engine ${engineMs.at(-1)?.toFixed(0)} ms = worker processCommit ${workMs.at(-1)?.toFixed(0)} + stage ${stageMs.at(-1)?.toFixed(1)} + batch ${persistMs.at(-1)?.toFixed(1)} + rest`,
+          : `engine-commit: round ${round}: library ${libMs.at(-1)?.toFixed(0)} ms; engine ${engineMs.at(-1)?.toFixed(0)} ms = worker processCommit ${workMs.at(-1)?.toFixed(0)} + stage ${stageMs.at(-1)?.toFixed(1)} + batch ${persistMs.at(-1)?.toFixed(1)} + index ${indexMs.at(-1)?.toFixed(1)} + rest`,
       );
     }
     const enc = performance.now();
@@ -129,6 +131,7 @@ export async function measureEngineCommit(members: number, rounds: number, log: 
         candidates: [
           { label: "stage parts (worker)", ms: medianOf(stageMs) },
           { label: "LevelDB batch", ms: medianOf(persistMs) },
+          { label: "materialisation index (main)", ms: medianOf(indexMs) },
         ],
       },
       {
@@ -144,7 +147,7 @@ export async function measureEngineCommit(members: number, rounds: number, log: 
   }
 }
 
-/** The registered benchmark (`--quick`: 50 members, 2 rounds). */
+/** The registered benchmark (`--quick`: 50 members, 2 rounds). @example `await engineCommitBenchmark.run({ quick: true, log: console.error })` */
 export const engineCommitBenchmark: Benchmark = {
   name: "engine-commit",
   run: ({ quick, log }) => measureEngineCommit(quick ? 50 : 1000, quick ? 2 : 9, log),

@@ -1,0 +1,179 @@
+/**
+ * The actions behind each `secret-group` command. Output goes to stdout (tables, or JSON with
+ * `--json`); progress goes to stderr and only on a terminal.
+ *
+ * @module
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import cliProgress from "cli-progress";
+import Table from "cli-table3";
+import { toHex } from "../bytes.js";
+import { SecretGroupEngine } from "../engine/engine.js";
+import { IngestRefusedError } from "../engine/ingest.js";
+import type { IngestReport } from "../engine/ingest.js";
+import { runVectorsCommand } from "../engine/vectors.js";
+import { ErrorCode, UsageError } from "../errors.js";
+import type { Identity } from "../identity.js";
+import { readDocumentStream } from "./documentStream.js";
+import { loadOrCreateIdentity, readIdentityFile, writeIdentityFile } from "./identityFile.js";
+import { runSimulation } from "./simulate.js";
+import type { SimulationSummary } from "./simulate.js";
+import { generateIdentity } from "../identity.js";
+
+/** Tables without colour codes when stdout is not a terminal (files, pipes, CI logs). */
+const tableStyle = (): { style: { head: string[]; border: string[] } } | Record<string, never> =>
+  process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+const out = (text: string): void => void process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+const json = (value: unknown): void => out(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? toHex(v) : v)));
+
+async function openNode(options: { data: string; identity?: string }, create: boolean): Promise<{ engine: SecretGroupEngine; identity: Identity }> {
+  const identityPath = options.identity ?? join(options.data, "identity.json");
+  const identity =
+    options.identity !== undefined || !create ? await readIdentityFile(identityPath) : (await loadOrCreateIdentity(identityPath)).identity;
+  const engine = await SecretGroupEngine.open({ path: join(options.data, "db"), identity });
+  return { engine, identity };
+}
+
+/** `secret-group simulate`. @example `await simulateCommand({ data: "./data", identities: 8, groups: 4, members: 4, messages: 2, seed: 1 })` */
+export async function simulateCommand(options: {
+  data: string;
+  identities: number;
+  groups: number;
+  members: number;
+  messages: number;
+  seed: number;
+  threads?: number;
+  json?: boolean;
+}): Promise<void> {
+  const bar = process.stderr.isTTY
+    ? new cliProgress.SingleBar({ format: "simulate [{bar}] {percentage}% {value}/{total} {phase}", stream: process.stderr }, cliProgress.Presets.shades_classic)
+    : undefined;
+  const summary = await runSimulation(
+    {
+      dataDir: join(options.data, "simulate"),
+      identities: options.identities,
+      groups: options.groups,
+      members: options.members,
+      messages: options.messages,
+      seed: options.seed,
+      ...(options.threads === undefined ? {} : { threads: options.threads }),
+    },
+    bar && {
+      start: (total) => bar.start(total, 0, { phase: "" }),
+      tick: (done, phase) => bar.update(done, { phase }),
+    },
+  );
+  bar?.stop();
+  if (options.json) return json(summary);
+  out(summaryTable(summary));
+  if (summary.mismatched > 0) throw new UsageError(ErrorCode.Internal, `${summary.mismatched} decryptions returned wrong bytes`);
+}
+
+function summaryTable(s: SimulationSummary): string {
+  const table = new Table({ head: ["simulation", "value"], ...tableStyle() });
+  const codes = (record: Record<string, number>) =>
+    Object.entries(record)
+      .map(([code, n]) => `${code} ${n}`)
+      .join(", ") || "none";
+  table.push(
+    ["identities", s.identities],
+    ["groups", s.groups],
+    ["members (owners included)", s.members],
+    ["commits", s.commits],
+    ["documents published", s.documents],
+    ["deliveries (shuffled)", s.deliveries],
+    ["operations long-term / sender-ratchet", `${s.messages["long-term"]} / ${s.messages["sender-ratchet"]}`],
+    ["decrypted long-term / sender-ratchet", `${s.decrypted["long-term"]} / ${s.decrypted["sender-ratchet"]}`],
+    ["wrong plaintexts", s.mismatched],
+    ["not readable, by reason", codes(s.unreadable)],
+    ["refused documents", `${s.refused} (${codes(s.refusedByCode)})`],
+    ["time", `${s.seconds} s`],
+  );
+  return table.toString();
+}
+
+/** `secret-group ingest <file>`. @example `await ingestCommand("docs.cbor", { data: "./data" })` */
+export async function ingestCommand(file: string, options: { data: string; identity?: string; json?: boolean }): Promise<void> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch {
+    throw new UsageError(ErrorCode.InvalidArgument, `cannot read ${file}`);
+  }
+  const documents = readDocumentStream(bytes);
+  const { engine } = await openNode(options, true);
+  let report: IngestReport;
+  let refused: { index: number; code: string; message: string }[] = [];
+  try {
+    try {
+      report = await engine.ingest(documents);
+    } catch (e) {
+      if (!(e instanceof IngestRefusedError)) throw e;
+      report = e.report;
+      refused = e.refused.map((r) => ({ index: r.index, code: r.error.code, message: r.error.message }));
+    }
+  } finally {
+    await engine.close();
+  }
+  const counts: Record<string, number> = {};
+  for (const outcome of report.outcomes) counts[outcome] = (counts[outcome] ?? 0) + 1;
+  if (options.json) json({ documents: documents.length, ...counts, refused });
+  else {
+    out(`${documents.length} documents: ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(", ") || "none"}`);
+    for (const r of refused) out(`  refused #${r.index + 1}: ${r.message} (${r.code})`);
+  }
+  if (refused.length > 0) process.exitCode = 2;
+}
+
+/** `secret-group inspect [groupId]`. @example `await inspectCommand(undefined, { data: "./data" })` */
+export async function inspectCommand(groupId: string | undefined, options: { data: string; identity?: string; json?: boolean }): Promise<void> {
+  const { engine } = await openNode(options, false);
+  try {
+    const groups = groupId === undefined ? await engine.groups() : [await engine.describe(groupId)];
+    const withHistory = await Promise.all(groups.map(async (g) => ({ ...g, history: await engine.history(g.groupId) })));
+    if (options.json) return json(withHistory);
+    if (withHistory.length === 0) return out("no groups");
+    for (const g of withHistory) {
+      const table = new Table({ ...tableStyle() });
+      table.push(
+        { group: toHex(g.groupId) },
+        { status: g.status },
+        { owner: g.owner === undefined ? "unknown" : toHex(g.owner) },
+        { ciphersuite: g.ciphersuite ?? "unknown" },
+        { "mls epoch": g.mlsEpoch.toString() },
+        { "long-term epoch": g.ltsEpoch.toString() },
+        { members: g.members.map((m) => toHex(m)).join("\n") || "unknown" },
+      );
+      out(table.toString());
+      if (g.history.length > 0) {
+        const history = new Table({ head: ["epoch", "kind", "commit", "added", "removed"], ...tableStyle() });
+        for (const h of g.history) {
+          history.push([h.epoch.toString(), h.kind, toHex(h.commitId).slice(0, 16), h.added.map((k) => toHex(k).slice(0, 16)).join("\n"), h.removed.map((k) => toHex(k).slice(0, 16)).join("\n")]);
+        }
+        out(history.toString());
+      }
+    }
+  } finally {
+    await engine.close();
+  }
+}
+
+/** `secret-group keygen`. @example `await keygenCommand({ out: "./id.json" })` */
+export async function keygenCommand(options: { out: string; json?: boolean }): Promise<void> {
+  const identity = generateIdentity();
+  try {
+    await writeIdentityFile(options.out, identity);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new UsageError(ErrorCode.InvalidArgument, `${options.out} exists already`);
+    throw new UsageError(ErrorCode.InvalidArgument, `cannot write ${options.out}`);
+  }
+  if (options.json) json({ publicKey: identity.publicKey, file: options.out });
+  else out(`${toHex(identity.publicKey)} written to ${options.out}`);
+}
+
+/** `secret-group vectors <file>`. @example `await vectorsCommand("passive-client-welcome.json", {})` */
+export async function vectorsCommand(file: string, options: { threads?: number }): Promise<void> {
+  const failed = await runVectorsCommand(file, { out: process.stdout, ...(options.threads === undefined ? {} : { threads: options.threads }) });
+  if (failed > 0) process.exitCode = 1;
+}

@@ -1,0 +1,145 @@
+/**
+ * What every group step shares: the store, the pool, the engine's identity, and the helpers
+ * that run a state task (with the cache-miss round trip) and turn its staged change into
+ * store operations and a new group record.
+ *
+ * @module
+ */
+import type { Piscina } from "piscina";
+import { toHex } from "../bytes.js";
+import type { Identity } from "../identity.js";
+import { runTask } from "./pool.js";
+import { isMiss } from "./protocol.js";
+import type { StateChange, StateOut, StateRef, TaskRequest } from "./protocol.js";
+import { encodeGroupRecord } from "./records.js";
+import type { GroupRecord } from "./records.js";
+import { Sublevel } from "./store.js";
+import type { EngineStore, StoreOp } from "./store.js";
+
+/**
+ * The engine as its group steps see it.
+ *
+ * @example
+ * ```ts
+ * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheMembers: 20_000, nonceBlock: 1024n, stats: emptyStats() }
+ * ```
+ */
+export interface EngineContext {
+  readonly store: EngineStore;
+  readonly pool: Piscina;
+  readonly identity: Identity;
+  /** Random per open engine: names its states in shared worker caches. */
+  readonly engineId: string;
+  /** Most decoded states per worker. */
+  readonly cacheLimit: number;
+  /** Most members summed over the decoded states of one worker. */
+  readonly cacheMembers: number;
+  /** Long-term nonce counters reserved per block. */
+  readonly nonceBlock: bigint;
+  /** Counters for `engine.stats()`. */
+  readonly stats: EngineStats;
+}
+
+/**
+ * Cumulative counters of an engine (since open).
+ *
+ * @example
+ * ```ts
+ * const { workerMisses, workMs, stageMs, persistMs } = engine.stats()
+ * ```
+ */
+export interface EngineStats {
+  /** State tasks run on workers. */
+  stateTasks: number;
+  /** Of those, how many found no cached state and were repeated with the stored parts. */
+  workerMisses: number;
+  /** Worker milliseconds in library calls (and decoding stored states after a miss). */
+  workMs: number;
+  /** Worker milliseconds staging storage parts. */
+  stageMs: number;
+  /** Milliseconds writing batches. */
+  persistMs: number;
+  /** Batches written. */
+  batches: number;
+  /** Milliseconds (main thread) computing materialisation index operations for commits. */
+  indexMs: number;
+}
+
+/** Fresh zeroed counters. @example `const stats = emptyStats()` */
+export function emptyStats(): EngineStats {
+  return { stateTasks: 0, workerMisses: 0, workMs: 0, stageMs: 0, persistMs: 0, batches: 0, indexMs: 0 };
+}
+
+function count(ctx: EngineContext, out: StateOut): StateOut {
+  ctx.stats.stateTasks++;
+  if (out.timing !== undefined) {
+    ctx.stats.workMs += out.timing.workMs;
+    ctx.stats.stageMs += out.timing.stageMs;
+  }
+  return out;
+}
+
+type StateTask = TaskRequest & { ref: StateRef };
+type WithoutRef<T> = T extends unknown ? Omit<T, "ref"> : never;
+
+/**
+ * Runs a state task on the group's worker; on a cache miss, repeats it with the stored parts.
+ *
+ * @example
+ * ```ts
+ * const out = await runStateTask(ctx, gid, record, { op: "process", commit })
+ * ```
+ */
+export async function runStateTask(ctx: EngineContext, groupId: string, record: GroupRecord | undefined, task: WithoutRef<StateTask>): Promise<StateOut> {
+  const ref: StateRef = {
+    key: `${ctx.engineId}:${groupId}`,
+    cacheLimit: ctx.cacheLimit,
+    cacheMembers: ctx.cacheMembers,
+    ...(record?.stateToken === undefined ? {} : { token: toHex(record.stateToken) }),
+  };
+  const first = await runTask<StateOut>(ctx.pool, { ...task, ref } as TaskRequest, groupId);
+  if (!isMiss(first)) return count(ctx, first);
+  ctx.stats.workerMisses++;
+  const prefix = `${groupId}/`;
+  const parts = (await ctx.store.scan(Sublevel.State, prefix, "group state")).map(([k, v]) => [k.slice(prefix.length), v] as const);
+  const second = await runTask<StateOut>(ctx.pool, { ...task, ref: { ...ref, parts } } as TaskRequest, groupId);
+  if (isMiss(second)) throw new Error("worker refused the stored state");
+  return count(ctx, second);
+}
+
+/**
+ * Store operations for a staged state change (parts under `state/<gid>/`).
+ *
+ * @example
+ * ```ts
+ * ops.push(...stateOps(gid, out.change))
+ * ```
+ */
+export function stateOps(groupId: string, change: StateChange): StoreOp[] {
+  return change.parts.map(([key, value]) => ({ sub: Sublevel.State, key: `${groupId}/${key}`, value }));
+}
+
+/**
+ * The group record after a state change.
+ *
+ * @example
+ * ```ts
+ * const next = recordAfter(record, out.change, { head: commitId })
+ * ```
+ */
+export function recordAfter(record: GroupRecord, change: StateChange, extra: Partial<GroupRecord> = {}): GroupRecord {
+  return {
+    ...record,
+    status: change.summary.status,
+    mlsEpoch: change.summary.mlsEpoch,
+    ltsEpoch: change.summary.ltsEpoch,
+    members: change.summary.members,
+    stateToken: Uint8Array.from(Buffer.from(change.token, "hex")),
+    ...extra,
+  };
+}
+
+/** The store op writing a group record. @example `recordOp(gid, rec)` */
+export function recordOp(groupId: string, record: GroupRecord): StoreOp {
+  return { sub: Sublevel.Groups, key: groupId, value: encodeGroupRecord(record) };
+}

@@ -1,0 +1,403 @@
+/**
+ * `SecretGroupEngine`: what a p2panda node embeds to hold many secret groups (DESIGN.md
+ * section 5). One LevelDB database, one piscina pool with group affinity, one xstate actor per
+ * live group (machines/group.ts), hydrated on demand and evicted when idle.
+ *
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import type { Piscina } from "piscina";
+import { toHex, toId32 } from "../bytes.js";
+import { isLongTermCiphersuiteName } from "../lts/ciphersuite.js";
+import type { LongTermCiphersuiteName, SchemeName } from "../constants.js";
+import { ErrorCode, UsageError } from "../errors.js";
+import { assertIdentity } from "../identity.js";
+import type { Identity } from "../identity.js";
+import { secretGroupDocument } from "../documents/index.js";
+import { GroupActors, DEFAULT_LIVE_ACTORS } from "./actors.js";
+import { emptyStats } from "./context.js";
+import type { EngineContext, EngineStats } from "./context.js";
+import { ingestDocuments } from "./ingest.js";
+import { keyPackagesFromDocuments, publishKeyPackage } from "./keyPackages.js";
+import { indexReader } from "./materialise.js";
+import { groupsOf, history, welcomeFor } from "../materialise/index.js";
+import type { GroupMembership, HistoryEntry } from "../materialise/index.js";
+import type { IngestReport } from "./ingest.js";
+import { createPool } from "./pool.js";
+import { decodeGroupRecord, groupInfo } from "./records.js";
+import type { GroupInfo, GroupRecord, GroupStatus } from "./records.js";
+import { peekAll } from "./decrypt.js";
+import type { DecryptInput } from "./decrypt.js";
+import type { CommitJob, DecryptItem, EncryptJob, Published } from "./steps.js";
+import { provideGroupMachine } from "./steps.js";
+import { EngineStore, Sublevel } from "./store.js";
+
+/** Options of {@link SecretGroupEngine.open}. @example `{ path: "./data", identity, threads: 2 }` */
+export interface EngineOptions {
+  /** Folder of the LevelDB database (created if missing). */
+  readonly path: string;
+  /** This node's Ed25519 identity. */
+  readonly identity: Identity;
+  /** Worker threads of the pool the engine creates (default: available parallelism). */
+  readonly threads?: number;
+  /** A pool to use instead (the engine then does not close it). */
+  readonly pool?: Piscina;
+  /** Most group actors kept live (default 256). */
+  readonly liveActors?: number;
+  /** Most decoded MLS states each worker keeps (default 64). */
+  readonly workerCacheSize?: number;
+  /** Most members summed over the decoded states of one worker (default 20,000: large groups weigh more). */
+  readonly workerCacheMembers?: number;
+  /** Long-term nonce counters reserved per persisted block (default 1024). */
+  readonly nonceBlock?: number;
+}
+
+/** What the creating methods return: the documents to publish (and the new group's id). @example `const { groupId, documents } = await engine.createGroup({ ciphersuite })` */
+export interface Created {
+  readonly groupId?: Uint8Array;
+  readonly documents: Uint8Array[];
+}
+
+/**
+ * A node's secret groups.
+ *
+ * @example
+ * ```ts
+ * const engine = await SecretGroupEngine.open({ path: "./data", identity })
+ * const { groupId, documents } = await engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" })
+ * const message = await engine.encrypt(groupId!, utf8("hi"), { scheme: "long-term" })
+ * await engine.close()
+ * ```
+ */
+export class SecretGroupEngine {
+  private readonly actors: GroupActors;
+  private closing: Promise<void> | undefined;
+  /** Last timestamp given to a SecretGroup document: two groups never get the same id. */
+  private lastTimestamp = 0;
+  /** Key packages are published one after another (each points at the previous one). */
+  private keyPackageChain: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly ctx: EngineContext,
+    private readonly ownPool: boolean,
+    liveActors: number,
+  ) {
+    const machine = provideGroupMachine(ctx);
+    this.actors = new GroupActors(machine, liveActors);
+  }
+
+  /**
+   * Opens (or creates) an engine.
+   *
+   * @example
+   * ```ts
+   * const engine = await SecretGroupEngine.open({ path: dir, identity, threads: 2 })
+   * ```
+   */
+  static async open(options: EngineOptions): Promise<SecretGroupEngine> {
+    if (typeof options?.path !== "string" || options.path.length === 0) throw new UsageError(ErrorCode.InvalidArgument, "path is required");
+    assertIdentity(options.identity);
+    const store = await EngineStore.open(options.path, options.identity.publicKey);
+    const pool = options.pool ?? createPool(options.threads === undefined ? {} : { threads: options.threads });
+    const ctx: EngineContext = {
+      store,
+      pool,
+      identity: options.identity,
+      engineId: randomBytes(8).toString("hex"),
+      cacheLimit: options.workerCacheSize ?? 64,
+      cacheMembers: options.workerCacheMembers ?? 20_000,
+      nonceBlock: BigInt(options.nonceBlock ?? 1024),
+      stats: emptyStats(),
+    };
+    return new SecretGroupEngine(ctx, options.pool === undefined, options.liveActors ?? DEFAULT_LIVE_ACTORS);
+  }
+
+  /** This engine's public key. @example `engine.publicKey` */
+  get publicKey(): Uint8Array {
+    return this.ctx.identity.publicKey;
+  }
+
+  /**
+   * Cumulative counters since open: worker tasks, cache misses, worker and store time.
+   *
+   * @example
+   * ```ts
+   * const { workerMisses } = engine.stats()
+   * ```
+   */
+  stats(): EngineStats & { readonly liveGroups: number; readonly hydrations: number } {
+    return { ...this.ctx.stats, liveGroups: this.actors.size, hydrations: this.actors.hydrations };
+  }
+
+  /** Number of group actors in memory (for tests and stats). @example `engine.liveGroups` */
+  get liveGroups(): number {
+    return this.actors.size;
+  }
+
+  private check(): void {
+    if (this.closing !== undefined) throw new UsageError(ErrorCode.Closed, "engine is closed");
+  }
+
+  /**
+   * Creates a key package, keeps its private part, and returns its `key_package_v1` document.
+   *
+   * @example
+   * ```ts
+   * const { documents } = await engine.publishKeyPackage()
+   * ```
+   */
+  async publishKeyPackage(): Promise<Created> {
+    this.check();
+    const next = this.keyPackageChain.then(async () => ({ documents: [await publishKeyPackage(this.ctx)] }));
+    this.keyPackageChain = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Creates a group owned by this engine; its id is the SecretGroup document's id.
+   *
+   * @example
+   * ```ts
+   * const { groupId, documents } = await engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" })
+   * ```
+   */
+  async createGroup(options: { ciphersuite: LongTermCiphersuiteName }): Promise<Created> {
+    this.check();
+    if (!isLongTermCiphersuiteName(options?.ciphersuite)) throw new UsageError(ErrorCode.InvalidArgument, `unknown ciphersuite ${String(options?.ciphersuite)}`);
+    // A SecretGroup document has no field but the ciphersuite and Ed25519 signs
+    // deterministically: a strictly increasing timestamp keeps every new group id distinct.
+    this.lastTimestamp = Math.max(Date.now(), this.lastTimestamp + 1);
+    const doc = secretGroupDocument(this.ctx.identity, { ciphersuite: options.ciphersuite }, { timestamp: this.lastTimestamp });
+    const out = await this.actors.run<Published>(toHex(doc.id), "create", false, doc);
+    return { groupId: doc.id, documents: out.documents };
+  }
+
+  private async ownerCommit(groupId: Uint8Array | string, job: CommitJob): Promise<Created> {
+    this.check();
+    const gid = toHex(toId32(groupId, "groupId"));
+    const out = await this.actors.run<Published>(gid, "commit", true, job);
+    return { documents: out.documents };
+  }
+
+  /**
+   * Adds the authors of `key_package_v1` documents (owner only).
+   *
+   * @example
+   * ```ts
+   * const { documents } = await engine.addMembers(groupId, [bobKeyPackageDocument])
+   * ```
+   */
+  async addMembers(groupId: Uint8Array | string, keyPackageDocuments: readonly Uint8Array[]): Promise<Created> {
+    return this.ownerCommit(groupId, { action: "add", keyPackages: keyPackagesFromDocuments(keyPackageDocuments) });
+  }
+
+  /**
+   * Removes members by public key and rotates the long-term secret (owner only).
+   *
+   * @example
+   * ```ts
+   * await engine.removeMembers(groupId, [bob.publicKey])
+   * ```
+   */
+  async removeMembers(groupId: Uint8Array | string, publicKeys: readonly (Uint8Array | string)[]): Promise<Created> {
+    if (!Array.isArray(publicKeys) || publicKeys.length === 0) throw new UsageError(ErrorCode.InvalidArgument, "publicKeys must be a non-empty array");
+    return this.ownerCommit(groupId, { action: "remove", publicKeys: publicKeys.map((k) => toId32(k, "public key")) });
+  }
+
+  /** Commits an update of the owner's path keys (owner only). @example `await engine.updateGroup(groupId)` */
+  async updateGroup(groupId: Uint8Array | string): Promise<Created> {
+    return this.ownerCommit(groupId, { action: "update" });
+  }
+
+  /** Rotates the long-term secret with an update commit (owner only). @example `await engine.rotate(groupId)` */
+  async rotate(groupId: Uint8Array | string): Promise<Created> {
+    return this.ownerCommit(groupId, { action: "rotate" });
+  }
+
+  /**
+   * Encrypts a value for the group; returns the encoded SecretGroupMessage.
+   *
+   * @example
+   * ```ts
+   * const message = await engine.encrypt(groupId, utf8("hi"), { scheme: "sender-ratchet" })
+   * ```
+   */
+  async encrypt(groupId: Uint8Array | string, plaintext: Uint8Array, options: { scheme: SchemeName; aad?: Uint8Array }): Promise<Uint8Array> {
+    this.check();
+    const gid = toHex(toId32(groupId, "groupId"));
+    if (!(plaintext instanceof Uint8Array)) throw new UsageError(ErrorCode.InvalidArgument, "plaintext must be a Uint8Array");
+    if (options?.scheme !== "long-term" && options?.scheme !== "sender-ratchet") throw new UsageError(ErrorCode.InvalidArgument, "scheme must be long-term or sender-ratchet");
+    if (options.aad !== undefined && !(options.aad instanceof Uint8Array)) throw new UsageError(ErrorCode.InvalidArgument, "aad must be a Uint8Array");
+    const job: EncryptJob = { plaintexts: [plaintext], scheme: options.scheme, ...(options.aad === undefined ? {} : { aad: options.aad }) };
+    const [message] = await this.actors.run<Uint8Array[]>(gid, "encrypt", true, job);
+    return message as Uint8Array;
+  }
+
+  /**
+   * Decrypts messages of any groups. Returns, in order, the plaintext or an `Error` with a
+   * string `code` (`PENDING` when the group or epoch is not reached yet: ingest more, retry).
+   * Rejects only for a bad argument.
+   *
+   * @example
+   * ```ts
+   * const [a, b] = await engine.decrypt([m1, { message: m2, aad }])
+   * ```
+   */
+  async decrypt(messages: readonly DecryptInput[]): Promise<Array<Uint8Array | Error>> {
+    this.check();
+    const { results, byGroup } = peekAll(messages);
+    await Promise.all(
+      [...byGroup].map(async ([gid, entries]) => {
+        try {
+          const items: DecryptItem[] = entries.map((e) => e.item);
+          const out = await this.actors.run<Array<Uint8Array | Error>>(gid, "decrypt", false, { items });
+          entries.forEach((e, k) => (results[e.index] = out[k] as Uint8Array | Error));
+        } catch (e) {
+          for (const entry of entries) results[entry.index] = e instanceof Error ? e : new Error(String(e));
+        }
+      }),
+    );
+    return results;
+  }
+
+  /**
+   * Applies documents of any kind in any order. Resolves with a per-document report once each
+   * is applied, pending, a duplicate or refused; if any was refused, rejects (after keeping the
+   * rest) with an {@link IngestRefusedError} carrying the report.
+   *
+   * @example
+   * ```ts
+   * await engine.ingest(documentsFromTheNetwork)
+   * ```
+   */
+  async ingest(documents: readonly Uint8Array[]): Promise<IngestReport> {
+    this.check();
+    return ingestDocuments(this.ctx, this.actors, documents);
+  }
+
+  private async record(groupId: Uint8Array | string): Promise<GroupRecord> {
+    this.check();
+    const gid = toHex(toId32(groupId, "groupId"));
+    const record = await this.actors.run<GroupRecord | null>(gid, "read", false, undefined);
+    if (record === null || record.owner === undefined) throw new UsageError(ErrorCode.UnknownGroup, `unknown group ${gid}`);
+    return record;
+  }
+
+  /**
+   * Status, owner, ciphersuite, epochs and members of a group (`UNKNOWN_GROUP` if never seen).
+   *
+   * @example
+   * ```ts
+   * const info = await engine.describe(groupId)
+   * ```
+   */
+  async describe(groupId: Uint8Array | string): Promise<GroupInfo> {
+    const record = await this.record(groupId);
+    return groupInfo(toHex(toId32(groupId, "groupId")), record);
+  }
+
+  /**
+   * Every group whose SecretGroup document this engine holds, in group id order (read from the
+   * store, so it does not load every group's actor).
+   *
+   * @example
+   * ```ts
+   * for (const g of await engine.groups()) console.log(toHex(g.groupId), g.status)
+   * ```
+   */
+  async groups(): Promise<GroupInfo[]> {
+    this.check();
+    const rows = await this.ctx.store.scan(Sublevel.Groups, "", "group record");
+    return rows.map(([gid, bytes]) => [gid, decodeGroupRecord(bytes)] as const).filter(([, r]) => r.owner !== undefined).map(([gid, r]) => groupInfo(gid, r));
+  }
+
+  /**
+   * The group's commit chain from the materialisation index, oldest first: commit id, previous
+   * commit, epoch, kind, added and removed public keys (also for groups this node cannot read).
+   *
+   * @example
+   * ```ts
+   * for (const c of await engine.history(groupId)) console.log(c.epoch, c.kind, c.added.length)
+   * ```
+   */
+  async history(groupId: Uint8Array | string): Promise<HistoryEntry[]> {
+    this.check();
+    return history(indexReader(this.ctx), toId32(groupId, "groupId"));
+  }
+
+  /**
+   * The groups a public key owns, was added to and removed from, with the commit ids.
+   *
+   * @example
+   * ```ts
+   * const [g] = await engine.groupsOf(bob.publicKey); g.added // [commitId]
+   * ```
+   */
+  async groupsOf(publicKey: Uint8Array | string): Promise<GroupMembership[]> {
+    this.check();
+    return groupsOf(indexReader(this.ctx), toId32(publicKey, "publicKey"));
+  }
+
+  /**
+   * The latest commit of `groupId` whose Welcome addresses `publicKey`, with its document bytes;
+   * `null` when none is known.
+   *
+   * @example
+   * ```ts
+   * const w = await engine.welcomeFor(me, groupId) // { commitId, document } | null
+   * ```
+   */
+  async welcomeFor(publicKey: Uint8Array | string, groupId: Uint8Array | string): Promise<{ commitId: Uint8Array; document: Uint8Array } | null> {
+    this.check();
+    const load = async (id: Uint8Array): Promise<Uint8Array | undefined> => {
+      const bytes = await this.ctx.store.get(Sublevel.Docs, toHex(id), "document");
+      return bytes === undefined ? undefined : Uint8Array.from(bytes);
+    };
+    return welcomeFor(indexReader(this.ctx), toId32(publicKey, "publicKey"), toId32(groupId, "groupId"), load);
+  }
+
+  /** `"awaiting-welcome"`, `"member"` or `"removed"`. @example `await engine.status(groupId)` */
+  async status(groupId: Uint8Array | string): Promise<GroupStatus> {
+    return (await this.record(groupId)).status;
+  }
+
+  /** Public keys of every member, owner and self included. @example `await engine.members(groupId)` */
+  async members(groupId: Uint8Array | string): Promise<Uint8Array[]> {
+    return (await this.record(groupId)).members.map((k) => Uint8Array.from(k));
+  }
+
+  /**
+   * Documents the engine created on its own (a key package deletion after each join), removed
+   * from the outbox as they are returned: publish them.
+   *
+   * @example
+   * ```ts
+   * for (const doc of await engine.takeOutbox()) publish(doc)
+   * ```
+   */
+  async takeOutbox(): Promise<Uint8Array[]> {
+    this.check();
+    const entries = await this.ctx.store.scan(Sublevel.Outbox, "", "outbox");
+    await this.ctx.store.batch(entries.map(([key]) => ({ sub: Sublevel.Outbox, key, value: null })));
+    return entries.map(([, value]) => Uint8Array.from(value));
+  }
+
+  /**
+   * Waits for queued work, then closes the pool (if the engine created it) and the database.
+   *
+   * @example
+   * ```ts
+   * await engine.close()
+   * ```
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.actors.close();
+      await this.keyPackageChain;
+      if (this.ownPool) await this.ctx.pool.destroy();
+      await this.ctx.store.close();
+    })();
+    return this.closing;
+  }
+}
+

@@ -1,0 +1,145 @@
+/**
+ * `ingest`: documents of every kind, in any order. Each is verified first (signature,
+ * schema, field types), then routed: SecretGroup and SecretGroupCommit documents to their
+ * group's actor (which applies, buffers or refuses them), key packages and deletions to the
+ * store. Application documents are not indexed here (their encrypted fields are read with
+ * `decrypt`).
+ *
+ * @module
+ */
+import { toHex } from "../bytes.js";
+import { ErrorCode, UsageError, ValidationError, isSecretGroupError } from "../errors.js";
+import type { ErrorCode as Code, SecretGroupError } from "../errors.js";
+import {
+  SchemaId,
+  checkKeyPackageDocument,
+  decodeDocument,
+  readKeyPackage,
+  readKeyPackageDeletion,
+  readSecretGroupCommit,
+} from "../documents/index.js";
+import type { SignedDocument } from "../documents/index.js";
+import { keyPackageInfo } from "../keyPackage.js";
+import type { GroupActors } from "./actors.js";
+import type { IngestOutcome } from "./chain.js";
+import type { EngineContext } from "./context.js";
+import { indexKeyPackageOps } from "./materialise.js";
+import { Sublevel } from "./store.js";
+import type { StoreOp } from "./store.js";
+
+/** Per-document outcome, in input order. @example `report.outcomes[i] === "pending"` */
+export type IngestOutcomeName = "applied" | "pending" | "duplicate" | "refused";
+
+/** What `ingest` resolves with. @example `report.outcomes[0] // "pending"` */
+export interface IngestReport {
+  readonly outcomes: IngestOutcomeName[];
+}
+
+/**
+ * Rejection of `ingest` when documents were refused (the others were kept). Its `code` is the
+ * first refusal's; `refused` lists every refusal.
+ *
+ * @example
+ * ```ts
+ * try { await engine.ingest(docs) } catch (e) { if (e instanceof IngestRefusedError) console.log(e.refused) }
+ * ```
+ */
+export class IngestRefusedError extends ValidationError {
+  constructor(
+    code: Code,
+    message: string,
+    readonly refused: ReadonlyArray<{ readonly index: number; readonly error: SecretGroupError }>,
+    readonly report: IngestReport,
+  ) {
+    super(code, message);
+  }
+}
+
+const toError = (e: unknown): SecretGroupError =>
+  isSecretGroupError(e) ? e : new ValidationError(ErrorCode.InvalidDocument, e instanceof Error ? e.message : String(e));
+
+async function storeOnce(ctx: EngineContext, doc: SignedDocument, index: readonly StoreOp[] = []): Promise<IngestOutcome> {
+  const key = toHex(doc.id);
+  if (await ctx.store.has(Sublevel.Docs, key)) return { outcome: "duplicate" };
+  await ctx.store.batch([{ sub: Sublevel.Docs, key, value: doc.bytes }, ...index]);
+  return { outcome: "applied" };
+}
+
+async function route(ctx: EngineContext, actors: GroupActors, doc: SignedDocument): Promise<IngestOutcome> {
+  switch (doc.schema) {
+    case SchemaId.SecretGroup:
+      return actors.run<IngestOutcome>(toHex(doc.id), "ingest", false, doc);
+    case SchemaId.SecretGroupCommit: {
+      const { secretGroup } = readSecretGroupCommit(doc);
+      if (secretGroup.length !== 32) throw new ValidationError(ErrorCode.InvalidDocument, "secret_group is not a 32-byte id");
+      return actors.run<IngestOutcome>(toHex(secretGroup), "ingest", false, doc);
+    }
+    case SchemaId.KeyPackage: {
+      const info = keyPackageInfo(readKeyPackage(doc).keyPackage);
+      checkKeyPackageDocument(doc, info);
+      return storeOnce(ctx, doc, indexKeyPackageOps(doc, info));
+    }
+    case SchemaId.KeyPackageDeletion:
+      readKeyPackageDeletion(doc);
+      return storeOnce(ctx, doc);
+    default:
+      return { outcome: "applied" };
+  }
+}
+
+/**
+ * Verifies and applies `documents`; see {@link IngestReport} and {@link IngestRefusedError}.
+ *
+ * @example
+ * ```ts
+ * const report = await ingestDocuments(ctx, actors, docs)
+ * ```
+ */
+export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, documents: readonly Uint8Array[]): Promise<IngestReport> {
+  if (!Array.isArray(documents)) throw new UsageError(ErrorCode.InvalidArgument, "documents must be an array");
+  documents.forEach((d, i) => {
+    if (!(d instanceof Uint8Array)) throw new UsageError(ErrorCode.InvalidArgument, `document ${i} must be a Uint8Array`);
+  });
+  const outcomes: IngestOutcomeName[] = new Array(documents.length);
+  const refused: Array<{ index: number; error: SecretGroupError }> = [];
+  const decoded: Array<{ index: number; doc: SignedDocument }> = [];
+  const seen = new Set<string>();
+  documents.forEach((bytes, index) => {
+    try {
+      const doc = decodeDocument(bytes);
+      const id = toHex(doc.id);
+      if (seen.has(id)) {
+        outcomes[index] = "duplicate";
+        return;
+      }
+      seen.add(id);
+      decoded.push({ index, doc });
+    } catch (e) {
+      outcomes[index] = "refused";
+      refused.push({ index, error: toError(e) });
+    }
+  });
+  // groups first, so commits rarely wait for their group; the actors serialize per group
+  const rank = (d: SignedDocument): number => (d.schema === SchemaId.SecretGroup ? 0 : d.schema === SchemaId.SecretGroupCommit ? 2 : 1);
+  decoded.sort((a, b) => rank(a.doc) - rank(b.doc));
+  await Promise.all(
+    decoded.map(async ({ index, doc }) => {
+      let result: IngestOutcome;
+      try {
+        result = await route(ctx, actors, doc);
+      } catch (e) {
+        if (isSecretGroupError(e) && (e.source === "storage" || e.source === "internal" || e.code === ErrorCode.Closed)) throw e;
+        result = { outcome: "refused", error: toError(e) };
+      }
+      outcomes[index] = result.outcome;
+      if (result.outcome === "refused") refused.push({ index, error: result.error });
+    }),
+  );
+  const report = { outcomes };
+  if (refused.length > 0) {
+    refused.sort((a, b) => a.index - b.index);
+    const first = refused[0] as { index: number; error: SecretGroupError };
+    throw new IngestRefusedError(first.error.code, `${refused.length} of ${documents.length} documents refused; first (#${first.index}): ${first.error.message}`, refused, report);
+  }
+  return report;
+}

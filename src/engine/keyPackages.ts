@@ -1,0 +1,62 @@
+/**
+ * Reading `key_package_v1` documents for `addMembers`: signature, schema, credential = author,
+ * and lifetime against this node's clock (the spec's caveat: a lifetime is the publisher's
+ * claim, and a node with a wrong clock judges it wrongly).
+ *
+ * @module
+ */
+import { ErrorCode, UsageError } from "../errors.js";
+import { checkKeyPackageDocument, checkKeyPackageLifetime, decodeDocument, keyPackageDocument, readKeyPackage } from "../documents/index.js";
+import { toHex } from "../bytes.js";
+import type { EngineContext } from "./context.js";
+import { indexKeyPackageOps } from "./materialise.js";
+import { runTask } from "./pool.js";
+import type { KeyPackageOut } from "./protocol.js";
+import { encodeKeyPackageRecord } from "./records.js";
+import { Sublevel } from "./store.js";
+import { keyPackageInfo } from "../keyPackage.js";
+
+/**
+ * The MLS key packages inside signed key package documents; throws the typed error of the
+ * first bad one (`INVALID_DOCUMENT`, `INVALID_SIGNATURE`, `INVALID_KEY_PACKAGE`, `KEY_PACKAGE_EXPIRED`).
+ *
+ * @example
+ * ```ts
+ * const keyPackages = keyPackagesFromDocuments([bobDoc, carolDoc])
+ * ```
+ */
+export function keyPackagesFromDocuments(documents: readonly Uint8Array[], nowMs: number = Date.now()): Uint8Array[] {
+  if (!Array.isArray(documents) || documents.length === 0) throw new UsageError(ErrorCode.InvalidArgument, "keyPackageDocuments must be a non-empty array");
+  return documents.map((bytes) => {
+    if (!(bytes instanceof Uint8Array)) throw new UsageError(ErrorCode.InvalidArgument, "a key package document must be bytes");
+    const doc = decodeDocument(bytes);
+    const { keyPackage } = readKeyPackage(doc);
+    const info = keyPackageInfo(keyPackage);
+    checkKeyPackageDocument(doc, info);
+    checkKeyPackageLifetime(info, nowMs);
+    return keyPackage;
+  });
+}
+
+/**
+ * Creates a key package on a worker, keeps its private part (until a join consumes it), and
+ * returns its signed `key_package_v1` document, chained to the previous one. Callers publish
+ * one at a time.
+ *
+ * @example
+ * ```ts
+ * const document = await publishKeyPackage(ctx)
+ * ```
+ */
+export async function publishKeyPackage(ctx: EngineContext): Promise<Uint8Array> {
+  const kp = await runTask<KeyPackageOut>(ctx.pool, { op: "keyPackage", identity: ctx.identity });
+  const previous = await ctx.store.get(Sublevel.Meta, "lastKeyPackage", "last key package");
+  const doc = keyPackageDocument(ctx.identity, previous === undefined ? { keyPackage: kp.keyPackage } : { keyPackage: kp.keyPackage, previousKeyPackage: previous });
+  await ctx.store.batch([
+    { sub: Sublevel.KeyPackages, key: toHex(kp.ref), value: encodeKeyPackageRecord({ docId: doc.id, keyPackage: kp.keyPackage, secret: kp.secret }) },
+    { sub: Sublevel.Docs, key: toHex(doc.id), value: doc.bytes },
+    { sub: Sublevel.Meta, key: "lastKeyPackage", value: doc.id },
+    ...indexKeyPackageOps(doc, { publicKey: ctx.identity.publicKey, ref: kp.ref }),
+  ]);
+  return doc.bytes;
+}

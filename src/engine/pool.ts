@@ -1,0 +1,124 @@
+/**
+ * The piscina worker pool with group affinity: every task of one group goes to the same
+ * worker, which keeps that group's decoded MLS state in memory (decoding a 1000-member state
+ * costs more than a commit). The balancer sees the task's affinity key through piscina's
+ * queue-options symbol; a group is pinned to a worker on first use and moves only when that
+ * worker is gone. Results and errors cross the boundary as data: a task result is
+ * `{ ok: true, value }` or `{ ok: false, error: ErrorData }`, rebuilt here into typed errors.
+ *
+ * @module
+ */
+import { availableParallelism } from "node:os";
+import { Piscina } from "piscina";
+import type { PiscinaTask } from "piscina";
+import { ErrorCode, InternalError, errorFromData } from "../errors.js";
+import type { ErrorData } from "../errors.js";
+
+/** What a worker task returns: data, never a thrown class. @example `{ ok: false, error: { code: "REPLAY", message } }` */
+export type TaskResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ErrorData };
+
+/** Most tasks one worker runs at once (tasks await crypto, so a few interleave well). @example `affinityBalancer(CONCURRENT_TASKS_PER_WORKER)` */
+export const CONCURRENT_TASKS_PER_WORKER = 4;
+
+interface AffinityOptions {
+  readonly affinity: string;
+}
+
+type BalancerWorker = Parameters<NonNullable<ConstructorParameters<typeof Piscina>[0]>["loadBalancer"] & {}>[1][number];
+
+/**
+ * Builds a piscina load balancer that pins each affinity key to one worker (once all
+ * `threads` workers are up; before that, tasks go to the least busy worker unpinned).
+ *
+ * @example
+ * ```ts
+ * new Piscina({ filename, loadBalancer: affinityBalancer(4, 2) })
+ * ```
+ */
+export function affinityBalancer(maxUsage: number, threads = 1): (task: PiscinaTask, workers: BalancerWorker[]) => BalancerWorker | null {
+  const pinned = new Map<string, number>();
+  const load = new Map<number, number>(); // pinned keys per worker id, to spread new groups
+  return (task, workers) => {
+    const opts = (task as unknown as Record<symbol, unknown>)[Piscina.queueOptionsSymbol] as AffinityOptions | null | undefined;
+    const live = workers.filter((w) => !w.terminating && !w.destroyed);
+    if (live.length === 0) return null;
+    const leastBusy = (): BalancerWorker | null => {
+      let best: BalancerWorker | null = null;
+      for (const w of live) if (w.currentUsage < maxUsage && (best === null || w.currentUsage < best.currentUsage)) best = w;
+      return best;
+    };
+    if (opts === null || opts === undefined || typeof opts.affinity !== "string") return leastBusy();
+    const id = pinned.get(opts.affinity);
+    let target = id === undefined ? undefined : live.find((w) => w.id === id);
+    if (target === undefined && id === undefined && live.length < threads) {
+      // the pool is still starting: do not pin everything to the first worker up
+      return leastBusy();
+    }
+    if (target === undefined) {
+      // first use, or its worker is gone: the live worker holding the fewest groups
+      target = live.reduce((a, b) => ((load.get(a.id) ?? 0) <= (load.get(b.id) ?? 0) ? a : b));
+      if (id !== undefined) load.set(id, Math.max(0, (load.get(id) ?? 1) - 1));
+      pinned.set(opts.affinity, target.id);
+      load.set(target.id, (load.get(target.id) ?? 0) + 1);
+    }
+    return target.currentUsage < maxUsage ? target : null;
+  };
+}
+
+/**
+ * Path of a compiled worker entry file (`dist/workers/<name>.js`), from `dist/src/engine/`.
+ *
+ * @example
+ * ```ts
+ * workerFile("group") // file:///.../dist/workers/group.js
+ * ```
+ */
+export function workerFile(name: string): string {
+  return new URL(`../../workers/${name}.js`, import.meta.url).href;
+}
+
+/**
+ * Creates the engine's pool: `threads` workers (default: available parallelism) kept alive,
+ * with the affinity balancer.
+ *
+ * @example
+ * ```ts
+ * const pool = createPool({ threads: 2 })
+ * ```
+ */
+export function createPool(options: { threads?: number } = {}): Piscina {
+  const threads = Math.max(1, options.threads ?? availableParallelism());
+  return new Piscina({
+    filename: workerFile("group"),
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: Infinity,
+    concurrentTasksPerWorker: CONCURRENT_TASKS_PER_WORKER,
+    loadBalancer: affinityBalancer(CONCURRENT_TASKS_PER_WORKER, threads),
+  });
+}
+
+/**
+ * Runs one task on the pool (worker entry `workers/<worker>.js`), routed by `affinity` (the group id), and rebuilds a failed task's
+ * typed error; a crashed worker becomes `InternalError(WORKER_FAILED)`.
+ *
+ * @example
+ * ```ts
+ * const out = await runTask<MyResult>(pool, { op: "process", ... }, gidHex)
+ * const step = await runTask<VectorStep>(pool, { op: "vectorJoin", vector }, undefined, "vectors")
+ * ```
+ */
+export async function runTask<T>(pool: Piscina, task: object, affinity?: string, worker = "group"): Promise<T> {
+  const payload = affinity === undefined ? task : Object.assign(task, { [Piscina.queueOptionsSymbol]: { affinity } });
+  let result: TaskResult<T>;
+  try {
+    result = (await pool.run(payload, { filename: workerFile(worker) })) as TaskResult<T>;
+  } catch (e) {
+    throw new InternalError(ErrorCode.WorkerFailed, `worker task failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+  }
+  if (result === null || typeof result !== "object" || typeof result.ok !== "boolean") {
+    throw new InternalError(ErrorCode.WorkerFailed, "worker returned a malformed result");
+  }
+  if (!result.ok) throw errorFromData(result.error);
+  return result.value;
+}

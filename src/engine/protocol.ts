@@ -1,0 +1,137 @@
+/**
+ * The messages between the engine (main thread) and its workers. Everything here is plain
+ * data that survives structured cloning; errors travel as {@link ErrorData}.
+ *
+ * A task that needs a group's MLS state names it by {@link StateRef}: the worker uses its
+ * cached decoded state when the cached token equals `token`, otherwise answers `{ miss: true }`
+ * and the engine repeats the task with the stored `parts`. A task that changes the state
+ * returns a {@link StateChange}: the parts to write or delete (src/mls/storage.ts) and a fresh
+ * token, which the engine persists in the same batch as the group record.
+ *
+ * @module
+ */
+import type { ErrorData } from "../errors.js";
+import type { SchemeName } from "../constants.js";
+import type { StatePart } from "../mls/storage.js";
+
+/** Which state a task works on. @example `{ key: "e1:ab..", token: "9f..", cacheLimit: 64, cacheMembers: 20000 }` */
+export interface StateRef {
+  /** Cache key: engine instance id and group id (one pool may serve several engines). */
+  readonly key: string;
+  /** Token of the persisted state the engine expects (undefined: no state yet). */
+  readonly token?: string;
+  /** Every stored part of the state, sent only after a cache miss. */
+  readonly parts?: ReadonlyArray<readonly [string, Uint8Array]>;
+  /** Most states the worker keeps decoded. */
+  readonly cacheLimit: number;
+  /** Most members (summed over cached states) the worker keeps decoded. */
+  readonly cacheMembers: number;
+}
+
+/** A key pair as plain data. @example `{ publicKey, secretKey }` */
+export interface IdentityData {
+  readonly publicKey: Uint8Array;
+  readonly secretKey: Uint8Array;
+}
+
+/** Commit kinds the owner creates. @example `{ op: "commit", ref, action: "rotate" }` */
+export type CommitAction = "add" | "remove" | "update" | "rotate";
+
+/**
+ * A worker task.
+ *
+ * @example
+ * ```ts
+ * const task: TaskRequest = { op: "process", ref, commit }
+ * ```
+ */
+export type TaskRequest =
+  | { readonly op: "keyPackage"; readonly identity: IdentityData }
+  | { readonly op: "create"; readonly ref: StateRef; readonly identity: IdentityData; readonly groupId: Uint8Array; readonly ciphersuite: string }
+  | {
+      readonly op: "join";
+      readonly ref: StateRef;
+      readonly identity: IdentityData;
+      readonly secret: Uint8Array;
+      readonly owner: Uint8Array;
+      readonly commit: Uint8Array;
+    }
+  | {
+      readonly op: "commit";
+      readonly ref: StateRef;
+      readonly action: CommitAction;
+      readonly keyPackages?: readonly Uint8Array[];
+      readonly publicKeys?: readonly Uint8Array[];
+    }
+  | { readonly op: "process"; readonly ref: StateRef; readonly commit: Uint8Array }
+  | {
+      readonly op: "encrypt";
+      readonly ref: StateRef;
+      readonly plaintexts: readonly Uint8Array[];
+      readonly scheme: SchemeName;
+      readonly aad?: Uint8Array;
+      /** Last long-term nonce counter the engine knows used (or reserved after a restart). */
+      readonly nonceFloor: bigint;
+    }
+  | { readonly op: "decrypt"; readonly ref: StateRef; readonly messages: ReadonlyArray<{ readonly message: Uint8Array; readonly aad?: Uint8Array }> }
+  | { readonly op: "drop"; readonly key: string }
+  | { readonly op: "ping" }
+  | { readonly op: "fail"; readonly error: ErrorData };
+
+/** Public facts of a state, for the group record. @example `recordAfter(record, { token, parts, summary })` */
+export interface StateSummary {
+  readonly status: "member" | "removed";
+  readonly mlsEpoch: bigint;
+  readonly ltsEpoch: bigint;
+  readonly members: Uint8Array[];
+  readonly nonceCounter: bigint;
+}
+
+/** A staged state change: parts to write/delete, the new token, the summary. @example `stateOps(gid, out.change)` */
+export interface StateChange {
+  readonly token: string;
+  readonly parts: StatePart[];
+  readonly summary: StateSummary;
+  /** Milliseconds spent staging the parts. */
+  readonly stageMs?: number;
+}
+
+/** The worker does not hold the expected state: resend with parts. @example `{ miss: true }` */
+export interface Miss {
+  readonly miss: true;
+}
+
+/** One decrypted message or its error. @example `o.ok ? o.plaintext : errorFromData(o.error)` */
+export type DecryptOutcome = { readonly ok: true; readonly plaintext: Uint8Array } | { readonly ok: false; readonly error: ErrorData };
+
+/** Result of `keyPackage`. @example `const { keyPackage, secret, ref } = await runTask<KeyPackageOut>(pool, { op: "keyPackage", identity })` */
+export interface KeyPackageOut {
+  readonly keyPackage: Uint8Array;
+  readonly secret: Uint8Array;
+  readonly ref: Uint8Array;
+}
+
+/** Result of the state tasks. @example `const { change, commit } = await runStateTask(ctx, gid, record, task)` */
+export interface StateOut {
+  readonly change?: StateChange;
+  /** `commit`: the encoded SecretGroupCommit. */
+  readonly commit?: Uint8Array;
+  /** `encrypt`: one message per plaintext. */
+  readonly messages?: Uint8Array[];
+  /** `decrypt`: one outcome per message. */
+  readonly outcomes?: DecryptOutcome[];
+  /** Milliseconds the worker spent in the library call and in staging the parts. */
+  readonly timing?: { readonly workMs: number; readonly stageMs: number };
+}
+
+/**
+ * True for a cache-miss answer.
+ *
+ * @example
+ * ```ts
+ * if (isMiss(out)) out = await run({ ...task, ref: { ...ref, parts } })
+ * ```
+ */
+export function isMiss(value: unknown): value is Miss {
+  return typeof value === "object" && value !== null && (value as { miss?: unknown }).miss === true;
+}

@@ -1,0 +1,238 @@
+/**
+ * The `execute` actor of the group machine: one step of one job, staged (reads and worker
+ * tasks) and returned as writes for a single atomic batch. Job kinds: `create`, `commit`,
+ * `ingest` (a SecretGroup or SecretGroupCommit document), `encrypt`, `decrypt`, `read`; the
+ * chain's drain steps come from src/engine/chain.ts.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { equalBytes, toHex } from "../bytes.js";
+import { decodeSecretGroupCommit } from "../commit.js";
+import type { SchemeName } from "../constants.js";
+import { ErrorCode, UsageError, ValidationError, errorFromData } from "../errors.js";
+import type { SecretGroupError } from "../errors.js";
+import { SchemaId, secretGroupCommitDocument } from "../documents/index.js";
+import type { SignedDocument } from "../documents/index.js";
+import { groupMachine } from "../../machines/group.js";
+import type { StepInput, StepOutput } from "../../machines/group.js";
+import { fromPromise } from "xstate";
+import { drainStep, ingestCommitDocument, ingestGroupDocument } from "./chain.js";
+import type { DrainInput } from "./chain.js";
+import { recordAfter, recordOp, runStateTask, stateOps } from "./context.js";
+import { indexCommitOps, indexGroupOps } from "./materialise.js";
+import { inspectCommit } from "../group/index.js";
+import type { EngineContext } from "./context.js";
+import type { CommitAction } from "./protocol.js";
+import { GroupStatus, decodeGroupRecord, emptyGroupRecord, encodeCommitRecord } from "./records.js";
+import type { GroupRecord } from "./records.js";
+import { Sublevel } from "./store.js";
+import type { StoreOp } from "./store.js";
+
+/** Input of a `commit` job. @example `{ action: "add", keyPackages }` */
+export interface CommitJob {
+  readonly action: CommitAction;
+  readonly keyPackages?: readonly Uint8Array[];
+  readonly publicKeys?: readonly Uint8Array[];
+}
+
+/** Input of an `encrypt` job. @example `{ plaintexts: [bytes], scheme: "long-term" }` */
+export interface EncryptJob {
+  readonly plaintexts: readonly Uint8Array[];
+  readonly scheme: SchemeName;
+  readonly aad?: Uint8Array;
+}
+
+/** One message of a `decrypt` job, already peeked. @example `{ message, scheme: "long-term", epoch: 0n }` */
+export interface DecryptItem {
+  readonly message: Uint8Array;
+  readonly scheme: SchemeName;
+  readonly epoch: bigint;
+  readonly aad?: Uint8Array;
+}
+
+/** Input of a `decrypt` job. @example `{ items: [item] }` */
+export interface DecryptJob {
+  readonly items: readonly DecryptItem[];
+}
+
+/** Result of `commit`/`create`: documents to publish. @example `{ documents: [doc.bytes] }` */
+export interface Published {
+  readonly documents: Uint8Array[];
+}
+
+const pending = (what: string): SecretGroupError => new ValidationError(ErrorCode.Pending, what);
+/** Key of an own sender-ratchet message in the `sent` store. @example `sentKey(message)` */
+export const sentKey = (message: Uint8Array): string => createHash("sha256").update(message).digest("hex");
+
+function requireRecord(gid: string, record: GroupRecord | undefined): GroupRecord {
+  if (record === undefined || record.owner === undefined) throw new UsageError(ErrorCode.UnknownGroup, `unknown group ${gid}`);
+  return record;
+}
+
+async function create(ctx: EngineContext, gid: string, record: GroupRecord | undefined, doc: SignedDocument): Promise<StepOutput> {
+  if (record?.owner !== undefined) throw new UsageError(ErrorCode.AlreadyMember, "group exists");
+  const ciphersuite = doc.fields["lts_ciphersuite"] as string;
+  const out = await runStateTask(ctx, gid, undefined, { op: "create", identity: ctx.identity, groupId: doc.id, ciphersuite });
+  if (out.change === undefined) throw new Error("create returned no state");
+  const next = recordAfter({ ...emptyGroupRecord(), owner: doc.author, ciphersuite }, out.change);
+  return {
+    ops: [{ sub: Sublevel.Docs, key: gid, value: doc.bytes }, ...stateOps(gid, out.change), recordOp(gid, next), ...(await indexGroupOps(ctx, doc))],
+    record: next,
+    result: { documents: [doc.bytes] } satisfies Published,
+  };
+}
+
+async function commit(ctx: EngineContext, gid: string, recordIn: GroupRecord | undefined, job: CommitJob): Promise<StepOutput> {
+  const record = requireRecord(gid, recordIn);
+  if (!equalBytes(record.owner as Uint8Array, ctx.identity.publicKey)) throw new UsageError(ErrorCode.NotOwner, "only the group owner commits");
+  const out = await runStateTask(ctx, gid, record, {
+    op: "commit",
+    action: job.action,
+    ...(job.keyPackages === undefined ? {} : { keyPackages: job.keyPackages }),
+    ...(job.publicKeys === undefined ? {} : { publicKeys: job.publicKeys }),
+  });
+  if (out.change === undefined || out.commit === undefined) throw new Error("commit returned no state");
+  const parts = decodeSecretGroupCommit(out.commit);
+  const doc = secretGroupCommitDocument(ctx.identity, {
+    secretGroup: Uint8Array.from(Buffer.from(gid, "hex")),
+    ...(record.head === undefined ? {} : { previousCommit: record.head }),
+    commit: parts,
+  });
+  const cid = toHex(doc.id);
+  const next = recordAfter(record, out.change, { head: doc.id });
+  const ops: StoreOp[] = [
+    ...stateOps(gid, out.change),
+    { sub: Sublevel.Docs, key: cid, value: doc.bytes },
+    {
+      sub: Sublevel.Commits,
+      key: `${gid}/${cid}`,
+      value: encodeCommitRecord({ ...(record.head === undefined ? {} : { previous: record.head }), epoch: record.mlsEpoch, applied: true, welcome: parts.mlsWelcome !== undefined }),
+    },
+    recordOp(gid, next),
+    ...(await indexCommitOps(ctx, doc, inspectCommit(out.commit))),
+  ];
+  return { ops, record: next, result: { documents: [doc.bytes] } satisfies Published };
+}
+
+async function encryptStep(ctx: EngineContext, gid: string, recordIn: GroupRecord | undefined, counter: bigint, job: EncryptJob): Promise<StepOutput> {
+  const record = requireRecord(gid, recordIn);
+  if (job.scheme === "long-term" && counter + BigInt(job.plaintexts.length) > record.nonceReserved) {
+    // reserve a block of nonce counters and persist it before any of them is used
+    const reserved = counter + BigInt(job.plaintexts.length) + ctx.nonceBlock;
+    const next = { ...record, nonceReserved: reserved };
+    return { ops: [recordOp(gid, next)], record: next, again: job };
+  }
+  const out = await runStateTask(ctx, gid, record, { op: "encrypt", plaintexts: job.plaintexts, scheme: job.scheme, nonceFloor: counter, ...(job.aad === undefined ? {} : { aad: job.aad }) });
+  if (out.change === undefined || out.messages === undefined) throw new Error("encrypt returned no state");
+  const next = recordAfter(record, out.change);
+  const ops: StoreOp[] = [...stateOps(gid, out.change), recordOp(gid, next)];
+  if (job.scheme === "sender-ratchet") {
+    // MLS deletes a sender's own key on use: keep the plaintext so the sender can read it back
+    out.messages.forEach((m, i) => ops.push({ sub: Sublevel.Sent, key: sentKey(m), value: job.plaintexts[i] as Uint8Array }));
+  }
+  return { ops, record: next, counter: out.change.summary.nonceCounter, result: out.messages };
+}
+
+async function decryptStep(ctx: EngineContext, gid: string, record: GroupRecord | undefined, job: DecryptJob): Promise<StepOutput> {
+  const results: Array<Uint8Array | Error> = new Array(job.items.length);
+  const todo: number[] = [];
+  for (let i = 0; i < job.items.length; i++) {
+    const item = job.items[i] as DecryptItem;
+    if (item.scheme === "sender-ratchet") {
+      const own = await ctx.store.get(Sublevel.Sent, sentKey(item.message), "sent message");
+      if (own !== undefined) {
+        results[i] = Uint8Array.from(own);
+        continue;
+      }
+    }
+    if (record?.owner === undefined || record.stateToken === undefined) {
+      results[i] = pending(`group ${gid} is not readable yet`);
+    } else if (item.scheme === "long-term" ? item.epoch > record.ltsEpoch : item.epoch > record.mlsEpoch) {
+      results[i] =
+        record.status === GroupStatus.Member
+          ? pending(`${item.scheme} epoch ${item.epoch} not reached yet`)
+          : new UsageError(ErrorCode.NotMember, `epoch ${item.epoch} is after this member left the group`);
+    } else {
+      todo.push(i);
+    }
+  }
+  if (todo.length === 0 || record === undefined) return { ops: [], result: results };
+  const out = await runStateTask(ctx, gid, record, {
+    op: "decrypt",
+    messages: todo.map((i) => {
+      const item = job.items[i] as DecryptItem;
+      return item.aad === undefined ? { message: item.message } : { message: item.message, aad: item.aad };
+    }),
+  });
+  (out.outcomes ?? []).forEach((o, k) => {
+    results[todo[k] as number] = o.ok ? o.plaintext : errorFromData(o.error);
+  });
+  if (out.change === undefined) return { ops: [], result: results };
+  const next = recordAfter(record, out.change);
+  return { ops: [...stateOps(gid, out.change), recordOp(gid, next)], record: next, result: results };
+}
+
+/**
+ * Runs one step of a group job.
+ *
+ * @example
+ * ```ts
+ * groupMachine.provide({ actors: { execute: fromPromise(({ input }) => executeStep(ctx, input)) } })
+ * ```
+ */
+export async function executeStep(ctx: EngineContext, step: StepInput): Promise<StepOutput> {
+  const { groupId: gid, record, job } = step;
+  const input = step.input as { drain?: true } | undefined;
+  if (input?.drain === true) return drainStep(ctx, gid, record, input as DrainInput);
+  switch (job.kind) {
+    case "create":
+      return create(ctx, gid, record, step.input as SignedDocument);
+    case "commit":
+      return commit(ctx, gid, record, step.input as CommitJob);
+    case "ingest": {
+      const doc = step.input as SignedDocument;
+      if (doc.schema === SchemaId.SecretGroup) return ingestGroupDocument(ctx, gid, record, doc);
+      return ingestCommitDocument(ctx, gid, record, doc);
+    }
+    case "encrypt":
+      return encryptStep(ctx, gid, record, step.counter, step.input as EncryptJob);
+    case "decrypt":
+      return decryptStep(ctx, gid, record, step.input as DecryptJob);
+    case "read":
+      return { ops: [], result: record ?? null };
+    default:
+      throw new UsageError(ErrorCode.InvalidArgument, `unknown job ${job.kind}`);
+  }
+}
+
+
+/**
+ * The group machine with the engine's actors: `hydrate` reads the group record, `execute`
+ * runs {@link executeStep}, `persist` writes the batch (and counts it).
+ *
+ * @example
+ * ```ts
+ * const actors = new GroupActors(provideGroupMachine(ctx), 256)
+ * ```
+ */
+export function provideGroupMachine(ctx: EngineContext): typeof groupMachine {
+  return groupMachine.provide({
+    actors: {
+      hydrate: fromPromise(async ({ input }: { input: { groupId: string } }) => {
+        const bytes = await ctx.store.get(Sublevel.Groups, input.groupId, "group record");
+        const record = bytes === undefined ? undefined : decodeGroupRecord(bytes);
+        // after a restart, continue after the reserved block: a counter is never used twice
+        return { record, counter: record?.nonceReserved ?? 0n };
+      }),
+      execute: fromPromise(async ({ input }: { input: StepInput }) => executeStep(ctx, input)),
+      persist: fromPromise(async ({ input }: { input: { groupId: string; ops: readonly StoreOp[] } }) => {
+        if (input.ops.length === 0) return;
+        const started = performance.now();
+        await ctx.store.batch(input.ops);
+        ctx.stats.persistMs += performance.now() - started;
+        ctx.stats.batches++;
+      }),
+    },
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * Shared fixtures of the engine tests: temporary folders, engines, shuffling.
+ *
+ * @module
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SecretGroupEngine } from "../src/engine/engine.js";
+import type { EngineOptions } from "../src/engine/engine.js";
+import { generateIdentity } from "../src/identity.js";
+import type { Identity } from "../src/identity.js";
+import { toHex } from "../src/bytes.js";
+
+/** A temporary folder removed by `cleanup()`. @example `const dir = await tempDir()` */
+export async function tempDir(): Promise<{ path: string; cleanup: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), "sg-engine-"));
+  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** An engine on its own folder. @example `const node = await openNode()` */
+export async function openNode(options: Partial<EngineOptions> = {}): Promise<{
+  engine: SecretGroupEngine;
+  identity: Identity;
+  path: string;
+  reopen: (more?: Partial<EngineOptions>) => Promise<SecretGroupEngine>;
+  cleanup: () => Promise<void>;
+}> {
+  const dir = await tempDir();
+  const identity = options.identity ?? generateIdentity();
+  const base = { path: dir.path, identity, threads: 1, ...options };
+  const engine = await SecretGroupEngine.open(base);
+  return {
+    engine,
+    identity,
+    path: dir.path,
+    reopen: (more = {}) => SecretGroupEngine.open({ ...base, ...more }),
+    cleanup: dir.cleanup,
+  };
+}
+
+/** Deterministic shuffle (mulberry32). @example `shuffle(docs, 7)` */
+export function shuffle<T>(items: readonly T[], seed: number): T[] {
+  let a = seed >>> 0;
+  const rand = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+/** Sorted hex of public keys, for comparing member lists. @example `keySet(await engine.members(gid))` */
+export function keySet(keys: readonly Uint8Array[]): string[] {
+  return keys.map(toHex).sort();
+}
+
+/** Ingest that reports refusals as data instead of rejecting. @example `await ingestAll(engine, docs)` */
+export async function ingestAll(engine: SecretGroupEngine, docs: readonly Uint8Array[]): Promise<string[]> {
+  try {
+    return (await engine.ingest(docs)).outcomes;
+  } catch (e) {
+    const report = (e as { report?: { outcomes: string[] } }).report;
+    if (report === undefined) throw e;
+    return report.outcomes;
+  }
+}
