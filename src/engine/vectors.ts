@@ -69,12 +69,6 @@ export async function runVectorsCommand(file: string, options: VectorsOptions): 
   let skipped = 0;
   const skipReasons = new Map<number, string | null>();
   try {
-    const mode = await runTask<string>(pool, { op: "vectorMode" }, undefined, "vectors");
-    if (mode !== "stepwise") {
-      options.out.write(
-        "WARNING: src/mls/passiveClient.ts exports no joinPassiveClient/applyPassiveClientEpoch: each vector runs whole in one worker task, WITHOUT the LevelDB round trip between epochs\n",
-      );
-    }
     for (const [i, vector] of vectors.entries()) {
       const name = `case ${i + 1} (ciphersuite ${vector?.cipher_suite})`;
       if (!skipReasons.has(vector.cipher_suite)) {
@@ -87,10 +81,7 @@ export async function runVectorsCommand(file: string, options: VectorsOptions): 
         continue;
       }
       try {
-        const detail =
-          mode === "stepwise"
-            ? await runCase(pool, store, vector, `v${i}/`)
-            : await runTask<null>(pool, { op: "vectorWhole", vector }, undefined, "vectors").then(() => `${vector.epochs.length + 1} epoch authenticators match (not persisted between epochs)`);
+        const detail = await runCase(pool, store, vector, `v${i}/`);
         passed++;
         options.out.write(`ok   ${name}: ${detail}\n`);
       } catch (e) {

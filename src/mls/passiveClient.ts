@@ -95,6 +95,78 @@ function checkAuthenticator(state: ClientState, expectedHex: string, what: strin
   }
 }
 
+function externalPsks(vector: PassiveClientVector): Record<string, Uint8Array> {
+  const psks: Record<string, Uint8Array> = {};
+  for (const p of vector.external_psks) psks[bytesToBase64(fromHex(p.psk_id))] = fromHex(p.psk);
+  return psks;
+}
+
+/**
+ * Joins a vector's group from its Welcome and checks the initial epoch authenticator. The
+ * state is a raw ts-mls state (no p2panda group), for the engine's stepwise vector path.
+ *
+ * @example
+ * ```ts
+ * let state = await joinPassiveClient(vector)
+ * ```
+ */
+export async function joinPassiveClient(vector: PassiveClientVector, provider: ProviderName = DEFAULT_PROVIDER): Promise<ClientState> {
+  const cs = await getSuite(mlsCiphersuiteNameFromId(vector.cipher_suite), provider);
+  const keyPackage = decodeKeyPackageBytes(fromHex(vector.key_package));
+  const welcome = decodeWelcomeBytes(fromHex(vector.welcome));
+  let tree: RatchetTree | undefined;
+  if (vector.ratchet_tree !== null) {
+    const bytes = fromHex(vector.ratchet_tree);
+    const decoded = guardSync(ErrorCode.Decode, "ratchet tree", () => decodeRatchetTree(bytes, 0));
+    if (decoded === undefined || decoded[1] !== bytes.length) throw new DecodeError("ratchet tree: malformed");
+    tree = decoded[0];
+  }
+  const state = await guard(ErrorCode.InvalidWelcome, "vector welcome", () =>
+    joinGroup(
+      welcome,
+      keyPackage,
+      {
+        initPrivateKey: fromHex(vector.init_priv),
+        hpkePrivateKey: fromHex(vector.encryption_priv),
+        signaturePrivateKey: fromHex(vector.signature_priv),
+      },
+      makePskIndex(undefined, externalPsks(vector)),
+      cs,
+      tree,
+      undefined,
+      vectorClientConfig,
+    ),
+  );
+  checkAuthenticator(state, vector.initial_epoch_authenticator, "initial epoch");
+  return state;
+}
+
+/**
+ * Applies epoch `index` (0-based) of a vector, its proposals then its commit, and checks that
+ * epoch's authenticator.
+ *
+ * @example
+ * ```ts
+ * for (let i = 0; i < vector.epochs.length; i++) state = await applyPassiveClientEpoch(state, vector, i)
+ * ```
+ */
+export async function applyPassiveClientEpoch(
+  state: ClientState,
+  vector: PassiveClientVector,
+  index: number,
+  provider: ProviderName = DEFAULT_PROVIDER,
+): Promise<ClientState> {
+  const epoch = vector.epochs[index];
+  if (epoch === undefined) throw new ValidationError(ErrorCode.InvalidArgument, `vector has no epoch ${index + 1}`);
+  const psks = externalPsks(vector);
+  const what = `epoch ${index + 1}`;
+  let next = state;
+  for (const proposal of epoch.proposals) next = await process(next, proposal, psks, provider, `${what} proposal`);
+  next = await process(next, epoch.commit, psks, provider, `${what} commit`);
+  checkAuthenticator(next, epoch.epoch_authenticator, what);
+  return next;
+}
+
 /**
  * Runs one passive-client vector; throws a typed error (`MLS_FAILURE` on an authenticator
  * mismatch) when our MLS stack disagrees with the vector.
@@ -108,42 +180,7 @@ export async function runPassiveClientVector(
   vector: PassiveClientVector,
   provider: ProviderName = DEFAULT_PROVIDER,
 ): Promise<PassiveClientResult> {
-  const name = mlsCiphersuiteNameFromId(vector.cipher_suite);
-  const cs = await getSuite(name, provider);
-  const keyPackage = decodeKeyPackageBytes(fromHex(vector.key_package));
-  const welcome = decodeWelcomeBytes(fromHex(vector.welcome));
-  let tree: RatchetTree | undefined;
-  if (vector.ratchet_tree !== null) {
-    const bytes = fromHex(vector.ratchet_tree);
-    const decoded = guardSync(ErrorCode.Decode, "ratchet tree", () => decodeRatchetTree(bytes, 0));
-    if (decoded === undefined || decoded[1] !== bytes.length) throw new DecodeError("ratchet tree: malformed");
-    tree = decoded[0];
-  }
-  const psks: Record<string, Uint8Array> = {};
-  for (const p of vector.external_psks) psks[bytesToBase64(fromHex(p.psk_id))] = fromHex(p.psk);
-  let state = await guard(ErrorCode.InvalidWelcome, "vector welcome", () =>
-    joinGroup(
-      welcome,
-      keyPackage,
-      {
-        initPrivateKey: fromHex(vector.init_priv),
-        hpkePrivateKey: fromHex(vector.encryption_priv),
-        signaturePrivateKey: fromHex(vector.signature_priv),
-      },
-      makePskIndex(undefined, psks),
-      cs,
-      tree,
-      undefined,
-      vectorClientConfig,
-    ),
-  );
-  checkAuthenticator(state, vector.initial_epoch_authenticator, "initial epoch");
-  let i = 0;
-  for (const epoch of vector.epochs) {
-    i++;
-    for (const proposal of epoch.proposals) state = await process(state, proposal, psks, provider, `epoch ${i} proposal`);
-    state = await process(state, epoch.commit, psks, provider, `epoch ${i} commit`);
-    checkAuthenticator(state, epoch.epoch_authenticator, `epoch ${i}`);
-  }
-  return { ciphersuite: name, epochsChecked: vector.epochs.length + 1 };
+  let state = await joinPassiveClient(vector, provider);
+  for (let i = 0; i < vector.epochs.length; i++) state = await applyPassiveClientEpoch(state, vector, i, provider);
+  return { ciphersuite: mlsCiphersuiteNameFromId(vector.cipher_suite), epochsChecked: vector.epochs.length + 1 };
 }
