@@ -11,6 +11,7 @@ import type { EngineOptions } from "../src/engine/engine.js";
 import { generateIdentity } from "../src/identity.js";
 import type { Identity } from "../src/identity.js";
 import { toHex } from "../src/bytes.js";
+import { Random } from "../src/cli/random.js";
 
 /** A temporary folder removed by `cleanup()`. @example `const dir = await tempDir()` */
 export async function tempDir(): Promise<{ path: string; cleanup: () => Promise<void> }> {
@@ -39,22 +40,9 @@ export async function openNode(options: Partial<EngineOptions> = {}): Promise<{
   };
 }
 
-/** Deterministic shuffle (mulberry32). @example `shuffle(docs, 7)` */
+/** Deterministic shuffle (the simulation's seeded generator). @example `shuffle(docs, 7)` */
 export function shuffle<T>(items: readonly T[], seed: number): T[] {
-  let a = seed >>> 0;
-  const rand = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
+  return new Random(seed).shuffle([...items]);
 }
 
 /** Sorted hex of public keys, for comparing member lists. @example `keySet(await engine.members(gid))` */

@@ -27,6 +27,10 @@ import { createPool } from "./pool.js";
 import { decodeGroupRecord, groupInfo } from "./records.js";
 import type { GroupInfo, GroupRecord, GroupStatus } from "./records.js";
 import { peekAll } from "./decrypt.js";
+import { openFields, sealFields } from "./fields.js";
+import type { DecryptedFields, EncryptFieldsOptions } from "./fields.js";
+import type { SignedDocument } from "../documents/document.js";
+import type { FieldValue } from "../documents/schema.js";
 import type { DecryptInput } from "./decrypt.js";
 import type { CommitJob, DecryptItem, EncryptJob, Published } from "./steps.js";
 import { provideGroupMachine } from "./steps.js";
@@ -231,6 +235,36 @@ export class SecretGroupEngine {
     const job: EncryptJob = { plaintexts: [plaintext], scheme: options.scheme, ...(options.aad === undefined ? {} : { aad: options.aad }) };
     const [message] = await this.actors.run<Uint8Array[]>(gid, "encrypt", true, job);
     return message as Uint8Array;
+  }
+
+  /**
+   * Encrypts an operation's fields for a group (all of them, or `names`), each bound to this
+   * node as author, the schema, the field name and, for updates, `documentId`. Sign the result
+   * as the operation's fields.
+   *
+   * @example
+   * ```ts
+   * const fields = await engine.encryptFields(groupId, { body: "hi", room: 3 }, { scheme: "long-term", schema: "chat_v1", names: ["body"] })
+   * const doc = signDocument(identity, "chat_v1", fields)
+   * ```
+   */
+  async encryptFields(groupId: Uint8Array | string, fields: Readonly<Record<string, FieldValue>>, options: EncryptFieldsOptions): Promise<Record<string, FieldValue>> {
+    this.check();
+    return sealFields(this.publicKey, (plaintext, o) => this.encrypt(groupId, plaintext, o), fields, options);
+  }
+
+  /**
+   * Decrypts the encrypted fields of an operation (document bytes are verified first); fields
+   * that cannot be read (yet) keep their ciphertext and are listed in `errors` with their code.
+   *
+   * @example
+   * ```ts
+   * const { fields, errors } = await engine.decryptFields(documentBytes)
+   * ```
+   */
+  async decryptFields(document: Uint8Array | SignedDocument): Promise<DecryptedFields> {
+    this.check();
+    return openFields((messages) => this.decrypt(messages), document);
   }
 
   /**
