@@ -13,7 +13,7 @@ import { SecretGroupEngine } from "../engine/engine.js";
 import { IngestRefusedError } from "../engine/ingest.js";
 import type { IngestReport } from "../engine/ingest.js";
 import { runVectorsCommand } from "../engine/vectors.js";
-import { ErrorCode, UsageError } from "../errors.js";
+import { ErrorCode, InternalError, UsageError } from "../errors.js";
 import type { Identity } from "../identity.js";
 import { readDocumentStream } from "./documentStream.js";
 import { loadOrCreateIdentity, readIdentityFile, writeIdentityFile } from "./identityFile.js";
@@ -65,9 +65,13 @@ export async function simulateCommand(options: {
     },
   );
   bar?.stop();
-  if (options.json) return json(summary);
-  out(summaryTable(summary));
-  if (summary.mismatched > 0) throw new UsageError(ErrorCode.Internal, `${summary.mismatched} decryptions returned wrong bytes`);
+  if (options.json) json(summary);
+  else out(summaryTable(summary));
+  // the run checks itself: a wrong plaintext or a node that missed a commit is a failure
+  if (summary.mismatched > 0) throw new InternalError(ErrorCode.Internal, `${summary.mismatched} decryptions returned wrong plaintexts`);
+  if (summary.indexedCommits !== summary.commits) {
+    throw new InternalError(ErrorCode.Internal, `a node indexed ${summary.indexedCommits} of ${summary.commits} commits`);
+  }
 }
 
 function summaryTable(s: SimulationSummary): string {
@@ -85,6 +89,7 @@ function summaryTable(s: SimulationSummary): string {
     ["deliveries (shuffled)", s.deliveries],
     ["operations long-term / sender-ratchet", `${s.messages["long-term"]} / ${s.messages["sender-ratchet"]}`],
     ["decrypted long-term / sender-ratchet", `${s.decrypted["long-term"]} / ${s.decrypted["sender-ratchet"]}`],
+    ["commits indexed by every node", `${s.indexedCommits} of ${s.commits}`],
     ["wrong plaintexts", s.mismatched],
     ["not readable, by reason", codes(s.unreadable)],
     ["refused documents", `${s.refused} (${codes(s.refusedByCode)})`],

@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { isSecretGroupError } from "../errors.js";
+import { DEFAULT_SIMULATION } from "./simulate.js";
 import { ingestCommand, inspectCommand, keygenCommand, simulateCommand, vectorsCommand } from "./commands.js";
 
 function positiveInt(value: string): number {
@@ -25,11 +26,11 @@ function program(): Command {
     .command("simulate")
     .description("simulate identities, groups, commits and encrypted operations, materialised by one engine per identity")
     .option("--data <dir>", "data folder (the simulation uses <dir>/simulate, emptied first)", "./data")
-    .option("--identities <n>", "number of identities", positiveInt, 8)
-    .option("--groups <n>", "number of groups", positiveInt, 4)
-    .option("--members <n>", "members per group besides the owner", positiveInt, 4)
-    .option("--messages <n>", "encrypted operations per member per round", positiveInt, 2)
-    .option("--seed <n>", "seed of the shuffles and choices", positiveInt, 1)
+    .option("--identities <n>", "number of identities", positiveInt, DEFAULT_SIMULATION.identities)
+    .option("--groups <n>", "number of groups", positiveInt, DEFAULT_SIMULATION.groups)
+    .option("--members <n>", "members per group besides the owner", positiveInt, DEFAULT_SIMULATION.members)
+    .option("--messages <n>", "encrypted operations per member per round", positiveInt, DEFAULT_SIMULATION.messages)
+    .option("--seed <n>", "seed of the shuffles and choices", positiveInt, DEFAULT_SIMULATION.seed)
     .option("--threads <n>", "worker threads", positiveInt)
     .option("--json", "print the summary as one JSON object")
     .action(simulateCommand);

@@ -9,7 +9,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Piscina } from "piscina";
-import { equalBytes, toHex, utf8 } from "../bytes.js";
+import { toHex } from "../bytes.js";
 import type { SchemeName } from "../constants.js";
 import { signDocument } from "../documents/index.js";
 import { SecretGroupEngine } from "../engine/engine.js";
@@ -38,10 +38,10 @@ export interface SimulationOptions {
 
 /** Defaults of {@link SimulationOptions}: finishes well under a minute on 2 cores. */
 export const DEFAULT_SIMULATION: Omit<SimulationOptions, "dataDir"> = {
-  identities: 8,
-  groups: 4,
-  members: 4,
-  messages: 2,
+  identities: 10,
+  groups: 5,
+  members: 5,
+  messages: 3,
   seed: 1,
 };
 
@@ -55,6 +55,8 @@ export interface SimulationSummary {
   deliveries: number;
   messages: { "long-term": number; "sender-ratchet": number };
   decrypted: { "long-term": number; "sender-ratchet": number };
+  /** Commits in the materialisation index of the node that has the fewest: equals `commits` when every node indexed every group. */
+  indexedCommits: number;
   /** Decryptions that returned other bytes than were written: must be 0. */
   mismatched: number;
   /** Why the other reads failed, by error code (expected: late joiners, removed members, own sender-ratchet messages). */
@@ -74,9 +76,10 @@ const APP_SCHEMA = "chat_message_v1";
 
 interface Written {
   readonly scheme: SchemeName;
-  readonly plaintext: Uint8Array;
-  /** The encrypted field value as it travels inside the operation. */
-  readonly body: Uint8Array;
+  /** What the operation's `body` field said before encryption. */
+  readonly body: string;
+  /** The signed operation as it travels. */
+  readonly document: Uint8Array;
 }
 
 interface SimGroup {
@@ -119,6 +122,7 @@ export async function runSimulation(options: SimulationOptions, progress?: Simul
     deliveries: 0,
     messages: { "long-term": 0, "sender-ratchet": 0 },
     decrypted: { "long-term": 0, "sender-ratchet": 0 },
+    indexedCommits: Number.MAX_SAFE_INTEGER,
     mismatched: 0,
     unreadable: {},
     refused: 0,
@@ -190,16 +194,21 @@ export async function runSimulation(options: SimulationOptions, progress?: Simul
     await deliver(0.6);
     await deliver(1);
 
+    // Each member writes operations with an encrypted `body`; every other one updates the
+    // author's previous operation, so update ciphertexts are bound to the document they edit.
     const writeRound = async () => {
       for (const group of groups) {
         for (const author of [group.owner, ...group.members]) {
           if ((await author.engine.status(group.id)) !== "member") continue;
+          let previous: Uint8Array | undefined;
           for (let k = 0; k < options.messages; k++) {
             const scheme: SchemeName = k % 2 === 0 ? "long-term" : "sender-ratchet";
-            const plaintext = utf8(`${author.name} in ${toHex(group.id).slice(0, 8)}: message ${written.length} (${scheme})`);
-            const body = await author.engine.encrypt(group.id, plaintext, { scheme });
-            const doc = signDocument(author.identity, APP_SCHEMA, { body });
-            written.push({ scheme, plaintext, body });
+            const body = `${author.name} in ${toHex(group.id).slice(0, 8)}: operation ${written.length} (${scheme})`;
+            const update = previous !== undefined && k % 3 === 2 ? { documentId: previous } : {};
+            const fields = await author.engine.encryptFields(group.id, { body, seq: written.length }, { scheme, schema: APP_SCHEMA, names: ["body"], ...update });
+            const doc = signDocument(author.identity, APP_SCHEMA, fields, update);
+            previous = doc.documentId ?? doc.id;
+            written.push({ scheme, body, document: doc.bytes });
             summary.messages[scheme]++;
             publish([doc.bytes]);
           }
@@ -236,17 +245,21 @@ export async function runSimulation(options: SimulationOptions, progress?: Simul
 
     // every node reads every encrypted operation it received
     for (const node of nodes) {
-      const results = await node.engine.decrypt(written.map((w) => w.body));
-      results.forEach((result, i) => {
-        const entry = written[i] as Written;
-        if (result instanceof Uint8Array) {
+      for (const entry of written) {
+        const { fields, errors } = await node.engine.decryptFields(entry.document);
+        const error = errors["body"] as (Error & { code?: string }) | undefined;
+        if (error === undefined) {
           summary.decrypted[entry.scheme]++;
-          if (!equalBytes(result, entry.plaintext)) summary.mismatched++;
+          if (fields["body"] !== entry.body) summary.mismatched++;
         } else {
-          const code = (result as { code?: string }).code ?? "UNKNOWN";
+          const code = error.code ?? "UNKNOWN";
           summary.unreadable[code] = (summary.unreadable[code] ?? 0) + 1;
         }
-      });
+      }
+      // materialisation: every node indexes every group's commits, member or not
+      let indexed = 0;
+      for (const group of groups) indexed += (await node.engine.history(group.id)).length;
+      summary.indexedCommits = Math.min(summary.indexedCommits, indexed);
       step("decrypt");
     }
   } finally {

@@ -1,0 +1,103 @@
+/**
+ * The `secret-group` program as a user runs it: the main job end to end (small sizes), ingest
+ * and inspect in an empty folder, and one-line errors with a non-zero exit for bad input.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { toHex } from "../src/bytes.js";
+import { StreamFormat, readDocumentStream, writeDocumentStream } from "../src/cli/documentStream.js";
+import { runSimulation } from "../src/cli/simulate.js";
+import { SecretGroupEngine } from "../src/engine/engine.js";
+import { generateIdentity } from "../src/identity.js";
+import { tempDir } from "./engine-helpers.js";
+
+const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+const run = async (args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> => {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [MAIN, ...args], { cwd });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+};
+const oneLineError = (stderr: string): void => {
+  const lines = stderr.trim().split("\n");
+  assert.equal(lines.length, 1, stderr);
+  assert.match(lines[0] as string, /^secret-group: /);
+  assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
+};
+
+test("the main job checks itself: every plaintext right, every node indexed every commit", async () => {
+  const dir = await tempDir();
+  try {
+    const s = await runSimulation({ dataDir: dir.path, identities: 4, groups: 2, members: 2, messages: 2, seed: 7, threads: 1 });
+    assert.equal(s.mismatched, 0);
+    assert.equal(s.refused, 0);
+    assert.equal(s.indexedCommits, s.commits);
+    assert.ok(s.commits >= 2 * 4, "each group: add, late add or remove, update, rotate");
+    assert.ok(s.decrypted["long-term"] > 0 && s.decrypted["sender-ratchet"] > 0);
+    // late joiners read long-term history but never earlier sender-ratchet operations
+    assert.ok(s.decrypted["long-term"] > s.decrypted["sender-ratchet"]);
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+test("document streams: CBOR sequence and base64 lines are told apart and round-trip", () => {
+  // documents are never empty, so an empty base64 line is just a blank line
+  const docs = [new Uint8Array([1, 2, 3]), new Uint8Array(300).fill(9), new Uint8Array(70000).fill(1)];
+  for (const format of [StreamFormat.CborSequence, StreamFormat.Base64Lines]) {
+    assert.deepEqual(readDocumentStream(writeDocumentStream(docs, format)).map(toHex), docs.map(toHex));
+  }
+  assert.throws(() => readDocumentStream(new Uint8Array([0xa1, 0x01])), { code: "DECODE_ERROR" });
+});
+
+test("ingest and inspect work in an empty folder; bad input is one line and a non-zero exit", async () => {
+  const cwd = await mkdtemp(join(tmpdir(), "sg-cli-"));
+  const owner = await tempDir();
+  try {
+    // documents from another node: a group and an operation nobody here can read
+    const engine = await SecretGroupEngine.open({ path: owner.path, identity: generateIdentity(), threads: 1 });
+    const { groupId, documents } = await engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
+    await engine.close();
+    await writeFile(join(cwd, "docs.b64"), writeDocumentStream(documents, StreamFormat.Base64Lines));
+
+    const ingested = await run(["ingest", "docs.b64", "--json"], cwd);
+    assert.equal(ingested.code, 0, ingested.stderr);
+    assert.deepEqual(JSON.parse(ingested.stdout), { documents: 1, applied: 1, refused: [] });
+    assert.match(await readFile(join(cwd, "data", "identity.json"), "utf8"), /"publicKey"/);
+    const again = await run(["ingest", "docs.b64", "--json"], cwd);
+    assert.equal(JSON.parse(again.stdout).duplicate, 1);
+
+    const inspected = await run(["inspect", "--json"], cwd);
+    assert.equal(inspected.code, 0, inspected.stderr);
+    const groups = JSON.parse(inspected.stdout) as { groupId: string; status: string }[];
+    assert.deepEqual(groups.map((g) => [g.groupId, g.status]), [[toHex(groupId as Uint8Array), "awaiting-welcome"]]);
+
+    oneLineError((await run(["ingest", "missing.cbor"], cwd)).stderr);
+    await writeFile(join(cwd, "corrupt.cbor"), new Uint8Array([0x59, 0xff, 0xff, 1, 2]));
+    const corrupt = await run(["ingest", "corrupt.cbor"], cwd);
+    assert.notEqual(corrupt.code, 0);
+    oneLineError(corrupt.stderr);
+    await writeFile(join(cwd, "bad-identity.json"), "{ not json");
+    const badIdentity = await run(["ingest", "docs.b64", "--identity", "bad-identity.json"], cwd);
+    assert.notEqual(badIdentity.code, 0);
+    oneLineError(badIdentity.stderr);
+    const unknownGroup = await run(["inspect", "ab".repeat(32)], cwd);
+    assert.notEqual(unknownGroup.code, 0);
+    oneLineError(unknownGroup.stderr);
+    const keygen = await run(["keygen", "--out", "data/identity.json"], cwd);
+    assert.notEqual(keygen.code, 0, "keygen never overwrites an identity");
+    oneLineError(keygen.stderr);
+  } finally {
+    await rm(cwd, { recursive: true, force: true });
+    await owner.cleanup();
+  }
+});
