@@ -130,3 +130,19 @@ export {
   readSecretGroupCommit,
 } from "./documents/index.js";
 export type { SignedDocument, SignOptions, BuildOptions, FieldValue, DocumentFields } from "./documents/index.js";
+export { fieldAad, encryptedFields, FIELD_AAD_LABEL } from "./documents/fields.js";
+export type { FieldContext, EncryptedField } from "./documents/fields.js";
+
+// MLS provider choice (the node:crypto provider is the default)
+export { DEFAULT_PROVIDER } from "./mls/suite.js";
+export type { ProviderName } from "./mls/suite.js";
+
+// the engine a node embeds (DESIGN.md section 5)
+export { SecretGroupEngine } from "./engine/engine.js";
+export type { EngineOptions, Created } from "./engine/engine.js";
+export { IngestRefusedError } from "./engine/ingest.js";
+export type { IngestReport, IngestOutcomeName } from "./engine/ingest.js";
+export type { EncryptFieldsOptions, DecryptedFields } from "./engine/fields.js";
+export type { DecryptInput } from "./engine/decrypt.js";
+export type { GroupInfo } from "./engine/records.js";
+export type { HistoryEntry, GroupMembership } from "./materialise/index.js";

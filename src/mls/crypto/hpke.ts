@@ -23,6 +23,7 @@ import { makeNodeAead, type NodeAead } from "./aead.js";
 import { hkdfExpand, hmac, kdfHash } from "./hash.js";
 import { LruCache, bytesKey, fresh, owned } from "./lru.js";
 import { publicOf, rawKey } from "./rawKey.js";
+import { concatBytes } from "../../bytes.js";
 
 const KEM_ID_X25519 = 0x0020;
 const KDF_IDS = { "HKDF-SHA256": 1, "HKDF-SHA384": 2, "HKDF-SHA512": 3 } as const;
@@ -61,18 +62,6 @@ class X25519Key {
 }
 
 const keyCache = new LruCache<string, X25519Key>(1024);
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.byteLength;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
 
 function importPublic(raw: Uint8Array): X25519Key {
   if (raw.byteLength !== 32) throw new CryptoError("X25519 public key must be 32 bytes");
@@ -136,11 +125,11 @@ function i2osp2(n: number): Uint8Array {
 // uses salts of any length (the shared secret, say).
 function labeledExtract(hash: HashAlgorithm, suiteId: Uint8Array, salt: Uint8Array, label: Uint8Array, ikm: Uint8Array): Uint8Array {
   const key = salt.byteLength === 0 ? new Uint8Array(HASH_SIZE[hash]) : salt;
-  return hmac(hash, key, concat(HPKE_V1, suiteId, label, ikm));
+  return hmac(hash, key, concatBytes(HPKE_V1, suiteId, label, ikm));
 }
 
 function labeledExpand(hash: HashAlgorithm, suiteId: Uint8Array, prk: Uint8Array, label: Uint8Array, info: Uint8Array, len: number): Uint8Array {
-  return hkdfExpand(hash, prk, concat(i2osp2(len), HPKE_V1, suiteId, label, info), len);
+  return hkdfExpand(hash, prk, concatBytes(i2osp2(len), HPKE_V1, suiteId, label, info), len);
 }
 
 // DHKEM(X25519, HKDF-SHA256): the KEM's own KDF is always SHA-256.
@@ -153,20 +142,20 @@ function encap(s: Suite, pkR: X25519Key): { enc: Uint8Array; shared: Uint8Array 
   // Ephemeral: parsed without the cache so one-time keys never evict the long-lived ones.
   const skE = parsePrivate(randomFillSync(new Uint8Array(32)));
   const enc = skE.publicRaw;
-  const shared = kemSharedSecret(s, dh(skE, pkR), concat(enc, pkR.raw));
+  const shared = kemSharedSecret(s, dh(skE, pkR), concatBytes(enc, pkR.raw));
   return { enc: fresh(enc), shared };
 }
 
 function decap(s: Suite, enc: Uint8Array, skR: X25519Key): Uint8Array {
   const pkE = importPublic(enc);
-  return kemSharedSecret(s, dh(skR, pkE), concat(enc, skR.publicRaw));
+  return kemSharedSecret(s, dh(skR, pkE), concatBytes(enc, skR.publicRaw));
 }
 
 function keySchedule(s: Suite, shared: Uint8Array, info: Uint8Array) {
   if (info.byteLength > INFO_LENGTH_LIMIT) throw new CryptoError("Too long info");
   const pskIdHash = labeledExtract(s.hash, s.hpkeId, EMPTY, L.pskIdHash, EMPTY);
   const infoHash = labeledExtract(s.hash, s.hpkeId, EMPTY, L.infoHash, info);
-  const context = concat(Uint8Array.of(0), pskIdHash, infoHash); // mode_base = 0
+  const context = concatBytes(Uint8Array.of(0), pskIdHash, infoHash); // mode_base = 0
   const secret = labeledExtract(s.hash, s.hpkeId, shared, L.secret, EMPTY);
   return {
     key: () => labeledExpand(s.hash, s.hpkeId, secret, L.key, context, s.aead.keyLength),
@@ -216,8 +205,8 @@ export function makeNodeHpke(alg: HpkeAlgorithm): Hpke {
   if (!nodeHpkeSupports(alg)) throw new CryptoError(`node HPKE does not implement ${alg.kem}`);
   const kem = i2osp2(KEM_ID_X25519);
   const s: Suite = {
-    kemId: concat(te.encode("KEM"), kem),
-    hpkeId: concat(te.encode("HPKE"), kem, i2osp2(KDF_IDS[alg.kdf]), i2osp2(AEAD_IDS[alg.aead])),
+    kemId: concatBytes(te.encode("KEM"), kem),
+    hpkeId: concatBytes(te.encode("HPKE"), kem, i2osp2(KDF_IDS[alg.kdf]), i2osp2(AEAD_IDS[alg.aead])),
     hash: kdfHash(alg.kdf),
     aead: makeNodeAead(alg.aead),
   };
