@@ -108,3 +108,17 @@ test("byte helpers", () => {
   assert.equal(toId32("ab".repeat(32), "id").length, 32);
   assert.throws(() => toId32("ab", "id"), UsageError);
 });
+
+test("bool is strict, and decodeAll lets our typed errors through unchanged", () => {
+  assert.equal(decodeAll(fromHex("01"), "b", (r) => r.bool()), true);
+  assert.equal(toHex(new Writer().bool(false).bool(true).finish()), "0001");
+  assert.throws(() => decodeAll(fromHex("02"), "b", (r) => r.bool()), DecodeError);
+  const typed = new CryptoError(ErrorCode.StorageVersion, "v9");
+  assert.throws(
+    () =>
+      decodeAll(fromHex("00"), "b", () => {
+        throw typed;
+      }),
+    (e: unknown) => e === typed,
+  );
+});

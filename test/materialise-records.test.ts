@@ -1,5 +1,5 @@
 /**
- * Index record codecs (round trips; truncation, extension and garbage give only DecodeError;
+ * Index record codecs (round trips; truncation, extension and garbage give only DecodeError, a wrong version byte STORAGE_VERSION;
  * every stored value starts with the storage version) and the keyless membership replay rules.
  */
 import assert from "node:assert/strict";
@@ -7,7 +7,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { toHex } from "../src/bytes.js";
 import { STORAGE_VERSION } from "../src/constants.js";
-import { DecodeError } from "../src/errors.js";
+import { DecodeError, ErrorCode, StorageError } from "../src/errors.js";
 import {
   addedMembers,
   applyMembershipChange,
@@ -116,13 +116,14 @@ for (const c of codecs) {
         assert.deepEqual(c.decode(enc), structuredClone(value)); // plain prototypes (fc.record gives null ones)
         for (let n = 0; n < enc.length; n++) onlyDecodeError(() => c.decode(enc.subarray(0, n)));
         onlyDecodeError(() => c.decode(Uint8Array.from([...enc, ...extra])));
-        onlyDecodeError(() => c.decode(Uint8Array.from([STORAGE_VERSION + 1, ...enc.subarray(1)])));
+        // a record of another format version is a storage error, not malformed bytes
+        assert.throws(() => c.decode(Uint8Array.from([STORAGE_VERSION + 1, ...enc.subarray(1)])), (e: unknown) => e instanceof StorageError && e.code === ErrorCode.StorageVersion);
       }),
       { numRuns: 150 },
     );
   });
 
-  test(`${c.name} record: garbage decodes canonically or gives only DecodeError`, () => {
+  test(`${c.name} record: garbage decodes canonically, or gives DecodeError (STORAGE_VERSION for a wrong version byte)`, () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 80 }), fc.boolean(), (raw, versioned) => {
         const b = versioned ? Uint8Array.from([STORAGE_VERSION, ...raw]) : raw;
@@ -130,7 +131,9 @@ for (const c of codecs) {
         try {
           decoded = c.decode(b);
         } catch (e) {
-          assert.ok(e instanceof DecodeError, `expected DecodeError, got ${String(e)}`);
+          const wrongVersion = b.length > 0 && b[0] !== STORAGE_VERSION;
+          if (wrongVersion) assert.ok(e instanceof StorageError && e.code === ErrorCode.StorageVersion, `expected STORAGE_VERSION, got ${String(e)}`);
+          else assert.ok(e instanceof DecodeError, `expected DecodeError, got ${String(e)}`);
           return;
         }
         assert.deepEqual(toHex(c.encode(decoded as never)), toHex(b));

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { DecodeError } from "../errors.js";
+import { DecodeError, SecretGroupError } from "../errors.js";
 
 /** Largest length a varint may carry in MLS (RFC 9420 section 2.1.2): 2^30 - 1. */
 export const MAX_VARINT = 0x3fffffff;
@@ -35,6 +35,11 @@ export class Writer {
     this.reserve(1);
     this.buf[this.len++] = value;
     return this;
+  }
+
+  /** Writes a boolean as one byte, 0 or 1. */
+  bool(value: boolean): this {
+    return this.u8(value ? 1 : 0);
   }
 
   /** Writes a big-endian u32. */
@@ -121,6 +126,13 @@ export class Reader {
     return this.bytes[this.pos++] as number;
   }
 
+  /** Reads a boolean byte: 0 or 1, anything else is a decoding error. */
+  bool(): boolean {
+    const b = this.u8();
+    if (b > 1) throw new DecodeError(`${this.what}: invalid boolean ${b}`);
+    return b === 1;
+  }
+
   /** Reads a big-endian u32. */
   u32(): number {
     this.need(4);
@@ -198,8 +210,8 @@ export class Reader {
 }
 
 /**
- * Runs `read` over `bytes` and requires it to consume every byte. Any non-typed fault inside
- * the decoder becomes a {@link DecodeError}, so callers see only our typed error.
+ * Runs `read` over `bytes` and requires it to consume every byte. Any fault inside the decoder
+ * that is not one of our typed errors becomes a {@link DecodeError}, so callers see only those.
  *
  * @example
  * ```ts
@@ -214,7 +226,8 @@ export function decodeAll<T>(bytes: Uint8Array, what: string, read: (r: Reader) 
     r.end();
     return value;
   } catch (e) {
-    if (e instanceof DecodeError) throw e;
+    // our typed errors pass (a stored record of an unknown format version is a StorageError)
+    if (e instanceof SecretGroupError) throw e;
     throw new DecodeError(`${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
 }

@@ -150,8 +150,8 @@ export function decodeCommitRecord(bytes: Uint8Array): CommitRecord {
   return decodeAll(bytes, "commit record", (r) => {
     const previous = r.optional(readBytes);
     const epoch = r.u64();
-    const applied = r.u8() === 1;
-    const welcome = r.u8() === 1;
+    const applied = r.bool();
+    const welcome = r.bool();
     return { ...(previous === undefined ? {} : { previous }), epoch, applied, welcome };
   });
 }

@@ -30,7 +30,11 @@ import { STORAGE_VERSION } from "../constants.js";
 import { ErrorCode, StorageError } from "../errors.js";
 import { concatBytes, equalBytes } from "../bytes.js";
 
-/** Names of the sublevels. @example `store.get(Sublevel.Groups, gid, "group record")` */
+/**
+ * Names of the sublevels. They are part of the on-disk format (the frozen storage fixture
+ * holds them): never rename one without a migration.
+ *
+ * @example `store.get(Sublevel.Groups, gid, "group record")` */
 export const Sublevel = {
   Meta: "meta",
   Groups: "groups",

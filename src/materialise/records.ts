@@ -23,7 +23,7 @@
 import { ID_SIZE, PUBLIC_KEY_SIZE, STORAGE_VERSION } from "../constants.js";
 import { Writer, decodeAll } from "../codec/tls.js";
 import type { Reader } from "../codec/tls.js";
-import { DecodeError } from "../errors.js";
+import { DecodeError, ErrorCode, StorageError } from "../errors.js";
 import { CommitKind } from "../group/inspect.js";
 
 /** Largest KeyPackageRef accepted (a hash output: 32 bytes for our suites, 64 for SHA-512 suites). @example `ref.length <= MAX_REF_SIZE` */
@@ -115,17 +115,12 @@ function start(): Writer {
 }
 function version(r: Reader, what: string): void {
   const v = r.u8();
-  if (v !== STORAGE_VERSION) throw new DecodeError(`${what}: unknown storage format version ${v}`);
+  if (v !== STORAGE_VERSION) throw new StorageError(ErrorCode.StorageVersion, `${what}: unknown storage format version ${v}`);
 }
 function exact(r: Reader, size: number, what: string): Uint8Array {
   const bytes = r.opaque(size);
   if (bytes.length !== size) throw new DecodeError(`${what} must be ${size} bytes`);
   return bytes;
-}
-function flag(r: Reader, what: string): boolean {
-  const b = r.u8();
-  if (b > 1) throw new DecodeError(`${what}: invalid boolean ${b}`);
-  return b === 1;
 }
 function writeMember(w: Writer, m: Member): void {
   if (m.publicKey === undefined && m.ref === undefined) throw new RangeError("member needs a public key or a ref");
@@ -224,7 +219,7 @@ export function decodeHistoryRecord(bytes: Uint8Array): HistoryRecord {
     const epoch = r.u64();
     const kind = KIND_CODES[r.u8() - 1];
     if (kind === undefined) throw new DecodeError("history record: unknown commit kind");
-    const welcome = flag(r, "history record welcome");
+    const welcome = r.bool();
     const added = r.vector(readLeafMember, MAX_INDEXED_LEAVES);
     const removed = r.vector(readLeafMember, MAX_INDEXED_LEAVES);
     return { commitId, ...(previousCommit === undefined ? {} : { previousCommit }), epoch, kind, welcome, added, removed };
@@ -293,7 +288,7 @@ export function decodePendingRecord(bytes: Uint8Array): PendingRecord {
     const author = exact(r, PUBLIC_KEY_SIZE, "author");
     const previousCommit = r.optional((x) => exact(x, ID_SIZE, "previous commit"));
     const mlsEpoch = r.u64();
-    const welcome = flag(r, "pending commit welcome");
+    const welcome = r.bool();
     const senderLeaf = r.u32() - 1;
     if (senderLeaf >= MAX_INDEXED_LEAVES) throw new DecodeError("pending commit: sender leaf out of range");
     const refs = r.vector((x) => {
@@ -339,7 +334,7 @@ export function decodeEventRecord(bytes: Uint8Array): EventRecord {
     if (kind === undefined) throw new DecodeError("membership event record: unknown kind");
     const commitId = r.optional((x) => exact(x, ID_SIZE, "commit id"));
     if ((kind === EventKind.Owner) !== (commitId === undefined)) throw new DecodeError("membership event record: commit id does not match kind");
-    const welcome = flag(r, "membership event welcome");
+    const welcome = r.bool();
     return { kind, ...(commitId === undefined ? {} : { commitId }), welcome };
   });
 }
