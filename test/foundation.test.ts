@@ -10,6 +10,7 @@ import {
   CryptoError,
   UsageError,
   InternalError,
+  StorageError,
   errorFromData,
   toErrorData,
 } from "../src/errors.js";
@@ -113,7 +114,7 @@ test("bool is strict, and decodeAll lets our typed errors through unchanged", ()
   assert.equal(decodeAll(fromHex("01"), "b", (r) => r.bool()), true);
   assert.equal(toHex(new Writer().bool(false).bool(true).finish()), "0001");
   assert.throws(() => decodeAll(fromHex("02"), "b", (r) => r.bool()), DecodeError);
-  const typed = new CryptoError(ErrorCode.StorageVersion, "v9");
+  const typed = new StorageError(ErrorCode.StorageVersion, "v9");
   assert.throws(
     () =>
       decodeAll(fromHex("00"), "b", () => {
