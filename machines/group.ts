@@ -4,13 +4,17 @@
  * group). Every job is `execute` (staging: worker tasks and store reads, no writes) then
  * `persist` (one atomic batch) and only then settles the caller's promise; a step may ask for
  * another step of the same job (`again`), which is how a commit's pending successors are
- * applied before `ingest` resolves. All I/O is in three named actors, `hydrate`, `execute` and
- * `persist`, which the engine provides and tests replace with `.provide()`.
+ * applied before `ingest` resolves. The context also holds the group's long-term secrets
+ * (src/engine/secrets.ts), taken from a step's output only once its batch is written, so
+ * long-term decryption never reads secrets the store does not hold. All I/O is in three named
+ * actors, `hydrate`, `execute` and `persist`, which the engine provides and tests replace with
+ * `.provide()`.
  *
  * @module
  */
 import { assign, fromPromise, setup } from "xstate";
 import type { GroupRecord } from "../src/engine/records.js";
+import type { HeldSecrets } from "../src/engine/secrets.js";
 import type { StoreOp } from "../src/engine/store.js";
 import { ErrorCode, UsageError } from "../src/errors.js";
 
@@ -47,6 +51,8 @@ export interface StepInput {
   readonly record: GroupRecord | undefined;
   /** Last long-term nonce counter used (in memory; the record holds the reservation). */
   readonly counter: bigint;
+  /** Long-term secrets held in memory (valid only while their token is the record's). */
+  readonly secrets: HeldSecrets | undefined;
 }
 
 /** What the `execute` actor returns: writes for one batch, the new record, the result. @example `{ ops, record, result: "applied" }` */
@@ -54,6 +60,8 @@ export interface StepOutput {
   readonly ops: readonly StoreOp[];
   readonly record?: GroupRecord;
   readonly counter?: bigint;
+  /** Long-term secrets to hold from now on (kept in memory only, once the batch is written). */
+  readonly secrets?: HeldSecrets;
   /** The job's result (the first step that sets it wins). */
   readonly result?: unknown;
   /** When set, another step runs with this input after the batch is written. */
@@ -64,6 +72,7 @@ interface Context {
   readonly groupId: string;
   readonly record: GroupRecord | undefined;
   readonly counter: bigint;
+  readonly secrets: HeldSecrets | undefined;
   readonly queue: readonly GroupJob[];
   readonly job: GroupJob | undefined;
   readonly step: number;
@@ -100,6 +109,7 @@ function statusStates(status: "awaiting-welcome" | "member" | "removed") {
             input: context.stepInput,
             record: context.record,
             counter: context.counter,
+            secrets: context.secrets,
           }),
           onDone: { actions: "keepOutput" as const, target: "persisting" as const },
           onError: { actions: "failJob" as const, target: "#group.route" as const },
@@ -167,6 +177,7 @@ export const groupMachine = setup({
       return {
         record: out?.record ?? context.record,
         counter: out?.counter ?? context.counter,
+        secrets: out?.secrets ?? context.secrets,
         result: context.result === undefined ? out?.result : context.result,
       };
     }),
@@ -191,6 +202,7 @@ export const groupMachine = setup({
     groupId: input.groupId,
     record: undefined,
     counter: 0n,
+    secrets: undefined,
     queue: [],
     job: undefined,
     step: 0,

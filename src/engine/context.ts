@@ -63,11 +63,15 @@ export interface EngineStats {
   batches: number;
   /** Milliseconds (main thread) computing materialisation index operations for commits. */
   indexMs: number;
+  /** Long-term messages opened on the main thread (from the held secrets, no worker task). */
+  mainDecrypts: number;
+  /** Times a group's long-term secrets were read from its stored state head (after hydration). */
+  secretLoads: number;
 }
 
 /** Fresh zeroed counters. @example `const stats = emptyStats()` */
 export function emptyStats(): EngineStats {
-  return { stateTasks: 0, workerMisses: 0, workMs: 0, stageMs: 0, persistMs: 0, batches: 0, indexMs: 0 };
+  return { stateTasks: 0, workerMisses: 0, workMs: 0, stageMs: 0, persistMs: 0, batches: 0, indexMs: 0, mainDecrypts: 0, secretLoads: 0 };
 }
 
 function count(ctx: EngineContext, out: StateOut): StateOut {

@@ -32,7 +32,7 @@ import type { DecryptedFields, EncryptFieldsOptions } from "./fields.js";
 import type { SignedDocument } from "../documents/document.js";
 import type { FieldValue } from "../documents/schema.js";
 import type { DecryptInput } from "./decrypt.js";
-import type { CommitJob, DecryptItem, EncryptJob, Published } from "./steps.js";
+import type { CommitJob, DecryptJob, EncryptJob, Published } from "./steps.js";
 import { provideGroupMachine } from "./steps.js";
 import { EngineStore, Sublevel } from "./store.js";
 
@@ -281,13 +281,13 @@ export class SecretGroupEngine {
     this.check();
     const { results, byGroup } = peekAll(messages);
     await Promise.all(
-      [...byGroup].map(async ([gid, entries]) => {
+      [...byGroup].map(async ([gid, { indices, items }]) => {
         try {
-          const items: DecryptItem[] = entries.map((e) => e.item);
-          const out = await this.actors.run<Array<Uint8Array | Error>>(gid, "decrypt", false, { items });
-          entries.forEach((e, k) => (results[e.index] = out[k] as Uint8Array | Error));
+          const job: DecryptJob = { items };
+          const out = await this.actors.run<Array<Uint8Array | Error>>(gid, "decrypt", false, job);
+          indices.forEach((index, k) => (results[index] = out[k] as Uint8Array | Error));
         } catch (e) {
-          for (const entry of entries) results[entry.index] = e instanceof Error ? e : new Error(String(e));
+          for (const index of indices) results[index] = e instanceof Error ? e : new Error(String(e));
         }
       }),
     );

@@ -16,8 +16,9 @@ import { Writer, decodeAll } from "../codec/tls.js";
 import { DecodeError } from "../errors.js";
 import { ciphersuiteFromId, ciphersuiteId } from "../lts/ciphersuite.js";
 import { decodeLongTermSecrets, encodeLongTermSecrets } from "../lts/secret.js";
-import { stageState, loadState } from "../mls/storage.js";
+import { loadState, readStateExtra, stageState } from "../mls/storage.js";
 import type { PersistMeta, StatePart } from "../mls/storage.js";
+import type { LongTermSecret } from "../lts/secret.js";
 import { mlsEpochOf } from "../mls/group.js";
 import { DEFAULT_PROVIDER } from "../mls/suite.js";
 import type { ProviderName } from "../mls/suite.js";
@@ -58,7 +59,13 @@ export function loadGroupState(
   provider: ProviderName = DEFAULT_PROVIDER,
 ): { state: GroupState; meta: PersistMeta } {
   const { extra, mls, meta } = loadState(parts);
-  const wrapper = decodeAll(extra, "stored group wrapper", (r) => {
+  const wrapper = decodeWrapper(extra);
+  const state: GroupState = { ...wrapper, mlsEpoch: asMlsEpoch(mlsEpochOf(mls)), nonceCounter, provider, mls };
+  return { state, meta };
+}
+
+function decodeWrapper(extra: Uint8Array) {
+  return decodeAll(extra, "stored group wrapper", (r) => {
     const groupId = r.opaque();
     const owner = r.opaque();
     const self = r.opaque();
@@ -68,6 +75,22 @@ export function loadGroupState(
     const secrets = decodeLongTermSecrets(r.opaque());
     return { groupId, owner, self, status: status === 1 ? ("member" as const) : ("removed" as const), ciphersuite, secrets };
   });
-  const state: GroupState = { ...wrapper, mlsEpoch: asMlsEpoch(mlsEpochOf(mls)), nonceCounter, provider, mls };
-  return { state, meta };
+}
+
+/** Key of the state head among a group's stored parts (src/mls/storage.ts writes it whenever it changes). */
+export const STATE_HEAD_PART = "h";
+
+/**
+ * The long-term secrets inside a stored state head (the `h` part), sorted by epoch, without
+ * decoding the MLS state (src/mls/storage.ts `readStateExtra`); `extra` is the wrapper above. This lets the main thread open long-term ciphertexts from
+ * exactly the bytes the store holds, with no second copy of the secrets to keep consistent.
+ * Throws only DecodeError.
+ *
+ * @example
+ * ```ts
+ * const secrets = secretsOfStateHead(await store.get(Sublevel.State, `${gid}/h`, "group state"))
+ * ```
+ */
+export function secretsOfStateHead(head: Uint8Array): LongTermSecret[] {
+  return decodeWrapper(readStateExtra(head)).secrets;
 }

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { equalBytes, toHex } from "../bytes.js";
 import { decodeSecretGroupCommit } from "../commit.js";
 import type { SchemeName } from "../constants.js";
-import { ErrorCode, UsageError, ValidationError, errorFromData } from "../errors.js";
+import { ErrorCode, UsageError, ValidationError, errorFromData, toErrorData } from "../errors.js";
 import type { SecretGroupError } from "../errors.js";
 import { SchemaId, secretGroupCommitDocument } from "../documents/index.js";
 import type { SignedDocument } from "../documents/index.js";
@@ -22,6 +22,11 @@ import type { DrainInput } from "./chain.js";
 import { recordAfter, recordOp, runStateTask, stateOps } from "./context.js";
 import { indexCommitOps, indexGroupOps } from "./materialise.js";
 import { inspectCommit } from "../group/index.js";
+import { openLongTerm } from "../lts/encrypt.js";
+import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
+import type { LongTermSecret } from "../lts/secret.js";
+import { loadSecrets, validSecrets, withSecrets } from "./secrets.js";
+import type { HeldSecrets } from "./secrets.js";
 import type { EngineContext } from "./context.js";
 import type { CommitAction } from "./protocol.js";
 import { GroupStatus, decodeGroupRecord, emptyGroupRecord, encodeCommitRecord } from "./records.js";
@@ -43,12 +48,14 @@ export interface EncryptJob {
   readonly aad?: Uint8Array;
 }
 
-/** One message of a `decrypt` job, already peeked. @example `{ message, scheme: "long-term", epoch: 0n }` */
+/** One message of a `decrypt` job, already peeked. @example `{ message, scheme: "long-term", epoch: 0n, ciphertext }` */
 export interface DecryptItem {
   readonly message: Uint8Array;
   readonly scheme: SchemeName;
   readonly epoch: bigint;
   readonly aad?: Uint8Array;
+  /** Long-term messages: the parsed ciphertext (views into `message`). */
+  readonly ciphertext?: LongTermSecretCiphertext;
 }
 
 /** Input of a `decrypt` job. @example `{ items: [item] }` */
@@ -61,6 +68,7 @@ export interface Published {
   readonly documents: Uint8Array[];
 }
 
+const EMPTY = new Uint8Array(0);
 const pending = (what: string): SecretGroupError => new ValidationError(ErrorCode.Pending, what);
 /** Key of an own sender-ratchet message in the `sent` store. @example `sentKey(message)` */
 export const sentKey = (message: Uint8Array): string => createHash("sha256").update(message).digest("hex");
@@ -134,9 +142,11 @@ async function encryptStep(ctx: EngineContext, gid: string, recordIn: GroupRecor
   return { ops, record: next, counter: out.change.summary.nonceCounter, result: out.messages };
 }
 
-async function decryptStep(ctx: EngineContext, gid: string, record: GroupRecord | undefined, job: DecryptJob): Promise<StepOutput> {
+async function decryptStep(ctx: EngineContext, step: StepInput, job: DecryptJob): Promise<StepOutput> {
+  const { groupId: gid, record } = step;
   const results: Array<Uint8Array | Error> = new Array(job.items.length);
   const todo: number[] = [];
+  const longTerm: number[] = [];
   for (let i = 0; i < job.items.length; i++) {
     const item = job.items[i] as DecryptItem;
     if (item.scheme === "sender-ratchet") {
@@ -153,11 +163,23 @@ async function decryptStep(ctx: EngineContext, gid: string, record: GroupRecord 
         record.status === GroupStatus.Member
           ? pending(`${item.scheme} epoch ${item.epoch} not reached yet`)
           : new UsageError(ErrorCode.NotMember, `epoch ${item.epoch} is after this member left the group`);
+    } else if (item.scheme === "long-term" && item.ciphertext !== undefined) {
+      longTerm.push(i);
     } else {
       todo.push(i);
     }
   }
-  if (todo.length === 0 || record === undefined) return { ops: [], result: results };
+  if (record === undefined || (todo.length === 0 && longTerm.length === 0)) return { ops: [], result: results };
+  // long-term: opened here from the secrets of the persisted state (they never change the state)
+  let loaded: HeldSecrets | undefined;
+  if (longTerm.length > 0) {
+    const held = validSecrets(step.secrets, record) ?? (loaded = await loadSecrets(ctx, gid, record));
+    openAll(Uint8Array.from(Buffer.from(gid, "hex")), held.secrets, job.items, longTerm, results);
+    ctx.stats.mainDecrypts += longTerm.length;
+  }
+  const keep = loaded === undefined ? {} : { secrets: loaded };
+  if (todo.length === 0) return { ops: [], result: results, ...keep };
+  // sender-ratchet: on the group's worker, which holds the MLS state the messages change
   const out = await runStateTask(ctx, gid, record, {
     op: "decrypt",
     messages: todo.map((i) => {
@@ -168,9 +190,24 @@ async function decryptStep(ctx: EngineContext, gid: string, record: GroupRecord 
   (out.outcomes ?? []).forEach((o, k) => {
     results[todo[k] as number] = o.ok ? o.plaintext : errorFromData(o.error);
   });
-  if (out.change === undefined) return { ops: [], result: results };
+  if (out.change === undefined) return { ops: [], result: results, ...keep };
   const next = recordAfter(record, out.change);
-  return { ops: [...stateOps(gid, out.change), recordOp(gid, next)], record: next, result: results };
+  return { ops: [...stateOps(gid, out.change), recordOp(gid, next)], record: next, result: results, ...keep };
+}
+
+/**
+ * Opens the long-term items `which` with `secrets`, as the library's `decrypt` does in a worker;
+ * an error becomes what a worker would hand back (same class, code and message).
+ */
+function openAll(groupId: Uint8Array, secrets: readonly LongTermSecret[], items: readonly DecryptItem[], which: readonly number[], results: Array<Uint8Array | Error>): void {
+  for (const i of which) {
+    const item = items[i] as DecryptItem;
+    try {
+      results[i] = openLongTerm(secrets, groupId, item.ciphertext as LongTermSecretCiphertext, item.aad ?? EMPTY);
+    } catch (e) {
+      results[i] = errorFromData(toErrorData(e));
+    }
+  }
 }
 
 /**
@@ -198,7 +235,7 @@ export async function executeStep(ctx: EngineContext, step: StepInput): Promise<
     case "encrypt":
       return encryptStep(ctx, gid, record, step.counter, step.input as EncryptJob);
     case "decrypt":
-      return decryptStep(ctx, gid, record, step.input as DecryptJob);
+      return decryptStep(ctx, step, step.input as DecryptJob);
     case "read":
       return { ops: [], result: record ?? null };
     default:
@@ -225,7 +262,7 @@ export function provideGroupMachine(ctx: EngineContext): typeof groupMachine {
         // after a restart, continue after the reserved block: a counter is never used twice
         return { record, counter: record?.nonceReserved ?? 0n };
       }),
-      execute: fromPromise(async ({ input }: { input: StepInput }) => executeStep(ctx, input)),
+      execute: fromPromise(async ({ input }: { input: StepInput }) => withSecrets(input, await executeStep(ctx, input))),
       persist: fromPromise(async ({ input }: { input: { groupId: string; ops: readonly StoreOp[] } }) => {
         if (input.ops.length === 0) return;
         const started = performance.now();

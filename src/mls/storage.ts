@@ -206,6 +206,23 @@ function encodeManifest(tree: RatchetTree, keys: readonly string[]): Uint8Array 
 }
 
 /**
+ * The caller's `extra` bytes of a stored state head (the `h` part), read without decoding the
+ * MLS state: the head is `opaque extra<V>; opaque mls_head<V>`. Throws only DecodeError.
+ *
+ * @example
+ * ```ts
+ * const extra = readStateExtra(headBytes)
+ * ```
+ */
+export function readStateExtra(head: Uint8Array): Uint8Array {
+  return decodeAll(head, "stored MLS state head", (r) => {
+    const extra = r.opaque();
+    r.raw(r.varint()); // the MLS part, skipped without a copy
+    return extra;
+  });
+}
+
+/**
  * Computes the parts to write and delete so the store holds `mls` (plus `extra`, the caller's
  * wrapper bytes), given what was persisted last (`previous`, undefined for a fresh store).
  *

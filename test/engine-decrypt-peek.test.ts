@@ -1,0 +1,133 @@
+/**
+ * The engine's header peek (src/engine/decrypt.ts peekHeader) against the codec it shortcuts:
+ * on valid, truncated, extended, bit-flipped and random input it must accept and refuse exactly
+ * what decodeSecretGroupMessage does, with the same DecodeError messages, return the same header
+ * and ciphertext fields, and copy nothing.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { Writer } from "../src/codec/tls.js";
+import { DecodeError } from "../src/errors.js";
+import { decodeSecretGroupMessage, encodeSecretGroupMessage } from "../src/message.js";
+import type { SecretGroupMessage } from "../src/message.js";
+import { peekMessage } from "../src/group/index.js";
+import { peekAll, peekHeader } from "../src/engine/decrypt.js";
+import { arbCiphertext, arbMlsMessage, pattern } from "./vectors/helpers.js";
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: string };
+
+function outcome(fn: () => unknown): Outcome {
+  try {
+    return { ok: true, value: fn() };
+  } catch (e) {
+    assert.ok(e instanceof DecodeError, `expected a DecodeError, got ${String(e)}`);
+    return { ok: false, error: e.message };
+  }
+}
+
+/** What the full decoder says about `bytes`, in the peek's shape. */
+function reference(bytes: Uint8Array): Outcome {
+  return outcome(() => {
+    const decoded = decodeSecretGroupMessage(bytes);
+    const peek = peekMessage(bytes);
+    return decoded.type === "long-term"
+      ? { scheme: peek.scheme, groupId: peek.groupId, epoch: peek.epoch, ciphertext: { ...decoded.ciphertext } }
+      : { scheme: peek.scheme, groupId: peek.groupId, epoch: peek.epoch };
+  });
+}
+
+/** The peek, copied into plain arrays so deepEqual compares contents. */
+function peeked(bytes: Uint8Array): Outcome {
+  return outcome(() => {
+    const h = peekHeader(bytes);
+    const base = { scheme: h.scheme, groupId: Uint8Array.from(h.groupId), epoch: h.epoch };
+    if (h.scheme !== "long-term") return base;
+    const c = h.ciphertext;
+    return { ...base, ciphertext: { groupId: Uint8Array.from(c.groupId), epoch: c.epoch, nonce: Uint8Array.from(c.nonce), ciphertext: Uint8Array.from(c.ciphertext) } };
+  });
+}
+
+const arbMessage: fc.Arbitrary<Uint8Array> = fc
+  .oneof(
+    arbMlsMessage.map((mlsMessage): SecretGroupMessage => ({ type: "mls", mlsMessage })),
+    arbCiphertext.map((ciphertext): SecretGroupMessage => ({ type: "long-term", ciphertext })),
+  )
+  .map(encodeSecretGroupMessage);
+
+/** A valid message, then damaged in one of several ways (or left alone). */
+const arbInput: fc.Arbitrary<Uint8Array> = fc.oneof(
+  arbMessage,
+  fc.tuple(arbMessage, fc.nat()).map(([m, k]) => m.subarray(0, k % (m.length + 1))),
+  fc.tuple(arbMessage, fc.uint8Array({ minLength: 1, maxLength: 4 })).map(([m, extra]) => Uint8Array.from([...m, ...extra])),
+  fc.tuple(arbMessage, fc.nat(), fc.integer({ min: 1, max: 255 })).map(([m, k, x]) => {
+    const b = Uint8Array.from(m);
+    if (b.length > 0) b[k % b.length] = (b[k % b.length] as number) ^ x;
+    return b;
+  }),
+  fc.uint8Array({ maxLength: 120 }),
+  fc.uint8Array({ maxLength: 120 }).map((b) => Uint8Array.from([2, ...b])),
+);
+
+describe("engine header peek", () => {
+  it("accepts and refuses exactly what decodeSecretGroupMessage does, with the same errors", () => {
+    fc.assert(
+      fc.property(arbInput, (bytes) => {
+        assert.deepEqual(peeked(bytes), reference(bytes));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("every truncation of a long-term and an MLS message gives the decoder's error", () => {
+    const lt = encodeSecretGroupMessage({ type: "long-term", ciphertext: { groupId: pattern(32), epoch: 7n as never, nonce: pattern(12), ciphertext: pattern(40) } });
+    const [mls] = fc.sample(arbMlsMessage, { seed: 7, numRuns: 1 });
+    const sr = encodeSecretGroupMessage({ type: "mls", mlsMessage: mls as Uint8Array });
+    for (const m of [lt, sr]) {
+      for (let k = 0; k <= m.length; k++) assert.deepEqual(peeked(m.subarray(0, k)), reference(m.subarray(0, k)), `cut at ${k}`);
+    }
+  });
+
+  it("refuses over-long lengths with the decoder's message (group id, nonce, ciphertext)", () => {
+    const overlong = [
+      new Writer().u8(2).opaque(new Uint8Array(257)).u64(0n).opaque(pattern(12)).opaque(pattern(16)).finish(),
+      new Writer().u8(2).opaque(pattern(32)).u64(0n).opaque(pattern(13)).opaque(pattern(16)).finish(),
+      new Writer().u8(2).opaque(pattern(32)).u64(0n).opaque(pattern(11)).opaque(pattern(16)).finish(),
+      new Writer().u8(2).opaque(pattern(32)).u64(0n).opaque(pattern(12)).opaque(pattern(15)).finish(),
+    ];
+    for (const m of overlong) {
+      const r = reference(m);
+      assert.equal(r.ok, false);
+      assert.deepEqual(peeked(m), r);
+    }
+  });
+
+  it("returns views into the message: nothing is copied", () => {
+    const m = encodeSecretGroupMessage({ type: "long-term", ciphertext: { groupId: pattern(32), epoch: 3n as never, nonce: pattern(12), ciphertext: pattern(1024) } });
+    const h = peekHeader(m);
+    assert.equal(h.scheme, "long-term");
+    if (h.scheme !== "long-term") return;
+    for (const part of [h.groupId, h.ciphertext.nonce, h.ciphertext.ciphertext]) assert.equal(part.buffer, m.buffer);
+    assert.equal(h.epoch, 3n);
+  });
+
+  it("peekAll batches by group in input order, errors in place, and refuses bad arguments", () => {
+    const a = pattern(32, 1);
+    const b = pattern(32, 2);
+    const lt = (groupId: Uint8Array, epoch: bigint) => encodeSecretGroupMessage({ type: "long-term", ciphertext: { groupId, epoch: epoch as never, nonce: pattern(12), ciphertext: pattern(20) } });
+    const shortId = lt(pattern(31), 0n);
+    const aad = pattern(5);
+    const { results, byGroup } = peekAll([lt(a, 0n), lt(b, 1n), new Uint8Array([9]), { message: lt(a, 2n), aad }, shortId]);
+    assert.equal(byGroup.size, 2);
+    const shareA = byGroup.get(Buffer.from(a).toString("hex"));
+    assert.deepEqual(shareA?.indices, [0, 3]);
+    assert.deepEqual(shareA?.items.map((i) => [i.scheme, i.epoch, i.aad]), [["long-term", 0n, undefined], ["long-term", 2n, aad]]);
+    assert.deepEqual(byGroup.get(Buffer.from(b).toString("hex"))?.indices, [1]);
+    assert.ok(results[2] instanceof DecodeError);
+    assert.ok(results[4] instanceof DecodeError);
+    assert.match((results[4] as Error).message, /not 32 bytes/);
+    assert.throws(() => peekAll("x" as never), /must be an array/);
+    assert.throws(() => peekAll([lt(a, 0n), "x" as never]), /message 1 must be a Uint8Array/);
+    assert.throws(() => peekAll([{ message: lt(a, 0n), aad: "x" as never }]), /message 0/);
+  });
+});
