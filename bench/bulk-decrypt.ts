@@ -276,24 +276,6 @@ function insideParts(engine: SecretGroupEngine, totalMs: number): Measurement[] 
   ];
 }
 
-/** The engine's non-decryption work, redone in the main thread: peek + structured clone both ways. */
-function parts(messages: readonly Uint8Array[], size: number, reps: number): { peek: Timing; clone: Timing } {
-  const peek: Timing = { ms: [], cpu: [] };
-  const clone: Timing = { ms: [], cpu: [] };
-  const plaintexts = messages.map(() => ({ ok: true, plaintext: new Uint8Array(size) }));
-  for (let r = 0; r < reps; r++) {
-    let t = performance.now();
-    let k = 0;
-    for (const m of messages) k += peekMessage(m).groupId.length;
-    peek.ms.push(performance.now() - t + (k < 0 ? 1 : 0));
-    t = performance.now();
-    structuredClone({ op: "decrypt", messages: messages.map((message) => ({ message })) });
-    structuredClone({ ok: true, value: { outcomes: plaintexts } });
-    clone.ms.push(performance.now() - t);
-  }
-  return { peek, clone };
-}
-
 async function engineRows(quick: boolean, log: BenchOptions["log"]): Promise<BenchRow[]> {
   const n = quick ? 500 : 10_000;
   const nSr = quick ? 50 : 1_000;
@@ -337,7 +319,6 @@ async function engineRows(quick: boolean, log: BenchOptions["log"]): Promise<Ben
     const one = await interleave({ lib: () => libLoop(inA), t1: () => engineDecrypt(t1.engine, inA), t2: () => engineDecrypt(t2.engine, inA) }, reps, n * size);
     inside.clear();
     const two = await interleave({ lib: () => libLoop(half), t1: () => engineDecrypt(t1.engine, half), t2: () => engineDecrypt(t2.engine, half) }, reps, n * size);
-    const p = parts(inA, size, reps);
 
     log(`  bulk-decrypt: ${nSr} sender-ratchet messages`);
     const cs = await suiteImpl("node", a.lib.mls.groupContext.cipherSuite);
@@ -387,12 +368,6 @@ async function engineRows(quick: boolean, log: BenchOptions["log"]): Promise<Ben
         size,
         baseline: m("library loop", two.lib as Timing, n),
         candidates: [m("engine threads 1", two.t1 as Timing, n), m("engine threads 2", two.t2 as Timing, n)],
-      },
-      {
-        case: `engine ${n} x 1 KiB long-term, 1 group: non-decrypt parts`,
-        size,
-        baseline: engT1,
-        candidates: [share("peek every header", p.peek, engT1.ms), share("structured clone in + out", p.clone, engT1.ms)],
       },
       {
         case: `decrypt ${nSr} x 1 KiB sender-ratchet`,
