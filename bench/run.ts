@@ -13,6 +13,7 @@ import { ratio, type Benchmark, type BenchRow } from "./registry.js";
 import { providerBenchmark } from "./provider.bench.js";
 import { protocolCommitBenchmark } from "./protocol-commit.js";
 import { bulkDecryptBenchmark } from "./bulk-decrypt.js";
+import { engineCommitBenchmark } from "./engine-commit.js";
 
 /**
  * Every benchmark `npm run bench` runs, in order. Add yours here.
@@ -25,7 +26,7 @@ import { bulkDecryptBenchmark } from "./bulk-decrypt.js";
 export const BENCHMARKS: readonly Benchmark[] = [
   providerBenchmark,
   protocolCommitBenchmark,
-  (await import("./engine-commit.js")).engineCommitBenchmark,
+  engineCommitBenchmark,
   bulkDecryptBenchmark,
 ];
 
