@@ -23,7 +23,7 @@ import type { GroupRecord } from "../src/engine/records.js";
 import { executeStep } from "../src/engine/steps.js";
 import type { GroupJob } from "../machines/group.js";
 import type { SecretGroupEngine } from "../src/engine/engine.js";
-import { ingestAll, openNode } from "./engine-helpers.js";
+import { groupWithMember, ingestAll, openNode } from "./engine-helpers.js";
 
 const SUITE = "PANDA10_AES256GCM" as const;
 const text = (b: Uint8Array | Error | undefined): string => {
@@ -51,11 +51,7 @@ test("long-term messages decrypt with no worker task, also after a restart", asy
   const alice = await openNode();
   let aliceEngine = alice.engine;
   try {
-    const kp = (await aliceEngine.publishKeyPackage()).documents;
-    const created = await owner.engine.createGroup({ ciphersuite: SUITE });
-    const gid = created.groupId as Uint8Array;
-    const added = await owner.engine.addMembers(gid, kp);
-    await aliceEngine.ingest([...created.documents, ...kp, ...added.documents]);
+    const { gid } = await groupWithMember(owner.engine, aliceEngine, SUITE);
     const messages: Uint8Array[] = [];
     for (let i = 0; i < 5; i++) messages.push(await owner.engine.encrypt(gid, utf8(`lt ${i}`), { scheme: "long-term" }));
 
@@ -105,11 +101,7 @@ test("with one live actor and several groups, evicted groups decrypt from their 
     const groups: Uint8Array[] = [];
     const byGroup: Uint8Array[][] = [];
     for (let g = 0; g < 3; g++) {
-      const kp = (await alice.engine.publishKeyPackage()).documents;
-      const created = await owner.engine.createGroup({ ciphersuite: g === 1 ? "PANDA10_CHACHA20POLY1305" : SUITE });
-      const gid = created.groupId as Uint8Array;
-      const added = await owner.engine.addMembers(gid, kp);
-      await alice.engine.ingest([...created.documents, ...kp, ...added.documents]);
+      const { gid } = await groupWithMember(owner.engine, alice.engine, g === 1 ? "PANDA10_CHACHA20POLY1305" : SUITE);
       groups.push(gid);
       byGroup.push([await owner.engine.encrypt(gid, utf8(`g${g} a`), { scheme: "long-term" }), await owner.engine.encrypt(gid, utf8(`g${g} b`), { scheme: "long-term" })]);
     }
@@ -143,11 +135,7 @@ test("a rotation's epoch is readable as soon as the ingest carrying it resolves;
   const alice = await openNode();
   let aliceEngine = alice.engine;
   try {
-    const kp = (await aliceEngine.publishKeyPackage()).documents;
-    const created = await owner.engine.createGroup({ ciphersuite: SUITE });
-    const gid = created.groupId as Uint8Array;
-    const added = await owner.engine.addMembers(gid, kp);
-    await aliceEngine.ingest([...created.documents, ...kp, ...added.documents]);
+    const { gid } = await groupWithMember(owner.engine, aliceEngine, SUITE);
     const old = await owner.engine.encrypt(gid, utf8("epoch 0"), { scheme: "long-term" });
     assert.equal(text((await aliceEngine.decrypt([old]))[0]), "epoch 0");
 

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SecretGroupEngine } from "../src/engine/engine.js";
 import type { EngineOptions } from "../src/engine/engine.js";
+import type { LongTermCiphersuiteName } from "../src/constants.js";
 import { generateIdentity } from "../src/identity.js";
 import type { Identity } from "../src/identity.js";
 import { toHex } from "../src/bytes.js";
@@ -59,4 +60,27 @@ export async function ingestAll(engine: SecretGroupEngine, docs: readonly Uint8A
     if (report === undefined) throw e;
     return report.outcomes;
   }
+}
+
+/**
+ * A group of `owner` with `member` joined: the member publishes a key package, the owner creates
+ * the group and adds it, the member ingests everything. Returns the group id and the documents.
+ *
+ * @example
+ * ```ts
+ * const { gid } = await groupWithMember(owner.engine, alice.engine)
+ * ```
+ */
+export async function groupWithMember(
+  owner: SecretGroupEngine,
+  member: SecretGroupEngine,
+  ciphersuite: LongTermCiphersuiteName = "PANDA10_AES256GCM",
+): Promise<{ gid: Uint8Array; documents: Uint8Array[] }> {
+  const kp = (await member.publishKeyPackage()).documents;
+  const created = await owner.createGroup({ ciphersuite });
+  const gid = created.groupId as Uint8Array;
+  const added = await owner.addMembers(gid, kp);
+  const documents = [...created.documents, ...kp, ...added.documents];
+  await member.ingest(documents);
+  return { gid, documents };
 }
