@@ -114,7 +114,8 @@ export function encodeSecretGroupMessage(message: SecretGroupMessage): Uint8Arra
 
 /**
  * Decodes a `SecretGroupMessage`; throws only {@link DecodeError} (unknown type, malformed
- * payload, truncated or trailing bytes). The MLS payload is returned as a copy.
+ * payload, truncated or trailing bytes). Byte arrays are copies, or views into `bytes` with
+ * `copy: false` (bulk readers that open the message at once).
  *
  * @example
  * ```ts
@@ -122,17 +123,19 @@ export function encodeSecretGroupMessage(message: SecretGroupMessage): Uint8Arra
  * if (msg.type === "long-term") openLongTerm(state.secrets, state.groupId, msg.ciphertext)
  * ```
  */
-export function decodeSecretGroupMessage(bytes: Uint8Array): SecretGroupMessage {
+export function decodeSecretGroupMessage(bytes: Uint8Array, options: { readonly copy?: boolean } = {}): SecretGroupMessage {
+  const copy = options.copy !== false;
   return decodeAll(bytes, "SecretGroupMessage", (r): SecretGroupMessage => {
     const type = r.u8();
     switch (type) {
       case SecretGroupMessageType.MlsCiphertext: {
-        const mlsMessage = r.raw(r.remaining).slice();
+        const view = r.raw(r.remaining);
+        const mlsMessage = copy ? view.slice() : view;
         peekMlsPrivateMessage(mlsMessage);
         return { type: "mls", mlsMessage };
       }
       case SecretGroupMessageType.LongTermSecretCiphertext:
-        return { type: "long-term", ciphertext: readLongTermSecretCiphertext(r) };
+        return { type: "long-term", ciphertext: readLongTermSecretCiphertext(r, { copy }) };
       default:
         throw new DecodeError(`SecretGroupMessage: unknown type ${type}`);
     }

@@ -178,9 +178,14 @@ export class Reader {
 
   /** Reads `opaque data<V>`, refusing lengths above `max`. Returns a copy. */
   opaque(max = MAX_VARINT): Uint8Array {
+    return this.opaqueView(max).slice();
+  }
+
+  /** Reads `opaque data<V>` like {@link opaque}, as a view into the input (no copy). */
+  opaqueView(max = MAX_VARINT): Uint8Array {
     const n = this.varint();
     if (n > max) throw new DecodeError(`${this.what}: length ${n} exceeds limit ${max}`);
-    return this.raw(n).slice();
+    return this.raw(n);
   }
 
   /** Reads `T items<V>` with `read` applied to a sub-reader bounded by the vector length. */

@@ -7,14 +7,11 @@
  * @module
  */
 import { DecodeError, ErrorCode, UsageError } from "../errors.js";
-import { ID_SIZE, LTS_NONCE_SIZE, LTS_TAG_SIZE, MAX_GROUP_ID_SIZE, MAX_PLAINTEXT_SIZE, SecretGroupMessageType } from "../constants.js";
+import { ID_SIZE } from "../constants.js";
 import { toHex } from "../bytes.js";
-import { decodeAll } from "../codec/tls.js";
-import type { Reader } from "../codec/tls.js";
 import type { SchemeName } from "../constants.js";
-import type { LongTermEpoch } from "../lts/secret.js";
 import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
-import { peekMlsPrivateMessage } from "../message.js";
+import { decodeSecretGroupMessage, peekMlsPrivateMessage } from "../message.js";
 import type { DecryptItem } from "./steps.js";
 
 /** A message to decrypt, alone or with the associated data it was bound to. @example `engine.decrypt([bytes, { message: bytes2, aad }])` */
@@ -33,34 +30,10 @@ export type MessageHeader =
   | { readonly scheme: "long-term"; readonly groupId: Uint8Array; readonly epoch: bigint; readonly ciphertext: LongTermSecretCiphertext }
   | { readonly scheme: "sender-ratchet"; readonly groupId: Uint8Array; readonly epoch: bigint };
 
-const WHAT = "SecretGroupMessage";
-/** The largest ciphertext (with tag) src/lts/ciphertext.ts accepts. */
-const MAX_CIPHERTEXT_SIZE = MAX_PLAINTEXT_SIZE + LTS_TAG_SIZE;
-
-/** `opaque data<V>` as a view, with the limit check and message of `Reader.opaque`. */
-function view(r: Reader, max: number): Uint8Array {
-  const n = r.varint();
-  if (n > max) throw new DecodeError(`${WHAT}: length ${n} exceeds limit ${max}`);
-  return r.raw(n);
-}
-
-/** src/lts/ciphertext.ts `readLongTermSecretCiphertext`, same checks and errors, without copies. */
-function readCiphertextView(r: Reader): LongTermSecretCiphertext {
-  const groupId = view(r, MAX_GROUP_ID_SIZE);
-  const epoch = r.u64() as LongTermEpoch;
-  const nonce = view(r, LTS_NONCE_SIZE);
-  if (nonce.length !== LTS_NONCE_SIZE) throw new DecodeError(`LongTermSecretCiphertext: nonce is ${nonce.length} bytes`);
-  const ciphertext = view(r, MAX_CIPHERTEXT_SIZE);
-  if (ciphertext.length < LTS_TAG_SIZE) {
-    throw new DecodeError(`LongTermSecretCiphertext: ciphertext shorter than the ${LTS_TAG_SIZE}-byte tag`);
-  }
-  return { groupId, epoch, nonce, ciphertext };
-}
-
 /**
- * Reads which group, scheme and epoch an encoded SecretGroupMessage needs. Accepts and refuses
- * exactly what `decodeSecretGroupMessage` (src/message.ts) does, with the same DecodeError
- * messages, but copies nothing: the byte arrays it returns are views into `bytes`.
+ * Reads which group, scheme and epoch an encoded SecretGroupMessage needs: the same decoder
+ * as `decodeSecretGroupMessage` (src/message.ts) in its copy-free mode, so the byte arrays it
+ * returns are views into `bytes`.
  *
  * @example
  * ```ts
@@ -68,21 +41,13 @@ function readCiphertextView(r: Reader): LongTermSecretCiphertext {
  * ```
  */
 export function peekHeader(bytes: Uint8Array): MessageHeader {
-  return decodeAll(bytes, WHAT, (r): MessageHeader => {
-    const type = r.u8();
-    switch (type) {
-      case SecretGroupMessageType.MlsCiphertext: {
-        const header = peekMlsPrivateMessage(r.raw(r.remaining));
-        return { scheme: "sender-ratchet", groupId: header.groupId, epoch: header.epoch };
-      }
-      case SecretGroupMessageType.LongTermSecretCiphertext: {
-        const ciphertext = readCiphertextView(r);
-        return { scheme: "long-term", groupId: ciphertext.groupId, epoch: ciphertext.epoch, ciphertext };
-      }
-      default:
-        throw new DecodeError(`${WHAT}: unknown type ${type}`);
-    }
-  });
+  const message = decodeSecretGroupMessage(bytes, { copy: false });
+  if (message.type === "long-term") {
+    const { ciphertext } = message;
+    return { scheme: "long-term", groupId: ciphertext.groupId, epoch: ciphertext.epoch, ciphertext };
+  }
+  const header = peekMlsPrivateMessage(message.mlsMessage);
+  return { scheme: "sender-ratchet", groupId: header.groupId, epoch: header.epoch };
 }
 
 /** One group's share of a `decrypt` call: positions in the call and the peeked items. @example `{ indices: [0, 2], items }` */

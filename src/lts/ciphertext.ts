@@ -62,19 +62,21 @@ export function writeLongTermSecretCiphertext(w: Writer, ct: LongTermSecretCiphe
 }
 
 /**
- * Reads a ciphertext from `r`; throws only {@link DecodeError}. Byte arrays are copies.
+ * Reads a ciphertext from `r`; throws only {@link DecodeError}. Byte arrays are copies, or
+ * views into the input with `copy: false` (for a reader that opens it at once, in bulk).
  *
  * @example
  * ```ts
  * const ct = decodeAll(bytes, "LongTermSecretCiphertext", readLongTermSecretCiphertext)
  * ```
  */
-export function readLongTermSecretCiphertext(r: Reader): LongTermSecretCiphertext {
-  const groupId = r.opaque(MAX_GROUP_ID_SIZE);
+export function readLongTermSecretCiphertext(r: Reader, options: { readonly copy?: boolean } = {}): LongTermSecretCiphertext {
+  const bytes = (max: number): Uint8Array => (options.copy === false ? r.opaqueView(max) : r.opaque(max));
+  const groupId = bytes(MAX_GROUP_ID_SIZE);
   const epoch = r.u64() as LongTermEpoch;
-  const nonce = r.opaque(LTS_NONCE_SIZE);
+  const nonce = bytes(LTS_NONCE_SIZE);
   if (nonce.length !== LTS_NONCE_SIZE) throw new DecodeError(`LongTermSecretCiphertext: nonce is ${nonce.length} bytes`);
-  const ciphertext = r.opaque(MAX_CIPHERTEXT_SIZE);
+  const ciphertext = bytes(MAX_CIPHERTEXT_SIZE);
   if (ciphertext.length < LTS_TAG_SIZE) {
     throw new DecodeError(`LongTermSecretCiphertext: ciphertext shorter than the ${LTS_TAG_SIZE}-byte tag`);
   }
@@ -105,5 +107,5 @@ export function encodeLongTermSecretCiphertext(ct: LongTermSecretCiphertext): Ui
  * ```
  */
 export function decodeLongTermSecretCiphertext(bytes: Uint8Array): LongTermSecretCiphertext {
-  return decodeAll(bytes, "LongTermSecretCiphertext", readLongTermSecretCiphertext);
+  return decodeAll(bytes, "LongTermSecretCiphertext", (r) => readLongTermSecretCiphertext(r));
 }
