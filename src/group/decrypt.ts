@@ -41,10 +41,12 @@ export async function decrypt(state: GroupState, message: Uint8Array, options: D
   assertGroupState(state);
   const aad = options.aad ?? EMPTY;
   if (!(aad instanceof Uint8Array)) throw new UsageError(ErrorCode.InvalidArgument, "aad must be a Uint8Array");
-  const decoded = decodeSecretGroupMessage(message);
+  // views, not copies: a long-term ciphertext is opened at once into a fresh plaintext
+  const decoded = decodeSecretGroupMessage(message, { copy: false });
   if (decoded.type === "long-term") {
     return { state, plaintext: openLongTerm(state.secrets, state.groupId, decoded.ciphertext, aad) };
   }
-  const opened = await mlsOpen(state.mls, state.provider, decoded.mlsMessage, aad);
+  // the MLS path gets its own copy: nothing of the caller's buffer may end up in the new state
+  const opened = await mlsOpen(state.mls, state.provider, decoded.mlsMessage.slice(), aad);
   return { state: { ...state, mls: opened.state }, plaintext: opened.plaintext };
 }
