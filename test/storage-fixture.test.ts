@@ -14,13 +14,13 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Level } from "level";
 import { SecretGroupEngine } from "../src/engine/engine.js";
 import { identityFromSecretKey } from "../src/identity.js";
 import { STORAGE_VERSION } from "../src/constants.js";
 import { SecretGroupError, StorageError } from "../src/errors.js";
 import { Sublevel } from "../src/engine/store.js";
 import { decodeSecretGroupMessage } from "../src/message.js";
+import { plain, rawDb } from "./storage-support.js";
 
 /** The engines of the fixture. */
 export type EngineName = "owner" | "member" | "carol" | "indexer";
@@ -67,17 +67,7 @@ const text = (r: Uint8Array | Error): string => {
 const gid = unhex(fixture.groupId);
 const groupKey = `!${Sublevel.Groups}!${fixture.groupId}`;
 
-/** Same plain JSON form the generator froze (bytes as hex, bigints as decimal strings). */
-function plain(value: unknown): unknown {
-  if (value instanceof Uint8Array) return hex(value);
-  if (typeof value === "bigint") return value.toString();
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-  return value;
-}
 
-/** Raw view of a database, with the encodings EngineStore uses (utf8 keys, byte values). */
-const rawDb = (path: string): Level<string, Uint8Array> => new Level<string, Uint8Array>(path, { keyEncoding: "utf8", valueEncoding: "view" });
 
 type Edit = (entries: Array<[string, string]>) => Array<[string, string]>;
 

@@ -23,7 +23,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { strict as assert } from "node:assert";
-import { Level } from "level";
 import { SecretGroupEngine } from "../../src/engine/engine.js";
 import { identityFromSecretKey } from "../../src/identity.js";
 import type { Identity } from "../../src/identity.js";
@@ -31,6 +30,7 @@ import { STORAGE_VERSION } from "../../src/constants.js";
 import { Sublevel } from "../../src/engine/store.js";
 import type { SchemeName } from "../../src/constants.js";
 import type { EngineFixture, EngineName, Expectation, StorageFixture } from "../storage-fixture.test.js";
+import { plain, rawDb } from "../storage-support.js";
 
 const out = fileURLToPath(new URL("../../../test/vectors/storage-v1.json", import.meta.url));
 if (existsSync(out) && !process.argv.includes("--force")) {
@@ -49,17 +49,9 @@ const SEEDS: Record<EngineName, Uint8Array> = {
 };
 const NAMES = Object.keys(SEEDS) as EngineName[];
 
-/** Same plain JSON form the test compares against (bytes as hex, bigints as decimal strings). */
-function plain(value: unknown): unknown {
-  if (value instanceof Uint8Array) return hex(value);
-  if (typeof value === "bigint") return value.toString();
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-  return value;
-}
 
 async function dump(path: string): Promise<Array<[string, string]>> {
-  const db = new Level<string, Uint8Array>(path, { keyEncoding: "utf8", valueEncoding: "view" });
+  const db = rawDb(path);
   await db.open();
   const entries: Array<[string, string]> = [];
   const prefixes = Object.values(Sublevel).map((s) => `!${s}!`);
@@ -74,7 +66,7 @@ async function dump(path: string): Promise<Array<[string, string]>> {
 }
 
 async function restore(path: string, entries: ReadonlyArray<readonly [string, string]>): Promise<void> {
-  const db = new Level<string, Uint8Array>(path, { keyEncoding: "utf8", valueEncoding: "view" });
+  const db = rawDb(path);
   await db.open();
   await db.batch(entries.map(([key, value]) => ({ type: "put" as const, key, value: new Uint8Array(Buffer.from(value, "hex")) })));
   await db.close();
