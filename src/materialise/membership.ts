@@ -8,7 +8,7 @@
  * @module
  */
 import { equalBytes, toHex } from "../bytes.js";
-import { CommitKind, MAX_INDEXED_LEAVES } from "./records.js";
+import { MAX_INDEXED_LEAVES } from "./records.js";
 import type { LeafMember, Member } from "./records.js";
 
 /** Public facts of one commit, as the index needs them. @example `{ mlsEpoch: 0n, welcome: true, refs: [ref], addedPublicKeys: [], removedLeaves: [], senderLeaf: 0 }` */
