@@ -11,7 +11,7 @@ import { decodeDocument } from "../documents/document.js";
 import type { SignedDocument } from "../documents/document.js";
 import { decodeFieldPlaintext, encryptFields, encryptedFields, fieldAad, fieldContextOf } from "../documents/fields.js";
 import type { FieldValue } from "../documents/schema.js";
-import { ErrorCode, UsageError, isSecretGroupError } from "../errors.js";
+import { ErrorCode, InternalError, UsageError, isSecretGroupError } from "../errors.js";
 import type { DecryptInput } from "./decrypt.js";
 
 /** Options of `engine.encryptFields`. @example `{ scheme: "long-term", schema: "chat_message_v1" }` */
@@ -79,7 +79,7 @@ export async function openFields(decryptBatch: DecryptBatch, document: Uint8Arra
   found.forEach((f, i) => {
     const result = results[i];
     if (!(result instanceof Uint8Array)) {
-      errors[f.name] = result ?? new UsageError(ErrorCode.Internal, "no result");
+      errors[f.name] = result ?? new InternalError(ErrorCode.Internal, "no result");
       return;
     }
     try {

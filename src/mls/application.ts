@@ -8,7 +8,7 @@ import { createApplicationMessage } from "ts-mls";
 import type { PrivateMessage } from "ts-mls";
 import { unprotectPrivateMessage } from "ts-mls/messageProtection.js";
 import { equalBytes } from "../bytes.js";
-import { DecodeError, ErrorCode, InternalError, ValidationError } from "../errors.js";
+import { CryptoError, DecodeError, ErrorCode, InternalError, ValidationError } from "../errors.js";
 import { decodePrivateMessageBytes, encodeMlsMessageBytes } from "./codec.js";
 import { guard } from "./errors.js";
 import type { MlsState } from "./group.js";
@@ -78,7 +78,7 @@ function checkHeader(state: MlsState, pm: PrivateMessage, aad: Uint8Array): void
     throw new ValidationError(ErrorCode.UnknownEpoch, `message is from epoch ${pm.epoch}, the group is at ${state.groupContext.epoch}`);
   }
   if (pm.authenticatedData.length !== aad.length || !equalBytes(pm.authenticatedData, aad)) {
-    throw new ValidationError(ErrorCode.DecryptionFailed, "associated data does not match");
+    throw new CryptoError(ErrorCode.DecryptionFailed, "associated data does not match");
   }
 }
 
@@ -122,7 +122,7 @@ export async function mlsOpen(state: MlsState, provider: ProviderName, bytes: Ui
   );
   const content = result.content.content;
   if (content.contentType !== "application" || content.sender.senderType !== "member") {
-    throw new ValidationError(ErrorCode.DecryptionFailed, "not an application message from a member");
+    throw new CryptoError(ErrorCode.DecryptionFailed, "not an application message from a member");
   }
   let next: MlsState;
   if (current) {

@@ -11,7 +11,7 @@ import { bytesToBase64, joinGroup, makePskIndex, processPrivateMessage, processP
 import type { ClientState, PskIndex, RatchetTree } from "ts-mls";
 import { decodeRatchetTree } from "ts-mls/ratchetTree.js";
 import { equalBytes, fromHex, toHex } from "../bytes.js";
-import { DecodeError, ErrorCode, ValidationError } from "../errors.js";
+import { CryptoError, DecodeError, ErrorCode, UsageError } from "../errors.js";
 import { vectorClientConfig } from "./config.js";
 import { decodeKeyPackageBytes, decodeMlsMessageBytes, decodeWelcomeBytes } from "./codec.js";
 import { guard, guardSync } from "./errors.js";
@@ -91,7 +91,7 @@ async function process(
 function checkAuthenticator(state: ClientState, expectedHex: string, what: string): void {
   const got = state.keySchedule.epochAuthenticator;
   if (!equalBytes(got, fromHex(expectedHex))) {
-    throw new ValidationError(ErrorCode.MlsFailure, `${what}: epoch authenticator ${toHex(got)} differs from ${expectedHex}`);
+    throw new CryptoError(ErrorCode.MlsFailure, `${what}: epoch authenticator ${toHex(got)} differs from ${expectedHex}`);
   }
 }
 
@@ -157,7 +157,7 @@ export async function applyPassiveClientEpoch(
   provider: ProviderName = DEFAULT_PROVIDER,
 ): Promise<ClientState> {
   const epoch = vector.epochs[index];
-  if (epoch === undefined) throw new ValidationError(ErrorCode.InvalidArgument, `vector has no epoch ${index + 1}`);
+  if (epoch === undefined) throw new UsageError(ErrorCode.InvalidArgument, `vector has no epoch ${index + 1}`);
   const psks = externalPsks(vector);
   const what = `epoch ${index + 1}`;
   let next = state;
