@@ -141,7 +141,7 @@ export interface CommitRecord {
 export function encodeCommitRecord(rec: CommitRecord): Uint8Array {
   const w = new Writer(64);
   w.optional(rec.previous, writeBytes);
-  w.u64(rec.epoch).u8(rec.applied ? 1 : 0).u8(rec.welcome ? 1 : 0);
+  w.u64(rec.epoch).bool(rec.applied).bool(rec.welcome);
   return w.finish();
 }
 

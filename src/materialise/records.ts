@@ -1,6 +1,7 @@
 /**
  * Stored records of the materialisation index, one encoder/decoder pair per record. Every value
- * starts with {@link STORAGE_VERSION}; decoders are bounded and throw only {@link DecodeError}.
+ * starts with {@link STORAGE_VERSION}; decoders are bounded and throw only {@link DecodeError}, or
+ * `StorageError(STORAGE_VERSION)` for a record of another format version.
  * Layouts (RFC 9420 presentation language, QUIC varint vectors):
  *
  * ```
@@ -164,7 +165,7 @@ export function encodeGroupIndexRecord(rec: GroupIndexRecord): Uint8Array {
 }
 
 /**
- * Decodes a {@link GroupIndexRecord}; throws only `DecodeError`.
+ * Decodes a {@link GroupIndexRecord}; throws only `DecodeError` (`STORAGE_VERSION` for another format version).
  *
  * @example
  * ```ts
@@ -197,14 +198,14 @@ export function encodeHistoryRecord(rec: HistoryRecord): Uint8Array {
     .optional(rec.previousCommit, (w, id) => w.opaque(id))
     .u64(rec.epoch)
     .u8(KIND_CODES.indexOf(rec.kind) + 1)
-    .u8(rec.welcome ? 1 : 0)
+    .bool(rec.welcome)
     .vector(rec.added, writeLeafMember)
     .vector(rec.removed, writeLeafMember)
     .finish();
 }
 
 /**
- * Decodes a {@link HistoryRecord}; throws only `DecodeError`.
+ * Decodes a {@link HistoryRecord}; throws only `DecodeError` (`STORAGE_VERSION` for another format version).
  *
  * @example
  * ```ts
@@ -239,7 +240,7 @@ export function encodeSeqRecord(seq: bigint): Uint8Array {
 }
 
 /**
- * Decodes a sequence number record; throws only `DecodeError`.
+ * Decodes a sequence number record; throws only `DecodeError` (`STORAGE_VERSION` for another format version).
  *
  * @example
  * ```ts
@@ -266,7 +267,7 @@ export function encodePendingRecord(rec: PendingRecord): Uint8Array {
     .opaque(rec.author)
     .optional(rec.previousCommit, (w, id) => w.opaque(id))
     .u64(rec.mlsEpoch)
-    .u8(rec.welcome ? 1 : 0)
+    .bool(rec.welcome)
     .u32(rec.senderLeaf + 1)
     .vector(rec.refs, (w, ref) => w.opaque(ref))
     .vector(rec.addedPublicKeys, (w, k) => w.opaque(k))
@@ -275,7 +276,7 @@ export function encodePendingRecord(rec: PendingRecord): Uint8Array {
 }
 
 /**
- * Decodes a {@link PendingRecord}; throws only `DecodeError`.
+ * Decodes a {@link PendingRecord}; throws only `DecodeError` (`STORAGE_VERSION` for another format version).
  *
  * @example
  * ```ts
@@ -315,12 +316,12 @@ export function encodeEventRecord(rec: EventRecord): Uint8Array {
   return start()
     .u8(EVENT_CODES.indexOf(rec.kind))
     .optional(rec.commitId, (w, id) => w.opaque(id))
-    .u8(rec.welcome ? 1 : 0)
+    .bool(rec.welcome)
     .finish();
 }
 
 /**
- * Decodes an {@link EventRecord}; throws only `DecodeError`.
+ * Decodes an {@link EventRecord}; throws only `DecodeError` (`STORAGE_VERSION` for another format version).
  *
  * @example
  * ```ts
@@ -352,7 +353,7 @@ export function encodeKeyPackageIndexRecord(rec: KeyPackageIndexRecord): Uint8Ar
 }
 
 /**
- * Decodes a {@link KeyPackageIndexRecord}; throws only `DecodeError`.
+ * Decodes a {@link KeyPackageIndexRecord}; throws only `DecodeError` (`STORAGE_VERSION` for another format version).
  *
  * @example
  * ```ts
