@@ -1,0 +1,53 @@
+/**
+ * The ts-mls patch reaches an application that installs our packed package without running our
+ * scripts: `npm pack` bundles the patched ts-mls (bundleDependencies), and an empty application
+ * installs the tarball with `--ignore-scripts` and joins a group after removals through the public API.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..");
+const npm = (cwd: string, args: string[]): string =>
+  execFileSync("npm", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 240_000 });
+
+// Run in a fresh application: joins after removing leaves 1 and 5 (refused by unpatched ts-mls 1.6.4).
+const APP = `
+import { generateIdentity, createKeyPackage, createGroup, addMembers, joinGroup, removeMembers } from "secret-group";
+const owner = generateIdentity();
+let state = await createGroup({ identity: owner, groupId: new Uint8Array(32).fill(7), ciphersuite: "PANDA10_AES128GCM" });
+const ids = Array.from({ length: 9 }, () => generateIdentity());
+const kps = await Promise.all(ids.map((id) => createKeyPackage(id)));
+state = (await addMembers(state, kps.slice(0, 7).map((k) => k.keyPackage))).state;
+state = (await removeMembers(state, [ids[0].publicKey, ids[4].publicKey])).state;
+const added = await addMembers(state, kps.slice(7).map((k) => k.keyPackage));
+for (const i of [7, 8]) {
+  const joined = await joinGroup({ identity: ids[i], secret: kps[i].secret, owner: owner.publicKey, commit: added.commit });
+  if (joined.status !== "member") throw new Error("not a member");
+}
+console.log("joined");
+`;
+
+test("a packed install carries the patched ts-mls and joins after removals", { timeout: 300_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "sg-pack-"));
+  try {
+    npm(root, ["pack", "--ignore-scripts", "--pack-destination", dir]);
+    const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"));
+    assert.ok(tarball, "npm pack wrote a tarball");
+    const app = join(dir, "app");
+    execFileSync("mkdir", [app]);
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", version: "1.0.0", type: "module", private: true }));
+    npm(app, ["install", "--ignore-scripts", "--prefer-offline", "--no-audit", "--no-fund", join(dir, tarball)]);
+    const installed = join(app, "node_modules/secret-group/node_modules/ts-mls/dist/src/clientState.js");
+    assert.match(readFileSync(installed, "utf8"), /secret-group patch, RFC 9420/);
+    writeFileSync(join(app, "main.mjs"), APP);
+    const out = execFileSync(process.execPath, ["main.mjs"], { cwd: app, encoding: "utf8", timeout: 60_000 });
+    assert.equal(out.trim(), "joined");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
