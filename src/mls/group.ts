@@ -4,7 +4,7 @@
  * @module
  */
 import { createGroup as tsCreateGroup, defaultLifetime, emptyPskIndex, joinGroup as tsJoinGroup, mlsExporter } from "ts-mls";
-import type { ClientState, CiphersuiteName } from "ts-mls";
+import type { ClientConfig, ClientState, CiphersuiteName } from "ts-mls";
 import { equalBytes } from "../bytes.js";
 import { ErrorCode, ValidationError } from "../errors.js";
 import { clientConfig } from "./config.js";
@@ -60,6 +60,8 @@ export interface MlsKeyPackageSecret {
 /**
  * Joins a group from an MLSMessage-encoded Welcome that carries the ratchet tree.
  * Throws `INVALID_WELCOME` when the Welcome is not for this key package or does not verify.
+ * `config` is ours (credential == signature key) except in the interop tests, whose
+ * OpenMLS peers carry other credentials (they pass `vectorClientConfig`).
  *
  * @example
  * ```ts
@@ -71,6 +73,7 @@ export async function mlsJoin(
   secret: MlsKeyPackageSecret,
   identity: MlsIdentity,
   provider: ProviderName,
+  config: ClientConfig = clientConfig,
 ): Promise<MlsState> {
   const welcome = decodeWelcomeBytes(welcomeBytes);
   const keyPackage = decodeKeyPackageBytes(secret.keyPackage, "key package secret");
@@ -90,7 +93,7 @@ export async function mlsJoin(
       cs,
       undefined,
       undefined,
-      clientConfig,
+      config,
     ),
   );
 }
