@@ -102,3 +102,24 @@ test("the provider builds one implementation per suite and shares it", async () 
   assert.equal(a, b);
   assert.equal(a.name, cs.name);
 });
+
+test("Ed25519 verifications batched onto the thread pool answer each one for itself", async () => {
+  const node = await nodeCryptoProvider.getCiphersuiteImpl(cs);
+  const signers = await Promise.all(Array.from({ length: 40 }, () => node.signature.keygen()));
+  const msgs = signers.map((_, i) => new Uint8Array([i, 1, 2, 3]));
+  const sigs = await Promise.all(signers.map((s, i) => node.signature.sign(s.signKey, msgs[i]!)));
+  // every third signature checked against another message: false, the others true
+  const verdicts = await Promise.all(
+    signers.map((s, i) => node.signature.verify(s.publicKey, i % 3 === 0 ? new Uint8Array([255]) : msgs[i]!, sigs[i]!)),
+  );
+  assert.deepEqual(verdicts, signers.map((_, i) => i % 3 !== 0));
+  // a malformed signature in a batch is false for itself only; a malformed key rejects alone
+  const mixed = await Promise.allSettled([
+    node.signature.verify(signers[1]!.publicKey, msgs[1]!, sigs[1]!.subarray(3)),
+    node.signature.verify(signers[2]!.publicKey.subarray(1), msgs[2]!, sigs[2]!),
+    node.signature.verify(signers[4]!.publicKey, msgs[4]!, sigs[4]!),
+  ]);
+  assert.deepEqual(mixed[0], { status: "fulfilled", value: false });
+  assert.equal(mixed[1]?.status, "rejected");
+  assert.deepEqual(mixed[2], { status: "fulfilled", value: true });
+});

@@ -65,6 +65,42 @@ function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
   return true;
 }
 
+interface PendingVerify {
+  readonly key: KeyObject;
+  readonly message: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly resolve: (ok: boolean) => void;
+  readonly reject: (e: unknown) => void;
+}
+let pendingVerifies: PendingVerify[] = [];
+
+// One verification alone runs here, at once; several requested in the same turn of the event loop
+// (a joiner checking N leaves, an owner checking N key packages) go to libuv's thread pool through
+// node:crypto's callback form, so they use every core.
+function flushVerifies(): void {
+  const batch = pendingVerifies;
+  pendingVerifies = [];
+  if (batch.length === 1) {
+    const v = batch[0] as PendingVerify;
+    try {
+      v.resolve(nodeVerify(null, v.message, v.key, v.signature));
+    } catch (e) {
+      v.reject(e);
+    }
+    return;
+  }
+  for (const v of batch) {
+    nodeVerify(null, v.message, v.key, v.signature, (err, ok) => (err ? v.reject(err) : v.resolve(ok)));
+  }
+}
+
+function verifyBatched(key: KeyObject, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    pendingVerifies.push({ key, message, signature, resolve, reject });
+    if (pendingVerifies.length === 1) setImmediate(flushVerifies);
+  });
+}
+
 function ed25519(): Signature {
   const privateKey = (signKey: Uint8Array): KeyObject =>
     cached(privateKeys, "ed25519:", signKey, () => {
@@ -84,7 +120,7 @@ function ed25519(): Signature {
     async verify(publicKey, message, signature) {
       if (publicKey.byteLength !== 32) throw new RangeError("Ed25519 public key must be 32 bytes");
       const key = cached(publicKeys, "ed25519:", publicKey, () => rawKey("Ed25519", "public", publicKey));
-      return nodeVerify(null, message, key, signature);
+      return verifyBatched(key, message, signature);
     },
     async keygen() {
       const { privateKey: sk } = generateKeyPairSync("ed25519");
