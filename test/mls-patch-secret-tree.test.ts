@@ -102,3 +102,19 @@ test("lazy secret tree: a receiver ratchets to generation g of a lazily derived 
     assert.deepEqual(unguard(r.nonce, reuseGuard), want.nonce, `leaf ${leaf} generation ${generation} nonce`);
   }
 });
+
+test("lazy secret tree: each epoch's tree is rooted in that epoch's secret (ts-mls zeroes the one it passed in)", async () => {
+  const { makeGroup } = await import("./group-fixtures.js");
+  const { updateGroup } = await import("../src/group/index.js");
+  const cs = await getSuite("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519");
+  const zeroRootKey = referenceKeyNonce(referenceLeafSecret(new Uint8Array(NH), 4, 2), "application", 0).key;
+  const keys: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const { owner } = await makeGroup(3); // 4 leaves
+    const u = await updateGroup(owner.state, { rotate: false });
+    const r = await consumeRatchet(u.state.mls.secretTree, 4, "application", cs); // leaf 2: not yet derived
+    assert.notDeepEqual(r.key, zeroRootKey, "not derived from a zeroed encryption secret");
+    keys.push(Buffer.from(r.key).toString("hex"));
+  }
+  assert.notEqual(keys[0], keys[1], "two groups' trees differ");
+});
