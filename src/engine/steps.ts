@@ -129,7 +129,8 @@ async function encryptStep(ctx: EngineContext, gid: string, recordIn: GroupRecor
     // reserve a block of nonce counters and persist it before any of them is used
     const reserved = counter + BigInt(job.plaintexts.length) + ctx.nonceBlock;
     const next = { ...record, nonceReserved: reserved };
-    return { ops: [recordOp(gid, next)], record: next, again: job };
+    // durable: a reservation lost in a crash would hand out its counters again after the restart
+    return { ops: [recordOp(gid, next)], record: next, again: job, durable: true };
   }
   const out = await runStateTask(ctx, gid, record, { op: "encrypt", plaintexts: job.plaintexts, scheme: job.scheme, nonceFloor: counter, ...(job.aad === undefined ? {} : { aad: job.aad }) });
   if (out.change === undefined || out.messages === undefined) throw new Error("encrypt returned no state");
@@ -139,7 +140,8 @@ async function encryptStep(ctx: EngineContext, gid: string, recordIn: GroupRecor
     // MLS deletes a sender's own key on use: keep the plaintext so the sender can read it back
     out.messages.forEach((m, i) => ops.push({ sub: Sublevel.Sent, key: sentKey(m), value: job.plaintexts[i] as Uint8Array }));
   }
-  return { ops, record: next, counter: out.change.summary.nonceCounter, result: out.messages };
+  // durable: a sender-ratchet generation (its key and nonce) must not be handed out twice after a crash
+  return { ops, record: next, counter: out.change.summary.nonceCounter, result: out.messages, durable: true };
 }
 
 async function decryptStep(ctx: EngineContext, step: StepInput, job: DecryptJob): Promise<StepOutput> {
@@ -192,7 +194,8 @@ async function decryptStep(ctx: EngineContext, step: StepInput, job: DecryptJob)
   });
   if (out.change === undefined) return { ops: [], result: results, ...keep };
   const next = recordAfter(record, out.change);
-  return { ops: [...stateOps(gid, out.change), recordOp(gid, next)], record: next, result: results, ...keep };
+  // durable: the ratchet keys these reads used are deleted, so a replay stays refused after a crash
+  return { ops: [...stateOps(gid, out.change), recordOp(gid, next)], record: next, result: results, durable: true, ...keep };
 }
 
 /**
@@ -263,10 +266,10 @@ export function provideGroupMachine(ctx: EngineContext): typeof groupMachine {
         return { record, counter: record?.nonceReserved ?? 0n };
       }),
       execute: fromPromise(async ({ input }: { input: StepInput }) => withSecrets(input, await executeStep(ctx, input))),
-      persist: fromPromise(async ({ input }: { input: { groupId: string; ops: readonly StoreOp[] } }) => {
+      persist: fromPromise(async ({ input }: { input: { groupId: string; ops: readonly StoreOp[]; sync?: boolean } }) => {
         if (input.ops.length === 0) return;
         const started = performance.now();
-        await ctx.store.batch(input.ops);
+        await ctx.store.batch(input.ops, { sync: input.sync === true });
         ctx.stats.persistMs += performance.now() - started;
         ctx.stats.batches++;
       }),
