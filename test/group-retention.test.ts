@@ -104,14 +104,16 @@ test("retention through the engine (state in LevelDB, read back after restarts):
   };
   try {
     const { gid } = await groupWithMember(owner.engine, aliceEngine);
+    // from here on alice's state comes out of her store: the retention settings must come back with it
+    await restart();
     const start = (await aliceEngine.describe(gid)).mlsEpoch;
     // epoch start: two sender-ratchet messages (one read inside the window, one after it) and a long-term one
     const a = await owner.engine.encrypt(gid, text("a"), { scheme: "sender-ratchet" });
     const b = await owner.engine.encrypt(gid, text("b"), { scheme: "sender-ratchet" });
     const lt = await owner.engine.encrypt(gid, text("long-term"), { scheme: "long-term" });
-    const commits: Uint8Array[] = [];
-    for (let i = 0; i < RETAIN_EPOCHS; i++) commits.push(...(await owner.engine.updateGroup(gid)).documents);
-    const c = await owner.engine.encrypt(gid, text("c"), { scheme: "sender-ratchet" }); // epoch start + 16
+    const commits: Uint8Array[] = [...(await owner.engine.updateGroup(gid)).documents];
+    const d = await owner.engine.encrypt(gid, text("d"), { scheme: "sender-ratchet" }); // epoch start + 1
+    for (let i = 1; i < RETAIN_EPOCHS; i++) commits.push(...(await owner.engine.updateGroup(gid)).documents);
     await ingestAll(aliceEngine, commits);
     await restart();
     assert.equal((await aliceEngine.describe(gid)).mlsEpoch, start + 16n);
@@ -120,7 +122,7 @@ test("retention through the engine (state in LevelDB, read back after restarts):
     await restart();
     assert.equal((await aliceEngine.describe(gid)).mlsEpoch, start + 17n);
     assert.equal(((await read(b)) as Error & { code?: string }).code, "UNKNOWN_EPOCH");
-    assert.deepEqual(await read(c), text("c"));
+    assert.deepEqual(await read(d), text("d"));
     assert.deepEqual(await read(lt), text("long-term"));
   } finally {
     await owner.engine.close();
