@@ -9,8 +9,9 @@
 import { createHash } from "node:crypto";
 import { equalBytes, toHex } from "../bytes.js";
 import { decodeSecretGroupCommit } from "../commit.js";
+import { decodeSecretGroupMessage, peekMlsPrivateMessage } from "../message.js";
 import type { SchemeName } from "../constants.js";
-import { ErrorCode, UsageError, ValidationError, errorFromData, toErrorData } from "../errors.js";
+import { CryptoError, ErrorCode, UsageError, ValidationError, errorFromData, toErrorData } from "../errors.js";
 import type { SecretGroupError } from "../errors.js";
 import { SchemaId, secretGroupCommitDocument } from "../documents/index.js";
 import type { SignedDocument } from "../documents/index.js";
@@ -154,7 +155,9 @@ async function decryptStep(ctx: EngineContext, step: StepInput, job: DecryptJob)
     if (item.scheme === "sender-ratchet") {
       const own = await ctx.store.get(Sublevel.Sent, sentKey(item.message), "sent message");
       if (own !== undefined) {
-        results[i] = Uint8Array.from(own);
+        // our copy skips MLS, so check the binding a receiver's MLS check makes: the message's
+        // associated data must be the context it is read in
+        results[i] = sameAad(item) ? Uint8Array.from(own) : new CryptoError(ErrorCode.DecryptionFailed, "associated data does not match");
         continue;
       }
     }
@@ -196,6 +199,12 @@ async function decryptStep(ctx: EngineContext, step: StepInput, job: DecryptJob)
   const next = recordAfter(record, out.change);
   // durable: the ratchet keys these reads used are deleted, so a replay stays refused after a crash
   return { ops: [...stateOps(gid, out.change), recordOp(gid, next)], record: next, result: results, durable: true, ...keep };
+}
+
+/** True when a sender-ratchet item's clear associated data is the aad it is read with. */
+function sameAad(item: DecryptItem): boolean {
+  const decoded = decodeSecretGroupMessage(item.message, { copy: false });
+  return decoded.type === "mls" && equalBytes(peekMlsPrivateMessage(decoded.mlsMessage).authenticatedData, item.aad ?? EMPTY);
 }
 
 /**
