@@ -2,7 +2,8 @@
  * README "Security model": field ciphertexts are bound through the AEAD associated data to
  * their author, schema, field name and, for updates, the document updated, in both schemes and
  * for every reader: another member, and the author itself (which reads its own sender-ratchet
- * values from the engine's copy, since MLS cannot decrypt a sender's own messages).
+ * values from the engine's copy, since MLS cannot decrypt a sender's own messages). And the
+ * values travel encrypted.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -32,6 +33,11 @@ for (const scheme of ["long-term", "sender-ratchet"] as SchemeName[]) {
           assert.equal(error?.code, ErrorCode.DecryptionFailed, `${reader}, ${what}`);
         }
       }
+      // the value travels encrypted: the signed document does not hold its bytes
+      const plaintext = "a distinctive plaintext, 0123456789";
+      const sealed = signDocument(alice.identity, "note_v1", await alice.engine.encryptFields(gid, { body: plaintext }, { scheme, schema: "note_v1" }));
+      assert.ok(!Buffer.from(sealed.bytes).includes(plaintext));
+      assert.equal((await bob.engine.decryptFields(sealed)).fields["body"], plaintext);
       // in place it reads, for both (the moved copies consumed nothing)
       assert.deepEqual({ ...(await bob.engine.decryptFields(original)).fields }, { title: "t", body: "b" });
       assert.deepEqual({ ...(await alice.engine.decryptFields(original)).fields }, { title: "t", body: "b" });
