@@ -141,8 +141,10 @@ async function encryptStep(ctx: EngineContext, gid: string, recordIn: GroupRecor
     // MLS deletes a sender's own key on use: keep the plaintext so the sender can read it back
     out.messages.forEach((m, i) => ops.push({ sub: Sublevel.Sent, key: sentKey(m), value: job.plaintexts[i] as Uint8Array }));
   }
-  // durable: a sender-ratchet generation (its key and nonce) must not be handed out twice after a crash
-  return { ops, record: next, counter: out.change.summary.nonceCounter, result: out.messages, durable: true };
+  // sender-ratchet: durable, a generation (its key and nonce) must not be handed out twice after a
+  // crash; long-term counters are safe already, inside a reservation that was written durably
+  const durable = job.scheme === "sender-ratchet" ? { durable: true as const } : {};
+  return { ops, record: next, counter: out.change.summary.nonceCounter, result: out.messages, ...durable };
 }
 
 async function decryptStep(ctx: EngineContext, step: StepInput, job: DecryptJob): Promise<StepOutput> {
