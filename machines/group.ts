@@ -66,6 +66,8 @@ export interface StepOutput {
   readonly result?: unknown;
   /** When set, another step runs with this input after the batch is written. */
   readonly again?: unknown;
+  /** Write the batch with `sync` (fsync before the job goes on): nonce reservations, used ratchet keys. */
+  readonly durable?: true;
 }
 
 interface Context {
@@ -118,7 +120,7 @@ function statusStates(status: "awaiting-welcome" | "member" | "removed") {
       persisting: {
         invoke: {
           src: "persist" as const,
-          input: ({ context }: { context: Context }) => ({ groupId: context.groupId, ops: context.output?.ops ?? [] }),
+          input: ({ context }: { context: Context }) => ({ groupId: context.groupId, ops: context.output?.ops ?? [], sync: context.output?.durable === true }),
           onDone: [
             { guard: "stepAgain" as const, actions: ["applyOutput", "nextStep"] as const, target: "executing" as const },
             { actions: ["applyOutput", "settleJob"] as const, target: "#group.route" as const },
@@ -147,7 +149,7 @@ export const groupMachine = setup({
   actors: {
     hydrate: notProvided("hydrate") as unknown as ReturnType<typeof fromPromise<{ record: GroupRecord | undefined; counter: bigint }, { groupId: string }>>,
     execute: notProvided("execute") as unknown as ReturnType<typeof fromPromise<StepOutput, StepInput>>,
-    persist: notProvided("persist") as unknown as ReturnType<typeof fromPromise<void, { groupId: string; ops: readonly StoreOp[] }>>,
+    persist: notProvided("persist") as unknown as ReturnType<typeof fromPromise<void, { groupId: string; ops: readonly StoreOp[]; sync?: boolean }>>,
   },
   guards: {
     hasJob: ({ context }) => context.queue.length > 0,

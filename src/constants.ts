@@ -71,6 +71,22 @@ export const RETAIN_GENERATIONS = 1000;
 /** How far a sender ratchet may be stepped forward for one message. */
 export const MAX_FORWARD_RATCHET_STEPS = 10_000;
 
+/**
+ * The one clock allowance of key package lifetimes: a new key package's `notBefore` is set this
+ * far before its creation, so a node whose clock runs up to an hour behind the publisher's
+ * already accepts it (OpenMLS's `DEFAULT_KEY_PACKAGE_LIFETIME_MARGIN_SECONDS`). The check
+ * itself ({@link https://www.rfc-editor.org/rfc/rfc9420#section-7.3 | RFC 9420 section 7.3},
+ * src/lifetime.ts) adds none: ts-mls refuses a package outside its lifetime when it commits.
+ */
+export const KEY_PACKAGE_CLOCK_SKEW_SECONDS = 3600;
+/**
+ * Longest `notAfter - notBefore` a key package may span: OpenMLS refuses longer ones
+ * (`MAX_LEAF_NODE_LIFETIME_RANGE_SECONDS`: 3 x 28 days plus its 1 hour margin = 7,261,200 s).
+ */
+export const MAX_KEY_PACKAGE_LIFETIME_RANGE_SECONDS = 7_261_200;
+/** Default key package lifetime from its creation: 84 days, so that with the skew it spans exactly the longest range OpenMLS accepts. */
+export const DEFAULT_KEY_PACKAGE_LIFETIME_SECONDS = MAX_KEY_PACKAGE_LIFETIME_RANGE_SECONDS - KEY_PACKAGE_CLOCK_SKEW_SECONDS;
+
 /** Size of an Ed25519 public key, secret key and p2panda identity. */
 export const PUBLIC_KEY_SIZE = 32;
 /** Size of a group id and document id (BLAKE3-256). */

@@ -33,6 +33,8 @@ export const ErrorCode = {
   InvalidCommit: "INVALID_COMMIT",
   InvalidWelcome: "INVALID_WELCOME",
   InvalidKeyPackage: "INVALID_KEY_PACKAGE",
+  /** A leaf (or key package) in a commit or Welcome whose MLS credential is not its signature key. */
+  InvalidCredential: "INVALID_CREDENTIAL",
   KeyPackageExpired: "KEY_PACKAGE_EXPIRED",
   InvalidDocument: "INVALID_DOCUMENT",
   InvalidSignature: "INVALID_SIGNATURE",
@@ -79,6 +81,7 @@ const SOURCE_OF_CODE: Readonly<Record<ErrorCode, ErrorSource>> = {
   INVALID_COMMIT: "validation",
   INVALID_WELCOME: "validation",
   INVALID_KEY_PACKAGE: "validation",
+  INVALID_CREDENTIAL: "validation",
   KEY_PACKAGE_EXPIRED: "validation",
   INVALID_DOCUMENT: "validation",
   INVALID_SIGNATURE: "validation",

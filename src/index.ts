@@ -43,6 +43,8 @@ export {
   DEFAULT_MLS_CIPHERSUITE,
   RETAIN_EPOCHS,
   RETAIN_GENERATIONS,
+  KEY_PACKAGE_CLOCK_SKEW_SECONDS,
+  MAX_KEY_PACKAGE_LIFETIME_RANGE_SECONDS,
 } from "./constants.js";
 export type { LongTermCiphersuiteName, LongTermCiphersuiteId, SchemeName } from "./constants.js";
 

@@ -4,10 +4,11 @@
  *
  * @module
  */
-import { DEFAULT_MLS_CIPHERSUITE } from "./constants.js";
+import { DEFAULT_KEY_PACKAGE_LIFETIME_SECONDS, DEFAULT_MLS_CIPHERSUITE } from "./constants.js";
 import { Writer, decodeAll } from "./codec/tls.js";
 import { DecodeError, ErrorCode, UsageError } from "./errors.js";
 import { assertIdentity } from "./identity.js";
+import { newKeyPackageLifetime } from "./lifetime.js";
 import type { Identity } from "./identity.js";
 import { generateMlsKeyPackage, summarizeKeyPackage } from "./mls/keyPackage.js";
 import type { MlsKeyPackageSecret } from "./mls/group.js";
@@ -16,16 +17,13 @@ import type { CiphersuiteName, ProviderName } from "./mls/suite.js";
 
 /** Format version of the key package secret encoding. */
 const KEY_PACKAGE_SECRET_VERSION = 1;
-/** Default key package lifetime: 90 days. @example `createKeyPackage(id, { lifetimeSeconds: DEFAULT_KEY_PACKAGE_LIFETIME_SECONDS })` */
-export const DEFAULT_KEY_PACKAGE_LIFETIME_SECONDS = 90 * 24 * 3600;
-/** Accepted clock skew for `notBefore`. */
-const CLOCK_SKEW_SECONDS = 3600;
+export { DEFAULT_KEY_PACKAGE_LIFETIME_SECONDS };
 
 /** Options of {@link createKeyPackage}. @example `createKeyPackage(identity, { lifetimeSeconds: 7 * 24 * 3600 })` */
 export interface CreateKeyPackageOptions {
   /** MLS ciphersuite; must sign with Ed25519. Default {@link DEFAULT_MLS_CIPHERSUITE}. */
   readonly ciphersuite?: string;
-  /** Seconds from now until the package expires. Default 90 days. */
+  /** Seconds from now until the package expires: default and maximum {@link DEFAULT_KEY_PACKAGE_LIFETIME_SECONDS} (84 days). */
   readonly lifetimeSeconds?: number;
   /** Crypto provider. */
   readonly provider?: ProviderName;
@@ -51,13 +49,8 @@ export async function createKeyPackage(identity: Identity, options: CreateKeyPac
   assertIdentity(identity);
   const ciphersuite = options.ciphersuite ?? DEFAULT_MLS_CIPHERSUITE;
   if (!isMlsCiphersuiteName(ciphersuite)) throw new UsageError(ErrorCode.InvalidArgument, `unknown MLS ciphersuite ${ciphersuite}`);
-  const lifetime = options.lifetimeSeconds ?? DEFAULT_KEY_PACKAGE_LIFETIME_SECONDS;
-  if (!Number.isSafeInteger(lifetime) || lifetime <= 0) throw new UsageError(ErrorCode.InvalidArgument, "lifetimeSeconds must be a positive integer");
-  const now = BigInt(Math.floor(Date.now() / 1000));
-  const generated = await generateMlsKeyPackage(identity, ciphersuite as CiphersuiteName, options.provider ?? DEFAULT_PROVIDER, {
-    notBefore: now - BigInt(CLOCK_SKEW_SECONDS),
-    notAfter: now + BigInt(lifetime),
-  });
+  const lifetime = newKeyPackageLifetime(Date.now(), options.lifetimeSeconds ?? DEFAULT_KEY_PACKAGE_LIFETIME_SECONDS);
+  const generated = await generateMlsKeyPackage(identity, ciphersuite as CiphersuiteName, options.provider ?? DEFAULT_PROVIDER, lifetime);
   const secret = encodeKeyPackageSecret(generated);
   return { keyPackage: generated.keyPackage, secret };
 }

@@ -47,6 +47,8 @@ export interface MlsPrivateMessageHeader {
   readonly epoch: bigint;
   /** RFC 9420 ContentType: 1 application, 2 proposal, 3 commit. */
   readonly contentType: number;
+  /** The clear `authenticated_data` (the caller's aad of an application message). */
+  readonly authenticatedData: Uint8Array;
 }
 
 function readPrivateMessage(r: Reader): MlsPrivateMessageHeader {
@@ -60,10 +62,10 @@ function readPrivateMessage(r: Reader): MlsPrivateMessageHeader {
   const epoch = r.u64();
   const contentType = r.u8();
   if (contentType < 1 || contentType > 3) throw new DecodeError(`MLSMessage: invalid content type ${contentType}`);
-  r.opaque(); // authenticated_data
+  const authenticatedData = r.opaque();
   r.opaque(); // encrypted_sender_data
   r.opaque(); // ciphertext
-  return { groupId, epoch, contentType };
+  return { groupId, epoch, contentType, authenticatedData };
 }
 
 /**

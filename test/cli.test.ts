@@ -12,7 +12,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { toHex } from "../src/bytes.js";
 import { StreamFormat, readDocumentStream, writeDocumentStream } from "../src/cli/documentStream.js";
-import { runSimulation } from "../src/cli/simulate.js";
+import type { SimulationSummary } from "../src/cli/simulate.js";
+import { checkSimulation, emptyReadTally, simulationProblems, tallyRead } from "../src/cli/simulationCheck.js";
 import { SecretGroupEngine } from "../src/engine/engine.js";
 import { generateIdentity } from "../src/identity.js";
 import { tempDir } from "./engine-helpers.js";
@@ -34,19 +35,57 @@ const oneLineError = (stderr: string): void => {
   assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
 };
 
-test("the main job checks itself: every plaintext right, every node indexed every commit", async () => {
+test("the main job checks itself: every plaintext right, every member reads, no one else does, every node indexed every commit", async () => {
   const dir = await tempDir();
   try {
-    const s = await runSimulation({ dataDir: dir.path, identities: 4, groups: 2, members: 2, messages: 2, seed: 7, threads: 1 });
+    // through the command line, as `npm start` runs it
+    const r = await run(["simulate", "--data", dir.path, "--identities", "4", "--groups", "2", "--members", "2", "--messages", "2", "--seed", "7", "--threads", "1", "--json"], dir.path);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as SimulationSummary;
     assert.equal(s.mismatched, 0);
     assert.equal(s.refused, 0);
+    assert.equal(s.pending, 0);
+    assert.deepEqual(s.unexpected, {});
+    assert.equal(s.leaked, 0);
     assert.equal(s.indexedCommits, s.commits);
     assert.ok(s.commits >= 2 * 4, "each group: add, late add or remove, update, rotate");
     assert.ok(s.decrypted["long-term"] > 0 && s.decrypted["sender-ratchet"] > 0);
     // late joiners read long-term history but never earlier sender-ratchet operations
     assert.ok(s.decrypted["long-term"] > s.decrypted["sender-ratchet"]);
+    // 4 identities, 3 per group: someone is outside each group, and it is told apart from pending
+    assert.ok((s.notMember["PENDING"] ?? 0) > 0, JSON.stringify(s.notMember));
+    const reads = s.decrypted["long-term"] + s.decrypted["sender-ratchet"] + Object.values(s.notMember).reduce((a, b) => a + b, 0);
+    assert.equal(reads, 4 * (s.messages["long-term"] + s.messages["sender-ratchet"]), "every node read every operation");
   } finally {
     await dir.cleanup();
+  }
+});
+
+test("the simulation's verdict: any read a member should make that fails, or a read by a non-member, fails the run", () => {
+  const tally = emptyReadTally();
+  const lt = { scheme: "long-term" as const, written: "w" };
+  tallyRead(tally, { ...lt, expected: true, read: "w" });
+  tallyRead(tally, { ...lt, expected: false, error: { code: "PENDING" } }); // outside the group: not a member
+  tallyRead(tally, { ...lt, expected: false, error: { code: "NOT_MEMBER" } });
+  const passing = { ...tally, commits: 3, indexedCommits: 3 };
+  assert.deepEqual(passing.notMember, { PENDING: 1, NOT_MEMBER: 1 });
+  assert.deepEqual(simulationProblems(passing), []);
+  checkSimulation(passing);
+  // broken long-term decryption: members get DECRYPTION_FAILED
+  const broken = structuredClone(passing);
+  tallyRead(broken, { ...lt, expected: true, error: { code: "DECRYPTION_FAILED" } });
+  assert.deepEqual(broken.unexpected, { DECRYPTION_FAILED: 1 });
+  assert.throws(() => checkSimulation(broken), (e: Error & { code?: string }) => e.code === "INTERNAL" && /1 reads by members failed \(DECRYPTION_FAILED 1\)/.test(e.message) && !e.message.includes("\n"));
+  const cases: Array<[string, (t: typeof passing) => void, RegExp]> = [
+    ["pending member", (t) => tallyRead(t, { ...lt, expected: true, error: { code: "PENDING" } }), /still pending/],
+    ["leak", (t) => tallyRead(t, { ...lt, expected: false, read: "w" }), /not members/],
+    ["wrong plaintext", (t) => tallyRead(t, { ...lt, expected: true, read: "x" }), /wrong plaintexts/],
+    ["missed commit", (t) => void (t.indexedCommits = 2), /indexed 2 of 3/],
+  ];
+  for (const [name, spoil, message] of cases) {
+    const t = structuredClone(passing);
+    spoil(t);
+    assert.throws(() => checkSimulation(t), message, name);
   }
 });
 

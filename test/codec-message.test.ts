@@ -67,9 +67,9 @@ describe("SecretGroupMessage codec", () => {
     assert.throws(() => decodeSecretGroupMessage(Uint8Array.from([1, ...privateMessage({ ...parts, groupId: pattern(257) })])), isDecodeError);
   });
 
-  it("peekMlsPrivateMessage reads group id, epoch and content type", () => {
-    const h = peekMlsPrivateMessage(privateMessage({ ...parts, epoch: (1n << 64n) - 1n, contentType: 3 }));
-    assert.deepEqual(h, { groupId: pattern(32), epoch: (1n << 64n) - 1n, contentType: 3 });
+  it("peekMlsPrivateMessage reads group id, epoch, content type and authenticated data", () => {
+    const h = peekMlsPrivateMessage(privateMessage({ ...parts, epoch: (1n << 64n) - 1n, contentType: 3, authenticatedData: pattern(5) }));
+    assert.deepEqual(h, { groupId: pattern(32), epoch: (1n << 64n) - 1n, contentType: 3, authenticatedData: pattern(5) });
     assert.throws(() => peekMlsPrivateMessage(mls.subarray(1)), isDecodeError);
   });
 

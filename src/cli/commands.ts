@@ -18,6 +18,7 @@ import type { Identity } from "../identity.js";
 import { readDocumentStream } from "./documentStream.js";
 import { loadOrCreateIdentity, readIdentityFile, writeIdentityFile } from "./identityFile.js";
 import { runSimulation } from "./simulate.js";
+import { checkSimulation } from "./simulationCheck.js";
 import type { SimulationSummary } from "./simulate.js";
 import { generateIdentity } from "../identity.js";
 
@@ -67,11 +68,9 @@ export async function simulateCommand(options: {
   bar?.stop();
   if (options.json) json(summary);
   else out(summaryTable(summary));
-  // the run checks itself: a wrong plaintext or a node that missed a commit is a failure
-  if (summary.mismatched > 0) throw new InternalError(ErrorCode.Internal, `${summary.mismatched} decryptions returned wrong plaintexts`);
-  if (summary.indexedCommits !== summary.commits) {
-    throw new InternalError(ErrorCode.Internal, `a node indexed ${summary.indexedCommits} of ${summary.commits} commits`);
-  }
+  // the run checks itself: a member that cannot read, a non-member that can, a wrong plaintext,
+  // a node that missed a commit
+  checkSimulation(summary);
 }
 
 function summaryTable(s: SimulationSummary): string {
@@ -91,7 +90,10 @@ function summaryTable(s: SimulationSummary): string {
     ["decrypted long-term / sender-ratchet", `${s.decrypted["long-term"]} / ${s.decrypted["sender-ratchet"]}`],
     ["commits indexed by every node", `${s.indexedCommits} of ${s.commits}`],
     ["wrong plaintexts", s.mismatched],
-    ["not readable, by reason", codes(s.unreadable)],
+    ["not readable: not a member when written", codes(s.notMember)],
+    ["not readable: pending (members)", s.pending],
+    ["not readable: other failures (members)", codes(s.unexpected)],
+    ["read by non-members", s.leaked],
     ["refused documents", `${s.refused} (${codes(s.refusedByCode)})`],
     ["time", `${s.seconds} s`],
   );

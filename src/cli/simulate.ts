@@ -19,6 +19,8 @@ import { isSecretGroupError } from "../errors.js";
 import type { Identity } from "../identity.js";
 import { generateIdentity } from "../identity.js";
 import { Random } from "./random.js";
+import { emptyReadTally, tallyRead } from "./simulationCheck.js";
+import type { ReadTally } from "./simulationCheck.js";
 
 /** Sizes and knobs of a simulation. */
 export interface SimulationOptions {
@@ -45,8 +47,8 @@ export const DEFAULT_SIMULATION: Omit<SimulationOptions, "dataDir"> = {
   seed: 1,
 };
 
-/** What a simulation counted. */
-export interface SimulationSummary {
+/** What a simulation counted; {@link ReadTally} says how the reads went (checkSimulation judges it). */
+export interface SimulationSummary extends ReadTally {
   identities: number;
   groups: number;
   members: number;
@@ -54,13 +56,8 @@ export interface SimulationSummary {
   documents: number;
   deliveries: number;
   messages: { "long-term": number; "sender-ratchet": number };
-  decrypted: { "long-term": number; "sender-ratchet": number };
   /** Commits in the materialisation index of the node that has the fewest: equals `commits` when every node indexed every group. */
   indexedCommits: number;
-  /** Decryptions that returned other bytes than were written: must be 0. */
-  mismatched: number;
-  /** Why the other reads failed, by error code (expected: late joiners, removed members, own sender-ratchet messages). */
-  unreadable: Record<string, number>;
   refused: number;
   refusedByCode: Record<string, number>;
   seconds: number;
@@ -80,6 +77,9 @@ interface Written {
   readonly body: string;
   /** The signed operation as it travels. */
   readonly document: Uint8Array;
+  /** Nodes that must read it: members when it was written, and for long-term, members added later. */
+  readonly readers: Set<Node>;
+  readonly group: SimGroup;
 }
 
 interface SimGroup {
@@ -121,10 +121,8 @@ export async function runSimulation(options: SimulationOptions, progress?: Simul
     documents: 0,
     deliveries: 0,
     messages: { "long-term": 0, "sender-ratchet": 0 },
-    decrypted: { "long-term": 0, "sender-ratchet": 0 },
+    ...emptyReadTally(),
     indexedCommits: Number.MAX_SAFE_INTEGER,
-    mismatched: 0,
-    unreadable: {},
     refused: 0,
     refusedByCode: {},
     seconds: 0,
@@ -208,7 +206,7 @@ export async function runSimulation(options: SimulationOptions, progress?: Simul
             const fields = await author.engine.encryptFields(group.id, { body, seq: written.length }, { scheme, schema: APP_SCHEMA, names: ["body"], ...update });
             const doc = signDocument(author.identity, APP_SCHEMA, fields, update);
             previous = doc.documentId ?? doc.id;
-            written.push({ scheme, body, document: doc.bytes });
+            written.push({ scheme, body, document: doc.bytes, readers: new Set([group.owner, ...group.members]), group });
             summary.messages[scheme]++;
             publish([doc.bytes]);
           }
@@ -224,6 +222,8 @@ export async function runSimulation(options: SimulationOptions, progress?: Simul
       if (group.lateKeyPackages.length > 0) {
         publish((await group.owner.engine.addMembers(group.id, group.lateKeyPackages)).documents);
         summary.commits++;
+        // late joiners read the group's long-term past
+        for (const w of written) if (w.group === group && w.scheme === "long-term") group.late.forEach((n) => w.readers.add(n));
       }
       const leaving = group.members[0];
       if (leaving !== undefined && group.members.length > 1) {
@@ -248,13 +248,8 @@ export async function runSimulation(options: SimulationOptions, progress?: Simul
       for (const entry of written) {
         const { fields, errors } = await node.engine.decryptFields(entry.document);
         const error = errors["body"] as (Error & { code?: string }) | undefined;
-        if (error === undefined) {
-          summary.decrypted[entry.scheme]++;
-          if (fields["body"] !== entry.body) summary.mismatched++;
-        } else {
-          const code = error.code ?? "UNKNOWN";
-          summary.unreadable[code] = (summary.unreadable[code] ?? 0) + 1;
-        }
+        const expected = entry.readers.has(node);
+        tallyRead(summary, { expected, scheme: entry.scheme, written: entry.body, ...(error === undefined ? { read: fields["body"] } : { error }) });
       }
       // materialisation: every node indexes every group's commits, member or not
       let indexed = 0;

@@ -37,12 +37,10 @@ export {
 } from "./system.js";
 export type { BuildOptions } from "./system.js";
 export {
-  KEY_PACKAGE_CLOCK_SKEW_MS,
   checkCommitDocument,
   checkCommitSender,
   checkCommitChain,
   checkKeyPackageDocument,
-  checkKeyPackageLifetime,
   checkKeyPackagePrevious,
   checkKeyPackageDeletion,
 } from "./rules.js";

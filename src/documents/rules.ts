@@ -1,13 +1,8 @@
 /**
  * Acceptance rules between documents (issue 5, "Rules"). Pure checks on verified documents and on
- * facts the MLS layer extracts (credential keys, lifetimes); each throws a `ValidationError` with
+ * facts the MLS layer extracts (credential keys); each throws a `ValidationError` with
  * a specific code or returns nothing. The engine calls them before acting on a document.
- *
- * Spec caveat on key package lifetimes ("Potential issues"): the lifetime is a pair of timestamps
- * the key package's author chose, checked against this node's clock. In a trustless network
- * nothing forces a committer to check it, so it protects only the adder's own choices: we refuse
- * to ADD with a key package outside its lifetime, but never refuse a commit made by someone else
- * because of a lifetime, which would let clock differences split the group.
+ * The key package lifetime rule lives in src/lifetime.ts (one rule for the library and the engine).
  *
  * @module
  */
@@ -16,9 +11,6 @@ import { ErrorCode, ValidationError } from "../errors.js";
 import type { SignedDocument } from "./document.js";
 import { SchemaId } from "./schema.js";
 import { readKeyPackage, readKeyPackageDeletion, readSecretGroupCommit } from "./system.js";
-
-/** Tolerated clock difference for a key package's `notBefore`, in milliseconds (1 minute). @example `KEY_PACKAGE_CLOCK_SKEW_MS` */
-export const KEY_PACKAGE_CLOCK_SKEW_MS = 60_000;
 
 function requireSchema(doc: SignedDocument, schema: string, what: string): void {
   if (doc.schema !== schema) throw new ValidationError(ErrorCode.InvalidDocument, `${what} must be a ${schema} document`);
@@ -92,26 +84,6 @@ export function checkKeyPackageDocument(doc: SignedDocument, credential: { reado
   requireSchema(doc, SchemaId.KeyPackage, "key package");
   if (!equalBytes(credential.publicKey, doc.author)) {
     throw new ValidationError(ErrorCode.InvalidKeyPackage, "key package credential is not the document author");
-  }
-}
-
-/**
- * A key package may be used for adding now: `notBefore <= now <= notAfter` (MLS lifetimes are
- * seconds since the Unix epoch), with {@link KEY_PACKAGE_CLOCK_SKEW_MS} of tolerance on `notBefore`
- * for a publisher whose clock runs ahead. `KEY_PACKAGE_EXPIRED` otherwise. See the module note.
- *
- * @example
- * ```ts
- * checkKeyPackageLifetime(keyPackageInfo(bytes), Date.now())
- * ```
- */
-export function checkKeyPackageLifetime(lifetime: { readonly notBefore: bigint; readonly notAfter: bigint }, nowMs: number = Date.now(), skewMs: number = KEY_PACKAGE_CLOCK_SKEW_MS): void {
-  const now = BigInt(Math.floor(nowMs));
-  if (now + BigInt(Math.floor(skewMs)) < lifetime.notBefore * 1000n) {
-    throw new ValidationError(ErrorCode.KeyPackageExpired, "key package is not valid yet");
-  }
-  if (now > lifetime.notAfter * 1000n + 999n) {
-    throw new ValidationError(ErrorCode.KeyPackageExpired, "key package lifetime has ended");
   }
 }
 

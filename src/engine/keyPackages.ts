@@ -6,7 +6,8 @@
  * @module
  */
 import { ErrorCode, UsageError } from "../errors.js";
-import { checkKeyPackageDocument, checkKeyPackageLifetime, decodeDocument, keyPackageDocument, readKeyPackage } from "../documents/index.js";
+import { checkKeyPackageDocument, decodeDocument, keyPackageDocument, readKeyPackage } from "../documents/index.js";
+import { checkKeyPackageLifetime } from "../lifetime.js";
 import { toHex } from "../bytes.js";
 import type { EngineContext } from "./context.js";
 import { indexKeyPackageOps } from "./materialise.js";

@@ -9,8 +9,9 @@
 import { createHash } from "node:crypto";
 import { equalBytes, toHex } from "../bytes.js";
 import { decodeSecretGroupCommit } from "../commit.js";
+import { decodeSecretGroupMessage, peekMlsPrivateMessage } from "../message.js";
 import type { SchemeName } from "../constants.js";
-import { ErrorCode, UsageError, ValidationError, errorFromData, toErrorData } from "../errors.js";
+import { CryptoError, ErrorCode, UsageError, ValidationError, errorFromData, toErrorData } from "../errors.js";
 import type { SecretGroupError } from "../errors.js";
 import { SchemaId, secretGroupCommitDocument } from "../documents/index.js";
 import type { SignedDocument } from "../documents/index.js";
@@ -129,7 +130,8 @@ async function encryptStep(ctx: EngineContext, gid: string, recordIn: GroupRecor
     // reserve a block of nonce counters and persist it before any of them is used
     const reserved = counter + BigInt(job.plaintexts.length) + ctx.nonceBlock;
     const next = { ...record, nonceReserved: reserved };
-    return { ops: [recordOp(gid, next)], record: next, again: job };
+    // durable: a reservation lost in a crash would hand out its counters again after the restart
+    return { ops: [recordOp(gid, next)], record: next, again: job, durable: true };
   }
   const out = await runStateTask(ctx, gid, record, { op: "encrypt", plaintexts: job.plaintexts, scheme: job.scheme, nonceFloor: counter, ...(job.aad === undefined ? {} : { aad: job.aad }) });
   if (out.change === undefined || out.messages === undefined) throw new Error("encrypt returned no state");
@@ -139,7 +141,10 @@ async function encryptStep(ctx: EngineContext, gid: string, recordIn: GroupRecor
     // MLS deletes a sender's own key on use: keep the plaintext so the sender can read it back
     out.messages.forEach((m, i) => ops.push({ sub: Sublevel.Sent, key: sentKey(m), value: job.plaintexts[i] as Uint8Array }));
   }
-  return { ops, record: next, counter: out.change.summary.nonceCounter, result: out.messages };
+  // sender-ratchet: durable, a generation (its key and nonce) must not be handed out twice after a
+  // crash; long-term counters are safe already, inside a reservation that was written durably
+  const durable = job.scheme === "sender-ratchet" ? { durable: true as const } : {};
+  return { ops, record: next, counter: out.change.summary.nonceCounter, result: out.messages, ...durable };
 }
 
 async function decryptStep(ctx: EngineContext, step: StepInput, job: DecryptJob): Promise<StepOutput> {
@@ -152,7 +157,9 @@ async function decryptStep(ctx: EngineContext, step: StepInput, job: DecryptJob)
     if (item.scheme === "sender-ratchet") {
       const own = await ctx.store.get(Sublevel.Sent, sentKey(item.message), "sent message");
       if (own !== undefined) {
-        results[i] = Uint8Array.from(own);
+        // our copy skips MLS, so check the binding a receiver's MLS check makes: the message's
+        // associated data must be the context it is read in
+        results[i] = sameAad(item) ? Uint8Array.from(own) : new CryptoError(ErrorCode.DecryptionFailed, "associated data does not match");
         continue;
       }
     }
@@ -192,7 +199,14 @@ async function decryptStep(ctx: EngineContext, step: StepInput, job: DecryptJob)
   });
   if (out.change === undefined) return { ops: [], result: results, ...keep };
   const next = recordAfter(record, out.change);
-  return { ops: [...stateOps(gid, out.change), recordOp(gid, next)], record: next, result: results, ...keep };
+  // durable: the ratchet keys these reads used are deleted, so a replay stays refused after a crash
+  return { ops: [...stateOps(gid, out.change), recordOp(gid, next)], record: next, result: results, durable: true, ...keep };
+}
+
+/** True when a sender-ratchet item's clear associated data is the aad it is read with. */
+function sameAad(item: DecryptItem): boolean {
+  const decoded = decodeSecretGroupMessage(item.message, { copy: false });
+  return decoded.type === "mls" && equalBytes(peekMlsPrivateMessage(decoded.mlsMessage).authenticatedData, item.aad ?? EMPTY);
 }
 
 /**
@@ -263,10 +277,10 @@ export function provideGroupMachine(ctx: EngineContext): typeof groupMachine {
         return { record, counter: record?.nonceReserved ?? 0n };
       }),
       execute: fromPromise(async ({ input }: { input: StepInput }) => withSecrets(input, await executeStep(ctx, input))),
-      persist: fromPromise(async ({ input }: { input: { groupId: string; ops: readonly StoreOp[] } }) => {
+      persist: fromPromise(async ({ input }: { input: { groupId: string; ops: readonly StoreOp[]; sync?: boolean } }) => {
         if (input.ops.length === 0) return;
         const started = performance.now();
-        await ctx.store.batch(input.ops);
+        await ctx.store.batch(input.ops, { sync: input.sync === true });
         ctx.stats.persistMs += performance.now() - started;
         ctx.stats.batches++;
       }),

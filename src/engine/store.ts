@@ -203,13 +203,15 @@ export class EngineStore {
 
   /**
    * Writes all `ops` in one atomic LevelDB batch, each value prefixed with the version byte.
+   * `sync` waits until LevelDB has fsync'ed the batch: for writes that must survive a crash of
+   * the machine before their result is used (nonce reservations, consumed ratchet keys).
    *
    * @example
    * ```ts
    * await store.batch([{ sub: "groups", key: gid, value: record }, { sub: "welcomes", key: k, value: null }])
    * ```
    */
-  async batch(ops: readonly StoreOp[]): Promise<void> {
+  async batch(ops: readonly StoreOp[], options: { readonly sync?: boolean } = {}): Promise<void> {
     if (ops.length === 0) return;
     const prefix = new Uint8Array([STORAGE_VERSION]);
     const batch = ops.map((op) =>
@@ -218,7 +220,7 @@ export class EngineStore {
         : { type: "put" as const, sublevel: this.sub(op.sub), key: op.key, value: op.versioned === true ? op.value : concatBytes(prefix, op.value) },
     );
     try {
-      await this.db.batch(batch);
+      await this.db.batch(batch, { sync: options.sync === true });
     } catch (e) {
       throw new StorageError(ErrorCode.Storage, `writing batch: ${(e as Error).message}`, { cause: e });
     }

@@ -15,6 +15,7 @@ import { mlsCommit } from "../mls/commit.js";
 import type { MlsCommitChanges } from "../mls/commit.js";
 import { findLeafByIdentity, mlsCiphersuiteOf, mlsEpochOf } from "../mls/group.js";
 import { summarizeKeyPackage } from "../mls/keyPackage.js";
+import { checkKeyPackageLifetime } from "../lifetime.js";
 import { sealSecretList } from "./secrets.js";
 import { asMlsEpoch, assertOwner, exporterOf } from "./state.js";
 import type { GroupState } from "./state.js";
@@ -74,14 +75,14 @@ export async function addMembers(
   if (!Array.isArray(keyPackages) || keyPackages.length === 0) {
     throw new UsageError(ErrorCode.InvalidArgument, "addMembers needs at least one key package");
   }
-  const now = BigInt(Math.floor(Date.now() / 1000));
+  const now = Date.now();
   const seen: Uint8Array[] = [];
   for (const bytes of keyPackages) {
     const info = summarizeKeyPackage(bytes);
     if (info.ciphersuite !== mlsCiphersuiteOf(state.mls)) {
       throw new ValidationError(ErrorCode.InvalidKeyPackage, `key package uses ${info.ciphersuite}, the group ${mlsCiphersuiteOf(state.mls)}`);
     }
-    if (info.notBefore > now || info.notAfter < now) throw new ValidationError(ErrorCode.KeyPackageExpired, "key package is outside its lifetime");
+    checkKeyPackageLifetime(info, now);
     if (findLeafByIdentity(state.mls, info.publicKey) !== undefined || seen.some((k) => equalBytes(k, info.publicKey))) {
       throw new UsageError(ErrorCode.AlreadyMember, "a key package's author is already a member");
     }

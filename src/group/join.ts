@@ -39,6 +39,7 @@ export interface JoinGroupOptions {
  *
  * Errors: `INVALID_WELCOME` (no Welcome, not for this key package, does not verify, does not
  * match the commit), `FORGED_SENDER` (commit or secret list not from `owner`),
+ * `INVALID_CREDENTIAL` (a leaf of the tree whose credential is not its signature key),
  * `INVALID_COMMIT` (bad secret list), `DECODE_ERROR`.
  *
  * @example

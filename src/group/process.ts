@@ -19,7 +19,8 @@ import type { GroupState } from "./state.js";
  *
  * Errors: `NOT_MEMBER` (state already removed), `DECODE_ERROR`, `WRONG_GROUP`,
  * `UNKNOWN_EPOCH` (the commit is for another epoch: already applied, or an earlier commit is
- * missing), `FORGED_SENDER` (commit or secret list not from the owner), `MLS_FAILURE`
+ * missing), `FORGED_SENDER` (commit or secret list not from the owner), `INVALID_CREDENTIAL`
+ * (the commit adds a leaf whose credential is not its signature key), `MLS_FAILURE`
  * (does not verify), `INVALID_COMMIT` (bad secret list).
  *
  * @example

@@ -41,7 +41,11 @@ export function mapMlsError(error: unknown, fallback: ErrorCode, what: string): 
     // ts-mls removes a generation's key once it has been used: asking for it again is a replay.
     if (message === "Desired gen in the past") return typedError(ErrorCode.Replay, `${what}: message already decrypted (replay) or older than the retained generations`, error);
     if (message === "Current time not within Lifetime") return typedError(ErrorCode.KeyPackageExpired, text, error);
-    if (message === "Could not validate credential" || message === "Signature invalid") return typedError(ErrorCode.ForgedSender, text, error);
+    // our authentication service refused a leaf: its credential is not its signature key
+    if (message === "Could not validate credential" || message === "Could not validate external credential") {
+      return typedError(ErrorCode.InvalidCredential, text, error);
+    }
+    if (message === "Signature invalid") return typedError(ErrorCode.ForgedSender, text, error);
     if (error instanceof CryptoVerificationError) return typedError(fallback, text, error);
     if (error instanceof CodecError && fallback !== ErrorCode.DecryptionFailed && fallback !== ErrorCode.InvalidWelcome) {
       return typedError(ErrorCode.Decode, text, error);
