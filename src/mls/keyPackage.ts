@@ -13,7 +13,7 @@ import { equalBytes } from "../bytes.js";
 import { Writer } from "../codec/tls.js";
 import { decodeKeyPackageBytes, encodeMlsMessageBytes } from "./codec.js";
 import { guard, guardSync } from "./errors.js";
-import { getSuite, usesEd25519 } from "./suite.js";
+import { getSuite, isMlsCiphersuiteName, usesEd25519 } from "./suite.js";
 import type { ProviderName } from "./suite.js";
 
 /** An Ed25519 key pair: `secretKey` is the 32-byte seed. @example `const id: MlsIdentity = generateIdentity()` */
@@ -95,6 +95,8 @@ const HASH_OF: Record<string, string> = { "SHA-256": "sha256", "SHA-384": "sha38
  * ```
  */
 export function keyPackageRef(kp: KeyPackage): Uint8Array {
+  // a decoded key package may name any ciphersuite number (found by fuzzing): refuse it typed
+  if (!isMlsCiphersuiteName(kp.cipherSuite)) throw new ValidationError(ErrorCode.UnsupportedCiphersuite, `unknown MLS ciphersuite ${String(kp.cipherSuite)}`);
   const hashName = HASH_OF[getCiphersuiteFromName(kp.cipherSuite).hash];
   if (hashName === undefined) throw new ValidationError(ErrorCode.UnsupportedCiphersuite, `no hash for ${kp.cipherSuite}`);
   const encoded = guardSync(ErrorCode.InvalidKeyPackage, "encoding key package", () => encodeKeyPackage(kp));

@@ -1,0 +1,130 @@
+/**
+ * Seeded mutators for the fuzz tests: truncation, extension, bit flips, byte overwrites, splices
+ * of two inputs, and random bytes. `FUZZ_SCALE` multiplies every case count (default 1);
+ * `FUZZ_SEED` fixes the seed (default: a fixed one, so failures reproduce).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { SecretGroupError } from "../src/errors.js";
+
+/** Multiplier of every fuzz case count, from `FUZZ_SCALE`. @example `cases(1000)` */
+export const FUZZ_SCALE = Math.max(0.01, Number(process.env.FUZZ_SCALE ?? 1));
+/** Seed of the fuzz generators, from `FUZZ_SEED`. */
+export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
+
+/** `n` scaled by {@link FUZZ_SCALE}, at least 1. @example `for (let i = 0; i < cases(500); i++)` */
+export const cases = (n: number): number => Math.max(1, Math.round(n * FUZZ_SCALE));
+
+/** A small seeded PRNG (mulberry32). @example `const r = prng(1); r.int(10)` */
+export function prng(seed: number) {
+  let a = seed >>> 0;
+  const next = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    int: (n: number): number => Math.floor(next() * n),
+    bytes(n: number): Uint8Array {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) out[i] = Math.floor(next() * 256);
+      return out;
+    },
+    pick<T>(xs: readonly T[]): T {
+      return xs[Math.floor(next() * xs.length)] as T;
+    },
+  };
+}
+export type Prng = ReturnType<typeof prng>;
+
+/** The kinds of mutation {@link mutate} applies. */
+export const MUTATIONS = ["truncate", "extend", "flip", "overwrite", "splice", "random"] as const;
+export type Mutation = (typeof MUTATIONS)[number];
+
+/**
+ * One mutation of `input` (with `other`, another valid input, for splices). Never returns
+ * `input` itself unchanged except by chance of the random kinds.
+ *
+ * @example
+ * ```ts
+ * const { kind, bytes } = mutate(r, commit, otherCommit)
+ * ```
+ */
+export function mutate(r: Prng, input: Uint8Array, other: Uint8Array): { kind: Mutation; bytes: Uint8Array } {
+  const kind = r.pick(MUTATIONS);
+  const n = input.length;
+  switch (kind) {
+    case "truncate":
+      return { kind, bytes: input.slice(0, r.int(Math.max(1, n))) };
+    case "extend": {
+      const extra = r.bytes(1 + r.int(16));
+      const out = new Uint8Array(n + extra.length);
+      out.set(input);
+      out.set(extra, n);
+      return { kind, bytes: out };
+    }
+    case "flip": {
+      const out = input.slice();
+      for (let k = 1 + r.int(3); k > 0 && n > 0; k--) {
+        const i = r.int(n);
+        out[i] = (out[i] as number) ^ (1 << r.int(8));
+      }
+      return { kind, bytes: out };
+    }
+    case "overwrite": {
+      const out = input.slice();
+      if (n > 0) out[r.int(n)] = r.pick([0x00, 0xff, 0x3f, 0x40, 0x7f, 0x80, 0xc0]);
+      return { kind, bytes: out };
+    }
+    case "splice": {
+      const a = r.int(n + 1);
+      const b = r.int(other.length + 1);
+      const out = new Uint8Array(a + other.length - b);
+      out.set(input.subarray(0, a));
+      out.set(other.subarray(b), a);
+      return { kind, bytes: out };
+    }
+    case "random":
+      return { kind, bytes: r.bytes(r.int(Math.max(8, n))) };
+  }
+}
+
+/** Counts per outcome of a fuzz target: accepted, or refused by error code. */
+export class Outcomes {
+  readonly counts = new Map<string, number>();
+  total = 0;
+  add(key: string): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    this.total++;
+  }
+  toString(): string {
+    return [...this.counts].sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${v}`).join(", ");
+  }
+}
+
+/**
+ * Runs `fn` and records its outcome: "accepted", or the typed error's code. Anything thrown
+ * that is not a SecretGroupError fails the test, naming the case.
+ *
+ * @example
+ * ```ts
+ * const ok = await typedOutcome(outcomes, `case ${i}`, () => decrypt(state, bytes))
+ * ```
+ */
+export async function typedOutcome<T>(outcomes: Outcomes, what: string, fn: () => T | Promise<T>): Promise<T | undefined> {
+  try {
+    const value = await fn();
+    outcomes.add("accepted");
+    return value;
+  } catch (e) {
+    if (!(e instanceof SecretGroupError)) {
+      assert.fail(`${what}: untyped error ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    }
+    outcomes.add(e.code);
+    return undefined;
+  }
+}
