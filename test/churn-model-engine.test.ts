@@ -12,12 +12,13 @@ import { test } from "node:test";
 import { equalBytes, toHex } from "../src/bytes.js";
 import type { SchemeName } from "../src/constants.js";
 import type { SecretGroupEngine } from "../src/engine/engine.js";
-import { ingestAll, openNode } from "./engine-helpers.js";
+import { IngestRefusedError } from "../src/engine/ingest.js";
+import { openNode } from "./engine-helpers.js";
 import { checkCode, churnConfig, newStats, runSeed } from "./churn-model-support.js";
 import type { ChurnStats, History, Random } from "./churn-model-support.js";
 
 /** Member engines besides the owner (so at most PEOPLE + 1 members). */
-const PEOPLE = 5;
+const PEOPLE = 7;
 /** Steps an engine may go without receiving everything. */
 const MAX_LAG = 3;
 /** Sender-ratchet messages are read before they are this many epochs old (retention is 16). */
@@ -105,7 +106,7 @@ class EngineModel {
   private async commit(step: number): Promise<void> {
     const outside = this.people.filter((n) => this.seatOf(n) === undefined && n.lag === 0);
     const kinds = ["update", "rotate"];
-    if (outside.length > 0) kinds.push("add", "add", ...(this.seats.length < 3 ? ["add"] : []));
+    if (outside.length > 0) kinds.push("add", "add", "add");
     if (this.seats.length > 1) kinds.push("remove", "remove");
     const kind = this.rng.pick(kinds);
     // sender-ratchet messages are read before their epoch leaves the retained window
@@ -183,8 +184,12 @@ class EngineModel {
       const size = 1 + this.rng.int(5);
       const batch = order.slice(at, at + size);
       at += size;
-      const outcomes = await ingestAll(node.engine, batch.map((i) => this.log[i] as Uint8Array));
-      if (outcomes.includes("refused")) throw new Error(`${node.name} refused documents ${batch.join(",")}: ${outcomes.join(",")}`);
+      try {
+        await node.engine.ingest(batch.map((i) => this.log[i] as Uint8Array));
+      } catch (e) {
+        if (!(e instanceof IngestRefusedError)) throw e;
+        throw new Error(`${node.name} refused ${e.refused.map((r) => `document ${batch[r.index]}: ${r.error.code} ${r.error.message}`).join("; ")}`);
+      }
       for (const i of batch) node.delivered.add(i);
     }
     node.lag = lagging ? node.lag + 1 : 0;

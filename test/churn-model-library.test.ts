@@ -21,7 +21,7 @@ import type { CommitResult, GroupState } from "../src/group/index.js";
 import { churnConfig, expectCode, newStats, runSeed, short } from "./churn-model-support.js";
 import type { ChurnStats, History, Random } from "./churn-model-support.js";
 
-const MAX_MEMBERS = 12;
+const MAX_MEMBERS = 8;
 /** Long-term messages are delivered at the latest this many steps after they were sent. */
 const LONG_TERM_DELAY = 40;
 /** Removed members kept receiving (and refusing) new messages. */
@@ -94,8 +94,8 @@ class LibraryModel {
   async step(step: number): Promise<void> {
     this.history.step = step;
     const r = this.rng.next();
-    if (r < 0.45) await this.commit(step);
-    else if (r < 0.92) await this.send(step);
+    if (r < 0.3) await this.commit(step);
+    else if (r < 0.96) await this.send(step);
     else this.persist();
     await this.deliver(step, false);
     await this.check();
@@ -276,7 +276,7 @@ class LibraryModel {
   }
 }
 
-const { seeds, steps } = churnConfig({ seeds: [1, 2, 3, 4], steps: 500 });
+const { seeds, steps } = churnConfig({ seeds: [1, 2, 3, 4, 5], steps: 400 });
 const total = newStats();
 
 for (const seed of seeds) {
