@@ -13,6 +13,10 @@ import { generateIdentity } from "../src/identity.js";
 import type { Identity } from "../src/identity.js";
 import { createKeyPackage } from "../src/keyPackage.js";
 import { mlsExport } from "../src/mls/group.js";
+import { deriveLongTermSecret } from "../src/lts/derive.js";
+import { openLongTerm } from "../src/lts/encrypt.js";
+import { decodeSecretGroupMessage } from "../src/message.js";
+import { exporterOf } from "../src/group/state.js";
 import {
   addMembers, createGroup, decodeGroupState, decrypt, encodeGroupState, encrypt, groupMembers, joinGroup,
   processCommit, removeMembers, rotateLongTermSecret, updateGroup,
@@ -230,6 +234,7 @@ class LibraryModel {
     if (code !== undefined) {
       await expectCode(() => decrypt(seat.state, m.bytes, { aad: m.aad }), code, what);
       this.stats.refusals++;
+      if (m.scheme === "long-term" && seat.removedAfter !== undefined) await this.tryToDerive(seat, m, what);
       return;
     }
     const out = await decrypt(seat.state, m.bytes, { aad: m.aad }).catch((e: unknown) => {
@@ -239,6 +244,19 @@ class LibraryModel {
     seat.state = out.state;
     this.stats.reads++;
     if (m.scheme === "sender-ratchet" && this.rng.next() < 0.05) seat.pending.push({ message: m, due: step + 1, replay: true });
+  }
+
+  /**
+   * A removed member that derives the secret of a later long-term epoch from the last MLS epoch
+   * it knows (as if the owner had exported it before the removal) must still not read.
+   */
+  private async tryToDerive(seat: Seat, m: Message, what: string): Promise<void> {
+    const s = seat.state;
+    const guess = await deriveLongTermSecret(exporterOf(s.mls, s.provider), s.groupId, s.ciphersuite, m.ltEpoch);
+    const ct = decodeSecretGroupMessage(m.bytes);
+    if (ct.type !== "long-term") throw new Error(`${what}: not a long-term message`);
+    await expectCode(async () => openLongTerm([guess], s.groupId, ct.ciphertext, m.aad), "DECRYPTION_FAILED", `${what} with a secret it derived itself`);
+    this.stats.refusals++;
   }
 
   /** Every seat agrees with the owner and with the model. */
