@@ -246,7 +246,7 @@ class EngineModel {
   }
 }
 
-const { seeds, steps } = churnConfig({ seeds: [1, 2, 3], steps: 100 });
+const { seeds, steps } = churnConfig({ seeds: [1, 2, 3], steps: 80 });
 const total = newStats();
 
 for (const seed of seeds) {
