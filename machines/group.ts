@@ -13,60 +13,10 @@
  * @module
  */
 import { assign, fromPromise, setup } from "xstate";
-import type { GroupRecord } from "../src/engine/records.js";
-import type { HeldSecrets } from "../src/engine/secrets.js";
-import type { StoreOp } from "../src/engine/store.js";
+import type { GroupRecord } from "../src/engine/store/records.js";
+import type { HeldSecrets, GroupJob, StepInput, StepOutput } from "../src/engine/jobs.js";
+import type { StoreOp } from "../src/engine/store/store.js";
 import { ErrorCode, UsageError } from "../src/errors.js";
-
-/** A job's promise handles. @example `{ resolve, reject }` */
-export interface JobReply {
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-}
-
-/**
- * One operation on a group, queued in its actor.
- *
- * @example
- * ```ts
- * actor.send({ type: "job", job: { kind: "encrypt", needsMember: true, input, reply } })
- * ```
- */
-export interface GroupJob {
-  readonly kind: string;
-  /** Refused with NOT_MEMBER unless the group is in state `member`. */
-  readonly needsMember: boolean;
-  readonly input: unknown;
-  readonly reply: JobReply;
-}
-
-/** What the `execute` actor receives. @example `executeStep(ctx, input)` */
-export interface StepInput {
-  readonly groupId: string;
-  readonly job: GroupJob;
-  /** Step number inside the job (0 first). */
-  readonly step: number;
-  /** Input of this step: the job's input, or the previous step's `again`. */
-  readonly input: unknown;
-  readonly record: GroupRecord | undefined;
-  /** Last long-term nonce counter used (in memory; the record holds the reservation). */
-  readonly counter: bigint;
-  /** Long-term secrets held in memory (valid only while their token is the record's). */
-  readonly secrets: HeldSecrets | undefined;
-}
-
-/** What the `execute` actor returns: writes for one batch, the new record, the result. @example `{ ops, record, result: "applied" }` */
-export interface StepOutput {
-  readonly ops: readonly StoreOp[];
-  readonly record?: GroupRecord;
-  readonly counter?: bigint;
-  /** Long-term secrets to hold from now on (kept in memory only, once the batch is written). */
-  readonly secrets?: HeldSecrets;
-  /** The job's result (the first step that sets it wins). */
-  readonly result?: unknown;
-  /** When set, another step runs with this input after the batch is written. */
-  readonly again?: unknown;
-}
 
 interface Context {
   readonly groupId: string;

@@ -18,10 +18,10 @@ import { encodeSecretGroupMessage } from "../src/message.js";
 import { peekAll } from "../src/engine/decrypt.js";
 import { emptyStats } from "../src/engine/context.js";
 import type { EngineContext } from "../src/engine/context.js";
-import { emptyGroupRecord } from "../src/engine/records.js";
-import type { GroupRecord } from "../src/engine/records.js";
+import { emptyGroupRecord } from "../src/engine/store/records.js";
+import type { GroupRecord } from "../src/engine/store/records.js";
 import { executeStep } from "../src/engine/steps.js";
-import type { GroupJob } from "../machines/group.js";
+import type { GroupJob } from "../src/engine/jobs.js";
 import type { SecretGroupEngine } from "../src/engine/engine.js";
 import { groupWithMember, ingestAll, openNode } from "./engine-helpers.js";
 

@@ -5,8 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toHex, utf8 } from "../src/bytes.js";
 import { decodeSecretGroupMessage } from "../src/message.js";
-import { EngineStore, Sublevel } from "../src/engine/store.js";
-import { decodeGroupRecord } from "../src/engine/records.js";
+import { EngineStore, Sublevel } from "../src/engine/store/store.js";
+import { decodeGroupRecord } from "../src/engine/store/records.js";
 import { ingestAll, keySet, openNode } from "./engine-helpers.js";
 
 const text = (b: Uint8Array | Error | undefined): string => {

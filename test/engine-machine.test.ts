@@ -5,10 +5,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createActor, fromPromise, waitFor } from "xstate";
 import { groupMachine } from "../machines/group.js";
-import type { GroupJob, StepInput, StepOutput } from "../machines/group.js";
-import { emptyGroupRecord } from "../src/engine/records.js";
-import type { GroupRecord } from "../src/engine/records.js";
-import type { StoreOp } from "../src/engine/store.js";
+import type { GroupJob, StepInput, StepOutput } from "../src/engine/jobs.js";
+import { emptyGroupRecord } from "../src/engine/store/records.js";
+import type { GroupRecord } from "../src/engine/store/records.js";
+import type { StoreOp } from "../src/engine/store/store.js";
 import { GroupActors } from "../src/engine/actors.js";
 
 const member: GroupRecord = { ...emptyGroupRecord(), status: "member", owner: new Uint8Array(32), nonceReserved: 7n };

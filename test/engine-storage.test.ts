@@ -11,7 +11,7 @@ import { createKeyPackage } from "../src/keyPackage.js";
 import { addMembers, createGroup, decrypt, encodeGroupState, encrypt, joinGroup, processCommit, updateGroup } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
 import type { PersistMeta } from "../src/mls/storage.js";
-import { loadGroupState, stageGroupState } from "../src/engine/stateCodec.js";
+import { loadGroupState, stageGroupState } from "../src/engine/store/stateCodec.js";
 
 /** A store of parts as a Map, and a persist step that also returns what it wrote. */
 function partStore() {

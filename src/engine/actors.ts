@@ -7,7 +7,8 @@
  */
 import { createActor } from "xstate";
 import type { Actor } from "xstate";
-import type { groupMachine, GroupJob } from "../../machines/group.js";
+import type { groupMachine } from "../../machines/group.js";
+import type { GroupJob } from "./jobs.js";
 import { ErrorCode, UsageError } from "../errors.js";
 
 type GroupMachine = typeof groupMachine;

@@ -16,7 +16,7 @@ import type { SecretGroupError } from "../errors.js";
 import { inspectCommit } from "../group/index.js";
 import { decodeDocument, keyPackageDeletionDocument, readSecretGroup, readSecretGroupCommit } from "../documents/index.js";
 import type { SignedDocument } from "../documents/index.js";
-import type { StepOutput } from "../../machines/group.js";
+import type { StepOutput } from "./jobs.js";
 import { recordAfter, recordOp, runStateTask, stateOps } from "./context.js";
 import { indexCommitOps, indexGroupOps } from "./materialise.js";
 import type { EngineContext } from "./context.js";
@@ -26,10 +26,10 @@ import {
   decodeKeyPackageRecord,
   emptyGroupRecord,
   encodeCommitRecord,
-} from "./records.js";
-import type { GroupRecord } from "./records.js";
-import { Sublevel } from "./store.js";
-import type { StoreOp } from "./store.js";
+} from "./store/records.js";
+import type { GroupRecord } from "./store/records.js";
+import { Sublevel } from "./store/store.js";
+import type { StoreOp } from "./store/store.js";
 
 /** How one ingested document ended. @example `{ outcome: "pending" }` */
 export type IngestOutcome =

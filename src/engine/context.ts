@@ -9,12 +9,12 @@ import type { Piscina } from "piscina";
 import { toHex } from "../bytes.js";
 import type { Identity } from "../identity.js";
 import { runTask } from "./pool.js";
-import { isMiss } from "./protocol.js";
-import type { StateChange, StateOut, StateRef, TaskRequest } from "./protocol.js";
-import { encodeGroupRecord } from "./records.js";
-import type { GroupRecord } from "./records.js";
-import { Sublevel } from "./store.js";
-import type { EngineStore, StoreOp } from "./store.js";
+import { isMiss } from "./worker/protocol.js";
+import type { StateChange, StateOut, StateRef, TaskRequest } from "./worker/protocol.js";
+import { encodeGroupRecord } from "./store/records.js";
+import type { GroupRecord } from "./store/records.js";
+import { Sublevel } from "./store/store.js";
+import type { EngineStore, StoreOp } from "./store/store.js";
 
 /**
  * The engine as its group steps see it.

@@ -24,8 +24,8 @@ import { groupsOf, history, welcomeFor } from "../materialise/index.js";
 import type { GroupMembership, HistoryEntry } from "../materialise/index.js";
 import type { IngestReport } from "./ingest.js";
 import { createPool } from "./pool.js";
-import { decodeGroupRecord, groupInfo } from "./records.js";
-import type { GroupInfo, GroupRecord, GroupStatus } from "./records.js";
+import { decodeGroupRecord, groupInfo } from "./store/records.js";
+import type { GroupInfo, GroupRecord, GroupStatus } from "./store/records.js";
 import { peekAll } from "./decrypt.js";
 import { openFields, sealFields } from "./fields.js";
 import type { DecryptedFields, EncryptFieldsOptions } from "./fields.js";
@@ -34,7 +34,7 @@ import type { FieldValue } from "../documents/schema.js";
 import type { DecryptInput } from "./decrypt.js";
 import type { CommitJob, DecryptJob, EncryptJob, Published } from "./steps.js";
 import { provideGroupMachine } from "./steps.js";
-import { EngineStore, Sublevel } from "./store.js";
+import { EngineStore, Sublevel } from "./store/store.js";
 
 /** Options of {@link SecretGroupEngine.open}. @example `{ path: "./data", identity, threads: 2 }` */
 export interface EngineOptions {

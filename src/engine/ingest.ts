@@ -24,8 +24,8 @@ import type { GroupActors } from "./actors.js";
 import type { IngestOutcome } from "./chain.js";
 import type { EngineContext } from "./context.js";
 import { indexKeyPackageOps } from "./materialise.js";
-import { Sublevel } from "./store.js";
-import type { StoreOp } from "./store.js";
+import { Sublevel } from "./store/store.js";
+import type { StoreOp } from "./store/store.js";
 
 /** Per-document outcome, in input order. @example `report.outcomes[i] === "pending"` */
 export type IngestOutcomeName = "applied" | "pending" | "duplicate" | "refused";

@@ -11,9 +11,9 @@ import { toHex } from "../bytes.js";
 import type { EngineContext } from "./context.js";
 import { indexKeyPackageOps } from "./materialise.js";
 import { runTask } from "./pool.js";
-import type { KeyPackageOut } from "./protocol.js";
-import { encodeKeyPackageRecord } from "./records.js";
-import { Sublevel } from "./store.js";
+import type { KeyPackageOut } from "./worker/protocol.js";
+import { encodeKeyPackageRecord } from "./store/records.js";
+import { Sublevel } from "./store/store.js";
 import { keyPackageInfo } from "../keyPackage.js";
 
 /**

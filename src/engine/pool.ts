@@ -99,13 +99,12 @@ export function createPool(options: { threads?: number } = {}): Piscina {
 }
 
 /**
- * Runs one task on the pool (worker entry `workers/<worker>.js`), routed by `affinity` (the group id), and rebuilds a failed task's
+ * Runs one task on the pool (worker entry `workers/group.js`), routed by `affinity` (the group id), and rebuilds a failed task's
  * typed error; a crashed worker becomes `InternalError(WORKER_FAILED)`.
  *
  * @example
  * ```ts
  * const out = await runTask<MyResult>(pool, { op: "process", ... }, gidHex)
- * const step = await runTask<VectorStep>(pool, { op: "vectorJoin", vector }, undefined, "vectors")
  * ```
  */
 export async function runTask<T>(pool: Piscina, task: object, affinity?: string, worker = "group"): Promise<T> {

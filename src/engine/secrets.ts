@@ -15,26 +15,12 @@
  */
 import { toHex } from "../bytes.js";
 import type { LongTermSecret } from "../lts/secret.js";
-import type { StepInput, StepOutput } from "../../machines/group.js";
+import type { HeldSecrets, StepInput, StepOutput } from "./jobs.js";
 import type { EngineContext } from "./context.js";
-import type { GroupRecord } from "./records.js";
-import { STATE_HEAD_PART, secretsOfStateHead } from "./stateCodec.js";
-import { Sublevel } from "./store.js";
+import type { GroupRecord } from "./store/records.js";
+import { STATE_HEAD_PART, secretsOfStateHead } from "./store/stateCodec.js";
+import { Sublevel } from "./store/store.js";
 import { DecodeError } from "../errors.js";
-
-/**
- * A group's long-term secrets (sorted by epoch) as read for the persisted state `token`.
- *
- * @example
- * ```ts
- * const held: HeldSecrets = { token: "9f..", secrets }
- * ```
- */
-export interface HeldSecrets {
-  /** Hex state token of the group record these secrets belong to. */
-  readonly token: string;
-  readonly secrets: readonly LongTermSecret[];
-}
 
 const tokenOf = (record: GroupRecord | undefined): string | undefined => (record?.stateToken === undefined ? undefined : toHex(record.stateToken));
 

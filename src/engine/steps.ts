@@ -15,7 +15,7 @@ import type { SecretGroupError } from "../errors.js";
 import { SchemaId, secretGroupCommitDocument } from "../documents/index.js";
 import type { SignedDocument } from "../documents/index.js";
 import { groupMachine } from "../../machines/group.js";
-import type { StepInput, StepOutput } from "../../machines/group.js";
+import type { StepInput, StepOutput } from "./jobs.js";
 import { fromPromise } from "xstate";
 import { drainStep, ingestCommitDocument, ingestGroupDocument } from "./chain.js";
 import type { DrainInput } from "./chain.js";
@@ -26,13 +26,13 @@ import { openLongTerm } from "../lts/encrypt.js";
 import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import { loadSecrets, validSecrets, withSecrets } from "./secrets.js";
-import type { HeldSecrets } from "./secrets.js";
+import type { HeldSecrets } from "./jobs.js";
 import type { EngineContext } from "./context.js";
-import type { CommitAction } from "./protocol.js";
-import { GroupStatus, decodeGroupRecord, emptyGroupRecord, encodeCommitRecord } from "./records.js";
-import type { GroupRecord } from "./records.js";
-import { Sublevel } from "./store.js";
-import type { StoreOp } from "./store.js";
+import type { CommitAction } from "./worker/protocol.js";
+import { GroupStatus, decodeGroupRecord, emptyGroupRecord, encodeCommitRecord } from "./store/records.js";
+import type { GroupRecord } from "./store/records.js";
+import { Sublevel } from "./store/store.js";
+import type { StoreOp } from "./store/store.js";
 
 /** Input of a `commit` job. @example `{ action: "add", keyPackages }` */
 export interface CommitJob {

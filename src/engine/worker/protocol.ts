@@ -10,9 +10,9 @@
  *
  * @module
  */
-import type { ErrorData } from "../errors.js";
-import type { SchemeName } from "../constants.js";
-import type { StatePart } from "../mls/storage.js";
+import type { ErrorData } from "../../errors.js";
+import type { SchemeName } from "../../constants.js";
+import type { StatePart } from "../../mls/storage.js";
 
 /** Which state a task works on. @example `{ key: "e1:ab..", token: "9f..", cacheLimit: 64, cacheMembers: 20000 }` */
 export interface StateRef {

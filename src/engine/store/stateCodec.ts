@@ -12,18 +12,18 @@
  *
  * @module
  */
-import { Writer, decodeAll } from "../codec/tls.js";
-import { DecodeError } from "../errors.js";
-import { ciphersuiteFromId, ciphersuiteId } from "../lts/ciphersuite.js";
-import { decodeLongTermSecrets, encodeLongTermSecrets } from "../lts/secret.js";
-import { loadState, readStateExtra, stageState } from "../mls/storage.js";
-import type { PersistMeta, StatePart } from "../mls/storage.js";
-import type { LongTermSecret } from "../lts/secret.js";
-import { mlsEpochOf } from "../mls/group.js";
-import { DEFAULT_PROVIDER } from "../mls/suite.js";
-import type { ProviderName } from "../mls/suite.js";
-import { asMlsEpoch } from "../group/index.js";
-import type { GroupState } from "../group/index.js";
+import { Writer, decodeAll } from "../../codec/tls.js";
+import { DecodeError } from "../../errors.js";
+import { ciphersuiteFromId, ciphersuiteId } from "../../lts/ciphersuite.js";
+import { decodeLongTermSecrets, encodeLongTermSecrets } from "../../lts/secret.js";
+import { loadState, readStateExtra, stageState } from "../../mls/storage.js";
+import type { PersistMeta, StatePart } from "../../mls/storage.js";
+import type { LongTermSecret } from "../../lts/secret.js";
+import { mlsEpochOf } from "../../mls/group.js";
+import { DEFAULT_PROVIDER } from "../../mls/suite.js";
+import type { ProviderName } from "../../mls/suite.js";
+import { asMlsEpoch } from "../../group/index.js";
+import type { GroupState } from "../../group/index.js";
 
 /**
  * Parts to write/delete so the store holds `state`, given what was persisted last.

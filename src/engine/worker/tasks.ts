@@ -9,9 +9,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { threadId } from "node:worker_threads";
-import { toErrorData } from "../errors.js";
-import type { Identity } from "../identity.js";
-import { createKeyPackage, keyPackageInfo } from "../keyPackage.js";
+import { toErrorData } from "../../errors.js";
+import type { Identity } from "../../identity.js";
+import { createKeyPackage, keyPackageInfo } from "../../keyPackage.js";
 import {
   addMembers,
   createGroup,
@@ -23,14 +23,14 @@ import {
   removeMembers,
   rotateLongTermSecret,
   updateGroup,
-} from "../group/index.js";
-import type { GroupState } from "../group/index.js";
-import { isLongTermCiphersuiteName } from "../lts/ciphersuite.js";
-import type { PersistMeta } from "../mls/storage.js";
-import type { TaskResult } from "./pool.js";
+} from "../../group/index.js";
+import type { GroupState } from "../../group/index.js";
+import { isLongTermCiphersuiteName } from "../../lts/ciphersuite.js";
+import type { PersistMeta } from "../../mls/storage.js";
+import type { TaskResult } from "../pool.js";
 import type { DecryptOutcome, KeyPackageOut, Miss, StateChange, StateOut, StateRef, TaskRequest } from "./protocol.js";
-import { loadGroupState, stageGroupState } from "./stateCodec.js";
-import { ErrorCode, UsageError, errorFromData } from "../errors.js";
+import { loadGroupState, stageGroupState } from "../store/stateCodec.js";
+import { ErrorCode, UsageError, errorFromData } from "../../errors.js";
 
 interface Cached {
   readonly token: string;

@@ -26,9 +26,9 @@
  * @module
  */
 import { Level } from "level";
-import { STORAGE_VERSION } from "../constants.js";
-import { ErrorCode, StorageError } from "../errors.js";
-import { concatBytes, equalBytes } from "../bytes.js";
+import { STORAGE_VERSION } from "../../constants.js";
+import { ErrorCode, StorageError } from "../../errors.js";
+import { concatBytes, equalBytes } from "../../bytes.js";
 
 /**
  * Names of the sublevels. They are part of the on-disk format (the frozen storage fixture

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { Reader, Writer, decodeAll } from "../codec/tls.js";
-import { DecodeError } from "../errors.js";
-import { utf8 } from "../bytes.js";
+import { Reader, Writer, decodeAll } from "../../codec/tls.js";
+import { DecodeError } from "../../errors.js";
+import { utf8 } from "../../bytes.js";
 
 /**
  * Status of a group as the engine sees it.
