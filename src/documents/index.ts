@@ -38,11 +38,10 @@ export {
 export type { BuildOptions } from "./system.js";
 export {
   KEY_PACKAGE_CLOCK_SKEW_MS,
+  checkCommitAuthor,
   checkCommitDocument,
   checkCommitSender,
   checkCommitChain,
   checkKeyPackageDocument,
   checkKeyPackageLifetime,
-  checkKeyPackagePrevious,
-  checkKeyPackageDeletion,
 } from "./rules.js";

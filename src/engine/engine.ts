@@ -35,6 +35,7 @@ import type { DecryptInput } from "./decrypt.js";
 import type { CommitJob, DecryptJob, EncryptJob, Published } from "./steps.js";
 import { provideGroupMachine } from "./steps.js";
 import { EngineStore, Sublevel } from "./store/store.js";
+import { migrate } from "./store/migrate.js";
 
 /** Options of {@link SecretGroupEngine.open}. @example `{ path: "./data", identity, threads: 2 }` */
 export interface EngineOptions {
@@ -102,6 +103,12 @@ export class SecretGroupEngine {
     if (typeof options?.path !== "string" || options.path.length === 0) throw new UsageError(ErrorCode.InvalidArgument, "path is required");
     assertIdentity(options.identity);
     const store = await EngineStore.open(options.path, options.identity.publicKey);
+    try {
+      await migrate(store);
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
     const pool = options.pool ?? createPool(options.threads === undefined ? {} : { threads: options.threads });
     const ctx: EngineContext = {
       store,
@@ -296,7 +303,7 @@ export class SecretGroupEngine {
 
   /**
    * Applies documents of any kind in any order. Resolves with a per-document report once each
-   * is applied, pending, a duplicate or refused; if any was refused, rejects (after keeping the
+   * is applied, pending, a duplicate, superseded (a commit older than this node's state) or refused; if any was refused, rejects (after keeping the
    * rest) with an {@link IngestRefusedError} carrying the report.
    *
    * @example

@@ -21,14 +21,14 @@ import {
 import type { SignedDocument } from "../documents/index.js";
 import { keyPackageInfo } from "../keyPackage.js";
 import type { GroupActors } from "./actors.js";
-import type { IngestOutcome } from "./chain.js";
+import type { IngestOutcome } from "./drain.js";
 import type { EngineContext } from "./context.js";
 import { indexKeyPackageOps } from "./materialise.js";
 import { Sublevel } from "./store/store.js";
 import type { StoreOp } from "./store/store.js";
 
-/** Per-document outcome, in input order. @example `report.outcomes[i] === "pending"` */
-export type IngestOutcomeName = "applied" | "pending" | "duplicate" | "refused";
+/** Per-document outcome, in input order (`superseded`: a commit older than this node's group state, kept for the history but never applied). @example `report.outcomes[i] === "pending"` */
+export type IngestOutcomeName = "applied" | "pending" | "duplicate" | "superseded" | "refused";
 
 /** What `ingest` resolves with. @example `report.outcomes[0] // "pending"` */
 export interface IngestReport {

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { encodeSecretGroupCommit } from "../commit.js";
 import { readSecretGroupCommit } from "../documents/index.js";
 import type { SignedDocument } from "../documents/index.js";
 import { inspectCommit } from "../group/index.js";
@@ -48,7 +47,7 @@ export async function indexGroupOps(ctx: EngineContext, doc: SignedDocument): Pr
  */
 export async function indexCommitOps(ctx: EngineContext, doc: SignedDocument, facts?: CommitInspection): Promise<StoreOp[]> {
   const started = performance.now();
-  const info = facts ?? inspectCommit(encodeSecretGroupCommit(readSecretGroupCommit(doc).commit));
+  const info = facts ?? inspectCommit(readSecretGroupCommit(doc).commit);
   const ops = toStoreOps((await indexCommit(indexReader(ctx), doc, info)).ops);
   ctx.stats.indexMs += performance.now() - started;
   return ops;

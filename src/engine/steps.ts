@@ -8,7 +8,6 @@
  */
 import { createHash } from "node:crypto";
 import { equalBytes, toHex } from "../bytes.js";
-import { decodeSecretGroupCommit } from "../commit.js";
 import type { SchemeName } from "../constants.js";
 import { ErrorCode, UsageError, ValidationError, errorFromData, toErrorData } from "../errors.js";
 import type { SecretGroupError } from "../errors.js";
@@ -17,11 +16,11 @@ import type { SignedDocument } from "../documents/index.js";
 import { groupMachine } from "../../machines/group.js";
 import type { StepInput, StepOutput } from "./jobs.js";
 import { fromPromise } from "xstate";
-import { drainStep, ingestCommitDocument, ingestGroupDocument } from "./chain.js";
-import type { DrainInput } from "./chain.js";
+import { drainStep } from "./drain.js";
+import type { DrainInput } from "./drain.js";
+import { ingestCommitDocument, ingestGroupDocument } from "./commits.js";
 import { recordAfter, recordOp, runStateTask, stateOps } from "./context.js";
 import { indexCommitOps, indexGroupOps } from "./materialise.js";
-import { inspectCommit } from "../group/index.js";
 import { openLongTerm } from "../lts/encrypt.js";
 import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
 import type { LongTermSecret } from "../lts/secret.js";
@@ -29,7 +28,7 @@ import { loadSecrets, validSecrets, withSecrets } from "./secrets.js";
 import type { HeldSecrets } from "./jobs.js";
 import type { EngineContext } from "./context.js";
 import type { CommitAction } from "./worker/protocol.js";
-import { GroupStatus, decodeGroupRecord, emptyGroupRecord, encodeCommitRecord } from "./store/records.js";
+import { CommitStatus, GroupStatus, decodeGroupRecord, emptyGroupRecord, encodeCommitRecord } from "./store/records.js";
 import type { GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/store.js";
 import type { StoreOp } from "./store/store.js";
@@ -100,8 +99,8 @@ async function commit(ctx: EngineContext, gid: string, recordIn: GroupRecord | u
     ...(job.keyPackages === undefined ? {} : { keyPackages: job.keyPackages }),
     ...(job.publicKeys === undefined ? {} : { publicKeys: job.publicKeys }),
   });
-  if (out.change === undefined || out.commit === undefined) throw new Error("commit returned no state");
-  const parts = decodeSecretGroupCommit(out.commit);
+  if (out.change === undefined || out.commit === undefined || out.inspection === undefined) throw new Error("commit returned no state");
+  const parts = out.commit;
   const doc = secretGroupCommitDocument(ctx.identity, {
     secretGroup: Uint8Array.from(Buffer.from(gid, "hex")),
     ...(record.head === undefined ? {} : { previousCommit: record.head }),
@@ -115,10 +114,10 @@ async function commit(ctx: EngineContext, gid: string, recordIn: GroupRecord | u
     {
       sub: Sublevel.Commits,
       key: `${gid}/${cid}`,
-      value: encodeCommitRecord({ ...(record.head === undefined ? {} : { previous: record.head }), epoch: record.mlsEpoch, applied: true, welcome: parts.mlsWelcome !== undefined }),
+      value: encodeCommitRecord({ ...(record.head === undefined ? {} : { previous: record.head }), epoch: record.mlsEpoch, status: CommitStatus.Applied, welcome: parts.mlsWelcome !== undefined }),
     },
     recordOp(gid, next),
-    ...(await indexCommitOps(ctx, doc, inspectCommit(out.commit))),
+    ...(await indexCommitOps(ctx, doc, out.inspection)),
   ];
   return { ops, record: next, result: { documents: [doc.bytes] } satisfies Published };
 }

@@ -11,7 +11,7 @@
  *
  * @module
  */
-export { indexCommit, indexGroup } from "./commits.js";
+export { indexCommit, indexGroup, nextCommits } from "./commits.js";
 export type { CommitFacts, IndexResult, RefusedCommit } from "./commits.js";
 export { indexKeyPackage } from "./keyPackages.js";
 export { history, groupsOf, welcomeFor, indexedGroup } from "./queries.js";

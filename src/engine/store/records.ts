@@ -120,39 +120,60 @@ export function decodeGroupRecord(bytes: Uint8Array): GroupRecord {
 }
 
 /**
- * A stored SecretGroupCommit: where it sits in the chain and whether it was applied.
+ * What became of a stored commit on this node (the chain order itself is the follower's,
+ * src/materialise/commits.ts). Stored as one byte; format 1 wrote a boolean "applied", whose
+ * 0 and 1 read as `pending` and `applied`.
+ *
+ * @example `CommitStatus.Superseded // "superseded"`
+ */
+export const CommitStatus = {
+  /** Not applied to this node's MLS state (yet). */
+  Pending: "pending",
+  /** Applied to this node's MLS state (or made by it, or joined through). */
+  Applied: "applied",
+  /** This node's state moved past the commit's epoch without applying it (a fork's other branch, or history before a join). */
+  Superseded: "superseded",
+  /** The follower chained it, but MLS refused it here: never tried again. */
+  Refused: "refused",
+} as const;
+/** One of {@link CommitStatus}. @example `const s: CommitStatus = "pending"` */
+export type CommitStatus = (typeof CommitStatus)[keyof typeof CommitStatus];
+const COMMIT_STATUS_CODES: readonly CommitStatus[] = ["pending", "applied", "superseded", "refused"];
+
+/**
+ * A stored SecretGroupCommit: where it sits in the chain and what became of it here.
  *
  * @example
  * ```ts
- * const rec: CommitRecord = { epoch: 3n, applied: false, welcome: true }
+ * const rec: CommitRecord = { epoch: 3n, status: "pending", welcome: true }
  * ```
  */
 export interface CommitRecord {
   readonly previous?: Uint8Array;
   /** MLS epoch the commit applies to. */
   readonly epoch: bigint;
-  /** True once applied (or once this engine's group passed it). */
-  readonly applied: boolean;
+  readonly status: CommitStatus;
   /** True when it carries a Welcome. */
   readonly welcome: boolean;
 }
 
-/** Encodes a {@link CommitRecord}. @example `encodeCommitRecord({ epoch: 1n, applied: true, welcome: false })` */
+/** Encodes a {@link CommitRecord}. @example `encodeCommitRecord({ epoch: 1n, status: "applied", welcome: false })` */
 export function encodeCommitRecord(rec: CommitRecord): Uint8Array {
   const w = new Writer(64);
   w.optional(rec.previous, writeBytes);
-  w.u64(rec.epoch).bool(rec.applied).bool(rec.welcome);
+  w.u64(rec.epoch).u8(COMMIT_STATUS_CODES.indexOf(rec.status)).bool(rec.welcome);
   return w.finish();
 }
 
-/** Decodes a {@link CommitRecord}. @example `decodeCommitRecord(bytes).applied` */
+/** Decodes a {@link CommitRecord}. @example `decodeCommitRecord(bytes).status` */
 export function decodeCommitRecord(bytes: Uint8Array): CommitRecord {
   return decodeAll(bytes, "commit record", (r) => {
     const previous = r.optional(readBytes);
     const epoch = r.u64();
-    const applied = r.bool();
+    const status = COMMIT_STATUS_CODES[r.u8()];
+    if (status === undefined) throw new DecodeError("commit record: unknown status");
     const welcome = r.bool();
-    return { ...(previous === undefined ? {} : { previous }), epoch, applied, welcome };
+    return { ...(previous === undefined ? {} : { previous }), epoch, status, welcome };
   });
 }
 

@@ -13,8 +13,8 @@
  *               `h` head, `t/<epoch>` ratchet-tree manifest, `n/<hash>` content-addressed tree node,
  *               `s/<epoch>` secret tree, `o/<epoch>/<index>` changed secret-tree node
  * - `docs`      `<docId>` -> signed document bytes (SecretGroup, commits, key packages, deletions)
- * - `commits`   `<gid>/<commitId>` -> {@link CommitRecord} (previous, epoch, applied or pending)
- * - `next`      `<gid>/<previousId or "-">/<commitId>` -> empty: successors of a commit, for the chain
+ * - `commits`   `<gid>/<commitId>` -> {@link CommitRecord} (previous, epoch, pending / applied / superseded / refused)
+ * - `next`      format 1 only (a second commit chain): emptied by migrate.ts when the engine opens, never written
  * - `welcomes`  `<gid>/<commitId>` -> key package ref (hex): pending commits that welcome this engine
  * - `keypkgs`   `<refHex>` -> own key package secret record (deleted when consumed by a join)
  * - `sent`      `<sha256(message)>` -> plaintext of an own sender-ratchet message (MLS cannot decrypt
@@ -41,6 +41,7 @@ export const Sublevel = {
   State: "state",
   Docs: "docs",
   Commits: "commits",
+  /** Format 1 only: emptied when the engine opens (src/engine/store/migrate.ts), never written. */
   Next: "next",
   Welcomes: "welcomes",
   KeyPackages: "keypkgs",

@@ -13,6 +13,8 @@
 import type { ErrorData } from "../../errors.js";
 import type { SchemeName } from "../../constants.js";
 import type { StatePart } from "../../mls/storage.js";
+import type { SecretGroupCommit } from "../../commit.js";
+import type { CommitInspection } from "../../group/index.js";
 
 /** Which state a task works on. @example `{ key: "e1:ab..", token: "9f..", cacheLimit: 64, cacheMembers: 20000 }` */
 export interface StateRef {
@@ -54,7 +56,7 @@ export type TaskRequest =
       readonly identity: IdentityData;
       readonly secret: Uint8Array;
       readonly owner: Uint8Array;
-      readonly commit: Uint8Array;
+      readonly commit: SecretGroupCommit;
     }
   | {
       readonly op: "commit";
@@ -63,7 +65,7 @@ export type TaskRequest =
       readonly keyPackages?: readonly Uint8Array[];
       readonly publicKeys?: readonly Uint8Array[];
     }
-  | { readonly op: "process"; readonly ref: StateRef; readonly commit: Uint8Array }
+  | { readonly op: "process"; readonly ref: StateRef; readonly commit: SecretGroupCommit }
   | {
       readonly op: "encrypt";
       readonly ref: StateRef;
@@ -114,8 +116,9 @@ export interface KeyPackageOut {
 /** Result of the state tasks. @example `const { change, commit } = await runStateTask(ctx, gid, record, task)` */
 export interface StateOut {
   readonly change?: StateChange;
-  /** `commit`: the encoded SecretGroupCommit. */
-  readonly commit?: Uint8Array;
+  /** `commit`: the new SecretGroupCommit's parts and their public facts (so nothing decodes it again). */
+  readonly commit?: SecretGroupCommit;
+  readonly inspection?: CommitInspection;
   /** `encrypt`: one message per plaintext. */
   readonly messages?: Uint8Array[];
   /** `decrypt`: one outcome per message. */

@@ -18,6 +18,7 @@ import {
   decrypt,
   encrypt,
   groupMembers,
+  inspectCommit,
   joinGroup,
   processCommit,
   removeMembers,
@@ -129,7 +130,7 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
             : task.action === "rotate"
               ? await rotateLongTermSecret(hit.state)
               : await updateGroup(hit.state);
-      return { change: stage(task.ref, result.state, hit.meta), commit: result.commit };
+      return { change: stage(task.ref, result.state, hit.meta), commit: result.parts, inspection: inspectCommit(result.parts) };
     }
     case "process": {
       const hit = stateFor(task.ref);
