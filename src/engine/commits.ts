@@ -14,11 +14,11 @@ import { ErrorCode, ValidationError } from "../errors.js";
 import { inspectCommit } from "../group/index.js";
 import type { CommitInspection } from "../group/index.js";
 import { indexCommit } from "../materialise/index.js";
-import type { StepOutput } from "./jobs.js";
 import { recordOp } from "./context.js";
 import type { EngineContext } from "./context.js";
 import { applyCommit, commitOp, isNodeFault, refused, sameCommit } from "./drain.js";
-import type { DrainInput, IngestOutcome } from "./drain.js";
+import type { DrainInput } from "./drain.js";
+import type { IngestOutcome, StepOutput } from "./jobs.js";
 import { indexGroupOps, indexReader, toStoreOps } from "./materialise.js";
 import { CommitStatus, GroupStatus, emptyGroupRecord } from "./store/records.js";
 import type { CommitRecord, GroupRecord } from "./store/records.js";
@@ -39,7 +39,7 @@ export async function ingestGroupDocument(ctx: EngineContext, gid: string, recor
   if (record?.owner !== undefined) return { ops: index, result: { outcome: "duplicate" } };
   const { ciphersuite } = readSecretGroup(doc);
   const next: GroupRecord = { ...(record ?? emptyGroupRecord()), owner: doc.author, ciphersuite };
-  const drain: DrainInput = { drain: true };
+  const drain: DrainInput = { kind: "drain" };
   return {
     ops: [{ sub: Sublevel.Docs, key: gid, value: doc.bytes }, recordOp(gid, next), ...index],
     record: next,
@@ -108,7 +108,7 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
     // the usual case, the member's next commit: applied in this step, one batch with the index
     try {
       const applied = await applyCommit(ctx, gid, record, { cid, doc, record: rec }, fields.commit);
-      return { ...applied, ops: [...stored, ...applied.ops], again: { drain: true, watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
+      return { ...applied, ops: [...stored, ...applied.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
     } catch (e) {
       if (isNodeFault(e)) throw e;
       return { ops: [], result: refused(e) };
@@ -116,5 +116,5 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
   }
   const ops = [...stored, commitOp(gid, cid, rec), ...(member ? [] : await welcomeOps(ctx, gid, cid, info))];
   const outcome: IngestOutcome = { outcome: superseded ? "superseded" : "pending" };
-  return { ops, again: { drain: true, watch: cid, watchOutcome: outcome } satisfies DrainInput };
+  return { ops, again: { kind: "drain", watch: cid, watchOutcome: outcome } satisfies DrainInput };
 }

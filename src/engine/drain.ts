@@ -13,7 +13,7 @@ import type { SecretGroupError } from "../errors.js";
 import { checkCommitAuthor, decodeDocument, keyPackageDeletionDocument, readSecretGroupCommit } from "../documents/index.js";
 import type { SignedDocument } from "../documents/index.js";
 import { Keys, nextCommits } from "../materialise/index.js";
-import type { StepOutput } from "./jobs.js";
+import type { FollowUp, IngestOutcome, ProtocolEvent, StepOutput } from "./jobs.js";
 import { recordAfter, recordOp, runStateTask, stateOps } from "./context.js";
 import { indexReader } from "./materialise.js";
 import type { EngineContext } from "./context.js";
@@ -22,17 +22,8 @@ import type { CommitRecord, GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/store.js";
 import type { StoreOp } from "./store/store.js";
 
-/** How one ingested document ended. @example `{ outcome: "pending" }` */
-export type IngestOutcome =
-  | { readonly outcome: "applied" | "pending" | "duplicate" | "superseded" }
-  | { readonly outcome: "refused"; readonly error: SecretGroupError };
-
-/** Input of a drain step: the commit whose fate the job reports, and what happened to it. @example `{ drain: true, watch: commitIdHex }` */
-export interface DrainInput {
-  readonly drain: true;
-  readonly watch?: string;
-  readonly watchOutcome?: IngestOutcome;
-}
+/** A drain follow-up: the commit whose fate the job reports, and what happened to it. @example `{ kind: "drain", watch: commitIdHex }` */
+export type DrainInput = Extract<FollowUp, { kind: "drain" }>;
 
 /** The outcome of a refused document, typed. @example `refused(e).outcome // "refused"` */
 export const refused = (e: unknown): IngestOutcome => ({
@@ -70,11 +61,21 @@ export function commitOp(gid: string, cid: string, record: CommitRecord): StoreO
  * const { ops, record: next } = await applyCommit(ctx, gid, record, { cid, doc, record: rec })
  * ```
  */
-export async function applyCommit(ctx: EngineContext, gid: string, record: GroupRecord, c: StoredCommit, commit = readSecretGroupCommit(c.doc).commit): Promise<{ ops: StoreOp[]; record: GroupRecord }> {
+export async function applyCommit(
+  ctx: EngineContext,
+  gid: string,
+  record: GroupRecord,
+  c: StoredCommit,
+  commit = readSecretGroupCommit(c.doc).commit,
+): Promise<{ ops: StoreOp[]; record: GroupRecord; event: ProtocolEvent }> {
   const out = await runStateTask(ctx, gid, record, { op: "process", commit });
   if (out.change === undefined) throw new Error("process returned no state");
   const next = recordAfter(record, out.change, { head: c.doc.id });
-  return { ops: [...stateOps(gid, out.change), commitOp(gid, c.cid, { ...c.record, status: CommitStatus.Applied }), { sub: Sublevel.Welcomes, key: `${gid}/${c.cid}`, value: null }, recordOp(gid, next)], record: next };
+  return {
+    ops: [...stateOps(gid, out.change), commitOp(gid, c.cid, { ...c.record, status: CommitStatus.Applied }), { sub: Sublevel.Welcomes, key: `${gid}/${c.cid}`, value: null }, recordOp(gid, next)],
+    record: next,
+    event: next.status === GroupStatus.Removed ? "REMOVED" : "COMMIT_APPLIED",
+  };
 }
 
 function settle(input: DrainInput, cid: string, outcome: IngestOutcome): DrainInput {
@@ -89,7 +90,7 @@ const finished = (input: DrainInput): StepOutput => ({ ops: [], ...(input.watchO
  *
  * @example
  * ```ts
- * const out = await memberDrainStep(ctx, gid, record, { drain: true })
+ * const out = await memberDrainStep(ctx, gid, record, { kind: "drain" })
  * ```
  */
 export async function memberDrainStep(ctx: EngineContext, gid: string, record: GroupRecord, input: DrainInput): Promise<StepOutput> {
@@ -128,7 +129,7 @@ export async function memberDrainStep(ctx: EngineContext, gid: string, record: G
  *
  * @example
  * ```ts
- * const out = await joinStep(ctx, gid, record, { drain: true })
+ * const out = await joinStep(ctx, gid, record, { kind: "drain" })
  * ```
  */
 export async function joinStep(ctx: EngineContext, gid: string, record: GroupRecord, input: DrainInput): Promise<StepOutput> {
@@ -162,6 +163,7 @@ export async function joinStep(ctx: EngineContext, gid: string, record: GroupRec
           recordOp(gid, next),
         ],
         record: next,
+        event: "JOINED",
         again: settle(input, cid, { outcome: "applied" }),
       };
     } catch (e) {
@@ -178,7 +180,7 @@ export async function joinStep(ctx: EngineContext, gid: string, record: GroupRec
  *
  * @example
  * ```ts
- * const out = await drainStep(ctx, gid, record, { drain: true })
+ * const out = await drainStep(ctx, gid, record, { kind: "drain" })
  * ```
  */
 export async function drainStep(ctx: EngineContext, gid: string, record: GroupRecord | undefined, input: DrainInput): Promise<StepOutput> {

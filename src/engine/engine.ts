@@ -32,7 +32,8 @@ import type { DecryptedFields, EncryptFieldsOptions } from "./fields.js";
 import type { SignedDocument } from "../documents/document.js";
 import type { FieldValue } from "../documents/schema.js";
 import type { DecryptInput } from "./decrypt.js";
-import type { CommitJob, DecryptJob, EncryptJob, Published } from "./steps.js";
+import type { Published } from "./steps.js";
+import type { CommitJob, DecryptJob, EncryptJob } from "./jobs.js";
 import { provideGroupMachine } from "./steps.js";
 import { EngineStore, Sublevel } from "./store/store.js";
 import { migrate } from "./store/migrate.js";
@@ -179,14 +180,14 @@ export class SecretGroupEngine {
     // deterministically: a strictly increasing timestamp keeps every new group id distinct.
     this.lastTimestamp = Math.max(Date.now(), this.lastTimestamp + 1);
     const doc = secretGroupDocument(this.ctx.identity, { ciphersuite: options.ciphersuite }, { timestamp: this.lastTimestamp });
-    const out = await this.actors.run<Published>(toHex(doc.id), "create", false, doc);
+    const out = await this.actors.run<Published>(toHex(doc.id), { kind: "create", doc });
     return { groupId: doc.id, documents: out.documents };
   }
 
   private async ownerCommit(groupId: Uint8Array | string, job: CommitJob): Promise<Created> {
     this.check();
     const gid = toHex(toId32(groupId, "groupId"));
-    const out = await this.actors.run<Published>(gid, "commit", true, job);
+    const out = await this.actors.run<Published>(gid, { kind: "commit", commit: job });
     return { documents: out.documents };
   }
 
@@ -240,7 +241,7 @@ export class SecretGroupEngine {
     if (options?.scheme !== "long-term" && options?.scheme !== "sender-ratchet") throw new UsageError(ErrorCode.InvalidArgument, "scheme must be long-term or sender-ratchet");
     if (options.aad !== undefined && !(options.aad instanceof Uint8Array)) throw new UsageError(ErrorCode.InvalidArgument, "aad must be a Uint8Array");
     const job: EncryptJob = { plaintexts: [plaintext], scheme: options.scheme, ...(options.aad === undefined ? {} : { aad: options.aad }) };
-    const [message] = await this.actors.run<Uint8Array[]>(gid, "encrypt", true, job);
+    const [message] = await this.actors.run<Uint8Array[]>(gid, { kind: "encrypt", encrypt: job });
     return message as Uint8Array;
   }
 
@@ -291,7 +292,7 @@ export class SecretGroupEngine {
       [...byGroup].map(async ([gid, { indices, items }]) => {
         try {
           const job: DecryptJob = { items };
-          const out = await this.actors.run<Array<Uint8Array | Error>>(gid, "decrypt", false, job);
+          const out = await this.actors.run<Array<Uint8Array | Error>>(gid, { kind: "decrypt", decrypt: job });
           indices.forEach((index, k) => (results[index] = out[k] as Uint8Array | Error));
         } catch (e) {
           for (const index of indices) results[index] = e instanceof Error ? e : new Error(String(e));
@@ -319,7 +320,7 @@ export class SecretGroupEngine {
   private async record(groupId: Uint8Array | string): Promise<GroupRecord> {
     this.check();
     const gid = toHex(toId32(groupId, "groupId"));
-    const record = await this.actors.run<GroupRecord | null>(gid, "read", false, undefined);
+    const record = await this.actors.run<GroupRecord | null>(gid, { kind: "read" });
     if (record === null || record.owner === undefined) throw new UsageError(ErrorCode.UnknownGroup, `unknown group ${gid}`);
     return record;
   }

@@ -21,7 +21,7 @@ import {
 import type { SignedDocument } from "../documents/index.js";
 import { keyPackageInfo } from "../keyPackage.js";
 import type { GroupActors } from "./actors.js";
-import type { IngestOutcome } from "./drain.js";
+import type { IngestOutcome } from "./jobs.js";
 import type { EngineContext } from "./context.js";
 import { indexKeyPackageOps } from "./materialise.js";
 import { Sublevel } from "./store/store.js";
@@ -68,11 +68,11 @@ async function storeOnce(ctx: EngineContext, doc: SignedDocument, index: readonl
 async function route(ctx: EngineContext, actors: GroupActors, doc: SignedDocument): Promise<IngestOutcome> {
   switch (doc.schema) {
     case SchemaId.SecretGroup:
-      return actors.run<IngestOutcome>(toHex(doc.id), "ingest", false, doc);
+      return actors.run<IngestOutcome>(toHex(doc.id), { kind: "ingest", doc });
     case SchemaId.SecretGroupCommit: {
       const { secretGroup } = readSecretGroupCommit(doc);
       if (secretGroup.length !== 32) throw new ValidationError(ErrorCode.InvalidDocument, "secret_group is not a 32-byte id");
-      return actors.run<IngestOutcome>(toHex(secretGroup), "ingest", false, doc);
+      return actors.run<IngestOutcome>(toHex(secretGroup), { kind: "ingest", doc });
     }
     case SchemaId.KeyPackage: {
       const info = keyPackageInfo(readKeyPackage(doc).keyPackage);

@@ -1,13 +1,19 @@
 /**
- * What the group machine (machines/group.ts) and the engine's steps exchange: jobs, step
- * inputs and outputs, held secrets. Both import this module; it imports neither, so there is
- * no cycle between machines/ and src/engine/.
+ * What the group machine (machines/group.ts) and the engine's steps exchange: the jobs (a
+ * discriminated union by `kind`), step inputs and outputs, the protocol events a step reports,
+ * held secrets. Both import this module and it imports neither, so there is no cycle between
+ * machines/ and src/engine/.
  *
  * @module
  */
+import type { SchemeName } from "../constants.js";
+import type { SignedDocument } from "../documents/index.js";
+import type { SecretGroupError } from "../errors.js";
+import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
+import type { LongTermSecret } from "../lts/secret.js";
 import type { GroupRecord } from "./store/records.js";
 import type { StoreOp } from "./store/store.js";
-import type { LongTermSecret } from "../lts/secret.js";
+import type { CommitAction } from "./worker/protocol.js";
 
 /**
  * A group's long-term secrets (sorted by epoch) as read for the persisted state `token`.
@@ -23,6 +29,59 @@ export interface HeldSecrets {
   readonly secrets: readonly LongTermSecret[];
 }
 
+/** Input of a `commit` job. @example `{ action: "add", keyPackages }` */
+export interface CommitJob {
+  readonly action: CommitAction;
+  readonly keyPackages?: readonly Uint8Array[];
+  readonly publicKeys?: readonly Uint8Array[];
+}
+
+/** Input of an `encrypt` job. @example `{ plaintexts: [bytes], scheme: "long-term" }` */
+export interface EncryptJob {
+  readonly plaintexts: readonly Uint8Array[];
+  readonly scheme: SchemeName;
+  readonly aad?: Uint8Array;
+}
+
+/** One message of a `decrypt` job, already peeked. @example `{ message, scheme: "long-term", epoch: 0n, ciphertext }` */
+export interface DecryptItem {
+  readonly message: Uint8Array;
+  readonly scheme: SchemeName;
+  readonly epoch: bigint;
+  readonly aad?: Uint8Array;
+  /** Long-term messages: the parsed ciphertext (views into `message`). */
+  readonly ciphertext?: LongTermSecretCiphertext;
+}
+
+/** Input of a `decrypt` job. @example `{ items: [item] }` */
+export interface DecryptJob {
+  readonly items: readonly DecryptItem[];
+}
+
+/** How one ingested document ended. @example `{ outcome: "pending" }` */
+export type IngestOutcome =
+  | { readonly outcome: "applied" | "pending" | "duplicate" | "superseded" }
+  | { readonly outcome: "refused"; readonly error: SecretGroupError };
+
+/**
+ * What a job asks of the group's actor. `commit` and `encrypt` need the group in state `member`.
+ *
+ * @example
+ * ```ts
+ * const job: JobRequest = { kind: "encrypt", encrypt: { plaintexts: [bytes], scheme: "long-term" } }
+ * ```
+ */
+export type JobRequest =
+  | { readonly kind: "create"; readonly doc: SignedDocument }
+  | { readonly kind: "ingest"; readonly doc: SignedDocument }
+  | { readonly kind: "commit"; readonly commit: CommitJob }
+  | { readonly kind: "encrypt"; readonly encrypt: EncryptJob }
+  | { readonly kind: "decrypt"; readonly decrypt: DecryptJob }
+  | { readonly kind: "read" };
+
+/** True for the jobs only a member runs. @example `needsMember({ kind: "read" }) // false` */
+export const needsMember = (job: JobRequest): boolean => job.kind === "commit" || job.kind === "encrypt";
+
 /** A job's promise handles. @example `{ resolve, reject }` */
 export interface JobReply {
   resolve(value: unknown): void;
@@ -30,20 +89,37 @@ export interface JobReply {
 }
 
 /**
- * One operation on a group, queued in its actor.
+ * One queued job: the request and where its result goes.
  *
  * @example
  * ```ts
- * actor.send({ type: "job", job: { kind: "encrypt", needsMember: true, input, reply } })
+ * actor.send({ type: "job", job: { kind: "read", reply } })
  * ```
  */
-export interface GroupJob {
-  readonly kind: string;
-  /** Refused with NOT_MEMBER unless the group is in state `member`. */
-  readonly needsMember: boolean;
-  readonly input: unknown;
-  readonly reply: JobReply;
-}
+export type GroupJob = JobRequest & { readonly reply: JobReply };
+
+/**
+ * A job's next step, asked for by the step before: drain the group's pending commits
+ * (reporting the fate of `watch`), or run the same job again (an encryption after its nonce
+ * reservation was written).
+ *
+ * @example
+ * ```ts
+ * const again: FollowUp = { kind: "drain", watch: commitIdHex, watchOutcome: { outcome: "pending" } }
+ * ```
+ */
+export type FollowUp =
+  | { readonly kind: "drain"; readonly watch?: string; readonly watchOutcome?: IngestOutcome }
+  | { readonly kind: "retry" };
+
+/**
+ * The protocol events a step reports, which move the machine between its status states:
+ * `JOINED` (awaiting-welcome or removed -> member), `COMMIT_APPLIED` (member stays member),
+ * `REMOVED` (member -> removed).
+ *
+ * @example `const e: ProtocolEvent = "JOINED"`
+ */
+export type ProtocolEvent = "JOINED" | "COMMIT_APPLIED" | "REMOVED";
 
 /** What the `execute` actor receives. @example `executeStep(ctx, input)` */
 export interface StepInput {
@@ -51,8 +127,8 @@ export interface StepInput {
   readonly job: GroupJob;
   /** Step number inside the job (0 first). */
   readonly step: number;
-  /** Input of this step: the job's input, or the previous step's `again`. */
-  readonly input: unknown;
+  /** Set on every step after the first: what the previous step asked for. */
+  readonly followUp?: FollowUp;
   readonly record: GroupRecord | undefined;
   /** Last long-term nonce counter used (in memory; the record holds the reservation). */
   readonly counter: bigint;
@@ -69,7 +145,8 @@ export interface StepOutput {
   readonly secrets?: HeldSecrets;
   /** The job's result (the first step that sets it wins). */
   readonly result?: unknown;
-  /** When set, another step runs with this input after the batch is written. */
-  readonly again?: unknown;
+  /** When set, another step runs after the batch is written. */
+  readonly again?: FollowUp;
+  /** What the step did to the group, raised once its batch is written. */
+  readonly event?: ProtocolEvent;
 }
-

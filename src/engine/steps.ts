@@ -8,16 +8,14 @@
  */
 import { createHash } from "node:crypto";
 import { equalBytes, toHex } from "../bytes.js";
-import type { SchemeName } from "../constants.js";
 import { ErrorCode, UsageError, ValidationError, errorFromData, toErrorData } from "../errors.js";
 import type { SecretGroupError } from "../errors.js";
 import { SchemaId, secretGroupCommitDocument } from "../documents/index.js";
 import type { SignedDocument } from "../documents/index.js";
 import { groupMachine } from "../../machines/group.js";
-import type { StepInput, StepOutput } from "./jobs.js";
+import type { CommitJob, DecryptItem, DecryptJob, EncryptJob, StepInput, StepOutput } from "./jobs.js";
 import { fromPromise } from "xstate";
 import { drainStep } from "./drain.js";
-import type { DrainInput } from "./drain.js";
 import { ingestCommitDocument, ingestGroupDocument } from "./commits.js";
 import { recordAfter, recordOp, runStateTask, stateOps } from "./context.js";
 import { indexCommitOps, indexGroupOps } from "./materialise.js";
@@ -27,40 +25,10 @@ import type { LongTermSecret } from "../lts/secret.js";
 import { loadSecrets, validSecrets, withSecrets } from "./secrets.js";
 import type { HeldSecrets } from "./jobs.js";
 import type { EngineContext } from "./context.js";
-import type { CommitAction } from "./worker/protocol.js";
 import { CommitStatus, GroupStatus, decodeGroupRecord, emptyGroupRecord, encodeCommitRecord } from "./store/records.js";
 import type { GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/store.js";
 import type { StoreOp } from "./store/store.js";
-
-/** Input of a `commit` job. @example `{ action: "add", keyPackages }` */
-export interface CommitJob {
-  readonly action: CommitAction;
-  readonly keyPackages?: readonly Uint8Array[];
-  readonly publicKeys?: readonly Uint8Array[];
-}
-
-/** Input of an `encrypt` job. @example `{ plaintexts: [bytes], scheme: "long-term" }` */
-export interface EncryptJob {
-  readonly plaintexts: readonly Uint8Array[];
-  readonly scheme: SchemeName;
-  readonly aad?: Uint8Array;
-}
-
-/** One message of a `decrypt` job, already peeked. @example `{ message, scheme: "long-term", epoch: 0n, ciphertext }` */
-export interface DecryptItem {
-  readonly message: Uint8Array;
-  readonly scheme: SchemeName;
-  readonly epoch: bigint;
-  readonly aad?: Uint8Array;
-  /** Long-term messages: the parsed ciphertext (views into `message`). */
-  readonly ciphertext?: LongTermSecretCiphertext;
-}
-
-/** Input of a `decrypt` job. @example `{ items: [item] }` */
-export interface DecryptJob {
-  readonly items: readonly DecryptItem[];
-}
 
 /** Result of `commit`/`create`: documents to publish. @example `{ documents: [doc.bytes] }` */
 export interface Published {
@@ -87,6 +55,7 @@ async function create(ctx: EngineContext, gid: string, record: GroupRecord | und
     ops: [{ sub: Sublevel.Docs, key: gid, value: doc.bytes }, ...stateOps(gid, out.change), recordOp(gid, next), ...(await indexGroupOps(ctx, doc))],
     record: next,
     result: { documents: [doc.bytes] } satisfies Published,
+    event: "JOINED",
   };
 }
 
@@ -119,7 +88,7 @@ async function commit(ctx: EngineContext, gid: string, recordIn: GroupRecord | u
     recordOp(gid, next),
     ...(await indexCommitOps(ctx, doc, out.inspection)),
   ];
-  return { ops, record: next, result: { documents: [doc.bytes] } satisfies Published };
+  return { ops, record: next, result: { documents: [doc.bytes] } satisfies Published, event: "COMMIT_APPLIED" };
 }
 
 async function encryptStep(ctx: EngineContext, gid: string, recordIn: GroupRecord | undefined, counter: bigint, job: EncryptJob): Promise<StepOutput> {
@@ -128,7 +97,7 @@ async function encryptStep(ctx: EngineContext, gid: string, recordIn: GroupRecor
     // reserve a block of nonce counters and persist it before any of them is used
     const reserved = counter + BigInt(job.plaintexts.length) + ctx.nonceBlock;
     const next = { ...record, nonceReserved: reserved };
-    return { ops: [recordOp(gid, next)], record: next, again: job };
+    return { ops: [recordOp(gid, next)], record: next, again: { kind: "retry" } };
   }
   const out = await runStateTask(ctx, gid, record, { op: "encrypt", plaintexts: job.plaintexts, scheme: job.scheme, nonceFloor: counter, ...(job.aad === undefined ? {} : { aad: job.aad }) });
   if (out.change === undefined || out.messages === undefined) throw new Error("encrypt returned no state");
@@ -219,26 +188,20 @@ function openAll(groupId: Uint8Array, secrets: readonly LongTermSecret[], items:
  */
 export async function executeStep(ctx: EngineContext, step: StepInput): Promise<StepOutput> {
   const { groupId: gid, record, job } = step;
-  const input = step.input as { drain?: true } | undefined;
-  if (input?.drain === true) return drainStep(ctx, gid, record, input as DrainInput);
+  if (step.followUp?.kind === "drain") return drainStep(ctx, gid, record, step.followUp);
   switch (job.kind) {
     case "create":
-      return create(ctx, gid, record, step.input as SignedDocument);
+      return create(ctx, gid, record, job.doc);
     case "commit":
-      return commit(ctx, gid, record, step.input as CommitJob);
-    case "ingest": {
-      const doc = step.input as SignedDocument;
-      if (doc.schema === SchemaId.SecretGroup) return ingestGroupDocument(ctx, gid, record, doc);
-      return ingestCommitDocument(ctx, gid, record, doc);
-    }
+      return commit(ctx, gid, record, job.commit);
+    case "ingest":
+      return job.doc.schema === SchemaId.SecretGroup ? ingestGroupDocument(ctx, gid, record, job.doc) : ingestCommitDocument(ctx, gid, record, job.doc);
     case "encrypt":
-      return encryptStep(ctx, gid, record, step.counter, step.input as EncryptJob);
+      return encryptStep(ctx, gid, record, step.counter, job.encrypt);
     case "decrypt":
-      return decryptStep(ctx, step, step.input as DecryptJob);
+      return decryptStep(ctx, step, job.decrypt);
     case "read":
       return { ops: [], result: record ?? null };
-    default:
-      throw new UsageError(ErrorCode.InvalidArgument, `unknown job ${job.kind}`);
   }
 }
 
