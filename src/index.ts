@@ -144,5 +144,5 @@ export { IngestRefusedError } from "./engine/ingest.js";
 export type { IngestReport, IngestOutcomeName } from "./engine/ingest.js";
 export type { EncryptFieldsOptions, DecryptedFields } from "./engine/fields.js";
 export type { DecryptInput } from "./engine/decrypt.js";
-export type { GroupInfo } from "./engine/store/records.js";
+export type { GroupInfo } from "./engine/info.js";
 export type { HistoryEntry, GroupMembership } from "./materialise/index.js";

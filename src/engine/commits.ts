@@ -14,7 +14,6 @@ import { ErrorCode, ValidationError } from "../errors.js";
 import { inspectCommit } from "../group/index.js";
 import type { CommitInspection } from "../group/index.js";
 import { indexCommit } from "../materialise/index.js";
-import { recordOp } from "./context.js";
 import type { EngineContext } from "./context.js";
 import { applyCommit, commitOp, isNodeFault, refused, sameCommit } from "./drain.js";
 import type { DrainInput } from "./drain.js";
@@ -23,6 +22,7 @@ import { indexGroupOps, indexReader, toStoreOps } from "./materialise.js";
 import { CommitStatus, GroupStatus, emptyGroupRecord } from "./store/records.js";
 import type { CommitRecord, GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/store.js";
+import { hotOp, readGroupRecord, recordOps } from "./store/groups.js";
 import type { StoreOp } from "./store/store.js";
 
 /**
@@ -41,7 +41,7 @@ export async function ingestGroupDocument(ctx: EngineContext, gid: string, recor
   const next: GroupRecord = { ...(record ?? emptyGroupRecord()), owner: doc.author, ciphersuite };
   const drain: DrainInput = { kind: "drain" };
   return {
-    ops: [{ sub: Sublevel.Docs, key: gid, value: doc.bytes }, recordOp(gid, next), ...index],
+    ops: [{ sub: Sublevel.Docs, key: gid, value: doc.bytes }, ...recordOps(gid, next), ...index],
     record: next,
     result: { outcome: "applied" },
     again: drain,

@@ -14,12 +14,13 @@ import { checkCommitAuthor, decodeDocument, keyPackageDeletionDocument, readSecr
 import type { SignedDocument } from "../documents/index.js";
 import { Keys, nextCommits } from "../materialise/index.js";
 import type { FollowUp, IngestOutcome, ProtocolEvent, StepOutput } from "./jobs.js";
-import { recordAfter, recordOp, runStateTask, stateOps } from "./context.js";
+import { recordAfter, runStateTask, stateOps } from "./context.js";
 import { indexReader } from "./materialise.js";
 import type { EngineContext } from "./context.js";
 import { CommitStatus, GroupStatus, decodeCommitRecord, decodeKeyPackageRecord, encodeCommitRecord } from "./store/records.js";
 import type { CommitRecord, GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/store.js";
+import { hotOp, readGroupRecord, recordOps } from "./store/groups.js";
 import type { StoreOp } from "./store/store.js";
 
 /** A drain follow-up: the commit whose fate the job reports, and what happened to it. @example `{ kind: "drain", watch: commitIdHex }` */
@@ -72,7 +73,7 @@ export async function applyCommit(
   if (out.change === undefined) throw new Error("process returned no state");
   const next = recordAfter(record, out.change, { head: c.doc.id });
   return {
-    ops: [...stateOps(gid, out.change), commitOp(gid, c.cid, { ...c.record, status: CommitStatus.Applied }), { sub: Sublevel.Welcomes, key: `${gid}/${c.cid}`, value: null }, recordOp(gid, next)],
+    ops: [...stateOps(gid, out.change), commitOp(gid, c.cid, { ...c.record, status: CommitStatus.Applied }), { sub: Sublevel.Welcomes, key: `${gid}/${c.cid}`, value: null }, ...recordOps(gid, next)],
     record: next,
     event: next.status === GroupStatus.Removed ? "REMOVED" : "COMMIT_APPLIED",
   };
@@ -160,7 +161,7 @@ export async function joinStep(ctx: EngineContext, gid: string, record: GroupRec
           { sub: Sublevel.Welcomes, key, value: null },
           { sub: Sublevel.KeyPackages, key: toHex(ref), value: null },
           { sub: Sublevel.Outbox, key: `${Date.now().toString().padStart(15, "0")}-${toHex(deletion.id)}`, value: deletion.bytes },
-          recordOp(gid, next),
+          ...recordOps(gid, next),
         ],
         record: next,
         event: "JOINED",

@@ -24,8 +24,10 @@ import { groupsOf, history, welcomeFor } from "../materialise/index.js";
 import type { GroupMembership, HistoryEntry } from "../materialise/index.js";
 import type { IngestReport } from "./ingest.js";
 import { createPool } from "./pool.js";
-import { decodeGroupRecord, groupInfo } from "./store/records.js";
-import type { GroupInfo, GroupRecord, GroupStatus } from "./store/records.js";
+import type { GroupRecord, GroupStatus } from "./store/records.js";
+import { groupInfo } from "./info.js";
+import type { GroupInfo } from "./info.js";
+import { listGroupRecords } from "./store/groups.js";
 import { peekAll } from "./decrypt.js";
 import { openFields, sealFields } from "./fields.js";
 import type { DecryptedFields, EncryptFieldsOptions } from "./fields.js";
@@ -349,8 +351,7 @@ export class SecretGroupEngine {
    */
   async groups(): Promise<GroupInfo[]> {
     this.check();
-    const rows = await this.ctx.store.scan(Sublevel.Groups, "", "group record");
-    return rows.map(([gid, bytes]) => [gid, decodeGroupRecord(bytes)] as const).filter(([, r]) => r.owner !== undefined).map(([gid, r]) => groupInfo(gid, r));
+    return (await listGroupRecords(this.ctx.store)).filter(([, r]) => r.owner !== undefined).map(([gid, r]) => groupInfo(gid, r));
   }
 
   /**

@@ -17,7 +17,7 @@ import type { CommitJob, DecryptItem, DecryptJob, EncryptJob, StepInput, StepOut
 import { fromPromise } from "xstate";
 import { drainStep } from "./drain.js";
 import { ingestCommitDocument, ingestGroupDocument } from "./commits.js";
-import { recordAfter, recordOp, runStateTask, stateOps } from "./context.js";
+import { recordAfter, runStateTask, stateOps } from "./context.js";
 import { indexCommitOps, indexGroupOps } from "./materialise.js";
 import { openLongTerm } from "../lts/encrypt.js";
 import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
@@ -25,9 +25,10 @@ import type { LongTermSecret } from "../lts/secret.js";
 import { loadSecrets, validSecrets, withSecrets } from "./secrets.js";
 import type { HeldSecrets } from "./jobs.js";
 import type { EngineContext } from "./context.js";
-import { CommitStatus, GroupStatus, decodeGroupRecord, emptyGroupRecord, encodeCommitRecord } from "./store/records.js";
+import { CommitStatus, GroupStatus, emptyGroupRecord, encodeCommitRecord } from "./store/records.js";
 import type { GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/store.js";
+import { hotOp, readGroupRecord, recordOps } from "./store/groups.js";
 import type { StoreOp } from "./store/store.js";
 
 /** Result of `commit`/`create`: documents to publish. @example `{ documents: [doc.bytes] }` */
@@ -52,7 +53,7 @@ async function create(ctx: EngineContext, gid: string, record: GroupRecord | und
   if (out.change === undefined) throw new Error("create returned no state");
   const next = recordAfter({ ...emptyGroupRecord(), owner: doc.author, ciphersuite }, out.change);
   return {
-    ops: [{ sub: Sublevel.Docs, key: gid, value: doc.bytes }, ...stateOps(gid, out.change), recordOp(gid, next), ...(await indexGroupOps(ctx, doc))],
+    ops: [{ sub: Sublevel.Docs, key: gid, value: doc.bytes }, ...stateOps(gid, out.change), ...recordOps(gid, next), ...(await indexGroupOps(ctx, doc))],
     record: next,
     result: { documents: [doc.bytes] } satisfies Published,
     event: "JOINED",
@@ -85,7 +86,7 @@ async function commit(ctx: EngineContext, gid: string, recordIn: GroupRecord | u
       key: `${gid}/${cid}`,
       value: encodeCommitRecord({ ...(record.head === undefined ? {} : { previous: record.head }), epoch: record.mlsEpoch, status: CommitStatus.Applied, welcome: parts.mlsWelcome !== undefined }),
     },
-    recordOp(gid, next),
+    ...recordOps(gid, next),
     ...(await indexCommitOps(ctx, doc, out.inspection)),
   ];
   return { ops, record: next, result: { documents: [doc.bytes] } satisfies Published, event: "COMMIT_APPLIED" };
@@ -97,12 +98,14 @@ async function encryptStep(ctx: EngineContext, gid: string, recordIn: GroupRecor
     // reserve a block of nonce counters and persist it before any of them is used
     const reserved = counter + BigInt(job.plaintexts.length) + ctx.nonceBlock;
     const next = { ...record, nonceReserved: reserved };
-    return { ops: [recordOp(gid, next)], record: next, again: { kind: "retry" } };
+    return { ops: [hotOp(gid, next)], record: next, again: { kind: "retry" } };
   }
   const out = await runStateTask(ctx, gid, record, { op: "encrypt", plaintexts: job.plaintexts, scheme: job.scheme, nonceFloor: counter, ...(job.aad === undefined ? {} : { aad: job.aad }) });
-  if (out.change === undefined || out.messages === undefined) throw new Error("encrypt returned no state");
+  if (out.messages === undefined) throw new Error("encrypt returned no messages");
+  // long-term: the stored state does not change (the counter lives in the reservation), nothing to write
+  if (out.change === undefined) return { ops: [], counter: out.nonceCounter ?? counter, result: out.messages };
   const next = recordAfter(record, out.change);
-  const ops: StoreOp[] = [...stateOps(gid, out.change), recordOp(gid, next)];
+  const ops: StoreOp[] = [...stateOps(gid, out.change), hotOp(gid, next)];
   if (job.scheme === "sender-ratchet") {
     // MLS deletes a sender's own key on use: keep the plaintext so the sender can read it back
     out.messages.forEach((m, i) => ops.push({ sub: Sublevel.Sent, key: sentKey(m), value: job.plaintexts[i] as Uint8Array }));
@@ -160,7 +163,7 @@ async function decryptStep(ctx: EngineContext, step: StepInput, job: DecryptJob)
   });
   if (out.change === undefined) return { ops: [], result: results, ...keep };
   const next = recordAfter(record, out.change);
-  return { ops: [...stateOps(gid, out.change), recordOp(gid, next)], record: next, result: results, ...keep };
+  return { ops: [...stateOps(gid, out.change), hotOp(gid, next)], record: next, result: results, ...keep };
 }
 
 /**
@@ -219,8 +222,7 @@ export function provideGroupMachine(ctx: EngineContext): typeof groupMachine {
   return groupMachine.provide({
     actors: {
       hydrate: fromPromise(async ({ input }: { input: { groupId: string } }) => {
-        const bytes = await ctx.store.get(Sublevel.Groups, input.groupId, "group record");
-        const record = bytes === undefined ? undefined : decodeGroupRecord(bytes);
+        const record = await readGroupRecord(ctx.store, input.groupId);
         // after a restart, continue after the reserved block: a counter is never used twice
         return { record, counter: record?.nonceReserved ?? 0n };
       }),

@@ -29,7 +29,8 @@ export type GroupStatus = (typeof GroupStatus)[keyof typeof GroupStatus];
 const STATUS_CODES: readonly GroupStatus[] = ["awaiting-welcome", "member", "removed"];
 
 /**
- * Everything the main thread knows about a group without its MLS state.
+ * Everything the main thread knows about a group without its MLS state. Stored in two halves
+ * (src/engine/store/groups.ts): a cold one written by commits and a hot one written by messages.
  *
  * @example
  * ```ts
@@ -64,39 +65,72 @@ export function emptyGroupRecord(): GroupRecord {
 const writeBytes = (w: Writer, b: Uint8Array): void => void w.opaque(b);
 const readBytes = (r: Reader): Uint8Array => r.opaque();
 
+/** First byte of a cold group record (format 1 records began with a status byte, 0 to 2). */
+const COLD_TAG = 0x80;
+
 /**
- * Encodes a {@link GroupRecord}.
+ * Encodes the cold half of a {@link GroupRecord}: what only commits change (status, owner,
+ * ciphersuite, chain head, members). Stored at `groups/<gid>`.
+ *
+ * ```
+ * struct { uint8 tag = 0x80; uint8 status; optional<opaque owner<V>>; optional<opaque ciphersuite<V>>;
+ *          optional<opaque head<V>>; opaque members<V><V>; } ColdGroupRecord;
+ * ```
  *
  * @example
  * ```ts
- * decodeGroupRecord(encodeGroupRecord(rec))
+ * decodeGroupRecord(encodeColdRecord(rec), encodeHotRecord(rec))
  * ```
  */
-export function encodeGroupRecord(rec: GroupRecord): Uint8Array {
-  const w = new Writer(128 + rec.members.length * 34);
-  w.u8(STATUS_CODES.indexOf(rec.status));
+export function encodeColdRecord(rec: GroupRecord): Uint8Array {
+  const w = new Writer(64 + rec.members.length * 34);
+  w.u8(COLD_TAG).u8(STATUS_CODES.indexOf(rec.status));
   w.optional(rec.owner, writeBytes);
   w.optional(rec.ciphersuite === undefined ? undefined : utf8(rec.ciphersuite), writeBytes);
   w.optional(rec.head, writeBytes);
-  w.u64(rec.mlsEpoch).u64(rec.ltsEpoch);
   w.vector(rec.members, writeBytes);
-  w.optional(rec.stateToken, writeBytes);
-  w.u64(rec.nonceReserved);
   return w.finish();
 }
 
 /**
- * Decodes a {@link GroupRecord}; throws DecodeError on malformed input.
+ * Encodes the hot half of a {@link GroupRecord}: what messages change too (state token, epochs,
+ * nonce reservation), a few dozen bytes whatever the group's size. Stored at `groups/<gid>/hot`.
+ *
+ * ```
+ * struct { optional<opaque state_token<V>>; uint64 mls_epoch; uint64 lts_epoch; uint64 nonce_reserved; } HotGroupRecord;
+ * ```
  *
  * @example
  * ```ts
- * const rec = decodeGroupRecord(bytes)
+ * const hot = encodeHotRecord(rec)
  * ```
  */
-export function decodeGroupRecord(bytes: Uint8Array): GroupRecord {
+export function encodeHotRecord(rec: GroupRecord): Uint8Array {
+  return new Writer(48).optional(rec.stateToken, writeBytes).u64(rec.mlsEpoch).u64(rec.ltsEpoch).u64(rec.nonceReserved).finish();
+}
+
+type HotFields = Pick<GroupRecord, "stateToken" | "mlsEpoch" | "ltsEpoch" | "nonceReserved">;
+
+function decodeHot(bytes: Uint8Array): HotFields {
+  return decodeAll(bytes, "hot group record", (r) => {
+    const stateToken = r.optional(readBytes);
+    const mlsEpoch = r.u64();
+    const ltsEpoch = r.u64();
+    const nonceReserved = r.u64();
+    return { ...(stateToken === undefined ? {} : { stateToken }), mlsEpoch, ltsEpoch, nonceReserved };
+  });
+}
+
+function readStatus(r: Reader): GroupStatus {
+  const status = STATUS_CODES[r.u8()];
+  if (status === undefined) throw new DecodeError("group record: unknown status");
+  return status;
+}
+
+/** Format 1 (release 0.1.0): one record with every field, read until its group's next write splits it. */
+function decodeLegacy(bytes: Uint8Array): GroupRecord {
   return decodeAll(bytes, "group record", (r) => {
-    const status = STATUS_CODES[r.u8()];
-    if (status === undefined) throw new DecodeError("group record: unknown status");
+    const status = readStatus(r);
     const owner = r.optional(readBytes);
     const suite = r.optional(readBytes);
     const head = r.optional(readBytes);
@@ -117,6 +151,42 @@ export function decodeGroupRecord(bytes: Uint8Array): GroupRecord {
       nonceReserved,
     };
   });
+}
+
+function decodeCold(bytes: Uint8Array): Omit<GroupRecord, keyof HotFields> {
+  return decodeAll(bytes, "group record", (r) => {
+    r.u8(); // the tag
+    const status = readStatus(r);
+    const owner = r.optional(readBytes);
+    const suite = r.optional(readBytes);
+    const head = r.optional(readBytes);
+    const members = r.vector(readBytes);
+    return {
+      status,
+      ...(owner === undefined ? {} : { owner }),
+      ...(suite === undefined ? {} : { ciphersuite: new TextDecoder().decode(suite) }),
+      ...(head === undefined ? {} : { head }),
+      members,
+    };
+  });
+}
+
+/**
+ * Decodes a group record from its cold half and its hot half (absent: nothing hot was ever
+ * written). A format-1 record (one record with every field) reads as it was written; its hot
+ * fields yield to a hot record written since. Throws DecodeError on malformed input.
+ *
+ * @example
+ * ```ts
+ * const rec = decodeGroupRecord(coldBytes, hotBytes)
+ * ```
+ */
+export function decodeGroupRecord(cold: Uint8Array, hot?: Uint8Array): GroupRecord {
+  const legacy = cold[0] !== COLD_TAG;
+  const base: GroupRecord = legacy ? decodeLegacy(cold) : { ...decodeCold(cold), mlsEpoch: 0n, ltsEpoch: 0n, nonceReserved: 0n };
+  if (hot === undefined) return base;
+  const { stateToken: _, ...rest } = base;
+  return { ...rest, ...decodeHot(hot) };
 }
 
 /**
@@ -199,47 +269,4 @@ export function encodeKeyPackageRecord(rec: KeyPackageRecord): Uint8Array {
 /** Decodes a {@link KeyPackageRecord}. @example `decodeKeyPackageRecord(bytes).secret` */
 export function decodeKeyPackageRecord(bytes: Uint8Array): KeyPackageRecord {
   return decodeAll(bytes, "key package record", (r) => ({ docId: r.opaque(), keyPackage: r.opaque(), secret: r.opaque() }));
-}
-
-/**
- * What the engine tells about one group (its record, without keys or internals).
- *
- * @example
- * ```ts
- * const { status, mlsEpoch, members } = await engine.describe(groupId)
- * ```
- */
-export interface GroupInfo {
-  readonly groupId: Uint8Array;
-  readonly status: GroupStatus;
-  /** Undefined while the SecretGroup document has not arrived. */
-  readonly owner?: Uint8Array;
-  readonly ciphersuite?: string;
-  readonly mlsEpoch: bigint;
-  readonly ltsEpoch: bigint;
-  /** Public keys, owner and self included (empty while not a member yet). */
-  readonly members: Uint8Array[];
-  /** Id of the last applied commit. */
-  readonly head?: Uint8Array;
-}
-
-/**
- * The {@link GroupInfo} of a record (copies, so callers cannot change cached records).
- *
- * @example
- * ```ts
- * groupInfo(gidHex, record).status
- * ```
- */
-export function groupInfo(gidHex: string, record: GroupRecord): GroupInfo {
-  return {
-    groupId: Uint8Array.from(Buffer.from(gidHex, "hex")),
-    status: record.status,
-    ...(record.owner === undefined ? {} : { owner: Uint8Array.from(record.owner) }),
-    ...(record.ciphersuite === undefined ? {} : { ciphersuite: record.ciphersuite }),
-    mlsEpoch: record.mlsEpoch,
-    ltsEpoch: record.ltsEpoch,
-    members: record.members.map((k) => Uint8Array.from(k)),
-    ...(record.head === undefined ? {} : { head: Uint8Array.from(record.head) }),
-  };
 }

@@ -85,7 +85,8 @@ export interface StateSummary {
   readonly status: "member" | "removed";
   readonly mlsEpoch: bigint;
   readonly ltsEpoch: bigint;
-  readonly members: Uint8Array[];
+  /** Only after a change of membership (create, join, commit): messages never send the member list. */
+  readonly members?: Uint8Array[];
   readonly nonceCounter: bigint;
 }
 
@@ -121,6 +122,8 @@ export interface StateOut {
   readonly inspection?: CommitInspection;
   /** `encrypt`: one message per plaintext. */
   readonly messages?: Uint8Array[];
+  /** `encrypt` with no change to store (long-term): the last nonce counter used. */
+  readonly nonceCounter?: bigint;
   /** `decrypt`: one outcome per message. */
   readonly outcomes?: DecryptOutcome[];
   /** Milliseconds the worker spent in the library call and in staging the parts. */

@@ -76,24 +76,25 @@ function stateFor(ref: StateRef, nonceFloor = 0n): Cached | undefined {
   return cache.get(ref.key);
 }
 
-function summarize(state: GroupState): StateChange["summary"] {
+function summarize(state: GroupState, withMembers: boolean): StateChange["summary"] {
   const latest = state.secrets.at(-1);
   return {
     status: state.status,
     mlsEpoch: state.mlsEpoch,
     ltsEpoch: latest === undefined ? 0n : latest.epoch,
-    members: groupMembers(state),
+    ...(withMembers ? { members: groupMembers(state) } : {}),
     nonceCounter: state.nonceCounter,
   };
 }
 
-function stage(ref: StateRef, state: GroupState, previous: PersistMeta | undefined): StateChange {
+/** Stages `state` under a fresh token; `withMembers` after a change of membership only. */
+function stage(ref: StateRef, state: GroupState, previous: PersistMeta | undefined, withMembers = true): StateChange {
   const started = performance.now();
   const { parts, meta } = stageGroupState(state, previous);
   const stageMs = performance.now() - started;
   const token = randomBytes(16).toString("hex");
   remember(ref, { token, state, meta });
-  return { token, parts, summary: summarize(state), stageMs };
+  return { token, parts, summary: summarize(state, withMembers), stageMs };
 }
 
 const identityOf = (d: { publicKey: Uint8Array; secretKey: Uint8Array }): Identity => ({
@@ -148,7 +149,12 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
         state = out.state;
         messages.push(out.message);
       }
-      return { change: stage(task.ref, state, hit.meta), messages };
+      // long-term leaves the MLS state as it was (the counter is the engine's reservation): no parts, same token
+      if (state.mls === hit.state.mls) {
+        remember(task.ref, { token: hit.token, state, meta: hit.meta });
+        return { messages, nonceCounter: state.nonceCounter };
+      }
+      return { change: stage(task.ref, state, hit.meta, false), messages };
     }
     case "decrypt": {
       const hit = stateFor(task.ref);
@@ -165,7 +171,7 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
         }
       }
       if (state === hit.state) return { outcomes };
-      return { change: stage(task.ref, state, hit.meta), outcomes };
+      return { change: stage(task.ref, state, hit.meta, false), outcomes };
     }
     case "drop":
       forget(task.key);
