@@ -10,7 +10,8 @@
 import { equalBytes, fromHex, toHex } from "../bytes.js";
 import { ErrorCode, ValidationError, isSecretGroupError } from "../errors.js";
 import type { SecretGroupError } from "../errors.js";
-import { checkCommitAuthor, decodeDocument, keyPackageDeletionDocument, readSecretGroupCommit } from "../documents/index.js";
+import { checkCommitAuthor, keyPackageDeletionDocument, readSecretGroupCommit } from "../documents/index.js";
+import { decodeVerifiedDocument } from "../documents/document.js";
 import type { SignedDocument } from "../documents/index.js";
 import { Keys, nextCommits } from "../materialise/index.js";
 import type { FollowUp, IngestOutcome, ProtocolEvent, StepOutput } from "./jobs.js";
@@ -46,7 +47,8 @@ async function loadCommit(ctx: EngineContext, gid: string, cid: string): Promise
   const rec = await ctx.store.get(Sublevel.Commits, `${gid}/${cid}`, "commit record");
   const docBytes = await ctx.store.get(Sublevel.Docs, cid, "document");
   if (rec === undefined || docBytes === undefined) return undefined;
-  return { cid, doc: decodeDocument(docBytes), record: decodeCommitRecord(rec) };
+  // verified when it was ingested: stored documents are not verified again
+  return { cid, doc: decodeVerifiedDocument(docBytes), record: decodeCommitRecord(rec) };
 }
 
 /** The store op writing a commit record with `status`. @example `commitOp(gid, cid, { ...rec, status: "applied" })` */
