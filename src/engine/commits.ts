@@ -82,18 +82,12 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
   const cid = toHex(doc.id);
   if (await ctx.store.has(Sublevel.Commits, `${gid}/${cid}`)) return { ops: [], result: { outcome: "duplicate" } };
   let read: ReturnType<typeof readCommit>;
-  let followed: Awaited<ReturnType<typeof indexCommit>>;
-  const started = performance.now();
   try {
     read = readCommit(gid, record, doc);
-    followed = await indexCommit(indexReader(ctx), doc, read.info);
   } catch (e) {
     return { ops: [], result: refused(e) };
-  } finally {
-    ctx.stats.indexMs += performance.now() - started;
   }
   const { fields, info } = read;
-  if (followed.outcome === "refused") return { ops: toStoreOps(followed.ops), result: refused(new ValidationError(ErrorCode.InvalidCommit, followed.reason ?? "refused by the commit chain")) };
   const member = record?.status === GroupStatus.Member;
   // a member already past this commit's epoch never applies it: superseded (history before its join, or a fork)
   const superseded = member && info.mlsEpoch < (record?.mlsEpoch ?? 0n);
@@ -103,16 +97,29 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
     status: superseded ? CommitStatus.Superseded : CommitStatus.Pending,
     welcome: info.welcome,
   };
+  // the usual case, the member's next commit, is applied in this step (one batch with the
+  // follower's records); the worker applies it while this thread runs the follower
+  const next = member && record?.owner !== undefined && info.mlsEpoch === record.mlsEpoch && sameCommit(fields.previousCommit, record.head);
+  const applying = next ? applyCommit(ctx, gid, record, { cid, doc, record: rec }, fields.commit).catch((e: unknown) => ({ error: e })) : undefined;
+  let followed: Awaited<ReturnType<typeof indexCommit>>;
+  const started = performance.now();
+  try {
+    followed = await indexCommit(indexReader(ctx), doc, info);
+  } catch (e) {
+    await applying;
+    return { ops: [], result: refused(e) };
+  } finally {
+    ctx.stats.indexMs += performance.now() - started;
+  }
+  const applied = await applying;
+  if (followed.outcome === "refused") return { ops: toStoreOps(followed.ops), result: refused(new ValidationError(ErrorCode.InvalidCommit, followed.reason ?? "refused by the commit chain")) };
   const stored: StoreOp[] = [...toStoreOps(followed.ops), { sub: Sublevel.Docs, key: cid, value: doc.bytes }];
-  if (member && record?.owner !== undefined && info.mlsEpoch === record.mlsEpoch && sameCommit(fields.previousCommit, record.head)) {
-    // the usual case, the member's next commit: applied in this step, one batch with the index
-    try {
-      const applied = await applyCommit(ctx, gid, record, { cid, doc, record: rec }, fields.commit);
-      return { ...applied, ops: [...stored, ...applied.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
-    } catch (e) {
-      if (isNodeFault(e)) throw e;
-      return { ops: [], result: refused(e) };
+  if (applied !== undefined) {
+    if ("error" in applied) {
+      if (isNodeFault(applied.error)) throw applied.error;
+      return { ops: [], result: refused(applied.error) };
     }
+    return { ...applied, ops: [...stored, ...applied.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
   }
   const ops = [...stored, commitOp(gid, cid, rec), ...(member ? [] : await welcomeOps(ctx, gid, cid, info))];
   const outcome: IngestOutcome = { outcome: superseded ? "superseded" : "pending" };
