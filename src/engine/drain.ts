@@ -9,7 +9,6 @@
  */
 import { equalBytes, fromHex, toHex } from "../bytes.js";
 import { ErrorCode, ValidationError, isSecretGroupError } from "../errors.js";
-import type { SecretGroupError } from "../errors.js";
 import { checkCommitAuthor, keyPackageDeletionDocument, readSecretGroupCommit } from "../documents/index.js";
 import { decodeVerifiedDocument } from "../documents/document.js";
 import type { SignedDocument } from "../documents/index.js";
@@ -21,7 +20,7 @@ import type { EngineContext } from "./context.js";
 import { CommitStatus, GroupStatus, decodeCommitRecord, decodeKeyPackageRecord, encodeCommitRecord } from "./store/records.js";
 import type { CommitRecord, GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/store.js";
-import { hotOp, readGroupRecord, recordOps } from "./store/groups.js";
+import { recordOps } from "./store/groups.js";
 import type { StoreOp } from "./store/store.js";
 
 /** A drain follow-up: the commit whose fate the job reports, and what happened to it. @example `{ kind: "drain", watch: commitIdHex }` */

@@ -8,7 +8,7 @@
  * @module
  */
 import { toHex } from "../bytes.js";
-import { ErrorCode, UsageError, ValidationError, isSecretGroupError } from "../errors.js";
+import { ErrorCode, ValidationError, isSecretGroupError } from "../errors.js";
 import type { ErrorCode as Code, SecretGroupError } from "../errors.js";
 import {
   SchemaId,
@@ -96,10 +96,6 @@ async function route(ctx: EngineContext, actors: GroupActors, doc: SignedDocumen
  * ```
  */
 export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, documents: readonly Uint8Array[]): Promise<IngestReport> {
-  if (!Array.isArray(documents)) throw new UsageError(ErrorCode.InvalidArgument, "documents must be an array");
-  documents.forEach((d, i) => {
-    if (!(d instanceof Uint8Array)) throw new UsageError(ErrorCode.InvalidArgument, `document ${i} must be a Uint8Array`);
-  });
   const outcomes: IngestOutcomeName[] = new Array(documents.length);
   const refused: Array<{ index: number; error: SecretGroupError }> = [];
   const decoded: Array<{ index: number; doc: SignedDocument }> = [];

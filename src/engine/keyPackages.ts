@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { ErrorCode, UsageError } from "../errors.js";
 import { checkKeyPackageDocument, checkKeyPackageLifetime, decodeDocument, keyPackageDocument, readKeyPackage } from "../documents/index.js";
 import { toHex } from "../bytes.js";
 import type { EngineContext } from "./context.js";
@@ -26,9 +25,7 @@ import { keyPackageInfo } from "../keyPackage.js";
  * ```
  */
 export function keyPackagesFromDocuments(documents: readonly Uint8Array[], nowMs: number = Date.now()): Uint8Array[] {
-  if (!Array.isArray(documents) || documents.length === 0) throw new UsageError(ErrorCode.InvalidArgument, "keyPackageDocuments must be a non-empty array");
   return documents.map((bytes) => {
-    if (!(bytes instanceof Uint8Array)) throw new UsageError(ErrorCode.InvalidArgument, "a key package document must be bytes");
     const doc = decodeDocument(bytes);
     const { keyPackage } = readKeyPackage(doc);
     const info = keyPackageInfo(keyPackage);

@@ -14,7 +14,6 @@
  * @module
  */
 import { toHex } from "../bytes.js";
-import type { LongTermSecret } from "../lts/secret.js";
 import type { HeldSecrets, StepInput, StepOutput } from "./jobs.js";
 import type { EngineContext } from "./context.js";
 import type { GroupRecord } from "./store/records.js";

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { equalBytes, toHex } from "../bytes.js";
 import { ErrorCode, UsageError, ValidationError, errorFromData, toErrorData } from "../errors.js";
 import type { SecretGroupError } from "../errors.js";
-import { SchemaId, secretGroupCommitDocument } from "../documents/index.js";
+import { SchemaId, readSecretGroup, secretGroupCommitDocument } from "../documents/index.js";
 import type { SignedDocument } from "../documents/index.js";
 import { groupMachine } from "../../machines/group.js";
 import type { CommitJob, DecryptItem, DecryptJob, EncryptJob, StepInput, StepOutput } from "./jobs.js";
@@ -48,7 +48,7 @@ function requireRecord(gid: string, record: GroupRecord | undefined): GroupRecor
 
 async function create(ctx: EngineContext, gid: string, record: GroupRecord | undefined, doc: SignedDocument): Promise<StepOutput> {
   if (record?.owner !== undefined) throw new UsageError(ErrorCode.AlreadyMember, "group exists");
-  const ciphersuite = doc.fields["lts_ciphersuite"] as string;
+  const { ciphersuite } = readSecretGroup(doc);
   const out = await runStateTask(ctx, gid, undefined, { op: "create", identity: ctx.identity, groupId: doc.id, ciphersuite });
   if (out.change === undefined) throw new Error("create returned no state");
   const next = recordAfter({ ...emptyGroupRecord(), owner: doc.author, ciphersuite }, out.change);

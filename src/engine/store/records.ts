@@ -121,53 +121,41 @@ function decodeHot(bytes: Uint8Array): HotFields {
   });
 }
 
-function readStatus(r: Reader): GroupStatus {
+type ColdFields = Omit<GroupRecord, keyof HotFields | "members">;
+
+/** Status, owner, ciphersuite, head: how both layouts begin (after the cold tag). */
+function readColdFields(r: Reader): ColdFields {
   const status = STATUS_CODES[r.u8()];
   if (status === undefined) throw new DecodeError("group record: unknown status");
-  return status;
+  const owner = r.optional(readBytes);
+  const suite = r.optional(readBytes);
+  const head = r.optional(readBytes);
+  return {
+    status,
+    ...(owner === undefined ? {} : { owner }),
+    ...(suite === undefined ? {} : { ciphersuite: new TextDecoder().decode(suite) }),
+    ...(head === undefined ? {} : { head }),
+  };
 }
 
 /** Format 1 (release 0.1.0): one record with every field, read until its group's next write splits it. */
 function decodeLegacy(bytes: Uint8Array): GroupRecord {
   return decodeAll(bytes, "group record", (r) => {
-    const status = readStatus(r);
-    const owner = r.optional(readBytes);
-    const suite = r.optional(readBytes);
-    const head = r.optional(readBytes);
+    const cold = readColdFields(r);
     const mlsEpoch = r.u64();
     const ltsEpoch = r.u64();
     const members = r.vector(readBytes);
     const stateToken = r.optional(readBytes);
     const nonceReserved = r.u64();
-    return {
-      status,
-      ...(owner === undefined ? {} : { owner }),
-      ...(suite === undefined ? {} : { ciphersuite: new TextDecoder().decode(suite) }),
-      ...(head === undefined ? {} : { head }),
-      mlsEpoch,
-      ltsEpoch,
-      members,
-      ...(stateToken === undefined ? {} : { stateToken }),
-      nonceReserved,
-    };
+    return { ...cold, mlsEpoch, ltsEpoch, members, ...(stateToken === undefined ? {} : { stateToken }), nonceReserved };
   });
 }
 
 function decodeCold(bytes: Uint8Array): Omit<GroupRecord, keyof HotFields> {
   return decodeAll(bytes, "group record", (r) => {
     r.u8(); // the tag
-    const status = readStatus(r);
-    const owner = r.optional(readBytes);
-    const suite = r.optional(readBytes);
-    const head = r.optional(readBytes);
-    const members = r.vector(readBytes);
-    return {
-      status,
-      ...(owner === undefined ? {} : { owner }),
-      ...(suite === undefined ? {} : { ciphersuite: new TextDecoder().decode(suite) }),
-      ...(head === undefined ? {} : { head }),
-      members,
-    };
+    const cold = readColdFields(r);
+    return { ...cold, members: r.vector(readBytes) };
   });
 }
 

@@ -11,7 +11,7 @@
  * @module
  */
 import type { ErrorData } from "../../errors.js";
-import type { SchemeName } from "../../constants.js";
+import type { LongTermCiphersuiteName, SchemeName } from "../../constants.js";
 import type { StatePart } from "../../mls/storage.js";
 import type { SecretGroupCommit } from "../../commit.js";
 import type { CommitInspection } from "../../group/index.js";
@@ -49,7 +49,7 @@ export type CommitAction = "add" | "remove" | "update" | "rotate";
  */
 export type TaskRequest =
   | { readonly op: "keyPackage"; readonly identity: IdentityData }
-  | { readonly op: "create"; readonly ref: StateRef; readonly identity: IdentityData; readonly groupId: Uint8Array; readonly ciphersuite: string }
+  | { readonly op: "create"; readonly ref: StateRef; readonly identity: IdentityData; readonly groupId: Uint8Array; readonly ciphersuite: LongTermCiphersuiteName }
   | {
       readonly op: "join";
       readonly ref: StateRef;

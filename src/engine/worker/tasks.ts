@@ -26,12 +26,11 @@ import {
   updateGroup,
 } from "../../group/index.js";
 import type { GroupState } from "../../group/index.js";
-import { isLongTermCiphersuiteName } from "../../lts/ciphersuite.js";
 import type { PersistMeta } from "../../mls/storage.js";
 import type { TaskResult } from "../pool.js";
 import type { DecryptOutcome, KeyPackageOut, Miss, StateChange, StateOut, StateRef, TaskRequest } from "./protocol.js";
 import { loadGroupState, stageGroupState } from "../store/stateCodec.js";
-import { ErrorCode, UsageError, errorFromData } from "../../errors.js";
+import { errorFromData } from "../../errors.js";
 
 interface Cached {
   readonly token: string;
@@ -111,7 +110,6 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
       return { ...created, ref: keyPackageInfo(created.keyPackage).ref };
     }
     case "create": {
-      if (!isLongTermCiphersuiteName(task.ciphersuite)) throw new UsageError(ErrorCode.InvalidArgument, `unknown ciphersuite ${task.ciphersuite}`);
       const state = await createGroup({ identity: identityOf(task.identity), groupId: task.groupId, ciphersuite: task.ciphersuite });
       return { change: stage(task.ref, state, undefined) };
     }
