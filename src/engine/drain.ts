@@ -95,7 +95,7 @@ const finished = (input: DrainInput): StepOutput => ({ ops: [], ...(input.watchO
  * const out = await memberDrainStep(ctx, gid, record, { kind: "drain" })
  * ```
  */
-export async function memberDrainStep(ctx: EngineContext, gid: string, record: GroupRecord, input: DrainInput): Promise<StepOutput> {
+async function memberDrainStep(ctx: EngineContext, gid: string, record: GroupRecord, input: DrainInput): Promise<StepOutput> {
   if (record.head === undefined || record.owner === undefined) return finished(input);
   const gidBytes = fromHex(gid);
   for (const next of await nextCommits(indexReader(ctx), gidBytes, record.head)) {
@@ -134,7 +134,7 @@ export async function memberDrainStep(ctx: EngineContext, gid: string, record: G
  * const out = await joinStep(ctx, gid, record, { kind: "drain" })
  * ```
  */
-export async function joinStep(ctx: EngineContext, gid: string, record: GroupRecord, input: DrainInput): Promise<StepOutput> {
+async function joinStep(ctx: EngineContext, gid: string, record: GroupRecord, input: DrainInput): Promise<StepOutput> {
   const owner = record.owner;
   if (owner === undefined) return finished(input);
   const welcomes = await ctx.store.scan(Sublevel.Welcomes, `${gid}/`, "welcome index");

@@ -18,7 +18,7 @@ import type { ErrorData } from "../errors.js";
 export type TaskResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ErrorData };
 
 /** Most tasks one worker runs at once (tasks await crypto, so a few interleave well). @example `affinityBalancer(CONCURRENT_TASKS_PER_WORKER)` */
-export const CONCURRENT_TASKS_PER_WORKER = 4;
+const CONCURRENT_TASKS_PER_WORKER = 4;
 
 interface AffinityOptions {
   readonly affinity: string;
@@ -35,7 +35,7 @@ type BalancerWorker = Parameters<NonNullable<ConstructorParameters<typeof Piscin
  * new Piscina({ filename, loadBalancer: affinityBalancer(4, 2) })
  * ```
  */
-export function affinityBalancer(maxUsage: number, threads = 1): (task: PiscinaTask, workers: BalancerWorker[]) => BalancerWorker | null {
+function affinityBalancer(maxUsage: number, threads = 1): (task: PiscinaTask, workers: BalancerWorker[]) => BalancerWorker | null {
   const pinned = new Map<string, number>();
   const load = new Map<number, number>(); // pinned keys per worker id, to spread new groups
   return (task, workers) => {
@@ -73,7 +73,7 @@ export function affinityBalancer(maxUsage: number, threads = 1): (task: PiscinaT
  * workerFile("group") // file:///.../dist/workers/group.js
  * ```
  */
-export function workerFile(name: string): string {
+function workerFile(name: string): string {
   return new URL(`../../workers/${name}.js`, import.meta.url).href;
 }
 

@@ -39,7 +39,7 @@ export interface Published {
 const EMPTY = new Uint8Array(0);
 const pending = (what: string): SecretGroupError => new ValidationError(ErrorCode.Pending, what);
 /** Key of an own sender-ratchet message in the `sent` store. @example `sentKey(message)` */
-export const sentKey = (message: Uint8Array): string => createHash("sha256").update(message).digest("hex");
+const sentKey = (message: Uint8Array): string => createHash("sha256").update(message).digest("hex");
 
 function requireRecord(gid: string, record: GroupRecord | undefined): GroupRecord {
   if (record === undefined || record.owner === undefined) throw new UsageError(ErrorCode.UnknownGroup, `unknown group ${gid}`);

@@ -18,7 +18,7 @@ import type { EngineStore } from "./store.js";
  * await dropLegacyChain(store)
  * ```
  */
-export async function dropLegacyChain(store: EngineStore): Promise<void> {
+async function dropLegacyChain(store: EngineStore): Promise<void> {
   const keys = await store.keys(Sublevel.Next, "");
   await store.batch(keys.map((key) => ({ sub: Sublevel.Next, key, value: null })));
 }

@@ -72,7 +72,7 @@ type Sub = ReturnType<Level<string, Uint8Array>["sublevel"]>;
  * versioned(new Uint8Array([7])) // [STORAGE_VERSION, 7]
  * ```
  */
-export function versioned(bytes: Uint8Array): Uint8Array {
+function versioned(bytes: Uint8Array): Uint8Array {
   return concatBytes(new Uint8Array([STORAGE_VERSION]), bytes);
 }
 
@@ -84,16 +84,11 @@ export function versioned(bytes: Uint8Array): Uint8Array {
  * unversioned(versioned(b), "group record") // b
  * ```
  */
-export function unversioned(value: Uint8Array, what: string): Uint8Array {
+function unversioned(value: Uint8Array, what: string): Uint8Array {
   if (value.length === 0 || value[0] !== STORAGE_VERSION) {
     throw new StorageError(ErrorCode.StorageVersion, `${what}: unknown storage format version ${value[0] ?? "(empty)"}`);
   }
   return value.subarray(1);
-}
-
-/** Zero-padded decimal, so epochs sort as strings. @example `padEpoch(5n) // "00000000000000000005"` */
-export function padEpoch(n: bigint | number): string {
-  return BigInt(n).toString().padStart(20, "0");
 }
 
 /**

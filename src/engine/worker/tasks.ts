@@ -205,7 +205,3 @@ export async function runWorkerTask(task: TaskRequest): Promise<TaskResult<unkno
   }
 }
 
-/** Number of states this worker holds decoded (for tests). @example `cachedStates()` */
-export function cachedStates(): number {
-  return cache.size;
-}
