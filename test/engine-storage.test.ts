@@ -1,5 +1,5 @@
 /**
- * The incremental state codec (src/mls/storage.ts through src/engine/stateCodec.ts): round
+ * The incremental state codec (src/mls/storage.ts through src/engine/store/stateCodec.ts): round
  * trips, writes only what changed, and deletes what left the retention window.
  */
 import { test } from "node:test";

@@ -4,7 +4,7 @@
  * clones both ways costs more than the decryption).
  *
  * Source of truth: the state head the store holds (`state/<gid>/h`, whose wrapper carries the
- * sorted secret list, see stateCodec.ts). There is no second stored copy to keep consistent.
+ * sorted secret list, see store/stateCodec.ts). There is no second stored copy to keep consistent.
  * Held secrets are tagged with the state token of the record they were read for and count only
  * while that token is the record's: after every persisted step the actor takes the secrets from
  * the head the step wrote (a head is written whenever the secrets change), carries them over

@@ -2,7 +2,7 @@
  * The `execute` actor of the group machine: one step of one job, staged (reads and worker
  * tasks) and returned as writes for a single atomic batch. Job kinds: `create`, `commit`,
  * `ingest` (a SecretGroup or SecretGroupCommit document), `encrypt`, `decrypt`, `read`; the
- * chain's drain steps come from src/engine/chain.ts.
+ * ingest and drain steps come from src/engine/commits.ts and src/engine/drain.ts.
  *
  * @module
  */
