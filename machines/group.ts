@@ -1,74 +1,32 @@
 /**
- * The xstate v5 machine of one secret group: states `awaiting-welcome`, `member` and
- * `removed`, each running the group's jobs one at a time (the actor is the only writer of its
- * group). Every job is `execute` (staging: worker tasks and store reads, no writes) then
- * `persist` (one atomic batch) and only then settles the caller's promise; a step may ask for
- * another step of the same job (`again`), which is how a commit's pending successors are
- * applied before `ingest` resolves. The context also holds the group's long-term secrets
- * (src/engine/secrets.ts), taken from a step's output only once its batch is written, so
- * long-term decryption never reads secrets the store does not hold. All I/O is in three named
- * actors, `hydrate`, `execute` and `persist`, which the engine provides and tests replace with
- * `.provide()`.
+ * The xstate v5 machine of one secret group, speaking the protocol: its status states
+ * `awaiting-welcome`, `member` and `removed` change only on the events a written step reports,
+ * `JOINED` (awaiting-welcome or removed -> member), `COMMIT_APPLIED` and `REMOVED`
+ * (member -> removed); the record read at hydration picks the first one. In every status
+ * state the group's jobs run one at a time (the actor is the only writer of its group): a job
+ * is `executing` (staging: worker tasks and store reads, no writes) then `persisting` (one
+ * atomic batch), and only then is the caller's promise settled; a step may ask for a follow-up
+ * (`draining`: the pending successors of a commit, applied before `ingest` resolves, or the
+ * second step of an encryption after its nonce reservation). The context also holds the
+ * group's long-term secrets (src/engine/secrets.ts), taken from a step's output only once its
+ * batch is written. All I/O is in three named actors, `hydrate`, `execute` and `persist`,
+ * which the engine provides (src/engine/steps.ts) and tests replace with `.provide()`.
+ *
+ * ```
+ * hydrating -> awaiting-welcome --JOINED--> member --REMOVED--> removed --JOINED--> member
+ *   each:  idle -> executing -> persisting -> persisted -(event)-> next -> idle
+ *                                  ^                                  |
+ *                                  +------------ draining <-----------+ (follow-up)
+ * ```
  *
  * @module
  */
-import { assign, fromPromise, setup } from "xstate";
-import type { GroupRecord } from "../src/engine/records.js";
-import type { HeldSecrets } from "../src/engine/secrets.js";
-import type { StoreOp } from "../src/engine/store.js";
+import { assign, fromPromise, raise, setup } from "xstate";
+import type { GroupRecord } from "../src/engine/store/records.js";
+import type { FollowUp, GroupJob, HeldSecrets, ProtocolEvent, StepInput, StepOutput } from "../src/engine/jobs.js";
+import { needsMember } from "../src/engine/jobs.js";
+import type { StoreOp } from "../src/engine/store/store.js";
 import { ErrorCode, UsageError } from "../src/errors.js";
-
-/** A job's promise handles. @example `{ resolve, reject }` */
-export interface JobReply {
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-}
-
-/**
- * One operation on a group, queued in its actor.
- *
- * @example
- * ```ts
- * actor.send({ type: "job", job: { kind: "encrypt", needsMember: true, input, reply } })
- * ```
- */
-export interface GroupJob {
-  readonly kind: string;
-  /** Refused with NOT_MEMBER unless the group is in state `member`. */
-  readonly needsMember: boolean;
-  readonly input: unknown;
-  readonly reply: JobReply;
-}
-
-/** What the `execute` actor receives. @example `executeStep(ctx, input)` */
-export interface StepInput {
-  readonly groupId: string;
-  readonly job: GroupJob;
-  /** Step number inside the job (0 first). */
-  readonly step: number;
-  /** Input of this step: the job's input, or the previous step's `again`. */
-  readonly input: unknown;
-  readonly record: GroupRecord | undefined;
-  /** Last long-term nonce counter used (in memory; the record holds the reservation). */
-  readonly counter: bigint;
-  /** Long-term secrets held in memory (valid only while their token is the record's). */
-  readonly secrets: HeldSecrets | undefined;
-}
-
-/** What the `execute` actor returns: writes for one batch, the new record, the result. @example `{ ops, record, result: "applied" }` */
-export interface StepOutput {
-  readonly ops: readonly StoreOp[];
-  readonly record?: GroupRecord;
-  readonly counter?: bigint;
-  /** Long-term secrets to hold from now on (kept in memory only, once the batch is written). */
-  readonly secrets?: HeldSecrets;
-  /** The job's result (the first step that sets it wins). */
-  readonly result?: unknown;
-  /** When set, another step runs with this input after the batch is written. */
-  readonly again?: unknown;
-  /** Write the batch with `sync` (fsync before the job goes on): nonce reservations, used ratchet keys. */
-  readonly durable?: true;
-}
 
 interface Context {
   readonly groupId: string;
@@ -78,20 +36,52 @@ interface Context {
   readonly queue: readonly GroupJob[];
   readonly job: GroupJob | undefined;
   readonly step: number;
-  readonly stepInput: unknown;
+  readonly followUp: FollowUp | undefined;
   readonly output: StepOutput | undefined;
   readonly result: unknown;
   readonly error: unknown;
 }
 
-type Events = { type: "job"; job: GroupJob };
+type Events = { type: "job"; job: GroupJob } | { type: ProtocolEvent } | { type: "STEP_DONE" };
+
+type Status = "awaiting-welcome" | "member" | "removed";
 
 const notProvided = (name: string) =>
   fromPromise<never, unknown>(async () => {
     throw new Error(`group machine: actor ${name} was not provided`);
   });
 
-function statusStates(status: "awaiting-welcome" | "member" | "removed") {
+const stepInput = ({ context }: { context: Context }): StepInput => ({
+  groupId: context.groupId,
+  job: context.job as GroupJob,
+  step: context.step,
+  ...(context.followUp === undefined ? {} : { followUp: context.followUp }),
+  record: context.record,
+  counter: context.counter,
+  secrets: context.secrets,
+});
+
+/** Where each protocol event leads from a status state (an event that does not apply keeps the state). */
+const TRANSITIONS: Record<Status, Partial<Record<ProtocolEvent, Status>>> = {
+  "awaiting-welcome": { JOINED: "member" },
+  member: { REMOVED: "removed" },
+  removed: { JOINED: "member" },
+};
+
+function statusState(status: Status) {
+  const on: Record<string, { target: string }> = { STEP_DONE: { target: "next" } };
+  for (const event of ["JOINED", "COMMIT_APPLIED", "REMOVED"] as const) {
+    const to = TRANSITIONS[status][event];
+    on[event] = { target: to === undefined ? "next" : `#group.${to}.next` };
+  }
+  const step = (src: "execute") => ({
+    invoke: {
+      src,
+      input: stepInput,
+      onDone: { actions: "keepOutput" as const, target: "persisting" as const },
+      onError: { actions: "failJob" as const, target: "idle" as const },
+    },
+  });
   return {
     initial: "idle" as const,
     states: {
@@ -101,33 +91,24 @@ function statusStates(status: "awaiting-welcome" | "member" | "removed") {
           { guard: "hasJob" as const, actions: "takeJob" as const, target: "executing" as const },
         ],
       },
-      executing: {
-        invoke: {
-          src: "execute" as const,
-          input: ({ context }: { context: Context }): StepInput => ({
-            groupId: context.groupId,
-            job: context.job as GroupJob,
-            step: context.step,
-            input: context.stepInput,
-            record: context.record,
-            counter: context.counter,
-            secrets: context.secrets,
-          }),
-          onDone: { actions: "keepOutput" as const, target: "persisting" as const },
-          onError: { actions: "failJob" as const, target: "#group.route" as const },
-        },
-      },
+      executing: step("execute"),
       persisting: {
         invoke: {
           src: "persist" as const,
           input: ({ context }: { context: Context }) => ({ groupId: context.groupId, ops: context.output?.ops ?? [], sync: context.output?.durable === true }),
-          onDone: [
-            { guard: "stepAgain" as const, actions: ["applyOutput", "nextStep"] as const, target: "executing" as const },
-            { actions: ["applyOutput", "settleJob"] as const, target: "#group.route" as const },
-          ],
-          onError: { actions: "failJob" as const, target: "#group.route" as const },
+          onDone: { actions: ["applyOutput", "raiseEvent"] as const, target: "persisted" as const },
+          onError: { actions: "failJob" as const, target: "idle" as const },
         },
       },
+      // the batch is written: the step's protocol event (raised) picks the status state
+      persisted: { on },
+      next: {
+        always: [
+          { guard: "stepAgain" as const, actions: "nextStep" as const, target: "draining" as const },
+          { actions: "settleJob" as const, target: "idle" as const },
+        ],
+      },
+      draining: step("execute"),
     },
   };
 }
@@ -153,16 +134,18 @@ export const groupMachine = setup({
   },
   guards: {
     hasJob: ({ context }) => context.queue.length > 0,
-    nextNeedsMember: ({ context }) => context.queue[0]?.needsMember === true,
+    nextNeedsMember: ({ context }) => context.queue[0] !== undefined && needsMember(context.queue[0]),
     stepAgain: ({ context }) => context.output?.again !== undefined,
-    isMember: ({ context }) => context.record?.status === "member",
-    isRemoved: ({ context }) => context.record?.status === "removed",
   },
   actions: {
-    enqueue: assign({ queue: ({ context, event }) => [...context.queue, event.job] }),
+    hydrated: assign(({ event }) => {
+      const out = (event as unknown as { output: { record: GroupRecord | undefined; counter: bigint } }).output;
+      return { record: out.record, counter: out.counter };
+    }),
+    enqueue: assign({ queue: ({ context, event }) => [...context.queue, (event as { job: GroupJob }).job] }),
     takeJob: assign(({ context }) => {
       const [job, ...rest] = context.queue;
-      return { queue: rest, job, step: 0, stepInput: job?.input, output: undefined, result: undefined };
+      return { queue: rest, job, step: 0, followUp: undefined, output: undefined, result: undefined };
     }),
     refuseNotMember: assign(({ context }) => {
       const [job, ...rest] = context.queue;
@@ -183,10 +166,11 @@ export const groupMachine = setup({
         result: context.result === undefined ? out?.result : context.result,
       };
     }),
-    nextStep: assign(({ context }) => ({ step: context.step + 1, stepInput: context.output?.again, output: undefined })),
+    raiseEvent: raise(({ context }) => ({ type: context.output?.event ?? "STEP_DONE" }) as Events),
+    nextStep: assign(({ context }) => ({ step: context.step + 1, followUp: context.output?.again, output: undefined })),
     settleJob: assign(({ context }) => {
       context.job?.reply.resolve(context.result);
-      return { job: undefined, output: undefined, result: undefined };
+      return { job: undefined, output: undefined, result: undefined, followUp: undefined };
     }),
     refuseFailed: assign(({ context }) => {
       const [job, ...rest] = context.queue;
@@ -195,7 +179,7 @@ export const groupMachine = setup({
     }),
     failJob: assign(({ context, event }) => {
       context.job?.reply.reject((event as unknown as { error: unknown }).error);
-      return { job: undefined, output: undefined, result: undefined };
+      return { job: undefined, output: undefined, result: undefined, followUp: undefined };
     }),
   },
 }).createMachine({
@@ -208,7 +192,7 @@ export const groupMachine = setup({
     queue: [],
     job: undefined,
     step: 0,
-    stepInput: undefined,
+    followUp: undefined,
     output: undefined,
     result: undefined,
     error: undefined,
@@ -220,23 +204,17 @@ export const groupMachine = setup({
       invoke: {
         src: "hydrate",
         input: ({ context }) => ({ groupId: context.groupId }),
-        onDone: {
-          actions: assign(({ event }) => ({ record: event.output.record, counter: event.output.counter })),
-          target: "route",
-        },
+        onDone: [
+          { guard: ({ event }) => event.output.record?.status === "member", actions: "hydrated", target: "member" },
+          { guard: ({ event }) => event.output.record?.status === "removed", actions: "hydrated", target: "removed" },
+          { actions: "hydrated", target: "awaiting-welcome" },
+        ],
         onError: { actions: assign({ error: ({ event }) => event.error }), target: "failed" },
       },
     },
-    route: {
-      always: [
-        { guard: "isMember", target: "member" },
-        { guard: "isRemoved", target: "removed" },
-        { target: "awaiting-welcome" },
-      ],
-    },
-    "awaiting-welcome": statusStates("awaiting-welcome"),
-    member: statusStates("member"),
-    removed: statusStates("removed"),
+    "awaiting-welcome": statusState("awaiting-welcome"),
+    member: statusState("member"),
+    removed: statusState("removed"),
     // the record could not be read (storage fault): refuse every job with that fault
     failed: {
       always: { guard: "hasJob", actions: "refuseFailed", target: "failed", reenter: true },

@@ -102,3 +102,23 @@ export function decodeSecretGroupCommit(bytes: Uint8Array): SecretGroupCommit {
     return mlsWelcome === undefined ? { mlsCommit, encryptedSecrets } : { mlsCommit, mlsWelcome, encryptedSecrets };
   });
 }
+
+/**
+ * The parts of a SecretGroupCommit given either encoded or already decoded (as a document's
+ * fields hold them): library commit functions take both, so a caller that has the parts never
+ * encodes them only to have them decoded again. Decoded parts are checked like the encoder
+ * checks them (`INVALID_ARGUMENT`); bytes decode or throw `DECODE_ERROR`.
+ *
+ * @example
+ * ```ts
+ * const { mlsCommit } = commitParts(bytesOrParts)
+ * ```
+ */
+export function commitParts(commit: Uint8Array | SecretGroupCommit): SecretGroupCommit {
+  if (commit instanceof Uint8Array) return decodeSecretGroupCommit(commit);
+  if (typeof commit !== "object" || commit === null || !nonEmptyBytes(commit.mlsCommit) || !(commit.encryptedSecrets instanceof Uint8Array)) {
+    throw new UsageError(ErrorCode.InvalidArgument, "not a SecretGroupCommit");
+  }
+  if (commit.mlsWelcome !== undefined && !nonEmptyBytes(commit.mlsWelcome)) throw new UsageError(ErrorCode.InvalidArgument, "mlsWelcome must be non-empty bytes when present");
+  return commit;
+}

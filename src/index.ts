@@ -142,9 +142,10 @@ export type { ProviderName } from "./mls/suite.js";
 // the engine a node embeds (DESIGN.md section 5)
 export { SecretGroupEngine } from "./engine/engine.js";
 export type { EngineOptions, Created } from "./engine/engine.js";
+export type { EngineStats } from "./engine/context.js";
 export { IngestRefusedError } from "./engine/ingest.js";
 export type { IngestReport, IngestOutcomeName } from "./engine/ingest.js";
 export type { EncryptFieldsOptions, DecryptedFields } from "./engine/fields.js";
 export type { DecryptInput } from "./engine/decrypt.js";
-export type { GroupInfo } from "./engine/records.js";
+export type { GroupInfo } from "./engine/info.js";
 export type { HistoryEntry, GroupMembership } from "./materialise/index.js";

@@ -64,7 +64,7 @@ export async function createKeyPackage(identity: Identity, options: CreateKeyPac
  * const bytes = encodeKeyPackageSecret({ keyPackage, initPrivateKey, hpkePrivateKey })
  * ```
  */
-export function encodeKeyPackageSecret(secret: MlsKeyPackageSecret): Uint8Array {
+function encodeKeyPackageSecret(secret: MlsKeyPackageSecret): Uint8Array {
   return new Writer(256 + secret.keyPackage.length)
     .u8(KEY_PACKAGE_SECRET_VERSION)
     .opaque(secret.keyPackage)

@@ -18,10 +18,10 @@ import { encodeSecretGroupMessage } from "../src/message.js";
 import { peekAll } from "../src/engine/decrypt.js";
 import { emptyStats } from "../src/engine/context.js";
 import type { EngineContext } from "../src/engine/context.js";
-import { emptyGroupRecord } from "../src/engine/records.js";
-import type { GroupRecord } from "../src/engine/records.js";
+import { emptyGroupRecord } from "../src/engine/store/records.js";
+import type { GroupRecord } from "../src/engine/store/records.js";
 import { executeStep } from "../src/engine/steps.js";
-import type { GroupJob } from "../machines/group.js";
+import type { GroupJob } from "../src/engine/jobs.js";
 import type { SecretGroupEngine } from "../src/engine/engine.js";
 import { groupWithMember, ingestAll, openNode } from "./engine-helpers.js";
 
@@ -253,8 +253,8 @@ test("the decrypt step alone: every openLongTerm error, from held secrets, touch
   const { byGroup } = peekAll(messages);
   // the foreign ciphertext is routed to another group; hand it to this one as a caller bug would
   const items = [...(byGroup.get(gid)?.items ?? []), ...(peekAll([other]).byGroup.values().next().value?.items ?? [])];
-  const job: GroupJob = { kind: "decrypt", needsMember: false, input: { items }, reply: { resolve() {}, reject() {} } };
-  const out = await executeStep(ctx, { groupId: gid, job, step: 0, input: { items }, record, counter: 0n, secrets: { token: toHex(token), secrets: held } });
+  const job: GroupJob = { kind: "decrypt", decrypt: { items }, reply: { resolve() {}, reject() {} } };
+  const out = await executeStep(ctx, { groupId: gid, job, step: 0, record, counter: 0n, secrets: { token: toHex(token), secrets: held } });
   const results = out.result as Array<Uint8Array | Error>;
   const expected = await Promise.all(
     [...messages, other].map(async (m) => {

@@ -5,8 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toHex, utf8 } from "../src/bytes.js";
 import { decodeSecretGroupMessage } from "../src/message.js";
-import { EngineStore, Sublevel } from "../src/engine/store.js";
-import { decodeGroupRecord } from "../src/engine/records.js";
+import { EngineStore } from "../src/engine/store/store.js";
+import { readGroupRecord } from "../src/engine/store/groups.js";
 import { ingestAll, keySet, openNode } from "./engine-helpers.js";
 
 const text = (b: Uint8Array | Error | undefined): string => {
@@ -17,9 +17,9 @@ const text = (b: Uint8Array | Error | undefined): string => {
 async function readRecord(path: string, self: Uint8Array, gid: Uint8Array) {
   const store = await EngineStore.open(path, self);
   try {
-    const bytes = await store.get(Sublevel.Groups, toHex(gid), "group record");
-    assert.ok(bytes !== undefined);
-    return decodeGroupRecord(bytes);
+    const record = await readGroupRecord(store, toHex(gid));
+    assert.ok(record !== undefined);
+    return record;
   } finally {
     await store.close();
   }

@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { Level } from "level";
 import { toHex, utf8 } from "../src/bytes.js";
 import { decodeSecretGroupMessage } from "../src/message.js";
-import { EngineStore, Sublevel } from "../src/engine/store.js";
-import { decodeGroupRecord } from "../src/engine/records.js";
+import { EngineStore, Sublevel } from "../src/engine/store/store.js";
+import { readGroupRecord } from "../src/engine/store/groups.js";
 import { readKeyPackage, decodeDocument } from "../src/documents/index.js";
 import { keyPackageInfo } from "../src/keyPackage.js";
 import { ingestAll, openNode } from "./engine-helpers.js";
@@ -63,7 +63,7 @@ test("restarts without a commit never repeat a long-term nonce under the same ke
       for (let i = 0; i < 3; i++) messages.push(await ownerEngine.encrypt(gid, utf8(`run ${run} message ${i}`), { scheme: "long-term" }));
       assert.equal((await ownerEngine.describe(gid)).mlsEpoch, epoch, "no commit: the nonce exporter is the same");
       await ownerEngine.close();
-      reserved.push(await storeOf(owner.path, owner.identity.publicKey, async (s) => decodeGroupRecord((await s.get(Sublevel.Groups, toHex(gid), "group record"))!).nonceReserved));
+      reserved.push(await storeOf(owner.path, owner.identity.publicKey, async (s) => (await readGroupRecord(s, toHex(gid)))!.nonceReserved));
       ownerEngine = await owner.reopen();
     }
     const parsed = messages.map((m) => decodeSecretGroupMessage(m));
@@ -93,13 +93,14 @@ test("nonce reservations, sender-ratchet encryptions and consumed ratchet keys a
     const gid = created.groupId as Uint8Array;
     const added = await owner.engine.addMembers(gid, kp);
     await ingestAll(alice.engine, [...created.documents, ...added.documents]);
-    // long-term: a call that reserves a block (nonceBlock 2) writes the reservation first, with
-    // sync; the encryption step after it needs none (its counter is inside the reservation)
+    // long-term: a call that reserves a block (nonceBlock 2) writes the reservation, with sync;
+    // the encryptions inside a reservation write nothing (their counters are in memory)
     const calls: boolean[][] = [];
     for (let i = 0; i < 6; i++) calls.push((await watched(() => owner.engine.encrypt(gid, utf8(`lt ${i}`), { scheme: "long-term" }))).syncs);
-    const reserving = calls.filter((c) => c.length === 2);
+    const reserving = calls.filter((c) => c.length > 0);
     assert.ok(reserving.length >= 2, `reservations seen: ${JSON.stringify(calls)}`);
-    for (const c of reserving) assert.equal(c[0], true, `the reservation was not synced: ${JSON.stringify(calls)}`);
+    assert.ok(reserving.length < calls.length, `encryptions inside a reservation write nothing: ${JSON.stringify(calls)}`);
+    for (const c of reserving) assert.deepEqual(c, [true], `the reservation was not synced: ${JSON.stringify(calls)}`);
     const sr = await watched(() => owner.engine.encrypt(gid, utf8("sender-ratchet"), { scheme: "sender-ratchet" }));
     assert.ok(sr.syncs.length >= 1);
     assert.deepEqual(sr.syncs, sr.syncs.map(() => true));

@@ -8,7 +8,7 @@ import { toHex, utf8 } from "../src/bytes.js";
 import { SecretGroupError } from "../src/errors.js";
 import { readSecretGroupCommit, secretGroupCommitDocument, decodeDocument } from "../src/documents/index.js";
 import { createPool, runTask } from "../src/engine/pool.js";
-import { EngineStore, Sublevel } from "../src/engine/store.js";
+import { EngineStore, Sublevel } from "../src/engine/store/store.js";
 import { IngestRefusedError } from "../src/engine/ingest.js";
 import { ingestAll, keySet, openNode } from "./engine-helpers.js";
 

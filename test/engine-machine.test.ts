@@ -1,17 +1,20 @@
 /**
- * The group machine alone, its I/O actors replaced with fakes through `.provide()`.
+ * The group machine alone, its I/O actors replaced with fakes through `.provide()`: jobs of
+ * every kind run one at a time, and the status states move only on the protocol events a
+ * written step reports (JOINED, COMMIT_APPLIED, REMOVED), with follow-up steps in `draining`.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createActor, fromPromise, waitFor } from "xstate";
 import { groupMachine } from "../machines/group.js";
-import type { GroupJob, StepInput, StepOutput } from "../machines/group.js";
-import { emptyGroupRecord } from "../src/engine/records.js";
-import type { GroupRecord } from "../src/engine/records.js";
-import type { StoreOp } from "../src/engine/store.js";
+import type { GroupJob, JobRequest, StepInput, StepOutput } from "../src/engine/jobs.js";
+import { emptyGroupRecord } from "../src/engine/store/records.js";
+import type { GroupRecord } from "../src/engine/store/records.js";
+import type { StoreOp } from "../src/engine/store/store.js";
 import { GroupActors } from "../src/engine/actors.js";
 
 const member: GroupRecord = { ...emptyGroupRecord(), status: "member", owner: new Uint8Array(32), nonceReserved: 7n };
+const doc = { schema: "secret_group_commit_v1" } as unknown as Extract<JobRequest, { kind: "ingest" }>["doc"];
 
 function fakes(options: { record?: GroupRecord; execute?: (input: StepInput) => Promise<StepOutput>; persistFails?: boolean } = {}) {
   const log: string[] = [];
@@ -40,21 +43,23 @@ function fakes(options: { record?: GroupRecord; execute?: (input: StepInput) => 
   return { machine, log };
 }
 
-function job(kind: string, needsMember = false): { job: GroupJob; promise: Promise<unknown> } {
+function job(request: JobRequest): { job: GroupJob; promise: Promise<unknown> } {
   let reply!: GroupJob["reply"];
   const promise = new Promise((resolve, reject) => (reply = { resolve, reject }));
-  return { job: { kind, needsMember, input: kind, reply }, promise };
+  return { job: { ...request, reply }, promise };
 }
+
+const encrypt: JobRequest = { kind: "encrypt", encrypt: { plaintexts: [new Uint8Array(1)], scheme: "long-term" } };
 
 test("jobs run one at a time, each persisted before it resolves", async () => {
   const { machine, log } = fakes({ record: member });
   const actor = createActor(machine, { input: { groupId: "g1" } }).start();
-  const a = job("a");
-  const b = job("b", true);
+  const a = job({ kind: "read" });
+  const b = job(encrypt);
   actor.send({ type: "job", job: a.job });
   actor.send({ type: "job", job: b.job });
-  assert.deepEqual(await Promise.all([a.promise, b.promise]), ["a done", "b done"]);
-  assert.deepEqual(log, ["hydrate g1", "execute a#0", "persist a", "execute b#0", "persist b"]);
+  assert.deepEqual(await Promise.all([a.promise, b.promise]), ["read done", "encrypt done"]);
+  assert.deepEqual(log, ["hydrate g1", "execute read#0", "persist read", "execute encrypt#0", "persist encrypt"]);
   assert.ok(actor.getSnapshot().matches({ member: "idle" }));
   actor.stop();
 });
@@ -62,45 +67,72 @@ test("jobs run one at a time, each persisted before it resolves", async () => {
 test("a group that is not a member refuses member jobs with NOT_MEMBER (UNKNOWN_GROUP if never seen)", async () => {
   const unknown = fakes({ record: undefined });
   const u = createActor(unknown.machine, { input: { groupId: "g0" } }).start();
-  const e = job("encrypt", true);
+  const e = job(encrypt);
   u.send({ type: "job", job: e.job });
   await assert.rejects(e.promise, { code: "UNKNOWN_GROUP" });
   u.stop();
   const { machine, log } = fakes({ record: { ...emptyGroupRecord(), owner: new Uint8Array(32) } });
   const actor = createActor(machine, { input: { groupId: "g2" } }).start();
-  const enc = job("encrypt", true);
-  const read = job("read");
+  const enc = job(encrypt);
+  const commit = job({ kind: "commit", commit: { action: "update" } });
+  const read = job({ kind: "read" });
   actor.send({ type: "job", job: enc.job });
+  actor.send({ type: "job", job: commit.job });
   actor.send({ type: "job", job: read.job });
   await assert.rejects(enc.promise, { code: "NOT_MEMBER" });
+  await assert.rejects(commit.promise, { code: "NOT_MEMBER" });
   assert.equal(await read.promise, "read done");
   assert.ok(!log.includes("execute encrypt#0"));
   assert.ok(actor.getSnapshot().matches({ "awaiting-welcome": "idle" }));
   actor.stop();
 });
 
-test("steps chain with `again`, the record follows the outputs, and the status state follows the record", async () => {
+test("JOINED, COMMIT_APPLIED and REMOVED drive the status states; follow-ups run in `draining`", async () => {
+  const states: string[] = [];
   const { machine, log } = fakes({
-    record: undefined,
-    execute: async (input) =>
-      input.step < 2
-        ? { ops: [], again: input.step + 1, record: { ...member, mlsEpoch: BigInt(input.step) } }
-        : { ops: [], result: `finished at step ${input.step} with input ${String(input.input)}` },
+    record: { ...emptyGroupRecord(), owner: new Uint8Array(32) },
+    execute: async (input) => {
+      if (input.job.kind !== "ingest") return { ops: [], result: "ok" };
+      // step 0 joins, step 1 applies a pending successor, step 2 is removed by the next one, step 3 finds nothing
+      if (input.step === 0) return { ops: [], record: { ...member, mlsEpoch: 1n }, event: "JOINED", again: { kind: "drain", watch: "c1" } };
+      assert.equal(input.followUp?.kind, "drain");
+      if (input.step === 1) return { ops: [], record: { ...member, mlsEpoch: 2n }, event: "COMMIT_APPLIED", again: { kind: "drain", watch: "c1" } };
+      if (input.step === 2) return { ops: [], record: { ...member, status: "removed", mlsEpoch: 2n }, event: "REMOVED", again: { kind: "drain" } };
+      return { ops: [], result: `finished at step ${input.step}` };
+    },
   });
   const actor = createActor(machine, { input: { groupId: "g3" } }).start();
-  const j = job("ingest");
+  actor.subscribe((s) => states.push(JSON.stringify(s.value)));
+  const j = job({ kind: "ingest", doc });
   actor.send({ type: "job", job: j.job });
-  assert.equal(await j.promise, "finished at step 2 with input 2");
-  assert.deepEqual(log.filter((l) => l.startsWith("execute")), ["execute ingest#0", "execute ingest#1", "execute ingest#2"]);
-  await waitFor(actor, (s) => s.matches({ member: "idle" }));
-  assert.equal(actor.getSnapshot().context.record?.mlsEpoch, 1n);
+  assert.equal(await j.promise, "finished at step 3");
+  assert.deepEqual(log.filter((l) => l.startsWith("execute")), ["execute ingest#0", "execute ingest#1", "execute ingest#2", "execute ingest#3"]);
+  const seen = [...new Set(states)];
+  for (const s of ['{"awaiting-welcome":"executing"}', '{"member":"draining"}', '{"removed":"draining"}', '{"removed":"idle"}']) assert.ok(seen.includes(s), `${s} in ${seen.join(" ")}`);
+  assert.ok(!seen.includes('{"awaiting-welcome":"draining"}'), "JOINED moved the job to member before its follow-up");
+  await waitFor(actor, (s) => s.matches({ removed: "idle" }));
+  assert.equal(actor.getSnapshot().context.record?.status, "removed");
+  // removed: member jobs are refused, reads still run
+  const e = job(encrypt);
+  actor.send({ type: "job", job: e.job });
+  await assert.rejects(e.promise, { code: "NOT_MEMBER" });
   actor.stop();
 });
 
-test("a failed batch rejects the job and keeps the old record", async () => {
-  const { machine } = fakes({ record: member, persistFails: true, execute: async () => ({ ops: [], record: { ...member, mlsEpoch: 99n }, result: 1 }) });
+test("the status state follows events, not the record: a step that changes the record without an event keeps the state", async () => {
+  const { machine } = fakes({ record: undefined, execute: async () => ({ ops: [], record: member, result: "quiet" }) });
+  const actor = createActor(machine, { input: { groupId: "g6" } }).start();
+  const j = job({ kind: "ingest", doc });
+  actor.send({ type: "job", job: j.job });
+  assert.equal(await j.promise, "quiet");
+  await waitFor(actor, (s) => s.matches({ "awaiting-welcome": "idle" }));
+  actor.stop();
+});
+
+test("a failed batch rejects the job and keeps the old record and state", async () => {
+  const { machine } = fakes({ record: member, persistFails: true, execute: async () => ({ ops: [], record: { ...member, status: "removed", mlsEpoch: 99n }, event: "REMOVED", result: 1 }) });
   const actor = createActor(machine, { input: { groupId: "g4" } }).start();
-  const j = job("commit");
+  const j = job({ kind: "commit", commit: { action: "update" } });
   actor.send({ type: "job", job: j.job });
   await assert.rejects(j.promise, /disk full/);
   await waitFor(actor, (s) => s.matches({ member: "idle" }));
@@ -112,13 +144,13 @@ test("a failing step rejects only its job", async () => {
   const { machine } = fakes({
     record: member,
     execute: async (input) => {
-      if (input.job.kind === "bad") throw new Error("worker said no");
+      if (input.job.kind === "commit") throw new Error("worker said no");
       return { ops: [], result: "fine" };
     },
   });
   const actor = createActor(machine, { input: { groupId: "g5" } }).start();
-  const bad = job("bad");
-  const good = job("good");
+  const bad = job({ kind: "commit", commit: { action: "rotate" } });
+  const good = job({ kind: "read" });
   actor.send({ type: "job", job: bad.job });
   actor.send({ type: "job", job: good.job });
   await assert.rejects(bad.promise, /worker said no/);
@@ -129,14 +161,14 @@ test("a failing step rejects only its job", async () => {
 test("the actor registry keeps at most `cap` idle actors and rehydrates evicted ones", async () => {
   const { machine, log } = fakes({ record: member });
   const actors = new GroupActors(machine, 16);
-  const results = await Promise.all(Array.from({ length: 200 }, (_, i) => actors.run(`g${i}`, "read", false, undefined)));
+  const results = await Promise.all(Array.from({ length: 200 }, (_, i) => actors.run(`g${i}`, { kind: "read" })));
   assert.equal(results.length, 200);
   assert.ok(actors.size <= 16, `live actors ${actors.size}`);
   assert.equal(log.filter((l) => l.startsWith("hydrate")).length, 200);
-  await actors.run("g0", "read", false, undefined);
+  await actors.run("g0", { kind: "read" });
   assert.equal(log.filter((l) => l === "hydrate g0").length, 2, "an evicted group is hydrated again");
-  await actors.run("g199", "read", false, undefined);
+  await actors.run("g199", { kind: "read" });
   assert.equal(log.filter((l) => l === "hydrate g199").length, 1, "a recent group stays live");
   await actors.close();
-  await assert.rejects(actors.run("g1", "read", false, undefined), { code: "CLOSED" });
+  await assert.rejects(actors.run("g1", { kind: "read" }), { code: "CLOSED" });
 });

@@ -1,5 +1,5 @@
 /**
- * The incremental state codec (src/mls/storage.ts through src/engine/stateCodec.ts): round
+ * The incremental state codec (src/mls/storage.ts through src/engine/store/stateCodec.ts): round
  * trips, writes only what changed, and deletes what left the retention window.
  */
 import { test } from "node:test";
@@ -11,7 +11,7 @@ import { createKeyPackage } from "../src/keyPackage.js";
 import { addMembers, createGroup, decrypt, encodeGroupState, encrypt, joinGroup, processCommit, updateGroup } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
 import type { PersistMeta } from "../src/mls/storage.js";
-import { loadGroupState, stageGroupState } from "../src/engine/stateCodec.js";
+import { loadGroupState, stageGroupState } from "../src/engine/store/stateCodec.js";
 
 /** A store of parts as a Map, and a persist step that also returns what it wrote. */
 function partStore() {

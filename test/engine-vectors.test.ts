@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { runVectorsCommand } from "../src/engine/vectors.js";
+import { runVectorsCommand } from "../src/cli/vectors.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const vectorDir = path.resolve(repoRoot, "../shared/mls-vectors");

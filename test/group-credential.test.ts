@@ -20,8 +20,8 @@ import { createKeyPackage } from "../src/keyPackage.js";
 import { mlsCommit } from "../src/mls/commit.js";
 import { vectorClientConfig } from "../src/mls/config.js";
 import { getSuite } from "../src/mls/suite.js";
-import { loadGroupState } from "../src/engine/stateCodec.js";
-import { EngineStore, Sublevel } from "../src/engine/store.js";
+import { loadGroupState } from "../src/engine/store/stateCodec.js";
+import { EngineStore, Sublevel } from "../src/engine/store/store.js";
 import { makeGroup, rejectsWith } from "./group-fixtures.js";
 import { ingestAll, openNode } from "./engine-helpers.js";
 

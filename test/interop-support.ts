@@ -21,7 +21,7 @@ import { mlsSeal, mlsOpen } from "../src/mls/application.js";
 import { mlsApplyCommit, mlsCommit } from "../src/mls/commit.js";
 import type { MlsCommitChanges } from "../src/mls/commit.js";
 import { vectorClientConfig } from "../src/mls/config.js";
-import { findLeafByIdentity, mlsCreateGroup, mlsEpochOf, mlsExport, mlsJoin, ownLeafIndex } from "../src/mls/group.js";
+import { findLeafByIdentity, mlsCreateGroup, mlsEpochOf, mlsExport, mlsJoin } from "../src/mls/group.js";
 import type { MlsState } from "../src/mls/group.js";
 import { generateMlsKeyPackage } from "../src/mls/keyPackage.js";
 import type { GeneratedKeyPackage } from "../src/mls/keyPackage.js";
@@ -174,7 +174,7 @@ export class TsMember {
   }
 
   get leaf(): number {
-    return ownLeafIndex(this.state);
+    return this.state.privatePath.leafIndex;
   }
 }
 

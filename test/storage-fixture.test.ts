@@ -18,7 +18,7 @@ import { SecretGroupEngine } from "../src/engine/engine.js";
 import { identityFromSecretKey } from "../src/identity.js";
 import { STORAGE_VERSION } from "../src/constants.js";
 import { SecretGroupError, StorageError } from "../src/errors.js";
-import { Sublevel } from "../src/engine/store.js";
+import { Sublevel } from "../src/engine/store/store.js";
 import { decodeSecretGroupMessage } from "../src/message.js";
 import { plain, rawDb } from "./storage-support.js";
 

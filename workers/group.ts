@@ -1,6 +1,6 @@
 /**
  * Piscina entry of the engine's worker pool: a thin shell over the task handlers in
- * src/engine/tasks.ts.
+ * src/engine/worker/ (group tasks in tasks.ts, the `vectors` command's in vectorTasks.ts).
  *
  * @example
  * ```ts
@@ -9,7 +9,10 @@
  *
  * @module
  */
-import { runWorkerTask } from "../src/engine/tasks.js";
+import { runWorkerTask } from "../src/engine/worker/tasks.js";
+import type { TaskRequest } from "../src/engine/worker/protocol.js";
+import { isVectorTask, runVectorTask } from "../src/engine/worker/vectorTasks.js";
+import type { VectorTask } from "../src/engine/worker/vectorTasks.js";
 
 /** The piscina task function. @example `await pool.run({ op: "drop", key })` */
-export default runWorkerTask;
+export default (task: TaskRequest | VectorTask) => (isVectorTask(task) ? runVectorTask(task) : runWorkerTask(task));

@@ -12,7 +12,7 @@ import { toHex } from "../bytes.js";
 import { SecretGroupEngine } from "../engine/engine.js";
 import { IngestRefusedError } from "../engine/ingest.js";
 import type { IngestReport } from "../engine/ingest.js";
-import { runVectorsCommand } from "../engine/vectors.js";
+import { runVectorsCommand } from "./vectors.js";
 import { ErrorCode, InternalError, UsageError } from "../errors.js";
 import type { Identity } from "../identity.js";
 import { readDocumentStream } from "./documentStream.js";

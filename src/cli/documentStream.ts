@@ -24,7 +24,7 @@ const BASE64_LINE = /^[A-Za-z0-9+/]+={0,2}$/;
  * detectStreamFormat(new TextEncoder().encode("AAEC\n")) // "base64-lines"
  * ```
  */
-export function detectStreamFormat(bytes: Uint8Array): StreamFormat {
+function detectStreamFormat(bytes: Uint8Array): StreamFormat {
   try {
     splitCborSequence(bytes);
     return StreamFormat.CborSequence;

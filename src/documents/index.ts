@@ -37,10 +37,9 @@ export {
 } from "./system.js";
 export type { BuildOptions } from "./system.js";
 export {
+  checkCommitAuthor,
   checkCommitDocument,
   checkCommitSender,
   checkCommitChain,
   checkKeyPackageDocument,
-  checkKeyPackagePrevious,
-  checkKeyPackageDeletion,
 } from "./rules.js";

@@ -1,8 +1,13 @@
 /**
- * Acceptance rules between documents (issue 5, "Rules"). Pure checks on verified documents and on
- * facts the MLS layer extracts (credential keys); each throws a `ValidationError` with
- * a specific code or returns nothing. The engine calls them before acting on a document.
- * The key package lifetime rule lives in src/lifetime.ts (one rule for the library and the engine).
+ * Acceptance rules between documents (issue 5, "Rules"): the one place they are written. Pure
+ * checks on verified documents and on facts the MLS layer extracts (credential keys); each throws
+ * a `ValidationError` with a specific code or returns nothing. Callers: the engine's ingest
+ * (src/engine/commits.ts: {@link checkCommitDocument}, {@link checkCommitChain}), the
+ * commit-chain follower (src/materialise/commits.ts: {@link checkCommitAuthor}; its leaf replay,
+ * src/materialise/membership.ts: {@link checkCommitSender}), the engine's member drain and join
+ * (src/engine/drain.ts: {@link checkCommitAuthor}), key packages (src/engine/keyPackages.ts,
+ * src/engine/ingest.ts, src/materialise/keyPackages.ts). The key package lifetime rule lives in
+ * src/lifetime.ts (one rule for the library and the engine).
  *
  * @module
  */
@@ -10,30 +15,46 @@ import { equalBytes } from "../bytes.js";
 import { ErrorCode, ValidationError } from "../errors.js";
 import type { SignedDocument } from "./document.js";
 import { SchemaId } from "./schema.js";
-import { readKeyPackage, readKeyPackageDeletion, readSecretGroupCommit } from "./system.js";
+import { readSecretGroupCommit } from "./system.js";
 
-function requireSchema(doc: SignedDocument, schema: string, what: string): void {
+function requireSchema(doc: Pick<SignedDocument, "schema">, schema: string, what: string): void {
   if (doc.schema !== schema) throw new ValidationError(ErrorCode.InvalidDocument, `${what} must be a ${schema} document`);
+}
+
+/**
+ * Only the group's owner commits: `FORGED_SENDER` when `author` is anyone else.
+ *
+ * @example
+ * ```ts
+ * checkCommitAuthor(groupDoc.author, commitDoc.author)
+ * ```
+ */
+export function checkCommitAuthor(owner: Uint8Array, author: Uint8Array): void {
+  if (!equalBytes(author, owner)) throw new ValidationError(ErrorCode.ForgedSender, "commit document is not authored by the group owner");
 }
 
 /**
  * A commit document belongs to `group` and is authored by the group's author (only the owner
  * commits). `WRONG_GROUP` when it names another group, `FORGED_SENDER` for another author.
+ * `group` may be the SecretGroup document or what a node kept of it; pass `fields` when the
+ * commit's fields were read already.
  *
  * @example
  * ```ts
  * checkCommitDocument(groupDoc, commitDoc) // throws unless the owner wrote it for this group
  * ```
  */
-export function checkCommitDocument(group: SignedDocument, commit: SignedDocument): void {
+export function checkCommitDocument(
+  group: Pick<SignedDocument, "id" | "author" | "schema">,
+  commit: SignedDocument,
+  fields: { readonly secretGroup: Uint8Array } = readSecretGroupCommit(commit),
+): void {
   requireSchema(group, SchemaId.SecretGroup, "group");
   requireSchema(commit, SchemaId.SecretGroupCommit, "commit");
-  if (!equalBytes(readSecretGroupCommit(commit).secretGroup, group.id)) {
+  if (!equalBytes(fields.secretGroup, group.id)) {
     throw new ValidationError(ErrorCode.WrongGroup, "commit document names another secret group");
   }
-  if (!equalBytes(commit.author, group.author)) {
-    throw new ValidationError(ErrorCode.ForgedSender, "commit document is not authored by the group owner");
-  }
+  checkCommitAuthor(group.author, commit.author);
 }
 
 /**
@@ -44,31 +65,25 @@ export function checkCommitDocument(group: SignedDocument, commit: SignedDocumen
  * checkCommitSender(groupDoc, senderCredentialKey)
  * ```
  */
-export function checkCommitSender(group: SignedDocument, senderPublicKey: Uint8Array): void {
-  requireSchema(group, SchemaId.SecretGroup, "group");
-  if (!equalBytes(senderPublicKey, group.author)) {
+export function checkCommitSender(group: Pick<SignedDocument, "author">, senderPublicKey: Uint8Array | undefined): void {
+  if (senderPublicKey === undefined || !equalBytes(senderPublicKey, group.author)) {
     throw new ValidationError(ErrorCode.ForgedSender, "MLS commit sender is not the group owner");
   }
 }
 
 /**
- * A commit follows `previous` in the group's chain: same group, and its `previous_commit` is
- * `previous`'s id. `INVALID_COMMIT` otherwise (also when the commit claims to be the first).
+ * A commit for the epoch a member is at extends that member's chain head: its
+ * `previous_commit` is `head` (both absent for the group's first commit). `INVALID_COMMIT`
+ * otherwise.
  *
  * @example
  * ```ts
- * checkCommitChain(second, first)
+ * checkCommitChain(readSecretGroupCommit(second), first.id)
  * ```
  */
-export function checkCommitChain(commit: SignedDocument, previous: SignedDocument): void {
-  const current = readSecretGroupCommit(commit);
-  const before = readSecretGroupCommit(previous);
-  if (!equalBytes(current.secretGroup, before.secretGroup)) {
-    throw new ValidationError(ErrorCode.InvalidCommit, "previous commit belongs to another group");
-  }
-  if (current.previousCommit === undefined || !equalBytes(current.previousCommit, previous.id)) {
-    throw new ValidationError(ErrorCode.InvalidCommit, "commit does not point at this previous commit");
-  }
+export function checkCommitChain(commit: { readonly previousCommit?: Uint8Array }, head: Uint8Array | undefined): void {
+  const follows = head === undefined ? commit.previousCommit === undefined : commit.previousCommit !== undefined && equalBytes(commit.previousCommit, head);
+  if (!follows) throw new ValidationError(ErrorCode.InvalidCommit, "commit does not extend the chain head");
 }
 
 /**
@@ -84,42 +99,5 @@ export function checkKeyPackageDocument(doc: SignedDocument, credential: { reado
   requireSchema(doc, SchemaId.KeyPackage, "key package");
   if (!equalBytes(credential.publicKey, doc.author)) {
     throw new ValidationError(ErrorCode.InvalidKeyPackage, "key package credential is not the document author");
-  }
-}
-
-/**
- * A key package names as previous a key package document of the same author.
- *
- * @example
- * ```ts
- * checkKeyPackagePrevious(newer, older)
- * ```
- */
-export function checkKeyPackagePrevious(doc: SignedDocument, previous: SignedDocument): void {
-  const { previousKeyPackage } = readKeyPackage(doc);
-  requireSchema(previous, SchemaId.KeyPackage, "previous key package");
-  if (previousKeyPackage === undefined || !equalBytes(previousKeyPackage, previous.id)) {
-    throw new ValidationError(ErrorCode.InvalidDocument, "key package does not point at this previous key package");
-  }
-  if (!equalBytes(doc.author, previous.author)) {
-    throw new ValidationError(ErrorCode.ForgedSender, "previous key package has another author");
-  }
-}
-
-/**
- * A deletion withdraws `keyPackage` and only its author may delete it.
- *
- * @example
- * ```ts
- * checkKeyPackageDeletion(deletionDoc, keyPackageDoc)
- * ```
- */
-export function checkKeyPackageDeletion(deletion: SignedDocument, keyPackage: SignedDocument): void {
-  requireSchema(keyPackage, SchemaId.KeyPackage, "key package");
-  if (!equalBytes(readKeyPackageDeletion(deletion).keyPackage, keyPackage.id)) {
-    throw new ValidationError(ErrorCode.InvalidDocument, "deletion names another key package");
-  }
-  if (!equalBytes(deletion.author, keyPackage.author)) {
-    throw new ValidationError(ErrorCode.ForgedSender, "only a key package's author may delete it");
   }
 }

@@ -7,7 +7,8 @@
  */
 import { createActor } from "xstate";
 import type { Actor } from "xstate";
-import type { groupMachine, GroupJob } from "../../machines/group.js";
+import type { groupMachine } from "../../machines/group.js";
+import type { GroupJob, JobRequest } from "./jobs.js";
 import { ErrorCode, UsageError } from "../errors.js";
 
 type GroupMachine = typeof groupMachine;
@@ -21,7 +22,7 @@ export const DEFAULT_LIVE_ACTORS = 256;
  * @example
  * ```ts
  * const actors = new GroupActors(groupMachine.provide({ actors }), 16)
- * const message = await actors.run(gid, "encrypt", true, input)
+ * const messages = await actors.run(gid, { kind: "encrypt", encrypt: { plaintexts, scheme: "long-term" } })
  * ```
  */
 export class GroupActors {
@@ -46,10 +47,10 @@ export class GroupActors {
    *
    * @example
    * ```ts
-   * await actors.run(gid, "status", false, undefined)
+   * await actors.run(gid, { kind: "read" })
    * ```
    */
-  run<T>(groupId: string, kind: string, needsMember: boolean, input: unknown): Promise<T> {
+  run<T>(groupId: string, request: JobRequest): Promise<T> {
     if (this.closed) return Promise.reject(new UsageError(ErrorCode.Closed, "engine is closed"));
     let actor = this.live.get(groupId);
     if (actor === undefined) {
@@ -61,7 +62,7 @@ export class GroupActors {
     }
     this.live.set(groupId, actor);
     const promise = new Promise<T>((resolve, reject) => {
-      const job: GroupJob = { kind, needsMember, input, reply: { resolve: resolve as (v: unknown) => void, reject } };
+      const job: GroupJob = { ...request, reply: { resolve: resolve as (v: unknown) => void, reject } };
       actor.send({ type: "job", job });
     });
     this.inflight.add(promise);

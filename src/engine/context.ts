@@ -9,12 +9,11 @@ import type { Piscina } from "piscina";
 import { toHex } from "../bytes.js";
 import type { Identity } from "../identity.js";
 import { runTask } from "./pool.js";
-import { isMiss } from "./protocol.js";
-import type { StateChange, StateOut, StateRef, TaskRequest } from "./protocol.js";
-import { encodeGroupRecord } from "./records.js";
-import type { GroupRecord } from "./records.js";
-import { Sublevel } from "./store.js";
-import type { EngineStore, StoreOp } from "./store.js";
+import { isMiss } from "./worker/protocol.js";
+import type { StateChange, StateOut, StateRef, TaskRequest } from "./worker/protocol.js";
+import type { GroupRecord } from "./store/records.js";
+import { Sublevel } from "./store/store.js";
+import type { EngineStore, StoreOp } from "./store/store.js";
 
 /**
  * The engine as its group steps see it.
@@ -137,13 +136,8 @@ export function recordAfter(record: GroupRecord, change: StateChange, extra: Par
     status: change.summary.status,
     mlsEpoch: change.summary.mlsEpoch,
     ltsEpoch: change.summary.ltsEpoch,
-    members: change.summary.members,
+    members: change.summary.members ?? record.members,
     stateToken: Uint8Array.from(Buffer.from(change.token, "hex")),
     ...extra,
   };
-}
-
-/** The store op writing a group record. @example `recordOp(gid, rec)` */
-export function recordOp(groupId: string, record: GroupRecord): StoreOp {
-  return { sub: Sublevel.Groups, key: groupId, value: encodeGroupRecord(record) };
 }

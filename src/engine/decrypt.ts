@@ -12,7 +12,7 @@ import { toHex } from "../bytes.js";
 import type { SchemeName } from "../constants.js";
 import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
 import { decodeSecretGroupMessage, peekMlsPrivateMessage } from "../message.js";
-import type { DecryptItem } from "./steps.js";
+import type { DecryptItem } from "./jobs.js";
 
 /** A message to decrypt, alone or with the associated data it was bound to. @example `engine.decrypt([bytes, { message: bytes2, aad }])` */
 export type DecryptInput = Uint8Array | { readonly message: Uint8Array; readonly aad?: Uint8Array };

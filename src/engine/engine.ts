@@ -7,34 +7,31 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Piscina } from "piscina";
-import { toHex, toId32 } from "../bytes.js";
-import { isLongTermCiphersuiteName } from "../lts/ciphersuite.js";
+import { toHex } from "../bytes.js";
+import { bytesListArg, ciphersuiteArg, encryptArgs, groupIdArg, pathArg, publicKeysArg } from "./arguments.js";
 import type { LongTermCiphersuiteName, SchemeName } from "../constants.js";
-import { ErrorCode, UsageError } from "../errors.js";
 import { assertIdentity } from "../identity.js";
 import type { Identity } from "../identity.js";
 import { secretGroupDocument } from "../documents/index.js";
 import { GroupActors, DEFAULT_LIVE_ACTORS } from "./actors.js";
+import { EngineReads } from "./reads.js";
 import { emptyStats } from "./context.js";
 import type { EngineContext, EngineStats } from "./context.js";
 import { ingestDocuments } from "./ingest.js";
 import { keyPackagesFromDocuments, publishKeyPackage } from "./keyPackages.js";
-import { indexReader } from "./materialise.js";
-import { groupsOf, history, welcomeFor } from "../materialise/index.js";
-import type { GroupMembership, HistoryEntry } from "../materialise/index.js";
 import type { IngestReport } from "./ingest.js";
 import { createPool } from "./pool.js";
-import { decodeGroupRecord, groupInfo } from "./records.js";
-import type { GroupInfo, GroupRecord, GroupStatus } from "./records.js";
 import { peekAll } from "./decrypt.js";
 import { openFields, sealFields } from "./fields.js";
 import type { DecryptedFields, EncryptFieldsOptions } from "./fields.js";
 import type { SignedDocument } from "../documents/document.js";
 import type { FieldValue } from "../documents/schema.js";
 import type { DecryptInput } from "./decrypt.js";
-import type { CommitJob, DecryptJob, EncryptJob, Published } from "./steps.js";
+import type { Published } from "./steps.js";
+import type { CommitJob, DecryptJob } from "./jobs.js";
 import { provideGroupMachine } from "./steps.js";
-import { EngineStore, Sublevel } from "./store.js";
+import { EngineStore } from "./store/store.js";
+import { migrate } from "./store/migrate.js";
 
 /** Options of {@link SecretGroupEngine.open}. @example `{ path: "./data", identity, threads: 2 }` */
 export interface EngineOptions {
@@ -73,21 +70,18 @@ export interface Created {
  * await engine.close()
  * ```
  */
-export class SecretGroupEngine {
-  private readonly actors: GroupActors;
-  private closing: Promise<void> | undefined;
+export class SecretGroupEngine extends EngineReads {
   /** Last timestamp given to a SecretGroup document: two groups never get the same id. */
   private lastTimestamp = 0;
   /** Key packages are published one after another (each points at the previous one). */
   private keyPackageChain: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    private readonly ctx: EngineContext,
+    ctx: EngineContext,
     private readonly ownPool: boolean,
     liveActors: number,
   ) {
-    const machine = provideGroupMachine(ctx);
-    this.actors = new GroupActors(machine, liveActors);
+    super(ctx, new GroupActors(provideGroupMachine(ctx), liveActors));
   }
 
   /**
@@ -99,9 +93,15 @@ export class SecretGroupEngine {
    * ```
    */
   static async open(options: EngineOptions): Promise<SecretGroupEngine> {
-    if (typeof options?.path !== "string" || options.path.length === 0) throw new UsageError(ErrorCode.InvalidArgument, "path is required");
+    const path = pathArg(options);
     assertIdentity(options.identity);
-    const store = await EngineStore.open(options.path, options.identity.publicKey);
+    const store = await EngineStore.open(path, options.identity.publicKey);
+    try {
+      await migrate(store);
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
     const pool = options.pool ?? createPool(options.threads === undefined ? {} : { threads: options.threads });
     const ctx: EngineContext = {
       store,
@@ -138,10 +138,6 @@ export class SecretGroupEngine {
     return this.actors.size;
   }
 
-  private check(): void {
-    if (this.closing !== undefined) throw new UsageError(ErrorCode.Closed, "engine is closed");
-  }
-
   /**
    * Creates a key package, keeps its private part, and returns its `key_package_v1` document.
    *
@@ -167,19 +163,18 @@ export class SecretGroupEngine {
    */
   async createGroup(options: { ciphersuite: LongTermCiphersuiteName }): Promise<Created> {
     this.check();
-    if (!isLongTermCiphersuiteName(options?.ciphersuite)) throw new UsageError(ErrorCode.InvalidArgument, `unknown ciphersuite ${String(options?.ciphersuite)}`);
+    const ciphersuite = ciphersuiteArg(options);
     // A SecretGroup document has no field but the ciphersuite and Ed25519 signs
     // deterministically: a strictly increasing timestamp keeps every new group id distinct.
     this.lastTimestamp = Math.max(Date.now(), this.lastTimestamp + 1);
-    const doc = secretGroupDocument(this.ctx.identity, { ciphersuite: options.ciphersuite }, { timestamp: this.lastTimestamp });
-    const out = await this.actors.run<Published>(toHex(doc.id), "create", false, doc);
+    const doc = secretGroupDocument(this.ctx.identity, { ciphersuite }, { timestamp: this.lastTimestamp });
+    const out = await this.actors.run<Published>(toHex(doc.id), { kind: "create", doc });
     return { groupId: doc.id, documents: out.documents };
   }
 
   private async ownerCommit(groupId: Uint8Array | string, job: CommitJob): Promise<Created> {
     this.check();
-    const gid = toHex(toId32(groupId, "groupId"));
-    const out = await this.actors.run<Published>(gid, "commit", true, job);
+    const out = await this.actors.run<Published>(groupIdArg(groupId), { kind: "commit", commit: job });
     return { documents: out.documents };
   }
 
@@ -192,7 +187,7 @@ export class SecretGroupEngine {
    * ```
    */
   async addMembers(groupId: Uint8Array | string, keyPackageDocuments: readonly Uint8Array[]): Promise<Created> {
-    return this.ownerCommit(groupId, { action: "add", keyPackages: keyPackagesFromDocuments(keyPackageDocuments) });
+    return this.ownerCommit(groupId, { action: "add", keyPackages: keyPackagesFromDocuments(bytesListArg(keyPackageDocuments, "keyPackageDocuments", true)) });
   }
 
   /**
@@ -204,8 +199,7 @@ export class SecretGroupEngine {
    * ```
    */
   async removeMembers(groupId: Uint8Array | string, publicKeys: readonly (Uint8Array | string)[]): Promise<Created> {
-    if (!Array.isArray(publicKeys) || publicKeys.length === 0) throw new UsageError(ErrorCode.InvalidArgument, "publicKeys must be a non-empty array");
-    return this.ownerCommit(groupId, { action: "remove", publicKeys: publicKeys.map((k) => toId32(k, "public key")) });
+    return this.ownerCommit(groupId, { action: "remove", publicKeys: publicKeysArg(publicKeys) });
   }
 
   /** Commits an update of the owner's path keys (owner only). @example `await engine.updateGroup(groupId)` */
@@ -228,12 +222,8 @@ export class SecretGroupEngine {
    */
   async encrypt(groupId: Uint8Array | string, plaintext: Uint8Array, options: { scheme: SchemeName; aad?: Uint8Array }): Promise<Uint8Array> {
     this.check();
-    const gid = toHex(toId32(groupId, "groupId"));
-    if (!(plaintext instanceof Uint8Array)) throw new UsageError(ErrorCode.InvalidArgument, "plaintext must be a Uint8Array");
-    if (options?.scheme !== "long-term" && options?.scheme !== "sender-ratchet") throw new UsageError(ErrorCode.InvalidArgument, "scheme must be long-term or sender-ratchet");
-    if (options.aad !== undefined && !(options.aad instanceof Uint8Array)) throw new UsageError(ErrorCode.InvalidArgument, "aad must be a Uint8Array");
-    const job: EncryptJob = { plaintexts: [plaintext], scheme: options.scheme, ...(options.aad === undefined ? {} : { aad: options.aad }) };
-    const [message] = await this.actors.run<Uint8Array[]>(gid, "encrypt", true, job);
+    const gid = groupIdArg(groupId);
+    const [message] = await this.actors.run<Uint8Array[]>(gid, { kind: "encrypt", encrypt: encryptArgs(plaintext, options) });
     return message as Uint8Array;
   }
 
@@ -284,7 +274,7 @@ export class SecretGroupEngine {
       [...byGroup].map(async ([gid, { indices, items }]) => {
         try {
           const job: DecryptJob = { items };
-          const out = await this.actors.run<Array<Uint8Array | Error>>(gid, "decrypt", false, job);
+          const out = await this.actors.run<Array<Uint8Array | Error>>(gid, { kind: "decrypt", decrypt: job });
           indices.forEach((index, k) => (results[index] = out[k] as Uint8Array | Error));
         } catch (e) {
           for (const index of indices) results[index] = e instanceof Error ? e : new Error(String(e));
@@ -296,7 +286,7 @@ export class SecretGroupEngine {
 
   /**
    * Applies documents of any kind in any order. Resolves with a per-document report once each
-   * is applied, pending, a duplicate or refused; if any was refused, rejects (after keeping the
+   * is applied, pending, a duplicate, superseded (a commit older than this node's state) or refused; if any was refused, rejects (after keeping the
    * rest) with an {@link IngestRefusedError} carrying the report.
    *
    * @example
@@ -306,114 +296,7 @@ export class SecretGroupEngine {
    */
   async ingest(documents: readonly Uint8Array[]): Promise<IngestReport> {
     this.check();
-    return ingestDocuments(this.ctx, this.actors, documents);
-  }
-
-  private async record(groupId: Uint8Array | string): Promise<GroupRecord> {
-    this.check();
-    const gid = toHex(toId32(groupId, "groupId"));
-    const record = await this.actors.run<GroupRecord | null>(gid, "read", false, undefined);
-    if (record === null || record.owner === undefined) throw new UsageError(ErrorCode.UnknownGroup, `unknown group ${gid}`);
-    return record;
-  }
-
-  /**
-   * Status, owner, ciphersuite, epochs and members of a group (`UNKNOWN_GROUP` if never seen).
-   *
-   * @example
-   * ```ts
-   * const info = await engine.describe(groupId)
-   * ```
-   */
-  async describe(groupId: Uint8Array | string): Promise<GroupInfo> {
-    const record = await this.record(groupId);
-    return groupInfo(toHex(toId32(groupId, "groupId")), record);
-  }
-
-  /**
-   * Every group whose SecretGroup document this engine holds, in group id order (read from the
-   * store, so it does not load every group's actor).
-   *
-   * @example
-   * ```ts
-   * for (const g of await engine.groups()) console.log(toHex(g.groupId), g.status)
-   * ```
-   */
-  async groups(): Promise<GroupInfo[]> {
-    this.check();
-    const rows = await this.ctx.store.scan(Sublevel.Groups, "", "group record");
-    return rows.map(([gid, bytes]) => [gid, decodeGroupRecord(bytes)] as const).filter(([, r]) => r.owner !== undefined).map(([gid, r]) => groupInfo(gid, r));
-  }
-
-  /**
-   * The group's commit chain from the materialisation index, oldest first: commit id, previous
-   * commit, epoch, kind, added and removed public keys (also for groups this node cannot read).
-   *
-   * @example
-   * ```ts
-   * for (const c of await engine.history(groupId)) console.log(c.epoch, c.kind, c.added.length)
-   * ```
-   */
-  async history(groupId: Uint8Array | string): Promise<HistoryEntry[]> {
-    this.check();
-    return history(indexReader(this.ctx), toId32(groupId, "groupId"));
-  }
-
-  /**
-   * The groups a public key owns, was added to and removed from, with the commit ids.
-   *
-   * @example
-   * ```ts
-   * const [g] = await engine.groupsOf(bob.publicKey); g.added // [commitId]
-   * ```
-   */
-  async groupsOf(publicKey: Uint8Array | string): Promise<GroupMembership[]> {
-    this.check();
-    return groupsOf(indexReader(this.ctx), toId32(publicKey, "publicKey"));
-  }
-
-  /**
-   * The latest commit of `groupId` whose Welcome addresses `publicKey`, with its document bytes;
-   * `null` when none is known.
-   *
-   * @example
-   * ```ts
-   * const w = await engine.welcomeFor(me, groupId) // { commitId, document } | null
-   * ```
-   */
-  async welcomeFor(publicKey: Uint8Array | string, groupId: Uint8Array | string): Promise<{ commitId: Uint8Array; document: Uint8Array } | null> {
-    this.check();
-    const load = async (id: Uint8Array): Promise<Uint8Array | undefined> => {
-      const bytes = await this.ctx.store.get(Sublevel.Docs, toHex(id), "document");
-      return bytes === undefined ? undefined : Uint8Array.from(bytes);
-    };
-    return welcomeFor(indexReader(this.ctx), toId32(publicKey, "publicKey"), toId32(groupId, "groupId"), load);
-  }
-
-  /** `"awaiting-welcome"`, `"member"` or `"removed"`. @example `await engine.status(groupId)` */
-  async status(groupId: Uint8Array | string): Promise<GroupStatus> {
-    return (await this.record(groupId)).status;
-  }
-
-  /** Public keys of every member, owner and self included. @example `await engine.members(groupId)` */
-  async members(groupId: Uint8Array | string): Promise<Uint8Array[]> {
-    return (await this.record(groupId)).members.map((k) => Uint8Array.from(k));
-  }
-
-  /**
-   * Documents the engine created on its own (a key package deletion after each join), removed
-   * from the outbox as they are returned: publish them.
-   *
-   * @example
-   * ```ts
-   * for (const doc of await engine.takeOutbox()) publish(doc)
-   * ```
-   */
-  async takeOutbox(): Promise<Uint8Array[]> {
-    this.check();
-    const entries = await this.ctx.store.scan(Sublevel.Outbox, "", "outbox");
-    await this.ctx.store.batch(entries.map(([key]) => ({ sub: Sublevel.Outbox, key, value: null })));
-    return entries.map(([, value]) => Uint8Array.from(value));
+    return ingestDocuments(this.ctx, this.actors, bytesListArg(documents, "documents"));
   }
 
   /**

@@ -8,7 +8,7 @@
  * @module
  */
 import { toHex } from "../bytes.js";
-import { ErrorCode, UsageError, ValidationError, isSecretGroupError } from "../errors.js";
+import { ErrorCode, ValidationError, isSecretGroupError } from "../errors.js";
 import type { ErrorCode as Code, SecretGroupError } from "../errors.js";
 import {
   SchemaId,
@@ -21,14 +21,14 @@ import {
 import type { SignedDocument } from "../documents/index.js";
 import { keyPackageInfo } from "../keyPackage.js";
 import type { GroupActors } from "./actors.js";
-import type { IngestOutcome } from "./chain.js";
+import type { IngestOutcome } from "./jobs.js";
 import type { EngineContext } from "./context.js";
 import { indexKeyPackageOps } from "./materialise.js";
-import { Sublevel } from "./store.js";
-import type { StoreOp } from "./store.js";
+import { Sublevel } from "./store/store.js";
+import type { StoreOp } from "./store/store.js";
 
-/** Per-document outcome, in input order. @example `report.outcomes[i] === "pending"` */
-export type IngestOutcomeName = "applied" | "pending" | "duplicate" | "refused";
+/** Per-document outcome, in input order (`superseded`: a commit older than this node's group state, kept for the history but never applied). @example `report.outcomes[i] === "pending"` */
+export type IngestOutcomeName = "applied" | "pending" | "duplicate" | "superseded" | "refused";
 
 /** What `ingest` resolves with. @example `report.outcomes[0] // "pending"` */
 export interface IngestReport {
@@ -68,11 +68,11 @@ async function storeOnce(ctx: EngineContext, doc: SignedDocument, index: readonl
 async function route(ctx: EngineContext, actors: GroupActors, doc: SignedDocument): Promise<IngestOutcome> {
   switch (doc.schema) {
     case SchemaId.SecretGroup:
-      return actors.run<IngestOutcome>(toHex(doc.id), "ingest", false, doc);
+      return actors.run<IngestOutcome>(toHex(doc.id), { kind: "ingest", doc });
     case SchemaId.SecretGroupCommit: {
       const { secretGroup } = readSecretGroupCommit(doc);
       if (secretGroup.length !== 32) throw new ValidationError(ErrorCode.InvalidDocument, "secret_group is not a 32-byte id");
-      return actors.run<IngestOutcome>(toHex(secretGroup), "ingest", false, doc);
+      return actors.run<IngestOutcome>(toHex(secretGroup), { kind: "ingest", doc });
     }
     case SchemaId.KeyPackage: {
       const info = keyPackageInfo(readKeyPackage(doc).keyPackage);
@@ -96,10 +96,6 @@ async function route(ctx: EngineContext, actors: GroupActors, doc: SignedDocumen
  * ```
  */
 export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, documents: readonly Uint8Array[]): Promise<IngestReport> {
-  if (!Array.isArray(documents)) throw new UsageError(ErrorCode.InvalidArgument, "documents must be an array");
-  documents.forEach((d, i) => {
-    if (!(d instanceof Uint8Array)) throw new UsageError(ErrorCode.InvalidArgument, `document ${i} must be a Uint8Array`);
-  });
   const outcomes: IngestOutcomeName[] = new Array(documents.length);
   const refused: Array<{ index: number; error: SecretGroupError }> = [];
   const decoded: Array<{ index: number; doc: SignedDocument }> = [];

@@ -5,16 +5,15 @@
  *
  * @module
  */
-import { ErrorCode, UsageError } from "../errors.js";
 import { checkKeyPackageDocument, decodeDocument, keyPackageDocument, readKeyPackage } from "../documents/index.js";
 import { checkKeyPackageLifetime } from "../lifetime.js";
 import { toHex } from "../bytes.js";
 import type { EngineContext } from "./context.js";
 import { indexKeyPackageOps } from "./materialise.js";
 import { runTask } from "./pool.js";
-import type { KeyPackageOut } from "./protocol.js";
-import { encodeKeyPackageRecord } from "./records.js";
-import { Sublevel } from "./store.js";
+import type { KeyPackageOut } from "./worker/protocol.js";
+import { encodeKeyPackageRecord } from "./store/records.js";
+import { Sublevel } from "./store/store.js";
 import { keyPackageInfo } from "../keyPackage.js";
 
 /**
@@ -27,9 +26,7 @@ import { keyPackageInfo } from "../keyPackage.js";
  * ```
  */
 export function keyPackagesFromDocuments(documents: readonly Uint8Array[], nowMs: number = Date.now()): Uint8Array[] {
-  if (!Array.isArray(documents) || documents.length === 0) throw new UsageError(ErrorCode.InvalidArgument, "keyPackageDocuments must be a non-empty array");
   return documents.map((bytes) => {
-    if (!(bytes instanceof Uint8Array)) throw new UsageError(ErrorCode.InvalidArgument, "a key package document must be bytes");
     const doc = decodeDocument(bytes);
     const { keyPackage } = readKeyPackage(doc);
     const info = keyPackageInfo(keyPackage);

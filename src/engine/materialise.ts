@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { encodeSecretGroupCommit } from "../commit.js";
 import { readSecretGroupCommit } from "../documents/index.js";
 import type { SignedDocument } from "../documents/index.js";
 import { inspectCommit } from "../group/index.js";
@@ -13,8 +12,8 @@ import type { CommitInspection } from "../group/index.js";
 import { indexCommit, indexGroup, indexKeyPackage } from "../materialise/index.js";
 import type { IndexOp } from "../materialise/index.js";
 import type { EngineContext } from "./context.js";
-import { Sublevel } from "./store.js";
-import type { StoreOp } from "./store.js";
+import { Sublevel } from "./store/store.js";
+import type { StoreOp } from "./store/store.js";
 
 /** Index operations as store operations (their values are versioned already). @example `toStoreOps(result.ops)` */
 export function toStoreOps(ops: readonly IndexOp[]): StoreOp[] {
@@ -48,7 +47,7 @@ export async function indexGroupOps(ctx: EngineContext, doc: SignedDocument): Pr
  */
 export async function indexCommitOps(ctx: EngineContext, doc: SignedDocument, facts?: CommitInspection): Promise<StoreOp[]> {
   const started = performance.now();
-  const info = facts ?? inspectCommit(encodeSecretGroupCommit(readSecretGroupCommit(doc).commit));
+  const info = facts ?? inspectCommit(readSecretGroupCommit(doc).commit);
   const ops = toStoreOps((await indexCommit(indexReader(ctx), doc, info)).ops);
   ctx.stats.indexMs += performance.now() - started;
   return ops;

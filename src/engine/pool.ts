@@ -18,7 +18,7 @@ import type { ErrorData } from "../errors.js";
 export type TaskResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ErrorData };
 
 /** Most tasks one worker runs at once (tasks await crypto, so a few interleave well). @example `affinityBalancer(CONCURRENT_TASKS_PER_WORKER)` */
-export const CONCURRENT_TASKS_PER_WORKER = 4;
+const CONCURRENT_TASKS_PER_WORKER = 4;
 
 interface AffinityOptions {
   readonly affinity: string;
@@ -35,7 +35,7 @@ type BalancerWorker = Parameters<NonNullable<ConstructorParameters<typeof Piscin
  * new Piscina({ filename, loadBalancer: affinityBalancer(4, 2) })
  * ```
  */
-export function affinityBalancer(maxUsage: number, threads = 1): (task: PiscinaTask, workers: BalancerWorker[]) => BalancerWorker | null {
+function affinityBalancer(maxUsage: number, threads = 1): (task: PiscinaTask, workers: BalancerWorker[]) => BalancerWorker | null {
   const pinned = new Map<string, number>();
   const load = new Map<number, number>(); // pinned keys per worker id, to spread new groups
   return (task, workers) => {
@@ -73,7 +73,7 @@ export function affinityBalancer(maxUsage: number, threads = 1): (task: PiscinaT
  * workerFile("group") // file:///.../dist/workers/group.js
  * ```
  */
-export function workerFile(name: string): string {
+function workerFile(name: string): string {
   return new URL(`../../workers/${name}.js`, import.meta.url).href;
 }
 
@@ -99,13 +99,12 @@ export function createPool(options: { threads?: number } = {}): Piscina {
 }
 
 /**
- * Runs one task on the pool (worker entry `workers/<worker>.js`), routed by `affinity` (the group id), and rebuilds a failed task's
+ * Runs one task on the pool (worker entry `workers/group.js`), routed by `affinity` (the group id), and rebuilds a failed task's
  * typed error; a crashed worker becomes `InternalError(WORKER_FAILED)`.
  *
  * @example
  * ```ts
  * const out = await runTask<MyResult>(pool, { op: "process", ... }, gidHex)
- * const step = await runTask<VectorStep>(pool, { op: "vectorJoin", vector }, undefined, "vectors")
  * ```
  */
 export async function runTask<T>(pool: Piscina, task: object, affinity?: string, worker = "group"): Promise<T> {

@@ -4,7 +4,7 @@
  * clones both ways costs more than the decryption).
  *
  * Source of truth: the state head the store holds (`state/<gid>/h`, whose wrapper carries the
- * sorted secret list, see stateCodec.ts). There is no second stored copy to keep consistent.
+ * sorted secret list, see store/stateCodec.ts). There is no second stored copy to keep consistent.
  * Held secrets are tagged with the state token of the record they were read for and count only
  * while that token is the record's: after every persisted step the actor takes the secrets from
  * the head the step wrote (a head is written whenever the secrets change), carries them over
@@ -14,27 +14,12 @@
  * @module
  */
 import { toHex } from "../bytes.js";
-import type { LongTermSecret } from "../lts/secret.js";
-import type { StepInput, StepOutput } from "../../machines/group.js";
+import type { HeldSecrets, StepInput, StepOutput } from "./jobs.js";
 import type { EngineContext } from "./context.js";
-import type { GroupRecord } from "./records.js";
-import { STATE_HEAD_PART, secretsOfStateHead } from "./stateCodec.js";
-import { Sublevel } from "./store.js";
+import type { GroupRecord } from "./store/records.js";
+import { STATE_HEAD_PART, secretsOfStateHead } from "./store/stateCodec.js";
+import { Sublevel } from "./store/store.js";
 import { DecodeError } from "../errors.js";
-
-/**
- * A group's long-term secrets (sorted by epoch) as read for the persisted state `token`.
- *
- * @example
- * ```ts
- * const held: HeldSecrets = { token: "9f..", secrets }
- * ```
- */
-export interface HeldSecrets {
-  /** Hex state token of the group record these secrets belong to. */
-  readonly token: string;
-  readonly secrets: readonly LongTermSecret[];
-}
 
 const tokenOf = (record: GroupRecord | undefined): string | undefined => (record?.stateToken === undefined ? undefined : toHex(record.stateToken));
 

@@ -2,67 +2,35 @@
  * The `execute` actor of the group machine: one step of one job, staged (reads and worker
  * tasks) and returned as writes for a single atomic batch. Job kinds: `create`, `commit`,
  * `ingest` (a SecretGroup or SecretGroupCommit document), `encrypt`, `decrypt`, `read`; the
- * chain's drain steps come from src/engine/chain.ts.
+ * ingest and drain steps come from src/engine/commits.ts and src/engine/drain.ts.
  *
  * @module
  */
 import { createHash } from "node:crypto";
 import { equalBytes, toHex } from "../bytes.js";
-import { decodeSecretGroupCommit } from "../commit.js";
 import { decodeSecretGroupMessage, peekMlsPrivateMessage } from "../message.js";
-import type { SchemeName } from "../constants.js";
 import { CryptoError, ErrorCode, UsageError, ValidationError, errorFromData, toErrorData } from "../errors.js";
 import type { SecretGroupError } from "../errors.js";
-import { SchemaId, secretGroupCommitDocument } from "../documents/index.js";
+import { SchemaId, readSecretGroup, secretGroupCommitDocument } from "../documents/index.js";
 import type { SignedDocument } from "../documents/index.js";
 import { groupMachine } from "../../machines/group.js";
-import type { StepInput, StepOutput } from "../../machines/group.js";
+import type { CommitJob, DecryptItem, DecryptJob, EncryptJob, StepInput, StepOutput } from "./jobs.js";
 import { fromPromise } from "xstate";
-import { drainStep, ingestCommitDocument, ingestGroupDocument } from "./chain.js";
-import type { DrainInput } from "./chain.js";
-import { recordAfter, recordOp, runStateTask, stateOps } from "./context.js";
+import { drainStep } from "./drain.js";
+import { ingestCommitDocument, ingestGroupDocument } from "./commits.js";
+import { recordAfter, runStateTask, stateOps } from "./context.js";
 import { indexCommitOps, indexGroupOps } from "./materialise.js";
-import { inspectCommit } from "../group/index.js";
 import { openLongTerm } from "../lts/encrypt.js";
 import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import { loadSecrets, validSecrets, withSecrets } from "./secrets.js";
-import type { HeldSecrets } from "./secrets.js";
+import type { HeldSecrets } from "./jobs.js";
 import type { EngineContext } from "./context.js";
-import type { CommitAction } from "./protocol.js";
-import { GroupStatus, decodeGroupRecord, emptyGroupRecord, encodeCommitRecord } from "./records.js";
-import type { GroupRecord } from "./records.js";
-import { Sublevel } from "./store.js";
-import type { StoreOp } from "./store.js";
-
-/** Input of a `commit` job. @example `{ action: "add", keyPackages }` */
-export interface CommitJob {
-  readonly action: CommitAction;
-  readonly keyPackages?: readonly Uint8Array[];
-  readonly publicKeys?: readonly Uint8Array[];
-}
-
-/** Input of an `encrypt` job. @example `{ plaintexts: [bytes], scheme: "long-term" }` */
-export interface EncryptJob {
-  readonly plaintexts: readonly Uint8Array[];
-  readonly scheme: SchemeName;
-  readonly aad?: Uint8Array;
-}
-
-/** One message of a `decrypt` job, already peeked. @example `{ message, scheme: "long-term", epoch: 0n, ciphertext }` */
-export interface DecryptItem {
-  readonly message: Uint8Array;
-  readonly scheme: SchemeName;
-  readonly epoch: bigint;
-  readonly aad?: Uint8Array;
-  /** Long-term messages: the parsed ciphertext (views into `message`). */
-  readonly ciphertext?: LongTermSecretCiphertext;
-}
-
-/** Input of a `decrypt` job. @example `{ items: [item] }` */
-export interface DecryptJob {
-  readonly items: readonly DecryptItem[];
-}
+import { CommitStatus, GroupStatus, emptyGroupRecord, encodeCommitRecord } from "./store/records.js";
+import type { GroupRecord } from "./store/records.js";
+import { Sublevel } from "./store/store.js";
+import { hotOp, readGroupRecord, recordOps } from "./store/groups.js";
+import type { StoreOp } from "./store/store.js";
 
 /** Result of `commit`/`create`: documents to publish. @example `{ documents: [doc.bytes] }` */
 export interface Published {
@@ -72,7 +40,7 @@ export interface Published {
 const EMPTY = new Uint8Array(0);
 const pending = (what: string): SecretGroupError => new ValidationError(ErrorCode.Pending, what);
 /** Key of an own sender-ratchet message in the `sent` store. @example `sentKey(message)` */
-export const sentKey = (message: Uint8Array): string => createHash("sha256").update(message).digest("hex");
+const sentKey = (message: Uint8Array): string => createHash("sha256").update(message).digest("hex");
 
 function requireRecord(gid: string, record: GroupRecord | undefined): GroupRecord {
   if (record === undefined || record.owner === undefined) throw new UsageError(ErrorCode.UnknownGroup, `unknown group ${gid}`);
@@ -81,14 +49,15 @@ function requireRecord(gid: string, record: GroupRecord | undefined): GroupRecor
 
 async function create(ctx: EngineContext, gid: string, record: GroupRecord | undefined, doc: SignedDocument): Promise<StepOutput> {
   if (record?.owner !== undefined) throw new UsageError(ErrorCode.AlreadyMember, "group exists");
-  const ciphersuite = doc.fields["lts_ciphersuite"] as string;
+  const { ciphersuite } = readSecretGroup(doc);
   const out = await runStateTask(ctx, gid, undefined, { op: "create", identity: ctx.identity, groupId: doc.id, ciphersuite });
   if (out.change === undefined) throw new Error("create returned no state");
   const next = recordAfter({ ...emptyGroupRecord(), owner: doc.author, ciphersuite }, out.change);
   return {
-    ops: [{ sub: Sublevel.Docs, key: gid, value: doc.bytes }, ...stateOps(gid, out.change), recordOp(gid, next), ...(await indexGroupOps(ctx, doc))],
+    ops: [{ sub: Sublevel.Docs, key: gid, value: doc.bytes }, ...stateOps(gid, out.change), ...recordOps(gid, next), ...(await indexGroupOps(ctx, doc))],
     record: next,
     result: { documents: [doc.bytes] } satisfies Published,
+    event: "JOINED",
   };
 }
 
@@ -101,8 +70,8 @@ async function commit(ctx: EngineContext, gid: string, recordIn: GroupRecord | u
     ...(job.keyPackages === undefined ? {} : { keyPackages: job.keyPackages }),
     ...(job.publicKeys === undefined ? {} : { publicKeys: job.publicKeys }),
   });
-  if (out.change === undefined || out.commit === undefined) throw new Error("commit returned no state");
-  const parts = decodeSecretGroupCommit(out.commit);
+  if (out.change === undefined || out.commit === undefined || out.inspection === undefined) throw new Error("commit returned no state");
+  const parts = out.commit;
   const doc = secretGroupCommitDocument(ctx.identity, {
     secretGroup: Uint8Array.from(Buffer.from(gid, "hex")),
     ...(record.head === undefined ? {} : { previousCommit: record.head }),
@@ -116,12 +85,12 @@ async function commit(ctx: EngineContext, gid: string, recordIn: GroupRecord | u
     {
       sub: Sublevel.Commits,
       key: `${gid}/${cid}`,
-      value: encodeCommitRecord({ ...(record.head === undefined ? {} : { previous: record.head }), epoch: record.mlsEpoch, applied: true, welcome: parts.mlsWelcome !== undefined }),
+      value: encodeCommitRecord({ ...(record.head === undefined ? {} : { previous: record.head }), epoch: record.mlsEpoch, status: CommitStatus.Applied, welcome: parts.mlsWelcome !== undefined }),
     },
-    recordOp(gid, next),
-    ...(await indexCommitOps(ctx, doc, inspectCommit(out.commit))),
+    ...recordOps(gid, next),
+    ...(await indexCommitOps(ctx, doc, out.inspection)),
   ];
-  return { ops, record: next, result: { documents: [doc.bytes] } satisfies Published };
+  return { ops, record: next, result: { documents: [doc.bytes] } satisfies Published, event: "COMMIT_APPLIED" };
 }
 
 async function encryptStep(ctx: EngineContext, gid: string, recordIn: GroupRecord | undefined, counter: bigint, job: EncryptJob): Promise<StepOutput> {
@@ -131,12 +100,14 @@ async function encryptStep(ctx: EngineContext, gid: string, recordIn: GroupRecor
     const reserved = counter + BigInt(job.plaintexts.length) + ctx.nonceBlock;
     const next = { ...record, nonceReserved: reserved };
     // durable: a reservation lost in a crash would hand out its counters again after the restart
-    return { ops: [recordOp(gid, next)], record: next, again: job, durable: true };
+    return { ops: [hotOp(gid, next)], record: next, again: { kind: "retry" }, durable: true };
   }
   const out = await runStateTask(ctx, gid, record, { op: "encrypt", plaintexts: job.plaintexts, scheme: job.scheme, nonceFloor: counter, ...(job.aad === undefined ? {} : { aad: job.aad }) });
-  if (out.change === undefined || out.messages === undefined) throw new Error("encrypt returned no state");
+  if (out.messages === undefined) throw new Error("encrypt returned no messages");
+  // long-term: the stored state does not change (the counter lives in the reservation), nothing to write
+  if (out.change === undefined) return { ops: [], counter: out.nonceCounter ?? counter, result: out.messages };
   const next = recordAfter(record, out.change);
-  const ops: StoreOp[] = [...stateOps(gid, out.change), recordOp(gid, next)];
+  const ops: StoreOp[] = [...stateOps(gid, out.change), hotOp(gid, next)];
   if (job.scheme === "sender-ratchet") {
     // MLS deletes a sender's own key on use: keep the plaintext so the sender can read it back
     out.messages.forEach((m, i) => ops.push({ sub: Sublevel.Sent, key: sentKey(m), value: job.plaintexts[i] as Uint8Array }));
@@ -200,7 +171,7 @@ async function decryptStep(ctx: EngineContext, step: StepInput, job: DecryptJob)
   if (out.change === undefined) return { ops: [], result: results, ...keep };
   const next = recordAfter(record, out.change);
   // durable: the ratchet keys these reads used are deleted, so a replay stays refused after a crash
-  return { ops: [...stateOps(gid, out.change), recordOp(gid, next)], record: next, result: results, durable: true, ...keep };
+  return { ops: [...stateOps(gid, out.change), hotOp(gid, next)], record: next, result: results, durable: true, ...keep };
 }
 
 /** True when a sender-ratchet item's clear associated data is the aad it is read with. */
@@ -234,26 +205,20 @@ function openAll(groupId: Uint8Array, secrets: readonly LongTermSecret[], items:
  */
 export async function executeStep(ctx: EngineContext, step: StepInput): Promise<StepOutput> {
   const { groupId: gid, record, job } = step;
-  const input = step.input as { drain?: true } | undefined;
-  if (input?.drain === true) return drainStep(ctx, gid, record, input as DrainInput);
+  if (step.followUp?.kind === "drain") return drainStep(ctx, gid, record, step.followUp);
   switch (job.kind) {
     case "create":
-      return create(ctx, gid, record, step.input as SignedDocument);
+      return create(ctx, gid, record, job.doc);
     case "commit":
-      return commit(ctx, gid, record, step.input as CommitJob);
-    case "ingest": {
-      const doc = step.input as SignedDocument;
-      if (doc.schema === SchemaId.SecretGroup) return ingestGroupDocument(ctx, gid, record, doc);
-      return ingestCommitDocument(ctx, gid, record, doc);
-    }
+      return commit(ctx, gid, record, job.commit);
+    case "ingest":
+      return job.doc.schema === SchemaId.SecretGroup ? ingestGroupDocument(ctx, gid, record, job.doc) : ingestCommitDocument(ctx, gid, record, job.doc);
     case "encrypt":
-      return encryptStep(ctx, gid, record, step.counter, step.input as EncryptJob);
+      return encryptStep(ctx, gid, record, step.counter, job.encrypt);
     case "decrypt":
-      return decryptStep(ctx, step, step.input as DecryptJob);
+      return decryptStep(ctx, step, job.decrypt);
     case "read":
       return { ops: [], result: record ?? null };
-    default:
-      throw new UsageError(ErrorCode.InvalidArgument, `unknown job ${job.kind}`);
   }
 }
 
@@ -271,8 +236,7 @@ export function provideGroupMachine(ctx: EngineContext): typeof groupMachine {
   return groupMachine.provide({
     actors: {
       hydrate: fromPromise(async ({ input }: { input: { groupId: string } }) => {
-        const bytes = await ctx.store.get(Sublevel.Groups, input.groupId, "group record");
-        const record = bytes === undefined ? undefined : decodeGroupRecord(bytes);
+        const record = await readGroupRecord(ctx.store, input.groupId);
         // after a restart, continue after the reserved block: a counter is never used twice
         return { record, counter: record?.nonceReserved ?? 0n };
       }),

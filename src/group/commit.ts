@@ -8,6 +8,7 @@
  */
 import { equalBytes, toId32 } from "../bytes.js";
 import { encodeSecretGroupCommit } from "../commit.js";
+import type { SecretGroupCommit } from "../commit.js";
 import { ErrorCode, UsageError, ValidationError } from "../errors.js";
 import { deriveLongTermSecret } from "../lts/derive.js";
 import { latestLongTermSecret, mergeLongTermSecrets } from "../lts/secret.js";
@@ -25,6 +26,8 @@ export interface CommitResult {
   readonly state: GroupState;
   /** Encoded SecretGroupCommit (MLS commit, optional Welcome, encrypted secret list). */
   readonly commit: Uint8Array;
+  /** The same commit as parts (what a SecretGroupCommit document's fields hold). */
+  readonly parts: SecretGroupCommit;
 }
 
 async function ownerCommit(state: GroupState, changes: MlsCommitChanges, rotate: boolean): Promise<CommitResult> {
@@ -39,14 +42,14 @@ async function ownerCommit(state: GroupState, changes: MlsCommitChanges, rotate:
     secrets = mergeLongTermSecrets(secrets, [fresh]);
   }
   const sealed = await sealSecretList(merged.state, state.provider, secrets);
-  const commit = encodeSecretGroupCommit(
+  const parts: SecretGroupCommit =
     merged.welcome === undefined
       ? { mlsCommit: merged.commit, encryptedSecrets: sealed.encryptedSecrets }
-      : { mlsCommit: merged.commit, mlsWelcome: merged.welcome, encryptedSecrets: sealed.encryptedSecrets },
-  );
+      : { mlsCommit: merged.commit, mlsWelcome: merged.welcome, encryptedSecrets: sealed.encryptedSecrets };
   return {
     state: { ...state, mls: sealed.mls, mlsEpoch: asMlsEpoch(mlsEpochOf(sealed.mls)), secrets },
-    commit,
+    commit: encodeSecretGroupCommit(parts),
+    parts,
   };
 }
 

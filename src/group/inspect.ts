@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { decodeSecretGroupCommit } from "../commit.js";
+import { commitParts } from "../commit.js";
+import type { SecretGroupCommit } from "../commit.js";
 import type { LongTermCiphersuiteName, SchemeName } from "../constants.js";
 import { decodeSecretGroupMessage, peekMlsPrivateMessage } from "../message.js";
 import { latestLongTermSecret } from "../lts/secret.js";
@@ -114,7 +115,7 @@ export function commitKindOf(addCount: number, removeCount: number): CommitKind 
   return removeCount > 0 ? CommitKind.Remove : CommitKind.Update;
 }
 
-/** Public facts of an encoded SecretGroupCommit. @example `inspectCommit(bytes).addedKeyPackageRefs` */
+/** Public facts of a SecretGroupCommit. @example `inspectCommit(bytes).addedKeyPackageRefs` */
 export interface CommitInspection {
   readonly groupId: Uint8Array;
   /** MLS epoch the commit applies to (the group moves to `mlsEpoch + 1`). */
@@ -131,7 +132,7 @@ export interface CommitInspection {
 }
 
 /**
- * Classifies an encoded SecretGroupCommit without keys (`DECODE_ERROR` on bad bytes).
+ * Classifies a SecretGroupCommit, encoded or as decoded parts, without keys (`DECODE_ERROR` on bad bytes).
  * Commits are MLS PublicMessages, so any node can index who was added and removed.
  *
  * @example
@@ -139,8 +140,8 @@ export interface CommitInspection {
  * const { kind, addedKeyPackageRefs } = inspectCommit(commitBytes)
  * ```
  */
-export function inspectCommit(commit: Uint8Array): CommitInspection {
-  const parts = decodeSecretGroupCommit(commit);
+export function inspectCommit(commit: Uint8Array | SecretGroupCommit): CommitInspection {
+  const parts = commitParts(commit);
   const info = parseMlsCommit(parts.mlsCommit);
   const refs = parts.mlsWelcome === undefined ? [] : welcomeKeyPackageRefs(parts.mlsWelcome);
   const kind = commitKindOf(info.addCount, info.removedLeaves.length);

@@ -4,7 +4,8 @@
  * @module
  */
 import { equalBytes, toId32 } from "../bytes.js";
-import { decodeSecretGroupCommit } from "../commit.js";
+import { commitParts } from "../commit.js";
+import type { SecretGroupCommit } from "../commit.js";
 import { ErrorCode, ValidationError } from "../errors.js";
 import { assertIdentity } from "../identity.js";
 import type { Identity } from "../identity.js";
@@ -26,8 +27,8 @@ export interface JoinGroupOptions {
   readonly secret: Uint8Array;
   /** Public key of the group owner (the SecretGroup document's author). */
   readonly owner: Uint8Array | string;
-  /** The encoded SecretGroupCommit that added us (it carries the Welcome). */
-  readonly commit: Uint8Array;
+  /** The SecretGroupCommit that added us (it carries the Welcome), encoded or as decoded parts. */
+  readonly commit: Uint8Array | SecretGroupCommit;
   /** Crypto provider. */
   readonly provider?: ProviderName;
 }
@@ -52,7 +53,7 @@ export async function joinGroup(options: JoinGroupOptions): Promise<GroupState> 
   assertIdentity(identity);
   const owner = Uint8Array.from(toId32(options.owner, "owner"));
   const provider = options.provider ?? DEFAULT_PROVIDER;
-  const parts = decodeSecretGroupCommit(options.commit);
+  const parts = commitParts(options.commit);
   if (parts.mlsWelcome === undefined) throw new ValidationError(ErrorCode.InvalidWelcome, "the commit carries no Welcome");
   const secret = decodeKeyPackageSecret(options.secret);
   const mls = await mlsJoin(parts.mlsWelcome, secret, identity, provider);

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { decodeSecretGroupCommit } from "../commit.js";
+import { commitParts } from "../commit.js";
+import type { SecretGroupCommit } from "../commit.js";
 import { ErrorCode, ValidationError } from "../errors.js";
 import { mergeLongTermSecrets } from "../lts/secret.js";
 import { mlsApplyCommit } from "../mls/commit.js";
@@ -29,9 +30,9 @@ import type { GroupState } from "./state.js";
  * if (next.status === "removed") console.log("we were removed")
  * ```
  */
-export async function processCommit(state: GroupState, commit: Uint8Array): Promise<GroupState> {
+export async function processCommit(state: GroupState, commit: Uint8Array | SecretGroupCommit): Promise<GroupState> {
   assertMember(state);
-  const parts = decodeSecretGroupCommit(commit);
+  const parts = commitParts(commit);
   const owner = ownerLeaf(state);
   if (owner === undefined) throw new ValidationError(ErrorCode.ForgedSender, "the group owner is not in the group");
   const applied = await mlsApplyCommit(state.mls, state.provider, parts.mlsCommit, owner);

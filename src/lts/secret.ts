@@ -96,7 +96,7 @@ function checkSecret(s: LongTermSecret): void {
  * const bytes = w.finish()
  * ```
  */
-export function writeLongTermSecret(w: Writer, s: LongTermSecret): void {
+function writeLongTermSecret(w: Writer, s: LongTermSecret): void {
   checkSecret(s);
   w.opaque(s.groupId).u8(ciphersuiteId(s.ciphersuite)).u64(s.epoch).opaque(s.value);
 }
@@ -109,7 +109,7 @@ export function writeLongTermSecret(w: Writer, s: LongTermSecret): void {
  * const secret = decodeAll(bytes, "LongTermSecret", readLongTermSecret)
  * ```
  */
-export function readLongTermSecret(r: Reader): LongTermSecret {
+function readLongTermSecret(r: Reader): LongTermSecret {
   const groupId = r.opaque(MAX_GROUP_ID_SIZE);
   const ciphersuite = ciphersuiteFromId(r.u8());
   const epoch = r.u64() as LongTermEpoch;

@@ -1,6 +1,8 @@
 /**
- * Indexing SecretGroupCommit documents (spec "Materialisation": look at every commit, classify
- * it, read the Welcome's KeyPackageRefs, store and make it queryable), member or not.
+ * The commit-chain follower, the only one (spec "Materialisation": look at every commit, classify
+ * it, read the Welcome's KeyPackageRefs, store and make it queryable), member or not. The engine
+ * applies MLS commits along the chain it keeps ({@link nextCommits}); the index records (history,
+ * membership events) are its projection, written in the same batch.
  *
  * Commits arrive in any order. Each is first stored as pending under its `previous_commit`;
  * whenever the group's owner is known (its SecretGroup document, {@link indexGroup}) the chain is
@@ -18,6 +20,7 @@
 import { equalBytes, fromHex, toHex } from "../bytes.js";
 import { ErrorCode, ValidationError } from "../errors.js";
 import { readSecretGroupCommit } from "../documents/system.js";
+import { checkCommitAuthor } from "../documents/rules.js";
 import { SchemaId } from "../documents/schema.js";
 import type { SignedDocument } from "../documents/document.js";
 import { addedMembers, applyMembershipChange, commitKindOf } from "./membership.js";
@@ -27,8 +30,10 @@ import {
   MAX_INDEXED_LEAVES,
   MAX_REF_SIZE,
   decodeGroupIndexRecord,
+  decodeHistoryRecord,
   decodeKeyPackageIndexRecord,
   decodePendingRecord,
+  decodeSeqRecord,
   encodeEventRecord,
   encodeGroupIndexRecord,
   encodeHistoryRecord,
@@ -162,7 +167,11 @@ function eventOps(gid: Uint8Array, rec: HistoryRecord, seq: bigint): IndexOp[] {
 
 /** Tries one pending commit on `state`; a string is the reason it is refused. */
 async function replay(reader: IndexReader, state: GroupIndexRecord, owner: Uint8Array, commitId: Uint8Array, rec: PendingRecord): Promise<{ state: GroupIndexRecord; record: HistoryRecord } | string> {
-  if (!equalBytes(rec.author, owner)) return "commit document is not authored by the group owner";
+  try {
+    checkCommitAuthor(owner, rec.author);
+  } catch (e) {
+    return (e as Error).message;
+  }
   if (rec.mlsEpoch !== state.nextEpoch) return `commit applies to epoch ${rec.mlsEpoch}, the chain is at epoch ${state.nextEpoch}`;
   const change = { refs: rec.refs, addedPublicKeys: rec.addedPublicKeys, removedLeaves: rec.removedLeaves, senderLeaf: rec.senderLeaf };
   const adds = addedMembers(change, await knownRefs(reader, rec.refs));
@@ -274,4 +283,27 @@ export async function indexGroup(reader: IndexReader, document: SignedDocument):
   const owned: GroupIndexRecord = { ...before, owner: document.author, leaves: [{ publicKey: document.author }] };
   const after = await drain(reader, gid, owned, work);
   return { outcome: "indexed", ops: work.finish(after, gid), indexed: work.indexed, refused: work.refused };
+}
+
+/**
+ * The commits that follow `after` in the chain: the one the follower chained after it, else the
+ * pending ones that name it as `previous_commit` (in commit id order; they carry their facts).
+ * This is how a member's MLS state walks the chain, also where it is ahead of the index (a member
+ * that joined before this node saw the group's earlier commits).
+ *
+ * @example
+ * ```ts
+ * const [next] = await nextCommits(reader, gid, head) // { commitId, pending? }
+ * ```
+ */
+export async function nextCommits(reader: IndexReader, gid: Uint8Array, after: Uint8Array): Promise<Array<{ commitId: Uint8Array; pending?: PendingRecord }>> {
+  const seq = await readValue(reader, Keys.commit(gid, after));
+  if (seq !== undefined) {
+    const next = await readValue(reader, Keys.history(gid, decodeSeqRecord(seq) + 1n));
+    if (next !== undefined) return [{ commitId: decodeHistoryRecord(next).commitId }];
+  }
+  return (await scanPrefix(reader, Keys.pendingPrefix(gid, after))).map(([key, value]) => ({
+    commitId: fromHex(key.slice(key.lastIndexOf("/") + 1)),
+    pending: decodePendingRecord(value),
+  }));
 }

@@ -11,20 +11,16 @@
  *
  * @module
  */
-export { indexCommit, indexGroup } from "./commits.js";
-export type { CommitFacts, IndexResult, RefusedCommit } from "./commits.js";
+export { indexCommit, indexGroup, nextCommits } from "./commits.js";
+export type { CommitFacts } from "./commits.js";
 export { indexKeyPackage } from "./keyPackages.js";
 export { history, groupsOf, welcomeFor, indexedGroup } from "./queries.js";
-export type { GroupMembership, HistoryEntry, IndexedGroup, IndexedMember } from "./queries.js";
-export { MATERIALISE_SUBLEVEL, Keys, seqKey, readValue, scanPrefix } from "./store.js";
+export type { GroupMembership, HistoryEntry } from "./queries.js";
+export { Keys } from "./store.js";
 export type { IndexOp, IndexReader } from "./store.js";
 export { applyMembershipChange, addedMembers, commitKindOf } from "./membership.js";
-export type { MembershipChange, MembershipResult } from "./membership.js";
+export type { MembershipChange } from "./membership.js";
 export {
-  CommitKind,
-  EventKind,
-  MAX_INDEXED_LEAVES,
-  MAX_REF_SIZE,
   encodeGroupIndexRecord,
   decodeGroupIndexRecord,
   encodeHistoryRecord,
@@ -38,4 +34,4 @@ export {
   encodeKeyPackageIndexRecord,
   decodeKeyPackageIndexRecord,
 } from "./records.js";
-export type { EventRecord, GroupIndexRecord, HistoryRecord, KeyPackageIndexRecord, LeafMember, Member, PendingRecord } from "./records.js";
+export type { Member } from "./records.js";

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { checkCommitSender } from "../documents/rules.js";
 import { equalBytes, toHex } from "../bytes.js";
 import { MAX_INDEXED_LEAVES } from "./records.js";
 import type { LeafMember, Member } from "./records.js";
@@ -74,8 +75,11 @@ export function applyMembershipChange(
 ): MembershipResult | string {
   const next = leaves.slice();
   if (change.senderLeaf >= 0) {
-    const sender = next[change.senderLeaf];
-    if (sender?.publicKey === undefined || !equalBytes(sender.publicKey, owner)) return `sender leaf ${change.senderLeaf} is not the owner`;
+    try {
+      checkCommitSender({ author: owner }, next[change.senderLeaf]?.publicKey);
+    } catch (e) {
+      return `sender leaf ${change.senderLeaf}: ${(e as Error).message}`;
+    }
   }
   const removed: LeafMember[] = [];
   for (const leaf of change.removedLeaves) {

@@ -31,7 +31,7 @@ import { DecodeError } from "../errors.js";
  *
  * @example
  * ```ts
- * const reader: IndexReader = db.sublevel<string, Uint8Array>(MATERIALISE_SUBLEVEL, { valueEncoding: "view" })
+ * const reader: IndexReader = db.sublevel<string, Uint8Array>("materialise", { valueEncoding: "view" })
  * ```
  */
 export interface IndexReader {
@@ -50,9 +50,6 @@ export interface IndexReader {
 export type IndexOp =
   | { readonly type: "put"; readonly key: string; readonly value: Uint8Array }
   | { readonly type: "del"; readonly key: string };
-
-/** Suggested sublevel name for the index. @example `db.sublevel(MATERIALISE_SUBLEVEL, { valueEncoding: "view" })` */
-export const MATERIALISE_SUBLEVEL = "materialise";
 
 /** 16 hex digits of a history position. @example `seqKey(10n) // "000000000000000a"` */
 export function seqKey(seq: bigint): string {

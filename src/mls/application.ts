@@ -38,27 +38,6 @@ export async function mlsSeal(
   return { state: result.newState, message };
 }
 
-/** Public header of an MLS PrivateMessage. @example `peekPrivateMessage(bytes).epoch` */
-export interface PrivateMessageHeader {
-  readonly groupId: Uint8Array;
-  readonly epoch: bigint;
-  readonly contentType: "application" | "proposal" | "commit";
-  readonly authenticatedData: Uint8Array;
-}
-
-/**
- * Reads the clear header of an MLSMessage-encoded PrivateMessage (no keys needed).
- *
- * @example
- * ```ts
- * peekPrivateMessage(bytes).epoch // 4n
- * ```
- */
-export function peekPrivateMessage(bytes: Uint8Array): PrivateMessageHeader {
-  const pm = decodePrivateMessageBytes(bytes, "MLS ciphertext");
-  return { groupId: pm.groupId, epoch: pm.epoch, contentType: pm.contentType, authenticatedData: pm.authenticatedData };
-}
-
 /** A decrypted application message and who sent it. @example `const { plaintext, senderLeafIndex } = await mlsOpen(mls, "node", bytes, aad)` */
 export interface MlsOpenResult {
   readonly state: MlsState;

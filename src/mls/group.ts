@@ -135,18 +135,6 @@ export function mlsCiphersuiteOf(state: MlsState): CiphersuiteName {
 }
 
 /**
- * Own leaf index.
- *
- * @example
- * ```ts
- * ownLeafIndex(mls) // 0 for the creator
- * ```
- */
-export function ownLeafIndex(state: MlsState): number {
-  return state.privatePath.leafIndex;
-}
-
-/**
  * Leaf index of the member whose credential identity is `publicKey`, scanning the ratchet
  * tree (leaves sit at even node indices; ts-mls has no index by credential).
  *

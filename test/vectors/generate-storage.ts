@@ -27,7 +27,7 @@ import { SecretGroupEngine } from "../../src/engine/engine.js";
 import { identityFromSecretKey } from "../../src/identity.js";
 import type { Identity } from "../../src/identity.js";
 import { STORAGE_VERSION } from "../../src/constants.js";
-import { Sublevel } from "../../src/engine/store.js";
+import { Sublevel } from "../../src/engine/store/store.js";
 import type { SchemeName } from "../../src/constants.js";
 import type { EngineFixture, EngineName, Expectation, StorageFixture } from "../storage-fixture.test.js";
 import { plain, rawDb } from "../storage-support.js";

@@ -70,7 +70,7 @@ function joinPlain(body: Uint8Array, tail: Uint8Array): Uint8Array {
  * aesGcm.open(key16, nonce12, aad, ct); // plaintext
  * ```
  */
-export const aesGcm: Omit<NodeAead, "keyLength" | "nonceLength"> = {
+const aesGcm: Omit<NodeAead, "keyLength" | "nonceLength"> = {
   seal(key, nonce, aad, plaintext) {
     const c = createCipheriv(gcmName(key), key, nonce, { authTagLength: TAG });
     if (aad !== undefined && aad.byteLength > 0) c.setAAD(aad);
@@ -96,7 +96,7 @@ export const aesGcm: Omit<NodeAead, "keyLength" | "nonceLength"> = {
  * chacha20Poly1305.open(key32, nonce12, aad, ct); // plaintext
  * ```
  */
-export const chacha20Poly1305: Omit<NodeAead, "keyLength" | "nonceLength"> = {
+const chacha20Poly1305: Omit<NodeAead, "keyLength" | "nonceLength"> = {
   seal(key, nonce, aad, plaintext) {
     // @noble/ciphers (the default backend) insists on these sizes; OpenSSL would accept shorter nonces.
     checkChacha(key, nonce);

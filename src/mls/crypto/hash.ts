@@ -47,7 +47,7 @@ const oneShot = (nodeCrypto as { hash?: (alg: string, data: Uint8Array, enc: "bu
  * digest("SHA-256", new Uint8Array()).length; // 32
  * ```
  */
-export function digest(alg: HashAlgorithm, data: Uint8Array): Uint8Array {
+function digest(alg: HashAlgorithm, data: Uint8Array): Uint8Array {
   const name = HASHES[alg].node;
   return owned(oneShot !== undefined ? oneShot(name, data, "buffer") : createHash(name).update(data).digest());
 }
@@ -99,7 +99,7 @@ export function makeNodeHash(alg: HashAlgorithm): Hash {
  * hkdfExtract("SHA-256", new Uint8Array(), ikm).length; // 32
  * ```
  */
-export function hkdfExtract(alg: HashAlgorithm, salt: Uint8Array, ikm: Uint8Array): Uint8Array {
+function hkdfExtract(alg: HashAlgorithm, salt: Uint8Array, ikm: Uint8Array): Uint8Array {
   const size = HASHES[alg].size;
   // @hpke/core rejects salts of any other length; match it so both providers fail alike.
   if (salt.byteLength !== 0 && salt.byteLength !== size) {

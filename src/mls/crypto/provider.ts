@@ -76,19 +76,6 @@ export function nodeProviderCoverage(cs: Ciphersuite): ProviderCoverage {
   };
 }
 
-/**
- * True when every part of the suite runs on `node:crypto` (nothing delegated).
- *
- * @example
- * ```ts
- * isFullyNative(getCiphersuiteFromName("MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519")); // true
- * ```
- */
-export function isFullyNative(cs: Ciphersuite): boolean {
-  const c = nodeProviderCoverage(cs);
-  return c.signature === "node" && c.hpke === "node";
-}
-
 async function build(cs: Ciphersuite): Promise<CiphersuiteImpl> {
   const signature = makeNodeSignature(cs.signature);
   const native = signature !== undefined && nodeHpkeSupports(cs.hpke);

@@ -10,9 +10,11 @@
  *
  * @module
  */
-import type { ErrorData } from "../errors.js";
-import type { SchemeName } from "../constants.js";
-import type { StatePart } from "../mls/storage.js";
+import type { ErrorData } from "../../errors.js";
+import type { LongTermCiphersuiteName, SchemeName } from "../../constants.js";
+import type { StatePart } from "../../mls/storage.js";
+import type { SecretGroupCommit } from "../../commit.js";
+import type { CommitInspection } from "../../group/index.js";
 
 /** Which state a task works on. @example `{ key: "e1:ab..", token: "9f..", cacheLimit: 64, cacheMembers: 20000 }` */
 export interface StateRef {
@@ -47,14 +49,14 @@ export type CommitAction = "add" | "remove" | "update" | "rotate";
  */
 export type TaskRequest =
   | { readonly op: "keyPackage"; readonly identity: IdentityData }
-  | { readonly op: "create"; readonly ref: StateRef; readonly identity: IdentityData; readonly groupId: Uint8Array; readonly ciphersuite: string }
+  | { readonly op: "create"; readonly ref: StateRef; readonly identity: IdentityData; readonly groupId: Uint8Array; readonly ciphersuite: LongTermCiphersuiteName }
   | {
       readonly op: "join";
       readonly ref: StateRef;
       readonly identity: IdentityData;
       readonly secret: Uint8Array;
       readonly owner: Uint8Array;
-      readonly commit: Uint8Array;
+      readonly commit: SecretGroupCommit;
     }
   | {
       readonly op: "commit";
@@ -63,7 +65,7 @@ export type TaskRequest =
       readonly keyPackages?: readonly Uint8Array[];
       readonly publicKeys?: readonly Uint8Array[];
     }
-  | { readonly op: "process"; readonly ref: StateRef; readonly commit: Uint8Array }
+  | { readonly op: "process"; readonly ref: StateRef; readonly commit: SecretGroupCommit }
   | {
       readonly op: "encrypt";
       readonly ref: StateRef;
@@ -83,7 +85,8 @@ export interface StateSummary {
   readonly status: "member" | "removed";
   readonly mlsEpoch: bigint;
   readonly ltsEpoch: bigint;
-  readonly members: Uint8Array[];
+  /** Only after a change of membership (create, join, commit): messages never send the member list. */
+  readonly members?: Uint8Array[];
   readonly nonceCounter: bigint;
 }
 
@@ -114,10 +117,13 @@ export interface KeyPackageOut {
 /** Result of the state tasks. @example `const { change, commit } = await runStateTask(ctx, gid, record, task)` */
 export interface StateOut {
   readonly change?: StateChange;
-  /** `commit`: the encoded SecretGroupCommit. */
-  readonly commit?: Uint8Array;
+  /** `commit`: the new SecretGroupCommit's parts and their public facts (so nothing decodes it again). */
+  readonly commit?: SecretGroupCommit;
+  readonly inspection?: CommitInspection;
   /** `encrypt`: one message per plaintext. */
   readonly messages?: Uint8Array[];
+  /** `encrypt` with no change to store (long-term): the last nonce counter used. */
+  readonly nonceCounter?: bigint;
   /** `decrypt`: one outcome per message. */
   readonly outcomes?: DecryptOutcome[];
   /** Milliseconds the worker spent in the library call and in staging the parts. */

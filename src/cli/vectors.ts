@@ -14,9 +14,9 @@ import { join } from "node:path";
 import type { Piscina } from "piscina";
 import { ErrorCode, UsageError } from "../errors.js";
 import type { PassiveClientVector } from "../mls/passiveClient.js";
-import { createPool, runTask } from "./pool.js";
-import { EngineStore, Sublevel } from "./store.js";
-import type { VectorStep } from "./vectorTasks.js";
+import { createPool, runTask } from "../engine/pool.js";
+import { EngineStore, Sublevel } from "../engine/store/store.js";
+import type { VectorStep } from "../engine/worker/vectorTasks.js";
 
 /** Where `runVectorsCommand` writes its lines. @example `{ out: process.stdout }` */
 export interface VectorsOptions {
@@ -30,14 +30,14 @@ export interface VectorsOptions {
 async function runCase(pool: Piscina, store: EngineStore, vector: PassiveClientVector, prefix: string): Promise<string> {
   const persist = (parts: VectorStep["parts"]): Promise<void> =>
     store.batch(parts.map(([key, value]) => ({ sub: Sublevel.State, key: prefix + key, value })));
-  const joined = await runTask<VectorStep>(pool, { op: "vectorJoin", vector }, prefix, "vectors");
+  const joined = await runTask<VectorStep>(pool, { op: "vectorJoin", vector }, prefix);
   if (joined.authenticator !== vector.initial_epoch_authenticator.toLowerCase()) {
     throw new Error(`initial epoch authenticator ${joined.authenticator} differs from ${vector.initial_epoch_authenticator}`);
   }
   await persist(joined.parts);
   for (let index = 0; index < vector.epochs.length; index++) {
     const stored = (await store.scan(Sublevel.State, prefix, "vector state")).map(([k, v]) => [k.slice(prefix.length), v] as const);
-    const step = await runTask<VectorStep>(pool, { op: "vectorEpoch", vector, index, parts: stored }, prefix, "vectors");
+    const step = await runTask<VectorStep>(pool, { op: "vectorEpoch", vector, index, parts: stored }, prefix);
     const expected = (vector.epochs[index]?.epoch_authenticator ?? "").toLowerCase();
     if (step.authenticator !== expected) throw new Error(`epoch ${index + 1}: authenticator ${step.authenticator} differs from ${expected}`);
     await persist(step.parts);
@@ -72,7 +72,7 @@ export async function runVectorsCommand(file: string, options: VectorsOptions): 
     for (const [i, vector] of vectors.entries()) {
       const name = `case ${i + 1} (ciphersuite ${vector?.cipher_suite})`;
       if (!skipReasons.has(vector.cipher_suite)) {
-        skipReasons.set(vector.cipher_suite, await runTask<string | null>(pool, { op: "vectorSkip", cipherSuite: vector.cipher_suite }, undefined, "vectors").catch(() => null));
+        skipReasons.set(vector.cipher_suite, await runTask<string | null>(pool, { op: "vectorSkip", cipherSuite: vector.cipher_suite }).catch(() => null));
       }
       const reason = skipReasons.get(vector.cipher_suite);
       if (typeof reason === "string") {

@@ -9,28 +9,28 @@
  */
 import { randomBytes } from "node:crypto";
 import { threadId } from "node:worker_threads";
-import { toErrorData } from "../errors.js";
-import type { Identity } from "../identity.js";
-import { createKeyPackage, keyPackageInfo } from "../keyPackage.js";
+import { toErrorData } from "../../errors.js";
+import type { Identity } from "../../identity.js";
+import { createKeyPackage, keyPackageInfo } from "../../keyPackage.js";
 import {
   addMembers,
   createGroup,
   decrypt,
   encrypt,
   groupMembers,
+  inspectCommit,
   joinGroup,
   processCommit,
   removeMembers,
   rotateLongTermSecret,
   updateGroup,
-} from "../group/index.js";
-import type { GroupState } from "../group/index.js";
-import { isLongTermCiphersuiteName } from "../lts/ciphersuite.js";
-import type { PersistMeta } from "../mls/storage.js";
-import type { TaskResult } from "./pool.js";
+} from "../../group/index.js";
+import type { GroupState } from "../../group/index.js";
+import type { PersistMeta } from "../../mls/storage.js";
+import type { TaskResult } from "../pool.js";
 import type { DecryptOutcome, KeyPackageOut, Miss, StateChange, StateOut, StateRef, TaskRequest } from "./protocol.js";
-import { loadGroupState, stageGroupState } from "./stateCodec.js";
-import { ErrorCode, UsageError, errorFromData } from "../errors.js";
+import { loadGroupState, stageGroupState } from "../store/stateCodec.js";
+import { errorFromData } from "../../errors.js";
 
 interface Cached {
   readonly token: string;
@@ -75,24 +75,25 @@ function stateFor(ref: StateRef, nonceFloor = 0n): Cached | undefined {
   return cache.get(ref.key);
 }
 
-function summarize(state: GroupState): StateChange["summary"] {
+function summarize(state: GroupState, withMembers: boolean): StateChange["summary"] {
   const latest = state.secrets.at(-1);
   return {
     status: state.status,
     mlsEpoch: state.mlsEpoch,
     ltsEpoch: latest === undefined ? 0n : latest.epoch,
-    members: groupMembers(state),
+    ...(withMembers ? { members: groupMembers(state) } : {}),
     nonceCounter: state.nonceCounter,
   };
 }
 
-function stage(ref: StateRef, state: GroupState, previous: PersistMeta | undefined): StateChange {
+/** Stages `state` under a fresh token; `withMembers` after a change of membership only. */
+function stage(ref: StateRef, state: GroupState, previous: PersistMeta | undefined, withMembers = true): StateChange {
   const started = performance.now();
   const { parts, meta } = stageGroupState(state, previous);
   const stageMs = performance.now() - started;
   const token = randomBytes(16).toString("hex");
   remember(ref, { token, state, meta });
-  return { token, parts, summary: summarize(state), stageMs };
+  return { token, parts, summary: summarize(state, withMembers), stageMs };
 }
 
 const identityOf = (d: { publicKey: Uint8Array; secretKey: Uint8Array }): Identity => ({
@@ -109,7 +110,6 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
       return { ...created, ref: keyPackageInfo(created.keyPackage).ref };
     }
     case "create": {
-      if (!isLongTermCiphersuiteName(task.ciphersuite)) throw new UsageError(ErrorCode.InvalidArgument, `unknown ciphersuite ${task.ciphersuite}`);
       const state = await createGroup({ identity: identityOf(task.identity), groupId: task.groupId, ciphersuite: task.ciphersuite });
       return { change: stage(task.ref, state, undefined) };
     }
@@ -129,7 +129,7 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
             : task.action === "rotate"
               ? await rotateLongTermSecret(hit.state)
               : await updateGroup(hit.state);
-      return { change: stage(task.ref, result.state, hit.meta), commit: result.commit };
+      return { change: stage(task.ref, result.state, hit.meta), commit: result.parts, inspection: inspectCommit(result.parts) };
     }
     case "process": {
       const hit = stateFor(task.ref);
@@ -147,7 +147,12 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
         state = out.state;
         messages.push(out.message);
       }
-      return { change: stage(task.ref, state, hit.meta), messages };
+      // long-term leaves the MLS state as it was (the counter is the engine's reservation): no parts, same token
+      if (state.mls === hit.state.mls) {
+        remember(task.ref, { token: hit.token, state, meta: hit.meta });
+        return { messages, nonceCounter: state.nonceCounter };
+      }
+      return { change: stage(task.ref, state, hit.meta, false), messages };
     }
     case "decrypt": {
       const hit = stateFor(task.ref);
@@ -164,7 +169,7 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
         }
       }
       if (state === hit.state) return { outcomes };
-      return { change: stage(task.ref, state, hit.meta), outcomes };
+      return { change: stage(task.ref, state, hit.meta, false), outcomes };
     }
     case "drop":
       forget(task.key);
@@ -200,7 +205,3 @@ export async function runWorkerTask(task: TaskRequest): Promise<TaskResult<unkno
   }
 }
 
-/** Number of states this worker holds decoded (for tests). @example `cachedStates()` */
-export function cachedStates(): number {
-  return cache.size;
-}

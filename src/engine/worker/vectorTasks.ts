@@ -6,20 +6,25 @@
  *
  * @module
  */
-import { toHex } from "../bytes.js";
-import { toErrorData } from "../errors.js";
-import { vectorClientConfig } from "../mls/config.js";
-import { applyPassiveClientEpoch, joinPassiveClient, passiveClientSkipReason } from "../mls/passiveClient.js";
-import type { PassiveClientVector } from "../mls/passiveClient.js";
-import { loadState, stageState } from "../mls/storage.js";
-import type { StatePart } from "../mls/storage.js";
-import type { TaskResult } from "./pool.js";
+import { toHex } from "../../bytes.js";
+import { toErrorData } from "../../errors.js";
+import { vectorClientConfig } from "../../mls/config.js";
+import { applyPassiveClientEpoch, joinPassiveClient, passiveClientSkipReason } from "../../mls/passiveClient.js";
+import type { PassiveClientVector } from "../../mls/passiveClient.js";
+import { loadState, stageState } from "../../mls/storage.js";
+import type { StatePart } from "../../mls/storage.js";
+import type { TaskResult } from "../pool.js";
 
 /** A vector task. @example `{ op: "vectorJoin", vector }` */
 export type VectorTask =
   | { readonly op: "vectorSkip"; readonly cipherSuite: number }
   | { readonly op: "vectorJoin"; readonly vector: PassiveClientVector }
   | { readonly op: "vectorEpoch"; readonly vector: PassiveClientVector; readonly index: number; readonly parts: ReadonlyArray<readonly [string, Uint8Array]> };
+
+/** True for the tasks of this module. @example `isVectorTask({ op: "vectorJoin", vector })` */
+export function isVectorTask(task: { readonly op: string }): task is VectorTask {
+  return task.op === "vectorSkip" || task.op === "vectorJoin" || task.op === "vectorEpoch";
+}
 
 /** What a join or epoch task returns. @example `{ parts, authenticator: "ab12..." }` */
 export interface VectorStep {

@@ -1,6 +1,7 @@
 /**
  * Stores a {@link GroupState} incrementally: the wrapper fields (group id, owner, self,
- * status, long-term ciphersuite and secrets) travel as the `extra` bytes of
+ * status, long-term ciphersuite and secrets; written and read by src/group/codec.ts, the one
+ * wrapper codec, in its layout without the nonce counter) travel as the `extra` bytes of
  * src/mls/storage.ts's head, the MLS state as its parts. The long-term nonce counter is not
  * stored here: the engine's group record reserves it in blocks, and a loaded state continues
  * from the reservation.
@@ -12,18 +13,15 @@
  *
  * @module
  */
-import { Writer, decodeAll } from "../codec/tls.js";
-import { DecodeError } from "../errors.js";
-import { ciphersuiteFromId, ciphersuiteId } from "../lts/ciphersuite.js";
-import { decodeLongTermSecrets, encodeLongTermSecrets } from "../lts/secret.js";
-import { loadState, readStateExtra, stageState } from "../mls/storage.js";
-import type { PersistMeta, StatePart } from "../mls/storage.js";
-import type { LongTermSecret } from "../lts/secret.js";
-import { mlsEpochOf } from "../mls/group.js";
-import { DEFAULT_PROVIDER } from "../mls/suite.js";
-import type { ProviderName } from "../mls/suite.js";
-import { asMlsEpoch } from "../group/index.js";
-import type { GroupState } from "../group/index.js";
+import { Writer, decodeAll } from "../../codec/tls.js";
+import { loadState, readStateExtra, stageState } from "../../mls/storage.js";
+import type { PersistMeta, StatePart } from "../../mls/storage.js";
+import type { LongTermSecret } from "../../lts/secret.js";
+import { DEFAULT_PROVIDER } from "../../mls/suite.js";
+import type { ProviderName } from "../../mls/suite.js";
+import { groupStateOf, readGroupWrapper, writeGroupWrapper } from "../../group/codec.js";
+import type { GroupWrapper } from "../../group/codec.js";
+import type { GroupState } from "../../group/index.js";
 
 /**
  * Parts to write/delete so the store holds `state`, given what was persisted last.
@@ -34,14 +32,7 @@ import type { GroupState } from "../group/index.js";
  * ```
  */
 export function stageGroupState(state: GroupState, previous: PersistMeta | undefined): { parts: StatePart[]; meta: PersistMeta } {
-  const extra = new Writer(256 + state.secrets.length * 64)
-    .opaque(state.groupId)
-    .opaque(state.owner)
-    .opaque(state.self)
-    .u8(state.status === "member" ? 1 : 2)
-    .u8(ciphersuiteId(state.ciphersuite))
-    .opaque(encodeLongTermSecrets(state.secrets))
-    .finish();
+  const extra = writeGroupWrapper(new Writer(256 + state.secrets.length * 64), state, { nonceCounter: false }).finish();
   return stageState(extra, state.mls, previous);
 }
 
@@ -59,22 +50,11 @@ export function loadGroupState(
   provider: ProviderName = DEFAULT_PROVIDER,
 ): { state: GroupState; meta: PersistMeta } {
   const { extra, mls, meta } = loadState(parts);
-  const wrapper = decodeWrapper(extra);
-  const state: GroupState = { ...wrapper, mlsEpoch: asMlsEpoch(mlsEpochOf(mls)), nonceCounter, provider, mls };
-  return { state, meta };
+  return { state: groupStateOf(decodeWrapper(extra), mls, nonceCounter, provider), meta };
 }
 
-function decodeWrapper(extra: Uint8Array) {
-  return decodeAll(extra, "stored group wrapper", (r) => {
-    const groupId = r.opaque();
-    const owner = r.opaque();
-    const self = r.opaque();
-    const status = r.u8();
-    if (status !== 1 && status !== 2) throw new DecodeError("stored group wrapper: bad status");
-    const ciphersuite = ciphersuiteFromId(r.u8());
-    const secrets = decodeLongTermSecrets(r.opaque());
-    return { groupId, owner, self, status: status === 1 ? ("member" as const) : ("removed" as const), ciphersuite, secrets };
-  });
+function decodeWrapper(extra: Uint8Array): GroupWrapper {
+  return decodeAll(extra, "stored group wrapper", (r) => readGroupWrapper(r, { nonceCounter: false }));
 }
 
 /** Key of the state head among a group's stored parts (src/mls/storage.ts writes it whenever it changes). */
@@ -91,6 +71,6 @@ export const STATE_HEAD_PART = "h";
  * const secrets = secretsOfStateHead(await store.get(Sublevel.State, `${gid}/h`, "group state"))
  * ```
  */
-export function secretsOfStateHead(head: Uint8Array): LongTermSecret[] {
+export function secretsOfStateHead(head: Uint8Array): readonly LongTermSecret[] {
   return decodeWrapper(readStateExtra(head)).secrets;
 }

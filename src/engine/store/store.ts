@@ -7,14 +7,15 @@
  * Layout (keys are utf8, ids and public keys lowercase hex, epochs zero-padded decimal):
  * - `meta`      `format` -> engine public key (refuses a database of another identity);
  *               `lastKeyPackage` -> id of the last published key package document
- * - `groups`    `<gid>` -> {@link GroupRecord} (status, owner, chain head, epochs, members, state token,
- *               nonce reservation)
+ * - `groups`    `<gid>` -> cold half of the group record (status, owner, chain head, members; written
+ *               by commits), `<gid>/hot` -> hot half (state token, epochs, nonce reservation; written
+ *               by messages too); see groups.ts. A format-1 `<gid>` holds every field.
  * - `state`     `<gid>/<part>` -> one part of the incremental group state (src/mls/storage.ts):
  *               `h` head, `t/<epoch>` ratchet-tree manifest, `n/<hash>` content-addressed tree node,
  *               `s/<epoch>` secret tree, `o/<epoch>/<index>` changed secret-tree node
  * - `docs`      `<docId>` -> signed document bytes (SecretGroup, commits, key packages, deletions)
- * - `commits`   `<gid>/<commitId>` -> {@link CommitRecord} (previous, epoch, applied or pending)
- * - `next`      `<gid>/<previousId or "-">/<commitId>` -> empty: successors of a commit, for the chain
+ * - `commits`   `<gid>/<commitId>` -> {@link CommitRecord} (previous, epoch, pending / applied / superseded / refused)
+ * - `next`      format 1 only (a second commit chain): emptied by migrate.ts when the engine opens, never written
  * - `welcomes`  `<gid>/<commitId>` -> key package ref (hex): pending commits that welcome this engine
  * - `keypkgs`   `<refHex>` -> own key package secret record (deleted when consumed by a join)
  * - `sent`      `<sha256(message)>` -> plaintext of an own sender-ratchet message (MLS cannot decrypt
@@ -26,9 +27,9 @@
  * @module
  */
 import { Level } from "level";
-import { STORAGE_VERSION } from "../constants.js";
-import { ErrorCode, StorageError } from "../errors.js";
-import { concatBytes, equalBytes } from "../bytes.js";
+import { STORAGE_VERSION } from "../../constants.js";
+import { ErrorCode, StorageError } from "../../errors.js";
+import { concatBytes, equalBytes } from "../../bytes.js";
 
 /**
  * Names of the sublevels. They are part of the on-disk format (the frozen storage fixture
@@ -41,6 +42,7 @@ export const Sublevel = {
   State: "state",
   Docs: "docs",
   Commits: "commits",
+  /** Format 1 only: emptied when the engine opens (src/engine/store/migrate.ts), never written. */
   Next: "next",
   Welcomes: "welcomes",
   KeyPackages: "keypkgs",
@@ -71,7 +73,7 @@ type Sub = ReturnType<Level<string, Uint8Array>["sublevel"]>;
  * versioned(new Uint8Array([7])) // [STORAGE_VERSION, 7]
  * ```
  */
-export function versioned(bytes: Uint8Array): Uint8Array {
+function versioned(bytes: Uint8Array): Uint8Array {
   return concatBytes(new Uint8Array([STORAGE_VERSION]), bytes);
 }
 
@@ -83,16 +85,11 @@ export function versioned(bytes: Uint8Array): Uint8Array {
  * unversioned(versioned(b), "group record") // b
  * ```
  */
-export function unversioned(value: Uint8Array, what: string): Uint8Array {
+function unversioned(value: Uint8Array, what: string): Uint8Array {
   if (value.length === 0 || value[0] !== STORAGE_VERSION) {
     throw new StorageError(ErrorCode.StorageVersion, `${what}: unknown storage format version ${value[0] ?? "(empty)"}`);
   }
   return value.subarray(1);
-}
-
-/** Zero-padded decimal, so epochs sort as strings. @example `padEpoch(5n) // "00000000000000000005"` */
-export function padEpoch(n: bigint | number): string {
-  return BigInt(n).toString().padStart(20, "0");
 }
 
 /**

@@ -1,0 +1,55 @@
+/**
+ * The engine's public surface checks its arguments here, once: what passes is typed and
+ * normalised (ids as lowercase hex, keys as 32-byte arrays), and nothing behind the surface
+ * (actors, steps, workers) checks it again. Every failure is `UsageError(INVALID_ARGUMENT)`.
+ *
+ * @module
+ */
+import { toHex, toId32 } from "../bytes.js";
+import type { LongTermCiphersuiteName, SchemeName } from "../constants.js";
+import { ErrorCode, UsageError } from "../errors.js";
+import { isLongTermCiphersuiteName } from "../lts/ciphersuite.js";
+import type { EncryptJob } from "./jobs.js";
+
+const invalid = (message: string): UsageError => new UsageError(ErrorCode.InvalidArgument, message);
+
+/** A group id argument (bytes or hex) as the lowercase hex that keys actors and records. @example `groupIdArg(groupId)` */
+export const groupIdArg = (groupId: Uint8Array | string): string => toHex(toId32(groupId, "groupId"));
+
+/** A public key argument (bytes or hex) as 32 bytes. @example `publicKeyArg(key)` */
+export const publicKeyArg = (publicKey: Uint8Array | string): Uint8Array => toId32(publicKey, "publicKey");
+
+/** A non-empty list of public keys. @example `publicKeysArg([bob.publicKey])` */
+export function publicKeysArg(publicKeys: readonly (Uint8Array | string)[]): Uint8Array[] {
+  if (!Array.isArray(publicKeys) || publicKeys.length === 0) throw invalid("publicKeys must be a non-empty array");
+  return publicKeys.map((k) => toId32(k, "public key"));
+}
+
+/** The ciphersuite option of `createGroup`. @example `ciphersuiteArg({ ciphersuite: "PANDA10_AES256GCM" })` */
+export function ciphersuiteArg(options: { ciphersuite: LongTermCiphersuiteName } | undefined): LongTermCiphersuiteName {
+  if (!isLongTermCiphersuiteName(options?.ciphersuite)) throw invalid(`unknown ciphersuite ${String(options?.ciphersuite)}`);
+  return options.ciphersuite;
+}
+
+/** The arguments of `encrypt` as the job that runs them. @example `encryptArgs(bytes, { scheme: "long-term" })` */
+export function encryptArgs(plaintext: Uint8Array, options: { scheme: SchemeName; aad?: Uint8Array } | undefined): EncryptJob {
+  if (!(plaintext instanceof Uint8Array)) throw invalid("plaintext must be a Uint8Array");
+  if (options?.scheme !== "long-term" && options?.scheme !== "sender-ratchet") throw invalid("scheme must be long-term or sender-ratchet");
+  if (options.aad !== undefined && !(options.aad instanceof Uint8Array)) throw invalid("aad must be a Uint8Array");
+  return { plaintexts: [plaintext], scheme: options.scheme, ...(options.aad === undefined ? {} : { aad: options.aad }) };
+}
+
+/** A list of byte strings (documents): `what` names it in the error. @example `bytesListArg(docs, "documents")` */
+export function bytesListArg(list: readonly Uint8Array[], what: string, nonEmpty = false): readonly Uint8Array[] {
+  if (!Array.isArray(list) || (nonEmpty && list.length === 0)) throw invalid(`${what} must be a ${nonEmpty ? "non-empty " : ""}array`);
+  list.forEach((d, i) => {
+    if (!(d instanceof Uint8Array)) throw invalid(`${what} ${i} must be a Uint8Array`);
+  });
+  return list;
+}
+
+/** The `path` option of `open`. @example `pathArg({ path: "./data" })` */
+export function pathArg(options: { path: string } | undefined): string {
+  if (typeof options?.path !== "string" || options.path.length === 0) throw invalid("path is required");
+  return options.path;
+}

@@ -1,0 +1,127 @@
+/**
+ * Ingesting a group's own documents inside its actor: the SecretGroup document (the owner and
+ * ciphersuite) and SecretGroupCommit documents. A commit is checked by the acceptance rules
+ * (src/documents/rules.ts), handed to the commit-chain follower (src/materialise/commits.ts,
+ * whose index records are written in the same batch), stored, and applied when it extends a
+ * member's head; the drain (src/engine/drain.ts) does the rest.
+ *
+ * @module
+ */
+import { equalBytes, fromHex, toHex } from "../bytes.js";
+import { readSecretGroup, readSecretGroupCommit, checkCommitChain, checkCommitDocument, SchemaId } from "../documents/index.js";
+import type { SignedDocument } from "../documents/index.js";
+import { ErrorCode, ValidationError } from "../errors.js";
+import { inspectCommit } from "../group/index.js";
+import type { CommitInspection } from "../group/index.js";
+import { indexCommit } from "../materialise/index.js";
+import type { EngineContext } from "./context.js";
+import { applyCommit, commitOp, isNodeFault, refused, sameCommit } from "./drain.js";
+import type { DrainInput } from "./drain.js";
+import type { IngestOutcome, StepOutput } from "./jobs.js";
+import { indexGroupOps, indexReader, toStoreOps } from "./materialise.js";
+import { CommitStatus, GroupStatus, emptyGroupRecord } from "./store/records.js";
+import type { CommitRecord, GroupRecord } from "./store/records.js";
+import { Sublevel } from "./store/store.js";
+import { recordOps } from "./store/groups.js";
+import type { StoreOp } from "./store/store.js";
+
+/**
+ * Step for a SecretGroup document: records the owner and ciphersuite, then drains commits
+ * that arrived before it.
+ *
+ * @example
+ * ```ts
+ * const out = await ingestGroupDocument(ctx, gid, record, doc)
+ * ```
+ */
+export async function ingestGroupDocument(ctx: EngineContext, gid: string, record: GroupRecord | undefined, doc: SignedDocument): Promise<StepOutput> {
+  const index = await indexGroupOps(ctx, doc);
+  if (record?.owner !== undefined) return { ops: index, result: { outcome: "duplicate" } };
+  const { ciphersuite } = readSecretGroup(doc);
+  const next: GroupRecord = { ...(record ?? emptyGroupRecord()), owner: doc.author, ciphersuite };
+  const drain: DrainInput = { kind: "drain" };
+  return {
+    ops: [{ sub: Sublevel.Docs, key: gid, value: doc.bytes }, ...recordOps(gid, next), ...index],
+    record: next,
+    result: { outcome: "applied" },
+    again: drain,
+  };
+}
+
+/** Checks a commit before anything is stored: its facts, and the rules that need only the group record. */
+function readCommit(gid: string, record: GroupRecord | undefined, doc: SignedDocument): { fields: ReturnType<typeof readSecretGroupCommit>; info: CommitInspection } {
+  const fields = readSecretGroupCommit(doc);
+  const info = inspectCommit(fields.commit);
+  if (!equalBytes(info.groupId, fields.secretGroup)) throw new ValidationError(ErrorCode.WrongGroup, "the MLS commit belongs to another group than its document names");
+  if (record?.owner !== undefined) {
+    checkCommitDocument({ id: fromHex(gid), author: record.owner, schema: SchemaId.SecretGroup }, doc, fields);
+    if (record.status === GroupStatus.Member && info.mlsEpoch === record.mlsEpoch) checkCommitChain(fields, record.head);
+  }
+  return { fields, info };
+}
+
+/** The Welcomes op when the commit welcomes one of this node's key packages. */
+async function welcomeOps(ctx: EngineContext, gid: string, cid: string, info: CommitInspection): Promise<StoreOp[]> {
+  for (const ref of info.addedKeyPackageRefs) {
+    if (await ctx.store.has(Sublevel.KeyPackages, toHex(ref))) return [{ sub: Sublevel.Welcomes, key: `${gid}/${cid}`, value: ref }];
+  }
+  return [];
+}
+
+/**
+ * Step for a SecretGroupCommit document: refuses what the rules refuse, hands it to the
+ * follower, stores it, applies it at once when it is the member's next commit (one batch with
+ * the index), else asks for a drain.
+ *
+ * @example
+ * ```ts
+ * const out = await ingestCommitDocument(ctx, gid, record, doc)
+ * ```
+ */
+export async function ingestCommitDocument(ctx: EngineContext, gid: string, record: GroupRecord | undefined, doc: SignedDocument): Promise<StepOutput> {
+  const cid = toHex(doc.id);
+  if (await ctx.store.has(Sublevel.Commits, `${gid}/${cid}`)) return { ops: [], result: { outcome: "duplicate" } };
+  let read: ReturnType<typeof readCommit>;
+  try {
+    read = readCommit(gid, record, doc);
+  } catch (e) {
+    return { ops: [], result: refused(e) };
+  }
+  const { fields, info } = read;
+  const member = record?.status === GroupStatus.Member;
+  // a member already past this commit's epoch never applies it: superseded (history before its join, or a fork)
+  const superseded = member && info.mlsEpoch < (record?.mlsEpoch ?? 0n);
+  const rec: CommitRecord = {
+    ...(fields.previousCommit === undefined ? {} : { previous: fields.previousCommit }),
+    epoch: info.mlsEpoch,
+    status: superseded ? CommitStatus.Superseded : CommitStatus.Pending,
+    welcome: info.welcome,
+  };
+  // the usual case, the member's next commit, is applied in this step (one batch with the
+  // follower's records); the worker applies it while this thread runs the follower
+  const next = member && record?.owner !== undefined && info.mlsEpoch === record.mlsEpoch && sameCommit(fields.previousCommit, record.head);
+  const applying = next ? applyCommit(ctx, gid, record, { cid, doc, record: rec }, fields.commit).catch((e: unknown) => ({ error: e })) : undefined;
+  let followed: Awaited<ReturnType<typeof indexCommit>>;
+  const started = performance.now();
+  try {
+    followed = await indexCommit(indexReader(ctx), doc, info);
+  } catch (e) {
+    await applying;
+    return { ops: [], result: refused(e) };
+  } finally {
+    ctx.stats.indexMs += performance.now() - started;
+  }
+  const applied = await applying;
+  if (followed.outcome === "refused") return { ops: toStoreOps(followed.ops), result: refused(new ValidationError(ErrorCode.InvalidCommit, followed.reason ?? "refused by the commit chain")) };
+  const stored: StoreOp[] = [...toStoreOps(followed.ops), { sub: Sublevel.Docs, key: cid, value: doc.bytes }];
+  if (applied !== undefined) {
+    if ("error" in applied) {
+      if (isNodeFault(applied.error)) throw applied.error;
+      return { ops: [], result: refused(applied.error) };
+    }
+    return { ...applied, ops: [...stored, ...applied.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
+  }
+  const ops = [...stored, commitOp(gid, cid, rec), ...(member ? [] : await welcomeOps(ctx, gid, cid, info))];
+  const outcome: IngestOutcome = { outcome: superseded ? "superseded" : "pending" };
+  return { ops, again: { kind: "drain", watch: cid, watchOutcome: outcome } satisfies DrainInput };
+}

@@ -1,0 +1,194 @@
+/**
+ * Draining a group after a change: a member applies the commits that follow its head along
+ * the chain the follower keeps (src/materialise/commits.ts, `nextCommits`), and a node that is
+ * not a member tries to join through a stored commit whose Welcome names one of its key
+ * packages. Each function is one step of a group job: it reads, runs worker tasks, and returns
+ * the writes for one atomic batch (it never writes itself).
+ *
+ * @module
+ */
+import { equalBytes, fromHex, toHex } from "../bytes.js";
+import { ErrorCode, ValidationError, isSecretGroupError } from "../errors.js";
+import { checkCommitAuthor, keyPackageDeletionDocument, readSecretGroupCommit } from "../documents/index.js";
+import { decodeVerifiedDocument } from "../documents/document.js";
+import type { SignedDocument } from "../documents/index.js";
+import { Keys, nextCommits } from "../materialise/index.js";
+import type { FollowUp, IngestOutcome, ProtocolEvent, StepOutput } from "./jobs.js";
+import { recordAfter, runStateTask, stateOps } from "./context.js";
+import { indexReader } from "./materialise.js";
+import type { EngineContext } from "./context.js";
+import { CommitStatus, GroupStatus, decodeCommitRecord, decodeKeyPackageRecord, encodeCommitRecord } from "./store/records.js";
+import type { CommitRecord, GroupRecord } from "./store/records.js";
+import { Sublevel } from "./store/store.js";
+import { recordOps } from "./store/groups.js";
+import type { StoreOp } from "./store/store.js";
+
+/** A drain follow-up: the commit whose fate the job reports, and what happened to it. @example `{ kind: "drain", watch: commitIdHex }` */
+export type DrainInput = Extract<FollowUp, { kind: "drain" }>;
+
+/** The outcome of a refused document, typed. @example `refused(e).outcome // "refused"` */
+export const refused = (e: unknown): IngestOutcome => ({
+  outcome: "refused",
+  error: isSecretGroupError(e) ? e : new ValidationError(ErrorCode.InvalidCommit, String((e as Error)?.message ?? e)),
+});
+
+/** True for a fault of this node (storage, worker) rather than of the document: rethrown, never a refusal. */
+export const isNodeFault = (e: unknown): boolean => isSecretGroupError(e) && (e.source === "storage" || e.code === ErrorCode.WorkerFailed);
+
+/** A stored commit document with its record. @example `await loadCommit(ctx, gid, cid)` */
+export interface StoredCommit {
+  readonly cid: string;
+  readonly doc: SignedDocument;
+  readonly record: CommitRecord;
+}
+
+async function loadCommit(ctx: EngineContext, gid: string, cid: string): Promise<StoredCommit | undefined> {
+  const rec = await ctx.store.get(Sublevel.Commits, `${gid}/${cid}`, "commit record");
+  const docBytes = await ctx.store.get(Sublevel.Docs, cid, "document");
+  if (rec === undefined || docBytes === undefined) return undefined;
+  // verified when it was ingested: stored documents are not verified again
+  return { cid, doc: decodeVerifiedDocument(docBytes), record: decodeCommitRecord(rec) };
+}
+
+/** The store op writing a commit record with `status`. @example `commitOp(gid, cid, { ...rec, status: "applied" })` */
+export function commitOp(gid: string, cid: string, record: CommitRecord): StoreOp {
+  return { sub: Sublevel.Commits, key: `${gid}/${cid}`, value: encodeCommitRecord(record) };
+}
+
+/**
+ * Applies a member's next commit on its worker: the state parts, the records, one batch.
+ *
+ * @example
+ * ```ts
+ * const { ops, record: next } = await applyCommit(ctx, gid, record, { cid, doc, record: rec })
+ * ```
+ */
+export async function applyCommit(
+  ctx: EngineContext,
+  gid: string,
+  record: GroupRecord,
+  c: StoredCommit,
+  commit = readSecretGroupCommit(c.doc).commit,
+): Promise<{ ops: StoreOp[]; record: GroupRecord; event: ProtocolEvent }> {
+  const out = await runStateTask(ctx, gid, record, { op: "process", commit });
+  if (out.change === undefined) throw new Error("process returned no state");
+  const next = recordAfter(record, out.change, { head: c.doc.id });
+  return {
+    ops: [...stateOps(gid, out.change), commitOp(gid, c.cid, { ...c.record, status: CommitStatus.Applied }), { sub: Sublevel.Welcomes, key: `${gid}/${c.cid}`, value: null }, ...recordOps(gid, next)],
+    record: next,
+    event: next.status === GroupStatus.Removed ? "REMOVED" : "COMMIT_APPLIED",
+  };
+}
+
+function settle(input: DrainInput, cid: string, outcome: IngestOutcome): DrainInput {
+  return input.watch === cid ? { ...input, watchOutcome: outcome } : input;
+}
+
+const finished = (input: DrainInput): StepOutput => ({ ops: [], ...(input.watchOutcome === undefined ? {} : { result: input.watchOutcome }) });
+
+/**
+ * One step of a member's drain: applies the commit that follows its head, if the node holds
+ * it, and asks for another step; else ends the job with the watched commit's outcome.
+ *
+ * @example
+ * ```ts
+ * const out = await memberDrainStep(ctx, gid, record, { kind: "drain" })
+ * ```
+ */
+async function memberDrainStep(ctx: EngineContext, gid: string, record: GroupRecord, input: DrainInput): Promise<StepOutput> {
+  if (record.head === undefined || record.owner === undefined) return finished(input);
+  const gidBytes = fromHex(gid);
+  for (const next of await nextCommits(indexReader(ctx), gidBytes, record.head)) {
+    const cid = toHex(next.commitId);
+    const c = await loadCommit(ctx, gid, cid);
+    if (c === undefined || c.record.status !== CommitStatus.Pending) continue;
+    try {
+      // a commit the follower has not chained yet has not met its rules: the author one is needed here
+      if (next.pending !== undefined) checkCommitAuthor(record.owner, c.doc.author);
+      const applied = await applyCommit(ctx, gid, record, c);
+      return { ...applied, again: settle(input, cid, { outcome: "applied" }) };
+    } catch (e) {
+      if (isNodeFault(e)) throw e;
+      // chained already: the history keeps it, this node never tries it again; else forgotten
+      const ops: StoreOp[] =
+        next.pending === undefined
+          ? [commitOp(gid, cid, { ...c.record, status: CommitStatus.Refused })]
+          : [
+              { sub: Sublevel.Commits, key: `${gid}/${cid}`, value: null },
+              { sub: Sublevel.Welcomes, key: `${gid}/${cid}`, value: null },
+              { sub: Sublevel.Docs, key: cid, value: null },
+              { sub: Sublevel.Materialise, key: Keys.pending(gidBytes, c.record.previous, c.doc.id), value: null },
+            ];
+      return { ops, again: settle(input, cid, refused(e)) };
+    }
+  }
+  return finished(input);
+}
+
+/**
+ * One join attempt of a node that is not a member: through a stored commit whose Welcome names
+ * one of its key packages. Asks for another step after each try; ends the job when none is left.
+ *
+ * @example
+ * ```ts
+ * const out = await joinStep(ctx, gid, record, { kind: "drain" })
+ * ```
+ */
+async function joinStep(ctx: EngineContext, gid: string, record: GroupRecord, input: DrainInput): Promise<StepOutput> {
+  const owner = record.owner;
+  if (owner === undefined) return finished(input);
+  const welcomes = await ctx.store.scan(Sublevel.Welcomes, `${gid}/`, "welcome index");
+  for (const [key, ref] of welcomes) {
+    const cid = key.split("/")[1] as string;
+    const c = await loadCommit(ctx, gid, cid);
+    const kpBytes = await ctx.store.get(Sublevel.KeyPackages, toHex(ref), "key package record");
+    if (c === undefined || kpBytes === undefined || (record.status === GroupStatus.Removed && c.record.epoch < record.mlsEpoch)) {
+      return { ops: [{ sub: Sublevel.Welcomes, key, value: null }], again: input };
+    }
+    const kp = decodeKeyPackageRecord(kpBytes);
+    try {
+      checkCommitAuthor(owner, c.doc.author);
+      const out = await runStateTask(ctx, gid, undefined, { op: "join", identity: ctx.identity, secret: kp.secret, owner, commit: readSecretGroupCommit(c.doc).commit });
+      if (out.change === undefined) throw new Error("join returned no state");
+      const written = new Set(out.change.parts.map(([k]) => `${gid}/${k}`));
+      const stale = (await ctx.store.keys(Sublevel.State, `${gid}/`)).filter((k) => !written.has(k));
+      const next = recordAfter(record, out.change, { head: c.doc.id });
+      const deletion = keyPackageDeletionDocument(ctx.identity, { keyPackage: kp.docId });
+      return {
+        ops: [
+          ...stale.map((k) => ({ sub: Sublevel.State, key: k, value: null })),
+          ...stateOps(gid, out.change),
+          commitOp(gid, cid, { ...c.record, status: CommitStatus.Applied }),
+          { sub: Sublevel.Welcomes, key, value: null },
+          { sub: Sublevel.KeyPackages, key: toHex(ref), value: null },
+          { sub: Sublevel.Outbox, key: `${Date.now().toString().padStart(15, "0")}-${toHex(deletion.id)}`, value: deletion.bytes },
+          ...recordOps(gid, next),
+        ],
+        record: next,
+        event: "JOINED",
+        again: settle(input, cid, { outcome: "applied" }),
+      };
+    } catch (e) {
+      if (isNodeFault(e)) throw e;
+      // the welcome is not for us after all (or broken): forget it as a way in, keep the commit
+      return { ops: [{ sub: Sublevel.Welcomes, key, value: null }], again: settle(input, cid, refused(e)) };
+    }
+  }
+  return finished(input);
+}
+
+/**
+ * One drain step: a member's ({@link memberDrainStep}) or a join attempt ({@link joinStep}).
+ *
+ * @example
+ * ```ts
+ * const out = await drainStep(ctx, gid, record, { kind: "drain" })
+ * ```
+ */
+export async function drainStep(ctx: EngineContext, gid: string, record: GroupRecord | undefined, input: DrainInput): Promise<StepOutput> {
+  if (record?.owner === undefined) return finished(input);
+  return record.status === GroupStatus.Member ? memberDrainStep(ctx, gid, record, input) : joinStep(ctx, gid, record, input);
+}
+
+/** True when `a` and `b` name the same commit (both absent: the chain's root). @example `sameCommit(prev, head)` */
+export const sameCommit = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean => (a === undefined ? b === undefined : b !== undefined && equalBytes(a, b));

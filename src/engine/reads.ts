@@ -1,0 +1,146 @@
+/**
+ * The reading side of `SecretGroupEngine` (src/engine/engine.ts extends it): group records,
+ * the materialisation index's queries and the outbox. Split from the writing side only to keep
+ * each file short; the public API is the engine's.
+ *
+ * @module
+ */
+import { fromHex, toHex } from "../bytes.js";
+import { ErrorCode, UsageError } from "../errors.js";
+import { groupsOf, history, welcomeFor } from "../materialise/index.js";
+import type { GroupMembership, HistoryEntry } from "../materialise/index.js";
+import type { GroupActors } from "./actors.js";
+import { groupIdArg, publicKeyArg } from "./arguments.js";
+import type { EngineContext } from "./context.js";
+import { groupInfo } from "./info.js";
+import type { GroupInfo } from "./info.js";
+import { indexReader } from "./materialise.js";
+import { listGroupRecords } from "./store/groups.js";
+import type { GroupRecord, GroupStatus } from "./store/records.js";
+import { Sublevel } from "./store/store.js";
+
+/**
+ * Reads of an engine's groups (see `SecretGroupEngine`).
+ *
+ * @example
+ * ```ts
+ * const info = await engine.describe(groupId) // a method of this class
+ * ```
+ */
+export abstract class EngineReads {
+  protected closing: Promise<void> | undefined;
+
+  protected constructor(
+    protected readonly ctx: EngineContext,
+    protected readonly actors: GroupActors,
+  ) {}
+
+  protected check(): void {
+    if (this.closing !== undefined) throw new UsageError(ErrorCode.Closed, "engine is closed");
+  }
+
+  private async record(gid: string): Promise<GroupRecord> {
+    this.check();
+    const record = await this.actors.run<GroupRecord | null>(gid, { kind: "read" });
+    if (record === null || record.owner === undefined) throw new UsageError(ErrorCode.UnknownGroup, `unknown group ${gid}`);
+    return record;
+  }
+
+  /**
+   * Status, owner, ciphersuite, epochs and members of a group (`UNKNOWN_GROUP` if never seen).
+   *
+   * @example
+   * ```ts
+   * const info = await engine.describe(groupId)
+   * ```
+   */
+  async describe(groupId: Uint8Array | string): Promise<GroupInfo> {
+    const gid = groupIdArg(groupId);
+    return groupInfo(gid, await this.record(gid));
+  }
+
+  /**
+   * Every group whose SecretGroup document this engine holds, in group id order (read from the
+   * store, so it does not load every group's actor).
+   *
+   * @example
+   * ```ts
+   * for (const g of await engine.groups()) console.log(toHex(g.groupId), g.status)
+   * ```
+   */
+  async groups(): Promise<GroupInfo[]> {
+    this.check();
+    return (await listGroupRecords(this.ctx.store)).filter(([, r]) => r.owner !== undefined).map(([gid, r]) => groupInfo(gid, r));
+  }
+
+  /**
+   * The group's commit chain from the materialisation index, oldest first: commit id, previous
+   * commit, epoch, kind, added and removed public keys (also for groups this node cannot read).
+   *
+   * @example
+   * ```ts
+   * for (const c of await engine.history(groupId)) console.log(c.epoch, c.kind, c.added.length)
+   * ```
+   */
+  async history(groupId: Uint8Array | string): Promise<HistoryEntry[]> {
+    this.check();
+    return history(indexReader(this.ctx), fromHex(groupIdArg(groupId)));
+  }
+
+  /**
+   * The groups a public key owns, was added to and removed from, with the commit ids.
+   *
+   * @example
+   * ```ts
+   * const [g] = await engine.groupsOf(bob.publicKey); g.added // [commitId]
+   * ```
+   */
+  async groupsOf(publicKey: Uint8Array | string): Promise<GroupMembership[]> {
+    this.check();
+    return groupsOf(indexReader(this.ctx), publicKeyArg(publicKey));
+  }
+
+  /**
+   * The latest commit of `groupId` whose Welcome addresses `publicKey`, with its document bytes;
+   * `null` when none is known.
+   *
+   * @example
+   * ```ts
+   * const w = await engine.welcomeFor(me, groupId) // { commitId, document } | null
+   * ```
+   */
+  async welcomeFor(publicKey: Uint8Array | string, groupId: Uint8Array | string): Promise<{ commitId: Uint8Array; document: Uint8Array } | null> {
+    this.check();
+    const load = async (id: Uint8Array): Promise<Uint8Array | undefined> => {
+      const bytes = await this.ctx.store.get(Sublevel.Docs, toHex(id), "document");
+      return bytes === undefined ? undefined : Uint8Array.from(bytes);
+    };
+    return welcomeFor(indexReader(this.ctx), publicKeyArg(publicKey), fromHex(groupIdArg(groupId)), load);
+  }
+
+  /** `"awaiting-welcome"`, `"member"` or `"removed"`. @example `await engine.status(groupId)` */
+  async status(groupId: Uint8Array | string): Promise<GroupStatus> {
+    return (await this.record(groupIdArg(groupId))).status;
+  }
+
+  /** Public keys of every member, owner and self included. @example `await engine.members(groupId)` */
+  async members(groupId: Uint8Array | string): Promise<Uint8Array[]> {
+    return (await this.record(groupIdArg(groupId))).members.map((k) => Uint8Array.from(k));
+  }
+
+  /**
+   * Documents the engine created on its own (a key package deletion after each join), removed
+   * from the outbox as they are returned: publish them.
+   *
+   * @example
+   * ```ts
+   * for (const doc of await engine.takeOutbox()) publish(doc)
+   * ```
+   */
+  async takeOutbox(): Promise<Uint8Array[]> {
+    this.check();
+    const entries = await this.ctx.store.scan(Sublevel.Outbox, "", "outbox");
+    await this.ctx.store.batch(entries.map(([key]) => ({ sub: Sublevel.Outbox, key, value: null })));
+    return entries.map(([, value]) => Uint8Array.from(value));
+  }
+}

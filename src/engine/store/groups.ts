@@ -1,0 +1,55 @@
+/**
+ * Where group records live: the cold half at `groups/<gid>` (written by commits: status, owner,
+ * head, members, about 34 bytes a member) and the hot half at `groups/<gid>/hot` (written by
+ * messages too: state token, epochs, nonce reservation, a few dozen bytes), so an encryption in
+ * a group of 1000 never rewrites its member list.
+ *
+ * @module
+ */
+import { decodeGroupRecord, encodeColdRecord, encodeHotRecord } from "./records.js";
+import type { GroupRecord } from "./records.js";
+import { Sublevel } from "./store.js";
+import type { EngineStore, StoreOp } from "./store.js";
+
+const HOT = "/hot";
+
+/**
+ * Reads a group's record (both halves); undefined when the group was never stored.
+ *
+ * @example
+ * ```ts
+ * const record = await readGroupRecord(store, gidHex)
+ * ```
+ */
+export async function readGroupRecord(store: EngineStore, groupId: string): Promise<GroupRecord | undefined> {
+  const cold = await store.get(Sublevel.Groups, groupId, "group record");
+  if (cold === undefined) return undefined;
+  return decodeGroupRecord(cold, await store.get(Sublevel.Groups, groupId + HOT, "group record"));
+}
+
+/**
+ * Every stored group record, in group id order.
+ *
+ * @example
+ * ```ts
+ * for (const [gid, record] of await listGroupRecords(store)) {}
+ * ```
+ */
+export async function listGroupRecords(store: EngineStore): Promise<Array<[string, GroupRecord]>> {
+  const rows = await store.scan(Sublevel.Groups, "", "group record");
+  const hot = new Map(rows.filter(([key]) => key.endsWith(HOT)));
+  return rows.filter(([key]) => !key.endsWith(HOT)).map(([gid, cold]) => [gid, decodeGroupRecord(cold, hot.get(gid + HOT))]);
+}
+
+/** The ops writing both halves (after a commit, a join, the group document). @example `ops.push(...recordOps(gid, next))` */
+export function recordOps(groupId: string, record: GroupRecord): StoreOp[] {
+  return [
+    { sub: Sublevel.Groups, key: groupId, value: encodeColdRecord(record) },
+    { sub: Sublevel.Groups, key: groupId + HOT, value: encodeHotRecord(record) },
+  ];
+}
+
+/** The op writing the hot half only (after a message changed the state or the reservation). @example `ops.push(hotOp(gid, next))` */
+export function hotOp(groupId: string, record: GroupRecord): StoreOp {
+  return { sub: Sublevel.Groups, key: groupId + HOT, value: encodeHotRecord(record) };
+}

@@ -1,0 +1,106 @@
+/**
+ * Hot and cold group records: messages write only the small hot half (state token, epochs,
+ * nonce reservation), commits write both; long-term encryption writes nothing between
+ * reservations; the halves read back as one record.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { toHex, utf8 } from "../src/bytes.js";
+import { EngineStore, Sublevel } from "../src/engine/store/store.js";
+import { decodeGroupRecord, emptyGroupRecord, encodeColdRecord, encodeHotRecord } from "../src/engine/store/records.js";
+import type { GroupRecord } from "../src/engine/store/records.js";
+import { DecodeError } from "../src/errors.js";
+import { ingestAll, openNode } from "./engine-helpers.js";
+import type { SecretGroupEngine } from "../src/engine/engine.js";
+
+async function rawGroupRows(path: string, self: Uint8Array, gid: Uint8Array): Promise<Map<string, string>> {
+  const store = await EngineStore.open(path, self);
+  try {
+    return new Map((await store.scan(Sublevel.Groups, toHex(gid), "group record")).map(([k, v]) => [k, toHex(v)]));
+  } finally {
+    await store.close();
+  }
+}
+
+/** Records the keys of every batch the engine writes (through its private store: a test-only look inside). */
+function spyBatches(engine: SecretGroupEngine): string[][] {
+  const store = (engine as unknown as { ctx: { store: EngineStore } }).ctx.store;
+  const batches: string[][] = [];
+  const batch = store.batch.bind(store);
+  store.batch = async (ops) => {
+    batches.push(ops.filter((op) => op.sub === Sublevel.Groups).map((op) => `${op.sub}:${op.key}`));
+    return batch(ops);
+  };
+  return batches;
+}
+
+test("cold and hot halves round trip; a damaged half is a DecodeError", () => {
+  const rec: GroupRecord = {
+    ...emptyGroupRecord(),
+    status: "member",
+    owner: new Uint8Array(32).fill(1),
+    ciphersuite: "PANDA10_AES256GCM",
+    head: new Uint8Array(32).fill(2),
+    members: [new Uint8Array(32).fill(1), new Uint8Array(32).fill(3)],
+    mlsEpoch: 4n,
+    ltsEpoch: 2n,
+    stateToken: new Uint8Array(16).fill(9),
+    nonceReserved: 2048n,
+  };
+  assert.deepEqual(decodeGroupRecord(encodeColdRecord(rec), encodeHotRecord(rec)), rec);
+  assert.ok(encodeHotRecord({ ...rec, members: Array.from({ length: 1000 }, () => new Uint8Array(32)) }).length < 64, "the hot half does not grow with the group");
+  // without a hot half (nothing hot written yet): no state
+  const cold = decodeGroupRecord(encodeColdRecord(rec));
+  assert.equal(cold.stateToken, undefined);
+  assert.equal(cold.nonceReserved, 0n);
+  assert.throws(() => decodeGroupRecord(encodeColdRecord(rec).subarray(0, 5)), DecodeError);
+  assert.throws(() => decodeGroupRecord(encodeColdRecord(rec), encodeHotRecord(rec).subarray(1)), DecodeError);
+});
+
+test("long-term encryption never rewrites the member list; sender-ratchet writes the hot half only", async () => {
+  const owner = await openNode({ nonceBlock: 8 });
+  const alice = await openNode();
+  try {
+    const kp = (await alice.engine.publishKeyPackage()).documents;
+    const created = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
+    const gid = created.groupId as Uint8Array;
+    const add = await owner.engine.addMembers(gid, kp);
+    await ingestAll(alice.engine, [...created.documents, ...add.documents]);
+    await owner.engine.encrypt(gid, utf8("reserve"), { scheme: "long-term" });
+    const path = owner.path;
+    const self = owner.identity.publicKey;
+    await owner.engine.close();
+    const before = await rawGroupRows(path, self, gid);
+    const coldKey = toHex(gid);
+    assert.ok(before.has(coldKey) && before.has(`${coldKey}/hot`));
+    owner.engine = await owner.reopen();
+    const written = spyBatches(owner.engine);
+    await owner.engine.encrypt(gid, utf8("first after restart"), { scheme: "long-term" }); // reserves a block
+    assert.deepEqual(written.splice(0), [[`groups:${coldKey}/hot`]], "a reservation writes the hot half alone");
+    // within one reserved block: nothing at all is written for long-term encryption
+    for (let i = 0; i < 5; i++) await owner.engine.encrypt(gid, utf8(`m${i}`), { scheme: "long-term" });
+    assert.deepEqual(written.splice(0), []);
+    await owner.engine.encrypt(gid, utf8("sr"), { scheme: "sender-ratchet" });
+    const keys = written.splice(0).flat();
+    assert.ok(keys.includes(`groups:${coldKey}/hot`) && !keys.includes(`groups:${coldKey}`), keys.join(" "));
+    await owner.engine.close();
+    const after = await rawGroupRows(path, self, gid);
+    assert.equal(after.get(coldKey), before.get(coldKey), "the cold half is untouched by messages");
+    assert.notEqual(after.get(`${coldKey}/hot`), before.get(`${coldKey}/hot`), "the hot half follows the state");
+    owner.engine = await owner.reopen();
+    const rot = await owner.engine.rotate(gid);
+    await ingestAll(alice.engine, rot.documents);
+    await owner.engine.close();
+    const rotated = await rawGroupRows(path, self, gid);
+    assert.notEqual(rotated.get(coldKey), after.get(coldKey), "a commit writes the cold half (its head)");
+    owner.engine = await owner.reopen();
+    const m = await owner.engine.encrypt(gid, utf8("after"), { scheme: "long-term" });
+    assert.equal(new TextDecoder().decode((await alice.engine.decrypt([m]))[0] as Uint8Array), "after");
+    assert.equal((await owner.engine.describe(gid)).members.length, 2);
+  } finally {
+    for (const n of [owner, alice]) {
+      await n.engine.close();
+      await n.cleanup();
+    }
+  }
+});
