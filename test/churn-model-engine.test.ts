@@ -15,7 +15,7 @@ import type { SecretGroupEngine } from "../src/engine/engine.js";
 import { IngestRefusedError } from "../src/engine/ingest.js";
 import { openNode } from "./engine-helpers.js";
 import { checkCode, churnConfig, newStats, runSeed } from "./churn-model-support.js";
-import type { ChurnStats, History, Random } from "./churn-model-support.js";
+import type { ChurnMessage, ChurnStats, History, Random } from "./churn-model-support.js";
 
 /** Member engines besides the owner (so at most PEOPLE + 1 members). */
 const PEOPLE = 7;
@@ -37,16 +37,7 @@ interface Seat {
   pending: Read[];
 }
 
-interface Message {
-  readonly id: number;
-  readonly scheme: SchemeName;
-  readonly sender: Seat;
-  readonly mlsEpoch: bigint;
-  readonly ltEpoch: bigint;
-  readonly plaintext: Uint8Array;
-  readonly aad: Uint8Array;
-  readonly bytes: Uint8Array;
-}
+type Message = ChurnMessage<Seat>;
 
 interface Read {
   readonly message: Message;

@@ -23,7 +23,7 @@ import {
 } from "../src/group/index.js";
 import type { CommitResult, GroupState } from "../src/group/index.js";
 import { churnConfig, expectCode, newStats, runSeed, short } from "./churn-model-support.js";
-import type { ChurnStats, History, Random } from "./churn-model-support.js";
+import type { ChurnMessage, ChurnStats, History, Random } from "./churn-model-support.js";
 
 const MAX_MEMBERS = 8;
 /** Long-term messages are delivered at the latest this many steps after they were sent. */
@@ -48,16 +48,7 @@ interface Seat {
   pending: Delivery[];
 }
 
-interface Message {
-  readonly id: number;
-  readonly scheme: SchemeName;
-  readonly sender: Seat;
-  readonly mlsEpoch: bigint;
-  readonly ltEpoch: bigint;
-  readonly plaintext: Uint8Array;
-  readonly aad: Uint8Array;
-  readonly bytes: Uint8Array;
-}
+type Message = ChurnMessage<Seat>;
 
 interface Delivery {
   readonly message: Message;

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SecretGroupError } from "../src/errors.js";
 import { Random } from "../src/cli/random.js";
+import type { SchemeName } from "../src/constants.js";
 
 export { Random };
 
@@ -136,4 +137,16 @@ export function checkCode(value: unknown, code: string, what: string): void {
 /** Lowercase hex of a key, short form for histories. @example `short(pk)` */
 export function short(bytes: Uint8Array): string {
   return Buffer.from(bytes.subarray(0, 4)).toString("hex");
+}
+
+/** A message the churn models sent, with what the model knows of it. `S` is the model's seat. */
+export interface ChurnMessage<S> {
+  readonly id: number;
+  readonly scheme: SchemeName;
+  readonly sender: S;
+  readonly mlsEpoch: bigint;
+  readonly ltEpoch: bigint;
+  readonly plaintext: Uint8Array;
+  readonly aad: Uint8Array;
+  readonly bytes: Uint8Array;
 }

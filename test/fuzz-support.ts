@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { SecretGroupError } from "../src/errors.js";
+import { rng } from "./prng.js";
 
 /** Multiplier of every fuzz case count, from `FUZZ_SCALE`. @example `cases(1000)` */
 export const FUZZ_SCALE = Math.max(0.01, Number(process.env.FUZZ_SCALE ?? 1));
@@ -16,29 +17,8 @@ export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
 /** `n` scaled by {@link FUZZ_SCALE}, at least 1. @example `for (let i = 0; i < cases(500); i++)` */
 export const cases = (n: number): number => Math.max(1, Math.round(n * FUZZ_SCALE));
 
-/** A small seeded PRNG (mulberry32). @example `const r = prng(1); r.int(10)` */
-export function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (n: number): number => Math.floor(next() * n),
-    bytes(n: number): Uint8Array {
-      const out = new Uint8Array(n);
-      for (let i = 0; i < n; i++) out[i] = Math.floor(next() * 256);
-      return out;
-    },
-    pick<T>(xs: readonly T[]): T {
-      return xs[Math.floor(next() * xs.length)] as T;
-    },
-  };
-}
+/** The shared seeded generator. @example `const r = prng(1); r.int(10)` */
+export const prng = rng;
 export type Prng = ReturnType<typeof prng>;
 
 /** The kinds of mutation {@link mutate} applies. */
