@@ -49,7 +49,10 @@ async function windowed<T>(items: readonly T[], width: number, fn: (item: T) => 
   let next = 0;
   let total = 0;
   const lane = async (): Promise<void> => {
-    while (next < items.length) total += await fn(items[next++] as T);
+    while (next < items.length) {
+      const bytes = await fn(items[next++] as T);
+      total += bytes; // not `total += await ...`: that would read `total` before the await
+    }
   };
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, lane));
   return total;
@@ -71,8 +74,9 @@ async function longTermRows(ctx: BenchContext, suite: LongTermCiphersuiteName, e
     bodies.push(ct.ciphertext.subarray(0, ct.ciphertext.length - TAG));
     whole.push(ct.ciphertext);
   }
-  const batches: number[] = [];
-  for (let start = 0; start < values; start += batch) batches.push(start % distinct);
+  // [first index, count]: the last batch may be shorter; cycling (distinct < values) keeps whole batches
+  const batches: Array<[number, number]> = [];
+  for (let done = 0; done < values; done += batch) batches.push([done % distinct, Math.min(batch, values - done)]);
   const key = secret.value;
   const aad = state.groupId;
   const algorithm = NODE_CIPHER[suite];
@@ -85,8 +89,8 @@ async function longTermRows(ctx: BenchContext, suite: LongTermCiphersuiteName, e
       label: "raw node:crypto, 1 thread",
       run: async () => {
         let bytes = 0;
-        for (const start of batches) {
-          for (let i = start; i < start + batch; i++) {
+        for (const [start, count] of batches) {
+          for (let i = start; i < start + count; i++) {
             const body = bodies[i] as Uint8Array;
             const d = createDecipheriv(algorithm as "aes-256-gcm", key, nonces[i] as Uint8Array, { authTagLength: TAG });
             d.setAuthTag((whole[i] as Uint8Array).subarray(body.length));
@@ -100,9 +104,9 @@ async function longTermRows(ctx: BenchContext, suite: LongTermCiphersuiteName, e
     {
       label: `engine.decrypt (batches of ${batch}, ${IN_FLIGHT} in flight)`,
       run: async () => {
-        const bytes = await windowed(batches, IN_FLIGHT, async (start) => {
+        const bytes = await windowed(batches, IN_FLIGHT, async ([start, count]) => {
           let n = 0;
-          for (const r of await engine.engine.decrypt(messages.slice(start, start + batch))) {
+          for (const r of await engine.engine.decrypt(messages.slice(start, start + count))) {
             if (r instanceof Error) throw r;
             n += r.length;
           }
@@ -118,8 +122,8 @@ async function longTermRows(ctx: BenchContext, suite: LongTermCiphersuiteName, e
       label: "raw @noble/ciphers, 1 thread",
       run: async () => {
         let bytes = 0;
-        for (const start of batches) {
-          for (let i = start; i < start + batch; i++) {
+        for (const [start, count] of batches) {
+          for (let i = start; i < start + count; i++) {
             const cipher = suite === "PANDA10_CHACHA20POLY1305" ? chacha20poly1305(key, nonces[i] as Uint8Array, aad) : gcm(key, nonces[i] as Uint8Array, aad);
             bytes += cipher.decrypt(whole[i] as Uint8Array).length;
           }
