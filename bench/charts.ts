@@ -74,7 +74,7 @@ export function throughputBars(title: string, rows: readonly Row[]): TopLevelSpe
     data: { values },
     mark: "bar",
     encoding: {
-      x: { field: "group", type: "nominal", title: null, axis: { labelAngle: 0 } },
+      x: { field: "group", type: "nominal", title: null, axis: { labelAngle: 0, labelLimit: 300 } },
       xOffset: { field: "side", type: "nominal" },
       y: { field: "mbs", type: "quantitative", title: "MB/s (median)" },
       color: { field: "side", type: "nominal", legend: { orient: "bottom", columns: 1, labelLimit: 400 } },

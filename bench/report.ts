@@ -1,7 +1,8 @@
 /**
  * `npm run bench:report [-- results.json ...]`: turns the newest results (or the files given,
  * merged: a later file's row replaces an earlier one of the same scenario, case and size)
- * into SVG charts in bench/charts/ and regenerates bench/RESULTS.md with the tables.
+ * into SVG charts in bench/charts/, regenerates bench/RESULTS.md with the tables and rewrites the
+ * README's benchmark block (between its `bench:start` / `bench:end` markers) from the same rows.
  *
  * @module
  */
@@ -74,7 +75,7 @@ function bulkTable(rows: readonly Row[]): string {
 
 function manyTable(rows: readonly Row[]): string {
   const lines = [
-    "| groups | documents/s overall (per chunk median) | operations/s overall | peak RSS MiB (before ingest) | disk bytes per group | heap bytes per hydrated actor | per group joined: engine vs bare joinGroup |",
+    "| groups | documents/s overall (per chunk median) | operations/s overall | peak RSS MiB (before ingest; growth) | disk bytes per group | heap bytes per hydrated actor | per group joined: engine vs bare joinGroup |",
     "|---:|---:|---:|---:|---:|---:|---|",
   ];
   for (const r of rows.filter((x) => x.scenario === "many-groups")) {
@@ -82,7 +83,7 @@ function manyTable(rows: readonly Row[]): string {
     const join = rows.find((x) => x.scenario === "many-groups-join" && x.n === r.n);
     const joinCell = join?.candidates[0] === undefined ? "" : `${fmt(join.candidates[0].spread.median)} ms vs ${fmt(join.baseline?.spread.median ?? NaN)} ms (${fmt(ratioOf(join, join.candidates[0]))}x)`;
     lines.push(
-      `| ${r.n} | ${fmt(e["documentsPerSecondOverall"] ?? NaN)} (${fmt(r.candidates[0]?.spread.median ?? NaN)}) | ${fmt(e["operationsPerSecondOverall"] ?? NaN)} | ${fmt((e["peakRssBytes"] ?? NaN) / 2 ** 20)} (${fmt((e["rssBeforeBytes"] ?? NaN) / 2 ** 20)}) | ${fmt(e["diskBytesPerGroup"] ?? NaN)} | ${fmt(e["heapBytesPerHydratedActor"] ?? NaN)} | ${joinCell} |`,
+      `| ${r.n} | ${fmt(e["documentsPerSecondOverall"] ?? NaN)} (${fmt(r.candidates[0]?.spread.median ?? NaN)}) | ${fmt(e["operationsPerSecondOverall"] ?? NaN)} | ${fmt((e["peakRssBytes"] ?? NaN) / 2 ** 20)} (${fmt((e["rssBeforeBytes"] ?? NaN) / 2 ** 20)}; ${fmt(((e["peakRssBytes"] ?? NaN) - (e["rssBeforeBytes"] ?? NaN)) / 2 ** 20)}) | ${fmt(e["diskBytesPerGroup"] ?? NaN)} | ${fmt(e["heapBytesPerHydratedActor"] ?? NaN)} | ${joinCell} |`,
     );
   }
   return lines.join("\n");
@@ -186,7 +187,8 @@ export async function writeReport(files: readonly string[]): Promise<string> {
       "Groups of 3 members (owner, the measuring engine, a third member) from a shuffled stream of their group, key-package and",
       "commit documents, ingested in 40 chunks; every actor stays hydrated (liveActors = groups). Operations: the engine does not",
       "ingest application documents yet, so operations/s is `engine.decryptFields` of each group's one encrypted operation after",
-      "ingest. Peak RSS is the whole process (worker threads included, and the test data held by the benchmark); heap per actor",
+      "ingest. Peak RSS is the whole process (worker threads included, the test data held by the benchmark, and the high-water mark of",
+      "any scenario that ran before in the same process: run `--only many-groups` for a clean figure); heap per actor",
       "is the main thread's heap growth after garbage collection divided by the hydrated actors. Per group joined: the engine's",
       "chunk time per document times 3 documents, against bare ts-mls `joinGroup` of a 3-member group (another group each",
       "iteration) interleaved chunk by chunk.",
@@ -199,9 +201,45 @@ export async function writeReport(files: readonly string[]): Promise<string> {
   return text;
 }
 
+/**
+ * The README's benchmark block (between `<!-- bench:start -->` and `<!-- bench:end -->`): issue
+ * 11's figures with the measured medians and ratios, and the runs' load averages.
+ *
+ * @example
+ * ```ts
+ * const block = readmeBlock(runs, rows);
+ * ```
+ */
+export function readmeBlock(runs: readonly BenchResults[], rows: readonly Row[]): string {
+  const load = runs.map((r) => `${r.machine.loadAverageAtStart[0]?.toFixed(1)} to ${r.machine.loadAverageAtEnd?.[0]?.toFixed(1) ?? "(end not recorded: run stopped)"}`).join(", ");
+  const lines = [
+    `From ${runs.map((r) => `\`${r.started.slice(0, 16)}\` (${r.config.mode}, commit ${r.commit})`).join(", ")}; 1-minute load average ${load} on 2 cores`,
+    "(other developers' jobs), which inflates every absolute time; ratios are of sides measured together, interleaved.",
+    "",
+    "| issue 11 figure | target | measured: median, ratio to the baseline of the same run |",
+    "|---|---|---|",
+  ];
+  for (const [t, found] of targetLines(rows)) {
+    const cells = found.map((l) => l.replace(/\|/g, "/"));
+    lines.push(`| ${t.figure} | ${t.target} | ${cells.length === 0 ? "not measured (see RESULTS.md)" : cells.join("<br>")} |`);
+  }
+  return lines.join("\n");
+}
+
+function updateReadme(block: string): void {
+  const file = join(ROOT, "README.md");
+  const text = readFileSync(file, "utf8");
+  const start = text.indexOf("<!-- bench:start -->");
+  const end = text.indexOf("<!-- bench:end -->");
+  if (start < 0 || end < start) return;
+  writeFileSync(file, `${text.slice(0, start)}<!-- bench:start -->\n${block}\n${text.slice(end)}`);
+}
+
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   const files = process.argv.slice(2).map((f) => resolve(f));
   const used = files.length > 0 ? files : [newestFile()];
   await writeReport(used);
+  const runs = used.map((f) => JSON.parse(readFileSync(f, "utf8")) as BenchResults);
+  updateReadme(readmeBlock(runs, mergeRows(runs)));
   process.stdout.write(`wrote bench/RESULTS.md and bench/charts/ from ${used.map((f) => basename(f)).join(", ")}\n`);
 }

@@ -3,7 +3,7 @@
  * in one process, one progress bar per scenario on stderr, then prints the summary table and
  * the issue-11 targets with their measured ratios, and saves `bench/results/<date>-<commit>.json`.
  *
- * Options: `--full`; `--only bulk,membership,many-groups,membership-large`; tiny runs (the smoke test):
+ * Options: `--quick` (the default), `--full`; `--only bulk,membership,many-groups,membership-large`; tiny runs (the smoke test):
  * `--sizes 6,8 --values 200 --sr-values 50 --groups 4 --iterations 1 --warmup 0`;
  * `--out <dir>` (results folder, default bench/results).
  *
@@ -40,6 +40,8 @@ export function parseConfig(argv: readonly string[]): BenchConfig {
   };
   const list = (name: string): number[] | undefined => value(name)?.split(",").map(Number).filter((n) => Number.isFinite(n) && n > 0);
   const num = (name: string): number | undefined => (value(name) === undefined ? undefined : Number(value(name)));
+  const known = new Set(["--full", "--quick", "--only", "--sizes", "--values", "--sr-values", "--groups", "--iterations", "--warmup", "--out"]);
+  for (const a of argv) if (a.startsWith("--") && !known.has(a)) throw new Error(`unknown option ${a} (options: ${[...known].join(" ")})`);
   const full = argv.includes("--full");
   const values = num("--values");
   const custom = ["--sizes", "--values", "--sr-values", "--groups", "--iterations", "--warmup"].some((f) => argv.includes(f));

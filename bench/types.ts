@@ -120,16 +120,18 @@ export interface Scenario {
 }
 
 /**
- * Rounds for a membership scenario at `n` members (smaller groups: more rounds; the largest
- * ones: 2 rounds, no warm-up round since building the group has warmed every code path).
+ * Rounds for a membership scenario at `n` members (smaller groups: more rounds, fewer in quick
+ * mode; above 1000 members: 2 rounds, no warm-up round since building the group has warmed every
+ * code path).
  *
  * @example
  * ```ts
- * roundsFor(config, 1000); // { warmup: 1, iterations: 3 }
+ * roundsFor(fullConfig, 1000); // { warmup: 1, iterations: 3 }
  * ```
  */
 export function roundsFor(config: BenchConfig, n: number): { warmup: number; iterations: number } {
-  const base = n <= 100 ? { warmup: 2, iterations: 8 } : n <= 1000 ? { warmup: 1, iterations: 3 } : { warmup: 0, iterations: 2 };
+  const quick = config.mode !== "full";
+  const base = n <= 100 ? { warmup: quick ? 1 : 2, iterations: quick ? 5 : 8 } : n <= 1000 ? { warmup: 1, iterations: quick ? 2 : 3 } : { warmup: 0, iterations: 2 };
   return { warmup: config.warmup ?? base.warmup, iterations: config.iterations ?? base.iterations };
 }
 

@@ -18,7 +18,11 @@ import { formatTable, formatTargets } from "../bench/table.js";
 import { TARGETS } from "../bench/targets.js";
 import type { BenchResults } from "../bench/results.js";
 
-const TINY = ["--sizes", "6", "--values", "2100", "--sr-values", "20", "--groups", "3", "--iterations", "2", "--warmup", "1"];
+const TINY = ["--quick", "--sizes", "6", "--values", "2100", "--sr-values", "20", "--groups", "3", "--iterations", "2", "--warmup", "1"];
+
+test("the suite refuses an unknown option instead of running the default sizes", () => {
+  assert.throws(() => parseConfig(["--ful"]), /unknown option --ful/);
+});
 
 test("the suite runs every scenario at tiny sizes and records every row with its spread", async () => {
   const out = await mkdtemp(join(tmpdir(), "sg-bench-results-"));
