@@ -42,6 +42,15 @@ export function mergeRows(runs: readonly BenchResults[]): Row[] {
   return [...byKey.values()];
 }
 
+/** `bench/results/NOTES.md` (what a committed set of runs left out, and why), as a section. */
+function notes(): string[] {
+  try {
+    return ["## Notes on these runs", "", readFileSync(join(BENCH, "results", "NOTES.md"), "utf8").trim(), ""];
+  } catch {
+    return [];
+  }
+}
+
 function newestFile(): string {
   const dir = join(BENCH, "results");
   const files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
@@ -120,6 +129,7 @@ export async function writeReport(files: readonly string[]): Promise<string> {
     "The machine has 2 cores and is shared with other developers' builds and tests: the load average above (well over 2 means",
     "the cores were oversubscribed) inflates every absolute time. Ratios compare sides measured in the same run, interleaved.",
     "",
+    ...notes(),
     "## How it is measured",
     "",
     "- Timing by tinybench: each side (baseline or candidate) is a tinybench task run for one iteration per round; rounds rotate",
@@ -137,7 +147,7 @@ export async function writeReport(files: readonly string[]): Promise<string> {
     "",
     "## Issue 11 targets",
     "",
-    "| figure | today (issue 11) | target | measured in this run |",
+    "| figure | today (issue 11) | target | measured (median; ratio to the baseline of the same run) |",
     "|---|---|---|---|",
     ...targetLines(rows).map(([t, lines]) => `| ${t.figure} | ${t.today} | ${t.target} | ${lines.length === 0 ? "not measured" : lines.map((l) => l.replace(/\|/g, "/")).join("<br>")} |`),
     "",
