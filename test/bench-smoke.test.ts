@@ -2,7 +2,7 @@
  * Smoke test of the benchmark suite at tiny sizes (the same runner as `npm run bench`): every
  * scenario runs and produces each of its rows, every figure is a positive finite time with its
  * spread (bulk values span three batches, two in flight), the results file is written with the machine and dependency versions, and the
- * tables print issue 11's targets. No timing is asserted: speed is for bench/, not for tests.
+ * tables print issue 11's targets, and the report's charts render to SVG. No timing is asserted: speed is for bench/, not for tests.
  * Also: `secret-group bench` outside a repository checkout says how to run the suite.
  */
 import { test } from "node:test";
@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { parseConfig, runSuite, SCENARIOS } from "../bench/run.js";
 import { formatTable, formatTargets } from "../bench/table.js";
 import { TARGETS } from "../bench/targets.js";
+import { renderSvg, rssVsGroups, throughputBars, timeVsN } from "../bench/charts.js";
 import type { BenchResults } from "../bench/results.js";
 
 const TINY = ["--quick", "--sizes", "6", "--values", "2100", "--sr-values", "20", "--groups", "3", "--iterations", "2", "--warmup", "1"];
@@ -60,6 +61,12 @@ test("the suite runs every scenario at tiny sizes and records every row with its
     assert.match(table, />= 1\.6x/, "the 1 KiB bulk target is printed beside its ratio");
     const targets = formatTargets(results.rows);
     for (const t of TARGETS) assert.ok(targets.includes(t.figure.slice(0, 30)), t.figure);
+
+    // the report's charts render without a browser and carry the sides' labels
+    const receiverSvg = await renderSvg(timeVsN("receiver", results.rows.filter((r) => r.scenario === "receiver-update")));
+    assert.match(receiverSvg, /^<svg[\s\S]*ts-mls 1\.6\.4 default provider[\s\S]*engine cold/);
+    assert.match(await renderSvg(throughputBars("bulk", results.rows.filter((r) => r.scenario === "bulk-long-term"))), /raw node:crypto, 1 thread/);
+    assert.match(await renderSvg(rssVsGroups(results.rows.filter((r) => r.scenario === "many-groups"))), /peak RSS/);
   } finally {
     await rm(out, { recursive: true, force: true });
   }
