@@ -1,8 +1,8 @@
 /**
- * Raw ts-mls group operations, parameterised by crypto provider, for the provider
- * benchmark and the mixed-provider test. ts-mls is used directly (not through src/group)
- * because it is the baseline being measured and because only the crypto provider may
- * differ between the two sides.
+ * Raw ts-mls group operations, parameterised by crypto provider: the baseline. It imports
+ * `ts-mls-bare`, the registry's ts-mls 1.6.4 installed unpatched under an npm alias, because
+ * `ts-mls` itself carries our patch (README, Dependencies), whose speed-ups would otherwise
+ * flatter the baseline.
  *
  * @module
  */
@@ -30,7 +30,7 @@ import {
   type MLSMessage,
   type PrivateKeyPackage,
   type Proposal,
-} from "ts-mls";
+} from "ts-mls-bare";
 import { randomBytes } from "node:crypto";
 import { nodeCryptoProvider } from "../src/mls/crypto/provider.js";
 

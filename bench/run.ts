@@ -1,127 +1,149 @@
 /**
- * `npm run bench` entry (`node dist/bench/run.js [--quick] [--only name,...]`): runs every
- * registered benchmark in one process and prints one table, with the speed-up ratio
- * (baseline ms / candidate ms) of each candidate and the target where one is set.
+ * `npm run bench` (quick), `npm run bench -- --full`, `secret-group bench`: runs the scenarios
+ * in one process, one progress bar per scenario on stderr, then prints the summary table and
+ * the issue-11 targets with their measured ratios, and saves `bench/results/<date>-<commit>.json`.
  *
- * Register a benchmark by adding it to `BENCHMARKS` below (one line).
+ * Options: `--quick` (the default), `--full`; `--only bulk,membership,many-groups,membership-large`; tiny runs (the smoke test):
+ * `--sizes 6,8 --values 200 --sr-values 50 --groups 4 --iterations 1 --warmup 0`;
+ * `--out <dir>` (results folder, default bench/results).
  *
  * @module
  */
-import Table from "cli-table3";
 import { fileURLToPath } from "node:url";
-import { ratio, type Benchmark, type BenchRow } from "./registry.js";
-import { providerBenchmark } from "./provider.bench.js";
-import { protocolCommitBenchmark } from "./protocol-commit.js";
-import { bulkDecryptBenchmark } from "./bulk-decrypt.js";
-import { engineCommitBenchmark } from "./engine-commit.js";
+import { dirname, join, resolve } from "node:path";
+import cliProgress from "cli-progress";
+import { bulk } from "./bulk.js";
+import { manyGroups } from "./manyGroups.js";
+import { membership, membershipLarge } from "./membership.js";
+import { newResults, resultsFile, saveResults, type BenchResults } from "./results.js";
+import { formatTable, formatTargets } from "./table.js";
+import type { BenchConfig, Progress, Row, Scenario } from "./types.js";
+
+/** Every scenario, in run order (groups above 1000 members last: an interrupted full run keeps the rest). @example `SCENARIOS.map((s) => s.name)` */
+export const SCENARIOS: readonly Scenario[] = [bulk, membership, manyGroups, membershipLarge];
+
+/** Repository root (dist/bench/run.js -> ../..). */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /**
- * Every benchmark `npm run bench` runs, in order. Add yours here.
+ * Configuration from command-line arguments.
  *
  * @example
  * ```ts
- * BENCHMARKS.map((b) => b.name); // ["mls-provider", ...]
+ * parseConfig(["--full"]).sizes; // [10, 100, 1000, 5000, 10000]
  * ```
  */
-export const BENCHMARKS: readonly Benchmark[] = [
-  providerBenchmark,
-  protocolCommitBenchmark,
-  engineCommitBenchmark,
-  bulkDecryptBenchmark,
-];
+export function parseConfig(argv: readonly string[]): BenchConfig {
+  const value = (name: string): string | undefined => {
+    const at = argv.indexOf(name);
+    return at >= 0 ? argv[at + 1] : undefined;
+  };
+  const list = (name: string): number[] | undefined => value(name)?.split(",").map(Number).filter((n) => Number.isFinite(n) && n > 0);
+  const num = (name: string): number | undefined => (value(name) === undefined ? undefined : Number(value(name)));
+  const known = new Set(["--full", "--quick", "--only", "--sizes", "--values", "--sr-values", "--groups", "--iterations", "--warmup", "--out"]);
+  for (const a of argv) if (a.startsWith("--") && !known.has(a)) throw new Error(`unknown option ${a} (options: ${[...known].join(" ")})`);
+  const full = argv.includes("--full");
+  const values = num("--values");
+  const custom = ["--sizes", "--values", "--sr-values", "--groups", "--iterations", "--warmup"].some((f) => argv.includes(f));
+  const iterations = num("--iterations");
+  const warmup = num("--warmup");
+  const only = value("--only")?.split(",");
+  return {
+    mode: custom ? "custom" : full ? "full" : "quick",
+    sizes: list("--sizes") ?? (full ? [10, 100, 1000, 5000, 10_000] : [10, 100, 1000]),
+    bulkValues: values !== undefined ? { 64: values, 1024: values, 65536: values } : full ? { 64: 100_000, 1024: 100_000, 65536: 10_000 } : { 64: 20_000, 1024: 20_000, 65536: 2_000 },
+    srValues: num("--sr-values") ?? 10_000,
+    groupCounts: list("--groups") ?? (full ? [1000, 10_000] : [1000]),
+    ...(iterations === undefined ? {} : { iterations }),
+    ...(warmup === undefined ? {} : { warmup }),
+    ...(only === undefined ? {} : { only }),
+  };
+}
 
-/**
- * A benchmark's rows, or the error it failed with.
- *
- * @example
- * ```ts
- * const [o]: BenchOutcome[] = await runBenchmarks([providerBenchmark], { quick: true, log: () => {} });
- * ```
- */
-export interface BenchOutcome {
-  readonly name: string;
-  readonly rows: readonly BenchRow[];
-  readonly error?: string;
+function progressFor(name: string, log: (line: string) => void, quiet: boolean): Progress {
+  if (quiet) return { start: () => {}, phase: () => {}, tick: () => {}, stop: () => {} };
+  if (!process.stderr.isTTY) {
+    let last = "";
+    let done = 0;
+    return {
+      start: (total, phase) => log(`${new Date().toISOString()} [${name}] ${(last = phase)} (0/${(done = 0, total)})`),
+      phase: (phase) => void (phase !== last && log(`${new Date().toISOString()} [${name}] ${(last = phase)} (${done} steps done)`)),
+      tick: (steps = 1) => void (done += steps),
+      stop: () => log(`[${name}] done`),
+    };
+  }
+  const bar = new cliProgress.SingleBar(
+    { format: `${name.padEnd(11)} [{bar}] {value}/{total} {phase}`, stream: process.stderr, clearOnComplete: false, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  return {
+    start: (total, phase) => bar.start(total, 0, { phase }),
+    phase: (phase) => bar.update({ phase }),
+    tick: (steps = 1) => bar.increment(steps),
+    stop: () => bar.stop(),
+  };
 }
 
 /**
- * Runs benchmarks one after another (never concurrently: they would skew each other).
+ * Runs the configured scenarios; saves results after every row. Returns the results.
  *
  * @example
  * ```ts
- * const outcomes = await runBenchmarks(BENCHMARKS, { quick: true, log: () => {} });
+ * const results = await runSuite(parseConfig(["--sizes", "6"]), { out: dir, quiet: true });
  * ```
  */
-export async function runBenchmarks(
-  benchmarks: readonly Benchmark[],
-  options: { quick: boolean; log: (line: string) => void },
-): Promise<BenchOutcome[]> {
-  const outcomes: BenchOutcome[] = [];
-  for (const b of benchmarks) {
-    options.log(`running ${b.name}${options.quick ? " (quick)" : ""}`);
+export async function runSuite(config: BenchConfig, options: { out?: string; quiet?: boolean; log?: (line: string) => void } = {}): Promise<{ results: BenchResults; file: string }> {
+  const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const results = newResults(config, ROOT);
+  const file = resultsFile(options.out ?? join(ROOT, "bench", "results"), results);
+  const selected = config.only === undefined ? SCENARIOS : SCENARIOS.filter((s) => config.only?.includes(s.name));
+  saveResults(file, results);
+  for (const scenario of selected) {
+    const progress = progressFor(scenario.name, log, options.quiet === true);
     try {
-      outcomes.push({ name: b.name, rows: await b.run(options) });
+      await scenario.run({
+        config,
+        progress,
+        log,
+        emit: (row: Row) => {
+          results.rows.push(row);
+          saveResults(file, results);
+        },
+      });
     } catch (e) {
-      outcomes.push({ name: b.name, rows: [], error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      progress.stop();
+      results.errors.push({ scenario: scenario.name, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      saveResults(file, results);
     }
   }
-  return outcomes;
-}
-
-function fmtMs(ms: number): string {
-  return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
+  results.finished = new Date().toISOString();
+  results.machine.loadAverageAtEnd = (await import("node:os")).loadavg();
+  results.complete = results.errors.length === 0;
+  saveResults(file, results);
+  return { results, file };
 }
 
 /**
- * Renders outcomes as one text table: benchmark, case, size, baseline, candidates, ratios.
+ * Command-line entry (also `secret-group bench`): returns the exit code.
  *
  * @example
  * ```ts
- * console.log(formatTable(outcomes));
+ * process.exitCode = await main(["--full"]);
  * ```
  */
-export function formatTable(outcomes: readonly BenchOutcome[]): string {
-  const table = new Table({
-    head: ["benchmark", "case", "size", "baseline ms", "candidate ms", "ratio", "target"],
-    style: { head: [], border: [], compact: true },
-  });
-  for (const o of outcomes) {
-    if (o.error !== undefined) {
-      table.push([o.name, `FAILED: ${o.error.split("\n")[0]}`, "", "", "", "", ""]);
-      continue;
-    }
-    for (const row of o.rows) {
-      for (const c of row.candidates) {
-        const r = ratio(row.baseline, c);
-        const verdict = row.target === undefined ? "" : `>= ${row.target}x ${r >= row.target ? "met" : "MISSED"}`;
-        table.push([
-          o.name,
-          row.case,
-          String(row.size ?? ""),
-          `${fmtMs(row.baseline.ms)} (${row.baseline.label})`,
-          `${fmtMs(c.ms)} (${c.label})`,
-          `${r.toFixed(2)}x`,
-          verdict,
-        ]);
-      }
-    }
-  }
-  return table.toString();
-}
-
-async function main(argv: readonly string[]): Promise<number> {
-  const quick = argv.includes("--quick");
-  const onlyAt = argv.indexOf("--only");
-  const only = onlyAt >= 0 ? (argv[onlyAt + 1] ?? "").split(",").filter((s) => s.length > 0) : [];
-  const selected = only.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => only.includes(b.name));
+export async function main(argv: readonly string[]): Promise<number> {
+  const config = parseConfig(argv);
   const started = performance.now();
-  const outcomes = await runBenchmarks(selected, { quick, log: (l) => process.stderr.write(`${l}\n`) });
-  process.stdout.write(`${formatTable(outcomes)}\n`);
-  process.stdout.write(`node ${process.version}, total ${((performance.now() - started) / 1000).toFixed(1)} s${quick ? ", quick mode (not a measurement)" : ""}\n`);
-  for (const o of outcomes) if (o.error !== undefined) process.stderr.write(`${o.name} failed:\n${o.error}\n`);
-  return outcomes.some((o) => o.error !== undefined) ? 1 : 0;
+  const { results, file } = await runSuite(config, argv.includes("--out") ? { out: resolve(argv[argv.indexOf("--out") + 1] as string) } : {});
+  process.stdout.write(`${formatTable(results.rows)}\n\n${formatTargets(results.rows)}\n`);
+  const load = (l: readonly number[] | undefined) => (l ?? []).map((x) => x.toFixed(2)).join(" ");
+  process.stdout.write(
+    `${config.mode} mode, ${((performance.now() - started) / 1000).toFixed(0)} s, node ${process.version}, ${results.machine.cpus} x ${results.machine.model}, load average ${load(results.machine.loadAverageAtStart)} at start, ${load(results.machine.loadAverageAtEnd)} at end\nresults: ${file}\n`,
+  );
+  for (const e of results.errors) process.stderr.write(`${e.scenario} failed:\n${e.error}\n`);
+  return results.errors.length > 0 ? 1 : 0;
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -4,7 +4,9 @@
  *
  * @module
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import cliProgress from "cli-progress";
 import Table from "cli-table3";
@@ -183,4 +185,26 @@ export async function keygenCommand(options: { out: string; json?: boolean }): P
 export async function vectorsCommand(file: string, options: { threads?: number }): Promise<void> {
   const failed = await runVectorsCommand(file, { out: process.stdout, ...(options.threads === undefined ? {} : { threads: options.threads }) });
   if (failed > 0) process.exitCode = 1;
+}
+
+/**
+ * `secret-group bench [--full] [suite options]`: runs the benchmark suite. The suite lives in
+ * `bench/` of a repository checkout and uses development dependencies (tinybench), so it is not
+ * part of the published package: it is loaded here only when present, by a computed path.
+ *
+ * @example
+ * ```ts
+ * await benchCommand(["--only", "bulk"])
+ * ```
+ */
+export async function benchCommand(args: readonly string[]): Promise<void> {
+  const runner = new URL("../../bench/run.js", import.meta.url);
+  if (!existsSync(fileURLToPath(runner))) {
+    throw new UsageError(
+      ErrorCode.InvalidArgument,
+      "the benchmark suite is not part of the published package: in a clone of the repository run `npm ci && npm run bench` (or `npm run build` then `secret-group bench`)",
+    );
+  }
+  const suite = (await import(runner.href)) as { main(argv: readonly string[]): Promise<number> };
+  process.exitCode = await suite.main(args);
 }

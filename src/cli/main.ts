@@ -8,7 +8,7 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { isSecretGroupError } from "../errors.js";
 import { DEFAULT_SIMULATION } from "./simulate.js";
-import { ingestCommand, inspectCommand, keygenCommand, simulateCommand, vectorsCommand } from "./commands.js";
+import { benchCommand, ingestCommand, inspectCommand, keygenCommand, simulateCommand, vectorsCommand } from "./commands.js";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -66,6 +66,14 @@ function program(): Command {
     .argument("<file>", "vectors JSON file")
     .option("--threads <n>", "worker threads", positiveInt)
     .action(vectorsCommand);
+
+  cli
+    .command("bench")
+    .description("run the benchmark suite of a repository checkout (quick; --full for every size; see bench/run.ts for its options)")
+    .argument("[options...]", "suite options: --full, --only <scenarios>, --sizes <list>, --values <n>, --groups <list>, --out <dir>")
+    .allowUnknownOption()
+    .helpOption(false)
+    .action((options: string[]) => benchCommand(options));
 
   return cli;
 }

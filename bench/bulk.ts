@@ -1,0 +1,271 @@
+/**
+ * Bulk decryption through the engine. Long-term: `values` values of 64 B, 1 KiB and 64 KiB per
+ * ciphersuite, decrypted by `engine.decrypt` in batches of 1000 (two batches in flight: the
+ * pool has two workers), against raw single-thread `node:crypto` (one decipher per value, on
+ * the same keys, nonces and ciphertexts) and, up to 1 KiB, raw `@noble/ciphers`. Distinct
+ * ciphertexts are capped at 64 MiB per size; larger counts cycle through them (decryption has
+ * nothing to cache). Sender-ratchet: 10,000 x 1 KiB per iteration, new messages every
+ * iteration (keys are consumed), engine vs the library loop vs bare ts-mls `processMessage`.
+ *
+ * @module
+ */
+import { createDecipheriv, randomBytes } from "node:crypto";
+import { gcm } from "@noble/ciphers/aes.js";
+import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { LongTermCiphersuite, type LongTermCiphersuiteName } from "../src/constants.js";
+import { decrypt, encrypt } from "../src/group/index.js";
+import type { GroupState } from "../src/group/index.js";
+import { sealLongTerm } from "../src/lts/encrypt.js";
+import { encodeSecretGroupMessage } from "../src/message.js";
+import { bareGroup, benchPool, EngineNode, ingestApplied, libraryGroup } from "./fixtures.js";
+import { open as bareOpen, seal as bareSeal, suiteImpl } from "./mlsHarness.js";
+import { summarise, type Spread } from "./stats.js";
+import { interleaved, type Side } from "./timing.js";
+import type { BenchContext, Figure, Row, Scenario } from "./types.js";
+
+const TAG = 16;
+const BATCH = 1000;
+const IN_FLIGHT = 2;
+const POOL_BYTES = 64 * 1024 * 1024;
+const NODE_CIPHER: Record<LongTermCiphersuiteName, "aes-128-gcm" | "aes-256-gcm" | "chacha20-poly1305"> = {
+  PANDA10_AES128GCM: "aes-128-gcm",
+  PANDA10_AES256GCM: "aes-256-gcm",
+  PANDA10_CHACHA20POLY1305: "chacha20-poly1305",
+};
+
+function throughputFigure(label: string, spread: Spread, samples: readonly number[], values: number, valueBytes: number): Figure {
+  return {
+    label,
+    unit: "ms",
+    spread,
+    throughput: {
+      valuesPerS: summarise(samples.map((ms) => (values / ms) * 1000)),
+      mbPerS: summarise(samples.map((ms) => (values * valueBytes) / ms / 1000)),
+    },
+  };
+}
+
+async function windowed<T>(items: readonly T[], width: number, fn: (item: T) => Promise<number>): Promise<number> {
+  let next = 0;
+  let total = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const bytes = await fn(items[next++] as T);
+      total += bytes; // not `total += await ...`: that would read `total` before the await
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, lane));
+  return total;
+}
+
+async function longTermRows(ctx: BenchContext, suite: LongTermCiphersuiteName, engine: EngineNode, state: GroupState, size: number, values: number): Promise<Row[]> {
+  const secret = state.secrets.at(-1)!;
+  const batch = Math.min(BATCH, values);
+  const distinct = Math.max(batch, Math.min(values, Math.floor(POOL_BYTES / size / batch) * batch));
+  const plaintext = new Uint8Array(randomBytes(size));
+  const messages: Uint8Array[] = [];
+  const nonces: Uint8Array[] = [];
+  const bodies: Uint8Array[] = [];
+  const whole: Uint8Array[] = [];
+  for (let i = 0; i < distinct; i++) {
+    const ct = sealLongTerm(secret, new Uint8Array(randomBytes(12)), plaintext);
+    messages.push(encodeSecretGroupMessage({ type: "long-term", ciphertext: ct }));
+    nonces.push(ct.nonce);
+    bodies.push(ct.ciphertext.subarray(0, ct.ciphertext.length - TAG));
+    whole.push(ct.ciphertext);
+  }
+  // [first index, count]: the last batch may be shorter; cycling (distinct < values) keeps whole batches
+  const batches: Array<[number, number]> = [];
+  for (let done = 0; done < values; done += batch) batches.push([done % distinct, Math.min(batch, values - done)]);
+  const key = secret.value;
+  const aad = state.groupId;
+  const algorithm = NODE_CIPHER[suite];
+  const expect = values * size;
+  const check = (label: string, bytes: number): void => {
+    if (bytes !== expect) throw new Error(`${label} decrypted ${bytes} bytes, expected ${expect}`);
+  };
+  const sides: Side[] = [
+    {
+      label: "raw node:crypto, 1 thread",
+      run: async () => {
+        let bytes = 0;
+        for (const [start, count] of batches) {
+          for (let i = start; i < start + count; i++) {
+            const body = bodies[i] as Uint8Array;
+            const d = createDecipheriv(algorithm as "aes-256-gcm", key, nonces[i] as Uint8Array, { authTagLength: TAG });
+            d.setAuthTag((whole[i] as Uint8Array).subarray(body.length));
+            d.setAAD(aad);
+            bytes += d.update(body).length + d.final().length;
+          }
+        }
+        check("raw node:crypto", bytes);
+      },
+    },
+    {
+      label: `engine.decrypt (batches of ${batch}, ${IN_FLIGHT} in flight)`,
+      run: async () => {
+        const bytes = await windowed(batches, IN_FLIGHT, async ([start, count]) => {
+          let n = 0;
+          for (const r of await engine.engine.decrypt(messages.slice(start, start + count))) {
+            if (r instanceof Error) throw r;
+            n += r.length;
+          }
+          return n;
+        });
+        check("engine", bytes);
+      },
+    },
+  ];
+  const withNoble = size <= 1024;
+  if (withNoble) {
+    sides.push({
+      label: "raw @noble/ciphers, 1 thread",
+      run: async () => {
+        let bytes = 0;
+        for (const [start, count] of batches) {
+          for (let i = start; i < start + count; i++) {
+            const cipher = suite === "PANDA10_CHACHA20POLY1305" ? chacha20poly1305(key, nonces[i] as Uint8Array, aad) : gcm(key, nonces[i] as Uint8Array, aad);
+            bytes += cipher.decrypt(whole[i] as Uint8Array).length;
+          }
+        }
+        check("noble", bytes);
+      },
+    });
+  }
+  const rounds = { warmup: ctx.config.warmup ?? 1, iterations: ctx.config.iterations ?? 3 };
+  const results = await interleaved(sides, rounds, () => ctx.progress.tick());
+  const fig = (i: number) => throughputFigure(results[i]!.label, results[i]!.spread, results[i]!.samples, values, size);
+  const base = { case: `long-term decrypt, ${suite}`, n: values, valueBytes: size, values, extra: { distinctCiphertexts: distinct, ciphersuite: LongTermCiphersuite[suite] } };
+  const rows: Row[] = [{ scenario: "bulk-long-term", ...base, baseline: fig(0), candidates: [fig(1)] }];
+  if (withNoble) rows.push({ scenario: "bulk-long-term-noble", ...base, baseline: fig(2), candidates: [fig(1)] });
+  return rows;
+}
+
+async function senderRatchetRow(ctx: BenchContext, engine: EngineNode, owner: { state: GroupState }, receiver: { state: GroupState }, count: number): Promise<Row> {
+  const rounds = { warmup: ctx.config.warmup ?? 1, iterations: ctx.config.iterations ?? 3 };
+  const need = rounds.warmup + rounds.iterations;
+  const size = 1024;
+  const plaintext = new Uint8Array(randomBytes(size));
+  ctx.progress.phase(`sender-ratchet: writing ${need} x ${count} messages`);
+  const ours: Uint8Array[][] = [];
+  for (let i = 0; i < need; i++) {
+    const slice: Uint8Array[] = [];
+    for (let k = 0; k < count; k++) {
+      const r = await encrypt(owner.state, plaintext, { scheme: "sender-ratchet" });
+      owner.state = r.state;
+      slice.push(r.message);
+    }
+    ours.push(slice);
+  }
+  const csNode = await suiteImpl("node");
+  const csDefault = await suiteImpl("default");
+  const bare = await bareGroup(2);
+  const bareSlices: Uint8Array[][] = [];
+  for (let i = 0; i < need; i++) {
+    const slice: Uint8Array[] = [];
+    for (let k = 0; k < count; k++) {
+      const r = await bareSeal(csNode, bare.owner, plaintext);
+      bare.owner = r.state;
+      slice.push(r.message);
+    }
+    bareSlices.push(slice);
+  }
+  let b = 0;
+  let l = 0;
+  let e = 0;
+  let slice: Uint8Array[] = [];
+  const expect = count * size;
+  const check = (label: string, bytes: number): void => {
+    if (bytes !== expect) throw new Error(`${label} decrypted ${bytes} bytes, expected ${expect}`);
+  };
+  ctx.progress.phase("sender-ratchet: decrypting");
+  const results = await interleaved(
+    [
+      {
+        label: "ts-mls 1.6.4 default provider (processMessage loop)",
+        prepare: () => (slice = bareSlices[b++] as Uint8Array[]),
+        run: async () => {
+          let bytes = 0;
+          for (const m of slice) {
+            const r = await bareOpen(csDefault, bare.receiver, m);
+            bare.receiver = r.state;
+            bytes += r.plaintext.length;
+          }
+          check("bare", bytes);
+        },
+      },
+      {
+        label: "library decrypt loop",
+        prepare: () => (slice = ours[l++] as Uint8Array[]),
+        run: async () => {
+          let bytes = 0;
+          for (const m of slice) {
+            const r = await decrypt(receiver.state, m);
+            receiver.state = r.state;
+            bytes += r.plaintext.length;
+          }
+          check("library", bytes);
+        },
+      },
+      {
+        label: "engine.decrypt (one batch)",
+        prepare: () => (slice = ours[e++] as Uint8Array[]),
+        run: async () => {
+          let bytes = 0;
+          for (const r of await engine.engine.decrypt(slice)) {
+            if (r instanceof Error) throw r;
+            bytes += r.length;
+          }
+          check("engine", bytes);
+        },
+      },
+    ],
+    rounds,
+    () => ctx.progress.tick(),
+  );
+  const fig = (i: number) => throughputFigure(results[i]!.label, results[i]!.spread, results[i]!.samples, count, size);
+  return { scenario: "bulk-sender-ratchet", case: "sender-ratchet decrypt, PANDA10_AES256GCM group", n: count, valueBytes: size, values: count, baseline: fig(0), candidates: [fig(1), fig(2)] };
+}
+
+/**
+ * The bulk-decryption scenario.
+ *
+ * @example
+ * ```ts
+ * await bulk.run(ctx);
+ * ```
+ */
+export const bulk: Scenario = {
+  name: "bulk",
+  title: "bulk decryption",
+  produces: ["bulk-long-term", "bulk-long-term-noble", "bulk-sender-ratchet"],
+  async run(ctx) {
+    const suites = Object.keys(LongTermCiphersuite) as LongTermCiphersuiteName[];
+    const sizes = Object.keys(ctx.config.bulkValues).map(Number);
+    const rounds = (ctx.config.warmup ?? 1) + (ctx.config.iterations ?? 3);
+    ctx.progress.start(rounds * (suites.length * sizes.length * 3 + 3), "building groups");
+    const pool = benchPool();
+    const nodes: EngineNode[] = [];
+    try {
+      for (const suite of suites) {
+        const engine = await EngineNode.open(pool);
+        nodes.push(engine);
+        const g = await libraryGroup(3, [await engine.keyPackage()], suite);
+        await ingestApplied(engine.engine, [g.groupDoc.bytes, g.head.bytes]);
+        for (const size of sizes) {
+          ctx.progress.phase(`${suite} ${size} B`);
+          for (const row of await longTermRows(ctx, suite, engine, g.state, size, ctx.config.bulkValues[size] as number)) ctx.emit(row);
+        }
+        if (suite === "PANDA10_AES256GCM") {
+          const owner = { state: g.state };
+          const receiver = { state: g.receiver };
+          ctx.emit(await senderRatchetRow(ctx, engine, owner, receiver, ctx.config.srValues));
+        }
+      }
+    } finally {
+      for (const n of nodes) await n.dispose();
+      await pool.destroy();
+      ctx.progress.stop();
+    }
+  },
+};

@@ -1,0 +1,34 @@
+/**
+ * Worker thread that builds the groups of the join scenario, so that no key cache of the
+ * measuring thread has seen their keys: a join in the benchmark is then as cold as a real
+ * joiner's first contact with a group. Input (workerData): N, how many groups, and the key
+ * packages of the engine joiners (one per group). Output (one message): per group, the library
+ * group's documents and joiner, and a bare ts-mls group's Welcome, tree and joiner.
+ *
+ * @module
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { decodeSecretGroupCommit } from "../src/commit.js";
+import { secretGroupCommitDocument, secretGroupDocument } from "../src/documents/index.js";
+import { addMembers, createGroup } from "../src/group/index.js";
+import { generateIdentity } from "../src/identity.js";
+import { bareGroup, LT_SUITE, members } from "./fixtures.js";
+import type { JoinInput } from "./join.js";
+
+const { n, engineKeyPackages } = workerData as { n: number; engineKeyPackages: Uint8Array[] };
+const out: JoinInput[] = [];
+for (const engineKp of engineKeyPackages) {
+  const owner = generateIdentity();
+  const groupDoc = secretGroupDocument(owner, { ciphersuite: LT_SUITE });
+  const state = await createGroup({ identity: owner, groupId: groupDoc.id, ciphersuite: LT_SUITE });
+  const [joiner, ...fillers] = await members(Math.max(1, n - 2));
+  const added = await addMembers(state, [joiner!.keyPackage, engineKp, ...fillers.map((f) => f.keyPackage)]);
+  const commitDoc = secretGroupCommitDocument(owner, { secretGroup: groupDoc.id, commit: decodeSecretGroupCommit(added.commit) });
+  const bare = await bareGroup(n);
+  out.push({
+    library: { owner: owner.publicKey, commit: added.commit, identity: joiner!.identity, secret: joiner!.secret },
+    engine: { groupDoc: groupDoc.bytes, commitDoc: commitDoc.bytes, groupId: groupDoc.id },
+    bare: { welcome: bare.welcome, tree: bare.owner.ratchetTree, kp: bare.kps[0]! },
+  });
+}
+parentPort?.postMessage(out);

@@ -1,0 +1,148 @@
+/**
+ * What the suite measures and records: rows of figures (baseline first), the run's
+ * configuration and the context every scenario receives.
+ *
+ * @module
+ */
+import type { Spread } from "./stats.js";
+
+/**
+ * One measured side: its label and its spread in `unit`.
+ *
+ * @example
+ * ```ts
+ * const f: Figure = { label: "ts-mls 1.6.4 default", unit: "ms", spread: summarise([5, 6]) };
+ * ```
+ */
+export interface Figure {
+  readonly label: string;
+  readonly unit: "ms" | "bytes" | "documents/s" | "operations/s";
+  readonly spread: Spread;
+  /** Throughput derived from the timing spread (`values` per iteration of `valueBytes`). */
+  readonly throughput?: { readonly valuesPerS: Spread; readonly mbPerS: Spread };
+}
+
+/**
+ * A table row: a case of a scenario at a size, its baseline and its candidates. The ratio of a
+ * candidate is baseline median / candidate median (above 1: the candidate is faster).
+ *
+ * @example
+ * ```ts
+ * const row: Row = { scenario: "receiver-update", case: "receiver update commit", n: 1000, baseline, candidates: [library] };
+ * ```
+ */
+export interface Row {
+  readonly scenario: string;
+  readonly case: string;
+  /** Group size (members) or group count. */
+  readonly n?: number;
+  /** Value size in bytes (bulk decryption). */
+  readonly valueBytes?: number;
+  /** Values per iteration (bulk decryption). */
+  readonly values?: number;
+  readonly baseline?: Figure;
+  readonly candidates: readonly Figure[];
+  /** Other numbers of the row (bytes per group, peak RSS, ...). */
+  readonly extra?: Readonly<Record<string, number>>;
+  readonly note?: string;
+}
+
+/**
+ * The run's configuration (quick defaults, `--full`, or tiny sizes for the smoke test).
+ *
+ * @example
+ * ```ts
+ * const c: BenchConfig = quickConfig();
+ * ```
+ */
+export interface BenchConfig {
+  readonly mode: "quick" | "full" | "custom";
+  /** Group sizes of the membership scenarios. */
+  readonly sizes: readonly number[];
+  /** Long-term values per iteration, per value size. */
+  readonly bulkValues: Readonly<Record<number, number>>;
+  /** Sender-ratchet values per iteration (1 KiB each). */
+  readonly srValues: number;
+  /** Group counts of the many-groups scenario. */
+  readonly groupCounts: readonly number[];
+  /** Rounds override (smoke test); otherwise chosen per size. */
+  readonly iterations?: number;
+  readonly warmup?: number;
+  /** Scenarios to run (default all). */
+  readonly only?: readonly string[];
+}
+
+/**
+ * Progress of one scenario (a cli-progress bar, or nothing in a test).
+ *
+ * @example
+ * ```ts
+ * ctx.progress.start(10, "building"); ctx.progress.tick(); ctx.progress.stop();
+ * ```
+ */
+export interface Progress {
+  start(total: number, phase: string): void;
+  phase(phase: string): void;
+  tick(steps?: number): void;
+  stop(): void;
+}
+
+/**
+ * What a scenario receives.
+ *
+ * @example
+ * ```ts
+ * await scenario.run({ config, progress, log: console.error, emit: (row) => rows.push(row) });
+ * ```
+ */
+export interface BenchContext {
+  readonly config: BenchConfig;
+  readonly progress: Progress;
+  readonly log: (line: string) => void;
+  /** Each row as soon as it is measured (the runner saves results incrementally). */
+  readonly emit: (row: Row) => void;
+}
+
+/**
+ * A scenario of the suite.
+ *
+ * @example
+ * ```ts
+ * export const bulk: Scenario = { name: "bulk", title: "bulk decryption", run: async (ctx) => { ... } };
+ * ```
+ */
+export interface Scenario {
+  readonly name: string;
+  readonly title: string;
+  /** Names of the rows' `scenario` field it produces (the smoke test checks each appears). */
+  readonly produces: readonly string[];
+  run(ctx: BenchContext): Promise<void>;
+}
+
+/**
+ * Rounds for a membership scenario at `n` members (smaller groups: more rounds, fewer in quick
+ * mode; above 1000 members: 2 rounds, no warm-up round since building the group has warmed every
+ * code path).
+ *
+ * @example
+ * ```ts
+ * roundsFor(fullConfig, 1000); // { warmup: 1, iterations: 3 }
+ * ```
+ */
+export function roundsFor(config: BenchConfig, n: number): { warmup: number; iterations: number } {
+  const quick = config.mode !== "full";
+  const base = n <= 100 ? { warmup: quick ? 1 : 2, iterations: quick ? 5 : 8 } : n <= 1000 ? { warmup: 1, iterations: quick ? 2 : 3 } : { warmup: 0, iterations: 2 };
+  return { warmup: config.warmup ?? base.warmup, iterations: config.iterations ?? base.iterations };
+}
+
+/**
+ * A timing figure from interleaved samples.
+ *
+ * @example
+ * ```ts
+ * figure("library", spread);
+ * ```
+ */
+export function figure(label: string, spread: Spread): Figure {
+  return { label, unit: "ms", spread };
+}
