@@ -25,7 +25,8 @@ import { deriveLongTermNonce, deriveLongTermSecret } from "../src/lts/derive.js"
 import type { LongTermCiphersuiteName } from "../src/constants.js";
 import { CcMember, loadCoreCrypto } from "./corecrypto-support.js";
 import type { SharedSuite } from "./corecrypto-support.js";
-import { TsMember, applyAll, assertAgree, hex, identityOf, joinAll, rng } from "./interop-support.js";
+import { TsMember, applyAll, assertAgree, hex, identityOf, joinAll } from "./interop-support.js";
+import { rng } from "./prng.js";
 import type { Member } from "./interop-support.js";
 import { rfcExporter } from "./rfc9420-exporter.js";
 

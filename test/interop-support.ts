@@ -31,7 +31,6 @@ import type { Identity } from "../src/identity.js";
 import assert from "node:assert/strict";
 import type { CcMember, SharedSuite } from "./corecrypto-support.js";
 import { rng } from "./prng.js";
-export { rng };
 
 const PROVIDER = "node";
 
