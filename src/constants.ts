@@ -104,3 +104,41 @@ export const STORAGE_VERSION = 1;
 export const MAX_GROUP_ID_SIZE = 256;
 /** Largest long-term secret value the codec accepts (the value must also equal its suite's key size). */
 export const MAX_LONG_TERM_SECRET_SIZE = 64;
+
+/**
+ * Engine limits on what peers can make a node hold before it can be applied (commits whose
+ * predecessor has not arrived, operations whose group or epoch is not reached). When one is
+ * reached the oldest pending item is dropped and counted in `engine.stats().dropped` under its
+ * reason; nothing the engine has applied is ever dropped. Override per engine with
+ * `SecretGroupEngine.open({ limits })`.
+ */
+export interface EngineLimits {
+  /** Pending commits kept per group (predecessor missing). */
+  readonly pendingCommitsPerGroup: number;
+  /** Pending commits kept over all groups. */
+  readonly pendingCommitsTotal: number;
+  /** Bytes of pending commit documents kept per group. */
+  readonly pendingCommitBytesPerGroup: number;
+  /** Bytes of pending commit documents kept over all groups. */
+  readonly pendingCommitBytesTotal: number;
+  /** Pending operations (encrypted fields not readable yet) kept per group. */
+  readonly pendingOperationsPerGroup: number;
+  /** Pending operations kept over all groups. */
+  readonly pendingOperationsTotal: number;
+  /** Bytes of pending operation documents kept per group. */
+  readonly pendingOperationBytesPerGroup: number;
+  /** Bytes of pending operation documents kept over all groups. */
+  readonly pendingOperationBytesTotal: number;
+}
+
+/** Default {@link EngineLimits}. */
+export const DEFAULT_ENGINE_LIMITS: EngineLimits = {
+  pendingCommitsPerGroup: 1_000,
+  pendingCommitsTotal: 100_000,
+  pendingCommitBytesPerGroup: 64 * 1024 * 1024,
+  pendingCommitBytesTotal: 1024 * 1024 * 1024,
+  pendingOperationsPerGroup: 10_000,
+  pendingOperationsTotal: 1_000_000,
+  pendingOperationBytesPerGroup: 64 * 1024 * 1024,
+  pendingOperationBytesTotal: 1024 * 1024 * 1024,
+};

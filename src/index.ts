@@ -45,8 +45,9 @@ export {
   RETAIN_GENERATIONS,
   KEY_PACKAGE_CLOCK_SKEW_SECONDS,
   MAX_KEY_PACKAGE_LIFETIME_RANGE_SECONDS,
+  DEFAULT_ENGINE_LIMITS,
 } from "./constants.js";
-export type { LongTermCiphersuiteName, LongTermCiphersuiteId, SchemeName } from "./constants.js";
+export type { LongTermCiphersuiteName, LongTermCiphersuiteId, SchemeName, EngineLimits } from "./constants.js";
 
 // identity and key packages
 export { generateIdentity, identityFromSecretKey } from "./identity.js";

@@ -8,6 +8,7 @@
 import type { Piscina } from "piscina";
 import { toHex } from "../bytes.js";
 import type { Identity } from "../identity.js";
+import type { EngineLimits } from "../constants.js";
 import { runTask } from "./pool.js";
 import { isMiss } from "./worker/protocol.js";
 import type { StateChange, StateOut, StateRef, TaskRequest } from "./worker/protocol.js";
@@ -20,7 +21,7 @@ import type { EngineStore, StoreOp } from "./store/store.js";
  *
  * @example
  * ```ts
- * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheMembers: 20_000, nonceBlock: 1024n, stats: emptyStats() }
+ * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheMembers: 20_000, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS }
  * ```
  */
 export interface EngineContext {
@@ -37,6 +38,8 @@ export interface EngineContext {
   readonly nonceBlock: bigint;
   /** Counters for `engine.stats()`. */
   readonly stats: EngineStats;
+  /** Pending-input limits (defaults in constants.ts). */
+  readonly limits: EngineLimits;
 }
 
 /**
@@ -66,11 +69,13 @@ export interface EngineStats {
   mainDecrypts: number;
   /** Times a group's long-term secrets were read from its stored state head (after hydration). */
   secretLoads: number;
+  /** Pending inputs dropped because a limit was reached, by reason (e.g. `pendingCommitsPerGroup`). */
+  dropped: Record<string, number>;
 }
 
 /** Fresh zeroed counters. @example `const stats = emptyStats()` */
 export function emptyStats(): EngineStats {
-  return { stateTasks: 0, workerMisses: 0, workMs: 0, stageMs: 0, persistMs: 0, batches: 0, indexMs: 0, mainDecrypts: 0, secretLoads: 0 };
+  return { stateTasks: 0, workerMisses: 0, workMs: 0, stageMs: 0, persistMs: 0, batches: 0, indexMs: 0, mainDecrypts: 0, secretLoads: 0, dropped: {} };
 }
 
 function count(ctx: EngineContext, out: StateOut): StateOut {

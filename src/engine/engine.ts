@@ -9,7 +9,8 @@ import { randomBytes } from "node:crypto";
 import type { Piscina } from "piscina";
 import { toHex } from "../bytes.js";
 import { bytesListArg, ciphersuiteArg, encryptArgs, groupIdArg, pathArg, publicKeysArg } from "./arguments.js";
-import type { LongTermCiphersuiteName, SchemeName } from "../constants.js";
+import { DEFAULT_ENGINE_LIMITS } from "../constants.js";
+import type { EngineLimits, LongTermCiphersuiteName, SchemeName } from "../constants.js";
 import { assertIdentity } from "../identity.js";
 import type { Identity } from "../identity.js";
 import { secretGroupDocument } from "../documents/index.js";
@@ -51,6 +52,8 @@ export interface EngineOptions {
   readonly workerCacheMembers?: number;
   /** Long-term nonce counters reserved per persisted block (default 1024). */
   readonly nonceBlock?: number;
+  /** Limits on pending input (defaults: {@link DEFAULT_ENGINE_LIMITS}). */
+  readonly limits?: Partial<EngineLimits>;
 }
 
 /** What the creating methods return: the documents to publish (and the new group's id). @example `const { groupId, documents } = await engine.createGroup({ ciphersuite })` */
@@ -112,6 +115,7 @@ export class SecretGroupEngine extends EngineReads {
       cacheMembers: options.workerCacheMembers ?? 20_000,
       nonceBlock: BigInt(options.nonceBlock ?? 1024),
       stats: emptyStats(),
+      limits: { ...DEFAULT_ENGINE_LIMITS, ...options.limits },
     };
     return new SecretGroupEngine(ctx, options.pool === undefined, options.liveActors ?? DEFAULT_LIVE_ACTORS);
   }
@@ -130,7 +134,7 @@ export class SecretGroupEngine extends EngineReads {
    * ```
    */
   stats(): EngineStats & { readonly liveGroups: number; readonly hydrations: number } {
-    return { ...this.ctx.stats, liveGroups: this.actors.size, hydrations: this.actors.hydrations };
+    return { ...this.ctx.stats, dropped: { ...this.ctx.stats.dropped }, liveGroups: this.actors.size, hydrations: this.actors.hydrations };
   }
 
   /** Number of group actors in memory (for tests and stats). @example `engine.liveGroups` */
