@@ -19,7 +19,8 @@ import { applyCommit, commitOp, isNodeFault, refused, sameCommit } from "./drain
 import type { DrainInput } from "./drain.js";
 import type { IngestOutcome, StepOutput } from "./jobs.js";
 import { indexGroupOps, indexReader, toStoreOps } from "./materialise.js";
-import { CommitStatus, GroupStatus, emptyGroupRecord } from "./store/records.js";
+import { CommitStatus, GroupStatus, decodeCommitRecord, emptyGroupRecord } from "./store/records.js";
+import { dropOps } from "./pending.js";
 import type { CommitRecord, GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/store.js";
 import { recordOps } from "./store/groups.js";
@@ -122,6 +123,39 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
     return { ...applied, ops: [...stored, ...applied.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
   }
   const ops = [...stored, commitOp(gid, cid, rec), ...(member ? [] : await welcomeOps(ctx, gid, cid, info))];
-  const outcome: IngestOutcome = { outcome: superseded ? "superseded" : "pending" };
+  let outcome: IngestOutcome = { outcome: superseded ? "superseded" : "pending" };
+  // a commit buffered for its predecessor: the group's limits drop its oldest pending commits
+  for (const { entry, limit } of ctx.pending.trimGroup(gid, ops, ctx.limits)) {
+    ops.push(...dropOps(entry));
+    countDrop(ctx, limit);
+    if (entry.cid === cid) outcome = refused(new ValidationError(ErrorCode.LimitExceeded, `commit dropped: ${limit} reached`));
+  }
   return { ops, again: { kind: "drain", watch: cid, watchOutcome: outcome } satisfies DrainInput };
+}
+
+function countDrop(ctx: EngineContext, limit: string): void {
+  ctx.stats.dropped[limit] = (ctx.stats.dropped[limit] ?? 0) + 1;
+}
+
+/**
+ * Step of a `trim` job: drops one pending commit of the group because a total limit was
+ * reached (the engine picks the oldest over all groups and sends it to its group's actor, the
+ * only writer of the group). A commit no longer pending is left alone.
+ *
+ * @example
+ * ```ts
+ * const out = await trimStep(ctx, gid, commitIdHex, "pendingCommitsTotal")
+ * ```
+ */
+export async function trimStep(ctx: EngineContext, gid: string, cid: string, limit: string): Promise<StepOutput> {
+  const entry = ctx.pending.get(gid, cid);
+  if (entry === undefined) return { ops: [] };
+  const rec = await ctx.store.get(Sublevel.Commits, `${gid}/${cid}`, "commit record");
+  const status = rec === undefined ? undefined : decodeCommitRecord(rec).status;
+  if (status === CommitStatus.Applied || status === CommitStatus.Refused) {
+    ctx.pending.remove(gid, cid); // settled since: never dropped
+    return { ops: [] };
+  }
+  countDrop(ctx, limit);
+  return { ops: dropOps(entry) };
 }

@@ -10,6 +10,7 @@ import { toHex } from "../bytes.js";
 import type { Identity } from "../identity.js";
 import type { EngineLimits } from "../constants.js";
 import { runTask } from "./pool.js";
+import type { PendingCommits } from "./pending.js";
 import { isMiss } from "./worker/protocol.js";
 import type { StateChange, StateOut, StateRef, TaskRequest } from "./worker/protocol.js";
 import type { GroupRecord } from "./store/records.js";
@@ -21,7 +22,7 @@ import type { EngineStore, StoreOp } from "./store/store.js";
  *
  * @example
  * ```ts
- * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheMembers: 20_000, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS }
+ * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheMembers: 20_000, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pending: await PendingCommits.load(store) }
  * ```
  */
 export interface EngineContext {
@@ -40,6 +41,8 @@ export interface EngineContext {
   readonly stats: EngineStats;
   /** Pending-input limits (defaults in constants.ts). */
   readonly limits: EngineLimits;
+  /** Commits buffered because their predecessor is missing (bounded by `limits`). */
+  readonly pending: PendingCommits;
 }
 
 /**

@@ -33,6 +33,7 @@ import type { CommitJob, DecryptJob } from "./jobs.js";
 import { provideGroupMachine } from "./steps.js";
 import { EngineStore } from "./store/store.js";
 import { migrate } from "./store/migrate.js";
+import { PendingCommits } from "./pending.js";
 
 /** Options of {@link SecretGroupEngine.open}. @example `{ path: "./data", identity, threads: 2 }` */
 export interface EngineOptions {
@@ -99,8 +100,10 @@ export class SecretGroupEngine extends EngineReads {
     const path = pathArg(options);
     assertIdentity(options.identity);
     const store = await EngineStore.open(path, options.identity.publicKey);
+    let pending: PendingCommits;
     try {
       await migrate(store);
+      pending = await PendingCommits.load(store);
     } catch (e) {
       await store.close();
       throw e;
@@ -116,6 +119,7 @@ export class SecretGroupEngine extends EngineReads {
       nonceBlock: BigInt(options.nonceBlock ?? 1024),
       stats: emptyStats(),
       limits: { ...DEFAULT_ENGINE_LIMITS, ...options.limits },
+      pending,
     };
     return new SecretGroupEngine(ctx, options.pool === undefined, options.liveActors ?? DEFAULT_LIVE_ACTORS);
   }
@@ -133,8 +137,15 @@ export class SecretGroupEngine extends EngineReads {
    * const { workerMisses } = engine.stats()
    * ```
    */
-  stats(): EngineStats & { readonly liveGroups: number; readonly hydrations: number } {
-    return { ...this.ctx.stats, dropped: { ...this.ctx.stats.dropped }, liveGroups: this.actors.size, hydrations: this.actors.hydrations };
+  stats(): EngineStats & { readonly liveGroups: number; readonly hydrations: number; readonly pendingCommits: number; readonly pendingCommitBytes: number } {
+    return {
+      ...this.ctx.stats,
+      dropped: { ...this.ctx.stats.dropped },
+      liveGroups: this.actors.size,
+      hydrations: this.actors.hydrations,
+      pendingCommits: this.ctx.pending.count,
+      pendingCommitBytes: this.ctx.pending.bytes,
+    };
   }
 
   /** Number of group actors in memory (for tests and stats). @example `engine.liveGroups` */

@@ -88,6 +88,20 @@ async function route(ctx: EngineContext, actors: GroupActors, doc: SignedDocumen
 }
 
 /**
+ * Drops the oldest pending commits over all groups while a total limit is exceeded, each
+ * through its own group's actor (the only writer of the group).
+ */
+async function enforceTotals(ctx: EngineContext, actors: GroupActors): Promise<void> {
+  for (let guard = ctx.pending.count; guard >= 0; guard--) {
+    const limit = ctx.pending.overTotal(ctx.limits);
+    const oldest = ctx.pending.oldest();
+    if (limit === undefined || oldest === undefined) return;
+    await actors.run(oldest.gid, { kind: "trim", commitId: oldest.cid, limit });
+    if (ctx.pending.get(oldest.gid, oldest.cid) !== undefined) ctx.pending.remove(oldest.gid, oldest.cid);
+  }
+}
+
+/**
  * Verifies and applies `documents`; see {@link IngestReport} and {@link IngestRefusedError}.
  *
  * @example
@@ -131,6 +145,7 @@ export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, d
       if (result.outcome === "refused") refused.push({ index, error: result.error });
     }),
   );
+  await enforceTotals(ctx, actors);
   const report = { outcomes };
   if (refused.length > 0) {
     refused.sort((a, b) => a.index - b.index);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { SchemeName } from "../constants.js";
+import type { EngineLimits, SchemeName } from "../constants.js";
 import type { SignedDocument } from "../documents/index.js";
 import type { SecretGroupError } from "../errors.js";
 import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
@@ -77,7 +77,9 @@ export type JobRequest =
   | { readonly kind: "commit"; readonly commit: CommitJob }
   | { readonly kind: "encrypt"; readonly encrypt: EncryptJob }
   | { readonly kind: "decrypt"; readonly decrypt: DecryptJob }
-  | { readonly kind: "read" };
+  | { readonly kind: "read" }
+  /** Drop one pending commit of the group (a total limit of {@link EngineLimits} was reached). */
+  | { readonly kind: "trim"; readonly commitId: string; readonly limit: keyof EngineLimits };
 
 /** True for the jobs only a member runs. @example `needsMember({ kind: "read" }) // false` */
 export const needsMember = (job: JobRequest): boolean => job.kind === "commit" || job.kind === "encrypt";

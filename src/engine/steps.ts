@@ -17,7 +17,7 @@ import { groupMachine } from "../../machines/group.js";
 import type { CommitJob, DecryptItem, DecryptJob, EncryptJob, StepInput, StepOutput } from "./jobs.js";
 import { fromPromise } from "xstate";
 import { drainStep } from "./drain.js";
-import { ingestCommitDocument, ingestGroupDocument } from "./commits.js";
+import { ingestCommitDocument, ingestGroupDocument, trimStep } from "./commits.js";
 import { recordAfter, runStateTask, stateOps } from "./context.js";
 import { indexCommitOps, indexGroupOps } from "./materialise.js";
 import { openLongTerm } from "../lts/encrypt.js";
@@ -219,6 +219,8 @@ export async function executeStep(ctx: EngineContext, step: StepInput): Promise<
       return decryptStep(ctx, step, job.decrypt);
     case "read":
       return { ops: [], result: record ?? null };
+    case "trim":
+      return trimStep(ctx, gid, job.commitId, job.limit);
   }
 }
 
@@ -245,6 +247,7 @@ export function provideGroupMachine(ctx: EngineContext): typeof groupMachine {
         if (input.ops.length === 0) return;
         const started = performance.now();
         await ctx.store.batch(input.ops, { sync: input.sync === true });
+        ctx.pending.afterBatch(input.ops);
         ctx.stats.persistMs += performance.now() - started;
         ctx.stats.batches++;
       }),
