@@ -92,18 +92,52 @@ export const PUBLIC_KEY_SIZE = 32;
 /** Size of a group id and document id (BLAKE3-256). */
 export const ID_SIZE = 32;
 
-/** Largest field value accepted for encryption or decryption: 64 MiB. */
-export const MAX_PLAINTEXT_SIZE = 64 * 1024 * 1024;
-/** Largest number of long-term secrets a commit may carry. */
-export const MAX_LONG_TERM_SECRETS = 1_000_000;
 
 /** Format version byte in front of every stored value. */
 export const STORAGE_VERSION = 1;
 
+
+// ---------------------------------------------------------------------------------------------
+// Limits. Everything a peer's input can make this package decode, hold or compute is bounded
+// by one of these (README "Limits" lists each with its default and the error when exceeded).
+// Decoders refuse input beyond a limit with DECODE_ERROR; API callers get INVALID_ARGUMENT; a
+// received commit beyond a limit is LIMIT_EXCEEDED; pending input beyond an EngineLimits value
+// is dropped, oldest first, and counted in `engine.stats().dropped`.
+// ---------------------------------------------------------------------------------------------
+
+/** Largest encoded document (envelope included): 4 MiB. Bounds every field and vector a peer sends in a document. @example `bytes.length <= MAX_DOCUMENT_SIZE` */
+export const MAX_DOCUMENT_SIZE = 4 * 1024 * 1024;
+/** Most fields a document may have. @example `Object.keys(fields).length <= MAX_FIELDS` */
+export const MAX_FIELDS = 64;
+/** Largest MLS key package a key_package_v1 document may carry: 64 KiB. @example `MAX_KEY_PACKAGE_SIZE` */
+export const MAX_KEY_PACKAGE_SIZE = 64 * 1024;
+/** Largest field value accepted for encryption or decryption: 64 MiB (a value received in a document is bounded by {@link MAX_DOCUMENT_SIZE} first). */
+export const MAX_PLAINTEXT_SIZE = 64 * 1024 * 1024;
+/** Largest long-term ciphertext (tag included) the codec accepts: the largest plaintext plus the tag. */
+export const MAX_CIPHERTEXT_SIZE = MAX_PLAINTEXT_SIZE + LTS_TAG_SIZE;
+/** Largest number of long-term secrets a commit may carry. */
+export const MAX_LONG_TERM_SECRETS = 1_000_000;
 /** Largest group id the long-term codecs accept (ours are 32 bytes; MLS allows more, so leave room). */
 export const MAX_GROUP_ID_SIZE = 256;
 /** Largest long-term secret value the codec accepts (the value must also equal its suite's key size). */
 export const MAX_LONG_TERM_SECRET_SIZE = 64;
+/** Largest length a vector's varint prefix may carry (RFC 9420 section 2.1.2): 2^30 - 1 bytes. Every vector we decode is also bounded by its input's size. */
+export const MAX_VARINT = 0x3fffffff;
+/**
+ * Most members one commit may add and remove together (Add plus Remove proposals). The owner's
+ * `addMembers`/`removeMembers` refuse more (INVALID_ARGUMENT); a received commit with more is
+ * refused before any MLS work (LIMIT_EXCEEDED). 10,000 leaves room for a group of 10,000 built in
+ * one commit (the benchmarks do).
+ */
+export const MAX_MEMBERS_PER_COMMIT = 10_000;
+/** Largest KeyPackageRef the materialisation index accepts (a hash output: 32 bytes for our suites, 64 for SHA-512 suites). @example `ref.length <= MAX_REF_SIZE` */
+export const MAX_REF_SIZE = 64;
+/** Most leaves a group's materialisation index tracks (RFC 9420 trees stay far below this in practice). @example `leaf < MAX_INDEXED_LEAVES` */
+export const MAX_INDEXED_LEAVES = 1 << 20;
+/** Longest HPKE input keying material and exporter context (RFC 9180 section 7.2.1; the same limit as @hpke/core, so both providers refuse the same inputs). */
+export const HPKE_INPUT_LENGTH_LIMIT = 8192;
+/** Longest HPKE `info` (the same limit as @hpke/core). */
+export const HPKE_INFO_LENGTH_LIMIT = 268435456;
 
 /**
  * Engine limits on what peers can make a node hold before it can be applied (commits whose

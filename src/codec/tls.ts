@@ -6,9 +6,9 @@
  * @module
  */
 import { DecodeError, SecretGroupError } from "../errors.js";
+import { MAX_VARINT } from "../constants.js";
 
-/** Largest length a varint may carry in MLS (RFC 9420 section 2.1.2): 2^30 - 1. */
-export const MAX_VARINT = 0x3fffffff;
+export { MAX_VARINT };
 const U64_MAX = (1n << 64n) - 1n;
 
 /** Growable byte writer. @example `new Writer().u8(1).opaque(bytes).finish()` */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { LongTermCiphersuite, ID_SIZE, SecretGroupMessageType } from "../constants.js";
+import { LongTermCiphersuite, ID_SIZE, MAX_DOCUMENT_SIZE, MAX_FIELDS, MAX_KEY_PACKAGE_SIZE, SecretGroupMessageType } from "../constants.js";
 
 /**
  * The system schemas of the spec. Any other name matching {@link SCHEMA_NAME_PATTERN} is an
@@ -38,12 +38,8 @@ export type DocumentFields = Readonly<Record<string, FieldValue>>;
 export const SCHEMA_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 /** Field names: lowercase snake case, at most 64 characters. @example `FIELD_NAME_PATTERN.test("body")` */
 export const FIELD_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
-/** Largest encoded document (envelope included): 4 MiB. @example `bytes.length <= MAX_DOCUMENT_SIZE` */
-export const MAX_DOCUMENT_SIZE = 4 * 1024 * 1024;
-/** Most fields a document may have. @example `Object.keys(fields).length <= MAX_FIELDS` */
-export const MAX_FIELDS = 64;
-/** Largest MLS key package a key_package_v1 document may carry: 64 KiB. @example `MAX_KEY_PACKAGE_SIZE` */
-export const MAX_KEY_PACKAGE_SIZE = 64 * 1024;
+// the limits live with every other one in src/constants.ts; re-exported for this module's users
+export { MAX_DOCUMENT_SIZE, MAX_FIELDS, MAX_KEY_PACKAGE_SIZE };
 
 const SYSTEM_SCHEMAS: ReadonlySet<string> = new Set(Object.values(SchemaId));
 

@@ -6,7 +6,8 @@
  * @module
  */
 import { toHex, toId32 } from "../bytes.js";
-import type { LongTermCiphersuiteName, SchemeName } from "../constants.js";
+import { DEFAULT_ENGINE_LIMITS } from "../constants.js";
+import type { EngineLimits, LongTermCiphersuiteName, SchemeName } from "../constants.js";
 import { ErrorCode, UsageError } from "../errors.js";
 import { isLongTermCiphersuiteName } from "../lts/ciphersuite.js";
 import type { EncryptJob } from "./jobs.js";
@@ -52,4 +53,15 @@ export function bytesListArg(list: readonly Uint8Array[], what: string, nonEmpty
 export function pathArg(options: { path: string } | undefined): string {
   if (typeof options?.path !== "string" || options.path.length === 0) throw invalid("path is required");
   return options.path;
+}
+
+/** The `limits` option of `open`: known names, positive safe integers, over the defaults. @example `limitsArg({ pendingCommitsTotal: 10 })` */
+export function limitsArg(limits: Partial<EngineLimits> | undefined): EngineLimits {
+  if (limits === undefined) return DEFAULT_ENGINE_LIMITS;
+  if (typeof limits !== "object" || limits === null) throw invalid("limits must be an object");
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Object.prototype.hasOwnProperty.call(DEFAULT_ENGINE_LIMITS, name)) throw invalid(`unknown limit ${name}`);
+    if (!Number.isSafeInteger(value) || (value as number) < 1) throw invalid(`limit ${name} must be a positive integer`);
+  }
+  return { ...DEFAULT_ENGINE_LIMITS, ...limits };
 }

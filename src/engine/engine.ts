@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import type { Piscina } from "piscina";
 import { toHex } from "../bytes.js";
-import { bytesListArg, ciphersuiteArg, encryptArgs, groupIdArg, pathArg, publicKeysArg } from "./arguments.js";
+import { bytesListArg, ciphersuiteArg, encryptArgs, groupIdArg, limitsArg, pathArg, publicKeysArg } from "./arguments.js";
 import { DEFAULT_ENGINE_LIMITS } from "../constants.js";
 import type { EngineLimits, LongTermCiphersuiteName, SchemeName } from "../constants.js";
 import { assertIdentity } from "../identity.js";
@@ -98,6 +98,7 @@ export class SecretGroupEngine extends EngineReads {
    */
   static async open(options: EngineOptions): Promise<SecretGroupEngine> {
     const path = pathArg(options);
+    const limits = limitsArg(options.limits);
     assertIdentity(options.identity);
     const store = await EngineStore.open(path, options.identity.publicKey);
     let pending: PendingCommits;
@@ -118,7 +119,7 @@ export class SecretGroupEngine extends EngineReads {
       cacheMembers: options.workerCacheMembers ?? 20_000,
       nonceBlock: BigInt(options.nonceBlock ?? 1024),
       stats: emptyStats(),
-      limits: { ...DEFAULT_ENGINE_LIMITS, ...options.limits },
+      limits,
       pending,
     };
     return new SecretGroupEngine(ctx, options.pool === undefined, options.liveActors ?? DEFAULT_LIVE_ACTORS);

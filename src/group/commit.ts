@@ -10,6 +10,7 @@ import { equalBytes, toId32 } from "../bytes.js";
 import { encodeSecretGroupCommit } from "../commit.js";
 import type { SecretGroupCommit } from "../commit.js";
 import { ErrorCode, UsageError, ValidationError } from "../errors.js";
+import { MAX_MEMBERS_PER_COMMIT } from "../constants.js";
 import { deriveLongTermSecret } from "../lts/derive.js";
 import { latestLongTermSecret, mergeLongTermSecrets } from "../lts/secret.js";
 import { mlsCommit } from "../mls/commit.js";
@@ -78,6 +79,7 @@ export async function addMembers(
   if (!Array.isArray(keyPackages) || keyPackages.length === 0) {
     throw new UsageError(ErrorCode.InvalidArgument, "addMembers needs at least one key package");
   }
+  if (keyPackages.length > MAX_MEMBERS_PER_COMMIT) throw new UsageError(ErrorCode.InvalidArgument, `at most ${MAX_MEMBERS_PER_COMMIT} members per commit`);
   const now = Date.now();
   const seen: Uint8Array[] = [];
   for (const bytes of keyPackages) {
@@ -118,6 +120,7 @@ export async function removeMembers(
   if (!Array.isArray(publicKeys) || publicKeys.length === 0) {
     throw new UsageError(ErrorCode.InvalidArgument, "removeMembers needs at least one public key");
   }
+  if (publicKeys.length > MAX_MEMBERS_PER_COMMIT) throw new UsageError(ErrorCode.InvalidArgument, `at most ${MAX_MEMBERS_PER_COMMIT} members per commit`);
   const leaves = new Set<number>();
   for (const key of publicKeys) {
     const pk = toId32(key, "public key");

@@ -4,15 +4,12 @@
  *
  * @module
  */
-import { LTS_NONCE_SIZE, LTS_TAG_SIZE, MAX_GROUP_ID_SIZE, MAX_PLAINTEXT_SIZE } from "../constants.js";
+import { LTS_NONCE_SIZE, LTS_TAG_SIZE, MAX_CIPHERTEXT_SIZE, MAX_GROUP_ID_SIZE } from "../constants.js";
 import { Writer, decodeAll } from "../codec/tls.js";
 import type { Reader } from "../codec/tls.js";
 import { DecodeError, ErrorCode, UsageError } from "../errors.js";
 import { asLongTermEpoch, checkGroupId } from "./secret.js";
 import type { LongTermEpoch } from "./secret.js";
-
-/** Largest ciphertext (with tag) the codec accepts: the largest plaintext plus the tag. */
-const MAX_CIPHERTEXT_SIZE = MAX_PLAINTEXT_SIZE + LTS_TAG_SIZE;
 
 /**
  * A field value encrypted under the long-term secret of `epoch`.

@@ -21,16 +21,14 @@
  *
  * @module
  */
-import { ID_SIZE, PUBLIC_KEY_SIZE, STORAGE_VERSION } from "../constants.js";
+import { ID_SIZE, MAX_INDEXED_LEAVES, MAX_REF_SIZE, PUBLIC_KEY_SIZE, STORAGE_VERSION } from "../constants.js";
 import { Writer, decodeAll } from "../codec/tls.js";
 import type { Reader } from "../codec/tls.js";
 import { DecodeError, ErrorCode, StorageError } from "../errors.js";
 import { CommitKind } from "../group/inspect.js";
 
-/** Largest KeyPackageRef accepted (a hash output: 32 bytes for our suites, 64 for SHA-512 suites). @example `ref.length <= MAX_REF_SIZE` */
-export const MAX_REF_SIZE = 64;
-/** Most leaves a group index tracks (RFC 9420 trees stay far below this in practice). @example `leaf < MAX_INDEXED_LEAVES` */
-export const MAX_INDEXED_LEAVES = 1 << 20;
+// the limits live with every other one in src/constants.ts; re-exported for this module's users
+export { MAX_REF_SIZE, MAX_INDEXED_LEAVES };
 
 export { CommitKind };
 const KIND_CODES: readonly CommitKind[] = ["add", "remove", "update"];

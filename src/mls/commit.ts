@@ -7,6 +7,7 @@
 import { createCommit, makePskIndex, processPublicMessage } from "ts-mls";
 import type { IncomingMessageCallback, Proposal, PublicMessage } from "ts-mls";
 import { equalBytes } from "../bytes.js";
+import { MAX_MEMBERS_PER_COMMIT } from "../constants.js";
 import { DecodeError, ErrorCode, UsageError, ValidationError } from "../errors.js";
 import { decodeKeyPackageBytes, decodePublicMessageBytes, decodeWelcomeBytes, encodeMlsMessageBytes } from "./codec.js";
 import { guard, typedError } from "./errors.js";
@@ -81,6 +82,9 @@ export interface MlsCommitInfo {
 function commitInfo(pm: PublicMessage): MlsCommitInfo {
   const content = pm.content;
   if (content.contentType !== "commit") throw new DecodeError("MLS commit: PublicMessage does not carry a commit");
+  if (content.commit.proposals.length > MAX_MEMBERS_PER_COMMIT) {
+    throw new ValidationError(ErrorCode.LimitExceeded, `MLS commit: more than ${MAX_MEMBERS_PER_COMMIT} proposals (MAX_MEMBERS_PER_COMMIT)`);
+  }
   let addCount = 0;
   const addedIdentities: Uint8Array[] = [];
   const removedLeaves: number[] = [];

@@ -23,15 +23,13 @@ import { makeNodeAead, type NodeAead } from "./aead.js";
 import { hkdfExpand, hmac, kdfHash } from "./hash.js";
 import { LruCache, bytesKey, fresh, owned } from "./lru.js";
 import { publicOf, rawKey } from "./rawKey.js";
+import { HPKE_INFO_LENGTH_LIMIT, HPKE_INPUT_LENGTH_LIMIT } from "../../constants.js";
 import { concatBytes } from "../../bytes.js";
 
 const KEM_ID_X25519 = 0x0020;
 const KDF_IDS = { "HKDF-SHA256": 1, "HKDF-SHA384": 2, "HKDF-SHA512": 3 } as const;
 const AEAD_IDS = { AES128GCM: 1, AES256GCM: 2, CHACHA20POLY1305: 3 } as const satisfies Record<AeadAlgorithm, number>;
 const HASH_SIZE = { "SHA-256": 32, "SHA-384": 48, "SHA-512": 64 } as const;
-// Same limits as @hpke/core, so both providers refuse the same inputs.
-const INPUT_LENGTH_LIMIT = 8192;
-const INFO_LENGTH_LIMIT = 268435456;
 
 const te = new TextEncoder();
 const HPKE_V1 = te.encode("HPKE-v1");
@@ -152,7 +150,7 @@ function decap(s: Suite, enc: Uint8Array, skR: X25519Key): Uint8Array {
 }
 
 function keySchedule(s: Suite, shared: Uint8Array, info: Uint8Array) {
-  if (info.byteLength > INFO_LENGTH_LIMIT) throw new CryptoError("Too long info");
+  if (info.byteLength > HPKE_INFO_LENGTH_LIMIT) throw new CryptoError("Too long info");
   const pskIdHash = labeledExtract(s.hash, s.hpkeId, EMPTY, L.pskIdHash, EMPTY);
   const infoHash = labeledExtract(s.hash, s.hpkeId, EMPTY, L.infoHash, info);
   const context = concatBytes(Uint8Array.of(0), pskIdHash, infoHash); // mode_base = 0
@@ -165,7 +163,7 @@ function keySchedule(s: Suite, shared: Uint8Array, info: Uint8Array) {
 }
 
 function exportFrom(s: Suite, exporterSecret: Uint8Array, exporterContext: Uint8Array, length: number): Uint8Array {
-  if (exporterContext.byteLength > INPUT_LENGTH_LIMIT) throw new CryptoError("Too long exporter context");
+  if (exporterContext.byteLength > HPKE_INPUT_LENGTH_LIMIT) throw new CryptoError("Too long exporter context");
   return labeledExpand(s.hash, s.hpkeId, exporterSecret, L.sec, exporterContext, length);
 }
 
@@ -254,7 +252,7 @@ export function makeNodeHpke(alg: HpkeAlgorithm): Hpke {
       return wrap(() => s.aead.open(key, nonce, aad, ciphertext));
     },
     async deriveKeyPair(ikm) {
-      if (ikm.byteLength > INPUT_LENGTH_LIMIT) throw new CryptoError("Too long ikm");
+      if (ikm.byteLength > HPKE_INPUT_LENGTH_LIMIT) throw new CryptoError("Too long ikm");
       // RFC 9180 section 7.1.3, X25519: sk = LabeledExpand(LabeledExtract("", "dkp_prk", ikm), "sk", "", 32).
       const prk = labeledExtract("SHA-256", s.kemId, EMPTY, L.dkpPrk, ikm);
       return pair(importPrivate(labeledExpand("SHA-256", s.kemId, prk, L.sk, EMPTY, 32)));
