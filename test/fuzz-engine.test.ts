@@ -16,6 +16,9 @@ import { groupWithMember, openNode } from "./engine-helpers.js";
 import { rawDb } from "./storage-support.js";
 import { FUZZ_SEED, Outcomes, cases, mutate, prng } from "./fuzz-support.js";
 import type { Identity } from "../src/identity.js";
+import { cp, rm } from "node:fs/promises";
+import { Sublevel } from "../src/engine/store/store.js";
+import type { EngineStore } from "../src/engine/store/store.js";
 
 /** Sublevels that hold a group's state (everything else records documents seen). */
 const STATE_SUBLEVELS = ["!groups!", "!state!", "!keypkgs!", "!sent!"];
@@ -144,6 +147,80 @@ test("fuzz: a stranger's mutated and re-signed documents and messages into a mem
   } finally {
     await engine.close().catch(() => undefined);
     await owner.engine.close();
+    await owner.cleanup();
+    await member.cleanup();
+  }
+});
+
+/** Every entry of an open engine's database, sublevel/key -> hex (read through its own store, no close needed). */
+async function liveDump(engine: unknown): Promise<Map<string, string>> {
+  const store = (engine as { ctx: { store: EngineStore } }).ctx.store;
+  const out = new Map<string, string>();
+  for (const sub of Object.values(Sublevel)) {
+    for await (const [k, v] of store.reader(sub).iterator({ gte: "", lt: "\uffff" })) out.set(`${sub}/${String(k)}`, toHex(v as Uint8Array));
+  }
+  return out;
+}
+
+test("fuzz: the owner's next commit, mutated and re-signed, and random commit bytes into a member engine's commit processing", { timeout: 300_000 }, async () => {
+  const r = prng(FUZZ_SEED + 3);
+  const owner = await openNode();
+  const member = await openNode();
+  try {
+    const { gid } = await groupWithMember(owner.engine, member.engine);
+    const next = (await owner.engine.rotate(gid)).documents[0] as Uint8Array;
+    const real = decodeDocument(next);
+    const names = ["mls_commit_message", "encrypted_long_term_secrets", "previous_commit", "secret_group"] as const;
+    const outcomes = new Outcomes();
+    const randomOutcomes = new Outcomes();
+    // a copy of the member's database to return to after an accepted case
+    await member.engine.close();
+    const snapshot = `${member.path}-snapshot`;
+    await cp(member.path, snapshot, { recursive: true });
+    member.engine = await member.reopen();
+    const before = await liveDump(member.engine);
+    const run = async (bytes: Uint8Array, what: string, into: Outcomes): Promise<void> => {
+      const accepted = await ingestOutcome(() => member.engine.ingest([bytes]), what, into);
+      const after = await liveDump(member.engine);
+      // refused: not one entry of the database changed; accepted: only as a commit kept pending,
+      // never a change of the group's state
+      const changed = diff(before, after, accepted ? ["groups/", "state/", "keypkgs/", "sent/"] : undefined);
+      assert.deepEqual(changed, [], `${what}: the database changed (${accepted ? "accepted" : "refused"})`);
+      if (accepted) {
+        // forget what was kept, so the next case starts from the same database
+        await member.engine.close();
+        await rm(member.path, { recursive: true, force: true });
+        await cp(snapshot, member.path, { recursive: true });
+        member.engine = await member.reopen();
+      }
+    };
+    for (let i = 0; i < cases(500); i++) {
+      const name = r.pick(names);
+      const value = real.fields[name] as Uint8Array;
+      const fields: Record<string, FieldValue> = { ...real.fields, [name]: mutate(r, value, r.pick(names.map((n) => real.fields[n] as Uint8Array))).bytes };
+      let bytes: Uint8Array;
+      try {
+        bytes = signDocument(owner.identity, real.schema, fields, { timestamp: real.timestamp }).bytes;
+      } catch {
+        continue; // the mutation broke a rule the signer itself enforces (an id's length)
+      }
+      if (equalBytes(bytes, next)) continue;
+      await run(bytes, `re-signed ${name} case ${i}`, outcomes);
+    }
+    for (let i = 0; i < cases(150); i++) {
+      const fields: Record<string, FieldValue> = { ...real.fields, mls_commit_message: r.bytes(r.int(600)) };
+      await run(signDocument(owner.identity, real.schema, fields, { timestamp: real.timestamp }).bytes, `random commit case ${i}`, randomOutcomes);
+    }
+    await rm(snapshot, { recursive: true, force: true });
+    assert.ok(!outcomes.counts.has("accepted") || (outcomes.counts.get("accepted") ?? 0) < outcomes.total / 4, `${outcomes}`);
+    // the real commit still applies
+    assert.deepEqual((await member.engine.ingest([next])).outcomes, ["applied"]);
+    assert.deepEqual((await member.engine.describe(gid)).mlsEpoch, (await owner.engine.describe(gid)).mlsEpoch);
+    console.log(`engine processCommit (owner-signed mutations of the next commit): ${outcomes.total} cases: ${outcomes}`);
+    console.log(`engine processCommit (random commit bytes, owner-signed): ${randomOutcomes.total} cases: ${randomOutcomes}`);
+  } finally {
+    await owner.engine.close();
+    await member.engine.close().catch(() => undefined);
     await owner.cleanup();
     await member.cleanup();
   }
