@@ -6,7 +6,9 @@
 import { commitParts } from "../commit.js";
 import type { SecretGroupCommit } from "../commit.js";
 import { ErrorCode, ValidationError } from "../errors.js";
-import { mergeLongTermSecrets } from "../lts/secret.js";
+import { findLongTermSecret, mergeLongTermSecrets } from "../lts/secret.js";
+import type { LongTermSecret } from "../lts/secret.js";
+import { equalBytes } from "../bytes.js";
 import { mlsApplyCommit } from "../mls/commit.js";
 import { findLeafByIdentity, mlsEpochOf } from "../mls/group.js";
 import { openSecretList } from "./secrets.js";
@@ -43,10 +45,25 @@ export async function processCommit(state: GroupState, commit: Uint8Array | Secr
   const newOwner = findLeafByIdentity(applied.state, state.owner);
   if (newOwner === undefined) throw new ValidationError(ErrorCode.InvalidCommit, "the commit removed the owner");
   const opened = await openSecretList(applied.state, state.provider, parts.encryptedSecrets, newOwner, state.groupId, state.ciphersuite);
+  checkHeldSecrets(state.secrets, opened.secrets);
   return {
     ...state,
     mls: opened.mls,
     mlsEpoch: asMlsEpoch(mlsEpochOf(opened.mls)),
     secrets: mergeLongTermSecrets(state.secrets, opened.secrets),
   };
+}
+
+/**
+ * A list that gives an epoch we hold another value is refused (`INVALID_COMMIT`): a member
+ * keeps reading old data with the keys it has, and a joiner given that list would read it
+ * differently, so the owner's fork shows instead of splitting the group silently.
+ */
+function checkHeldSecrets(held: readonly LongTermSecret[], received: readonly LongTermSecret[]): void {
+  for (const s of received) {
+    const mine = findLongTermSecret(held, s.epoch);
+    if (mine !== undefined && !equalBytes(mine.value, s.value)) {
+      throw new ValidationError(ErrorCode.InvalidCommit, `the secret list changes the value of long-term epoch ${s.epoch}`);
+    }
+  }
 }
