@@ -11,6 +11,8 @@ import { generateIdentity } from "../src/identity.js";
 import type { Identity } from "../src/identity.js";
 import { secretGroupCommitDocument } from "../src/documents/index.js";
 import { rawDb } from "./storage-support.js";
+import { Sublevel } from "../src/engine/store/store.js";
+import type { EngineStore } from "../src/engine/store/store.js";
 import { newGroupId } from "./group-fixtures.js";
 
 /** Every entry of the database at `path` (closed), key -> hex value. @example `const before = await dumpDb(node.path)` */
@@ -54,6 +56,24 @@ export async function strangerCommits(count: number, stranger: Identity = genera
     const state = await createGroup({ identity: stranger, groupId, ciphersuite: "PANDA10_AES128GCM" });
     const { parts } = await updateGroup(state);
     out.push(secretGroupCommitDocument(stranger, { secretGroup: groupId, previousCommit: newGroupId(), commit: parts }).bytes);
+  }
+  return out;
+}
+
+/**
+ * Every entry of an open engine's database, `<sublevel>/<key>` -> hex, read through the engine's
+ * own store (no close needed, so it can run after every case).
+ *
+ * @example
+ * ```ts
+ * const before = await liveDump(engine)
+ * ```
+ */
+export async function liveDump(engine: unknown): Promise<Map<string, string>> {
+  const store = (engine as { ctx: { store: EngineStore } }).ctx.store;
+  const out = new Map<string, string>();
+  for (const sub of Object.values(Sublevel)) {
+    for await (const [k, v] of store.reader(sub).iterator({ gte: "", lt: "\uffff" })) out.set(`${sub}/${String(k)}`, toHex(v as Uint8Array));
   }
   return out;
 }

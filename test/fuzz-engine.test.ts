@@ -17,8 +17,7 @@ import { rawDb } from "./storage-support.js";
 import { FUZZ_SEED, Outcomes, cases, mutate, prng } from "./fuzz-support.js";
 import type { Identity } from "../src/identity.js";
 import { cp, rm } from "node:fs/promises";
-import { Sublevel } from "../src/engine/store/store.js";
-import type { EngineStore } from "../src/engine/store/store.js";
+import { liveDump } from "./adversarial-support.js";
 
 /** Sublevels that hold a group's state (everything else records documents seen). */
 const STATE_SUBLEVELS = ["!groups!", "!state!", "!keypkgs!", "!sent!"];
@@ -151,16 +150,6 @@ test("fuzz: a stranger's mutated and re-signed documents and messages into a mem
     await member.cleanup();
   }
 });
-
-/** Every entry of an open engine's database, sublevel/key -> hex (read through its own store, no close needed). */
-async function liveDump(engine: unknown): Promise<Map<string, string>> {
-  const store = (engine as { ctx: { store: EngineStore } }).ctx.store;
-  const out = new Map<string, string>();
-  for (const sub of Object.values(Sublevel)) {
-    for await (const [k, v] of store.reader(sub).iterator({ gte: "", lt: "\uffff" })) out.set(`${sub}/${String(k)}`, toHex(v as Uint8Array));
-  }
-  return out;
-}
 
 test("fuzz: the owner's next commit, mutated and re-signed, and random commit bytes into a member engine's commit processing", { timeout: 300_000 }, async () => {
   const r = prng(FUZZ_SEED + 3);

@@ -113,7 +113,7 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
     ctx.stats.indexMs += performance.now() - started;
   }
   const applied = await applying;
-  if (followed.outcome === "refused") return { ops: toStoreOps(followed.ops), result: refused(new ValidationError(ErrorCode.InvalidCommit, followed.reason ?? "refused by the commit chain")) };
+  if (followed.outcome === "refused") return { ops: toStoreOps(followed.ops), result: refused(new ValidationError(followed.code ?? ErrorCode.InvalidCommit, followed.reason ?? "refused by the commit chain")) };
   const stored: StoreOp[] = [...toStoreOps(followed.ops), { sub: Sublevel.Docs, key: cid, value: doc.bytes }];
   if (applied !== undefined) {
     if ("error" in applied) {

@@ -20,7 +20,7 @@
 import { equalBytes, fromHex, toHex } from "../bytes.js";
 import { ErrorCode, ValidationError } from "../errors.js";
 import { readSecretGroupCommit } from "../documents/system.js";
-import { checkCommitAuthor } from "../documents/rules.js";
+import { checkCommitAuthor, checkCommitSender } from "../documents/rules.js";
 import { SchemaId } from "../documents/schema.js";
 import type { SignedDocument } from "../documents/document.js";
 import { addedMembers, applyMembershipChange, commitKindOf } from "./membership.js";
@@ -70,6 +70,8 @@ export interface CommitFacts {
 export interface RefusedCommit {
   readonly commitId: Uint8Array;
   readonly reason: string;
+  /** The typed error code of the refusal (`FORGED_SENDER` for a commit not from the owner, else `INVALID_COMMIT`). */
+  readonly code: ErrorCode;
 }
 
 /**
@@ -84,6 +86,8 @@ export interface RefusedCommit {
 export interface IndexResult {
   readonly outcome: "indexed" | "pending" | "duplicate" | "refused";
   readonly reason?: string;
+  /** With `refused`: the typed error code of the refusal. */
+  readonly code?: ErrorCode;
   readonly ops: IndexOp[];
   readonly indexed: HistoryRecord[];
   readonly refused: RefusedCommit[];
@@ -165,18 +169,23 @@ function eventOps(gid: Uint8Array, rec: HistoryRecord, seq: bigint): IndexOp[] {
   return ops;
 }
 
-/** Tries one pending commit on `state`; a string is the reason it is refused. */
-async function replay(reader: IndexReader, state: GroupIndexRecord, owner: Uint8Array, commitId: Uint8Array, rec: PendingRecord): Promise<{ state: GroupIndexRecord; record: HistoryRecord } | string> {
+type Refusal = { readonly reason: string; readonly code: ErrorCode };
+const refusal = (e: unknown): Refusal => ({ reason: (e as Error).message, code: e instanceof ValidationError ? e.code : ErrorCode.InvalidCommit });
+
+/** Tries one pending commit on `state`; a {@link Refusal} says why it is refused. */
+async function replay(reader: IndexReader, state: GroupIndexRecord, owner: Uint8Array, commitId: Uint8Array, rec: PendingRecord): Promise<{ state: GroupIndexRecord; record: HistoryRecord } | Refusal> {
   try {
     checkCommitAuthor(owner, rec.author);
+    // the committer must hold the owner's leaf (applyMembershipChange checks it too; here for the typed code)
+    if (rec.senderLeaf >= 0) checkCommitSender({ author: owner }, state.leaves[rec.senderLeaf]?.publicKey);
   } catch (e) {
-    return (e as Error).message;
+    return refusal(e);
   }
-  if (rec.mlsEpoch !== state.nextEpoch) return `commit applies to epoch ${rec.mlsEpoch}, the chain is at epoch ${state.nextEpoch}`;
+  if (rec.mlsEpoch !== state.nextEpoch) return { reason: `commit applies to epoch ${rec.mlsEpoch}, the chain is at epoch ${state.nextEpoch}`, code: ErrorCode.InvalidCommit };
   const change = { refs: rec.refs, addedPublicKeys: rec.addedPublicKeys, removedLeaves: rec.removedLeaves, senderLeaf: rec.senderLeaf };
   const adds = addedMembers(change, await knownRefs(reader, rec.refs));
   const applied = applyMembershipChange(state.leaves, owner, change, adds);
-  if (typeof applied === "string") return applied;
+  if (typeof applied === "string") return { reason: applied, code: ErrorCode.InvalidCommit };
   const record: HistoryRecord = {
     commitId,
     ...(rec.previousCommit === undefined ? {} : { previousCommit: rec.previousCommit }),
@@ -201,8 +210,8 @@ async function drain(reader: IndexReader, gid: Uint8Array, start: GroupIndexReco
       const commitId = fromHex(key.slice(key.lastIndexOf("/") + 1));
       const result = await replay(reader, state, owner, commitId, rec);
       work.dropPending(key);
-      if (typeof result === "string") {
-        work.refused.push({ commitId, reason: result });
+      if ("reason" in result) {
+        work.refused.push({ commitId, ...result });
         continue;
       }
       const seq = state.count;
@@ -220,10 +229,10 @@ async function drain(reader: IndexReader, gid: Uint8Array, start: GroupIndexReco
   }
 }
 
-function outcomeOf(work: Work, commitId: Uint8Array): Pick<IndexResult, "outcome" | "reason"> {
+function outcomeOf(work: Work, commitId: Uint8Array): Pick<IndexResult, "outcome" | "reason" | "code"> {
   if (work.indexed.some((r) => equalBytes(r.commitId, commitId))) return { outcome: "indexed" };
   const refused = work.refused.find((r) => equalBytes(r.commitId, commitId));
-  return refused === undefined ? { outcome: "pending" } : { outcome: "refused", reason: refused.reason };
+  return refused === undefined ? { outcome: "pending" } : { outcome: "refused", reason: refused.reason, code: refused.code };
 }
 
 /**
