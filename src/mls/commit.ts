@@ -11,7 +11,7 @@ import { MAX_MEMBERS_PER_COMMIT } from "../constants.js";
 import { DecodeError, ErrorCode, UsageError, ValidationError } from "../errors.js";
 import { decodeKeyPackageBytes, decodePublicMessageBytes, decodeWelcomeBytes, encodeMlsMessageBytes } from "./codec.js";
 import { guard, typedError } from "./errors.js";
-import { mlsIsRemoved } from "./group.js";
+import { assertUniqueLeafKeys, mlsIsRemoved } from "./group.js";
 import type { MlsState } from "./group.js";
 import { getSuite } from "./suite.js";
 import type { ProviderName } from "./suite.js";
@@ -56,6 +56,8 @@ export async function mlsCommit(state: MlsState, provider: ProviderName, changes
   const result = await guard(fallback, "creating commit", () =>
     createCommit({ state, cipherSuite: cs }, { extraProposals: proposals, wireAsPublicMessage: true, ratchetTreeExtension: true }),
   );
+  // a key package reusing a leaf's encryption or signature key (ts-mls does not compare them)
+  assertUniqueLeafKeys(result.newState, fallback === ErrorCode.InvalidKeyPackage ? ErrorCode.InvalidKeyPackage : ErrorCode.MlsFailure);
   const commit = encodeMlsMessageBytes(result.commit);
   const welcome =
     result.welcome === undefined
@@ -186,5 +188,6 @@ export async function mlsApplyCommit(
   if (rejected || result.actionTaken === "reject") {
     throw typedError(ErrorCode.ForgedSender, "commit was not sent by the group owner");
   }
+  assertUniqueLeafKeys(result.newState, ErrorCode.InvalidCommit);
   return { state: result.newState, removed: mlsIsRemoved(result.newState) };
 }

@@ -84,7 +84,7 @@ export async function mlsJoin(
     throw new ValidationError(ErrorCode.InvalidWelcome, "Welcome ciphersuite differs from the key package's");
   }
   const cs = await getSuite(keyPackage.cipherSuite, provider);
-  return guard(ErrorCode.InvalidWelcome, "joining from Welcome", () =>
+  const joined = await guard(ErrorCode.InvalidWelcome, "joining from Welcome", () =>
     tsJoinGroup(
       welcome,
       keyPackage,
@@ -96,6 +96,8 @@ export async function mlsJoin(
       config,
     ),
   );
+  assertUniqueLeafKeys(joined, ErrorCode.InvalidWelcome);
+  return joined;
 }
 
 /**
@@ -200,4 +202,30 @@ export async function mlsExport(state: MlsState, provider: ProviderName, label: 
  */
 export function mlsIsRemoved(state: MlsState): boolean {
   return state.groupActiveState.kind === "removedFromGroup";
+}
+
+/**
+ * Throws `ValidationError(code)` when two leaves of `state`'s tree share an encryption key or a
+ * signature key (RFC 9420 sections 7.3 and 12.2 want both unique; ts-mls 1.6.4 never compares
+ * a new leaf's keys with the existing ones). Run on the tree after every commit and join.
+ *
+ * @example
+ * ```ts
+ * assertUniqueLeafKeys(result.newState, ErrorCode.InvalidCommit)
+ * ```
+ */
+export function assertUniqueLeafKeys(state: MlsState, code: ErrorCode): void {
+  const encryption = new Set<string>();
+  const signature = new Set<string>();
+  const tree = state.ratchetTree;
+  for (let i = 0; i < tree.length; i += 2) {
+    const node = tree[i];
+    if (node?.nodeType !== "leaf") continue;
+    const enc = Buffer.from(node.leaf.hpkePublicKey).toString("base64");
+    const sig = Buffer.from(node.leaf.signaturePublicKey).toString("base64");
+    if (encryption.has(enc)) throw new ValidationError(code, `leaf ${i / 2} reuses another leaf's encryption key`);
+    if (signature.has(sig)) throw new ValidationError(code, `leaf ${i / 2} reuses another leaf's signature key`);
+    encryption.add(enc);
+    signature.add(sig);
+  }
 }
