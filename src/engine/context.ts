@@ -15,13 +15,14 @@ import type { StateChange, StateOut, StateRef, TaskRequest } from "./worker/prot
 import type { GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/store.js";
 import type { EngineStore, StoreOp } from "./store/store.js";
+import type { OutboxKeys } from "./outbox.js";
 
 /**
  * The engine as its group steps see it.
  *
  * @example
  * ```ts
- * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheMembers: 20_000, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS }
+ * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheMembers: 20_000, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, outbox: await OutboxKeys.open(store) }
  * ```
  */
 export interface EngineContext {
@@ -40,6 +41,8 @@ export interface EngineContext {
   readonly stats: EngineStats;
   /** Pending-input limits (defaults in constants.ts). */
   readonly limits: EngineLimits;
+  /** Keys of created documents in the durable outbox, in creation order (src/engine/outbox.ts). */
+  readonly outbox: OutboxKeys;
 }
 
 /**

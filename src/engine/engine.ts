@@ -33,6 +33,7 @@ import type { CommitJob, DecryptJob } from "./jobs.js";
 import { provideGroupMachine } from "./steps.js";
 import { EngineStore } from "./store/store.js";
 import { migrate } from "./store/migrate.js";
+import { OutboxKeys } from "./outbox.js";
 
 /** Options of {@link SecretGroupEngine.open}. @example `{ path: "./data", identity, threads: 2 }` */
 export interface EngineOptions {
@@ -99,8 +100,10 @@ export class SecretGroupEngine extends EngineReads {
     const path = pathArg(options);
     assertIdentity(options.identity);
     const store = await EngineStore.open(path, options.identity.publicKey);
+    let outbox: OutboxKeys;
     try {
       await migrate(store);
+      outbox = await OutboxKeys.open(store);
     } catch (e) {
       await store.close();
       throw e;
@@ -116,6 +119,7 @@ export class SecretGroupEngine extends EngineReads {
       nonceBlock: BigInt(options.nonceBlock ?? 1024),
       stats: emptyStats(),
       limits: { ...DEFAULT_ENGINE_LIMITS, ...options.limits },
+      outbox,
     };
     return new SecretGroupEngine(ctx, options.pool === undefined, options.liveActors ?? DEFAULT_LIVE_ACTORS);
   }
