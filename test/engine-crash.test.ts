@@ -7,8 +7,9 @@
  * epochs, members, messages read), no document or message may be lost, and no (key, nonce)
  * pair may appear twice among everything published over all runs.
  *
- * `CRASH_KILLS` (default 24) sets the number of kills, `CRASH_SEED` the seed (printed on
- * failure), `CRASH_STEPS` the script length (default 4 per kill, at least 70), `CRASH_SABOTAGE` breaks the engine
+ * `CRASH_KILLS` (default 20) sets the number of kills, `CRASH_SEED` the seed (printed on
+ * failure), `CRASH_STEPS` the script length (default 6 per kill, at least 70: the kills cover
+ * two or three steps each, the rest runs after the last kill), `CRASH_SABOTAGE` breaks the engine
  * on purpose in the child (`outbox-after-state`, `reservation-unsynced`): the test must fail.
  */
 import { test } from "node:test";
@@ -25,8 +26,8 @@ import type { Role, Script, Summary } from "./crash-support.js";
 import { rng } from "./prng.js";
 
 const CHILD = fileURLToPath(new URL("./crash-child.js", import.meta.url));
-const KILLS = Number(process.env["CRASH_KILLS"] ?? 24);
-const STEPS = Number(process.env["CRASH_STEPS"] ?? Math.max(70, 4 * KILLS));
+const KILLS = Number(process.env["CRASH_KILLS"] ?? 20);
+const STEPS = Number(process.env["CRASH_STEPS"] ?? Math.max(70, 6 * KILLS));
 const SEED = Number(process.env["CRASH_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
 const SABOTAGE = process.env["CRASH_SABOTAGE"];
 
