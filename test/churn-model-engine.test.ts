@@ -13,6 +13,7 @@ import { equalBytes, toHex } from "../src/bytes.js";
 import type { SchemeName } from "../src/constants.js";
 import type { SecretGroupEngine } from "../src/engine/engine.js";
 import { IngestRefusedError } from "../src/engine/ingest.js";
+import { decodeDocument } from "../src/documents/index.js";
 import { openNode } from "./engine-helpers.js";
 import { checkCode, churnConfig, newStats, runSeed } from "./churn-model-support.js";
 import type { ChurnMessage, ChurnStats, History, Random } from "./churn-model-support.js";
@@ -69,13 +70,20 @@ class EngineModel {
   async start(): Promise<void> {
     const created = await this.ownerNode.engine.createGroup({ ciphersuite: this.rng.pick(["PANDA10_AES256GCM", "PANDA10_CHACHA20POLY1305"] as const) });
     this.gid = created.groupId as Uint8Array;
-    this.publish(created.documents);
+    await this.flush(this.ownerNode);
     this.owner = { node: this.ownerNode, joinEpoch: 0n, ltHeld: 0n, pending: [] };
     this.seats = [this.owner];
   }
 
   private publish(docs: readonly Uint8Array[]): void {
     this.log.push(...docs);
+  }
+
+  /** Publishes what `node` created from its durable outbox, then acknowledges it. */
+  private async flush(node: Node): Promise<void> {
+    const docs = await node.engine.outbox();
+    this.publish(docs);
+    await node.engine.acknowledge(docs.map((d) => decodeDocument(d).id));
   }
 
   private seatOf(node: Node): Seat | undefined {
@@ -87,7 +95,11 @@ class EngineModel {
     const r = this.rng.next();
     if (r < 0.4) await this.commit(step);
     else if (r < 0.88) await this.send(step);
-    else if (r < 0.94) this.publish((await this.rng.pick(this.people).engine.publishKeyPackage()).documents);
+    else if (r < 0.94) {
+      const node = this.rng.pick(this.people);
+      await node.engine.publishKeyPackage();
+      await this.flush(node);
+    }
     else await this.reopen();
     for (const node of [this.ownerNode, ...this.people]) await this.deliver(node);
     await this.check(step);
@@ -110,18 +122,21 @@ class EngineModel {
       // a returning member's last membership is read out before it joins again
       for (const node of joiners) for (const old of this.removed.filter((s) => s.node === node)) await this.read(old, step, () => true);
       const kps: Uint8Array[] = [];
-      for (const node of joiners) kps.push(...(await node.engine.publishKeyPackage()).documents);
-      this.publish(kps);
+      for (const node of joiners) {
+        kps.push(...(await node.engine.publishKeyPackage()).documents);
+        await this.flush(node);
+      }
       this.history.add(`add [${joiners.map((n) => n.name).join(",")}]`);
-      this.publish((await owner.addMembers(this.gid, kps)).documents);
+      await owner.addMembers(this.gid, kps);
     } else if (kind === "remove") {
       victims = this.rng.sample(this.seats.filter((s) => s !== this.owner), 1 + this.rng.int(2));
       this.history.add(`remove [${victims.map((s) => s.node.name).join(",")}]`);
-      this.publish((await owner.removeMembers(this.gid, victims.map((s) => s.node.identity.publicKey))).documents);
+      await owner.removeMembers(this.gid, victims.map((s) => s.node.identity.publicKey));
     } else {
       this.history.add(kind);
-      this.publish((await (kind === "rotate" ? owner.rotate(this.gid) : owner.updateGroup(this.gid))).documents);
+      await (kind === "rotate" ? owner.rotate(this.gid) : owner.updateGroup(this.gid));
     }
+    await this.flush(this.ownerNode);
     for (const seat of victims) seat.removedAfter = this.mlsEpoch;
     this.seats = this.seats.filter((s) => !victims.includes(s));
     this.removed.push(...victims);
@@ -184,7 +199,7 @@ class EngineModel {
       for (const i of batch) node.delivered.add(i);
     }
     node.lag = lagging ? node.lag + 1 : 0;
-    this.publish(await node.engine.takeOutbox());
+    await this.flush(node);
   }
 
   /** Reads `seat`'s pending messages that `pick` selects (all due ones too), in random order, in one call. */

@@ -16,6 +16,7 @@ import type { SimulationSummary } from "../src/cli/simulate.js";
 import { checkSimulation, emptyReadTally, simulationProblems, tallyRead } from "../src/cli/simulationCheck.js";
 import { SecretGroupEngine } from "../src/engine/engine.js";
 import { generateIdentity } from "../src/identity.js";
+import { readIdentityFile } from "../src/cli/identityFile.js";
 import { tempDir } from "./engine-helpers.js";
 
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
@@ -132,6 +133,20 @@ test("ingest and inspect work in an empty folder; bad input is one line and a no
     const unknownGroup = await run(["inspect", "ab".repeat(32)], cwd);
     assert.notEqual(unknownGroup.code, 0);
     oneLineError(unknownGroup.stderr);
+
+    // what this node created (a key package, by the library on the same folder) waits in the
+    // outbox until written out with --acknowledge
+    const node = await SecretGroupEngine.open({ path: join(cwd, "data", "db"), identity: await readIdentityFile(join(cwd, "data", "identity.json")), threads: 1 });
+    const kp = (await node.publishKeyPackage()).documents;
+    await node.close();
+    const listed = await run(["outbox", "--json"], cwd);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(JSON.parse(listed.stdout).documents.map((d: { schema: string }) => d.schema), ["key_package_v1"]);
+    const written = await run(["outbox", "--out", "publish.b64", "--acknowledge"], cwd);
+    assert.equal(written.code, 0, written.stderr);
+    assert.deepEqual(readDocumentStream(await readFile(join(cwd, "publish.b64"))).map(toHex), kp.map(toHex));
+    assert.equal((await run(["outbox"], cwd)).stdout, "");
+
     const keygen = await run(["keygen", "--out", "data/identity.json"], cwd);
     assert.notEqual(keygen.code, 0, "keygen never overwrites an identity");
     oneLineError(keygen.stderr);

@@ -72,9 +72,10 @@ test("client flow: restart, find encrypted fields, their group and welcome, join
       // the author reads her own sender-ratchet fields from what she kept
       assert.equal((await alice.engine.decryptFields(late.bytes)).fields["body"], "after");
 
-      // after joining, bob's key package is spent: its deletion waits in the outbox
-      const outbox = (await engine.takeOutbox()).map((d) => decodeDocument(d));
-      assert.deepEqual(outbox.map((d) => d.schema), ["key_package_deletion_v1"]);
+      // bob's outbox: his key package (not acknowledged as published here), then, after the
+      // join spent it, its deletion, in creation order
+      const outbox = (await engine.outbox()).map((d) => decodeDocument(d));
+      assert.deepEqual(outbox.map((d) => d.schema), ["key_package_v1", "key_package_deletion_v1"]);
     } finally {
       await engine.close();
     }

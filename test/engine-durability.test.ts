@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toHex, utf8 } from "../src/bytes.js";
 import { decodeSecretGroupMessage } from "../src/message.js";
+import { decodeDocument } from "../src/documents/index.js";
 import { EngineStore } from "../src/engine/store/store.js";
 import { readGroupRecord } from "../src/engine/store/groups.js";
 import { ingestAll, keySet, openNode } from "./engine-helpers.js";
@@ -111,9 +112,12 @@ test("pending commits apply once their predecessor arrives", async () => {
     assert.equal(text((await alice.engine.decrypt([m]))[0]), "epoch 3");
     // a duplicate is a no-op
     assert.deepEqual(await ingestAll(alice.engine, [...c2.documents, ...created.documents]), ["duplicate", "duplicate"]);
-    // the join consumed the key package: its deletion document waits in the outbox
-    assert.equal((await alice.engine.takeOutbox()).length, 1);
-    assert.equal((await alice.engine.takeOutbox()).length, 0);
+    // the join consumed the key package: its deletion document waits in the outbox after the
+    // key package itself, until acknowledged
+    const outbox = (await alice.engine.outbox()).map((d) => decodeDocument(d));
+    assert.deepEqual(outbox.map((d) => d.schema), ["key_package_v1", "key_package_deletion_v1"]);
+    assert.equal(await alice.engine.acknowledge(outbox.map((d) => d.id)), 2);
+    assert.deepEqual(await alice.engine.outbox(), []);
   } finally {
     await owner.engine.close();
     await alice.engine.close();

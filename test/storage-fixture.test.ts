@@ -15,6 +15,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SecretGroupEngine } from "../src/engine/engine.js";
+import { decodeDocument } from "../src/documents/index.js";
 import { identityFromSecretKey } from "../src/identity.js";
 import { STORAGE_VERSION } from "../src/constants.js";
 import { SecretGroupError, StorageError } from "../src/errors.js";
@@ -224,9 +225,12 @@ test("restored engines carry on: new messages, commits, a join with a frozen key
     assert.deepEqual((await indexer.engine.decrypt([fresh, ratchet])).map(text), ["new epoch", "member ratchet"]);
     assert.deepEqual((await owner.engine.decrypt([ratchet])).map(text), ["member ratchet"]);
     // the member's frozen outbox still holds the deletion of the key package its join consumed
-    const outbox = await member.engine.takeOutbox();
+    const outbox = await member.engine.outbox();
     assert.equal(outbox.length, fixture.engines.member.entries.filter(([k]) => k.startsWith(`!${Sublevel.Outbox}!`)).length);
     assert.ok(outbox.length >= 1);
+    // release 0.1.0 outbox keys are acknowledged by document id like the current ones
+    assert.equal(await member.engine.acknowledge(outbox.map((d) => decodeDocument(d).id)), outbox.length);
+    assert.deepEqual(await member.engine.outbox(), []);
   } finally {
     for (const node of [owner, member, indexer]) {
       await node.engine.close();

@@ -5,7 +5,7 @@
  * @module
  */
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import cliProgress from "cli-progress";
@@ -17,7 +17,8 @@ import type { IngestReport } from "../engine/ingest.js";
 import { runVectorsCommand } from "./vectors.js";
 import { ErrorCode, InternalError, UsageError } from "../errors.js";
 import type { Identity } from "../identity.js";
-import { readDocumentStream } from "./documentStream.js";
+import { StreamFormat, readDocumentStream, writeDocumentStream } from "./documentStream.js";
+import { decodeDocument } from "../documents/index.js";
 import { loadOrCreateIdentity, readIdentityFile, writeIdentityFile } from "./identityFile.js";
 import { runSimulation } from "./simulate.js";
 import { checkSimulation } from "./simulationCheck.js";
@@ -163,6 +164,39 @@ export async function inspectCommand(groupId: string | undefined, options: { dat
         out(history.toString());
       }
     }
+  } finally {
+    await engine.close();
+  }
+}
+
+/**
+ * `secret-group outbox [--out file] [--acknowledge]`: the documents this node created and has not
+ * acknowledged as published (newline-delimited base64, what `ingest` reads), to stdout or a
+ * file; `--acknowledge` removes them from the outbox once they are written.
+ *
+ * @example
+ * ```ts
+ * await outboxCommand({ data: "./data", out: "publish.b64", acknowledge: true })
+ * ```
+ */
+export async function outboxCommand(options: { data: string; identity?: string; out?: string; acknowledge?: boolean; json?: boolean }): Promise<void> {
+  const { engine } = await openNode(options, false);
+  try {
+    const docs = await engine.outbox();
+    const stream = writeDocumentStream(docs, StreamFormat.Base64Lines);
+    if (options.out !== undefined) {
+      try {
+        await writeFile(options.out, stream);
+      } catch {
+        throw new UsageError(ErrorCode.InvalidArgument, `cannot write ${options.out}`);
+      }
+    }
+    const ids = docs.map((d) => decodeDocument(d).id);
+    if (options.json) json({ documents: docs.map((d, i) => ({ id: ids[i], schema: decodeDocument(d).schema })), acknowledged: options.acknowledge === true, ...(options.out === undefined ? { base64: new TextDecoder().decode(stream) } : {}) });
+    else if (options.out === undefined) process.stdout.write(stream);
+    else out(`${docs.length} documents written to ${options.out}`);
+    // only once they are written out: a crash before this leaves them in the outbox
+    if (options.acknowledge === true) await engine.acknowledge(ids);
   } finally {
     await engine.close();
   }

@@ -8,7 +8,7 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { isSecretGroupError } from "../errors.js";
 import { DEFAULT_SIMULATION } from "./simulate.js";
-import { benchCommand, ingestCommand, inspectCommand, keygenCommand, simulateCommand, vectorsCommand } from "./commands.js";
+import { benchCommand, ingestCommand, inspectCommand, keygenCommand, outboxCommand, simulateCommand, vectorsCommand } from "./commands.js";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -52,6 +52,16 @@ function program(): Command {
     .option("--identity <file>", "identity file (default <data>/identity.json)")
     .option("--json", "print JSON")
     .action(inspectCommand);
+
+  cli
+    .command("outbox")
+    .description("write the documents this node created and has not published yet (newline-delimited base64)")
+    .option("--data <dir>", "data folder", "./data")
+    .option("--identity <file>", "identity file (default <data>/identity.json)")
+    .option("--out <file>", "write them to a file instead of stdout")
+    .option("--acknowledge", "remove them from the outbox once written")
+    .option("--json", "print ids and schemas as JSON")
+    .action(outboxCommand);
 
   cli
     .command("keygen")

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Piscina } from "piscina";
 import { toHex } from "../bytes.js";
 import type { SchemeName } from "../constants.js";
-import { signDocument } from "../documents/index.js";
+import { decodeDocument, signDocument } from "../documents/index.js";
 import { SecretGroupEngine } from "../engine/engine.js";
 import { IngestRefusedError } from "../engine/ingest.js";
 import { createPool } from "../engine/pool.js";
@@ -148,6 +148,13 @@ export async function runSimulation(options: SimulationOptions, progress?: Simul
         for (const node of nodes) node.inbox.push(doc);
       }
     };
+    // What a node creates is published from its durable outbox, then acknowledged (the
+    // documents the creating methods return are the same ones).
+    const flush = async (node: Node) => {
+      const docs = await node.engine.outbox();
+      publish(docs);
+      await node.engine.acknowledge(docs.map((d) => decodeDocument(d).id));
+    };
     // A partial delivery: each node receives a random part of its inbox, in random order.
     const deliver = async (fraction: number) => {
       await Promise.all(
@@ -158,7 +165,7 @@ export async function runSimulation(options: SimulationOptions, progress?: Simul
           if (batch.length === 0) return;
           summary.deliveries += batch.length;
           await ingestCounting(node.engine, batch, summary);
-          publish(await node.engine.takeOutbox());
+          await flush(node);
         }),
       );
     };
@@ -173,17 +180,17 @@ export async function runSimulation(options: SimulationOptions, progress?: Simul
       const keyPackages: Uint8Array[] = [];
       for (const member of others) {
         const { documents } = await member.engine.publishKeyPackage();
-        publish(documents);
+        await flush(member);
         keyPackages.push(...documents);
       }
       const created = await owner.engine.createGroup({ ciphersuite: random.pick(["PANDA10_AES128GCM", "PANDA10_AES256GCM", "PANDA10_CHACHA20POLY1305"] as const) });
-      publish(created.documents);
+      await flush(owner);
       const groupId = created.groupId as Uint8Array;
       // half of the members now, the rest after the first round of messages: late joiners
       const early = others.slice(0, Math.ceil(others.length / 2));
       const late = others.slice(early.length);
-      const firstAdd = await owner.engine.addMembers(groupId, keyPackages.slice(0, early.length));
-      publish(firstAdd.documents);
+      await owner.engine.addMembers(groupId, keyPackages.slice(0, early.length));
+      await flush(owner);
       summary.commits++;
       groups.push({ id: groupId, owner, members: early, late, lateKeyPackages: keyPackages.slice(early.length) });
       summary.members += others.length + 1;
@@ -220,18 +227,21 @@ export async function runSimulation(options: SimulationOptions, progress?: Simul
     // churn: late joiners are added, one early member is removed (rotating), then an update and a rotation
     for (const group of groups) {
       if (group.lateKeyPackages.length > 0) {
-        publish((await group.owner.engine.addMembers(group.id, group.lateKeyPackages)).documents);
+        await group.owner.engine.addMembers(group.id, group.lateKeyPackages);
+        await flush(group.owner);
         summary.commits++;
         // late joiners read the group's long-term past
         for (const w of written) if (w.group === group && w.scheme === "long-term") group.late.forEach((n) => w.readers.add(n));
       }
       const leaving = group.members[0];
       if (leaving !== undefined && group.members.length > 1) {
-        publish((await group.owner.engine.removeMembers(group.id, [leaving.identity.publicKey])).documents);
+        await group.owner.engine.removeMembers(group.id, [leaving.identity.publicKey]);
+        await flush(group.owner);
         summary.commits++;
       }
-      publish((await group.owner.engine.updateGroup(group.id)).documents);
-      publish((await group.owner.engine.rotate(group.id)).documents);
+      await group.owner.engine.updateGroup(group.id);
+      await group.owner.engine.rotate(group.id);
+      await flush(group.owner);
       summary.commits += 2;
       group.members = [...group.members.filter((m) => m !== leaving || group.members.length <= 1), ...group.late];
       step("churn");

@@ -49,6 +49,12 @@ export function bytesListArg(list: readonly Uint8Array[], what: string, nonEmpty
   return list;
 }
 
+/** Document ids (bytes or hex, 32 bytes each) as lowercase hex. @example `documentIdsArg([doc.id])` */
+export function documentIdsArg(documentIds: readonly (Uint8Array | string)[]): string[] {
+  if (!Array.isArray(documentIds)) throw invalid("documentIds must be an array");
+  return documentIds.map((id) => toHex(toId32(id, "document id")));
+}
+
 /** The `path` option of `open`. @example `pathArg({ path: "./data" })` */
 export function pathArg(options: { path: string } | undefined): string {
   if (typeof options?.path !== "string" || options.path.length === 0) throw invalid("path is required");

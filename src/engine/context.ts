@@ -16,13 +16,14 @@ import type { StateChange, StateOut, StateRef, TaskRequest } from "./worker/prot
 import type { GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/store.js";
 import type { EngineStore, StoreOp } from "./store/store.js";
+import type { OutboxKeys } from "./outbox.js";
 
 /**
  * The engine as its group steps see it.
  *
  * @example
  * ```ts
- * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheMembers: 20_000, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pending: await PendingCommits.load(store) }
+ * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheMembers: 20_000, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pending: await PendingCommits.load(store), outbox: await OutboxKeys.open(store) }
  * ```
  */
 export interface EngineContext {
@@ -43,6 +44,8 @@ export interface EngineContext {
   readonly limits: EngineLimits;
   /** Commits buffered because their predecessor is missing (bounded by `limits`). */
   readonly pending: PendingCommits;
+  /** Keys of created documents in the durable outbox, in creation order (src/engine/outbox.ts). */
+  readonly outbox: OutboxKeys;
 }
 
 /**

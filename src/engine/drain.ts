@@ -22,6 +22,7 @@ import type { CommitRecord, GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/store.js";
 import { recordOps } from "./store/groups.js";
 import type { StoreOp } from "./store/store.js";
+import { outboxOp } from "./outbox.js";
 
 /** A drain follow-up: the commit whose fate the job reports, and what happened to it. @example `{ kind: "drain", watch: commitIdHex }` */
 export type DrainInput = Extract<FollowUp, { kind: "drain" }>;
@@ -161,11 +162,13 @@ async function joinStep(ctx: EngineContext, gid: string, record: GroupRecord, in
           commitOp(gid, cid, { ...c.record, status: CommitStatus.Applied }),
           { sub: Sublevel.Welcomes, key, value: null },
           { sub: Sublevel.KeyPackages, key: toHex(ref), value: null },
-          { sub: Sublevel.Outbox, key: `${Date.now().toString().padStart(15, "0")}-${toHex(deletion.id)}`, value: deletion.bytes },
+          outboxOp(ctx.outbox, deletion.id, deletion.bytes),
           ...recordOps(gid, next),
         ],
         record: next,
         event: "JOINED",
+        // the key package's private key is gone and its deletion is in the outbox: both durable
+        durable: true,
         again: settle(input, cid, { outcome: "applied" }),
       };
     } catch (e) {

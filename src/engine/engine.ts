@@ -34,6 +34,7 @@ import { provideGroupMachine } from "./steps.js";
 import { EngineStore } from "./store/store.js";
 import { migrate } from "./store/migrate.js";
 import { PendingCommits } from "./pending.js";
+import { OutboxKeys } from "./outbox.js";
 
 /** Options of {@link SecretGroupEngine.open}. @example `{ path: "./data", identity, threads: 2 }` */
 export interface EngineOptions {
@@ -102,9 +103,11 @@ export class SecretGroupEngine extends EngineReads {
     assertIdentity(options.identity);
     const store = await EngineStore.open(path, options.identity.publicKey);
     let pending: PendingCommits;
+    let outbox: OutboxKeys;
     try {
       await migrate(store);
       pending = await PendingCommits.load(store);
+      outbox = await OutboxKeys.open(store);
     } catch (e) {
       await store.close();
       throw e;
@@ -121,6 +124,7 @@ export class SecretGroupEngine extends EngineReads {
       stats: emptyStats(),
       limits,
       pending,
+      outbox,
     };
     return new SecretGroupEngine(ctx, options.pool === undefined, options.liveActors ?? DEFAULT_LIVE_ACTORS);
   }

@@ -15,6 +15,7 @@ import type { KeyPackageOut } from "./worker/protocol.js";
 import { encodeKeyPackageRecord } from "./store/records.js";
 import { Sublevel } from "./store/store.js";
 import { keyPackageInfo } from "../keyPackage.js";
+import { outboxOp } from "./outbox.js";
 
 /**
  * The MLS key packages inside signed key package documents; throws the typed error of the
@@ -50,11 +51,16 @@ export async function publishKeyPackage(ctx: EngineContext): Promise<Uint8Array>
   const kp = await runTask<KeyPackageOut>(ctx.pool, { op: "keyPackage", identity: ctx.identity });
   const previous = await ctx.store.get(Sublevel.Meta, "lastKeyPackage", "last key package");
   const doc = keyPackageDocument(ctx.identity, previous === undefined ? { keyPackage: kp.keyPackage } : { keyPackage: kp.keyPackage, previousKeyPackage: previous });
-  await ctx.store.batch([
-    { sub: Sublevel.KeyPackages, key: toHex(kp.ref), value: encodeKeyPackageRecord({ docId: doc.id, keyPackage: kp.keyPackage, secret: kp.secret }) },
-    { sub: Sublevel.Docs, key: toHex(doc.id), value: doc.bytes },
-    { sub: Sublevel.Meta, key: "lastKeyPackage", value: doc.id },
-    ...indexKeyPackageOps(doc, { publicKey: ctx.identity.publicKey, ref: kp.ref }),
-  ]);
+  // synced with its outbox entry before the document is returned
+  await ctx.store.batch(
+    [
+      { sub: Sublevel.KeyPackages, key: toHex(kp.ref), value: encodeKeyPackageRecord({ docId: doc.id, keyPackage: kp.keyPackage, secret: kp.secret }) },
+      { sub: Sublevel.Docs, key: toHex(doc.id), value: doc.bytes },
+      { sub: Sublevel.Meta, key: "lastKeyPackage", value: doc.id },
+      outboxOp(ctx.outbox, doc.id, doc.bytes),
+      ...indexKeyPackageOps(doc, { publicKey: ctx.identity.publicKey, ref: kp.ref }),
+    ],
+    { sync: true },
+  );
   return doc.bytes;
 }

@@ -10,11 +10,12 @@ import { ErrorCode, UsageError } from "../errors.js";
 import { groupsOf, history, welcomeFor } from "../materialise/index.js";
 import type { GroupMembership, HistoryEntry } from "../materialise/index.js";
 import type { GroupActors } from "./actors.js";
-import { groupIdArg, publicKeyArg } from "./arguments.js";
+import { documentIdsArg, groupIdArg, publicKeyArg } from "./arguments.js";
 import type { EngineContext } from "./context.js";
 import { groupInfo } from "./info.js";
 import type { GroupInfo } from "./info.js";
 import { indexReader } from "./materialise.js";
+import { acknowledgeOutbox, readOutbox } from "./outbox.js";
 import { listGroupRecords } from "./store/groups.js";
 import type { GroupRecord, GroupStatus } from "./store/records.js";
 import { Sublevel } from "./store/store.js";
@@ -129,18 +130,36 @@ export abstract class EngineReads {
   }
 
   /**
-   * Documents the engine created on its own (a key package deletion after each join), removed
-   * from the outbox as they are returned: publish them.
+   * Every document this engine created that the application has not acknowledged yet, oldest
+   * first: the SecretGroup document, owner commits, key packages, and the key package deletion
+   * after each join. Each entered the outbox in the atomic, synced batch of the state change
+   * that created it, before the creating method returned, so after a crash this list holds
+   * whatever was created but perhaps not published. Publish them, then {@link acknowledge} them.
    *
    * @example
    * ```ts
-   * for (const doc of await engine.takeOutbox()) publish(doc)
+   * for (const doc of await engine.outbox()) await publish(doc)
    * ```
    */
-  async takeOutbox(): Promise<Uint8Array[]> {
+  async outbox(): Promise<Uint8Array[]> {
     this.check();
-    const entries = await this.ctx.store.scan(Sublevel.Outbox, "", "outbox");
-    await this.ctx.store.batch(entries.map(([key]) => ({ sub: Sublevel.Outbox, key, value: null })));
-    return entries.map(([, value]) => Uint8Array.from(value));
+    return readOutbox(this.ctx.store);
+  }
+
+  /**
+   * Removes published documents from the {@link outbox} by document id (32 bytes or hex; the
+   * id is `decodeDocument(bytes).id`). Ids not in the outbox are ignored, so acknowledging again
+   * after a restart is harmless. Resolves with how many documents were removed.
+   *
+   * @example
+   * ```ts
+   * const docs = await engine.outbox()
+   * await publishAll(docs)
+   * await engine.acknowledge(docs.map((d) => decodeDocument(d).id))
+   * ```
+   */
+  async acknowledge(documentIds: readonly (Uint8Array | string)[]): Promise<number> {
+    this.check();
+    return acknowledgeOutbox(this.ctx.store, documentIdsArg(documentIds));
   }
 }

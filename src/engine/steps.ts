@@ -31,6 +31,7 @@ import type { GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/store.js";
 import { hotOp, readGroupRecord, recordOps } from "./store/groups.js";
 import type { StoreOp } from "./store/store.js";
+import { outboxOp } from "./outbox.js";
 
 /** Result of `commit`/`create`: documents to publish. @example `{ documents: [doc.bytes] }` */
 export interface Published {
@@ -54,10 +55,18 @@ async function create(ctx: EngineContext, gid: string, record: GroupRecord | und
   if (out.change === undefined) throw new Error("create returned no state");
   const next = recordAfter({ ...emptyGroupRecord(), owner: doc.author, ciphersuite }, out.change);
   return {
-    ops: [{ sub: Sublevel.Docs, key: gid, value: doc.bytes }, ...stateOps(gid, out.change), ...recordOps(gid, next), ...(await indexGroupOps(ctx, doc))],
+    ops: [
+      { sub: Sublevel.Docs, key: gid, value: doc.bytes },
+      outboxOp(ctx.outbox, doc.id, doc.bytes),
+      ...stateOps(gid, out.change),
+      ...recordOps(gid, next),
+      ...(await indexGroupOps(ctx, doc)),
+    ],
     record: next,
     result: { documents: [doc.bytes] } satisfies Published,
     event: "JOINED",
+    // durable with its outbox entry before createGroup returns the document
+    durable: true,
   };
 }
 
@@ -82,6 +91,8 @@ async function commit(ctx: EngineContext, gid: string, recordIn: GroupRecord | u
   const ops: StoreOp[] = [
     ...stateOps(gid, out.change),
     { sub: Sublevel.Docs, key: cid, value: doc.bytes },
+    // the commit stays in the outbox until the application acknowledges it as published
+    outboxOp(ctx.outbox, doc.id, doc.bytes),
     {
       sub: Sublevel.Commits,
       key: `${gid}/${cid}`,
@@ -90,7 +101,9 @@ async function commit(ctx: EngineContext, gid: string, recordIn: GroupRecord | u
     ...recordOps(gid, next),
     ...(await indexCommitOps(ctx, doc, out.inspection)),
   ];
-  return { ops, record: next, result: { documents: [doc.bytes] } satisfies Published, event: "COMMIT_APPLIED" };
+  // durable before the commit is released: a machine crash must not take the owner back to an
+  // epoch whose successor the application may already have published
+  return { ops, record: next, result: { documents: [doc.bytes] } satisfies Published, event: "COMMIT_APPLIED", durable: true };
 }
 
 async function encryptStep(ctx: EngineContext, gid: string, recordIn: GroupRecord | undefined, counter: bigint, job: EncryptJob): Promise<StepOutput> {

@@ -20,7 +20,8 @@
  * - `keypkgs`   `<refHex>` -> own key package secret record (deleted when consumed by a join)
  * - `sent`      `<sha256(message)>` -> plaintext of an own sender-ratchet message (MLS cannot decrypt
  *               its own messages; the spec asks clients to keep them)
- * - `outbox`    `<seq>` -> documents the engine created on its own (key package deletions after a join)
+ * - `outbox`    `<seq>-<docId>` -> every document the engine created, until acknowledged (outbox.ts; in
+ *               the synced batch of the state change that created it)
  * - `materialise` the materialisation index (src/materialise/store.ts documents its keys), written
  *               in the same batch as the group change that caused it
  *
