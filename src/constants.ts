@@ -68,7 +68,7 @@ export const DEFAULT_MLS_CIPHERSUITE = "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed2
 export const RETAIN_EPOCHS = 16;
 /** Out-of-order tolerance in generations per sender (spec: "fairly high"). */
 export const RETAIN_GENERATIONS = 1000;
-/** How far a sender ratchet may be stepped forward for one message. */
+/** How far a sender ratchet may be stepped forward for one message. @example `MAX_FORWARD_RATCHET_STEPS // 10000` */
 export const MAX_FORWARD_RATCHET_STEPS = 10_000;
 
 /**
@@ -111,7 +111,7 @@ export const MAX_DOCUMENT_SIZE = 4 * 1024 * 1024;
 export const MAX_FIELDS = 64;
 /** Largest MLS key package a key_package_v1 document may carry: 64 KiB. @example `MAX_KEY_PACKAGE_SIZE` */
 export const MAX_KEY_PACKAGE_SIZE = 64 * 1024;
-/** Largest field value accepted for encryption or decryption: 64 MiB (a value received in a document is bounded by {@link MAX_DOCUMENT_SIZE} first). */
+/** Largest field value accepted for encryption or decryption: 64 MiB (a value received in a document is bounded by {@link MAX_DOCUMENT_SIZE} first). @example `plaintext.length <= MAX_PLAINTEXT_SIZE` */
 export const MAX_PLAINTEXT_SIZE = 64 * 1024 * 1024;
 /** Largest long-term ciphertext (tag included) the codec accepts: the largest plaintext plus the tag. */
 export const MAX_CIPHERTEXT_SIZE = MAX_PLAINTEXT_SIZE + LTS_TAG_SIZE;
@@ -128,6 +128,11 @@ export const MAX_VARINT = 0x3fffffff;
  * `addMembers`/`removeMembers` refuse more (INVALID_ARGUMENT); a received commit with more is
  * refused before any MLS work (LIMIT_EXCEEDED). 10,000 leaves room for a group of 10,000 built in
  * one commit (the benchmarks do).
+ *
+ * @example
+ * ```ts
+ * keyPackages.length <= MAX_MEMBERS_PER_COMMIT
+ * ```
  */
 export const MAX_MEMBERS_PER_COMMIT = 10_000;
 /** Largest KeyPackageRef the materialisation index accepts (a hash output: 32 bytes for our suites, 64 for SHA-512 suites). @example `ref.length <= MAX_REF_SIZE` */

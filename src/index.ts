@@ -46,6 +46,12 @@ export {
   KEY_PACKAGE_CLOCK_SKEW_SECONDS,
   MAX_KEY_PACKAGE_LIFETIME_RANGE_SECONDS,
   DEFAULT_ENGINE_LIMITS,
+  MAX_DOCUMENT_SIZE,
+  MAX_FIELDS,
+  MAX_KEY_PACKAGE_SIZE,
+  MAX_PLAINTEXT_SIZE,
+  MAX_MEMBERS_PER_COMMIT,
+  MAX_FORWARD_RATCHET_STEPS,
 } from "./constants.js";
 export type { LongTermCiphersuiteName, LongTermCiphersuiteId, SchemeName, EngineLimits } from "./constants.js";
 

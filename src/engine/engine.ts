@@ -21,7 +21,7 @@ import type { EngineContext, EngineStats } from "./context.js";
 import { ingestDocuments } from "./ingest.js";
 import { keyPackagesFromDocuments, publishKeyPackage } from "./keyPackages.js";
 import type { IngestReport } from "./ingest.js";
-import { createPool } from "./pool.js";
+import { createPool, runTask } from "./pool.js";
 import { peekAll } from "./decrypt.js";
 import { openFields, sealFields } from "./fields.js";
 import type { DecryptedFields, EncryptFieldsOptions } from "./fields.js";
@@ -331,7 +331,12 @@ export class SecretGroupEngine extends EngineReads {
     this.closing ??= (async () => {
       await this.actors.close();
       await this.keyPackageChain;
-      if (this.ownPool) await this.ctx.pool.destroy();
+      if (this.ownPool) {
+        // a worker terminated while it still loads its (ES) module aborts the whole process
+        // (node 20, seen under load when an engine closes right after opening): let it load first
+        await runTask(this.ctx.pool, { op: "ping" }).catch(() => undefined);
+        await this.ctx.pool.destroy();
+      }
       await this.ctx.store.close();
     })();
     return this.closing;
