@@ -46,6 +46,8 @@ export {
   KEY_PACKAGE_CLOCK_SKEW_SECONDS,
   MAX_KEY_PACKAGE_LIFETIME_RANGE_SECONDS,
   DEFAULT_ENGINE_LIMITS,
+  STORAGE_KEY_SIZE,
+  STORAGE_KEY_LABEL,
 } from "./constants.js";
 export type { LongTermCiphersuiteName, LongTermCiphersuiteId, SchemeName, EngineLimits } from "./constants.js";
 

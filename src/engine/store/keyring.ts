@@ -111,7 +111,7 @@ export class Keyring {
       this.keys.set(id, new Uint8Array(randomBytes(STORAGE_KEY_SIZE)));
       added = true;
     }
-    if (added) await this.persist();
+    if (added) await this.persist(true);
   }
 
   /**
@@ -131,25 +131,28 @@ export class Keyring {
       this.keys.delete(id);
       removed = true;
     }
-    if (removed) await this.persist();
+    // the folder is not synced: if the rename is lost in a power cut, the old file still holds
+    // the key, and the next open destroys it again (an orphan: its value is gone)
+    if (removed) await this.persist(false);
   }
 
   /**
    * Writes the file again (under the sealer's current storage key generation: rotation), one
-   * write at a time; resolves when this call's content is durable.
+   * write at a time; resolves when this call's content is in the file (and, with `durable`,
+   * when the rename is synced to the folder too).
    *
    * @example
    * ```ts
-   * await keyring.persist()
+   * await keyring.persist(true)
    * ```
    */
-  persist(): Promise<void> {
-    const next = this.writing.then(() => this.write());
+  persist(durable: boolean): Promise<void> {
+    const next = this.writing.then(() => this.write(durable));
     this.writing = next.catch(() => undefined);
     return next;
   }
 
-  private async write(): Promise<void> {
+  private async write(durable: boolean): Promise<void> {
     const w = new Writer(64 + this.keys.size * 80).u8(STORAGE_VERSION).u32(this.keys.size);
     for (const [id, key] of this.keys) w.opaque(new TextEncoder().encode(id)).opaque(key);
     const plain = w.finish();
@@ -165,6 +168,7 @@ export class Keyring {
         await fh.close();
       }
       await rename(`${file}.tmp`, file);
+      if (!durable) return;
       const dir = await open(this.folder, "r");
       try {
         await dir.sync();

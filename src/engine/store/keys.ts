@@ -200,7 +200,7 @@ export async function finishRotation(store: EngineStore): Promise<void> {
     },
     (sub, key, raw) => store.opened(sub, key, raw),
   );
-  await store.keyring.persist();
+  await store.keyring.persist(true);
   await store.rawBatch(
     [
       { sub: Sublevel.Meta, key: MetaKey.KeyCheck, raw: store.sealer.seal(Sublevel.Meta, MetaKey.KeyCheck, CHECK) },

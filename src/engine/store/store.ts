@@ -23,6 +23,11 @@
  * - `outbox`    `<seq>` -> documents the engine created on its own (key package deletions after a join)
  * - `materialise` the materialisation index (src/materialise/store.ts documents its keys), written
  *               in the same batch as the group change that caused it
+ * - `meta`      also `keycheck` (storage key check value), `rotation` (an unfinished storage key
+ *               rotation), `sealing` (a database in the clear being sealed): src/engine/store/keys.ts
+ *
+ * Values of the sublevels {@link SUBLEVEL_PROTECTION} marks are sealed (src/engine/store/seal.ts)
+ * around their versioned form; own keys live in the keyring file beside LevelDB's (keyring.ts).
  *
  * @module
  */
@@ -164,6 +169,9 @@ export interface RawOp {
  */
 export class EngineStore {
   private readonly subs: Map<SublevelName, Sub>;
+  /** Own keys whose values were deleted, waiting for a synced write before they are destroyed. */
+  private readonly shredQueue = new Set<string>();
+  private shredding: Promise<void> = Promise.resolve();
   /** Batches in flight, and the exclusive holder (rotation) they wait for. */
   private active = 0;
   private idle: (() => void) | undefined;
@@ -337,7 +345,8 @@ export class EngineStore {
    * sealed if its sublevel is. `sync` waits until LevelDB has fsync'ed the batch: for writes that
    * must survive a crash of the machine before their result is used (nonce reservations,
    * consumed ratchet keys). Own keys: made durable before the batch that seals under them,
-   * destroyed after the (then synced) batch that deletes their values.
+   * destroyed once the batch that deletes their values is durable (shortly after, in the
+   * background, and before {@link close} returns).
    *
    * @example
    * ```ts
@@ -359,12 +368,34 @@ export class EngineStore {
           key: op.key,
           raw: op.value === null ? null : this.sealed(op.sub, op.key, op.versioned === true ? op.value : concatBytes(prefix, op.value)),
         })),
-        options.sync === true || shredded.length > 0,
+        options.sync === true,
       );
-      await this.keyring.destroy(shredded);
+      if (shredded.length > 0) this.shredAfterSync(shredded);
     } finally {
       if (--this.active === 0) this.idle?.();
     }
+  }
+
+  /**
+   * Destroys own keys once the batches that deleted their values are durable: a synced write
+   * (which syncs LevelDB's log, earlier batches included), then the keyring. In the background,
+   * one round at a time, so a join does not wait for two fsyncs; {@link close} waits for it, and
+   * a key a crash leaves behind is an orphan the next open destroys (migrate.ts).
+   */
+  private shredAfterSync(ids: readonly string[]): void {
+    for (const id of ids) this.shredQueue.add(id);
+    this.shredding = this.shredding.then(async () => {
+      const due = [...this.shredQueue];
+      this.shredQueue.clear();
+      if (due.length === 0) return;
+      try {
+        // a synced delete of a key that does not exist: a tombstone in the log, fsync'ed with all before it
+        await this.rawBatch([{ sub: Sublevel.Meta, key: "shred-barrier", raw: null }], true);
+        await this.keyring.destroy(due);
+      } catch {
+        // the keys stay: orphans, destroyed on the next open
+      }
+    });
   }
 
   /**
@@ -452,8 +483,9 @@ export class EngineStore {
     await this.sub(sub).put(key, value);
   }
 
-  /** Closes the database. @example `await store.close()` */
+  /** Closes the database (after destroying the own keys still due). @example `await store.close()` */
   async close(): Promise<void> {
+    await this.shredding;
     await this.db.close();
   }
 }
