@@ -232,3 +232,30 @@ test("sealing: fresh nonce per value, bound to sublevel, key and generation", ()
   const c = new Sealer(new Map([[0, key]]), 0).seal("state", "g/h", value);
   assert.notDeepEqual(c.subarray(0, 34), a.subarray(0, 34));
 });
+
+test("a sealed sublevel reads the same through get, scan and reader; its files hold only the seal", async () => {
+  const dir = await tempDir();
+  try {
+    const self = new Uint8Array(32).fill(1);
+    const store = await EngineStore.open(dir.path, self, new Uint8Array(32).fill(2));
+    const value = utf8("a kept plaintext");
+    await store.batch([
+      { sub: Sublevel.Sent, key: "m1", value },
+      { sub: Sublevel.Sent, key: "m2", value: Uint8Array.of(9, 9), versioned: true },
+    ]);
+    assert.deepEqual(await store.get(Sublevel.Sent, "m1", "sent"), value);
+    assert.deepEqual(await store.scan(Sublevel.Sent, "m1", "sent"), [["m1", value]]);
+    // the reader gives each value's unsealed stored form, version byte in front
+    const reader = store.reader(Sublevel.Sent);
+    assert.deepEqual(await reader.get("m1"), Uint8Array.of(STORAGE_VERSION, ...value));
+    const rows: Array<readonly [unknown, unknown]> = [];
+    for await (const row of reader.iterator({ gte: "", lt: "\uffff" })) rows.push(row);
+    assert.deepEqual(rows, [["m1", Uint8Array.of(STORAGE_VERSION, ...value)], ["m2", Uint8Array.of(9, 9)]]);
+    const raw = new Map(await store.rawScan(Sublevel.Sent, ""));
+    assert.equal(raw.get("m1")?.[0], 2);
+    assert.ok(!Buffer.from(raw.get("m1") as Uint8Array).includes(Buffer.from(value)));
+    await store.close();
+  } finally {
+    await dir.cleanup();
+  }
+});
