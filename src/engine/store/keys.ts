@@ -16,7 +16,7 @@
 import { RESEAL_BATCH, STORAGE_KEY_CHECK, STORAGE_VERSION } from "../../constants.js";
 import { Writer, decodeAll } from "../../codec/tls.js";
 import { concatBytes, equalBytes, utf8 } from "../../bytes.js";
-import { ErrorCode, StorageError, UsageError } from "../../errors.js";
+import { ErrorCode, InternalError, StorageError, UsageError } from "../../errors.js";
 import { Sealer, sealedGeneration } from "./seal.js";
 import { Protection, SUBLEVEL_PROTECTION, Sublevel, unversioned } from "./store.js";
 import type { EngineStore, RawOp, SublevelName } from "./store.js";
@@ -224,7 +224,7 @@ export async function beginRotation(store: EngineStore, newKey: Uint8Array): Pro
   const { sealer } = store;
   const oldGeneration = sealer.generation;
   const oldKey = sealer.key(oldGeneration);
-  if (oldKey === undefined) throw new StorageError(ErrorCode.Internal, "current storage key missing");
+  if (oldKey === undefined) throw new InternalError(ErrorCode.Internal, "current storage key missing");
   if (equalBytes(oldKey, newKey)) throw new UsageError(ErrorCode.InvalidArgument, "the new storage key is the current one");
   const generation = oldGeneration + 1;
   sealer.addKey(generation, newKey);

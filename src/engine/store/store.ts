@@ -33,7 +33,7 @@
  */
 import { Level } from "level";
 import { SEALED_STORAGE_VERSION, STORAGE_VERSION } from "../../constants.js";
-import { ErrorCode, StorageError } from "../../errors.js";
+import { ErrorCode, InternalError, StorageError } from "../../errors.js";
 import { concatBytes, equalBytes } from "../../bytes.js";
 import { Keyring } from "./keyring.js";
 import type { Sealer } from "./seal.js";
@@ -255,7 +255,7 @@ export class EngineStore {
         return this.sealer.seal(sub, key, value);
       case Protection.OwnKey: {
         const own = this.keyring.get(ownKeyId(sub, key));
-        if (own === undefined) throw new StorageError(ErrorCode.Internal, `${sub} ${key}: no own key made before sealing`);
+        if (own === undefined) throw new InternalError(ErrorCode.Internal, `${sub} ${key}: no own key made before sealing`);
         return this.sealer.seal(sub, key, value, own);
       }
     }
