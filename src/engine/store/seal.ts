@@ -31,7 +31,7 @@ const TAG = 16;
 /** Most session subkeys of the storage key kept derived (one per session that wrote a live value). */
 const SUBKEY_CACHE = 4096;
 
-/** Who seals a value: the storage key, or the value's own key (crypto-shredded when destroyed). @example `Kind.OwnKey` */
+/** Who seals a value: the storage key, or the value's own key (crypto-shredded when destroyed). @example `SealKind.OwnKey` */
 export const SealKind = { StorageKey: 0, OwnKey: 1 } as const;
 
 /**
@@ -75,7 +75,7 @@ interface Envelope {
  *
  * @example
  * ```ts
- * sealedGeneration(raw) // 0, or undefined for a value under its own key
+ * parse(raw, "state gid/h").generation // 0
  * ```
  */
 function parse(sealed: Uint8Array, what: string): Envelope {
