@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { cp, readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { copyFile, mkdir, readdir, readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 
 /** One secret to look for, named for the report. */
 export interface Needle {
@@ -60,15 +60,30 @@ export async function scanFolder(folder: string, needles: readonly Needle[]): Pr
   const found: Finding[] = [];
   const forms = needles.flatMap((n) => encodings(n.bytes).map(([encoding, bytes]) => ({ name: n.name, encoding, bytes })));
   for (const file of await files(folder)) {
-    const content = await readFile(file);
+    const content = await readFile(file).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") return Buffer.alloc(0); // gone meanwhile
+      throw e;
+    });
     for (const f of forms) if (content.includes(f.bytes)) found.push({ name: f.name, encoding: f.encoding, file: file.slice(folder.length + 1) });
   }
   return found;
 }
 
-/** Copies a store folder as it is now (the engine may be open) for a later scan. @example `await snapshot(node.path, copy)` */
+/**
+ * Copies a store folder as it is now (the engine may be open) for a later scan; a file that goes
+ * meanwhile (the keyring's temporary file, a compacted table) is skipped.
+ *
+ * @example `await snapshot(node.path, copy)`
+ */
 export async function snapshot(folder: string, to: string): Promise<void> {
-  await cp(folder, to, { recursive: true });
+  await mkdir(to, { recursive: true });
+  for (const file of await files(folder)) {
+    const target = join(to, file.slice(folder.length + 1));
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(file, target).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "ENOENT") throw e;
+    });
+  }
 }
 
 /** Number of files under `folder`. @example `await fileCount(path)` */
