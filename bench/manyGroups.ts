@@ -38,7 +38,8 @@ async function folderBytes(path: string): Promise<number> {
   let total = 0;
   for (const entry of await readdir(path, { withFileTypes: true })) {
     const p = join(path, entry.name);
-    total += entry.isDirectory() ? await folderBytes(p) : (await stat(p)).size;
+    // a file may go between listing and stat (LevelDB compaction, the keyring's temporary file)
+    total += entry.isDirectory() ? await folderBytes(p) : ((await stat(p).catch(() => undefined))?.size ?? 0);
   }
   return total;
 }

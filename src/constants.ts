@@ -93,8 +93,30 @@ export const PUBLIC_KEY_SIZE = 32;
 export const ID_SIZE = 32;
 
 
-/** Format version byte in front of every stored value. */
+/** Format version byte in front of every stored value (inside the seal, for sealed sublevels). */
 export const STORAGE_VERSION = 1;
+/**
+ * Version byte of a sealed stored value (src/engine/store/seal.ts): the AEAD envelope around a
+ * {@link STORAGE_VERSION} value, in the sublevels src/engine/store/store.ts declares sealed.
+ */
+export const SEALED_STORAGE_VERSION = 2;
+/** Size of the storage key (`SecretGroupEngine.open({ storageKey })`) and of every per-secret key. */
+export const STORAGE_KEY_SIZE = 32;
+/**
+ * HKDF-SHA256 `info` deriving the storage key from the identity's 32-byte Ed25519 secret key
+ * when the caller gives none: `HKDF(ikm = secretKey, salt = "", info = label, 32)`.
+ */
+export const STORAGE_KEY_LABEL = "secret-group storage key v1";
+/** HKDF-SHA256 `info` of a sealing session's subkey: `HKDF(ikm = key, salt = session salt, info = label, 32)`. */
+export const STORAGE_SESSION_LABEL = "secret-group storage session v1";
+/** Prefix of every sealed value's AEAD associated data (then sublevel, key and the value's header). */
+export const STORAGE_AAD_LABEL = "secret-group sealed value v1";
+/** Plaintext of the storage key check value (`meta/keycheck`): opens only under the right key. */
+export const STORAGE_KEY_CHECK = "secret-group storage key check v1";
+/** File (inside the database folder, beside LevelDB's files) holding the per-secret keys. */
+export const KEYRING_FILE = "SECRET-GROUP-KEYRING";
+/** Values re-sealed per batch by storage key rotation and the sealing migration. */
+export const RESEAL_BATCH = 512;
 
 
 // ---------------------------------------------------------------------------------------------

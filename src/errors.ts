@@ -47,6 +47,10 @@ export const ErrorCode = {
   // storage
   Storage: "STORAGE_ERROR",
   StorageVersion: "STORAGE_VERSION",
+  /** The storage key given to `SecretGroupEngine.open` does not open this database (nothing was changed). */
+  StorageKey: "STORAGE_KEY",
+  /** A sealed stored value failed authentication (tampered, moved to another key) or its own key was destroyed. */
+  StorageIntegrity: "STORAGE_INTEGRITY",
   // internal
   Internal: "INTERNAL",
   WorkerFailed: "WORKER_FAILED",
@@ -93,6 +97,8 @@ const SOURCE_OF_CODE: Readonly<Record<ErrorCode, ErrorSource>> = {
   MLS_FAILURE: "crypto",
   STORAGE_ERROR: "storage",
   STORAGE_VERSION: "storage",
+  STORAGE_KEY: "storage",
+  STORAGE_INTEGRITY: "storage",
   INTERNAL: "internal",
   WORKER_FAILED: "internal",
 };

@@ -52,6 +52,8 @@ export {
   MAX_PLAINTEXT_SIZE,
   MAX_MEMBERS_PER_COMMIT,
   MAX_FORWARD_RATCHET_STEPS,
+  STORAGE_KEY_SIZE,
+  STORAGE_KEY_LABEL,
 } from "./constants.js";
 export type { LongTermCiphersuiteName, LongTermCiphersuiteId, SchemeName, EngineLimits } from "./constants.js";
 

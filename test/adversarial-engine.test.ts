@@ -17,6 +17,7 @@ import { signEd25519 } from "../src/documents/ed25519.js";
 import { DOCUMENT_SIGNATURE_CONTEXT } from "../src/documents/document.js";
 import { sealSecretList } from "../src/group/secrets.js";
 import { mlsCommit } from "../src/mls/commit.js";
+import { deriveStorageKey } from "../src/engine/store/seal.js";
 import { EngineStore, Sublevel } from "../src/engine/store/store.js";
 import { loadGroupState } from "../src/engine/store/stateCodec.js";
 import type { SecretGroupEngine } from "../src/engine/engine.js";
@@ -65,7 +66,7 @@ test("engine: a member's commit is refused (signed by the member, or the member'
   try {
     // bob's MLS state, out of his own store, commits on its own
     await bob.engine.close();
-    const store = await EngineStore.open(bob.path, bob.identity.publicKey);
+    const store = await EngineStore.open(bob.path, bob.identity.publicKey, deriveStorageKey(bob.identity.secretKey));
     const prefix = `${toHex(gid)}/`;
     const parts = (await store.scan(Sublevel.State, prefix, "state")).map(([k, v]) => [k.slice(prefix.length), v] as const);
     await store.close();

@@ -193,7 +193,7 @@ async function finalPass(): Promise<void> {
   const bySchema: Record<string, number> = {};
   for (const schema of docs.values()) bySchema[schema] = (bySchema[schema] ?? 0) + 1;
   for (const role of ROLES) await engines[role].close();
-  const keys = await senderKeys(f.engine("owner"), engines.owner.publicKey, gid, published.filter((p) => p.type === "message").map((p) => fromHex(p.hex)));
+  const keys = await senderKeys(f.engine("owner"), identityFromSecretKey(fromHex(script.secretKeys.owner)), gid, published.filter((p) => p.type === "message").map((p) => fromHex(p.hex)));
   const summary: Summary = {
     roles,
     documents: bySchema,

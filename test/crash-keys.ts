@@ -14,15 +14,16 @@ import { decodePrivateMessageBytes } from "../src/mls/codec.js";
 import { getSuite } from "../src/mls/suite.js";
 import { loadGroupState } from "../src/engine/store/stateCodec.js";
 import { EngineStore, Sublevel } from "../src/engine/store/store.js";
+import { deriveStorageKey } from "../src/engine/store/seal.js";
 
 /** `group/ltsEpoch/nonce` of long-term messages, `group/epoch/leaf/generation` of sender-ratchet ones. */
 export async function senderKeys(
   path: string,
-  self: Uint8Array,
+  self: { readonly publicKey: Uint8Array; readonly secretKey: Uint8Array },
   groupId: Uint8Array,
   messages: readonly Uint8Array[],
 ): Promise<{ longTerm: string[]; ratchet: string[]; unchecked: number }> {
-  const store = await EngineStore.open(path, self);
+  const store = await EngineStore.open(path, self.publicKey, deriveStorageKey(self.secretKey));
   const gid = toHex(groupId);
   const prefix = `${gid}/`;
   let parts: Array<readonly [string, Uint8Array]>;

@@ -1,6 +1,7 @@
 /**
  * Restarts, nonce reservation, pending commits, eviction of idle actors.
  */
+import type { Identity } from "../src/identity.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toHex, utf8 } from "../src/bytes.js";
@@ -8,15 +9,15 @@ import { decodeSecretGroupMessage } from "../src/message.js";
 import { decodeDocument } from "../src/documents/index.js";
 import { EngineStore } from "../src/engine/store/store.js";
 import { readGroupRecord } from "../src/engine/store/groups.js";
-import { ingestAll, keySet, openNode } from "./engine-helpers.js";
+import { ingestAll, keySet, openNode, openStore } from "./engine-helpers.js";
 
 const text = (b: Uint8Array | Error | undefined): string => {
   if (!(b instanceof Uint8Array)) throw b ?? new Error("missing");
   return new TextDecoder().decode(b);
 };
 
-async function readRecord(path: string, self: Uint8Array, gid: Uint8Array) {
-  const store = await EngineStore.open(path, self);
+async function readRecord(path: string, self: Identity, gid: Uint8Array) {
+  const store = await openStore(path, self);
   try {
     const record = await readGroupRecord(store, toHex(gid));
     assert.ok(record !== undefined);
@@ -51,7 +52,7 @@ test("closing and reopening mid-stream loses nothing and never reuses a nonce co
       messages.push(m);
     }
     await ownerEngine.close();
-    const before = await readRecord(owner.path, owner.identity.publicKey, gid);
+    const before = await readRecord(owner.path, owner.identity, gid);
     assert.ok(before.nonceReserved >= 3n, "the used counters were reserved before use");
 
     ownerEngine = await owner.reopen();
@@ -60,7 +61,7 @@ test("closing and reopening mid-stream loses nothing and never reuses a nonce co
     assert.ok(!nonces.has(nonceOf(m3)));
     messages.push(m3);
     await ownerEngine.close();
-    const after = await readRecord(owner.path, owner.identity.publicKey, gid);
+    const after = await readRecord(owner.path, owner.identity, gid);
     // restarted at the reserved end, used the next counter, reserved one more block
     assert.equal(after.nonceReserved, before.nonceReserved + 1n + 4n);
     ownerEngine = await owner.reopen();

@@ -3,6 +3,7 @@
  * (same key, same MLS epoch: only the counter tells two nonces apart), the batches that must
  * reach the disk before their result is used, and key package private keys once joined.
  */
+import type { Identity } from "../src/identity.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Level } from "level";
@@ -12,7 +13,7 @@ import { EngineStore, Sublevel } from "../src/engine/store/store.js";
 import { readGroupRecord } from "../src/engine/store/groups.js";
 import { readKeyPackage, decodeDocument } from "../src/documents/index.js";
 import { keyPackageInfo } from "../src/keyPackage.js";
-import { ingestAll, openNode } from "./engine-helpers.js";
+import { ingestAll, openNode, openStore } from "./engine-helpers.js";
 
 const text = (b: Uint8Array | Error | undefined): string => {
   if (!(b instanceof Uint8Array)) throw b ?? new Error("missing");
@@ -37,8 +38,8 @@ async function watched<T>(fn: () => Promise<T>): Promise<{ value: T; syncs: bool
   }
 }
 
-async function storeOf<T>(path: string, self: Uint8Array, fn: (store: EngineStore) => Promise<T>): Promise<T> {
-  const store = await EngineStore.open(path, self);
+async function storeOf<T>(path: string, self: Identity, fn: (store: EngineStore) => Promise<T>): Promise<T> {
+  const store = await openStore(path, self);
   try {
     return await fn(store);
   } finally {
@@ -63,7 +64,7 @@ test("restarts without a commit never repeat a long-term nonce under the same ke
       for (let i = 0; i < 3; i++) messages.push(await ownerEngine.encrypt(gid, utf8(`run ${run} message ${i}`), { scheme: "long-term" }));
       assert.equal((await ownerEngine.describe(gid)).mlsEpoch, epoch, "no commit: the nonce exporter is the same");
       await ownerEngine.close();
-      reserved.push(await storeOf(owner.path, owner.identity.publicKey, async (s) => (await readGroupRecord(s, toHex(gid)))!.nonceReserved));
+      reserved.push(await storeOf(owner.path, owner.identity, async (s) => (await readGroupRecord(s, toHex(gid)))!.nonceReserved));
       ownerEngine = await owner.reopen();
     }
     const parsed = messages.map((m) => decodeSecretGroupMessage(m));
@@ -127,7 +128,7 @@ test("a key package's private keys leave the store once it was used to join; an 
     const gid = created.groupId as Uint8Array;
     const added = await owner.engine.addMembers(gid, used);
     await alice.engine.close();
-    const before = await storeOf(alice.path, alice.identity.publicKey, async (s) => (await s.scan(Sublevel.KeyPackages, "", "key package record")).map(([k]) => k));
+    const before = await storeOf(alice.path, alice.identity, async (s) => (await s.scan(Sublevel.KeyPackages, "", "key package record")).map(([k]) => k));
     assert.deepEqual(before.sort(), [refOf(used), refOf(unused)].sort(), "both records are stored before the join");
 
     const engine = await alice.reopen();
@@ -137,7 +138,7 @@ test("a key package's private keys leave the store once it was used to join; an 
     } finally {
       await engine.close();
     }
-    const after = await storeOf(alice.path, alice.identity.publicKey, async (s) => (await s.scan(Sublevel.KeyPackages, "", "key package record")).map(([k]) => k));
+    const after = await storeOf(alice.path, alice.identity, async (s) => (await s.scan(Sublevel.KeyPackages, "", "key package record")).map(([k]) => k));
     assert.deepEqual(after, [refOf(unused)]);
   } finally {
     await owner.engine.close();

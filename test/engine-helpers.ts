@@ -3,6 +3,8 @@
  *
  * @module
  */
+import { EngineStore } from "../src/engine/store/store.js";
+import { deriveStorageKey } from "../src/engine/store/seal.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -84,3 +86,6 @@ export async function groupWithMember(
   await member.ingest(documents);
   return { gid, documents };
 }
+
+/** The store of a node's database, opened with the storage key its engine derives from the identity. */
+export const openStore = (path: string, identity: Identity): Promise<EngineStore> => EngineStore.open(path, identity.publicKey, deriveStorageKey(identity.secretKey));

@@ -3,6 +3,7 @@
  * nonce reservation), commits write both; long-term encryption writes nothing between
  * reservations; the halves read back as one record.
  */
+import type { Identity } from "../src/identity.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toHex, utf8 } from "../src/bytes.js";
@@ -10,11 +11,11 @@ import { EngineStore, Sublevel } from "../src/engine/store/store.js";
 import { decodeGroupRecord, emptyGroupRecord, encodeColdRecord, encodeHotRecord } from "../src/engine/store/records.js";
 import type { GroupRecord } from "../src/engine/store/records.js";
 import { DecodeError } from "../src/errors.js";
-import { ingestAll, openNode } from "./engine-helpers.js";
+import { ingestAll, openNode, openStore } from "./engine-helpers.js";
 import type { SecretGroupEngine } from "../src/engine/engine.js";
 
-async function rawGroupRows(path: string, self: Uint8Array, gid: Uint8Array): Promise<Map<string, string>> {
-  const store = await EngineStore.open(path, self);
+async function rawGroupRows(path: string, self: Identity, gid: Uint8Array): Promise<Map<string, string>> {
+  const store = await openStore(path, self);
   try {
     return new Map((await store.scan(Sublevel.Groups, toHex(gid), "group record")).map(([k, v]) => [k, toHex(v)]));
   } finally {
@@ -68,7 +69,7 @@ test("long-term encryption never rewrites the member list; sender-ratchet writes
     await ingestAll(alice.engine, [...created.documents, ...add.documents]);
     await owner.engine.encrypt(gid, utf8("reserve"), { scheme: "long-term" });
     const path = owner.path;
-    const self = owner.identity.publicKey;
+    const self = owner.identity;
     await owner.engine.close();
     const before = await rawGroupRows(path, self, gid);
     const coldKey = toHex(gid);

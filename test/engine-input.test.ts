@@ -10,7 +10,7 @@ import { readSecretGroupCommit, secretGroupCommitDocument, decodeDocument } from
 import { createPool, runTask } from "../src/engine/pool.js";
 import { EngineStore, Sublevel } from "../src/engine/store/store.js";
 import { IngestRefusedError } from "../src/engine/ingest.js";
-import { ingestAll, keySet, openNode } from "./engine-helpers.js";
+import { ingestAll, keySet, openNode, openStore } from "./engine-helpers.js";
 
 const text = (b: Uint8Array | Error | undefined): string => {
   if (!(b instanceof Uint8Array)) throw b ?? new Error("missing");
@@ -119,11 +119,11 @@ test("a stored value of an unknown format version is refused with STORAGE_VERSIO
   const created = await node.engine.createGroup({ ciphersuite: "PANDA10_AES128GCM" });
   const gid = toHex(created.groupId as Uint8Array);
   await node.engine.close();
-  const store = await EngineStore.open(node.path, node.identity.publicKey);
+  const store = await openStore(node.path, node.identity);
   await store.putRaw(Sublevel.Groups, gid, new Uint8Array([99, 0, 0]));
   await assert.rejects(store.get(Sublevel.Groups, gid, "group record"), { code: "STORAGE_VERSION", name: "StorageError" });
   await store.close();
-  await assert.rejects(EngineStore.open(node.path, new Uint8Array(32).fill(1)), { code: "STORAGE_ERROR" });
+  await assert.rejects(EngineStore.open(node.path, new Uint8Array(32).fill(1), new Uint8Array(32)), { code: "STORAGE_ERROR" });
   const engine = await node.reopen();
   try {
     await assert.rejects(engine.status(gid), { code: "STORAGE_VERSION" });

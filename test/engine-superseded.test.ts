@@ -8,7 +8,7 @@ import { toHex } from "../src/bytes.js";
 import { decodeDocument } from "../src/documents/index.js";
 import { EngineStore, Sublevel } from "../src/engine/store/store.js";
 import { decodeCommitRecord } from "../src/engine/store/records.js";
-import { ingestAll, openNode } from "./engine-helpers.js";
+import { ingestAll, openNode, openStore } from "./engine-helpers.js";
 
 test("a late joiner's earlier commits are superseded here, and still make the history", async () => {
   const owner = await openNode();
@@ -32,7 +32,7 @@ test("a late joiner's earlier commits are superseded here, and still make the hi
     assert.equal((await bob.engine.history(gid)).length, 4, "the follower chained every commit");
     const path = bob.path;
     await bob.engine.close();
-    const store = await EngineStore.open(path, bob.identity.publicKey);
+    const store = await openStore(path, bob.identity);
     try {
       const statusOf = async (docs: Uint8Array[]) => {
         const cid = toHex(decodeDocument(docs[0] as Uint8Array).id);

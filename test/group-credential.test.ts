@@ -23,7 +23,7 @@ import { getSuite } from "../src/mls/suite.js";
 import { loadGroupState } from "../src/engine/store/stateCodec.js";
 import { EngineStore, Sublevel } from "../src/engine/store/store.js";
 import { makeGroup, rejectsWith } from "./group-fixtures.js";
-import { ingestAll, openNode } from "./engine-helpers.js";
+import { ingestAll, openNode, openStore } from "./engine-helpers.js";
 
 /** A key package that claims `claimed`'s identity but is signed with (and carries) `signer`'s key. */
 async function mismatchedKeyPackage(claimed: Uint8Array, signer: Identity): Promise<Uint8Array> {
@@ -94,7 +94,7 @@ test("the engine refuses such a commit from the owner with INVALID_CREDENTIAL an
     const bobBefore = await bob.engine.describe(gid);
     // the owner's node turns malicious: its state, out of its own store, commits through ts-mls
     await ownerEngine.close();
-    const store = await EngineStore.open(owner.path, owner.identity.publicKey);
+    const store = await openStore(owner.path, owner.identity);
     const prefix = `${toHex(gid)}/`;
     const parts = (await store.scan(Sublevel.State, prefix, "group state")).map(([k, v]) => [k.slice(prefix.length), v] as const);
     await store.close();

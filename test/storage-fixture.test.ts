@@ -7,88 +7,26 @@
  * it. A change of any stored format makes this fail instead of silently breaking users' data;
  * such a change needs a migration (and this fixture keeps passing), never a regenerated fixture.
  * An unknown version byte or a truncated record must be a typed error, never a crash or misuse.
+ * Format 1 kept everything in the clear: opening it seals it (src/engine/store/migrate.ts).
+ * test/storage-fixture-v2.test.ts runs the same reads on format 2 (sealed).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SecretGroupEngine } from "../src/engine/engine.js";
-import { decodeDocument } from "../src/documents/index.js";
 import { identityFromSecretKey } from "../src/identity.js";
-import { STORAGE_VERSION } from "../src/constants.js";
+import { SEALED_STORAGE_VERSION, STORAGE_VERSION } from "../src/constants.js";
 import { SecretGroupError, StorageError } from "../src/errors.js";
-import { Sublevel } from "../src/engine/store/store.js";
-import { decodeSecretGroupMessage } from "../src/message.js";
-import { plain, rawDb } from "./storage-support.js";
+import { isSealed, Sublevel } from "../src/engine/store/store.js";
+import { fixtureReadTests, hex, loadFixture, NAMES, rawDb, restored as restoredFrom, unhex } from "./storage-support.js";
+import type { Edit, EngineName } from "./storage-support.js";
 
-/** The engines of the fixture. */
-export type EngineName = "owner" | "member" | "carol" | "indexer";
-/** What decrypting one frozen message must give: its plaintext, or an error with this code. */
-export type Expectation = { readonly ok: true } | { readonly code: string };
-/** One engine's frozen database and what it must read. Bytes are hex, bigints decimal strings. */
-export interface EngineFixture {
-  readonly seed: string;
-  readonly publicKey: string;
-  /** `engine.describe(groupId)` in plain JSON form. */
-  readonly describe: Record<string, unknown>;
-  /** Sorted hex public keys of `engine.members(groupId)`. */
-  readonly members: string[];
-  /** `engine.groups().length`. */
-  readonly groups: number;
-  /** `engine.history(groupId)` in plain JSON form. */
-  readonly history: unknown[];
-  /** Message name -> expected read. */
-  readonly decrypt: Record<string, Expectation>;
-  /** Every raw key (utf8, sublevel prefix included) and value (hex), in key order. */
-  readonly entries: Array<[string, string]>;
-}
-/** test/vectors/storage-v1.json. */
-export interface StorageFixture {
-  readonly description: string;
-  readonly storageVersion: number;
-  readonly ciphersuite: string;
-  readonly groupId: string;
-  readonly messages: Array<{ name: string; author: EngineName; scheme: "long-term" | "sender-ratchet"; message: string; plaintext: string }>;
-  /** The indexer's published key package document (its private part is in the indexer's store). */
-  readonly indexerKeyPackage: string;
-  readonly engines: Record<EngineName, EngineFixture>;
-}
-
-const FIXTURE_FILE = new URL("../../test/vectors/storage-v1.json", import.meta.url);
-const fixture = JSON.parse(readFileSync(FIXTURE_FILE, "utf8")) as StorageFixture;
-const NAMES: readonly EngineName[] = ["owner", "member", "carol", "indexer"];
-const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "hex"));
-const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
-const text = (r: Uint8Array | Error): string => {
-  if (r instanceof Error) throw r;
-  return new TextDecoder().decode(r);
-};
+const fixture = loadFixture("storage-v1.json");
 const gid = unhex(fixture.groupId);
 const groupKey = `!${Sublevel.Groups}!${fixture.groupId}`;
-
-
-
-type Edit = (entries: Array<[string, string]>) => Array<[string, string]>;
-
-/** A fresh database folder holding `name`'s frozen entries (optionally edited), and an engine on it. */
-async function restored(name: EngineName, edit?: Edit): Promise<{ engine: SecretGroupEngine; path: string; cleanup: () => Promise<void> }> {
-  const path = await mkdtemp(join(tmpdir(), `sg-fixture-${name}-`));
-  const cleanup = (): Promise<void> => rm(path, { recursive: true, force: true });
-  try {
-    const entries = edit === undefined ? fixture.engines[name].entries : edit(fixture.engines[name].entries.map(([k, v]) => [k, v]));
-    const db = rawDb(path);
-    await db.open();
-    await db.batch(entries.map(([key, value]) => ({ type: "put" as const, key, value: unhex(value) })));
-    await db.close();
-    const engine = await SecretGroupEngine.open({ path, identity: identityFromSecretKey(unhex(fixture.engines[name].seed)), threads: 1 });
-    return { engine, path, cleanup };
-  } catch (e) {
-    await cleanup();
-    throw e;
-  }
-}
+const restored = (name: EngineName, edit?: Edit): ReturnType<typeof restoredFrom> => restoredFrom(fixture, name, edit);
 
 /** Replaces the value of `key` (which must exist) by `change(value)`. */
 const editValue =
@@ -120,6 +58,8 @@ async function rejectsWith(p: Promise<unknown>, code: string | readonly string[]
 
 const frozenMessages = fixture.messages.map((m) => unhex(m.message));
 
+fixtureReadTests("format 1", fixture);
+
 test("the fixture is storage format 1: known sublevels, every value starts with the version byte", () => {
   assert.equal(fixture.storageVersion, 1);
   // a later format may add versions, but must keep reading this one (or migrate it)
@@ -145,100 +85,6 @@ test("the fixture is storage format 1: known sublevels, every value starts with 
   }
 });
 
-for (const name of NAMES) {
-  test(`${name}: a restored database reads exactly as it was written`, async () => {
-    const expected = fixture.engines[name];
-    const { engine, cleanup } = await restored(name);
-    try {
-      assert.equal(hex(engine.publicKey), expected.publicKey);
-      assert.deepEqual(plain(await engine.describe(gid)), expected.describe);
-      assert.equal(await engine.status(gid), expected.describe["status"]);
-      assert.deepEqual((await engine.members(gid)).map(hex).sort(), expected.members);
-      assert.equal((await engine.groups()).length, expected.groups);
-      assert.deepEqual(plain(await engine.history(gid)), expected.history);
-      const results = await engine.decrypt(frozenMessages);
-      results.forEach((r, i) => {
-        const m = fixture.messages[i] as StorageFixture["messages"][number];
-        const want = expected.decrypt[m.name];
-        assert.ok(want !== undefined, `${name}: expectation for ${m.name}`);
-        if ("ok" in want) assert.equal(text(r), m.plaintext, `${name} reads ${m.name}`);
-        else {
-          assert.ok(r instanceof Error, `${name}: ${m.name} must not be readable (expected ${want.code})`);
-          assert.equal((r as Error & { code?: string }).code, want.code, `${name}: ${m.name}`);
-        }
-      });
-      // what was readable once and was a sender-ratchet message of someone else is consumed now
-      const again = await engine.decrypt(frozenMessages);
-      again.forEach((r, i) => {
-        const m = fixture.messages[i] as StorageFixture["messages"][number];
-        const want = expected.decrypt[m.name] as Expectation;
-        if ("ok" in want && m.scheme === "sender-ratchet" && m.author !== name) assert.equal((r as Error & { code?: string }).code, "REPLAY", `${name}: ${m.name} twice`);
-        else if ("ok" in want) assert.equal(text(r), m.plaintext);
-      });
-    } finally {
-      await engine.close();
-      await cleanup();
-    }
-  });
-}
-
-test("restored engines carry on: new messages, commits, a join with a frozen key package", async () => {
-  const owner = await restored("owner");
-  const member = await restored("member");
-  const indexer = await restored("indexer");
-  try {
-    const before = fixture.engines.owner.describe as { mlsEpoch: string; ltsEpoch: string };
-    const mlsEpoch = BigInt(before.mlsEpoch);
-    const ltsEpoch = BigInt(before.ltsEpoch);
-
-    // a long-term message after the restart never reuses a frozen nonce (the reservation was stored)
-    const lt = await owner.engine.encrypt(gid, new TextEncoder().encode("after restart"), { scheme: "long-term" });
-    const decoded = decodeSecretGroupMessage(lt);
-    assert.ok(decoded.type === "long-term");
-    assert.equal(decoded.ciphertext.epoch, ltsEpoch);
-    for (const m of fixture.messages.filter((x) => x.scheme === "long-term")) {
-      const old = decodeSecretGroupMessage(unhex(m.message));
-      assert.ok(old.type === "long-term");
-      assert.notEqual(hex(old.ciphertext.nonce), hex(decoded.ciphertext.nonce), `nonce of ${m.name} reused`);
-    }
-    assert.equal(text((await member.engine.decrypt([lt]))[0] as Uint8Array), "after restart");
-
-    // the owner adds the indexer with the key package whose private part is in the frozen store
-    const add = await owner.engine.addMembers(gid, [unhex(fixture.indexerKeyPackage)]);
-    await member.engine.ingest(add.documents);
-    await indexer.engine.ingest(add.documents);
-    assert.equal(await indexer.engine.status(gid), "member");
-    // then rotates: member and the new member follow
-    const rot = await owner.engine.rotate(gid);
-    await member.engine.ingest(rot.documents);
-    await indexer.engine.ingest(rot.documents);
-    for (const node of [owner, member, indexer]) {
-      const info = await node.engine.describe(gid);
-      assert.equal(info.mlsEpoch, mlsEpoch + 2n);
-      assert.equal(info.ltsEpoch, ltsEpoch + 1n);
-      assert.equal(info.members.length, fixture.engines.owner.members.length + 1);
-      assert.equal((await node.engine.history(gid)).length, fixture.engines.indexer.history.length + 2);
-    }
-    const fresh = await owner.engine.encrypt(gid, new TextEncoder().encode("new epoch"), { scheme: "long-term" });
-    const ratchet = await member.engine.encrypt(gid, new TextEncoder().encode("member ratchet"), { scheme: "sender-ratchet" });
-    assert.deepEqual((await member.engine.decrypt([fresh, ratchet])).map(text), ["new epoch", "member ratchet"]);
-    assert.deepEqual((await indexer.engine.decrypt([fresh, ratchet])).map(text), ["new epoch", "member ratchet"]);
-    assert.deepEqual((await owner.engine.decrypt([ratchet])).map(text), ["member ratchet"]);
-    // the member's frozen outbox still holds the deletion of the key package its join consumed
-    const outbox = await member.engine.outbox();
-    assert.equal(outbox.length, fixture.engines.member.entries.filter(([k]) => k.startsWith(`!${Sublevel.Outbox}!`)).length);
-    assert.ok(outbox.length >= 1);
-    // release 0.1.0 outbox keys are acknowledged by document id like the current ones
-    assert.equal(await member.engine.acknowledge(outbox.map((d) => decodeDocument(d).id)), outbox.length);
-    assert.deepEqual(await member.engine.outbox(), []);
-  } finally {
-    for (const node of [owner, member, indexer]) {
-      await node.engine.close();
-      await node.cleanup();
-    }
-  }
-});
-
 test("values written on top of the fixture carry the current storage version", async () => {
   const owner = await restored("owner");
   try {
@@ -253,7 +99,12 @@ test("values written on top of the fixture carry the current storage version", a
     let changed = 0;
     for await (const [key, value] of db.iterator()) {
       if (frozen.get(key) !== hex(value)) changed++;
-      assert.ok(value[0] === STORAGE_VERSION || (value[0] === fixture.storageVersion && frozen.get(key) === hex(value)), `${key}`);
+      // sealed sublevels hold sealed values now (the frozen clear ones were sealed when the engine opened)
+      const sub = Object.values(Sublevel).find((s) => key.startsWith(`!${s}!`));
+      assert.ok(sub !== undefined, key);
+      // so is the storage key check value the open wrote
+      if (isSealed(sub) || key === `!${Sublevel.Meta}!keycheck`) assert.equal(value[0], SEALED_STORAGE_VERSION, `${key} is sealed`);
+      else assert.ok(value[0] === STORAGE_VERSION || (value[0] === fixture.storageVersion && frozen.get(key) === hex(value)), `${key}`);
     }
     await db.close();
     assert.ok(changed > 0);

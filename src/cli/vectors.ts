@@ -62,7 +62,7 @@ export async function runVectorsCommand(file: string, options: VectorsOptions): 
   }
   if (!Array.isArray(vectors)) throw new UsageError(ErrorCode.InvalidArgument, `${file} is not a JSON array of passive-client vectors`);
   const dir = await mkdtemp(join(tmpdir(), "sg-vectors-"));
-  const store = await EngineStore.open(dir, randomBytes(32));
+  const store = await EngineStore.open(dir, randomBytes(32), randomBytes(32));
   const pool = options.pool ?? createPool({ threads: options.threads ?? 2 });
   let passed = 0;
   let failed = 0;

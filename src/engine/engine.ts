@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import type { Piscina } from "piscina";
 import { toHex } from "../bytes.js";
 import { bytesListArg, ciphersuiteArg, encryptArgs, groupIdArg, limitsArg, pathArg, publicKeysArg } from "./arguments.js";
-import { DEFAULT_ENGINE_LIMITS } from "../constants.js";
+import { DEFAULT_ENGINE_LIMITS, STORAGE_KEY_SIZE } from "../constants.js";
 import type { EngineLimits, LongTermCiphersuiteName, SchemeName } from "../constants.js";
 import { assertIdentity } from "../identity.js";
 import type { Identity } from "../identity.js";
@@ -35,6 +35,8 @@ import { EngineStore } from "./store/store.js";
 import { migrate } from "./store/migrate.js";
 import { PendingCommits } from "./pending.js";
 import { OutboxKeys } from "./outbox.js";
+import { deriveStorageKey, storageKeyArg } from "./store/seal.js";
+import { rotateStorage } from "./store/keys.js";
 
 /** Options of {@link SecretGroupEngine.open}. @example `{ path: "./data", identity, threads: 2 }` */
 export interface EngineOptions {
@@ -56,6 +58,13 @@ export interface EngineOptions {
   readonly nonceBlock?: number;
   /** Limits on pending input (defaults: {@link DEFAULT_ENGINE_LIMITS}). */
   readonly limits?: Partial<EngineLimits>;
+  /**
+   * 32-byte key sealing key material and plaintexts at rest (README "Threat model"). Default:
+   * derived from the identity's secret key (HKDF-SHA256, `STORAGE_KEY_LABEL`). A key that does
+   * not open the database is `StorageError` `STORAGE_KEY`; after {@link SecretGroupEngine.rotateStorageKey}
+   * pass the new key.
+   */
+  readonly storageKey?: Uint8Array;
 }
 
 /** What the creating methods return: the documents to publish (and the new group's id). @example `const { groupId, documents } = await engine.createGroup({ ciphersuite })` */
@@ -101,9 +110,10 @@ export class SecretGroupEngine extends EngineReads {
     const path = pathArg(options);
     const limits = limitsArg(options.limits);
     assertIdentity(options.identity);
-    const store = await EngineStore.open(path, options.identity.publicKey);
     let pending: PendingCommits;
     let outbox: OutboxKeys;
+    const storageKey = options.storageKey === undefined ? deriveStorageKey(options.identity.secretKey) : storageKeyArg(options.storageKey);
+    const store = await EngineStore.open(path, options.identity.publicKey, storageKey);
     try {
       await migrate(store);
       pending = await PendingCommits.load(store);
@@ -317,6 +327,27 @@ export class SecretGroupEngine extends EngineReads {
   async ingest(documents: readonly Uint8Array[]): Promise<IngestReport> {
     this.check();
     return ingestDocuments(this.ctx, this.actors, bytesListArg(documents, "documents"));
+  }
+
+  /**
+   * Seals everything stored again under a new storage key and returns it (`newKey`, or a random
+   * one). Keep the new key before calling: if the process dies during the rotation, the next
+   * open accepts the old or the new key and finishes it; once this resolves, only the new key
+   * opens the database (pass it as `storageKey`, also when the old one was derived from the
+   * identity). Writes wait while it runs.
+   *
+   * @example
+   * ```ts
+   * const storageKey = randomBytes(32)
+   * await saveSomewhereSafe(storageKey)
+   * await engine.rotateStorageKey(storageKey)
+   * ```
+   */
+  async rotateStorageKey(newKey?: Uint8Array): Promise<Uint8Array> {
+    this.check();
+    const key = newKey === undefined ? new Uint8Array(randomBytes(STORAGE_KEY_SIZE)) : storageKeyArg(newKey);
+    await rotateStorage(this.ctx.store, key);
+    return key;
   }
 
   /**

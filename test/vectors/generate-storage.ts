@@ -1,10 +1,12 @@
 /**
- * One-off generator of test/vectors/storage-v1.json, the frozen storage fixture read by
- * test/storage-fixture.test.ts. Run by hand only, never by a test:
+ * One-off generator of the frozen storage fixtures read by test/storage-fixture.test.ts. Run by
+ * hand only, never by a test:
  *   npx tsc -p . && node dist/test/vectors/generate-storage.js [--force]
- * It refuses to overwrite the committed file without --force: the fixture is a database written
- * by storage format 1, and later versions must keep reading it, so it is never regenerated to
- * make a failing test pass.
+ * It writes the fixture of the current format: test/vectors/storage-v2.json (sealed sublevels,
+ * with each engine's keyring file). test/vectors/storage-v1.json (everything in the clear) was
+ * written by this generator as of commit a735e3d (release 0.1.0's format) and cannot be written
+ * again by today's engine. It refuses to overwrite a committed file without --force: later
+ * versions must keep reading it, so it is never regenerated to make a failing test pass.
  *
  * Scenario (real engines, one worker thread each, fixed identities from fixed seeds):
  * owner creates a PANDA10_AES256GCM group and adds member, carol and dave (epoch 1; dave never
@@ -18,7 +20,7 @@
  * @module
  */
 import { existsSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,13 +28,13 @@ import { strict as assert } from "node:assert";
 import { SecretGroupEngine } from "../../src/engine/engine.js";
 import { identityFromSecretKey } from "../../src/identity.js";
 import type { Identity } from "../../src/identity.js";
-import { STORAGE_VERSION } from "../../src/constants.js";
-import { Sublevel } from "../../src/engine/store/store.js";
+import { KEYRING_FILE, SEALED_STORAGE_VERSION, STORAGE_VERSION } from "../../src/constants.js";
+import { isSealed, Sublevel } from "../../src/engine/store/store.js";
 import type { SchemeName } from "../../src/constants.js";
-import type { EngineFixture, EngineName, Expectation, StorageFixture } from "../storage-fixture.test.js";
 import { plain, rawDb } from "../storage-support.js";
+import type { EngineFixture, EngineName, Expectation, StorageFixture } from "../storage-support.js";
 
-const out = fileURLToPath(new URL("../../../test/vectors/storage-v1.json", import.meta.url));
+const out = fileURLToPath(new URL("../../../test/vectors/storage-v2.json", import.meta.url));
 if (existsSync(out) && !process.argv.includes("--force")) {
   console.error(`${out} exists; the frozen storage fixture is never regenerated silently (pass --force on purpose)`);
   process.exit(1);
@@ -57,19 +59,30 @@ async function dump(path: string): Promise<Array<[string, string]>> {
   const prefixes = Object.values(Sublevel).map((s) => `!${s}!`);
   for await (const [key, value] of db.iterator()) {
     assert.ok(/^[\x21-\x7e]+$/.test(key), `printable ASCII key: ${JSON.stringify(key)}`);
-    assert.ok(prefixes.some((p) => key.startsWith(p)), `key ${key} is in a known sublevel`);
-    assert.equal(value[0], STORAGE_VERSION, `value of ${key} starts with the storage version`);
+    const sub = Object.values(Sublevel).find((s) => key.startsWith(`!${s}!`));
+    assert.ok(sub !== undefined, `key ${key} is in a known sublevel`);
+    const sealed = isSealed(sub) || key === `!${Sublevel.Meta}!keycheck`;
+    assert.equal(value[0], sealed ? SEALED_STORAGE_VERSION : STORAGE_VERSION, `value of ${key} starts with the storage version`);
     entries.push([key, hex(value)]);
   }
   await db.close();
   return entries;
 }
 
-async function restore(path: string, entries: ReadonlyArray<readonly [string, string]>): Promise<void> {
+async function restore(path: string, entries: ReadonlyArray<readonly [string, string]>, keyring: string | undefined): Promise<void> {
   const db = rawDb(path);
   await db.open();
   await db.batch(entries.map(([key, value]) => ({ type: "put" as const, key, value: new Uint8Array(Buffer.from(value, "hex")) })));
   await db.close();
+  if (keyring !== undefined) await writeFile(join(path, KEYRING_FILE), Buffer.from(keyring, "hex"));
+}
+
+async function keyringOf(path: string): Promise<string | undefined> {
+  try {
+    return hex(await readFile(join(path, KEYRING_FILE)));
+  } catch {
+    return undefined;
+  }
 }
 
 async function ingest(engine: SecretGroupEngine, docs: readonly Uint8Array[]): Promise<void> {
@@ -165,9 +178,10 @@ try {
 
   for (const n of NAMES) {
     const entries = await dump(join(root, n));
+    const keyring = await keyringOf(join(root, n));
     // check the intended reads on a restored copy (the store itself must stay as written)
     const copy = join(root, `${n}-check`);
-    await restore(copy, entries);
+    await restore(copy, entries, keyring);
     const e = await SecretGroupEngine.open({ path: copy, identity: ids[n], threads: 1 });
     const results = await e.decrypt(messages.map((m) => new Uint8Array(Buffer.from(m.message, "hex"))));
     await e.close();
@@ -181,14 +195,15 @@ try {
       }
     });
     assert.deepEqual(decrypt, intended[n], `${n}: reads after restore`);
-    fixtureEngines[n] = { ...partial[n], decrypt, entries };
+    fixtureEngines[n] = { ...partial[n], decrypt, entries, ...(keyring === undefined ? {} : { keyring }) };
   }
 
   const fixture: StorageFixture = {
     description:
-      "Frozen LevelDB contents of four engines written by storage format 1 (test/vectors/generate-storage.ts). " +
+      "Frozen LevelDB contents (and keyring files) of four engines written by storage format 2: sealed sublevels " +
+      "(test/vectors/generate-storage.ts); the storage key of each is derived from its seed. " +
       "Never regenerate to make a test pass: later versions must read this data or migrate it.",
-    storageVersion: STORAGE_VERSION,
+    storageVersion: SEALED_STORAGE_VERSION,
     ciphersuite: "PANDA10_AES256GCM",
     groupId: hex(gid),
     messages,

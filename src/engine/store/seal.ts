@@ -1,0 +1,238 @@
+/**
+ * Sealing of stored values at rest: AES-256-GCM around a value's unsealed stored form (its
+ * {@link STORAGE_VERSION} byte included), under the storage key or under the value's own key
+ * (src/engine/store/keyring.ts), so what the files hold for a sealed sublevel is
+ *
+ * ```
+ * struct { uint8 version = 2; uint8 kind;            // 0: storage key, 1: the value's own key
+ *          select (kind) { case 0: uint32 generation; case 1: struct {}; };  // storage key generation (rotation)
+ *          opaque salt[16]; opaque nonce[12]; opaque ciphertext_and_tag<..>; } SealedValue;
+ * ```
+ *
+ * Nonces: each open store is a session with a random 16-byte salt; values are sealed under the
+ * session subkey `HKDF-SHA256(key, salt, STORAGE_SESSION_LABEL)` with a 96-bit counter as nonce,
+ * so a (subkey, nonce) pair repeats only if two sessions draw the same 128-bit salt; there is
+ * no 2^32 bound on values sealed under one storage key, as random nonces would have.
+ *
+ * The associated data binds the sublevel, the key and the header (kind, generation, salt,
+ * nonce): a sealed value copied to another key or sublevel, or relabelled, fails to open.
+ *
+ * @module
+ */
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import { SEALED_STORAGE_VERSION, STORAGE_AAD_LABEL, STORAGE_KEY_LABEL, STORAGE_KEY_SIZE, STORAGE_SESSION_LABEL } from "../../constants.js";
+import { Writer } from "../../codec/tls.js";
+import { utf8 } from "../../bytes.js";
+import { DecodeError, ErrorCode, StorageError, UsageError } from "../../errors.js";
+
+const SALT = 16;
+const NONCE = 12;
+const TAG = 16;
+/** Most session subkeys of the storage key kept derived (one per session that wrote a live value). */
+const SUBKEY_CACHE = 4096;
+
+/** Who seals a value: the storage key, or the value's own key (crypto-shredded when destroyed). @example `SealKind.OwnKey` */
+export const SealKind = { StorageKey: 0, OwnKey: 1 } as const;
+
+/**
+ * The storage key derived from an identity's Ed25519 secret key (when the caller gives none):
+ * `HKDF-SHA256(ikm = secretKey, salt = "", info = STORAGE_KEY_LABEL)`, 32 bytes.
+ *
+ * @example
+ * ```ts
+ * const storageKey = deriveStorageKey(identity.secretKey)
+ * ```
+ */
+export function deriveStorageKey(secretKey: Uint8Array): Uint8Array {
+  return new Uint8Array(hkdfSync("sha256", secretKey, new Uint8Array(0), STORAGE_KEY_LABEL, STORAGE_KEY_SIZE));
+}
+
+/**
+ * Checks a caller's storage key: 32 bytes.
+ *
+ * @example
+ * ```ts
+ * storageKeyArg(options.storageKey)
+ * ```
+ */
+export function storageKeyArg(key: unknown): Uint8Array {
+  if (!(key instanceof Uint8Array) || key.length !== STORAGE_KEY_SIZE) throw new UsageError(ErrorCode.InvalidArgument, `storageKey must be ${STORAGE_KEY_SIZE} bytes`);
+  return Uint8Array.from(key);
+}
+
+/** The parsed header of a sealed value. */
+interface Envelope {
+  readonly kind: number;
+  readonly generation: number;
+  readonly header: Uint8Array;
+  readonly salt: Uint8Array;
+  readonly nonce: Uint8Array;
+  readonly body: Uint8Array;
+}
+
+/**
+ * The header fields of a sealed value (bounded; malformed is DecodeError).
+ *
+ * @example
+ * ```ts
+ * parse(raw, "state gid/h").generation // 0
+ * ```
+ */
+function parse(sealed: Uint8Array, what: string): Envelope {
+  if (sealed[0] !== SEALED_STORAGE_VERSION) throw new DecodeError(`${what}: not a sealed value`);
+  const kind = sealed[1];
+  const fixed = kind === SealKind.StorageKey ? 6 : kind === SealKind.OwnKey ? 2 : -1;
+  if (fixed < 0) throw new DecodeError(`${what}: unknown seal kind ${kind ?? "(none)"}`);
+  if (sealed.length < fixed + SALT + NONCE + TAG) throw new DecodeError(`${what}: sealed value truncated`);
+  const generation = kind === SealKind.StorageKey ? new DataView(sealed.buffer, sealed.byteOffset + 2, 4).getUint32(0) : -1;
+  const headerEnd = fixed + SALT + NONCE;
+  return {
+    kind: kind as number,
+    generation,
+    header: sealed.subarray(0, headerEnd),
+    salt: sealed.subarray(fixed, fixed + SALT),
+    nonce: sealed.subarray(fixed + SALT, headerEnd),
+    body: sealed.subarray(headerEnd),
+  };
+}
+
+/**
+ * The storage key generation a sealed value was sealed under (undefined: under its own key).
+ *
+ * @example
+ * ```ts
+ * if (sealedGeneration(raw) !== store.generation) reseal(raw)
+ * ```
+ */
+export function sealedGeneration(sealed: Uint8Array): number | undefined {
+  const e = parse(sealed, "sealed value");
+  return e.kind === SealKind.StorageKey ? e.generation : undefined;
+}
+
+function associatedData(sub: string, key: string, header: Uint8Array): Uint8Array {
+  return new Writer(64 + key.length).opaque(utf8(STORAGE_AAD_LABEL)).opaque(utf8(sub)).opaque(utf8(key)).opaque(header).finish();
+}
+
+/**
+ * Seals and opens stored values for one open store (one session: one salt, one nonce counter).
+ * Holds the storage key of each live generation (two during a rotation).
+ *
+ * @example
+ * ```ts
+ * const sealer = new Sealer(new Map([[0, storageKey]]), 0)
+ * const sealed = sealer.seal("state", "gid/h", bytes)
+ * sealer.open("state", "gid/h", sealed) // bytes
+ * ```
+ */
+export class Sealer {
+  private readonly salt = randomBytes(SALT);
+  private counter = 0n;
+  private readonly subkeys = new Map<string, Buffer>();
+
+  constructor(
+    private readonly keys: Map<number, Uint8Array>,
+    /** Generation new values are sealed under. */
+    public generation: number,
+  ) {}
+
+  /** Adds a storage key generation (rotation). @example `sealer.addKey(1, newKey)` */
+  addKey(generation: number, key: Uint8Array): void {
+    this.keys.set(generation, Uint8Array.from(key));
+  }
+
+  /** Forgets a generation's key (rotation done) and zeroes it. @example `sealer.forget(0)` */
+  forget(generation: number): void {
+    this.keys.get(generation)?.fill(0);
+    this.keys.delete(generation);
+    this.subkeys.clear();
+  }
+
+  /** The key of a generation (undefined when not held). @example `sealer.key(0)` */
+  key(generation: number): Uint8Array | undefined {
+    return this.keys.get(generation);
+  }
+
+  private subkey(key: Uint8Array, salt: Uint8Array, cacheAs?: string): Buffer {
+    const cached = cacheAs === undefined ? undefined : this.subkeys.get(cacheAs);
+    if (cached !== undefined) return cached;
+    const sub = Buffer.from(hkdfSync("sha256", key, salt, STORAGE_SESSION_LABEL, STORAGE_KEY_SIZE));
+    if (cacheAs !== undefined) {
+      if (this.subkeys.size >= SUBKEY_CACHE) this.subkeys.delete(this.subkeys.keys().next().value as string);
+      this.subkeys.set(cacheAs, sub);
+    }
+    return sub;
+  }
+
+  /**
+   * Seals `plain` (a value's unsealed stored form) for `sub`/`key`: under `ownKey` when given,
+   * else under the storage key of `generation` (default: the current one).
+   *
+   * @example
+   * ```ts
+   * const sealed = sealer.seal("keypkgs", ref, record, ownKey)
+   * ```
+   */
+  seal(sub: string, key: string, plain: Uint8Array, ownKey?: Uint8Array, generation = this.generation): Uint8Array {
+    const nonce = new Uint8Array(NONCE);
+    const n = this.counter++;
+    new DataView(nonce.buffer).setBigUint64(4, n);
+    let header: Uint8Array;
+    let subkey: Buffer;
+    if (ownKey !== undefined) {
+      header = Uint8Array.of(SEALED_STORAGE_VERSION, SealKind.OwnKey, ...this.salt, ...nonce);
+      subkey = this.subkey(ownKey, this.salt);
+    } else {
+      const storageKey = this.keys.get(generation);
+      if (storageKey === undefined) throw new StorageError(ErrorCode.StorageKey, `no storage key of generation ${generation}`);
+      header = new Uint8Array(6 + SALT + NONCE);
+      header[0] = SEALED_STORAGE_VERSION;
+      header[1] = SealKind.StorageKey;
+      new DataView(header.buffer).setUint32(2, generation);
+      header.set(this.salt, 6);
+      header.set(nonce, 6 + SALT);
+      subkey = this.subkey(storageKey, this.salt, `${generation}:${toKey(this.salt)}`);
+    }
+    const cipher = createCipheriv("aes-256-gcm", subkey, nonce, { authTagLength: TAG });
+    cipher.setAAD(associatedData(sub, key, header));
+    const body = Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+    const out = new Uint8Array(header.length + body.length);
+    out.set(header);
+    out.set(body, header.length);
+    return out;
+  }
+
+  /**
+   * Opens a sealed value of `sub`/`key`; `ownKey` finds the value's own key. A value that does
+   * not authenticate, or whose key is gone, is StorageError(STORAGE_INTEGRITY); a malformed
+   * header DecodeError.
+   *
+   * @example
+   * ```ts
+   * const plain = sealer.open("state", "gid/h", sealed)
+   * ```
+   */
+  open(sub: string, key: string, sealed: Uint8Array, ownKey?: () => Uint8Array | undefined): Uint8Array {
+    const e = parse(sealed, `${sub} ${key}`);
+    let subkey: Buffer;
+    if (e.kind === SealKind.OwnKey) {
+      const own = ownKey?.();
+      if (own === undefined) throw new StorageError(ErrorCode.StorageIntegrity, `${sub} ${key}: its own key is not in the keyring (destroyed)`);
+      subkey = this.subkey(own, e.salt);
+    } else {
+      const storageKey = this.keys.get(e.generation);
+      if (storageKey === undefined) throw new StorageError(ErrorCode.StorageIntegrity, `${sub} ${key}: sealed under unknown storage key generation ${e.generation}`);
+      subkey = this.subkey(storageKey, e.salt, `${e.generation}:${toKey(e.salt)}`);
+    }
+    if (e.body.length < TAG) throw new DecodeError(`${sub} ${key}: sealed value truncated`);
+    try {
+      const decipher = createDecipheriv("aes-256-gcm", subkey, e.nonce, { authTagLength: TAG });
+      decipher.setAAD(associatedData(sub, key, e.header));
+      decipher.setAuthTag(e.body.subarray(e.body.length - TAG));
+      return new Uint8Array(Buffer.concat([decipher.update(e.body.subarray(0, e.body.length - TAG)), decipher.final()]));
+    } catch (cause) {
+      throw new StorageError(ErrorCode.StorageIntegrity, `${sub} ${key}: sealed value does not authenticate`, { cause });
+    }
+  }
+}
+
+const toKey = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
