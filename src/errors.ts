@@ -39,6 +39,8 @@ export const ErrorCode = {
   InvalidDocument: "INVALID_DOCUMENT",
   InvalidSignature: "INVALID_SIGNATURE",
   Pending: "PENDING",
+  /** A pending operation (or field) dropped, or an operation refused, because a pending-operation limit was reached. */
+  LimitReached: "LIMIT_REACHED",
   // crypto: authentication of ciphertext failed
   DecryptionFailed: "DECRYPTION_FAILED",
   MlsFailure: "MLS_FAILURE",
@@ -86,6 +88,7 @@ const SOURCE_OF_CODE: Readonly<Record<ErrorCode, ErrorSource>> = {
   INVALID_DOCUMENT: "validation",
   INVALID_SIGNATURE: "validation",
   PENDING: "validation",
+  LIMIT_REACHED: "validation",
   DECRYPTION_FAILED: "crypto",
   MLS_FAILURE: "crypto",
   STORAGE_ERROR: "storage",

@@ -6,7 +6,8 @@
  * @module
  */
 import { toHex, toId32 } from "../bytes.js";
-import type { LongTermCiphersuiteName, SchemeName } from "../constants.js";
+import { DEFAULT_ENGINE_LIMITS } from "../constants.js";
+import type { EngineLimits, LongTermCiphersuiteName, SchemeName } from "../constants.js";
 import { ErrorCode, UsageError } from "../errors.js";
 import { isLongTermCiphersuiteName } from "../lts/ciphersuite.js";
 import type { EncryptJob } from "./jobs.js";
@@ -52,4 +53,16 @@ export function bytesListArg(list: readonly Uint8Array[], what: string, nonEmpty
 export function pathArg(options: { path: string } | undefined): string {
   if (typeof options?.path !== "string" || options.path.length === 0) throw invalid("path is required");
   return options.path;
+}
+
+/** A 32-byte id argument (bytes or hex) as lowercase hex. @example `idArg(operationId, "operationId")` */
+export const idArg = (id: Uint8Array | string, what: string): string => toHex(toId32(id, what));
+
+/** The `limits` option of `open` over the defaults: each a positive integer. @example `limitsArg({ pendingOperationsPerGroup: 100 })` */
+export function limitsArg(limits: Partial<EngineLimits> | undefined): EngineLimits {
+  const out: EngineLimits = { ...DEFAULT_ENGINE_LIMITS, ...limits };
+  for (const [name, value] of Object.entries(out)) {
+    if (!Number.isSafeInteger(value) || (value as number) < 1) throw invalid(`limits.${name} must be a positive integer`);
+  }
+  return out;
 }

@@ -10,6 +10,8 @@ import { toHex } from "../bytes.js";
 import type { Identity } from "../identity.js";
 import type { EngineLimits } from "../constants.js";
 import { runTask } from "./pool.js";
+import type { PendingBook } from "./pending.js";
+import type { EventHub } from "./watch.js";
 import { isMiss } from "./worker/protocol.js";
 import type { StateChange, StateOut, StateRef, TaskRequest } from "./worker/protocol.js";
 import type { GroupRecord } from "./store/records.js";
@@ -21,7 +23,7 @@ import type { EngineStore, StoreOp } from "./store/store.js";
  *
  * @example
  * ```ts
- * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheMembers: 20_000, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS }
+ * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheMembers: 20_000, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pending: new PendingBook(), events: new EventHub() }
  * ```
  */
 export interface EngineContext {
@@ -40,6 +42,12 @@ export interface EngineContext {
   readonly stats: EngineStats;
   /** Pending-input limits (defaults in constants.ts). */
   readonly limits: EngineLimits;
+  /** Pending operations in memory, for the limits and re-examination (src/engine/pending.ts). */
+  readonly pending: PendingBook;
+  /** The watchers of `engine.watch()`. */
+  readonly events: EventHub;
+  /** Asks another group's actor to drop one of its pending operations (set by the engine). */
+  requestDrop?: (groupId: string, key: string, reason: string) => void;
 }
 
 /**
@@ -71,11 +79,13 @@ export interface EngineStats {
   secretLoads: number;
   /** Pending inputs dropped because a limit was reached, by reason (e.g. `pendingCommitsPerGroup`). */
   dropped: Record<string, number>;
+  /** Jobs the engine queued on its own (re-examinations at open, drops for a total limit) that failed. */
+  backgroundErrors: number;
 }
 
 /** Fresh zeroed counters. @example `const stats = emptyStats()` */
 export function emptyStats(): EngineStats {
-  return { stateTasks: 0, workerMisses: 0, workMs: 0, stageMs: 0, persistMs: 0, batches: 0, indexMs: 0, mainDecrypts: 0, secretLoads: 0, dropped: {} };
+  return { stateTasks: 0, workerMisses: 0, workMs: 0, stageMs: 0, persistMs: 0, batches: 0, indexMs: 0, mainDecrypts: 0, secretLoads: 0, dropped: {}, backgroundErrors: 0 };
 }
 
 function count(ctx: EngineContext, out: StateOut): StateOut {

@@ -8,8 +8,7 @@
 import { randomBytes } from "node:crypto";
 import type { Piscina } from "piscina";
 import { toHex } from "../bytes.js";
-import { bytesListArg, ciphersuiteArg, encryptArgs, groupIdArg, pathArg, publicKeysArg } from "./arguments.js";
-import { DEFAULT_ENGINE_LIMITS } from "../constants.js";
+import { bytesListArg, ciphersuiteArg, encryptArgs, groupIdArg, idArg, limitsArg, pathArg, publicKeysArg } from "./arguments.js";
 import type { EngineLimits, LongTermCiphersuiteName, SchemeName } from "../constants.js";
 import { assertIdentity } from "../identity.js";
 import type { Identity } from "../identity.js";
@@ -32,6 +31,12 @@ import type { Published } from "./steps.js";
 import type { CommitJob, DecryptJob } from "./jobs.js";
 import { provideGroupMachine } from "./steps.js";
 import { EngineStore } from "./store/store.js";
+import { PendingBook } from "./pending.js";
+import { EventHub } from "./watch.js";
+import type { EngineEvent, WatchOptions } from "./watch.js";
+import { listOperations, readOperation } from "./operationReads.js";
+import type { OperationView, OperationsPage } from "./operationReads.js";
+import type { JobRequest } from "./jobs.js";
 import { migrate } from "./store/migrate.js";
 
 /** Options of {@link SecretGroupEngine.open}. @example `{ path: "./data", identity, threads: 2 }` */
@@ -106,6 +111,13 @@ export class SecretGroupEngine extends EngineReads {
       throw e;
     }
     const pool = options.pool ?? createPool(options.threads === undefined ? {} : { threads: options.threads });
+    let pending: PendingBook;
+    try {
+      pending = await PendingBook.load(store);
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
     const ctx: EngineContext = {
       store,
       pool,
@@ -115,9 +127,24 @@ export class SecretGroupEngine extends EngineReads {
       cacheMembers: options.workerCacheMembers ?? 20_000,
       nonceBlock: BigInt(options.nonceBlock ?? 1024),
       stats: emptyStats(),
-      limits: { ...DEFAULT_ENGINE_LIMITS, ...options.limits },
+      limits: limitsArg(options.limits),
+      pending,
+      events: new EventHub(),
     };
-    return new SecretGroupEngine(ctx, options.pool === undefined, options.liveActors ?? DEFAULT_LIVE_ACTORS);
+    const engine = new SecretGroupEngine(ctx, options.pool === undefined, options.liveActors ?? DEFAULT_LIVE_ACTORS);
+    ctx.requestDrop = (gid, key, reason) => engine.background(gid, { kind: "dropPending", key, reason });
+    // operations left pending by the last run whose group has advanced since (a crash between a
+    // commit's batch and the examination that follows it) are examined again
+    for (const gid of pending.groupIds()) engine.background(gid, { kind: "examine" });
+    return engine;
+  }
+
+  /** Runs a job nobody waits for; `close` still waits for it. A failure is kept in `stats().backgroundErrors`. */
+  private background(gid: string, job: JobRequest): void {
+    if (this.closing !== undefined) return;
+    this.actors.run(gid, job).catch(() => {
+      this.ctx.stats.backgroundErrors++;
+    });
   }
 
   /** This engine's public key. @example `engine.publicKey` */
@@ -304,6 +331,54 @@ export class SecretGroupEngine extends EngineReads {
   }
 
   /**
+   * An operation (an application document this engine ingested) with its plain and decrypted
+   * fields, the names of fields still pending and the errors of those that can never be read;
+   * null when unknown. Read from the store: no key is needed, and values read once (also
+   * sender-ratchet ones) read the same after a restart.
+   *
+   * @example
+   * ```ts
+   * const op = await engine.read(operationId)
+   * if (op !== null && op.pending.length === 0) show(op.fields)
+   * ```
+   */
+  async read(operationId: Uint8Array | string): Promise<OperationView | null> {
+    this.check();
+    return readOperation(this.ctx.store, idArg(operationId, "operationId"));
+  }
+
+  /**
+   * A group's operations in arrival order (at most `limit`, default 100, up to 1000), after the
+   * `cursor` of a previous page.
+   *
+   * @example
+   * ```ts
+   * let after: string | undefined
+   * for (;;) { const page = await engine.operations(groupId, { after }); if (page.cursor === null) break; after = page.cursor }
+   * ```
+   */
+  async operations(groupId: Uint8Array | string, options?: { after?: string | null; limit?: number }): Promise<OperationsPage> {
+    this.check();
+    return listOperations(this.ctx.store, groupIdArg(groupId), options);
+  }
+
+  /**
+   * What the engine does, as it happens: `decrypted` (an operation's values were stored),
+   * `joined`, `commit`, `removed` (with the MLS epoch), and `overflow` when this watcher fell
+   * more than its queue behind (resync with `operations()`). Ends when the engine closes, the
+   * signal aborts, or the loop breaks.
+   *
+   * @example
+   * ```ts
+   * for await (const event of engine.watch()) if (event.type === "decrypted") render(await engine.read(event.operationId))
+   * ```
+   */
+  watch(options?: WatchOptions): AsyncIterableIterator<EngineEvent> {
+    this.check();
+    return this.ctx.events.watch(options);
+  }
+
+  /**
    * Waits for queued work, then closes the pool (if the engine created it) and the database.
    *
    * @example
@@ -315,6 +390,7 @@ export class SecretGroupEngine extends EngineReads {
     this.closing ??= (async () => {
       await this.actors.close();
       await this.keyPackageChain;
+      this.ctx.events.close();
       if (this.ownPool) await this.ctx.pool.destroy();
       await this.ctx.store.close();
     })();
