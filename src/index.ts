@@ -46,6 +46,9 @@ export {
   KEY_PACKAGE_CLOCK_SKEW_SECONDS,
   MAX_KEY_PACKAGE_LIFETIME_RANGE_SECONDS,
   DEFAULT_ENGINE_LIMITS,
+  WATCH_QUEUE_SIZE,
+  DEFAULT_OPERATIONS_PAGE,
+  MAX_OPERATIONS_PAGE,
 } from "./constants.js";
 export type { LongTermCiphersuiteName, LongTermCiphersuiteId, SchemeName, EngineLimits } from "./constants.js";
 
@@ -149,4 +152,6 @@ export type { IngestReport, IngestOutcomeName } from "./engine/ingest.js";
 export type { EncryptFieldsOptions, DecryptedFields } from "./engine/fields.js";
 export type { DecryptInput } from "./engine/decrypt.js";
 export type { GroupInfo } from "./engine/info.js";
+export type { OperationView, OperationsPage } from "./engine/operationReads.js";
+export type { EngineEvent, WatchOptions } from "./engine/watch.js";
 export type { HistoryEntry, GroupMembership } from "./materialise/index.js";

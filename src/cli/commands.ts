@@ -89,12 +89,17 @@ function summaryTable(s: SimulationSummary): string {
     ["documents published", s.documents],
     ["deliveries (shuffled)", s.deliveries],
     ["operations long-term / sender-ratchet", `${s.messages["long-term"]} / ${s.messages["sender-ratchet"]}`],
-    ["decrypted long-term / sender-ratchet", `${s.decrypted["long-term"]} / ${s.decrypted["sender-ratchet"]}`],
     ["commits indexed by every node", `${s.indexedCommits} of ${s.commits}`],
-    ["wrong plaintexts", s.mismatched],
-    ["not readable: not a member when written", codes(s.notMember)],
-    ["not readable: pending (members)", s.pending],
-    ["not readable: other failures (members)", codes(s.unexpected)],
+    ...(["long-term", "sender-ratchet"] as const).flatMap((scheme) => {
+      const t = s.schemes[scheme];
+      return [
+        [`${scheme}: readable by the protocol`, t.readable],
+        [`${scheme}: read (no decrypt call)`, t.read],
+        [`${scheme}: missing`, `${t.missing}${t.missing > 0 ? ` (${codes(t.missingBy)})` : ""}`],
+        [`${scheme}: unreadable by reason`, codes(t.unreadable)],
+      ];
+    }),
+    ["wrong values", s.mismatched],
     ["read by non-members", s.leaked],
     ["refused documents", `${s.refused} (${codes(s.refusedByCode)})`],
     ["time", `${s.seconds} s`],

@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import type { Piscina } from "piscina";
 import { toHex } from "../bytes.js";
-import { bytesListArg, ciphersuiteArg, encryptArgs, groupIdArg, idArg, limitsArg, pathArg, publicKeysArg } from "./arguments.js";
+import { bytesListArg, ciphersuiteArg, encryptArgs, groupIdArg, limitsArg, pathArg, publicKeysArg } from "./arguments.js";
 import type { EngineLimits, LongTermCiphersuiteName, SchemeName } from "../constants.js";
 import { assertIdentity } from "../identity.js";
 import type { Identity } from "../identity.js";
@@ -33,9 +33,6 @@ import { provideGroupMachine } from "./steps.js";
 import { EngineStore } from "./store/store.js";
 import { PendingBook } from "./pending.js";
 import { EventHub } from "./watch.js";
-import type { EngineEvent, WatchOptions } from "./watch.js";
-import { listOperations, readOperation } from "./operationReads.js";
-import type { OperationView, OperationsPage } from "./operationReads.js";
 import type { JobRequest } from "./jobs.js";
 import { migrate } from "./store/migrate.js";
 
@@ -328,54 +325,6 @@ export class SecretGroupEngine extends EngineReads {
   async ingest(documents: readonly Uint8Array[]): Promise<IngestReport> {
     this.check();
     return ingestDocuments(this.ctx, this.actors, bytesListArg(documents, "documents"));
-  }
-
-  /**
-   * An operation (an application document this engine ingested) with its plain and decrypted
-   * fields, the names of fields still pending and the errors of those that can never be read;
-   * null when unknown. Read from the store: no key is needed, and values read once (also
-   * sender-ratchet ones) read the same after a restart.
-   *
-   * @example
-   * ```ts
-   * const op = await engine.read(operationId)
-   * if (op !== null && op.pending.length === 0) show(op.fields)
-   * ```
-   */
-  async read(operationId: Uint8Array | string): Promise<OperationView | null> {
-    this.check();
-    return readOperation(this.ctx.store, idArg(operationId, "operationId"));
-  }
-
-  /**
-   * A group's operations in arrival order (at most `limit`, default 100, up to 1000), after the
-   * `cursor` of a previous page.
-   *
-   * @example
-   * ```ts
-   * let after: string | undefined
-   * for (;;) { const page = await engine.operations(groupId, { after }); if (page.cursor === null) break; after = page.cursor }
-   * ```
-   */
-  async operations(groupId: Uint8Array | string, options?: { after?: string | null; limit?: number }): Promise<OperationsPage> {
-    this.check();
-    return listOperations(this.ctx.store, groupIdArg(groupId), options);
-  }
-
-  /**
-   * What the engine does, as it happens: `decrypted` (an operation's values were stored),
-   * `joined`, `commit`, `removed` (with the MLS epoch), and `overflow` when this watcher fell
-   * more than its queue behind (resync with `operations()`). Ends when the engine closes, the
-   * signal aborts, or the loop breaks.
-   *
-   * @example
-   * ```ts
-   * for await (const event of engine.watch()) if (event.type === "decrypted") render(await engine.read(event.operationId))
-   * ```
-   */
-  watch(options?: WatchOptions): AsyncIterableIterator<EngineEvent> {
-    this.check();
-    return this.ctx.events.watch(options);
   }
 
   /**
