@@ -16,6 +16,7 @@ import type { SimulationSummary } from "../src/cli/simulate.js";
 import { checkSimulation, emptyReadTally, simulationProblems, tallyRead } from "../src/cli/simulationCheck.js";
 import { SecretGroupEngine } from "../src/engine/engine.js";
 import { generateIdentity } from "../src/identity.js";
+import { signDocument } from "../src/documents/index.js";
 import { tempDir } from "./engine-helpers.js";
 
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
@@ -111,17 +112,25 @@ test("ingest and inspect work in an empty folder; bad input is one line and a no
   const owner = await tempDir();
   try {
     // documents from another node: a group and an operation nobody here can read
-    const engine = await SecretGroupEngine.open({ path: owner.path, identity: generateIdentity(), threads: 1 });
+    const identity = generateIdentity();
+    const engine = await SecretGroupEngine.open({ path: owner.path, identity, threads: 1 });
     const { groupId, documents } = await engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
+    const operation = signDocument(identity, "note_v1", await engine.encryptFields(groupId as Uint8Array, { body: "secret", n: 1 }, { scheme: "long-term", schema: "note_v1", names: ["body"] }));
     await engine.close();
-    await writeFile(join(cwd, "docs.b64"), writeDocumentStream(documents, StreamFormat.Base64Lines));
+    await writeFile(join(cwd, "docs.b64"), writeDocumentStream([...documents, operation.bytes], StreamFormat.Base64Lines));
 
     const ingested = await run(["ingest", "docs.b64", "--json"], cwd);
     assert.equal(ingested.code, 0, ingested.stderr);
-    assert.deepEqual(JSON.parse(ingested.stdout), { documents: 1, applied: 1, refused: [] });
+    assert.deepEqual(JSON.parse(ingested.stdout), { documents: 2, applied: 1, pending: 1, refused: [] });
     assert.match(await readFile(join(cwd, "data", "identity.json"), "utf8"), /"publicKey"/);
     const again = await run(["ingest", "docs.b64", "--json"], cwd);
-    assert.equal(JSON.parse(again.stdout).duplicate, 1);
+    assert.equal(JSON.parse(again.stdout).duplicate, 2);
+    const shown = await run(["inspect", "--operation", toHex(operation.id), "--json"], cwd);
+    assert.equal(shown.code, 0, shown.stderr);
+    const view = JSON.parse(shown.stdout) as { groupId: string; pending: string[]; fields: { n: number } };
+    assert.deepEqual([view.groupId, view.pending, view.fields.n], [toHex(groupId as Uint8Array), ["body"], 1], "not a member here: pending, plain fields shown");
+    const table = await run(["inspect", "--operation", toHex(operation.id)], cwd);
+    assert.match(table.stdout, /field body .*pending/);
 
     const inspected = await run(["inspect", "--json"], cwd);
     assert.equal(inspected.code, 0, inspected.stderr);

@@ -66,20 +66,28 @@ export async function readOperation(store: EngineStore, opId: string): Promise<O
   if (docBytes === undefined) return null;
   const doc = decodeVerifiedDocument(docBytes);
   const fields: Record<string, FieldValue> = Object.create(null) as Record<string, FieldValue>;
-  for (const name of Object.keys(doc.fields)) fields[name] = doc.fields[name] as FieldValue;
+  // plain Uint8Arrays, not views into the store's Buffers
+  const bytes = (b: Uint8Array): Uint8Array => Uint8Array.from(b);
+  for (const name of Object.keys(doc.fields)) {
+    const value = doc.fields[name] as FieldValue;
+    fields[name] = value instanceof Uint8Array ? bytes(value) : value;
+  }
   const errors: Record<string, SecretGroupError> = Object.create(null) as Record<string, SecretGroupError>;
   for (const name of rec.decrypted) {
     const plaintext = await store.get(Sublevel.OperationValues, valueKey(opId, name), "operation value");
     if (plaintext === undefined) errors[name] = errorFromData({ code: ErrorCode.Storage, message: `stored value of ${name} is missing` });
-    else fields[name] = decodeFieldPlaintext(plaintext);
+    else {
+      const value = decodeFieldPlaintext(plaintext);
+      fields[name] = value instanceof Uint8Array ? bytes(value) : value;
+    }
   }
   for (const e of rec.errors) errors[e.field] = errorFromData(e);
   return {
-    operationId: doc.id,
-    documentId: doc.documentId ?? doc.id,
-    groupId: rec.groupId ?? null,
+    operationId: bytes(doc.id),
+    documentId: bytes(doc.documentId ?? doc.id),
+    groupId: rec.groupId === undefined ? null : bytes(rec.groupId),
     schema: doc.schema,
-    author: doc.author,
+    author: bytes(doc.author),
     fields,
     pending: [...rec.pending],
     errors,
