@@ -62,7 +62,11 @@ async function openOperations(ctx: EngineContext, step: StepInput, work: Readonl
     }
   });
   if (items.length === 0) return { out: { ops: [] }, opened };
-  const out = await decryptStep(ctx, step, { items });
+  // not fsynced (`durable` dropped): the batch that consumes a ratchet key also stores its
+  // plaintext and the operation's record, so losing it in a machine crash loses all three
+  // together and the operation reads again when it is ingested again; a process crash loses
+  // nothing (LevelDB has written the batch to its log before it resolves)
+  const { durable: _durable, ...out } = await decryptStep(ctx, step, { items });
   (out.result as Array<Uint8Array | Error>).forEach((result, i) => {
     const { op, field } = owners[i] as { op: number; field: EncryptedField };
     const o = opened[op] as Opened;
