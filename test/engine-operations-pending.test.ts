@@ -14,6 +14,8 @@ import type { SecretGroupEngine } from "../src/engine/engine.js";
 import type { EngineEvent } from "../src/engine/watch.js";
 import { createPool } from "../src/engine/pool.js";
 import type { Identity } from "../src/identity.js";
+import { EngineStore, Sublevel } from "../src/engine/store/store.js";
+import type { StoreOp } from "../src/engine/store/store.js";
 import { groupWithMember, openNode } from "./engine-helpers.js";
 
 const SCHEMA = "note_v1";
@@ -136,6 +138,36 @@ test("the total and byte limits drop the oldest pending operations of any group,
     await outsider.engine.close();
     await owner.cleanup();
     await outsider.cleanup();
+    await pool.destroy();
+  }
+});
+
+test("a sender-ratchet read writes the consumed ratchet key and the plaintext in one batch", async () => {
+  const pool = createPool({ threads: 2 });
+  const owner = await openNode({ pool });
+  const member = await openNode({ pool });
+  const batch = EngineStore.prototype.batch;
+  const batches: Array<readonly StoreOp[]> = [];
+  try {
+    const { gid } = await groupWithMember(owner.engine, member.engine);
+    const ratchet = await op(owner.engine, owner.identity, gid, "ratchet", "sender-ratchet");
+    EngineStore.prototype.batch = function (ops, options) {
+      batches.push(ops);
+      return batch.call(this, ops, options);
+    };
+    await member.engine.ingest([ratchet.bytes]);
+    EngineStore.prototype.batch = batch;
+    const state = batches.filter((ops) => ops.some((o) => o.sub === Sublevel.State));
+    assert.equal(state.length, 1, "one batch changes the group state");
+    const subs = new Set(state[0]!.map((o) => o.sub));
+    for (const sub of [Sublevel.State, Sublevel.OperationValues, Sublevel.Operations, Sublevel.Docs]) assert.ok(subs.has(sub), `the same batch writes ${sub}`);
+    assert.equal(batches.filter((ops) => ops.some((o) => o.sub === Sublevel.OperationValues)).length, 1);
+  } finally {
+    EngineStore.prototype.batch = batch;
+    await owner.engine.close();
+    await member.engine.close();
+    await owner.cleanup();
+    await member.cleanup();
     await pool.destroy();
   }
 });
