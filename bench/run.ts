@@ -3,7 +3,7 @@
  * in one process, one progress bar per scenario on stderr, then prints the summary table and
  * the issue-11 targets with their measured ratios, and saves `bench/results/<date>-<commit>.json`.
  *
- * Options: `--quick` (the default), `--full`; `--only bulk,membership,many-groups,membership-large`; tiny runs (the smoke test):
+ * Options: `--quick` (the default), `--full`; `--only bulk,membership,many-groups,operations,membership-large`; tiny runs (the smoke test):
  * `--sizes 6,8 --values 200 --sr-values 50 --groups 4 --iterations 1 --warmup 0`;
  * `--out <dir>` (results folder, default bench/results).
  *
@@ -14,13 +14,14 @@ import { dirname, join, resolve } from "node:path";
 import cliProgress from "cli-progress";
 import { bulk } from "./bulk.js";
 import { manyGroups } from "./manyGroups.js";
+import { operations } from "./operations.js";
 import { membership, membershipLarge } from "./membership.js";
 import { newResults, resultsFile, saveResults, type BenchResults } from "./results.js";
 import { formatTable, formatTargets } from "./table.js";
 import type { BenchConfig, Progress, Row, Scenario } from "./types.js";
 
 /** Every scenario, in run order (groups above 1000 members last: an interrupted full run keeps the rest). @example `SCENARIOS.map((s) => s.name)` */
-export const SCENARIOS: readonly Scenario[] = [bulk, membership, manyGroups, membershipLarge];
+export const SCENARIOS: readonly Scenario[] = [bulk, membership, manyGroups, operations, membershipLarge];
 
 /** Repository root (dist/bench/run.js -> ../..). */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");

@@ -100,7 +100,12 @@ export function targetLines(rows: readonly Row[]): Array<[(typeof TARGETS)[numbe
         const met = t.met(row, c);
         const verdict = met === undefined ? "" : met ? " met" : " missed";
         const ratio = row.baseline === undefined ? "" : `; ${fmt(ratioOf(row, c))}x ${row.baseline.label}`;
-        const extra = row.scenario === "many-groups" ? `; overall ${fmt(row.extra?.["documentsPerSecondOverall"] ?? NaN)} documents/s, peak RSS ${fmt((row.extra?.["peakRssBytes"] ?? NaN) / 2 ** 20)} MiB` : "";
+        const extra =
+          row.scenario === "many-groups"
+            ? `; overall ${fmt(row.extra?.["documentsPerSecondOverall"] ?? NaN)} documents/s, peak RSS ${fmt((row.extra?.["peakRssBytes"] ?? NaN) / 2 ** 20)} MiB`
+            : row.scenario === "materialise-operations"
+              ? `; overall ${fmt(row.extra?.["operationsPerSecondOverall"] ?? NaN)} operations/s (${fmt(row.extra?.["documentsPerSecondOverall"] ?? NaN)} documents/s), peak RSS ${fmt((row.extra?.["peakRssBytes"] ?? NaN) / 2 ** 20)} MiB`
+              : "";
         lines.push(`${row.case} (${row.valueBytes === undefined ? "N " : ""}${size(row)}): ${c.label} ${fmt(c.spread.median)} ${c.unit}${ratio}${extra} ->${verdict}`);
       }
     }

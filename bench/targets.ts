@@ -108,6 +108,14 @@ export const TARGETS: readonly Target[] = [
     met: (r) => extraOf(r, "peakRssBytes") < 2 ** 30,
   },
   {
+    figure: "operations materialised: 1,000 groups of 3, 10 operations each, one shuffled stream (issue 10)",
+    today: "not measured",
+    anchor: "",
+    target: "reported: operations/s and peak RSS (no target set)",
+    matches: (r) => r.scenario === "materialise-operations",
+    met: () => undefined,
+  },
+  {
     figure: "bulk long-term decrypt via the pool, 1 KiB values",
     today: "0.32x-0.41x raw single thread",
     anchor: "raw node:crypto",

@@ -5,7 +5,7 @@
  * (member -> removed); the record read at hydration picks the first one. In every status
  * state the group's jobs run one at a time (the actor is the only writer of its group): a job
  * is `executing` (staging: worker tasks and store reads, no writes) then `persisting` (one
- * atomic batch), and only then is the caller's promise settled; a step may ask for a follow-up
+ * atomic batch, then the step's `after`: bookkeeping and events), and only then is the caller's promise settled; a step may ask for a follow-up
  * (`draining`: the pending successors of a commit, applied before `ingest` resolves, or the
  * second step of an encryption after its nonce reservation). The context also holds the
  * group's long-term secrets (src/engine/secrets.ts), taken from a step's output only once its
@@ -95,7 +95,7 @@ function statusState(status: Status) {
       persisting: {
         invoke: {
           src: "persist" as const,
-          input: ({ context }: { context: Context }) => ({ groupId: context.groupId, ops: context.output?.ops ?? [], sync: context.output?.durable === true }),
+          input: ({ context }: { context: Context }) => ({ groupId: context.groupId, ops: context.output?.ops ?? [], sync: context.output?.durable === true, after: context.output?.after }),
           onDone: { actions: ["applyOutput", "raiseEvent"] as const, target: "persisted" as const },
           onError: { actions: "failJob" as const, target: "idle" as const },
         },
@@ -130,7 +130,7 @@ export const groupMachine = setup({
   actors: {
     hydrate: notProvided("hydrate") as unknown as ReturnType<typeof fromPromise<{ record: GroupRecord | undefined; counter: bigint }, { groupId: string }>>,
     execute: notProvided("execute") as unknown as ReturnType<typeof fromPromise<StepOutput, StepInput>>,
-    persist: notProvided("persist") as unknown as ReturnType<typeof fromPromise<void, { groupId: string; ops: readonly StoreOp[]; sync?: boolean }>>,
+    persist: notProvided("persist") as unknown as ReturnType<typeof fromPromise<void, { groupId: string; ops: readonly StoreOp[]; sync?: boolean; after?: (() => void) | undefined }>>,
   },
   guards: {
     hasJob: ({ context }) => context.queue.length > 0,

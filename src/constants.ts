@@ -203,3 +203,12 @@ export const DEFAULT_ENGINE_LIMITS: EngineLimits = {
   pendingOperationBytesPerGroup: 64 * 1024 * 1024,
   pendingOperationBytesTotal: 1024 * 1024 * 1024,
 };
+
+/** Events `engine.watch()` holds for one watcher before it overflows (see src/engine/watch.ts). */
+export const WATCH_QUEUE_SIZE = 10_000;
+/** Default page size of `engine.operations()`. */
+export const DEFAULT_OPERATIONS_PAGE = 100;
+/** Largest page size of `engine.operations()`. */
+export const MAX_OPERATIONS_PAGE = 1_000;
+/** Pending operations one drain step re-examines after its group advanced. */
+export const EXAMINE_BATCH = 128;

@@ -54,6 +54,9 @@ export {
   MAX_FORWARD_RATCHET_STEPS,
   STORAGE_KEY_SIZE,
   STORAGE_KEY_LABEL,
+  WATCH_QUEUE_SIZE,
+  DEFAULT_OPERATIONS_PAGE,
+  MAX_OPERATIONS_PAGE,
 } from "./constants.js";
 export type { LongTermCiphersuiteName, LongTermCiphersuiteId, SchemeName, EngineLimits } from "./constants.js";
 
@@ -157,4 +160,6 @@ export type { IngestReport, IngestOutcomeName } from "./engine/ingest.js";
 export type { EncryptFieldsOptions, DecryptedFields } from "./engine/fields.js";
 export type { DecryptInput } from "./engine/decrypt.js";
 export type { GroupInfo } from "./engine/info.js";
+export type { OperationView, OperationsPage } from "./engine/operationReads.js";
+export type { EngineEvent, WatchOptions } from "./engine/watch.js";
 export type { HistoryEntry, GroupMembership } from "./materialise/index.js";

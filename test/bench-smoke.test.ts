@@ -40,7 +40,7 @@ test("the suite runs every scenario at tiny sizes and records every row with its
         assert.ok(Number.isFinite(f.spread.median) && f.spread.median > 0, `${row.case}: ${f.label} median ${f.spread.median}`);
         assert.ok(f.spread.n >= 1 && f.spread.min <= f.spread.median && f.spread.median <= f.spread.p95 && f.spread.p95 <= f.spread.max, `${row.case}: ${f.label} spread`);
       }
-      if (row.scenario !== "many-groups") assert.ok(row.baseline !== undefined, `${row.case} has no baseline`);
+      if (row.scenario !== "many-groups" && row.scenario !== "materialise-operations") assert.ok(row.baseline !== undefined, `${row.case} has no baseline`);
     }
     // membership rows: bare ts-mls baseline, library and engine (warm and cold where there is a state)
     const receiver = results.rows.find((r) => r.scenario === "receiver-update");
@@ -50,6 +50,9 @@ test("the suite runs every scenario at tiny sizes and records every row with its
       assert.ok(Number.isFinite(many?.extra?.[key]), key);
     }
     assert.equal(many?.extra?.["hydratedActors"], 3);
+    const ops = results.rows.find((r) => r.scenario === "materialise-operations");
+    for (const key of ["peakRssBytes", "operationsPerSecondOverall", "documentsPerSecondOverall"]) assert.ok(Number.isFinite(ops?.extra?.[key]), key);
+    assert.equal(ops?.extra?.["operations"], 30);
 
     const saved = JSON.parse(await readFile(file, "utf8")) as BenchResults;
     assert.equal(saved.rows.length, results.rows.length);

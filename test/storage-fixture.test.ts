@@ -77,8 +77,10 @@ test("the fixture is storage format 1: known sublevels, every value starts with 
     }
     assert.deepEqual([...entries.map(([k]) => k)], [...entries.map(([k]) => k)].sort(), "entries in key order");
   }
-  // the fixture covers every kind of record but the transient ones (pending welcomes)
-  const kinds = Object.values(Sublevel).filter((s) => s !== Sublevel.Welcomes);
+  // the fixture covers every kind of record but the transient ones (pending welcomes) and those
+  // added after it was frozen: materialised operations (issue 10; test/engine-operations*.test.ts)
+  const later: readonly string[] = [Sublevel.Operations, Sublevel.OperationValues, Sublevel.OperationLog, Sublevel.PendingOperations];
+  const kinds = Object.values(Sublevel).filter((s) => s !== Sublevel.Welcomes && !later.includes(s));
   assert.deepEqual([...seen].sort(), kinds.map((s) => `!${s}!`).sort());
   for (const part of ["h", "t/", "n/", "s/", "o/"]) {
     assert.ok(fixture.engines.member.entries.some(([k]) => k.startsWith(`!state!${fixture.groupId}/${part}`)), `member state has a ${part} part`);

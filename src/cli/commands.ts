@@ -90,12 +90,17 @@ function summaryTable(s: SimulationSummary): string {
     ["documents published", s.documents],
     ["deliveries (shuffled)", s.deliveries],
     ["operations long-term / sender-ratchet", `${s.messages["long-term"]} / ${s.messages["sender-ratchet"]}`],
-    ["decrypted long-term / sender-ratchet", `${s.decrypted["long-term"]} / ${s.decrypted["sender-ratchet"]}`],
     ["commits indexed by every node", `${s.indexedCommits} of ${s.commits}`],
-    ["wrong plaintexts", s.mismatched],
-    ["not readable: not a member when written", codes(s.notMember)],
-    ["not readable: pending (members)", s.pending],
-    ["not readable: other failures (members)", codes(s.unexpected)],
+    ...(["long-term", "sender-ratchet"] as const).flatMap((scheme) => {
+      const t = s.schemes[scheme];
+      return [
+        [`${scheme}: readable by the protocol`, t.readable],
+        [`${scheme}: read (no decrypt call)`, t.read],
+        [`${scheme}: missing`, `${t.missing}${t.missing > 0 ? ` (${codes(t.missingBy)})` : ""}`],
+        [`${scheme}: unreadable by reason`, codes(t.unreadable)],
+      ];
+    }),
+    ["wrong values", s.mismatched],
     ["read by non-members", s.leaked],
     ["refused documents", `${s.refused} (${codes(s.refusedByCode)})`],
     ["time", `${s.seconds} s`],
@@ -136,10 +141,32 @@ export async function ingestCommand(file: string, options: { data: string; ident
   if (refused.length > 0) process.exitCode = 2;
 }
 
-/** `secret-group inspect [groupId]`. @example `await inspectCommand(undefined, { data: "./data" })` */
-export async function inspectCommand(groupId: string | undefined, options: { data: string; identity?: string; json?: boolean }): Promise<void> {
+/** `secret-group inspect --operation <id>`: one operation as the engine materialised it. */
+async function inspectOperation(engine: SecretGroupEngine, id: string, asJson: boolean): Promise<void> {
+  const view = await engine.read(id);
+  if (view === null) throw new UsageError(ErrorCode.InvalidArgument, `unknown operation ${id}`);
+  const errors = Object.fromEntries(Object.entries(view.errors).map(([name, e]) => [name, { code: e.code, message: e.message }]));
+  if (asJson) return json({ ...view, errors });
+  const show = (v: unknown): string => (v instanceof Uint8Array ? `<${v.length} bytes> ${toHex(v).slice(0, 32)}${v.length > 16 ? "..." : ""}` : JSON.stringify(v));
+  const table = new Table({ ...tableStyle() });
+  table.push(
+    { operation: toHex(view.operationId) },
+    { document: toHex(view.documentId) },
+    { group: view.groupId === null ? "none (nothing encrypted)" : toHex(view.groupId) },
+    { schema: view.schema },
+    { author: toHex(view.author) },
+    ...Object.entries(view.fields).map(([name, v]) => ({
+      [`field ${name}`]: view.pending.includes(name) ? `pending: ${show(v)}` : errors[name] !== undefined ? `${errors[name].code}: ${show(v)}` : show(v),
+    })),
+  );
+  out(table.toString());
+}
+
+/** `secret-group inspect [groupId] [--operation id]`. @example `await inspectCommand(undefined, { data: "./data" })` */
+export async function inspectCommand(groupId: string | undefined, options: { data: string; identity?: string; json?: boolean; operation?: string }): Promise<void> {
   const { engine } = await openNode(options, false);
   try {
+    if (options.operation !== undefined) return await inspectOperation(engine, options.operation, options.json === true);
     const groups = groupId === undefined ? await engine.groups() : [await engine.describe(groupId)];
     const withHistory = await Promise.all(groups.map(async (g) => ({ ...g, history: await engine.history(g.groupId) })));
     if (options.json) return json(withHistory);

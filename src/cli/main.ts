@@ -46,8 +46,9 @@ function program(): Command {
 
   cli
     .command("inspect")
-    .description("show groups, their status, epochs, members and commit history")
+    .description("show groups, their status, epochs, members and commit history, or one operation")
     .argument("[groupId]", "one group (hex)")
+    .option("--operation <id>", "show one operation (hex id): its fields as materialised, pending fields and errors")
     .option("--data <dir>", "data folder", "./data")
     .option("--identity <file>", "identity file (default <data>/identity.json)")
     .option("--json", "print JSON")

@@ -61,6 +61,9 @@ export function pathArg(options: { path: string } | undefined): string {
   return options.path;
 }
 
+/** A 32-byte id argument (bytes or hex) as lowercase hex. @example `idArg(operationId, "operationId")` */
+export const idArg = (id: Uint8Array | string, what: string): string => toHex(toId32(id, what));
+
 /** The `limits` option of `open`: known names, positive safe integers, over the defaults. @example `limitsArg({ pendingCommitsTotal: 10 })` */
 export function limitsArg(limits: Partial<EngineLimits> | undefined): EngineLimits {
   if (limits === undefined) return DEFAULT_ENGINE_LIMITS;

@@ -125,7 +125,7 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
   const ops = [...stored, commitOp(gid, cid, rec), ...(member ? [] : await welcomeOps(ctx, gid, cid, info))];
   let outcome: IngestOutcome = { outcome: superseded ? "superseded" : "pending" };
   // a commit buffered for its predecessor: the group's limits drop its oldest pending commits
-  for (const { entry, limit } of ctx.pending.trimGroup(gid, ops, ctx.limits)) {
+  for (const { entry, limit } of ctx.pendingCommits.trimGroup(gid, ops, ctx.limits)) {
     ops.push(...dropOps(entry));
     countDrop(ctx, limit);
     if (entry.cid === cid) outcome = refused(new ValidationError(ErrorCode.LimitExceeded, `commit dropped: ${limit} reached`));
@@ -148,12 +148,12 @@ function countDrop(ctx: EngineContext, limit: string): void {
  * ```
  */
 export async function trimStep(ctx: EngineContext, gid: string, cid: string, limit: string): Promise<StepOutput> {
-  const entry = ctx.pending.get(gid, cid);
+  const entry = ctx.pendingCommits.get(gid, cid);
   if (entry === undefined) return { ops: [] };
   const rec = await ctx.store.get(Sublevel.Commits, `${gid}/${cid}`, "commit record");
   const status = rec === undefined ? undefined : decodeCommitRecord(rec).status;
   if (status === CommitStatus.Applied || status === CommitStatus.Refused) {
-    ctx.pending.remove(gid, cid); // settled since: never dropped
+    ctx.pendingCommits.remove(gid, cid); // settled since: never dropped
     return { ops: [] };
   }
   countDrop(ctx, limit);

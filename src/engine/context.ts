@@ -11,6 +11,8 @@ import type { Identity } from "../identity.js";
 import type { EngineLimits } from "../constants.js";
 import { runTask } from "./pool.js";
 import type { PendingCommits } from "./pending.js";
+import type { PendingBook } from "./pendingOperations.js";
+import type { EventHub } from "./watch.js";
 import { isMiss } from "./worker/protocol.js";
 import type { StateChange, StateOut, StateRef, TaskRequest } from "./worker/protocol.js";
 import type { GroupRecord } from "./store/records.js";
@@ -23,7 +25,7 @@ import type { OutboxKeys } from "./outbox.js";
  *
  * @example
  * ```ts
- * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheMembers: 20_000, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pending: await PendingCommits.load(store), outbox: await OutboxKeys.open(store) }
+ * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheMembers: 20_000, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pendingCommits: await PendingCommits.load(store), pendingOps: await PendingBook.load(store), outbox: await OutboxKeys.open(store), events: new EventHub() }
  * ```
  */
 export interface EngineContext {
@@ -43,9 +45,15 @@ export interface EngineContext {
   /** Pending-input limits (defaults in constants.ts). */
   readonly limits: EngineLimits;
   /** Commits buffered because their predecessor is missing (bounded by `limits`). */
-  readonly pending: PendingCommits;
+  readonly pendingCommits: PendingCommits;
   /** Keys of created documents in the durable outbox, in creation order (src/engine/outbox.ts). */
   readonly outbox: OutboxKeys;
+  /** Pending operations in memory, for the limits and re-examination (src/engine/pendingOperations.ts). */
+  readonly pendingOps: PendingBook;
+  /** The watchers of `engine.watch()`. */
+  readonly events: EventHub;
+  /** Asks another group's actor to drop one of its pending operations (set by the engine). */
+  requestDrop?: (groupId: string, key: string, reason: string) => void;
 }
 
 /**
@@ -77,11 +85,13 @@ export interface EngineStats {
   secretLoads: number;
   /** Pending inputs dropped because a limit was reached, by reason (e.g. `pendingCommitsPerGroup`). */
   dropped: Record<string, number>;
+  /** Jobs the engine queued on its own (re-examinations at open, drops for a total limit) that failed. */
+  backgroundErrors: number;
 }
 
 /** Fresh zeroed counters. @example `const stats = emptyStats()` */
 export function emptyStats(): EngineStats {
-  return { stateTasks: 0, workerMisses: 0, workMs: 0, stageMs: 0, persistMs: 0, batches: 0, indexMs: 0, mainDecrypts: 0, secretLoads: 0, dropped: {} };
+  return { stateTasks: 0, workerMisses: 0, workMs: 0, stageMs: 0, persistMs: 0, batches: 0, indexMs: 0, mainDecrypts: 0, secretLoads: 0, dropped: {}, backgroundErrors: 0 };
 }
 
 function count(ctx: EngineContext, out: StateOut): StateOut {

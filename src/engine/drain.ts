@@ -13,7 +13,8 @@ import { checkCommitAuthor, keyPackageDeletionDocument, readSecretGroupCommit } 
 import { decodeVerifiedDocument } from "../documents/document.js";
 import type { SignedDocument } from "../documents/index.js";
 import { Keys, nextCommits } from "../materialise/index.js";
-import type { FollowUp, IngestOutcome, ProtocolEvent, StepOutput } from "./jobs.js";
+import type { FollowUp, IngestOutcome, ProtocolEvent, StepInput, StepOutput } from "./jobs.js";
+import { examineStep } from "./operations.js";
 import { recordAfter, runStateTask, stateOps } from "./context.js";
 import { indexReader } from "./materialise.js";
 import type { EngineContext } from "./context.js";
@@ -181,16 +182,22 @@ async function joinStep(ctx: EngineContext, gid: string, record: GroupRecord, in
 }
 
 /**
- * One drain step: a member's ({@link memberDrainStep}) or a join attempt ({@link joinStep}).
+ * One drain step: a member's ({@link memberDrainStep}) or a join attempt ({@link joinStep});
+ * when neither has anything left, the pending operations the group's new state makes readable
+ * (or never readable) are examined (src/engine/operations.ts), a batch a step, until none is left.
  *
  * @example
  * ```ts
- * const out = await drainStep(ctx, gid, record, { kind: "drain" })
+ * const out = await drainStep(ctx, step, { kind: "drain" })
  * ```
  */
-export async function drainStep(ctx: EngineContext, gid: string, record: GroupRecord | undefined, input: DrainInput): Promise<StepOutput> {
+export async function drainStep(ctx: EngineContext, step: StepInput, input: DrainInput): Promise<StepOutput> {
+  const { groupId: gid, record } = step;
   if (record?.owner === undefined) return finished(input);
-  return record.status === GroupStatus.Member ? memberDrainStep(ctx, gid, record, input) : joinStep(ctx, gid, record, input);
+  const out = record.status === GroupStatus.Member ? await memberDrainStep(ctx, gid, record, input) : await joinStep(ctx, gid, record, input);
+  if (out.again !== undefined) return out;
+  const examined = await examineStep(ctx, step);
+  return examined === undefined ? out : { ...examined, again: input };
 }
 
 /** True when `a` and `b` name the same commit (both absent: the chain's root). @example `sameCommit(prev, head)` */

@@ -32,6 +32,9 @@ import type { Published } from "./steps.js";
 import type { CommitJob, DecryptJob } from "./jobs.js";
 import { provideGroupMachine } from "./steps.js";
 import { EngineStore } from "./store/store.js";
+import { PendingBook } from "./pendingOperations.js";
+import { EventHub } from "./watch.js";
+import type { JobRequest } from "./jobs.js";
 import { migrate } from "./store/migrate.js";
 import { PendingCommits } from "./pending.js";
 import { OutboxKeys } from "./outbox.js";
@@ -110,13 +113,15 @@ export class SecretGroupEngine extends EngineReads {
     const path = pathArg(options);
     const limits = limitsArg(options.limits);
     assertIdentity(options.identity);
-    let pending: PendingCommits;
+    let pendingCommits: PendingCommits;
+    let pendingOps: PendingBook;
     let outbox: OutboxKeys;
     const storageKey = options.storageKey === undefined ? deriveStorageKey(options.identity.secretKey) : storageKeyArg(options.storageKey);
     const store = await EngineStore.open(path, options.identity.publicKey, storageKey);
     try {
       await migrate(store);
-      pending = await PendingCommits.load(store);
+      pendingCommits = await PendingCommits.load(store);
+      pendingOps = await PendingBook.load(store);
       outbox = await OutboxKeys.open(store);
     } catch (e) {
       await store.close();
@@ -133,10 +138,25 @@ export class SecretGroupEngine extends EngineReads {
       nonceBlock: BigInt(options.nonceBlock ?? 1024),
       stats: emptyStats(),
       limits,
-      pending,
+      pendingCommits,
+      pendingOps,
       outbox,
+      events: new EventHub(),
     };
-    return new SecretGroupEngine(ctx, options.pool === undefined, options.liveActors ?? DEFAULT_LIVE_ACTORS);
+    const engine = new SecretGroupEngine(ctx, options.pool === undefined, options.liveActors ?? DEFAULT_LIVE_ACTORS);
+    ctx.requestDrop = (gid, key, reason) => engine.background(gid, { kind: "dropPending", key, reason });
+    // operations left pending by the last run whose group has advanced since (a crash between a
+    // commit's batch and the examination that follows it) are examined again
+    for (const gid of pendingOps.groupIds()) engine.background(gid, { kind: "examine" });
+    return engine;
+  }
+
+  /** Runs a job nobody waits for; `close` still waits for it. A failure is kept in `stats().backgroundErrors`. */
+  private background(gid: string, job: JobRequest): void {
+    if (this.closing !== undefined) return;
+    this.actors.run(gid, job).catch(() => {
+      this.ctx.stats.backgroundErrors++;
+    });
   }
 
   /** This engine's public key. @example `engine.publicKey` */
@@ -158,8 +178,8 @@ export class SecretGroupEngine extends EngineReads {
       dropped: { ...this.ctx.stats.dropped },
       liveGroups: this.actors.size,
       hydrations: this.actors.hydrations,
-      pendingCommits: this.ctx.pending.count,
-      pendingCommitBytes: this.ctx.pending.bytes,
+      pendingCommits: this.ctx.pendingCommits.count,
+      pendingCommitBytes: this.ctx.pendingCommits.bytes,
     };
   }
 
@@ -362,6 +382,7 @@ export class SecretGroupEngine extends EngineReads {
     this.closing ??= (async () => {
       await this.actors.close();
       await this.keyPackageChain;
+      this.ctx.events.close();
       if (this.ownPool) {
         // a worker terminated while it still loads its (ES) module aborts the whole process
         // (node 20, seen under load when an engine closes right after opening): let it load first

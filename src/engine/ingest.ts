@@ -2,8 +2,8 @@
  * `ingest`: documents of every kind, in any order. Each is verified first (signature,
  * schema, field types), then routed: SecretGroup and SecretGroupCommit documents to their
  * group's actor (which applies, buffers or refuses them), key packages and deletions to the
- * store. Application documents are not indexed here (their encrypted fields are read with
- * `decrypt`).
+ * store, application documents (operations) to the actor of the group their encrypted fields
+ * belong to (src/engine/operations.ts), or straight to the store when they have none.
  *
  * @module
  */
@@ -20,6 +20,10 @@ import {
 } from "../documents/index.js";
 import type { SignedDocument } from "../documents/index.js";
 import { keyPackageInfo } from "../keyPackage.js";
+import { ID_SIZE } from "../constants.js";
+import { encryptedFields } from "../documents/fields.js";
+import { isSystemSchema } from "../documents/schema.js";
+import { encodeOperationRecord } from "./store/operations.js";
 import type { GroupActors } from "./actors.js";
 import type { IngestOutcome } from "./jobs.js";
 import type { EngineContext } from "./context.js";
@@ -82,8 +86,14 @@ async function route(ctx: EngineContext, actors: GroupActors, doc: SignedDocumen
     case SchemaId.KeyPackageDeletion:
       readKeyPackageDeletion(doc);
       return storeOnce(ctx, doc);
-    default:
-      return { outcome: "applied" };
+    default: {
+      const [first] = encryptedFields(doc.fields);
+      if (first !== undefined && first.groupId.length === ID_SIZE) return actors.run<IngestOutcome>(toHex(first.groupId), { kind: "operation", doc });
+      // nothing encrypted for a group: kept as it is, read back with engine.read
+      if (await ctx.store.has(Sublevel.Operations, toHex(doc.id))) return { outcome: "duplicate" };
+      const rec = encodeOperationRecord({ seq: 0n, decrypted: [], pending: [], errors: [] });
+      return storeOnce(ctx, doc, [{ sub: Sublevel.Operations, key: toHex(doc.id), value: rec }]);
+    }
   }
 }
 
@@ -92,12 +102,12 @@ async function route(ctx: EngineContext, actors: GroupActors, doc: SignedDocumen
  * through its own group's actor (the only writer of the group).
  */
 async function enforceTotals(ctx: EngineContext, actors: GroupActors): Promise<void> {
-  for (let guard = ctx.pending.count; guard >= 0; guard--) {
-    const limit = ctx.pending.overTotal(ctx.limits);
-    const oldest = ctx.pending.oldest();
+  for (let guard = ctx.pendingCommits.count; guard >= 0; guard--) {
+    const limit = ctx.pendingCommits.overTotal(ctx.limits);
+    const oldest = ctx.pendingCommits.oldest();
     if (limit === undefined || oldest === undefined) return;
     await actors.run(oldest.gid, { kind: "trim", commitId: oldest.cid, limit });
-    if (ctx.pending.get(oldest.gid, oldest.cid) !== undefined) ctx.pending.remove(oldest.gid, oldest.cid);
+    if (ctx.pendingCommits.get(oldest.gid, oldest.cid) !== undefined) ctx.pendingCommits.remove(oldest.gid, oldest.cid);
   }
 }
 
@@ -129,8 +139,9 @@ export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, d
       refused.push({ index, error: toError(e) });
     }
   });
-  // groups first, so commits rarely wait for their group; the actors serialize per group
-  const rank = (d: SignedDocument): number => (d.schema === SchemaId.SecretGroup ? 0 : d.schema === SchemaId.SecretGroupCommit ? 2 : 1);
+  // groups first, so commits rarely wait for their group, and operations last, so a batch's
+  // commits are queued before the operations they make readable; the actors serialize per group
+  const rank = (d: SignedDocument): number => (d.schema === SchemaId.SecretGroup ? 0 : d.schema === SchemaId.SecretGroupCommit ? 2 : isSystemSchema(d.schema) ? 1 : 3);
   decoded.sort((a, b) => rank(a.doc) - rank(b.doc));
   await Promise.all(
     decoded.map(async ({ index, doc }) => {

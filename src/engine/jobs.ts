@@ -79,7 +79,13 @@ export type JobRequest =
   | { readonly kind: "decrypt"; readonly decrypt: DecryptJob }
   | { readonly kind: "read" }
   /** Drop one pending commit of the group (a total limit of {@link EngineLimits} was reached). */
-  | { readonly kind: "trim"; readonly commitId: string; readonly limit: keyof EngineLimits };
+  | { readonly kind: "trim"; readonly commitId: string; readonly limit: keyof EngineLimits }
+  /** An application document whose encrypted fields belong to this group (src/engine/operations.ts). */
+  | { readonly kind: "operation"; readonly doc: SignedDocument }
+  /** Drain, then re-examine pending operations (queued for each group with some when the engine opens). */
+  | { readonly kind: "examine" }
+  /** Drop one pending operation (`oppending` key) to keep a total limit, counted under `reason`. */
+  | { readonly kind: "dropPending"; readonly key: string; readonly reason: string };
 
 /** True for the jobs only a member runs. @example `needsMember({ kind: "read" }) // false` */
 export const needsMember = (job: JobRequest): boolean => job.kind === "commit" || job.kind === "encrypt";
@@ -153,4 +159,6 @@ export interface StepOutput {
   readonly event?: ProtocolEvent;
   /** Write the batch with `sync` (fsync before the job goes on): nonce reservations, used ratchet keys. */
   readonly durable?: true;
+  /** Runs once the batch is written: in-memory bookkeeping of what it stored, events for watchers. */
+  readonly after?: () => void;
 }

@@ -1,6 +1,7 @@
 /**
  * The reading side of `SecretGroupEngine` (src/engine/engine.ts extends it): group records,
- * the materialisation index's queries and the outbox. Split from the writing side only to keep
+ * the materialisation index's queries, the outbox, and materialised operations (`read`,
+ * `operations`, `watch`). Split from the writing side only to keep
  * each file short; the public API is the engine's.
  *
  * @module
@@ -10,7 +11,10 @@ import { ErrorCode, UsageError } from "../errors.js";
 import { groupsOf, history, welcomeFor } from "../materialise/index.js";
 import type { GroupMembership, HistoryEntry } from "../materialise/index.js";
 import type { GroupActors } from "./actors.js";
-import { documentIdsArg, groupIdArg, publicKeyArg } from "./arguments.js";
+import { documentIdsArg, groupIdArg, idArg, publicKeyArg } from "./arguments.js";
+import { listOperations, readOperation } from "./operationReads.js";
+import type { OperationView, OperationsPage } from "./operationReads.js";
+import type { EngineEvent, WatchOptions } from "./watch.js";
 import type { EngineContext } from "./context.js";
 import { groupInfo } from "./info.js";
 import type { GroupInfo } from "./info.js";
@@ -161,5 +165,53 @@ export abstract class EngineReads {
   async acknowledge(documentIds: readonly (Uint8Array | string)[]): Promise<number> {
     this.check();
     return acknowledgeOutbox(this.ctx.store, documentIdsArg(documentIds));
+  }
+
+  /**
+   * An operation (an application document this engine ingested) with its plain and decrypted
+   * fields, the names of fields still pending and the errors of those that can never be read;
+   * null when unknown. Read from the store: no key is needed, and values read once (also
+   * sender-ratchet ones) read the same after a restart.
+   *
+   * @example
+   * ```ts
+   * const op = await engine.read(operationId)
+   * if (op !== null && op.pending.length === 0) show(op.fields)
+   * ```
+   */
+  async read(operationId: Uint8Array | string): Promise<OperationView | null> {
+    this.check();
+    return readOperation(this.ctx.store, idArg(operationId, "operationId"));
+  }
+
+  /**
+   * A group's operations in arrival order (at most `limit`, default 100, up to 1000), after the
+   * `cursor` of a previous page.
+   *
+   * @example
+   * ```ts
+   * let after: string | undefined
+   * for (;;) { const page = await engine.operations(groupId, { after }); if (page.cursor === null) break; after = page.cursor }
+   * ```
+   */
+  async operations(groupId: Uint8Array | string, options?: { after?: string | null; limit?: number }): Promise<OperationsPage> {
+    this.check();
+    return listOperations(this.ctx.store, groupIdArg(groupId), options);
+  }
+
+  /**
+   * What the engine does, as it happens: `decrypted` (an operation's values were stored),
+   * `joined`, `commit`, `removed` (with the MLS epoch), and `overflow` when this watcher fell
+   * more than its queue behind (resync with `operations()`). Ends when the engine closes, the
+   * signal aborts, or the loop breaks.
+   *
+   * @example
+   * ```ts
+   * for await (const event of engine.watch()) if (event.type === "decrypted") render(await engine.read(event.operationId))
+   * ```
+   */
+  watch(options?: WatchOptions): AsyncIterableIterator<EngineEvent> {
+    this.check();
+    return this.ctx.events.watch(options);
   }
 }

@@ -1,32 +1,29 @@
 /**
  * The `execute` actor of the group machine: one step of one job, staged (reads and worker
  * tasks) and returned as writes for a single atomic batch. Job kinds: `create`, `commit`,
- * `ingest` (a SecretGroup or SecretGroupCommit document), `encrypt`, `decrypt`, `read`; the
- * ingest and drain steps come from src/engine/commits.ts and src/engine/drain.ts.
+ * `ingest` (a SecretGroup or SecretGroupCommit document), `encrypt`, `decrypt`, `read`,
+ * `operation`, `examine`, `dropPending`; the ingest, drain and operation steps come from
+ * src/engine/commits.ts, src/engine/drain.ts and src/engine/operations.ts.
  *
  * @module
  */
-import { createHash } from "node:crypto";
-import { equalBytes, toHex } from "../bytes.js";
-import { decodeSecretGroupMessage, peekMlsPrivateMessage } from "../message.js";
-import { CryptoError, ErrorCode, UsageError, ValidationError, errorFromData, toErrorData } from "../errors.js";
-import type { SecretGroupError } from "../errors.js";
+import { decryptStep, sentKey } from "./decryptStep.js";
+import { equalBytes, fromHex, toHex } from "../bytes.js";
+import { dropPendingStep, operationStep } from "./operations.js";
+import type { EngineEvent } from "./watch.js";
+import { ErrorCode, UsageError } from "../errors.js";
 import { SchemaId, readSecretGroup, secretGroupCommitDocument } from "../documents/index.js";
 import type { SignedDocument } from "../documents/index.js";
 import { groupMachine } from "../../machines/group.js";
-import type { CommitJob, DecryptItem, DecryptJob, EncryptJob, StepInput, StepOutput } from "./jobs.js";
+import type { CommitJob, EncryptJob, StepInput, StepOutput } from "./jobs.js";
 import { fromPromise } from "xstate";
 import { drainStep } from "./drain.js";
 import { ingestCommitDocument, ingestGroupDocument, trimStep } from "./commits.js";
 import { recordAfter, runStateTask, stateOps } from "./context.js";
 import { indexCommitOps, indexGroupOps } from "./materialise.js";
-import { openLongTerm } from "../lts/encrypt.js";
-import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
-import type { LongTermSecret } from "../lts/secret.js";
-import { loadSecrets, validSecrets, withSecrets } from "./secrets.js";
-import type { HeldSecrets } from "./jobs.js";
+import { withSecrets } from "./secrets.js";
 import type { EngineContext } from "./context.js";
-import { CommitStatus, GroupStatus, emptyGroupRecord, encodeCommitRecord } from "./store/records.js";
+import { CommitStatus, emptyGroupRecord, encodeCommitRecord } from "./store/records.js";
 import type { GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/store.js";
 import { hotOp, readGroupRecord, recordOps } from "./store/groups.js";
@@ -38,10 +35,6 @@ export interface Published {
   readonly documents: Uint8Array[];
 }
 
-const EMPTY = new Uint8Array(0);
-const pending = (what: string): SecretGroupError => new ValidationError(ErrorCode.Pending, what);
-/** Key of an own sender-ratchet message in the `sent` store. @example `sentKey(message)` */
-const sentKey = (message: Uint8Array): string => createHash("sha256").update(message).digest("hex");
 
 function requireRecord(gid: string, record: GroupRecord | undefined): GroupRecord {
   if (record === undefined || record.owner === undefined) throw new UsageError(ErrorCode.UnknownGroup, `unknown group ${gid}`);
@@ -131,83 +124,6 @@ async function encryptStep(ctx: EngineContext, gid: string, recordIn: GroupRecor
   return { ops, record: next, counter: out.change.summary.nonceCounter, result: out.messages, ...durable };
 }
 
-async function decryptStep(ctx: EngineContext, step: StepInput, job: DecryptJob): Promise<StepOutput> {
-  const { groupId: gid, record } = step;
-  const results: Array<Uint8Array | Error> = new Array(job.items.length);
-  const todo: number[] = [];
-  const longTerm: number[] = [];
-  for (let i = 0; i < job.items.length; i++) {
-    const item = job.items[i] as DecryptItem;
-    if (item.scheme === "sender-ratchet") {
-      const own = await ctx.store.get(Sublevel.Sent, sentKey(item.message), "sent message");
-      if (own !== undefined) {
-        // our copy skips MLS, so check the binding a receiver's MLS check makes: the message's
-        // associated data must be the context it is read in
-        results[i] = sameAad(item) ? Uint8Array.from(own) : new CryptoError(ErrorCode.DecryptionFailed, "associated data does not match");
-        continue;
-      }
-    }
-    if (record?.owner === undefined || record.stateToken === undefined) {
-      results[i] = pending(`group ${gid} is not readable yet`);
-    } else if (item.scheme === "long-term" ? item.epoch > record.ltsEpoch : item.epoch > record.mlsEpoch) {
-      results[i] =
-        record.status === GroupStatus.Member
-          ? pending(`${item.scheme} epoch ${item.epoch} not reached yet`)
-          : new UsageError(ErrorCode.NotMember, `epoch ${item.epoch} is after this member left the group`);
-    } else if (item.scheme === "long-term" && item.ciphertext !== undefined) {
-      longTerm.push(i);
-    } else {
-      todo.push(i);
-    }
-  }
-  if (record === undefined || (todo.length === 0 && longTerm.length === 0)) return { ops: [], result: results };
-  // long-term: opened here from the secrets of the persisted state (they never change the state)
-  let loaded: HeldSecrets | undefined;
-  if (longTerm.length > 0) {
-    const held = validSecrets(step.secrets, record) ?? (loaded = await loadSecrets(ctx, gid, record));
-    openAll(Uint8Array.from(Buffer.from(gid, "hex")), held.secrets, job.items, longTerm, results);
-    ctx.stats.mainDecrypts += longTerm.length;
-  }
-  const keep = loaded === undefined ? {} : { secrets: loaded };
-  if (todo.length === 0) return { ops: [], result: results, ...keep };
-  // sender-ratchet: on the group's worker, which holds the MLS state the messages change
-  const out = await runStateTask(ctx, gid, record, {
-    op: "decrypt",
-    messages: todo.map((i) => {
-      const item = job.items[i] as DecryptItem;
-      return item.aad === undefined ? { message: item.message } : { message: item.message, aad: item.aad };
-    }),
-  });
-  (out.outcomes ?? []).forEach((o, k) => {
-    results[todo[k] as number] = o.ok ? o.plaintext : errorFromData(o.error);
-  });
-  if (out.change === undefined) return { ops: [], result: results, ...keep };
-  const next = recordAfter(record, out.change);
-  // durable: the ratchet keys these reads used are deleted, so a replay stays refused after a crash
-  return { ops: [...stateOps(gid, out.change), hotOp(gid, next)], record: next, result: results, durable: true, ...keep };
-}
-
-/** True when a sender-ratchet item's clear associated data is the aad it is read with. */
-function sameAad(item: DecryptItem): boolean {
-  const decoded = decodeSecretGroupMessage(item.message, { copy: false });
-  return decoded.type === "mls" && equalBytes(peekMlsPrivateMessage(decoded.mlsMessage).authenticatedData, item.aad ?? EMPTY);
-}
-
-/**
- * Opens the long-term items `which` with `secrets`, as the library's `decrypt` does in a worker;
- * an error becomes what a worker would hand back (same class, code and message).
- */
-function openAll(groupId: Uint8Array, secrets: readonly LongTermSecret[], items: readonly DecryptItem[], which: readonly number[], results: Array<Uint8Array | Error>): void {
-  for (const i of which) {
-    const item = items[i] as DecryptItem;
-    try {
-      results[i] = openLongTerm(secrets, groupId, item.ciphertext as LongTermSecretCiphertext, item.aad ?? EMPTY);
-    } catch (e) {
-      results[i] = errorFromData(toErrorData(e));
-    }
-  }
-}
-
 /**
  * Runs one step of a group job.
  *
@@ -218,7 +134,7 @@ function openAll(groupId: Uint8Array, secrets: readonly LongTermSecret[], items:
  */
 export async function executeStep(ctx: EngineContext, step: StepInput): Promise<StepOutput> {
   const { groupId: gid, record, job } = step;
-  if (step.followUp?.kind === "drain") return drainStep(ctx, gid, record, step.followUp);
+  if (step.followUp?.kind === "drain") return drainStep(ctx, step, step.followUp);
   switch (job.kind) {
     case "create":
       return create(ctx, gid, record, job.doc);
@@ -234,9 +150,30 @@ export async function executeStep(ctx: EngineContext, step: StepInput): Promise<
       return { ops: [], result: record ?? null };
     case "trim":
       return trimStep(ctx, gid, job.commitId, job.limit);
+    case "operation":
+      return operationStep(ctx, step, job.doc);
+    case "examine":
+      return drainStep(ctx, step, { kind: "drain" });
+    case "dropPending":
+      return dropPendingStep(ctx, step, job.key, job.reason);
   }
 }
 
+const PROTOCOL_EVENTS = { JOINED: "joined", COMMIT_APPLIED: "commit", REMOVED: "removed" } as const;
+
+/** Adds the watchers' event for a step's protocol event (joined, commit, removed) to its `after`. */
+function withProtocolEvent(ctx: EngineContext, gid: string, out: StepOutput): StepOutput {
+  if (out.event === undefined || out.record === undefined) return out;
+  const event: EngineEvent = { type: PROTOCOL_EVENTS[out.event], groupId: fromHex(gid), epoch: out.record.mlsEpoch };
+  const before = out.after;
+  return {
+    ...out,
+    after: () => {
+      before?.();
+      ctx.events.emit([event]);
+    },
+  };
+}
 
 /**
  * The group machine with the engine's actors: `hydrate` reads the group record, `execute`
@@ -255,14 +192,16 @@ export function provideGroupMachine(ctx: EngineContext): typeof groupMachine {
         // after a restart, continue after the reserved block: a counter is never used twice
         return { record, counter: record?.nonceReserved ?? 0n };
       }),
-      execute: fromPromise(async ({ input }: { input: StepInput }) => withSecrets(input, await executeStep(ctx, input))),
-      persist: fromPromise(async ({ input }: { input: { groupId: string; ops: readonly StoreOp[]; sync?: boolean } }) => {
-        if (input.ops.length === 0) return;
-        const started = performance.now();
-        await ctx.store.batch(input.ops, { sync: input.sync === true });
-        ctx.pending.afterBatch(input.ops);
-        ctx.stats.persistMs += performance.now() - started;
-        ctx.stats.batches++;
+      execute: fromPromise(async ({ input }: { input: StepInput }) => withProtocolEvent(ctx, input.groupId, withSecrets(input, await executeStep(ctx, input)))),
+      persist: fromPromise(async ({ input }: { input: { groupId: string; ops: readonly StoreOp[]; sync?: boolean; after?: (() => void) | undefined } }) => {
+        if (input.ops.length > 0) {
+          const started = performance.now();
+          await ctx.store.batch(input.ops, { sync: input.sync === true });
+          ctx.pendingCommits.afterBatch(input.ops);
+          ctx.stats.persistMs += performance.now() - started;
+          ctx.stats.batches++;
+        }
+        input.after?.();
       }),
     },
   });

@@ -24,6 +24,14 @@
  *               the synced batch of the state change that created it)
  * - `materialise` the materialisation index (src/materialise/store.ts documents its keys), written
  *               in the same batch as the group change that caused it
+ * - `ops`       `<opId>` -> `OperationRecord` (store/operations.ts) of an ingested application document (group,
+ *               arrival number, decrypted / pending / failed field names); the document itself is in `docs`
+ * - `opvalues`  `<opId>/<field>` -> PLAINTEXT: a decrypted field value (the field plaintext encoding,
+ *               src/documents/fields.ts), written in the batch that consumed its key; seal at rest
+ * - `oplog`     `<gid>/<seq>` -> operation id: a group's operations in arrival order (seq: 16 digits)
+ * - `oppending` `<gid>/<seq>` -> `PendingEntry` (store/operations.ts): operations with fields waiting for a commit or
+ *               a Welcome (loaded into memory at open for the pending limits, src/engine/pending.ts)
+ *
  * - `meta`      also `keycheck` (storage key check value), `rotation` (an unfinished storage key
  *               rotation), `sealing` (a database in the clear being sealed): src/engine/store/keys.ts
  *
@@ -59,6 +67,14 @@ export const Sublevel = {
   Outbox: "outbox",
   /** The materialisation index (src/materialise); its values carry their own version byte. */
   Materialise: "materialise",
+  /** Records of ingested application documents (operations): src/engine/store/operations.ts. */
+  Operations: "ops",
+  /** Decrypted field values of operations: plaintext. */
+  OperationValues: "opvalues",
+  /** A group's operations in arrival order. */
+  OperationLog: "oplog",
+  /** Operations whose fields wait for a commit or a Welcome. */
+  PendingOperations: "oppending",
 } as const;
 /** One of {@link Sublevel}. @example `const sub: SublevelName = "docs"` */
 export type SublevelName = (typeof Sublevel)[keyof typeof Sublevel];
@@ -106,6 +122,14 @@ export const SUBLEVEL_PROTECTION: Readonly<Record<SublevelName, Protection>> = {
   outbox: Protection.Plain,
   /** Chain and membership index of public documents. */
   materialise: Protection.Plain,
+  /** Operation records: group, arrival number, field names (no values). */
+  ops: Protection.Plain,
+  /** Decrypted field values of received operations. */
+  opvalues: Protection.Sealed,
+  /** Arrival order of a group's operations (ids). */
+  oplog: Protection.Plain,
+  /** Operations waiting for a commit or a Welcome (ids, field names, sizes). */
+  oppending: Protection.Plain,
 };
 
 /** True when the values of `sub` are sealed (under the storage key or their own). @example `isSealed("state") // true` */
@@ -328,6 +352,39 @@ export class EngineStore {
       if (e instanceof StorageError) throw e;
       throw new StorageError(ErrorCode.Storage, `reading ${sub}: ${(e as Error).message}`, { cause: e });
     }
+  }
+
+  /** The last key that starts with `prefix` (undefined when none). @example `await store.lastKey("oplog", gid + "/")` */
+  async lastKey(sub: SublevelName, prefix: string): Promise<string | undefined> {
+    try {
+      for await (const key of this.sub(sub).keys({ gte: prefix, lt: prefix + "\uffff", reverse: true, limit: 1 })) return key as string;
+    } catch (e) {
+      throw new StorageError(ErrorCode.Storage, `reading ${sub}: ${(e as Error).message}`, { cause: e });
+    }
+    return undefined;
+  }
+
+  /**
+   * Every `[key, value]` whose key starts with `prefix` and sorts after `after`, in key order,
+   * at most `limit` (version checked).
+   *
+   * @example
+   * ```ts
+   * const page = await store.scanAfter("oplog", gid + "/", gid + "/0000000000000041", "operation log", 100)
+   * ```
+   */
+  async scanAfter(sub: SublevelName, prefix: string, after: string | undefined, what: string, limit: number): Promise<Array<[string, Uint8Array]>> {
+    const out: Array<[string, Uint8Array]> = [];
+    const range = after === undefined ? { gte: prefix } : { gt: after };
+    try {
+      for await (const [key, value] of this.sub(sub).iterator({ ...range, lt: prefix + "\uffff", limit })) {
+        out.push([key as string, unversioned(this.opened(sub, key as string, value as Uint8Array), what)]);
+      }
+    } catch (e) {
+      if (e instanceof StorageError) throw e;
+      throw new StorageError(ErrorCode.Storage, `reading ${what}: ${(e as Error).message}`, { cause: e });
+    }
+    return out;
   }
 
   /** Keys that start with `prefix`, in order. @example `await store.keys("next", gid + "/" + head + "/")` */

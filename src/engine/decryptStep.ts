@@ -1,0 +1,115 @@
+/**
+ * The `decrypt` step of a group job: messages whose group and epoch are reached are opened
+ * (long-term ones on the main thread from the held secrets, sender-ratchet ones in one worker
+ * task, which consumes their keys: the changed state is written in the step's batch), the rest
+ * get `PENDING` or `NOT_MEMBER`. The operation steps (src/engine/operations.ts) use it too, so a
+ * consumed ratchet key and the plaintext it gave are written in one batch.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { equalBytes } from "../bytes.js";
+import { decodeSecretGroupMessage, peekMlsPrivateMessage } from "../message.js";
+import { CryptoError, ErrorCode, UsageError, ValidationError, errorFromData, toErrorData } from "../errors.js";
+import type { SecretGroupError } from "../errors.js";
+import type { DecryptItem, DecryptJob, HeldSecrets, StepInput, StepOutput } from "./jobs.js";
+import { recordAfter, runStateTask, stateOps } from "./context.js";
+import type { EngineContext } from "./context.js";
+import { openLongTerm } from "../lts/encrypt.js";
+import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
+import type { LongTermSecret } from "../lts/secret.js";
+import { loadSecrets, validSecrets } from "./secrets.js";
+import { GroupStatus } from "./store/records.js";
+import { Sublevel } from "./store/store.js";
+import { hotOp } from "./store/groups.js";
+
+const EMPTY = new Uint8Array(0);
+const pending = (what: string): SecretGroupError => new ValidationError(ErrorCode.Pending, what);
+/** Key of an own sender-ratchet message in the `sent` store. @example `sentKey(message)` */
+export const sentKey = (message: Uint8Array): string => createHash("sha256").update(message).digest("hex");
+
+/**
+ * Decrypts a job's items for the group of `step`: a plaintext or an Error per item, in order.
+ * A sender-ratchet read is `durable` (its consumed keys are written with `sync`).
+ *
+ * @example
+ * ```ts
+ * const { result, ops } = await decryptStep(ctx, step, { items })
+ * ```
+ */
+export async function decryptStep(ctx: EngineContext, step: StepInput, job: DecryptJob): Promise<StepOutput> {
+  const { groupId: gid, record } = step;
+  const results: Array<Uint8Array | Error> = new Array(job.items.length);
+  const todo: number[] = [];
+  const longTerm: number[] = [];
+  for (let i = 0; i < job.items.length; i++) {
+    const item = job.items[i] as DecryptItem;
+    if (item.scheme === "sender-ratchet") {
+      const own = await ctx.store.get(Sublevel.Sent, sentKey(item.message), "sent message");
+      if (own !== undefined) {
+        // our copy skips MLS, so check the binding a receiver's MLS check makes: the message's
+        // associated data must be the context it is read in
+        results[i] = sameAad(item) ? Uint8Array.from(own) : new CryptoError(ErrorCode.DecryptionFailed, "associated data does not match");
+        continue;
+      }
+    }
+    if (record?.owner === undefined || record.stateToken === undefined) {
+      results[i] = pending(`group ${gid} is not readable yet`);
+    } else if (item.scheme === "long-term" ? item.epoch > record.ltsEpoch : item.epoch > record.mlsEpoch) {
+      results[i] =
+        record.status === GroupStatus.Member
+          ? pending(`${item.scheme} epoch ${item.epoch} not reached yet`)
+          : new UsageError(ErrorCode.NotMember, `epoch ${item.epoch} is after this member left the group`);
+    } else if (item.scheme === "long-term" && item.ciphertext !== undefined) {
+      longTerm.push(i);
+    } else {
+      todo.push(i);
+    }
+  }
+  if (record === undefined || (todo.length === 0 && longTerm.length === 0)) return { ops: [], result: results };
+  // long-term: opened here from the secrets of the persisted state (they never change the state)
+  let loaded: HeldSecrets | undefined;
+  if (longTerm.length > 0) {
+    const held = validSecrets(step.secrets, record) ?? (loaded = await loadSecrets(ctx, gid, record));
+    openAll(Uint8Array.from(Buffer.from(gid, "hex")), held.secrets, job.items, longTerm, results);
+    ctx.stats.mainDecrypts += longTerm.length;
+  }
+  const keep = loaded === undefined ? {} : { secrets: loaded };
+  if (todo.length === 0) return { ops: [], result: results, ...keep };
+  // sender-ratchet: on the group's worker, which holds the MLS state the messages change
+  const out = await runStateTask(ctx, gid, record, {
+    op: "decrypt",
+    messages: todo.map((i) => {
+      const item = job.items[i] as DecryptItem;
+      return item.aad === undefined ? { message: item.message } : { message: item.message, aad: item.aad };
+    }),
+  });
+  (out.outcomes ?? []).forEach((o, k) => {
+    results[todo[k] as number] = o.ok ? o.plaintext : errorFromData(o.error);
+  });
+  if (out.change === undefined) return { ops: [], result: results, ...keep };
+  const next = recordAfter(record, out.change);
+  // durable: the ratchet keys these reads used are deleted, so a replay stays refused after a crash
+  return { ops: [...stateOps(gid, out.change), hotOp(gid, next)], record: next, result: results, durable: true, ...keep };
+}
+
+/** True when a sender-ratchet item's clear associated data is the aad it is read with. */
+function sameAad(item: DecryptItem): boolean {
+  const decoded = decodeSecretGroupMessage(item.message, { copy: false });
+  return decoded.type === "mls" && equalBytes(peekMlsPrivateMessage(decoded.mlsMessage).authenticatedData, item.aad ?? EMPTY);
+}
+
+/**
+ * Opens the long-term items `which` with `secrets`, as the library's `decrypt` does in a worker;
+ * an error becomes what a worker would hand back (same class, code and message).
+ */
+function openAll(groupId: Uint8Array, secrets: readonly LongTermSecret[], items: readonly DecryptItem[], which: readonly number[], results: Array<Uint8Array | Error>): void {
+  for (const i of which) {
+    const item = items[i] as DecryptItem;
+    try {
+      results[i] = openLongTerm(secrets, groupId, item.ciphertext as LongTermSecretCiphertext, item.aad ?? EMPTY);
+    } catch (e) {
+      results[i] = errorFromData(toErrorData(e));
+    }
+  }
+}
