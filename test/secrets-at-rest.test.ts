@@ -13,6 +13,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toHex } from "../src/bytes.js";
+import { signDocument } from "../src/documents/index.js";
 import { decodeKeyPackageSecret } from "../src/keyPackage.js";
 import { decodeKeyPackageRecord } from "../src/engine/store/records.js";
 import { secretsOfStateHead } from "../src/engine/store/stateCodec.js";
@@ -84,6 +85,14 @@ test("no store file holds the identity key, key package private keys, long-term 
     const m4 = await bobEngine.encrypt(gid, plaintexts[3] as Uint8Array, { scheme: "long-term" });
     assert.deepEqual((await bobEngine.decrypt([m1, m2, m3])).map(text), plaintexts.slice(0, 3));
     assert.deepEqual((await alice.engine.decrypt([m3, m4])).map(text), plaintexts.slice(2));
+    // an operation bob materialises (decrypted values kept in opvalues), in both schemes
+    const opValues = [new Uint8Array(randomBytes(48)), new Uint8Array(randomBytes(48))];
+    for (const [i, scheme] of (["long-term", "sender-ratchet"] as const).entries()) {
+      const fields = await alice.engine.encryptFields(gid, { body: opValues[i] as Uint8Array }, { scheme, schema: "note_v1" });
+      const op = signDocument(alice.identity, "note_v1", fields);
+      await ingestAll(bobEngine, [op.bytes]);
+      assert.deepEqual((await bobEngine.read(op.id))?.fields["body"], opValues[i], `bob materialised the ${scheme} operation`);
+    }
     await snapshot(alice.path, join(scratch, "alice-open"));
     await snapshot(bob.path, join(scratch, "bob-open"));
     await alice.engine.close();
@@ -99,9 +108,10 @@ test("no store file holds the identity key, key package private keys, long-term 
         { name: `bob key package ${i} encryption private key`, bytes: p.hpke },
       ]),
       ...plaintexts.map((bytes, i) => ({ name: `plaintext ${i}`, bytes })),
+      ...opValues.map((bytes, i) => ({ name: `materialised operation value ${i}`, bytes })),
       ...(await longTermSecretsOf(alice.path, alice.identity, toHex(gid))).map((bytes, i) => ({ name: `long-term secret ${i}`, bytes })),
     ];
-    assert.equal(secrets.length, 2 + 4 + 4 + 1);
+    assert.equal(secrets.length, 2 + 4 + 4 + 2 + 1);
     for (const copy of ["alice-open", "bob-open", "alice-closed", "bob-closed"]) {
       const folder = join(scratch, copy);
       assert.ok((await fileCount(folder)) >= 4, `${copy}: LevelDB files and the keyring`);
