@@ -161,6 +161,8 @@ export const MAX_MEMBERS_PER_COMMIT = 10_000;
 export const MAX_REF_SIZE = 64;
 /** Most leaves a group's materialisation index tracks (RFC 9420 trees stay far below this in practice). @example `leaf < MAX_INDEXED_LEAVES` */
 export const MAX_INDEXED_LEAVES = 1 << 20;
+/** Most nodes of a ratchet tree in a stored MLS state (a tree of {@link MAX_INDEXED_LEAVES} leaves has twice as many nodes, less one): a stored length beyond it is a DECODE_ERROR, not an allocation (found by fuzzing). */
+export const MAX_RATCHET_TREE_NODES = 2 * MAX_INDEXED_LEAVES;
 /** Longest HPKE input keying material and exporter context (RFC 9180 section 7.2.1; the same limit as @hpke/core, so both providers refuse the same inputs). */
 export const HPKE_INPUT_LENGTH_LIMIT = 8192;
 /** Longest HPKE `info` (the same limit as @hpke/core). */

@@ -27,6 +27,7 @@ import type { ClientConfig, ClientState, EpochReceiverData, RatchetTree, SecretT
 import { encodeNode, decodeNode } from "ts-mls/ratchetTree.js";
 import type { GenerationSecret, SecretTreeNode } from "ts-mls/secretTree.js";
 import { Writer, decodeAll } from "../codec/tls.js";
+import { MAX_RATCHET_TREE_NODES } from "../constants.js";
 import { DecodeError, ErrorCode } from "../errors.js";
 import { equalBytes } from "../bytes.js";
 import { clientConfig } from "./config.js";
@@ -320,6 +321,7 @@ export function loadState(
       while (r.remaining > 0) entries.push([r.u32(), Buffer.from(r.bytes()).toString("hex")]);
       return { length, entries };
     });
+    if (length > MAX_RATCHET_TREE_NODES) throw new DecodeError(`stored MLS state: ratchet tree of ${length} nodes (at most ${MAX_RATCHET_TREE_NODES})`);
     const ratchetTree: RatchetTree = new Array<Node | undefined>(length).fill(undefined);
     const keys: string[] = [];
     for (const [index, key] of entries) {
