@@ -183,7 +183,7 @@ test("fuzz: the owner's next commit, mutated and re-signed, and random commit by
         member.engine = await member.reopen();
       }
     };
-    for (let i = 0; i < cases(500); i++) {
+    for (let i = 0; i < cases(350); i++) {
       const name = r.pick(names);
       const value = real.fields[name] as Uint8Array;
       const fields: Record<string, FieldValue> = { ...real.fields, [name]: mutate(r, value, r.pick(names.map((n) => real.fields[n] as Uint8Array))).bytes };
@@ -196,7 +196,7 @@ test("fuzz: the owner's next commit, mutated and re-signed, and random commit by
       if (equalBytes(bytes, next)) continue;
       await run(bytes, `re-signed ${name} case ${i}`, outcomes);
     }
-    for (let i = 0; i < cases(150); i++) {
+    for (let i = 0; i < cases(100); i++) {
       const fields: Record<string, FieldValue> = { ...real.fields, mls_commit_message: r.bytes(r.int(600)) };
       await run(signDocument(owner.identity, real.schema, fields, { timestamp: real.timestamp }).bytes, `random commit case ${i}`, randomOutcomes);
     }
