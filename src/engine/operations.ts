@@ -4,7 +4,7 @@
  * to ({@link operationStep}); every field whose group and epoch are reached is decrypted at
  * once, and the value is stored in the same batch as the state change that consumed its key
  * (sender ratchet) or with the operation's record (long-term). Fields that wait for a commit or
- * a Welcome make the operation pending (`oppending`, and the in-memory book of src/engine/pending.ts);
+ * a Welcome make the operation pending (`oppending`, and the in-memory book of src/engine/pendingOperations.ts);
  * after the group advances, the drain re-examines them ({@link examineStep}). Fields that can
  * never be read keep their typed error. Limits drop the oldest pending operations only
  * ({@link dropOps}, {@link dropPendingStep}).

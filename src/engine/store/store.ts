@@ -30,7 +30,7 @@
  *               src/documents/fields.ts), written in the batch that consumed its key; seal at rest
  * - `oplog`     `<gid>/<seq>` -> operation id: a group's operations in arrival order (seq: 16 digits)
  * - `oppending` `<gid>/<seq>` -> `PendingEntry` (store/operations.ts): operations with fields waiting for a commit or
- *               a Welcome (loaded into memory at open for the pending limits, src/engine/pending.ts)
+ *               a Welcome (loaded into memory at open for the pending limits, src/engine/pendingOperations.ts)
  *
  * - `meta`      also `keycheck` (storage key check value), `rotation` (an unfinished storage key
  *               rotation), `sealing` (a database in the clear being sealed): src/engine/store/keys.ts
