@@ -97,6 +97,30 @@ export const MAX_PLAINTEXT_SIZE = 64 * 1024 * 1024;
 /** Largest number of long-term secrets a commit may carry. */
 export const MAX_LONG_TERM_SECRETS = 1_000_000;
 
+/**
+ * Long-term batches of at least this many values of one group open in the worker pool, split
+ * over its threads (fewer open on the main thread: a worker round trip costs more than it
+ * saves). Measured crossover on the 2-core machine: see bench/bulk.ts and README.
+ */
+export const POOL_DECRYPT_MIN_VALUES = 64;
+/** Or this many ciphertext bytes (large values pay a round trip sooner). */
+export const POOL_DECRYPT_MIN_BYTES = 256 * 1024;
+/** Bytes of long-term keys one worker keeps for bulk decryption (least recently used go first). */
+export const LONG_TERM_KEY_CACHE_BYTES = 1024 * 1024;
+/** Packed bytes per pool task of bulk long-term decryption (a batch splits into more chunks than threads above it, so the workers start sooner and buffers stay reusable). */
+export const POOL_CHUNK_BYTES = 2 * 1024 * 1024;
+/**
+ * Plaintexts of at least this many bytes come back from a worker in buffers of their own (moved,
+ * not copied); smaller ones in the chunk's packed buffer (one transfer beats one per value).
+ */
+export const POOL_OWN_BUFFER_BYTES = 8 * 1024;
+/** Chunks of one batch in flight per pool thread (one being opened, one waiting in the worker's queue). */
+export const POOL_CHUNKS_IN_FLIGHT_PER_THREAD = 2;
+/** Bytes of packing buffers kept for reuse by bulk long-term decryption (fresh pages cost more than copying into used ones). */
+export const SPARE_PACK_BYTES = 16 * 1024 * 1024;
+/** Group epochs per pool whose key sends the engine remembers (beyond, a worker's miss asks again). */
+export const SENT_KEYS_TRACKED = 4096;
+
 /** Format version byte in front of every stored value. */
 export const STORAGE_VERSION = 1;
 

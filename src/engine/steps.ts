@@ -24,6 +24,7 @@ import { openLongTerm } from "../lts/encrypt.js";
 import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import { loadSecrets, validSecrets, withSecrets } from "./secrets.js";
+import { openInPool, worthThePool } from "./poolDecrypt.js";
 import type { HeldSecrets } from "./jobs.js";
 import type { EngineContext } from "./context.js";
 import { CommitStatus, GroupStatus, emptyGroupRecord, encodeCommitRecord } from "./store/records.js";
@@ -148,15 +149,26 @@ async function decryptStep(ctx: EngineContext, step: StepInput, job: DecryptJob)
     }
   }
   if (record === undefined || (todo.length === 0 && longTerm.length === 0)) return { ops: [], result: results };
-  // long-term: opened here from the secrets of the persisted state (they never change the state)
+  // long-term: from the secrets of the persisted state (they never change the state), on the
+  // main thread or, for a large batch, in the pool
   let loaded: HeldSecrets | undefined;
+  let pooled: Promise<void> | undefined;
   if (longTerm.length > 0) {
     const held = validSecrets(step.secrets, record) ?? (loaded = await loadSecrets(ctx, gid, record));
-    openAll(Uint8Array.from(Buffer.from(gid, "hex")), held.secrets, job.items, longTerm, results);
-    ctx.stats.mainDecrypts += longTerm.length;
+    if (worthThePool(longTerm.length, longTermBytes(job.items, longTerm))) {
+      pooled = openInPool(ctx, gid, held.secrets, job.items, longTerm, results);
+      // settled through the job's result below; this only keeps an early failure from going unhandled
+      pooled.catch(() => {});
+    } else {
+      openAll(Uint8Array.from(Buffer.from(gid, "hex")), held.secrets, job.items, longTerm, results);
+      ctx.stats.mainDecrypts += longTerm.length;
+    }
   }
   const keep = loaded === undefined ? {} : { secrets: loaded };
-  if (todo.length === 0) return { ops: [], result: results, ...keep };
+  // a pool batch needs nothing more from the actor: the job's result is a promise, so the group's
+  // next job (the next batch, say) starts while the workers open this one
+  const settle = (): Array<Uint8Array | Error> | Promise<Array<Uint8Array | Error>> => (pooled === undefined ? results : pooled.then(() => results));
+  if (todo.length === 0) return { ops: [], result: settle(), ...keep };
   // sender-ratchet: on the group's worker, which holds the MLS state the messages change
   const out = await runStateTask(ctx, gid, record, {
     op: "decrypt",
@@ -168,10 +180,17 @@ async function decryptStep(ctx: EngineContext, step: StepInput, job: DecryptJob)
   (out.outcomes ?? []).forEach((o, k) => {
     results[todo[k] as number] = o.ok ? o.plaintext : errorFromData(o.error);
   });
-  if (out.change === undefined) return { ops: [], result: results, ...keep };
+  if (out.change === undefined) return { ops: [], result: settle(), ...keep };
   const next = recordAfter(record, out.change);
   // durable: the ratchet keys these reads used are deleted, so a replay stays refused after a crash
-  return { ops: [...stateOps(gid, out.change), hotOp(gid, next)], record: next, result: results, durable: true, ...keep };
+  return { ops: [...stateOps(gid, out.change), hotOp(gid, next)], record: next, result: settle(), durable: true, ...keep };
+}
+
+/** Ciphertext bytes of the long-term items `which`. */
+function longTermBytes(items: readonly DecryptItem[], which: readonly number[]): number {
+  let bytes = 0;
+  for (const i of which) bytes += (items[i] as DecryptItem).ciphertext?.ciphertext.length ?? 0;
+  return bytes;
 }
 
 /** True when a sender-ratchet item's clear associated data is the aad it is read with. */
