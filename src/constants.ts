@@ -121,6 +121,18 @@ export const SPARE_PACK_BYTES = 16 * 1024 * 1024;
 /** Group epochs per pool whose key sends the engine remembers (beyond, a worker's miss asks again). */
 export const SENT_KEYS_TRACKED = 4096;
 
+/**
+ * Default bound on the estimated bytes of the live group actors (besides their count): a group
+ * of 10,000 members holds its member list in its actor, a group of 3 almost nothing.
+ */
+export const DEFAULT_LIVE_ACTOR_BYTES = 64 * 1024 * 1024;
+/** Estimated bytes of a live actor besides its members and secrets (measured on Node 20: 0.6 KiB of heap and about 31 KiB of RSS per actor of a 3-member group). */
+export const ACTOR_BASE_BYTES = 16 * 1024;
+/** Estimated bytes per member in a live actor's group record (measured: about 250 B of heap per member at 1000 members). */
+export const ACTOR_MEMBER_BYTES = 256;
+/** Estimated bytes per long-term secret a live actor holds. */
+export const ACTOR_SECRET_BYTES = 160;
+
 /** Format version byte in front of every stored value. */
 export const STORAGE_VERSION = 1;
 

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import type { Piscina } from "piscina";
 import { toHex } from "../bytes.js";
 import { bytesListArg, ciphersuiteArg, encryptArgs, groupIdArg, pathArg, publicKeysArg } from "./arguments.js";
-import { DEFAULT_ENGINE_LIMITS } from "../constants.js";
+import { DEFAULT_ENGINE_LIMITS, DEFAULT_LIVE_ACTOR_BYTES } from "../constants.js";
 import type { EngineLimits, LongTermCiphersuiteName, SchemeName } from "../constants.js";
 import { assertIdentity } from "../identity.js";
 import type { Identity } from "../identity.js";
@@ -46,6 +46,8 @@ export interface EngineOptions {
   readonly pool?: Piscina;
   /** Most group actors kept live (default 256). */
   readonly liveActors?: number;
+  /** Most estimated bytes of live group actors (default 64 MiB; a large group's member list weighs more). */
+  readonly liveActorBytes?: number;
   /** Most decoded MLS states each worker keeps (default 64). */
   readonly workerCacheSize?: number;
   /** Most members summed over the decoded states of one worker (default 20,000: large groups weigh more). */
@@ -83,8 +85,9 @@ export class SecretGroupEngine extends EngineReads {
     ctx: EngineContext,
     private readonly ownPool: boolean,
     liveActors: number,
+    liveActorBytes: number,
   ) {
-    super(ctx, new GroupActors(provideGroupMachine(ctx), liveActors));
+    super(ctx, new GroupActors(provideGroupMachine(ctx), liveActors, liveActorBytes));
   }
 
   /**
@@ -117,7 +120,7 @@ export class SecretGroupEngine extends EngineReads {
       stats: emptyStats(),
       limits: { ...DEFAULT_ENGINE_LIMITS, ...options.limits },
     };
-    return new SecretGroupEngine(ctx, options.pool === undefined, options.liveActors ?? DEFAULT_LIVE_ACTORS);
+    return new SecretGroupEngine(ctx, options.pool === undefined, options.liveActors ?? DEFAULT_LIVE_ACTORS, options.liveActorBytes ?? DEFAULT_LIVE_ACTOR_BYTES);
   }
 
   /** This engine's public key. @example `engine.publicKey` */
