@@ -24,7 +24,7 @@ import { makeNodeAead, type NodeAead } from "./aead.js";
 import { hkdfExpand, hmac, kdfHash } from "./hash.js";
 import { LruCache, bytesKey, fresh, owned } from "./lru.js";
 import { publicOf, rawKey } from "./rawKey.js";
-import { concatBytes, equalBytes } from "../../bytes.js";
+import { concatBytes } from "../../bytes.js";
 
 const KEM_ID_X25519 = 0x0020;
 const KDF_IDS = { "HKDF-SHA256": 1, "HKDF-SHA384": 2, "HKDF-SHA512": 3 } as const;
@@ -176,16 +176,23 @@ function decap(s: Suite, enc: Uint8Array, skR: X25519Key): Uint8Array {
  */
 function scheduleContext(s: Suite, info: Uint8Array): Uint8Array {
   const memo = s.lastContext;
-  if (memo !== undefined && equalBytes(memo.info, info)) return memo.context;
+  if (memo !== undefined && memo.info.length === info.length && Buffer.from(memo.info.buffer, memo.info.byteOffset, memo.info.length).equals(info)) return memo.context;
   const infoHash = labeledExtract(s.hash, s.hpkeId, EMPTY, L.infoHash, info);
   const context = concatBytes(Uint8Array.of(0), s.pskIdHash, infoHash); // mode_base = 0
   s.lastContext = { info: fresh(info), context };
   return context;
 }
 
-function keySchedule(s: Suite, shared: Uint8Array, info: Uint8Array) {
+function checkedContext(s: Suite, info: Uint8Array): Uint8Array {
   if (info.byteLength > INFO_LENGTH_LIMIT) throw new CryptoError("Too long info");
-  const context = scheduleContext(s, info);
+  return scheduleContext(s, info);
+}
+
+function keySchedule(s: Suite, shared: Uint8Array, info: Uint8Array) {
+  return keyScheduleOf(s, shared, checkedContext(s, info));
+}
+
+function keyScheduleOf(s: Suite, shared: Uint8Array, context: Uint8Array) {
   const secret = labeledExtract(s.hash, s.hpkeId, shared, L.secret, EMPTY);
   return {
     key: () => labeledExpand(s.hash, s.hpkeId, secret, L.key, context, s.aead.keyLength),
@@ -247,10 +254,22 @@ export function makeNodeHpke(alg: HpkeAlgorithm): Hpke {
   const priv = (k: X25519Key) => k as unknown as PrivateKey;
   const pair = (sk: X25519Key) => ({ privateKey: priv(sk), publicKey: pub(importPublic(sk.publicRaw)) });
   return {
-    async seal(publicKey, plaintext, info, aad) {
-      const { enc, shared } = await encap(s, asKey(publicKey, "public"));
-      const ks = keySchedule(s, shared, info);
-      return { ct: s.aead.seal(ks.key(), ks.nonce(), aad, plaintext), enc };
+    // not async itself: the context is taken from `info` before the ephemeral key is awaited, so
+    // no suspended seal holds its info (a Welcome's is the whole encrypted GroupInfo, sealed to
+    // every new member at once: N suspended copies would be O(N^2) bytes)
+    seal(publicKey, plaintext, info, aad) {
+      let context: Uint8Array;
+      let pk: X25519Key;
+      try {
+        pk = asKey(publicKey, "public");
+        context = checkedContext(s, info);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return encap(s, pk).then(({ enc, shared }) => {
+        const ks = keyScheduleOf(s, shared, context);
+        return { ct: s.aead.seal(ks.key(), ks.nonce(), aad, plaintext), enc };
+      });
     },
     async open(privateKey, kemOutput, ciphertext, info, aad) {
       return wrap(() => {
@@ -258,9 +277,16 @@ export function makeNodeHpke(alg: HpkeAlgorithm): Hpke {
         return s.aead.open(ks.key(), ks.nonce(), aad, ciphertext);
       });
     },
-    async exportSecret(publicKey, exporterContext, length, info) {
-      const { enc, shared } = await encap(s, asKey(publicKey, "public"));
-      return { enc, secret: exportFrom(s, keySchedule(s, shared, info).exporter(), exporterContext, length) };
+    exportSecret(publicKey, exporterContext, length, info) {
+      let context: Uint8Array;
+      let pk: X25519Key;
+      try {
+        pk = asKey(publicKey, "public");
+        context = checkedContext(s, info);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return encap(s, pk).then(({ enc, shared }) => ({ enc, secret: exportFrom(s, keyScheduleOf(s, shared, context).exporter(), exporterContext, length) }));
     },
     async importSecret(privateKey, exporterContext, kemOutput, length, info) {
       return wrap(() => {
