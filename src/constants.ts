@@ -139,6 +139,43 @@ export const MAX_PLAINTEXT_SIZE = 64 * 1024 * 1024;
 export const MAX_CIPHERTEXT_SIZE = MAX_PLAINTEXT_SIZE + LTS_TAG_SIZE;
 /** Largest number of long-term secrets a commit may carry. */
 export const MAX_LONG_TERM_SECRETS = 1_000_000;
+
+/**
+ * Long-term batches of at least this many values of one group open in the worker pool, split
+ * over its threads (fewer open on the main thread: a worker round trip costs more than it
+ * saves). Measured crossover on the 2-core machine: see bench/bulk.ts and README.
+ */
+export const POOL_DECRYPT_MIN_VALUES = 64;
+/** Or this many ciphertext bytes (large values pay a round trip sooner). */
+export const POOL_DECRYPT_MIN_BYTES = 256 * 1024;
+/** Bytes of long-term keys one worker keeps for bulk decryption (least recently used go first). */
+export const LONG_TERM_KEY_CACHE_BYTES = 1024 * 1024;
+/** Packed bytes per pool task of bulk long-term decryption (a batch splits into more chunks than threads above it, so the workers start sooner and buffers stay reusable). */
+export const POOL_CHUNK_BYTES = 2 * 1024 * 1024;
+/**
+ * Plaintexts of at least this many bytes come back from a worker in buffers of their own (moved,
+ * not copied); smaller ones in the chunk's packed buffer (one transfer beats one per value).
+ */
+export const POOL_OWN_BUFFER_BYTES = 8 * 1024;
+/** Chunks of one batch in flight per pool thread (one being opened, one waiting in the worker's queue). */
+export const POOL_CHUNKS_IN_FLIGHT_PER_THREAD = 2;
+/** Bytes of packing buffers kept for reuse by bulk long-term decryption (fresh pages cost more than copying into used ones). */
+export const SPARE_PACK_BYTES = 16 * 1024 * 1024;
+/** Group epochs per pool whose key sends the engine remembers (beyond, a worker's miss asks again). */
+export const SENT_KEYS_TRACKED = 4096;
+
+/**
+ * Default bound on the estimated bytes of the live group actors (besides their count): a group
+ * of 10,000 members holds its member list in its actor, a group of 3 almost nothing.
+ */
+export const DEFAULT_LIVE_ACTOR_BYTES = 64 * 1024 * 1024;
+/** Estimated bytes of a live actor besides its members and secrets (measured on Node 20: 0.6 KiB of heap and about 31 KiB of RSS per actor of a 3-member group). */
+export const ACTOR_BASE_BYTES = 16 * 1024;
+/** Estimated bytes per member in a live actor's group record (measured: about 250 B of heap per member at 1000 members). */
+export const ACTOR_MEMBER_BYTES = 256;
+/** Estimated bytes per long-term secret a live actor holds. */
+export const ACTOR_SECRET_BYTES = 160;
+
 /** Largest group id the long-term codecs accept (ours are 32 bytes; MLS allows more, so leave room). */
 export const MAX_GROUP_ID_SIZE = 256;
 /** Largest long-term secret value the codec accepts (the value must also equal its suite's key size). */

@@ -1,6 +1,7 @@
 /**
  * Piscina entry of the engine's worker pool: a thin shell over the task handlers in
- * src/engine/worker/ (group tasks in tasks.ts, the `vectors` command's in vectorTasks.ts).
+ * src/engine/worker/ (group tasks in tasks.ts, bulk long-term decryption in longTerm.ts, the
+ * `vectors` command's in vectorTasks.ts).
  *
  * @example
  * ```ts
@@ -11,8 +12,11 @@
  */
 import { runWorkerTask } from "../src/engine/worker/tasks.js";
 import type { TaskRequest } from "../src/engine/worker/protocol.js";
+import { isOpenLongTermTask, runOpenLongTerm } from "../src/engine/worker/longTerm.js";
+import type { OpenLongTermTask } from "../src/engine/worker/longTerm.js";
 import { isVectorTask, runVectorTask } from "../src/engine/worker/vectorTasks.js";
 import type { VectorTask } from "../src/engine/worker/vectorTasks.js";
 
 /** The piscina task function. @example `await pool.run({ op: "drop", key })` */
-export default (task: TaskRequest | VectorTask) => (isVectorTask(task) ? runVectorTask(task) : runWorkerTask(task));
+export default (task: TaskRequest | VectorTask | OpenLongTermTask) =>
+  isOpenLongTermTask(task) ? runOpenLongTerm(task) : isVectorTask(task) ? runVectorTask(task) : runWorkerTask(task);

@@ -10,6 +10,7 @@ import type { Actor } from "xstate";
 import type { groupMachine } from "../../machines/group.js";
 import type { GroupJob, JobRequest } from "./jobs.js";
 import { ErrorCode, UsageError } from "../errors.js";
+import { ACTOR_BASE_BYTES, ACTOR_MEMBER_BYTES, ACTOR_SECRET_BYTES, DEFAULT_LIVE_ACTOR_BYTES } from "../constants.js";
 
 type GroupMachine = typeof groupMachine;
 
@@ -17,7 +18,21 @@ type GroupMachine = typeof groupMachine;
 export const DEFAULT_LIVE_ACTORS = 256;
 
 /**
- * Routes jobs to per-group actors and evicts idle ones (least recently used first).
+ * Estimated bytes a live actor holds: a base, its group record's member list and its held
+ * long-term secrets (constants measured on Node 20, src/constants.ts).
+ *
+ * @example
+ * ```ts
+ * actorBytes(actor.getSnapshot().context) // 16,384 + 256 per member + 160 per secret
+ * ```
+ */
+export function actorBytes(context: { readonly record?: { readonly members: readonly Uint8Array[] } | undefined; readonly secrets?: { readonly secrets: readonly unknown[] } | undefined }): number {
+  return ACTOR_BASE_BYTES + (context.record?.members.length ?? 0) * ACTOR_MEMBER_BYTES + (context.secrets?.secrets.length ?? 0) * ACTOR_SECRET_BYTES;
+}
+
+/**
+ * Routes jobs to per-group actors and evicts idle ones (least recently used first) beyond a
+ * count and an estimated byte bound.
  *
  * @example
  * ```ts
@@ -27,6 +42,9 @@ export const DEFAULT_LIVE_ACTORS = 256;
  */
 export class GroupActors {
   private readonly live = new Map<string, Actor<GroupMachine>>();
+  /** Estimated bytes of each live actor, taken when its last job settled. */
+  private readonly weights = new Map<string, number>();
+  private weight = 0;
   private readonly inflight = new Set<Promise<unknown>>();
   private closed = false;
   /** How many actors were hydrated so far (for tests and stats). */
@@ -35,11 +53,32 @@ export class GroupActors {
   constructor(
     private readonly machine: GroupMachine,
     private readonly cap: number = DEFAULT_LIVE_ACTORS,
+    private readonly byteCap: number = DEFAULT_LIVE_ACTOR_BYTES,
   ) {}
 
   /** Number of live actors. @example `actors.size` */
   get size(): number {
     return this.live.size;
+  }
+
+  /** Estimated bytes the live actors hold (see {@link actorBytes}). @example `actors.bytes` */
+  get bytes(): number {
+    return this.weight;
+  }
+
+  private weigh(groupId: string): void {
+    const actor = this.live.get(groupId);
+    const before = this.weights.get(groupId) ?? 0;
+    const after = actor === undefined ? 0 : actorBytes(actor.getSnapshot().context);
+    if (actor === undefined) this.weights.delete(groupId);
+    else this.weights.set(groupId, after);
+    this.weight += after - before;
+  }
+
+  private drop(groupId: string, actor: Actor<GroupMachine>): void {
+    actor.stop();
+    this.live.delete(groupId);
+    this.weigh(groupId);
   }
 
   /**
@@ -68,6 +107,7 @@ export class GroupActors {
     this.inflight.add(promise);
     const done = (): void => {
       this.inflight.delete(promise);
+      this.weigh(groupId);
       this.evict();
     };
     promise.then(done, done);
@@ -80,23 +120,24 @@ export class GroupActors {
     return snap.matches({ member: "idle" }) || snap.matches({ "awaiting-welcome": "idle" }) || snap.matches({ removed: "idle" }) || snap.matches("failed");
   }
 
+  private over(): boolean {
+    return this.live.size > this.cap || (this.weight > this.byteCap && this.live.size > 1);
+  }
+
+  /** Stops idle actors, least recently used first, until both the count and the byte bound hold. */
   private evict(): void {
-    if (this.live.size <= this.cap) return;
+    if (!this.over()) return;
     for (const [groupId, actor] of this.live) {
-      if (this.live.size <= this.cap) break;
+      if (!this.over()) break;
       if (!this.isIdle(actor)) continue;
-      actor.stop();
-      this.live.delete(groupId);
+      this.drop(groupId, actor);
     }
   }
 
   /** Drops one group's actor if idle (after its records changed outside it). @example `actors.forget(gid)` */
   forget(groupId: string): void {
     const actor = this.live.get(groupId);
-    if (actor !== undefined && this.isIdle(actor)) {
-      actor.stop();
-      this.live.delete(groupId);
-    }
+    if (actor !== undefined && this.isIdle(actor)) this.drop(groupId, actor);
   }
 
   /** Waits for every queued job, then stops all actors and refuses new jobs. @example `await actors.close()` */
@@ -105,5 +146,7 @@ export class GroupActors {
     this.closed = true;
     for (const actor of this.live.values()) actor.stop();
     this.live.clear();
+    this.weights.clear();
+    this.weight = 0;
   }
 }

@@ -81,6 +81,8 @@ export interface EngineStats {
   indexMs: number;
   /** Long-term messages opened on the main thread (from the held secrets, no worker task). */
   mainDecrypts: number;
+  /** Long-term messages opened in the worker pool (batches of at least `POOL_DECRYPT_MIN_VALUES` values or `POOL_DECRYPT_MIN_BYTES`). */
+  poolDecrypts: number;
   /** Times a group's long-term secrets were read from its stored state head (after hydration). */
   secretLoads: number;
   /** Pending inputs dropped because a limit was reached, by reason (e.g. `pendingCommitsPerGroup`). */
@@ -91,7 +93,7 @@ export interface EngineStats {
 
 /** Fresh zeroed counters. @example `const stats = emptyStats()` */
 export function emptyStats(): EngineStats {
-  return { stateTasks: 0, workerMisses: 0, workMs: 0, stageMs: 0, persistMs: 0, batches: 0, indexMs: 0, mainDecrypts: 0, secretLoads: 0, dropped: {}, backgroundErrors: 0 };
+  return { stateTasks: 0, workerMisses: 0, workMs: 0, stageMs: 0, persistMs: 0, batches: 0, indexMs: 0, mainDecrypts: 0, poolDecrypts: 0, secretLoads: 0, dropped: {}, backgroundErrors: 0 };
 }
 
 function count(ctx: EngineContext, out: StateOut): StateOut {

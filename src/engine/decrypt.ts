@@ -2,7 +2,8 @@
  * Sorting a `decrypt` call's messages by group: each message's header is read without keys
  * and without copying its ciphertext ({@link peekHeader}), unreadable ones get their error in
  * place, the rest are batched per group so one actor job decrypts a group's share (long-term
- * ones on the main thread from the held secrets, sender-ratchet ones in one worker task).
+ * ones from the held secrets, on the main thread or as a large batch in the pool; sender-ratchet
+ * ones in one worker task).
  *
  * @module
  */

@@ -1,6 +1,7 @@
 /**
  * The `decrypt` step of a group job: messages whose group and epoch are reached are opened
- * (long-term ones on the main thread from the held secrets, sender-ratchet ones in one worker
+ * (long-term ones from the held secrets, on the main thread or, for a large batch, spread over
+ * the pool (src/engine/poolDecrypt.ts); sender-ratchet ones in one worker
  * task, which consumes their keys: the changed state is written in the step's batch), the rest
  * get `PENDING` or `NOT_MEMBER`. The operation steps (src/engine/operations.ts) use it too, so a
  * consumed ratchet key and the plaintext it gave are written in one batch.
@@ -19,6 +20,7 @@ import { openLongTerm } from "../lts/encrypt.js";
 import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import { loadSecrets, validSecrets } from "./secrets.js";
+import { openInPool, worthThePool } from "./poolDecrypt.js";
 import { GroupStatus } from "./store/records.js";
 import { Sublevel } from "./store/store.js";
 import { hotOp } from "./store/groups.js";
@@ -30,7 +32,8 @@ export const sentKey = (message: Uint8Array): string => createHash("sha256").upd
 
 /**
  * Decrypts a job's items for the group of `step`: a plaintext or an Error per item, in order.
- * A sender-ratchet read is `durable` (its consumed keys are written with `sync`).
+ * A sender-ratchet read is `durable` (its consumed keys are written with `sync`). The result is
+ * a promise when a long-term batch opens in the pool (the group's next job starts meanwhile).
  *
  * @example
  * ```ts
@@ -67,15 +70,26 @@ export async function decryptStep(ctx: EngineContext, step: StepInput, job: Decr
     }
   }
   if (record === undefined || (todo.length === 0 && longTerm.length === 0)) return { ops: [], result: results };
-  // long-term: opened here from the secrets of the persisted state (they never change the state)
+  // long-term: from the secrets of the persisted state (they never change the state), on the
+  // main thread or, for a large batch, in the pool
   let loaded: HeldSecrets | undefined;
+  let pooled: Promise<void> | undefined;
   if (longTerm.length > 0) {
     const held = validSecrets(step.secrets, record) ?? (loaded = await loadSecrets(ctx, gid, record));
-    openAll(Uint8Array.from(Buffer.from(gid, "hex")), held.secrets, job.items, longTerm, results);
-    ctx.stats.mainDecrypts += longTerm.length;
+    if (worthThePool(longTerm.length, longTermBytes(job.items, longTerm))) {
+      pooled = openInPool(ctx, gid, held.secrets, job.items, longTerm, results);
+      // settled through the job's result below; this only keeps an early failure from going unhandled
+      pooled.catch(() => {});
+    } else {
+      openAll(Uint8Array.from(Buffer.from(gid, "hex")), held.secrets, job.items, longTerm, results);
+      ctx.stats.mainDecrypts += longTerm.length;
+    }
   }
   const keep = loaded === undefined ? {} : { secrets: loaded };
-  if (todo.length === 0) return { ops: [], result: results, ...keep };
+  // a pool batch needs nothing more from the actor: the job's result is a promise, so the group's
+  // next job (the next batch, say) starts while the workers open this one
+  const settle = (): Array<Uint8Array | Error> | Promise<Array<Uint8Array | Error>> => (pooled === undefined ? results : pooled.then(() => results));
+  if (todo.length === 0) return { ops: [], result: settle(), ...keep };
   // sender-ratchet: on the group's worker, which holds the MLS state the messages change
   const out = await runStateTask(ctx, gid, record, {
     op: "decrypt",
@@ -87,10 +101,17 @@ export async function decryptStep(ctx: EngineContext, step: StepInput, job: Decr
   (out.outcomes ?? []).forEach((o, k) => {
     results[todo[k] as number] = o.ok ? o.plaintext : errorFromData(o.error);
   });
-  if (out.change === undefined) return { ops: [], result: results, ...keep };
+  if (out.change === undefined) return { ops: [], result: settle(), ...keep };
   const next = recordAfter(record, out.change);
   // durable: the ratchet keys these reads used are deleted, so a replay stays refused after a crash
-  return { ops: [...stateOps(gid, out.change), hotOp(gid, next)], record: next, result: results, durable: true, ...keep };
+  return { ops: [...stateOps(gid, out.change), hotOp(gid, next)], record: next, result: settle(), durable: true, ...keep };
+}
+
+/** Ciphertext bytes of the long-term items `which`. */
+function longTermBytes(items: readonly DecryptItem[], which: readonly number[]): number {
+  let bytes = 0;
+  for (const i of which) bytes += (items[i] as DecryptItem).ciphertext?.ciphertext.length ?? 0;
+  return bytes;
 }
 
 /** True when a sender-ratchet item's clear associated data is the aad it is read with. */

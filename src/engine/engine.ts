@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import type { Piscina } from "piscina";
 import { toHex } from "../bytes.js";
 import { bytesListArg, ciphersuiteArg, encryptArgs, groupIdArg, limitsArg, pathArg, publicKeysArg } from "./arguments.js";
-import { DEFAULT_ENGINE_LIMITS, STORAGE_KEY_SIZE } from "../constants.js";
+import { DEFAULT_ENGINE_LIMITS, DEFAULT_LIVE_ACTOR_BYTES, STORAGE_KEY_SIZE } from "../constants.js";
 import type { EngineLimits, LongTermCiphersuiteName, SchemeName } from "../constants.js";
 import { assertIdentity } from "../identity.js";
 import type { Identity } from "../identity.js";
@@ -53,6 +53,8 @@ export interface EngineOptions {
   readonly pool?: Piscina;
   /** Most group actors kept live (default 256). */
   readonly liveActors?: number;
+  /** Most estimated bytes of live group actors (default 64 MiB; a large group's member list weighs more). */
+  readonly liveActorBytes?: number;
   /** Most decoded MLS states each worker keeps (default 64). */
   readonly workerCacheSize?: number;
   /** Most members summed over the decoded states of one worker (default 20,000: large groups weigh more). */
@@ -97,8 +99,9 @@ export class SecretGroupEngine extends EngineReads {
     ctx: EngineContext,
     private readonly ownPool: boolean,
     liveActors: number,
+    liveActorBytes: number,
   ) {
-    super(ctx, new GroupActors(provideGroupMachine(ctx), liveActors));
+    super(ctx, new GroupActors(provideGroupMachine(ctx), liveActors, liveActorBytes));
   }
 
   /**
@@ -143,7 +146,7 @@ export class SecretGroupEngine extends EngineReads {
       outbox,
       events: new EventHub(),
     };
-    const engine = new SecretGroupEngine(ctx, options.pool === undefined, options.liveActors ?? DEFAULT_LIVE_ACTORS);
+    const engine = new SecretGroupEngine(ctx, options.pool === undefined, options.liveActors ?? DEFAULT_LIVE_ACTORS, options.liveActorBytes ?? DEFAULT_LIVE_ACTOR_BYTES);
     ctx.requestDrop = (gid, key, reason) => engine.background(gid, { kind: "dropPending", key, reason });
     // operations left pending by the last run whose group has advanced since (a crash between a
     // commit's batch and the examination that follows it) are examined again

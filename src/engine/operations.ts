@@ -67,7 +67,8 @@ async function openOperations(ctx: EngineContext, step: StepInput, work: Readonl
   // together and the operation reads again when it is ingested again; a process crash loses
   // nothing (LevelDB has written the batch to its log before it resolves)
   const { durable: _durable, ...out } = await decryptStep(ctx, step, { items });
-  (out.result as Array<Uint8Array | Error>).forEach((result, i) => {
+  // a promise when a large long-term batch opens in the pool
+  (await (out.result as Array<Uint8Array | Error> | Promise<Array<Uint8Array | Error>>)).forEach((result, i) => {
     const { op, field } = owners[i] as { op: number; field: EncryptedField };
     const o = opened[op] as Opened;
     if (result instanceof Uint8Array) {

@@ -100,18 +100,19 @@ export function createPool(options: { threads?: number } = {}): Piscina {
 
 /**
  * Runs one task on the pool (worker entry `workers/group.js`), routed by `affinity` (the group id), and rebuilds a failed task's
- * typed error; a crashed worker becomes `InternalError(WORKER_FAILED)`.
+ * typed error; a crashed worker becomes `InternalError(WORKER_FAILED)`. Buffers in
+ * `transferList` move to the worker (detached here) instead of being copied.
  *
  * @example
  * ```ts
  * const out = await runTask<MyResult>(pool, { op: "process", ... }, gidHex)
  * ```
  */
-export async function runTask<T>(pool: Piscina, task: object, affinity?: string, worker = "group"): Promise<T> {
+export async function runTask<T>(pool: Piscina, task: object, affinity?: string, worker = "group", transferList?: ArrayBuffer[]): Promise<T> {
   const payload = affinity === undefined ? task : Object.assign(task, { [Piscina.queueOptionsSymbol]: { affinity } });
   let result: TaskResult<T>;
   try {
-    result = (await pool.run(payload, { filename: workerFile(worker) })) as TaskResult<T>;
+    result = (await pool.run(payload, { filename: workerFile(worker), ...(transferList === undefined ? {} : { transferList }) })) as TaskResult<T>;
   } catch (e) {
     throw new InternalError(ErrorCode.WorkerFailed, `worker task failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }

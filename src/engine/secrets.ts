@@ -1,7 +1,7 @@
 /**
- * The long-term secrets a group actor holds in memory, so long-term ciphertexts open on the
- * main thread (AEAD on node:crypto takes microseconds; a worker round trip with structured
- * clones both ways costs more than the decryption).
+ * The long-term secrets a group actor holds in memory, so long-term ciphertexts open without
+ * the group's MLS state: a few on the main thread (AEAD on node:crypto takes microseconds, less
+ * than a worker round trip), a large batch in the pool with these keys (src/engine/poolDecrypt.ts).
  *
  * Source of truth: the state head the store holds (`state/<gid>/h`, whose wrapper carries the
  * sorted secret list, see store/stateCodec.ts). There is no second stored copy to keep consistent.

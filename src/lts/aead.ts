@@ -107,6 +107,9 @@ export const nodeAead: AeadBackend = Object.freeze({
       body.fill(0);
       throw failed(e);
     }
+    // the usual case: update() returned the whole plaintext in a buffer of its own, so a plain
+    // Uint8Array over that memory needs no copy (and owns it whole: it can move to another thread)
+    if (tail.length === 0 && body.byteOffset === 0 && body.buffer.byteLength === body.length) return new Uint8Array(body.buffer, 0, body.length);
     const out = join(body, tail);
     body.fill(0);
     return out;

@@ -14,7 +14,8 @@
  *
  * @module
  */
-import { diffieHellman, randomFillSync, type KeyObject } from "node:crypto";
+import { diffieHellman, generateKeyPair, randomFillSync, type KeyObject } from "node:crypto";
+import { promisify } from "node:util";
 import type { AeadAlgorithm } from "ts-mls/crypto/aead.js";
 import type { Hpke, HpkeAlgorithm, PrivateKey, PublicKey } from "ts-mls/crypto/hpke.js";
 import type { HashAlgorithm } from "ts-mls/crypto/hash.js";
@@ -23,8 +24,8 @@ import { makeNodeAead, type NodeAead } from "./aead.js";
 import { hkdfExpand, hmac, kdfHash } from "./hash.js";
 import { LruCache, bytesKey, fresh, owned } from "./lru.js";
 import { publicOf, rawKey } from "./rawKey.js";
-import { HPKE_INFO_LENGTH_LIMIT, HPKE_INPUT_LENGTH_LIMIT } from "../../constants.js";
 import { concatBytes } from "../../bytes.js";
+import { HPKE_INFO_LENGTH_LIMIT, HPKE_INPUT_LENGTH_LIMIT } from "../../constants.js";
 
 const KEM_ID_X25519 = 0x0020;
 const KDF_IDS = { "HKDF-SHA256": 1, "HKDF-SHA384": 2, "HKDF-SHA512": 3 } as const;
@@ -112,6 +113,10 @@ interface Suite {
   readonly hpkeId: Uint8Array; // "HPKE" || kem || kdf || aead
   readonly hash: HashAlgorithm;
   readonly aead: NodeAead;
+  /** Base mode has no PSK: its id hash is a constant of the suite. */
+  readonly pskIdHash: Uint8Array;
+  /** The last key schedule context and the info it was made for. */
+  lastContext?: { readonly info: Uint8Array; readonly context: Uint8Array };
 }
 
 function i2osp2(n: number): Uint8Array {
@@ -136,9 +141,23 @@ function kemSharedSecret(s: Suite, dhOut: Uint8Array, kemContext: Uint8Array): U
   return labeledExpand("SHA-256", s.kemId, prk, L.sharedSecret, kemContext, 32);
 }
 
-function encap(s: Suite, pkR: X25519Key): { enc: Uint8Array; shared: Uint8Array } {
-  // Ephemeral: parsed without the cache so one-time keys never evict the long-lived ones.
-  const skE = parsePrivate(randomFillSync(new Uint8Array(32)));
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/**
+ * A one-time key pair, made on libuv's thread pool: ts-mls seals to every copath resolution
+ * node at once (Promise.all), so a commit's ephemeral keys are made on every core while this
+ * thread does the Diffie-Hellmans and key schedules. Never cached (one-time keys must not
+ * evict the long-lived ones); its raw private half is never needed.
+ */
+async function ephemeral(): Promise<X25519Key> {
+  const { privateKey, publicKey } = await generateKeyPairAsync("x25519", undefined);
+  const x = publicKey.export({ format: "jwk" }).x;
+  if (x === undefined) throw new CryptoError("X25519 key generation gave no public key");
+  return new X25519Key("private", EMPTY, privateKey, fresh(Buffer.from(x, "base64url")));
+}
+
+async function encap(s: Suite, pkR: X25519Key): Promise<{ enc: Uint8Array; shared: Uint8Array }> {
+  const skE = await ephemeral();
   const enc = skE.publicRaw;
   const shared = kemSharedSecret(s, dh(skE, pkR), concatBytes(enc, pkR.raw));
   return { enc: fresh(enc), shared };
@@ -149,11 +168,29 @@ function decap(s: Suite, enc: Uint8Array, skR: X25519Key): Uint8Array {
   return kemSharedSecret(s, dh(skR, pkE), concatBytes(enc, skR.publicRaw));
 }
 
-function keySchedule(s: Suite, shared: Uint8Array, info: Uint8Array) {
-  if (info.byteLength > HPKE_INFO_LENGTH_LIMIT) throw new CryptoError("Too long info");
-  const pskIdHash = labeledExtract(s.hash, s.hpkeId, EMPTY, L.pskIdHash, EMPTY);
+/**
+ * The key schedule context of base mode for `info`. It depends on `info` alone, and a commit
+ * seals every path secret with the same info (label and group context): kept for the last info.
+ */
+function scheduleContext(s: Suite, info: Uint8Array): Uint8Array {
+  const memo = s.lastContext;
+  if (memo !== undefined && memo.info.length === info.length && Buffer.from(memo.info.buffer, memo.info.byteOffset, memo.info.length).equals(info)) return memo.context;
   const infoHash = labeledExtract(s.hash, s.hpkeId, EMPTY, L.infoHash, info);
-  const context = concatBytes(Uint8Array.of(0), pskIdHash, infoHash); // mode_base = 0
+  const context = concatBytes(Uint8Array.of(0), s.pskIdHash, infoHash); // mode_base = 0
+  s.lastContext = { info: fresh(info), context };
+  return context;
+}
+
+function checkedContext(s: Suite, info: Uint8Array): Uint8Array {
+  if (info.byteLength > HPKE_INFO_LENGTH_LIMIT) throw new CryptoError("Too long info");
+  return scheduleContext(s, info);
+}
+
+function keySchedule(s: Suite, shared: Uint8Array, info: Uint8Array) {
+  return keyScheduleOf(s, shared, checkedContext(s, info));
+}
+
+function keyScheduleOf(s: Suite, shared: Uint8Array, context: Uint8Array) {
   const secret = labeledExtract(s.hash, s.hpkeId, shared, L.secret, EMPTY);
   return {
     key: () => labeledExpand(s.hash, s.hpkeId, secret, L.key, context, s.aead.keyLength),
@@ -202,20 +239,35 @@ export function nodeHpkeSupports(alg: HpkeAlgorithm): boolean {
 export function makeNodeHpke(alg: HpkeAlgorithm): Hpke {
   if (!nodeHpkeSupports(alg)) throw new CryptoError(`node HPKE does not implement ${alg.kem}`);
   const kem = i2osp2(KEM_ID_X25519);
+  const hpkeId = concatBytes(te.encode("HPKE"), kem, i2osp2(KDF_IDS[alg.kdf]), i2osp2(AEAD_IDS[alg.aead]));
+  const hash = kdfHash(alg.kdf);
   const s: Suite = {
     kemId: concatBytes(te.encode("KEM"), kem),
-    hpkeId: concatBytes(te.encode("HPKE"), kem, i2osp2(KDF_IDS[alg.kdf]), i2osp2(AEAD_IDS[alg.aead])),
-    hash: kdfHash(alg.kdf),
+    hpkeId,
+    hash,
     aead: makeNodeAead(alg.aead),
+    pskIdHash: labeledExtract(hash, hpkeId, EMPTY, L.pskIdHash, EMPTY),
   };
   const pub = (k: X25519Key) => k as unknown as PublicKey;
   const priv = (k: X25519Key) => k as unknown as PrivateKey;
   const pair = (sk: X25519Key) => ({ privateKey: priv(sk), publicKey: pub(importPublic(sk.publicRaw)) });
   return {
-    async seal(publicKey, plaintext, info, aad) {
-      const { enc, shared } = encap(s, asKey(publicKey, "public"));
-      const ks = keySchedule(s, shared, info);
-      return { ct: s.aead.seal(ks.key(), ks.nonce(), aad, plaintext), enc };
+    // not async itself: the context is taken from `info` before the ephemeral key is awaited, so
+    // no suspended seal holds its info (a Welcome's is the whole encrypted GroupInfo, sealed to
+    // every new member at once: N suspended copies would be O(N^2) bytes)
+    seal(publicKey, plaintext, info, aad) {
+      let context: Uint8Array;
+      let pk: X25519Key;
+      try {
+        pk = asKey(publicKey, "public");
+        context = checkedContext(s, info);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return encap(s, pk).then(({ enc, shared }) => {
+        const ks = keyScheduleOf(s, shared, context);
+        return { ct: s.aead.seal(ks.key(), ks.nonce(), aad, plaintext), enc };
+      });
     },
     async open(privateKey, kemOutput, ciphertext, info, aad) {
       return wrap(() => {
@@ -223,9 +275,16 @@ export function makeNodeHpke(alg: HpkeAlgorithm): Hpke {
         return s.aead.open(ks.key(), ks.nonce(), aad, ciphertext);
       });
     },
-    async exportSecret(publicKey, exporterContext, length, info) {
-      const { enc, shared } = encap(s, asKey(publicKey, "public"));
-      return { enc, secret: exportFrom(s, keySchedule(s, shared, info).exporter(), exporterContext, length) };
+    exportSecret(publicKey, exporterContext, length, info) {
+      let context: Uint8Array;
+      let pk: X25519Key;
+      try {
+        pk = asKey(publicKey, "public");
+        context = checkedContext(s, info);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return encap(s, pk).then(({ enc, shared }) => ({ enc, secret: exportFrom(s, keyScheduleOf(s, shared, context).exporter(), exporterContext, length) }));
     },
     async importSecret(privateKey, exporterContext, kemOutput, length, info) {
       return wrap(() => {

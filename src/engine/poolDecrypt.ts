@@ -1,0 +1,263 @@
+/**
+ * Bulk long-term decryption in the worker pool (main-thread side; the worker side is
+ * src/engine/worker/longTerm.ts). A group's batch is split into one chunk per pool thread,
+ * balanced by bytes; each chunk is packed into one ArrayBuffer (reused from earlier chunks) that
+ * is transferred to a worker and back, and each plaintext comes back transferred in the buffer
+ * the worker's node:crypto made it in, so no value is structured-cloned either way. Long-term keys travel only while a worker may not hold them:
+ * with the first tasks of each group and epoch, and again after a worker reports a miss.
+ *
+ * Small batches stay on the main thread (src/engine/steps.ts): below
+ * {@link POOL_DECRYPT_MIN_VALUES} values and {@link POOL_DECRYPT_MIN_BYTES} bytes a round trip
+ * costs more than the decryption it moves.
+ *
+ * @module
+ */
+import type { Piscina } from "piscina";
+import { equalBytes, fromHex } from "../bytes.js";
+import { LTS_NONCE_SIZE, LTS_TAG_SIZE, POOL_CHUNK_BYTES, POOL_CHUNKS_IN_FLIGHT_PER_THREAD, POOL_DECRYPT_MIN_BYTES, POOL_DECRYPT_MIN_VALUES, POOL_OWN_BUFFER_BYTES, SENT_KEYS_TRACKED, SPARE_PACK_BYTES } from "../constants.js";
+import { ErrorCode, ValidationError, errorFromData } from "../errors.js";
+import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
+import { findLongTermSecret } from "../lts/secret.js";
+import type { LongTermSecret } from "../lts/secret.js";
+import type { EngineContext } from "./context.js";
+import type { DecryptItem } from "./jobs.js";
+import { runTask } from "./pool.js";
+import { LAYOUT_STRIDE } from "./worker/longTerm.js";
+import type { LongTermKeyData, OpenLongTermOut, OpenLongTermTask } from "./worker/longTerm.js";
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * True when a batch of `count` long-term values of `bytes` ciphertext bytes is worth the pool.
+ *
+ * @example
+ * ```ts
+ * if (worthThePool(1000, 1000 * 1024)) await openInPool(...)
+ * ```
+ */
+export function worthThePool(count: number, bytes: number): boolean {
+  return count >= POOL_DECRYPT_MIN_VALUES || (count > 1 && bytes >= POOL_DECRYPT_MIN_BYTES);
+}
+
+/** Per pool: how many tasks carried the key of `engine:group/epoch` (insertion order is the LRU order). */
+const sentKeys = new WeakMap<Piscina, Map<string, number>>();
+
+function sentCounts(pool: Piscina): Map<string, number> {
+  let counts = sentKeys.get(pool);
+  if (counts === undefined) sentKeys.set(pool, (counts = new Map()));
+  return counts;
+}
+
+function noteSent(pool: Piscina, names: readonly string[]): void {
+  const counts = sentCounts(pool);
+  for (const name of names) {
+    const n = counts.get(name) ?? 0;
+    counts.delete(name);
+    counts.set(name, n + 1);
+  }
+  while (counts.size > SENT_KEYS_TRACKED) counts.delete(counts.keys().next().value as string);
+}
+
+/**
+ * Packing buffers that came back from the workers, for the next chunks: memory the process
+ * has touched before (on a loaded machine a fresh page costs more than copying it), kept up to
+ * {@link SPARE_PACK_BYTES}. They hold only what the messages carried in the clear besides their
+ * ciphertexts (nonces, associated data).
+ */
+const spare: ArrayBuffer[] = [];
+let spareBytes = 0;
+
+function takeBuffer(size: number): ArrayBuffer {
+  let best = -1;
+  for (let k = 0; k < spare.length; k++) {
+    const length = (spare[k] as ArrayBuffer).byteLength;
+    if (length >= size && (best < 0 || length < (spare[best] as ArrayBuffer).byteLength)) best = k;
+  }
+  if (best >= 0) {
+    const [buffer] = spare.splice(best, 1) as [ArrayBuffer];
+    spareBytes -= buffer.byteLength;
+    return buffer;
+  }
+  // uninitialised is fine: the packed bytes are written before use and nothing reads past them
+  return Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer;
+}
+
+function giveBack(buffer: ArrayBuffer): void {
+  if (buffer.byteLength > SPARE_PACK_BYTES) return;
+  spare.push(buffer);
+  spareBytes += buffer.byteLength;
+  while (spareBytes > SPARE_PACK_BYTES) spareBytes -= (spare.shift() as ArrayBuffer).byteLength;
+}
+
+/** One chunk: the positions of its items in the call, and where each sits in the packed buffer. */
+interface Chunk {
+  readonly which: number[];
+  readonly epochIndex: number[];
+}
+
+/**
+ * Opens the long-term items `which` of `items` (one group's) in the pool with `secrets`,
+ * writing each plaintext or error into `results`. Errors are those of `openLongTerm`
+ * (`UNKNOWN_EPOCH`, `WRONG_GROUP`, `DECRYPTION_FAILED`); a failed worker rejects.
+ *
+ * @example
+ * ```ts
+ * await openInPool(ctx, gid, held.secrets, job.items, longTerm, results)
+ * ```
+ */
+export async function openInPool(
+  ctx: EngineContext,
+  gid: string,
+  secrets: readonly LongTermSecret[],
+  items: readonly DecryptItem[],
+  which: readonly number[],
+  results: Array<Uint8Array | Error>,
+): Promise<void> {
+  const groupId = fromHex(gid);
+  const epochs: bigint[] = [];
+  const used: LongTermSecret[] = [];
+  const ready: number[] = [];
+  const epochIndex: number[] = [];
+  let total = 0;
+  let last = -1;
+  for (const i of which) {
+    const item = items[i] as DecryptItem;
+    const ct = item.ciphertext as LongTermSecretCiphertext;
+    // bulk input is mostly one epoch: look the secret up again only when it changes
+    if (last < 0 || epochs[last] !== ct.epoch) {
+      last = epochs.indexOf(ct.epoch);
+      if (last < 0) {
+        const secret = findLongTermSecret(secrets, ct.epoch);
+        if (secret === undefined) {
+          results[i] = new ValidationError(ErrorCode.UnknownEpoch, `no long-term secret of epoch ${String(ct.epoch)}`);
+          continue;
+        }
+        if (!equalBytes(secret.groupId, groupId)) {
+          results[i] = new ValidationError(ErrorCode.WrongGroup, "the long-term secret of this epoch belongs to another group");
+          continue;
+        }
+        last = epochs.push(ct.epoch) - 1;
+        used.push(secret);
+      }
+    }
+    if (!equalBytes(ct.groupId, groupId)) {
+      results[i] = new ValidationError(ErrorCode.WrongGroup, "long-term ciphertext belongs to another group");
+      continue;
+    }
+    ready.push(i);
+    epochIndex.push(last);
+    total += LTS_NONCE_SIZE + ct.ciphertext.length + (item.aad?.length ?? 0);
+  }
+  if (ready.length === 0) return;
+  const threads = Math.max(1, ctx.pool.options.maxThreads);
+  const chunks = split(items, ready, epochIndex, total, threads);
+  const key = `${ctx.engineId}:${gid}`;
+  const names = epochs.map((e) => `${key}/${e}`);
+  const keys: LongTermKeyData[] = used.map((s) => ({ epoch: s.epoch, ciphersuite: s.ciphersuite, value: s.value }));
+  const batch: BatchKeys = { key, groupId, epochs, names, keys, threads };
+  // a window of chunks in flight, each packed only when a lane frees: the workers stay busy
+  // and the packing buffers come back in time to be reused
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < chunks.length) await openChunk(ctx, batch, items, chunks[next++] as Chunk, results);
+  };
+  await Promise.all(Array.from({ length: Math.min(chunks.length, POOL_CHUNKS_IN_FLIGHT_PER_THREAD * threads) }, lane));
+  ctx.stats.poolDecrypts += ready.length;
+}
+
+/** Contiguous chunks of `ready` of about equal packed bytes: at least one per thread, at most {@link POOL_CHUNK_BYTES} each where the values allow. */
+function split(items: readonly DecryptItem[], ready: readonly number[], epochIndex: readonly number[], total: number, threads: number): Chunk[] {
+  const chunks: Chunk[] = [];
+  const count = Math.min(ready.length, Math.max(threads, Math.ceil(total / POOL_CHUNK_BYTES)));
+  const target = total / count;
+  let current: Chunk = { which: [], epochIndex: [] };
+  let bytes = 0;
+  for (let k = 0; k < ready.length; k++) {
+    const i = ready[k] as number;
+    const item = items[i] as DecryptItem;
+    current.which.push(i);
+    current.epochIndex.push(epochIndex[k] as number);
+    bytes += LTS_NONCE_SIZE + (item.ciphertext as LongTermSecretCiphertext).ciphertext.length + (item.aad?.length ?? 0);
+    if (bytes >= target * (chunks.length + 1) && chunks.length < count - 1) {
+      chunks.push(current);
+      current = { which: [], epochIndex: [] };
+    }
+  }
+  if (current.which.length > 0) chunks.push(current);
+  return chunks;
+}
+
+interface BatchKeys {
+  readonly key: string;
+  readonly groupId: Uint8Array;
+  readonly epochs: readonly bigint[];
+  readonly names: readonly string[];
+  readonly keys: readonly LongTermKeyData[];
+  readonly threads: number;
+}
+
+async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly DecryptItem[], chunk: Chunk, results: Array<Uint8Array | Error>): Promise<void> {
+  const { which } = chunk;
+  const layout = new Uint32Array(which.length * LAYOUT_STRIDE);
+  let size = 0;
+  for (let k = 0; k < which.length; k++) {
+    const item = items[which[k] as number] as DecryptItem;
+    const ct = item.ciphertext as LongTermSecretCiphertext;
+    const at = k * LAYOUT_STRIDE;
+    layout[at] = size;
+    layout[at + 1] = ct.ciphertext.length;
+    layout[at + 2] = item.aad?.length ?? 0;
+    layout[at + 3] = chunk.epochIndex[k] as number;
+    size += LTS_NONCE_SIZE + ct.ciphertext.length + (item.aad?.length ?? 0);
+  }
+  const packed = new Uint8Array(takeBuffer(size));
+  for (let k = 0; k < which.length; k++) {
+    const item = items[which[k] as number] as DecryptItem;
+    const ct = item.ciphertext as LongTermSecretCiphertext;
+    const at = layout[k * LAYOUT_STRIDE] as number;
+    packed.set(ct.nonce, at);
+    packed.set(ct.ciphertext, at + LTS_NONCE_SIZE);
+    packed.set(item.aad ?? EMPTY, at + LTS_NONCE_SIZE + ct.ciphertext.length);
+  }
+  const counts = sentCounts(ctx.pool);
+  const send = batch.names.some((n) => (counts.get(n) ?? 0) < batch.threads);
+  const task = (data: ArrayBuffer, withKeys: boolean): OpenLongTermTask => ({
+    op: "openLongTerm",
+    key: batch.key,
+    groupId: batch.groupId,
+    epochs: batch.epochs,
+    ...(withKeys ? { keys: batch.keys } : {}),
+    data,
+    layout,
+  });
+  const run = (t: OpenLongTermTask): Promise<OpenLongTermOut> => runTask<OpenLongTermOut>(ctx.pool, t, undefined, "group", [t.data]);
+  if (send) noteSent(ctx.pool, batch.names);
+  let out = await run(task(packed.buffer, send));
+  if (out.miss === true) {
+    noteSent(ctx.pool, batch.names);
+    out = await run(task(out.data, true));
+    if (out.miss === true) throw new Error("worker refused the long-term keys");
+  }
+  const failed = new Map(out.failures);
+  const opened = new Uint8Array(out.data);
+  for (let k = 0; k < which.length; k++) {
+    const i = which[k] as number;
+    const error = failed.get(k);
+    if (error !== undefined) {
+      results[i] = errorFromData(error);
+      continue;
+    }
+    const own = out.plaintexts[k];
+    if (own !== null && own !== undefined) {
+      results[i] = new Uint8Array(own);
+      continue;
+    }
+    const start = (layout[k * LAYOUT_STRIDE] as number) + LTS_NONCE_SIZE;
+    const length = (layout[k * LAYOUT_STRIDE + 1] as number) - LTS_TAG_SIZE;
+    if (length >= POOL_OWN_BUFFER_BYTES) throw new Error("worker returned no plaintext");
+    // a copy: the packed buffer is reused, and a view would keep a whole chunk alive
+    results[i] = opened.slice(start, start + length);
+    opened.fill(0, start, start + length);
+  }
+  giveBack(out.data);
+}

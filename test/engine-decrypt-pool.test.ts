@@ -1,0 +1,181 @@
+/**
+ * Bulk long-term decryption in the worker pool: the same results and errors as the main thread
+ * (and the library), split over the threads, the caller's buffers left alone, keys sent once per
+ * epoch and worker (again after a miss), the workers' key cache bounded by bytes.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Piscina } from "piscina";
+import { toHex, utf8 } from "../src/bytes.js";
+import { LONG_TERM_KEY_CACHE_BYTES, POOL_DECRYPT_MIN_VALUES } from "../src/constants.js";
+import { errorFromData, toErrorData } from "../src/errors.js";
+import { createGroup, decrypt, encrypt, rotateLongTermSecret } from "../src/group/index.js";
+import type { GroupState } from "../src/group/index.js";
+import { generateIdentity } from "../src/identity.js";
+import { sealLongTerm } from "../src/lts/encrypt.js";
+import { encodeSecretGroupMessage } from "../src/message.js";
+import { peekAll } from "../src/engine/decrypt.js";
+import { emptyStats } from "../src/engine/context.js";
+import type { EngineContext } from "../src/engine/context.js";
+import { createPool } from "../src/engine/pool.js";
+import { emptyGroupRecord } from "../src/engine/store/records.js";
+import type { GroupRecord } from "../src/engine/store/records.js";
+import { executeStep } from "../src/engine/steps.js";
+import type { GroupJob } from "../src/engine/jobs.js";
+import { LAYOUT_STRIDE, longTermKeyCacheSize, runOpenLongTerm } from "../src/engine/worker/longTerm.js";
+import type { OpenLongTermOut, OpenLongTermTask } from "../src/engine/worker/longTerm.js";
+import type { TaskResult } from "../src/engine/pool.js";
+import { groupWithMember, openNode } from "./engine-helpers.js";
+
+const SUITE = "PANDA10_AES256GCM" as const;
+const codeOf = (r: Uint8Array | Error | undefined): string | undefined => (r instanceof Error ? (r as Error & { code?: string }).code : undefined);
+const show = (r: Uint8Array | Error | undefined): unknown => (r instanceof Error ? [r.constructor.name, codeOf(r), r.message] : r === undefined ? r : toHex(r));
+
+/** A pool that records the tasks it runs; `edit` may change a task before it goes out. */
+function recordingPool(threads: number, edit: (task: Record<string, unknown>) => Record<string, unknown> = (t) => t): { pool: Piscina; tasks: Array<Record<string, unknown>> } {
+  const real = createPool({ threads });
+  const tasks: Array<Record<string, unknown>> = [];
+  const pool = new Proxy(real, {
+    get(target, prop) {
+      if (prop === "run") {
+        return (task: Record<string, unknown>, options: object) => {
+          const sent = edit(task);
+          // a copy of what matters: the data buffer is detached once sent
+          tasks.push({ op: sent.op, keys: sent.keys, layout: sent.layout });
+          return target.run(sent, options);
+        };
+      }
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { pool, tasks };
+}
+
+async function library(): Promise<{ state: GroupState; messages: Uint8Array[] }> {
+  let state = await createGroup({ identity: generateIdentity(), groupId: new Uint8Array(32).fill(3), ciphersuite: SUITE });
+  const messages: Uint8Array[] = [];
+  for (let e = 0; e < 3; e++) {
+    for (let i = 0; i < 40; i++) messages.push((await encrypt(state, utf8(`epoch ${e} #${i} `.repeat(1 + (i % 7))), { scheme: "long-term" })).message);
+    if (e < 2) state = (await rotateLongTermSecret(state)).state;
+  }
+  return { state, messages };
+}
+
+test("a large batch opens in the pool with the main thread's results and errors, leaving the caller's buffers alone", async () => {
+  const { state, messages } = await library();
+  const gid = toHex(state.groupId);
+  const aad = utf8("field context");
+  const withAad = (await encrypt(state, utf8("bound"), { scheme: "long-term", aad })).message;
+  const tampered = Uint8Array.from(messages[5] as Uint8Array);
+  tampered[tampered.length - 1] = (tampered[tampered.length - 1] as number) ^ 1;
+  const other = encodeSecretGroupMessage({ type: "long-term", ciphertext: sealLongTerm({ ...(state.secrets[0] as GroupState["secrets"][number]), groupId: new Uint8Array(32).fill(4) }, new Uint8Array(12), utf8("x")) });
+  // held secrets without epoch 1: UNKNOWN_EPOCH for its messages
+  const held = state.secrets.filter((s) => s.epoch !== 1n);
+  const lib: GroupState = { ...state, secrets: held };
+  const inputs: Array<{ message: Uint8Array; aad?: Uint8Array }> = [
+    ...messages.map((message) => ({ message })),
+    { message: withAad, aad },
+    { message: withAad }, // wrong aad
+    { message: withAad, aad: utf8("other field") },
+    { message: tampered },
+  ];
+  const copies = inputs.map((i) => Uint8Array.from(i.message));
+  const { byGroup } = peekAll(inputs);
+  const items = [...(byGroup.get(gid)?.items ?? []), ...(peekAll([other]).byGroup.values().next().value?.items ?? [])];
+  assert.ok(items.length >= POOL_DECRYPT_MIN_VALUES);
+  const token = new Uint8Array(16).fill(9);
+  const record: GroupRecord = { ...emptyGroupRecord(), status: "member", owner: state.owner, ltsEpoch: 2n, mlsEpoch: state.mlsEpoch, stateToken: token };
+  const untouchable = new Proxy({}, { get: () => { throw new Error("the step touched the store"); } });
+  const { pool, tasks } = recordingPool(2);
+  try {
+    const ctx = { store: untouchable, pool, engineId: "e-pool-test", stats: emptyStats() } as unknown as EngineContext;
+    const job: GroupJob = { kind: "decrypt", decrypt: { items }, reply: { resolve() {}, reject() {} } };
+    const out = await executeStep(ctx, { groupId: gid, job, step: 0, record, counter: 0n, secrets: { token: toHex(token), secrets: held } });
+    const results = (await out.result) as Array<Uint8Array | Error>;
+    const expected = await Promise.all(
+      [...inputs, { message: other }].map(async (c) => {
+        try {
+          return (await decrypt(lib, c.message, c.aad === undefined ? {} : { aad: c.aad })).plaintext;
+        } catch (e) {
+          return errorFromData(toErrorData(e));
+        }
+      }),
+    );
+    assert.deepEqual(results.map(show), expected.map(show));
+    const codes = results.map(codeOf);
+    assert.equal(codes.filter((c) => c === "UNKNOWN_EPOCH").length, 40);
+    assert.deepEqual(codes.slice(-5), [undefined, "DECRYPTION_FAILED", "DECRYPTION_FAILED", "DECRYPTION_FAILED", "WRONG_GROUP"]);
+    assert.ok(results.every((r) => r instanceof Error || (r.constructor === Uint8Array && r.byteOffset === 0 && r.buffer.byteLength === r.length)), "each plaintext owns its memory");
+    assert.deepEqual([ctx.stats.mainDecrypts, ctx.stats.poolDecrypts], [0, 84], "opened in the pool (the unknown epoch and wrong group never left)");
+    const opens = tasks.filter((t) => t.op === "openLongTerm");
+    assert.equal(opens.length, 2, "one chunk per thread");
+    assert.ok(opens.every((t) => t.keys !== undefined), "the first chunks carry the keys");
+    inputs.forEach((input, i) => assert.deepEqual(input.message, copies[i], `caller's message ${i} unchanged and not detached`));
+    // again: the workers hold the keys now
+    const again = await executeStep(ctx, { groupId: gid, job, step: 0, record, counter: 0n, secrets: { token: toHex(token), secrets: held } });
+    assert.deepEqual(((await again.result) as Array<Uint8Array | Error>).map(show), expected.map(show));
+    assert.ok(tasks.slice(opens.length).filter((t) => t.op === "openLongTerm").every((t) => t.keys === undefined), "no keys the second time");
+  } finally {
+    await pool.destroy();
+  }
+});
+
+test("a worker without the keys answers a miss and the engine sends them again", async () => {
+  let stripped = 0;
+  // the first task loses its keys on the way, as after a worker restart or an eviction
+  const { pool, tasks } = recordingPool(1, (task) => {
+    if (task.op !== "openLongTerm" || stripped > 0) return task;
+    stripped++;
+    const { keys: _dropped, ...rest } = task;
+    return rest;
+  });
+  const owner = await openNode();
+  const alice = await openNode({ pool });
+  try {
+    const { gid } = await groupWithMember(owner.engine, alice.engine, SUITE);
+    const messages: Uint8Array[] = [];
+    for (let i = 0; i < POOL_DECRYPT_MIN_VALUES; i++) messages.push(await owner.engine.encrypt(gid, utf8(`lt ${i}`), { scheme: "long-term" }));
+    const sr = await owner.engine.encrypt(gid, utf8("ratchet"), { scheme: "sender-ratchet" });
+    const results = await alice.engine.decrypt([...messages, sr]);
+    assert.deepEqual(results.map((r) => (r instanceof Error ? r.message : new TextDecoder().decode(r))), [...messages.map((_, i) => `lt ${i}`), "ratchet"]);
+    const opens = tasks.filter((t) => t.op === "openLongTerm");
+    assert.deepEqual(opens.map((t) => t.keys !== undefined), [false, true], "missed, then sent with the keys");
+    assert.equal(alice.engine.stats().poolDecrypts, POOL_DECRYPT_MIN_VALUES);
+  } finally {
+    await owner.engine.close();
+    await alice.engine.close();
+    await pool.destroy();
+    await owner.cleanup();
+    await alice.cleanup();
+  }
+});
+
+test("the workers' key cache is bounded by bytes, least recently used out first", async () => {
+  const state = await createGroup({ identity: generateIdentity(), groupId: new Uint8Array(32).fill(5), ciphersuite: SUITE });
+  const secret = state.secrets[0] as GroupState["secrets"][number];
+  const ct = sealLongTerm(secret, new Uint8Array(12).fill(1), utf8("cached"));
+  const task = (key: string, withKeys: boolean): OpenLongTermTask => {
+    const data = new Uint8Array(12 + ct.ciphertext.length);
+    data.set(ct.nonce, 0);
+    data.set(ct.ciphertext, 12);
+    const layout = new Uint32Array(LAYOUT_STRIDE);
+    layout.set([0, ct.ciphertext.length, 0, 0]);
+    return { op: "openLongTerm", key, groupId: state.groupId, epochs: [secret.epoch], ...(withKeys ? { keys: [{ epoch: secret.epoch, ciphersuite: secret.ciphersuite, value: secret.value }] } : {}), data: data.buffer, layout };
+  };
+  const run = (t: OpenLongTermTask): OpenLongTermOut => {
+    const moved = runOpenLongTerm(t) as Record<symbol, unknown>;
+    const result = moved[Piscina.valueSymbol] as TaskResult<OpenLongTermOut>;
+    assert.ok(result.ok);
+    return result.value;
+  };
+  const groups = Math.ceil(LONG_TERM_KEY_CACHE_BYTES / 100);
+  for (let g = 0; g < groups; g++) run(task(`engine:${g}`, true));
+  const size = longTermKeyCacheSize();
+  assert.ok(size.bytes <= LONG_TERM_KEY_CACHE_BYTES, `cache holds ${size.bytes} bytes`);
+  assert.ok(size.entries < groups, "older keys were dropped");
+  assert.equal(run(task("engine:0", false)).miss, true, "the oldest key is gone");
+  const kept = run(task(`engine:${groups - 1}`, false));
+  assert.ok(kept.miss !== true && kept.failures.length === 0, "the newest key is held");
+  assert.equal(new TextDecoder().decode(new Uint8Array(kept.data, 12, 6)), "cached");
+});
