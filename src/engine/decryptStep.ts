@@ -20,7 +20,7 @@ import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import { loadSecrets, validSecrets } from "./secrets.js";
 import { GroupStatus } from "./store/records.js";
-import { Sublevel } from "./store/store.js";
+import { Sublevel } from "./store/sublevels.js";
 import { hotOp } from "./store/groups.js";
 
 const EMPTY = new Uint8Array(0);

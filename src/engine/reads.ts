@@ -22,7 +22,7 @@ import { indexReader } from "./materialise.js";
 import { acknowledgeOutbox, readOutbox } from "./outbox.js";
 import { listGroupRecords } from "./store/groups.js";
 import type { GroupRecord, GroupStatus } from "./store/records.js";
-import { Sublevel } from "./store/store.js";
+import { Sublevel } from "./store/sublevels.js";
 
 /**
  * Reads of an engine's groups (see `SecretGroupEngine`).
