@@ -25,22 +25,12 @@ import { SchemaId } from "../documents/schema.js";
 import type { SignedDocument } from "../documents/document.js";
 import { addedMembers, applyMembershipChange, commitKindOf } from "./membership.js";
 import { PUBLIC_KEY_SIZE } from "../constants.js";
-import {
-  EventKind,
-  MAX_INDEXED_LEAVES,
-  MAX_REF_SIZE,
-  decodeGroupIndexRecord,
-  decodeHistoryRecord,
-  decodeKeyPackageIndexRecord,
-  decodePendingRecord,
-  decodeSeqRecord,
-  encodeEventRecord,
-  encodeGroupIndexRecord,
-  encodeHistoryRecord,
-  encodePendingRecord,
-  encodeSeqRecord,
-} from "./records.js";
-import type { GroupIndexRecord, HistoryRecord, PendingRecord } from "./records.js";
+import { EventKind, decodeKeyPackageIndexRecord, encodeEventRecord } from "./keyRecords.js";
+import { MAX_INDEXED_LEAVES, MAX_REF_SIZE } from "./records.js";
+import { decodeGroupIndexRecord, decodeHistoryRecord, decodeSeqRecord, encodeGroupIndexRecord, encodeHistoryRecord, encodeSeqRecord } from "./chainRecords.js";
+import { decodePendingRecord, encodePendingRecord } from "./pendingRecord.js";
+import type { GroupIndexRecord, HistoryRecord } from "./chainRecords.js";
+import type { PendingRecord } from "./pendingRecord.js";
 import { Keys, readValue, scanPrefix } from "./store.js";
 import type { IndexOp, IndexReader } from "./store.js";
 
