@@ -97,7 +97,7 @@ export const ID_SIZE = 32;
 export const STORAGE_VERSION = 1;
 /**
  * Version byte of a sealed stored value (src/engine/store/seal.ts): the AEAD envelope around a
- * {@link STORAGE_VERSION} value, in the sublevels src/engine/store/store.ts declares sealed.
+ * {@link STORAGE_VERSION} value, in the sublevels src/engine/store/sublevels.ts declares sealed.
  */
 export const SEALED_STORAGE_VERSION = 2;
 /** Size of the storage key (`SecretGroupEngine.open({ storageKey })`) and of every per-secret key. */

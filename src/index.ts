@@ -153,7 +153,8 @@ export type { ProviderName } from "./mls/suite.js";
 
 // the engine a node embeds (DESIGN.md section 5)
 export { SecretGroupEngine } from "./engine/engine.js";
-export type { EngineOptions, Created } from "./engine/engine.js";
+export type { Created } from "./engine/engine.js";
+export type { EngineOptions } from "./engine/open.js";
 export type { EngineStats } from "./engine/context.js";
 export { IngestRefusedError } from "./engine/ingest.js";
 export type { IngestReport, IngestOutcomeName } from "./engine/ingest.js";

@@ -11,7 +11,7 @@ import { generateIdentity } from "../src/identity.js";
 import type { Identity } from "../src/identity.js";
 import { secretGroupCommitDocument } from "../src/documents/index.js";
 import { rawDb } from "./storage-support.js";
-import { Sublevel } from "../src/engine/store/store.js";
+import { Sublevel } from "../src/engine/store/sublevels.js";
 import type { EngineStore } from "../src/engine/store/store.js";
 import { newGroupId } from "./group-fixtures.js";
 

@@ -13,7 +13,8 @@ import { decodeSecretGroupMessage } from "../src/message.js";
 import { decodePrivateMessageBytes } from "../src/mls/codec.js";
 import { getSuite } from "../src/mls/suite.js";
 import { loadGroupState } from "../src/engine/store/stateCodec.js";
-import { EngineStore, Sublevel } from "../src/engine/store/store.js";
+import { EngineStore } from "../src/engine/store/store.js";
+import { Sublevel } from "../src/engine/store/sublevels.js";
 import { deriveStorageKey } from "../src/engine/store/seal.js";
 
 /** `group/ltsEpoch/nonce` of long-term messages, `group/epoch/leaf/generation` of sender-ratchet ones. */

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SecretGroupEngine } from "../src/engine/engine.js";
-import type { EngineOptions } from "../src/engine/engine.js";
+import type { EngineOptions } from "../src/engine/open.js";
 import type { LongTermCiphersuiteName } from "../src/constants.js";
 import { generateIdentity } from "../src/identity.js";
 import type { Identity } from "../src/identity.js";

@@ -8,7 +8,8 @@ import { toHex, utf8 } from "../src/bytes.js";
 import { SecretGroupError } from "../src/errors.js";
 import { readSecretGroupCommit, secretGroupCommitDocument, decodeDocument } from "../src/documents/index.js";
 import { createPool, runTask } from "../src/engine/pool.js";
-import { EngineStore, Sublevel } from "../src/engine/store/store.js";
+import { EngineStore } from "../src/engine/store/store.js";
+import { Sublevel } from "../src/engine/store/sublevels.js";
 import { IngestRefusedError } from "../src/engine/ingest.js";
 import { ingestAll, keySet, openNode, openStore } from "./engine-helpers.js";
 

@@ -14,7 +14,8 @@ import type { SecretGroupEngine } from "../src/engine/engine.js";
 import type { EngineEvent } from "../src/engine/watch.js";
 import { createPool } from "../src/engine/pool.js";
 import type { Identity } from "../src/identity.js";
-import { EngineStore, Sublevel } from "../src/engine/store/store.js";
+import { EngineStore } from "../src/engine/store/store.js";
+import { Sublevel } from "../src/engine/store/sublevels.js";
 import type { StoreOp } from "../src/engine/store/store.js";
 import { groupWithMember, openNode } from "./engine-helpers.js";
 

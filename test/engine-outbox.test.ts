@@ -11,8 +11,9 @@ import { toHex, utf8 } from "../src/bytes.js";
 import { decodeDocument } from "../src/documents/index.js";
 import type { SecretGroupEngine } from "../src/engine/engine.js";
 import type { EngineContext } from "../src/engine/context.js";
-import { Sublevel } from "../src/engine/store/store.js";
-import type { StoreOp, SublevelName } from "../src/engine/store/store.js";
+import { Sublevel } from "../src/engine/store/sublevels.js";
+import type { StoreOp } from "../src/engine/store/store.js";
+import type { SublevelName } from "../src/engine/store/sublevels.js";
 import { groupWithMember, ingestAll, openNode } from "./engine-helpers.js";
 
 const CHILD = fileURLToPath(new URL("./outbox-child.js", import.meta.url));

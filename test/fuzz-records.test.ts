@@ -25,21 +25,9 @@ import { peekHeader } from "../src/engine/decrypt.js";
 import { decodeCommitRecord, decodeGroupRecord, decodeKeyPackageRecord, encodeColdRecord, encodeCommitRecord, encodeHotRecord, encodeKeyPackageRecord } from "../src/engine/store/records.js";
 import type { GroupRecord } from "../src/engine/store/records.js";
 import { STATE_HEAD_PART, loadGroupState, secretsOfStateHead, stageGroupState } from "../src/engine/store/stateCodec.js";
-import {
-  EventKind,
-  decodeEventRecord,
-  decodeGroupIndexRecord,
-  decodeHistoryRecord,
-  decodeKeyPackageIndexRecord,
-  decodePendingRecord,
-  decodeSeqRecord,
-  encodeEventRecord,
-  encodeGroupIndexRecord,
-  encodeHistoryRecord,
-  encodeKeyPackageIndexRecord,
-  encodePendingRecord,
-  encodeSeqRecord,
-} from "../src/materialise/records.js";
+import { EventKind, decodeEventRecord, decodeKeyPackageIndexRecord, encodeEventRecord, encodeKeyPackageIndexRecord } from "../src/materialise/keyRecords.js";
+import { decodeGroupIndexRecord, decodeHistoryRecord, decodeSeqRecord, encodeGroupIndexRecord, encodeHistoryRecord, encodeSeqRecord } from "../src/materialise/chainRecords.js";
+import { decodePendingRecord, encodePendingRecord } from "../src/materialise/pendingRecord.js";
 import { makeGroup, text } from "./group-fixtures.js";
 import { FUZZ_SEED, Outcomes, cases, mutate, prng, typedOutcome } from "./fuzz-support.js";
 

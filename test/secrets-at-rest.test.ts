@@ -17,7 +17,7 @@ import { signDocument } from "../src/documents/index.js";
 import { decodeKeyPackageSecret } from "../src/keyPackage.js";
 import { decodeKeyPackageRecord } from "../src/engine/store/records.js";
 import { secretsOfStateHead } from "../src/engine/store/stateCodec.js";
-import { Sublevel } from "../src/engine/store/store.js";
+import { Sublevel } from "../src/engine/store/sublevels.js";
 import { Keyring } from "../src/engine/store/keyring.js";
 import { deriveStorageKey, Sealer } from "../src/engine/store/seal.js";
 import type { Identity } from "../src/identity.js";

@@ -9,7 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SEALED_STORAGE_VERSION, STORAGE_VERSION } from "../src/constants.js";
 import { SecretGroupEngine } from "../src/engine/engine.js";
-import { isSealed, Sublevel } from "../src/engine/store/store.js";
+import { isSealed, Sublevel } from "../src/engine/store/sublevels.js";
 import { identityFromSecretKey } from "../src/identity.js";
 import { fixtureReadTests, hex, loadFixture, NAMES, rawDb, restored, unhex } from "./storage-support.js";
 

@@ -19,7 +19,7 @@ import { SecretGroupEngine } from "../src/engine/engine.js";
 import { identityFromSecretKey } from "../src/identity.js";
 import { SEALED_STORAGE_VERSION, STORAGE_VERSION } from "../src/constants.js";
 import { SecretGroupError, StorageError } from "../src/errors.js";
-import { isSealed, Sublevel } from "../src/engine/store/store.js";
+import { isSealed, Sublevel } from "../src/engine/store/sublevels.js";
 import { fixtureReadTests, hex, loadFixture, NAMES, rawDb, restored as restoredFrom, unhex } from "./storage-support.js";
 import type { Edit, EngineName } from "./storage-support.js";
 

@@ -16,7 +16,7 @@ import { SecretGroupEngine } from "../src/engine/engine.js";
 import { deriveStorageKey } from "../src/engine/store/seal.js";
 import { ingestAll, openNode, tempDir } from "./engine-helpers.js";
 import { Random } from "../src/cli/random.js";
-import { Sublevel } from "../src/engine/store/store.js";
+import { Sublevel } from "../src/engine/store/sublevels.js";
 import { MetaKey } from "../src/engine/store/keys.js";
 import { sealedGeneration } from "../src/engine/store/seal.js";
 import { rawDb } from "./storage-support.js";

@@ -16,7 +16,7 @@ import { toHex } from "../src/bytes.js";
 import { KEYRING_FILE } from "../src/constants.js";
 import { decodeDocument } from "../src/documents/index.js";
 import { SecretGroupEngine } from "../src/engine/engine.js";
-import { Sublevel } from "../src/engine/store/store.js";
+import { Sublevel } from "../src/engine/store/sublevels.js";
 import { identityFromSecretKey } from "../src/identity.js";
 import { decodeSecretGroupMessage } from "../src/message.js";
 

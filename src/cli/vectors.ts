@@ -15,7 +15,8 @@ import type { Piscina } from "piscina";
 import { ErrorCode, UsageError } from "../errors.js";
 import type { PassiveClientVector } from "../mls/passiveClient.js";
 import { createPool, runTask } from "../engine/pool.js";
-import { EngineStore, Sublevel } from "../engine/store/store.js";
+import { EngineStore } from "../engine/store/store.js";
+import { Sublevel } from "../engine/store/sublevels.js";
 import type { VectorStep } from "../engine/worker/vectorTasks.js";
 
 /** Where `runVectorsCommand` writes its lines. @example `{ out: process.stdout }` */

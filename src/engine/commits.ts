@@ -22,7 +22,7 @@ import { indexGroupOps, indexReader, toStoreOps } from "./materialise.js";
 import { CommitStatus, GroupStatus, decodeCommitRecord, emptyGroupRecord } from "./store/records.js";
 import { dropOps } from "./pending.js";
 import type { CommitRecord, GroupRecord } from "./store/records.js";
-import { Sublevel } from "./store/store.js";
+import { Sublevel } from "./store/sublevels.js";
 import { recordOps } from "./store/groups.js";
 import type { StoreOp } from "./store/store.js";
 

@@ -16,7 +16,7 @@ import type { EventHub } from "./watch.js";
 import { isMiss } from "./worker/protocol.js";
 import type { StateChange, StateOut, StateRef, TaskRequest } from "./worker/protocol.js";
 import type { GroupRecord } from "./store/records.js";
-import { Sublevel } from "./store/store.js";
+import { Sublevel } from "./store/sublevels.js";
 import type { EngineStore, StoreOp } from "./store/store.js";
 import type { OutboxKeys } from "./outbox.js";
 

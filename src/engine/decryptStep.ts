@@ -22,7 +22,7 @@ import type { LongTermSecret } from "../lts/secret.js";
 import { loadSecrets, validSecrets } from "./secrets.js";
 import { openInPool, worthThePool } from "./poolDecrypt.js";
 import { GroupStatus } from "./store/records.js";
-import { Sublevel } from "./store/store.js";
+import { Sublevel } from "./store/sublevels.js";
 import { hotOp } from "./store/groups.js";
 
 const EMPTY = new Uint8Array(0);

@@ -20,7 +20,7 @@ import { indexReader } from "./materialise.js";
 import type { EngineContext } from "./context.js";
 import { CommitStatus, GroupStatus, decodeCommitRecord, decodeKeyPackageRecord, encodeCommitRecord } from "./store/records.js";
 import type { CommitRecord, GroupRecord } from "./store/records.js";
-import { Sublevel } from "./store/store.js";
+import { Sublevel } from "./store/sublevels.js";
 import { recordOps } from "./store/groups.js";
 import type { StoreOp } from "./store/store.js";
 import { outboxOp } from "./outbox.js";

@@ -28,7 +28,7 @@ import type { GroupActors } from "./actors.js";
 import type { IngestOutcome } from "./jobs.js";
 import type { EngineContext } from "./context.js";
 import { indexKeyPackageOps } from "./materialise.js";
-import { Sublevel } from "./store/store.js";
+import { Sublevel } from "./store/sublevels.js";
 import type { StoreOp } from "./store/store.js";
 
 /** Per-document outcome, in input order (`superseded`: a commit older than this node's group state, kept for the history but never applied). @example `report.outcomes[i] === "pending"` */

@@ -13,7 +13,7 @@ import { indexKeyPackageOps } from "./materialise.js";
 import { runTask } from "./pool.js";
 import type { KeyPackageOut } from "./worker/protocol.js";
 import { encodeKeyPackageRecord } from "./store/records.js";
-import { Sublevel } from "./store/store.js";
+import { Sublevel } from "./store/sublevels.js";
 import { keyPackageInfo } from "../keyPackage.js";
 import { outboxOp } from "./outbox.js";
 

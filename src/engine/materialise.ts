@@ -12,7 +12,7 @@ import type { CommitInspection } from "../group/index.js";
 import { indexCommit, indexGroup, indexKeyPackage } from "../materialise/index.js";
 import type { IndexOp } from "../materialise/index.js";
 import type { EngineContext } from "./context.js";
-import { Sublevel } from "./store/store.js";
+import { Sublevel } from "./store/sublevels.js";
 import type { StoreOp } from "./store/store.js";
 
 /** Index operations as store operations (their values are versioned already). @example `toStoreOps(result.ops)` */

@@ -15,7 +15,7 @@ import type { FieldValue } from "../documents/schema.js";
 import { ErrorCode, UsageError, errorFromData } from "../errors.js";
 import type { SecretGroupError } from "../errors.js";
 import type { EngineStore } from "./store/store.js";
-import { Sublevel } from "./store/store.js";
+import { Sublevel } from "./store/sublevels.js";
 import { decodeOperationRecord, logKey, seqOfKey, valueKey } from "./store/operations.js";
 
 /**

@@ -28,7 +28,7 @@ import { decodeOperationRecord, decodePendingEntry, encodeOperationRecord, encod
 import type { FieldErrorRecord, OperationRecord, PendingEntry } from "./store/operations.js";
 import { GroupStatus } from "./store/records.js";
 import type { GroupRecord } from "./store/records.js";
-import { Sublevel } from "./store/store.js";
+import { Sublevel } from "./store/sublevels.js";
 import type { StoreOp } from "./store/store.js";
 import type { EngineEvent } from "./watch.js";
 

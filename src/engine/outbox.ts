@@ -15,7 +15,7 @@
  */
 import { toHex } from "../bytes.js";
 import type { EngineStore, StoreOp } from "./store/store.js";
-import { Sublevel } from "./store/store.js";
+import { Sublevel } from "./store/sublevels.js";
 
 /** Digits of an outbox key's sequence: microseconds since 1970 for the next 30,000 years. */
 const SEQUENCE_DIGITS = 18;

@@ -15,7 +15,7 @@
  */
 import type { EngineLimits } from "../constants.js";
 import { CommitStatus, decodeCommitRecord } from "./store/records.js";
-import { Sublevel } from "./store/store.js";
+import { Sublevel } from "./store/sublevels.js";
 import type { EngineStore, StoreOp } from "./store/store.js";
 
 /** One buffered commit. @example `{ gid, cid, indexKey: "q/<gid>/<prev>/<cid>", bytes: 812 }` */

@@ -11,7 +11,7 @@
 import type { EngineLimits } from "../constants.js";
 import type { PendingEntry } from "./store/operations.js";
 import { decodePendingEntry } from "./store/operations.js";
-import { Sublevel } from "./store/store.js";
+import { Sublevel } from "./store/sublevels.js";
 import type { EngineStore } from "./store/store.js";
 
 /** Names of the operation limits, also the reasons counted in `stats().dropped`. @example `"pendingOperationsPerGroup"` */

@@ -1,8 +1,8 @@
 /**
- * The reading side of `SecretGroupEngine` (src/engine/engine.ts extends it): group records,
- * the materialisation index's queries, the outbox, and materialised operations (`read`,
- * `operations`, `watch`). Split from the writing side only to keep
- * each file short; the public API is the engine's.
+ * The reading side of `SecretGroupEngine` (src/engine/messages.ts extends it, engine.ts extends
+ * that): group records, the materialisation index's queries, the outbox, and materialised
+ * operations (`read`, `operations`, `watch`). Split from the writing side only to keep each file
+ * short; the public API is the engine's.
  *
  * @module
  */
@@ -22,7 +22,7 @@ import { indexReader } from "./materialise.js";
 import { acknowledgeOutbox, readOutbox } from "./outbox.js";
 import { listGroupRecords } from "./store/groups.js";
 import type { GroupRecord, GroupStatus } from "./store/records.js";
-import { Sublevel } from "./store/store.js";
+import { Sublevel } from "./store/sublevels.js";
 
 /**
  * Reads of an engine's groups (see `SecretGroupEngine`).

@@ -18,7 +18,7 @@ import type { HeldSecrets, StepInput, StepOutput } from "./jobs.js";
 import type { EngineContext } from "./context.js";
 import type { GroupRecord } from "./store/records.js";
 import { STATE_HEAD_PART, secretsOfStateHead } from "./store/stateCodec.js";
-import { Sublevel } from "./store/store.js";
+import { Sublevel } from "./store/sublevels.js";
 import { DecodeError } from "../errors.js";
 
 const tokenOf = (record: GroupRecord | undefined): string | undefined => (record?.stateToken === undefined ? undefined : toHex(record.stateToken));

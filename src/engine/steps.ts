@@ -25,7 +25,7 @@ import { withSecrets } from "./secrets.js";
 import type { EngineContext } from "./context.js";
 import { CommitStatus, emptyGroupRecord, encodeCommitRecord } from "./store/records.js";
 import type { GroupRecord } from "./store/records.js";
-import { Sublevel } from "./store/store.js";
+import { Sublevel } from "./store/sublevels.js";
 import { hotOp, readGroupRecord, recordOps } from "./store/groups.js";
 import type { StoreOp } from "./store/store.js";
 import { outboxOp } from "./outbox.js";

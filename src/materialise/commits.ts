@@ -13,34 +13,24 @@
  * predecessor (a fork only a faulty owner makes) the first indexed wins, the other stays pending.
  *
  * Call these inside the group's actor (they read-modify-write the group's `g/` record) and write
- * the returned ops before the next call for the same group.
+ * the returned ops before the next call for the same group. The replay itself is in replay.ts.
  *
  * @module
  */
-import { equalBytes, fromHex, toHex } from "../bytes.js";
+import { equalBytes, fromHex } from "../bytes.js";
 import { ErrorCode, ValidationError } from "../errors.js";
 import { readSecretGroupCommit } from "../documents/system.js";
-import { checkCommitAuthor, checkCommitSender } from "../documents/rules.js";
 import { SchemaId } from "../documents/schema.js";
 import type { SignedDocument } from "../documents/document.js";
-import { addedMembers, applyMembershipChange, commitKindOf } from "./membership.js";
 import { PUBLIC_KEY_SIZE } from "../constants.js";
-import {
-  EventKind,
-  MAX_INDEXED_LEAVES,
-  MAX_REF_SIZE,
-  decodeGroupIndexRecord,
-  decodeHistoryRecord,
-  decodeKeyPackageIndexRecord,
-  decodePendingRecord,
-  decodeSeqRecord,
-  encodeEventRecord,
-  encodeGroupIndexRecord,
-  encodeHistoryRecord,
-  encodePendingRecord,
-  encodeSeqRecord,
-} from "./records.js";
-import type { GroupIndexRecord, HistoryRecord, PendingRecord } from "./records.js";
+import { EventKind, encodeEventRecord } from "./keyRecords.js";
+import { MAX_INDEXED_LEAVES, MAX_REF_SIZE } from "./records.js";
+import { decodeHistoryRecord, decodeSeqRecord } from "./chainRecords.js";
+import { decodePendingRecord } from "./pendingRecord.js";
+import type { GroupIndexRecord, HistoryRecord } from "./chainRecords.js";
+import type { PendingRecord } from "./pendingRecord.js";
+import { drain, loadGroup, Work } from "./replay.js";
+import type { RefusedCommit } from "./replay.js";
 import { Keys, readValue, scanPrefix } from "./store.js";
 import type { IndexOp, IndexReader } from "./store.js";
 
@@ -64,14 +54,6 @@ export interface CommitFacts {
   readonly removedLeaves: readonly number[];
   readonly senderLeafIndex?: number;
   readonly addedPublicKeys?: readonly Uint8Array[];
-}
-
-/** A commit the drain refused (and dropped from pending). @example `{ commitId, reason: "removes blank or unknown leaf 3" }` */
-export interface RefusedCommit {
-  readonly commitId: Uint8Array;
-  readonly reason: string;
-  /** The typed error code of the refusal (`FORGED_SENDER` for a commit not from the owner, else `INVALID_COMMIT`). */
-  readonly code: ErrorCode;
 }
 
 /**
@@ -105,128 +87,6 @@ function checkFacts(facts: CommitFacts): void {
   if (!Number.isInteger(sender) || sender < -1 || sender >= MAX_INDEXED_LEAVES) bad("bad sender leaf");
   const adds = Math.max(facts.addedKeyPackageRefs.length, facts.addedPublicKeys?.length ?? 0);
   if (adds > MAX_INDEXED_LEAVES || facts.removedLeaves.length > MAX_INDEXED_LEAVES) bad("too many changes");
-}
-
-const EMPTY_GROUP: GroupIndexRecord = { nextEpoch: 0n, count: 0n, leaves: [] };
-
-class Work {
-  readonly ops: IndexOp[] = [];
-  readonly pendingPuts = new Map<string, PendingRecord>();
-  readonly pendingDels = new Set<string>();
-  readonly indexed: HistoryRecord[] = [];
-  readonly refused: RefusedCommit[] = [];
-
-  finish(state: GroupIndexRecord | undefined, gid: Uint8Array): IndexOp[] {
-    const out = [...this.ops];
-    for (const [key, rec] of this.pendingPuts) out.push({ type: "put", key, value: encodePendingRecord(rec) });
-    if (state !== undefined) out.push({ type: "put", key: Keys.group(gid), value: encodeGroupIndexRecord(state) });
-    return out;
-  }
-
-  dropPending(key: string): void {
-    if (this.pendingPuts.delete(key)) return;
-    this.pendingDels.add(key);
-    this.ops.push({ type: "del", key });
-  }
-}
-
-async function loadGroup(reader: IndexReader, gid: Uint8Array): Promise<GroupIndexRecord> {
-  const bytes = await readValue(reader, Keys.group(gid));
-  return bytes === undefined ? EMPTY_GROUP : decodeGroupIndexRecord(bytes);
-}
-
-async function knownRefs(reader: IndexReader, refs: readonly Uint8Array[]): Promise<Map<string, Uint8Array>> {
-  const known = new Map<string, Uint8Array>();
-  for (const ref of refs) {
-    const bytes = await readValue(reader, Keys.keyPackage(ref));
-    if (bytes !== undefined) known.set(toHex(ref), decodeKeyPackageIndexRecord(bytes).publicKey);
-  }
-  return known;
-}
-
-async function candidates(reader: IndexReader, work: Work, prefix: string): Promise<Array<[string, PendingRecord]>> {
-  const found = new Map<string, PendingRecord>();
-  for (const [key, value] of await scanPrefix(reader, prefix)) {
-    if (!work.pendingDels.has(key)) found.set(key, decodePendingRecord(value));
-  }
-  for (const [key, rec] of work.pendingPuts) if (key.startsWith(prefix)) found.set(key, rec);
-  return [...found.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-function eventOps(gid: Uint8Array, rec: HistoryRecord, seq: bigint): IndexOp[] {
-  const ops: IndexOp[] = [];
-  const lists = [
-    [rec.added, EventKind.Added, "a"],
-    [rec.removed, EventKind.Removed, "r"],
-  ] as const;
-  for (const [members, kind, tag] of lists) {
-    const value = encodeEventRecord({ kind, commitId: rec.commitId, welcome: kind === EventKind.Added && rec.welcome });
-    for (const { member } of members) {
-      if (member.publicKey !== undefined) ops.push({ type: "put", key: Keys.byKey(member.publicKey, gid, seq, tag), value });
-      if (member.ref !== undefined) ops.push({ type: "put", key: Keys.byRef(member.ref, gid, seq, tag), value });
-    }
-  }
-  return ops;
-}
-
-type Refusal = { readonly reason: string; readonly code: ErrorCode };
-const refusal = (e: unknown): Refusal => ({ reason: (e as Error).message, code: e instanceof ValidationError ? e.code : ErrorCode.InvalidCommit });
-
-/** Tries one pending commit on `state`; a {@link Refusal} says why it is refused. */
-async function replay(reader: IndexReader, state: GroupIndexRecord, owner: Uint8Array, commitId: Uint8Array, rec: PendingRecord): Promise<{ state: GroupIndexRecord; record: HistoryRecord } | Refusal> {
-  try {
-    checkCommitAuthor(owner, rec.author);
-    // the committer must hold the owner's leaf (applyMembershipChange checks it too; here for the typed code)
-    if (rec.senderLeaf >= 0) checkCommitSender({ author: owner }, state.leaves[rec.senderLeaf]?.publicKey);
-  } catch (e) {
-    return refusal(e);
-  }
-  if (rec.mlsEpoch !== state.nextEpoch) return { reason: `commit applies to epoch ${rec.mlsEpoch}, the chain is at epoch ${state.nextEpoch}`, code: ErrorCode.InvalidCommit };
-  const change = { refs: rec.refs, addedPublicKeys: rec.addedPublicKeys, removedLeaves: rec.removedLeaves, senderLeaf: rec.senderLeaf };
-  const adds = addedMembers(change, await knownRefs(reader, rec.refs));
-  const applied = applyMembershipChange(state.leaves, owner, change, adds);
-  if (typeof applied === "string") return { reason: applied, code: ErrorCode.InvalidCommit };
-  const record: HistoryRecord = {
-    commitId,
-    ...(rec.previousCommit === undefined ? {} : { previousCommit: rec.previousCommit }),
-    epoch: rec.mlsEpoch + 1n,
-    kind: commitKindOf(applied.added.length, applied.removed.length),
-    welcome: rec.welcome,
-    added: applied.added,
-    removed: applied.removed,
-  };
-  const next: GroupIndexRecord = { ...state, head: commitId, nextEpoch: rec.mlsEpoch + 1n, count: state.count + 1n, leaves: applied.leaves };
-  return { state: next, record };
-}
-
-/** Indexes every pending commit that follows the head, in chain order. */
-async function drain(reader: IndexReader, gid: Uint8Array, start: GroupIndexRecord, work: Work): Promise<GroupIndexRecord> {
-  let state = start;
-  const owner = state.owner;
-  if (owner === undefined) return state;
-  for (;;) {
-    let advanced = false;
-    for (const [key, rec] of await candidates(reader, work, Keys.pendingPrefix(gid, state.head))) {
-      const commitId = fromHex(key.slice(key.lastIndexOf("/") + 1));
-      const result = await replay(reader, state, owner, commitId, rec);
-      work.dropPending(key);
-      if ("reason" in result) {
-        work.refused.push({ commitId, ...result });
-        continue;
-      }
-      const seq = state.count;
-      work.ops.push(
-        { type: "put", key: Keys.history(gid, seq), value: encodeHistoryRecord(result.record) },
-        { type: "put", key: Keys.commit(gid, commitId), value: encodeSeqRecord(seq) },
-        ...eventOps(gid, result.record, seq),
-      );
-      work.indexed.push(result.record);
-      state = result.state;
-      advanced = true;
-      break;
-    }
-    if (!advanced) return state;
-  }
 }
 
 function outcomeOf(work: Work, commitId: Uint8Array): Pick<IndexResult, "outcome" | "reason" | "code"> {

@@ -8,7 +8,7 @@ import { checkKeyPackageDocument } from "../documents/rules.js";
 import { readKeyPackage } from "../documents/system.js";
 import type { SignedDocument } from "../documents/document.js";
 import { keyPackageInfo } from "../keyPackage.js";
-import { encodeKeyPackageIndexRecord } from "./records.js";
+import { encodeKeyPackageIndexRecord } from "./keyRecords.js";
 import { Keys } from "./store.js";
 import type { IndexOp } from "./store.js";
 

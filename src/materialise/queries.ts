@@ -6,8 +6,10 @@
  * @module
  */
 import { fromHex, toHex } from "../bytes.js";
-import { decodeEventRecord, decodeGroupIndexRecord, decodeHistoryRecord, decodeKeyPackageIndexRecord, EventKind } from "./records.js";
-import type { CommitKind, LeafMember, Member } from "./records.js";
+import { decodeEventRecord, decodeKeyPackageIndexRecord, EventKind } from "./keyRecords.js";
+import { decodeGroupIndexRecord, decodeHistoryRecord } from "./chainRecords.js";
+import type { CommitKind } from "./chainRecords.js";
+import type { LeafMember, Member } from "./records.js";
 import { Keys, readValue, scanPrefix } from "./store.js";
 import type { IndexReader } from "./store.js";
 

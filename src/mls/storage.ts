@@ -17,7 +17,8 @@
  *                       pass a quarter of the tree. Everything of an epoch is deleted when it
  *                       leaves the retention window, so used secrets do not linger on disk.
  * Changes are found by object identity: ts-mls updates immutably, so an unchanged tree or node
- * is the same object as the one last persisted ({@link PersistMeta} remembers them).
+ * is the same object as the one last persisted ({@link PersistMeta} remembers them). The parts
+ * are encoded by stateParts.ts.
  *
  * @module
  */
@@ -25,13 +26,25 @@ import { createHash } from "node:crypto";
 import { encodeGroupState as encodeTsState, decodeGroupState as decodeTsState } from "ts-mls";
 import type { ClientConfig, ClientState, EpochReceiverData, RatchetTree, SecretTree, Node } from "ts-mls";
 import { encodeNode, decodeNode } from "ts-mls/ratchetTree.js";
-import type { GenerationSecret, SecretTreeNode } from "ts-mls/secretTree.js";
+import type { SecretTreeNode } from "ts-mls/secretTree.js";
 import { Writer, decodeAll } from "../codec/tls.js";
 import { MAX_RATCHET_TREE_NODES } from "../constants.js";
 import { DecodeError, ErrorCode } from "../errors.js";
 import { equalBytes } from "../bytes.js";
 import { clientConfig } from "./config.js";
 import { guardSync } from "./errors.js";
+import {
+  blobKey,
+  decodeManifest,
+  decodeSecretNode,
+  decodeSecretTree,
+  encodeManifest,
+  encodeSecretNode,
+  encodeSecretTree,
+  manifestKey,
+  overrideKey,
+  overridePrefix,
+} from "./stateParts.js";
 
 /** Content keys of ratchet-tree nodes already encoded, by object identity (nodes are immutable). */
 const nodeKeys = new WeakMap<object, string>();
@@ -61,113 +74,6 @@ export interface PersistMeta {
 /** One part to write (`value`) or delete (`null`), keyed relative to the group. @example `["h", headBytes]` or `["o/00000000000000000003/00000001", null]` */
 export type StatePart = readonly [key: string, value: Uint8Array | null];
 
-const pad = (n: bigint | number, width: number): string => BigInt(n).toString().padStart(width, "0");
-const manifestKey = (epoch: bigint): string => `t/${pad(epoch, 20)}`;
-const blobKey = (epoch: bigint): string => `s/${pad(epoch, 20)}`;
-const overrideKey = (epoch: bigint, i: number): string => `o/${pad(epoch, 20)}/${pad(i, 8)}`;
-
-// Our own compact codec for the bulky parts (secret trees, manifests): fixed big-endian
-// integers written straight into one preallocated buffer, since these run on every commit.
-class Sink {
-  private buf: Uint8Array;
-  len = 0;
-  constructor(capacity: number) {
-    this.buf = new Uint8Array(Math.max(16, capacity));
-  }
-  private room(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-  }
-  u32(v: number): this {
-    this.room(4);
-    const b = this.buf;
-    b[this.len++] = v >>> 24;
-    b[this.len++] = (v >>> 16) & 0xff;
-    b[this.len++] = (v >>> 8) & 0xff;
-    b[this.len++] = v & 0xff;
-    return this;
-  }
-  bytes(v: Uint8Array): this {
-    this.u32(v.length);
-    this.room(v.length);
-    this.buf.set(v, this.len);
-    this.len += v.length;
-    return this;
-  }
-  finish(): Uint8Array {
-    return this.buf.slice(0, this.len);
-  }
-}
-
-class Source {
-  private pos = 0;
-  constructor(
-    private readonly buf: Uint8Array,
-    private readonly what: string,
-  ) {}
-  get remaining(): number {
-    return this.buf.length - this.pos;
-  }
-  u32(): number {
-    if (this.pos + 4 > this.buf.length) throw new DecodeError(`${this.what}: truncated`);
-    const b = this.buf;
-    const v = ((b[this.pos] as number) * 0x1000000 + (((b[this.pos + 1] as number) << 16) | ((b[this.pos + 2] as number) << 8) | (b[this.pos + 3] as number))) >>> 0;
-    this.pos += 4;
-    return v;
-  }
-  bytes(): Uint8Array {
-    const n = this.u32();
-    if (this.pos + n > this.buf.length) throw new DecodeError(`${this.what}: truncated`);
-    const out = this.buf.slice(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-  end(): void {
-    if (this.pos !== this.buf.length) throw new DecodeError(`${this.what}: ${this.buf.length - this.pos} trailing bytes`);
-  }
-}
-
-function writeGeneration(w: Sink, g: GenerationSecret): void {
-  w.bytes(g.secret).u32(g.generation);
-  const unused = Object.entries(g.unusedGenerations);
-  w.u32(unused.length);
-  for (const [gen, secret] of unused) w.u32(Number(gen)).bytes(secret);
-}
-function readGeneration(r: Source): GenerationSecret {
-  const secret = r.bytes();
-  const generation = r.u32();
-  const unusedGenerations: Record<number, Uint8Array> = {};
-  for (let n = r.u32(); n > 0; n--) {
-    const gen = r.u32();
-    unusedGenerations[gen] = r.bytes();
-  }
-  return { secret, generation, unusedGenerations };
-}
-const writeSecretNode = (w: Sink, node: SecretTreeNode): void => {
-  writeGeneration(w, node.handshake);
-  writeGeneration(w, node.application);
-};
-const readSecretNode = (r: Source): SecretTreeNode => ({ handshake: readGeneration(r), application: readGeneration(r) });
-const encodeSecretNode = (node: SecretTreeNode): Uint8Array => {
-  const w = new Sink(128);
-  writeSecretNode(w, node);
-  return w.finish();
-};
-function encodeSecretTree(tree: SecretTree): Uint8Array {
-  const w = new Sink(tree.length * 100 + 8);
-  w.u32(tree.length);
-  for (const node of tree) writeSecretNode(w, node);
-  return w.finish();
-}
-function decodeWith<T>(bytes: Uint8Array, what: string, read: (r: Source) => T): T {
-  const r = new Source(bytes, what);
-  const value = read(r);
-  r.end();
-  return value;
-}
-
 function keyOfNode(node: Node): { key: string; bytes?: Uint8Array } {
   const known = nodeKeys.get(node);
   if (known !== undefined) return { key: known };
@@ -193,17 +99,6 @@ function stripTrees(mls: ClientState): ClientState {
   const hist = new Map<bigint, EpochReceiverData>();
   for (const [epoch, data] of mls.historicalReceiverData) hist.set(epoch, { ...data, ratchetTree: stubTree(data.ratchetTree), secretTree: [] });
   return { ...mls, ratchetTree: stubTree(mls.ratchetTree), secretTree: [], historicalReceiverData: hist };
-}
-
-function encodeManifest(tree: RatchetTree, keys: readonly string[]): Uint8Array {
-  const w = new Sink(8 + keys.length * 24);
-  w.u32(tree.length);
-  let k = 0;
-  for (let i = 0; i < tree.length; i++) {
-    if (tree[i] === undefined) continue;
-    w.u32(i).bytes(Buffer.from(keys[k++] ?? "", "hex"));
-  }
-  return w.finish();
 }
 
 /**
@@ -315,12 +210,7 @@ export function loadState(
   const rebuild = (epoch: bigint): EpochMeta => {
     const manifest = byKey.get(manifestKey(epoch));
     if (manifest === undefined) throw new DecodeError(`stored MLS state: epoch ${epoch} missing`);
-    const { length, entries } = decodeWith(manifest, "ratchet tree manifest", (r) => {
-      const length = r.u32();
-      const entries: Array<[number, string]> = [];
-      while (r.remaining > 0) entries.push([r.u32(), Buffer.from(r.bytes()).toString("hex")]);
-      return { length, entries };
-    });
+    const { length, entries } = decodeManifest(manifest);
     if (length > MAX_RATCHET_TREE_NODES) throw new DecodeError(`stored MLS state: ratchet tree of ${length} nodes (at most ${MAX_RATCHET_TREE_NODES})`);
     const ratchetTree: RatchetTree = new Array<Node | undefined>(length).fill(undefined);
     const keys: string[] = [];
@@ -342,18 +232,14 @@ export function loadState(
     }
     const blob = byKey.get(blobKey(epoch));
     if (blob === undefined) throw new DecodeError(`stored MLS state: secret tree of epoch ${epoch} missing`);
-    const secretTree = decodeWith(blob, "stored secret tree", (r) => {
-      const out: SecretTreeNode[] = [];
-      for (let n = r.u32(); n > 0; n--) out.push(readSecretNode(r));
-      return out;
-    });
+    const secretTree = decodeSecretTree(blob);
     const overrides = new Set<number>();
-    const prefix = `o/${pad(epoch, 20)}/`;
+    const prefix = overridePrefix(epoch);
     for (const [key, bytes] of byKey) {
       if (!key.startsWith(prefix)) continue;
       const i = Number(key.slice(prefix.length));
       if (!Number.isInteger(i) || i < 0 || i >= secretTree.length) throw new DecodeError("stored MLS state: secret override out of range");
-      secretTree[i] = decodeWith(bytes, "stored secret node", readSecretNode);
+      secretTree[i] = decodeSecretNode(bytes);
       overrides.add(i);
     }
     const meta = { ratchetTree, secretTree, nodeKeys: keys, overrides };

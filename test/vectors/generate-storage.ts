@@ -29,7 +29,7 @@ import { SecretGroupEngine } from "../../src/engine/engine.js";
 import { identityFromSecretKey } from "../../src/identity.js";
 import type { Identity } from "../../src/identity.js";
 import { KEYRING_FILE, SEALED_STORAGE_VERSION, STORAGE_VERSION } from "../../src/constants.js";
-import { isSealed, Sublevel } from "../../src/engine/store/store.js";
+import { isSealed, Sublevel } from "../../src/engine/store/sublevels.js";
 import type { SchemeName } from "../../src/constants.js";
 import { plain, rawDb } from "../storage-support.js";
 import type { EngineFixture, EngineName, Expectation, StorageFixture } from "../storage-support.js";

@@ -8,7 +8,7 @@
  */
 import { decodeGroupRecord, encodeColdRecord, encodeHotRecord } from "./records.js";
 import type { GroupRecord } from "./records.js";
-import { Sublevel } from "./store.js";
+import { Sublevel } from "./sublevels.js";
 import type { EngineStore, StoreOp } from "./store.js";
 
 const HOT = "/hot";

@@ -18,8 +18,10 @@ import { Writer, decodeAll } from "../../codec/tls.js";
 import { concatBytes, equalBytes, utf8 } from "../../bytes.js";
 import { ErrorCode, InternalError, StorageError, UsageError } from "../../errors.js";
 import { Sealer, sealedGeneration } from "./seal.js";
-import { Protection, SUBLEVEL_PROTECTION, Sublevel, unversioned } from "./store.js";
-import type { EngineStore, RawOp, SublevelName } from "./store.js";
+import { Protection, SUBLEVEL_PROTECTION, Sublevel } from "./sublevels.js";
+import { unversioned } from "./version.js";
+import type { EngineStore, RawOp } from "./store.js";
+import type { SublevelName } from "./sublevels.js";
 
 /** Keys of `meta` this module writes. */
 export const MetaKey = {
@@ -130,7 +132,7 @@ export async function writeKeyCheck(store: EngineStore, sealing: boolean): Promi
   await store.rawBatch(ops, true);
 }
 
-/** Sublevels sealed under the storage key (not under own keys); a function: store.ts and this module import each other. */
+/** Sublevels sealed under the storage key (not under own keys). */
 const storageSealed = (): SublevelName[] => (Object.keys(SUBLEVEL_PROTECTION) as SublevelName[]).filter((s) => SUBLEVEL_PROTECTION[s] === Protection.Sealed);
 
 /** The storage key generation of a raw value (undefined: not sealed under the storage key, or malformed: left for the reader to report). */

@@ -7,8 +7,9 @@
  * @module
  */
 import { STORAGE_VERSION } from "../../constants.js";
-import { isSealed, ownKeyId, Sublevel, SUBLEVEL_PROTECTION } from "./store.js";
-import type { EngineStore, SublevelName } from "./store.js";
+import { isSealed, ownKeyId, Sublevel, SUBLEVEL_PROTECTION } from "./sublevels.js";
+import type { EngineStore } from "./store.js";
+import type { SublevelName } from "./sublevels.js";
 import { MetaKey, reseal, sealingPending } from "./keys.js";
 
 /**

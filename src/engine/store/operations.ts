@@ -1,7 +1,7 @@
 /**
  * Stored records of operations (application documents the engine ingests) and their codecs
  * (TLS presentation language, src/codec/tls.ts; the store adds the version byte). Where they
- * live is in src/engine/store/store.ts: `ops/<opId>`, `opvalues/<opId>/<field>` (plaintext),
+ * live is in src/engine/store/sublevels.ts: `ops/<opId>`, `opvalues/<opId>/<field>` (plaintext),
  * `oplog/<gid>/<seq>`, `oppending/<gid>/<seq>`.
  *
  * @module

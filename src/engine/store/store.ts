@@ -1,141 +1,26 @@
 /**
- * The engine's LevelDB store: one database per engine, one sublevel per kind of record, every
- * stored value prefixed with the format version byte {@link STORAGE_VERSION}, and every change
- * of one group written in one atomic batch (callers collect {@link StoreOp}s and call
- * {@link EngineStore.batch} once).
- *
- * Layout (keys are utf8, ids and public keys lowercase hex, epochs zero-padded decimal):
- * - `meta`      `format` -> engine public key (refuses a database of another identity);
- *               `lastKeyPackage` -> id of the last published key package document
- * - `groups`    `<gid>` -> cold half of the group record (status, owner, chain head, members; written
- *               by commits), `<gid>/hot` -> hot half (state token, epochs, nonce reservation; written
- *               by messages too); see groups.ts. A format-1 `<gid>` holds every field.
- * - `state`     `<gid>/<part>` -> one part of the incremental group state (src/mls/storage.ts):
- *               `h` head, `t/<epoch>` ratchet-tree manifest, `n/<hash>` content-addressed tree node,
- *               `s/<epoch>` secret tree, `o/<epoch>/<index>` changed secret-tree node
- * - `docs`      `<docId>` -> signed document bytes (SecretGroup, commits, key packages, deletions)
- * - `commits`   `<gid>/<commitId>` -> {@link CommitRecord} (previous, epoch, pending / applied / superseded / refused)
- * - `next`      format 1 only (a second commit chain): emptied by migrate.ts when the engine opens, never written
- * - `welcomes`  `<gid>/<commitId>` -> key package ref (hex): pending commits that welcome this engine
- * - `keypkgs`   `<refHex>` -> own key package secret record (deleted when consumed by a join)
- * - `sent`      `<sha256(message)>` -> plaintext of an own sender-ratchet message (MLS cannot decrypt
- *               its own messages; the spec asks clients to keep them)
- * - `outbox`    `<seq>-<docId>` -> every document the engine created, until acknowledged (outbox.ts; in
- *               the synced batch of the state change that created it)
- * - `materialise` the materialisation index (src/materialise/store.ts documents its keys), written
- *               in the same batch as the group change that caused it
- * - `ops`       `<opId>` -> `OperationRecord` (store/operations.ts) of an ingested application document (group,
- *               arrival number, decrypted / pending / failed field names); the document itself is in `docs`
- * - `opvalues`  `<opId>/<field>` -> PLAINTEXT: a decrypted field value (the field plaintext encoding,
- *               src/documents/fields.ts), written in the batch that consumed its key; seal at rest
- * - `oplog`     `<gid>/<seq>` -> operation id: a group's operations in arrival order (seq: 16 digits)
- * - `oppending` `<gid>/<seq>` -> `PendingEntry` (store/operations.ts): operations with fields waiting for a commit or
- *               a Welcome (loaded into memory at open for the pending limits, src/engine/pendingOperations.ts)
- *
- * - `meta`      also `keycheck` (storage key check value), `rotation` (an unfinished storage key
- *               rotation), `sealing` (a database in the clear being sealed): src/engine/store/keys.ts
+ * The engine's LevelDB store: one database per engine, one sublevel per kind of record
+ * (sublevels.ts: the layout), every stored value prefixed with the format version byte
+ * {@link STORAGE_VERSION} (version.ts), and every change of one group written in one atomic
+ * batch (callers collect {@link StoreOp}s and call {@link EngineStore.batch} once).
  *
  * Values of the sublevels {@link SUBLEVEL_PROTECTION} marks are sealed (src/engine/store/seal.ts)
  * around their versioned form; own keys live in the keyring file beside LevelDB's (keyring.ts).
+ * Reading is in reads.ts, which this class extends.
  *
  * @module
  */
 import { Level } from "level";
-import { SEALED_STORAGE_VERSION, STORAGE_VERSION } from "../../constants.js";
+import { STORAGE_VERSION } from "../../constants.js";
 import { ErrorCode, InternalError, StorageError } from "../../errors.js";
 import { concatBytes, equalBytes } from "../../bytes.js";
 import { Keyring } from "./keyring.js";
 import type { Sealer } from "./seal.js";
 import { finishRotation, hasKeyCheck, unlock, writeKeyCheck } from "./keys.js";
-
-/**
- * Names of the sublevels. They are part of the on-disk format (the frozen storage fixture
- * holds them): never rename one without a migration.
- *
- * @example `store.get(Sublevel.Groups, gid, "group record")` */
-export const Sublevel = {
-  Meta: "meta",
-  Groups: "groups",
-  State: "state",
-  Docs: "docs",
-  Commits: "commits",
-  /** Format 1 only: emptied when the engine opens (src/engine/store/migrate.ts), never written. */
-  Next: "next",
-  Welcomes: "welcomes",
-  KeyPackages: "keypkgs",
-  Sent: "sent",
-  Outbox: "outbox",
-  /** The materialisation index (src/materialise); its values carry their own version byte. */
-  Materialise: "materialise",
-  /** Records of ingested application documents (operations): src/engine/store/operations.ts. */
-  Operations: "ops",
-  /** Decrypted field values of operations: plaintext. */
-  OperationValues: "opvalues",
-  /** A group's operations in arrival order. */
-  OperationLog: "oplog",
-  /** Operations whose fields wait for a commit or a Welcome. */
-  PendingOperations: "oppending",
-} as const;
-/** One of {@link Sublevel}. @example `const sub: SublevelName = "docs"` */
-export type SublevelName = (typeof Sublevel)[keyof typeof Sublevel];
-
-/**
- * How a sublevel's values lie in the files: in the clear, sealed under the storage key, or each
- * sealed under its own key that is destroyed with the value (crypto-shredding; see keyring.ts).
- *
- * @example `Protection.Sealed`
- */
-export const Protection = {
-  Plain: "plain",
-  Sealed: "sealed",
-  OwnKey: "own-key",
-} as const;
-/** One of {@link Protection}. @example `const p: Protection = "sealed"` */
-export type Protection = (typeof Protection)[keyof typeof Protection];
-
-/**
- * The one list of what is sealed at rest. Every sublevel must be named (the type says so): a new
- * sublevel of key material or decrypted plaintext is one line here, and get/scan/batch/reader
- * seal and open its values. Plain ones hold only what is public anyway (signed documents the
- * network carries, their ids, chain positions).
- *
- * @example `SUBLEVEL_PROTECTION[Sublevel.State] // "sealed"`
- */
-export const SUBLEVEL_PROTECTION: Readonly<Record<SublevelName, Protection>> = {
-  /** Engine public key, last key package id, storage key check and rotation records (sealed themselves). */
-  meta: Protection.Plain,
-  /** Status, owner, members, chain head, state token, epochs and the long-term nonce reservation: sealed for integrity (a nonce reservation changed on disk would hand out used nonces) and membership privacy. */
-  groups: Protection.Sealed,
-  /** The MLS state: identity signature key, HPKE path keys, key schedule, secret trees, long-term secrets. */
-  state: Protection.Sealed,
-  /** Signed documents as published. */
-  docs: Protection.Plain,
-  commits: Protection.Plain,
-  next: Protection.Plain,
-  /** Key package refs (public). */
-  welcomes: Protection.Plain,
-  /** Own key packages' private keys (init, encryption, signature): shredded when a join consumes one. */
-  keypkgs: Protection.OwnKey,
-  /** Plaintexts of own sender-ratchet messages. */
-  sent: Protection.Sealed,
-  /** Signed documents to publish. */
-  outbox: Protection.Plain,
-  /** Chain and membership index of public documents. */
-  materialise: Protection.Plain,
-  /** Operation records: group, arrival number, field names (no values). */
-  ops: Protection.Plain,
-  /** Decrypted field values of received operations. */
-  opvalues: Protection.Sealed,
-  /** Arrival order of a group's operations (ids). */
-  oplog: Protection.Plain,
-  /** Operations waiting for a commit or a Welcome (ids, field names, sizes). */
-  oppending: Protection.Plain,
-};
-
-/** True when the values of `sub` are sealed (under the storage key or their own). @example `isSealed("state") // true` */
-export const isSealed = (sub: SublevelName): boolean => SUBLEVEL_PROTECTION[sub] !== Protection.Plain;
-/** Keyring id of the own key of `sub`/`key`. @example `ownKeyId("keypkgs", ref)` */
-export const ownKeyId = (sub: string, key: string): string => `${sub}/${key}`;
+import { StoreReads } from "./reads.js";
+import { ownKeyId, Protection, Sublevel, SUBLEVEL_PROTECTION } from "./sublevels.js";
+import type { SublevelName } from "./sublevels.js";
+import { unversioned } from "./version.js";
 
 /** One write of an atomic batch: `value === null` deletes. @example `{ sub: "docs", key: id, value: bytes }` */
 export interface StoreOp {
@@ -146,35 +31,6 @@ export interface StoreOp {
   readonly versioned?: true;
 }
 
-type Sub = ReturnType<Level<string, Uint8Array>["sublevel"]>;
-
-/**
- * Prefixes `bytes` with the storage format version.
- *
- * @example
- * ```ts
- * versioned(new Uint8Array([7])) // [STORAGE_VERSION, 7]
- * ```
- */
-function versioned(bytes: Uint8Array): Uint8Array {
-  return concatBytes(new Uint8Array([STORAGE_VERSION]), bytes);
-}
-
-/**
- * Strips and checks the format version byte; an unknown version is `StorageError(STORAGE_VERSION)`.
- *
- * @example
- * ```ts
- * unversioned(versioned(b), "group record") // b
- * ```
- */
-export function unversioned(value: Uint8Array, what: string): Uint8Array {
-  if (value.length === 0 || value[0] !== STORAGE_VERSION) {
-    throw new StorageError(ErrorCode.StorageVersion, `${what}: unknown storage format version ${value[0] ?? "(empty)"}`);
-  }
-  return value.subarray(1);
-}
-
 /** A raw write (value as it lies in the files) for this module's friends: keys.ts and migrate.ts. */
 export interface RawOp {
   readonly sub: SublevelName;
@@ -183,7 +39,7 @@ export interface RawOp {
 }
 
 /**
- * The engine's database. All values go through {@link versioned}/{@link unversioned}, and those of
+ * The engine's database. All values go through `versioned`/{@link unversioned} (version.ts), and those of
  * sealed sublevels ({@link SUBLEVEL_PROTECTION}) through the sealer on the way in and out.
  *
  * @example
@@ -192,8 +48,7 @@ export interface RawOp {
  * await store.batch([{ sub: "docs", key: "ab", value: bytes }])
  * ```
  */
-export class EngineStore {
-  private readonly subs: Map<SublevelName, Sub>;
+export class EngineStore extends StoreReads {
   /** Own keys whose values were deleted, waiting for a synced write before they are destroyed. */
   private readonly shredQueue = new Set<string>();
   private shredding: Promise<void> = Promise.resolve();
@@ -202,18 +57,8 @@ export class EngineStore {
   private idle: (() => void) | undefined;
   private exclusive: Promise<void> | undefined;
 
-  private constructor(
-    private readonly db: Level<string, Uint8Array>,
-    /** Folder of the database (and of the keyring file). */
-    readonly path: string,
-    /** Seals and opens values: the storage key of each live generation. */
-    readonly sealer: Sealer,
-    /** Per-secret keys of {@link Protection.OwnKey} values. */
-    readonly keyring: Keyring,
-  ) {
-    this.subs = new Map(
-      Object.values(Sublevel).map((name) => [name, db.sublevel<string, Uint8Array>(name, { keyEncoding: "utf8", valueEncoding: "view" }) as Sub]),
-    );
+  private constructor(db: Level<string, Uint8Array>, path: string, sealer: Sealer, keyring: Keyring) {
+    super(db, path, sealer, keyring);
   }
 
   /**
@@ -256,21 +101,6 @@ export class EngineStore {
     }
   }
 
-  private sub(name: SublevelName): Sub {
-    const sub = this.subs.get(name);
-    if (sub === undefined) throw new StorageError(ErrorCode.Storage, `unknown sublevel ${name}`);
-    return sub;
-  }
-
-  /** The unsealed stored form of a raw value (version byte still in front). @example `store.opened("state", key, raw)` */
-  opened(sub: SublevelName, key: string, raw: Uint8Array): Uint8Array {
-    if (!isSealed(sub)) return raw;
-    if (raw[0] !== SEALED_STORAGE_VERSION) {
-      throw new StorageError(ErrorCode.StorageVersion, `${sub} ${key}: unknown storage format version ${raw[0] ?? "(empty)"} (a sealed value was expected)`);
-    }
-    return this.sealer.open(sub, key, raw, () => this.keyring.get(ownKeyId(sub, key)));
-  }
-
   /** The raw value to store for `value` (already versioned; an own key must exist). @example `store.sealed("state", key, value)` */
   sealed(sub: SublevelName, key: string, value: Uint8Array): Uint8Array {
     switch (SUBLEVEL_PROTECTION[sub]) {
@@ -284,118 +114,6 @@ export class EngineStore {
         return this.sealer.seal(sub, key, value, own);
       }
     }
-  }
-
-  /** Reads one value (opened, version byte checked and stripped). @example `await store.get("docs", id, "document")` */
-  async get(sub: SublevelName, key: string, what: string): Promise<Uint8Array | undefined> {
-    let value: Uint8Array | undefined;
-    try {
-      value = (await this.sub(sub).get(key)) as Uint8Array | undefined;
-    } catch (e) {
-      throw new StorageError(ErrorCode.Storage, `reading ${what}: ${(e as Error).message}`, { cause: e });
-    }
-    return value === undefined ? undefined : unversioned(this.opened(sub, key, value), what);
-  }
-
-  /** True when `key` exists. @example `await store.has("docs", id)` */
-  async has(sub: SublevelName, key: string): Promise<boolean> {
-    try {
-      return (await this.sub(sub).get(key)) !== undefined;
-    } catch (e) {
-      throw new StorageError(ErrorCode.Storage, `reading ${sub}: ${(e as Error).message}`, { cause: e });
-    }
-  }
-
-  /**
-   * Every `[key, value]` whose key starts with `prefix`, in key order (opened, version checked).
-   *
-   * @example
-   * ```ts
-   * for (const [key, value] of await store.scan("state", gid + "/", "group state")) {}
-   * ```
-   */
-  async scan(sub: SublevelName, prefix: string, what: string, limit = -1): Promise<Array<[string, Uint8Array]>> {
-    return (await this.rawScan(sub, prefix, limit)).map(([key, value]) => [key, unversioned(this.opened(sub, key, value), what)]);
-  }
-
-  /**
-   * Raw `[key, value]` pairs as they lie in the files (sealed values stay sealed), for keys.ts
-   * and migrate.ts.
-   *
-   * @example
-   * ```ts
-   * const rows = await store.rawScan("state", "")
-   * ```
-   */
-  async rawScan(sub: SublevelName, prefix: string, limit = -1): Promise<Array<[string, Uint8Array]>> {
-    const out: Array<[string, Uint8Array]> = [];
-    try {
-      for await (const [key, value] of this.sub(sub).iterator({ gte: prefix, lt: prefix + "\uffff", limit })) out.push([key as string, value as Uint8Array]);
-    } catch (e) {
-      throw new StorageError(ErrorCode.Storage, `reading ${sub}: ${(e as Error).message}`, { cause: e });
-    }
-    return out;
-  }
-
-  /**
-   * Every raw `[key, value]` of a sublevel, streamed (writes meanwhile are not seen).
-   *
-   * @example
-   * ```ts
-   * for await (const [key, raw] of store.rawEntries("state")) {}
-   * ```
-   */
-  async *rawEntries(sub: SublevelName): AsyncIterable<[string, Uint8Array]> {
-    try {
-      for await (const [key, value] of this.sub(sub).iterator()) yield [key as string, value as Uint8Array];
-    } catch (e) {
-      if (e instanceof StorageError) throw e;
-      throw new StorageError(ErrorCode.Storage, `reading ${sub}: ${(e as Error).message}`, { cause: e });
-    }
-  }
-
-  /** The last key that starts with `prefix` (undefined when none). @example `await store.lastKey("oplog", gid + "/")` */
-  async lastKey(sub: SublevelName, prefix: string): Promise<string | undefined> {
-    try {
-      for await (const key of this.sub(sub).keys({ gte: prefix, lt: prefix + "\uffff", reverse: true, limit: 1 })) return key as string;
-    } catch (e) {
-      throw new StorageError(ErrorCode.Storage, `reading ${sub}: ${(e as Error).message}`, { cause: e });
-    }
-    return undefined;
-  }
-
-  /**
-   * Every `[key, value]` whose key starts with `prefix` and sorts after `after`, in key order,
-   * at most `limit` (version checked).
-   *
-   * @example
-   * ```ts
-   * const page = await store.scanAfter("oplog", gid + "/", gid + "/0000000000000041", "operation log", 100)
-   * ```
-   */
-  async scanAfter(sub: SublevelName, prefix: string, after: string | undefined, what: string, limit: number): Promise<Array<[string, Uint8Array]>> {
-    const out: Array<[string, Uint8Array]> = [];
-    const range = after === undefined ? { gte: prefix } : { gt: after };
-    try {
-      for await (const [key, value] of this.sub(sub).iterator({ ...range, lt: prefix + "\uffff", limit })) {
-        out.push([key as string, unversioned(this.opened(sub, key as string, value as Uint8Array), what)]);
-      }
-    } catch (e) {
-      if (e instanceof StorageError) throw e;
-      throw new StorageError(ErrorCode.Storage, `reading ${what}: ${(e as Error).message}`, { cause: e });
-    }
-    return out;
-  }
-
-  /** Keys that start with `prefix`, in order. @example `await store.keys("next", gid + "/" + head + "/")` */
-  async keys(sub: SublevelName, prefix: string, limit = -1): Promise<string[]> {
-    const out: string[] = [];
-    try {
-      for await (const key of this.sub(sub).keys({ gte: prefix, lt: prefix + "\uffff", limit })) out.push(key as string);
-    } catch (e) {
-      throw new StorageError(ErrorCode.Storage, `reading ${sub}: ${(e as Error).message}`, { cause: e });
-    }
-    return out;
   }
 
   /**
@@ -510,30 +228,6 @@ export class EngineStore {
   async compact(): Promise<void> {
     // classic-level (Node) compacts a range; the browser backend has no files to leave
     await (this.db as unknown as { compactRange(start: string, end: string): Promise<void> }).compactRange("\u0000", "\uffff");
-  }
-
-  /**
-   * The read side of a sublevel as its unsealed stored form would lie in the files (version byte
-   * in front), for modules that check versions themselves (the materialisation index reads
-   * through it). Sealed sublevels are opened transparently.
-   *
-   * @example
-   * ```ts
-   * await history(store.reader(Sublevel.Materialise), groupId)
-   * ```
-   */
-  reader(sub: SublevelName): { get(key: string): Promise<unknown>; iterator(options: { gte: string; lt: string }): AsyncIterable<readonly [unknown, unknown]> } {
-    const raw = this.sub(sub);
-    if (!isSealed(sub)) return raw as unknown as ReturnType<EngineStore["reader"]>;
-    const opened = (key: string, value: Uint8Array | undefined): Uint8Array | undefined => (value === undefined ? undefined : this.opened(sub, key, value));
-    return {
-      get: async (key: string) => opened(key, (await raw.get(key)) as Uint8Array | undefined),
-      iterator: (options: { gte: string; lt: string }) => ({
-        async *[Symbol.asyncIterator]() {
-          for await (const [key, value] of raw.iterator(options)) yield [key, opened(key as string, value as Uint8Array)] as const;
-        },
-      }),
-    };
   }
 
   /** Writes one raw value without the version prefix or seal: only for tests that corrupt a store. @example `await store.putRaw("groups", gid, bad)` */

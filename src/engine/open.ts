@@ -1,0 +1,101 @@
+/**
+ * Opening an engine: the options checked, the store opened (with its storage key) and migrated,
+ * the in-memory books of pending commits, pending operations and the outbox loaded, and the
+ * worker pool made. `SecretGroupEngine.open` builds the engine on the context this returns.
+ *
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import type { Piscina } from "piscina";
+import { limitsArg, pathArg } from "./arguments.js";
+import type { DEFAULT_ENGINE_LIMITS, EngineLimits } from "../constants.js";
+import { assertIdentity } from "../identity.js";
+import type { Identity } from "../identity.js";
+import { emptyStats } from "./context.js";
+import type { EngineContext } from "./context.js";
+import { createPool } from "./pool.js";
+import { EngineStore } from "./store/store.js";
+import { PendingBook } from "./pendingOperations.js";
+import { EventHub } from "./watch.js";
+import { migrate } from "./store/migrate.js";
+import { PendingCommits } from "./pending.js";
+import { OutboxKeys } from "./outbox.js";
+import { deriveStorageKey, storageKeyArg } from "./store/seal.js";
+import type { SecretGroupEngine } from "./engine.js";
+
+/** Options of {@link SecretGroupEngine.open}. @example `{ path: "./data", identity, threads: 2 }` */
+export interface EngineOptions {
+  /** Folder of the LevelDB database (created if missing). */
+  readonly path: string;
+  /** This node's Ed25519 identity. */
+  readonly identity: Identity;
+  /** Worker threads of the pool the engine creates (default: available parallelism). */
+  readonly threads?: number;
+  /** A pool to use instead (the engine then does not close it). */
+  readonly pool?: Piscina;
+  /** Most group actors kept live (default 256). */
+  readonly liveActors?: number;
+  /** Most estimated bytes of live group actors (default 64 MiB; a large group's member list weighs more). */
+  readonly liveActorBytes?: number;
+  /** Most decoded MLS states each worker keeps (default 64). */
+  readonly workerCacheSize?: number;
+  /** Most members summed over the decoded states of one worker (default 20,000: large groups weigh more). */
+  readonly workerCacheMembers?: number;
+  /** Long-term nonce counters reserved per persisted block (default 1024). */
+  readonly nonceBlock?: number;
+  /** Limits on pending input (defaults: {@link DEFAULT_ENGINE_LIMITS}). */
+  readonly limits?: Partial<EngineLimits>;
+  /**
+   * 32-byte key sealing key material and plaintexts at rest (README "Threat model"). Default:
+   * derived from the identity's secret key (HKDF-SHA256, `STORAGE_KEY_LABEL`). A key that does
+   * not open the database is `StorageError` `STORAGE_KEY`; after {@link SecretGroupEngine.rotateStorageKey}
+   * pass the new key.
+   */
+  readonly storageKey?: Uint8Array;
+}
+
+/**
+ * Checks `options`, opens the store and loads what the engine keeps in memory; the store is
+ * closed again if loading fails. The engine's context, before any actor exists.
+ *
+ * @example
+ * ```ts
+ * const ctx = await openContext({ path: dir, identity, threads: 2 })
+ * ```
+ */
+export async function openContext(options: EngineOptions): Promise<EngineContext> {
+  const path = pathArg(options);
+  const limits = limitsArg(options.limits);
+  assertIdentity(options.identity);
+  let pendingCommits: PendingCommits;
+  let pendingOps: PendingBook;
+  let outbox: OutboxKeys;
+  const storageKey = options.storageKey === undefined ? deriveStorageKey(options.identity.secretKey) : storageKeyArg(options.storageKey);
+  const store = await EngineStore.open(path, options.identity.publicKey, storageKey);
+  try {
+    await migrate(store);
+    pendingCommits = await PendingCommits.load(store);
+    pendingOps = await PendingBook.load(store);
+    outbox = await OutboxKeys.open(store);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const pool = options.pool ?? createPool(options.threads === undefined ? {} : { threads: options.threads });
+  const ctx: EngineContext = {
+    store,
+    pool,
+    identity: options.identity,
+    engineId: randomBytes(8).toString("hex"),
+    cacheLimit: options.workerCacheSize ?? 64,
+    cacheMembers: options.workerCacheMembers ?? 20_000,
+    nonceBlock: BigInt(options.nonceBlock ?? 1024),
+    stats: emptyStats(),
+    limits,
+    pendingCommits,
+    pendingOps,
+    outbox,
+    events: new EventHub(),
+  };
+  return ctx;
+}

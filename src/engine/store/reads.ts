@@ -1,0 +1,195 @@
+/**
+ * The read side of the engine's store (src/engine/store/store.ts extends it): single values,
+ * prefix scans and pages, raw rows for keys.ts and migrate.ts, and the opened view the
+ * materialisation index reads through. Values are opened if their sublevel is sealed
+ * (`SUBLEVEL_PROTECTION`, sublevels.ts) and their version byte checked.
+ *
+ * @module
+ */
+import type { Level } from "level";
+import { SEALED_STORAGE_VERSION } from "../../constants.js";
+import { ErrorCode, StorageError } from "../../errors.js";
+import type { Keyring } from "./keyring.js";
+import type { Sealer } from "./seal.js";
+import { isSealed, ownKeyId, Sublevel } from "./sublevels.js";
+import type { SublevelName } from "./sublevels.js";
+import { unversioned } from "./version.js";
+
+type Sub = ReturnType<Level<string, Uint8Array>["sublevel"]>;
+
+/**
+ * Reads of the engine's database (see `EngineStore`, which adds opening and writing).
+ *
+ * @example
+ * ```ts
+ * const bytes = await store.get(Sublevel.Docs, id, "document") // a method of this class
+ * ```
+ */
+export abstract class StoreReads {
+  private readonly subs: Map<SublevelName, Sub>;
+
+  protected constructor(
+    protected readonly db: Level<string, Uint8Array>,
+    /** Folder of the database (and of the keyring file). */
+    readonly path: string,
+    /** Seals and opens values: the storage key of each live generation. */
+    readonly sealer: Sealer,
+    /** Per-secret keys of `Protection.OwnKey` values. */
+    readonly keyring: Keyring,
+  ) {
+    this.subs = new Map(
+      Object.values(Sublevel).map((name) => [name, db.sublevel<string, Uint8Array>(name, { keyEncoding: "utf8", valueEncoding: "view" }) as Sub]),
+    );
+  }
+
+  protected sub(name: SublevelName): Sub {
+    const sub = this.subs.get(name);
+    if (sub === undefined) throw new StorageError(ErrorCode.Storage, `unknown sublevel ${name}`);
+    return sub;
+  }
+
+  /** The unsealed stored form of a raw value (version byte still in front). @example `store.opened("state", key, raw)` */
+  opened(sub: SublevelName, key: string, raw: Uint8Array): Uint8Array {
+    if (!isSealed(sub)) return raw;
+    if (raw[0] !== SEALED_STORAGE_VERSION) {
+      throw new StorageError(ErrorCode.StorageVersion, `${sub} ${key}: unknown storage format version ${raw[0] ?? "(empty)"} (a sealed value was expected)`);
+    }
+    return this.sealer.open(sub, key, raw, () => this.keyring.get(ownKeyId(sub, key)));
+  }
+
+  /** Reads one value (opened, version byte checked and stripped). @example `await store.get("docs", id, "document")` */
+  async get(sub: SublevelName, key: string, what: string): Promise<Uint8Array | undefined> {
+    let value: Uint8Array | undefined;
+    try {
+      value = (await this.sub(sub).get(key)) as Uint8Array | undefined;
+    } catch (e) {
+      throw new StorageError(ErrorCode.Storage, `reading ${what}: ${(e as Error).message}`, { cause: e });
+    }
+    return value === undefined ? undefined : unversioned(this.opened(sub, key, value), what);
+  }
+
+  /** True when `key` exists. @example `await store.has("docs", id)` */
+  async has(sub: SublevelName, key: string): Promise<boolean> {
+    try {
+      return (await this.sub(sub).get(key)) !== undefined;
+    } catch (e) {
+      throw new StorageError(ErrorCode.Storage, `reading ${sub}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /**
+   * Every `[key, value]` whose key starts with `prefix`, in key order (opened, version checked).
+   *
+   * @example
+   * ```ts
+   * for (const [key, value] of await store.scan("state", gid + "/", "group state")) {}
+   * ```
+   */
+  async scan(sub: SublevelName, prefix: string, what: string, limit = -1): Promise<Array<[string, Uint8Array]>> {
+    return (await this.rawScan(sub, prefix, limit)).map(([key, value]) => [key, unversioned(this.opened(sub, key, value), what)]);
+  }
+
+  /**
+   * Raw `[key, value]` pairs as they lie in the files (sealed values stay sealed), for keys.ts
+   * and migrate.ts.
+   *
+   * @example
+   * ```ts
+   * const rows = await store.rawScan("state", "")
+   * ```
+   */
+  async rawScan(sub: SublevelName, prefix: string, limit = -1): Promise<Array<[string, Uint8Array]>> {
+    const out: Array<[string, Uint8Array]> = [];
+    try {
+      for await (const [key, value] of this.sub(sub).iterator({ gte: prefix, lt: prefix + "\uffff", limit })) out.push([key as string, value as Uint8Array]);
+    } catch (e) {
+      throw new StorageError(ErrorCode.Storage, `reading ${sub}: ${(e as Error).message}`, { cause: e });
+    }
+    return out;
+  }
+
+  /**
+   * Every raw `[key, value]` of a sublevel, streamed (writes meanwhile are not seen).
+   *
+   * @example
+   * ```ts
+   * for await (const [key, raw] of store.rawEntries("state")) {}
+   * ```
+   */
+  async *rawEntries(sub: SublevelName): AsyncIterable<[string, Uint8Array]> {
+    try {
+      for await (const [key, value] of this.sub(sub).iterator()) yield [key as string, value as Uint8Array];
+    } catch (e) {
+      if (e instanceof StorageError) throw e;
+      throw new StorageError(ErrorCode.Storage, `reading ${sub}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** The last key that starts with `prefix` (undefined when none). @example `await store.lastKey("oplog", gid + "/")` */
+  async lastKey(sub: SublevelName, prefix: string): Promise<string | undefined> {
+    try {
+      for await (const key of this.sub(sub).keys({ gte: prefix, lt: prefix + "\uffff", reverse: true, limit: 1 })) return key as string;
+    } catch (e) {
+      throw new StorageError(ErrorCode.Storage, `reading ${sub}: ${(e as Error).message}`, { cause: e });
+    }
+    return undefined;
+  }
+
+  /**
+   * Every `[key, value]` whose key starts with `prefix` and sorts after `after`, in key order,
+   * at most `limit` (version checked).
+   *
+   * @example
+   * ```ts
+   * const page = await store.scanAfter("oplog", gid + "/", gid + "/0000000000000041", "operation log", 100)
+   * ```
+   */
+  async scanAfter(sub: SublevelName, prefix: string, after: string | undefined, what: string, limit: number): Promise<Array<[string, Uint8Array]>> {
+    const out: Array<[string, Uint8Array]> = [];
+    const range = after === undefined ? { gte: prefix } : { gt: after };
+    try {
+      for await (const [key, value] of this.sub(sub).iterator({ ...range, lt: prefix + "\uffff", limit })) {
+        out.push([key as string, unversioned(this.opened(sub, key as string, value as Uint8Array), what)]);
+      }
+    } catch (e) {
+      if (e instanceof StorageError) throw e;
+      throw new StorageError(ErrorCode.Storage, `reading ${what}: ${(e as Error).message}`, { cause: e });
+    }
+    return out;
+  }
+
+  /** Keys that start with `prefix`, in order. @example `await store.keys("next", gid + "/" + head + "/")` */
+  async keys(sub: SublevelName, prefix: string, limit = -1): Promise<string[]> {
+    const out: string[] = [];
+    try {
+      for await (const key of this.sub(sub).keys({ gte: prefix, lt: prefix + "\uffff", limit })) out.push(key as string);
+    } catch (e) {
+      throw new StorageError(ErrorCode.Storage, `reading ${sub}: ${(e as Error).message}`, { cause: e });
+    }
+    return out;
+  }
+
+  /**
+   * The read side of a sublevel as its unsealed stored form would lie in the files (version byte
+   * in front), for modules that check versions themselves (the materialisation index reads
+   * through it). Sealed sublevels are opened transparently.
+   *
+   * @example
+   * ```ts
+   * await history(store.reader(Sublevel.Materialise), groupId)
+   * ```
+   */
+  reader(sub: SublevelName): { get(key: string): Promise<unknown>; iterator(options: { gte: string; lt: string }): AsyncIterable<readonly [unknown, unknown]> } {
+    const raw = this.sub(sub);
+    if (!isSealed(sub)) return raw as unknown as ReturnType<StoreReads["reader"]>;
+    const opened = (key: string, value: Uint8Array | undefined): Uint8Array | undefined => (value === undefined ? undefined : this.opened(sub, key, value));
+    return {
+      get: async (key: string) => opened(key, (await raw.get(key)) as Uint8Array | undefined),
+      iterator: (options: { gte: string; lt: string }) => ({
+        async *[Symbol.asyncIterator]() {
+          for await (const [key, value] of raw.iterator(options)) yield [key, opened(key as string, value as Uint8Array)] as const;
+        },
+      }),
+    };
+  }
+}
