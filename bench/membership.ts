@@ -160,19 +160,28 @@ function membershipAt(name: string, sizes: (n: number) => boolean): Scenario {
   title: "membership commits and joins",
   produces: ["create-add", "owner-add", "owner-remove", "owner-update", "receiver-update", "receiver-remove", "join"],
   async run(ctx) {
+    const failures: string[] = [];
     for (const n of ctx.config.sizes.filter(sizes)) {
       const rounds = roundsFor(ctx.config, n);
       const need = rounds.warmup + rounds.iterations;
-      ctx.progress.start(need * (3 + 3 * 4 + 2 * 4 + 3), `N=${n}: building groups`);
+      const heavy = roundsFor(ctx.config, n, { heavy: true });
+      ctx.progress.start((heavy.warmup + heavy.iterations) * (3 + 3) + need * (3 * 4 + 2 * 4), `N=${n}: building groups`);
       const pool = benchPool();
       let world: World | undefined;
       try {
         world = await buildWorld(n, pool);
         const w = world;
+        // a failing row does not cost the rows after it (a full run takes an hour): its error is
+        // logged, the next row runs, and the scenario fails at the end with every error
         const run = async (what: string, rows: () => Promise<Row | Row[]>): Promise<void> => {
           ctx.progress.phase(`N=${n}: ${what}`);
-          const out = await rows();
-          for (const row of Array.isArray(out) ? out : [out]) ctx.emit(row);
+          try {
+            const out = await rows();
+            for (const row of Array.isArray(out) ? out : [out]) ctx.emit(row);
+          } catch (e) {
+            failures.push(`N=${n} ${what}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+            ctx.log(`[${name}] N=${n} ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+          }
         };
         await run("create + add", () => createAddRows(ctx, w));
         await run("owner commits", () => ownerRows(ctx, w));
@@ -186,6 +195,7 @@ function membershipAt(name: string, sizes: (n: number) => boolean): Scenario {
         ctx.progress.stop();
       }
     }
+    if (failures.length > 0) throw new Error(failures.join("\n"));
   },
 };
 }
