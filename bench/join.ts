@@ -48,7 +48,7 @@ function buildInputs(n: number, engineKeyPackages: Uint8Array[]): Promise<JoinIn
  * ```
  */
 export async function joinRows(ctx: BenchContext, w: World): Promise<Row> {
-  const rounds = roundsFor(ctx.config, w.n, { heavy: true });
+  const rounds = roundsFor(ctx.config, w.n);
   const need = rounds.warmup + rounds.iterations;
   const csDefault = await suiteImpl("default");
   const joiners: EngineNode[] = [];

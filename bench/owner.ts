@@ -40,7 +40,7 @@ export interface EngineOwnerGroup {
  * ```
  */
 export async function createAddRows(ctx: BenchContext, w: World): Promise<Row> {
-  const rounds = roundsFor(ctx.config, w.n, { heavy: true });
+  const rounds = roundsFor(ctx.config, w.n);
   const need = rounds.warmup + rounds.iterations;
   const csDefault = await suiteImpl("default");
   // the bare side is left out (and the row says why) where bare ts-mls cannot write the commit
@@ -164,7 +164,7 @@ export async function ownerRows(ctx: BenchContext, w: World): Promise<Row[]> {
       "owner removes 1 member",
       await interleaved(
         [
-          { label: BARE, prepare: () => victim++, run: () => commit(csDefault, w.bare.owner, [removeLeaf(w.n - victim)]) },
+          { label: BARE, prepare: () => victim++, run: () => commit(csDefault, w.bare.owner, [removeLeaf(w.n - w.bareTopRemoved - victim)]) },
           { label: LIBRARY, prepare: () => libVictim++, run: () => removeMembers(w.lib.state, [w.lib.fillers[w.lib.fillers.length - libVictim]!.identity.publicKey]) },
           ...engineSides(() => engine.engine.removeMembers(gid, [group.members.pop()!.identity.publicKey])),
         ],
