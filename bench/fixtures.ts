@@ -1,7 +1,8 @@
 /**
  * Groups the scenarios start from, built outside every timed region: a bare ts-mls group
  * (ts-mls 1.6.4 API, key packages and setup commits made with the node provider for speed, the
- * baseline then runs on ts-mls's default provider), a library group (src/group: an owner, a
+ * baseline then runs on ts-mls's default provider; above 1000 members built by the patched
+ * library, see patchedFixture.ts), a library group (src/group: an owner, a
  * library receiver, fillers) and engines on temporary LevelDB folders that can be reopened
  * (a reopened engine has an empty worker cache and no live actor: the cold path).
  *
@@ -22,7 +23,8 @@ import { addMembers, createGroup, joinGroup } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
 import { generateIdentity, type Identity } from "../src/identity.js";
 import { createKeyPackage } from "../src/keyPackage.js";
-import { adds, commit, join as bareJoin, newGroup, newKeyPackage, suiteImpl, type KeyPackagePair } from "./mlsHarness.js";
+import { adds, commit, exporterOf, join as bareJoin, newGroup, newKeyPackage, suiteImpl, type KeyPackagePair } from "./mlsHarness.js";
+import { PATCHED_FIXTURES_ABOVE, patchedGroup } from "./patchedFixture.js";
 
 /** Long-term ciphersuite of the membership scenarios. */
 export const LT_SUITE = "PANDA10_AES256GCM" as const;
@@ -57,7 +59,12 @@ export async function bareKeyPackages(count: number): Promise<KeyPackagePair[]> 
 }
 
 /**
- * Builds a bare group of `n` members with one add commit; the receiver joins.
+ * Builds a bare group of `n` members with one add commit; a receiver joins. Up to
+ * `PATCHED_FIXTURES_ABOVE` members the bare library makes the commit (its creator is the
+ * `owner`, the receiver is leaf 1). Above it the patched library makes it (patchedFixture.ts)
+ * and two members join with the bare library: leaf 1 is the `owner` (it makes the bare side's
+ * commits: a committer's work is the same at leaf 0 or 1, whose copaths hold the same leaves
+ * but one) and leaf 2 the receiver; both must agree with the builder's exporter value.
  *
  * @example
  * ```ts
@@ -66,10 +73,40 @@ export async function bareKeyPackages(count: number): Promise<KeyPackagePair[]> 
  */
 export async function bareGroup(n: number): Promise<BareGroup & { welcome: Uint8Array }> {
   const cs = await suiteImpl("node");
+  if (n > PATCHED_FIXTURES_ABOVE) {
+    const built = await patchedGroup(n);
+    const owner = await bareJoin(cs, built.welcome, built.kps[0] as KeyPackagePair, built.tree);
+    const receiver = await bareJoin(cs, built.welcome, built.kps[1] as KeyPackagePair, built.tree);
+    for (const member of [owner, receiver]) {
+      if (Buffer.compare(await exporterOf(cs, member), built.exporter) !== 0) throw new Error("a bare member joined another epoch than the patched builder's");
+    }
+    return { owner, receiver, kps: built.kps, welcome: built.welcome };
+  }
   const kps = await bareKeyPackages(n - 1);
   const added = await commit(cs, await newGroup(cs), adds(kps.map((k) => k.publicPackage)));
   const receiver = await bareJoin(cs, added.welcome as Uint8Array, kps[0] as KeyPackagePair, added.state.ratchetTree);
   return { owner: added.state, receiver, kps, welcome: added.welcome as Uint8Array };
+}
+
+/**
+ * What a bare joiner needs: a Welcome of an `n`-member group, its ratchet tree and the
+ * joiner's key package (leaf 1), no bare member having joined yet (the group is made as in
+ * `bareGroup`: by the bare library up to `PATCHED_FIXTURES_ABOVE` members, by the patched one above).
+ *
+ * @example
+ * ```ts
+ * const { welcome, tree, kp } = await bareJoinInput(10_000);
+ * ```
+ */
+export async function bareJoinInput(n: number): Promise<{ welcome: Uint8Array; tree: ClientState["ratchetTree"]; kp: KeyPackagePair }> {
+  if (n > PATCHED_FIXTURES_ABOVE) {
+    const built = await patchedGroup(n);
+    return { welcome: built.welcome, tree: built.tree, kp: built.kps[0] as KeyPackagePair };
+  }
+  const cs = await suiteImpl("node");
+  const kps = await bareKeyPackages(n - 1);
+  const added = await commit(cs, await newGroup(cs), adds(kps.map((k) => k.publicPackage)));
+  return { welcome: added.welcome as Uint8Array, tree: added.state.ratchetTree, kp: kps[0] as KeyPackagePair };
 }
 
 /**

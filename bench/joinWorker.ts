@@ -3,7 +3,8 @@
  * measuring thread has seen their keys: a join in the benchmark is then as cold as a real
  * joiner's first contact with a group. Input (workerData): N, how many groups, and the key
  * packages of the engine joiners (one per group). Output (one message): per group, the library
- * group's documents and joiner, and a bare ts-mls group's Welcome, tree and joiner.
+ * group's documents and joiner, and a bare ts-mls group's Welcome, tree and joiner (a group
+ * above 1000 members made by the patched library: see patchedFixture.ts).
  *
  * @module
  */
@@ -12,7 +13,7 @@ import { decodeSecretGroupCommit } from "../src/commit.js";
 import { secretGroupCommitDocument, secretGroupDocument } from "../src/documents/index.js";
 import { addMembers, createGroup } from "../src/group/index.js";
 import { generateIdentity } from "../src/identity.js";
-import { bareGroup, LT_SUITE, members } from "./fixtures.js";
+import { bareJoinInput, LT_SUITE, members } from "./fixtures.js";
 import type { JoinInput } from "./join.js";
 
 const { n, engineKeyPackages } = workerData as { n: number; engineKeyPackages: Uint8Array[] };
@@ -24,11 +25,11 @@ for (const engineKp of engineKeyPackages) {
   const [joiner, ...fillers] = await members(Math.max(1, n - 2));
   const added = await addMembers(state, [joiner!.keyPackage, engineKp, ...fillers.map((f) => f.keyPackage)]);
   const commitDoc = secretGroupCommitDocument(owner, { secretGroup: groupDoc.id, commit: decodeSecretGroupCommit(added.commit) });
-  const bare = await bareGroup(n);
+  const bare = await bareJoinInput(n);
   out.push({
     library: { owner: owner.publicKey, commit: added.commit, identity: joiner!.identity, secret: joiner!.secret },
     engine: { groupDoc: groupDoc.bytes, commitDoc: commitDoc.bytes, groupId: groupDoc.id },
-    bare: { welcome: bare.welcome, tree: bare.owner.ratchetTree, kp: bare.kps[0]! },
+    bare,
   });
 }
 parentPort?.postMessage(out);

@@ -31,6 +31,7 @@ import {
   type PrivateKeyPackage,
   type Proposal,
 } from "ts-mls-bare";
+import { encodeCommit } from "ts-mls-bare/commit.js";
 import { randomBytes } from "node:crypto";
 import { nodeCryptoProvider } from "../src/mls/crypto/provider.js";
 
@@ -136,6 +137,28 @@ export async function commit(cs: CiphersuiteImpl, state: ClientState, proposals:
   return r.welcome === undefined
     ? out
     : { ...out, welcome: encodeMlsMessage({ version: "mls10", wireformat: "mls_welcome", welcome: r.welcome } as MLSMessage) };
+}
+
+/**
+ * Why bare ts-mls 1.6.4 cannot make a commit adding `count` members, or undefined if it can
+ * write one: 1.6.4 writes a vector by chaining one closure per element, so a long enough vector
+ * (the commit's add proposals) overflows the call stack. Checked by encoding such a commit (the
+ * same key package repeated: the writer's depth depends on the count alone), in milliseconds.
+ *
+ * @example
+ * ```ts
+ * bareAddCommitFails(kp.publicPackage, 9_999); // "ts-mls 1.6.4 overflows the call stack ..."
+ * ```
+ */
+export function bareAddCommitFails(keyPackage: KeyPackage, count: number): string | undefined {
+  const proposal = { proposalOrRefType: "proposal" as const, proposal: { proposalType: "add" as const, add: { keyPackage } } as Proposal };
+  try {
+    encodeCommit({ proposals: Array.from({ length: count }, () => proposal), path: undefined });
+    return undefined;
+  } catch (e) {
+    if (e instanceof RangeError) return `ts-mls 1.6.4 overflows the call stack writing a commit of ${count} add proposals (${e.message}, default stack)`;
+    throw e;
+  }
 }
 
 /**

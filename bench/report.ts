@@ -11,7 +11,8 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { renderSvg, rssVsGroups, throughputBars, timeVsN } from "./charts.js";
 import type { BenchResults } from "./results.js";
-import { describe, fmt, targetLines } from "./table.js";
+import { BARE } from "./membership.js";
+import { describe, fmt, targetLines, unmeasured } from "./table.js";
 import { ratioOf, TARGETS } from "./targets.js";
 import type { Figure, Row } from "./types.js";
 
@@ -65,7 +66,8 @@ function membershipTable(rows: readonly Row[]): string {
   const lines = ["| N | side | median ms (p95, min, rel. sd, samples) | ratio to bare ts-mls |", "|---:|---|---|---:|"];
   for (const r of [...rows].sort((a, b) => (a.n ?? 0) - (b.n ?? 0))) {
     if (r.baseline !== undefined) lines.push(`| ${r.n} | ${r.baseline.label} (baseline) | ${cell(r.baseline)} | 1 |`);
-    for (const c of r.candidates) lines.push(`| ${r.n} | ${c.label} | ${cell(c)} | ${fmt(ratioOf(r, c))}x |`);
+    else if (unmeasured(r) !== "") lines.push(`| ${r.n} | ${BARE} (baseline) | ${unmeasured(r)} | |`);
+    for (const c of r.candidates) lines.push(`| ${r.n} | ${c.label} | ${cell(c)} | ${r.baseline === undefined ? "" : `${fmt(ratioOf(r, c))}x`} |`);
   }
   return lines.join("\n");
 }
@@ -205,7 +207,7 @@ export async function writeReport(files: readonly string[]): Promise<string> {
       "",
     );
   }
-  md.push("## Every row", "", "```", ...rows.flatMap((r) => r.candidates.map((c) => `${r.scenario} ${r.n ?? ""}${r.valueBytes === undefined ? "" : ` x ${r.valueBytes} B`}: ${c.label} ${describe(c)}${r.baseline === undefined ? "" : `; baseline ${r.baseline.label} ${describe(r.baseline)}; ratio ${fmt(ratioOf(r, c))}x`}`)), "```", "");
+  md.push("## Every row", "", "```", ...rows.flatMap((r) => r.candidates.map((c) => `${r.scenario} ${r.n ?? ""}${r.valueBytes === undefined ? "" : ` x ${r.valueBytes} B`}: ${c.label} ${describe(c)}${r.baseline === undefined ? (unmeasured(r) === "" ? "" : `; ${unmeasured(r)}`) : `; baseline ${r.baseline.label} ${describe(r.baseline)}; ratio ${fmt(ratioOf(r, c))}x`}`)), "```", "");
   const text = md.join("\n");
   writeFileSync(join(BENCH, "RESULTS.md"), text);
   return text;

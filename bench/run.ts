@@ -50,7 +50,8 @@ export function parseConfig(argv: readonly string[]): BenchConfig {
   const warmup = num("--warmup");
   const only = value("--only")?.split(",");
   return {
-    mode: custom ? "custom" : full ? "full" : "quick",
+    // --full with --sizes (or --groups, ...) keeps full mode's rounds: a full run may be split by size
+    mode: full ? "full" : custom ? "custom" : "quick",
     sizes: list("--sizes") ?? (full ? [10, 100, 1000, 5000, 10_000] : [10, 100, 1000]),
     bulkValues: values !== undefined ? { 64: values, 1024: values, 65536: values } : full ? { 64: 100_000, 1024: 100_000, 65536: 10_000 } : { 64: 20_000, 1024: 20_000, 65536: 2_000 },
     srValues: num("--sr-values") ?? 10_000,

@@ -59,7 +59,7 @@ export function formatTable(rows: readonly Row[]): string {
       table.push([
         row.case + (c === row.candidates[0] ? extra : ""),
         size(row),
-        row.baseline === undefined ? "" : `${row.baseline.label}: ${describe(row.baseline)}`,
+        row.baseline === undefined ? unmeasured(row) : `${row.baseline.label}: ${describe(row.baseline)}`,
         `${c.label}: ${describe(c)}`,
         row.baseline === undefined ? "" : `${fmt(ratioOf(row, c))}x`,
         targetNote(row, c),
@@ -67,6 +67,18 @@ export function formatTable(rows: readonly Row[]): string {
     }
   }
   return table.toString();
+}
+
+/**
+ * Why a row that should have a baseline has none ("baseline not measured: ..."), or "".
+ *
+ * @example
+ * ```ts
+ * unmeasured(row); // "baseline not measured: ts-mls 1.6.4 overflows the call stack ..."
+ * ```
+ */
+export function unmeasured(row: Row): string {
+  return row.baseline === undefined && row.note?.startsWith("baseline not measured") === true ? row.note : "";
 }
 
 /**
@@ -99,7 +111,7 @@ export function targetLines(rows: readonly Row[]): Array<[(typeof TARGETS)[numbe
         if (!t.matches(row, c)) continue;
         const met = t.met(row, c);
         const verdict = met === undefined ? "" : met ? " met" : " missed";
-        const ratio = row.baseline === undefined ? "" : `; ${fmt(ratioOf(row, c))}x ${row.baseline.label}`;
+        const ratio = row.baseline === undefined ? (unmeasured(row) === "" ? "" : `; ${unmeasured(row)}`) : `; ${fmt(ratioOf(row, c))}x ${row.baseline.label}`;
         const extra =
           row.scenario === "many-groups"
             ? `; overall ${fmt(row.extra?.["documentsPerSecondOverall"] ?? NaN)} documents/s, peak RSS ${fmt((row.extra?.["peakRssBytes"] ?? NaN) / 2 ** 20)} MiB`

@@ -122,16 +122,23 @@ export interface Scenario {
 /**
  * Rounds for a membership scenario at `n` members (smaller groups: more rounds, fewer in quick
  * mode; above 1000 members: 2 rounds, no warm-up round since building the group has warmed every
- * code path).
+ * code path; above 5000 members 1 round: on the 2 shared cores one round of every row at 10,000
+ * members takes most of an hour; the results record every figure's sample count).
  *
  * @example
  * ```ts
  * roundsFor(fullConfig, 1000); // { warmup: 1, iterations: 3 }
+ * roundsFor(fullConfig, 10_000); // { warmup: 0, iterations: 1 }
  * ```
  */
 export function roundsFor(config: BenchConfig, n: number): { warmup: number; iterations: number } {
   const quick = config.mode !== "full";
-  const base = n <= 100 ? { warmup: quick ? 1 : 2, iterations: quick ? 5 : 8 } : n <= 1000 ? { warmup: 1, iterations: quick ? 2 : 3 } : { warmup: 0, iterations: 2 };
+  const base =
+    n <= 100
+      ? { warmup: quick ? 1 : 2, iterations: quick ? 5 : 8 }
+      : n <= 1000
+        ? { warmup: 1, iterations: quick ? 2 : 3 }
+        : { warmup: 0, iterations: n > 5000 ? 1 : 2 };
   return { warmup: config.warmup ?? base.warmup, iterations: config.iterations ?? base.iterations };
 }
 
