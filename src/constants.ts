@@ -127,8 +127,14 @@ export const RESEAL_BATCH = 512;
 // is dropped, oldest first, and counted in `engine.stats().dropped`.
 // ---------------------------------------------------------------------------------------------
 
-/** Largest encoded document (envelope included): 4 MiB. Bounds every field and vector a peer sends in a document. @example `bytes.length <= MAX_DOCUMENT_SIZE` */
-export const MAX_DOCUMENT_SIZE = 4 * 1024 * 1024;
+/**
+ * Largest encoded document (envelope included): 16 MiB. Bounds every field and vector a peer
+ * sends in a document. Sized for {@link MAX_MEMBERS_PER_COMMIT}: a commit adding 9,999 members
+ * carries their key packages (about 3.6 MB) and a Welcome with one encrypted secret each plus the
+ * group info (about 4 MB more); at 4 MiB such a group could not be created (full bench run, issue 12).
+ * @example `bytes.length <= MAX_DOCUMENT_SIZE`
+ */
+export const MAX_DOCUMENT_SIZE = 16 * 1024 * 1024;
 /** Most fields a document may have. @example `Object.keys(fields).length <= MAX_FIELDS` */
 export const MAX_FIELDS = 64;
 /** Largest MLS key package a key_package_v1 document may carry: 64 KiB. @example `MAX_KEY_PACKAGE_SIZE` */

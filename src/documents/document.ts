@@ -18,7 +18,7 @@
  * id        = BLAKE3-256(envelope)
  * ```
  * The signature context string separates document signatures from MLS signatures, which the same
- * key makes (the MLS signature key is the p2panda key). The whole envelope is at most 4 MiB.
+ * key makes (the MLS signature key is the p2panda key). The whole envelope is at most `MAX_DOCUMENT_SIZE` (16 MiB).
  *
  * @module
  */
