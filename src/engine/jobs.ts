@@ -77,7 +77,9 @@ export type JobRequest =
   | { readonly kind: "commit"; readonly commit: CommitJob }
   | { readonly kind: "encrypt"; readonly encrypt: EncryptJob }
   | { readonly kind: "decrypt"; readonly decrypt: DecryptJob }
-  | { readonly kind: "read" };
+  | { readonly kind: "read" }
+  // queued first on every hydrated actor: finishes a drain a crash cut short (src/engine/actors.ts)
+  | { readonly kind: "resume" };
 
 /** True for the jobs only a member runs. @example `needsMember({ kind: "read" }) // false` */
 export const needsMember = (job: JobRequest): boolean => job.kind === "commit" || job.kind === "encrypt";

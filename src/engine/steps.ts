@@ -1,8 +1,9 @@
 /**
  * The `execute` actor of the group machine: one step of one job, staged (reads and worker
  * tasks) and returned as writes for a single atomic batch. Job kinds: `create`, `commit`,
- * `ingest` (a SecretGroup or SecretGroupCommit document), `encrypt`, `decrypt`, `read`; the
- * ingest and drain steps come from src/engine/commits.ts and src/engine/drain.ts.
+ * `ingest` (a SecretGroup or SecretGroupCommit document), `encrypt`, `decrypt`, `read` and
+ * `resume` (a drain, after hydration); the ingest and drain steps come from
+ * src/engine/commits.ts and src/engine/drain.ts.
  *
  * @module
  */
@@ -232,6 +233,8 @@ export async function executeStep(ctx: EngineContext, step: StepInput): Promise<
       return decryptStep(ctx, step, job.decrypt);
     case "read":
       return { ops: [], result: record ?? null };
+    case "resume":
+      return drainStep(ctx, gid, record, { kind: "drain" });
   }
 }
 
