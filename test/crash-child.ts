@@ -11,7 +11,8 @@
  * process with SIGKILL at the store batch with that number (counting only synced ones, as
  * written or just before), `{ sabotage: "outbox-after-state" | "reservation-unsynced" }` breaks
  * the engine on purpose to show the test catches it. The parent may also kill at any time after
- * the `ready` message.
+ * the `ready` message. Environment `CRASH_DEBUG` (any value): a failing step writes to stderr
+ * what it was, what was published, and each engine's group status, stored Welcomes and commits.
  *
  * @module
  */
@@ -159,7 +160,12 @@ if (mode === "run") {
   // what was created before the kill and not acknowledged: publish it now
   for (const role of ROLES) await flush(role);
   for (; current < script.steps.length; current++) {
-    await run(script.steps[current] as Step, current);
+    try {
+      await run(script.steps[current] as Step, current);
+    } catch (e) {
+      if (process.env["CRASH_DEBUG"] !== undefined) await dump(e);
+      throw e;
+    }
     appendDurable(f.done, current);
   }
 } else {
@@ -167,6 +173,20 @@ if (mode === "run") {
 }
 for (const role of ROLES) await engines[role].close();
 await pool.destroy();
+
+/** Debug (CRASH_DEBUG): what the step was and what each engine's store holds. */
+async function dump(e: unknown): Promise<void> {
+  const log = (x: string): boolean => process.stderr.write(`[crash-debug] ${x}\n`);
+  log(`step ${current} ${JSON.stringify(script.steps[current])} failed: ${(e as Error).message}`);
+  log(`published: ${network().map((p) => `${p.step}:${p.who}:${p.type === "document" ? schemaOf(p.hex) : p.type}`).join(" ")}`);
+  const gid = groupId();
+  for (const role of ROLES) {
+    const store = (engines[role] as unknown as { ctx: { store: EngineStore } }).ctx.store;
+    const welcomes = await store.keys(Sublevel.Welcomes, "");
+    const commits = await store.keys(Sublevel.Commits, "");
+    log(`${role}: status ${(await engines[role].describe(gid).catch((x: Error) => ({ status: x.message }))).status}; welcomes ${JSON.stringify(welcomes)}; commits ${commits.length}`);
+  }
+}
 
 async function finalPass(): Promise<void> {
   current = script.steps.length;

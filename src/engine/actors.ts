@@ -96,10 +96,21 @@ export class GroupActors {
       actor = createActor(this.machine, { input: { groupId } });
       actor.start();
       this.hydrations++;
+      this.live.set(groupId, actor);
+      // Ingesting a commit and draining what it unblocks (a member's next commits, a join
+      // through a stored Welcome) are separate batches: a crash between them leaves the drain
+      // undone, and nothing else starts it again (a re-ingested commit is a duplicate). So the
+      // first job of every hydrated actor is that drain; with nothing pending it is a few reads.
+      // Its failure is not the caller's: the caller's own job reports any fault it meets.
+      this.enqueue<void>(groupId, actor, { kind: "resume" }).catch(() => undefined);
     } else {
       this.live.delete(groupId); // re-insert: Map order is the LRU order
+      this.live.set(groupId, actor);
     }
-    this.live.set(groupId, actor);
+    return this.enqueue<T>(groupId, actor, request);
+  }
+
+  private enqueue<T>(groupId: string, actor: Actor<GroupMachine>, request: JobRequest): Promise<T> {
     const promise = new Promise<T>((resolve, reject) => {
       const job: GroupJob = { ...request, reply: { resolve: resolve as (v: unknown) => void, reject } };
       actor.send({ type: "job", job });

@@ -85,7 +85,9 @@ export type JobRequest =
   /** Drain, then re-examine pending operations (queued for each group with some when the engine opens). */
   | { readonly kind: "examine" }
   /** Drop one pending operation (`oppending` key) to keep a total limit, counted under `reason`. */
-  | { readonly kind: "dropPending"; readonly key: string; readonly reason: string };
+  | { readonly kind: "dropPending"; readonly key: string; readonly reason: string }
+  // queued first on every hydrated actor: finishes a drain a crash cut short (src/engine/actors.ts)
+  | { readonly kind: "resume" };
 
 /** True for the jobs only a member runs. @example `needsMember({ kind: "read" }) // false` */
 export const needsMember = (job: JobRequest): boolean => job.kind === "commit" || job.kind === "encrypt";

@@ -2,8 +2,9 @@
  * The `execute` actor of the group machine: one step of one job, staged (reads and worker
  * tasks) and returned as writes for a single atomic batch. Job kinds: `create`, `commit`,
  * `ingest` (a SecretGroup or SecretGroupCommit document), `encrypt`, `decrypt`, `read`,
- * `operation`, `examine`, `dropPending`; the ingest, drain and operation steps come from
- * src/engine/commits.ts, src/engine/drain.ts and src/engine/operations.ts.
+ * `operation`, `examine`, `dropPending` and `resume` (a drain, after hydration); the ingest,
+ * drain and operation steps come from src/engine/commits.ts, src/engine/drain.ts and
+ * src/engine/operations.ts.
  *
  * @module
  */
@@ -156,6 +157,8 @@ export async function executeStep(ctx: EngineContext, step: StepInput): Promise<
       return drainStep(ctx, step, { kind: "drain" });
     case "dropPending":
       return dropPendingStep(ctx, step, job.key, job.reason);
+    case "resume":
+      return drainStep(ctx, step, { kind: "drain" });
   }
 }
 

@@ -1,0 +1,93 @@
+/**
+ * A drain cut short by a crash is finished after the restart (src/engine/actors.ts queues it
+ * first on every hydrated actor): ingesting a commit and applying what it unblocks (a join
+ * through its Welcome, a member's next commits) are separate batches, and the process may die
+ * between them. The crash is simulated deterministically: from the chosen batch on, the store
+ * writes nothing (as a killed process), then the engine is reopened on the same folder. The
+ * application does not ingest anything again: the first job after the restart must already see
+ * the drain done (test/engine-crash.test.ts met this with seed 1051505277).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { utf8 } from "../src/bytes.js";
+import { decodeDocument } from "../src/documents/index.js";
+import type { SecretGroupEngine } from "../src/engine/engine.js";
+import type { EngineContext } from "../src/engine/context.js";
+import { Sublevel } from "../src/engine/store/sublevels.js";
+import { ingestAll, openNode } from "./engine-helpers.js";
+
+const text = (b: Uint8Array | Error | undefined): string => (b instanceof Uint8Array ? new TextDecoder().decode(b) : `error ${(b as Error & { code?: string })?.code}`);
+
+/** From the `nth` batch that writes MLS state on, `engine`'s store writes nothing (a killed process). */
+function dieAtStateBatch(engine: SecretGroupEngine, nth: number): { died: () => boolean } {
+  const store = (engine as unknown as { ctx: EngineContext }).ctx.store;
+  const batch = store.batch.bind(store);
+  let seen = 0;
+  let dead = false;
+  store.batch = (ops, options = {}) => {
+    if (!dead && ops.some((op) => op.sub === Sublevel.State) && ++seen === nth) dead = true;
+    return dead ? Promise.reject(new Error("killed")) : batch(ops, options);
+  };
+  return { died: () => dead };
+}
+
+test("a join cut short after its commit was stored completes after the restart, before the first job (no ingest again)", async () => {
+  const owner = await openNode();
+  const alice = await openNode();
+  let aliceEngine: SecretGroupEngine = alice.engine;
+  try {
+    const kp = (await alice.engine.publishKeyPackage()).documents;
+    const created = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
+    const gid = created.groupId as Uint8Array;
+    const added = await owner.engine.addMembers(gid, kp);
+
+    // the group and the commit (with alice's Welcome) are stored; the join's batch is not written
+    const crash = dieAtStateBatch(alice.engine, 1);
+    await ingestAll(alice.engine, [...created.documents, ...added.documents]).catch(() => undefined);
+    assert.ok(crash.died(), "the join's batch was the one cut");
+    await alice.engine.close().catch(() => undefined);
+
+    aliceEngine = await alice.reopen();
+    const message = await aliceEngine.encrypt(gid, utf8("after the restart"), { scheme: "sender-ratchet" });
+    assert.equal((await aliceEngine.describe(gid)).status, "member");
+    assert.deepEqual((await owner.engine.decrypt([message])).map(text), ["after the restart"]);
+    // the join's key package deletion is in the outbox, as after an uninterrupted join
+    assert.deepEqual((await aliceEngine.outbox()).map((d) => decodeDocument(d).schema), ["key_package_v1", "key_package_deletion_v1"]);
+  } finally {
+    await aliceEngine.close();
+    await owner.engine.close();
+    await owner.cleanup();
+    await alice.cleanup();
+  }
+});
+
+test("a member's drain cut short (a later commit stored before its predecessor, not applied yet) is applied after the restart", async () => {
+  const owner = await openNode();
+  const alice = await openNode();
+  let aliceEngine: SecretGroupEngine = alice.engine;
+  try {
+    const kp = (await alice.engine.publishKeyPackage()).documents;
+    const created = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
+    const gid = created.groupId as Uint8Array;
+    const added = await owner.engine.addMembers(gid, kp);
+    await alice.engine.ingest([...created.documents, ...added.documents]);
+    const first = (await owner.engine.rotate(gid)).documents;
+    const second = (await owner.engine.updateGroup(gid)).documents;
+    const later = await owner.engine.encrypt(gid, utf8("at the owner's epoch"), { scheme: "sender-ratchet" });
+
+    // the second commit waits (pending); the first is applied; the drain applying the second is cut
+    const crash = dieAtStateBatch(alice.engine, 2);
+    await ingestAll(alice.engine, [...second, ...first]).catch(() => undefined);
+    assert.ok(crash.died(), "the drain's batch was the one cut");
+    await alice.engine.close().catch(() => undefined);
+
+    aliceEngine = await alice.reopen();
+    assert.deepEqual((await aliceEngine.decrypt([later])).map(text), ["at the owner's epoch"]);
+    assert.equal((await aliceEngine.describe(gid)).mlsEpoch, (await owner.engine.describe(gid)).mlsEpoch);
+  } finally {
+    await aliceEngine.close();
+    await owner.engine.close();
+    await owner.cleanup();
+    await alice.cleanup();
+  }
+});
