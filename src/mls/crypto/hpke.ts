@@ -251,20 +251,23 @@ export function makeNodeHpke(alg: HpkeAlgorithm): Hpke {
   const pub = (k: X25519Key) => k as unknown as PublicKey;
   const priv = (k: X25519Key) => k as unknown as PrivateKey;
   const pair = (sk: X25519Key) => ({ privateKey: priv(sk), publicKey: pub(importPublic(sk.publicRaw)) });
+  // not async itself: the context is taken from `info` before the ephemeral key is awaited, so
+  // no suspended seal holds its info (a Welcome's is the whole encrypted GroupInfo, sealed to
+  // every new member at once: N suspended copies would be O(N^2) bytes)
+  const encapFor = (publicKey: PublicKey, info: Uint8Array) => {
+    let context: Uint8Array;
+    let pk: X25519Key;
+    try {
+      pk = asKey(publicKey, "public");
+      context = checkedContext(s, info);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return encap(s, pk).then(({ enc, shared }) => ({ enc, shared, context }));
+  };
   return {
-    // not async itself: the context is taken from `info` before the ephemeral key is awaited, so
-    // no suspended seal holds its info (a Welcome's is the whole encrypted GroupInfo, sealed to
-    // every new member at once: N suspended copies would be O(N^2) bytes)
     seal(publicKey, plaintext, info, aad) {
-      let context: Uint8Array;
-      let pk: X25519Key;
-      try {
-        pk = asKey(publicKey, "public");
-        context = checkedContext(s, info);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      return encap(s, pk).then(({ enc, shared }) => {
+      return encapFor(publicKey, info).then(({ enc, shared, context }) => {
         const ks = keyScheduleOf(s, shared, context);
         return { ct: s.aead.seal(ks.key(), ks.nonce(), aad, plaintext), enc };
       });
@@ -276,15 +279,7 @@ export function makeNodeHpke(alg: HpkeAlgorithm): Hpke {
       });
     },
     exportSecret(publicKey, exporterContext, length, info) {
-      let context: Uint8Array;
-      let pk: X25519Key;
-      try {
-        pk = asKey(publicKey, "public");
-        context = checkedContext(s, info);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      return encap(s, pk).then(({ enc, shared }) => ({ enc, secret: exportFrom(s, keyScheduleOf(s, shared, context).exporter(), exporterContext, length) }));
+      return encapFor(publicKey, info).then(({ enc, shared, context }) => ({ enc, secret: exportFrom(s, keyScheduleOf(s, shared, context).exporter(), exporterContext, length) }));
     },
     async importSecret(privateKey, exporterContext, kemOutput, length, info) {
       return wrap(() => {
