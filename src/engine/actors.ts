@@ -102,7 +102,7 @@ export class GroupActors {
       // undone, and nothing else starts it again (a re-ingested commit is a duplicate). So the
       // first job of every hydrated actor is that drain; with nothing pending it is a few reads.
       // Its failure is not the caller's: the caller's own job reports any fault it meets.
-      this.enqueue<void>(groupId, actor, { kind: "resume" }).catch(() => undefined);
+      if (request.kind !== "resume") this.enqueue<void>(groupId, actor, { kind: "resume" }).catch(() => undefined);
     } else {
       this.live.delete(groupId); // re-insert: Map order is the LRU order
       this.live.set(groupId, actor);

@@ -73,8 +73,8 @@ export class SecretGroupEngine extends EngineMessages {
     const engine = new SecretGroupEngine(ctx, options.pool === undefined, options.liveActors ?? DEFAULT_LIVE_ACTORS, options.liveActorBytes ?? DEFAULT_LIVE_ACTOR_BYTES);
     ctx.requestDrop = (gid, key, reason) => engine.background(gid, { kind: "dropPending", key, reason });
     // operations left pending by the last run whose group has advanced since (a crash between a
-    // commit's batch and the examination that follows it) are examined again
-    for (const gid of ctx.pendingOps.groupIds()) engine.background(gid, { kind: "examine" });
+    // commit's batch and the examination that follows it) are examined again by the resume drain
+    for (const gid of ctx.pendingOps.groupIds()) engine.background(gid, { kind: "resume" });
     return engine;
   }
 

@@ -82,11 +82,12 @@ export type JobRequest =
   | { readonly kind: "trim"; readonly commitId: string; readonly limit: keyof EngineLimits }
   /** An application document whose encrypted fields belong to this group (src/engine/operations.ts). */
   | { readonly kind: "operation"; readonly doc: SignedDocument }
-  /** Drain, then re-examine pending operations (queued for each group with some when the engine opens). */
-  | { readonly kind: "examine" }
   /** Drop one pending operation (`oppending` key) to keep a total limit, counted under `reason`. */
   | { readonly kind: "dropPending"; readonly key: string; readonly reason: string }
-  // queued first on every hydrated actor: finishes a drain a crash cut short (src/engine/actors.ts)
+  /**
+   * Drain, then re-examine pending operations: queued first on every hydrated actor (finishes a
+   * drain a crash cut short, src/engine/actors.ts) and, at open, for each group with pending operations.
+   */
   | { readonly kind: "resume" };
 
 /** True for the jobs only a member runs. @example `needsMember({ kind: "read" }) // false` */

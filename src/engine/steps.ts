@@ -2,7 +2,7 @@
  * The `execute` actor of the group machine: one step of one job, staged (reads and worker
  * tasks) and returned as writes for a single atomic batch. Job kinds: `create`, `commit`,
  * `ingest` (a SecretGroup or SecretGroupCommit document), `encrypt`, `decrypt`, `read`,
- * `operation`, `examine`, `dropPending` and `resume` (a drain, after hydration); the ingest,
+ * `operation`, `dropPending` and `resume` (a drain, after hydration); the ingest,
  * drain and operation steps come from src/engine/commits.ts, src/engine/drain.ts and
  * src/engine/operations.ts.
  *
@@ -153,8 +153,6 @@ export async function executeStep(ctx: EngineContext, step: StepInput): Promise<
       return trimStep(ctx, gid, job.commitId, job.limit);
     case "operation":
       return operationStep(ctx, step, job.doc);
-    case "examine":
-      return drainStep(ctx, step, { kind: "drain" });
     case "dropPending":
       return dropPendingStep(ctx, step, job.key, job.reason);
     case "resume":
