@@ -15,15 +15,9 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { decodeSecretGroupCommit } from "../src/commit.js";
-import { keyPackageDocument, secretGroupCommitDocument, secretGroupDocument, signDocument } from "../src/documents/index.js";
-import { sealFields } from "../src/engine/fields.js";
-import { addMembers, createGroup, encrypt } from "../src/group/index.js";
-import type { GroupState } from "../src/group/index.js";
-import { generateIdentity } from "../src/identity.js";
-import { createKeyPackage } from "../src/keyPackage.js";
 import { Random } from "../src/cli/random.js";
-import { bareGroup, benchPool, EngineNode, LT_SUITE } from "./fixtures.js";
+import { bareGroup, benchPool, EngineNode } from "./fixtures.js";
+import { ownerOperation, threeMemberGroup } from "./groupStream.js";
 import { BARE } from "./membership.js";
 import { join as bareJoin, suiteImpl } from "./mlsHarness.js";
 import { summarise } from "./stats.js";
@@ -49,26 +43,9 @@ async function streamFor(ctx: BenchContext, node: EngineNode, groups: number): P
   const operations: Uint8Array[] = [];
   for (let g = 0; g < groups; g++) {
     if (g % 100 === 0) ctx.progress.phase(`${groups} groups: writing group ${g}`);
-    const owner = generateIdentity();
-    const third = generateIdentity();
-    const thirdKp = await createKeyPackage(third);
-    const groupDoc = secretGroupDocument(owner, { ciphersuite: LT_SUITE });
-    const created = await createGroup({ identity: owner, groupId: groupDoc.id, ciphersuite: LT_SUITE });
-    const added = await addMembers(created, [await node.keyPackage(), thirdKp.keyPackage]);
-    let state: GroupState = added.state;
-    const fields = await sealFields(
-      owner.publicKey,
-      async (plaintext, o) => {
-        const r = await encrypt(state, plaintext, { scheme: o.scheme, aad: o.aad });
-        state = r.state;
-        return r.message;
-      },
-      { body: `operation of group ${g}`, n: g },
-      { scheme: "long-term", schema: "chat_message_v1", names: ["body"] },
-    );
-    operations.push(signDocument(owner, "chat_message_v1", fields).bytes);
-    docs.push(groupDoc.bytes, keyPackageDocument(third, { keyPackage: thirdKp.keyPackage }).bytes);
-    docs.push(secretGroupCommitDocument(owner, { secretGroup: groupDoc.id, commit: decodeSecretGroupCommit(added.commit) }).bytes);
+    const { owner, state, documents } = await threeMemberGroup(node);
+    operations.push((await ownerOperation(owner, state, `operation of group ${g}`, g, "long-term")).doc.bytes);
+    docs.push(...documents);
   }
   return { stream: new Random(groups).shuffle(docs), operations };
 }

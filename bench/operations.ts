@@ -12,17 +12,11 @@
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { decodeSecretGroupCommit } from "../src/commit.js";
 import type { SchemeName } from "../src/constants.js";
-import { keyPackageDocument, secretGroupCommitDocument, secretGroupDocument, signDocument } from "../src/documents/index.js";
-import { sealFields } from "../src/engine/fields.js";
-import { addMembers, createGroup, encrypt } from "../src/group/index.js";
-import type { GroupState } from "../src/group/index.js";
-import { generateIdentity } from "../src/identity.js";
-import { createKeyPackage } from "../src/keyPackage.js";
 import { toHex } from "../src/bytes.js";
 import { Random } from "../src/cli/random.js";
-import { benchPool, EngineNode, LT_SUITE } from "./fixtures.js";
+import { benchPool, EngineNode } from "./fixtures.js";
+import { ownerOperation, threeMemberGroup } from "./groupStream.js";
 import { summarise } from "./stats.js";
 import { interleaved } from "./timing.js";
 import type { BenchContext, Row, Scenario } from "./types.js";
@@ -38,32 +32,17 @@ async function streamFor(ctx: BenchContext, node: EngineNode, groups: number): P
   const operations = new Map<string, string>();
   for (let g = 0; g < groups; g++) {
     if (g % 100 === 0) ctx.progress.phase(`${groups} groups: writing group ${g}`);
-    const owner = generateIdentity();
-    const third = generateIdentity();
-    const thirdKp = await createKeyPackage(third);
-    const groupDoc = secretGroupDocument(owner, { ciphersuite: LT_SUITE });
-    const created = await createGroup({ identity: owner, groupId: groupDoc.id, ciphersuite: LT_SUITE });
-    const added = await addMembers(created, [await node.keyPackage(), thirdKp.keyPackage]);
-    let state: GroupState = added.state;
+    const group = await threeMemberGroup(node);
+    let state = group.state;
     for (let k = 0; k < OPERATIONS_PER_GROUP; k++) {
       const scheme: SchemeName = k % 2 === 0 ? "long-term" : "sender-ratchet";
       const body = `operation ${k} of group ${g}`;
-      const fields = await sealFields(
-        owner.publicKey,
-        async (plaintext, o) => {
-          const r = await encrypt(state, plaintext, { scheme: o.scheme, aad: o.aad });
-          state = r.state;
-          return r.message;
-        },
-        { body, n: k },
-        { scheme, schema: "chat_message_v1", names: ["body"] },
-      );
-      const doc = signDocument(owner, "chat_message_v1", fields);
-      operations.set(toHex(doc.id), body);
-      docs.push(doc.bytes);
+      const written = await ownerOperation(group.owner, state, body, k, scheme);
+      state = written.state;
+      operations.set(toHex(written.doc.id), body);
+      docs.push(written.doc.bytes);
     }
-    docs.push(groupDoc.bytes, keyPackageDocument(third, { keyPackage: thirdKp.keyPackage }).bytes);
-    docs.push(secretGroupCommitDocument(owner, { secretGroup: groupDoc.id, commit: decodeSecretGroupCommit(added.commit) }).bytes);
+    docs.push(...group.documents);
   }
   return { stream: new Random(groups).shuffle(docs), operations };
 }
