@@ -20,7 +20,7 @@ import { parseArgs } from "node:util";
 import type { ClientState } from "ts-mls-bare";
 import { decodeGroupState, encodeGroupState, processCommit, removeMembers, updateGroup } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
-import { bareGroup, libraryGroup } from "./fixtures.js";
+import { bareGroup, benchPool, chain, EngineNode, ingestApplied, libraryGroup } from "./fixtures.js";
 import { applyCommit, commit, removeLeaf, suiteImpl } from "./mlsHarness.js";
 import { interleaved, type Side } from "./timing.js";
 
@@ -72,6 +72,44 @@ async function cachedGroup(n: number, dir: string): Promise<Cached> {
   return { owner: { ...g.state, provider: "node" }, receiver: { ...g.receiver, provider: "node" }, removable };
 }
 
+/** Library vs a warm receiver engine on a freshly built group (not cached: engines need their own key package in it). */
+async function engineRun(n: number, rounds: number, warmup: number): Promise<void> {
+  const pool = benchPool();
+  const rx = await EngineNode.open(pool);
+  try {
+    const lib = await libraryGroup(n, [await rx.keyPackage()]);
+    await ingestApplied(rx.engine, [lib.groupDoc.bytes, lib.head.bytes]);
+    for (const kind of ["update", "remove"] as const) {
+      const libCommits: Uint8Array[] = [];
+      const docs: Uint8Array[] = [];
+      for (let i = 0; i < 2 * (warmup + rounds); i++) {
+        const c = kind === "update" ? await updateGroup(lib.state) : await removeMembers(lib.state, [lib.fillers.pop()!.identity.publicKey]);
+        lib.state = c.state;
+        libCommits.push(c.commit);
+        docs.push(chain(lib, c.commit).bytes);
+      }
+      let l = 0;
+      let e = 0;
+      let next: Uint8Array = new Uint8Array(0);
+      const sides: Side[] = [
+        { label: "library", prepare: () => (next = libCommits[(l += 2) - 2] as Uint8Array), run: async () => {
+          lib.receiver = await processCommit(lib.receiver, next);
+          lib.receiver = await processCommit(lib.receiver, libCommits[l - 1] as Uint8Array);
+        } },
+        { label: "engine warm", prepare: () => (next = docs[(e += 2) - 2] as Uint8Array), run: async () => {
+          await ingestApplied(rx.engine, [next]);
+          await ingestApplied(rx.engine, [docs[e - 1] as Uint8Array]);
+        } },
+      ];
+      const [library, engine] = await interleaved(sides, { warmup, iterations: rounds });
+      console.log(`N=${n} receiver ${kind} (two commits a sample, per commit): library ${(library!.spread.median / 2).toFixed(1)} ms, engine warm ${(engine!.spread.median / 2).toFixed(1)} ms (samples ${rounds}) | misses ${rx.engine.stats().workerMisses} | load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+    }
+  } finally {
+    await rx.dispose();
+    await pool.destroy();
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -80,6 +118,8 @@ async function main(): Promise<void> {
       warmup: { type: "string", default: "1" },
       kind: { type: "string", default: "both" },
       bare: { type: "boolean", default: false },
+      // N <= 1000: a receiver engine (warm: state held in its worker) interleaved with the library
+      engine: { type: "boolean", default: false },
       cache: { type: "string", default: join(tmpdir(), "sg-receiver-large") },
       // a CPU profile of the timed rounds only (the commits' creation is left out)
       profile: { type: "string" },
@@ -88,6 +128,7 @@ async function main(): Promise<void> {
   const n = Number(values.n);
   const rounds = Number(values.rounds);
   const warmup = Number(values.warmup);
+  if (values.engine) return engineRun(n, rounds, warmup);
   const g = await cachedGroup(n, values.cache);
   // the library's default provider (node:crypto), as the bench's library side
   let receiver: GroupState = g.receiver;

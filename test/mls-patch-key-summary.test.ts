@@ -20,9 +20,10 @@ import { rng } from "./prng.js";
 
 type Node = RatchetTree[number];
 
-function fromScratch(tree: RatchetTree): { leaves: number; hpkeDuplicates: number; leafHpkeDuplicates: number; signatureDuplicates: number; credentials: Map<string, number> } {
+function fromScratch(tree: RatchetTree): { parentHpke: Map<string, number>; leaves: number; hpkeDuplicates: number; leafHpkeDuplicates: number; signatureDuplicates: number; credentials: Map<string, number> } {
   const hpke = new Map<string, number>();
   const leafHpke = new Map<string, number>();
+  const parentHpke = new Map<string, number>();
   const sig = new Map<string, number>();
   const credentials = new Map<string, number>();
   const bump = (m: Map<string, number>, k: Uint8Array) => m.set(Buffer.from(k).toString("hex"), (m.get(Buffer.from(k).toString("hex")) ?? 0) + 1);
@@ -34,10 +35,13 @@ function fromScratch(tree: RatchetTree): { leaves: number; hpkeDuplicates: numbe
       bump(leafHpke, node.leaf.hpkePublicKey);
       bump(sig, node.leaf.signaturePublicKey);
       for (const c of new Set(node.leaf.capabilities.credentials)) credentials.set(c, (credentials.get(c) ?? 0) + 1);
-    } else if (node?.nodeType === "parent") bump(hpke, node.parent.hpkePublicKey);
+    } else if (node?.nodeType === "parent") {
+      bump(hpke, node.parent.hpkePublicKey);
+      bump(parentHpke, node.parent.hpkePublicKey);
+    }
   }
   const dups = (m: Map<string, number>) => [...m.values()].filter((v) => v > 1).length;
-  return { leaves, hpkeDuplicates: dups(hpke), leafHpkeDuplicates: dups(leafHpke), signatureDuplicates: dups(sig), credentials };
+  return { parentHpke, leaves, hpkeDuplicates: dups(hpke), leafHpkeDuplicates: dups(leafHpke), signatureDuplicates: dups(sig), credentials };
 }
 
 test("tree key summaries equal a count from scratch over a random history, and the checks answer as 1.6.4", async () => {
@@ -79,6 +83,7 @@ test("tree key summaries equal a count from scratch over a random history, and t
     const expected = fromScratch(tree);
     const s = treeKeySummary(tree);
     assert.deepEqual({ leaves: s.leaves, hpkeDuplicates: s.hpkeDuplicates, leafHpkeDuplicates: s.leafHpkeDuplicates, signatureDuplicates: s.signatureDuplicates }, { leaves: expected.leaves, hpkeDuplicates: expected.hpkeDuplicates, leafHpkeDuplicates: expected.leafHpkeDuplicates, signatureDuplicates: expected.signatureDuplicates }, `step ${step}`);
+    assert.deepEqual(new Map([...s.parentHpke].map(([k, v]) => [Buffer.from(k, "latin1").toString("hex"), v])), expected.parentHpke, `step ${step} parent keys`);
     for (const [c, n] of expected.credentials) assert.equal(s.credentials.get(c) ?? 0, n, `step ${step} credential ${c}`);
     // the patched check against unpatched 1.6.4, for a leaf of the tree (existing index) and a new one
     const probe = leafPool[prng.int(leafPool.length)];
