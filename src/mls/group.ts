@@ -4,6 +4,7 @@
  * @module
  */
 import { createGroup as tsCreateGroup, defaultLifetime, emptyPskIndex, joinGroup as tsJoinGroup, mlsExporter } from "ts-mls";
+import { treeKeySummary } from "ts-mls/clientState.js";
 import type { ClientConfig, ClientState, CiphersuiteName } from "ts-mls";
 import { equalBytes } from "../bytes.js";
 import { ErrorCode, ValidationError } from "../errors.js";
@@ -215,6 +216,10 @@ export function mlsIsRemoved(state: MlsState): boolean {
  * ```
  */
 export function assertUniqueLeafKeys(state: MlsState, code: ErrorCode): void {
+  // the patched ts-mls keeps key counts per tree up to date from the previous tree (O(changed
+  // nodes)); only a tree with a duplicate is scanned, to name the leaf
+  const summary = treeKeySummary(state.ratchetTree);
+  if (summary.leafHpkeDuplicates === 0 && summary.signatureDuplicates === 0) return;
   const encryption = new Set<string>();
   const signature = new Set<string>();
   const tree = state.ratchetTree;
