@@ -257,3 +257,9 @@ export const DEFAULT_OPERATIONS_PAGE = 100;
 export const MAX_OPERATIONS_PAGE = 1_000;
 /** Pending operations one drain step re-examines after its group advanced. */
 export const EXAMINE_BATCH = 128;
+/**
+ * Ed25519 verifications the node:crypto provider collects before it hands them to libuv's
+ * thread pool at once (the rest of a turn's go at its end): a joiner's leaf checks start on the
+ * other core while this thread still encodes the next leaves and hashes the tree.
+ */
+export const VERIFY_CHUNK = 32;

@@ -101,8 +101,8 @@ function freezeFields(fields: Readonly<Record<string, unknown>>, copyBytes: bool
   return Object.freeze(out);
 }
 
-function makeDocument(bytes: Uint8Array, schema: string, author: Uint8Array, timestamp: number, fields: DocumentFields, documentId: Uint8Array | undefined): SignedDocument {
-  const doc = { id: blake3(bytes), schema, author, timestamp, fields, bytes };
+function makeDocument(bytes: Uint8Array, schema: string, author: Uint8Array, timestamp: number, fields: DocumentFields, documentId: Uint8Array | undefined, id = blake3(bytes)): SignedDocument {
+  const doc = { id, schema, author, timestamp, fields, bytes };
   return Object.freeze(documentId === undefined ? doc : { ...doc, documentId });
 }
 
@@ -156,18 +156,21 @@ export function decodeDocument(bytes: Uint8Array): SignedDocument {
 /**
  * Decodes a document this node verified with {@link decodeDocument} before it stored the
  * bytes (a store is ours to trust, a network is not): the same checks but the signature, whose
- * Ed25519 verification is most of the cost. Never use it on bytes from anywhere else.
+ * Ed25519 verification is most of the cost. Never use it on bytes from anywhere else. `id`:
+ * the id the bytes are stored under, which this node computed when it verified them (given,
+ * a large document, such as the commit that welcomes a member to a large group, is not hashed again).
  *
  * @example
  * ```ts
- * const doc = decodeVerifiedDocument(await store.get(Sublevel.Docs, id, "document"))
+ * const doc = decodeVerifiedDocument(await store.get(Sublevel.Docs, id, "document"), fromHex(id))
  * ```
  */
-export function decodeVerifiedDocument(bytes: Uint8Array): SignedDocument {
-  return decode(bytes, false);
+export function decodeVerifiedDocument(bytes: Uint8Array, id?: Uint8Array): SignedDocument {
+  if (id !== undefined && id.length !== ID_SIZE) throw new UsageError(ErrorCode.InvalidArgument, `a document id is ${ID_SIZE} bytes`);
+  return decode(bytes, false, id === undefined ? undefined : Uint8Array.from(id));
 }
 
-function decode(bytes: Uint8Array, verify: boolean): SignedDocument {
+function decode(bytes: Uint8Array, verify: boolean, id?: Uint8Array): SignedDocument {
   if (!(bytes instanceof Uint8Array)) throw new DecodeError("document must be bytes");
   if (bytes.length > MAX_DOCUMENT_SIZE) throw new DecodeError(`document is larger than ${MAX_DOCUMENT_SIZE} bytes`);
   // Decode a private copy: decoded byte strings are views into it, so the caller's buffer stays theirs.
@@ -197,7 +200,7 @@ function decode(bytes: Uint8Array, verify: boolean): SignedDocument {
   }
   const problem = payloadProblem(schema, author, timestamp, fields, documentId);
   if (problem !== undefined) throw new ValidationError(ErrorCode.InvalidDocument, `invalid document: ${problem}`);
-  return makeDocument(own, schema as string, author, timestamp as number, freezeFields(fields as Record<string, unknown>, false), documentId as Uint8Array | undefined);
+  return makeDocument(own, schema as string, author, timestamp as number, freezeFields(fields as Record<string, unknown>, false), documentId as Uint8Array | undefined, id);
 }
 
 /**

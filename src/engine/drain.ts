@@ -48,8 +48,8 @@ async function loadCommit(ctx: EngineContext, gid: string, cid: string): Promise
   const rec = await ctx.store.get(Sublevel.Commits, `${gid}/${cid}`, "commit record");
   const docBytes = await ctx.store.get(Sublevel.Docs, cid, "document");
   if (rec === undefined || docBytes === undefined) return undefined;
-  // verified when it was ingested: stored documents are not verified again
-  return { cid, doc: decodeVerifiedDocument(docBytes), record: decodeCommitRecord(rec) };
+  // verified when it was ingested: stored documents are not verified (or hashed) again
+  return { cid, doc: decodeVerifiedDocument(docBytes, fromHex(cid)), record: decodeCommitRecord(rec) };
 }
 
 /** The store op writing a commit record with `status`. @example `commitOp(gid, cid, { ...rec, status: "applied" })` */

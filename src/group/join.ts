@@ -10,7 +10,7 @@ import { ErrorCode, ValidationError } from "../errors.js";
 import { assertIdentity } from "../identity.js";
 import type { Identity } from "../identity.js";
 import { decodeKeyPackageSecret } from "../keyPackage.js";
-import { parseMlsCommit } from "../mls/commit.js";
+import { peekMlsCommitHeader } from "../mls/commit.js";
 import { findLeafByIdentity, mlsEpochOf, mlsGroupIdOf, mlsJoin } from "../mls/group.js";
 import { DEFAULT_PROVIDER } from "../mls/suite.js";
 import type { ProviderName } from "../mls/suite.js";
@@ -58,7 +58,8 @@ export async function joinGroup(options: JoinGroupOptions): Promise<GroupState> 
   const secret = decodeKeyPackageSecret(options.secret);
   const mls = await mlsJoin(parts.mlsWelcome, secret, identity, provider);
   const groupId = mlsGroupIdOf(mls);
-  const info = parseMlsCommit(parts.mlsCommit);
+  // the header is all a joiner can check: it cannot verify the commit (it lacks the previous epoch)
+  const info = peekMlsCommitHeader(parts.mlsCommit);
   if (!equalBytes(info.groupId, groupId) || info.epoch + 1n !== mlsEpochOf(mls)) {
     throw new ValidationError(ErrorCode.InvalidWelcome, "the Welcome does not belong to this commit");
   }

@@ -7,7 +7,8 @@
 import { createCommit, makePskIndex, processPublicMessage } from "ts-mls";
 import type { IncomingMessageCallback, Proposal, PublicMessage } from "ts-mls";
 import { equalBytes } from "../bytes.js";
-import { MAX_MEMBERS_PER_COMMIT } from "../constants.js";
+import { MAX_GROUP_ID_SIZE, MAX_MEMBERS_PER_COMMIT } from "../constants.js";
+import { Reader } from "../codec/tls.js";
 import { DecodeError, ErrorCode, UsageError, ValidationError } from "../errors.js";
 import { decodeKeyPackageBytes, decodePublicMessageBytes, decodeWelcomeBytes, encodeMlsMessageBytes } from "./codec.js";
 import { guard, typedError } from "./errors.js";
@@ -119,6 +120,43 @@ function commitInfo(pm: PublicMessage): MlsCommitInfo {
  */
 export function parseMlsCommit(bytes: Uint8Array): MlsCommitInfo {
   return commitInfo(decodePublicMessageBytes(bytes, "MLS commit"));
+}
+
+/** The framing of an MLS commit: which group and epoch, and who sent it. @example `peekMlsCommitHeader(bytes).epoch` */
+export type MlsCommitHeader = Pick<MlsCommitInfo, "groupId" | "epoch" | "senderLeafIndex">;
+
+const MLS10 = 1;
+const WIRE_FORMAT_PUBLIC_MESSAGE = 1;
+const SENDER_MEMBER = 1;
+const SENDER_EXTERNAL = 2;
+const SENDER_NEW_MEMBER_COMMIT = 4;
+const CONTENT_TYPE_COMMIT = 3;
+
+/**
+ * Reads the framing of an MLSMessage-encoded commit (RFC 9420 6: version, wire format, group id,
+ * epoch, sender, content type) and not its proposals: a joiner needs only these, and the add
+ * commit that welcomes it into a group of N carries N key packages (`DECODE_ERROR` on bad framing).
+ *
+ * @example
+ * ```ts
+ * const { groupId, epoch, senderLeafIndex } = peekMlsCommitHeader(commitBytes)
+ * ```
+ */
+export function peekMlsCommitHeader(bytes: Uint8Array): MlsCommitHeader {
+  if (!(bytes instanceof Uint8Array)) throw new DecodeError("MLS commit: expected bytes");
+  const r = new Reader(bytes, "MLS commit");
+  if (((r.u8() << 8) | r.u8()) !== MLS10) throw new DecodeError("MLS commit: unsupported protocol version");
+  if (((r.u8() << 8) | r.u8()) !== WIRE_FORMAT_PUBLIC_MESSAGE) throw new DecodeError("MLS commit: expected a PublicMessage");
+  const groupId = r.opaque(MAX_GROUP_ID_SIZE);
+  const epoch = r.u64();
+  const senderType = r.u8();
+  let senderLeafIndex: number | undefined;
+  if (senderType === SENDER_MEMBER) senderLeafIndex = r.u32();
+  else if (senderType === SENDER_EXTERNAL) r.u32();
+  else if (senderType !== SENDER_NEW_MEMBER_COMMIT) throw new DecodeError(`MLS commit: sender type ${senderType} cannot send a commit`);
+  r.opaqueView(); // authenticated_data
+  if (r.u8() !== CONTENT_TYPE_COMMIT) throw new DecodeError("MLS commit: PublicMessage does not carry a commit");
+  return { groupId, epoch, senderLeafIndex };
 }
 
 /**

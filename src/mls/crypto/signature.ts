@@ -25,6 +25,7 @@ import {
   type KeyObject,
 } from "node:crypto";
 import type { Signature, SignatureAlgorithm } from "ts-mls/crypto/signature.js";
+import { VERIFY_CHUNK } from "../../constants.js";
 import { LruCache, bytesKey, fresh, owned } from "./lru.js";
 import { privateOf, publicOf, rawKey } from "./rawKey.js";
 
@@ -89,6 +90,10 @@ function flushVerifies(): void {
     }
     return;
   }
+  dispatchAsync(batch);
+}
+
+function dispatchAsync(batch: readonly PendingVerify[]): void {
   for (const v of batch) {
     nodeVerify(null, v.message, v.key, v.signature, (err, ok) => (err ? v.reject(err) : v.resolve(ok)));
   }
@@ -98,6 +103,13 @@ function verifyBatched(key: KeyObject, message: Uint8Array, signature: Uint8Arra
   return new Promise((resolve, reject) => {
     pendingVerifies.push({ key, message, signature, resolve, reject });
     if (pendingVerifies.length === 1) setImmediate(flushVerifies);
+    else if (pendingVerifies.length === VERIFY_CHUNK) {
+      // a long run (a joiner's N leaves) starts on the thread pool while this thread still
+      // encodes the next leaves and hashes the tree, not all at the end of the turn
+      const chunk = pendingVerifies;
+      pendingVerifies = [];
+      dispatchAsync(chunk);
+    }
   });
 }
 
