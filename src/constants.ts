@@ -95,6 +95,17 @@ export const ID_SIZE = 32;
 
 /** Format version byte in front of every stored value (inside the seal, for sealed sublevels). */
 export const STORAGE_VERSION = 1;
+
+/**
+ * Most callers' synced batches written together in one synced LevelDB batch (group commit,
+ * src/engine/store/store.ts): bounds one write's size while joins of many groups share an fsync.
+ *
+ * @example
+ * ```ts
+ * queue.splice(0, SYNC_GROUP_MAX_WRITES)
+ * ```
+ */
+export const SYNC_GROUP_MAX_WRITES = 256;
 /**
  * Version byte of a sealed stored value (src/engine/store/seal.ts): the AEAD envelope around a
  * {@link STORAGE_VERSION} value, in the sublevels src/engine/store/sublevels.ts declares sealed.

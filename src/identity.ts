@@ -8,6 +8,7 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { ErrorCode, UsageError } from "./errors.js";
 import { equalBytes } from "./bytes.js";
 import { PUBLIC_KEY_SIZE } from "./constants.js";
+import { publicKeyOfSeed } from "./documents/ed25519.js";
 
 /**
  * An Ed25519 key pair.
@@ -74,7 +75,8 @@ export function assertIdentity(identity: unknown): asserts identity is Identity 
   ) {
     throw new UsageError(ErrorCode.InvalidArgument, "identity must be { publicKey, secretKey } of 32 bytes each");
   }
-  if (!equalBytes(ed25519.getPublicKey(id.secretKey), id.publicKey)) {
+  // node:crypto derives it about 20 times faster than noble: this runs on every worker join
+  if (!equalBytes(publicKeyOfSeed(id.secretKey), id.publicKey)) {
     throw new UsageError(ErrorCode.InvalidArgument, "identity public key does not match its secret key");
   }
 }

@@ -41,9 +41,11 @@ test("a join cut short after its commit was stored completes after the restart, 
     const gid = created.groupId as Uint8Array;
     const added = await owner.engine.addMembers(gid, kp);
 
-    // the group and the commit (with alice's Welcome) are stored; the join's batch is not written
+    // the commit (with alice's Welcome) arrives before its group, so it is stored and the join
+    // is the drain's after the group document; the join's batch is not written
     const crash = dieAtStateBatch(alice.engine, 1);
-    await ingestAll(alice.engine, [...created.documents, ...added.documents]).catch(() => undefined);
+    assert.deepEqual(await ingestAll(alice.engine, added.documents), ["pending"]);
+    await ingestAll(alice.engine, created.documents).catch(() => undefined);
     assert.ok(crash.died(), "the join's batch was the one cut");
     await alice.engine.close().catch(() => undefined);
 
@@ -84,6 +86,36 @@ test("a member's drain cut short (a later commit stored before its predecessor, 
     aliceEngine = await alice.reopen();
     assert.deepEqual((await aliceEngine.decrypt([later])).map(text), ["at the owner's epoch"]);
     assert.equal((await aliceEngine.describe(gid)).mlsEpoch, (await owner.engine.describe(gid)).mlsEpoch);
+  } finally {
+    await aliceEngine.close();
+    await owner.engine.close();
+    await owner.cleanup();
+    await alice.cleanup();
+  }
+});
+
+test("a join in the step of its commit (its group known) cut short leaves nothing of the commit: ingested again after the restart, it joins", async () => {
+  const owner = await openNode();
+  const alice = await openNode();
+  let aliceEngine: SecretGroupEngine = alice.engine;
+  try {
+    const kp = (await alice.engine.publishKeyPackage()).documents;
+    const created = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
+    const gid = created.groupId as Uint8Array;
+    const added = await owner.engine.addMembers(gid, kp);
+    assert.deepEqual(await ingestAll(alice.engine, created.documents), ["applied"]);
+
+    const crash = dieAtStateBatch(alice.engine, 1);
+    await ingestAll(alice.engine, added.documents).catch(() => undefined);
+    assert.ok(crash.died(), "the join's batch was the one cut");
+    await alice.engine.close().catch(() => undefined);
+
+    aliceEngine = await alice.reopen();
+    assert.notEqual((await aliceEngine.describe(gid)).status, "member");
+    assert.deepEqual(await ingestAll(aliceEngine, added.documents), ["applied"], "the commit was not stored: not a duplicate");
+    const message = await aliceEngine.encrypt(gid, utf8("after the restart"), { scheme: "sender-ratchet" });
+    assert.deepEqual((await owner.engine.decrypt([message])).map(text), ["after the restart"]);
+    assert.deepEqual((await aliceEngine.outbox()).map((d) => decodeDocument(d).schema), ["key_package_v1", "key_package_deletion_v1"]);
   } finally {
     await aliceEngine.close();
     await owner.engine.close();

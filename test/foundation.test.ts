@@ -15,6 +15,7 @@ import {
   toErrorData,
 } from "../src/errors.js";
 import { equalBytes, fromHex, toHex, toId32 } from "../src/bytes.js";
+import { assertIdentity } from "../src/identity.js";
 
 const hex = (b: Uint8Array) => toHex(b);
 
@@ -121,5 +122,20 @@ test("bool is strict, and decodeAll lets our typed errors through unchanged", ()
         throw typed;
       }),
     (e: unknown) => e === typed,
+  );
+});
+
+test("assertIdentity accepts a key pair and refuses a public key of another seed, over random seeds (noble as the oracle)", async () => {
+  const { ed25519 } = await import("@noble/curves/ed25519.js");
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (seed, other) => {
+      const publicKey = ed25519.getPublicKey(seed);
+      assertIdentity({ publicKey, secretKey: seed });
+      // a fresh copy of the same seed (as a worker receives it) is checked again, not remembered
+      if (!equalBytes(seed, other)) {
+        assert.throws(() => assertIdentity({ publicKey: ed25519.getPublicKey(other), secretKey: Uint8Array.from(seed) }), (e: unknown) => (e as UsageError).code === ErrorCode.InvalidArgument);
+      }
+    }),
+    { numRuns: 200 },
   );
 });

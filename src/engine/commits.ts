@@ -15,8 +15,8 @@ import { inspectCommit } from "../group/index.js";
 import type { CommitInspection } from "../group/index.js";
 import { indexCommit } from "../materialise/index.js";
 import type { EngineContext } from "./context.js";
-import { applyCommit, commitOp, isNodeFault, refused, sameCommit } from "./drain.js";
-import type { DrainInput } from "./drain.js";
+import { applyCommit, commitOp, isNodeFault, joinThrough, refused, sameCommit } from "./drain.js";
+import type { DrainInput, WelcomedKeyPackage } from "./drain.js";
 import type { IngestOutcome, StepOutput } from "./jobs.js";
 import { indexGroupOps, indexReader, toStoreOps } from "./materialise.js";
 import { CommitStatus, GroupStatus, decodeCommitRecord, emptyGroupRecord } from "./store/records.js";
@@ -61,12 +61,13 @@ function readCommit(gid: string, record: GroupRecord | undefined, doc: SignedDoc
   return { fields, info };
 }
 
-/** The Welcomes op when the commit welcomes one of this node's key packages. */
-async function welcomeOps(ctx: EngineContext, gid: string, cid: string, info: CommitInspection): Promise<StoreOp[]> {
+/** The first of this node's key packages the commit's Welcome names, with its record. */
+async function welcomed(ctx: EngineContext, info: CommitInspection): Promise<WelcomedKeyPackage | undefined> {
   for (const ref of info.addedKeyPackageRefs) {
-    if (await ctx.store.has(Sublevel.KeyPackages, toHex(ref))) return [{ sub: Sublevel.Welcomes, key: `${gid}/${cid}`, value: ref }];
+    const record = await ctx.store.get(Sublevel.KeyPackages, toHex(ref), "key package record");
+    if (record !== undefined) return { ref, record };
   }
-  return [];
+  return undefined;
 }
 
 /**
@@ -122,8 +123,21 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
     }
     return { ...applied, ops: [...stored, ...applied.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
   }
-  const ops = [...stored, commitOp(gid, cid, rec), ...(member ? [] : await welcomeOps(ctx, gid, cid, info))];
+  const kp = member ? undefined : await welcomed(ctx, info);
   let outcome: IngestOutcome = { outcome: superseded ? "superseded" : "pending" };
+  let welcome: StoreOp[] = [];
+  if (kp !== undefined && record?.owner === undefined) {
+    // the group document is not here yet: the drain after it joins through this Welcome
+    welcome = [{ sub: Sublevel.Welcomes, key: `${gid}/${cid}`, value: kp.ref }];
+  } else if (kp !== undefined && record !== undefined && !(record.status === GroupStatus.Removed && rec.epoch < record.mlsEpoch)) {
+    // a Welcome for this node in a group whose owner is known: joined in this step, one synced
+    // batch with the commit and its index records, not a stored Welcome the drain joins through
+    const joined = await joinThrough(ctx, gid, record, { cid, doc, record: rec }, kp);
+    if (!("error" in joined)) return { ...joined, ops: [...stored, ...joined.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
+    // not for us after all (or broken): kept, pending, not as a way in
+    outcome = refused(joined.error);
+  }
+  const ops = [...stored, commitOp(gid, cid, rec), ...welcome];
   // a commit buffered for its predecessor: the group's limits drop its oldest pending commits
   for (const { entry, limit } of ctx.pendingCommits.trimGroup(gid, ops, ctx.limits)) {
     ops.push(...dropOps(entry));

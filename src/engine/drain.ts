@@ -147,38 +147,60 @@ async function joinStep(ctx: EngineContext, gid: string, record: GroupRecord, in
     if (c === undefined || kpBytes === undefined || (record.status === GroupStatus.Removed && c.record.epoch < record.mlsEpoch)) {
       return { ops: [{ sub: Sublevel.Welcomes, key, value: null }], again: input };
     }
-    const kp = decodeKeyPackageRecord(kpBytes);
-    try {
-      checkCommitAuthor(owner, c.doc.author);
-      const out = await runStateTask(ctx, gid, undefined, { op: "join", identity: ctx.identity, secret: kp.secret, owner, commit: readSecretGroupCommit(c.doc).commit });
-      if (out.change === undefined) throw new Error("join returned no state");
-      const written = new Set(out.change.parts.map(([k]) => `${gid}/${k}`));
-      const stale = (await ctx.store.keys(Sublevel.State, `${gid}/`)).filter((k) => !written.has(k));
-      const next = recordAfter(record, out.change, { head: c.doc.id });
-      const deletion = keyPackageDeletionDocument(ctx.identity, { keyPackage: kp.docId });
-      return {
-        ops: [
-          ...stale.map((k) => ({ sub: Sublevel.State, key: k, value: null })),
-          ...stateOps(gid, out.change),
-          commitOp(gid, cid, { ...c.record, status: CommitStatus.Applied }),
-          { sub: Sublevel.Welcomes, key, value: null },
-          { sub: Sublevel.KeyPackages, key: toHex(ref), value: null },
-          outboxOp(ctx.outbox, deletion.id, deletion.bytes),
-          ...recordOps(gid, next),
-        ],
-        record: next,
-        event: "JOINED",
-        // the key package's private key is gone and its deletion is in the outbox: both durable
-        durable: true,
-        again: settle(input, cid, { outcome: "applied" }),
-      };
-    } catch (e) {
-      if (isNodeFault(e)) throw e;
-      // the welcome is not for us after all (or broken): forget it as a way in, keep the commit
-      return { ops: [{ sub: Sublevel.Welcomes, key, value: null }], again: settle(input, cid, refused(e)) };
-    }
+    const joined = await joinThrough(ctx, gid, record, c, { ref, record: kpBytes });
+    if ("error" in joined) return { ops: [{ sub: Sublevel.Welcomes, key, value: null }], again: settle(input, cid, refused(joined.error)) };
+    return { ...joined, again: settle(input, cid, { outcome: "applied" }) };
   }
   return finished(input);
+}
+
+/** One of this node's key packages a commit's Welcome names: its ref and stored record. @example `{ ref, record: kpBytes }` */
+export interface WelcomedKeyPackage {
+  readonly ref: Uint8Array;
+  readonly record: Uint8Array;
+}
+
+/**
+ * Joins a group (not a member, owner known) through commit `c`'s Welcome to `kp`: the writes of
+ * the join (state, the commit applied, the key package consumed, its deletion document in the
+ * outbox, the group record), durable; or the document's fault (the Welcome is not for us, or is
+ * broken: the caller forgets it as a way in); a fault of this node is thrown.
+ *
+ * @example
+ * ```ts
+ * const joined = await joinThrough(ctx, gid, record, commit, { ref, record: kpBytes })
+ * ```
+ */
+export async function joinThrough(ctx: EngineContext, gid: string, record: GroupRecord, c: StoredCommit, kp: WelcomedKeyPackage): Promise<StepOutput | { error: unknown }> {
+  const owner = record.owner as Uint8Array;
+  const key = decodeKeyPackageRecord(kp.record);
+  try {
+    checkCommitAuthor(owner, c.doc.author);
+    const out = await runStateTask(ctx, gid, undefined, { op: "join", identity: ctx.identity, secret: key.secret, owner, commit: readSecretGroupCommit(c.doc).commit });
+    if (out.change === undefined) throw new Error("join returned no state");
+    const written = new Set(out.change.parts.map(([k]) => `${gid}/${k}`));
+    const stale = (await ctx.store.keys(Sublevel.State, `${gid}/`)).filter((k) => !written.has(k));
+    const next = recordAfter(record, out.change, { head: c.doc.id });
+    const deletion = keyPackageDeletionDocument(ctx.identity, { keyPackage: key.docId });
+    return {
+      ops: [
+        ...stale.map((k) => ({ sub: Sublevel.State, key: k, value: null })),
+        ...stateOps(gid, out.change),
+        commitOp(gid, c.cid, { ...c.record, status: CommitStatus.Applied }),
+        { sub: Sublevel.Welcomes, key: `${gid}/${c.cid}`, value: null },
+        { sub: Sublevel.KeyPackages, key: toHex(kp.ref), value: null },
+        outboxOp(ctx.outbox, deletion.id, deletion.bytes),
+        ...recordOps(gid, next),
+      ],
+      record: next,
+      event: "JOINED",
+      // the key package's private key is gone and its deletion is in the outbox: both durable
+      durable: true,
+    };
+  } catch (e) {
+    if (isNodeFault(e)) throw e;
+    return { error: e };
+  }
 }
 
 /**

@@ -11,7 +11,7 @@
  * @module
  */
 import { Level } from "level";
-import { STORAGE_VERSION } from "../../constants.js";
+import { STORAGE_VERSION, SYNC_GROUP_MAX_WRITES } from "../../constants.js";
 import { ErrorCode, InternalError, StorageError } from "../../errors.js";
 import { concatBytes, equalBytes } from "../../bytes.js";
 import { Keyring } from "./keyring.js";
@@ -51,11 +51,16 @@ export interface RawOp {
 export class EngineStore extends StoreReads {
   /** Own keys whose values were deleted, waiting for a synced write before they are destroyed. */
   private readonly shredQueue = new Set<string>();
+  /** Whether a queued shred came from a batch that was not synced (a barrier must sync it first). */
+  private shredBarrier = false;
   private shredding: Promise<void> = Promise.resolve();
   /** Batches in flight, and the exclusive holder (rotation) they wait for. */
   private active = 0;
   private idle: (() => void) | undefined;
   private exclusive: Promise<void> | undefined;
+  /** Synced batches waiting for the one being written (group commit, {@link syncedBatch}). */
+  private readonly syncQueue: Array<{ readonly raw: readonly RawOp[]; readonly resolve: () => void; readonly reject: (e: unknown) => void }> = [];
+  private syncing = false;
 
   private constructor(db: Level<string, Uint8Array>, path: string, sealer: Sealer, keyring: Keyring) {
     super(db, path, sealer, keyring);
@@ -138,17 +143,46 @@ export class EngineStore extends StoreReads {
       await this.keyring.create(own.filter((op) => op.value !== null).map((op) => ownKeyId(op.sub, op.key)));
       const shredded = own.filter((op) => op.value === null).map((op) => ownKeyId(op.sub, op.key));
       const prefix = new Uint8Array([STORAGE_VERSION]);
-      await this.rawBatch(
-        ops.map((op) => ({
-          sub: op.sub,
-          key: op.key,
-          raw: op.value === null ? null : this.sealed(op.sub, op.key, op.versioned === true ? op.value : concatBytes(prefix, op.value)),
-        })),
-        options.sync === true,
-      );
-      if (shredded.length > 0) this.shredAfterSync(shredded);
+      const raw = ops.map((op) => ({
+        sub: op.sub,
+        key: op.key,
+        raw: op.value === null ? null : this.sealed(op.sub, op.key, op.versioned === true ? op.value : concatBytes(prefix, op.value)),
+      }));
+      await (options.sync === true ? this.syncedBatch(raw) : this.rawBatch(raw, false));
+      if (shredded.length > 0) this.shredAfterSync(shredded, options.sync !== true);
     } finally {
       if (--this.active === 0) this.idle?.();
+    }
+  }
+
+  /**
+   * Group commit of synced batches: a synced batch asked for while another is being fsync'ed
+   * waits, and all that waited go together in the next synced LevelDB batch, so N groups' joins
+   * cost one fsync instead of N. Each caller's ops stay whole inside one LevelDB batch (atomic as
+   * a whole, so still atomic per group), and each caller resolves only after the batch holding
+   * its ops is synced.
+   */
+  private syncedBatch(raw: readonly RawOp[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.syncQueue.push({ raw, resolve, reject });
+      if (!this.syncing) void this.flushSynced();
+    });
+  }
+
+  private async flushSynced(): Promise<void> {
+    this.syncing = true;
+    try {
+      while (this.syncQueue.length > 0) {
+        const group = this.syncQueue.splice(0, SYNC_GROUP_MAX_WRITES);
+        try {
+          await this.rawBatch(group.flatMap((w) => w.raw), true);
+          for (const w of group) w.resolve();
+        } catch (e) {
+          for (const w of group) w.reject(e);
+        }
+      }
+    } finally {
+      this.syncing = false;
     }
   }
 
@@ -158,15 +192,19 @@ export class EngineStore extends StoreReads {
    * one round at a time, so a join does not wait for two fsyncs; {@link close} waits for it, and
    * a key a crash leaves behind is an orphan the next open destroys (migrate.ts).
    */
-  private shredAfterSync(ids: readonly string[]): void {
+  private shredAfterSync(ids: readonly string[], barrier: boolean): void {
     for (const id of ids) this.shredQueue.add(id);
+    this.shredBarrier ||= barrier;
     this.shredding = this.shredding.then(async () => {
       const due = [...this.shredQueue];
+      const needsBarrier = this.shredBarrier;
       this.shredQueue.clear();
+      this.shredBarrier = false;
       if (due.length === 0) return;
       try {
-        // a synced delete of a key that does not exist: a tombstone in the log, fsync'ed with all before it
-        await this.rawBatch([{ sub: Sublevel.Meta, key: "shred-barrier", raw: null }], true);
+        // a synced delete of a key that does not exist: a tombstone in the log, fsync'ed with all
+        // before it; not needed when every deleting batch was synced itself (a join's)
+        if (needsBarrier) await this.rawBatch([{ sub: Sublevel.Meta, key: "shred-barrier", raw: null }], true);
         await this.keyring.destroy(due);
       } catch {
         // the keys stay: orphans, destroyed on the next open
