@@ -17,7 +17,7 @@ import type { DecryptItem, DecryptJob, HeldSecrets, StepInput, StepOutput } from
 import { recordAfter, runStateTask, stateOps } from "./context.js";
 import type { EngineContext } from "./context.js";
 import { openLongTerm } from "../lts/encrypt.js";
-import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
+import { longTermCiphertextOf } from "./decrypt.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import { loadSecrets, validSecrets } from "./secrets.js";
 import { openInPool, worthThePool } from "./poolDecrypt.js";
@@ -63,7 +63,7 @@ export async function decryptStep(ctx: EngineContext, step: StepInput, job: Decr
         record.status === GroupStatus.Member
           ? pending(`${item.scheme} epoch ${item.epoch} not reached yet`)
           : new UsageError(ErrorCode.NotMember, `epoch ${item.epoch} is after this member left the group`);
-    } else if (item.scheme === "long-term" && item.ciphertext !== undefined) {
+    } else if (item.scheme === "long-term" && item.ctAt >= 0) {
       longTerm.push(i);
     } else {
       todo.push(i);
@@ -110,7 +110,10 @@ export async function decryptStep(ctx: EngineContext, step: StepInput, job: Decr
 /** Ciphertext bytes of the long-term items `which`. */
 function longTermBytes(items: readonly DecryptItem[], which: readonly number[]): number {
   let bytes = 0;
-  for (const i of which) bytes += (items[i] as DecryptItem).ciphertext?.ciphertext.length ?? 0;
+  for (const i of which) {
+    const item = items[i] as DecryptItem;
+    bytes += item.message.length - item.ctAt;
+  }
   return bytes;
 }
 
@@ -128,7 +131,7 @@ function openAll(groupId: Uint8Array, secrets: readonly LongTermSecret[], items:
   for (const i of which) {
     const item = items[i] as DecryptItem;
     try {
-      results[i] = openLongTerm(secrets, groupId, item.ciphertext as LongTermSecretCiphertext, item.aad ?? EMPTY);
+      results[i] = openLongTerm(secrets, groupId, longTermCiphertextOf(item), item.aad ?? EMPTY);
     } catch (e) {
       results[i] = errorFromData(toErrorData(e));
     }
