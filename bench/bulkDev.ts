@@ -20,10 +20,14 @@ const suites = suitesArg.split(",").map((s) => SHORT[s] ?? (s as LongTermCiphers
 const sizes = sizesArg.split(",").map(Number);
 const values = Number(valuesArg);
 const iterations = Number(itArg);
+/** Per-thread CPU ms of the last engine round (BULK_DEV_THREADS=1 prints the busiest threads). */
+let threads = new Map<string, number>();
+
 /** CPU ms of the main thread and of all the others (schedstat: nanoseconds on a CPU per thread). */
-function cpu(): { main: number; off: number } {
+function cpu(): { main: number; off: number; threads: Map<string, number> } {
   let main = 0;
   let off = 0;
+  const each = new Map<string, number>();
   for (const tid of readdirSync("/proc/self/task")) {
     let stat: string;
     try {
@@ -32,10 +36,11 @@ function cpu(): { main: number; off: number } {
       continue; // thread ended
     }
     const ms = Number(stat.split(" ")[0]) / 1e6;
+    each.set(tid, ms);
     if (Number(tid) === process.pid) main += ms;
     else off += ms;
   }
-  return { main, off };
+  return { main, off, threads: each };
 }
 
 const median = (xs: number[]): number => {
@@ -59,11 +64,13 @@ try {
         const wall: number[][] = [[], []];
         const main: number[][] = [[], []];
         const off: number[][] = [[], []];
+        const faults: number[][] = [[], []];
         // BULK_DEV_SIDES=engine: the engine alone (for a CPU profile of its main thread)
         const only = process.env.BULK_DEV_SIDES === "engine" ? [1] : [0, 1];
         for (let round = 0; round < 1 + iterations; round++) {
           for (let k = 0; k < only.length; k++) {
             const i = only[(k + round) % only.length] as number;
+            const f0 = process.resourceUsage().minorPageFault;
             const c0 = cpu();
             const t0 = performance.now();
             await sides[i]!.run();
@@ -73,6 +80,8 @@ try {
             wall[i]!.push(t);
             main[i]!.push(c1.main - c0.main);
             off[i]!.push(c1.off - c0.off);
+            faults[i]!.push(process.resourceUsage().minorPageFault - f0);
+            if (i === 1) threads = new Map([...c1.threads].map(([tid, ms]) => [tid, ms - (c0.threads.get(tid) ?? 0)]));
           }
         }
         const us = (ms: number) => ((ms * 1000) / values).toFixed(2);
@@ -84,8 +93,12 @@ try {
         const offShare = paired((k) => off[1]![k]! / main[0]![k]!);
         const estimate = 1 / Math.max(mainShare, (mainShare + offShare) / 2);
         process.stdout.write(
-          `${suite.padEnd(25)} ${String(size).padStart(5)} B x${values}: wall raw ${rw.toFixed(0)} engine ${ew.toFixed(0)} ms = ${paired((k) => wall[0]![k]! / wall[1]![k]!).toFixed(2)}x | CPU us/value raw ${us(rm)} (off ${us(median(off[0]!))}), engine main ${us(em)} off ${us(eo)} | per raw: main ${mainShare.toFixed(2)} off ${offShare.toFixed(2)} -> 2-core estimate ${estimate.toFixed(2)}x (n=${iterations}, load ${load.toFixed(1)})\n`,
+          `${suite.padEnd(25)} ${String(size).padStart(5)} B x${values}: wall raw ${rw.toFixed(0)} engine ${ew.toFixed(0)} ms = ${paired((k) => wall[0]![k]! / wall[1]![k]!).toFixed(2)}x | CPU us/value raw ${us(rm)} (off ${us(median(off[0]!))}), engine main ${us(em)} off ${us(eo)} | per raw: main ${mainShare.toFixed(2)} off ${offShare.toFixed(2)} -> 2-core estimate ${estimate.toFixed(2)}x | page faults/value raw ${(median(faults[0]!) / values).toFixed(2)} engine ${(median(faults[1]!) / values).toFixed(2)} (n=${iterations}, load ${load.toFixed(1)})\n`,
         );
+        if (process.env.BULK_DEV_THREADS === "1") {
+          const busiest = [...threads].sort((a, b) => b[1] - a[1]).slice(0, 8);
+          process.stdout.write(`  last engine round, CPU us/value by thread: ${busiest.map(([tid, ms]) => `${Number(tid) === process.pid ? "main" : tid} ${((ms * 1000) / values).toFixed(2)}`).join(", ")}\n`);
+        }
       }
     } finally {
       await node.dispose();

@@ -22,6 +22,7 @@ import type { LongTermSecret } from "../lts/secret.js";
 import { loadSecrets, validSecrets } from "./secrets.js";
 import { openInPool, worthThePool } from "./poolDecrypt.js";
 import { GroupStatus } from "./store/records.js";
+import type { GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/sublevels.js";
 import { hotOp } from "./store/groups.js";
 
@@ -105,6 +106,23 @@ export async function decryptStep(ctx: EngineContext, step: StepInput, job: Decr
   const next = recordAfter(record, out.change);
   // durable: the ratchet keys these reads used are deleted, so a replay stays refused after a crash
   return { ops: [...stateOps(gid, out.change), hotOp(gid, next)], record: next, result: settle(), durable: true, ...keep };
+}
+
+/**
+ * A decrypt job of long-term items only, run beside the group's actor with the record and
+ * secrets it holds while idle (`GroupActors.idleView`): the same step, which for these items
+ * reads nothing from the store and writes nothing.
+ *
+ * @example
+ * ```ts
+ * const results = await readLongTerm(ctx, gid, view, { items })
+ * ```
+ */
+export async function readLongTerm(ctx: EngineContext, gid: string, view: { readonly record: GroupRecord; readonly secrets: HeldSecrets }, job: DecryptJob): Promise<Array<Uint8Array | Error>> {
+  const reply = { resolve: () => {}, reject: () => {} };
+  const out = await decryptStep(ctx, { groupId: gid, job: { kind: "decrypt", decrypt: job, reply }, step: 0, record: view.record, counter: 0n, secrets: view.secrets }, job);
+  if (out.ops.length > 0) throw new Error("a long-term read staged writes");
+  return out.result as Array<Uint8Array | Error> | Promise<Array<Uint8Array | Error>>;
 }
 
 /** Ciphertext bytes of the long-term items `which`. */
