@@ -58,7 +58,16 @@ async function windowed<T>(items: readonly T[], width: number, fn: (item: T) => 
   return total;
 }
 
-async function longTermRows(ctx: BenchContext, suite: LongTermCiphersuiteName, engine: EngineNode, state: GroupState, size: number, values: number): Promise<Row[]> {
+/**
+ * The sides of one suite and value size: raw node:crypto, the engine and (up to 1 KiB) raw
+ * noble, on the same ciphertexts (bench/bulkDev.ts times them alone, with CPU per thread).
+ *
+ * @example
+ * ```ts
+ * const { sides } = longTermSides("PANDA10_AES128GCM", engine, state, 1024, 20_000);
+ * ```
+ */
+export function longTermSides(suite: LongTermCiphersuiteName, engine: EngineNode, state: GroupState, size: number, values: number): { sides: Side[]; distinct: number; withNoble: boolean } {
   const secret = state.secrets.at(-1)!;
   const batch = Math.min(BATCH, values);
   const distinct = Math.max(batch, Math.min(values, Math.floor(POOL_BYTES / size / batch) * batch));
@@ -132,6 +141,11 @@ async function longTermRows(ctx: BenchContext, suite: LongTermCiphersuiteName, e
       },
     });
   }
+  return { sides, distinct, withNoble };
+}
+
+async function longTermRows(ctx: BenchContext, suite: LongTermCiphersuiteName, engine: EngineNode, state: GroupState, size: number, values: number): Promise<Row[]> {
+  const { sides, distinct, withNoble } = longTermSides(suite, engine, state, size, values);
   const rounds = { warmup: ctx.config.warmup ?? 1, iterations: ctx.config.iterations ?? 3 };
   const results = await interleaved(sides, rounds, () => ctx.progress.tick());
   const fig = (i: number) => throughputFigure(results[i]!.label, results[i]!.spread, results[i]!.samples, values, size);

@@ -171,7 +171,8 @@ export const LONG_TERM_KEY_CACHE_BYTES = 1024 * 1024;
 export const POOL_CHUNK_BYTES = 2 * 1024 * 1024;
 /**
  * Plaintexts of at least this many bytes come back from a worker in buffers of their own (moved,
- * not copied); smaller ones in the chunk's packed buffer (one transfer beats one per value).
+ * not copied); smaller ones copied into the chunk's output buffer, handed out as views into it
+ * (one transfer beats one per value).
  */
 export const POOL_OWN_BUFFER_BYTES = 8 * 1024;
 /** Chunks of one batch in flight per pool thread (one being opened, one waiting in the worker's queue). */

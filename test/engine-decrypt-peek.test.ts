@@ -2,7 +2,8 @@
  * The engine's header peek (src/engine/decrypt.ts peekHeader) against the codec it shortcuts:
  * on valid, truncated, extended, bit-flipped and random input it must accept and refuse exactly
  * what decodeSecretGroupMessage does, with the same DecodeError messages, return the same header
- * and ciphertext fields, and copy nothing.
+ * and ciphertext fields, and copy nothing. The decrypt items (decryptItem, whose shortcut reads a
+ * long-term message of the usual shape without the decoder) must say the same as the peek.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -12,7 +13,7 @@ import { DecodeError } from "../src/errors.js";
 import { decodeSecretGroupMessage, encodeSecretGroupMessage } from "../src/message.js";
 import type { SecretGroupMessage } from "../src/message.js";
 import { peekMessage } from "../src/group/index.js";
-import { peekAll, peekHeader } from "../src/engine/decrypt.js";
+import { decryptItem, longTermCiphertextOf, peekAll, peekHeader } from "../src/engine/decrypt.js";
 import { arbCiphertext, arbMlsMessage, pattern } from "./vectors/helpers.js";
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: string };
@@ -69,7 +70,66 @@ const arbInput: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc.uint8Array({ maxLength: 120 }).map((b) => Uint8Array.from([2, ...b])),
 );
 
+/** The item decryptItem makes, as the peek's shape (its positions turned back into copies). */
+function itemPeeked(bytes: Uint8Array): Outcome {
+  return outcome(() => {
+    const item = decryptItem(bytes, undefined);
+    const base = { scheme: item.scheme, epoch: item.epoch };
+    if (item.scheme !== "long-term") return { ...base, positions: [item.groupAt, item.groupLength, item.nonceAt, item.ctAt] };
+    const c = longTermCiphertextOf(item);
+    for (const part of [c.groupId, c.nonce, c.ciphertext]) assert.equal(part.buffer, bytes.buffer, "views, not copies");
+    return { ...base, ciphertext: { groupId: Uint8Array.from(c.groupId), epoch: c.epoch, nonce: Uint8Array.from(c.nonce), ciphertext: Uint8Array.from(c.ciphertext) } };
+  });
+}
+
+/** What the peek says, in itemPeeked's shape. */
+function headerPeeked(bytes: Uint8Array): Outcome {
+  const o = peeked(bytes);
+  if (!o.ok) return o;
+  const { scheme, epoch, ciphertext } = o.value as { scheme: string; epoch: bigint; ciphertext?: unknown };
+  return { ok: true, value: ciphertext === undefined ? { scheme, epoch, positions: [-1, 0, -1, -1] } : { scheme, epoch, ciphertext } };
+}
+
+/** A long-term message with a hand-made ciphertext length field (`lengthBytes` replaces the minimal varint). */
+function withLengthField(ciphertextLength: number, lengthBytes: number[]): Uint8Array {
+  const head = new Writer().u8(2).opaque(pattern(32)).u64(5n).opaque(pattern(12)).finish();
+  return Uint8Array.from([...head, ...lengthBytes, ...pattern(ciphertextLength)]);
+}
+
 describe("engine header peek", () => {
+  it("decryptItem (shortcut or not) accepts, refuses and reads exactly what the peek does", () => {
+    fc.assert(
+      fc.property(arbInput, (bytes) => {
+        assert.deepEqual(itemPeeked(bytes), headerPeeked(bytes));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("decryptItem's shortcut: every length form, non-minimal and over-long lengths, epochs that change", () => {
+    const cases = [
+      withLengthField(20, [20]),
+      withLengthField(100, [0x40, 100]),
+      withLengthField(20_000, [0x80, 0x00, 0x4e, 0x20]),
+      withLengthField(20, [0x40, 20]), // non-minimal 2-byte form
+      withLengthField(100, [0x80, 0, 0, 100]), // non-minimal 4-byte form
+      withLengthField(20, [0xc0, 0, 0, 0, 0, 0, 0, 20]), // the 8-byte form
+      withLengthField(15, [15]), // shorter than the tag
+      withLengthField(20, [21]).subarray(0, 60), // truncated
+      Uint8Array.from([...withLengthField(20, [20]), 0]), // trailing byte
+    ];
+    for (const m of cases) assert.deepEqual(itemPeeked(m), headerPeeked(m));
+    assert.deepEqual(
+      cases.slice(0, 3).map((m) => decryptItem(m, undefined).ctAt),
+      [56, 57, 59],
+    );
+    // the shortcut keeps the last epoch it read: a different one must not reuse it
+    const at = (epoch: bigint) => encodeSecretGroupMessage({ type: "long-term", ciphertext: { groupId: pattern(32), epoch: epoch as never, nonce: pattern(12), ciphertext: pattern(20) } });
+    const epochs = [0n, 0n, 1n, 2n ** 32n, 2n ** 32n + 1n, 2n ** 64n - 1n, 1n];
+    assert.deepEqual(epochs.map((e) => decryptItem(at(e), undefined).epoch), epochs);
+  });
+
+
   it("accepts and refuses exactly what decodeSecretGroupMessage does, with the same errors", () => {
     fc.assert(
       fc.property(arbInput, (bytes) => {

@@ -7,14 +7,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Piscina } from "piscina";
 import { toHex, utf8 } from "../src/bytes.js";
-import { LONG_TERM_KEY_CACHE_BYTES, POOL_DECRYPT_MIN_VALUES } from "../src/constants.js";
+import { LONG_TERM_KEY_CACHE_BYTES, POOL_DECRYPT_MIN_VALUES, POOL_OWN_BUFFER_BYTES } from "../src/constants.js";
 import { errorFromData, toErrorData } from "../src/errors.js";
 import { createGroup, decrypt, encrypt, rotateLongTermSecret } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
 import { generateIdentity } from "../src/identity.js";
 import { sealLongTerm } from "../src/lts/encrypt.js";
 import { encodeSecretGroupMessage } from "../src/message.js";
-import { peekAll } from "../src/engine/decrypt.js";
+import { decryptItem, peekAll } from "../src/engine/decrypt.js";
 import { emptyStats } from "../src/engine/context.js";
 import type { EngineContext } from "../src/engine/context.js";
 import { createPool } from "../src/engine/pool.js";
@@ -52,6 +52,32 @@ function recordingPool(threads: number, edit: (task: Record<string, unknown>) =>
   return { pool, tasks };
 }
 
+/**
+ * Where the plaintexts live: a large one alone in its buffer, the small ones as views that tile
+ * their chunk's output buffer from its start with nothing but zeros after them. So no byte of a
+ * failed value (nor a nonce, a tag or a ciphertext) sits beside a plaintext handed out.
+ */
+function plaintextsAlone(results: ReadonlyArray<Uint8Array | Error>): void {
+  const byBuffer = new Map<ArrayBufferLike, Uint8Array[]>();
+  for (const r of results) {
+    if (r instanceof Error) continue;
+    assert.equal(r.constructor, Uint8Array);
+    if (r.length === 0) continue;
+    byBuffer.set(r.buffer, [...(byBuffer.get(r.buffer) ?? []), r]);
+  }
+  assert.ok(byBuffer.size >= 2, "chunk buffers and large plaintexts");
+  for (const [buffer, views] of byBuffer) {
+    views.sort((a, b) => a.byteOffset - b.byteOffset);
+    let end = 0;
+    for (const v of views) {
+      assert.equal(v.byteOffset, end, "views tile the buffer");
+      end += v.length;
+    }
+    if (views.length === 1 && views[0]!.length >= POOL_OWN_BUFFER_BYTES) assert.equal(buffer.byteLength, end, "a large plaintext owns its buffer");
+    assert.ok(new Uint8Array(buffer, end).every((b) => b === 0), "nothing but zeros after the plaintexts");
+  }
+}
+
 async function library(): Promise<{ state: GroupState; messages: Uint8Array[] }> {
   let state = await createGroup({ identity: generateIdentity(), groupId: new Uint8Array(32).fill(3), ciphersuite: SUITE });
   const messages: Uint8Array[] = [];
@@ -69,12 +95,22 @@ test("a large batch opens in the pool with the main thread's results and errors,
   const withAad = (await encrypt(state, utf8("bound"), { scheme: "long-term", aad })).message;
   const tampered = Uint8Array.from(messages[5] as Uint8Array);
   tampered[tampered.length - 1] = (tampered[tampered.length - 1] as number) ^ 1;
+  // large values come back in buffers of their own, the small ones as views into one per chunk
+  const large = [];
+  for (const n of [POOL_OWN_BUFFER_BYTES, 3 * POOL_OWN_BUFFER_BYTES + 5, 2 * POOL_OWN_BUFFER_BYTES]) large.push((await encrypt(state, new Uint8Array(n).fill(n & 0xff), { scheme: "long-term" })).message);
+  const largeTampered = Uint8Array.from(large[2] as Uint8Array);
+  largeTampered[largeTampered.length - 20] = (largeTampered[largeTampered.length - 20] as number) ^ 1;
+  const empty = (await encrypt(state, new Uint8Array(0), { scheme: "long-term" })).message;
   const other = encodeSecretGroupMessage({ type: "long-term", ciphertext: sealLongTerm({ ...(state.secrets[0] as GroupState["secrets"][number]), groupId: new Uint8Array(32).fill(4) }, new Uint8Array(12), utf8("x")) });
   // held secrets without epoch 1: UNKNOWN_EPOCH for its messages
   const held = state.secrets.filter((s) => s.epoch !== 1n);
   const lib: GroupState = { ...state, secrets: held };
   const inputs: Array<{ message: Uint8Array; aad?: Uint8Array }> = [
     ...messages.map((message) => ({ message })),
+    { message: large[0] as Uint8Array },
+    { message: empty },
+    { message: large[1] as Uint8Array },
+    { message: largeTampered },
     { message: withAad, aad },
     { message: withAad }, // wrong aad
     { message: withAad, aad: utf8("other field") },
@@ -105,9 +141,9 @@ test("a large batch opens in the pool with the main thread's results and errors,
     assert.deepEqual(results.map(show), expected.map(show));
     const codes = results.map(codeOf);
     assert.equal(codes.filter((c) => c === "UNKNOWN_EPOCH").length, 40);
-    assert.deepEqual(codes.slice(-5), [undefined, "DECRYPTION_FAILED", "DECRYPTION_FAILED", "DECRYPTION_FAILED", "WRONG_GROUP"]);
-    assert.ok(results.every((r) => r instanceof Error || (r.constructor === Uint8Array && r.byteOffset === 0 && r.buffer.byteLength === r.length)), "each plaintext owns its memory");
-    assert.deepEqual([ctx.stats.mainDecrypts, ctx.stats.poolDecrypts], [0, 84], "opened in the pool (the unknown epoch and wrong group never left)");
+    assert.deepEqual(codes.slice(-9), [undefined, undefined, undefined, "DECRYPTION_FAILED", undefined, "DECRYPTION_FAILED", "DECRYPTION_FAILED", "DECRYPTION_FAILED", "WRONG_GROUP"]);
+    plaintextsAlone(results);
+    assert.deepEqual([ctx.stats.mainDecrypts, ctx.stats.poolDecrypts], [0, 88], "opened in the pool (the unknown epoch and wrong group never left)");
     const opens = tasks.filter((t) => t.op === "openLongTerm");
     assert.equal(opens.length, 2, "one chunk per thread");
     assert.ok(opens.every((t) => t.keys !== undefined), "the first chunks carry the keys");
@@ -155,12 +191,12 @@ test("the workers' key cache is bounded by bytes, least recently used out first"
   const state = await createGroup({ identity: generateIdentity(), groupId: new Uint8Array(32).fill(5), ciphersuite: SUITE });
   const secret = state.secrets[0] as GroupState["secrets"][number];
   const ct = sealLongTerm(secret, new Uint8Array(12).fill(1), utf8("cached"));
+  const message = encodeSecretGroupMessage({ type: "long-term", ciphertext: ct });
+  const item = decryptItem(message, undefined);
   const task = (key: string, withKeys: boolean): OpenLongTermTask => {
-    const data = new Uint8Array(12 + ct.ciphertext.length);
-    data.set(ct.nonce, 0);
-    data.set(ct.ciphertext, 12);
+    const data = Uint8Array.from(message);
     const layout = new Uint32Array(LAYOUT_STRIDE);
-    layout.set([0, ct.ciphertext.length, 0, 0]);
+    layout.set([item.nonceAt, item.ctAt, ct.ciphertext.length, 0, 0]);
     return { op: "openLongTerm", key, groupId: state.groupId, epochs: [secret.epoch], ...(withKeys ? { keys: [{ epoch: secret.epoch, ciphersuite: secret.ciphersuite, value: secret.value }] } : {}), data: data.buffer, layout };
   };
   const run = (t: OpenLongTermTask): OpenLongTermOut => {
@@ -177,5 +213,42 @@ test("the workers' key cache is bounded by bytes, least recently used out first"
   assert.equal(run(task("engine:0", false)).miss, true, "the oldest key is gone");
   const kept = run(task(`engine:${groups - 1}`, false));
   assert.ok(kept.miss !== true && kept.failures.length === 0, "the newest key is held");
-  assert.equal(new TextDecoder().decode(new Uint8Array(kept.data, 12, 6)), "cached");
+  assert.ok(kept.miss !== true && kept.output !== null);
+  assert.equal(new TextDecoder().decode(new Uint8Array(kept.output, 0, kept.written)), "cached");
+});
+
+test("one call with two groups' large batches, interleaved with ratchet messages and garbage: every result in input order", async () => {
+  const pool = createPool({ threads: 2 });
+  const owner = await openNode();
+  const alice = await openNode({ pool });
+  try {
+    // two suites: the workers hold keys of both groups at once
+    const a = (await groupWithMember(owner.engine, alice.engine, "PANDA10_AES128GCM")).gid;
+    const b = (await groupWithMember(owner.engine, alice.engine, "PANDA10_CHACHA20POLY1305")).gid;
+    const inputs: Uint8Array[] = [];
+    const expected: string[] = [];
+    for (let i = 0; i < 3 * POOL_DECRYPT_MIN_VALUES; i++) {
+      const gid = i % 3 === 0 ? b : a;
+      const text = `${i % 3 === 0 ? "b" : "a"} ${i} ${"x".repeat(i % 50)}`;
+      inputs.push(await owner.engine.encrypt(gid, utf8(text), { scheme: "long-term" }));
+      expected.push(text);
+      if (i % 37 === 5) {
+        inputs.push(await owner.engine.encrypt(a, utf8(`ratchet ${i}`), { scheme: "sender-ratchet" }));
+        expected.push(`ratchet ${i}`);
+      }
+      if (i % 41 === 7) {
+        inputs.push(Uint8Array.from([2, 1, 2, 3]));
+        expected.push("DECODE_ERROR");
+      }
+    }
+    const results = await alice.engine.decrypt(inputs);
+    assert.deepEqual(results.map((r) => (r instanceof Error ? codeOf(r) : new TextDecoder().decode(r))), expected);
+    assert.deepEqual([alice.engine.stats().poolDecrypts, alice.engine.stats().mainDecrypts], [3 * POOL_DECRYPT_MIN_VALUES, 0], "both groups' batches opened in the pool");
+  } finally {
+    await owner.engine.close();
+    await alice.engine.close();
+    await pool.destroy();
+    await owner.cleanup();
+    await alice.cleanup();
+  }
 });

@@ -8,7 +8,9 @@
 import { createActor } from "xstate";
 import type { Actor } from "xstate";
 import type { groupMachine } from "../../machines/group.js";
-import type { GroupJob, JobRequest } from "./jobs.js";
+import type { GroupJob, HeldSecrets, JobRequest } from "./jobs.js";
+import type { GroupRecord } from "./store/records.js";
+import { validSecrets } from "./secrets.js";
 import { ErrorCode, UsageError } from "../errors.js";
 import { ACTOR_BASE_BYTES, ACTOR_MEMBER_BYTES, ACTOR_SECRET_BYTES, DEFAULT_LIVE_ACTOR_BYTES } from "../constants.js";
 
@@ -121,6 +123,50 @@ export class GroupActors {
       this.weigh(groupId);
       this.evict();
     };
+    promise.then(done, done);
+    return promise;
+  }
+
+  /**
+   * What a job queued now on the group's actor would read, when that actor is live, idle (no
+   * job running or queued), a member or a removed member, and holds the long-term secrets of
+   * its record: a long-term decryption (a read: no writes, no state change) may then run beside
+   * the actor instead of through its queue, seeing exactly what it would have seen in it. Undefined
+   * otherwise: the job queues as usual (behind a commit that may bring a new epoch, say).
+   * The caller passes the work it starts to {@link track}.
+   *
+   * @example
+   * ```ts
+   * const view = actors.idleView(gid) // { record, secrets } or undefined
+   * ```
+   */
+  idleView(groupId: string): { record: GroupRecord; secrets: HeldSecrets } | undefined {
+    if (this.closed) return undefined;
+    const actor = this.live.get(groupId);
+    if (actor === undefined) return undefined;
+    const snap = actor.getSnapshot();
+    if (snap.context.queue.length > 0 || snap.context.job !== undefined) return undefined;
+    if (!snap.matches({ member: "idle" }) && !snap.matches({ removed: "idle" })) return undefined;
+    const { record } = snap.context;
+    const secrets = validSecrets(snap.context.secrets, record);
+    if (record === undefined || secrets === undefined) return undefined;
+    this.live.delete(groupId); // re-insert: Map order is the LRU order
+    this.live.set(groupId, actor);
+    return { record, secrets };
+  }
+
+  /**
+   * Counts work started beside an actor (see {@link idleView}) as in flight: `close()` waits
+   * for it like for a queued job.
+   *
+   * @example
+   * ```ts
+   * const results = await actors.track(openBeside(view))
+   * ```
+   */
+  track<T>(promise: Promise<T>): Promise<T> {
+    this.inflight.add(promise);
+    const done = (): void => void this.inflight.delete(promise);
     promise.then(done, done);
     return promise;
   }

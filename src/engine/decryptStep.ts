@@ -17,11 +17,12 @@ import type { DecryptItem, DecryptJob, HeldSecrets, StepInput, StepOutput } from
 import { recordAfter, runStateTask, stateOps } from "./context.js";
 import type { EngineContext } from "./context.js";
 import { openLongTerm } from "../lts/encrypt.js";
-import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
+import { longTermCiphertextOf } from "./decrypt.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import { loadSecrets, validSecrets } from "./secrets.js";
 import { openInPool, worthThePool } from "./poolDecrypt.js";
 import { GroupStatus } from "./store/records.js";
+import type { GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/sublevels.js";
 import { hotOp } from "./store/groups.js";
 
@@ -63,7 +64,7 @@ export async function decryptStep(ctx: EngineContext, step: StepInput, job: Decr
         record.status === GroupStatus.Member
           ? pending(`${item.scheme} epoch ${item.epoch} not reached yet`)
           : new UsageError(ErrorCode.NotMember, `epoch ${item.epoch} is after this member left the group`);
-    } else if (item.scheme === "long-term" && item.ciphertext !== undefined) {
+    } else if (item.scheme === "long-term" && item.ctAt >= 0) {
       longTerm.push(i);
     } else {
       todo.push(i);
@@ -107,10 +108,30 @@ export async function decryptStep(ctx: EngineContext, step: StepInput, job: Decr
   return { ops: [...stateOps(gid, out.change), hotOp(gid, next)], record: next, result: settle(), durable: true, ...keep };
 }
 
+/**
+ * A decrypt job of long-term items only, run beside the group's actor with the record and
+ * secrets it holds while idle (`GroupActors.idleView`): the same step, which for these items
+ * reads nothing from the store and writes nothing.
+ *
+ * @example
+ * ```ts
+ * const results = await readLongTerm(ctx, gid, view, { items })
+ * ```
+ */
+export async function readLongTerm(ctx: EngineContext, gid: string, view: { readonly record: GroupRecord; readonly secrets: HeldSecrets }, job: DecryptJob): Promise<Array<Uint8Array | Error>> {
+  const reply = { resolve: () => {}, reject: () => {} };
+  const out = await decryptStep(ctx, { groupId: gid, job: { kind: "decrypt", decrypt: job, reply }, step: 0, record: view.record, counter: 0n, secrets: view.secrets }, job);
+  if (out.ops.length > 0) throw new Error("a long-term read staged writes");
+  return out.result as Array<Uint8Array | Error> | Promise<Array<Uint8Array | Error>>;
+}
+
 /** Ciphertext bytes of the long-term items `which`. */
 function longTermBytes(items: readonly DecryptItem[], which: readonly number[]): number {
   let bytes = 0;
-  for (const i of which) bytes += (items[i] as DecryptItem).ciphertext?.ciphertext.length ?? 0;
+  for (const i of which) {
+    const item = items[i] as DecryptItem;
+    bytes += item.message.length - item.ctAt;
+  }
   return bytes;
 }
 
@@ -128,7 +149,7 @@ function openAll(groupId: Uint8Array, secrets: readonly LongTermSecret[], items:
   for (const i of which) {
     const item = items[i] as DecryptItem;
     try {
-      results[i] = openLongTerm(secrets, groupId, item.ciphertext as LongTermSecretCiphertext, item.aad ?? EMPTY);
+      results[i] = openLongTerm(secrets, groupId, longTermCiphertextOf(item), item.aad ?? EMPTY);
     } catch (e) {
       results[i] = errorFromData(toErrorData(e));
     }

@@ -9,7 +9,6 @@
 import type { EngineLimits, SchemeName } from "../constants.js";
 import type { SignedDocument } from "../documents/index.js";
 import type { SecretGroupError } from "../errors.js";
-import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import type { GroupRecord } from "./store/records.js";
 import type { StoreOp } from "./store/store.js";
@@ -43,14 +42,28 @@ export interface EncryptJob {
   readonly aad?: Uint8Array;
 }
 
-/** One message of a `decrypt` job, already peeked. @example `{ message, scheme: "long-term", epoch: 0n, ciphertext }` */
+/**
+ * One message of a `decrypt` job, already peeked. A long-term message's fields are positions in
+ * `message` (bulk calls make thousands of items: numbers, not views; `longTermCiphertextOf` in
+ * src/engine/decrypt.ts makes the views when needed); -1 for a sender-ratchet message.
+ *
+ * @example
+ * ```ts
+ * const item: DecryptItem = { message, scheme: "long-term", epoch: 0n, aad: undefined, groupAt: 2, groupLength: 32, nonceAt: 43, ctAt: 56 }
+ * ```
+ */
 export interface DecryptItem {
   readonly message: Uint8Array;
   readonly scheme: SchemeName;
   readonly epoch: bigint;
-  readonly aad?: Uint8Array;
-  /** Long-term messages: the parsed ciphertext (views into `message`). */
-  readonly ciphertext?: LongTermSecretCiphertext;
+  readonly aad: Uint8Array | undefined;
+  /** Long-term: where the ciphertext's group id starts, and its length. */
+  readonly groupAt: number;
+  readonly groupLength: number;
+  /** Long-term: where the 12-byte nonce starts. */
+  readonly nonceAt: number;
+  /** Long-term: where the AEAD output (ciphertext || tag) starts; it runs to the end of `message`. */
+  readonly ctAt: number;
 }
 
 /** Input of a `decrypt` job. @example `{ items: [item] }` */

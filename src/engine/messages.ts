@@ -14,6 +14,7 @@ import type { DecryptInput } from "./decrypt.js";
 import { openFields, sealFields } from "./fields.js";
 import type { DecryptedFields, EncryptFieldsOptions } from "./fields.js";
 import type { DecryptJob } from "./jobs.js";
+import { readLongTerm } from "./decryptStep.js";
 import { EngineReads } from "./reads.js";
 
 /**
@@ -87,7 +88,12 @@ export abstract class EngineMessages extends EngineReads {
       [...byGroup].map(async ([gid, { indices, items }]) => {
         try {
           const job: DecryptJob = { items };
-          const out = await this.actors.run<Array<Uint8Array | Error>>(gid, { kind: "decrypt", decrypt: job });
+          // long-term only and the group's actor idle: read beside it (what the job would read in it)
+          const view = items.every((item) => item.scheme === "long-term") ? this.actors.idleView(gid) : undefined;
+          const out =
+            view === undefined
+              ? await this.actors.run<Array<Uint8Array | Error>>(gid, { kind: "decrypt", decrypt: job })
+              : await this.actors.track(readLongTerm(this.ctx, gid, view, job));
           indices.forEach((index, k) => (results[index] = out[k] as Uint8Array | Error));
         } catch (e) {
           for (const index of indices) results[index] = e instanceof Error ? e : new Error(String(e));

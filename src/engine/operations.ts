@@ -20,7 +20,7 @@ import type { EncryptedField } from "../documents/fields.js";
 import { ErrorCode, ValidationError, isSecretGroupError } from "../errors.js";
 import type { SecretGroupError } from "../errors.js";
 import type { EngineContext } from "./context.js";
-import { peekHeader } from "./decrypt.js";
+import { decryptItem } from "./decrypt.js";
 import { decryptStep } from "./decryptStep.js";
 import type { DecryptItem, IngestOutcome, StepInput, StepOutput } from "./jobs.js";
 import type { PendingSlot } from "./pendingOperations.js";
@@ -55,9 +55,7 @@ async function openOperations(ctx: EngineContext, step: StepInput, work: Readonl
     const context = fieldContextOf(doc);
     for (const field of fields) {
       const message = doc.fields[field.name] as Uint8Array;
-      const header = peekHeader(message);
-      const aad = fieldAad({ ...context, field: field.name });
-      items.push({ message, scheme: header.scheme, epoch: header.epoch, aad, ciphertext: header.scheme === "long-term" ? header.ciphertext : undefined });
+      items.push(decryptItem(message, fieldAad({ ...context, field: field.name })));
       owners.push({ op, field });
     }
   });

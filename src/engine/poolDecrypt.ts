@@ -1,9 +1,10 @@
 /**
  * Bulk long-term decryption in the worker pool (main-thread side; the worker side is
- * src/engine/worker/longTerm.ts). A group's batch is split into one chunk per pool thread,
- * balanced by bytes; each chunk is packed into one ArrayBuffer (reused from earlier chunks) that
- * is transferred to a worker and back, and each plaintext comes back transferred in the buffer
- * the worker's node:crypto made it in, so no value is structured-cloned either way. Long-term keys travel only while a worker may not hold them:
+ * src/engine/worker/longTerm.ts). A group's batch is split into chunks balanced by bytes; each
+ * chunk's messages are copied whole (one copy per value, no views made) into one ArrayBuffer
+ * (reused from earlier chunks) that is transferred to a worker and back. The small plaintexts
+ * come back in one transferred output buffer per chunk and are handed out as views into it; a
+ * large one in a buffer of its own. Long-term keys travel only while a worker may not hold them:
  * with the first tasks of each group and epoch, and again after a worker reports a miss.
  *
  * Small batches stay on the main thread (src/engine/steps.ts): below
@@ -14,9 +15,8 @@
  */
 import type { Piscina } from "piscina";
 import { equalBytes, fromHex } from "../bytes.js";
-import { LTS_NONCE_SIZE, LTS_TAG_SIZE, POOL_CHUNK_BYTES, POOL_CHUNKS_IN_FLIGHT_PER_THREAD, POOL_DECRYPT_MIN_BYTES, POOL_DECRYPT_MIN_VALUES, POOL_OWN_BUFFER_BYTES, SENT_KEYS_TRACKED, SPARE_PACK_BYTES } from "../constants.js";
-import { ErrorCode, ValidationError, errorFromData } from "../errors.js";
-import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
+import { LTS_TAG_SIZE, POOL_CHUNK_BYTES, POOL_CHUNKS_IN_FLIGHT_PER_THREAD, POOL_DECRYPT_MIN_BYTES, POOL_DECRYPT_MIN_VALUES, POOL_OWN_BUFFER_BYTES, SENT_KEYS_TRACKED, SPARE_PACK_BYTES } from "../constants.js";
+import { ErrorCode, InternalError, ValidationError, errorFromData } from "../errors.js";
 import { findLongTermSecret } from "../lts/secret.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import type { EngineContext } from "./context.js";
@@ -25,7 +25,6 @@ import { runTask } from "./pool.js";
 import { LAYOUT_STRIDE } from "./worker/longTerm.js";
 import type { LongTermKeyData, OpenLongTermOut, OpenLongTermTask } from "./worker/longTerm.js";
 
-const EMPTY = new Uint8Array(0);
 
 /**
  * True when a batch of `count` long-term values of `bytes` ciphertext bytes is worth the pool.
@@ -61,8 +60,8 @@ function noteSent(pool: Piscina, names: readonly string[]): void {
 /**
  * Packing buffers that came back from the workers, for the next chunks: memory the process
  * has touched before (on a loaded machine a fresh page costs more than copying it), kept up to
- * {@link SPARE_PACK_BYTES}. They hold only what the messages carried in the clear besides their
- * ciphertexts (nonces, associated data).
+ * {@link SPARE_PACK_BYTES}. They hold only what the callers handed in: messages and associated
+ * data, never a plaintext.
  */
 const spare: ArrayBuffer[] = [];
 let spareBytes = 0;
@@ -122,31 +121,30 @@ export async function openInPool(
   let last = -1;
   for (const i of which) {
     const item = items[i] as DecryptItem;
-    const ct = item.ciphertext as LongTermSecretCiphertext;
     // bulk input is mostly one epoch: look the secret up again only when it changes
-    if (last < 0 || epochs[last] !== ct.epoch) {
-      last = epochs.indexOf(ct.epoch);
+    if (last < 0 || epochs[last] !== item.epoch) {
+      last = epochs.indexOf(item.epoch);
       if (last < 0) {
-        const secret = findLongTermSecret(secrets, ct.epoch);
+        const secret = findLongTermSecret(secrets, item.epoch);
         if (secret === undefined) {
-          results[i] = new ValidationError(ErrorCode.UnknownEpoch, `no long-term secret of epoch ${String(ct.epoch)}`);
+          results[i] = new ValidationError(ErrorCode.UnknownEpoch, `no long-term secret of epoch ${String(item.epoch)}`);
           continue;
         }
         if (!equalBytes(secret.groupId, groupId)) {
           results[i] = new ValidationError(ErrorCode.WrongGroup, "the long-term secret of this epoch belongs to another group");
           continue;
         }
-        last = epochs.push(ct.epoch) - 1;
+        last = epochs.push(item.epoch) - 1;
         used.push(secret);
       }
     }
-    if (!equalBytes(ct.groupId, groupId)) {
+    if (!sameBytesAt(groupId, item.message, item.groupAt, item.groupLength)) {
       results[i] = new ValidationError(ErrorCode.WrongGroup, "long-term ciphertext belongs to another group");
       continue;
     }
     ready.push(i);
     epochIndex.push(last);
-    total += LTS_NONCE_SIZE + ct.ciphertext.length + (item.aad?.length ?? 0);
+    total += packedBytes(item);
   }
   if (ready.length === 0) return;
   const threads = Math.max(1, ctx.pool.options.maxThreads);
@@ -165,6 +163,18 @@ export async function openInPool(
   ctx.stats.poolDecrypts += ready.length;
 }
 
+/** Bytes an item takes in a packed buffer: its message, then its aad. */
+function packedBytes(item: DecryptItem): number {
+  return item.message.length + (item.aad?.length ?? 0);
+}
+
+/** True when the `length` bytes at `at` in `bytes` are `id` (public ids: no constant-time need). */
+function sameBytesAt(id: Uint8Array, bytes: Uint8Array, at: number, length: number): boolean {
+  if (length !== id.length) return false;
+  for (let k = 0; k < length; k++) if (id[k] !== bytes[at + k]) return false;
+  return true;
+}
+
 /** Contiguous chunks of `ready` of about equal packed bytes: at least one per thread, at most {@link POOL_CHUNK_BYTES} each where the values allow. */
 function split(items: readonly DecryptItem[], ready: readonly number[], epochIndex: readonly number[], total: number, threads: number): Chunk[] {
   const chunks: Chunk[] = [];
@@ -177,7 +187,7 @@ function split(items: readonly DecryptItem[], ready: readonly number[], epochInd
     const item = items[i] as DecryptItem;
     current.which.push(i);
     current.epochIndex.push(epochIndex[k] as number);
-    bytes += LTS_NONCE_SIZE + (item.ciphertext as LongTermSecretCiphertext).ciphertext.length + (item.aad?.length ?? 0);
+    bytes += packedBytes(item);
     if (bytes >= target * (chunks.length + 1) && chunks.length < count - 1) {
       chunks.push(current);
       current = { which: [], epochIndex: [] };
@@ -202,22 +212,26 @@ async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly D
   let size = 0;
   for (let k = 0; k < which.length; k++) {
     const item = items[which[k] as number] as DecryptItem;
-    const ct = item.ciphertext as LongTermSecretCiphertext;
     const at = k * LAYOUT_STRIDE;
-    layout[at] = size;
-    layout[at + 1] = ct.ciphertext.length;
-    layout[at + 2] = item.aad?.length ?? 0;
-    layout[at + 3] = chunk.epochIndex[k] as number;
-    size += LTS_NONCE_SIZE + ct.ciphertext.length + (item.aad?.length ?? 0);
+    const ctLength = item.message.length - item.ctAt;
+    layout[at] = size + item.nonceAt;
+    layout[at + 1] = size + item.ctAt;
+    layout[at + 2] = ctLength;
+    layout[at + 3] = item.aad?.length ?? 0;
+    layout[at + 4] = chunk.epochIndex[k] as number;
+    size += packedBytes(item);
   }
   const packed = new Uint8Array(takeBuffer(size));
+  let at = 0;
   for (let k = 0; k < which.length; k++) {
     const item = items[which[k] as number] as DecryptItem;
-    const ct = item.ciphertext as LongTermSecretCiphertext;
-    const at = layout[k * LAYOUT_STRIDE] as number;
-    packed.set(ct.nonce, at);
-    packed.set(ct.ciphertext, at + LTS_NONCE_SIZE);
-    packed.set(item.aad ?? EMPTY, at + LTS_NONCE_SIZE + ct.ciphertext.length);
+    // the whole message in one copy: its ciphertext ends it, the aad follows
+    packed.set(item.message, at);
+    at += item.message.length;
+    if (item.aad !== undefined) {
+      packed.set(item.aad, at);
+      at += item.aad.length;
+    }
   }
   const counts = sentCounts(ctx.pool);
   const send = batch.names.some((n) => (counts.get(n) ?? 0) < batch.threads);
@@ -238,26 +252,31 @@ async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly D
     out = await run(task(out.data, true));
     if (out.miss === true) throw new Error("worker refused the long-term keys");
   }
-  const failed = new Map(out.failures);
-  const opened = new Uint8Array(out.data);
+  giveBack(out.data);
+  const failed = out.failures.length === 0 ? undefined : new Map(out.failures);
+  const large = out.large.length === 0 ? undefined : new Map(out.large);
+  const { output } = out;
+  let read = 0;
   for (let k = 0; k < which.length; k++) {
     const i = which[k] as number;
-    const error = failed.get(k);
+    const error = failed?.get(k);
     if (error !== undefined) {
       results[i] = errorFromData(error);
       continue;
     }
-    const own = out.plaintexts[k];
-    if (own !== null && own !== undefined) {
+    const length = (layout[k * LAYOUT_STRIDE + 2] as number) - LTS_TAG_SIZE;
+    if (length >= POOL_OWN_BUFFER_BYTES) {
+      const own = large?.get(k);
+      if (own === undefined || own.byteLength !== length) throw new InternalError(ErrorCode.WorkerFailed, "worker returned no plaintext");
       results[i] = new Uint8Array(own);
-      continue;
+    } else if (length === 0) {
+      results[i] = new Uint8Array(0);
+    } else {
+      if (output === null || read + length > out.written) throw new InternalError(ErrorCode.WorkerFailed, "worker returned too few plaintext bytes");
+      // a view: the output buffer holds nothing but this chunk's plaintexts, in item order
+      results[i] = new Uint8Array(output, read, length);
+      read += length;
     }
-    const start = (layout[k * LAYOUT_STRIDE] as number) + LTS_NONCE_SIZE;
-    const length = (layout[k * LAYOUT_STRIDE + 1] as number) - LTS_TAG_SIZE;
-    if (length >= POOL_OWN_BUFFER_BYTES) throw new Error("worker returned no plaintext");
-    // a copy: the packed buffer is reused, and a view would keep a whole chunk alive
-    results[i] = opened.slice(start, start + length);
-    opened.fill(0, start, start + length);
   }
-  giveBack(out.data);
+  if (read !== out.written) throw new InternalError(ErrorCode.WorkerFailed, "worker returned more plaintext bytes than its values");
 }

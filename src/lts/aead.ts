@@ -57,7 +57,8 @@ function failed(cause?: unknown): CryptoError {
   return new CryptoError(ErrorCode.DecryptionFailed, "long-term ciphertext failed to authenticate", { cause });
 }
 
-const NODE_ALGORITHM: Readonly<Record<LongTermCiphersuiteName, CipherGCMTypes | CipherChaCha20Poly1305Types>> = {
+/** node:crypto names of the long-term ciphersuites. @example `createDecipheriv(NODE_ALGORITHM[suite], ...)` */
+export const NODE_ALGORITHM: Readonly<Record<LongTermCiphersuiteName, CipherGCMTypes | CipherChaCha20Poly1305Types>> = {
   PANDA10_AES128GCM: "aes-128-gcm",
   PANDA10_AES256GCM: "aes-256-gcm",
   PANDA10_CHACHA20POLY1305: "chacha20-poly1305",

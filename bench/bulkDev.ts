@@ -1,0 +1,109 @@
+/**
+ * Dev loop for the bulk long-term rows: `node dist/bench/bulkDev.js [suites] [sizes] [values] [iterations]`
+ * (suites: 128,256,chacha; sizes in bytes). Raw node:crypto and the engine run interleaved as in
+ * the suite; besides wall time it reads each thread's CPU time (/proc/self/task, Linux) so the
+ * cost per value on the main thread and off it (workers, GC helpers) shows through the load of a
+ * shared machine. "2-core estimate": the raw loop's CPU per value over the engine's wall time
+ * on two idle cores, max(main, (main + off) / 2).
+ *
+ * @module
+ */
+import { loadavg } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
+import { LongTermCiphersuite, type LongTermCiphersuiteName } from "../src/constants.js";
+import { benchPool, EngineNode, ingestApplied, libraryGroup } from "./fixtures.js";
+import { longTermSides } from "./bulk.js";
+
+const SHORT: Record<string, LongTermCiphersuiteName> = { "128": "PANDA10_AES128GCM", "256": "PANDA10_AES256GCM", chacha: "PANDA10_CHACHA20POLY1305" };
+const [suitesArg = "128,256,chacha", sizesArg = "1024,65536", valuesArg = "20000", itArg = "5"] = process.argv.slice(2);
+const suites = suitesArg.split(",").map((s) => SHORT[s] ?? (s as LongTermCiphersuiteName));
+const sizes = sizesArg.split(",").map(Number);
+const values = Number(valuesArg);
+const iterations = Number(itArg);
+/** Per-thread CPU ms of the last engine round (BULK_DEV_THREADS=1 prints the busiest threads). */
+let threads = new Map<string, number>();
+
+/** CPU ms of the main thread and of all the others (schedstat: nanoseconds on a CPU per thread). */
+function cpu(): { main: number; off: number; threads: Map<string, number> } {
+  let main = 0;
+  let off = 0;
+  const each = new Map<string, number>();
+  for (const tid of readdirSync("/proc/self/task")) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8");
+    } catch {
+      continue; // thread ended
+    }
+    const ms = Number(stat.split(" ")[0]) / 1e6;
+    each.set(tid, ms);
+    if (Number(tid) === process.pid) main += ms;
+    else off += ms;
+  }
+  return { main, off, threads: each };
+}
+
+const median = (xs: number[]): number => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+const pool = benchPool();
+try {
+  for (const suite of suites) {
+    if (!(suite in LongTermCiphersuite)) throw new Error(`unknown suite ${suite}`);
+    const node = await EngineNode.open(pool);
+    try {
+      const g = await libraryGroup(3, [await node.keyPackage()], suite);
+      await ingestApplied(node.engine, [g.groupDoc.bytes, g.head.bytes]);
+      for (const size of sizes) {
+        const sides = longTermSides(suite, node, g.state, size, values).sides.slice(0, 2);
+        const load = loadavg()[0] as number;
+        const wall: number[][] = [[], []];
+        const main: number[][] = [[], []];
+        const off: number[][] = [[], []];
+        const faults: number[][] = [[], []];
+        // BULK_DEV_SIDES=engine: the engine alone (for a CPU profile of its main thread)
+        const only = process.env.BULK_DEV_SIDES === "engine" ? [1] : [0, 1];
+        for (let round = 0; round < 1 + iterations; round++) {
+          for (let k = 0; k < only.length; k++) {
+            const i = only[(k + round) % only.length] as number;
+            const f0 = process.resourceUsage().minorPageFault;
+            const c0 = cpu();
+            const t0 = performance.now();
+            await sides[i]!.run();
+            const t = performance.now() - t0;
+            const c1 = cpu();
+            if (round === 0) continue;
+            wall[i]!.push(t);
+            main[i]!.push(c1.main - c0.main);
+            off[i]!.push(c1.off - c0.off);
+            faults[i]!.push(process.resourceUsage().minorPageFault - f0);
+            if (i === 1) threads = new Map([...c1.threads].map(([tid, ms]) => [tid, ms - (c0.threads.get(tid) ?? 0)]));
+          }
+        }
+        const us = (ms: number) => ((ms * 1000) / values).toFixed(2);
+        const [rw, ew] = [median(wall[0]!), median(wall[1]!)];
+        const [rm, em, eo] = [median(main[0]!), median(main[1]!), median(off[1]!)];
+        // per round: the raw loop's CPU over the engine's (adjacent in time, so alike in load)
+        const paired = (f: (k: number) => number) => median(wall[1]!.map((_, k) => f(k)));
+        const mainShare = paired((k) => main[1]![k]! / main[0]![k]!);
+        const offShare = paired((k) => off[1]![k]! / main[0]![k]!);
+        const estimate = 1 / Math.max(mainShare, (mainShare + offShare) / 2);
+        process.stdout.write(
+          `${suite.padEnd(25)} ${String(size).padStart(5)} B x${values}: wall raw ${rw.toFixed(0)} engine ${ew.toFixed(0)} ms = ${paired((k) => wall[0]![k]! / wall[1]![k]!).toFixed(2)}x | CPU us/value raw ${us(rm)} (off ${us(median(off[0]!))}), engine main ${us(em)} off ${us(eo)} | per raw: main ${mainShare.toFixed(2)} off ${offShare.toFixed(2)} -> 2-core estimate ${estimate.toFixed(2)}x | page faults/value raw ${(median(faults[0]!) / values).toFixed(2)} engine ${(median(faults[1]!) / values).toFixed(2)} (n=${iterations}, load ${load.toFixed(1)})\n`,
+        );
+        if (process.env.BULK_DEV_THREADS === "1") {
+          const busiest = [...threads].sort((a, b) => b[1] - a[1]).slice(0, 8);
+          process.stdout.write(`  last engine round, CPU us/value by thread: ${busiest.map(([tid, ms]) => `${Number(tid) === process.pid ? "main" : tid} ${((ms * 1000) / values).toFixed(2)}`).join(", ")}\n`);
+        }
+      }
+    } finally {
+      await node.dispose();
+    }
+  }
+} finally {
+  await pool.destroy();
+}
