@@ -49,9 +49,12 @@ if (mode === "ab-update" || mode === "ab-add") {
   let sides: Side[];
   if (mode === "ab-update") {
     const bare = await bareGroup(n);
+    console.error(`bare group ${performance.now().toFixed(0)}`);
     let bareOwner = bare.owner;
     let before = (await groupWith(base, n)).state;
+    console.error(`before group ${performance.now().toFixed(0)}`);
     let after = (await groupWith(ours, n)).state;
+    console.error(`after group ${performance.now().toFixed(0)}`);
     sides = [
       { label: "bare 1.6.4", run: async () => void (bareOwner = (await commit(cs, bareOwner)).state) },
       { label: "before", run: async () => void (before = (await base.updateGroup(before)).state) },

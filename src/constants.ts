@@ -216,6 +216,8 @@ export const HPKE_KEY_CACHE_ENTRIES = 4096;
 export const HPKE_SEAL_OFFLOAD_MIN = 64;
 /** Share of a large seal batch the helper thread takes (the calling thread seals the rest meanwhile). @example `Math.floor(batch.length * HPKE_SEAL_HELPER_SHARE)` */
 export const HPKE_SEAL_HELPER_SHARE = 0.5;
+/** How long a batch may wait for the seal helper thread before the helper is given up and the batch sealed on the calling thread. @example `setTimeout(giveUp, HPKE_SEAL_HELPER_TIMEOUT_MS)` */
+export const HPKE_SEAL_HELPER_TIMEOUT_MS = 10_000;
 
 /**
  * Engine limits on what peers can make a node hold before it can be applied (commits whose

@@ -13,3 +13,4 @@ import { parentPort } from "node:worker_threads";
 import { sealBatch, type SealRequest } from "../src/mls/crypto/hpkeSealer.js";
 
 parentPort?.on("message", (request: SealRequest) => parentPort?.postMessage(sealBatch(request)));
+parentPort?.postMessage({ ready: true }); // loaded and listening: the helper may take batches

@@ -21,7 +21,7 @@ import type { KeyObject } from "node:crypto";
 import { ephemeralKeyPair, makeHpkeSuite, sealWith, type HpkeSuite, type Sealed, type X25519HpkeAlgorithm } from "./hpkeCore.js";
 import { LruCache, bytesKey } from "./lru.js";
 import { rawKey } from "./rawKey.js";
-import { HPKE_KEY_CACHE_ENTRIES } from "../../constants.js";
+import { HPKE_KEY_CACHE_ENTRIES, HPKE_SEAL_HELPER_TIMEOUT_MS } from "../../constants.js";
 
 /** A seal as it crosses to the helper: raw bytes only. @example `{ publicRaw, plaintext, context }` */
 export interface RemoteSealJob {
@@ -108,6 +108,8 @@ export class SealHelper {
   #next = 0;
   #answered = 0;
   readonly #waiting = new Map<number, Waiting>();
+  readonly #timers = new Map<number, ReturnType<typeof setTimeout>>();
+  #fail: (error: unknown) => void = () => {};
 
   /**
    * True once the helper thread is up and can take a batch.
@@ -151,11 +153,15 @@ export class SealHelper {
       return;
     }
     this.#worker = worker;
-    worker.once("online", () => (this.#ready = true));
-    worker.on("message", (response: SealResponse) => {
+    worker.on("message", (response: SealResponse | { readonly ready: true }) => {
+      // ready once its module has loaded and listens ('online' comes before: a helper whose
+      // module never loads would take batches and never answer)
+      if ("ready" in response) return void (this.#ready = true);
       const waiting = this.#waiting.get(response.id);
       if (waiting === undefined) return;
       this.#waiting.delete(response.id);
+      clearTimeout(this.#timers.get(response.id));
+      this.#timers.delete(response.id);
       if (this.#waiting.size === 0) worker.unref();
       this.#answered++;
       waiting.resolve(response.outcomes);
@@ -168,9 +174,13 @@ export class SealHelper {
       this.#ready = false;
       const waiting = [...this.#waiting.values()];
       this.#waiting.clear();
+      for (const t of this.#timers.values()) clearTimeout(t);
+      this.#timers.clear();
+      void worker.terminate();
       const reason = error instanceof Error ? error : new Error(`seal helper exited (${String(error)})`);
       for (const w of waiting) w.reject(reason);
     };
+    this.#fail = fail;
     worker.on("error", fail);
     worker.on("exit", fail);
     // after the listeners: adding a 'message' listener refs the worker again
@@ -190,9 +200,18 @@ export class SealHelper {
     if (worker === undefined || !this.#ready) return Promise.reject(new Error("seal helper not running"));
     const id = ++this.#next;
     return new Promise((resolve, reject) => {
+      try {
+        worker.postMessage({ id, alg: { kdf: alg.kdf, aead: alg.aead }, jobs } satisfies SealRequest);
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e))); // nothing went out: nothing to wait for
+        return;
+      }
       this.#waiting.set(id, { resolve, reject });
       worker.ref(); // a batch out keeps the process alive until its answer
-      worker.postMessage({ id, alg: { kdf: alg.kdf, aead: alg.aead }, jobs } satisfies SealRequest);
+      // a helper that stops answering is given up (its batches sealed where they were asked for)
+      const timer = setTimeout(() => this.#fail(new Error("seal helper did not answer")), HPKE_SEAL_HELPER_TIMEOUT_MS);
+      timer.unref();
+      this.#timers.set(id, timer);
     });
   }
 }
