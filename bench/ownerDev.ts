@@ -13,6 +13,7 @@ import { generateIdentity } from "../src/identity.js";
 import { bareGroup, bareKeyPackages, LT_SUITE, members, type Member } from "./fixtures.js";
 import { adds, commit, newGroup, removeLeaf, suiteImpl, type KeyPackagePair } from "./mlsHarness.js";
 import { interleaved, type Side } from "./timing.js";
+import { nodeHpkeSealHelper } from "../src/mls/crypto/hpke.js";
 
 const [mode = "update", nArg = "1000", itArg = "5"] = process.argv.slice(2);
 const n = Number(nArg);
@@ -136,7 +137,7 @@ if (mode === "ab-update" || mode === "ab-add") {
     state = (await updateGroup(state)).state;
     times.push(performance.now() - t);
   }
-  console.log(`library update: median ${median(times).toFixed(1)} ms ${times.map((x) => x.toFixed(0)).join(",")}`);
+  console.log(`library update: median ${median(times).toFixed(1)} ms ${times.map((x) => x.toFixed(0)).join(",")}; helper batches ${nodeHpkeSealHelper.answered}`);
 } else if (mode === "loop-add") {
   const pools: Member[][] = [];
   for (let i = 0; i < iterations; i++) pools.push(await members(n - 1));
