@@ -222,6 +222,14 @@ export const MAX_RATCHET_TREE_NODES = 2 * MAX_INDEXED_LEAVES;
 export const HPKE_INPUT_LENGTH_LIMIT = 8192;
 /** Longest HPKE `info` (the same limit as @hpke/core). */
 export const HPKE_INFO_LENGTH_LIMIT = 268435456;
+/** Parsed X25519 keys the node HPKE keeps per thread (an owner's commit at 1000 members seals to about 1000 leaf keys; a smaller cache would miss every one, LRU over a cycle). @example `new LruCache(HPKE_KEY_CACHE_ENTRIES)` */
+export const HPKE_KEY_CACHE_ENTRIES = 4096;
+/** Fewest seals started together (one commit's path secrets) of which part goes to the seal helper thread; smaller batches are sealed where they are asked for. @example `batch.length >= HPKE_SEAL_OFFLOAD_MIN` */
+export const HPKE_SEAL_OFFLOAD_MIN = 64;
+/** Share of a large seal batch the helper thread takes (the calling thread seals the rest meanwhile). @example `Math.floor(batch.length * HPKE_SEAL_HELPER_SHARE)` */
+export const HPKE_SEAL_HELPER_SHARE = 0.5;
+/** How long a batch may wait for the seal helper thread before the helper is given up and the batch sealed on the calling thread. @example `setTimeout(giveUp, HPKE_SEAL_HELPER_TIMEOUT_MS)` */
+export const HPKE_SEAL_HELPER_TIMEOUT_MS = 10_000;
 
 /**
  * Engine limits on what peers can make a node hold before it can be applied (commits whose

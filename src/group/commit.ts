@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { equalBytes, toId32 } from "../bytes.js";
+import { equalBytes, toHex, toId32 } from "../bytes.js";
 import { encodeSecretGroupCommit } from "../commit.js";
 import type { SecretGroupCommit } from "../commit.js";
 import { ErrorCode, UsageError, ValidationError } from "../errors.js";
@@ -15,8 +15,8 @@ import { deriveLongTermSecret } from "../lts/derive.js";
 import { latestLongTermSecret, mergeLongTermSecrets } from "../lts/secret.js";
 import { mlsCommit } from "../mls/commit.js";
 import type { MlsCommitChanges } from "../mls/commit.js";
-import { findLeafByIdentity, mlsCiphersuiteOf, mlsEpochOf } from "../mls/group.js";
-import { summarizeKeyPackage } from "../mls/keyPackage.js";
+import { findLeafByIdentity, mlsCiphersuiteOf, mlsEpochOf, mlsMembers } from "../mls/group.js";
+import { decodeAddableKeyPackage } from "../mls/keyPackage.js";
 import { checkKeyPackageLifetime } from "../lifetime.js";
 import { sealSecretList } from "./secrets.js";
 import { asMlsEpoch, assertOwner, exporterOf } from "./state.js";
@@ -81,19 +81,21 @@ export async function addMembers(
   }
   if (keyPackages.length > MAX_MEMBERS_PER_COMMIT) throw new UsageError(ErrorCode.InvalidArgument, `at most ${MAX_MEMBERS_PER_COMMIT} members per commit`);
   const now = Date.now();
-  const seen: Uint8Array[] = [];
-  for (const bytes of keyPackages) {
-    const info = summarizeKeyPackage(bytes);
+  // identities as strings: one lookup per package, not a scan of the group and of the others
+  const idOf = (publicKey: Uint8Array) => toHex(publicKey);
+  const taken = new Set(mlsMembers(state.mls).map(idOf));
+  const decoded = keyPackages.map((bytes) => {
+    const info = decodeAddableKeyPackage(bytes); // decoded once, the commit uses it as it is
     if (info.ciphersuite !== mlsCiphersuiteOf(state.mls)) {
       throw new ValidationError(ErrorCode.InvalidKeyPackage, `key package uses ${info.ciphersuite}, the group ${mlsCiphersuiteOf(state.mls)}`);
     }
     checkKeyPackageLifetime(info, now);
-    if (findLeafByIdentity(state.mls, info.publicKey) !== undefined || seen.some((k) => equalBytes(k, info.publicKey))) {
-      throw new UsageError(ErrorCode.AlreadyMember, "a key package's author is already a member");
-    }
-    seen.push(info.publicKey);
-  }
-  return ownerCommit(state, { add: keyPackages }, options.rotate ?? false);
+    const id = idOf(info.publicKey);
+    if (taken.has(id)) throw new UsageError(ErrorCode.AlreadyMember, "a key package's author is already a member");
+    taken.add(id);
+    return info;
+  });
+  return ownerCommit(state, { add: decoded }, options.rotate ?? false);
 }
 
 /** Options of {@link removeMembers}. @example `removeMembers(state, [pk], { rotate: false })` */

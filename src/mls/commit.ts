@@ -14,13 +14,14 @@ import { decodeKeyPackageBytes, decodePublicMessageBytes, decodeWelcomeBytes, en
 import { guard, typedError } from "./errors.js";
 import { assertUniqueLeafKeys, mlsIsRemoved } from "./group.js";
 import type { MlsState } from "./group.js";
+import type { DecodedKeyPackage } from "./keyPackage.js";
 import { getSuite } from "./suite.js";
 import type { ProviderName } from "./suite.js";
 
 /** What the owner's commit changes. @example `mlsCommit(mls, "node", { remove: [3] })` */
 export interface MlsCommitChanges {
-  /** MLSMessage-encoded key packages to add. */
-  readonly add?: readonly Uint8Array[];
+  /** Key packages to add: MLSMessage-encoded, or already decoded (decodeAddableKeyPackage). */
+  readonly add?: readonly (Uint8Array | DecodedKeyPackage)[];
   /** Leaf indices to remove. */
   readonly remove?: readonly number[];
 }
@@ -48,8 +49,8 @@ export async function mlsCommit(state: MlsState, provider: ProviderName, changes
   for (const bytes of changes.remove ?? []) {
     proposals.push({ proposalType: "remove", remove: { removed: bytes } });
   }
-  for (const bytes of changes.add ?? []) {
-    const keyPackage = decodeKeyPackageBytes(bytes);
+  for (const item of changes.add ?? []) {
+    const keyPackage = item instanceof Uint8Array ? decodeKeyPackageBytes(item) : item.keyPackage;
     proposals.push({ proposalType: "add", add: { keyPackage } });
   }
   // A refused add is almost always a bad key package (signature, credential, lifetime).

@@ -124,6 +124,27 @@ export interface KeyPackageSummary {
  * ```
  */
 export function summarizeKeyPackage(bytes: Uint8Array): KeyPackageSummary {
+  const decoded = decodeAddableKeyPackage(bytes);
+  const { keyPackage, ...facts } = decoded;
+  return { ...facts, ref: keyPackageRef(keyPackage) };
+}
+
+/** A decoded key package with its public facts (the summary without the ref), for `mlsCommit`. @example `const d: DecodedKeyPackage = decodeAddableKeyPackage(bytes)` */
+export interface DecodedKeyPackage extends Omit<KeyPackageSummary, "ref"> {
+  readonly keyPackage: KeyPackage;
+}
+
+/**
+ * Decodes an MLSMessage-encoded key package once for an add: the same checks as
+ * {@link summarizeKeyPackage}, without the ref (an add does not need it), keeping the decoded
+ * package so the commit does not decode it again. `DECODE_ERROR`, `INVALID_KEY_PACKAGE`.
+ *
+ * @example
+ * ```ts
+ * const { publicKey, keyPackage } = decodeAddableKeyPackage(bytes)
+ * ```
+ */
+export function decodeAddableKeyPackage(bytes: Uint8Array): DecodedKeyPackage {
   const kp = decodeKeyPackageBytes(bytes);
   const cred = kp.leafNode.credential;
   if (cred.credentialType !== "basic" || !equalBytes(cred.identity, kp.leafNode.signaturePublicKey) || cred.identity.length !== 32) {
@@ -131,8 +152,8 @@ export function summarizeKeyPackage(bytes: Uint8Array): KeyPackageSummary {
   }
   const lifetime = kp.leafNode.leafNodeSource === "key_package" ? kp.leafNode.lifetime : { notBefore: 0n, notAfter: 0n };
   return {
+    keyPackage: kp,
     publicKey: cred.identity,
-    ref: keyPackageRef(kp),
     notBefore: lifetime.notBefore,
     notAfter: lifetime.notAfter,
     ciphersuite: kp.cipherSuite,

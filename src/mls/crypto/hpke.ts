@@ -5,7 +5,9 @@
  * key imports and exports per operation, and its HKDF through WebCrypto HMAC. A commit
  * derives a key pair per path node and encrypts a path secret per copath resolution
  * node, so this runs tens to hundreds of times per commit. Here a DH is one
- * `diffieHellman` on cached `KeyObject`s and the key schedule is plain HMAC.
+ * `diffieHellman` on cached `KeyObject`s and the key schedule is plain HMAC. The seals
+ * of one commit are sealed as a batch, a large one split with a helper thread
+ * (hpkeSealer.ts) so both cores work; the HPKE itself lives in hpkeCore.ts.
  *
  * Only single-shot base mode is implemented (seal/open at sequence number 0, plus the
  * exporter), which is all ts-mls uses. Other KEMs are delegated (see provider.ts).
@@ -14,53 +16,41 @@
  *
  * @module
  */
-import { diffieHellman, generateKeyPair, randomFillSync, type KeyObject } from "node:crypto";
-import { promisify } from "node:util";
+import { randomFillSync, type KeyObject } from "node:crypto";
 import type { AeadAlgorithm } from "ts-mls/crypto/aead.js";
 import type { Hpke, HpkeAlgorithm, PrivateKey, PublicKey } from "ts-mls/crypto/hpke.js";
-import type { HashAlgorithm } from "ts-mls/crypto/hash.js";
 import { CryptoError } from "ts-mls/mlsError.js";
-import { makeNodeAead, type NodeAead } from "./aead.js";
-import { hkdfExpand, hmac, kdfHash } from "./hash.js";
-import { LruCache, bytesKey, fresh, owned } from "./lru.js";
+import { makeNodeAead } from "./aead.js";
+import { EMPTY, LABELS, baseContext, ephemeralKeyPair, kemSharedSecret, keyScheduleOf, labeledExpand, labeledExtract, makeHpkeSuite, sealWith, x25519, type HpkeSuite, type Sealed } from "./hpkeCore.js";
+import { SealHelper, type SealOutcome } from "./hpkeSealer.js";
+import { LruCache, bytesKey, fresh } from "./lru.js";
 import { publicOf, rawKey } from "./rawKey.js";
 import { concatBytes } from "../../bytes.js";
-import { HPKE_INFO_LENGTH_LIMIT, HPKE_INPUT_LENGTH_LIMIT } from "../../constants.js";
+import { HPKE_INFO_LENGTH_LIMIT, HPKE_INPUT_LENGTH_LIMIT, HPKE_KEY_CACHE_ENTRIES, HPKE_SEAL_HELPER_SHARE, HPKE_SEAL_OFFLOAD_MIN } from "../../constants.js";
 
-const KEM_ID_X25519 = 0x0020;
-const KDF_IDS = { "HKDF-SHA256": 1, "HKDF-SHA384": 2, "HKDF-SHA512": 3 } as const;
-const AEAD_IDS = { AES128GCM: 1, AES256GCM: 2, CHACHA20POLY1305: 3 } as const satisfies Record<AeadAlgorithm, number>;
-const HASH_SIZE = { "SHA-256": 32, "SHA-384": 48, "SHA-512": 64 } as const;
-
-const te = new TextEncoder();
-const HPKE_V1 = te.encode("HPKE-v1");
-const L = {
-  dkpPrk: te.encode("dkp_prk"),
-  sk: te.encode("sk"),
-  eaePrk: te.encode("eae_prk"),
-  sharedSecret: te.encode("shared_secret"),
-  pskIdHash: te.encode("psk_id_hash"),
-  infoHash: te.encode("info_hash"),
-  secret: te.encode("secret"),
-  key: te.encode("key"),
-  baseNonce: te.encode("base_nonce"),
-  exp: te.encode("exp"),
-  sec: te.encode("sec"),
-};
-const EMPTY = new Uint8Array(0);
-
-/** An X25519 key as this module hands it to ts-mls (opaque to ts-mls, which only passes it back). */
+/**
+ * An X25519 key as this module hands it to ts-mls (opaque to ts-mls, which only passes it
+ * back). The KeyObject is parsed on first use: a commit's recipients whose seals run on the
+ * helper thread never need one here.
+ */
 class X25519Key {
+  #key: KeyObject | undefined;
   constructor(
     readonly type: "public" | "private",
     readonly raw: Uint8Array,
-    readonly key: KeyObject,
+    key: KeyObject | undefined,
     /** For private keys: the public key bytes (needed by Decap for the KEM context). */
     readonly publicRaw: Uint8Array,
-  ) {}
+  ) {
+    this.#key = key;
+  }
+
+  get key(): KeyObject {
+    return (this.#key ??= rawKey("X25519", this.type, this.raw));
+  }
 }
 
-const keyCache = new LruCache<string, X25519Key>(1024);
+const keyCache = new LruCache<string, X25519Key>(HPKE_KEY_CACHE_ENTRIES);
 
 function importPublic(raw: Uint8Array): X25519Key {
   if (raw.byteLength !== 32) throw new CryptoError("X25519 public key must be 32 bytes");
@@ -68,7 +58,7 @@ function importPublic(raw: Uint8Array): X25519Key {
   let k = keyCache.get(id);
   if (k === undefined) {
     const copy = fresh(raw);
-    k = new X25519Key("public", copy, rawKey("X25519", "public", copy), copy);
+    k = new X25519Key("public", copy, undefined, copy);
     keyCache.set(id, k);
   }
   return k;
@@ -98,110 +88,14 @@ function asKey(k: PublicKey | PrivateKey, type: "public" | "private"): X25519Key
   return k;
 }
 
-function dh(sk: X25519Key, pk: X25519Key): Uint8Array {
-  const out = owned(diffieHellman({ privateKey: sk.key, publicKey: pk.key }));
-  // RFC 9180 section 7.1.4: an all-zero X25519 output (small-order point) must be rejected.
-  let acc = 0;
-  for (const b of out) acc |= b;
-  if (acc === 0) throw new CryptoError("X25519 produced the all-zero value");
-  return out;
-}
-
-/** HPKE suite state: ids, hash for the key schedule, AEAD. */
-interface Suite {
-  readonly kemId: Uint8Array; // "KEM" || I2OSP(kem_id, 2)
-  readonly hpkeId: Uint8Array; // "HPKE" || kem || kdf || aead
-  readonly hash: HashAlgorithm;
-  readonly aead: NodeAead;
-  /** Base mode has no PSK: its id hash is a constant of the suite. */
-  readonly pskIdHash: Uint8Array;
-  /** The last key schedule context and the info it was made for. */
-  lastContext?: { readonly info: Uint8Array; readonly context: Uint8Array };
-}
-
-function i2osp2(n: number): Uint8Array {
-  return Uint8Array.of((n >> 8) & 0xff, n & 0xff);
-}
-
-// RFC 9180 LabeledExtract / LabeledExpand. Extract is HMAC with the salt as key (empty
-// salt = zero block), without the salt-length check the MLS-facing extract has: RFC 9180
-// uses salts of any length (the shared secret, say).
-function labeledExtract(hash: HashAlgorithm, suiteId: Uint8Array, salt: Uint8Array, label: Uint8Array, ikm: Uint8Array): Uint8Array {
-  const key = salt.byteLength === 0 ? new Uint8Array(HASH_SIZE[hash]) : salt;
-  return hmac(hash, key, concatBytes(HPKE_V1, suiteId, label, ikm));
-}
-
-function labeledExpand(hash: HashAlgorithm, suiteId: Uint8Array, prk: Uint8Array, label: Uint8Array, info: Uint8Array, len: number): Uint8Array {
-  return hkdfExpand(hash, prk, concatBytes(i2osp2(len), HPKE_V1, suiteId, label, info), len);
-}
-
-// DHKEM(X25519, HKDF-SHA256): the KEM's own KDF is always SHA-256.
-function kemSharedSecret(s: Suite, dhOut: Uint8Array, kemContext: Uint8Array): Uint8Array {
-  const prk = labeledExtract("SHA-256", s.kemId, EMPTY, L.eaePrk, dhOut);
-  return labeledExpand("SHA-256", s.kemId, prk, L.sharedSecret, kemContext, 32);
-}
-
-const generateKeyPairAsync = promisify(generateKeyPair);
-
-/**
- * A one-time key pair, made on libuv's thread pool: ts-mls seals to every copath resolution
- * node at once (Promise.all), so a commit's ephemeral keys are made on every core while this
- * thread does the Diffie-Hellmans and key schedules. Never cached (one-time keys must not
- * evict the long-lived ones); its raw private half is never needed.
- */
-async function ephemeral(): Promise<X25519Key> {
-  const { privateKey, publicKey } = await generateKeyPairAsync("x25519", undefined);
-  const x = publicKey.export({ format: "jwk" }).x;
-  if (x === undefined) throw new CryptoError("X25519 key generation gave no public key");
-  return new X25519Key("private", EMPTY, privateKey, fresh(Buffer.from(x, "base64url")));
-}
-
-async function encap(s: Suite, pkR: X25519Key): Promise<{ enc: Uint8Array; shared: Uint8Array }> {
-  const skE = await ephemeral();
-  const enc = skE.publicRaw;
-  const shared = kemSharedSecret(s, dh(skE, pkR), concatBytes(enc, pkR.raw));
-  return { enc: fresh(enc), shared };
-}
-
-function decap(s: Suite, enc: Uint8Array, skR: X25519Key): Uint8Array {
+function decap(s: HpkeSuite, enc: Uint8Array, skR: X25519Key): Uint8Array {
   const pkE = importPublic(enc);
-  return kemSharedSecret(s, dh(skR, pkE), concatBytes(enc, skR.publicRaw));
+  return kemSharedSecret(s, x25519(skR.key, pkE.key), concatBytes(enc, skR.publicRaw));
 }
 
-/**
- * The key schedule context of base mode for `info`. It depends on `info` alone, and a commit
- * seals every path secret with the same info (label and group context): kept for the last info.
- */
-function scheduleContext(s: Suite, info: Uint8Array): Uint8Array {
-  const memo = s.lastContext;
-  if (memo !== undefined && memo.info.length === info.length && Buffer.from(memo.info.buffer, memo.info.byteOffset, memo.info.length).equals(info)) return memo.context;
-  const infoHash = labeledExtract(s.hash, s.hpkeId, EMPTY, L.infoHash, info);
-  const context = concatBytes(Uint8Array.of(0), s.pskIdHash, infoHash); // mode_base = 0
-  s.lastContext = { info: fresh(info), context };
-  return context;
-}
-
-function checkedContext(s: Suite, info: Uint8Array): Uint8Array {
-  if (info.byteLength > HPKE_INFO_LENGTH_LIMIT) throw new CryptoError("Too long info");
-  return scheduleContext(s, info);
-}
-
-function keySchedule(s: Suite, shared: Uint8Array, info: Uint8Array) {
-  return keyScheduleOf(s, shared, checkedContext(s, info));
-}
-
-function keyScheduleOf(s: Suite, shared: Uint8Array, context: Uint8Array) {
-  const secret = labeledExtract(s.hash, s.hpkeId, shared, L.secret, EMPTY);
-  return {
-    key: () => labeledExpand(s.hash, s.hpkeId, secret, L.key, context, s.aead.keyLength),
-    nonce: () => labeledExpand(s.hash, s.hpkeId, secret, L.baseNonce, context, s.aead.nonceLength),
-    exporter: () => labeledExpand(s.hash, s.hpkeId, secret, L.exp, context, HASH_SIZE[s.hash]),
-  };
-}
-
-function exportFrom(s: Suite, exporterSecret: Uint8Array, exporterContext: Uint8Array, length: number): Uint8Array {
+function exportFrom(s: HpkeSuite, exporterSecret: Uint8Array, exporterContext: Uint8Array, length: number): Uint8Array {
   if (exporterContext.byteLength > HPKE_INPUT_LENGTH_LIMIT) throw new CryptoError("Too long exporter context");
-  return labeledExpand(s.hash, s.hpkeId, exporterSecret, L.sec, exporterContext, length);
+  return labeledExpand(s.hash, s.hpkeId, exporterSecret, LABELS.sec, exporterContext, length);
 }
 
 function wrap<T>(f: () => T): T {
@@ -211,6 +105,76 @@ function wrap<T>(f: () => T): T {
     // The default provider reports every failure to open as ts-mls's CryptoError.
     throw e instanceof CryptoError ? e : new CryptoError(`${e}`);
   }
+}
+
+/**
+ * This thread's seal helper, shared by every suite (started on the first large batch).
+ * Exported for tests, which check that large batches really take the helper path.
+ *
+ * @example
+ * ```ts
+ * nodeHpkeSealHelper.answered; // batches the helper thread has sealed
+ * ```
+ */
+export const nodeHpkeSealHelper = new SealHelper();
+const helper = nodeHpkeSealHelper;
+
+interface QueuedSeal {
+  readonly pk: X25519Key;
+  readonly plaintext: Uint8Array;
+  readonly context: Uint8Array;
+  readonly aad: Uint8Array | undefined;
+  readonly resolve: (sealed: Sealed) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Seals as batches: every seal asked for before the event loop turns (ts-mls starts a commit's
+ * seals all at once) is sealed together, a large batch split between this thread and the
+ * helper thread (hpkeSealer.ts).
+ */
+function sealQueue(s: HpkeSuite, alg: HpkeAlgorithm): (q: QueuedSeal) => void {
+  let queue: QueuedSeal[] = [];
+  const sealHere = (batch: readonly QueuedSeal[]) => {
+    for (const q of batch) {
+      try {
+        q.resolve(sealWith(s, { publicRaw: q.pk.raw, publicKey: q.pk.key, plaintext: q.plaintext, context: q.context, aad: q.aad }, ephemeralKeyPair()));
+      } catch (e) {
+        q.reject(e instanceof CryptoError ? e : new CryptoError(`${e}`));
+      }
+    }
+  };
+  const settle = (batch: readonly QueuedSeal[], outcomes: readonly SealOutcome[]) => {
+    if (outcomes.length !== batch.length) return sealHere(batch);
+    batch.forEach((q, i) => {
+      const o = outcomes[i] as SealOutcome;
+      if ("error" in o) q.reject(new CryptoError(o.error));
+      else q.resolve({ enc: o.enc, ct: o.ct });
+    });
+  };
+  const flush = () => {
+    const batch = queue;
+    queue = [];
+    let here = batch;
+    if (batch.length >= HPKE_SEAL_OFFLOAD_MIN) {
+      if (helper.ready) {
+        const cut = Math.floor(batch.length * HPKE_SEAL_HELPER_SHARE);
+        const away = batch.slice(0, cut);
+        here = batch.slice(cut);
+        const jobs = away.map((q) => ({ publicRaw: q.pk.raw, plaintext: q.plaintext, context: q.context, aad: q.aad }));
+        // a helper that fails leaves its part to this thread: the seals never depend on it
+        helper.seal(alg, jobs).then(
+          (outcomes) => settle(away, outcomes),
+          () => sealHere(away),
+        );
+      } else helper.start();
+    }
+    sealHere(here);
+  };
+  return (q) => {
+    queue.push(q);
+    if (queue.length === 1) setImmediate(flush);
+  };
 }
 
 /**
@@ -238,53 +202,49 @@ export function nodeHpkeSupports(alg: HpkeAlgorithm): boolean {
  */
 export function makeNodeHpke(alg: HpkeAlgorithm): Hpke {
   if (!nodeHpkeSupports(alg)) throw new CryptoError(`node HPKE does not implement ${alg.kem}`);
-  const kem = i2osp2(KEM_ID_X25519);
-  const hpkeId = concatBytes(te.encode("HPKE"), kem, i2osp2(KDF_IDS[alg.kdf]), i2osp2(AEAD_IDS[alg.aead]));
-  const hash = kdfHash(alg.kdf);
-  const s: Suite = {
-    kemId: concatBytes(te.encode("KEM"), kem),
-    hpkeId,
-    hash,
-    aead: makeNodeAead(alg.aead),
-    pskIdHash: labeledExtract(hash, hpkeId, EMPTY, L.pskIdHash, EMPTY),
-  };
+  const s = makeHpkeSuite(alg);
   const pub = (k: X25519Key) => k as unknown as PublicKey;
   const priv = (k: X25519Key) => k as unknown as PrivateKey;
   const pair = (sk: X25519Key) => ({ privateKey: priv(sk), publicKey: pub(importPublic(sk.publicRaw)) });
-  // not async itself: the context is taken from `info` before the ephemeral key is awaited, so
-  // no suspended seal holds its info (a Welcome's is the whole encrypted GroupInfo, sealed to
-  // every new member at once: N suspended copies would be O(N^2) bytes)
-  const encapFor = (publicKey: PublicKey, info: Uint8Array) => {
-    let context: Uint8Array;
-    let pk: X25519Key;
-    try {
-      pk = asKey(publicKey, "public");
-      context = checkedContext(s, info);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return encap(s, pk).then(({ enc, shared }) => ({ enc, shared, context }));
+  // A commit seals every path secret with the same info (label and group context): the
+  // schedule context, which depends on info alone, is kept for the last info.
+  let last: { readonly info: Uint8Array; readonly context: Uint8Array } | undefined;
+  const contextOf = (info: Uint8Array): Uint8Array => {
+    if (info.byteLength > HPKE_INFO_LENGTH_LIMIT) throw new CryptoError("Too long info");
+    if (last !== undefined && last.info.length === info.length && Buffer.from(last.info.buffer, last.info.byteOffset, last.info.length).equals(info)) return last.context;
+    last = { info: fresh(info), context: baseContext(s, info) };
+    return last.context;
   };
+  const keySchedule = (shared: Uint8Array, info: Uint8Array) => keyScheduleOf(s, shared, contextOf(info));
+  const enqueue = sealQueue(s, alg);
   return {
+    // The context is taken from `info` at once, so no queued seal holds its info (a Welcome's
+    // is the whole encrypted GroupInfo, sealed to every new member at once: N queued copies
+    // would be O(N^2) bytes).
     seal(publicKey, plaintext, info, aad) {
-      return encapFor(publicKey, info).then(({ enc, shared, context }) => {
-        const ks = keyScheduleOf(s, shared, context);
-        return { ct: s.aead.seal(ks.key(), ks.nonce(), aad, plaintext), enc };
+      return new Promise<Sealed>((resolve, reject) => {
+        const pk = asKey(publicKey, "public");
+        enqueue({ pk, plaintext, context: contextOf(info), aad, resolve, reject });
       });
     },
     async open(privateKey, kemOutput, ciphertext, info, aad) {
       return wrap(() => {
-        const ks = keySchedule(s, decap(s, kemOutput, asKey(privateKey, "private")), info);
+        const ks = keySchedule(decap(s, kemOutput, asKey(privateKey, "private")), info);
         return s.aead.open(ks.key(), ks.nonce(), aad, ciphertext);
       });
     },
-    exportSecret(publicKey, exporterContext, length, info) {
-      return encapFor(publicKey, info).then(({ enc, shared, context }) => ({ enc, secret: exportFrom(s, keyScheduleOf(s, shared, context).exporter(), exporterContext, length) }));
+    async exportSecret(publicKey, exporterContext, length, info) {
+      return wrap(() => {
+        const pk = asKey(publicKey, "public");
+        const e = ephemeralKeyPair();
+        const shared = kemSharedSecret(s, x25519(e.privateKey, pk.key), concatBytes(e.publicRaw, pk.raw));
+        return { enc: e.publicRaw, secret: exportFrom(s, keySchedule(shared, info).exporter(), exporterContext, length) };
+      });
     },
     async importSecret(privateKey, exporterContext, kemOutput, length, info) {
       return wrap(() => {
         const shared = decap(s, kemOutput, asKey(privateKey, "private"));
-        return exportFrom(s, keySchedule(s, shared, info).exporter(), exporterContext, length);
+        return exportFrom(s, keySchedule(shared, info).exporter(), exporterContext, length);
       });
     },
     async importPrivateKey(k) {
@@ -308,8 +268,8 @@ export function makeNodeHpke(alg: HpkeAlgorithm): Hpke {
     async deriveKeyPair(ikm) {
       if (ikm.byteLength > HPKE_INPUT_LENGTH_LIMIT) throw new CryptoError("Too long ikm");
       // RFC 9180 section 7.1.3, X25519: sk = LabeledExpand(LabeledExtract("", "dkp_prk", ikm), "sk", "", 32).
-      const prk = labeledExtract("SHA-256", s.kemId, EMPTY, L.dkpPrk, ikm);
-      return pair(importPrivate(labeledExpand("SHA-256", s.kemId, prk, L.sk, EMPTY, 32)));
+      const prk = labeledExtract("SHA-256", s.kemId, EMPTY, LABELS.dkpPrk, ikm);
+      return pair(importPrivate(labeledExpand("SHA-256", s.kemId, prk, LABELS.sk, EMPTY, 32)));
     },
     async generateKeyPair() {
       return pair(parsePrivate(randomFillSync(new Uint8Array(32))));

@@ -1,0 +1,153 @@
+/**
+ * Dev script for the owner's commits at N members (not part of the suite): interleaved
+ * library vs bare ts-mls 1.6.4 update commits, or create + add N-1, or a profile loop.
+ * `node dist/bench/ownerDev.js update|add|loop-update|loop-add [n] [iterations]`.
+ *
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import { loadavg } from "node:os";
+import { addMembers, createGroup, removeMembers, updateGroup } from "../src/group/index.js";
+import type { GroupState } from "../src/group/index.js";
+import { generateIdentity } from "../src/identity.js";
+import { bareGroup, bareKeyPackages, LT_SUITE, members, type Member } from "./fixtures.js";
+import { adds, commit, newGroup, removeLeaf, suiteImpl, type KeyPackagePair } from "./mlsHarness.js";
+import { interleaved, type Side } from "./timing.js";
+import { nodeHpkeSealHelper } from "../src/mls/crypto/hpke.js";
+
+const [mode = "update", nArg = "1000", itArg = "5"] = process.argv.slice(2);
+const n = Number(nArg);
+const iterations = Number(itArg);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+async function libGroup(): Promise<{ state: GroupState; fillers: Member[] }> {
+  const owner = generateIdentity();
+  const state = await createGroup({ identity: owner, groupId: new Uint8Array(randomBytes(32)), ciphersuite: LT_SUITE });
+  const fillers = await members(n - 1);
+  const added = await addMembers(state, fillers.map((m) => m.keyPackage));
+  return { state: added.state, fillers };
+}
+
+function report(results: Awaited<ReturnType<typeof interleaved>>): void {
+  const base = median(results[0]!.samples);
+  for (const r of results) console.log(`${r.label}: median ${median(r.samples).toFixed(1)} ms (n=${r.samples.length}) ratio to bare ${(base / median(r.samples)).toFixed(2)}x  samples ${r.samples.map((x) => x.toFixed(0)).join(",")}`);
+  console.log(`load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+}
+
+type GroupApi = typeof import("../src/group/index.js");
+const ours: GroupApi = { addMembers, createGroup, removeMembers, updateGroup } as GroupApi;
+
+async function groupWith(api: GroupApi, size: number): Promise<{ state: GroupState; fillers: Member[] }> {
+  const state = await api.createGroup({ identity: generateIdentity(), groupId: new Uint8Array(randomBytes(32)), ciphersuite: LT_SUITE });
+  const fillers = await members(size - 1);
+  return { state: (await api.addMembers(state, fillers.map((m) => m.keyPackage))).state, fillers };
+}
+
+if (mode === "ab-update" || mode === "ab-add") {
+  // before (BASE: another checkout's dist/src/group/index.js) and after, with bare, interleaved
+  const base = (await import(process.env.BASE ?? "/tmp/owner-base/dist/src/group/index.js")) as GroupApi;
+  const cs = await suiteImpl("default");
+  let sides: Side[];
+  if (mode === "ab-update") {
+    const bare = await bareGroup(n);
+    console.error(`bare group ${performance.now().toFixed(0)}`);
+    let bareOwner = bare.owner;
+    let before = (await groupWith(base, n)).state;
+    console.error(`before group ${performance.now().toFixed(0)}`);
+    let after = (await groupWith(ours, n)).state;
+    console.error(`after group ${performance.now().toFixed(0)}`);
+    sides = [
+      { label: "bare 1.6.4", run: async () => void (bareOwner = (await commit(cs, bareOwner)).state) },
+      { label: "before", run: async () => void (before = (await base.updateGroup(before)).state) },
+      { label: "after", run: async () => void (after = (await updateGroup(after)).state) },
+    ];
+  } else {
+    const pools: KeyPackagePair[][] = [];
+    const libPools: Member[][] = [];
+    for (let i = 0; i < iterations + 1; i++) {
+      pools.push(await bareKeyPackages(n - 1));
+      libPools.push(await members(n - 1));
+    }
+    let bk: KeyPackagePair[] = [];
+    let lk: Member[] = [];
+    const addWith = (api: GroupApi) => async () => {
+      const state = await api.createGroup({ identity: generateIdentity(), groupId: new Uint8Array(randomBytes(32)), ciphersuite: LT_SUITE });
+      await api.addMembers(state, lk.map((m) => m.keyPackage));
+    };
+    let uses = 0;
+    const nextLib = () => {
+      if (uses++ % 2 === 0) lk = libPools.shift()!; // before and after add the same key packages
+    };
+    sides = [
+      { label: "bare 1.6.4", prepare: () => (bk = pools.shift()!), run: async () => commit(cs, await newGroup(cs), adds(bk.map((k) => k.publicPackage))) },
+      { label: "before", prepare: nextLib, run: addWith(base) },
+      { label: "after", prepare: nextLib, run: addWith(ours) },
+    ];
+  }
+  report(await interleaved(sides, { warmup: 1, iterations }));
+} else if (mode === "update" || mode === "remove") {
+  const cs = await suiteImpl("default");
+  const bare = await bareGroup(n);
+  const lib = await libGroup();
+  let bareOwner = bare.owner;
+  let libState = lib.state;
+  const sides: Side[] =
+    mode === "update"
+      ? [
+          { label: "bare 1.6.4", run: async () => void (bareOwner = (await commit(cs, bareOwner)).state) },
+          { label: "library", run: async () => void (libState = (await updateGroup(libState)).state) },
+        ]
+      : [
+          { label: "bare 1.6.4", run: () => commit(cs, bareOwner, [removeLeaf(5)]) },
+          { label: "library", run: () => removeMembers(libState, [lib.fillers[5]!.identity.publicKey]) },
+        ];
+  report(await interleaved(sides, { warmup: 1, iterations }));
+} else if (mode === "add") {
+  const cs = await suiteImpl("default");
+  const pools: KeyPackagePair[][] = [];
+  const libPools: Member[][] = [];
+  for (let i = 0; i < iterations + 1; i++) {
+    pools.push(await bareKeyPackages(n - 1));
+    libPools.push(await members(n - 1));
+  }
+  let bk: KeyPackagePair[] = [];
+  let lk: Member[] = [];
+  report(
+    await interleaved(
+      [
+        { label: "bare 1.6.4", prepare: () => (bk = pools.shift()!), run: async () => commit(cs, await newGroup(cs), adds(bk.map((k) => k.publicPackage))) },
+        {
+          label: "library",
+          prepare: () => (lk = libPools.shift()!),
+          run: async () => {
+            const state = await createGroup({ identity: generateIdentity(), groupId: new Uint8Array(randomBytes(32)), ciphersuite: LT_SUITE });
+            await addMembers(state, lk.map((m) => m.keyPackage));
+          },
+        },
+      ],
+      { warmup: 1, iterations },
+    ),
+  );
+} else if (mode === "loop-update") {
+  let { state } = await libGroup();
+  console.log(`loop-start-us ${process.hrtime.bigint() / 1000n}`);
+  const times: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const t = performance.now();
+    state = (await updateGroup(state)).state;
+    times.push(performance.now() - t);
+  }
+  console.log(`library update: median ${median(times).toFixed(1)} ms ${times.map((x) => x.toFixed(0)).join(",")}; helper batches ${nodeHpkeSealHelper.answered}`);
+} else if (mode === "loop-add") {
+  const pools: Member[][] = [];
+  for (let i = 0; i < iterations; i++) pools.push(await members(n - 1));
+  console.log(`loop-start-us ${process.hrtime.bigint() / 1000n}`);
+  const times: number[] = [];
+  for (const pool of pools) {
+    const t = performance.now();
+    const state = await createGroup({ identity: generateIdentity(), groupId: new Uint8Array(randomBytes(32)), ciphersuite: LT_SUITE });
+    await addMembers(state, pool.map((m) => m.keyPackage));
+    times.push(performance.now() - t);
+  }
+  console.log(`library create+add: median ${median(times).toFixed(1)} ms ${times.map((x) => x.toFixed(0)).join(",")}`);
+}

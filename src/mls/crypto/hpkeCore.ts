@@ -1,0 +1,218 @@
+/**
+ * The synchronous core of HPKE base mode (RFC 9180) with DHKEM(X25519, HKDF-SHA256) on
+ * `node:crypto`: the suite constants, labeled KDF, KEM and key schedule, and a whole seal from
+ * raw bytes. hpke.ts (the ts-mls `Hpke`) and the seal helper thread (hpkeSealer.ts) both run
+ * seals with it, so the two cannot drift apart.
+ *
+ * @module
+ */
+import { diffieHellman, generateKeyPairSync, type KeyObject } from "node:crypto";
+import type { AeadAlgorithm } from "ts-mls/crypto/aead.js";
+import type { HashAlgorithm } from "ts-mls/crypto/hash.js";
+import type { KdfAlgorithm } from "ts-mls/crypto/kdf.js";
+import { CryptoError } from "ts-mls/mlsError.js";
+import { makeNodeAead, type NodeAead } from "./aead.js";
+import { hkdfExpand, hmac, kdfHash } from "./hash.js";
+import { fresh, owned } from "./lru.js";
+import { concatBytes } from "../../bytes.js";
+
+const KEM_ID_X25519 = 0x0020;
+const KDF_IDS = { "HKDF-SHA256": 1, "HKDF-SHA384": 2, "HKDF-SHA512": 3 } as const satisfies Record<KdfAlgorithm, number>;
+const AEAD_IDS = { AES128GCM: 1, AES256GCM: 2, CHACHA20POLY1305: 3 } as const satisfies Record<AeadAlgorithm, number>;
+const HASH_SIZE = { "SHA-256": 32, "SHA-384": 48, "SHA-512": 64 } as const;
+
+const te = new TextEncoder();
+const HPKE_V1 = te.encode("HPKE-v1");
+/** RFC 9180 labels. @example `labeledExtract(h, id, EMPTY, LABELS.secret, ikm)` */
+export const LABELS = {
+  dkpPrk: te.encode("dkp_prk"),
+  sk: te.encode("sk"),
+  eaePrk: te.encode("eae_prk"),
+  sharedSecret: te.encode("shared_secret"),
+  pskIdHash: te.encode("psk_id_hash"),
+  infoHash: te.encode("info_hash"),
+  secret: te.encode("secret"),
+  key: te.encode("key"),
+  baseNonce: te.encode("base_nonce"),
+  exp: te.encode("exp"),
+  sec: te.encode("sec"),
+};
+/** The empty byte string. @example `labeledExtract(h, id, EMPTY, label, ikm)` */
+export const EMPTY = new Uint8Array(0);
+
+/** The KDF and AEAD of an HPKE suite whose KEM is DHKEM(X25519, HKDF-SHA256). @example `{ kdf: "HKDF-SHA256", aead: "AES128GCM" }` */
+export interface X25519HpkeAlgorithm {
+  readonly kdf: KdfAlgorithm;
+  readonly aead: AeadAlgorithm;
+}
+
+/** HPKE suite state: ids, hash for the key schedule, AEAD. @example `const s: HpkeSuite = makeHpkeSuite(alg)` */
+export interface HpkeSuite {
+  readonly kemId: Uint8Array; // "KEM" || I2OSP(kem_id, 2)
+  readonly hpkeId: Uint8Array; // "HPKE" || kem || kdf || aead
+  readonly hash: HashAlgorithm;
+  readonly aead: NodeAead;
+  /** Base mode has no PSK: its id hash is a constant of the suite. */
+  readonly pskIdHash: Uint8Array;
+}
+
+function i2osp2(n: number): Uint8Array {
+  return Uint8Array.of((n >> 8) & 0xff, n & 0xff);
+}
+
+/**
+ * RFC 9180 LabeledExtract. Extract is HMAC with the salt as key (empty salt = zero block),
+ * without the salt-length check the MLS-facing extract has: RFC 9180 uses salts of any length.
+ *
+ * @example
+ * ```ts
+ * labeledExtract("SHA-256", s.kemId, EMPTY, LABELS.eaePrk, dh);
+ * ```
+ */
+export function labeledExtract(hash: HashAlgorithm, suiteId: Uint8Array, salt: Uint8Array, label: Uint8Array, ikm: Uint8Array): Uint8Array {
+  const key = salt.byteLength === 0 ? new Uint8Array(HASH_SIZE[hash]) : salt;
+  return hmac(hash, key, concatBytes(HPKE_V1, suiteId, label, ikm));
+}
+
+/**
+ * RFC 9180 LabeledExpand.
+ *
+ * @example
+ * ```ts
+ * labeledExpand("SHA-256", s.kemId, prk, LABELS.sharedSecret, kemContext, 32);
+ * ```
+ */
+export function labeledExpand(hash: HashAlgorithm, suiteId: Uint8Array, prk: Uint8Array, label: Uint8Array, info: Uint8Array, len: number): Uint8Array {
+  return hkdfExpand(hash, prk, concatBytes(i2osp2(len), HPKE_V1, suiteId, label, info), len);
+}
+
+/**
+ * The suite state for a KDF and AEAD (the KEM is always DHKEM(X25519, HKDF-SHA256)).
+ *
+ * @example
+ * ```ts
+ * const s = makeHpkeSuite({ kdf: "HKDF-SHA256", aead: "AES128GCM" });
+ * ```
+ */
+export function makeHpkeSuite(alg: X25519HpkeAlgorithm): HpkeSuite {
+  const kem = i2osp2(KEM_ID_X25519);
+  const hpkeId = concatBytes(te.encode("HPKE"), kem, i2osp2(KDF_IDS[alg.kdf]), i2osp2(AEAD_IDS[alg.aead]));
+  const hash = kdfHash(alg.kdf);
+  return {
+    kemId: concatBytes(te.encode("KEM"), kem),
+    hpkeId,
+    hash,
+    aead: makeNodeAead(alg.aead),
+    pskIdHash: labeledExtract(hash, hpkeId, EMPTY, LABELS.pskIdHash, EMPTY),
+  };
+}
+
+/**
+ * X25519, rejecting the all-zero output (RFC 9180 section 7.1.4: a small-order point).
+ *
+ * @example
+ * ```ts
+ * const z = x25519(skE, pkR);
+ * ```
+ */
+export function x25519(privateKey: KeyObject, publicKey: KeyObject): Uint8Array {
+  const out = owned(diffieHellman({ privateKey, publicKey }));
+  let acc = 0;
+  for (const b of out) acc |= b;
+  if (acc === 0) throw new CryptoError("X25519 produced the all-zero value");
+  return out;
+}
+
+/**
+ * DHKEM(X25519, HKDF-SHA256) ExtractAndExpand: the KEM's own KDF is always SHA-256.
+ *
+ * @example
+ * ```ts
+ * kemSharedSecret(s, x25519(skE, pkR), concatBytes(enc, pkRRaw));
+ * ```
+ */
+export function kemSharedSecret(s: HpkeSuite, dhOut: Uint8Array, kemContext: Uint8Array): Uint8Array {
+  const prk = labeledExtract("SHA-256", s.kemId, EMPTY, LABELS.eaePrk, dhOut);
+  return labeledExpand("SHA-256", s.kemId, prk, LABELS.sharedSecret, kemContext, 32);
+}
+
+/**
+ * The key schedule context of base mode for `info`: mode || psk_id_hash || info_hash.
+ *
+ * @example
+ * ```ts
+ * const context = baseContext(s, info);
+ * ```
+ */
+export function baseContext(s: HpkeSuite, info: Uint8Array): Uint8Array {
+  const infoHash = labeledExtract(s.hash, s.hpkeId, EMPTY, LABELS.infoHash, info);
+  return concatBytes(Uint8Array.of(0), s.pskIdHash, infoHash); // mode_base = 0
+}
+
+/**
+ * The base-mode key schedule from a shared secret and a context (lazy per output).
+ *
+ * @example
+ * ```ts
+ * const ks = keyScheduleOf(s, shared, context); ks.key(); ks.nonce();
+ * ```
+ */
+export function keyScheduleOf(s: HpkeSuite, shared: Uint8Array, context: Uint8Array) {
+  const secret = labeledExtract(s.hash, s.hpkeId, shared, LABELS.secret, EMPTY);
+  return {
+    key: () => labeledExpand(s.hash, s.hpkeId, secret, LABELS.key, context, s.aead.keyLength),
+    nonce: () => labeledExpand(s.hash, s.hpkeId, secret, LABELS.baseNonce, context, s.aead.nonceLength),
+    exporter: () => labeledExpand(s.hash, s.hpkeId, secret, LABELS.exp, context, HASH_SIZE[s.hash]),
+  };
+}
+
+/** A one-time X25519 key pair: the private KeyObject and the raw public key (the KEM output). @example `const e: Ephemeral = ephemeralKeyPair()` */
+export interface Ephemeral {
+  readonly privateKey: KeyObject;
+  readonly publicRaw: Uint8Array;
+}
+
+/**
+ * A fresh one-time X25519 key pair.
+ *
+ * @example
+ * ```ts
+ * const { privateKey, publicRaw } = ephemeralKeyPair();
+ * ```
+ */
+export function ephemeralKeyPair(): Ephemeral {
+  const { privateKey, publicKey } = generateKeyPairSync("x25519");
+  const x = publicKey.export({ format: "jwk" }).x;
+  if (x === undefined) throw new CryptoError("X25519 key generation gave no public key");
+  return { privateKey, publicRaw: fresh(Buffer.from(x, "base64url")) };
+}
+
+/** One seal: the recipient's raw public key and KeyObject, the plaintext, the schedule context, the AAD. @example `sealWith(s, job, ephemeralKeyPair())` */
+export interface SealJob {
+  readonly publicRaw: Uint8Array;
+  readonly publicKey: KeyObject;
+  readonly plaintext: Uint8Array;
+  readonly context: Uint8Array;
+  readonly aad?: Uint8Array | undefined;
+}
+
+/** A sealed message: KEM output and ciphertext. @example `const { enc, ct }: Sealed = sealWith(s, job, e)` */
+export interface Sealed {
+  readonly enc: Uint8Array;
+  readonly ct: Uint8Array;
+}
+
+/**
+ * A single-shot base-mode seal (sequence number 0) with the given one-time key pair: Encap,
+ * key schedule, AEAD. Synchronous, on the calling thread.
+ *
+ * @example
+ * ```ts
+ * const { enc, ct } = sealWith(s, { publicRaw, publicKey, plaintext, context }, ephemeralKeyPair());
+ * ```
+ */
+export function sealWith(s: HpkeSuite, job: SealJob, e: Ephemeral): Sealed {
+  const shared = kemSharedSecret(s, x25519(e.privateKey, job.publicKey), concatBytes(e.publicRaw, job.publicRaw));
+  const ks = keyScheduleOf(s, shared, job.context);
+  return { enc: e.publicRaw, ct: s.aead.seal(ks.key(), ks.nonce(), job.aad, job.plaintext) };
+}

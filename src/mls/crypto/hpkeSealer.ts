@@ -1,0 +1,217 @@
+/**
+ * HPKE seals on a helper thread, so an owner's commit seals on both cores.
+ *
+ * Why: an owner's commit seals its path secrets once per copath resolution node, about N
+ * seals at N members while owner-only commits leave the parent nodes blank; each seal is two
+ * X25519 scalar multiplications and a key schedule, all CPU. ts-mls starts them all at once,
+ * so hpke.ts collects them and hands part of the batch to this helper thread while the
+ * calling thread seals the rest. Measured against doing each seal's DH on libuv's pool: one
+ * message per batch costs less than one async job per seal (bench/ownerDev.ts).
+ *
+ * The helper is one `worker_threads` Worker per thread that uses it (engine pool workers
+ * included), started on the first large batch and used from the next one on (a batch never
+ * waits for a thread to start); it holds the event loop only while a batch is out. If it
+ * fails, the batch is sealed on the calling thread (results never depend on the helper), and
+ * a helper that threw is not started again in that thread.
+ *
+ * @module
+ */
+import { Worker } from "node:worker_threads";
+import type { KeyObject } from "node:crypto";
+import { ephemeralKeyPair, makeHpkeSuite, sealWith, type HpkeSuite, type Sealed, type X25519HpkeAlgorithm } from "./hpkeCore.js";
+import { LruCache, bytesKey } from "./lru.js";
+import { rawKey } from "./rawKey.js";
+import { HPKE_KEY_CACHE_ENTRIES, HPKE_SEAL_HELPER_TIMEOUT_MS } from "../../constants.js";
+
+/** A seal as it crosses to the helper: raw bytes only. @example `{ publicRaw, plaintext, context }` */
+export interface RemoteSealJob {
+  readonly publicRaw: Uint8Array;
+  readonly plaintext: Uint8Array;
+  readonly context: Uint8Array;
+  readonly aad?: Uint8Array | undefined;
+}
+
+/** A batch request to the helper. @example `{ id: 1, alg, jobs }` */
+export interface SealRequest {
+  readonly id: number;
+  readonly alg: X25519HpkeAlgorithm;
+  readonly jobs: readonly RemoteSealJob[];
+}
+
+/** One seal's outcome from the helper: sealed, or why not. @example `{ enc, ct }` */
+export type SealOutcome = Sealed | { readonly error: string };
+
+/** The helper's answer to a batch. @example `{ id: 1, outcomes }` */
+export interface SealResponse {
+  readonly id: number;
+  readonly outcomes: readonly SealOutcome[];
+}
+
+const suites = new Map<string, HpkeSuite>();
+const publicKeys = new LruCache<string, KeyObject>(HPKE_KEY_CACHE_ENTRIES);
+
+function suiteOf(alg: X25519HpkeAlgorithm): HpkeSuite {
+  const id = `${alg.kdf}/${alg.aead}`;
+  let s = suites.get(id);
+  if (s === undefined) suites.set(id, (s = makeHpkeSuite(alg)));
+  return s;
+}
+
+function publicKeyOf(raw: Uint8Array): KeyObject {
+  const id = bytesKey(raw);
+  let k = publicKeys.get(id);
+  if (k === undefined) publicKeys.set(id, (k = rawKey("X25519", "public", raw)));
+  return k;
+}
+
+/**
+ * Seals a batch on this thread, each seal with a fresh one-time key; a seal that fails
+ * (a bad public key) reports its error and does not stop the others. What the helper runs.
+ *
+ * @example
+ * ```ts
+ * const { outcomes } = sealBatch({ id: 1, alg, jobs });
+ * ```
+ */
+export function sealBatch(request: SealRequest): SealResponse {
+  const s = suiteOf(request.alg);
+  const outcomes = request.jobs.map((job): SealOutcome => {
+    try {
+      if (job.publicRaw.byteLength !== 32) throw new Error("X25519 public key must be 32 bytes");
+      return sealWith(s, { ...job, publicKey: publicKeyOf(job.publicRaw) }, ephemeralKeyPair());
+    } catch (e) {
+      return { error: e instanceof Error ? e.message : String(e) };
+    }
+  });
+  return { id: request.id, outcomes };
+}
+
+interface Waiting {
+  readonly resolve: (outcomes: readonly SealOutcome[]) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * The calling thread's side of the helper thread.
+ *
+ * @example
+ * ```ts
+ * const helper = new SealHelper();
+ * helper.start();
+ * if (helper.ready) await helper.seal(alg, jobs);
+ * ```
+ */
+export class SealHelper {
+  #worker: Worker | undefined;
+  #ready = false;
+  #broken = false;
+  #next = 0;
+  #answered = 0;
+  readonly #waiting = new Map<number, Waiting>();
+  readonly #timers = new Map<number, ReturnType<typeof setTimeout>>();
+  #fail: (error: unknown) => void = () => {};
+
+  /**
+   * True once the helper thread is up and can take a batch.
+   *
+   * @example
+   * ```ts
+   * helper.ready; // false until started and online
+   * ```
+   */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /**
+   * Batches the helper has sealed and answered (tests check that the helper path ran).
+   *
+   * @example
+   * ```ts
+   * helper.answered; // 0 before the first batch
+   * ```
+   */
+  get answered(): number {
+    return this.#answered;
+  }
+
+  /**
+   * Starts the helper thread if it is not running (no-op once it failed to start).
+   *
+   * @example
+   * ```ts
+   * helper.start();
+   * ```
+   */
+  start(): void {
+    if (this.#worker !== undefined || this.#broken) return;
+    let worker: Worker;
+    try {
+      worker = new Worker(new URL("../../../workers/hpkeSeal.js", import.meta.url));
+    } catch {
+      this.#broken = true; // no worker here (a bundle without the entry file): seal locally
+      return;
+    }
+    this.#worker = worker;
+    worker.on("message", (response: SealResponse | { readonly ready: true }) => {
+      // ready once its module has loaded and listens ('online' comes before: a helper whose
+      // module never loads would take batches and never answer)
+      if ("ready" in response) return void (this.#ready = true);
+      const waiting = this.#waiting.get(response.id);
+      if (waiting === undefined) return;
+      this.#waiting.delete(response.id);
+      clearTimeout(this.#timers.get(response.id));
+      this.#timers.delete(response.id);
+      if (this.#waiting.size === 0) worker.unref();
+      this.#answered++;
+      waiting.resolve(response.outcomes);
+    });
+    const fail = (error: unknown) => {
+      if (this.#worker !== worker) return;
+      // a helper that threw (it cannot load here, say) is not restarted on every batch
+      if (error instanceof Error) this.#broken = true;
+      this.#worker = undefined;
+      this.#ready = false;
+      const waiting = [...this.#waiting.values()];
+      this.#waiting.clear();
+      for (const t of this.#timers.values()) clearTimeout(t);
+      this.#timers.clear();
+      void worker.terminate();
+      const reason = error instanceof Error ? error : new Error(`seal helper exited (${String(error)})`);
+      for (const w of waiting) w.reject(reason);
+    };
+    this.#fail = fail;
+    worker.on("error", fail);
+    worker.on("exit", fail);
+    // after the listeners: adding a 'message' listener refs the worker again
+    worker.unref();
+  }
+
+  /**
+   * Seals a batch on the helper thread (rejects if the helper fails before answering).
+   *
+   * @example
+   * ```ts
+   * const outcomes = await helper.seal({ kdf: "HKDF-SHA256", aead: "AES128GCM" }, jobs);
+   * ```
+   */
+  seal(alg: X25519HpkeAlgorithm, jobs: readonly RemoteSealJob[]): Promise<readonly SealOutcome[]> {
+    const worker = this.#worker;
+    if (worker === undefined || !this.#ready) return Promise.reject(new Error("seal helper not running"));
+    const id = ++this.#next;
+    return new Promise((resolve, reject) => {
+      try {
+        worker.postMessage({ id, alg: { kdf: alg.kdf, aead: alg.aead }, jobs } satisfies SealRequest);
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e))); // nothing went out: nothing to wait for
+        return;
+      }
+      this.#waiting.set(id, { resolve, reject });
+      worker.ref(); // a batch out keeps the process alive until its answer
+      // a helper that stops answering is given up (its batches sealed where they were asked for)
+      const timer = setTimeout(() => this.#fail(new Error("seal helper did not answer")), HPKE_SEAL_HELPER_TIMEOUT_MS);
+      timer.unref();
+      this.#timers.set(id, timer);
+    });
+  }
+}
