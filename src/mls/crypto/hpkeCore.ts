@@ -13,7 +13,8 @@ import type { KdfAlgorithm } from "ts-mls/crypto/kdf.js";
 import { CryptoError } from "ts-mls/mlsError.js";
 import { makeNodeAead, type NodeAead } from "./aead.js";
 import { hkdfExpand, hmac, kdfHash } from "./hash.js";
-import { fresh, owned } from "./lru.js";
+import { owned } from "./lru.js";
+import { publicOf } from "./rawKey.js";
 import { concatBytes } from "../../bytes.js";
 
 const KEM_ID_X25519 = 0x0020;
@@ -182,9 +183,7 @@ export interface Ephemeral {
  */
 export function ephemeralKeyPair(): Ephemeral {
   const { privateKey, publicKey } = generateKeyPairSync("x25519");
-  const x = publicKey.export({ format: "jwk" }).x;
-  if (x === undefined) throw new CryptoError("X25519 key generation gave no public key");
-  return { privateKey, publicRaw: fresh(Buffer.from(x, "base64url")) };
+  return { privateKey, publicRaw: publicOf(publicKey) };
 }
 
 /** One seal: the recipient's raw public key and KeyObject, the plaintext, the schedule context, the AAD. @example `sealWith(s, job, ephemeralKeyPair())` */

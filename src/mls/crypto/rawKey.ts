@@ -79,9 +79,10 @@ export function rawKey(crv: OkpCurve, type: "private" | "public", raw: Uint8Arra
  */
 export function publicOf(key: KeyObject): Uint8Array {
   const pub = key.type === "private" ? createPublicKey(key) : key;
-  const x = pub.export({ format: "jwk" }).x;
-  if (x === undefined) throw new TypeError("not an OKP key");
-  return fresh(Buffer.from(x, "base64url"));
+  const der = pub.export({ format: "der", type: "spki" });
+  // SubjectPublicKeyInfo (RFC 8410): 12 header bytes, the last two a BIT STRING's length (key + 1) and 0 unused bits
+  if (der.byteLength <= SPKI_HEADER || der[SPKI_HEADER - 2] !== der.byteLength - SPKI_HEADER + 1) throw new TypeError("not an OKP public key");
+  return fresh(der.subarray(SPKI_HEADER));
 }
 
 /**
@@ -93,7 +94,16 @@ export function publicOf(key: KeyObject): Uint8Array {
  * ```
  */
 export function privateOf(key: KeyObject): Uint8Array {
-  const d = key.export({ format: "jwk" }).d;
-  if (d === undefined) throw new TypeError("not a private OKP key");
-  return fresh(Buffer.from(d, "base64url"));
+  const der = key.export({ format: "der", type: "pkcs8" });
+  // OneAsymmetricKey v1 (RFC 8410): 16 header bytes, the last one the inner OCTET STRING's length
+  if (der.byteLength <= PKCS8_HEADER || der[PKCS8_HEADER - 1] !== der.byteLength - PKCS8_HEADER) throw new TypeError("not a private OKP key");
+  return fresh(der.subarray(PKCS8_HEADER));
 }
+
+// Raw OKP keys are read from DER, never from a JWK export: Node 20's JWK export of an OKP key
+// holds the key's mutex while it allocates, and a garbage collection in that allocation that
+// frees the KeyGenJob which made the key (generateKeyPairSync) takes the same mutex: the thread
+// deadlocks (seen in a benchmark run; reproduced by generating and JWK-exporting keys in a loop,
+// test/provider-raw-key-export.test.ts). DER export takes no such lock.
+const SPKI_HEADER = 12;
+const PKCS8_HEADER = 16;
