@@ -179,10 +179,11 @@ export const POOL_OWN_BUFFER_BYTES = 8 * 1024;
 export const POOL_CHUNKS_IN_FLIGHT_PER_THREAD = 2;
 /**
  * Share (by ciphertext bytes) of a pooled long-term batch that the main thread opens itself while
- * the pool's chunks run: otherwise it only packs and unpacks, and a third core's worth of work
- * on two workers and the main thread is left idle. The batch's tail goes to it.
+ * the pool's chunks run (the batch's tail). Paired with main in one process at 64 KiB values
+ * (bench A/B, 2 cores under load ~4), a half beat a third on all three suites (1.16-1.33x vs
+ * 1.14-1.26x main's wall time) and 0.15 (1.03-1.06x).
  */
-export const POOL_MAIN_SHARE = 1 / 3;
+export const POOL_MAIN_SHARE = 0.5;
 /**
  * The main thread takes its share only of batches whose values average at least this many
  * message bytes: there the pool's per-value cost (a plaintext buffer of its own, moved back)
