@@ -177,6 +177,24 @@ export const POOL_CHUNK_BYTES = 2 * 1024 * 1024;
 export const POOL_OWN_BUFFER_BYTES = 8 * 1024;
 /** Chunks of one batch in flight per pool thread (one being opened, one waiting in the worker's queue). */
 export const POOL_CHUNKS_IN_FLIGHT_PER_THREAD = 2;
+/**
+ * Share (by ciphertext bytes) of a pooled long-term batch that the main thread opens itself while
+ * the pool's chunks run (the batch's tail). Paired with main in one process at 64 KiB values
+ * (bench A/B, 2 cores under load ~4), a half beat a third on all three suites (1.16-1.33x vs
+ * 1.14-1.26x main's wall time) and 0.15 (1.03-1.06x).
+ */
+export const POOL_MAIN_SHARE = 0.5;
+/**
+ * The main thread takes its share only of batches whose values average at least this many
+ * message bytes: there the pool's per-value cost (a plaintext buffer of its own, moved back)
+ * exceeds the main thread's direct open. For small values the main thread's open (the library
+ * path) costs about twice a worker's, and taking a share measured 0.75-0.82x slower at 1 KiB.
+ */
+export const MAIN_SHARE_MIN_MEAN_BYTES = 8 * 1024;
+/** The main share opens in slices of at most this many values, yielding to the event loop between them (worker replies get handled). */
+export const MAIN_SLICE_VALUES = 128;
+/** Or this many ciphertext bytes (about a millisecond of AEAD on the main thread). */
+export const MAIN_SLICE_BYTES = 512 * 1024;
 /** Bytes of packing buffers kept for reuse by bulk long-term decryption (fresh pages cost more than copying into used ones). */
 export const SPARE_PACK_BYTES = 16 * 1024 * 1024;
 /** Group epochs per pool whose key sends the engine remembers (beyond, a worker's miss asks again). */

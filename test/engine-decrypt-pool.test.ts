@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Piscina } from "piscina";
 import { toHex, utf8 } from "../src/bytes.js";
-import { LONG_TERM_KEY_CACHE_BYTES, POOL_DECRYPT_MIN_VALUES, POOL_OWN_BUFFER_BYTES } from "../src/constants.js";
+import { LONG_TERM_KEY_CACHE_BYTES, MAIN_SHARE_MIN_MEAN_BYTES, POOL_DECRYPT_MIN_VALUES, POOL_OWN_BUFFER_BYTES } from "../src/constants.js";
 import { errorFromData, toErrorData } from "../src/errors.js";
 import { createGroup, decrypt, encrypt, rotateLongTermSecret } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
@@ -16,6 +16,7 @@ import { sealLongTerm } from "../src/lts/encrypt.js";
 import { encodeSecretGroupMessage } from "../src/message.js";
 import { decryptItem, peekAll } from "../src/engine/decrypt.js";
 import { emptyStats } from "../src/engine/context.js";
+import { mainShareStart } from "../src/engine/mainDecrypt.js";
 import type { EngineContext } from "../src/engine/context.js";
 import { createPool } from "../src/engine/pool.js";
 import { emptyGroupRecord } from "../src/engine/store/records.js";
@@ -250,5 +251,51 @@ test("one call with two groups' large batches, interleaved with ratchet messages
     await pool.destroy();
     await owner.cleanup();
     await alice.cleanup();
+  }
+});
+
+test("a batch split between the main thread and the pool, failures in both shares: every result at its own index", async () => {
+  // values large enough for the main thread to take its share
+  let state = await createGroup({ identity: generateIdentity(), groupId: new Uint8Array(32).fill(3), ciphersuite: SUITE });
+  const messages: Uint8Array[] = [];
+  for (let e = 0; e < 3; e++) {
+    for (let i = 0; i < 40; i++) messages.push((await encrypt(state, new Uint8Array(MAIN_SHARE_MIN_MEAN_BYTES + 512 + 40 * e + i).fill(40 * e + i), { scheme: "long-term" })).message);
+    if (e < 2) state = (await rotateLongTermSecret(state)).state;
+  }
+  const gid = toHex(state.groupId);
+  // epochs interleaved (7 and 120 are coprime): unknown-epoch values fall in both shares
+  const shuffled = messages.map((_, i) => Uint8Array.from(messages[(i * 7) % messages.length] as Uint8Array));
+  for (const at of [3, 60, 110, 118]) {
+    const m = shuffled[at] as Uint8Array;
+    m[m.length - 1] = (m[m.length - 1] as number) ^ 1; // tag tampered
+  }
+  const other = encodeSecretGroupMessage({ type: "long-term", ciphertext: sealLongTerm({ ...(state.secrets[0] as GroupState["secrets"][number]), groupId: new Uint8Array(32).fill(4) }, new Uint8Array(12), utf8("x")) });
+  const ownItems = peekAll(shuffled).byGroup.get(gid)?.items ?? [];
+  const otherItem = peekAll([other]).byGroup.values().next().value!.items[0]!;
+  const items = [...ownItems];
+  for (const at of [115, 80, 10]) items.splice(at, 0, otherItem); // another group's values
+  const inputs = items.map((item) => item.message);
+  const held = state.secrets.filter((s) => s.epoch !== 1n);
+  const lib: GroupState = { ...state, secrets: held };
+  const expected = await Promise.all(inputs.map(async (m) => { try { return (await decrypt(lib, m)).plaintext; } catch (e) { return errorFromData(toErrorData(e)); } }));
+  const cut = mainShareStart(items, items.map((_, i) => i));
+  const codes = expected.map(codeOf);
+  for (const code of ["UNKNOWN_EPOCH", "WRONG_GROUP", "DECRYPTION_FAILED", undefined]) {
+    assert.ok(codes.slice(0, cut).includes(code) && codes.slice(cut).includes(code), `${String(code)} in both shares`);
+  }
+  const token = new Uint8Array(16).fill(9);
+  const record: GroupRecord = { ...emptyGroupRecord(), status: "member", owner: state.owner, ltsEpoch: 2n, mlsEpoch: state.mlsEpoch, stateToken: token };
+  const pool = createPool({ threads: 2 });
+  try {
+    const ctx = { store: {}, pool, engineId: "e-share-test", stats: emptyStats() } as unknown as EngineContext;
+    const job: GroupJob = { kind: "decrypt", decrypt: { items }, reply: { resolve() {}, reject() {} } };
+    const out = await executeStep(ctx, { groupId: gid, job, step: 0, record, counter: 0n, secrets: { token: toHex(token), secrets: held } });
+    const results = (await out.result) as Array<Uint8Array | Error>;
+    assert.equal(results.length, items.length);
+    results.forEach((r, i) => assert.deepEqual(show(r), show(expected[i]), `result ${i} (${i < cut ? "pool" : "main"} share)`));
+    assert.equal(ctx.stats.mainDecrypts, items.length - cut, "the tail opened on the main thread");
+    assert.ok(ctx.stats.poolDecrypts > 0, "the rest in the pool");
+  } finally {
+    await pool.destroy();
   }
 });

@@ -11,14 +11,12 @@
 import { createHash } from "node:crypto";
 import { equalBytes } from "../bytes.js";
 import { decodeSecretGroupMessage, peekMlsPrivateMessage } from "../message.js";
-import { CryptoError, ErrorCode, UsageError, ValidationError, errorFromData, toErrorData } from "../errors.js";
+import { CryptoError, ErrorCode, UsageError, ValidationError, errorFromData } from "../errors.js";
 import type { SecretGroupError } from "../errors.js";
 import type { DecryptItem, DecryptJob, HeldSecrets, StepInput, StepOutput } from "./jobs.js";
 import { recordAfter, runStateTask, stateOps } from "./context.js";
 import type { EngineContext } from "./context.js";
-import { openLongTerm } from "../lts/encrypt.js";
-import { longTermCiphertextOf } from "./decrypt.js";
-import type { LongTermSecret } from "../lts/secret.js";
+import { openAll } from "./mainDecrypt.js";
 import { loadSecrets, validSecrets } from "./secrets.js";
 import { openInPool, worthThePool } from "./poolDecrypt.js";
 import { GroupStatus } from "./store/records.js";
@@ -139,19 +137,4 @@ function longTermBytes(items: readonly DecryptItem[], which: readonly number[]):
 function sameAad(item: DecryptItem): boolean {
   const decoded = decodeSecretGroupMessage(item.message, { copy: false });
   return decoded.type === "mls" && equalBytes(peekMlsPrivateMessage(decoded.mlsMessage).authenticatedData, item.aad ?? EMPTY);
-}
-
-/**
- * Opens the long-term items `which` with `secrets`, as the library's `decrypt` does in a worker;
- * an error becomes what a worker would hand back (same class, code and message).
- */
-function openAll(groupId: Uint8Array, secrets: readonly LongTermSecret[], items: readonly DecryptItem[], which: readonly number[], results: Array<Uint8Array | Error>): void {
-  for (const i of which) {
-    const item = items[i] as DecryptItem;
-    try {
-      results[i] = openLongTerm(secrets, groupId, longTermCiphertextOf(item), item.aad ?? EMPTY);
-    } catch (e) {
-      results[i] = errorFromData(toErrorData(e));
-    }
-  }
 }

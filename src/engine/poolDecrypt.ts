@@ -7,6 +7,11 @@
  * large one in a buffer of its own. Long-term keys travel only while a worker may not hold them:
  * with the first tasks of each group and epoch, and again after a worker reports a miss.
  *
+ * For values of {@link MAIN_SHARE_MIN_MEAN_BYTES} and more, the main thread opens the batch's
+ * tail itself ({@link POOL_MAIN_SHARE} of its bytes, in slices: src/engine/mainDecrypt.ts) while
+ * the chunks run: there a worker's per-value cost (a plaintext buffer of its own, moved back)
+ * exceeds the main thread's direct open. Measured in bench/bulkDev.ts; see the constants.
+ *
  * Small batches stay on the main thread (src/engine/steps.ts): below
  * {@link POOL_DECRYPT_MIN_VALUES} values and {@link POOL_DECRYPT_MIN_BYTES} bytes a round trip
  * costs more than the decryption it moves.
@@ -15,12 +20,15 @@
  */
 import type { Piscina } from "piscina";
 import { equalBytes, fromHex } from "../bytes.js";
-import { LTS_TAG_SIZE, POOL_CHUNK_BYTES, POOL_CHUNKS_IN_FLIGHT_PER_THREAD, POOL_DECRYPT_MIN_BYTES, POOL_DECRYPT_MIN_VALUES, POOL_OWN_BUFFER_BYTES, SENT_KEYS_TRACKED, SPARE_PACK_BYTES } from "../constants.js";
+import type { MAIN_SHARE_MIN_MEAN_BYTES, POOL_MAIN_SHARE } from "../constants.js";
+import { LTS_TAG_SIZE, POOL_CHUNK_BYTES, POOL_CHUNKS_IN_FLIGHT_PER_THREAD, POOL_DECRYPT_MIN_BYTES, POOL_DECRYPT_MIN_VALUES, POOL_OWN_BUFFER_BYTES, SENT_KEYS_TRACKED } from "../constants.js";
 import { ErrorCode, InternalError, ValidationError, errorFromData } from "../errors.js";
 import { findLongTermSecret } from "../lts/secret.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import type { EngineContext } from "./context.js";
 import type { DecryptItem } from "./jobs.js";
+import { mainShareStart, openSliced } from "./mainDecrypt.js";
+import { giveBack, takeBuffer } from "./packBuffers.js";
 import { runTask } from "./pool.js";
 import { LAYOUT_STRIDE } from "./worker/longTerm.js";
 import type { LongTermKeyData, OpenLongTermOut, OpenLongTermTask } from "./worker/longTerm.js";
@@ -57,37 +65,6 @@ function noteSent(pool: Piscina, names: readonly string[]): void {
   while (counts.size > SENT_KEYS_TRACKED) counts.delete(counts.keys().next().value as string);
 }
 
-/**
- * Packing buffers that came back from the workers, for the next chunks: memory the process
- * has touched before (on a loaded machine a fresh page costs more than copying it), kept up to
- * {@link SPARE_PACK_BYTES}. They hold only what the callers handed in: messages and associated
- * data, never a plaintext.
- */
-const spare: ArrayBuffer[] = [];
-let spareBytes = 0;
-
-function takeBuffer(size: number): ArrayBuffer {
-  let best = -1;
-  for (let k = 0; k < spare.length; k++) {
-    const length = (spare[k] as ArrayBuffer).byteLength;
-    if (length >= size && (best < 0 || length < (spare[best] as ArrayBuffer).byteLength)) best = k;
-  }
-  if (best >= 0) {
-    const [buffer] = spare.splice(best, 1) as [ArrayBuffer];
-    spareBytes -= buffer.byteLength;
-    return buffer;
-  }
-  // uninitialised is fine: the packed bytes are written before use and nothing reads past them
-  return Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer;
-}
-
-function giveBack(buffer: ArrayBuffer): void {
-  if (buffer.byteLength > SPARE_PACK_BYTES) return;
-  spare.push(buffer);
-  spareBytes += buffer.byteLength;
-  while (spareBytes > SPARE_PACK_BYTES) spareBytes -= (spare.shift() as ArrayBuffer).byteLength;
-}
-
 /** One chunk: the positions of its items in the call, and where each sits in the packed buffer. */
 interface Chunk {
   readonly which: number[];
@@ -95,8 +72,9 @@ interface Chunk {
 }
 
 /**
- * Opens the long-term items `which` of `items` (one group's) in the pool with `secrets`,
- * writing each plaintext or error into `results`. Errors are those of `openLongTerm`
+ * Opens the long-term items `all` of `items` (one group's) with `secrets`, the rest in the pool
+ * while the main thread opens its share (`mainShareStart`), writing each plaintext or error into
+ * `results` at the item's own index. Errors are those of `openLongTerm`
  * (`UNKNOWN_EPOCH`, `WRONG_GROUP`, `DECRYPTION_FAILED`); a failed worker rejects.
  *
  * @example
@@ -109,10 +87,14 @@ export async function openInPool(
   gid: string,
   secrets: readonly LongTermSecret[],
   items: readonly DecryptItem[],
-  which: readonly number[],
+  all: readonly number[],
   results: Array<Uint8Array | Error>,
 ): Promise<void> {
   const groupId = fromHex(gid);
+  // the main thread opens the batch's tail itself (the library's path, on the caller's bytes)
+  // while the workers open the rest: all three threads work
+  const cut = mainShareStart(items, all);
+  const which = all.slice(0, cut);
   const epochs: bigint[] = [];
   const used: LongTermSecret[] = [];
   const ready: number[] = [];
@@ -146,7 +128,28 @@ export async function openInPool(
     epochIndex.push(last);
     total += packedBytes(item);
   }
-  if (ready.length === 0) return;
+  const onMain = all.slice(cut);
+  const pooled = ready.length === 0 ? Promise.resolve() : openChunks(ctx, gid, groupId, epochs, used, items, ready, epochIndex, total, results);
+  // awaited below, after the main share: this only keeps an early failure from going unhandled
+  pooled.catch(() => {});
+  await openSliced(groupId, secrets, items, onMain, results);
+  ctx.stats.mainDecrypts += onMain.length;
+  await pooled;
+}
+
+/** Opens the checked items `ready` in the pool's chunks. */
+async function openChunks(
+  ctx: EngineContext,
+  gid: string,
+  groupId: Uint8Array,
+  epochs: readonly bigint[],
+  used: readonly LongTermSecret[],
+  items: readonly DecryptItem[],
+  ready: readonly number[],
+  epochIndex: readonly number[],
+  total: number,
+  results: Array<Uint8Array | Error>,
+): Promise<void> {
   const threads = Math.max(1, ctx.pool.options.maxThreads);
   const chunks = split(items, ready, epochIndex, total, threads);
   const key = `${ctx.engineId}:${gid}`;
