@@ -37,6 +37,17 @@ function report(results: Awaited<ReturnType<typeof interleaved>>): void {
 type GroupApi = typeof import("../src/group/index.js");
 const ours: GroupApi = { addMembers, createGroup, removeMembers, updateGroup } as GroupApi;
 
+/** One set of n - 1 key packages per round (and one spare) for the bare side and for ours. */
+async function addPools(): Promise<{ pools: KeyPackagePair[][]; libPools: Member[][] }> {
+  const pools: KeyPackagePair[][] = [];
+  const libPools: Member[][] = [];
+  for (let i = 0; i < iterations + 1; i++) {
+    pools.push(await bareKeyPackages(n - 1));
+    libPools.push(await members(n - 1));
+  }
+  return { pools, libPools };
+}
+
 async function groupWith(api: GroupApi, size: number): Promise<{ state: GroupState; fillers: Member[] }> {
   const state = await api.createGroup({ identity: generateIdentity(), groupId: new Uint8Array(randomBytes(32)), ciphersuite: LT_SUITE });
   const fillers = await members(size - 1);
@@ -62,12 +73,7 @@ if (mode === "ab-update" || mode === "ab-add") {
       { label: "after", run: async () => void (after = (await updateGroup(after)).state) },
     ];
   } else {
-    const pools: KeyPackagePair[][] = [];
-    const libPools: Member[][] = [];
-    for (let i = 0; i < iterations + 1; i++) {
-      pools.push(await bareKeyPackages(n - 1));
-      libPools.push(await members(n - 1));
-    }
+    const { pools, libPools } = await addPools();
     let bk: KeyPackagePair[] = [];
     let lk: Member[] = [];
     const addWith = (api: GroupApi) => async () => {
@@ -104,12 +110,7 @@ if (mode === "ab-update" || mode === "ab-add") {
   report(await interleaved(sides, { warmup: 1, iterations }));
 } else if (mode === "add") {
   const cs = await suiteImpl("default");
-  const pools: KeyPackagePair[][] = [];
-  const libPools: Member[][] = [];
-  for (let i = 0; i < iterations + 1; i++) {
-    pools.push(await bareKeyPackages(n - 1));
-    libPools.push(await members(n - 1));
-  }
+  const { pools, libPools } = await addPools();
   let bk: KeyPackagePair[] = [];
   let lk: Member[] = [];
   report(
