@@ -10,11 +10,12 @@ import { getCiphersuiteFromName } from "ts-mls";
 import { CryptoError } from "ts-mls/mlsError.js";
 import { fromHex } from "../src/bytes.js";
 import { HPKE_SEAL_OFFLOAD_MIN } from "../src/constants.js";
-import { baseContext, kemSharedSecret, keyScheduleOf, makeHpkeSuite, sealWith, x25519 } from "../src/mls/crypto/hpkeCore.js";
+import { createPublicKey } from "node:crypto";
+import { baseContext, ephemeralKeyPair, kemSharedSecret, keyScheduleOf, makeHpkeSuite, sealWith, x25519, x25519PublicOf } from "../src/mls/crypto/hpkeCore.js";
 import { nodeHpkeSealHelper } from "../src/mls/crypto/hpke.js";
 import { SealHelper, sealBatch } from "../src/mls/crypto/hpkeSealer.js";
 import { nodeCryptoProvider } from "../src/mls/crypto/provider.js";
-import { rawKey } from "../src/mls/crypto/rawKey.js";
+import { publicOf, rawKey } from "../src/mls/crypto/rawKey.js";
 import { concatBytes } from "../src/bytes.js";
 
 // RFC 9180 Appendix A.1.1
@@ -67,6 +68,15 @@ test("RFC 9180 A.1.1: the provider derives the vector's keys, opens its cipherte
   const flipped = V.ct.slice();
   flipped[0]! ^= 1;
   await assert.rejects(hpke.open(skR, V.pkEm, flipped, V.info, V.aad), CryptoError);
+});
+
+test("X25519 public keys computed as X25519(sk, 9) equal the vector's and the key's own export", () => {
+  assert.deepEqual(x25519PublicOf(rawKey("X25519", "private", V.skEm)), V.pkEm);
+  assert.deepEqual(x25519PublicOf(rawKey("X25519", "private", V.skRm)), V.pkRm);
+  for (let i = 0; i < 64; i++) {
+    const e = ephemeralKeyPair();
+    assert.deepEqual(e.publicRaw, publicOf(createPublicKey(e.privateKey)));
+  }
 });
 
 async function recipients(count: number) {

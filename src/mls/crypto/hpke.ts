@@ -21,10 +21,10 @@ import type { AeadAlgorithm } from "ts-mls/crypto/aead.js";
 import type { Hpke, HpkeAlgorithm, PrivateKey, PublicKey } from "ts-mls/crypto/hpke.js";
 import { CryptoError } from "ts-mls/mlsError.js";
 import { makeNodeAead } from "./aead.js";
-import { EMPTY, LABELS, baseContext, ephemeralKeyPair, kemSharedSecret, keyScheduleOf, labeledExpand, labeledExtract, makeHpkeSuite, sealWith, x25519, type HpkeSuite, type Sealed } from "./hpkeCore.js";
-import { SealHelper, type SealOutcome } from "./hpkeSealer.js";
+import { EMPTY, LABELS, baseContext, ephemeralKeyPair, kemSharedSecret, keyScheduleOf, labeledExpand, labeledExtract, makeHpkeSuite, x25519, x25519PublicOf, type HpkeSuite, type Sealed } from "./hpkeCore.js";
+import { SealHelper, sealEach, type RemoteSealJob, type SealOutcome } from "./hpkeSealer.js";
 import { LruCache, bytesKey, fresh } from "./lru.js";
-import { publicOf, rawKey } from "./rawKey.js";
+import { rawKey } from "./rawKey.js";
 import { concatBytes } from "../../bytes.js";
 import { HPKE_INFO_LENGTH_LIMIT, HPKE_INPUT_LENGTH_LIMIT, HPKE_KEY_CACHE_ENTRIES, HPKE_SEAL_HELPER_SHARE, HPKE_SEAL_OFFLOAD_MIN } from "../../constants.js";
 
@@ -67,7 +67,7 @@ function importPublic(raw: Uint8Array): X25519Key {
 function parsePrivate(raw: Uint8Array): X25519Key {
   const copy = fresh(raw);
   const key = rawKey("X25519", "private", copy);
-  return new X25519Key("private", copy, key, publicOf(key));
+  return new X25519Key("private", copy, key, x25519PublicOf(key));
 }
 
 function importPrivate(raw: Uint8Array): X25519Key {
@@ -119,11 +119,8 @@ function wrap<T>(f: () => T): T {
 export const nodeHpkeSealHelper = new SealHelper();
 const helper = nodeHpkeSealHelper;
 
-interface QueuedSeal {
+interface QueuedSeal extends RemoteSealJob {
   readonly pk: X25519Key;
-  readonly plaintext: Uint8Array;
-  readonly context: Uint8Array;
-  readonly aad: Uint8Array | undefined;
   readonly resolve: (sealed: Sealed) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -135,16 +132,8 @@ interface QueuedSeal {
  */
 function sealQueue(s: HpkeSuite, alg: HpkeAlgorithm): (q: QueuedSeal) => void {
   let queue: QueuedSeal[] = [];
-  const sealHere = (batch: readonly QueuedSeal[]) => {
-    for (const q of batch) {
-      try {
-        q.resolve(sealWith(s, { publicRaw: q.pk.raw, publicKey: q.pk.key, plaintext: q.plaintext, context: q.context, aad: q.aad }, ephemeralKeyPair()));
-      } catch (e) {
-        q.reject(e instanceof CryptoError ? e : new CryptoError(`${e}`));
-      }
-    }
-  };
-  const settle = (batch: readonly QueuedSeal[], outcomes: readonly SealOutcome[]) => {
+  const sealHere = (batch: readonly QueuedSeal[]) => settle(batch, sealEach(s, batch, (q) => q.pk.key));
+  const settle = (batch: readonly QueuedSeal[], outcomes: readonly SealOutcome[]): void => {
     if (outcomes.length !== batch.length) return sealHere(batch);
     batch.forEach((q, i) => {
       const o = outcomes[i] as SealOutcome;
@@ -224,7 +213,7 @@ export function makeNodeHpke(alg: HpkeAlgorithm): Hpke {
     seal(publicKey, plaintext, info, aad) {
       return new Promise<Sealed>((resolve, reject) => {
         const pk = asKey(publicKey, "public");
-        enqueue({ pk, plaintext, context: contextOf(info), aad, resolve, reject });
+        enqueue({ pk, publicRaw: pk.raw, plaintext, context: contextOf(info), aad, resolve, reject });
       });
     },
     async open(privateKey, kemOutput, ciphertext, info, aad) {

@@ -14,7 +14,7 @@ import { CryptoError } from "ts-mls/mlsError.js";
 import { makeNodeAead, type NodeAead } from "./aead.js";
 import { hkdfExpand, hmac, kdfHash } from "./hash.js";
 import { owned } from "./lru.js";
-import { publicOf } from "./rawKey.js";
+import { rawKey } from "./rawKey.js";
 import { concatBytes } from "../../bytes.js";
 
 const KEM_ID_X25519 = 0x0020;
@@ -173,6 +173,24 @@ export interface Ephemeral {
   readonly publicRaw: Uint8Array;
 }
 
+// RFC 7748 section 4.1: the u-coordinate 9, the base point of Curve25519
+const BASE_POINT = rawKey("X25519", "public", Uint8Array.of(9, ...new Uint8Array(31)));
+
+/**
+ * The raw X25519 public key of a private key: X25519(sk, 9) (RFC 7748 section 6.1).
+ *
+ * Why not export the public key: OpenSSL 3's SPKI encoder costs about twice a scalar
+ * multiplication here (measured), and a JWK export can deadlock on Node 20 (rawKey.ts).
+ *
+ * @example
+ * ```ts
+ * const pkRaw = x25519PublicOf(rawKey("X25519", "private", sk32));
+ * ```
+ */
+export function x25519PublicOf(privateKey: KeyObject): Uint8Array {
+  return owned(diffieHellman({ privateKey, publicKey: BASE_POINT }));
+}
+
 /**
  * A fresh one-time X25519 key pair.
  *
@@ -182,8 +200,8 @@ export interface Ephemeral {
  * ```
  */
 export function ephemeralKeyPair(): Ephemeral {
-  const { privateKey, publicKey } = generateKeyPairSync("x25519");
-  return { privateKey, publicRaw: publicOf(publicKey) };
+  const { privateKey } = generateKeyPairSync("x25519");
+  return { privateKey, publicRaw: x25519PublicOf(privateKey) };
 }
 
 /** One seal: the recipient's raw public key and KeyObject, the plaintext, the schedule context, the AAD. @example `sealWith(s, job, ephemeralKeyPair())` */

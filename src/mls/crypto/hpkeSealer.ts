@@ -65,8 +65,31 @@ function publicKeyOf(raw: Uint8Array): KeyObject {
 }
 
 /**
- * Seals a batch on this thread, each seal with a fresh one-time key; a seal that fails
- * (a bad public key) reports its error and does not stop the others. What the helper runs.
+ * Seals jobs on this thread, each with a fresh one-time key (RFC 9180 requires one per
+ * encapsulation); a seal that fails (a bad public key) reports its error and does not stop
+ * the others. The one seal loop of both the calling thread (hpke.ts) and the helper.
+ *
+ * @example
+ * ```ts
+ * const outcomes = sealEach(suite, jobs, (job) => rawKey("X25519", "public", job.publicRaw));
+ * ```
+ */
+export function sealEach<J extends RemoteSealJob>(s: HpkeSuite, jobs: readonly J[], keyOf: (job: J) => KeyObject): SealOutcome[] {
+  const outcomes = new Array<SealOutcome>(jobs.length);
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i] as J;
+    try {
+      if (job.publicRaw.byteLength !== 32) throw new Error("X25519 public key must be 32 bytes");
+      outcomes[i] = sealWith(s, { publicRaw: job.publicRaw, publicKey: keyOf(job), plaintext: job.plaintext, context: job.context, aad: job.aad }, ephemeralKeyPair());
+    } catch (e) {
+      outcomes[i] = { error: e instanceof Error ? e.message : String(e) };
+    }
+  }
+  return outcomes;
+}
+
+/**
+ * Seals a batch request on this thread (what the helper runs).
  *
  * @example
  * ```ts
@@ -74,16 +97,7 @@ function publicKeyOf(raw: Uint8Array): KeyObject {
  * ```
  */
 export function sealBatch(request: SealRequest): SealResponse {
-  const s = suiteOf(request.alg);
-  const outcomes = request.jobs.map((job): SealOutcome => {
-    try {
-      if (job.publicRaw.byteLength !== 32) throw new Error("X25519 public key must be 32 bytes");
-      return sealWith(s, { ...job, publicKey: publicKeyOf(job.publicRaw) }, ephemeralKeyPair());
-    } catch (e) {
-      return { error: e instanceof Error ? e.message : String(e) };
-    }
-  });
-  return { id: request.id, outcomes };
+  return { id: request.id, outcomes: sealEach(suiteOf(request.alg), request.jobs, (job) => publicKeyOf(job.publicRaw)) };
 }
 
 interface Waiting {
