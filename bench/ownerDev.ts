@@ -31,6 +31,11 @@ async function libGroup(): Promise<{ state: GroupState; fillers: Member[] }> {
 function report(results: Awaited<ReturnType<typeof interleaved>>): void {
   const base = median(results[0]!.samples);
   for (const r of results) console.log(`${r.label}: median ${median(r.samples).toFixed(1)} ms (n=${r.samples.length}) ratio to bare ${(base / median(r.samples)).toFixed(2)}x  samples ${r.samples.map((x) => x.toFixed(0)).join(",")}`);
+  // paired per round (the sides of one round ran back to back): robust to load changing between rounds
+  for (const r of results.slice(1)) {
+    const ratios = r.samples.map((x, i) => (results[1]!.samples[i] as number) / x);
+    if (r !== results[1]) console.log(`${results[1]!.label} / ${r.label} per round: median ${median(ratios).toFixed(2)}x (n=${ratios.length})`);
+  }
   console.log(`load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 }
 

@@ -18,34 +18,26 @@
  */
 import { Worker } from "node:worker_threads";
 import type { KeyObject } from "node:crypto";
-import { ephemeralKeyPair, makeHpkeSuite, sealWith, type HpkeSuite, type Sealed, type X25519HpkeAlgorithm } from "./hpkeCore.js";
+import { ephemeralKeyPair, makeHpkeSuite, sealWith, type HpkeSuite, type X25519HpkeAlgorithm } from "./hpkeCore.js";
+import { packJobs, packOutcomes, unpackJobs, unpackOutcomes, type PackedJobs, type PackedOutcomes, type RemoteSealJob, type SealOutcome } from "./sealPacking.js";
 import { LruCache, bytesKey } from "./lru.js";
 import { rawKey } from "./rawKey.js";
 import { HPKE_KEY_CACHE_ENTRIES, HPKE_SEAL_HELPER_TIMEOUT_MS } from "../../constants.js";
 
-/** A seal as it crosses to the helper: raw bytes only. @example `{ publicRaw, plaintext, context }` */
-export interface RemoteSealJob {
-  readonly publicRaw: Uint8Array;
-  readonly plaintext: Uint8Array;
-  readonly context: Uint8Array;
-  readonly aad?: Uint8Array | undefined;
-}
-
-/** A batch request to the helper. @example `{ id: 1, alg, jobs }` */
+/** A batch request to the helper: the jobs packed in one transferred buffer (sealPacking.ts). @example `{ id: 1, alg, jobs: packJobs(jobs) }` */
 export interface SealRequest {
   readonly id: number;
   readonly alg: X25519HpkeAlgorithm;
-  readonly jobs: readonly RemoteSealJob[];
+  readonly jobs: PackedJobs;
 }
 
-/** One seal's outcome from the helper: sealed, or why not. @example `{ enc, ct }` */
-export type SealOutcome = Sealed | { readonly error: string };
-
-/** The helper's answer to a batch. @example `{ id: 1, outcomes }` */
+/** The helper's answer to a batch, packed the same way. @example `{ id: 1, outcomes: packOutcomes(outcomes) }` */
 export interface SealResponse {
   readonly id: number;
-  readonly outcomes: readonly SealOutcome[];
+  readonly outcomes: PackedOutcomes;
 }
+
+export type { RemoteSealJob, SealOutcome };
 
 const suites = new Map<string, HpkeSuite>();
 const publicKeys = new LruCache<string, KeyObject>(HPKE_KEY_CACHE_ENTRIES);
@@ -93,11 +85,13 @@ export function sealEach<J extends RemoteSealJob>(s: HpkeSuite, jobs: readonly J
  *
  * @example
  * ```ts
- * const { outcomes } = sealBatch({ id: 1, alg, jobs });
+ * const { outcomes } = sealBatch({ id: 1, alg, jobs: packJobs(jobs) });
+ * unpackOutcomes(outcomes);
  * ```
  */
 export function sealBatch(request: SealRequest): SealResponse {
-  return { id: request.id, outcomes: sealEach(suiteOf(request.alg), request.jobs, (job) => publicKeyOf(job.publicRaw)) };
+  const jobs = unpackJobs(request.jobs);
+  return { id: request.id, outcomes: packOutcomes(sealEach(suiteOf(request.alg), jobs, (job) => publicKeyOf(job.publicRaw))) };
 }
 
 interface Waiting {
@@ -178,7 +172,13 @@ export class SealHelper {
       this.#timers.delete(response.id);
       if (this.#waiting.size === 0) worker.unref();
       this.#answered++;
-      waiting.resolve(response.outcomes);
+      let outcomes: SealOutcome[];
+      try {
+        outcomes = unpackOutcomes(response.outcomes);
+      } catch (e) {
+        return waiting.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+      waiting.resolve(outcomes);
     });
     const fail = (error: unknown) => {
       if (this.#worker !== worker) return;
@@ -215,7 +215,8 @@ export class SealHelper {
     const id = ++this.#next;
     return new Promise((resolve, reject) => {
       try {
-        worker.postMessage({ id, alg: { kdf: alg.kdf, aead: alg.aead }, jobs } satisfies SealRequest);
+        const packed = packJobs(jobs);
+        worker.postMessage({ id, alg: { kdf: alg.kdf, aead: alg.aead }, jobs: packed } satisfies SealRequest, [packed.bytes.buffer as ArrayBuffer]);
       } catch (e) {
         reject(e instanceof Error ? e : new Error(String(e))); // nothing went out: nothing to wait for
         return;
