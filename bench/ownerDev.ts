@@ -1,7 +1,8 @@
 /**
  * Dev script for the owner's commits at N members (not part of the suite): interleaved
  * library vs bare ts-mls 1.6.4 update commits, or create + add N-1, or a profile loop.
- * `node dist/bench/ownerDev.js update|add|loop-update|loop-add [n] [iterations]`.
+ * `node dist/bench/ownerDev.js update|add|loop-update|loop-add|engine-add|engine-update [n] [iterations]`
+ * (engine-*: the library and the engine on a two-thread pool, interleaved).
  *
  * @module
  */
@@ -10,7 +11,7 @@ import { loadavg } from "node:os";
 import { addMembers, createGroup, removeMembers, updateGroup } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
 import { generateIdentity } from "../src/identity.js";
-import { bareGroup, bareKeyPackages, LT_SUITE, members, type Member } from "./fixtures.js";
+import { bareGroup, bareKeyPackages, benchPool, EngineNode, LT_SUITE, members, type Member } from "./fixtures.js";
 import { adds, commit, newGroup, removeLeaf, suiteImpl, type KeyPackagePair } from "./mlsHarness.js";
 import { interleaved, type Side } from "./timing.js";
 import { nodeHpkeSealHelper } from "../src/mls/crypto/hpke.js";
@@ -28,7 +29,28 @@ async function libGroup(): Promise<{ state: GroupState; fillers: Member[] }> {
   return { state: added.state, fillers };
 }
 
-function report(results: Awaited<ReturnType<typeof interleaved>>): void {
+/** Process CPU time (all threads) of each run of each side, by label: the work done, less bent by other processes' load than wall time. */
+const cpu = new Map<string, number[]>();
+function withCpu(side: Side): Side {
+  const runs: number[] = [];
+  cpu.set(side.label, runs);
+  return {
+    ...side,
+    run: async () => {
+      const start = process.cpuUsage();
+      await side.run();
+      const used = process.cpuUsage(start);
+      runs.push((used.user + used.system) / 1000);
+    },
+  };
+}
+
+function report(raw: Awaited<ReturnType<typeof interleaved>>): void {
+  const results = raw;
+  for (const r of results) {
+    const runs = cpu.get(r.label)?.slice(-r.samples.length);
+    if (runs !== undefined && runs.length > 0) console.log(`${r.label}: process CPU median ${median(runs).toFixed(1)} ms (n=${runs.length})`);
+  }
   const base = median(results[0]!.samples);
   for (const r of results) console.log(`${r.label}: median ${median(r.samples).toFixed(1)} ms (n=${r.samples.length}) ratio to bare ${(base / median(r.samples)).toFixed(2)}x  samples ${r.samples.map((x) => x.toFixed(0)).join(",")}`);
   // paired per round (the sides of one round ran back to back): robust to load changing between rounds
@@ -95,7 +117,7 @@ if (mode === "ab-update" || mode === "ab-add") {
       { label: "after", prepare: nextLib, run: addWith(ours) },
     ];
   }
-  report(await interleaved(sides, { warmup: 1, iterations }));
+  report(await interleaved(sides.map(withCpu), { warmup: 1, iterations }));
 } else if (mode === "update" || mode === "remove") {
   const cs = await suiteImpl("default");
   const bare = await bareGroup(n);
@@ -134,6 +156,49 @@ if (mode === "ab-update" || mode === "ab-add") {
       { warmup: 1, iterations },
     ),
   );
+} else if (mode === "engine-add" || mode === "engine-update") {
+  const pool = benchPool();
+  const node = await EngineNode.open(pool);
+  let sides: Side[];
+  if (mode === "engine-add") {
+    const { libPools } = await addPools();
+    let lk: Member[] = [];
+    let uses = 0;
+    const next = () => {
+      if (uses++ % 2 === 0) lk = libPools.shift()!; // both sides add the same key packages
+    };
+    sides = [
+      {
+        label: "library",
+        prepare: next,
+        run: async () => {
+          const state = await createGroup({ identity: generateIdentity(), groupId: new Uint8Array(randomBytes(32)), ciphersuite: LT_SUITE });
+          await addMembers(state, lk.map((m) => m.keyPackage));
+        },
+      },
+      {
+        label: "engine",
+        prepare: next,
+        run: async () => {
+          const created = await node.engine.createGroup({ ciphersuite: LT_SUITE });
+          await node.engine.addMembers(created.groupId as Uint8Array, lk.map((m) => m.document));
+        },
+      },
+    ];
+  } else {
+    let libState = (await libGroup()).state;
+    const created = await node.engine.createGroup({ ciphersuite: LT_SUITE });
+    const gid = created.groupId as Uint8Array;
+    await node.engine.addMembers(gid, (await members(n - 1)).map((m) => m.document));
+    sides = [
+      { label: "library", run: async () => void (libState = (await updateGroup(libState)).state) },
+      { label: "engine warm", run: () => node.engine.updateGroup(gid) },
+    ];
+  }
+  console.log(`start-us ${process.hrtime.bigint() / 1000n}`);
+  report(await interleaved(sides.map(withCpu), { warmup: 1, iterations }));
+  await node.dispose();
+  await pool.destroy();
 } else if (mode === "loop-update") {
   let { state } = await libGroup();
   console.log(`loop-start-us ${process.hrtime.bigint() / 1000n}`);

@@ -94,7 +94,7 @@ test("our key packages span at most the 7,261,200 s OpenMLS accepts: notBefore a
   const node = await openNode();
   try {
     const [doc] = (await node.engine.publishKeyPackage()).documents;
-    const [bytes] = keyPackagesFromDocuments([doc as Uint8Array]);
+    const [bytes] = await keyPackagesFromDocuments([doc as Uint8Array]);
     const published = keyPackageInfo(bytes as Uint8Array);
     assert.equal(published.notAfter - published.notBefore, 7_261_200n);
   } finally {

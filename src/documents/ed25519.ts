@@ -141,3 +141,23 @@ export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signat
     return false;
   }
 }
+
+/**
+ * {@link verifyEd25519} on libuv's thread pool (node:crypto's callback form): the same
+ * answers, never rejects.
+ *
+ * @example
+ * ```ts
+ * await verifyEd25519Async(identity.publicKey, bytes, signEd25519(identity, bytes)) // true
+ * ```
+ */
+export function verifyEd25519Async(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  if (signature.length !== 64 || !isAcceptablePublicKey(publicKey)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    try {
+      verify(null, message, publicKeyObject(publicKey), signature, (error, ok) => resolve(error === null && ok));
+    } catch {
+      resolve(false);
+    }
+  });
+}

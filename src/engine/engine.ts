@@ -164,7 +164,8 @@ export class SecretGroupEngine extends EngineMessages {
    * ```
    */
   async addMembers(groupId: Uint8Array | string, keyPackageDocuments: readonly Uint8Array[]): Promise<Created> {
-    return this.ownerCommit(groupId, { action: "add", keyPackages: keyPackagesFromDocuments(bytesListArg(keyPackageDocuments, "keyPackageDocuments", true)) });
+    const documents = bytesListArg(keyPackageDocuments, "keyPackageDocuments", true);
+    return this.ownerCommit(groupId, { action: "add", keyPackages: await keyPackagesFromDocuments(documents) });
   }
 
   /**

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { checkKeyPackageDocument, decodeDocument, keyPackageDocument, readKeyPackage } from "../documents/index.js";
+import { checkKeyPackageDocument, keyPackageDocument, readKeyPackage } from "../documents/index.js";
+import { decodeDocumentAsync } from "../documents/document.js";
 import { checkKeyPackageLifetime } from "../lifetime.js";
 import { toHex } from "../bytes.js";
 import type { EngineContext } from "./context.js";
@@ -18,17 +19,20 @@ import { keyPackageInfo } from "../keyPackage.js";
 import { outboxOp } from "./outbox.js";
 
 /**
- * The MLS key packages inside signed key package documents; throws the typed error of the
- * first bad one (`INVALID_DOCUMENT`, `INVALID_SIGNATURE`, `INVALID_KEY_PACKAGE`, `KEY_PACKAGE_EXPIRED`).
+ * The MLS key packages inside signed key package documents; rejects with the typed error of the
+ * first bad one in order (`INVALID_DOCUMENT`, `INVALID_SIGNATURE`, `INVALID_KEY_PACKAGE`,
+ * `KEY_PACKAGE_EXPIRED`). The document signatures verify on libuv's thread pool, all at once.
  *
  * @example
  * ```ts
- * const keyPackages = keyPackagesFromDocuments([bobDoc, carolDoc])
+ * const keyPackages = await keyPackagesFromDocuments([bobDoc, carolDoc])
  * ```
  */
-export function keyPackagesFromDocuments(documents: readonly Uint8Array[], nowMs: number = Date.now()): Uint8Array[] {
-  return documents.map((bytes) => {
-    const doc = decodeDocument(bytes);
+export async function keyPackagesFromDocuments(documents: readonly Uint8Array[], nowMs: number = Date.now()): Promise<Uint8Array[]> {
+  const decoded = await Promise.allSettled(documents.map(decodeDocumentAsync));
+  return decoded.map((settled) => {
+    if (settled.status === "rejected") throw settled.reason;
+    const doc = settled.value;
     const { keyPackage } = readKeyPackage(doc);
     const info = keyPackageInfo(keyPackage);
     checkKeyPackageDocument(doc, info);
