@@ -12,8 +12,5 @@
 import { parentPort } from "node:worker_threads";
 import { sealBatch, type SealRequest } from "../src/mls/crypto/hpkeSealer.js";
 
-parentPort?.on("message", (request: SealRequest) => {
-  const response = sealBatch(request);
-  parentPort?.postMessage(response, [response.outcomes.bytes.buffer as ArrayBuffer]);
-});
+parentPort?.on("message", (request: SealRequest) => parentPort?.postMessage(sealBatch(request)));
 parentPort?.postMessage({ ready: true }); // loaded and listening: the helper may take batches

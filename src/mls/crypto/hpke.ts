@@ -52,21 +52,8 @@ class X25519Key {
 
 const keyCache = new LruCache<string, X25519Key>(HPKE_KEY_CACHE_ENTRIES);
 
-// ts-mls hands over the same key arrays (its tree's nodes) commit after commit: an owner's
-// commit imports ~N of them, and the string key of the LRU cost ~5 ms per commit at 1000
-// members (CPU profile). Found by array first; the bytes are still compared on every hit.
-const byArray = new WeakMap<Uint8Array, X25519Key>();
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function importPublic(raw: Uint8Array): X25519Key {
   if (raw.byteLength !== 32) throw new CryptoError("X25519 public key must be 32 bytes");
-  const seen = byArray.get(raw);
-  if (seen !== undefined && sameBytes(seen.raw, raw)) return seen;
   const id = "pub:" + bytesKey(raw);
   let k = keyCache.get(id);
   if (k === undefined) {
@@ -74,7 +61,6 @@ function importPublic(raw: Uint8Array): X25519Key {
     k = new X25519Key("public", copy, undefined, copy);
     keyCache.set(id, k);
   }
-  byArray.set(raw, k);
   return k;
 }
 

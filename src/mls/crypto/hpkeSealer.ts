@@ -18,26 +18,34 @@
  */
 import { Worker } from "node:worker_threads";
 import type { KeyObject } from "node:crypto";
-import { ephemeralKeyPair, makeHpkeSuite, sealWith, type HpkeSuite, type X25519HpkeAlgorithm } from "./hpkeCore.js";
-import { packJobs, packOutcomes, unpackJobs, unpackOutcomes, type PackedJobs, type PackedOutcomes, type RemoteSealJob, type SealOutcome } from "./sealPacking.js";
+import { ephemeralKeyPair, makeHpkeSuite, sealWith, type HpkeSuite, type Sealed, type X25519HpkeAlgorithm } from "./hpkeCore.js";
 import { LruCache, bytesKey } from "./lru.js";
 import { rawKey } from "./rawKey.js";
 import { HPKE_KEY_CACHE_ENTRIES, HPKE_SEAL_HELPER_TIMEOUT_MS } from "../../constants.js";
 
-/** A batch request to the helper: the jobs packed in one transferred buffer (sealPacking.ts). @example `{ id: 1, alg, jobs: packJobs(jobs) }` */
+/** A seal as it crosses to the helper: raw bytes only. @example `{ publicRaw, plaintext, context }` */
+export interface RemoteSealJob {
+  readonly publicRaw: Uint8Array;
+  readonly plaintext: Uint8Array;
+  readonly context: Uint8Array;
+  readonly aad?: Uint8Array | undefined;
+}
+
+/** A batch request to the helper. @example `{ id: 1, alg, jobs }` */
 export interface SealRequest {
   readonly id: number;
   readonly alg: X25519HpkeAlgorithm;
-  readonly jobs: PackedJobs;
+  readonly jobs: readonly RemoteSealJob[];
 }
 
-/** The helper's answer to a batch, packed the same way. @example `{ id: 1, outcomes: packOutcomes(outcomes) }` */
+/** One seal's outcome from the helper: sealed, or why not. @example `{ enc, ct }` */
+export type SealOutcome = Sealed | { readonly error: string };
+
+/** The helper's answer to a batch. @example `{ id: 1, outcomes }` */
 export interface SealResponse {
   readonly id: number;
-  readonly outcomes: PackedOutcomes;
+  readonly outcomes: readonly SealOutcome[];
 }
-
-export type { RemoteSealJob, SealOutcome };
 
 const suites = new Map<string, HpkeSuite>();
 const publicKeys = new LruCache<string, KeyObject>(HPKE_KEY_CACHE_ENTRIES);
@@ -85,13 +93,11 @@ export function sealEach<J extends RemoteSealJob>(s: HpkeSuite, jobs: readonly J
  *
  * @example
  * ```ts
- * const { outcomes } = sealBatch({ id: 1, alg, jobs: packJobs(jobs) });
- * unpackOutcomes(outcomes);
+ * const { outcomes } = sealBatch({ id: 1, alg, jobs });
  * ```
  */
 export function sealBatch(request: SealRequest): SealResponse {
-  const jobs = unpackJobs(request.jobs);
-  return { id: request.id, outcomes: packOutcomes(sealEach(suiteOf(request.alg), jobs, (job) => publicKeyOf(job.publicRaw))) };
+  return { id: request.id, outcomes: sealEach(suiteOf(request.alg), request.jobs, (job) => publicKeyOf(job.publicRaw)) };
 }
 
 interface Waiting {
@@ -172,13 +178,7 @@ export class SealHelper {
       this.#timers.delete(response.id);
       if (this.#waiting.size === 0) worker.unref();
       this.#answered++;
-      let outcomes: SealOutcome[];
-      try {
-        outcomes = unpackOutcomes(response.outcomes);
-      } catch (e) {
-        return waiting.reject(e instanceof Error ? e : new Error(String(e)));
-      }
-      waiting.resolve(outcomes);
+      waiting.resolve(response.outcomes);
     });
     const fail = (error: unknown) => {
       if (this.#worker !== worker) return;
@@ -215,8 +215,7 @@ export class SealHelper {
     const id = ++this.#next;
     return new Promise((resolve, reject) => {
       try {
-        const packed = packJobs(jobs);
-        worker.postMessage({ id, alg: { kdf: alg.kdf, aead: alg.aead }, jobs: packed } satisfies SealRequest, [packed.bytes.buffer as ArrayBuffer]);
+        worker.postMessage({ id, alg: { kdf: alg.kdf, aead: alg.aead }, jobs } satisfies SealRequest);
       } catch (e) {
         reject(e instanceof Error ? e : new Error(String(e))); // nothing went out: nothing to wait for
         return;
