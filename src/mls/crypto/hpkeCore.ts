@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { diffieHellman, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createHmac, diffieHellman, generateKeyPairSync, type KeyObject } from "node:crypto";
 import type { AeadAlgorithm } from "ts-mls/crypto/aead.js";
 import type { HashAlgorithm } from "ts-mls/crypto/hash.js";
 import type { KdfAlgorithm } from "ts-mls/crypto/kdf.js";
@@ -21,6 +21,9 @@ const KEM_ID_X25519 = 0x0020;
 const KDF_IDS = { "HKDF-SHA256": 1, "HKDF-SHA384": 2, "HKDF-SHA512": 3 } as const satisfies Record<KdfAlgorithm, number>;
 const AEAD_IDS = { AES128GCM: 1, AES256GCM: 2, CHACHA20POLY1305: 3 } as const satisfies Record<AeadAlgorithm, number>;
 const HASH_SIZE = { "SHA-256": 32, "SHA-384": 48, "SHA-512": 64 } as const;
+const NODE_HASH = { "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" } as const;
+const ZERO_SALT = new Uint8Array(32); // the KEM's empty salt: a zero block of SHA-256's size
+const ONE = Uint8Array.of(1);
 
 const te = new TextEncoder();
 const HPKE_V1 = te.encode("HPKE-v1");
@@ -55,6 +58,17 @@ export interface HpkeSuite {
   readonly aead: NodeAead;
   /** Base mode has no PSK: its id hash is a constant of the suite. */
   readonly pskIdHash: Uint8Array;
+  /** The constant front of each of a seal's five labeled HMAC inputs (see {@link sealWith}). */
+  readonly sealPrefixes: SealPrefixes;
+}
+
+/** Per suite: the labeled inputs' constant fronts, so a seal's HMACs take them as they are. @example `s.sealPrefixes.eaePrk` */
+export interface SealPrefixes {
+  readonly eaePrk: Uint8Array;
+  readonly sharedSecret: Uint8Array;
+  readonly secret: Uint8Array;
+  readonly key: Uint8Array;
+  readonly baseNonce: Uint8Array;
 }
 
 function i2osp2(n: number): Uint8Array {
@@ -99,12 +113,21 @@ export function makeHpkeSuite(alg: X25519HpkeAlgorithm): HpkeSuite {
   const kem = i2osp2(KEM_ID_X25519);
   const hpkeId = concatBytes(te.encode("HPKE"), kem, i2osp2(KDF_IDS[alg.kdf]), i2osp2(AEAD_IDS[alg.aead]));
   const hash = kdfHash(alg.kdf);
+  const kemId = concatBytes(te.encode("KEM"), kem);
+  const aead = makeNodeAead(alg.aead);
   return {
-    kemId: concatBytes(te.encode("KEM"), kem),
+    kemId,
     hpkeId,
     hash,
-    aead: makeNodeAead(alg.aead),
+    aead,
     pskIdHash: labeledExtract(hash, hpkeId, EMPTY, LABELS.pskIdHash, EMPTY),
+    sealPrefixes: {
+      eaePrk: concatBytes(HPKE_V1, kemId, LABELS.eaePrk),
+      sharedSecret: concatBytes(i2osp2(32), HPKE_V1, kemId, LABELS.sharedSecret),
+      secret: concatBytes(HPKE_V1, hpkeId, LABELS.secret),
+      key: concatBytes(i2osp2(aead.keyLength), HPKE_V1, hpkeId, LABELS.key),
+      baseNonce: concatBytes(i2osp2(aead.nonceLength), HPKE_V1, hpkeId, LABELS.baseNonce),
+    },
   };
 }
 
@@ -229,7 +252,15 @@ export interface Sealed {
  * ```
  */
 export function sealWith(s: HpkeSuite, job: SealJob, e: Ephemeral): Sealed {
-  const shared = kemSharedSecret(s, x25519(e.privateKey, job.publicKey), concatBytes(e.publicRaw, job.publicRaw));
-  const ks = keyScheduleOf(s, shared, job.context);
-  return { enc: e.publicRaw, ct: s.aead.seal(ks.key(), ks.nonce(), job.aad, job.plaintext) };
+  // kemSharedSecret and keyScheduleOf, written out with the suite's precomputed label prefixes
+  // (no concatenated copies); every output fits one HKDF-Expand block (key and nonce are
+  // shorter than any hash here), so each step is one HMAC. The RFC 9180 known answers check it.
+  const p = s.sealPrefixes;
+  const h = NODE_HASH[s.hash];
+  const prk = createHmac("sha256", ZERO_SALT).update(p.eaePrk).update(x25519(e.privateKey, job.publicKey)).digest();
+  const shared = createHmac("sha256", prk).update(p.sharedSecret).update(e.publicRaw).update(job.publicRaw).update(ONE).digest();
+  const secret = createHmac(h, shared).update(p.secret).digest();
+  const key = createHmac(h, secret).update(p.key).update(job.context).update(ONE).digest().subarray(0, s.aead.keyLength);
+  const nonce = createHmac(h, secret).update(p.baseNonce).update(job.context).update(ONE).digest().subarray(0, s.aead.nonceLength);
+  return { enc: e.publicRaw, ct: s.aead.seal(key, nonce, job.aad, job.plaintext) };
 }
