@@ -12,11 +12,11 @@ import { errorFromData, toErrorData } from "../src/errors.js";
 import { createGroup, decrypt, encrypt, rotateLongTermSecret } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
 import { generateIdentity } from "../src/identity.js";
-import { sealLongTerm } from "../src/lts/encrypt.js";
+import { openLongTerm, sealLongTerm } from "../src/lts/encrypt.js";
 import { encodeSecretGroupMessage } from "../src/message.js";
-import { decryptItem, peekAll } from "../src/engine/decrypt.js";
+import { decryptItem, longTermCiphertextOf, peekAll } from "../src/engine/decrypt.js";
 import { emptyStats } from "../src/engine/context.js";
-import { mainShareStart } from "../src/engine/mainDecrypt.js";
+import { mainShareStart, openSliced } from "../src/engine/mainDecrypt.js";
 import type { EngineContext } from "../src/engine/context.js";
 import { createPool } from "../src/engine/pool.js";
 import { emptyGroupRecord } from "../src/engine/store/records.js";
@@ -310,4 +310,32 @@ test("a batch split between the main thread and the pool, failures in both share
   } finally {
     await pool.destroy();
   }
+});
+
+test("the main thread's share opens as the library does: its checks in order, a failed tag, a secret list mixing groups", async () => {
+  const { state, messages } = await library();
+  const tampered = Uint8Array.from(messages[100] as Uint8Array);
+  tampered[tampered.length - 3] = (tampered[tampered.length - 3] as number) ^ 4;
+  const aad = utf8("field");
+  const bound = (await encrypt(state, utf8("bound"), { scheme: "long-term", aad })).message;
+  // epoch 0's secret belongs to another group (a caller bug the library refuses), epoch 1 is not held
+  const secrets = state.secrets.filter((s) => s.epoch !== 1n).map((s) => (s.epoch === 0n ? { ...s, groupId: new Uint8Array(32).fill(4) } : s));
+  const inputs: Array<{ message: Uint8Array; aad?: Uint8Array }> = [...messages.map((message) => ({ message })), { message: tampered }, { message: bound, aad }, { message: bound }, { message: otherGroupMessage(state, 2) }, { message: otherGroupMessage(state, 1) }];
+  const items = inputs.map((input) => decryptItem(input.message, input.aad));
+  const results: Array<Uint8Array | Error> = new Array(items.length);
+  await openSliced(state.groupId, secrets, items, items.map((_, i) => i), results);
+  const expected = items.map((item) => {
+    try {
+      return openLongTerm(secrets, state.groupId, longTermCiphertextOf(item), item.aad ?? new Uint8Array(0));
+    } catch (e) {
+      return errorFromData(toErrorData(e));
+    }
+  });
+  assert.deepEqual(results.map(show), expected.map(show));
+  const codes = results.map(codeOf);
+  assert.deepEqual(
+    [codes.filter((c) => c === "WRONG_GROUP").length, codes.filter((c) => c === "UNKNOWN_EPOCH").length, codes.filter((c) => c === "DECRYPTION_FAILED").length, codes.filter((c) => c === undefined).length],
+    [40 + 2, 40, 2, 40 + 1],
+  );
+  for (const r of results) if (!(r instanceof Error)) assert.equal(r.constructor, Uint8Array);
 });

@@ -91,7 +91,7 @@ export async function openInPool(
   results: Array<Uint8Array | Error>,
 ): Promise<void> {
   const groupId = fromHex(gid);
-  // the main thread opens the batch's tail itself (the library's path, on the caller's bytes)
+  // the main thread opens the batch's tail itself (the library's checks, on the caller's bytes)
   // while the workers open the rest: all three threads work
   const cut = mainShareStart(items, all);
   const which = all.slice(0, cut);
