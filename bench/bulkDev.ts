@@ -97,7 +97,15 @@ try {
         );
         if (process.env.BULK_DEV_THREADS === "1") {
           const busiest = [...threads].sort((a, b) => b[1] - a[1]).slice(0, 8);
-          process.stdout.write(`  last engine round, CPU us/value by thread: ${busiest.map(([tid, ms]) => `${Number(tid) === process.pid ? "main" : tid} ${((ms * 1000) / values).toFixed(2)}`).join(", ")}\n`);
+          const name = (tid: string): string => {
+            if (Number(tid) === process.pid) return "main";
+            try {
+              return `${readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim()}#${tid}`;
+            } catch {
+              return tid;
+            }
+          };
+          process.stdout.write(`  last engine round, CPU us/value by thread: ${busiest.map(([tid, ms]) => `${name(tid)} ${((ms * 1000) / values).toFixed(2)}`).join(", ")}\n`);
         }
       }
     } finally {

@@ -12,17 +12,17 @@ import { errorFromData, toErrorData } from "../src/errors.js";
 import { createGroup, decrypt, encrypt, rotateLongTermSecret } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
 import { generateIdentity } from "../src/identity.js";
-import { sealLongTerm } from "../src/lts/encrypt.js";
+import { openLongTerm, sealLongTerm } from "../src/lts/encrypt.js";
 import { encodeSecretGroupMessage } from "../src/message.js";
-import { decryptItem, peekAll } from "../src/engine/decrypt.js";
+import { decryptItem, longTermCiphertextOf, peekAll } from "../src/engine/decrypt.js";
 import { emptyStats } from "../src/engine/context.js";
-import { mainShareStart } from "../src/engine/mainDecrypt.js";
+import { mainShareStart, openSliced } from "../src/engine/mainDecrypt.js";
 import type { EngineContext } from "../src/engine/context.js";
 import { createPool } from "../src/engine/pool.js";
 import { emptyGroupRecord } from "../src/engine/store/records.js";
 import type { GroupRecord } from "../src/engine/store/records.js";
 import { executeStep } from "../src/engine/steps.js";
-import type { GroupJob } from "../src/engine/jobs.js";
+import type { DecryptItem, GroupJob } from "../src/engine/jobs.js";
 import { LAYOUT_STRIDE, longTermKeyCacheSize, runOpenLongTerm } from "../src/engine/worker/longTerm.js";
 import type { OpenLongTermOut, OpenLongTermTask } from "../src/engine/worker/longTerm.js";
 import type { TaskResult } from "../src/engine/pool.js";
@@ -79,6 +79,12 @@ function plaintextsAlone(results: ReadonlyArray<Uint8Array | Error>): void {
   }
 }
 
+/** A long-term message of another group (id 4...4) at `epoch`, sealed with this group's key of that epoch. */
+function otherGroupMessage(state: GroupState, epoch: number): Uint8Array {
+  const secret = state.secrets.find((s) => s.epoch === BigInt(epoch)) as GroupState["secrets"][number];
+  return encodeSecretGroupMessage({ type: "long-term", ciphertext: sealLongTerm({ ...secret, groupId: new Uint8Array(32).fill(4) }, new Uint8Array(12), utf8("x")) });
+}
+
 async function library(): Promise<{ state: GroupState; messages: Uint8Array[] }> {
   let state = await createGroup({ identity: generateIdentity(), groupId: new Uint8Array(32).fill(3), ciphersuite: SUITE });
   const messages: Uint8Array[] = [];
@@ -102,7 +108,9 @@ test("a large batch opens in the pool with the main thread's results and errors,
   const largeTampered = Uint8Array.from(large[2] as Uint8Array);
   largeTampered[largeTampered.length - 20] = (largeTampered[largeTampered.length - 20] as number) ^ 1;
   const empty = (await encrypt(state, new Uint8Array(0), { scheme: "long-term" })).message;
-  const other = encodeSecretGroupMessage({ type: "long-term", ciphertext: sealLongTerm({ ...(state.secrets[0] as GroupState["secrets"][number]), groupId: new Uint8Array(32).fill(4) }, new Uint8Array(12), utf8("x")) });
+  const other = otherGroupMessage(state, 0);
+  // another group's message at an epoch not held here: WRONG_GROUP, as the library says
+  const otherUnknown = otherGroupMessage(state, 1);
   // held secrets without epoch 1: UNKNOWN_EPOCH for its messages
   const held = state.secrets.filter((s) => s.epoch !== 1n);
   const lib: GroupState = { ...state, secrets: held };
@@ -119,7 +127,7 @@ test("a large batch opens in the pool with the main thread's results and errors,
   ];
   const copies = inputs.map((i) => Uint8Array.from(i.message));
   const { byGroup } = peekAll(inputs);
-  const items = [...(byGroup.get(gid)?.items ?? []), ...(peekAll([other]).byGroup.values().next().value?.items ?? [])];
+  const items = [...(byGroup.get(gid)?.items ?? []), ...(peekAll([other, otherUnknown]).byGroup.values().next().value?.items ?? [])];
   assert.ok(items.length >= POOL_DECRYPT_MIN_VALUES);
   const token = new Uint8Array(16).fill(9);
   const record: GroupRecord = { ...emptyGroupRecord(), status: "member", owner: state.owner, ltsEpoch: 2n, mlsEpoch: state.mlsEpoch, stateToken: token };
@@ -131,7 +139,7 @@ test("a large batch opens in the pool with the main thread's results and errors,
     const out = await executeStep(ctx, { groupId: gid, job, step: 0, record, counter: 0n, secrets: { token: toHex(token), secrets: held } });
     const results = (await out.result) as Array<Uint8Array | Error>;
     const expected = await Promise.all(
-      [...inputs, { message: other }].map(async (c) => {
+      [...inputs, { message: other }, { message: otherUnknown }].map(async (c) => {
         try {
           return (await decrypt(lib, c.message, c.aad === undefined ? {} : { aad: c.aad })).plaintext;
         } catch (e) {
@@ -142,7 +150,7 @@ test("a large batch opens in the pool with the main thread's results and errors,
     assert.deepEqual(results.map(show), expected.map(show));
     const codes = results.map(codeOf);
     assert.equal(codes.filter((c) => c === "UNKNOWN_EPOCH").length, 40);
-    assert.deepEqual(codes.slice(-9), [undefined, undefined, undefined, "DECRYPTION_FAILED", undefined, "DECRYPTION_FAILED", "DECRYPTION_FAILED", "DECRYPTION_FAILED", "WRONG_GROUP"]);
+    assert.deepEqual(codes.slice(-10), [undefined, undefined, undefined, "DECRYPTION_FAILED", undefined, "DECRYPTION_FAILED", "DECRYPTION_FAILED", "DECRYPTION_FAILED", "WRONG_GROUP", "WRONG_GROUP"]);
     plaintextsAlone(results);
     assert.deepEqual([ctx.stats.mainDecrypts, ctx.stats.poolDecrypts], [0, 88], "opened in the pool (the unknown epoch and wrong group never left)");
     const opens = tasks.filter((t) => t.op === "openLongTerm");
@@ -269,11 +277,11 @@ test("a batch split between the main thread and the pool, failures in both share
     const m = shuffled[at] as Uint8Array;
     m[m.length - 1] = (m[m.length - 1] as number) ^ 1; // tag tampered
   }
-  const other = encodeSecretGroupMessage({ type: "long-term", ciphertext: sealLongTerm({ ...(state.secrets[0] as GroupState["secrets"][number]), groupId: new Uint8Array(32).fill(4) }, new Uint8Array(12), utf8("x")) });
   const ownItems = peekAll(shuffled).byGroup.get(gid)?.items ?? [];
-  const otherItem = peekAll([other]).byGroup.values().next().value!.items[0]!;
+  const [otherItem, otherUnknown] = peekAll([otherGroupMessage(state, 0), otherGroupMessage(state, 1)]).byGroup.values().next().value!.items as [DecryptItem, DecryptItem];
   const items = [...ownItems];
   for (const at of [115, 80, 10]) items.splice(at, 0, otherItem); // another group's values
+  for (const at of [118, 5]) items.splice(at, 0, otherUnknown); // and at an epoch not held here
   const inputs = items.map((item) => item.message);
   const held = state.secrets.filter((s) => s.epoch !== 1n);
   const lib: GroupState = { ...state, secrets: held };
@@ -293,9 +301,41 @@ test("a batch split between the main thread and the pool, failures in both share
     const results = (await out.result) as Array<Uint8Array | Error>;
     assert.equal(results.length, items.length);
     results.forEach((r, i) => assert.deepEqual(show(r), show(expected[i]), `result ${i} (${i < cut ? "pool" : "main"} share)`));
+    // another group's message at an epoch not held: the same code from both shares
+    const unknownAt = items.flatMap((item, i) => (item === otherUnknown ? [i] : []));
+    assert.ok(unknownAt.some((i) => i < cut) && unknownAt.some((i) => i >= cut), "in both shares");
+    for (const i of unknownAt) assert.equal(codeOf(results[i]), "WRONG_GROUP", `result ${i} (${i < cut ? "pool" : "main"} share)`);
     assert.equal(ctx.stats.mainDecrypts, items.length - cut, "the tail opened on the main thread");
     assert.ok(ctx.stats.poolDecrypts > 0, "the rest in the pool");
   } finally {
     await pool.destroy();
   }
+});
+
+test("the main thread's share opens as the library does: its checks in order, a failed tag, a secret list mixing groups", async () => {
+  const { state, messages } = await library();
+  const tampered = Uint8Array.from(messages[100] as Uint8Array);
+  tampered[tampered.length - 3] = (tampered[tampered.length - 3] as number) ^ 4;
+  const aad = utf8("field");
+  const bound = (await encrypt(state, utf8("bound"), { scheme: "long-term", aad })).message;
+  // epoch 0's secret belongs to another group (a caller bug the library refuses), epoch 1 is not held
+  const secrets = state.secrets.filter((s) => s.epoch !== 1n).map((s) => (s.epoch === 0n ? { ...s, groupId: new Uint8Array(32).fill(4) } : s));
+  const inputs: Array<{ message: Uint8Array; aad?: Uint8Array }> = [...messages.map((message) => ({ message })), { message: tampered }, { message: bound, aad }, { message: bound }, { message: otherGroupMessage(state, 2) }, { message: otherGroupMessage(state, 1) }];
+  const items = inputs.map((input) => decryptItem(input.message, input.aad));
+  const results: Array<Uint8Array | Error> = new Array(items.length);
+  await openSliced(state.groupId, secrets, items, items.map((_, i) => i), results);
+  const expected = items.map((item) => {
+    try {
+      return openLongTerm(secrets, state.groupId, longTermCiphertextOf(item), item.aad ?? new Uint8Array(0));
+    } catch (e) {
+      return errorFromData(toErrorData(e));
+    }
+  });
+  assert.deepEqual(results.map(show), expected.map(show));
+  const codes = results.map(codeOf);
+  assert.deepEqual(
+    [codes.filter((c) => c === "WRONG_GROUP").length, codes.filter((c) => c === "UNKNOWN_EPOCH").length, codes.filter((c) => c === "DECRYPTION_FAILED").length, codes.filter((c) => c === undefined).length],
+    [40 + 2, 40, 2, 40 + 1],
+  );
+  for (const r of results) if (!(r instanceof Error)) assert.equal(r.constructor, Uint8Array);
 });

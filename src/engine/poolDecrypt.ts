@@ -91,7 +91,7 @@ export async function openInPool(
   results: Array<Uint8Array | Error>,
 ): Promise<void> {
   const groupId = fromHex(gid);
-  // the main thread opens the batch's tail itself (the library's path, on the caller's bytes)
+  // the main thread opens the batch's tail itself (the library's checks, on the caller's bytes)
   // while the workers open the rest: all three threads work
   const cut = mainShareStart(items, all);
   const which = all.slice(0, cut);
@@ -103,6 +103,12 @@ export async function openInPool(
   let last = -1;
   for (const i of which) {
     const item = items[i] as DecryptItem;
+    // the group first, as the library's openLongTerm: another group's message is WRONG_GROUP
+    // whatever its epoch (an epoch of this group's secrets says nothing about another group)
+    if (!sameBytesAt(groupId, item.message, item.groupAt, item.groupLength)) {
+      results[i] = new ValidationError(ErrorCode.WrongGroup, "long-term ciphertext belongs to another group");
+      continue;
+    }
     // bulk input is mostly one epoch: look the secret up again only when it changes
     if (last < 0 || epochs[last] !== item.epoch) {
       last = epochs.indexOf(item.epoch);
@@ -119,10 +125,6 @@ export async function openInPool(
         last = epochs.push(item.epoch) - 1;
         used.push(secret);
       }
-    }
-    if (!sameBytesAt(groupId, item.message, item.groupAt, item.groupLength)) {
-      results[i] = new ValidationError(ErrorCode.WrongGroup, "long-term ciphertext belongs to another group");
-      continue;
     }
     ready.push(i);
     epochIndex.push(last);

@@ -18,15 +18,14 @@
  *
  * @module
  */
-import { createDecipheriv, createSecretKey } from "node:crypto";
-import type { CipherGCMTypes, KeyObject } from "node:crypto";
 import { Piscina } from "piscina";
-import { LONG_TERM_KEY_CACHE_BYTES, LTS_NONCE_SIZE, LTS_TAG_SIZE, POOL_OWN_BUFFER_BYTES } from "../../constants.js";
+import { LONG_TERM_KEY_CACHE_BYTES, LTS_TAG_SIZE, POOL_OWN_BUFFER_BYTES } from "../../constants.js";
 import type { LongTermCiphersuiteName } from "../../constants.js";
 import { concatBytes } from "../../bytes.js";
-import { CryptoError, ErrorCode, toErrorData } from "../../errors.js";
+import { toErrorData } from "../../errors.js";
 import type { ErrorData } from "../../errors.js";
-import { NODE_ALGORITHM } from "../../lts/aead.js";
+import { openValue, openingKey } from "../openValue.js";
+import type { OpeningKey } from "../openValue.js";
 import type { TaskResult } from "../pool.js";
 
 /** Numbers per item in {@link OpenLongTermTask.layout}. @example `layout[5 * i + 1]` is item i's ciphertext offset */
@@ -79,10 +78,7 @@ export function isOpenLongTermTask(task: { readonly op: string }): task is OpenL
   return task.op === "openLongTerm";
 }
 
-interface CachedKey {
-  readonly algorithm: CipherGCMTypes;
-  /** Made once per key: a decipher on it skips preparing raw key bytes every time. */
-  readonly object: KeyObject;
+interface CachedKey extends OpeningKey {
   readonly bytes: number;
 }
 
@@ -97,7 +93,7 @@ function remember(name: string, key: LongTermKeyData): CachedKey {
     cache.delete(name);
     cachedBytes -= old.bytes;
   }
-  const entry: CachedKey = { algorithm: NODE_ALGORITHM[key.ciphersuite] as CipherGCMTypes, object: createSecretKey(key.value), bytes: key.value.length + 2 * name.length + ENTRY_OVERHEAD };
+  const entry: CachedKey = { ...openingKey(key.ciphersuite, key.value), bytes: key.value.length + 2 * name.length + ENTRY_OVERHEAD };
   cache.set(name, entry);
   cachedBytes += entry.bytes;
   // least recently used first; the entry just added always stays
@@ -130,10 +126,6 @@ export function longTermKeyCacheSize(): { entries: number; bytes: number } {
   return { entries: cache.size, bytes: cachedBytes };
 }
 
-function failed(): CryptoError {
-  return new CryptoError(ErrorCode.DecryptionFailed, "long-term ciphertext failed to authenticate");
-}
-
 /** Opens every packed item; a miss when a key of `epochs` is neither held nor sent. */
 function openBatch(task: OpenLongTermTask): OpenLongTermOut {
   const keys: CachedKey[] = [];
@@ -164,24 +156,11 @@ function openBatch(task: OpenLongTermTask): OpenLongTermOut {
     const ctLength = layout[at + 2] as number;
     const aadLength = layout[at + 3] as number;
     const key = keys[layout[at + 4] as number] as CachedKey;
-    const tagAt = ctAt + ctLength - LTS_TAG_SIZE;
     const end = ctAt + ctLength;
     const aad = aadLength === 0 ? groupId : concatBytes(groupId, bytes.subarray(end, end + aadLength));
     let body: Buffer;
     try {
-      const decipher = createDecipheriv(key.algorithm, key.object, bytes.subarray(nonceAt, nonceAt + LTS_NONCE_SIZE), { authTagLength: LTS_TAG_SIZE });
-      decipher.setAuthTag(bytes.subarray(tagAt, end));
-      decipher.setAAD(aad);
-      // update() hands out unauthenticated plaintext: it stays here until final() has checked the tag
-      body = decipher.update(bytes.subarray(ctAt, tagAt));
-      let tail: Buffer;
-      try {
-        tail = decipher.final();
-      } catch {
-        body.fill(0);
-        throw failed();
-      }
-      if (tail.length > 0) body = Buffer.concat([body, tail]);
+      body = openValue(key, bytes, nonceAt, ctAt, end, aad);
     } catch (e) {
       failures.push([i, toErrorData(e)]);
       continue;

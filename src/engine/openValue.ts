@@ -1,0 +1,69 @@
+/**
+ * One long-term value's AEAD open at known offsets, on a cached `KeyObject`: the step both the
+ * pool's workers (src/engine/worker/longTerm.ts) and the main thread's share of a pooled batch
+ * (src/engine/mainDecrypt.ts) take per value. The offsets come from the header peek
+ * (src/engine/decrypt.ts), which has already bounded the nonce (12 bytes) and the ciphertext
+ * (tag..MAX_CIPHERTEXT_SIZE), so none of the library's per-call argument checks repeat here.
+ *
+ * @module
+ */
+import { createDecipheriv, createSecretKey } from "node:crypto";
+import type { CipherGCMTypes, KeyObject } from "node:crypto";
+import { LTS_NONCE_SIZE, LTS_TAG_SIZE } from "../constants.js";
+import type { LongTermCiphersuiteName } from "../constants.js";
+import { CryptoError, ErrorCode } from "../errors.js";
+import { NODE_ALGORITHM } from "../lts/aead.js";
+
+/** A long-term key ready for deciphers. @example `const key = openingKey("PANDA10_AES128GCM", value)` */
+export interface OpeningKey {
+  readonly algorithm: CipherGCMTypes;
+  /** Made once per key: a decipher on it skips preparing raw key bytes every time. */
+  readonly object: KeyObject;
+}
+
+/**
+ * The opening key of a ciphersuite's raw key bytes.
+ *
+ * @example
+ * ```ts
+ * const key = openingKey(secret.ciphersuite, secret.value)
+ * ```
+ */
+export function openingKey(ciphersuite: LongTermCiphersuiteName, value: Uint8Array): OpeningKey {
+  return { algorithm: NODE_ALGORITHM[ciphersuite] as CipherGCMTypes, object: createSecretKey(value) };
+}
+
+const OPTIONS = { authTagLength: LTS_TAG_SIZE };
+
+/**
+ * Opens the AEAD output `bytes[ctAt, end)` (ciphertext, then the 16-byte tag) with the nonce at
+ * `nonceAt` and associated data `aad`. The tag is checked (`final()`) before the plaintext
+ * leaves: on a failure the partial plaintext is zeroed and `CryptoError(DECRYPTION_FAILED)` is
+ * thrown, with the library's message.
+ *
+ * @example
+ * ```ts
+ * const body = openValue(key, message, item.nonceAt, item.ctAt, message.length, groupId)
+ * ```
+ */
+export function openValue(key: OpeningKey, bytes: Uint8Array, nonceAt: number, ctAt: number, end: number, aad: Uint8Array): Buffer {
+  const tagAt = end - LTS_TAG_SIZE;
+  const decipher = createDecipheriv(key.algorithm, key.object, bytes.subarray(nonceAt, nonceAt + LTS_NONCE_SIZE), OPTIONS);
+  decipher.setAuthTag(bytes.subarray(tagAt, end));
+  decipher.setAAD(aad);
+  // update() hands out unauthenticated plaintext: it stays here until final() has checked the tag
+  let body = decipher.update(bytes.subarray(ctAt, tagAt));
+  let tail: Buffer;
+  try {
+    tail = decipher.final();
+  } catch {
+    body.fill(0);
+    throw new CryptoError(ErrorCode.DecryptionFailed, "long-term ciphertext failed to authenticate");
+  }
+  if (tail.length > 0) {
+    const whole = Buffer.concat([body, tail]);
+    body.fill(0);
+    body = whole;
+  }
+  return body;
+}
