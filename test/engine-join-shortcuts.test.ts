@@ -1,0 +1,96 @@
+/**
+ * The shortcuts of the many-groups lane (issue 11): store reads without a thread-pool round
+ * trip (synchronous point reads where the backend has them, scans read a page per round trip)
+ * and a join that looks for an earlier membership's state parts only when the group record says
+ * there can be any. Each is compared with what the long way gives.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { toHex, utf8 } from "../src/bytes.js";
+import { STORE_SCAN_PAGE } from "../src/constants.js";
+import type { EngineContext } from "../src/engine/context.js";
+import type { SecretGroupEngine } from "../src/engine/engine.js";
+import { Sublevel } from "../src/engine/store/sublevels.js";
+import type { EngineStore } from "../src/engine/store/store.js";
+import { groupWithMember, ingestAll, openNode, openStore, tempDir } from "./engine-helpers.js";
+import { generateIdentity } from "../src/identity.js";
+
+const storeOf = (engine: SecretGroupEngine): EngineStore => (engine as unknown as { ctx: EngineContext }).ctx.store;
+
+test("a rejoin deletes every state part of the earlier membership (the record's state token says they may exist)", async () => {
+  const owner = await openNode();
+  const alice = await openNode();
+  try {
+    const { gid } = await groupWithMember(owner.engine, alice.engine);
+    const g = toHex(gid);
+    assert.deepEqual(await ingestAll(alice.engine, (await owner.engine.removeMembers(gid, [alice.identity.publicKey])).documents), ["applied"]);
+    assert.equal((await alice.engine.describe(gid)).status, "removed");
+    // a part the rejoin does not write (as a larger tree of the earlier membership leaves)
+    const store = storeOf(alice.engine);
+    await store.batch([{ sub: Sublevel.State, key: `${g}/zz-earlier`, value: utf8("earlier part") }]);
+    const kp = (await alice.engine.publishKeyPackage()).documents;
+    const added = (await owner.engine.addMembers(gid, kp)).documents;
+    assert.deepEqual(await ingestAll(alice.engine, [...kp, ...added]), ["duplicate", "applied"]);
+    assert.equal((await alice.engine.describe(gid)).status, "member");
+    const keys = await store.keys(Sublevel.State, `${g}/`);
+    assert.ok(keys.length > 1, "the join wrote its parts");
+    assert.ok(!keys.includes(`${g}/zz-earlier`), "the earlier membership's part is gone");
+    const message = await owner.engine.encrypt(gid, utf8("back"), { scheme: "long-term" });
+    assert.deepEqual((await alice.engine.decrypt([message])).map((m) => (m instanceof Uint8Array ? new TextDecoder().decode(m) : m)), ["back"]);
+  } finally {
+    await owner.engine.close();
+    await alice.engine.close();
+    await owner.cleanup();
+    await alice.cleanup();
+  }
+});
+
+test("store reads: synchronous and thread-pool point reads agree, and scans over several pages return every entry in order", async () => {
+  const dir = await tempDir();
+  const identity = generateIdentity();
+  const store = await openStore(dir.path, identity);
+  try {
+    const n = 2 * STORE_SCAN_PAGE + 17;
+    const key = (i: number): string => `p/${i.toString(16).padStart(6, "0")}`;
+    const ops = Array.from({ length: n }, (_, i) => ({ sub: Sublevel.Docs, key: key(i), value: utf8(`value ${i}`) }));
+    await store.batch([...ops, { sub: Sublevel.Docs, key: "q/after", value: utf8("other prefix") }, { sub: Sublevel.State, key: "p/sealed", value: utf8("sealed value") }]);
+    const flags = store as unknown as { syncGets: boolean };
+    assert.equal(flags.syncGets, true, "classic-level reads synchronously");
+    const reads = async (): Promise<unknown[]> => [
+      await store.get(Sublevel.Docs, key(5), "doc"),
+      await store.get(Sublevel.Docs, "p/absent", "doc"),
+      await store.has(Sublevel.Docs, key(n - 1)),
+      await store.has(Sublevel.Docs, "p/absent"),
+      await store.get(Sublevel.State, "p/sealed", "state"),
+      await store.reader(Sublevel.Docs).get(key(7)),
+      await store.reader(Sublevel.State).get("p/sealed"),
+    ];
+    const sync = await reads();
+    // written after the first reads: both ways see it at once
+    await store.batch([{ sub: Sublevel.Docs, key: "p/late", value: utf8("late") }]);
+    const late = await store.get(Sublevel.Docs, "p/late", "doc");
+    flags.syncGets = false;
+    const pooled = await reads();
+    assert.deepEqual(await store.get(Sublevel.Docs, "p/late", "doc"), late);
+    flags.syncGets = true;
+    assert.deepEqual(sync, pooled);
+    assert.deepEqual(new TextDecoder().decode(late), "late");
+    assert.deepEqual(sync.slice(0, 5).map((v) => (v instanceof Uint8Array ? new TextDecoder().decode(v) : v)), ["value 5", undefined, true, false, "sealed value"]);
+
+    const expected = [...ops.map((op) => op.key), "p/late"].sort();
+    const scanned = await store.scan(Sublevel.Docs, "p/", "doc");
+    assert.deepEqual(scanned.map(([k]) => k), expected);
+    assert.equal(new TextDecoder().decode(scanned[n - 1]![1]), `value ${n - 1}`);
+    assert.deepEqual(await store.keys(Sublevel.Docs, "p/"), expected);
+    assert.deepEqual((await store.scan(Sublevel.Docs, "p/", "doc", STORE_SCAN_PAGE + 3)).map(([k]) => k), expected.slice(0, STORE_SCAN_PAGE + 3));
+    assert.deepEqual((await store.scanAfter(Sublevel.Docs, "p/", key(10), "doc", 2 * STORE_SCAN_PAGE)).map(([k]) => k), expected.slice(11, 11 + 2 * STORE_SCAN_PAGE));
+    const viaReader: string[] = [];
+    for await (const [k] of store.reader(Sublevel.Docs).iterator({ gte: "p/", lt: "p/\uffff" })) viaReader.push(k as string);
+    assert.deepEqual(viaReader, expected);
+    // a loop left early closes its iterator (close() would wait for an open one)
+    for await (const [k] of store.reader(Sublevel.Docs).iterator({ gte: "p/", lt: "p/\uffff" })) if (k === key(3)) break;
+  } finally {
+    await store.close();
+    await dir.cleanup();
+  }
+});
