@@ -14,6 +14,9 @@ import { Sublevel } from "../src/engine/store/sublevels.js";
 import type { EngineStore } from "../src/engine/store/store.js";
 import { groupWithMember, ingestAll, openNode, openStore, tempDir } from "./engine-helpers.js";
 import { generateIdentity } from "../src/identity.js";
+import { WelcomeKeys } from "../src/engine/welcomeKeys.js";
+import type { StoreOp } from "../src/engine/store/store.js";
+import { Random } from "../src/cli/random.js";
 
 const storeOf = (engine: SecretGroupEngine): EngineStore => (engine as unknown as { ctx: EngineContext }).ctx.store;
 
@@ -89,6 +92,36 @@ test("store reads: synchronous and thread-pool point reads agree, and scans over
     assert.deepEqual(viaReader, expected);
     // a loop left early closes its iterator (close() would wait for an open one)
     for await (const [k] of store.reader(Sublevel.Docs).iterator({ gte: "p/", lt: "p/\uffff" })) if (k === key(3)) break;
+  } finally {
+    await store.close();
+    await dir.cleanup();
+  }
+});
+
+test("the Welcome ledger lists every group the store holds Welcome entries of, over a random history and after a reload", async () => {
+  const dir = await tempDir();
+  const identity = generateIdentity();
+  let store = await openStore(dir.path, identity);
+  try {
+    const rnd = new Random(Number(process.env["WELCOME_SEED"] ?? 11));
+    const gids = ["a1", "b2", "c3", "d4"];
+    const ledger = await WelcomeKeys.load(store);
+    const check = async (keys: WelcomeKeys, when: string): Promise<void> => {
+      for (const gid of gids) assert.equal(keys.has(gid), (await store.scan(Sublevel.Welcomes, `${gid}/`, "welcome")).length > 0, `${when}: ${gid}`);
+    };
+    for (let step = 0; step < 150; step++) {
+      const ops: StoreOp[] = [];
+      for (let i = rnd.int(4); i >= 0; i--) {
+        const key = `${gids[rnd.int(gids.length)]}/c${rnd.int(3)}`;
+        ops.push({ sub: rnd.int(5) === 0 ? Sublevel.Commits : Sublevel.Welcomes, key, value: rnd.int(2) === 0 ? null : utf8("ref") });
+      }
+      await store.batch(ops);
+      ledger.afterBatch(ops);
+      await check(ledger, `step ${step}`);
+    }
+    await store.close();
+    store = await openStore(dir.path, identity);
+    await check(await WelcomeKeys.load(store), "reloaded");
   } finally {
     await store.close();
     await dir.cleanup();
