@@ -17,6 +17,8 @@ import { generateIdentity } from "../src/identity.js";
 import { WelcomeKeys } from "../src/engine/welcomeKeys.js";
 import type { StoreOp } from "../src/engine/store/store.js";
 import { Random } from "../src/cli/random.js";
+import { decodeDocument, keyPackageDeletionDocument, keyPackageDocument, readKeyPackage, signDocument } from "../src/documents/index.js";
+import { createKeyPackage } from "../src/keyPackage.js";
 
 const storeOf = (engine: SecretGroupEngine): EngineStore => (engine as unknown as { ctx: EngineContext }).ctx.store;
 
@@ -125,5 +127,37 @@ test("the Welcome ledger lists every group the store holds Welcome entries of, o
   } finally {
     await store.close();
     await dir.cleanup();
+  }
+});
+
+test("documents only the store takes are written in one batch per ingest call, each with its own outcome", async () => {
+  const node = await openNode();
+  try {
+    const store = storeOf(node.engine);
+    const ids = (docs: readonly Uint8Array[]): string[] => docs.map((d) => toHex(decodeDocument(d).id));
+    const people = [generateIdentity(), generateIdentity(), generateIdentity()];
+    const kps = await Promise.all(people.map(async (p) => keyPackageDocument(p, { keyPackage: (await createKeyPackage(p)).keyPackage }).bytes));
+    const already = kps[2] as Uint8Array;
+    assert.deepEqual(await ingestAll(node.engine, [already]), ["applied"]);
+    // a key package document whose author is not its key package's owner: refused alone
+    const forged = keyPackageDocument(people[1]!, { keyPackage: readKeyPackage(decodeDocument(kps[0]!)).keyPackage }).bytes;
+    const deletion = keyPackageDeletionDocument(people[0]!, { keyPackage: decodeDocument(kps[0]!).id }).bytes;
+    const plain = signDocument(people[1]!, "chat_v1", { body: "in the clear" }).bytes;
+    const batches: number[] = [];
+    const batch = store.batch.bind(store);
+    store.batch = (ops, options) => {
+      if (ops.length > 0) batches.push(ops.length);
+      return batch(ops, options);
+    };
+    const docs = [kps[0]!, forged, kps[1]!, already, deletion, plain];
+    assert.deepEqual(await ingestAll(node.engine, docs), ["applied", "refused", "applied", "duplicate", "applied", "applied"]);
+    assert.equal(batches.length, 1, "one batch for the call");
+    for (const [i, id] of ids(docs).entries()) assert.equal(await store.has(Sublevel.Docs, id), i !== 1, `document ${i} stored`);
+    assert.ok(await store.has(Sublevel.Operations, ids([plain])[0]!), "the plain operation's record");
+    assert.deepEqual(await ingestAll(node.engine, docs), ["duplicate", "refused", "duplicate", "duplicate", "duplicate", "duplicate"]);
+    assert.equal(batches.length, 1, "nothing new written");
+  } finally {
+    await node.engine.close();
+    await node.cleanup();
   }
 });

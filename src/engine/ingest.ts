@@ -62,11 +62,37 @@ export class IngestRefusedError extends ValidationError {
 const toError = (e: unknown): SecretGroupError =>
   isSecretGroupError(e) ? e : new ValidationError(ErrorCode.InvalidDocument, e instanceof Error ? e.message : String(e));
 
-async function storeOnce(ctx: EngineContext, doc: SignedDocument, index: readonly StoreOp[] = []): Promise<IngestOutcome> {
+/**
+ * The writes of a document that only the store takes (a key package, a deletion, an operation
+ * with nothing encrypted for a group), after its checks; "duplicate" when stored already;
+ * undefined for a document a group's actor takes. Throws on a document its checks refuse.
+ */
+async function storeOnlyOps(ctx: EngineContext, doc: SignedDocument): Promise<StoreOp[] | "duplicate" | undefined> {
   const key = toHex(doc.id);
-  if (await ctx.store.has(Sublevel.Docs, key)) return { outcome: "duplicate" };
-  await ctx.store.batch([{ sub: Sublevel.Docs, key, value: doc.bytes }, ...index]);
-  return { outcome: "applied" };
+  let index: StoreOp[] = [];
+  switch (doc.schema) {
+    case SchemaId.SecretGroup:
+    case SchemaId.SecretGroupCommit:
+      return undefined;
+    case SchemaId.KeyPackage: {
+      const info = keyPackageInfo(readKeyPackage(doc).keyPackage);
+      checkKeyPackageDocument(doc, info);
+      index = indexKeyPackageOps(doc, info);
+      break;
+    }
+    case SchemaId.KeyPackageDeletion:
+      readKeyPackageDeletion(doc);
+      break;
+    default: {
+      const [first] = encryptedFields(doc.fields);
+      if (first !== undefined && first.groupId.length === ID_SIZE) return undefined;
+      // nothing encrypted for a group: kept as it is, read back with engine.read
+      if (await ctx.store.has(Sublevel.Operations, key)) return "duplicate";
+      index = [{ sub: Sublevel.Operations, key, value: encodeOperationRecord({ seq: 0n, decrypted: [], pending: [], errors: [] }) }];
+    }
+  }
+  if (await ctx.store.has(Sublevel.Docs, key)) return "duplicate";
+  return [{ sub: Sublevel.Docs, key, value: doc.bytes }, ...index];
 }
 
 async function route(ctx: EngineContext, actors: GroupActors, doc: SignedDocument): Promise<IngestOutcome> {
@@ -78,21 +104,9 @@ async function route(ctx: EngineContext, actors: GroupActors, doc: SignedDocumen
       if (secretGroup.length !== 32) throw new ValidationError(ErrorCode.InvalidDocument, "secret_group is not a 32-byte id");
       return actors.run<IngestOutcome>(toHex(secretGroup), { kind: "ingest", doc });
     }
-    case SchemaId.KeyPackage: {
-      const info = keyPackageInfo(readKeyPackage(doc).keyPackage);
-      checkKeyPackageDocument(doc, info);
-      return storeOnce(ctx, doc, indexKeyPackageOps(doc, info));
-    }
-    case SchemaId.KeyPackageDeletion:
-      readKeyPackageDeletion(doc);
-      return storeOnce(ctx, doc);
     default: {
       const [first] = encryptedFields(doc.fields);
-      if (first !== undefined && first.groupId.length === ID_SIZE) return actors.run<IngestOutcome>(toHex(first.groupId), { kind: "operation", doc });
-      // nothing encrypted for a group: kept as it is, read back with engine.read
-      if (await ctx.store.has(Sublevel.Operations, toHex(doc.id))) return { outcome: "duplicate" };
-      const rec = encodeOperationRecord({ seq: 0n, decrypted: [], pending: [], errors: [] });
-      return storeOnce(ctx, doc, [{ sub: Sublevel.Operations, key: toHex(doc.id), value: rec }]);
+      return actors.run<IngestOutcome>(toHex((first as { groupId: Uint8Array }).groupId), { kind: "operation", doc });
     }
   }
 }
@@ -143,8 +157,34 @@ export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, d
   // commits are queued before the operations they make readable; the actors serialize per group
   const rank = (d: SignedDocument): number => (d.schema === SchemaId.SecretGroup ? 0 : d.schema === SchemaId.SecretGroupCommit ? 2 : isSystemSchema(d.schema) ? 1 : 3);
   decoded.sort((a, b) => rank(a.doc) - rank(b.doc));
-  await Promise.all(
-    decoded.map(async ({ index, doc }) => {
+  // documents only the store takes go in one batch for the whole call (a batch each cost a
+  // LevelDB round trip each: with many groups, one key package document per group)
+  const routed: typeof decoded = [];
+  const stored: StoreOp[] = [];
+  const storedAt: number[] = [];
+  for (const item of decoded) {
+    let ops: Awaited<ReturnType<typeof storeOnlyOps>>;
+    try {
+      ops = await storeOnlyOps(ctx, item.doc);
+    } catch (e) {
+      if (isSecretGroupError(e) && (e.source === "storage" || e.source === "internal")) throw e;
+      outcomes[item.index] = "refused";
+      refused.push({ index: item.index, error: toError(e) });
+      continue;
+    }
+    if (ops === undefined) routed.push(item);
+    else if (ops === "duplicate") outcomes[item.index] = "duplicate";
+    else {
+      stored.push(...ops);
+      storedAt.push(item.index);
+    }
+  }
+  const storing = ctx.store.batch(stored).then(() => {
+    for (const index of storedAt) outcomes[index] = "applied";
+  });
+  await Promise.all([
+    storing,
+    ...routed.map(async ({ index, doc }) => {
       let result: IngestOutcome;
       try {
         result = await route(ctx, actors, doc);
@@ -155,7 +195,7 @@ export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, d
       outcomes[index] = result.outcome;
       if (result.outcome === "refused") refused.push({ index, error: result.error });
     }),
-  );
+  ]);
   await enforceTotals(ctx, actors);
   const report = { outcomes };
   if (refused.length > 0) {
