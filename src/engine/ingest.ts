@@ -62,18 +62,32 @@ export class IngestRefusedError extends ValidationError {
 const toError = (e: unknown): SecretGroupError =>
   isSecretGroupError(e) ? e : new ValidationError(ErrorCode.InvalidDocument, e instanceof Error ? e.message : String(e));
 
+/** The group a document's encrypted fields belong to (undefined: none, or not a 32-byte id). */
+function encryptedGroup(doc: SignedDocument): Uint8Array | undefined {
+  const [first] = encryptedFields(doc.fields);
+  return first !== undefined && first.groupId.length === ID_SIZE ? first.groupId : undefined;
+}
+
+/** True for a document only the store takes (no group actor): a key package, a deletion, an operation with nothing encrypted for a group. */
+function isStoreOnly(doc: SignedDocument): boolean {
+  if (doc.schema === SchemaId.KeyPackage || doc.schema === SchemaId.KeyPackageDeletion) return true;
+  if (doc.schema === SchemaId.SecretGroup || doc.schema === SchemaId.SecretGroupCommit) return false;
+  try {
+    return encryptedGroup(doc) === undefined;
+  } catch {
+    return false; // route() refuses it with the error
+  }
+}
+
 /**
  * The writes of a document that only the store takes (a key package, a deletion, an operation
  * with nothing encrypted for a group), after its checks; "duplicate" when stored already;
- * undefined for a document a group's actor takes. Throws on a document its checks refuse.
+ * for {@link isStoreOnly} documents. Throws on a document its checks refuse.
  */
-async function storeOnlyOps(ctx: EngineContext, doc: SignedDocument): Promise<StoreOp[] | "duplicate" | undefined> {
+async function storeOnlyOps(ctx: EngineContext, doc: SignedDocument): Promise<StoreOp[] | "duplicate"> {
   const key = toHex(doc.id);
   let index: StoreOp[] = [];
   switch (doc.schema) {
-    case SchemaId.SecretGroup:
-    case SchemaId.SecretGroupCommit:
-      return undefined;
     case SchemaId.KeyPackage: {
       const info = keyPackageInfo(readKeyPackage(doc).keyPackage);
       checkKeyPackageDocument(doc, info);
@@ -84,9 +98,7 @@ async function storeOnlyOps(ctx: EngineContext, doc: SignedDocument): Promise<St
       readKeyPackageDeletion(doc);
       break;
     default: {
-      const [first] = encryptedFields(doc.fields);
-      if (first !== undefined && first.groupId.length === ID_SIZE) return undefined;
-      // nothing encrypted for a group: kept as it is, read back with engine.read
+      // nothing encrypted for a group (isStoreOnly): kept as it is, read back with engine.read
       if (await ctx.store.has(Sublevel.Operations, key)) return "duplicate";
       index = [{ sub: Sublevel.Operations, key, value: encodeOperationRecord({ seq: 0n, decrypted: [], pending: [], errors: [] }) }];
     }
@@ -105,8 +117,9 @@ async function route(ctx: EngineContext, actors: GroupActors, doc: SignedDocumen
       return actors.run<IngestOutcome>(toHex(secretGroup), { kind: "ingest", doc });
     }
     default: {
-      const [first] = encryptedFields(doc.fields);
-      return actors.run<IngestOutcome>(toHex((first as { groupId: Uint8Array }).groupId), { kind: "operation", doc });
+      const gid = encryptedGroup(doc);
+      if (gid === undefined) throw new ValidationError(ErrorCode.InvalidDocument, "no field encrypted for a group");
+      return actors.run<IngestOutcome>(toHex(gid), { kind: "operation", doc });
     }
   }
 }
@@ -159,32 +172,12 @@ export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, d
   decoded.sort((a, b) => rank(a.doc) - rank(b.doc));
   // documents only the store takes go in one batch for the whole call (a batch each cost a
   // LevelDB round trip each: with many groups, one key package document per group)
-  const routed: typeof decoded = [];
-  const stored: StoreOp[] = [];
-  const storedAt: number[] = [];
-  for (const item of decoded) {
-    let ops: Awaited<ReturnType<typeof storeOnlyOps>>;
-    try {
-      ops = await storeOnlyOps(ctx, item.doc);
-    } catch (e) {
-      if (isSecretGroupError(e) && (e.source === "storage" || e.source === "internal")) throw e;
-      outcomes[item.index] = "refused";
-      refused.push({ index: item.index, error: toError(e) });
-      continue;
-    }
-    if (ops === undefined) routed.push(item);
-    else if (ops === "duplicate") outcomes[item.index] = "duplicate";
-    else {
-      stored.push(...ops);
-      storedAt.push(item.index);
-    }
-  }
-  const storing = ctx.store.batch(stored).then(() => {
-    for (const index of storedAt) outcomes[index] = "applied";
-  });
-  await Promise.all([
-    storing,
-    ...routed.map(async ({ index, doc }) => {
+  // group jobs are queued in this tick, before any await (a decrypt issued with this ingest
+  // queues behind its commits); documents only the store takes go in one batch for the whole
+  // call (a batch each cost a LevelDB round trip each: with many groups, one key package each)
+  const routing = decoded
+    .filter(({ doc }) => !isStoreOnly(doc))
+    .map(async ({ index, doc }) => {
       let result: IngestOutcome;
       try {
         result = await route(ctx, actors, doc);
@@ -194,8 +187,30 @@ export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, d
       }
       outcomes[index] = result.outcome;
       if (result.outcome === "refused") refused.push({ index, error: result.error });
-    }),
-  ]);
+    });
+  const storing = (async () => {
+    const stored: StoreOp[] = [];
+    const storedAt: number[] = [];
+    for (const { index, doc } of decoded.filter((d) => isStoreOnly(d.doc))) {
+      let ops: StoreOp[] | "duplicate";
+      try {
+        ops = await storeOnlyOps(ctx, doc);
+      } catch (e) {
+        if (isSecretGroupError(e) && (e.source === "storage" || e.source === "internal")) throw e;
+        outcomes[index] = "refused";
+        refused.push({ index, error: toError(e) });
+        continue;
+      }
+      if (ops === "duplicate") outcomes[index] = "duplicate";
+      else {
+        stored.push(...ops);
+        storedAt.push(index);
+      }
+    }
+    await ctx.store.batch(stored);
+    for (const index of storedAt) outcomes[index] = "applied";
+  })();
+  await Promise.all([storing, ...routing]);
   await enforceTotals(ctx, actors);
   const report = { outcomes };
   if (refused.length > 0) {
