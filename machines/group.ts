@@ -78,7 +78,11 @@ function statusState(status: Status) {
     invoke: {
       src,
       input: stepInput,
-      onDone: { actions: "keepOutput" as const, target: "persisting" as const },
+      onDone: [
+        // nothing to write and nothing to run after it: no persist actor (most drain steps end so)
+        { guard: "nothingToPersist" as const, actions: ["keepOutput", "applyOutput", "raiseEvent"] as const, target: "persisted" as const },
+        { actions: "keepOutput" as const, target: "persisting" as const },
+      ],
       onError: { actions: "failJob" as const, target: "idle" as const },
     },
   });
@@ -88,6 +92,7 @@ function statusState(status: Status) {
       idle: {
         always: [
           ...(status === "member" ? [] : [{ guard: "nextNeedsMember" as const, actions: "refuseNotMember" as const, target: "idle" as const, reenter: true }]),
+          ...(status === "awaiting-welcome" ? [{ guard: "nextIsIdleResume" as const, actions: "settleResume" as const, target: "idle" as const, reenter: true }] : []),
           { guard: "hasJob" as const, actions: "takeJob" as const, target: "executing" as const },
         ],
       },
@@ -136,6 +141,13 @@ export const groupMachine = setup({
     hasJob: ({ context }) => context.queue.length > 0,
     nextNeedsMember: ({ context }) => context.queue[0] !== undefined && needsMember(context.queue[0]),
     stepAgain: ({ context }) => context.output?.again !== undefined,
+    // a resume (the drain every hydrated actor runs first) of a group whose owner is unknown:
+    // nothing can be joined or applied before the group document, so its step would write nothing
+    nextIsIdleResume: ({ context }) => context.queue[0]?.kind === "resume" && context.record?.owner === undefined,
+    nothingToPersist: ({ event }) => {
+      const out = (event as unknown as { output: StepOutput }).output;
+      return out.ops.length === 0 && out.after === undefined;
+    },
   },
   actions: {
     hydrated: assign(({ event }) => {
@@ -171,6 +183,11 @@ export const groupMachine = setup({
     settleJob: assign(({ context }) => {
       context.job?.reply.resolve(context.result);
       return { job: undefined, output: undefined, result: undefined, followUp: undefined };
+    }),
+    settleResume: assign(({ context }) => {
+      const [job, ...rest] = context.queue;
+      job?.reply.resolve(undefined);
+      return { queue: rest };
     }),
     refuseFailed: assign(({ context }) => {
       const [job, ...rest] = context.queue;

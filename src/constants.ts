@@ -107,6 +107,15 @@ export const STORAGE_VERSION = 1;
  */
 export const SYNC_GROUP_MAX_WRITES = 256;
 /**
+ * Entries a store scan reads per LevelDB round trip (iterator `nextv`, src/engine/store/reads.ts).
+ *
+ * @example
+ * ```ts
+ * await iterator.nextv(STORE_SCAN_PAGE)
+ * ```
+ */
+export const STORE_SCAN_PAGE = 1000;
+/**
  * Version byte of a sealed stored value (src/engine/store/seal.ts): the AEAD envelope around a
  * {@link STORAGE_VERSION} value, in the sublevels src/engine/store/sublevels.ts declares sealed.
  */

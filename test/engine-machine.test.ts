@@ -130,7 +130,7 @@ test("the status state follows events, not the record: a step that changes the r
 });
 
 test("a failed batch rejects the job and keeps the old record and state", async () => {
-  const { machine } = fakes({ record: member, persistFails: true, execute: async () => ({ ops: [], record: { ...member, status: "removed", mlsEpoch: 99n }, event: "REMOVED", result: 1 }) });
+  const { machine } = fakes({ record: member, persistFails: true, execute: async () => ({ ops: [{ sub: "groups", key: "g4", value: new Uint8Array(1) }], record: { ...member, status: "removed", mlsEpoch: 99n }, event: "REMOVED", result: 1 }) });
   const actor = createActor(machine, { input: { groupId: "g4" } }).start();
   const j = job({ kind: "commit", commit: { action: "update" } });
   actor.send({ type: "job", job: j.job });
@@ -171,4 +171,45 @@ test("the actor registry keeps at most `cap` idle actors and rehydrates evicted 
   assert.equal(log.filter((l) => l === "hydrate g199").length, 1, "a recent group stays live");
   await actors.close();
   await assert.rejects(actors.run("g1", { kind: "read" }), { code: "CLOSED" });
+});
+
+test("a step with nothing to write (and nothing to run after) skips the persist actor; one with an after hook or ops does not", async () => {
+  const { machine, log } = fakes({
+    record: member,
+    execute: async (input) =>
+      input.job.kind === "read"
+        ? { ops: [], result: "read", record: { ...member, mlsEpoch: 5n } }
+        : input.job.kind === "trim"
+          ? { ops: [], result: "trim", after: () => undefined }
+          : { ops: [{ sub: "docs", key: "k", value: new Uint8Array(1) }], result: "written" },
+  });
+  const actor = createActor(machine, { input: { groupId: "g7" } }).start();
+  const read = job({ kind: "read" });
+  const trim = job({ kind: "trim", commitId: "c", limit: "pendingCommitsTotal" });
+  const enc = job(encrypt);
+  for (const j of [read, trim, enc]) actor.send({ type: "job", job: j.job });
+  assert.deepEqual(await Promise.all([read.promise, trim.promise, enc.promise]), ["read", "trim", "written"]);
+  assert.deepEqual(log, ["hydrate g7", "execute read#0", "execute trim#0", "persist ", "execute encrypt#0", "persist k"]);
+  assert.equal(actor.getSnapshot().context.record?.mlsEpoch, 5n, "the step's record is kept without a persist");
+  actor.stop();
+});
+
+test("a resume of a group whose owner is unknown settles without a step; with the owner known it runs", async () => {
+  for (const [record, steps] of [
+    [undefined, []],
+    [{ ...emptyGroupRecord() }, []],
+    [{ ...emptyGroupRecord(), owner: new Uint8Array(32) }, ["execute resume#0"]],
+    [member, ["execute resume#0"]],
+  ] as const) {
+    const { machine, log } = fakes({ ...(record === undefined ? {} : { record }), execute: async () => ({ ops: [] }) });
+    const actor = createActor(machine, { input: { groupId: "g8" } }).start();
+    const resume = job({ kind: "resume" });
+    const read = job({ kind: "read" });
+    actor.send({ type: "job", job: resume.job });
+    actor.send({ type: "job", job: read.job });
+    assert.equal(await resume.promise, undefined);
+    await read.promise;
+    assert.deepEqual(log, ["hydrate g8", ...steps, "execute read#0"]);
+    actor.stop();
+  }
 });

@@ -139,7 +139,8 @@ async function memberDrainStep(ctx: EngineContext, gid: string, record: GroupRec
 async function joinStep(ctx: EngineContext, gid: string, record: GroupRecord, input: DrainInput): Promise<StepOutput> {
   const owner = record.owner;
   if (owner === undefined) return finished(input);
-  const welcomes = await ctx.store.scan(Sublevel.Welcomes, `${gid}/`, "welcome index");
+  // most groups have none: the ledger of stored entries (welcomeKeys.ts) spares their scan
+  const welcomes = ctx.welcomes.has(gid) ? await ctx.store.scan(Sublevel.Welcomes, `${gid}/`, "welcome index") : [];
   for (const [key, ref] of welcomes) {
     const cid = key.split("/")[1] as string;
     const c = await loadCommit(ctx, gid, cid);
@@ -179,7 +180,9 @@ export async function joinThrough(ctx: EngineContext, gid: string, record: Group
     const out = await runStateTask(ctx, gid, undefined, { op: "join", identity: ctx.identity, secret: key.secret, owner, commit: readSecretGroupCommit(c.doc).commit });
     if (out.change === undefined) throw new Error("join returned no state");
     const written = new Set(out.change.parts.map(([k]) => `${gid}/${k}`));
-    const stale = (await ctx.store.keys(Sublevel.State, `${gid}/`)).filter((k) => !written.has(k));
+    // parts of an earlier membership: state parts are only ever written in a batch with a group
+    // record holding their token, so a record without one (a first join) has none to look for
+    const stale = record.stateToken === undefined ? [] : (await ctx.store.keys(Sublevel.State, `${gid}/`)).filter((k) => !written.has(k));
     const next = recordAfter(record, out.change, { head: c.doc.id });
     const deletion = keyPackageDeletionDocument(ctx.identity, { keyPackage: key.docId });
     return {

@@ -62,11 +62,49 @@ export class IngestRefusedError extends ValidationError {
 const toError = (e: unknown): SecretGroupError =>
   isSecretGroupError(e) ? e : new ValidationError(ErrorCode.InvalidDocument, e instanceof Error ? e.message : String(e));
 
-async function storeOnce(ctx: EngineContext, doc: SignedDocument, index: readonly StoreOp[] = []): Promise<IngestOutcome> {
+/** The group a document's encrypted fields belong to (undefined: none, or not a 32-byte id). */
+function encryptedGroup(doc: SignedDocument): Uint8Array | undefined {
+  const [first] = encryptedFields(doc.fields);
+  return first !== undefined && first.groupId.length === ID_SIZE ? first.groupId : undefined;
+}
+
+/** True for a document only the store takes (no group actor): a key package, a deletion, an operation with nothing encrypted for a group. */
+function isStoreOnly(doc: SignedDocument): boolean {
+  if (doc.schema === SchemaId.KeyPackage || doc.schema === SchemaId.KeyPackageDeletion) return true;
+  if (doc.schema === SchemaId.SecretGroup || doc.schema === SchemaId.SecretGroupCommit) return false;
+  try {
+    return encryptedGroup(doc) === undefined;
+  } catch {
+    return false; // route() refuses it with the error
+  }
+}
+
+/**
+ * The writes of a document that only the store takes (a key package, a deletion, an operation
+ * with nothing encrypted for a group), after its checks; "duplicate" when stored already;
+ * for {@link isStoreOnly} documents. Throws on a document its checks refuse.
+ */
+async function storeOnlyOps(ctx: EngineContext, doc: SignedDocument): Promise<StoreOp[] | "duplicate"> {
   const key = toHex(doc.id);
-  if (await ctx.store.has(Sublevel.Docs, key)) return { outcome: "duplicate" };
-  await ctx.store.batch([{ sub: Sublevel.Docs, key, value: doc.bytes }, ...index]);
-  return { outcome: "applied" };
+  let index: StoreOp[] = [];
+  switch (doc.schema) {
+    case SchemaId.KeyPackage: {
+      const info = keyPackageInfo(readKeyPackage(doc).keyPackage);
+      checkKeyPackageDocument(doc, info);
+      index = indexKeyPackageOps(doc, info);
+      break;
+    }
+    case SchemaId.KeyPackageDeletion:
+      readKeyPackageDeletion(doc);
+      break;
+    default: {
+      // nothing encrypted for a group (isStoreOnly): kept as it is, read back with engine.read
+      if (await ctx.store.has(Sublevel.Operations, key)) return "duplicate";
+      index = [{ sub: Sublevel.Operations, key, value: encodeOperationRecord({ seq: 0n, decrypted: [], pending: [], errors: [] }) }];
+    }
+  }
+  if (await ctx.store.has(Sublevel.Docs, key)) return "duplicate";
+  return [{ sub: Sublevel.Docs, key, value: doc.bytes }, ...index];
 }
 
 async function route(ctx: EngineContext, actors: GroupActors, doc: SignedDocument): Promise<IngestOutcome> {
@@ -78,21 +116,10 @@ async function route(ctx: EngineContext, actors: GroupActors, doc: SignedDocumen
       if (secretGroup.length !== 32) throw new ValidationError(ErrorCode.InvalidDocument, "secret_group is not a 32-byte id");
       return actors.run<IngestOutcome>(toHex(secretGroup), { kind: "ingest", doc });
     }
-    case SchemaId.KeyPackage: {
-      const info = keyPackageInfo(readKeyPackage(doc).keyPackage);
-      checkKeyPackageDocument(doc, info);
-      return storeOnce(ctx, doc, indexKeyPackageOps(doc, info));
-    }
-    case SchemaId.KeyPackageDeletion:
-      readKeyPackageDeletion(doc);
-      return storeOnce(ctx, doc);
     default: {
-      const [first] = encryptedFields(doc.fields);
-      if (first !== undefined && first.groupId.length === ID_SIZE) return actors.run<IngestOutcome>(toHex(first.groupId), { kind: "operation", doc });
-      // nothing encrypted for a group: kept as it is, read back with engine.read
-      if (await ctx.store.has(Sublevel.Operations, toHex(doc.id))) return { outcome: "duplicate" };
-      const rec = encodeOperationRecord({ seq: 0n, decrypted: [], pending: [], errors: [] });
-      return storeOnce(ctx, doc, [{ sub: Sublevel.Operations, key: toHex(doc.id), value: rec }]);
+      const gid = encryptedGroup(doc);
+      if (gid === undefined) throw new ValidationError(ErrorCode.InvalidDocument, "no field encrypted for a group");
+      return actors.run<IngestOutcome>(toHex(gid), { kind: "operation", doc });
     }
   }
 }
@@ -143,8 +170,14 @@ export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, d
   // commits are queued before the operations they make readable; the actors serialize per group
   const rank = (d: SignedDocument): number => (d.schema === SchemaId.SecretGroup ? 0 : d.schema === SchemaId.SecretGroupCommit ? 2 : isSystemSchema(d.schema) ? 1 : 3);
   decoded.sort((a, b) => rank(a.doc) - rank(b.doc));
-  await Promise.all(
-    decoded.map(async ({ index, doc }) => {
+  // documents only the store takes go in one batch for the whole call (a batch each cost a
+  // LevelDB round trip each: with many groups, one key package document per group)
+  // group jobs are queued in this tick, before any await (a decrypt issued with this ingest
+  // queues behind its commits); documents only the store takes go in one batch for the whole
+  // call (a batch each cost a LevelDB round trip each: with many groups, one key package each)
+  const routing = decoded
+    .filter(({ doc }) => !isStoreOnly(doc))
+    .map(async ({ index, doc }) => {
       let result: IngestOutcome;
       try {
         result = await route(ctx, actors, doc);
@@ -154,8 +187,30 @@ export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, d
       }
       outcomes[index] = result.outcome;
       if (result.outcome === "refused") refused.push({ index, error: result.error });
-    }),
-  );
+    });
+  const storing = (async () => {
+    const stored: StoreOp[] = [];
+    const storedAt: number[] = [];
+    for (const { index, doc } of decoded.filter((d) => isStoreOnly(d.doc))) {
+      let ops: StoreOp[] | "duplicate";
+      try {
+        ops = await storeOnlyOps(ctx, doc);
+      } catch (e) {
+        if (isSecretGroupError(e) && (e.source === "storage" || e.source === "internal")) throw e;
+        outcomes[index] = "refused";
+        refused.push({ index, error: toError(e) });
+        continue;
+      }
+      if (ops === "duplicate") outcomes[index] = "duplicate";
+      else {
+        stored.push(...ops);
+        storedAt.push(index);
+      }
+    }
+    await ctx.store.batch(stored);
+    for (const index of storedAt) outcomes[index] = "applied";
+  })();
+  await Promise.all([storing, ...routing]);
   await enforceTotals(ctx, actors);
   const report = { outcomes };
   if (refused.length > 0) {

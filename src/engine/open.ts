@@ -20,6 +20,7 @@ import { EventHub } from "./watch.js";
 import { migrate } from "./store/migrate.js";
 import { PendingCommits } from "./pending.js";
 import { OutboxKeys } from "./outbox.js";
+import { WelcomeKeys } from "./welcomeKeys.js";
 import { deriveStorageKey, storageKeyArg } from "./store/seal.js";
 import type { SecretGroupEngine } from "./engine.js";
 
@@ -70,6 +71,7 @@ export async function openContext(options: EngineOptions): Promise<EngineContext
   let pendingCommits: PendingCommits;
   let pendingOps: PendingBook;
   let outbox: OutboxKeys;
+  let welcomes: WelcomeKeys;
   const storageKey = options.storageKey === undefined ? deriveStorageKey(options.identity.secretKey) : storageKeyArg(options.storageKey);
   const store = await EngineStore.open(path, options.identity.publicKey, storageKey);
   try {
@@ -77,6 +79,7 @@ export async function openContext(options: EngineOptions): Promise<EngineContext
     pendingCommits = await PendingCommits.load(store);
     pendingOps = await PendingBook.load(store);
     outbox = await OutboxKeys.open(store);
+    welcomes = await WelcomeKeys.load(store);
   } catch (e) {
     await store.close();
     throw e;
@@ -94,6 +97,7 @@ export async function openContext(options: EngineOptions): Promise<EngineContext
     limits,
     pendingCommits,
     pendingOps,
+    welcomes,
     outbox,
     events: new EventHub(),
   };

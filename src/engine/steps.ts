@@ -199,6 +199,7 @@ export function provideGroupMachine(ctx: EngineContext): typeof groupMachine {
           const started = performance.now();
           await ctx.store.batch(input.ops, { sync: input.sync === true });
           ctx.pendingCommits.afterBatch(input.ops);
+          ctx.welcomes.afterBatch(input.ops);
           ctx.stats.persistMs += performance.now() - started;
           ctx.stats.batches++;
         }

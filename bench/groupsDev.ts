@@ -1,0 +1,118 @@
+/**
+ * Dev script for the many-groups lane: the engine ingests the shuffled documents of G groups of
+ * 3 (bench/groupStream.ts) in 40 chunks, as the many-groups scenario does, from a fixture built
+ * once (a LevelDB folder holding the engine's key packages, its identity and the stream), each
+ * round on a fresh copy of it. Reports wall ms per group, documents/s, main-thread event-loop
+ * utilisation and synced batches. Run two builds alternately (A/B across processes) to compare.
+ *
+ *   node dist/bench/groupsDev.js --groups 300 --rounds 3 [--fixture /tmp/x] [--chunks 40]
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { Random } from "../src/cli/random.js";
+import { SecretGroupEngine } from "../src/engine/engine.js";
+import { identityFromSecretKey } from "../src/identity.js";
+import { benchPool, EngineNode } from "./fixtures.js";
+import { threeMemberGroup } from "./groupStream.js";
+
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? (process.argv[i + 1] as string) : fallback;
+};
+const groups = Number(arg("--groups", "300"));
+const rounds = Number(arg("--rounds", "3"));
+const chunks = Number(arg("--chunks", "40"));
+const fixture = arg("--fixture", `/tmp/groups5-fixture-${groups}`);
+
+function pack(list: readonly Uint8Array[]): Uint8Array {
+  const total = list.reduce((a, b) => a + 4 + b.length, 0);
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const b of list) {
+    view.setUint32(at, b.length);
+    out.set(b, at + 4);
+    at += 4 + b.length;
+  }
+  return out;
+}
+
+function unpack(bytes: Uint8Array): Uint8Array[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const n = view.getUint32(at);
+    out.push(bytes.slice(at + 4, at + 4 + n));
+    at += 4 + n;
+  }
+  return out;
+}
+
+/** The main thread's CPU milliseconds (Linux: its /proc task entry, in clock ticks of 10 ms). */
+function mainThreadCpuMs(): number {
+  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function buildFixture(pool: ReturnType<typeof benchPool>): Promise<void> {
+  await rm(fixture, { recursive: true, force: true });
+  await mkdir(fixture, { recursive: true });
+  const node = await EngineNode.open(pool);
+  const docs: Uint8Array[] = [];
+  for (let g = 0; g < groups; g++) docs.push(...(await threeMemberGroup(node)).documents);
+  await node.engine.close();
+  await cp(node.path, join(fixture, "db"), { recursive: true });
+  await rm(node.path, { recursive: true, force: true });
+  await writeFile(join(fixture, "identity.bin"), node.identity.secretKey);
+  await writeFile(join(fixture, "stream.bin"), pack(new Random(groups).shuffle(docs)));
+}
+
+async function main(): Promise<void> {
+  const pool = benchPool();
+  try {
+    if (!(await stat(join(fixture, "stream.bin")).catch(() => undefined))) await buildFixture(pool);
+    const identity = identityFromSecretKey(await readFile(join(fixture, "identity.bin")));
+    const stream = unpack(await readFile(join(fixture, "stream.bin")));
+    const size = Math.ceil(stream.length / chunks);
+    for (let r = 0; r < rounds; r++) {
+      const path = await mkdtemp(join(tmpdir(), "groups5-dev-"));
+      await cp(join(fixture, "db"), path, { recursive: true });
+      const engine = await SecretGroupEngine.open({ path, identity, pool, liveActors: groups });
+      const elu0 = performance.eventLoopUtilization();
+      const cpu0 = process.cpuUsage();
+      const main0 = mainThreadCpuMs();
+      const t0 = performance.now();
+      for (let i = 0; i < stream.length; i += size) await engine.ingest(stream.slice(i, i + size));
+      const ms = performance.now() - t0;
+      const elu = performance.eventLoopUtilization(elu0);
+      const mainMs = mainThreadCpuMs() - main0;
+      const cpu = process.cpuUsage(cpu0);
+      const joined = (await engine.groups()).filter((g) => g.status === "member").length;
+      const s = engine.stats() as unknown as Record<string, unknown>;
+      await engine.close();
+      await rm(path, { recursive: true, force: true });
+      if (joined !== groups) throw new Error(`joined ${joined} of ${groups}`);
+      console.log(
+        JSON.stringify({
+          round: r,
+          msPerGroup: +(ms / groups).toFixed(3),
+          docsPerS: Math.round((stream.length / ms) * 1000),
+          mainBusy: +elu.utilization.toFixed(3),
+          mainCpuMsPerGroup: +(mainMs / groups).toFixed(3),
+          cpuMsPerGroup: +((cpu.user + cpu.system) / 1000 / groups).toFixed(3),
+          syncedWrites: s["syncedWrites"],
+          load: (await import("node:os")).loadavg().map((x) => +x.toFixed(2)),
+        }),
+      );
+    }
+  } finally {
+    await pool.destroy();
+  }
+}
+
+await main();
