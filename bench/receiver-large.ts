@@ -73,7 +73,7 @@ async function cachedGroup(n: number, dir: string): Promise<Cached> {
 }
 
 /** Library vs a warm receiver engine on a freshly built group (not cached: engines need their own key package in it). */
-async function engineRun(n: number, rounds: number, warmup: number): Promise<void> {
+async function engineRun(n: number, rounds: number, warmup: number, profile: string | undefined): Promise<void> {
   const pool = benchPool();
   const rx = await EngineNode.open(pool);
   try {
@@ -101,8 +101,24 @@ async function engineRun(n: number, rounds: number, warmup: number): Promise<voi
           await ingestApplied(rx.engine, [docs[e - 1] as Uint8Array]);
         } },
       ];
+      const before = { ...rx.engine.stats() };
+      const session = profile === undefined ? undefined : new Session();
+      if (session !== undefined) {
+        session.connect();
+        await session.post("Profiler.enable");
+        await session.post("Profiler.start");
+      }
       const [library, engine] = await interleaved(sides, { warmup, iterations: rounds });
-      console.log(`N=${n} receiver ${kind} (two commits a sample, per commit): library ${(library!.spread.median / 2).toFixed(1)} ms, engine warm ${(engine!.spread.median / 2).toFixed(1)} ms (samples ${rounds}) | misses ${rx.engine.stats().workerMisses} | load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+      if (session !== undefined) {
+        const { profile: cpu } = await session.post("Profiler.stop");
+        await writeFile(`${profile}-engine-${kind}.cpuprofile`, JSON.stringify(cpu));
+        session.disconnect();
+      }
+      // the engine's own counters over the run (warm-up included), per commit: worker library time, staging, batch writes
+      const after = rx.engine.stats();
+      const commits = 2 * (warmup + rounds);
+      const per = (k: "workMs" | "stageMs" | "persistMs"): string => ((after[k] - before[k]) / commits).toFixed(1);
+      console.log(`N=${n} receiver ${kind} (two commits a sample, per commit): library ${(library!.spread.median / 2).toFixed(1)} ms, engine warm ${(engine!.spread.median / 2).toFixed(1)} ms (samples ${rounds}; mean per commit: worker ${per("workMs")}, stage ${per("stageMs")}, persist ${per("persistMs")} ms) | misses ${after.workerMisses} | load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
     }
   } finally {
     await rx.dispose();
@@ -128,7 +144,7 @@ async function main(): Promise<void> {
   const n = Number(values.n);
   const rounds = Number(values.rounds);
   const warmup = Number(values.warmup);
-  if (values.engine) return engineRun(n, rounds, warmup);
+  if (values.engine) return engineRun(n, rounds, warmup, values.profile);
   const g = await cachedGroup(n, values.cache);
   // the library's default provider (node:crypto), as the bench's library side
   let receiver: GroupState = g.receiver;
