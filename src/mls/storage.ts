@@ -122,7 +122,6 @@ function stageTree(st: Staging, tree: RatchetTree, base: EpochMeta | undefined):
       if (isSpine(i)) dirty[subs] = 1;
       else if (i < subs * RATCHET_CHUNK_SPAN) dirty[Math.floor(i / RATCHET_CHUNK_SPAN)] = 1;
     }
-    for (let s = baseChunks.subtrees.length; s < subs; s++) dirty[s] = 1;
   }
   const entries: Array<Array<[number, string]> | undefined> = [];
   const keys: string[] = [];
