@@ -8,6 +8,7 @@
  * ```
  * node dist/bench/receiver-large.js [--n 10000] [--rounds 7] [--kind update|remove|both] [--bare] [--cache DIR]
  * node dist/bench/receiver-large.js --n 10000 --rounds 5 --profile /tmp/rx   (writes /tmp/rx-update.cpuprofile ...)
+ * node dist/bench/receiver-large.js --n 1000 --engine [--cold] --rounds 9   (a receiver engine beside the library)
  * ```
  *
  * @module
@@ -73,7 +74,7 @@ async function cachedGroup(n: number, dir: string): Promise<Cached> {
 }
 
 /** Library vs a warm receiver engine on a freshly built group (not cached: engines need their own key package in it). */
-async function engineRun(n: number, rounds: number, warmup: number): Promise<void> {
+async function engineRun(n: number, rounds: number, warmup: number, profile: string | undefined, cold: boolean): Promise<void> {
   const pool = benchPool();
   const rx = await EngineNode.open(pool);
   try {
@@ -82,7 +83,7 @@ async function engineRun(n: number, rounds: number, warmup: number): Promise<voi
     for (const kind of ["update", "remove"] as const) {
       const libCommits: Uint8Array[] = [];
       const docs: Uint8Array[] = [];
-      for (let i = 0; i < 2 * (warmup + rounds); i++) {
+      for (let i = 0; i < (cold ? 4 : 2) * (warmup + rounds); i++) {
         const c = kind === "update" ? await updateGroup(lib.state) : await removeMembers(lib.state, [lib.fillers.pop()!.identity.publicKey]);
         lib.state = c.state;
         libCommits.push(c.commit);
@@ -101,8 +102,37 @@ async function engineRun(n: number, rounds: number, warmup: number): Promise<voi
           await ingestApplied(rx.engine, [docs[e - 1] as Uint8Array]);
         } },
       ];
-      const [library, engine] = await interleaved(sides, { warmup, iterations: rounds });
-      console.log(`N=${n} receiver ${kind} (two commits a sample, per commit): library ${(library!.spread.median / 2).toFixed(1)} ms, engine warm ${(engine!.spread.median / 2).toFixed(1)} ms (samples ${rounds}) | misses ${rx.engine.stats().workerMisses} | load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+      if (cold) {
+        // a reopened engine (state read from the store into the worker), then a warm one: the pair's difference is the cold cost
+        sides.push({ label: "engine cold", prepare: async () => {
+          await rx.reopen();
+          next = docs[(e += 2) - 2] as Uint8Array;
+        }, run: async () => {
+          await ingestApplied(rx.engine, [next]);
+          await ingestApplied(rx.engine, [docs[e - 1] as Uint8Array]);
+        } });
+      }
+      const before = { ...rx.engine.stats() };
+      const session = profile === undefined ? undefined : new Session();
+      if (session !== undefined) {
+        session.connect();
+        await session.post("Profiler.enable");
+        await session.post("Profiler.start");
+      }
+      const [library, engine, coldEngine] = await interleaved(sides, { warmup, iterations: rounds });
+      // the library receiver follows the whole chain (the cold side used commits of its own)
+      while (l < libCommits.length) lib.receiver = await processCommit(lib.receiver, libCommits[l++] as Uint8Array);
+      if (session !== undefined) {
+        const { profile: cpu } = await session.post("Profiler.stop");
+        await writeFile(`${profile}-engine-${kind}.cpuprofile`, JSON.stringify(cpu));
+        session.disconnect();
+      }
+      // the engine's own counters over the run (warm-up included), per commit: worker library time, staging, batch writes
+      const after = rx.engine.stats();
+      const commits = (cold ? 4 : 2) * (warmup + rounds);
+      // (a reopened engine starts its counters again: none with --cold)
+      const per = (k: "workMs" | "stageMs" | "persistMs"): string => (cold ? "-" : ((after[k] - before[k]) / commits).toFixed(1));
+      console.log(`N=${n} receiver ${kind} (two commits a sample, per commit): library ${(library!.spread.median / 2).toFixed(1)} ms, engine warm ${(engine!.spread.median / 2).toFixed(1)} ms${coldEngine === undefined ? "" : `, engine cold ${coldEngine.spread.median.toFixed(1)} ms + warm`} (samples ${rounds}; mean per commit: worker ${per("workMs")}, stage ${per("stageMs")}, persist ${per("persistMs")} ms) | misses ${after.workerMisses} | load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
     }
   } finally {
     await rx.dispose();
@@ -120,6 +150,8 @@ async function main(): Promise<void> {
       bare: { type: "boolean", default: false },
       // N <= 1000: a receiver engine (warm: state held in its worker) interleaved with the library
       engine: { type: "boolean", default: false },
+      // with --engine: a reopened engine's pair of commits too (the first reads the state from the store)
+      cold: { type: "boolean", default: false },
       cache: { type: "string", default: join(tmpdir(), "sg-receiver-large") },
       // a CPU profile of the timed rounds only (the commits' creation is left out)
       profile: { type: "string" },
@@ -128,7 +160,7 @@ async function main(): Promise<void> {
   const n = Number(values.n);
   const rounds = Number(values.rounds);
   const warmup = Number(values.warmup);
-  if (values.engine) return engineRun(n, rounds, warmup);
+  if (values.engine) return engineRun(n, rounds, warmup, values.profile, values.cold);
   const g = await cachedGroup(n, values.cache);
   // the library's default provider (node:crypto), as the bench's library side
   let receiver: GroupState = g.receiver;

@@ -245,6 +245,15 @@ export const MAX_REF_SIZE = 64;
 export const MAX_INDEXED_LEAVES = 1 << 20;
 /** Most nodes of a ratchet tree in a stored MLS state (a tree of {@link MAX_INDEXED_LEAVES} leaves has twice as many nodes, less one): a stored length beyond it is a DECODE_ERROR, not an allocation (found by fuzzing). */
 export const MAX_RATCHET_TREE_NODES = 2 * MAX_INDEXED_LEAVES;
+/**
+ * Format byte of the stored MLS state parts written since storage format 3 (src/mls/treeChunks.ts,
+ * src/mls/stateParts.ts: the chunked ratchet-tree manifest `m/`, its chunks `k/` and the compact
+ * secret tree `l/`), inside the store's own version byte. The parts of before (`t/`, `s/`) have none
+ * and are still read.
+ */
+export const STATE_PART_FORMAT = 1;
+/** Node indices per ratchet-tree manifest chunk (a complete subtree of 32 leaves and the spine node after it, which goes to the spine chunk). @example `slotOf(i)` */
+export const RATCHET_CHUNK_SPAN = 64;
 /** Longest HPKE input keying material and exporter context (RFC 9180 section 7.2.1; the same limit as @hpke/core, so both providers refuse the same inputs). */
 export const HPKE_INPUT_LENGTH_LIMIT = 8192;
 /** Longest HPKE `info` (the same limit as @hpke/core). */

@@ -58,15 +58,17 @@ test("a state survives store and reload at every step, and old epochs are delete
     state = next.state;
     memberState = await processCommit(store.load(), next.commit);
     const written = store.persist(memberState);
-    // a commit writes the new epoch (manifest, secret tree, a few path nodes) and the head, never the whole tree again
-    assert.equal(written.filter((w) => w === "+s").length, 1);
-    assert.equal(written.filter((w) => w === "+t").length, 1);
+    // a commit writes the new epoch (manifest, a chunk or two, secret tree, a few path nodes) and the head, never the whole tree again
+    assert.equal(written.filter((w) => w === "+l").length, 1);
+    assert.equal(written.filter((w) => w === "+m").length, 1);
+    assert.ok(written.filter((w) => w === "+k").length <= 2, `chunks written: ${written.join(" ")}`);
+    assert.ok(!written.some((w) => w === "+s" || w === "+t"), "nothing in the format of before 3");
     assert.ok(written.filter((w) => w === "+n").length <= 8, `path nodes written: ${written.join(" ")}`);
   }
   sameState(store.load(), memberState);
-  const epochsStored = [...store.parts.keys()].filter((k) => k.startsWith("s/")).length;
+  const epochsStored = [...store.parts.keys()].filter((k) => k.startsWith("l/")).length;
   assert.ok(epochsStored <= RETAIN_EPOCHS + 1, `${epochsStored} secret trees stored`);
-  assert.ok([...store.parts.keys()].every((k) => /^(h|t\/\d{20}|s\/\d{20}|o\/\d{20}\/\d{8}|n\/[0-9a-f]{32})$/.test(k)));
+  assert.ok([...store.parts.keys()].every((k) => /^(h|m\/\d{20}|l\/\d{20}|o\/\d{20}\/\d{8}|[nk]\/[0-9a-f]{32})$/.test(k)));
 
   // a sender-ratchet message changes one secret-tree node: one override part, nothing else
   const sent = await encrypt(state, utf8("hi"), { scheme: "sender-ratchet" });

@@ -8,7 +8,9 @@
  */
 import type { RatchetTree, SecretTree } from "ts-mls";
 import type { GenerationSecret, SecretTreeNode } from "ts-mls/secretTree.js";
+import { MAX_RATCHET_TREE_NODES, STATE_PART_FORMAT } from "../constants.js";
 import { DecodeError } from "../errors.js";
+import { Sink, Source, decodeWith } from "./partCodec.js";
 
 const pad = (n: bigint | number, width: number): string => BigInt(n).toString().padStart(width, "0");
 /** Key of an epoch's manifest part. @example `manifestKey(3n) // "t/00000000000000000003"` */
@@ -18,71 +20,11 @@ export const blobKey = (epoch: bigint): string => `s/${pad(epoch, 20)}`;
 /** Key of a changed secret-tree node's part. @example `overrideKey(3n, 1) // "o/00000000000000000003/00000001"` */
 export const overrideKey = (epoch: bigint, i: number): string => `o/${pad(epoch, 20)}/${pad(i, 8)}`;
 
+/** Key of an epoch's compact secret-tree part (format 3; `s/` before). @example `lazyTreeKey(3n) // "l/00000000000000000003"` */
+export const lazyTreeKey = (epoch: bigint): string => `l/${pad(epoch, 20)}`;
+
 /** Prefix of every override part of an epoch. @example `overridePrefix(3n) // "o/00000000000000000003/"` */
 export const overridePrefix = (epoch: bigint): string => `o/${pad(epoch, 20)}/`;
-
-// Our own compact codec for the bulky parts (secret trees, manifests): fixed big-endian
-// integers written straight into one preallocated buffer, since these run on every commit.
-class Sink {
-  private buf: Uint8Array;
-  len = 0;
-  constructor(capacity: number) {
-    this.buf = new Uint8Array(Math.max(16, capacity));
-  }
-  private room(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-  }
-  u32(v: number): this {
-    this.room(4);
-    const b = this.buf;
-    b[this.len++] = v >>> 24;
-    b[this.len++] = (v >>> 16) & 0xff;
-    b[this.len++] = (v >>> 8) & 0xff;
-    b[this.len++] = v & 0xff;
-    return this;
-  }
-  bytes(v: Uint8Array): this {
-    this.u32(v.length);
-    this.room(v.length);
-    this.buf.set(v, this.len);
-    this.len += v.length;
-    return this;
-  }
-  finish(): Uint8Array {
-    return this.buf.slice(0, this.len);
-  }
-}
-
-class Source {
-  private pos = 0;
-  constructor(
-    private readonly buf: Uint8Array,
-    private readonly what: string,
-  ) {}
-  get remaining(): number {
-    return this.buf.length - this.pos;
-  }
-  u32(): number {
-    if (this.pos + 4 > this.buf.length) throw new DecodeError(`${this.what}: truncated`);
-    const b = this.buf;
-    const v = ((b[this.pos] as number) * 0x1000000 + (((b[this.pos + 1] as number) << 16) | ((b[this.pos + 2] as number) << 8) | (b[this.pos + 3] as number))) >>> 0;
-    this.pos += 4;
-    return v;
-  }
-  bytes(): Uint8Array {
-    const n = this.u32();
-    if (this.pos + n > this.buf.length) throw new DecodeError(`${this.what}: truncated`);
-    const out = this.buf.slice(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-  end(): void {
-    if (this.pos !== this.buf.length) throw new DecodeError(`${this.what}: ${this.buf.length - this.pos} trailing bytes`);
-  }
-}
 
 function writeGeneration(w: Sink, g: GenerationSecret): void {
   w.bytes(g.secret).u32(g.generation);
@@ -133,12 +75,6 @@ export function encodeSecretTree(tree: SecretTree): Uint8Array {
   w.u32(tree.length);
   for (const node of tree) writeSecretNode(w, node);
   return w.finish();
-}
-function decodeWith<T>(bytes: Uint8Array, what: string, read: (r: Source) => T): T {
-  const r = new Source(bytes, what);
-  const value = read(r);
-  r.end();
-  return value;
 }
 
 /**
@@ -205,4 +141,70 @@ export function decodeSecretTree(bytes: Uint8Array): SecretTreeNode[] {
  */
 export function decodeSecretNode(bytes: Uint8Array): SecretTreeNode {
   return decodeWith(bytes, "stored secret node", readSecretNode);
+}
+
+// The lazy secret tree's sentinel generation (ts-mls patch, secretTree.js): a blank node is one
+// with both ratchets at it, no secret and no unused generations. A new epoch's tree is all blank
+// but its root, so the compact part holds only the nodes that are not blank.
+const LAZY_GENERATION = 0xffffffff;
+const BLANK_RATCHET: GenerationSecret = Object.freeze({ secret: new Uint8Array(0), generation: LAZY_GENERATION, unusedGenerations: Object.freeze({}) });
+const BLANK_NODE: SecretTreeNode = Object.freeze({ handshake: BLANK_RATCHET, application: BLANK_RATCHET });
+
+function noEntries(record: Record<number, Uint8Array>): boolean {
+  for (const _ in record) return false;
+  return true;
+}
+const blankRatchet = (g: GenerationSecret): boolean => g.generation === LAZY_GENERATION && g.secret.length === 0 && noEntries(g.unusedGenerations);
+const isBlank = (node: SecretTreeNode): boolean => node === BLANK_NODE || (blankRatchet(node.handshake) && blankRatchet(node.application));
+
+/**
+ * An epoch's secret tree without its blank nodes (the `l/` part): format byte, tree length,
+ * then each other node with its index, in increasing order.
+ *
+ * @example
+ * ```ts
+ * const bytes = encodeLazySecretTree(mls.secretTree)
+ * ```
+ */
+export function encodeLazySecretTree(tree: SecretTree): Uint8Array {
+  const w = new Sink(256);
+  w.u8(STATE_PART_FORMAT).u32(tree.length);
+  const at = w.len;
+  w.u32(0);
+  let count = 0;
+  for (let i = 0; i < tree.length; i++) {
+    const node = tree[i] as SecretTreeNode;
+    if (isBlank(node)) continue;
+    writeSecretNode(w.u32(i), node);
+    count++;
+  }
+  const out = w.finish();
+  new DataView(out.buffer).setUint32(at, count);
+  return out;
+}
+
+/**
+ * Decodes {@link encodeLazySecretTree}: blank nodes are one shared frozen sentinel (ts-mls
+ * replaces nodes, never changes one). Throws only DecodeError.
+ *
+ * @example
+ * ```ts
+ * const secretTree = decodeLazySecretTree(bytes)
+ * ```
+ */
+export function decodeLazySecretTree(bytes: Uint8Array): SecretTreeNode[] {
+  return decodeWith(bytes, "stored secret tree", (r) => {
+    if (r.u8() !== STATE_PART_FORMAT) throw new DecodeError("stored secret tree: unknown format");
+    const length = r.u32();
+    if (length > MAX_RATCHET_TREE_NODES) throw new DecodeError(`stored secret tree: ${length} nodes (at most ${MAX_RATCHET_TREE_NODES})`);
+    const out = new Array<SecretTreeNode>(length).fill(BLANK_NODE);
+    let last = -1;
+    for (let n = r.u32(); n > 0; n--) {
+      const i = r.u32();
+      if (i <= last || i >= length) throw new DecodeError("stored secret tree: node index out of order or range");
+      out[i] = readSecretNode(r);
+      last = i;
+    }
+    return out;
+  });
 }

@@ -5,83 +5,52 @@
  * - `h`                 head: the caller's wrapper bytes plus the ts-mls state with every tree
  *                       emptied (group context, key schedule, private path, past epochs' small
  *                       secrets). Rewritten only when its bytes change.
- * - `t/<epoch>`         per epoch (current and each retained past one): ratchet-tree length, the
- *                       content key of each non-blank node, and the secret-tree length.
- *                       Written once per epoch (a ratchet tree never changes inside an epoch).
+ * - `m/<epoch>`         per epoch (current and each retained past one): ratchet-tree length and
+ *                       the content keys of its chunks (src/mls/treeChunks.ts). Written once per
+ *                       epoch (a ratchet tree never changes inside an epoch).
+ * - `k/<key>`           one manifest chunk: index and content key of each non-blank node of one
+ *                       slot of the tree, content-addressed, shared by every epoch that holds it
+ *                       (a commit writes the chunks of the slots its paths touch, not the tree).
  * - `n/<key>`           one ratchet-tree node, content-addressed (key = SHA-256 of its encoding,
- *                       16 bytes hex), shared by every epoch that holds it; deleted as soon as no
- *                       retained epoch references it.
- * - `s/<epoch>`         the epoch's whole secret tree, written once when the epoch begins.
+ *                       16 bytes hex), shared by every epoch that holds it. `k/` and `n/` parts
+ *                       are deleted as soon as no retained epoch references them.
+ * - `l/<epoch>`         the epoch's secret tree without its blank nodes (a new epoch's lazy tree
+ *                       is one pending root), written when the epoch begins.
  * - `o/<epoch>/<index>` a secret-tree node that changed since (a decrypt or an own message
  *                       changes one); the blob is rewritten and the overrides dropped once they
  *                       pass a quarter of the tree. Everything of an epoch is deleted when it
  *                       leaves the retention window, so used secrets do not linger on disk.
  * Changes are found by object identity: ts-mls updates immutably, so an unchanged tree or node
  * is the same object as the one last persisted ({@link PersistMeta} remembers them). The parts
- * are encoded by stateParts.ts.
+ * are encoded by stateParts.ts and treeChunks.ts.
+ *
+ * Before storage format 3 an epoch's manifest was one part listing every node (`t/<epoch>`,
+ * 24 KB at 1000 members) and its secret tree one part with every node (`s/<epoch>`, 50 KB):
+ * both are still read (storageLoad.ts), and go as their epoch leaves the retention window; a new
+ * epoch, and a rewritten secret tree, are always written in the new form.
  *
  * @module
  */
-import { createHash } from "node:crypto";
-import { encodeGroupState as encodeTsState, decodeGroupState as decodeTsState } from "ts-mls";
-import type { ClientConfig, ClientState, EpochReceiverData, RatchetTree, SecretTree, Node } from "ts-mls";
-import { encodeNode, decodeNode } from "ts-mls/ratchetTree.js";
+import { encodeGroupState as encodeTsState } from "ts-mls";
+import type { ClientState, EpochReceiverData, RatchetTree, SecretTree } from "ts-mls";
+import { encodeNode } from "ts-mls/ratchetTree.js";
 import type { SecretTreeNode } from "ts-mls/secretTree.js";
 import { Writer, decodeAll } from "../codec/tls.js";
-import { MAX_RATCHET_TREE_NODES } from "../constants.js";
-import { DecodeError, ErrorCode } from "../errors.js";
+import { RATCHET_CHUNK_SPAN } from "../constants.js";
+import { ErrorCode } from "../errors.js";
 import { equalBytes } from "../bytes.js";
-import { clientConfig } from "./config.js";
 import { guardSync } from "./errors.js";
-import {
-  blobKey,
-  decodeManifest,
-  decodeSecretNode,
-  decodeSecretTree,
-  encodeManifest,
-  encodeSecretNode,
-  encodeSecretTree,
-  manifestKey,
-  overrideKey,
-  overridePrefix,
-} from "./stateParts.js";
+import { blobKey, encodeLazySecretTree, encodeSecretNode, lazyTreeKey, manifestKey, overrideKey } from "./stateParts.js";
+import { chunkManifestKey, chunkPartKey, encodeChunk, encodeChunkManifest, isSpine, subtreeSlots } from "./treeChunks.js";
+import type { ChunkKeys } from "./treeChunks.js";
+import { keyOfNode } from "./storageMeta.js";
+import type { EpochMeta, PersistMeta } from "./storageMeta.js";
 
-/** Content keys of ratchet-tree nodes already encoded, by object identity (nodes are immutable). */
-const nodeKeys = new WeakMap<object, string>();
-
-interface EpochMeta {
-  readonly ratchetTree: RatchetTree;
-  readonly secretTree: SecretTree;
-  readonly nodeKeys: readonly string[];
-  /** Indices that have an `o/` override part. */
-  readonly overrides: ReadonlySet<number>;
-}
-
-/**
- * What was persisted last for one state (kept beside the decoded state in the worker).
- *
- * @example
- * ```ts
- * const { parts, meta } = stageState(extra, mls, previousMeta)
- * ```
- */
-export interface PersistMeta {
-  readonly head: Uint8Array;
-  readonly epochs: ReadonlyMap<bigint, EpochMeta>;
-  readonly refs: ReadonlySet<string>;
-}
+export type { EpochMeta, PersistMeta } from "./storageMeta.js";
+export { loadState } from "./storageLoad.js";
 
 /** One part to write (`value`) or delete (`null`), keyed relative to the group. @example `["h", headBytes]` or `["o/00000000000000000003/00000001", null]` */
 export type StatePart = readonly [key: string, value: Uint8Array | null];
-
-function keyOfNode(node: Node): { key: string; bytes?: Uint8Array } {
-  const known = nodeKeys.get(node);
-  if (known !== undefined) return { key: known };
-  const bytes = encodeNode(node);
-  const key = createHash("sha256").update(bytes).digest("hex").slice(0, 32);
-  nodeKeys.set(node, key);
-  return { key, bytes };
-}
 
 function epochsOf(mls: ClientState): Array<[bigint, RatchetTree, SecretTree]> {
   const out: Array<[bigint, RatchetTree, SecretTree]> = [[mls.groupContext.epoch, mls.ratchetTree, mls.secretTree]];
@@ -118,6 +87,97 @@ export function readStateExtra(head: Uint8Array): Uint8Array {
   });
 }
 
+/** What staging one state accumulates: the parts, and the `n/` and `k/` keys still referenced. */
+interface Staging {
+  readonly parts: StatePart[];
+  readonly refs: Set<string>;
+  readonly chunkRefs: Set<string>;
+  readonly prevRefs: ReadonlySet<string>;
+  readonly prevChunkRefs: ReadonlySet<string>;
+}
+
+/** The persisted epoch with chunk keys the new tree is most likely to share chunks with: its own, else the newest. */
+function chunkBase(previous: PersistMeta | undefined, old: EpochMeta | undefined): EpochMeta | undefined {
+  if (old?.chunks !== undefined) return old;
+  let best: [bigint, EpochMeta] | undefined;
+  for (const [epoch, meta] of previous?.epochs ?? []) if (meta.chunks !== undefined && (best === undefined || epoch > best[0])) best = [epoch, meta];
+  return best?.[1];
+}
+
+/**
+ * Stages a ratchet tree that was not persisted as it is: its new nodes, and the chunks of the
+ * slots where a node differs (by reference) from `base`; the other slots keep `base`'s chunks.
+ */
+function stageTree(st: Staging, tree: RatchetTree, base: EpochMeta | undefined): { keys: string[]; chunks: ChunkKeys } {
+  const subs = subtreeSlots(tree.length);
+  const baseChunks = base?.chunks;
+  // slot s < subs: a subtree; slot subs: the spine
+  const dirty = new Uint8Array(subs + 1);
+  if (base === undefined || baseChunks === undefined) dirty.fill(1);
+  else {
+    const old = base.ratchetTree;
+    // past the new length only the spine can still hold an old node (a truncated tree has fewer subtree slots)
+    for (let i = 0, end = Math.max(tree.length, old.length); i < end; i++) {
+      if (tree[i] === old[i]) continue;
+      if (isSpine(i)) dirty[subs] = 1;
+      else if (i < subs * RATCHET_CHUNK_SPAN) dirty[Math.floor(i / RATCHET_CHUNK_SPAN)] = 1;
+    }
+  }
+  const entries: Array<Array<[number, string]> | undefined> = [];
+  const keys: string[] = [];
+  for (let i = 0; i < tree.length; i++) {
+    const node = tree[i];
+    if (node === undefined) continue;
+    const { key, bytes } = keyOfNode(node);
+    keys.push(key);
+    if (!st.prevRefs.has(key) && !st.refs.has(key)) st.parts.push([`n/${key}`, bytes ?? encodeNode(node)]);
+    st.refs.add(key);
+    const slot = isSpine(i) ? subs : Math.floor(i / RATCHET_CHUNK_SPAN);
+    if (dirty[slot] === 1) (entries[slot] ??= []).push([i, key]);
+  }
+  const chunkOf = (slot: number, kept: string | undefined): string | undefined => {
+    if (dirty[slot] !== 1) return kept;
+    const list = entries[slot];
+    if (list === undefined) return undefined;
+    const { key, bytes } = encodeChunk(list);
+    if (!st.prevChunkRefs.has(key) && !st.chunkRefs.has(key)) st.parts.push([chunkPartKey(key), bytes]);
+    return key;
+  };
+  const subtrees: Array<string | undefined> = [];
+  for (let s = 0; s < subs; s++) subtrees.push(chunkOf(s, baseChunks?.subtrees[s]));
+  const chunks: ChunkKeys = { subtrees, spine: chunkOf(subs, baseChunks?.spine) };
+  addChunkRefs(st, chunks);
+  return { keys, chunks };
+}
+
+function addChunkRefs(st: Staging, chunks: ChunkKeys | undefined): void {
+  if (chunks === undefined) return;
+  for (const k of chunks.subtrees) if (k !== undefined) st.chunkRefs.add(k);
+  if (chunks.spine !== undefined) st.chunkRefs.add(chunks.spine);
+}
+
+/** Stages an epoch's secret tree: unchanged, a few override parts, or the whole (compact) tree again. */
+function stageSecretTree(st: Staging, epoch: bigint, secretTree: SecretTree, old: EpochMeta | undefined): { overrides: ReadonlySet<number>; legacyBlob: boolean } {
+  const overrides = old?.overrides ?? new Set<number>();
+  const legacyBlob = old?.legacyBlob ?? false;
+  const rewrite = (): { overrides: ReadonlySet<number>; legacyBlob: boolean } => {
+    for (const i of overrides) st.parts.push([overrideKey(epoch, i), null]);
+    st.parts.push([lazyTreeKey(epoch), encodeLazySecretTree(secretTree)]);
+    if (legacyBlob) st.parts.push([blobKey(epoch), null]);
+    return { overrides: new Set<number>(), legacyBlob: false };
+  };
+  if (old === undefined || old.secretTree.length !== secretTree.length) return rewrite();
+  if (old.secretTree === secretTree) return { overrides, legacyBlob };
+  const changed = new Set(overrides);
+  for (let i = 0; i < secretTree.length; i++) if (old.secretTree[i] !== secretTree[i]) changed.add(i);
+  // compaction: one tree part again instead of many overrides
+  if (changed.size * 4 > secretTree.length) return rewrite();
+  for (let i = 0; i < secretTree.length; i++) {
+    if (old.secretTree[i] !== secretTree[i]) st.parts.push([overrideKey(epoch, i), encodeSecretNode(secretTree[i] as SecretTreeNode)]);
+  }
+  return { overrides: changed, legacyBlob };
+}
+
 /**
  * Computes the parts to write and delete so the store holds `mls` (plus `extra`, the caller's
  * wrapper bytes), given what was persisted last (`previous`, undefined for a fresh store).
@@ -129,130 +189,34 @@ export function readStateExtra(head: Uint8Array): Uint8Array {
  */
 export function stageState(extra: Uint8Array, mls: ClientState, previous: PersistMeta | undefined): { parts: StatePart[]; meta: PersistMeta } {
   return guardSync(ErrorCode.Internal, "staging MLS state", () => {
-    const parts: StatePart[] = [];
+    const st: Staging = { parts: [], refs: new Set(), chunkRefs: new Set(), prevRefs: previous?.refs ?? new Set(), prevChunkRefs: previous?.chunkRefs ?? new Set() };
     const epochs = new Map<bigint, EpochMeta>();
-    const refs = new Set<string>();
-    const prevRefs = previous?.refs ?? new Set<string>();
     for (const [epoch, ratchetTree, secretTree] of epochsOf(mls)) {
       const old = previous?.epochs.get(epoch);
       let keys: readonly string[];
+      let chunks: ChunkKeys | undefined;
       if (old !== undefined && old.ratchetTree === ratchetTree) {
         keys = old.nodeKeys;
-        for (const k of keys) refs.add(k);
+        chunks = old.chunks;
+        for (const k of keys) st.refs.add(k);
+        addChunkRefs(st, chunks);
       } else {
-        const list: string[] = [];
-        for (const node of ratchetTree) {
-          if (node === undefined) continue;
-          let { key, bytes } = keyOfNode(node);
-          list.push(key);
-          if (!prevRefs.has(key) && !refs.has(key)) parts.push([`n/${key}`, bytes ?? encodeNode(node)]);
-          refs.add(key);
-        }
-        keys = list;
-        parts.push([manifestKey(epoch), encodeManifest(ratchetTree, keys)]);
+        ({ keys, chunks } = stageTree(st, ratchetTree, chunkBase(previous, old)));
+        st.parts.push([chunkManifestKey(epoch), encodeChunkManifest(ratchetTree.length, chunks)]);
+        if (old !== undefined && old.chunks === undefined) st.parts.push([manifestKey(epoch), null]);
       }
-      let overrides: ReadonlySet<number> = old?.overrides ?? new Set<number>();
-      if (old === undefined || old.secretTree.length !== secretTree.length) {
-        for (const i of overrides) parts.push([overrideKey(epoch, i), null]);
-        overrides = new Set<number>();
-        parts.push([blobKey(epoch), encodeSecretTree(secretTree)]);
-      } else if (old.secretTree !== secretTree) {
-        const changed = new Set(overrides);
-        for (let i = 0; i < secretTree.length; i++) if (old.secretTree[i] !== secretTree[i]) changed.add(i);
-        if (changed.size * 4 > secretTree.length) {
-          // compaction: one blob again instead of many overrides
-          for (const i of overrides) parts.push([overrideKey(epoch, i), null]);
-          overrides = new Set<number>();
-          parts.push([blobKey(epoch), encodeSecretTree(secretTree)]);
-        } else {
-          for (let i = 0; i < secretTree.length; i++) {
-            if (old.secretTree[i] !== secretTree[i]) parts.push([overrideKey(epoch, i), encodeSecretNode(secretTree[i] as SecretTreeNode)]);
-          }
-          overrides = changed;
-        }
-      }
-      epochs.set(epoch, { ratchetTree, secretTree, nodeKeys: keys, overrides });
+      const { overrides, legacyBlob } = stageSecretTree(st, epoch, secretTree, old);
+      epochs.set(epoch, { ratchetTree, secretTree, nodeKeys: keys, chunks, legacyBlob, overrides });
     }
     for (const [epoch, old] of previous?.epochs ?? []) {
       if (epochs.has(epoch)) continue;
-      parts.push([manifestKey(epoch), null], [blobKey(epoch), null]);
-      for (const i of old.overrides) parts.push([overrideKey(epoch, i), null]);
+      st.parts.push([old.chunks === undefined ? manifestKey(epoch) : chunkManifestKey(epoch), null], [old.legacyBlob ? blobKey(epoch) : lazyTreeKey(epoch), null]);
+      for (const i of old.overrides) st.parts.push([overrideKey(epoch, i), null]);
     }
-    for (const k of prevRefs) if (!refs.has(k)) parts.push([`n/${k}`, null]);
+    for (const k of st.prevRefs) if (!st.refs.has(k)) st.parts.push([`n/${k}`, null]);
+    for (const k of st.prevChunkRefs) if (!st.chunkRefs.has(k)) st.parts.push([chunkPartKey(k), null]);
     const head = new Writer(4096).opaque(extra).opaque(encodeTsState(stripTrees(mls))).finish();
-    if (previous === undefined || !equalBytes(previous.head, head)) parts.push(["h", head]);
-    return { parts, meta: { head, epochs, refs } };
+    if (previous === undefined || !equalBytes(previous.head, head)) st.parts.push(["h", head]);
+    return { parts: st.parts, meta: { head, epochs, refs: st.refs, chunkRefs: st.chunkRefs } };
   });
-}
-
-/**
- * Rebuilds a state from every stored part of its group (as read from the store).
- *
- * @example
- * ```ts
- * const { extra, mls, meta } = loadState(parts) // or loadState(parts, vectorClientConfig)
- * ```
- */
-export function loadState(
-  parts: ReadonlyArray<readonly [string, Uint8Array]>,
-  config: ClientConfig = clientConfig,
-): { extra: Uint8Array; mls: ClientState; meta: PersistMeta } {
-  const byKey = new Map<string, Uint8Array>(parts.map(([k, v]) => [k, v]));
-  const head = byKey.get("h");
-  if (head === undefined) throw new DecodeError("stored MLS state: head missing");
-  const [extra, tsHead] = decodeAll(head, "stored MLS state head", (r) => [r.opaque(), r.opaque()] as const);
-  const decoded = guardSync(ErrorCode.Decode, "stored MLS state", () => decodeTsState(tsHead, 0));
-  if (decoded === undefined || decoded[1] !== tsHead.length) throw new DecodeError("stored MLS state: bad head");
-  const stripped = decoded[0];
-  const nodes = new Map<string, Node>();
-  const epochs = new Map<bigint, EpochMeta>();
-  const refs = new Set<string>();
-  const rebuild = (epoch: bigint): EpochMeta => {
-    const manifest = byKey.get(manifestKey(epoch));
-    if (manifest === undefined) throw new DecodeError(`stored MLS state: epoch ${epoch} missing`);
-    const { length, entries } = decodeManifest(manifest);
-    if (length > MAX_RATCHET_TREE_NODES) throw new DecodeError(`stored MLS state: ratchet tree of ${length} nodes (at most ${MAX_RATCHET_TREE_NODES})`);
-    const ratchetTree: RatchetTree = new Array<Node | undefined>(length).fill(undefined);
-    const keys: string[] = [];
-    for (const [index, key] of entries) {
-      let node = nodes.get(key);
-      if (node === undefined) {
-        const bytes = byKey.get(`n/${key}`);
-        if (bytes === undefined) throw new DecodeError(`stored MLS state: node ${key} missing`);
-        const d = guardSync(ErrorCode.Decode, "stored ratchet node", () => decodeNode(bytes, 0));
-        if (d === undefined) throw new DecodeError("stored MLS state: bad ratchet node");
-        node = d[0];
-        nodes.set(key, node);
-        nodeKeys.set(node, key);
-      }
-      if (index >= length) throw new DecodeError("stored MLS state: node index out of range");
-      ratchetTree[index] = node;
-      keys.push(key);
-      refs.add(key);
-    }
-    const blob = byKey.get(blobKey(epoch));
-    if (blob === undefined) throw new DecodeError(`stored MLS state: secret tree of epoch ${epoch} missing`);
-    const secretTree = decodeSecretTree(blob);
-    const overrides = new Set<number>();
-    const prefix = overridePrefix(epoch);
-    for (const [key, bytes] of byKey) {
-      if (!key.startsWith(prefix)) continue;
-      const i = Number(key.slice(prefix.length));
-      if (!Number.isInteger(i) || i < 0 || i >= secretTree.length) throw new DecodeError("stored MLS state: secret override out of range");
-      secretTree[i] = decodeSecretNode(bytes);
-      overrides.add(i);
-    }
-    const meta = { ratchetTree, secretTree, nodeKeys: keys, overrides };
-    epochs.set(epoch, meta);
-    return meta;
-  };
-  const current = rebuild(stripped.groupContext.epoch);
-  const hist = new Map<bigint, EpochReceiverData>();
-  for (const [epoch, data] of stripped.historicalReceiverData) {
-    const m = rebuild(epoch);
-    hist.set(epoch, { ...data, ratchetTree: m.ratchetTree, secretTree: m.secretTree });
-  }
-  // the client configuration is code, not data: attach it again (see src/mls/config.ts)
-  const mls: ClientState = { ...stripped, ratchetTree: current.ratchetTree, secretTree: current.secretTree, historicalReceiverData: hist, clientConfig: config };
-  return { extra, mls, meta: { head, epochs, refs } };
 }

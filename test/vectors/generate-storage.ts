@@ -2,10 +2,12 @@
  * One-off generator of the frozen storage fixtures read by test/storage-fixture.test.ts. Run by
  * hand only, never by a test:
  *   npx tsc -p . && node dist/test/vectors/generate-storage.js [--force]
- * It writes the fixture of the current format: test/vectors/storage-v2.json (sealed sublevels,
- * with each engine's keyring file). test/vectors/storage-v1.json (everything in the clear) was
- * written by this generator as of commit a735e3d (release 0.1.0's format) and cannot be written
- * again by today's engine. It refuses to overwrite a committed file without --force: later
+ * It writes the fixture of the current format: test/vectors/storage-v3.json (sealed sublevels,
+ * with each engine's keyring file; MLS states in the parts of storage format 3: chunked
+ * manifests `m/` + `k/`, compact secret trees `l/`). test/vectors/storage-v2.json (the same, with
+ * the state parts of before: `t/` and `s/`) was written by this generator as of commit fb0740d,
+ * and test/vectors/storage-v1.json (everything in the clear) as of commit a735e3d (release
+ * 0.1.0's format); neither can be written again by today's engine. It refuses to overwrite a committed file without --force: later
  * versions must keep reading it, so it is never regenerated to make a failing test pass.
  *
  * Scenario (real engines, one worker thread each, fixed identities from fixed seeds):
@@ -34,7 +36,7 @@ import type { SchemeName } from "../../src/constants.js";
 import { plain, rawDb } from "../storage-support.js";
 import type { EngineFixture, EngineName, Expectation, StorageFixture } from "../storage-support.js";
 
-const out = fileURLToPath(new URL("../../../test/vectors/storage-v2.json", import.meta.url));
+const out = fileURLToPath(new URL("../../../test/vectors/storage-v3.json", import.meta.url));
 if (existsSync(out) && !process.argv.includes("--force")) {
   console.error(`${out} exists; the frozen storage fixture is never regenerated silently (pass --force on purpose)`);
   process.exit(1);
@@ -200,7 +202,8 @@ try {
 
   const fixture: StorageFixture = {
     description:
-      "Frozen LevelDB contents (and keyring files) of four engines written by storage format 2: sealed sublevels " +
+      "Frozen LevelDB contents (and keyring files) of four engines written by storage format 3: sealed sublevels, " +
+      "MLS state parts m/ k/ l/ (chunked ratchet-tree manifests, compact secret trees) " +
       "(test/vectors/generate-storage.ts); the storage key of each is derived from its seed. " +
       "Never regenerate to make a test pass: later versions must read this data or migrate it.",
     storageVersion: SEALED_STORAGE_VERSION,

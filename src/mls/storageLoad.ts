@@ -1,0 +1,117 @@
+/**
+ * Rebuilds an MLS state from its stored parts (src/mls/storage.ts documents them): the parts of
+ * storage format 3 (`m/` + `k/` manifests, `l/` secret trees) and those of before (`t/`, `s/`),
+ * which stay in a store until their epoch leaves the retention window. A missing, corrupt or
+ * inconsistent part is a DecodeError, never a different state.
+ *
+ * @module
+ */
+import { decodeGroupState as decodeTsState } from "ts-mls";
+import type { ClientConfig, ClientState, EpochReceiverData, Node, RatchetTree } from "ts-mls";
+import { decodeNode } from "ts-mls/ratchetTree.js";
+import type { SecretTreeNode } from "ts-mls/secretTree.js";
+import { decodeAll } from "../codec/tls.js";
+import { MAX_RATCHET_TREE_NODES } from "../constants.js";
+import { DecodeError, ErrorCode } from "../errors.js";
+import { clientConfig } from "./config.js";
+import { guardSync } from "./errors.js";
+import { blobKey, decodeLazySecretTree, decodeManifest, decodeSecretNode, decodeSecretTree, lazyTreeKey, manifestKey, overridePrefix } from "./stateParts.js";
+import { chunkManifestKey, chunkPartKey, decodeChunk, decodeChunkManifest } from "./treeChunks.js";
+import type { ChunkKeys } from "./treeChunks.js";
+import { nodeKeys } from "./storageMeta.js";
+import type { EpochMeta, PersistMeta } from "./storageMeta.js";
+
+/** An epoch's ratchet tree as `[index, node key]` entries: from its chunked manifest, else from a `t/` part of before. */
+function treeEntries(byKey: ReadonlyMap<string, Uint8Array>, epoch: bigint, chunkRefs: Set<string>): { length: number; entries: Array<[number, string]>; chunks: ChunkKeys | undefined } {
+  const chunked = byKey.get(chunkManifestKey(epoch));
+  if (chunked === undefined) {
+    const legacy = byKey.get(manifestKey(epoch));
+    if (legacy === undefined) throw new DecodeError(`stored MLS state: epoch ${epoch} missing`);
+    const { length, entries } = decodeManifest(legacy);
+    if (length > MAX_RATCHET_TREE_NODES) throw new DecodeError(`stored MLS state: ratchet tree of ${length} nodes (at most ${MAX_RATCHET_TREE_NODES})`);
+    return { length, entries, chunks: undefined };
+  }
+  const { length, chunks } = decodeChunkManifest(chunked);
+  const entries: Array<[number, string]> = [];
+  const read = (key: string | undefined, slot: number | "spine"): void => {
+    if (key === undefined) return;
+    const bytes = byKey.get(chunkPartKey(key));
+    if (bytes === undefined) throw new DecodeError(`stored MLS state: tree chunk ${key} missing`);
+    for (const entry of decodeChunk(bytes, slot, length)) entries.push(entry);
+    chunkRefs.add(key);
+  };
+  chunks.subtrees.forEach((key, slot) => read(key, slot));
+  read(chunks.spine, "spine");
+  return { length, entries, chunks };
+}
+
+/**
+ * Rebuilds a state from every stored part of its group (as read from the store).
+ *
+ * @example
+ * ```ts
+ * const { extra, mls, meta } = loadState(parts) // or loadState(parts, vectorClientConfig)
+ * ```
+ */
+export function loadState(
+  parts: ReadonlyArray<readonly [string, Uint8Array]>,
+  config: ClientConfig = clientConfig,
+): { extra: Uint8Array; mls: ClientState; meta: PersistMeta } {
+  const byKey = new Map<string, Uint8Array>(parts.map(([k, v]) => [k, v]));
+  const head = byKey.get("h");
+  if (head === undefined) throw new DecodeError("stored MLS state: head missing");
+  const [extra, tsHead] = decodeAll(head, "stored MLS state head", (r) => [r.opaque(), r.opaque()] as const);
+  const decoded = guardSync(ErrorCode.Decode, "stored MLS state", () => decodeTsState(tsHead, 0));
+  if (decoded === undefined || decoded[1] !== tsHead.length) throw new DecodeError("stored MLS state: bad head");
+  const stripped = decoded[0];
+  const nodes = new Map<string, Node>();
+  const epochs = new Map<bigint, EpochMeta>();
+  const refs = new Set<string>();
+  const chunkRefs = new Set<string>();
+  const rebuild = (epoch: bigint): EpochMeta => {
+    const { length, entries, chunks } = treeEntries(byKey, epoch, chunkRefs);
+    const ratchetTree: RatchetTree = new Array<Node | undefined>(length).fill(undefined);
+    const keys: string[] = [];
+    for (const [index, key] of entries) {
+      let node = nodes.get(key);
+      if (node === undefined) {
+        const bytes = byKey.get(`n/${key}`);
+        if (bytes === undefined) throw new DecodeError(`stored MLS state: node ${key} missing`);
+        const d = guardSync(ErrorCode.Decode, "stored ratchet node", () => decodeNode(bytes, 0));
+        if (d === undefined) throw new DecodeError("stored MLS state: bad ratchet node");
+        node = d[0];
+        nodes.set(key, node);
+        nodeKeys.set(node, key);
+      }
+      if (index >= length) throw new DecodeError("stored MLS state: node index out of range");
+      ratchetTree[index] = node;
+      keys.push(key);
+      refs.add(key);
+    }
+    const lazy = byKey.get(lazyTreeKey(epoch));
+    const blob = lazy ?? byKey.get(blobKey(epoch));
+    if (blob === undefined) throw new DecodeError(`stored MLS state: secret tree of epoch ${epoch} missing`);
+    const secretTree = lazy === undefined ? decodeSecretTree(blob) : decodeLazySecretTree(blob);
+    const overrides = new Set<number>();
+    const prefix = overridePrefix(epoch);
+    for (const [key, bytes] of byKey) {
+      if (!key.startsWith(prefix)) continue;
+      const i = Number(key.slice(prefix.length));
+      if (!Number.isInteger(i) || i < 0 || i >= secretTree.length) throw new DecodeError("stored MLS state: secret override out of range");
+      secretTree[i] = decodeSecretNode(bytes) as SecretTreeNode;
+      overrides.add(i);
+    }
+    const meta: EpochMeta = { ratchetTree, secretTree, nodeKeys: keys, chunks, legacyBlob: lazy === undefined, overrides };
+    epochs.set(epoch, meta);
+    return meta;
+  };
+  const current = rebuild(stripped.groupContext.epoch);
+  const hist = new Map<bigint, EpochReceiverData>();
+  for (const [epoch, data] of stripped.historicalReceiverData) {
+    const m = rebuild(epoch);
+    hist.set(epoch, { ...data, ratchetTree: m.ratchetTree, secretTree: m.secretTree });
+  }
+  // the client configuration is code, not data: attach it again (see src/mls/config.ts)
+  const mls: ClientState = { ...stripped, ratchetTree: current.ratchetTree, secretTree: current.secretTree, historicalReceiverData: hist, clientConfig: config };
+  return { extra, mls, meta: { head, epochs, refs, chunkRefs } };
+}
