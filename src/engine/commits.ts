@@ -103,17 +103,25 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
   // follower's records); the worker applies it while this thread runs the follower
   const next = member && record?.owner !== undefined && info.mlsEpoch === record.mlsEpoch && sameCommit(fields.previousCommit, record.head);
   const applying = next ? applyCommit(ctx, gid, record, { cid, doc, record: rec }, fields.commit).catch((e: unknown) => ({ error: e })) : undefined;
+  // a Welcome for this node in a group whose owner is known: joined in this step, one synced
+  // batch with the commit and its index records, not a stored Welcome the drain joins through;
+  // the worker joins while this thread runs the follower
+  const kp = member ? undefined : await welcomed(ctx, info);
+  const joinNow = kp !== undefined && record?.owner !== undefined && !(record.status === GroupStatus.Removed && rec.epoch < record.mlsEpoch);
+  const joining = joinNow ? joinThrough(ctx, gid, record, { cid, doc, record: rec }, kp).catch((e: unknown) => ({ fault: e })) : undefined;
   let followed: Awaited<ReturnType<typeof indexCommit>>;
   const started = performance.now();
   try {
     followed = await indexCommit(indexReader(ctx), doc, info);
   } catch (e) {
     await applying;
+    await joining;
     return { ops: [], result: refused(e) };
   } finally {
     ctx.stats.indexMs += performance.now() - started;
   }
   const applied = await applying;
+  const joined = await joining;
   if (followed.outcome === "refused") return { ops: toStoreOps(followed.ops), result: refused(new ValidationError(followed.code ?? ErrorCode.InvalidCommit, followed.reason ?? "refused by the commit chain")) };
   const stored: StoreOp[] = [...toStoreOps(followed.ops), { sub: Sublevel.Docs, key: cid, value: doc.bytes }];
   if (applied !== undefined) {
@@ -123,16 +131,13 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
     }
     return { ...applied, ops: [...stored, ...applied.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
   }
-  const kp = member ? undefined : await welcomed(ctx, info);
   let outcome: IngestOutcome = { outcome: superseded ? "superseded" : "pending" };
   let welcome: StoreOp[] = [];
   if (kp !== undefined && record?.owner === undefined) {
     // the group document is not here yet: the drain after it joins through this Welcome
     welcome = [{ sub: Sublevel.Welcomes, key: `${gid}/${cid}`, value: kp.ref }];
-  } else if (kp !== undefined && record !== undefined && !(record.status === GroupStatus.Removed && rec.epoch < record.mlsEpoch)) {
-    // a Welcome for this node in a group whose owner is known: joined in this step, one synced
-    // batch with the commit and its index records, not a stored Welcome the drain joins through
-    const joined = await joinThrough(ctx, gid, record, { cid, doc, record: rec }, kp);
+  } else if (joined !== undefined) {
+    if ("fault" in joined) throw joined.fault;
     if (!("error" in joined)) return { ...joined, ops: [...stored, ...joined.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
     // not for us after all (or broken): kept, pending, not as a way in
     outcome = refused(joined.error);
