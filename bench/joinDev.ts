@@ -1,7 +1,7 @@
 /**
  * Dev script for the engine's join at N members (not part of the suite): the library's
  * `joinGroup` and an engine ingesting the group and commit documents, interleaved; with
- * `BASE=<other checkout>/dist` the engine of that checkout too (before/after in one process).
+ * `BASE=<other checkout>/dist[,<another>/dist]` the engines of those checkouts too (before/after in one process).
  * Groups are built in a worker thread (joinWorker.ts, no bare ts-mls group), one per join.
  * `node dist/bench/joinDev.js ab|loop [n] [iterations]` (`loop`: engine joins only, for a
  * CPU profile; `--stats` prints the engine's counters after each join).
@@ -47,7 +47,10 @@ async function engineSide(label: string, fixtures: Fixtures, count: number): Pro
 
 const rounds = mode === "loop" ? iterations : iterations + 1;
 const engines: EngineSide[] = [await engineSide("engine", { benchPool, EngineNode, ingestApplied } as Fixtures, rounds)];
-if (process.env.BASE !== undefined && mode === "ab") engines.unshift(await engineSide("engine before", (await import(`${process.env.BASE}/bench/fixtures.js`)) as Fixtures, rounds));
+// BASE: one or more other checkouts' dist folders, comma-separated (their engines run as "engine <folder>")
+for (const base of mode === "ab" ? (process.env.BASE ?? "").split(",").filter((b) => b !== "").reverse() : []) {
+  engines.unshift(await engineSide(`engine ${base.split("/").slice(-2).join("/")}`, (await import(`${base}/bench/fixtures.js`)) as Fixtures, rounds));
+}
 const kps: Uint8Array[] = [];
 for (let i = 0; i < rounds; i++) for (const e of engines) kps.push(await e.nodes[i]!.keyPackage());
 const t0 = performance.now();
