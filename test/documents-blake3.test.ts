@@ -2,7 +2,8 @@
  * Document ids are BLAKE3 hashes (src/documents/blake3.ts): the WebAssembly implementation and
  * its pure-JS fallback must both give the BLAKE3 test vectors (BLAKE3 team's test_vectors.json:
  * input i % 251, first 32 bytes of the output), agree on large and offset inputs, load in a
- * worker thread, and the fallback must be what a runtime without WebAssembly gets.
+ * worker thread and through require() (as piscina loads its workers: so no top-level await), and the
+ * fallback must be what a runtime without WebAssembly gets.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -28,15 +29,16 @@ const VECTORS: ReadonlyArray<readonly [number, string]> = [
 const input = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => i % 251);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
-test("both BLAKE3 implementations give the test vectors; WebAssembly is the one in use", () => {
-  assert.equal(blake3Backend, "wasm");
+test("both BLAKE3 implementations give the test vectors; WebAssembly is the one in use", async () => {
+  assert.equal(await blake3Backend(), "wasm");
   for (const [n, expected] of VECTORS) {
     assert.equal(hex(blake3(input(n))), expected, `wasm, ${n} bytes`);
     assert.equal(hex(blake3Fallback(input(n))), expected, `js, ${n} bytes`);
   }
 });
 
-test("large, offset and repeated inputs hash alike in both", () => {
+test("large, offset and repeated inputs hash alike in both", async () => {
+  await blake3Backend();
   const prng = rng(3);
   for (const size of [5, 64, 65, 1000, 70_000, 720_865]) {
     const backing = prng.bytes(size + 9);
@@ -48,16 +50,19 @@ test("large, offset and repeated inputs hash alike in both", () => {
   }
 });
 
-test("a worker thread hashes on WebAssembly; a runtime without it falls back to pure JS", async () => {
+test("a worker thread and require() get the WebAssembly BLAKE3; a runtime without WebAssembly falls back to pure JS", async () => {
   const module = new URL("../src/documents/blake3.js", import.meta.url).href;
-  const code = `import { blake3, blake3Backend } from ${JSON.stringify(module)}; const { parentPort } = await import("node:worker_threads"); parentPort.postMessage([blake3Backend, Buffer.from(blake3(Uint8Array.from({ length: 1025 }, (_, i) => i % 251))).toString("hex")]);`;
+  const code = `import { blake3, blake3Backend } from ${JSON.stringify(module)}; const { parentPort } = await import("node:worker_threads"); parentPort.postMessage([await blake3Backend(), Buffer.from(blake3(Uint8Array.from({ length: 1025 }, (_, i) => i % 251))).toString("hex")]);`;
   const fromWorker = await new Promise<unknown>((resolve, reject) => {
     const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), { eval: false });
     worker.once("message", resolve);
     worker.once("error", reject);
   });
   assert.deepEqual(fromWorker, ["wasm", VECTORS[4]![1]]);
-  const print = `const m = await import(${JSON.stringify(module)}); console.log(m.blake3Backend, Buffer.from(m.blake3(Uint8Array.from({ length: 1025 }, (_, i) => i % 251))).toString("hex"))`;
+  const required = spawnSync(process.execPath, ["-e", `require(${JSON.stringify(new URL(module).pathname)}).blake3Backend().then((b) => console.log(b))`], { encoding: "utf8" });
+  assert.equal(required.status, 0, required.stderr);
+  assert.equal(required.stdout.trim(), "wasm");
+  const print = `const m = await import(${JSON.stringify(module)}); console.log(await m.blake3Backend(), Buffer.from(m.blake3(Uint8Array.from({ length: 1025 }, (_, i) => i % 251))).toString("hex"))`;
   const child = spawnSync(process.execPath, ["--jitless", "--input-type=module", "-e", print], { encoding: "utf8" });
   assert.equal(child.status, 0, child.stderr);
   assert.equal(child.stdout.trim(), `js ${VECTORS[4]![1]}`);

@@ -12,11 +12,18 @@ import { blake3 as blake3Js } from "@noble/hashes/blake3.js";
 import { createBLAKE3 } from "hash-wasm";
 import type { IHasher } from "hash-wasm";
 
-// one hasher per thread: init, update and digest run synchronously, so no call interleaves another's
-const wasm: IHasher | undefined = await createBLAKE3(256).catch(() => undefined);
+// One hasher per thread: init, update and digest run synchronously, so no call interleaves
+// another's. Made without a top-level await: a module graph with one cannot be loaded by
+// require() (piscina loads its worker so; Node 20 aborted the process), so the first hashes of
+// a thread, before the WebAssembly module is compiled, run on the pure-JS BLAKE3.
+let wasm: IHasher | undefined;
+const ready: Promise<"wasm" | "js"> = createBLAKE3(256).then(
+  (hasher) => ((wasm = hasher), "wasm" as const),
+  () => "js" as const,
+);
 
 /**
- * BLAKE3 of `bytes`, 32 bytes, on WebAssembly where the runtime has it.
+ * BLAKE3 of `bytes`, 32 bytes, on WebAssembly once this thread has it.
  *
  * @example
  * ```ts
@@ -41,11 +48,14 @@ export function blake3(bytes: Uint8Array): Uint8Array {
 export const blake3Fallback = (bytes: Uint8Array): Uint8Array => blake3Js(bytes);
 
 /**
- * Which implementation {@link blake3} runs on in this thread.
+ * Which implementation {@link blake3} runs on in this thread once it is set up (`"js"` where
+ * WebAssembly is unavailable).
  *
  * @example
  * ```ts
- * blake3Backend // "wasm"
+ * await blake3Backend() // "wasm"
  * ```
  */
-export const blake3Backend: "wasm" | "js" = wasm === undefined ? "js" : "wasm";
+export function blake3Backend(): Promise<"wasm" | "js"> {
+  return ready;
+}
