@@ -16,7 +16,8 @@ import { generateIdentity } from "../src/identity.js";
 import { bareJoinInput, LT_SUITE, members } from "./fixtures.js";
 import type { JoinInput } from "./join.js";
 
-const { n, engineKeyPackages } = workerData as { n: number; engineKeyPackages: Uint8Array[] };
+// noBare: leave out the bare ts-mls group (bench/joinDev.ts measures the library and engine joins alone)
+const { n, engineKeyPackages, noBare = false } = workerData as { n: number; engineKeyPackages: Uint8Array[]; noBare?: boolean };
 const out: JoinInput[] = [];
 for (const engineKp of engineKeyPackages) {
   const owner = generateIdentity();
@@ -25,7 +26,7 @@ for (const engineKp of engineKeyPackages) {
   const [joiner, ...fillers] = await members(Math.max(1, n - 2));
   const added = await addMembers(state, [joiner!.keyPackage, engineKp, ...fillers.map((f) => f.keyPackage)]);
   const commitDoc = secretGroupCommitDocument(owner, { secretGroup: groupDoc.id, commit: decodeSecretGroupCommit(added.commit) });
-  const bare = await bareJoinInput(n);
+  const bare = noBare ? (undefined as unknown as JoinInput["bare"]) : await bareJoinInput(n);
   out.push({
     library: { owner: owner.publicKey, commit: added.commit, identity: joiner!.identity, secret: joiner!.secret },
     engine: { groupDoc: groupDoc.bytes, commitDoc: commitDoc.bytes, groupId: groupDoc.id },

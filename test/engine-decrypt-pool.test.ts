@@ -26,7 +26,7 @@ import type { DecryptItem, GroupJob } from "../src/engine/jobs.js";
 import { LAYOUT_STRIDE, longTermKeyCacheSize, runOpenLongTerm } from "../src/engine/worker/longTerm.js";
 import type { OpenLongTermOut, OpenLongTermTask } from "../src/engine/worker/longTerm.js";
 import type { TaskResult } from "../src/engine/pool.js";
-import { groupWithMember, openNode } from "./engine-helpers.js";
+import { groupWithMember, withNodes } from "./engine-helpers.js";
 
 const SUITE = "PANDA10_AES256GCM" as const;
 const codeOf = (r: Uint8Array | Error | undefined): string | undefined => (r instanceof Error ? (r as Error & { code?: string }).code : undefined);
@@ -175,24 +175,20 @@ test("a worker without the keys answers a miss and the engine sends them again",
     const { keys: _dropped, ...rest } = task;
     return rest;
   });
-  const owner = await openNode();
-  const alice = await openNode({ pool });
   try {
-    const { gid } = await groupWithMember(owner.engine, alice.engine, SUITE);
-    const messages: Uint8Array[] = [];
-    for (let i = 0; i < POOL_DECRYPT_MIN_VALUES; i++) messages.push(await owner.engine.encrypt(gid, utf8(`lt ${i}`), { scheme: "long-term" }));
-    const sr = await owner.engine.encrypt(gid, utf8("ratchet"), { scheme: "sender-ratchet" });
-    const results = await alice.engine.decrypt([...messages, sr]);
-    assert.deepEqual(results.map((r) => (r instanceof Error ? r.message : new TextDecoder().decode(r))), [...messages.map((_, i) => `lt ${i}`), "ratchet"]);
-    const opens = tasks.filter((t) => t.op === "openLongTerm");
-    assert.deepEqual(opens.map((t) => t.keys !== undefined), [false, true], "missed, then sent with the keys");
-    assert.equal(alice.engine.stats().poolDecrypts, POOL_DECRYPT_MIN_VALUES);
+    await withNodes([{}, { pool }], async ([owner, alice]) => {
+      const { gid } = await groupWithMember(owner.engine, alice.engine, SUITE);
+      const messages: Uint8Array[] = [];
+      for (let i = 0; i < POOL_DECRYPT_MIN_VALUES; i++) messages.push(await owner.engine.encrypt(gid, utf8(`lt ${i}`), { scheme: "long-term" }));
+      const sr = await owner.engine.encrypt(gid, utf8("ratchet"), { scheme: "sender-ratchet" });
+      const results = await alice.engine.decrypt([...messages, sr]);
+      assert.deepEqual(results.map((r) => (r instanceof Error ? r.message : new TextDecoder().decode(r))), [...messages.map((_, i) => `lt ${i}`), "ratchet"]);
+      const opens = tasks.filter((t) => t.op === "openLongTerm");
+      assert.deepEqual(opens.map((t) => t.keys !== undefined), [false, true], "missed, then sent with the keys");
+      assert.equal(alice.engine.stats().poolDecrypts, POOL_DECRYPT_MIN_VALUES);
+    });
   } finally {
-    await owner.engine.close();
-    await alice.engine.close();
     await pool.destroy();
-    await owner.cleanup();
-    await alice.cleanup();
   }
 });
 
@@ -228,37 +224,33 @@ test("the workers' key cache is bounded by bytes, least recently used out first"
 
 test("one call with two groups' large batches, interleaved with ratchet messages and garbage: every result in input order", async () => {
   const pool = createPool({ threads: 2 });
-  const owner = await openNode();
-  const alice = await openNode({ pool });
   try {
-    // two suites: the workers hold keys of both groups at once
-    const a = (await groupWithMember(owner.engine, alice.engine, "PANDA10_AES128GCM")).gid;
-    const b = (await groupWithMember(owner.engine, alice.engine, "PANDA10_CHACHA20POLY1305")).gid;
-    const inputs: Uint8Array[] = [];
-    const expected: string[] = [];
-    for (let i = 0; i < 3 * POOL_DECRYPT_MIN_VALUES; i++) {
-      const gid = i % 3 === 0 ? b : a;
-      const text = `${i % 3 === 0 ? "b" : "a"} ${i} ${"x".repeat(i % 50)}`;
-      inputs.push(await owner.engine.encrypt(gid, utf8(text), { scheme: "long-term" }));
-      expected.push(text);
-      if (i % 37 === 5) {
-        inputs.push(await owner.engine.encrypt(a, utf8(`ratchet ${i}`), { scheme: "sender-ratchet" }));
-        expected.push(`ratchet ${i}`);
+    await withNodes([{}, { pool }], async ([owner, alice]) => {
+      // two suites: the workers hold keys of both groups at once
+      const a = (await groupWithMember(owner.engine, alice.engine, "PANDA10_AES128GCM")).gid;
+      const b = (await groupWithMember(owner.engine, alice.engine, "PANDA10_CHACHA20POLY1305")).gid;
+      const inputs: Uint8Array[] = [];
+      const expected: string[] = [];
+      for (let i = 0; i < 3 * POOL_DECRYPT_MIN_VALUES; i++) {
+        const gid = i % 3 === 0 ? b : a;
+        const text = `${i % 3 === 0 ? "b" : "a"} ${i} ${"x".repeat(i % 50)}`;
+        inputs.push(await owner.engine.encrypt(gid, utf8(text), { scheme: "long-term" }));
+        expected.push(text);
+        if (i % 37 === 5) {
+          inputs.push(await owner.engine.encrypt(a, utf8(`ratchet ${i}`), { scheme: "sender-ratchet" }));
+          expected.push(`ratchet ${i}`);
+        }
+        if (i % 41 === 7) {
+          inputs.push(Uint8Array.from([2, 1, 2, 3]));
+          expected.push("DECODE_ERROR");
+        }
       }
-      if (i % 41 === 7) {
-        inputs.push(Uint8Array.from([2, 1, 2, 3]));
-        expected.push("DECODE_ERROR");
-      }
-    }
-    const results = await alice.engine.decrypt(inputs);
-    assert.deepEqual(results.map((r) => (r instanceof Error ? codeOf(r) : new TextDecoder().decode(r))), expected);
-    assert.deepEqual([alice.engine.stats().poolDecrypts, alice.engine.stats().mainDecrypts], [3 * POOL_DECRYPT_MIN_VALUES, 0], "both groups' batches opened in the pool");
+      const results = await alice.engine.decrypt(inputs);
+      assert.deepEqual(results.map((r) => (r instanceof Error ? codeOf(r) : new TextDecoder().decode(r))), expected);
+      assert.deepEqual([alice.engine.stats().poolDecrypts, alice.engine.stats().mainDecrypts], [3 * POOL_DECRYPT_MIN_VALUES, 0], "both groups' batches opened in the pool");
+    });
   } finally {
-    await owner.engine.close();
-    await alice.engine.close();
     await pool.destroy();
-    await owner.cleanup();
-    await alice.cleanup();
   }
 });
 

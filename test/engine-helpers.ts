@@ -65,6 +65,74 @@ export async function ingestAll(engine: SecretGroupEngine, docs: readonly Uint8A
 }
 
 /**
+ * A node of {@link withNodes}: `engine` is the engine it opened last (`reopen` replaces it).
+ *
+ * @example
+ * ```ts
+ * await alice.engine.close(); await alice.reopen(); await alice.engine.describe(gid)
+ * ```
+ */
+export interface TestNode {
+  engine: SecretGroupEngine;
+  readonly identity: Identity;
+  readonly path: string;
+  reopen: (more?: Partial<EngineOptions>) => Promise<SecretGroupEngine>;
+}
+
+/**
+ * Runs `body` on one fresh node per entry of `options` (each entry that node's engine options),
+ * then closes each node's last engine and removes its folder, whether `body` passed or threw.
+ * An engine replaced by `reopen` is the test's to close first (a crashed one may refuse to).
+ *
+ * @example
+ * ```ts
+ * await withNodes([{}, { pool }], async ([owner, alice]) => { await groupWithMember(owner.engine, alice.engine) })
+ * ```
+ */
+export async function withNodes<O extends Partial<EngineOptions>[]>(options: [...O], body: (nodes: { [K in keyof O]: TestNode }) => Promise<void>): Promise<void> {
+  const opened: Array<Awaited<ReturnType<typeof openNode>>> = [];
+  const nodes: TestNode[] = [];
+  try {
+    for (const o of options) {
+      const node = await openNode(o);
+      opened.push(node);
+      const testNode: TestNode = {
+        engine: node.engine,
+        identity: node.identity,
+        path: node.path,
+        reopen: async (more) => (testNode.engine = await node.reopen(more)),
+      };
+      nodes.push(testNode);
+    }
+    await body(nodes as { [K in keyof O]: TestNode });
+  } finally {
+    for (const node of nodes) await node.engine.close();
+    for (const node of opened) await node.cleanup();
+  }
+}
+
+/**
+ * The owner creates a group and adds `member` through the key package it publishes; the member
+ * ingests nothing. Returns the group id and each step's documents.
+ *
+ * @example
+ * ```ts
+ * const { gid, created, added } = await groupAddingMember(owner.engine, alice.engine)
+ * ```
+ */
+export async function groupAddingMember(
+  owner: SecretGroupEngine,
+  member: SecretGroupEngine,
+  ciphersuite: LongTermCiphersuiteName = "PANDA10_AES256GCM",
+): Promise<{ gid: Uint8Array; keyPackage: Uint8Array[]; created: Uint8Array[]; added: Uint8Array[] }> {
+  const keyPackage = (await member.publishKeyPackage()).documents;
+  const created = await owner.createGroup({ ciphersuite });
+  const gid = created.groupId as Uint8Array;
+  const added = (await owner.addMembers(gid, keyPackage)).documents;
+  return { gid, keyPackage, created: created.documents, added };
+}
+
+/**
  * A group of `owner` with `member` joined: the member publishes a key package, the owner creates
  * the group and adds it, the member ingests everything. Returns the group id and the documents.
  *
@@ -78,11 +146,8 @@ export async function groupWithMember(
   member: SecretGroupEngine,
   ciphersuite: LongTermCiphersuiteName = "PANDA10_AES256GCM",
 ): Promise<{ gid: Uint8Array; documents: Uint8Array[] }> {
-  const kp = (await member.publishKeyPackage()).documents;
-  const created = await owner.createGroup({ ciphersuite });
-  const gid = created.groupId as Uint8Array;
-  const added = await owner.addMembers(gid, kp);
-  const documents = [...created.documents, ...kp, ...added.documents];
+  const { gid, keyPackage, created, added } = await groupAddingMember(owner, member, ciphersuite);
+  const documents = [...created, ...keyPackage, ...added];
   await member.ingest(documents);
   return { gid, documents };
 }

@@ -14,7 +14,7 @@ import { decodeDocument } from "../src/documents/index.js";
 import type { SecretGroupEngine } from "../src/engine/engine.js";
 import type { EngineContext } from "../src/engine/context.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
-import { ingestAll, openNode } from "./engine-helpers.js";
+import { groupAddingMember, ingestAll, withNodes } from "./engine-helpers.js";
 
 const text = (b: Uint8Array | Error | undefined): string => (b instanceof Uint8Array ? new TextDecoder().decode(b) : `error ${(b as Error & { code?: string })?.code}`);
 
@@ -31,48 +31,30 @@ function dieAtStateBatch(engine: SecretGroupEngine, nth: number): { died: () => 
   return { died: () => dead };
 }
 
-test("a join cut short after its commit was stored completes after the restart, before the first job (no ingest again)", async () => {
-  const owner = await openNode();
-  const alice = await openNode();
-  let aliceEngine: SecretGroupEngine = alice.engine;
-  try {
-    const kp = (await alice.engine.publishKeyPackage()).documents;
-    const created = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
-    const gid = created.groupId as Uint8Array;
-    const added = await owner.engine.addMembers(gid, kp);
+test("a join cut short after its commit was stored completes after the restart, before the first job (no ingest again)", () =>
+  withNodes([{}, {}], async ([owner, alice]) => {
+    const { gid, created, added } = await groupAddingMember(owner.engine, alice.engine);
 
     // the commit (with alice's Welcome) arrives before its group, so it is stored and the join
     // is the drain's after the group document; the join's batch is not written
     const crash = dieAtStateBatch(alice.engine, 1);
-    assert.deepEqual(await ingestAll(alice.engine, added.documents), ["pending"]);
-    await ingestAll(alice.engine, created.documents).catch(() => undefined);
+    assert.deepEqual(await ingestAll(alice.engine, added), ["pending"]);
+    await ingestAll(alice.engine, created).catch(() => undefined);
     assert.ok(crash.died(), "the join's batch was the one cut");
     await alice.engine.close().catch(() => undefined);
 
-    aliceEngine = await alice.reopen();
-    const message = await aliceEngine.encrypt(gid, utf8("after the restart"), { scheme: "sender-ratchet" });
-    assert.equal((await aliceEngine.describe(gid)).status, "member");
+    const restarted = await alice.reopen();
+    const message = await restarted.encrypt(gid, utf8("after the restart"), { scheme: "sender-ratchet" });
+    assert.equal((await restarted.describe(gid)).status, "member");
     assert.deepEqual((await owner.engine.decrypt([message])).map(text), ["after the restart"]);
     // the join's key package deletion is in the outbox, as after an uninterrupted join
-    assert.deepEqual((await aliceEngine.outbox()).map((d) => decodeDocument(d).schema), ["key_package_v1", "key_package_deletion_v1"]);
-  } finally {
-    await aliceEngine.close();
-    await owner.engine.close();
-    await owner.cleanup();
-    await alice.cleanup();
-  }
-});
+    assert.deepEqual((await restarted.outbox()).map((d) => decodeDocument(d).schema), ["key_package_v1", "key_package_deletion_v1"]);
+  }));
 
-test("a member's drain cut short (a later commit stored before its predecessor, not applied yet) is applied after the restart", async () => {
-  const owner = await openNode();
-  const alice = await openNode();
-  let aliceEngine: SecretGroupEngine = alice.engine;
-  try {
-    const kp = (await alice.engine.publishKeyPackage()).documents;
-    const created = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
-    const gid = created.groupId as Uint8Array;
-    const added = await owner.engine.addMembers(gid, kp);
-    await alice.engine.ingest([...created.documents, ...added.documents]);
+test("a member's drain cut short (a later commit stored before its predecessor, not applied yet) is applied after the restart", () =>
+  withNodes([{}, {}], async ([owner, alice]) => {
+    const { gid, created, added } = await groupAddingMember(owner.engine, alice.engine);
+    await alice.engine.ingest([...created, ...added]);
     const first = (await owner.engine.rotate(gid)).documents;
     const second = (await owner.engine.updateGroup(gid)).documents;
     const later = await owner.engine.encrypt(gid, utf8("at the owner's epoch"), { scheme: "sender-ratchet" });
@@ -83,43 +65,25 @@ test("a member's drain cut short (a later commit stored before its predecessor, 
     assert.ok(crash.died(), "the drain's batch was the one cut");
     await alice.engine.close().catch(() => undefined);
 
-    aliceEngine = await alice.reopen();
-    assert.deepEqual((await aliceEngine.decrypt([later])).map(text), ["at the owner's epoch"]);
-    assert.equal((await aliceEngine.describe(gid)).mlsEpoch, (await owner.engine.describe(gid)).mlsEpoch);
-  } finally {
-    await aliceEngine.close();
-    await owner.engine.close();
-    await owner.cleanup();
-    await alice.cleanup();
-  }
-});
+    const restarted = await alice.reopen();
+    assert.deepEqual((await restarted.decrypt([later])).map(text), ["at the owner's epoch"]);
+    assert.equal((await restarted.describe(gid)).mlsEpoch, (await owner.engine.describe(gid)).mlsEpoch);
+  }));
 
-test("a join in the step of its commit (its group known) cut short leaves nothing of the commit: ingested again after the restart, it joins", async () => {
-  const owner = await openNode();
-  const alice = await openNode();
-  let aliceEngine: SecretGroupEngine = alice.engine;
-  try {
-    const kp = (await alice.engine.publishKeyPackage()).documents;
-    const created = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
-    const gid = created.groupId as Uint8Array;
-    const added = await owner.engine.addMembers(gid, kp);
-    assert.deepEqual(await ingestAll(alice.engine, created.documents), ["applied"]);
+test("a join in the step of its commit (its group known) cut short leaves nothing of the commit: ingested again after the restart, it joins", () =>
+  withNodes([{}, {}], async ([owner, alice]) => {
+    const { gid, created, added } = await groupAddingMember(owner.engine, alice.engine);
+    assert.deepEqual(await ingestAll(alice.engine, created), ["applied"]);
 
     const crash = dieAtStateBatch(alice.engine, 1);
-    await ingestAll(alice.engine, added.documents).catch(() => undefined);
+    await ingestAll(alice.engine, added).catch(() => undefined);
     assert.ok(crash.died(), "the join's batch was the one cut");
     await alice.engine.close().catch(() => undefined);
 
-    aliceEngine = await alice.reopen();
-    assert.notEqual((await aliceEngine.describe(gid)).status, "member");
-    assert.deepEqual(await ingestAll(aliceEngine, added.documents), ["applied"], "the commit was not stored: not a duplicate");
-    const message = await aliceEngine.encrypt(gid, utf8("after the restart"), { scheme: "sender-ratchet" });
+    const restarted = await alice.reopen();
+    assert.notEqual((await restarted.describe(gid)).status, "member");
+    assert.deepEqual(await ingestAll(restarted, added), ["applied"], "the commit was not stored: not a duplicate");
+    const message = await restarted.encrypt(gid, utf8("after the restart"), { scheme: "sender-ratchet" });
     assert.deepEqual((await owner.engine.decrypt([message])).map(text), ["after the restart"]);
-    assert.deepEqual((await aliceEngine.outbox()).map((d) => decodeDocument(d).schema), ["key_package_v1", "key_package_deletion_v1"]);
-  } finally {
-    await aliceEngine.close();
-    await owner.engine.close();
-    await owner.cleanup();
-    await alice.cleanup();
-  }
-});
+    assert.deepEqual((await restarted.outbox()).map((d) => decodeDocument(d).schema), ["key_package_v1", "key_package_deletion_v1"]);
+  }));

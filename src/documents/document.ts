@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { blake3 } from "@noble/hashes/blake3.js";
+import { blake3 } from "./blake3.js";
 import { concatBytes, utf8 } from "../bytes.js";
 import { ID_SIZE } from "../constants.js";
 import { DecodeError, ErrorCode, UsageError, ValidationError } from "../errors.js";

@@ -11,7 +11,7 @@ import { equalBytes, fromHex, toHex } from "../bytes.js";
 import { readSecretGroup, readSecretGroupCommit, checkCommitChain, checkCommitDocument, SchemaId } from "../documents/index.js";
 import type { SignedDocument } from "../documents/index.js";
 import { ErrorCode, ValidationError } from "../errors.js";
-import { inspectCommit } from "../group/index.js";
+import { inspectCommit, peekWelcome } from "../group/index.js";
 import type { CommitInspection } from "../group/index.js";
 import { indexCommit } from "../materialise/index.js";
 import type { EngineContext } from "./context.js";
@@ -61,13 +61,43 @@ function readCommit(gid: string, record: GroupRecord | undefined, doc: SignedDoc
   return { fields, info };
 }
 
-/** The first of this node's key packages the commit's Welcome names, with its record. */
-async function welcomed(ctx: EngineContext, info: CommitInspection): Promise<WelcomedKeyPackage | undefined> {
-  for (const ref of info.addedKeyPackageRefs) {
+/** The first of this node's key packages the commit's Welcome names (`refs`), with its record. */
+async function welcomed(ctx: EngineContext, refs: readonly Uint8Array[]): Promise<WelcomedKeyPackage | undefined> {
+  for (const ref of refs) {
     const record = await ctx.store.get(Sublevel.KeyPackages, toHex(ref), "key package record");
     if (record !== undefined) return { ref, record };
   }
   return undefined;
+}
+
+/** A join started before the commit was decoded in full: the key package, and the join when one runs. */
+interface EarlyJoin {
+  readonly kp: WelcomedKeyPackage | undefined;
+  readonly joining?: Promise<StepOutput | { error: unknown } | { fault: unknown }>;
+}
+
+/**
+ * A node that is not a member, in a group whose owner is known, starts joining through a
+ * Welcome naming one of its key packages from the commit's framing and Welcome alone: the worker
+ * joins while this thread decodes the whole commit (N key packages at N members), checks it and
+ * runs the follower. Undefined when that does not apply or the peek fails (the full read then
+ * refuses the commit); the join's writes are used only once the commit passed every check.
+ */
+async function startJoin(ctx: EngineContext, gid: string, record: GroupRecord | undefined, cid: string, doc: SignedDocument): Promise<EarlyJoin | undefined> {
+  if (record?.owner === undefined || record.status === GroupStatus.Member) return undefined;
+  let fields: ReturnType<typeof readSecretGroupCommit>;
+  let peek: ReturnType<typeof peekWelcome>;
+  try {
+    fields = readSecretGroupCommit(doc);
+    peek = peekWelcome(fields.commit);
+  } catch {
+    return undefined;
+  }
+  if (peek === undefined) return undefined;
+  const kp = await welcomed(ctx, peek.addedKeyPackageRefs);
+  if (kp === undefined || (record.status === GroupStatus.Removed && peek.mlsEpoch < record.mlsEpoch)) return { kp };
+  const rec: CommitRecord = { ...(fields.previousCommit === undefined ? {} : { previous: fields.previousCommit }), epoch: peek.mlsEpoch, status: CommitStatus.Pending, welcome: true };
+  return { kp, joining: joinThrough(ctx, gid, record, { cid, doc, record: rec }, kp).catch((e: unknown) => ({ fault: e })) };
 }
 
 /**
@@ -83,10 +113,12 @@ async function welcomed(ctx: EngineContext, info: CommitInspection): Promise<Wel
 export async function ingestCommitDocument(ctx: EngineContext, gid: string, record: GroupRecord | undefined, doc: SignedDocument): Promise<StepOutput> {
   const cid = toHex(doc.id);
   if (await ctx.store.has(Sublevel.Commits, `${gid}/${cid}`)) return { ops: [], result: { outcome: "duplicate" } };
+  const early = await startJoin(ctx, gid, record, cid, doc);
   let read: ReturnType<typeof readCommit>;
   try {
     read = readCommit(gid, record, doc);
   } catch (e) {
+    await early?.joining;
     return { ops: [], result: refused(e) };
   }
   const { fields, info } = read;
@@ -103,17 +135,24 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
   // follower's records); the worker applies it while this thread runs the follower
   const next = member && record?.owner !== undefined && info.mlsEpoch === record.mlsEpoch && sameCommit(fields.previousCommit, record.head);
   const applying = next ? applyCommit(ctx, gid, record, { cid, doc, record: rec }, fields.commit).catch((e: unknown) => ({ error: e })) : undefined;
+  // a Welcome for this node in a group whose owner is known: joined in this step (started by
+  // startJoin), one synced batch with the commit and its index records, not a stored Welcome
+  // the drain joins through
+  const kp = member ? undefined : early !== undefined ? early.kp : await welcomed(ctx, info.addedKeyPackageRefs);
+  const joining = early?.joining;
   let followed: Awaited<ReturnType<typeof indexCommit>>;
   const started = performance.now();
   try {
     followed = await indexCommit(indexReader(ctx), doc, info);
   } catch (e) {
     await applying;
+    await joining;
     return { ops: [], result: refused(e) };
   } finally {
     ctx.stats.indexMs += performance.now() - started;
   }
   const applied = await applying;
+  const joined = await joining;
   if (followed.outcome === "refused") return { ops: toStoreOps(followed.ops), result: refused(new ValidationError(followed.code ?? ErrorCode.InvalidCommit, followed.reason ?? "refused by the commit chain")) };
   const stored: StoreOp[] = [...toStoreOps(followed.ops), { sub: Sublevel.Docs, key: cid, value: doc.bytes }];
   if (applied !== undefined) {
@@ -123,16 +162,13 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
     }
     return { ...applied, ops: [...stored, ...applied.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
   }
-  const kp = member ? undefined : await welcomed(ctx, info);
   let outcome: IngestOutcome = { outcome: superseded ? "superseded" : "pending" };
   let welcome: StoreOp[] = [];
   if (kp !== undefined && record?.owner === undefined) {
     // the group document is not here yet: the drain after it joins through this Welcome
     welcome = [{ sub: Sublevel.Welcomes, key: `${gid}/${cid}`, value: kp.ref }];
-  } else if (kp !== undefined && record !== undefined && !(record.status === GroupStatus.Removed && rec.epoch < record.mlsEpoch)) {
-    // a Welcome for this node in a group whose owner is known: joined in this step, one synced
-    // batch with the commit and its index records, not a stored Welcome the drain joins through
-    const joined = await joinThrough(ctx, gid, record, { cid, doc, record: rec }, kp);
+  } else if (joined !== undefined) {
+    if ("fault" in joined) throw joined.fault;
     if (!("error" in joined)) return { ...joined, ops: [...stored, ...joined.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
     // not for us after all (or broken): kept, pending, not as a way in
     outcome = refused(joined.error);

@@ -9,7 +9,7 @@ import type { SecretGroupCommit } from "../commit.js";
 import type { LongTermCiphersuiteName, SchemeName } from "../constants.js";
 import { decodeSecretGroupMessage, peekMlsPrivateMessage } from "../message.js";
 import { latestLongTermSecret } from "../lts/secret.js";
-import { parseMlsCommit, welcomeKeyPackageRefs } from "../mls/commit.js";
+import { parseMlsCommit, peekMlsCommitHeader, welcomeKeyPackageRefs } from "../mls/commit.js";
 import { mlsMembers } from "../mls/group.js";
 import { assertGroupState } from "./state.js";
 import type { GroupState, GroupStatus, MlsEpoch } from "./state.js";
@@ -155,4 +155,30 @@ export function inspectCommit(commit: Uint8Array | SecretGroupCommit): CommitIns
     addedPublicKeys: info.addedIdentities,
     removedLeaves: info.removedLeaves,
   };
+}
+
+/** What a joiner reads of a commit before anything else. @example `peekWelcome(parts)?.addedKeyPackageRefs` */
+export interface WelcomePeek {
+  readonly groupId: Uint8Array;
+  /** MLS epoch the commit applies to. */
+  readonly mlsEpoch: bigint;
+  /** KeyPackageRefs the Welcome addresses. */
+  readonly addedKeyPackageRefs: Uint8Array[];
+}
+
+/**
+ * The commit's framing and its Welcome's KeyPackageRefs, without decoding the proposals (the
+ * add commit that welcomes a member into a group of N carries N key packages); undefined when
+ * the commit has no Welcome. `DECODE_ERROR` on bad framing or a bad Welcome.
+ *
+ * @example
+ * ```ts
+ * const peek = peekWelcome(parts) // a joiner's engine starts joining while it decodes the rest
+ * ```
+ */
+export function peekWelcome(commit: Uint8Array | SecretGroupCommit): WelcomePeek | undefined {
+  const parts = commitParts(commit);
+  if (parts.mlsWelcome === undefined) return undefined;
+  const header = peekMlsCommitHeader(parts.mlsCommit);
+  return { groupId: header.groupId, mlsEpoch: header.epoch, addedKeyPackageRefs: welcomeKeyPackageRefs(parts.mlsWelcome) };
 }
