@@ -18,6 +18,7 @@ import { Random } from "../src/cli/random.js";
 import { SecretGroupEngine } from "../src/engine/engine.js";
 import { identityFromSecretKey } from "../src/identity.js";
 import { benchPool, EngineNode } from "./fixtures.js";
+import { packFramed, unpackFramed } from "./framed.js";
 import { threeMemberGroup } from "./groupStream.js";
 
 const arg = (name: string, fallback: string): string => {
@@ -28,30 +29,6 @@ const groups = Number(arg("--groups", "300"));
 const rounds = Number(arg("--rounds", "3"));
 const chunks = Number(arg("--chunks", "40"));
 const fixture = arg("--fixture", `/tmp/groups5-fixture-${groups}`);
-
-function pack(list: readonly Uint8Array[]): Uint8Array {
-  const total = list.reduce((a, b) => a + 4 + b.length, 0);
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  let at = 0;
-  for (const b of list) {
-    view.setUint32(at, b.length);
-    out.set(b, at + 4);
-    at += 4 + b.length;
-  }
-  return out;
-}
-
-function unpack(bytes: Uint8Array): Uint8Array[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: Uint8Array[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    const n = view.getUint32(at);
-    out.push(bytes.slice(at + 4, at + 4 + n));
-    at += 4 + n;
-  }
-  return out;
-}
 
 /** The main thread's CPU milliseconds (Linux: its /proc task entry, in clock ticks of 10 ms). */
 function mainThreadCpuMs(): number {
@@ -69,7 +46,7 @@ async function buildFixture(pool: ReturnType<typeof benchPool>): Promise<void> {
   await cp(node.path, join(fixture, "db"), { recursive: true });
   await rm(node.path, { recursive: true, force: true });
   await writeFile(join(fixture, "identity.bin"), node.identity.secretKey);
-  await writeFile(join(fixture, "stream.bin"), pack(new Random(groups).shuffle(docs)));
+  await writeFile(join(fixture, "stream.bin"), packFramed(new Random(groups).shuffle(docs)));
 }
 
 async function main(): Promise<void> {
@@ -77,7 +54,7 @@ async function main(): Promise<void> {
   try {
     if (!(await stat(join(fixture, "stream.bin")).catch(() => undefined))) await buildFixture(pool);
     const identity = identityFromSecretKey(await readFile(join(fixture, "identity.bin")));
-    const stream = unpack(await readFile(join(fixture, "stream.bin")));
+    const stream = unpackFramed(await readFile(join(fixture, "stream.bin"))).map((b) => b.slice());
     const size = Math.ceil(stream.length / chunks);
     for (let r = 0; r < rounds; r++) {
       const path = await mkdtemp(join(tmpdir(), "groups5-dev-"));

@@ -24,6 +24,7 @@ import type { GroupState } from "../src/group/index.js";
 import { bareGroup, benchPool, chain, EngineNode, ingestApplied, libraryGroup } from "./fixtures.js";
 import { applyCommit, commit, removeLeaf, suiteImpl } from "./mlsHarness.js";
 import { interleaved, type Side } from "./timing.js";
+import { packFramed, unpackFramed } from "./framed.js";
 
 interface Cached {
   owner: GroupState;
@@ -35,19 +36,10 @@ interface Cached {
 async function cachedGroup(n: number, dir: string): Promise<Cached> {
   const file = join(dir, `receiver-large-${n}.bin`);
   try {
-    const bytes = new Uint8Array(await readFile(file));
-    const view = new DataView(bytes.buffer, bytes.byteOffset);
-    let at = 0;
-    const next = (): Uint8Array => {
-      const len = view.getUint32(at);
-      const out = bytes.subarray(at + 4, at + 4 + len);
-      at += 4 + len;
-      return out;
-    };
-    const owner = decodeGroupState(next(), { provider: "node" });
-    const receiver = decodeGroupState(next(), { provider: "node" });
-    const removable: Uint8Array[] = [];
-    while (at < bytes.length) removable.push(next());
+    const [ownerBytes, receiverBytes, ...removable] = unpackFramed(new Uint8Array(await readFile(file)));
+    if (ownerBytes === undefined || receiverBytes === undefined) throw new RangeError(`${file}: not a fixture`);
+    const owner = decodeGroupState(ownerBytes, { provider: "node" });
+    const receiver = decodeGroupState(receiverBytes, { provider: "node" });
     console.log(`fixture: ${file}`);
     return { owner, receiver, removable };
   } catch (e) {
@@ -57,16 +49,7 @@ async function cachedGroup(n: number, dir: string): Promise<Cached> {
   console.log(`building a ${n}-member group (cached in ${file})...`);
   const g = await libraryGroup(n, []);
   const removable = g.fillers.map((f) => f.identity.publicKey);
-  const parts = [encodeGroupState(g.state), encodeGroupState(g.receiver), ...removable];
-  const total = parts.reduce((s, p) => s + 4 + p.length, 0);
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  let at = 0;
-  for (const p of parts) {
-    view.setUint32(at, p.length);
-    out.set(p, at + 4);
-    at += 4 + p.length;
-  }
+  const out = packFramed([encodeGroupState(g.state), encodeGroupState(g.receiver), ...removable]);
   await mkdir(dir, { recursive: true });
   await writeFile(file, out);
   console.log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
