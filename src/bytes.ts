@@ -45,6 +45,21 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return timingSafeEqual(a, b);
 }
 
+/**
+ * True when the `length` bytes at `at` in `bytes` are `id`. Not constant-time: for public ids
+ * (a group id in a ciphertext header), compared in place without a copy.
+ *
+ * @example
+ * ```ts
+ * if (!equalBytesAt(groupId, message, item.groupAt, item.groupLength)) ...
+ * ```
+ */
+export function equalBytesAt(id: Uint8Array, bytes: Uint8Array, at: number, length: number): boolean {
+  if (length !== id.length) return false;
+  for (let k = 0; k < length; k++) if (id[k] !== bytes[at + k]) return false;
+  return true;
+}
+
 /** UTF-8 encoding of a string. @example `utf8("long_term_secret")` */
 export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);

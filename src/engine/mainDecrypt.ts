@@ -10,10 +10,11 @@
  */
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { MAIN_SHARE_MIN_MEAN_BYTES, MAIN_SLICE_BYTES, MAIN_SLICE_VALUES, POOL_MAIN_SHARE } from "../constants.js";
-import { concatBytes, equalBytes } from "../bytes.js";
-import { ErrorCode, ValidationError, errorFromData, toErrorData } from "../errors.js";
+import { concatBytes, equalBytesAt } from "../bytes.js";
+import { errorFromData, toErrorData } from "../errors.js";
+import type { ValidationError } from "../errors.js";
 import { openLongTerm } from "../lts/encrypt.js";
-import { findLongTermSecret } from "../lts/secret.js";
+import { otherGroupCiphertext, secretForEpoch } from "../lts/secret.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import { openValue, openingKey } from "./openValue.js";
 import type { OpeningKey } from "./openValue.js";
@@ -85,26 +86,22 @@ function openingKeyOf(secret: LongTermSecret): OpeningKey {
  */
 function openRangeFast(groupId: Uint8Array, secrets: readonly LongTermSecret[], items: readonly DecryptItem[], which: readonly number[], from: number, to: number, results: Array<Uint8Array | Error>): void {
   let lastEpoch: bigint | undefined;
-  let lastSecret: LongTermSecret | undefined;
+  let lastSecret: LongTermSecret | ValidationError | undefined;
   for (let k = from; k < to; k++) {
     const i = which[k] as number;
     const item = items[i] as DecryptItem;
     const m = item.message;
     // as openLongTerm: the group first, then the epoch's secret, then that secret's group
-    if (item.groupLength !== groupId.length || !sameAt(groupId, m, item.groupAt)) {
-      results[i] = new ValidationError(ErrorCode.WrongGroup, "long-term ciphertext belongs to another group");
+    if (!equalBytesAt(groupId, m, item.groupAt, item.groupLength)) {
+      results[i] = otherGroupCiphertext();
       continue;
     }
-    if (item.epoch !== lastEpoch) {
+    if (item.epoch !== lastEpoch || lastSecret === undefined) {
       lastEpoch = item.epoch;
-      lastSecret = findLongTermSecret(secrets, item.epoch);
+      lastSecret = secretForEpoch(secrets, groupId, item.epoch);
     }
-    if (lastSecret === undefined) {
-      results[i] = new ValidationError(ErrorCode.UnknownEpoch, `no long-term secret of epoch ${String(item.epoch)}`);
-      continue;
-    }
-    if (!equalBytes(lastSecret.groupId, groupId)) {
-      results[i] = new ValidationError(ErrorCode.WrongGroup, "the long-term secret of this epoch belongs to another group");
+    if (lastSecret instanceof Error) {
+      results[i] = lastSecret;
       continue;
     }
     let body: Buffer;
@@ -122,12 +119,6 @@ function openRangeFast(groupId: Uint8Array, secrets: readonly LongTermSecret[], 
       body.fill(0);
     }
   }
-}
-
-/** True when the bytes at `at` in `bytes` are `id` (public ids: no constant-time need). */
-function sameAt(id: Uint8Array, bytes: Uint8Array, at: number): boolean {
-  for (let k = 0; k < id.length; k++) if (id[k] !== bytes[at + k]) return false;
-  return true;
 }
 
 /**

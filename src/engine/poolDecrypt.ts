@@ -19,11 +19,11 @@
  * @module
  */
 import type { Piscina } from "piscina";
-import { equalBytes, fromHex } from "../bytes.js";
+import { equalBytesAt, fromHex } from "../bytes.js";
 import type { MAIN_SHARE_MIN_MEAN_BYTES, POOL_MAIN_SHARE } from "../constants.js";
 import { LTS_TAG_SIZE, POOL_CHUNK_BYTES, POOL_CHUNKS_IN_FLIGHT_PER_THREAD, POOL_DECRYPT_MIN_BYTES, POOL_DECRYPT_MIN_VALUES, POOL_OWN_BUFFER_BYTES, SENT_KEYS_TRACKED } from "../constants.js";
-import { ErrorCode, InternalError, ValidationError, errorFromData } from "../errors.js";
-import { findLongTermSecret } from "../lts/secret.js";
+import { ErrorCode, InternalError, errorFromData } from "../errors.js";
+import { otherGroupCiphertext, secretForEpoch } from "../lts/secret.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import type { EngineContext } from "./context.js";
 import type { DecryptItem } from "./jobs.js";
@@ -105,21 +105,17 @@ export async function openInPool(
     const item = items[i] as DecryptItem;
     // the group first, as the library's openLongTerm: another group's message is WRONG_GROUP
     // whatever its epoch (an epoch of this group's secrets says nothing about another group)
-    if (!sameBytesAt(groupId, item.message, item.groupAt, item.groupLength)) {
-      results[i] = new ValidationError(ErrorCode.WrongGroup, "long-term ciphertext belongs to another group");
+    if (!equalBytesAt(groupId, item.message, item.groupAt, item.groupLength)) {
+      results[i] = otherGroupCiphertext();
       continue;
     }
     // bulk input is mostly one epoch: look the secret up again only when it changes
     if (last < 0 || epochs[last] !== item.epoch) {
       last = epochs.indexOf(item.epoch);
       if (last < 0) {
-        const secret = findLongTermSecret(secrets, item.epoch);
-        if (secret === undefined) {
-          results[i] = new ValidationError(ErrorCode.UnknownEpoch, `no long-term secret of epoch ${String(item.epoch)}`);
-          continue;
-        }
-        if (!equalBytes(secret.groupId, groupId)) {
-          results[i] = new ValidationError(ErrorCode.WrongGroup, "the long-term secret of this epoch belongs to another group");
+        const secret = secretForEpoch(secrets, groupId, item.epoch);
+        if (secret instanceof Error) {
+          results[i] = secret;
           continue;
         }
         last = epochs.push(item.epoch) - 1;
@@ -171,13 +167,6 @@ async function openChunks(
 /** Bytes an item takes in a packed buffer: its message, then its aad. */
 function packedBytes(item: DecryptItem): number {
   return item.message.length + (item.aad?.length ?? 0);
-}
-
-/** True when the `length` bytes at `at` in `bytes` are `id` (public ids: no constant-time need). */
-function sameBytesAt(id: Uint8Array, bytes: Uint8Array, at: number, length: number): boolean {
-  if (length !== id.length) return false;
-  for (let k = 0; k < length; k++) if (id[k] !== bytes[at + k]) return false;
-  return true;
 }
 
 /** Contiguous chunks of `ready` of about equal packed bytes: at least one per thread, at most {@link POOL_CHUNK_BYTES} each where the values allow. */

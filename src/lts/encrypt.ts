@@ -6,11 +6,11 @@
  * @module
  */
 import { concatBytes, equalBytes } from "../bytes.js";
-import { ErrorCode, UsageError, ValidationError } from "../errors.js";
+import { ErrorCode, UsageError } from "../errors.js";
 import { nodeAead } from "./aead.js";
 import type { AeadBackend } from "./aead.js";
 import type { LongTermSecretCiphertext } from "./ciphertext.js";
-import { asLongTermEpoch, checkGroupId, findLongTermSecret } from "./secret.js";
+import { asLongTermEpoch, checkGroupId, otherGroupCiphertext, secretForEpoch } from "./secret.js";
 import type { LongTermSecret } from "./secret.js";
 
 const EMPTY = new Uint8Array(0);
@@ -63,16 +63,8 @@ export function openLongTerm(
 ): Uint8Array {
   checkGroupId(groupId);
   checkAad(aad);
-  if (!(ct.groupId instanceof Uint8Array) || !equalBytes(ct.groupId, groupId)) {
-    throw new ValidationError(ErrorCode.WrongGroup, "long-term ciphertext belongs to another group");
-  }
-  const secret = findLongTermSecret(secrets, ct.epoch);
-  if (secret === undefined) {
-    throw new ValidationError(ErrorCode.UnknownEpoch, `no long-term secret of epoch ${String(ct.epoch)}`);
-  }
-  // a secret list mixing groups is a caller bug; never use another group's key
-  if (!equalBytes(secret.groupId, groupId)) {
-    throw new ValidationError(ErrorCode.WrongGroup, "the long-term secret of this epoch belongs to another group");
-  }
+  if (!(ct.groupId instanceof Uint8Array) || !equalBytes(ct.groupId, groupId)) throw otherGroupCiphertext();
+  const secret = secretForEpoch(secrets, groupId, ct.epoch);
+  if (secret instanceof Error) throw secret;
   return backend.open(secret.ciphersuite, secret.value, ct.nonce, ct.ciphertext, concatBytes(groupId, aad));
 }

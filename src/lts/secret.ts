@@ -8,7 +8,8 @@ import { LTS_KEY_SIZE, MAX_GROUP_ID_SIZE, MAX_LONG_TERM_SECRETS, MAX_LONG_TERM_S
 import type { LongTermCiphersuiteName } from "../constants.js";
 import { Writer, decodeAll } from "../codec/tls.js";
 import type { Reader } from "../codec/tls.js";
-import { DecodeError, ErrorCode, UsageError } from "../errors.js";
+import { DecodeError, ErrorCode, UsageError, ValidationError } from "../errors.js";
+import { equalBytes } from "../bytes.js";
 import { ciphersuiteFromId, ciphersuiteId, isLongTermCiphersuiteName } from "./ciphersuite.js";
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -244,4 +245,36 @@ export function findLongTermSecret(sorted: readonly LongTermSecret[], epoch: big
  */
 export function latestLongTermSecret(sorted: readonly LongTermSecret[]): LongTermSecret | undefined {
   return sorted[sorted.length - 1];
+}
+
+/**
+ * The error for a long-term ciphertext whose header names another group (`WRONG_GROUP`): one
+ * message wherever it is checked (the library's open, the engine's bulk paths).
+ *
+ * @example
+ * ```ts
+ * if (!equalBytes(ct.groupId, groupId)) throw otherGroupCiphertext()
+ * ```
+ */
+export function otherGroupCiphertext(): ValidationError {
+  return new ValidationError(ErrorCode.WrongGroup, "long-term ciphertext belongs to another group");
+}
+
+/**
+ * The secret that opens `groupId`'s ciphertexts of `epoch`, or the error why none does:
+ * `UNKNOWN_EPOCH` when the list has no secret of that epoch, `WRONG_GROUP` when the list's secret
+ * of that epoch is another group's (a list mixing groups is a caller bug; another group's key is
+ * never used). Returned, not thrown, so bulk paths can record it per value.
+ *
+ * @example
+ * ```ts
+ * const secret = secretForEpoch(state.secrets, state.groupId, ct.epoch)
+ * if (secret instanceof Error) throw secret
+ * ```
+ */
+export function secretForEpoch(sorted: readonly LongTermSecret[], groupId: Uint8Array, epoch: bigint): LongTermSecret | ValidationError {
+  const secret = findLongTermSecret(sorted, epoch);
+  if (secret === undefined) return new ValidationError(ErrorCode.UnknownEpoch, `no long-term secret of epoch ${String(epoch)}`);
+  if (!equalBytes(secret.groupId, groupId)) return new ValidationError(ErrorCode.WrongGroup, "the long-term secret of this epoch belongs to another group");
+  return secret;
 }
