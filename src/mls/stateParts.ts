@@ -7,6 +7,7 @@
  * @module
  */
 import type { RatchetTree, SecretTree } from "ts-mls";
+import { BLANK_SECRET_NODE, LAZY_GENERATION } from "ts-mls/secretTree.js";
 import type { GenerationSecret, SecretTreeNode } from "ts-mls/secretTree.js";
 import { MAX_RATCHET_TREE_NODES, STATE_PART_FORMAT } from "../constants.js";
 import { DecodeError } from "../errors.js";
@@ -143,19 +144,15 @@ export function decodeSecretNode(bytes: Uint8Array): SecretTreeNode {
   return decodeWith(bytes, "stored secret node", readSecretNode);
 }
 
-// The lazy secret tree's sentinel generation (ts-mls patch, secretTree.js): a blank node is one
-// with both ratchets at it, no secret and no unused generations. A new epoch's tree is all blank
-// but its root, so the compact part holds only the nodes that are not blank.
-const LAZY_GENERATION = 0xffffffff;
-const BLANK_RATCHET: GenerationSecret = Object.freeze({ secret: new Uint8Array(0), generation: LAZY_GENERATION, unusedGenerations: Object.freeze({}) });
-const BLANK_NODE: SecretTreeNode = Object.freeze({ handshake: BLANK_RATCHET, application: BLANK_RATCHET });
-
+// The lazy secret tree (ts-mls patch, secretTree.js) marks a blank node with its sentinel
+// generation: both ratchets at it, no secret and no unused generations. A new epoch's tree is all
+// blank but its root, so the compact part holds only the nodes that are not blank.
 function noEntries(record: Record<number, Uint8Array>): boolean {
   for (const _ in record) return false;
   return true;
 }
 const blankRatchet = (g: GenerationSecret): boolean => g.generation === LAZY_GENERATION && g.secret.length === 0 && noEntries(g.unusedGenerations);
-const isBlank = (node: SecretTreeNode): boolean => node === BLANK_NODE || (blankRatchet(node.handshake) && blankRatchet(node.application));
+const isBlank = (node: SecretTreeNode): boolean => node === BLANK_SECRET_NODE || (blankRatchet(node.handshake) && blankRatchet(node.application));
 
 /**
  * An epoch's secret tree without its blank nodes (the `l/` part): format byte, tree length,
@@ -197,7 +194,7 @@ export function decodeLazySecretTree(bytes: Uint8Array): SecretTreeNode[] {
     if (r.u8() !== STATE_PART_FORMAT) throw new DecodeError("stored secret tree: unknown format");
     const length = r.u32();
     if (length > MAX_RATCHET_TREE_NODES) throw new DecodeError(`stored secret tree: ${length} nodes (at most ${MAX_RATCHET_TREE_NODES})`);
-    const out = new Array<SecretTreeNode>(length).fill(BLANK_NODE);
+    const out = new Array<SecretTreeNode>(length).fill(BLANK_SECRET_NODE);
     let last = -1;
     for (let n = r.u32(); n > 0; n--) {
       const i = r.u32();
