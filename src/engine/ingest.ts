@@ -25,7 +25,7 @@ import { encryptedFields } from "../documents/fields.js";
 import { isSystemSchema } from "../documents/schema.js";
 import { encodeOperationRecord } from "./store/operations.js";
 import type { GroupActors } from "./actors.js";
-import type { IngestOutcome } from "./jobs.js";
+import type { IngestOutcome, JobRequest } from "./jobs.js";
 import type { EngineContext } from "./context.js";
 import { indexKeyPackageOps } from "./materialise.js";
 import { Sublevel } from "./store/sublevels.js";
@@ -68,21 +68,36 @@ function encryptedGroup(doc: SignedDocument): Uint8Array | undefined {
   return first !== undefined && first.groupId.length === ID_SIZE ? first.groupId : undefined;
 }
 
-/** True for a document only the store takes (no group actor): a key package, a deletion, an operation with nothing encrypted for a group. */
-function isStoreOnly(doc: SignedDocument): boolean {
-  if (doc.schema === SchemaId.KeyPackage || doc.schema === SchemaId.KeyPackageDeletion) return true;
-  if (doc.schema === SchemaId.SecretGroup || doc.schema === SchemaId.SecretGroupCommit) return false;
-  try {
-    return encryptedGroup(doc) === undefined;
-  } catch {
-    return false; // route() refuses it with the error
+/** Where a document goes: "store" (only the store takes it) or its group's actor and job. */
+type Destination = "store" | { readonly gid: string; readonly kind: "ingest" | "operation" };
+
+/**
+ * Where `doc` goes, decided once per document: "store" for a key package, a deletion, or an
+ * operation with nothing encrypted for a group; else its group's actor. Throws what refuses it.
+ */
+function destinationOf(doc: SignedDocument): Destination {
+  switch (doc.schema) {
+    case SchemaId.KeyPackage:
+    case SchemaId.KeyPackageDeletion:
+      return "store";
+    case SchemaId.SecretGroup:
+      return { gid: toHex(doc.id), kind: "ingest" };
+    case SchemaId.SecretGroupCommit: {
+      const { secretGroup } = readSecretGroupCommit(doc);
+      if (secretGroup.length !== 32) throw new ValidationError(ErrorCode.InvalidDocument, "secret_group is not a 32-byte id");
+      return { gid: toHex(secretGroup), kind: "ingest" };
+    }
+    default: {
+      const gid = encryptedGroup(doc);
+      return gid === undefined ? "store" : { gid: toHex(gid), kind: "operation" };
+    }
   }
 }
 
 /**
  * The writes of a document that only the store takes (a key package, a deletion, an operation
  * with nothing encrypted for a group), after its checks; "duplicate" when stored already;
- * for {@link isStoreOnly} documents. Throws on a document its checks refuse.
+ * for documents whose {@link destinationOf} is "store". Throws on a document its checks refuse.
  */
 async function storeOnlyOps(ctx: EngineContext, doc: SignedDocument): Promise<StoreOp[] | "duplicate"> {
   const key = toHex(doc.id);
@@ -98,30 +113,13 @@ async function storeOnlyOps(ctx: EngineContext, doc: SignedDocument): Promise<St
       readKeyPackageDeletion(doc);
       break;
     default: {
-      // nothing encrypted for a group (isStoreOnly): kept as it is, read back with engine.read
+      // nothing encrypted for a group: kept as it is, read back with engine.read
       if (await ctx.store.has(Sublevel.Operations, key)) return "duplicate";
       index = [{ sub: Sublevel.Operations, key, value: encodeOperationRecord({ seq: 0n, decrypted: [], pending: [], errors: [] }) }];
     }
   }
   if (await ctx.store.has(Sublevel.Docs, key)) return "duplicate";
   return [{ sub: Sublevel.Docs, key, value: doc.bytes }, ...index];
-}
-
-async function route(ctx: EngineContext, actors: GroupActors, doc: SignedDocument): Promise<IngestOutcome> {
-  switch (doc.schema) {
-    case SchemaId.SecretGroup:
-      return actors.run<IngestOutcome>(toHex(doc.id), { kind: "ingest", doc });
-    case SchemaId.SecretGroupCommit: {
-      const { secretGroup } = readSecretGroupCommit(doc);
-      if (secretGroup.length !== 32) throw new ValidationError(ErrorCode.InvalidDocument, "secret_group is not a 32-byte id");
-      return actors.run<IngestOutcome>(toHex(secretGroup), { kind: "ingest", doc });
-    }
-    default: {
-      const gid = encryptedGroup(doc);
-      if (gid === undefined) throw new ValidationError(ErrorCode.InvalidDocument, "no field encrypted for a group");
-      return actors.run<IngestOutcome>(toHex(gid), { kind: "operation", doc });
-    }
-  }
 }
 
 /**
@@ -170,28 +168,40 @@ export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, d
   // commits are queued before the operations they make readable; the actors serialize per group
   const rank = (d: SignedDocument): number => (d.schema === SchemaId.SecretGroup ? 0 : d.schema === SchemaId.SecretGroupCommit ? 2 : isSystemSchema(d.schema) ? 1 : 3);
   decoded.sort((a, b) => rank(a.doc) - rank(b.doc));
-  // documents only the store takes go in one batch for the whole call (a batch each cost a
-  // LevelDB round trip each: with many groups, one key package document per group)
   // group jobs are queued in this tick, before any await (a decrypt issued with this ingest
   // queues behind its commits); documents only the store takes go in one batch for the whole
   // call (a batch each cost a LevelDB round trip each: with many groups, one key package each)
-  const routing = decoded
-    .filter(({ doc }) => !isStoreOnly(doc))
-    .map(async ({ index, doc }) => {
-      let result: IngestOutcome;
-      try {
-        result = await route(ctx, actors, doc);
-      } catch (e) {
-        if (isSecretGroupError(e) && (e.source === "storage" || e.source === "internal" || e.code === ErrorCode.Closed)) throw e;
-        result = { outcome: "refused", error: toError(e) };
-      }
-      outcomes[index] = result.outcome;
-      if (result.outcome === "refused") refused.push({ index, error: result.error });
-    });
+  const record = (index: number, result: IngestOutcome): void => {
+    outcomes[index] = result.outcome;
+    if (result.outcome === "refused") refused.push({ index, error: result.error });
+  };
+  const toActor = async (index: number, gid: string, request: JobRequest): Promise<void> => {
+    let result: IngestOutcome;
+    try {
+      result = await actors.run<IngestOutcome>(gid, request);
+    } catch (e) {
+      if (isSecretGroupError(e) && (e.source === "storage" || e.source === "internal" || e.code === ErrorCode.Closed)) throw e;
+      result = { outcome: "refused", error: toError(e) };
+    }
+    record(index, result);
+  };
+  const storeOnly: Array<{ index: number; doc: SignedDocument }> = [];
+  const routing: Array<Promise<void>> = [];
+  for (const { index, doc } of decoded) {
+    let to: Destination;
+    try {
+      to = destinationOf(doc);
+    } catch (e) {
+      record(index, { outcome: "refused", error: toError(e) });
+      continue;
+    }
+    if (to === "store") storeOnly.push({ index, doc });
+    else routing.push(toActor(index, to.gid, to.kind === "ingest" ? { kind: "ingest", doc } : { kind: "operation", doc }));
+  }
   const storing = (async () => {
     const stored: StoreOp[] = [];
     const storedAt: number[] = [];
-    for (const { index, doc } of decoded.filter((d) => isStoreOnly(d.doc))) {
+    for (const { index, doc } of storeOnly) {
       let ops: StoreOp[] | "duplicate";
       try {
         ops = await storeOnlyOps(ctx, doc);
