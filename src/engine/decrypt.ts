@@ -10,7 +10,7 @@
  */
 import { DecodeError, ErrorCode, UsageError } from "../errors.js";
 import { ID_SIZE, LTS_NONCE_SIZE, LTS_TAG_SIZE, MAX_CIPHERTEXT_SIZE, SecretGroupMessageType } from "../constants.js";
-import { toHex } from "../bytes.js";
+import { equalBytesAt, toHex } from "../bytes.js";
 import type { LongTermSecretCiphertext } from "../lts/ciphertext.js";
 import { decodeSecretGroupMessage, peekMlsPrivateMessage } from "../message.js";
 import type { DecryptItem } from "./jobs.js";
@@ -207,7 +207,7 @@ export function peekAll(messages: readonly DecryptInput[]): {
       }
     }
     let share: GroupShare;
-    if (lastShare !== undefined && lastId !== undefined && (groupId === undefined ? sameIdAt(lastId, message, FAST_GROUP_AT) : sameIdAt(lastId, groupId, 0))) {
+    if (lastShare !== undefined && lastId !== undefined && (groupId === undefined ? equalBytesAt(lastId, message, FAST_GROUP_AT, ID_SIZE) : equalBytesAt(lastId, groupId, 0, ID_SIZE))) {
       share = lastShare;
     } else {
       const id = groupId ?? message.subarray(FAST_GROUP_AT, FAST_GROUP_AT + ID_SIZE);
@@ -221,10 +221,4 @@ export function peekAll(messages: readonly DecryptInput[]): {
     share.items.push(item);
   }
   return { results, byGroup };
-}
-
-/** Equality of a public group id and the 32 bytes at `at` in `bytes` (routing only, not secret: no constant-time need). */
-function sameIdAt(id: Uint8Array, bytes: Uint8Array, at: number): boolean {
-  for (let i = 0; i < ID_SIZE; i++) if (id[i] !== bytes[at + i]) return false;
-  return true;
 }

@@ -38,13 +38,6 @@ export class WelcomeKeys {
     return this.groups.has(gid);
   }
 
-  /** Entries over all groups. @example `welcomes.count` */
-  get count(): number {
-    let n = 0;
-    for (const group of this.groups.values()) n += group.size;
-    return n;
-  }
-
   private add(key: string): void {
     const [gid, cid] = split(key);
     let group = this.groups.get(gid);
