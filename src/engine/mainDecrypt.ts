@@ -1,8 +1,8 @@
 /**
- * Long-term decryption on the main thread: a small batch whole (src/engine/decryptStep.ts) with
- * the library's `openLongTerm`, and the main thread's share of a pooled batch in slices while the
- * workers open the rest (src/engine/poolDecrypt.ts) with the library's checks in its order and
- * errors, then the workers' per-value open on a cached key object (src/engine/openValue.ts: a
+ * Long-term decryption on the main thread: a small batch whole (src/engine/decryptStep.ts) and
+ * the main thread's share of a pooled batch in slices while the workers open the rest
+ * (src/engine/poolDecrypt.ts). Both make the library's `openLongTerm` checks in its order, with
+ * its errors, then the workers' per-value open on a cached key object (src/engine/openValue.ts: a
  * third less main-thread CPU per 16 KiB value than `openLongTerm`, which prepares the raw key and
  * checks every argument again per value). Both read the caller's bytes in place (no copy).
  *
@@ -13,19 +13,16 @@ import { MAIN_SHARE_MIN_MEAN_BYTES, MAIN_SLICE_BYTES, MAIN_SLICE_VALUES, POOL_MA
 import { concatBytes, equalBytesAt } from "../bytes.js";
 import { errorFromData, toErrorData } from "../errors.js";
 import type { ValidationError } from "../errors.js";
-import { openLongTerm } from "../lts/encrypt.js";
 import { otherGroupCiphertext, secretForEpoch } from "../lts/secret.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import { openValue, openingKey } from "./openValue.js";
 import type { OpeningKey } from "./openValue.js";
-import { longTermCiphertextOf } from "./decrypt.js";
 import type { DecryptItem } from "./jobs.js";
 
-const EMPTY = new Uint8Array(0);
-
 /**
- * Opens the long-term items `which` with `secrets`, as the library's `decrypt` does in a worker;
- * an error becomes what a worker would hand back (same class, code and message).
+ * Opens the long-term items `which` with `secrets`: the library's `openLongTerm` checks, in its
+ * order, on the peeked positions (no ciphertext decoded again); an error becomes what a worker
+ * would hand back (same class, code and message).
  *
  * @example
  * ```ts
@@ -33,7 +30,7 @@ const EMPTY = new Uint8Array(0);
  * ```
  */
 export function openAll(groupId: Uint8Array, secrets: readonly LongTermSecret[], items: readonly DecryptItem[], which: readonly number[], results: Array<Uint8Array | Error>): void {
-  openRange(groupId, secrets, items, which, 0, which.length, results);
+  openRangeFast(groupId, secrets, items, which, 0, which.length, results);
 }
 
 /**
@@ -55,18 +52,6 @@ export async function openSliced(groupId: Uint8Array, secrets: readonly LongTerm
     openRangeFast(groupId, secrets, items, which, from, to, results);
     from = to;
     if (from < which.length) await yieldToLoop();
-  }
-}
-
-function openRange(groupId: Uint8Array, secrets: readonly LongTermSecret[], items: readonly DecryptItem[], which: readonly number[], from: number, to: number, results: Array<Uint8Array | Error>): void {
-  for (let k = from; k < to; k++) {
-    const i = which[k] as number;
-    const item = items[i] as DecryptItem;
-    try {
-      results[i] = openLongTerm(secrets, groupId, longTermCiphertextOf(item), item.aad ?? EMPTY);
-    } catch (e) {
-      results[i] = errorFromData(toErrorData(e));
-    }
   }
 }
 
@@ -104,19 +89,10 @@ function openRangeFast(groupId: Uint8Array, secrets: readonly LongTermSecret[], 
       results[i] = lastSecret;
       continue;
     }
-    let body: Buffer;
     try {
-      body = openValue(openingKeyOf(lastSecret), m, item.nonceAt, item.ctAt, m.length, item.aad === undefined || item.aad.length === 0 ? groupId : concatBytes(groupId, item.aad));
+      results[i] = openValue(openingKeyOf(lastSecret), m, item.nonceAt, item.ctAt, m.length, item.aad === undefined || item.aad.length === 0 ? groupId : concatBytes(groupId, item.aad));
     } catch (e) {
       results[i] = errorFromData(toErrorData(e));
-      continue;
-    }
-    // a plain Uint8Array, as the library returns: over node's buffer when it owns it whole (the usual case), else a copy
-    if (body.byteOffset === 0 && body.buffer.byteLength === body.length) {
-      results[i] = new Uint8Array(body.buffer, 0, body.length);
-    } else {
-      results[i] = Uint8Array.from(body);
-      body.fill(0);
     }
   }
 }

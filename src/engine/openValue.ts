@@ -12,7 +12,7 @@ import type { CipherGCMTypes, KeyObject } from "node:crypto";
 import { LTS_NONCE_SIZE, LTS_TAG_SIZE } from "../constants.js";
 import type { LongTermCiphersuiteName } from "../constants.js";
 import { CryptoError, ErrorCode } from "../errors.js";
-import { NODE_ALGORITHM } from "../lts/aead.js";
+import { NODE_ALGORITHM, ownedPlaintext } from "../lts/aead.js";
 
 /** A long-term key ready for deciphers. @example `const key = openingKey("PANDA10_AES128GCM", value)` */
 export interface OpeningKey {
@@ -37,22 +37,23 @@ const OPTIONS = { authTagLength: LTS_TAG_SIZE };
 
 /**
  * Opens the AEAD output `bytes[ctAt, end)` (ciphertext, then the 16-byte tag) with the nonce at
- * `nonceAt` and associated data `aad`. The tag is checked (`final()`) before the plaintext
- * leaves: on a failure the partial plaintext is zeroed and `CryptoError(DECRYPTION_FAILED)` is
- * thrown, with the library's message.
+ * `nonceAt` and associated data `aad`, into a plain Uint8Array that owns its whole buffer
+ * ({@link ownedPlaintext}: it can be kept or moved to another thread as it is). The tag is checked
+ * (`final()`) before the plaintext leaves: on a failure the partial plaintext is zeroed and
+ * `CryptoError(DECRYPTION_FAILED)` is thrown, with the library's message.
  *
  * @example
  * ```ts
  * const body = openValue(key, message, item.nonceAt, item.ctAt, message.length, groupId)
  * ```
  */
-export function openValue(key: OpeningKey, bytes: Uint8Array, nonceAt: number, ctAt: number, end: number, aad: Uint8Array): Buffer {
+export function openValue(key: OpeningKey, bytes: Uint8Array, nonceAt: number, ctAt: number, end: number, aad: Uint8Array): Uint8Array {
   const tagAt = end - LTS_TAG_SIZE;
   const decipher = createDecipheriv(key.algorithm, key.object, bytes.subarray(nonceAt, nonceAt + LTS_NONCE_SIZE), OPTIONS);
   decipher.setAuthTag(bytes.subarray(tagAt, end));
   decipher.setAAD(aad);
   // update() hands out unauthenticated plaintext: it stays here until final() has checked the tag
-  let body = decipher.update(bytes.subarray(ctAt, tagAt));
+  const body = decipher.update(bytes.subarray(ctAt, tagAt));
   let tail: Buffer;
   try {
     tail = decipher.final();
@@ -60,10 +61,5 @@ export function openValue(key: OpeningKey, bytes: Uint8Array, nonceAt: number, c
     body.fill(0);
     throw new CryptoError(ErrorCode.DecryptionFailed, "long-term ciphertext failed to authenticate");
   }
-  if (tail.length > 0) {
-    const whole = Buffer.concat([body, tail]);
-    body.fill(0);
-    body = whole;
-  }
-  return body;
+  return ownedPlaintext(body, tail);
 }

@@ -74,6 +74,25 @@ function join(a: Uint8Array, b: Uint8Array, c?: Uint8Array): Uint8Array {
 }
 
 /**
+ * An authenticated plaintext from node's decipher (`update()`'s `body`, `final()`'s `tail`) as a
+ * plain Uint8Array that owns its whole buffer: in the usual case update() returned the whole
+ * plaintext in a buffer of its own, and a view over that memory needs no copy (and can move to
+ * another thread whole); otherwise a joined copy, the pieces zeroed.
+ *
+ * @example
+ * ```ts
+ * const plaintext = ownedPlaintext(decipher.update(ct), decipher.final())
+ * ```
+ */
+export function ownedPlaintext(body: Buffer, tail: Uint8Array): Uint8Array {
+  if (tail.length === 0 && body.byteOffset === 0 && body.buffer.byteLength === body.length) return new Uint8Array(body.buffer, 0, body.length);
+  const out = join(body, tail);
+  body.fill(0);
+  tail.fill(0);
+  return out;
+}
+
+/**
  * AEAD on `node:crypto` (OpenSSL): the default backend.
  *
  * @example
@@ -108,12 +127,7 @@ export const nodeAead: AeadBackend = Object.freeze({
       body.fill(0);
       throw failed(e);
     }
-    // the usual case: update() returned the whole plaintext in a buffer of its own, so a plain
-    // Uint8Array over that memory needs no copy (and owns it whole: it can move to another thread)
-    if (tail.length === 0 && body.byteOffset === 0 && body.buffer.byteLength === body.length) return new Uint8Array(body.buffer, 0, body.length);
-    const out = join(body, tail);
-    body.fill(0);
-    return out;
+    return ownedPlaintext(body, tail);
   },
 });
 

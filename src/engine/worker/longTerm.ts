@@ -158,7 +158,7 @@ function openBatch(task: OpenLongTermTask): OpenLongTermOut {
     const key = keys[layout[at + 4] as number] as CachedKey;
     const end = ctAt + ctLength;
     const aad = aadLength === 0 ? groupId : concatBytes(groupId, bytes.subarray(end, end + aadLength));
-    let body: Buffer;
+    let body: Uint8Array;
     try {
       body = openValue(key, bytes, nonceAt, ctAt, end, aad);
     } catch (e) {
@@ -170,8 +170,8 @@ function openBatch(task: OpenLongTermTask): OpenLongTermOut {
       written += body.length;
       body.fill(0);
     } else {
-      // large: node's plaintext owns its buffer (anything else is copied) and moves whole
-      large.push([i, body.byteOffset === 0 && body.buffer.byteLength === body.length ? (body.buffer as ArrayBuffer) : (body.buffer.slice(body.byteOffset, body.byteOffset + body.length) as ArrayBuffer)]);
+      // large: the plaintext owns its buffer (openValue) and moves whole
+      large.push([i, body.buffer as ArrayBuffer]);
     }
   }
   // failed values left room at the end: zero it (the memory was not ours before)
