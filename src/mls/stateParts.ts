@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import type { RatchetTree, SecretTree } from "ts-mls";
 import { BLANK_SECRET_NODE, LAZY_GENERATION } from "ts-mls/secretTree.js";
 import type { GenerationSecret, SecretTreeNode } from "ts-mls/secretTree.js";
@@ -26,6 +27,26 @@ export const lazyTreeKey = (epoch: bigint): string => `l/${pad(epoch, 20)}`;
 
 /** Prefix of every override part of an epoch. @example `overridePrefix(3n) // "o/00000000000000000003/"` */
 export const overridePrefix = (epoch: bigint): string => `o/${pad(epoch, 20)}/`;
+
+/** Key of an epoch's chunked manifest part. @example `chunkManifestKey(3n) // "m/00000000000000000003"` */
+export const chunkManifestKey = (epoch: bigint): string => `m/${pad(epoch, 20)}`;
+/** Key of a manifest chunk part by its content key. @example `chunkPartKey("00ff...") // "k/00ff..."` */
+export const chunkPartKey = (key: string): string => `k/${key}`;
+
+/** Bytes of a content key (tree nodes and manifest chunks are stored under theirs). */
+export const CONTENT_KEY_BYTES = 16;
+
+/**
+ * The content key of stored bytes: SHA-256, its first {@link CONTENT_KEY_BYTES} bytes in hex.
+ *
+ * @example
+ * ```ts
+ * const key = contentKey(encodeNode(node))
+ * ```
+ */
+export function contentKey(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex").slice(0, 2 * CONTENT_KEY_BYTES);
+}
 
 function writeGeneration(w: Sink, g: GenerationSecret): void {
   w.bytes(g.secret).u32(g.generation);

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import type { Node, RatchetTree, SecretTree } from "ts-mls";
 import { encodeNode } from "ts-mls/ratchetTree.js";
+import { contentKey } from "./stateParts.js";
 import type { ChunkKeys } from "./treeChunks.js";
 
 /** Content keys of ratchet-tree nodes already encoded, by object identity (nodes are immutable). */
@@ -25,7 +25,7 @@ export function keyOfNode(node: Node): { key: string; bytes?: Uint8Array } {
   const known = nodeKeys.get(node);
   if (known !== undefined) return { key: known };
   const bytes = encodeNode(node);
-  const key = createHash("sha256").update(bytes).digest("hex").slice(0, 32);
+  const key = contentKey(bytes);
   nodeKeys.set(node, key);
   return { key, bytes };
 }

@@ -10,18 +10,11 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { MAX_RATCHET_TREE_NODES, RATCHET_CHUNK_SPAN, STATE_PART_FORMAT } from "../constants.js";
 import { DecodeError } from "../errors.js";
 import { Sink, decodeWith } from "./partCodec.js";
+import { CONTENT_KEY_BYTES, contentKey } from "./stateParts.js";
 
-const KEY_BYTES = 16;
-const pad = (n: bigint, width: number): string => n.toString().padStart(width, "0");
-
-/** Key of an epoch's chunked manifest part. @example `chunkManifestKey(3n) // "m/00000000000000000003"` */
-export const chunkManifestKey = (epoch: bigint): string => `m/${pad(epoch, 20)}`;
-/** Key of a manifest chunk part by its content key. @example `chunkPartKey("00ff...") // "k/00ff..."` */
-export const chunkPartKey = (key: string): string => `k/${key}`;
 
 /** The chunk keys of one epoch's tree: one per subtree slot, and the spine's (undefined: no non-blank node there). */
 export interface ChunkKeys {
@@ -44,11 +37,11 @@ export const subtreeSlots = (length: number): number => Math.ceil(length / RATCH
  * ```
  */
 export function encodeChunk(entries: ReadonlyArray<readonly [number, string]>): { key: string; bytes: Uint8Array } {
-  const w = new Sink(8 + entries.length * (4 + KEY_BYTES));
+  const w = new Sink(8 + entries.length * (4 + CONTENT_KEY_BYTES));
   w.u8(STATE_PART_FORMAT).u32(entries.length);
   for (const [index, key] of entries) w.u32(index).raw(Buffer.from(key, "hex"));
   const bytes = w.finish();
-  return { key: createHash("sha256").update(bytes).digest("hex").slice(0, 2 * KEY_BYTES), bytes };
+  return { key: contentKey(bytes), bytes };
 }
 
 /**
@@ -69,7 +62,7 @@ export function decodeChunk(bytes: Uint8Array, slot: number | "spine", length: n
       const index = r.u32();
       const inSlot = slot === "spine" ? isSpine(index) : !isSpine(index) && Math.floor(index / RATCHET_CHUNK_SPAN) === slot;
       if (index <= last || index >= length || !inSlot) throw new DecodeError("ratchet tree chunk: node index out of its slot, order or range");
-      out.push([index, Buffer.from(r.raw(KEY_BYTES)).toString("hex")]);
+      out.push([index, Buffer.from(r.raw(CONTENT_KEY_BYTES)).toString("hex")]);
       last = index;
     }
     return out;
@@ -91,7 +84,7 @@ function writeKey(w: Sink, key: string | undefined): void {
  * ```
  */
 export function encodeChunkManifest(length: number, chunks: ChunkKeys): Uint8Array {
-  const w = new Sink(16 + (chunks.subtrees.length + 1) * (1 + KEY_BYTES));
+  const w = new Sink(16 + (chunks.subtrees.length + 1) * (1 + CONTENT_KEY_BYTES));
   w.u8(STATE_PART_FORMAT).u32(length);
   for (const key of chunks.subtrees) writeKey(w, key);
   writeKey(w, chunks.spine);
@@ -116,7 +109,7 @@ export function decodeChunkManifest(bytes: Uint8Array): { length: number; chunks
       const flag = r.u8();
       if (flag === 0) return undefined;
       if (flag !== 1) throw new DecodeError("ratchet tree manifest: bad chunk flag");
-      return Buffer.from(r.raw(KEY_BYTES)).toString("hex");
+      return Buffer.from(r.raw(CONTENT_KEY_BYTES)).toString("hex");
     };
     const subtrees: Array<string | undefined> = [];
     for (let s = subtreeSlots(length); s > 0; s--) subtrees.push(readKey());
