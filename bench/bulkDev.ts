@@ -13,6 +13,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { LongTermCiphersuite, type LongTermCiphersuiteName } from "../src/constants.js";
 import { benchPool, EngineNode, ingestApplied, libraryGroup } from "./fixtures.js";
 import { longTermSides } from "./bulk.js";
+import { summarise } from "./stats.js";
 
 const SHORT: Record<string, LongTermCiphersuiteName> = { "128": "PANDA10_AES128GCM", "256": "PANDA10_AES256GCM", chacha: "PANDA10_CHACHA20POLY1305" };
 const [suitesArg = "128,256,chacha", sizesArg = "1024,65536", valuesArg = "20000", itArg = "5"] = process.argv.slice(2);
@@ -43,12 +44,7 @@ function cpu(): { main: number; off: number; threads: Map<string, number> } {
   return { main, off, threads: each };
 }
 
-const median = (xs: number[]): number => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
+const median = (xs: readonly number[]): number => summarise(xs).median;
 
 const pool = benchPool();
 try {

@@ -13,13 +13,14 @@ import { loadavg } from "node:os";
 import { joinGroup } from "../src/group/index.js";
 import { benchPool, EngineNode, ingestApplied } from "./fixtures.js";
 import type { JoinInput } from "./join.js";
+import { summarise } from "./stats.js";
 import { interleaved, type Side } from "./timing.js";
 
 const [mode = "ab", nArg = "1000", itArg = "7"] = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const showStats = process.argv.includes("--stats");
 const n = Number(nArg);
 const iterations = Number(itArg);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const median = (xs: readonly number[]): number => summarise(xs).median;
 
 function buildInputs(engineKeyPackages: Uint8Array[]): Promise<JoinInput[]> {
   return new Promise((resolve, reject) => {

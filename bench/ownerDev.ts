@@ -13,13 +13,14 @@ import type { GroupState } from "../src/group/index.js";
 import { generateIdentity } from "../src/identity.js";
 import { bareGroup, bareKeyPackages, benchPool, EngineNode, LT_SUITE, members, type Member } from "./fixtures.js";
 import { adds, commit, newGroup, removeLeaf, suiteImpl, type KeyPackagePair } from "./mlsHarness.js";
+import { summarise } from "./stats.js";
 import { interleaved, type Side } from "./timing.js";
 import { nodeHpkeSealHelper } from "../src/mls/crypto/hpke.js";
 
 const [mode = "update", nArg = "1000", itArg = "5"] = process.argv.slice(2);
 const n = Number(nArg);
 const iterations = Number(itArg);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const median = (xs: readonly number[]): number => summarise(xs).median;
 
 async function libGroup(): Promise<{ state: GroupState; fillers: Member[] }> {
   const owner = generateIdentity();
@@ -45,18 +46,17 @@ function withCpu(side: Side): Side {
   };
 }
 
-function report(raw: Awaited<ReturnType<typeof interleaved>>): void {
-  const results = raw;
+function report(results: Awaited<ReturnType<typeof interleaved>>): void {
   for (const r of results) {
     const runs = cpu.get(r.label)?.slice(-r.samples.length);
     if (runs !== undefined && runs.length > 0) console.log(`${r.label}: process CPU median ${median(runs).toFixed(1)} ms (n=${runs.length})`);
   }
   const base = median(results[0]!.samples);
-  for (const r of results) console.log(`${r.label}: median ${median(r.samples).toFixed(1)} ms (n=${r.samples.length}) ratio to bare ${(base / median(r.samples)).toFixed(2)}x  samples ${r.samples.map((x) => x.toFixed(0)).join(",")}`);
+  for (const r of results) console.log(`${r.label}: median ${median(r.samples).toFixed(1)} ms (n=${r.samples.length}) ratio to ${results[0]!.label} ${(base / median(r.samples)).toFixed(2)}x  samples ${r.samples.map((x) => x.toFixed(0)).join(",")}`);
   // paired per round (the sides of one round ran back to back): robust to load changing between rounds
-  for (const r of results.slice(1)) {
+  for (const r of results.slice(2)) {
     const ratios = r.samples.map((x, i) => (results[1]!.samples[i] as number) / x);
-    if (r !== results[1]) console.log(`${results[1]!.label} / ${r.label} per round: median ${median(ratios).toFixed(2)}x (n=${ratios.length})`);
+    console.log(`${results[1]!.label} / ${r.label} per round: median ${median(ratios).toFixed(2)}x (n=${ratios.length})`);
   }
   console.log(`load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 }
