@@ -50,15 +50,22 @@ export async function ingestGroupDocument(ctx: EngineContext, gid: string, recor
 }
 
 /** Checks a commit before anything is stored: its facts, and the rules that need only the group record. */
-function readCommit(gid: string, record: GroupRecord | undefined, doc: SignedDocument): { fields: ReturnType<typeof readSecretGroupCommit>; info: CommitInspection } {
-  const fields = readSecretGroupCommit(doc);
+function readCommit(gid: string, record: GroupRecord | undefined, doc: SignedDocument, fields: CommitFields): CommitInspection {
   const info = inspectCommit(fields.commit);
   if (!equalBytes(info.groupId, fields.secretGroup)) throw new ValidationError(ErrorCode.WrongGroup, "the MLS commit belongs to another group than its document names");
   if (record?.owner !== undefined) {
     checkCommitDocument({ id: fromHex(gid), author: record.owner, schema: SchemaId.SecretGroup }, doc, fields);
     if (record.status === GroupStatus.Member && info.mlsEpoch === record.mlsEpoch) checkCommitChain(fields, record.head);
   }
-  return { fields, info };
+  return info;
+}
+
+/** A commit document's fields, as readSecretGroupCommit reads them. */
+type CommitFields = ReturnType<typeof readSecretGroupCommit>;
+
+/** The stored record of a commit at `epoch` with `status`. */
+function commitRecordOf(fields: CommitFields, epoch: bigint, status: CommitRecord["status"], welcome: boolean): CommitRecord {
+  return { ...(fields.previousCommit === undefined ? {} : { previous: fields.previousCommit }), epoch, status, welcome };
 }
 
 /** The first of this node's key packages the commit's Welcome names (`refs`), with its record. */
@@ -83,12 +90,10 @@ interface EarlyJoin {
  * runs the follower. Undefined when that does not apply or the peek fails (the full read then
  * refuses the commit); the join's writes are used only once the commit passed every check.
  */
-async function startJoin(ctx: EngineContext, gid: string, record: GroupRecord | undefined, cid: string, doc: SignedDocument): Promise<EarlyJoin | undefined> {
+async function startJoin(ctx: EngineContext, gid: string, record: GroupRecord | undefined, cid: string, doc: SignedDocument, fields: CommitFields): Promise<EarlyJoin | undefined> {
   if (record?.owner === undefined || record.status === GroupStatus.Member) return undefined;
-  let fields: ReturnType<typeof readSecretGroupCommit>;
   let peek: ReturnType<typeof peekWelcome>;
   try {
-    fields = readSecretGroupCommit(doc);
     peek = peekWelcome(fields.commit);
   } catch {
     return undefined;
@@ -96,7 +101,7 @@ async function startJoin(ctx: EngineContext, gid: string, record: GroupRecord | 
   if (peek === undefined) return undefined;
   const kp = await welcomed(ctx, peek.addedKeyPackageRefs);
   if (kp === undefined || (record.status === GroupStatus.Removed && peek.mlsEpoch < record.mlsEpoch)) return { kp };
-  const rec: CommitRecord = { ...(fields.previousCommit === undefined ? {} : { previous: fields.previousCommit }), epoch: peek.mlsEpoch, status: CommitStatus.Pending, welcome: true };
+  const rec = commitRecordOf(fields, peek.mlsEpoch, CommitStatus.Pending, true);
   return { kp, joining: joinThrough(ctx, gid, record, { cid, doc, record: rec }, kp).catch((e: unknown) => ({ fault: e })) };
 }
 
@@ -113,24 +118,24 @@ async function startJoin(ctx: EngineContext, gid: string, record: GroupRecord | 
 export async function ingestCommitDocument(ctx: EngineContext, gid: string, record: GroupRecord | undefined, doc: SignedDocument): Promise<StepOutput> {
   const cid = toHex(doc.id);
   if (await ctx.store.has(Sublevel.Commits, `${gid}/${cid}`)) return { ops: [], result: { outcome: "duplicate" } };
-  const early = await startJoin(ctx, gid, record, cid, doc);
-  let read: ReturnType<typeof readCommit>;
+  let fields: CommitFields;
   try {
-    read = readCommit(gid, record, doc);
+    fields = readSecretGroupCommit(doc);
+  } catch (e) {
+    return { ops: [], result: refused(e) };
+  }
+  const early = await startJoin(ctx, gid, record, cid, doc, fields);
+  let info: CommitInspection;
+  try {
+    info = readCommit(gid, record, doc, fields);
   } catch (e) {
     await early?.joining;
     return { ops: [], result: refused(e) };
   }
-  const { fields, info } = read;
   const member = record?.status === GroupStatus.Member;
   // a member already past this commit's epoch never applies it: superseded (history before its join, or a fork)
   const superseded = member && info.mlsEpoch < (record?.mlsEpoch ?? 0n);
-  const rec: CommitRecord = {
-    ...(fields.previousCommit === undefined ? {} : { previous: fields.previousCommit }),
-    epoch: info.mlsEpoch,
-    status: superseded ? CommitStatus.Superseded : CommitStatus.Pending,
-    welcome: info.welcome,
-  };
+  const rec = commitRecordOf(fields, info.mlsEpoch, superseded ? CommitStatus.Superseded : CommitStatus.Pending, info.welcome);
   // the usual case, the member's next commit, is applied in this step (one batch with the
   // follower's records); the worker applies it while this thread runs the follower
   const next = member && record?.owner !== undefined && info.mlsEpoch === record.mlsEpoch && sameCommit(fields.previousCommit, record.head);
