@@ -25,7 +25,6 @@ import { EMPTY, LABELS, baseContext, ephemeralKeyPair, kemSharedSecret, keySched
 import { SealHelper, sealEach, type RemoteSealJob, type SealOutcome } from "./hpkeSealer.js";
 import { LruCache, bytesKey, fresh } from "./lru.js";
 import { rawKey } from "./rawKey.js";
-import { concatBytes } from "../../bytes.js";
 import { HPKE_INFO_LENGTH_LIMIT, HPKE_INPUT_LENGTH_LIMIT, HPKE_KEY_CACHE_ENTRIES, HPKE_SEAL_HELPER_SHARE, HPKE_SEAL_OFFLOAD_MIN } from "../../constants.js";
 
 /**
@@ -90,7 +89,7 @@ function asKey(k: PublicKey | PrivateKey, type: "public" | "private"): X25519Key
 
 function decap(s: HpkeSuite, enc: Uint8Array, skR: X25519Key): Uint8Array {
   const pkE = importPublic(enc);
-  return kemSharedSecret(s, x25519(skR.key, pkE.key), concatBytes(enc, skR.publicRaw));
+  return kemSharedSecret(s, x25519(skR.key, pkE.key), enc, skR.publicRaw);
 }
 
 function exportFrom(s: HpkeSuite, exporterSecret: Uint8Array, exporterContext: Uint8Array, length: number): Uint8Array {
@@ -226,7 +225,7 @@ export function makeNodeHpke(alg: HpkeAlgorithm): Hpke {
       return wrap(() => {
         const pk = asKey(publicKey, "public");
         const e = ephemeralKeyPair();
-        const shared = kemSharedSecret(s, x25519(e.privateKey, pk.key), concatBytes(e.publicRaw, pk.raw));
+        const shared = kemSharedSecret(s, x25519(e.privateKey, pk.key), e.publicRaw, pk.raw);
         return { enc: e.publicRaw, secret: exportFrom(s, keySchedule(shared, info).exporter(), exporterContext, length) };
       });
     },

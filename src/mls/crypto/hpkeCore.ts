@@ -58,17 +58,25 @@ export interface HpkeSuite {
   readonly aead: NodeAead;
   /** Base mode has no PSK: its id hash is a constant of the suite. */
   readonly pskIdHash: Uint8Array;
-  /** The constant front of each of a seal's five labeled HMAC inputs (see {@link sealWith}). */
-  readonly sealPrefixes: SealPrefixes;
+  /** The constant front of each labeled HMAC input of the KEM and key schedule (see {@link kemSharedSecret}, {@link keyScheduleOf}). */
+  readonly prefixes: SealPrefixes;
 }
 
-/** Per suite: the labeled inputs' constant fronts, so a seal's HMACs take them as they are. @example `s.sealPrefixes.eaePrk` */
+/**
+ * Per suite: the constant front of each labeled input (RFC 9180 4: `HPKE-v1 || suite_id || label`,
+ * after `I2OSP(L, 2)` for an expand), so each step is one HMAC fed the front and the variable
+ * parts as they are, with no concatenated copy. Every expand here is one HKDF-Expand block (its
+ * length is at most the hash's).
+ *
+ * @example `s.prefixes.eaePrk`
+ */
 export interface SealPrefixes {
   readonly eaePrk: Uint8Array;
   readonly sharedSecret: Uint8Array;
   readonly secret: Uint8Array;
   readonly key: Uint8Array;
   readonly baseNonce: Uint8Array;
+  readonly exp: Uint8Array;
 }
 
 function i2osp2(n: number): Uint8Array {
@@ -121,12 +129,13 @@ export function makeHpkeSuite(alg: X25519HpkeAlgorithm): HpkeSuite {
     hash,
     aead,
     pskIdHash: labeledExtract(hash, hpkeId, EMPTY, LABELS.pskIdHash, EMPTY),
-    sealPrefixes: {
+    prefixes: {
       eaePrk: concatBytes(HPKE_V1, kemId, LABELS.eaePrk),
       sharedSecret: concatBytes(i2osp2(32), HPKE_V1, kemId, LABELS.sharedSecret),
       secret: concatBytes(HPKE_V1, hpkeId, LABELS.secret),
       key: concatBytes(i2osp2(aead.keyLength), HPKE_V1, hpkeId, LABELS.key),
       baseNonce: concatBytes(i2osp2(aead.nonceLength), HPKE_V1, hpkeId, LABELS.baseNonce),
+      exp: concatBytes(i2osp2(HASH_SIZE[hash]), HPKE_V1, hpkeId, LABELS.exp),
     },
   };
 }
@@ -148,16 +157,17 @@ export function x25519(privateKey: KeyObject, publicKey: KeyObject): Uint8Array 
 }
 
 /**
- * DHKEM(X25519, HKDF-SHA256) ExtractAndExpand: the KEM's own KDF is always SHA-256.
+ * DHKEM(X25519, HKDF-SHA256) ExtractAndExpand with kem_context = enc || pkRm: the KEM's own KDF
+ * is always SHA-256 (its empty salt a zero block of that size).
  *
  * @example
  * ```ts
- * kemSharedSecret(s, x25519(skE, pkR), concatBytes(enc, pkRRaw));
+ * kemSharedSecret(s, x25519(skE, pkR), enc, pkRRaw);
  * ```
  */
-export function kemSharedSecret(s: HpkeSuite, dhOut: Uint8Array, kemContext: Uint8Array): Uint8Array {
-  const prk = labeledExtract("SHA-256", s.kemId, EMPTY, LABELS.eaePrk, dhOut);
-  return labeledExpand("SHA-256", s.kemId, prk, LABELS.sharedSecret, kemContext, 32);
+export function kemSharedSecret(s: HpkeSuite, dhOut: Uint8Array, enc: Uint8Array, pkRRaw: Uint8Array): Uint8Array {
+  const prk = createHmac("sha256", ZERO_SALT).update(s.prefixes.eaePrk).update(dhOut).digest();
+  return owned(createHmac("sha256", prk).update(s.prefixes.sharedSecret).update(enc).update(pkRRaw).update(ONE).digest());
 }
 
 /**
@@ -182,11 +192,13 @@ export function baseContext(s: HpkeSuite, info: Uint8Array): Uint8Array {
  * ```
  */
 export function keyScheduleOf(s: HpkeSuite, shared: Uint8Array, context: Uint8Array) {
-  const secret = labeledExtract(s.hash, s.hpkeId, shared, LABELS.secret, EMPTY);
+  const h = NODE_HASH[s.hash];
+  const secret = createHmac(h, shared).update(s.prefixes.secret).digest(); // LabeledExtract(shared, "secret", psk = "")
+  const expand = (prefix: Uint8Array, len: number): Uint8Array => owned(createHmac(h, secret).update(prefix).update(context).update(ONE).digest().subarray(0, len));
   return {
-    key: () => labeledExpand(s.hash, s.hpkeId, secret, LABELS.key, context, s.aead.keyLength),
-    nonce: () => labeledExpand(s.hash, s.hpkeId, secret, LABELS.baseNonce, context, s.aead.nonceLength),
-    exporter: () => labeledExpand(s.hash, s.hpkeId, secret, LABELS.exp, context, HASH_SIZE[s.hash]),
+    key: () => expand(s.prefixes.key, s.aead.keyLength),
+    nonce: () => expand(s.prefixes.baseNonce, s.aead.nonceLength),
+    exporter: () => expand(s.prefixes.exp, HASH_SIZE[s.hash]),
   };
 }
 
@@ -252,15 +264,7 @@ export interface Sealed {
  * ```
  */
 export function sealWith(s: HpkeSuite, job: SealJob, e: Ephemeral): Sealed {
-  // kemSharedSecret and keyScheduleOf, written out with the suite's precomputed label prefixes
-  // (no concatenated copies); every output fits one HKDF-Expand block (key and nonce are
-  // shorter than any hash here), so each step is one HMAC. The RFC 9180 known answers check it.
-  const p = s.sealPrefixes;
-  const h = NODE_HASH[s.hash];
-  const prk = createHmac("sha256", ZERO_SALT).update(p.eaePrk).update(x25519(e.privateKey, job.publicKey)).digest();
-  const shared = createHmac("sha256", prk).update(p.sharedSecret).update(e.publicRaw).update(job.publicRaw).update(ONE).digest();
-  const secret = createHmac(h, shared).update(p.secret).digest();
-  const key = createHmac(h, secret).update(p.key).update(job.context).update(ONE).digest().subarray(0, s.aead.keyLength);
-  const nonce = createHmac(h, secret).update(p.baseNonce).update(job.context).update(ONE).digest().subarray(0, s.aead.nonceLength);
-  return { enc: e.publicRaw, ct: s.aead.seal(key, nonce, job.aad, job.plaintext) };
+  const shared = kemSharedSecret(s, x25519(e.privateKey, job.publicKey), e.publicRaw, job.publicRaw);
+  const ks = keyScheduleOf(s, shared, job.context);
+  return { enc: e.publicRaw, ct: s.aead.seal(ks.key(), ks.nonce(), job.aad, job.plaintext) };
 }
