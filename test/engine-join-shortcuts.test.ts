@@ -12,7 +12,7 @@ import type { EngineContext } from "../src/engine/context.js";
 import type { SecretGroupEngine } from "../src/engine/engine.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
 import type { EngineStore } from "../src/engine/store/store.js";
-import { groupWithMember, ingestAll, openNode, openStore, tempDir } from "./engine-helpers.js";
+import { groupWithMember, ingestAll, openStore, tempDir, withNodes } from "./engine-helpers.js";
 import { generateIdentity } from "../src/identity.js";
 import { WelcomeKeys } from "../src/engine/welcomeKeys.js";
 import type { StoreOp } from "../src/engine/store/store.js";
@@ -23,9 +23,7 @@ import { createKeyPackage } from "../src/keyPackage.js";
 const storeOf = (engine: SecretGroupEngine): EngineStore => (engine as unknown as { ctx: EngineContext }).ctx.store;
 
 test("a rejoin deletes every state part of the earlier membership (the record's state token says they may exist)", async () => {
-  const owner = await openNode();
-  const alice = await openNode();
-  try {
+  await withNodes([{}, {}], async ([owner, alice]) => {
     const { gid } = await groupWithMember(owner.engine, alice.engine);
     const g = toHex(gid);
     assert.deepEqual(await ingestAll(alice.engine, (await owner.engine.removeMembers(gid, [alice.identity.publicKey])).documents), ["applied"]);
@@ -42,12 +40,7 @@ test("a rejoin deletes every state part of the earlier membership (the record's 
     assert.ok(!keys.includes(`${g}/zz-earlier`), "the earlier membership's part is gone");
     const message = await owner.engine.encrypt(gid, utf8("back"), { scheme: "long-term" });
     assert.deepEqual((await alice.engine.decrypt([message])).map((m) => (m instanceof Uint8Array ? new TextDecoder().decode(m) : m)), ["back"]);
-  } finally {
-    await owner.engine.close();
-    await alice.engine.close();
-    await owner.cleanup();
-    await alice.cleanup();
-  }
+  });
 });
 
 test("store reads: synchronous and thread-pool point reads agree, and scans over several pages return every entry in order", async () => {
@@ -131,8 +124,7 @@ test("the Welcome ledger lists every group the store holds Welcome entries of, o
 });
 
 test("documents only the store takes are written in one batch per ingest call, each with its own outcome", async () => {
-  const node = await openNode();
-  try {
+  await withNodes([{}], async ([node]) => {
     const store = storeOf(node.engine);
     const ids = (docs: readonly Uint8Array[]): string[] => docs.map((d) => toHex(decodeDocument(d).id));
     const people = [generateIdentity(), generateIdentity(), generateIdentity()];
@@ -156,8 +148,5 @@ test("documents only the store takes are written in one batch per ingest call, e
     assert.ok(await store.has(Sublevel.Operations, ids([plain])[0]!), "the plain operation's record");
     assert.deepEqual(await ingestAll(node.engine, docs), ["duplicate", "refused", "duplicate", "duplicate", "duplicate", "duplicate"]);
     assert.equal(batches.length, 1, "nothing new written");
-  } finally {
-    await node.engine.close();
-    await node.cleanup();
-  }
+  });
 });
