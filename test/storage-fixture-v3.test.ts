@@ -9,7 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SEALED_STORAGE_VERSION } from "../src/constants.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
-import { fixtureReadTests, hex, loadFixture, NAMES, rawDb, restored } from "./storage-support.js";
+import { fixtureOpensUnchangedTest, fixtureReadTests, loadFixture } from "./storage-support.js";
 
 const fixture = loadFixture("storage-v3.json");
 
@@ -26,19 +26,4 @@ test("the fixture is storage format 3: sealed values, MLS states in m/, k/, l/ p
 
 fixtureReadTests("format 3", fixture);
 
-test("format 3 opens without a migration: every frozen value is left as it was", async () => {
-  for (const name of NAMES) {
-    const { engine, path, cleanup } = await restored(fixture, name);
-    try {
-      await engine.close();
-      const db = rawDb(path);
-      await db.open();
-      const out: Array<[string, string]> = [];
-      for await (const [key, value] of db.iterator()) out.push([key, hex(value)]);
-      await db.close();
-      assert.deepEqual(out, fixture.engines[name].entries, `${name}: entries unchanged by open and close`);
-    } finally {
-      await cleanup();
-    }
-  }
-});
+fixtureOpensUnchangedTest("format 3", fixture);

@@ -19,21 +19,12 @@ import { beginRotation, MetaKey, reseal } from "../src/engine/store/keys.js";
 import { deriveStorageKey, sealedGeneration, Sealer } from "../src/engine/store/seal.js";
 import { Keyring } from "../src/engine/store/keyring.js";
 import { ingestAll, openNode, tempDir } from "./engine-helpers.js";
-import { rawDb } from "./storage-support.js";
+import { rawDb, rawEntries } from "./storage-support.js";
 
 const text = (r: Uint8Array | Error | undefined): string => {
   if (!(r instanceof Uint8Array)) throw r ?? new Error("missing");
   return new TextDecoder().decode(r);
 };
-
-async function rawEntries(path: string): Promise<Array<[string, string]>> {
-  const db = rawDb(path);
-  await db.open();
-  const out: Array<[string, string]> = [];
-  for await (const [key, value] of db.iterator()) out.push([key, toHex(value)]);
-  await db.close();
-  return out;
-}
 
 /** Storage key generations of every sealed value in a closed store (own-key values: "own"). */
 async function generations(path: string): Promise<Set<string>> {

@@ -32,6 +32,16 @@ export function plain(value: unknown): unknown {
 /** Raw view of an engine database (utf8 keys, byte values). @example `const db = rawDb(path)` */
 export const rawDb = (path: string): Level<string, Uint8Array> => new Level<string, Uint8Array>(path, { keyEncoding: "utf8", valueEncoding: "view" });
 
+/** Every entry of a closed engine database, in key order, values in hex. @example `assert.deepEqual(await rawEntries(path), before)` */
+export async function rawEntries(path: string): Promise<Array<[string, string]>> {
+  const db = rawDb(path);
+  await db.open();
+  const out: Array<[string, string]> = [];
+  for await (const [key, value] of db.iterator()) out.push([key, toHex(value)]);
+  await db.close();
+  return out;
+}
+
 /** The engines of the fixture. */
 export type EngineName = "owner" | "member" | "carol" | "indexer";
 /** What decrypting one frozen message must give: its plaintext, or an error with this code. */
@@ -204,6 +214,29 @@ export function fixtureReadTests(label: string, fixture: StorageFixture): void {
       for (const node of [owner, member, indexer]) {
         await node.engine.close();
         await node.cleanup();
+      }
+    }
+  });
+}
+
+/**
+ * The test of a frozen fixture whose format needs no migration: each engine, restored, opened and
+ * closed, leaves every stored value as it was.
+ *
+ * @example
+ * ```ts
+ * fixtureOpensUnchangedTest("format 3", loadFixture("storage-v3.json"))
+ * ```
+ */
+export function fixtureOpensUnchangedTest(label: string, fixture: StorageFixture): void {
+  test(`${label} opens without a migration: every frozen value is left as it was`, async () => {
+    for (const name of NAMES) {
+      const { engine, path, cleanup } = await restored(fixture, name);
+      try {
+        await engine.close();
+        assert.deepEqual(await rawEntries(path), fixture.engines[name].entries, `${name}: entries unchanged by open and close`);
+      } finally {
+        await cleanup();
       }
     }
   });
