@@ -197,7 +197,9 @@ export function provideGroupMachine(ctx: EngineContext): typeof groupMachine {
       persist: fromPromise(async ({ input }: { input: { groupId: string; ops: readonly StoreOp[]; sync?: boolean; after?: (() => void) | undefined } }) => {
         if (input.ops.length > 0) {
           const started = performance.now();
+          ctx.pendingChain.beforeBatch(input.ops);
           await ctx.store.batch(input.ops, { sync: input.sync === true });
+          ctx.pendingChain.afterBatch(input.ops);
           ctx.pendingCommits.afterBatch(input.ops);
           ctx.welcomes.afterBatch(input.ops);
           ctx.stats.persistMs += performance.now() - started;
