@@ -7,8 +7,10 @@
  *
  *   node dist/bench/groupsDev.js --groups 300 --rounds 3 [--fixture /tmp/x] [--chunks 40] [--ab <lever>]
  *
- * `--ab <lever>` alternates rounds with the lever off (odd rounds) and on (even rounds) in this
+ * `--ab <lever>` alternates rounds with the lever on and off (ABBA order) in this
  * one process, and ends with the medians of both and their ratio (levers: {@link LEVERS}).
+ * `--other <dist folder>` does the same with another build's engine as "off" (e.g. the build of
+ * the commit before, `npx tsc --outDir distA` there): both module graphs live in this process.
  *
  * @module
  */
@@ -33,14 +35,15 @@ const groups = Number(arg("--groups", "300"));
 const rounds = Number(arg("--rounds", "3"));
 const chunks = Number(arg("--chunks", "40"));
 const fixture = arg("--fixture", `/tmp/groups5-fixture-${groups}`);
-const ab = arg("--ab", "");
+const other = arg("--other", "");
+const ab = arg("--ab", other === "" ? "" : "other");
 
 /** Turns a lever off on one engine (the old code path), for `--ab`. */
 const LEVERS: Record<string, (ctx: EngineContext) => void> = {
   // every pending-chain scan reads the store, as before the in-memory positions
   pendingChain: (ctx) => void (ctx.pendingChain.mayHold = () => true),
 };
-if (ab !== "" && LEVERS[ab] === undefined) throw new Error(`unknown lever ${ab}; known: ${Object.keys(LEVERS).join(", ")}`);
+if (ab !== "" && ab !== "other" && LEVERS[ab] === undefined) throw new Error(`unknown lever ${ab}; known: ${Object.keys(LEVERS).join(", ")}`);
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
@@ -72,13 +75,16 @@ async function main(): Promise<void> {
     const identity = identityFromSecretKey(await readFile(join(fixture, "identity.bin")));
     const stream = unpackFramed(await readFile(join(fixture, "stream.bin"))).map((b) => b.slice());
     const size = Math.ceil(stream.length / chunks);
+    const OtherEngine =
+      other === "" ? SecretGroupEngine : ((await import(new URL(`file://${join(other.startsWith("/") ? other : join(process.cwd(), other), "src/engine/engine.js")}`).href)) as { SecretGroupEngine: typeof SecretGroupEngine }).SecretGroupEngine;
     const results: Record<"on" | "off", { ms: number[]; main: number[] }> = { on: { ms: [], main: [] }, off: { ms: [], main: [] } };
     for (let r = 0; r < rounds; r++) {
       const path = await mkdtemp(join(tmpdir(), "groups5-dev-"));
       await cp(join(fixture, "db"), path, { recursive: true });
-      const engine = await SecretGroupEngine.open({ path, identity, pool, liveActors: groups });
-      const lever = ab === "" || r % 2 === 0 ? "on" : "off";
-      if (lever === "off") LEVERS[ab]!((engine as unknown as { ctx: EngineContext }).ctx);
+      // ABBA order: a drift over the rounds (warm-up, load) weighs on both sides alike
+      const lever = ab === "" || r % 4 === 0 || r % 4 === 3 ? "on" : "off";
+      const engine = await (lever === "off" ? OtherEngine : SecretGroupEngine).open({ path, identity, pool, liveActors: groups });
+      if (lever === "off" && ab !== "other") LEVERS[ab]!((engine as unknown as { ctx: EngineContext }).ctx);
       const elu0 = performance.eventLoopUtilization();
       const cpu0 = process.cpuUsage();
       const main0 = mainThreadCpuMs();
