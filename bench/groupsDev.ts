@@ -5,7 +5,12 @@
  * round on a fresh copy of it. Reports wall ms per group, documents/s, main-thread event-loop
  * utilisation and synced batches. Run two builds alternately (A/B across processes) to compare.
  *
- *   node dist/bench/groupsDev.js --groups 300 --rounds 3 [--fixture /tmp/x] [--chunks 40]
+ *   node dist/bench/groupsDev.js --groups 300 --rounds 3 [--fixture /tmp/x] [--chunks 40] [--ab <lever>]
+ *
+ * `--ab <lever>` alternates rounds with the lever on and off (ABBA order) in this
+ * one process, and ends with the medians of both and their ratio (levers: {@link LEVERS}).
+ * `--other <dist folder>` does the same with another build's engine as "off" (e.g. the build of
+ * the commit before, `npx tsc --outDir distA` there): both module graphs live in this process.
  *
  * @module
  */
@@ -15,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Random } from "../src/cli/random.js";
+import type { EngineContext } from "../src/engine/context.js";
 import { SecretGroupEngine } from "../src/engine/engine.js";
 import { identityFromSecretKey } from "../src/identity.js";
 import { benchPool, EngineNode } from "./fixtures.js";
@@ -29,6 +35,19 @@ const groups = Number(arg("--groups", "300"));
 const rounds = Number(arg("--rounds", "3"));
 const chunks = Number(arg("--chunks", "40"));
 const fixture = arg("--fixture", `/tmp/groups5-fixture-${groups}`);
+const other = arg("--other", "");
+const ab = arg("--ab", other === "" ? "" : "other");
+
+/** Turns a lever off on one engine (the old code path), for `--ab`. */
+const LEVERS: Record<string, (ctx: EngineContext) => void> = {
+  // every pending-chain scan reads the store, as before the in-memory positions
+  pendingChain: (ctx) => void (ctx.pendingChain.mayHold = () => true),
+};
+if (ab !== "" && ab !== "other" && LEVERS[ab] === undefined) throw new Error(`unknown lever ${ab}; known: ${Object.keys(LEVERS).join(", ")}`);
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+};
 
 /** The main thread's CPU milliseconds (Linux: its /proc task entry, in clock ticks of 10 ms). */
 function mainThreadCpuMs(): number {
@@ -56,10 +75,16 @@ async function main(): Promise<void> {
     const identity = identityFromSecretKey(await readFile(join(fixture, "identity.bin")));
     const stream = unpackFramed(await readFile(join(fixture, "stream.bin"))).map((b) => b.slice());
     const size = Math.ceil(stream.length / chunks);
+    const OtherEngine =
+      other === "" ? SecretGroupEngine : ((await import(new URL(`file://${join(other.startsWith("/") ? other : join(process.cwd(), other), "src/engine/engine.js")}`).href)) as { SecretGroupEngine: typeof SecretGroupEngine }).SecretGroupEngine;
+    const results: Record<"on" | "off", { ms: number[]; main: number[] }> = { on: { ms: [], main: [] }, off: { ms: [], main: [] } };
     for (let r = 0; r < rounds; r++) {
       const path = await mkdtemp(join(tmpdir(), "groups5-dev-"));
       await cp(join(fixture, "db"), path, { recursive: true });
-      const engine = await SecretGroupEngine.open({ path, identity, pool, liveActors: groups });
+      // ABBA order: a drift over the rounds (warm-up, load) weighs on both sides alike
+      const lever = ab === "" || r % 4 === 0 || r % 4 === 3 ? "on" : "off";
+      const engine = await (lever === "off" ? OtherEngine : SecretGroupEngine).open({ path, identity, pool, liveActors: groups });
+      if (lever === "off" && ab !== "other") LEVERS[ab]!((engine as unknown as { ctx: EngineContext }).ctx);
       const elu0 = performance.eventLoopUtilization();
       const cpu0 = process.cpuUsage();
       const main0 = mainThreadCpuMs();
@@ -74,9 +99,12 @@ async function main(): Promise<void> {
       await engine.close();
       await rm(path, { recursive: true, force: true });
       if (joined !== groups) throw new Error(`joined ${joined} of ${groups}`);
+      results[lever].ms.push(ms / groups);
+      results[lever].main.push(mainMs / groups);
       console.log(
         JSON.stringify({
           round: r,
+          ...(ab === "" ? {} : { [ab]: lever }),
           msPerGroup: +(ms / groups).toFixed(3),
           docsPerS: Math.round((stream.length / ms) * 1000),
           mainBusy: +elu.utilization.toFixed(3),
@@ -84,6 +112,17 @@ async function main(): Promise<void> {
           cpuMsPerGroup: +((cpu.user + cpu.system) / 1000 / groups).toFixed(3),
           syncedWrites: s["syncedWrites"],
           load: (await import("node:os")).loadavg().map((x) => +x.toFixed(2)),
+        }),
+      );
+    }
+    if (ab !== "") {
+      const m = (k: "on" | "off", f: "ms" | "main"): number => +median(results[k][f]).toFixed(3);
+      console.log(
+        JSON.stringify({
+          lever: ab,
+          n: [results.on.ms.length, results.off.ms.length],
+          msPerGroup: { on: m("on", "ms"), off: m("off", "ms"), ratio: +(m("on", "ms") / m("off", "ms")).toFixed(3) },
+          mainCpuMsPerGroup: { on: m("on", "main"), off: m("off", "main"), ratio: +(m("on", "main") / m("off", "main")).toFixed(3) },
         }),
       );
     }

@@ -199,6 +199,42 @@ export async function decodeDocumentAsync(bytes: Uint8Array): Promise<SignedDocu
   return doc;
 }
 
+/**
+ * {@link decodeDocument} with the Ed25519 signature verification started on libuv's thread pool
+ * instead of done here: the document comes back at once, with `verified`, which rejects with
+ * `ValidationError(INVALID_SIGNATURE)` for a forged one. Nothing may act on `doc` before
+ * `verified` resolves (the engine's ingest hands both to the group's actor, which awaits it
+ * first: the job keeps its place in the queue, and this thread does not wait for the check).
+ * Throws what {@link decodeDocument} throws for malformed bytes; a document whose fields break
+ * the rules is checked here, at once, so it is still reported as forged when it is.
+ *
+ * @example
+ * ```ts
+ * const { doc, verified } = decodeDocumentDeferred(bytes)
+ * await verified // before using doc
+ * ```
+ */
+export function decodeDocumentDeferred(bytes: Uint8Array): { readonly doc: SignedDocument; readonly verified: Promise<void> } {
+  let signed: SignedParts | undefined;
+  let doc: SignedDocument;
+  try {
+    doc = decode(bytes, (parts) => (signed = parts));
+  } catch (e) {
+    if (signed === undefined) throw e; // failed before the point where the signature is checked
+    // a rule broken after the signature's place: forged or not decides the error, now
+    if (!verifyEd25519(signed.author, concatBytes(SIGNATURE_PREFIX, signed.payload), signed.signature)) {
+      throw new ValidationError(ErrorCode.InvalidSignature, "document signature does not verify");
+    }
+    throw e;
+  }
+  const parts = signed as SignedParts;
+  const verified = verifyEd25519Async(parts.author, concatBytes(SIGNATURE_PREFIX, parts.payload), parts.signature).then((ok) => {
+    if (!ok) throw new ValidationError(ErrorCode.InvalidSignature, "document signature does not verify");
+  });
+  verified.catch(() => undefined); // awaited by whoever acts on doc; never an unhandled rejection
+  return { doc, verified };
+}
+
 /** What the signature covers, handed out where the synchronous decode verifies it. */
 interface SignedParts {
   readonly author: Uint8Array;

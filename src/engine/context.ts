@@ -20,13 +20,14 @@ import { Sublevel } from "./store/sublevels.js";
 import type { EngineStore, StoreOp } from "./store/store.js";
 import type { OutboxKeys } from "./outbox.js";
 import type { WelcomeKeys } from "./welcomeKeys.js";
+import type { PendingChain } from "./pendingChain.js";
 
 /**
  * The engine as its group steps see it.
  *
  * @example
  * ```ts
- * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheMembers: 20_000, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pendingCommits: await PendingCommits.load(store), pendingOps: await PendingBook.load(store), welcomes: await WelcomeKeys.load(store), outbox: await OutboxKeys.open(store), events: new EventHub() }
+ * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheMembers: 20_000, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pendingCommits: await PendingCommits.load(store), pendingOps: await PendingBook.load(store), welcomes: await WelcomeKeys.load(store), pendingChain: await PendingChain.load(store), outbox: await OutboxKeys.open(store), events: new EventHub() }
  * ```
  */
 export interface EngineContext {
@@ -51,6 +52,8 @@ export interface EngineContext {
   readonly outbox: OutboxKeys;
   /** Groups with stored Welcome entries (src/engine/welcomeKeys.ts). */
   readonly welcomes: WelcomeKeys;
+  /** Chain positions holding pending follower records (scans skipped where none). */
+  readonly pendingChain: PendingChain;
   /** Pending operations in memory, for the limits and re-examination (src/engine/pendingOperations.ts). */
   readonly pendingOps: PendingBook;
   /** The watchers of `engine.watch()`. */

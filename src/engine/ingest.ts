@@ -1,6 +1,7 @@
 /**
- * `ingest`: documents of every kind, in any order. Each is verified first (signature,
- * schema, field types), then routed: SecretGroup and SecretGroupCommit documents to their
+ * `ingest`: documents of every kind, in any order. Each is decoded and checked first (schema,
+ * field types; its signature checked on libuv's thread pool, and awaited before anything acts on
+ * the document), then routed: SecretGroup and SecretGroupCommit documents to their
  * group's actor (which applies, buffers or refuses them), key packages and deletions to the
  * store, application documents (operations) to the actor of the group their encrypted fields
  * belong to (src/engine/operations.ts), or straight to the store when they have none.
@@ -13,12 +14,12 @@ import type { ErrorCode as Code, SecretGroupError } from "../errors.js";
 import {
   SchemaId,
   checkKeyPackageDocument,
-  decodeDocument,
   readKeyPackage,
   readKeyPackageDeletion,
   readSecretGroupCommit,
 } from "../documents/index.js";
 import type { SignedDocument } from "../documents/index.js";
+import { decodeDocumentDeferred } from "../documents/document.js";
 import { keyPackageInfo } from "../keyPackage.js";
 import { ID_SIZE } from "../constants.js";
 import { encryptedFields } from "../documents/fields.js";
@@ -147,18 +148,20 @@ async function enforceTotals(ctx: EngineContext, actors: GroupActors): Promise<v
 export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, documents: readonly Uint8Array[]): Promise<IngestReport> {
   const outcomes: IngestOutcomeName[] = new Array(documents.length);
   const refused: Array<{ index: number; error: SecretGroupError }> = [];
-  const decoded: Array<{ index: number; doc: SignedDocument }> = [];
+  // signatures are checked on libuv's thread pool, all at once, while this thread routes: each
+  // document's check travels with it and is awaited before anything acts on the document
+  const decoded: Array<{ index: number; doc: SignedDocument; verified: Promise<void> }> = [];
   const seen = new Set<string>();
   documents.forEach((bytes, index) => {
     try {
-      const doc = decodeDocument(bytes);
+      const { doc, verified } = decodeDocumentDeferred(bytes);
       const id = toHex(doc.id);
       if (seen.has(id)) {
         outcomes[index] = "duplicate";
         return;
       }
       seen.add(id);
-      decoded.push({ index, doc });
+      decoded.push({ index, doc, verified });
     } catch (e) {
       outcomes[index] = "refused";
       refused.push({ index, error: toError(e) });
@@ -185,25 +188,27 @@ export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, d
     }
     record(index, result);
   };
-  const storeOnly: Array<{ index: number; doc: SignedDocument }> = [];
+  const storeOnly: Array<{ index: number; doc: SignedDocument; verified: Promise<void> }> = [];
   const routing: Array<Promise<void>> = [];
-  for (const { index, doc } of decoded) {
+  for (const { index, doc, verified } of decoded) {
     let to: Destination;
     try {
       to = destinationOf(doc);
     } catch (e) {
-      record(index, { outcome: "refused", error: toError(e) });
+      // a forged document is reported as forged, whatever else is wrong with it
+      routing.push(verified.then(() => record(index, { outcome: "refused", error: toError(e) }), (forged: unknown) => record(index, { outcome: "refused", error: toError(forged) })));
       continue;
     }
-    if (to === "store") storeOnly.push({ index, doc });
-    else routing.push(toActor(index, to.gid, to.kind === "ingest" ? { kind: "ingest", doc } : { kind: "operation", doc }));
+    if (to === "store") storeOnly.push({ index, doc, verified });
+    else routing.push(toActor(index, to.gid, { kind: to.kind, doc, verified }));
   }
   const storing = (async () => {
     const stored: StoreOp[] = [];
     const storedAt: number[] = [];
-    for (const { index, doc } of storeOnly) {
+    for (const { index, doc, verified } of storeOnly) {
       let ops: StoreOp[] | "duplicate";
       try {
+        await verified;
         ops = await storeOnlyOps(ctx, doc);
       } catch (e) {
         if (isSecretGroupError(e) && (e.source === "storage" || e.source === "internal")) throw e;

@@ -10,7 +10,7 @@ import type { SignedDocument } from "../documents/index.js";
 import { inspectCommit } from "../group/index.js";
 import type { CommitInspection } from "../group/index.js";
 import { indexCommit, indexGroup, indexKeyPackage } from "../materialise/index.js";
-import type { IndexOp } from "../materialise/index.js";
+import type { IndexOp, IndexReader } from "../materialise/index.js";
 import type { EngineContext } from "./context.js";
 import { Sublevel } from "./store/sublevels.js";
 import type { StoreOp } from "./store/store.js";
@@ -20,9 +20,23 @@ export function toStoreOps(ops: readonly IndexOp[]): StoreOp[] {
   return ops.map((op) => (op.type === "put" ? { sub: Sublevel.Materialise, key: op.key, value: op.value, versioned: true } : { sub: Sublevel.Materialise, key: op.key, value: null }));
 }
 
-/** Reader of the index sublevel. @example `await history(indexReader(ctx), gid)` */
-export function indexReader(ctx: EngineContext): ReturnType<EngineContext["store"]["reader"]> {
-  return ctx.store.reader(Sublevel.Materialise);
+const NOTHING: AsyncIterable<readonly [unknown, unknown]> = { async *[Symbol.asyncIterator]() {} };
+
+/**
+ * Reader of the index sublevel; a scan of a chain position that holds no pending record
+ * (src/engine/pendingChain.ts) finds nothing without reading the store.
+ *
+ * @example
+ * ```ts
+ * await history(indexReader(ctx), gid)
+ * ```
+ */
+export function indexReader(ctx: EngineContext): IndexReader {
+  const reader = ctx.store.reader(Sublevel.Materialise);
+  return {
+    get: reader.get,
+    iterator: (options) => (options.lt === `${options.gte}\uffff` && !ctx.pendingChain.mayHold(options.gte) ? NOTHING : reader.iterator(options)),
+  };
 }
 
 /**

@@ -21,6 +21,7 @@ import { migrate } from "./store/migrate.js";
 import { PendingCommits } from "./pending.js";
 import { OutboxKeys } from "./outbox.js";
 import { WelcomeKeys } from "./welcomeKeys.js";
+import { PendingChain } from "./pendingChain.js";
 import { deriveStorageKey, storageKeyArg } from "./store/seal.js";
 import type { SecretGroupEngine } from "./engine.js";
 
@@ -72,6 +73,7 @@ export async function openContext(options: EngineOptions): Promise<EngineContext
   let pendingOps: PendingBook;
   let outbox: OutboxKeys;
   let welcomes: WelcomeKeys;
+  let pendingChain: PendingChain;
   const storageKey = options.storageKey === undefined ? deriveStorageKey(options.identity.secretKey) : storageKeyArg(options.storageKey);
   const store = await EngineStore.open(path, options.identity.publicKey, storageKey);
   try {
@@ -80,6 +82,7 @@ export async function openContext(options: EngineOptions): Promise<EngineContext
     pendingOps = await PendingBook.load(store);
     outbox = await OutboxKeys.open(store);
     welcomes = await WelcomeKeys.load(store);
+    pendingChain = await PendingChain.load(store);
   } catch (e) {
     await store.close();
     throw e;
@@ -98,6 +101,7 @@ export async function openContext(options: EngineOptions): Promise<EngineContext
     pendingCommits,
     pendingOps,
     welcomes,
+    pendingChain,
     outbox,
     events: new EventHub(),
   };

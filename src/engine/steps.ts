@@ -135,6 +135,8 @@ async function encryptStep(ctx: EngineContext, gid: string, recordIn: GroupRecor
  */
 export async function executeStep(ctx: EngineContext, step: StepInput): Promise<StepOutput> {
   const { groupId: gid, record, job } = step;
+  // a document ingested with its signature check still running: nothing acts on it before the check passes
+  if ((job.kind === "ingest" || job.kind === "operation") && job.verified !== undefined) await job.verified;
   if (step.followUp?.kind === "drain") return drainStep(ctx, step, step.followUp);
   switch (job.kind) {
     case "create":
@@ -197,7 +199,9 @@ export function provideGroupMachine(ctx: EngineContext): typeof groupMachine {
       persist: fromPromise(async ({ input }: { input: { groupId: string; ops: readonly StoreOp[]; sync?: boolean; after?: (() => void) | undefined } }) => {
         if (input.ops.length > 0) {
           const started = performance.now();
+          ctx.pendingChain.beforeBatch(input.ops);
           await ctx.store.batch(input.ops, { sync: input.sync === true });
+          ctx.pendingChain.afterBatch(input.ops);
           ctx.pendingCommits.afterBatch(input.ops);
           ctx.welcomes.afterBatch(input.ops);
           ctx.stats.persistMs += performance.now() - started;

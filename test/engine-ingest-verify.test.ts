@@ -1,0 +1,85 @@
+/**
+ * Ingest checks document signatures on libuv's thread pool while it routes the documents
+ * (src/documents `decodeDocumentDeferred`): a document with a bad signature, of every kind a
+ * node routes (group, commit, key package, key package deletion, operation in the clear,
+ * operation for a group), mixed into one call with good ones, is refused with INVALID_SIGNATURE
+ * and nothing of it is kept or acted on: sent again with its real signature it is applied, not
+ * a duplicate. A forged document with a broken rule too is still reported as forged.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { toHex, utf8 } from "../src/bytes.js";
+import { decodeCanonical, encodeCanonical } from "../src/documents/cbor.js";
+import { decodeDocument, decodeDocumentDeferred, signDocument } from "../src/documents/document.js";
+import { keyPackageDeletionDocument, keyPackageDocument } from "../src/documents/index.js";
+import type { EngineContext } from "../src/engine/context.js";
+import type { SecretGroupEngine } from "../src/engine/engine.js";
+import { IngestRefusedError } from "../src/engine/ingest.js";
+import { Sublevel } from "../src/engine/store/sublevels.js";
+import { generateIdentity } from "../src/identity.js";
+import { createKeyPackage } from "../src/keyPackage.js";
+import { ingestAll, withNodes } from "./engine-helpers.js";
+
+/** The same document with one bit of its signature flipped. */
+function flipped(bytes: Uint8Array): Uint8Array {
+  const envelope = decodeCanonical(bytes) as { payload: Uint8Array; signature: Uint8Array };
+  return encodeCanonical({ payload: envelope.payload, signature: Uint8Array.from(envelope.signature, (x, i) => (i === 5 ? x ^ 1 : x)) });
+}
+
+const storeOf = (engine: SecretGroupEngine): EngineContext["store"] => (engine as unknown as { ctx: EngineContext }).ctx.store;
+
+test("documents with a bad signature, of every kind, are refused among good ones and nothing of them is kept", async () => {
+  await withNodes([{}, {}, {}], async ([owner, member, reader]) => {
+    const kp = (await member.engine.publishKeyPackage()).documents;
+    const created = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
+    const gid = created.groupId as Uint8Array;
+    const added = await owner.engine.addMembers(gid, kp);
+    // a second group whose documents go in good, beside the forged ones
+    const other = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
+    const stranger = generateIdentity();
+    const strangerKp = keyPackageDocument(stranger, { keyPackage: (await createKeyPackage(stranger)).keyPackage }).bytes;
+    const deletion = keyPackageDeletionDocument(stranger, { keyPackage: decodeDocument(strangerKp).id }).bytes;
+    const plain = signDocument(stranger, "chat_v1", { body: "in the clear" }).bytes;
+    const genuine = [created.documents[0]!, added.documents[0]!, strangerKp, deletion, plain];
+    const forged = genuine.map(flipped);
+    const docs = [forged[0]!, other.documents[0]!, forged[1]!, forged[2]!, forged[3]!, forged[4]!];
+    await assert.rejects(reader.engine.ingest(docs), (e: unknown) => {
+      assert.ok(e instanceof IngestRefusedError, String(e));
+      assert.deepEqual(e.report.outcomes, ["refused", "applied", "refused", "refused", "refused", "refused"]);
+      assert.equal(e.refused.length, 5);
+      for (const r of e.refused) assert.equal(r.error.code, "INVALID_SIGNATURE", `document ${r.index}: ${r.error.message}`);
+      return true;
+    });
+    const store = storeOf(reader.engine);
+    for (const doc of forged) assert.equal(await store.has(Sublevel.Docs, toHex(decodeDocumentDeferred(doc).doc.id)), false);
+    await assert.rejects(reader.engine.status(gid), /unknown group/, "the forged group document made no group");
+    assert.deepEqual(await reader.engine.history(gid), [], "the forged commit was not indexed");
+    // the genuine documents (same payloads) are new to the node (a commit not for it: "pending", indexed)
+    assert.deepEqual(await ingestAll(reader.engine, genuine), ["applied", "pending", "applied", "applied", "applied"]);
+    assert.equal((await reader.engine.history(gid)).length, 1);
+    // an operation for a group, forged: refused before its group's actor reads it
+    const op = await owner.engine.encrypt(gid, utf8("for the group"), { scheme: "long-term" });
+    const opDoc = signDocument(owner.identity, "chat_v1", { body: op }).bytes;
+    await assert.rejects(member.engine.ingest([...created.documents, ...added.documents, flipped(opDoc)]), (e: unknown) => {
+      assert.ok(e instanceof IngestRefusedError, String(e));
+      assert.deepEqual(e.report.outcomes, ["applied", "applied", "refused"]);
+      assert.equal(e.code, "INVALID_SIGNATURE");
+      return true;
+    });
+    assert.deepEqual(await ingestAll(member.engine, [opDoc]), ["applied"]);
+  });
+});
+
+test("a forged document that also breaks a field rule is reported as forged, and a good one's check resolves", async () => {
+  const alice = generateIdentity();
+  const good = signDocument(alice, "chat_v1", { body: "hello" }).bytes;
+  const { doc, verified } = decodeDocumentDeferred(good);
+  await verified;
+  assert.equal(toHex(doc.id), toHex(decodeDocument(good).id));
+  await assert.rejects(decodeDocumentDeferred(flipped(good)).verified, { code: "INVALID_SIGNATURE" });
+  // a key package document whose fields break its schema's rules, signed, then forged
+  const payload = encodeCanonical({ v: 1, author: alice.publicKey, fields: { key_package: 7 }, schema: "key_package_v1", timestamp: 1 });
+  const broken = encodeCanonical({ payload, signature: new Uint8Array(64).fill(1) });
+  assert.throws(() => decodeDocumentDeferred(broken), { code: "INVALID_SIGNATURE" });
+  assert.throws(() => decodeDocument(broken), { code: "INVALID_SIGNATURE" });
+});

@@ -1,0 +1,149 @@
+/**
+ * The in-memory chain positions of pending follower records (src/engine/pendingChain.ts), which
+ * let the follower skip scans of positions holding nothing: compared with the store's own scan
+ * over a random history of batches (puts, deletes, both on one key in one batch, a failed batch)
+ * and after a reload, and inside an engine fed a shuffled history of commits.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { utf8 } from "../src/bytes.js";
+import type { EngineContext } from "../src/engine/context.js";
+import type { SecretGroupEngine } from "../src/engine/engine.js";
+import { indexReader } from "../src/engine/materialise.js";
+import { PendingChain } from "../src/engine/pendingChain.js";
+import { Sublevel } from "../src/engine/store/sublevels.js";
+import type { EngineStore, StoreOp } from "../src/engine/store/store.js";
+import { Random } from "../src/cli/random.js";
+import { generateIdentity } from "../src/identity.js";
+import { ingestAll, keySet, openNode, openStore, shuffle, tempDir } from "./engine-helpers.js";
+
+const GIDS = ["a1", "b2", "c3"];
+const PREVS = ["-", "p1", "p2"];
+
+/** Every chain position of the random history, and a few prefixes that are not one. */
+const POSITIONS = GIDS.flatMap((g) => PREVS.map((p) => `q/${g}/${p}/`));
+
+/** Asserts the chain lists exactly the store's pending records, and skips only empty positions. */
+async function agrees(chain: PendingChain, store: EngineStore, when: string): Promise<void> {
+  const stored = await store.keys(Sublevel.Materialise, "q/");
+  for (const key of stored) assert.ok(chain.has(key), `${when}: ${key} stored but not listed`);
+  assert.equal(chain.size, stored.length, `${when}: listed ${chain.size}, stored ${stored.length}`);
+  for (const position of POSITIONS) {
+    const held = stored.some((k) => k.startsWith(position));
+    assert.equal(chain.mayHold(position), held, `${when}: ${position}`);
+  }
+  // prefixes other than one chain position are always scanned
+  for (const prefix of ["q/", "q/a1/", "h/a1/", "q/a1/-"]) assert.ok(chain.mayHold(prefix), `${when}: ${prefix}`);
+}
+
+test("the pending chain positions agree with the store over a random history, a failed batch and a reload", async () => {
+  const dir = await tempDir();
+  const identity = generateIdentity();
+  let store = await openStore(dir.path, identity);
+  try {
+    const rnd = new Random(Number(process.env["PENDING_CHAIN_SEED"] ?? 17));
+    const chain = await PendingChain.load(store);
+    const write = async (ops: StoreOp[]): Promise<void> => {
+      chain.beforeBatch(ops);
+      await store.batch(ops);
+      chain.afterBatch(ops);
+    };
+    const randomKey = (): string => `q/${GIDS[rnd.int(GIDS.length)]}/${PREVS[rnd.int(PREVS.length)]}/c${rnd.int(3)}`;
+    for (let step = 0; step < 200; step++) {
+      const ops: StoreOp[] = [];
+      for (let i = rnd.int(5); i >= 0; i--) {
+        const key = randomKey();
+        const value = rnd.int(2) === 0 ? null : utf8("pending");
+        switch (rnd.int(6)) {
+          case 0: // another record of the index, and a key of another sublevel
+            ops.push({ sub: Sublevel.Materialise, key: key.replace("q/", "h/"), value, versioned: true });
+            ops.push({ sub: Sublevel.Welcomes, key, value });
+            break;
+          case 1: // put then delete, or delete then put, of one key in one batch: the last decides
+            ops.push({ sub: Sublevel.Materialise, key, value, versioned: true });
+            ops.push({ sub: Sublevel.Materialise, key, value: value === null ? utf8("again") : null, versioned: true });
+            break;
+          default:
+            ops.push({ sub: Sublevel.Materialise, key, value, versioned: true });
+        }
+      }
+      await write(ops);
+      await agrees(chain, store, `step ${step}`);
+    }
+    // a batch that fails writes nothing: what it would have deleted stays listed
+    const [held] = await store.keys(Sublevel.Materialise, "q/");
+    assert.ok(held !== undefined);
+    const failing: StoreOp[] = [
+      { sub: Sublevel.Materialise, key: held, value: null },
+      { sub: "no-such-sublevel" as typeof Sublevel.Materialise, key: "x", value: utf8("x") },
+    ];
+    await assert.rejects(write(failing));
+    assert.ok(chain.has(held));
+    assert.ok((await store.keys(Sublevel.Materialise, held)).includes(held));
+    await store.close();
+    store = await openStore(dir.path, identity);
+    await agrees(await PendingChain.load(store), store, "reloaded");
+  } finally {
+    await store.close();
+    await dir.cleanup();
+  }
+});
+
+const ctxOf = (engine: SecretGroupEngine): EngineContext => (engine as unknown as { ctx: EngineContext }).ctx;
+
+test("inside an engine fed a shuffled history the positions list every pending record, and reads through them equal the store's", async () => {
+  const owner = await openNode();
+  const member = await openNode();
+  const outsider = await openNode();
+  try {
+    const docs: Uint8Array[] = [];
+    const publish = (d: { documents: Uint8Array[] }): void => void docs.push(...d.documents);
+    const kp = async (): Promise<Uint8Array[]> => {
+      const out = (await member.engine.publishKeyPackage()).documents;
+      docs.push(...out);
+      return out;
+    };
+    const created = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
+    publish(created);
+    const gid = created.groupId as Uint8Array;
+    publish(await owner.engine.updateGroup(gid));
+    publish(await owner.engine.addMembers(gid, await kp()));
+    publish(await owner.engine.updateGroup(gid));
+    publish(await owner.engine.rotate(gid));
+    publish(await owner.engine.updateGroup(gid));
+    const expected = keySet(await owner.engine.members(gid));
+    for (const [i, node] of [member, outsider].entries()) {
+      const ctx = ctxOf(node.engine);
+      const raw = ctx.store.reader(Sublevel.Materialise);
+      const order = shuffle(docs, Number(process.env["PENDING_CHAIN_SEED"] ?? 17) + i);
+      let pendingSeen = 0;
+      for (const doc of order) {
+        assert.ok(!(await ingestAll(node.engine, [doc])).includes("refused"));
+        const stored = await ctx.store.keys(Sublevel.Materialise, "q/");
+        pendingSeen = Math.max(pendingSeen, stored.length);
+        for (const key of stored) assert.ok(ctx.pendingChain.has(key), `node ${i}: ${key} stored but not listed`);
+        assert.equal(ctx.pendingChain.size, stored.length, `node ${i}`);
+        // every position a stored record names, and the empty ones next to them, read the same
+        for (const key of stored) {
+          const position = key.slice(0, key.lastIndexOf("/") + 1);
+          for (const prefix of [position, position.replace(/\/[^/]+\/$/, "/-/")]) {
+            const through: unknown[] = [];
+            const direct: unknown[] = [];
+            for await (const [k] of indexReader(ctx).iterator({ gte: prefix, lt: `${prefix}\uffff` })) through.push(k);
+            for await (const [k] of raw.iterator({ gte: prefix, lt: `${prefix}\uffff` })) direct.push(k);
+            assert.deepEqual(through, direct, `node ${i}: ${prefix}`);
+          }
+        }
+      }
+      assert.ok(pendingSeen > 0, `node ${i}: the shuffled order left no commit pending (the test would prove nothing)`);
+      assert.deepEqual(await node.engine.history(gid).then((h) => h.length), 5, `node ${i}`);
+    }
+    assert.equal(await member.engine.status(gid), "member");
+    assert.deepEqual(keySet(await member.engine.members(gid)), expected);
+  } finally {
+    for (const n of [owner, member, outsider]) {
+      await n.engine.close();
+      await n.cleanup();
+    }
+  }
+});
