@@ -4,7 +4,9 @@
  * the suite; besides wall time it reads each thread's CPU time (/proc/self/task, Linux) so the
  * cost per value on the main thread and off it (workers, GC helpers) shows through the load of a
  * shared machine. "2-core estimate": the raw loop's CPU per value over the engine's wall time
- * on two idle cores, max(main, (main + off) / 2).
+ * on two idle cores, max(main, (main + off) / 2). "off" is split into the pool's workers (threads
+ * that appeared when the pool started) and the helpers that were there before it (V8's platform
+ * threads: concurrent marking, sweeping, freeing ArrayBuffers; libuv).
  *
  * @module
  */
@@ -24,10 +26,14 @@ const iterations = Number(itArg);
 /** Per-thread CPU ms of the last engine round (BULK_DEV_THREADS=1 prints the busiest threads). */
 let threads = new Map<string, number>();
 
-/** CPU ms of the main thread and of all the others (schedstat: nanoseconds on a CPU per thread). */
-function cpu(): { main: number; off: number; threads: Map<string, number> } {
+/** Threads alive before the pool started: V8's platform threads and libuv's (not the pool's workers). */
+const helperThreads = new Set(readdirSync("/proc/self/task"));
+
+/** CPU ms of the main thread, of all the others, and of the helpers among them (schedstat: nanoseconds on a CPU per thread). */
+function cpu(): { main: number; off: number; helpers: number; threads: Map<string, number> } {
   let main = 0;
   let off = 0;
+  let helpers = 0;
   const each = new Map<string, number>();
   for (const tid of readdirSync("/proc/self/task")) {
     let stat: string;
@@ -40,8 +46,9 @@ function cpu(): { main: number; off: number; threads: Map<string, number> } {
     each.set(tid, ms);
     if (Number(tid) === process.pid) main += ms;
     else off += ms;
+    if (Number(tid) !== process.pid && helperThreads.has(tid)) helpers += ms;
   }
-  return { main, off, threads: each };
+  return { main, off, helpers, threads: each };
 }
 
 const median = (xs: readonly number[]): number => summarise(xs).median;
@@ -60,6 +67,7 @@ try {
         const wall: number[][] = [[], []];
         const main: number[][] = [[], []];
         const off: number[][] = [[], []];
+        const helpers: number[][] = [[], []];
         const faults: number[][] = [[], []];
         // BULK_DEV_SIDES=engine: the engine alone (for a CPU profile of its main thread)
         const only = process.env.BULK_DEV_SIDES === "engine" ? [1] : [0, 1];
@@ -76,6 +84,7 @@ try {
             wall[i]!.push(t);
             main[i]!.push(c1.main - c0.main);
             off[i]!.push(c1.off - c0.off);
+            helpers[i]!.push(c1.helpers - c0.helpers);
             faults[i]!.push(process.resourceUsage().minorPageFault - f0);
             if (i === 1) threads = new Map([...c1.threads].map(([tid, ms]) => [tid, ms - (c0.threads.get(tid) ?? 0)]));
           }
@@ -87,9 +96,11 @@ try {
         const paired = (f: (k: number) => number) => median(wall[1]!.map((_, k) => f(k)));
         const mainShare = paired((k) => main[1]![k]! / main[0]![k]!);
         const offShare = paired((k) => off[1]![k]! / main[0]![k]!);
+        const helperShare = paired((k) => helpers[1]![k]! / main[0]![k]!);
+        const rawHelperShare = paired((k) => helpers[0]![k]! / main[0]![k]!);
         const estimate = 1 / Math.max(mainShare, (mainShare + offShare) / 2);
         process.stdout.write(
-          `${suite.padEnd(25)} ${String(size).padStart(5)} B x${values}: wall raw ${rw.toFixed(0)} engine ${ew.toFixed(0)} ms = ${paired((k) => wall[0]![k]! / wall[1]![k]!).toFixed(2)}x | CPU us/value raw ${us(rm)} (off ${us(median(off[0]!))}), engine main ${us(em)} off ${us(eo)} | per raw: main ${mainShare.toFixed(2)} off ${offShare.toFixed(2)} -> 2-core estimate ${estimate.toFixed(2)}x | page faults/value raw ${(median(faults[0]!) / values).toFixed(2)} engine ${(median(faults[1]!) / values).toFixed(2)} (n=${iterations}, load ${load.toFixed(1)})\n`,
+          `${suite.padEnd(25)} ${String(size).padStart(5)} B x${values}: wall raw ${rw.toFixed(0)} engine ${ew.toFixed(0)} ms = ${paired((k) => wall[0]![k]! / wall[1]![k]!).toFixed(2)}x | CPU us/value raw ${us(rm)} (off ${us(median(off[0]!))}), engine main ${us(em)} off ${us(eo)} | per raw: main ${mainShare.toFixed(2)} off ${offShare.toFixed(2)} (workers ${(offShare - helperShare).toFixed(2)}, helpers ${helperShare.toFixed(2)}; raw's helpers ${rawHelperShare.toFixed(2)}) -> 2-core estimate ${estimate.toFixed(2)}x | page faults/value raw ${(median(faults[0]!) / values).toFixed(2)} engine ${(median(faults[1]!) / values).toFixed(2)} (n=${iterations}, load ${load.toFixed(1)})\n`,
         );
         if (process.env.BULK_DEV_THREADS === "1") {
           const busiest = [...threads].sort((a, b) => b[1] - a[1]).slice(0, 8);
