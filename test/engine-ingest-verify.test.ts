@@ -67,6 +67,15 @@ test("documents with a bad signature, of every kind, are refused among good ones
       return true;
     });
     assert.deepEqual(await ingestAll(member.engine, [opDoc]), ["applied"]);
+    // repeats within one call: a forged repeat is refused as forged, a genuine one is a duplicate
+    const fresh = signDocument(stranger, "chat_v1", { body: "once" }).bytes;
+    const later = signDocument(stranger, "chat_v1", { body: "twice" }).bytes;
+    await assert.rejects(reader.engine.ingest([flipped(fresh), flipped(fresh), fresh, fresh, later, flipped(later)]), (e: unknown) => {
+      assert.ok(e instanceof IngestRefusedError, String(e));
+      assert.deepEqual(e.report.outcomes, ["refused", "refused", "applied", "duplicate", "applied", "refused"]);
+      for (const r of e.refused) assert.equal(r.error.code, "INVALID_SIGNATURE", `document ${r.index}: ${r.error.message}`);
+      return true;
+    });
   });
 });
 

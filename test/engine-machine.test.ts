@@ -103,7 +103,7 @@ test("JOINED, COMMIT_APPLIED and REMOVED drive the status states; follow-ups run
   });
   const actor = createActor(machine, { input: { groupId: "g3" } }).start();
   actor.subscribe((s) => states.push(JSON.stringify(s.value)));
-  const j = job({ kind: "ingest", doc });
+  const j = job({ kind: "ingest", doc, verified: Promise.resolve() });
   actor.send({ type: "job", job: j.job });
   assert.equal(await j.promise, "finished at step 3");
   assert.deepEqual(log.filter((l) => l.startsWith("execute")), ["execute ingest#0", "execute ingest#1", "execute ingest#2", "execute ingest#3"]);
@@ -122,7 +122,7 @@ test("JOINED, COMMIT_APPLIED and REMOVED drive the status states; follow-ups run
 test("the status state follows events, not the record: a step that changes the record without an event keeps the state", async () => {
   const { machine } = fakes({ record: undefined, execute: async () => ({ ops: [], record: member, result: "quiet" }) });
   const actor = createActor(machine, { input: { groupId: "g6" } }).start();
-  const j = job({ kind: "ingest", doc });
+  const j = job({ kind: "ingest", doc, verified: Promise.resolve() });
   actor.send({ type: "job", job: j.job });
   assert.equal(await j.promise, "quiet");
   await waitFor(actor, (s) => s.matches({ "awaiting-welcome": "idle" }));

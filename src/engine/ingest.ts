@@ -151,16 +151,21 @@ export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, d
   // signatures are checked on libuv's thread pool, all at once, while this thread routes: each
   // document's check travels with it and is awaited before anything acts on the document
   const decoded: Array<{ index: number; doc: SignedDocument; verified: Promise<void> }> = [];
-  const seen = new Set<string>();
+  // a repeat within the call (the id hashes the whole envelope, signature included) shares its
+  // first copy's check: a forged repeat is refused as forged, not passed as a duplicate
+  const seen = new Map<string, Promise<void>>();
+  const repeats: Array<Promise<void>> = [];
   documents.forEach((bytes, index) => {
     try {
       const { doc, verified } = decodeDocumentDeferred(bytes);
       const id = toHex(doc.id);
-      if (seen.has(id)) {
+      const first = seen.get(id);
+      if (first !== undefined) {
         outcomes[index] = "duplicate";
+        repeats.push(first.catch((forged: unknown) => record(index, { outcome: "refused", error: toError(forged) })));
         return;
       }
-      seen.add(id);
+      seen.set(id, verified);
       decoded.push({ index, doc, verified });
     } catch (e) {
       outcomes[index] = "refused";
@@ -189,7 +194,7 @@ export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, d
     record(index, result);
   };
   const storeOnly: Array<{ index: number; doc: SignedDocument; verified: Promise<void> }> = [];
-  const routing: Array<Promise<void>> = [];
+  const routing: Array<Promise<void>> = repeats;
   for (const { index, doc, verified } of decoded) {
     let to: Destination;
     try {

@@ -87,7 +87,7 @@ export type IngestOutcome =
 export type JobRequest =
   | { readonly kind: "create"; readonly doc: SignedDocument }
   /** `verified`: the document's signature check (src/documents `decodeDocumentDeferred`), awaited before anything acts on it. */
-  | { readonly kind: "ingest"; readonly doc: SignedDocument; readonly verified?: Promise<void> }
+  | { readonly kind: "ingest"; readonly doc: SignedDocument; readonly verified: Promise<void> }
   | { readonly kind: "commit"; readonly commit: CommitJob }
   | { readonly kind: "encrypt"; readonly encrypt: EncryptJob }
   | { readonly kind: "decrypt"; readonly decrypt: DecryptJob }
@@ -95,7 +95,7 @@ export type JobRequest =
   /** Drop one pending commit of the group (a total limit of {@link EngineLimits} was reached). */
   | { readonly kind: "trim"; readonly commitId: string; readonly limit: keyof EngineLimits }
   /** An application document whose encrypted fields belong to this group (src/engine/operations.ts). */
-  | { readonly kind: "operation"; readonly doc: SignedDocument; readonly verified?: Promise<void> }
+  | { readonly kind: "operation"; readonly doc: SignedDocument; readonly verified: Promise<void> }
   /** Drop one pending operation (`oppending` key) to keep a total limit, counted under `reason`. */
   | { readonly kind: "dropPending"; readonly key: string; readonly reason: string }
   /**

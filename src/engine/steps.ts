@@ -136,7 +136,7 @@ async function encryptStep(ctx: EngineContext, gid: string, recordIn: GroupRecor
 export async function executeStep(ctx: EngineContext, step: StepInput): Promise<StepOutput> {
   const { groupId: gid, record, job } = step;
   // a document ingested with its signature check still running: nothing acts on it before the check passes
-  if ((job.kind === "ingest" || job.kind === "operation") && job.verified !== undefined) await job.verified;
+  if (job.kind === "ingest" || job.kind === "operation") await job.verified;
   if (step.followUp?.kind === "drain") return drainStep(ctx, step, step.followUp);
   switch (job.kind) {
     case "create":
