@@ -3,7 +3,8 @@
  * library's `processCommit` and engines ingesting the same chain of commit documents,
  * interleaved; with `BASE=<other checkout>/dist[,...]` the engines of those checkouts too
  * (before/after in one process). Per engine side it prints the median of the engine's counters
- * per commit (worker work, staging, persist, index) and the bytes of the group's stored values.
+ * per commit (worker work, staging, persist, index) and the process CPU time (all threads) per
+ * commit, steadier than wall time on a loaded machine.
  * `node dist/bench/recvDev.js ab|loop [n] [iterations] [update|remove]` (`loop`: one engine only,
  * for a CPU profile).
  *
@@ -59,9 +60,13 @@ const engineRun = (e: EngineSide) => {
   let k = 0;
   return async () => {
     const before = e.node.engine.stats() as unknown as Record<string, number>;
+    const cpu = process.cpuUsage();
     const t = performance.now();
     await e.fixtures.ingestApplied(e.node.engine, [docs[k++]!]);
     const total = performance.now() - t;
+    const used = process.cpuUsage(cpu);
+    // CPU of every thread of the process (main and pool workers): steadier than wall time on a loaded machine
+    (e.counters["cpuMs"] ??= []).push((used.user + used.system) / 1000);
     const after = e.node.engine.stats() as unknown as Record<string, number>;
     for (const c of COUNTERS) (e.counters[c] ??= []).push((after[c] ?? 0) - (before[c] ?? 0));
     (e.counters["main+other"] ??= []).push(total - ((after.workMs ?? 0) - (before.workMs ?? 0)) - ((after.stageMs ?? 0) - (before.stageMs ?? 0)) - ((after.persistMs ?? 0) - (before.persistMs ?? 0)));
@@ -87,7 +92,11 @@ if (mode === "loop") {
   for (const r of results) console.log(`${r.label}: median ${median(r.samples).toFixed(2)} ms (n=${r.samples.length}), ${(median(r.samples) / base).toFixed(2)}x the library`);
   if (results.length > 2) {
     const first = results[1]!.samples;
-    for (const r of results.slice(2)) console.log(`${r.label} / ${results[1]!.label}: median of per-round ratios ${median(r.samples.map((s, i) => s / first[i]!)).toFixed(3)}`);
+    const firstCpu = engines[0]!.counters["cpuMs"]!;
+    for (const [k, r] of results.slice(2).entries()) {
+      const cpu = engines[k + 1]!.counters["cpuMs"]!;
+      console.log(`${r.label} / ${results[1]!.label}: median of per-round ratios, wall ${median(r.samples.map((s, i) => s / first[i]!)).toFixed(3)}, cpu ${median(cpu.slice(2).map((c, i) => c / firstCpu[i + 2]!)).toFixed(3)}`);
+    }
   }
   for (const e of engines) {
     const counters = Object.entries(e.counters).map(([c, xs]) => `${c} ${median(xs.slice(2)).toFixed(2)}`);
