@@ -243,6 +243,8 @@ export const MAX_MEMBERS_PER_COMMIT = 10_000;
 export const MAX_REF_SIZE = 64;
 /** Most leaves a group's materialisation index tracks (RFC 9420 trees stay far below this in practice). @example `leaf < MAX_INDEXED_LEAVES` */
 export const MAX_INDEXED_LEAVES = 1 << 20;
+/** Leaves per stored chunk of a group's materialisation leaf map (`l/<gid>/<chunk>`, storage format 4): a commit rewrites the chunks of the leaves it changes, not every member. @example `Math.floor(leaf / INDEX_LEAF_CHUNK)` */
+export const INDEX_LEAF_CHUNK = 64;
 /** Most nodes of a ratchet tree in a stored MLS state (a tree of {@link MAX_INDEXED_LEAVES} leaves has twice as many nodes, less one): a stored length beyond it is a DECODE_ERROR, not an allocation (found by fuzzing). */
 export const MAX_RATCHET_TREE_NODES = 2 * MAX_INDEXED_LEAVES;
 /**

@@ -26,7 +26,7 @@ import { decodeCommitRecord, decodeGroupRecord, decodeKeyPackageRecord, encodeCo
 import type { GroupRecord } from "../src/engine/store/records.js";
 import { STATE_HEAD_PART, loadGroupState, secretsOfStateHead, stageGroupState } from "../src/engine/store/stateCodec.js";
 import { EventKind, decodeEventRecord, decodeKeyPackageIndexRecord, encodeEventRecord, encodeKeyPackageIndexRecord } from "../src/materialise/keyRecords.js";
-import { decodeGroupIndexRecord, decodeHistoryRecord, decodeSeqRecord, encodeGroupIndexRecord, encodeHistoryRecord, encodeSeqRecord } from "../src/materialise/chainRecords.js";
+import { decodeGroupIndexRecord, decodeGroupIndexValue, decodeHistoryRecord, decodeLeafChunk, decodeSeqRecord, encodeGroupIndexHead, encodeGroupIndexRecord, encodeHistoryRecord, encodeLeafChunk, encodeSeqRecord } from "../src/materialise/chainRecords.js";
 import { decodePendingRecord, encodePendingRecord } from "../src/materialise/pendingRecord.js";
 import { makeGroup, text } from "./group-fixtures.js";
 import { FUZZ_SEED, Outcomes, cases, mutate, prng, typedOutcome } from "./fuzz-support.js";
@@ -89,6 +89,8 @@ test("fuzz: the engine's stored records and the materialisation index records", 
       decode: decodeGroupIndexRecord,
       runs: 1500,
     },
+    { name: "GroupIndexHead", inputs: [encodeGroupIndexHead({ owner: id(1), head: id(2), nextEpoch: 5n, count: 5n, leafCount: 4 })], decode: decodeGroupIndexValue, runs: 800 },
+    { name: "LeafChunk", inputs: [encodeLeafChunk([{ publicKey: id(1) }, undefined, member, { ref: id(10) }])], decode: decodeLeafChunk, runs: 800 },
     {
       name: "HistoryRecord",
       inputs: [

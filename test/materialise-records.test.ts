@@ -14,13 +14,17 @@ import {
   commitKindOf,
   decodeEventRecord,
   decodeGroupIndexRecord,
+  decodeGroupIndexValue,
   decodeHistoryRecord,
+  decodeLeafChunk,
   decodeKeyPackageIndexRecord,
   decodePendingRecord,
   decodeSeqRecord,
   encodeEventRecord,
+  encodeGroupIndexHead,
   encodeGroupIndexRecord,
   encodeHistoryRecord,
+  encodeLeafChunk,
   encodeKeyPackageIndexRecord,
   encodePendingRecord,
   encodeSeqRecord,
@@ -50,6 +54,22 @@ const codecs: Codec[] = [
     arb: fc.record({ owner: opt(bytes(32)), head: opt(bytes(32)), nextEpoch: u64, count: u64, leaves: fc.array(opt(member), { maxLength: 6 }) }).map(clean),
     encode: encodeGroupIndexRecord,
     decode: decodeGroupIndexRecord,
+  },
+  {
+    name: "group index head (format 4)",
+    arb: fc.record({ owner: opt(bytes(32)), head: opt(bytes(32)), nextEpoch: u64, count: u64, leafCount: fc.integer({ min: 0, max: 1 << 20 }) }).map(clean),
+    encode: encodeGroupIndexHead,
+    decode: (b) => {
+      const value = decodeGroupIndexValue(b);
+      if (!("split" in value)) throw new DecodeError("not a split head");
+      return value.split;
+    },
+  },
+  {
+    name: "leaf chunk",
+    arb: fc.array(opt(member), { maxLength: 64 }),
+    encode: encodeLeafChunk,
+    decode: decodeLeafChunk,
   },
   {
     name: "history",

@@ -165,6 +165,10 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
       if (isNodeFault(applied.error)) throw applied.error;
       return { ops: [], result: refused(applied.error) };
     }
+    // the drain after it would find nothing: no later commit chained or pending, no operation waiting
+    const tip = followed.indexed.at(-1);
+    const settled = applied.event === "COMMIT_APPLIED" && tip !== undefined && equalBytes(tip.commitId, doc.id) && ctx.pendingCommits.ofGroup(gid).length === 0 && ctx.pendingOps.entries(gid).length === 0;
+    if (settled) return { ...applied, ops: [...stored, ...applied.ops], result: { outcome: "applied" } };
     return { ...applied, ops: [...stored, ...applied.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
   }
   let outcome: IngestOutcome = { outcome: superseded ? "superseded" : "pending" };

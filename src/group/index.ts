@@ -21,7 +21,7 @@ export { decrypt } from "./decrypt.js";
 export type { DecryptOptions, DecryptResult } from "./decrypt.js";
 export { encodeGroupState, decodeGroupState } from "./codec.js";
 export type { DecodeGroupStateOptions } from "./codec.js";
-export { groupMembers, describeGroup, peekMessage, inspectCommit, peekWelcome } from "./inspect.js";
+export { groupMembers, sameGroupMembers, describeGroup, peekMessage, inspectCommit, peekWelcome } from "./inspect.js";
 export type { CommitInspection, GroupDescription, MessagePeek, WelcomePeek } from "./inspect.js";
 export { asMlsEpoch } from "./state.js";
 export type { GroupState, GroupStatus, MlsEpoch } from "./state.js";

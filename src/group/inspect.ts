@@ -10,7 +10,7 @@ import type { LongTermCiphersuiteName, SchemeName } from "../constants.js";
 import { decodeSecretGroupMessage, peekMlsPrivateMessage } from "../message.js";
 import { latestLongTermSecret } from "../lts/secret.js";
 import { parseMlsCommit, peekMlsCommitHeader, welcomeKeyPackageRefs } from "../mls/commit.js";
-import { mlsMembers } from "../mls/group.js";
+import { mlsMembers, sameMembers } from "../mls/group.js";
 import { assertGroupState } from "./state.js";
 import type { GroupState, GroupStatus, MlsEpoch } from "./state.js";
 
@@ -26,6 +26,20 @@ import type { GroupState, GroupStatus, MlsEpoch } from "./state.js";
 export function groupMembers(state: GroupState): Uint8Array[] {
   assertGroupState(state);
   return mlsMembers(state.mls);
+}
+
+/**
+ * True when `a` and `b` have the same {@link groupMembers}, told from their trees' leaves without
+ * listing them (a commit that adds or removes no one leaves every leaf but its committer's as
+ * it was); false may also mean "not told".
+ *
+ * @example
+ * ```ts
+ * const withMembers = !sameGroupMembers(before, after)
+ * ```
+ */
+export function sameGroupMembers(a: GroupState, b: GroupState): boolean {
+  return sameMembers(a.mls, b.mls);
 }
 
 /** Summary of a group state (no secrets). @example `describeGroup(state).longTermEpoch` */

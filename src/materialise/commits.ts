@@ -118,6 +118,7 @@ export async function indexCommit(reader: IndexReader, document: SignedDocument,
   const key = Keys.pending(gid, fields.previousCommit, document.id);
   if ((await readValue(reader, key)) !== undefined) return { outcome: "duplicate", ...none };
   const work = new Work();
+  const before = await loadGroup(reader, gid, work);
   work.pendingPuts.set(key, {
     author: document.author,
     ...(fields.previousCommit === undefined ? {} : { previousCommit: fields.previousCommit }),
@@ -128,7 +129,6 @@ export async function indexCommit(reader: IndexReader, document: SignedDocument,
     addedPublicKeys: facts.addedPublicKeys ?? [],
     removedLeaves: facts.removedLeaves,
   });
-  const before = await loadGroup(reader, gid);
   const after = await drain(reader, gid, before, work);
   return { ...outcomeOf(work, document.id), ops: work.finish(after === before ? undefined : after, gid), indexed: work.indexed, refused: work.refused };
 }
@@ -145,9 +145,9 @@ export async function indexCommit(reader: IndexReader, document: SignedDocument,
 export async function indexGroup(reader: IndexReader, document: SignedDocument): Promise<IndexResult> {
   if (document.schema !== SchemaId.SecretGroup) throw new ValidationError(ErrorCode.InvalidDocument, `expected a ${SchemaId.SecretGroup} document`);
   const gid = document.id;
-  const before = await loadGroup(reader, gid);
-  if (before.owner !== undefined) return { outcome: "duplicate", ops: [], indexed: [], refused: [] };
   const work = new Work();
+  const before = await loadGroup(reader, gid, work);
+  if (before.owner !== undefined) return { outcome: "duplicate", ops: [], indexed: [], refused: [] };
   work.ops.push({ type: "put", key: Keys.byKey(document.author, gid, undefined, "o"), value: encodeEventRecord({ kind: EventKind.Owner, welcome: false }) });
   const owned: GroupIndexRecord = { ...before, owner: document.author, leaves: [{ publicKey: document.author }] };
   const after = await drain(reader, gid, owned, work);

@@ -20,7 +20,7 @@ export { Keys } from "./store.js";
 export type { IndexOp, IndexReader } from "./store.js";
 export { applyMembershipChange, addedMembers, commitKindOf } from "./membership.js";
 export type { MembershipChange } from "./membership.js";
-export { encodeGroupIndexRecord, decodeGroupIndexRecord, encodeHistoryRecord, decodeHistoryRecord, encodeSeqRecord, decodeSeqRecord } from "./chainRecords.js";
+export { encodeGroupIndexHead, decodeGroupIndexValue, encodeLeafChunk, decodeLeafChunk, encodeGroupIndexRecord, decodeGroupIndexRecord, encodeHistoryRecord, decodeHistoryRecord, encodeSeqRecord, decodeSeqRecord } from "./chainRecords.js";
 export { encodePendingRecord, decodePendingRecord } from "./pendingRecord.js";
 export { encodeEventRecord, decodeEventRecord, encodeKeyPackageIndexRecord, decodeKeyPackageIndexRecord } from "./keyRecords.js";
 export type { Member } from "./records.js";

@@ -7,7 +7,8 @@
  */
 import { fromHex, toHex } from "../bytes.js";
 import { decodeEventRecord, decodeKeyPackageIndexRecord, EventKind } from "./keyRecords.js";
-import { decodeGroupIndexRecord, decodeHistoryRecord } from "./chainRecords.js";
+import { decodeHistoryRecord } from "./chainRecords.js";
+import { readGroupIndex } from "./leafMap.js";
 import type { CommitKind } from "./chainRecords.js";
 import type { LeafMember, Member } from "./records.js";
 import { Keys, readValue, scanPrefix } from "./store.js";
@@ -219,9 +220,8 @@ export async function welcomeFor<T>(
  * ```
  */
 export async function indexedGroup(reader: IndexReader, groupId: Uint8Array): Promise<IndexedGroup | undefined> {
-  const bytes = await readValue(reader, Keys.group(groupId));
-  if (bytes === undefined) return undefined;
-  const rec = decodeGroupIndexRecord(bytes);
+  const rec = await readGroupIndex(reader, groupId);
+  if (rec === undefined) return undefined;
   const resolver = new RefResolver(reader);
   const members: IndexedMember[] = [];
   for (let leaf = 0; leaf < rec.leaves.length; leaf++) {

@@ -2,16 +2,19 @@
  * Stored records of the materialisation index: what they share. Every value starts with
  * {@link STORAGE_VERSION}; decoders are bounded and throw only {@link DecodeError}, or
  * `StorageError(STORAGE_VERSION)` for a record of another format version. One encoder/decoder
- * pair per record, by what the record is about: chainRecords.ts (a group's replay state, its
- * history, history positions), pendingRecord.ts (commits waiting for their predecessor),
+ * pair per record, by what the record is about: chainRecords.ts (a group's replay state: its
+ * head and leaf chunks, read and written by leafMap.ts; its history, history positions), pendingRecord.ts (commits waiting for their predecessor),
  * keyRecords.ts (membership events of a key, key package refs). Layouts (RFC 9420 presentation
  * language, QUIC varint vectors):
  *
  * ```
  * struct { optional<opaque public_key<V>>; optional<opaque ref<V>>; } Member;   // at least one present
  * struct { u32 leaf; Member member; } LeafMember;
+ * GroupIndexHead     { u8 version; u8 tag = 0x80; optional<opaque owner<V>>; optional<opaque head<V>>;
+ *                      u64 next_epoch; u64 count; u32 leaf_count; }        // g/ since storage format 4
+ * LeafChunk          { u8 version; optional<Member> leaves<V>; }           // l/, INDEX_LEAF_CHUNK leaves
  * GroupIndexRecord   { u8 version; optional<opaque owner<V>>; optional<opaque head<V>>;
- *                      u64 next_epoch; u64 count; optional<Member> leaves<V>; }
+ *                      u64 next_epoch; u64 count; optional<Member> leaves<V>; }  // g/ before format 4: read, split on the next write
  * HistoryRecord      { u8 version; opaque commit_id<V>; optional<opaque previous<V>>; u64 epoch;
  *                      u8 kind; u8 welcome; LeafMember added<V>; LeafMember removed<V>; }
  * SeqRecord          { u8 version; u64 seq; }

@@ -10,7 +10,8 @@ import { ErrorCode, ValidationError } from "../errors.js";
 import { checkCommitAuthor, checkCommitSender } from "../documents/rules.js";
 import { addedMembers, applyMembershipChange, commitKindOf } from "./membership.js";
 import { EventKind, decodeKeyPackageIndexRecord, encodeEventRecord } from "./keyRecords.js";
-import { decodeGroupIndexRecord, encodeGroupIndexRecord, encodeHistoryRecord, encodeSeqRecord } from "./chainRecords.js";
+import { encodeHistoryRecord, encodeSeqRecord } from "./chainRecords.js";
+import { LeafMap } from "./leafMap.js";
 import { decodePendingRecord, encodePendingRecord } from "./pendingRecord.js";
 import type { GroupIndexRecord, HistoryRecord } from "./chainRecords.js";
 import type { PendingRecord } from "./pendingRecord.js";
@@ -25,16 +26,13 @@ export interface RefusedCommit {
   readonly code: ErrorCode;
 }
 
-/** The replay state of a group the index has not seen. */
-const EMPTY_GROUP: GroupIndexRecord = { nextEpoch: 0n, count: 0n, leaves: [] };
-
 /**
  * What one index call has done so far: ops for the batch, pending records added and dropped
  * (reads see them before they are written), commits indexed and refused.
  *
  * @example
  * ```ts
- * const work = new Work(); const after = await drain(reader, gid, await loadGroup(reader, gid), work); work.finish(after, gid)
+ * const work = new Work(); const after = await drain(reader, gid, await loadGroup(reader, gid, work), work); work.finish(after, gid)
  * ```
  */
 export class Work {
@@ -43,11 +41,16 @@ export class Work {
   readonly pendingDels = new Set<string>();
   readonly indexed: HistoryRecord[] = [];
   readonly refused: RefusedCommit[] = [];
+  /** The group's stored leaf map as far as this call read it ({@link loadGroup}). */
+  leaves?: LeafMap;
 
   finish(state: GroupIndexRecord | undefined, gid: Uint8Array): IndexOp[] {
     const out = [...this.ops];
     for (const [key, rec] of this.pendingPuts) out.push({ type: "put", key, value: encodePendingRecord(rec) });
-    if (state !== undefined) out.push({ type: "put", key: Keys.group(gid), value: encodeGroupIndexRecord(state) });
+    if (state !== undefined) {
+      if (this.leaves === undefined) throw new Error(`the index state of group ${toHex(gid)} was not loaded`);
+      out.push(...this.leaves.ops(state));
+    }
     return out;
   }
 
@@ -58,10 +61,19 @@ export class Work {
   }
 }
 
-/** The group's replay state (empty when unknown). @example `const state = await loadGroup(reader, gid)` */
-export async function loadGroup(reader: IndexReader, gid: Uint8Array): Promise<GroupIndexRecord> {
-  const bytes = await readValue(reader, Keys.group(gid));
-  return bytes === undefined ? EMPTY_GROUP : decodeGroupIndexRecord(bytes);
+/**
+ * The group's replay state (empty when unknown), its leaves read on demand (leafMap.ts) through
+ * `work`, which later writes back what changed.
+ *
+ * @example
+ * ```ts
+ * const state = await loadGroup(reader, gid, work)
+ * ```
+ */
+export async function loadGroup(reader: IndexReader, gid: Uint8Array, work: Work): Promise<GroupIndexRecord> {
+  const { record, leaves } = await LeafMap.load(reader, gid);
+  work.leaves = leaves;
+  return record;
 }
 
 async function knownRefs(reader: IndexReader, refs: readonly Uint8Array[]): Promise<Map<string, Uint8Array>> {
@@ -102,7 +114,9 @@ type Refusal = { readonly reason: string; readonly code: ErrorCode };
 const refusal = (e: unknown): Refusal => ({ reason: (e as Error).message, code: e instanceof ValidationError ? e.code : ErrorCode.InvalidCommit });
 
 /** Tries one pending commit on `state`; a {@link Refusal} says why it is refused. */
-async function replay(reader: IndexReader, state: GroupIndexRecord, owner: Uint8Array, commitId: Uint8Array, rec: PendingRecord): Promise<{ state: GroupIndexRecord; record: HistoryRecord } | Refusal> {
+async function replay(reader: IndexReader, leaves: LeafMap, state: GroupIndexRecord, owner: Uint8Array, commitId: Uint8Array, rec: PendingRecord): Promise<{ state: GroupIndexRecord; record: HistoryRecord } | Refusal> {
+  // a fault reading the store is thrown, never a refusal
+  await leaves.prepare(state.leaves, { senderLeaf: rec.senderLeaf, removedLeaves: rec.removedLeaves, adds: rec.refs.length + rec.addedPublicKeys.length });
   try {
     checkCommitAuthor(owner, rec.author);
     // the committer must hold the owner's leaf (applyMembershipChange checks it too; here for the typed code)
@@ -140,11 +154,13 @@ export async function drain(reader: IndexReader, gid: Uint8Array, start: GroupIn
   let state = start;
   const owner = state.owner;
   if (owner === undefined) return state;
+  const leaves = work.leaves;
+  if (leaves === undefined) throw new Error("drain: the group's index state was not loaded through this work");
   for (;;) {
     let advanced = false;
     for (const [key, rec] of await candidates(reader, work, Keys.pendingPrefix(gid, state.head))) {
       const commitId = fromHex(key.slice(key.lastIndexOf("/") + 1));
-      const result = await replay(reader, state, owner, commitId, rec);
+      const result = await replay(reader, leaves, state, owner, commitId, rec);
       work.dropPending(key);
       if ("reason" in result) {
         work.refused.push({ commitId, ...result });

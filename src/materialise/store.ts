@@ -7,7 +7,9 @@
  *
  * Keys (utf8; ids, keys and refs lowercase hex; `seq` 16 hex digits, so they sort):
  * ```
- * g/<groupId>                              GroupIndexRecord   (written only by that group's actor)
+ * g/<groupId>                              GroupIndexHead     (written only by that group's actor; a whole
+ *                                          GroupIndexRecord of before format 4 until the group's next write)
+ * l/<groupId>/<chunk>                      leaf chunk          (INDEX_LEAF_CHUNK leaves; chunk: 8 hex digits)
  * h/<groupId>/<seq>                        HistoryRecord      (append only)
  * c/<groupId>/<commitId>                   SeqRecord          (commit id -> history position)
  * q/<groupId>/<previousId or "-">/<commitId> PendingRecord    (deleted once indexed or refused)
@@ -59,6 +61,8 @@ export function seqKey(seq: bigint): string {
 /** Key builders of every record (see the module comment). @example `Keys.group(gid)` */
 export const Keys = {
   group: (gid: Uint8Array): string => `g/${toHex(gid)}`,
+  leafChunkPrefix: (gid: Uint8Array): string => `l/${toHex(gid)}/`,
+  leafChunk: (gid: Uint8Array, chunk: number): string => `l/${toHex(gid)}/${chunk.toString(16).padStart(8, "0")}`,
   historyPrefix: (gid: Uint8Array): string => `h/${toHex(gid)}/`,
   history: (gid: Uint8Array, seq: bigint): string => `h/${toHex(gid)}/${seqKey(seq)}`,
   commit: (gid: Uint8Array, cid: Uint8Array): string => `c/${toHex(gid)}/${toHex(cid)}`,

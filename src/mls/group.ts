@@ -178,6 +178,31 @@ export function mlsMembers(state: MlsState): Uint8Array[] {
 }
 
 /**
+ * True when {@link mlsMembers} of `a` and `b` are the same list, told from their leaves alone: a
+ * leaf node object both trees share is not looked into (ts-mls updates immutably, so a commit's
+ * untouched leaves are the same objects). False also when the lists might merely be equal (the
+ * same members at other leaves): callers only skip work on true.
+ *
+ * @example
+ * ```ts
+ * if (!sameMembers(before.mls, after.mls)) summary.members = mlsMembers(after.mls)
+ * ```
+ */
+export function sameMembers(a: MlsState, b: MlsState): boolean {
+  const ta = a.ratchetTree;
+  const tb = b.ratchetTree;
+  for (let i = 0, end = Math.max(ta.length, tb.length); i < end; i += 2) {
+    const x = ta[i];
+    const y = tb[i];
+    if (x === y) continue;
+    const ix = x?.nodeType === "leaf" && x.leaf.credential.credentialType === "basic" ? x.leaf.credential.identity : undefined;
+    const iy = y?.nodeType === "leaf" && y.leaf.credential.credentialType === "basic" ? y.leaf.credential.identity : undefined;
+    if (ix === undefined || iy === undefined ? ix !== iy : !equalBytes(ix, iy)) return false;
+  }
+  return true;
+}
+
+/**
  * MLS-Exporter(label, "", length) of the current epoch (RFC 9420 section 8.5).
  *
  * @example

@@ -2,9 +2,12 @@
  * One-off generator of the frozen storage fixtures read by test/storage-fixture.test.ts. Run by
  * hand only, never by a test:
  *   npx tsc -p . && node dist/test/vectors/generate-storage.js [--force]
- * It writes the fixture of the current format: test/vectors/storage-v3.json (sealed sublevels,
+ * It writes the fixture of the current format: test/vectors/storage-v4.json (sealed sublevels,
  * with each engine's keyring file; MLS states in the parts of storage format 3: chunked
- * manifests `m/` + `k/`, compact secret trees `l/`). test/vectors/storage-v2.json (the same, with
+ * manifests `m/` + `k/`, compact secret trees `l/`; since format 4 the materialisation index's
+ * leaf map in chunks `materialise/l/<gid>/<chunk>` beside a small head `materialise/g/<gid>`).
+ * test/vectors/storage-v3.json (the same with whole `g/` index records) was written by this
+ * generator as of commit 3285491, test/vectors/storage-v2.json (the same, with
  * the state parts of before: `t/` and `s/`) was written by this generator as of commit fb0740d,
  * and test/vectors/storage-v1.json (everything in the clear) as of commit a735e3d (release
  * 0.1.0's format); neither can be written again by today's engine. It refuses to overwrite a committed file without --force: later
@@ -36,7 +39,7 @@ import type { SchemeName } from "../../src/constants.js";
 import { plain, rawDb } from "../storage-support.js";
 import type { EngineFixture, EngineName, Expectation, StorageFixture } from "../storage-support.js";
 
-const out = fileURLToPath(new URL("../../../test/vectors/storage-v3.json", import.meta.url));
+const out = fileURLToPath(new URL("../../../test/vectors/storage-v4.json", import.meta.url));
 if (existsSync(out) && !process.argv.includes("--force")) {
   console.error(`${out} exists; the frozen storage fixture is never regenerated silently (pass --force on purpose)`);
   process.exit(1);
@@ -202,8 +205,9 @@ try {
 
   const fixture: StorageFixture = {
     description:
-      "Frozen LevelDB contents (and keyring files) of four engines written by storage format 3: sealed sublevels, " +
-      "MLS state parts m/ k/ l/ (chunked ratchet-tree manifests, compact secret trees) " +
+      "Frozen LevelDB contents (and keyring files) of four engines written by storage format 4: sealed sublevels, " +
+      "MLS state parts m/ k/ l/ (chunked ratchet-tree manifests, compact secret trees), " +
+      "materialisation leaf maps in chunks (materialise l/<gid>/<chunk>, head g/<gid>) " +
       "(test/vectors/generate-storage.ts); the storage key of each is derived from its seed. " +
       "Never regenerate to make a test pass: later versions must read this data or migrate it.",
     storageVersion: SEALED_STORAGE_VERSION,

@@ -85,7 +85,7 @@ export interface StateSummary {
   readonly status: "member" | "removed";
   readonly mlsEpoch: bigint;
   readonly ltsEpoch: bigint;
-  /** Only after a change of membership (create, join, commit): messages never send the member list. */
+  /** Only after a change of membership (create, join, commit; a processed commit only when the list changed): messages never send the member list. */
   readonly members?: Uint8Array[];
   readonly nonceCounter: bigint;
 }

@@ -23,6 +23,7 @@ import {
   processCommit,
   removeMembers,
   rotateLongTermSecret,
+  sameGroupMembers,
   updateGroup,
 } from "../../group/index.js";
 import type { GroupState } from "../../group/index.js";
@@ -135,7 +136,8 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
       const hit = stateFor(task.ref);
       if (hit === undefined) return MISS;
       const next = await processCommit(hit.state, task.commit);
-      return { change: stage(task.ref, next, hit.meta) };
+      // an update commit leaves the member list as it was: not listed, cloned and rewritten
+      return { change: stage(task.ref, next, hit.meta, !sameGroupMembers(hit.state, next)) };
     }
     case "encrypt": {
       const hit = stateFor(task.ref, task.nonceFloor);

@@ -1,0 +1,110 @@
+/**
+ * Dev script for a receiver engine's commit at N members, warm (not part of the suite): the
+ * library's `processCommit` and engines ingesting the same chain of commit documents,
+ * interleaved; with `BASE=<other checkout>/dist[,...]` the engines of those checkouts too
+ * (before/after in one process). Per engine side it prints the median of the engine's counters
+ * per commit (worker work, staging, persist, index) and the process CPU time (all threads) per
+ * commit, steadier than wall time on a loaded machine.
+ * `node dist/bench/recvDev.js ab|loop [n] [iterations] [update|remove]` (`loop`: one engine only,
+ * for a CPU profile).
+ *
+ * @module
+ */
+import { loadavg } from "node:os";
+import { processCommit, removeMembers, updateGroup } from "../src/group/index.js";
+import { benchPool, chain, EngineNode, ingestApplied, libraryGroup } from "./fixtures.js";
+import { summarise } from "./stats.js";
+import { interleaved, type Side } from "./timing.js";
+
+const [mode = "ab", nArg = "1000", itArg = "15", kind = "update"] = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const n = Number(nArg);
+const iterations = Number(itArg);
+const median = (xs: readonly number[]): number => summarise(xs).median;
+
+type Fixtures = typeof import("./fixtures.js");
+interface EngineSide {
+  readonly label: string;
+  readonly node: EngineNode;
+  readonly fixtures: Fixtures;
+  readonly counters: Record<string, number[]>;
+}
+
+async function engineSide(label: string, fixtures: Fixtures): Promise<EngineSide> {
+  return { label, node: await fixtures.EngineNode.open(fixtures.benchPool()), fixtures, counters: {} };
+}
+
+const engines: EngineSide[] = [await engineSide("engine", { benchPool, EngineNode, ingestApplied } as Fixtures)];
+for (const base of mode === "ab" ? (process.env.BASE ?? "").split(",").filter((b) => b !== "").reverse() : []) {
+  engines.unshift(await engineSide(`engine ${base.split("/").slice(-2).join("/")}`, (await import(`${base}/bench/fixtures.js`)) as Fixtures));
+}
+const kps: Uint8Array[] = [];
+for (const e of engines) kps.push(await e.node.keyPackage());
+const t0 = performance.now();
+const lib = await libraryGroup(n, kps);
+for (const e of engines) await e.fixtures.ingestApplied(e.node.engine, [lib.groupDoc.bytes, lib.head.bytes]);
+const rounds = iterations + 2;
+const libCommits: Uint8Array[] = [];
+const docs: Uint8Array[] = [];
+for (let i = 0; i < rounds; i++) {
+  const victim = lib.fillers.pop();
+  const c = kind === "update" ? await updateGroup(lib.state) : await removeMembers(lib.state, [victim!.identity.publicKey]);
+  if (kind === "update" && victim !== undefined) lib.fillers.push(victim);
+  lib.state = c.state;
+  libCommits.push(c.commit);
+  docs.push(chain(lib, c.commit).bytes);
+}
+console.error(`built a group of ${n} and ${rounds} ${kind} commits in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+const COUNTERS = ["workMs", "stageMs", "persistMs", "indexMs", "batches"] as const;
+const engineRun = (e: EngineSide) => {
+  let k = 0;
+  return async () => {
+    const before = e.node.engine.stats() as unknown as Record<string, number>;
+    const cpu = process.cpuUsage();
+    const t = performance.now();
+    await e.fixtures.ingestApplied(e.node.engine, [docs[k++]!]);
+    const total = performance.now() - t;
+    const used = process.cpuUsage(cpu);
+    // CPU of every thread of the process (main and pool workers): steadier than wall time on a loaded machine
+    (e.counters["cpuMs"] ??= []).push((used.user + used.system) / 1000);
+    const after = e.node.engine.stats() as unknown as Record<string, number>;
+    for (const c of COUNTERS) (e.counters[c] ??= []).push((after[c] ?? 0) - (before[c] ?? 0));
+    (e.counters["main+other"] ??= []).push(total - ((after.workMs ?? 0) - (before.workMs ?? 0)) - ((after.stageMs ?? 0) - (before.stageMs ?? 0)) - ((after.persistMs ?? 0) - (before.persistMs ?? 0)));
+  };
+};
+
+if (mode === "loop") {
+  const run = engineRun(engines[0]!);
+  const times: number[] = [];
+  console.log(`loop-start-us ${process.hrtime.bigint() / 1000n}`);
+  for (let i = 0; i < rounds; i++) {
+    const t = performance.now();
+    await run();
+    times.push(performance.now() - t);
+  }
+  console.log(`engine ${kind}: median ${median(times).toFixed(2)} ms (n=${times.length})  load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+} else {
+  let l = 0;
+  let receiver = lib.receiver;
+  const sides: Side[] = [{ label: "library", run: async () => void (receiver = await processCommit(receiver, libCommits[l++]!)) }, ...engines.map((e) => ({ label: e.label, run: engineRun(e) }))];
+  const results = await interleaved(sides, { warmup: 2, iterations });
+  const base = median(results[0]!.samples);
+  for (const r of results) console.log(`${r.label}: median ${median(r.samples).toFixed(2)} ms (n=${r.samples.length}), ${(median(r.samples) / base).toFixed(2)}x the library`);
+  if (results.length > 2) {
+    const first = results[1]!.samples;
+    const firstCpu = engines[0]!.counters["cpuMs"]!;
+    for (const [k, r] of results.slice(2).entries()) {
+      const cpu = engines[k + 1]!.counters["cpuMs"]!;
+      console.log(`${r.label} / ${results[1]!.label}: median of per-round ratios, wall ${median(r.samples.map((s, i) => s / first[i]!)).toFixed(3)}, cpu ${median(cpu.slice(2).map((c, i) => c / firstCpu[i + 2]!)).toFixed(3)}`);
+    }
+  }
+  for (const e of engines) {
+    const counters = Object.entries(e.counters).map(([c, xs]) => `${c} ${median(xs.slice(2)).toFixed(2)}`);
+    console.log(`  ${e.label} per commit (median): ${counters.join(", ")}`);
+  }
+  console.log(`load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+}
+for (const e of engines) {
+  await e.node.dispose();
+  await e.node.pool.destroy();
+}
