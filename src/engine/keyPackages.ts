@@ -15,7 +15,7 @@ import { runTask } from "./pool.js";
 import type { KeyPackageOut } from "./worker/protocol.js";
 import { encodeKeyPackageRecord } from "./store/records.js";
 import { Sublevel } from "./store/sublevels.js";
-import { decodeAddableKeyPackage } from "../mls/keyPackage.js";
+import { checkAddableKeyPackage } from "../mls/keyPackage.js";
 import { outboxOp } from "./outbox.js";
 
 /**
@@ -35,7 +35,7 @@ export async function keyPackagesFromDocuments(documents: readonly Uint8Array[],
     const doc = settled.value;
     const { keyPackage } = readKeyPackage(doc);
     // the checks of keyPackageInfo without its KeyPackageRef hash, which an add does not need
-    const info = decodeAddableKeyPackage(keyPackage);
+    const info = checkAddableKeyPackage(keyPackage);
     checkKeyPackageDocument(doc, info);
     checkKeyPackageLifetime(info, nowMs);
     return keyPackage;
