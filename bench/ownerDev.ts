@@ -2,7 +2,10 @@
  * Dev script for the owner's commits at N members (not part of the suite): interleaved
  * library vs bare ts-mls 1.6.4 update commits, or create + add N-1, or a profile loop.
  * `node dist/bench/ownerDev.js update|add|loop-update|loop-add|engine-add|engine-update [n] [iterations]`
- * (engine-*: the library and the engine on a two-thread pool, interleaved).
+ * (engine-*: the library and the engine on a two-thread pool, interleaved); `engine-ab` with
+ * `BASE=<other checkout>/dist`: that checkout's engine and this one, create + add n - 1;
+ * `loop-engine-add`: engine create + add only, with per-phase engine stats (for a CPU profile);
+ * `decode-ab`: the decoding the engine's add no longer does, timed on this thread.
  *
  * @module
  */
@@ -209,6 +212,78 @@ if (mode === "ab-update" || mode === "ab-add") {
     times.push(performance.now() - t);
   }
   console.log(`library update: median ${median(times).toFixed(1)} ms ${times.map((x) => x.toFixed(0)).join(",")}; helper batches ${nodeHpkeSealHelper.answered}`);
+} else if (mode === "engine-ab") {
+  // before (BASE: another checkout's dist folder, its engine on its own pool) and after, create + add n - 1, same key packages
+  type Fixtures = typeof import("./fixtures.js");
+  const baseFixtures = (await import(`${process.env.BASE ?? "/tmp/owner-base/dist"}/bench/fixtures.js`)) as Fixtures;
+  const basePool = baseFixtures.benchPool();
+  const baseNode = await baseFixtures.EngineNode.open(basePool);
+  const pool = benchPool();
+  const node = await EngineNode.open(pool);
+  const libPools: Member[][] = [];
+  for (let i = 0; i < iterations + 1; i++) libPools.push(await members(n - 1));
+  let lk: Member[] = [];
+  let uses = 0;
+  const next = () => {
+    if (uses++ % 2 === 0) lk = libPools.shift()!; // both sides add the same key packages
+  };
+  const addWith = (e: { engine: EngineNode["engine"] }) => async () => {
+    const created = await e.engine.createGroup({ ciphersuite: LT_SUITE });
+    await e.engine.addMembers(created.groupId as Uint8Array, lk.map((m) => m.document));
+  };
+  const sides: Side[] = [
+    { label: "before", prepare: next, run: addWith(baseNode) },
+    { label: "after", prepare: next, run: addWith(node) },
+  ];
+  const results = await interleaved(sides.map(withCpu), { warmup: 1, iterations });
+  report(results);
+  const ratios = results[1]!.samples.map((x, i) => (results[0]!.samples[i] as number) / x);
+  console.log(`before / after per round: median ${median(ratios).toFixed(3)}x (n=${ratios.length}) ${ratios.map((r) => r.toFixed(2)).join(",")}`);
+  await node.dispose();
+  await baseNode.dispose();
+  await pool.destroy();
+  await basePool.destroy();
+} else if (mode === "decode-ab") {
+  // the decoding an engine add of n - 1 members no longer does, timed interleaved on this thread:
+  // the worker's inspectCommit of the add commit, and the KeyPackageRef hashes of keyPackageInfo
+  const { keyPackageInfo } = await import("../src/keyPackage.js");
+  const { decodeAddableKeyPackage } = await import("../src/mls/keyPackage.js");
+  const { inspectCommit } = await import("../src/group/index.js");
+  const { addMembersInspected } = await import("../src/group/commit.js");
+  const fillers = await members(n - 1);
+  const kps = fillers.map((m) => m.keyPackage);
+  const state = await createGroup({ identity: generateIdentity(), groupId: new Uint8Array(randomBytes(32)), ciphersuite: LT_SUITE });
+  const added = await addMembersInspected(state, kps);
+  const sides: Side[] = [
+    { label: "inspectCommit (removed from the worker)", run: async () => void inspectCommit(added.result.parts) },
+    { label: "keyPackageInfo x n-1 (main, before)", run: async () => kps.forEach((k) => keyPackageInfo(k)) },
+    { label: "decodeAddableKeyPackage x n-1 (main, after)", run: async () => kps.forEach((k) => decodeAddableKeyPackage(k)) },
+  ];
+  const results = await interleaved(sides, { warmup: 2, iterations });
+  for (const r of results) console.log(`${r.label}: median ${median(r.samples).toFixed(1)} ms (n=${r.samples.length})`);
+  console.log(`load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+} else if (mode === "loop-engine-add") {
+  // engine create + add only, for a CPU profile (summarise from loop-start-us)
+  const pool = benchPool();
+  const node = await EngineNode.open(pool);
+  const pools: Member[][] = [];
+  for (let i = 0; i < iterations + 1; i++) pools.push(await members(n - 1));
+  const times: number[] = [];
+  for (let i = 0; i <= iterations; i++) {
+    if (i === 1) console.log(`loop-start-us ${process.hrtime.bigint() / 1000n}`);
+    const t = performance.now();
+    const created = await node.engine.createGroup({ ciphersuite: LT_SUITE });
+    const before = node.engine.stats();
+    const ta = performance.now();
+    await node.engine.addMembers(created.groupId as Uint8Array, pools[i]!.map((m) => m.document));
+    const after = node.engine.stats();
+    if (i > 0) times.push(performance.now() - t);
+    const d = (k: "workMs" | "stageMs" | "persistMs" | "indexMs") => (after[k] - before[k]).toFixed(0);
+    console.error(`create ${(ta - t).toFixed(0)} add ${(performance.now() - ta).toFixed(0)} work ${d("workMs")} stage ${d("stageMs")} persist ${d("persistMs")} index ${d("indexMs")} misses ${after.workerMisses}`);
+  }
+  console.log(`engine create+add: median ${median(times).toFixed(1)} ms ${times.map((x) => x.toFixed(0)).join(",")} load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+  await node.dispose();
+  await pool.destroy();
 } else if (mode === "loop-add") {
   const pools: Member[][] = [];
   for (let i = 0; i < iterations; i++) pools.push(await members(n - 1));

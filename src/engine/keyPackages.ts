@@ -15,7 +15,7 @@ import { runTask } from "./pool.js";
 import type { KeyPackageOut } from "./worker/protocol.js";
 import { encodeKeyPackageRecord } from "./store/records.js";
 import { Sublevel } from "./store/sublevels.js";
-import { keyPackageInfo } from "../keyPackage.js";
+import { checkAddableKeyPackage } from "../mls/keyPackage.js";
 import { outboxOp } from "./outbox.js";
 
 /**
@@ -34,7 +34,8 @@ export async function keyPackagesFromDocuments(documents: readonly Uint8Array[],
     if (settled.status === "rejected") throw settled.reason;
     const doc = settled.value;
     const { keyPackage } = readKeyPackage(doc);
-    const info = keyPackageInfo(keyPackage);
+    // the checks of keyPackageInfo without its KeyPackageRef hash, which an add does not need
+    const info = checkAddableKeyPackage(keyPackage);
     checkKeyPackageDocument(doc, info);
     checkKeyPackageLifetime(info, nowMs);
     return keyPackage;

@@ -19,6 +19,8 @@ import { findLeafByIdentity, mlsCiphersuiteOf, mlsEpochOf, mlsMembers } from "..
 import { decodeAddableKeyPackage } from "../mls/keyPackage.js";
 import { checkKeyPackageLifetime } from "../lifetime.js";
 import { sealSecretList } from "./secrets.js";
+import { inspectionOf } from "./inspect.js";
+import type { CommitInspection } from "./inspect.js";
 import { asMlsEpoch, assertOwner, exporterOf } from "./state.js";
 import type { GroupState } from "./state.js";
 
@@ -32,6 +34,16 @@ export interface CommitResult {
 }
 
 async function ownerCommit(state: GroupState, changes: MlsCommitChanges, rotate: boolean): Promise<CommitResult> {
+  return (await ownerCommitInspected(state, changes, rotate)).result;
+}
+
+/** An owner's commit and its inspection (what {@link inspectCommit} gives for it), read before it was encoded. @example `const { result, inspection } = await addMembersInspected(state, kps)` */
+export interface InspectedCommit {
+  readonly result: CommitResult;
+  readonly inspection: CommitInspection;
+}
+
+async function ownerCommitInspected(state: GroupState, changes: MlsCommitChanges, rotate: boolean): Promise<InspectedCommit> {
   assertOwner(state);
   const merged = await mlsCommit(state.mls, state.provider, changes);
   let secrets = state.secrets;
@@ -47,11 +59,12 @@ async function ownerCommit(state: GroupState, changes: MlsCommitChanges, rotate:
     merged.welcome === undefined
       ? { mlsCommit: merged.commit, encryptedSecrets: sealed.encryptedSecrets }
       : { mlsCommit: merged.commit, mlsWelcome: merged.welcome, encryptedSecrets: sealed.encryptedSecrets };
-  return {
+  const result: CommitResult = {
     state: { ...state, mls: sealed.mls, mlsEpoch: asMlsEpoch(mlsEpochOf(sealed.mls)), secrets },
     commit: encodeSecretGroupCommit(parts),
     parts,
   };
+  return { result, inspection: inspectionOf(merged.info, merged.welcome === undefined ? undefined : merged.welcomeRefs) };
 }
 
 /** Options of {@link addMembers}. @example `addMembers(state, [kp], { rotate: true })` */
@@ -75,6 +88,20 @@ export async function addMembers(
   keyPackages: readonly Uint8Array[],
   options: AddMembersOptions = {},
 ): Promise<CommitResult> {
+  return (await addMembersInspected(state, keyPackages, options)).result;
+}
+
+/**
+ * {@link addMembers} with the commit's inspection, read from the commit before it was encoded
+ * (the engine indexes the owner's add of N members without decoding its N key packages again).
+ * Not part of the public API.
+ *
+ * @example
+ * ```ts
+ * const { result, inspection } = await addMembersInspected(state, [bobKeyPackage])
+ * ```
+ */
+export async function addMembersInspected(state: GroupState, keyPackages: readonly Uint8Array[], options: AddMembersOptions = {}): Promise<InspectedCommit> {
   assertOwner(state);
   if (!Array.isArray(keyPackages) || keyPackages.length === 0) {
     throw new UsageError(ErrorCode.InvalidArgument, "addMembers needs at least one key package");
@@ -95,7 +122,7 @@ export async function addMembers(
     taken.add(id);
     return info;
   });
-  return ownerCommit(state, { add: decoded }, options.rotate ?? false);
+  return ownerCommitInspected(state, { add: decoded }, options.rotate ?? false);
 }
 
 /** Options of {@link removeMembers}. @example `removeMembers(state, [pk], { rotate: false })` */

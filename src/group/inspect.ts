@@ -10,6 +10,7 @@ import type { LongTermCiphersuiteName, SchemeName } from "../constants.js";
 import { decodeSecretGroupMessage, peekMlsPrivateMessage } from "../message.js";
 import { latestLongTermSecret } from "../lts/secret.js";
 import { parseMlsCommit, peekMlsCommitHeader, welcomeKeyPackageRefs } from "../mls/commit.js";
+import type { MlsCommitInfo } from "../mls/commit.js";
 import { mlsMembers, sameMembers } from "../mls/group.js";
 import { assertGroupState } from "./state.js";
 import type { GroupState, GroupStatus, MlsEpoch } from "./state.js";
@@ -157,15 +158,27 @@ export interface CommitInspection {
 export function inspectCommit(commit: Uint8Array | SecretGroupCommit): CommitInspection {
   const parts = commitParts(commit);
   const info = parseMlsCommit(parts.mlsCommit);
-  const refs = parts.mlsWelcome === undefined ? [] : welcomeKeyPackageRefs(parts.mlsWelcome);
-  const kind = commitKindOf(info.addCount, info.removedLeaves.length);
+  return inspectionOf(info, parts.mlsWelcome === undefined ? undefined : welcomeKeyPackageRefs(parts.mlsWelcome));
+}
+
+/**
+ * The inspection of a commit from its MLS facts and its Welcome's KeyPackageRefs (undefined:
+ * no Welcome): {@link inspectCommit} after decoding, and the owner's commit from the facts
+ * `mlsCommit` read before encoding (an add of N members is not decoded again to index it).
+ *
+ * @example
+ * ```ts
+ * const inspection = inspectionOf(parseMlsCommit(parts.mlsCommit), welcomeKeyPackageRefs(parts.mlsWelcome))
+ * ```
+ */
+export function inspectionOf(info: MlsCommitInfo, welcomeRefs: Uint8Array[] | undefined): CommitInspection {
   return {
     groupId: info.groupId,
     mlsEpoch: info.epoch,
     senderLeafIndex: info.senderLeafIndex ?? -1,
-    kind,
-    welcome: parts.mlsWelcome !== undefined,
-    addedKeyPackageRefs: refs,
+    kind: commitKindOf(info.addCount, info.removedLeaves.length),
+    welcome: welcomeRefs !== undefined,
+    addedKeyPackageRefs: welcomeRefs ?? [],
     addedPublicKeys: info.addedIdentities,
     removedLeaves: info.removedLeaves,
   };

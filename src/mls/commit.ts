@@ -9,7 +9,7 @@ import type { IncomingMessageCallback, Proposal, PublicMessage } from "ts-mls";
 import { equalBytes } from "../bytes.js";
 import { MAX_GROUP_ID_SIZE, MAX_MEMBERS_PER_COMMIT } from "../constants.js";
 import { Reader } from "../codec/tls.js";
-import { DecodeError, ErrorCode, UsageError, ValidationError } from "../errors.js";
+import { DecodeError, ErrorCode, InternalError, UsageError, ValidationError } from "../errors.js";
 import { decodeKeyPackageBytes, decodePublicMessageBytes, decodeWelcomeBytes, encodeMlsMessageBytes } from "./codec.js";
 import { guard, typedError } from "./errors.js";
 import { assertUniqueLeafKeys, mlsIsRemoved } from "./group.js";
@@ -31,6 +31,10 @@ export interface MlsCommitResult {
   readonly state: MlsState;
   readonly commit: Uint8Array;
   readonly welcome?: Uint8Array;
+  /** The commit's public facts (what {@link parseMlsCommit} reads from `commit`), from the message before it was encoded. */
+  readonly info: MlsCommitInfo;
+  /** The Welcome's KeyPackageRefs (what {@link welcomeKeyPackageRefs} reads from `welcome`); empty without one. */
+  readonly welcomeRefs: Uint8Array[];
 }
 
 /**
@@ -61,12 +65,16 @@ export async function mlsCommit(state: MlsState, provider: ProviderName, changes
   // a key package reusing a leaf's encryption or signature key (ts-mls does not compare them)
   assertUniqueLeafKeys(result.newState, fallback === ErrorCode.InvalidKeyPackage ? ErrorCode.InvalidKeyPackage : ErrorCode.MlsFailure);
   const commit = encodeMlsMessageBytes(result.commit);
+  if (result.commit.wireformat !== "mls_public_message") throw new InternalError(ErrorCode.Internal, "ts-mls did not make a PublicMessage commit");
+  // read from the objects just encoded: an owner adding N members does not decode N key packages again
+  const info = commitInfo(result.commit.publicMessage);
+  const facts = { info: { ...info, groupId: Uint8Array.from(info.groupId) }, welcomeRefs: (result.welcome?.secrets ?? []).map((s) => Uint8Array.from(s.newMember)) };
   const welcome =
     result.welcome === undefined
       ? undefined
       : encodeMlsMessageBytes({ version: "mls10", wireformat: "mls_welcome", welcome: result.welcome });
   // result.consumed is not zeroed: the caller's previous state still shares those buffers.
-  return welcome === undefined ? { state: result.newState, commit } : { state: result.newState, commit, welcome };
+  return welcome === undefined ? { state: result.newState, commit, ...facts } : { state: result.newState, commit, welcome, ...facts };
 }
 
 /** Public facts of an MLS commit, readable without any keys. @example `parseMlsCommit(bytes).senderLeafIndex` */

@@ -95,13 +95,36 @@ const HASH_OF: Record<string, string> = { "SHA-256": "sha256", "SHA-384": "sha38
  * ```
  */
 export function keyPackageRef(kp: KeyPackage): Uint8Array {
+  const hashName = refHashName(kp);
+  const encoded = guardSync(ErrorCode.InvalidKeyPackage, "encoding key package", () => encodeKeyPackage(kp));
+  const input = new Writer().opaque(new TextEncoder().encode("MLS 1.0 KeyPackage Reference")).opaque(encoded).finish();
+  return new Uint8Array(createHash(hashName).update(input).digest());
+}
+
+/** The hash of `kp`'s ciphersuite; `UNSUPPORTED_CIPHERSUITE` when it has none we know. */
+function refHashName(kp: KeyPackage): string {
   // a decoded key package may name any ciphersuite number (found by fuzzing): refuse it typed
   if (!isMlsCiphersuiteName(kp.cipherSuite)) throw new ValidationError(ErrorCode.UnsupportedCiphersuite, `unknown MLS ciphersuite ${String(kp.cipherSuite)}`);
   const hashName = HASH_OF[getCiphersuiteFromName(kp.cipherSuite).hash];
   if (hashName === undefined) throw new ValidationError(ErrorCode.UnsupportedCiphersuite, `no hash for ${kp.cipherSuite}`);
-  const encoded = guardSync(ErrorCode.InvalidKeyPackage, "encoding key package", () => encodeKeyPackage(kp));
-  const input = new Writer().opaque(new TextEncoder().encode("MLS 1.0 KeyPackage Reference")).opaque(encoded).finish();
-  return new Uint8Array(createHash(hashName).update(input).digest());
+  return hashName;
+}
+
+/**
+ * {@link summarizeKeyPackage}'s checks and facts without the ref: the same errors (but for a
+ * decoded package that cannot be encoded again, which the ref's hash would refuse), without
+ * re-encoding and hashing the package, which costs more than decoding it (an owner's engine
+ * checks 999 key package documents before an add that needs no ref).
+ *
+ * @example
+ * ```ts
+ * const { publicKey, notAfter } = checkAddableKeyPackage(bytes)
+ * ```
+ */
+export function checkAddableKeyPackage(bytes: Uint8Array): DecodedKeyPackage {
+  const decoded = decodeAddableKeyPackage(bytes);
+  refHashName(decoded.keyPackage);
+  return decoded;
 }
 
 /** Public facts about a key package. @example `summarizeKeyPackage(bytes).publicKey` */

@@ -13,7 +13,6 @@ import { toErrorData } from "../../errors.js";
 import type { Identity } from "../../identity.js";
 import { createKeyPackage, keyPackageInfo } from "../../keyPackage.js";
 import {
-  addMembers,
   createGroup,
   decrypt,
   encrypt,
@@ -27,6 +26,7 @@ import {
   updateGroup,
 } from "../../group/index.js";
 import type { GroupState } from "../../group/index.js";
+import { addMembersInspected } from "../../group/commit.js";
 import type { PersistMeta } from "../../mls/storage.js";
 import type { TaskResult } from "../pool.js";
 import type { DecryptOutcome, KeyPackageOut, Miss, StateChange, StateOut, StateRef, TaskRequest } from "./protocol.js";
@@ -121,15 +121,17 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
     case "commit": {
       const hit = stateFor(task.ref);
       if (hit === undefined) return MISS;
-      const keyPackages = [...(task.keyPackages ?? [])];
+      if (task.action === "add") {
+        // inspected before encoding: the N key packages of an add are not decoded again
+        const { result, inspection } = await addMembersInspected(hit.state, [...(task.keyPackages ?? [])]);
+        return { change: stage(task.ref, result.state, hit.meta), commit: result.parts, inspection };
+      }
       const result =
-        task.action === "add"
-          ? await addMembers(hit.state, keyPackages)
-          : task.action === "remove"
-            ? await removeMembers(hit.state, [...(task.publicKeys ?? [])])
-            : task.action === "rotate"
-              ? await rotateLongTermSecret(hit.state)
-              : await updateGroup(hit.state);
+        task.action === "remove"
+          ? await removeMembers(hit.state, [...(task.publicKeys ?? [])])
+          : task.action === "rotate"
+            ? await rotateLongTermSecret(hit.state)
+            : await updateGroup(hit.state);
       return { change: stage(task.ref, result.state, hit.meta), commit: result.parts, inspection: inspectCommit(result.parts) };
     }
     case "process": {
