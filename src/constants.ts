@@ -221,6 +221,17 @@ export const ACTOR_MEMBER_BYTES = 256;
 /** Estimated bytes per long-term secret a live actor holds. */
 export const ACTOR_SECRET_BYTES = 160;
 
+/** Default bound on the decoded MLS states each worker keeps (`workerCacheSize`; the byte bound below usually binds first for large groups). */
+export const DEFAULT_WORKER_CACHE_ENTRIES = 64;
+/**
+ * Default bound on the stored bytes of the decoded MLS states each worker keeps
+ * (`workerCacheBytes`): a state weighs the sum of its storage parts (src/engine/worker/stateCache.ts).
+ * MEASURED_LATER
+ */
+export const DEFAULT_WORKER_CACHE_BYTES = 16 * 1024 * 1024;
+/** Bytes a cached state weighs besides its stored parts (its cache key, token and storage bookkeeping). */
+export const CACHED_STATE_ENTRY_BYTES = 1024;
+
 /** Largest group id the long-term codecs accept (ours are 32 bytes; MLS allows more, so leave room). */
 export const MAX_GROUP_ID_SIZE = 256;
 /** Largest long-term secret value the codec accepts (the value must also equal its suite's key size). */
