@@ -45,9 +45,11 @@ const engine = await SecretGroupEngine.open({
 try {
   const before = await memoryBreakdown(pool);
   const sampler = rssSampler();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < fixture.chunks; i++) await engine.ingest(await fixture.stream(i));
   const ingestMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   let unread = 0;
   for (let i = 0; i < fixture.chunks; i++) for (const r of await Promise.all((await fixture.operations(i)).map((d) => engine.decryptFields(d)))) unread += Object.keys(r.errors).length;
   const peak = sampler.stop();
@@ -64,6 +66,7 @@ try {
       peakKiBPerGroup: +((peak - before.rssBytes!) / groups / 1024).toFixed(2),
       hydrated: engine.stats().liveGroups,
       msPerGroup: +(ingestMs / groups).toFixed(2),
+      cpuMsPerGroup: +((cpu.user + cpu.system) / 1000 / groups).toFixed(2),
       before: Object.fromEntries(Object.entries(before).map(([k, v]) => [k, k.endsWith("Bytes") ? mib(v) : v])),
       after: Object.fromEntries(Object.entries(after).map(([k, v]) => [k, k.endsWith("Bytes") ? mib(v) : v])),
       load: loadavg().map((x) => +x.toFixed(1)),

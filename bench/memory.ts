@@ -68,6 +68,7 @@ export async function memoryBreakdown(pool: Piscina): Promise<Record<string, num
   return {
     rssBytes: main.rss,
     mainHeapBytes: main.heapUsed,
+    mainHeapTotalBytes: main.heapTotal,
     mainExternalBytes: main.external,
     mainArrayBufferBytes: main.arrayBuffers,
     workers: workers.length,

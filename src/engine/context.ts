@@ -26,7 +26,7 @@ import type { WelcomeKeys } from "./welcomeKeys.js";
  *
  * @example
  * ```ts
- * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheBytes: 16 * 1024 * 1024, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pendingCommits: await PendingCommits.load(store), pendingOps: await PendingBook.load(store), welcomes: await WelcomeKeys.load(store), outbox: await OutboxKeys.open(store), events: new EventHub() }
+ * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheBytes: 8 * 1024 * 1024, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pendingCommits: await PendingCommits.load(store), pendingOps: await PendingBook.load(store), welcomes: await WelcomeKeys.load(store), outbox: await OutboxKeys.open(store), events: new EventHub() }
  * ```
  */
 export interface EngineContext {

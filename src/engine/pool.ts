@@ -95,6 +95,7 @@ export function createPool(options: { threads?: number } = {}): Piscina {
     idleTimeout: Infinity,
     concurrentTasksPerWorker: CONCURRENT_TASKS_PER_WORKER,
     loadBalancer: affinityBalancer(CONCURRENT_TASKS_PER_WORKER, threads),
+    ...(process.env["MEM6_YOUNG"] ? { resourceLimits: { maxYoungGenerationSizeMb: Number(process.env["MEM6_YOUNG"]) } } : {}),
   });
 }
 

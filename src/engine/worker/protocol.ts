@@ -16,7 +16,7 @@ import type { StatePart } from "../../mls/storage.js";
 import type { SecretGroupCommit } from "../../commit.js";
 import type { CommitInspection } from "../../group/index.js";
 
-/** Which state a task works on. @example `{ key: "e1:ab..", token: "9f..", cacheLimit: 64, cacheBytes: 16777216 }` */
+/** Which state a task works on. @example `{ key: "e1:ab..", token: "9f..", cacheLimit: 64, cacheBytes: 8388608 }` */
 export interface StateRef {
   /** Cache key: engine instance id and group id (one pool may serve several engines). */
   readonly key: string;

@@ -2,7 +2,7 @@
  * A worker's cache of decoded MLS states, weighed in bytes: each entry weighs the bytes its
  * state is stored in (the sum of its storage parts, src/mls/storage.ts), kept exactly as the
  * parts are loaded and staged. A decoded state costs a roughly constant multiple of its encoded
- * size in heap (README "Memory"), so a bound on encoded bytes bounds the heap, whatever the
+ * size in heap (8-9x, measured: src/constants.ts `DEFAULT_WORKER_CACHE_BYTES`), so a bound on encoded bytes bounds the heap, whatever the
  * group sizes: one state of 10,000 members weighs as much as thousands of groups of 3.
  * Least recently used entries go first; the entry just added always stays.
  *
@@ -23,7 +23,7 @@ export interface CachedState {
   readonly bytes: number;
 }
 
-/** Bounds of a state cache. @example `{ entries: 64, bytes: 16 * 1024 * 1024 }` */
+/** Bounds of a state cache. @example `{ entries: 64, bytes: 8 * 1024 * 1024 }` */
 export interface CacheBounds {
   readonly entries: number;
   readonly bytes: number;
