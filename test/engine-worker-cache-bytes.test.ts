@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CACHED_STATE_ENTRY_BYTES } from "../src/constants.js";
+import { CACHED_STATE_ENTRY_BYTES, WORKER_YOUNG_GENERATION_MB } from "../src/constants.js";
 import { createPool, runTask } from "../src/engine/pool.js";
 import type { WorkerMemory } from "../src/engine/worker/protocol.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
@@ -48,6 +48,7 @@ test("worker state cache: entries weigh their stored bytes, eviction by bytes, e
     await node.engine.updateGroup(big);
     await node.engine.encrypt(big, utf8("long-term"), { scheme: "long-term" });
     const small = (await node.engine.createGroup({ ciphersuite: "PANDA10_AES128GCM" })).groupId as Uint8Array;
+    assert.equal((await cached(pool)).youngGenerationMb, WORKER_YOUNG_GENERATION_MB, "the pool's workers run with the bounded young generation");
     const weights = new Map((await cached(pool)).entries!.map((e) => [e.key.split(":")[1]!, e.bytes]));
     await node.engine.close();
     const stored = await storedBytes(node.path, node.identity, [toHex(big), toHex(small)]);

@@ -90,6 +90,8 @@ export interface WorkerMemory {
   readonly heapTotal: number;
   /** Bytes of off-heap memory V8 accounts for (array buffers included). */
   readonly external: number;
+  /** The young generation's bound this worker was started with (MiB; 0: V8's default). */
+  readonly youngGenerationMb: number;
   /** Decoded MLS states cached. */
   readonly cacheEntries: number;
   /** Their stored bytes (the bound `workerCacheBytes` applies to). */

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { getHeapStatistics } from "node:v8";
-import { threadId } from "node:worker_threads";
+import { resourceLimits, threadId } from "node:worker_threads";
 import { toErrorData } from "../../errors.js";
 import type { Identity } from "../../identity.js";
 import { createKeyPackage, keyPackageInfo } from "../../keyPackage.js";
@@ -173,6 +173,7 @@ export function workerMemory(list: boolean): WorkerMemory {
     heapUsed: heap.used_heap_size,
     heapTotal: heap.total_heap_size,
     external: heap.external_memory,
+    youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb ?? 0,
     cacheEntries: cache.size,
     cacheBytes: cache.bytes,
     ...(list ? { entries: cache.list() } : {}),
