@@ -39,11 +39,11 @@ export interface EngineOptions {
   readonly liveActors?: number;
   /** Most estimated bytes of live group actors (default 64 MiB; a large group's member list weighs more). */
   readonly liveActorBytes?: number;
-  /** Most decoded MLS states each worker keeps (default {@link DEFAULT_WORKER_CACHE_ENTRIES}, 64). */
+  /** Most decoded MLS states each worker keeps (default 64, `DEFAULT_WORKER_CACHE_ENTRIES`). */
   readonly workerCacheSize?: number;
   /**
    * Most bytes of decoded MLS states each worker keeps, a state weighing the bytes it is stored
-   * in (default {@link DEFAULT_WORKER_CACHE_BYTES}, 8 MiB; a decoded state takes 8-9 times that
+   * in (default 8 MiB, `DEFAULT_WORKER_CACHE_BYTES`; a decoded state takes 8-9 times that
    * in heap). Least recently used states go first and reload from the store.
    */
   readonly workerCacheBytes?: number;
