@@ -126,7 +126,7 @@ async function manyGroupsRows(ctx: BenchContext, groups: number): Promise<Row[]>
           },
         },
       ],
-      { warmup: 0, iterations: fixture.chunks },
+      { warmup: 0, iterations: fixture.operationChunks },
     );
     ops = [];
     const peak = sampler.stop();

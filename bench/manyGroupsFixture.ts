@@ -29,7 +29,10 @@ export interface ManyGroupsFixture {
   readonly identity: Identity;
   /** Documents in the stream (3 per group). */
   readonly documents: number;
+  /** Chunks of the stream. */
   readonly chunks: number;
+  /** Chunks of the operations (fewer than `chunks` with fewer groups than chunks). */
+  readonly operationChunks: number;
   /** Chunk `i` of the shuffled document stream, read from its file. */
   stream(i: number): Promise<Uint8Array[]>;
   /** Chunk `i` of the groups' encrypted operations. */
@@ -108,8 +111,9 @@ export async function openManyGroupsFixture(dir: string): Promise<ManyGroupsFixt
     identity: identityFromSecretKey(await readFile(join(dir, "identity.bin"))),
     documents: meta.documents,
     chunks: meta.chunks,
+    operationChunks: meta.operationChunks,
     stream: (i) => read(`stream-${i}.bin`),
-    operations: (i) => (i < meta.operationChunks ? read(`operations-${i}.bin`) : Promise.resolve([])),
+    operations: (i) => read(`operations-${i}.bin`),
   };
 }
 

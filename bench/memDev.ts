@@ -51,7 +51,7 @@ try {
   const ingestMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   let unread = 0;
-  for (let i = 0; i < fixture.chunks; i++) for (const r of await Promise.all((await fixture.operations(i)).map((d) => engine.decryptFields(d)))) unread += Object.keys(r.errors).length;
+  for (let i = 0; i < fixture.operationChunks; i++) for (const r of await Promise.all((await fixture.operations(i)).map((d) => engine.decryptFields(d)))) unread += Object.keys(r.errors).length;
   const peak = sampler.stop();
   const after = await memoryBreakdown(pool);
   const joined = (await engine.groups()).filter((g) => g.status === "member").length;
