@@ -3,29 +3,38 @@
  * member) from a shuffled stream of their documents (group, key package and commit
  * documents), ingested in chunks. Against bare ts-mls `joinGroup` of a 3-member group (a
  * different group every iteration), interleaved chunk by chunk. The engine keeps every group's
- * actor hydrated (liveActors = G). Then each group's one encrypted operation is read with
- * `engine.decryptFields` (a document the engine has not ingested; materialising ingested
- * operations is measured in bench/operations.ts).
- * Reported: documents/s, operations/s, peak RSS of the process (workers included), bytes per
- * group on disk (LevelDB folder after ingest) and main-thread heap per hydrated actor.
+ * actor hydrated (liveActors = G, no byte bound); the worker caches keep their defaults. Then
+ * each group's one encrypted operation is read with `engine.decryptFields` (a document the
+ * engine has not ingested; materialising ingested operations is measured in bench/operations.ts).
+ *
+ * What the memory figures count. The groups, their documents and operations are made in a child
+ * process (bench/manyGroupsFixture.ts) and read from files one chunk at a time, so the process
+ * measured holds: Node itself, the engine (main thread: actors, in-memory books, LevelDB), its
+ * two pool workers (same process: their heaps and cached MLS states), the bare baseline's 41
+ * small groups and one chunk of input. `peakRssBytes` is the process's RSS sampled every 20 ms
+ * from just before the first chunk to the end of the decryption; `rssBeforeBytes` is the RSS at
+ * that start (engine open, workers up, nothing ingested), and `peakRssBytesPerGroup` the
+ * difference per group. `before*` and `after*` break the memory down (after a main-thread GC):
+ * main heap, external and array-buffer bytes, the workers' heaps and their cached states.
+ * Reported: documents/s, operations/s, those memory figures, bytes per group on disk (LevelDB
+ * folder after ingest) and main-thread heap per hydrated actor.
  *
  * @module
  */
-import { readdir, stat } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
-import { Random } from "../src/cli/random.js";
+import { SecretGroupEngine } from "../src/engine/engine.js";
 import { bareGroup, benchPool, EngineNode } from "./fixtures.js";
-import { ownerOperation, threeMemberGroup } from "./groupStream.js";
+import { buildManyGroupsFixture } from "./manyGroupsFixture.js";
+import { threeMemberGroup } from "./groupStream.js";
 import { BARE } from "./membership.js";
+import { gc, memoryBreakdown, rssSampler } from "./memory.js";
 import { join as bareJoin, suiteImpl } from "./mlsHarness.js";
 import { summarise } from "./stats.js";
 import { interleaved } from "./timing.js";
 import { figure, type BenchContext, type Figure, type Row, type Scenario } from "./types.js";
 
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
 const CHUNKS = 40;
 
 async function folderBytes(path: string): Promise<number> {
@@ -38,59 +47,52 @@ async function folderBytes(path: string): Promise<number> {
   return total;
 }
 
-async function streamFor(ctx: BenchContext, node: EngineNode, groups: number): Promise<{ stream: Uint8Array[]; operations: Uint8Array[] }> {
-  const docs: Uint8Array[] = [];
-  const operations: Uint8Array[] = [];
-  for (let g = 0; g < groups; g++) {
-    if (g % 100 === 0) ctx.progress.phase(`${groups} groups: writing group ${g}`);
-    const { owner, state, documents } = await threeMemberGroup(node);
-    operations.push((await ownerOperation(owner, state, `operation of group ${g}`, g, "long-term")).doc.bytes);
-    docs.push(...documents);
-  }
-  return { stream: new Random(groups).shuffle(docs), operations };
-}
+const prefixed = (prefix: string, figures: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(Object.entries(figures).map(([k, v]) => [`${prefix}${k[0]!.toUpperCase()}${k.slice(1)}`, v]));
 
 async function manyGroupsRows(ctx: BenchContext, groups: number): Promise<Row[]> {
+  const dir = await mkdtemp(join(tmpdir(), "sg-many-groups-"));
   const pool = benchPool();
-  const node = await EngineNode.open(pool, { liveActors: groups });
-  let stopSampler = (): void => {};
+  let engine: SecretGroupEngine | undefined;
+  let sampler: { stop: () => number } | undefined;
   try {
-    const { stream, operations } = await streamFor(ctx, node, groups);
-    const chunks = Math.min(CHUNKS, stream.length);
-    const size = Math.ceil(stream.length / chunks);
-    const slices: Uint8Array[][] = [];
-    for (let i = 0; i < stream.length; i += size) slices.push(stream.slice(i, i + size));
-    ctx.progress.phase(`${groups} groups: ${slices.length} bare groups for the baseline`);
+    const fixture = await buildManyGroupsFixture(dir, groups, CHUNKS, (g) => ctx.progress.phase(`${groups} groups: writing group ${g} (child process)`));
+    // every group stays hydrated (the target's "10,000 groups hydrated"): no count or byte bound evicts an actor
+    engine = await SecretGroupEngine.open({ path: fixture.db, identity: fixture.identity, pool, liveActors: groups, liveActorBytes: Number.MAX_SAFE_INTEGER });
+    const slices = fixture.chunks;
+    ctx.progress.phase(`${groups} groups: ${slices} bare groups for the baseline`);
     const csDefault = await suiteImpl("default");
     const bare: Awaited<ReturnType<typeof bareGroup>>[] = [];
-    for (let i = 0; i < slices.length + 1; i++) bare.push(await bareGroup(3));
+    for (let i = 0; i < slices + 1; i++) bare.push(await bareGroup(3));
     // one untimed join each: the same warm-up for both sides
     const warm = bare.pop()!;
     await bareJoin(csDefault, warm.welcome, warm.kps[1]!, warm.owner.ratchetTree);
     const warmNode = await EngineNode.open(pool);
-    const warmStream = await streamFor(ctx, warmNode, 1);
-    await warmNode.engine.ingest(warmStream.stream);
+    await warmNode.engine.ingest((await threeMemberGroup(warmNode)).documents);
     await warmNode.dispose();
 
     gc();
     const heapBefore = process.memoryUsage().heapUsed;
-    const rssBefore = process.memoryUsage.rss();
-    let peak = rssBefore;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
-    stopSampler = () => clearInterval(sampler);
+    const before = await memoryBreakdown(pool);
+    sampler = rssSampler();
+    const sizes: number[] = [];
     let b = 0;
     let c = 0;
     let chunk: Uint8Array[] = [];
     let refused = 0;
-    ctx.progress.phase(`${groups} groups: ingesting ${stream.length} documents`);
+    const live = engine;
+    ctx.progress.phase(`${groups} groups: ingesting ${fixture.documents} documents`);
     const [bareJoins, ingest] = await interleaved(
       [
         { label: `${BARE} joinGroup, 3 members`, prepare: () => void b++, run: () => bareJoin(csDefault, bare[b - 1]!.welcome, bare[b - 1]!.kps[1]!, bare[b - 1]!.owner.ratchetTree) },
         {
           label: "engine.ingest chunk",
-          prepare: () => (chunk = slices[c++] as Uint8Array[]),
+          prepare: async () => {
+            chunk = await fixture.stream(c++);
+            sizes.push(chunk.length);
+          },
           run: async () => {
-            const report = await node.engine.ingest(chunk).catch((e: { report?: { outcomes: string[] } }) => {
+            const report = await live.ingest(chunk).catch((e: { report?: { outcomes: string[] } }) => {
               if (e.report === undefined) throw e;
               return e.report;
             });
@@ -98,17 +100,16 @@ async function manyGroupsRows(ctx: BenchContext, groups: number): Promise<Row[]>
           },
         },
       ],
-      { warmup: 0, iterations: slices.length },
+      { warmup: 0, iterations: slices },
       () => ctx.progress.tick(),
     );
+    chunk = [];
     if (refused > 0) throw new Error(`${refused} documents refused`);
-    const joined = (await node.engine.groups()).filter((g) => g.status === "member").length;
+    const joined = (await live.groups()).filter((g) => g.status === "member").length;
     if (joined !== groups) throw new Error(`the engine joined ${joined} of ${groups} groups`);
 
-    ctx.progress.phase(`${groups} groups: decrypting ${operations.length} operations`);
-    const opSize = Math.ceil(operations.length / Math.min(CHUNKS, operations.length));
-    const opSlices: Uint8Array[][] = [];
-    for (let i = 0; i < operations.length; i += opSize) opSlices.push(operations.slice(i, i + opSize));
+    ctx.progress.phase(`${groups} groups: decrypting ${groups} operations`);
+    const opSizes: number[] = [];
     let o = 0;
     let ops: Uint8Array[] = [];
     let unread = 0;
@@ -116,38 +117,44 @@ async function manyGroupsRows(ctx: BenchContext, groups: number): Promise<Row[]>
       [
         {
           label: "engine.decryptFields",
-          prepare: () => (ops = opSlices[o++] as Uint8Array[]),
+          prepare: async () => {
+            ops = await fixture.operations(o++);
+            opSizes.push(ops.length);
+          },
           run: async () => {
-            for (const r of await Promise.all(ops.map((d) => node.engine.decryptFields(d)))) unread += Object.keys(r.errors).length;
+            for (const r of await Promise.all(ops.map((d) => live.decryptFields(d)))) unread += Object.keys(r.errors).length;
           },
         },
       ],
-      { warmup: 0, iterations: opSlices.length },
+      { warmup: 0, iterations: fixture.operationChunks },
     );
-    clearInterval(sampler);
-    peak = Math.max(peak, process.memoryUsage.rss());
+    ops = [];
+    const peak = sampler.stop();
     if (unread > 0) throw new Error(`${unread} operation fields not readable`);
-    gc();
-    const heapAfter = process.memoryUsage().heapUsed;
-    const disk = await folderBytes(node.path);
-    const live = node.engine.stats().liveGroups;
+    const after = await memoryBreakdown(pool);
+    const heapAfter = after.mainHeapBytes!;
+    const disk = await folderBytes(fixture.db);
+    const hydrated = live.stats().liveGroups;
 
     const ingestMs = ingest!.samples.reduce((a, x) => a + x, 0);
-    const docsPerS = summarise(ingest!.samples.map((ms, i) => ((slices[i]?.length ?? 0) / ms) * 1000));
-    const opsPerS = summarise(decrypting!.samples.map((ms, i) => ((opSlices[i]?.length ?? 0) / ms) * 1000));
-    const perGroup = summarise(ingest!.samples.map((ms, i) => (ms / (slices[i]?.length ?? 1)) * 3));
+    const docsPerS = summarise(ingest!.samples.map((ms, i) => ((sizes[i] ?? 0) / ms) * 1000));
+    const opsPerS = summarise(decrypting!.samples.map((ms, i) => ((opSizes[i] ?? 0) / ms) * 1000));
+    const perGroup = summarise(ingest!.samples.map((ms, i) => (ms / (sizes[i] ?? 1)) * 3));
     const rate = (label: string, unit: Figure["unit"], spread: typeof docsPerS): Figure => ({ label, unit, spread });
     const extra = {
       groups,
-      documents: stream.length,
+      documents: fixture.documents,
       totalIngestMs: ingestMs,
-      documentsPerSecondOverall: (stream.length / ingestMs) * 1000,
-      operationsPerSecondOverall: (operations.length / decrypting!.samples.reduce((a, x) => a + x, 0)) * 1000,
+      documentsPerSecondOverall: (fixture.documents / ingestMs) * 1000,
+      operationsPerSecondOverall: (groups / decrypting!.samples.reduce((a, x) => a + x, 0)) * 1000,
       peakRssBytes: peak,
-      rssBeforeBytes: rssBefore,
+      rssBeforeBytes: before.rssBytes!,
+      peakRssBytesPerGroup: (peak - before.rssBytes!) / groups,
       diskBytesPerGroup: disk / groups,
-      heapBytesPerHydratedActor: (heapAfter - heapBefore) / Math.max(1, live),
-      hydratedActors: live,
+      heapBytesPerHydratedActor: (heapAfter - heapBefore) / Math.max(1, hydrated),
+      hydratedActors: hydrated,
+      ...prefixed("before", before),
+      ...prefixed("after", after),
     };
     return [
       {
@@ -167,9 +174,10 @@ async function manyGroupsRows(ctx: BenchContext, groups: number): Promise<Row[]>
       },
     ];
   } finally {
-    stopSampler();
-    await node.dispose();
+    sampler?.stop();
+    await engine?.close();
     await pool.destroy();
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -221,6 +221,28 @@ export const ACTOR_MEMBER_BYTES = 256;
 /** Estimated bytes per long-term secret a live actor holds. */
 export const ACTOR_SECRET_BYTES = 160;
 
+/** Default bound on the decoded MLS states each worker keeps (`workerCacheSize`; the byte bound below usually binds first for large groups). */
+export const DEFAULT_WORKER_CACHE_ENTRIES = 64;
+/**
+ * Default bound on the stored bytes of the decoded MLS states each worker keeps
+ * (`workerCacheBytes`): a state weighs the sum of its storage parts (src/engine/worker/stateCache.ts).
+ * A decoded state takes 8.2-8.9 times its stored bytes in heap (measured on Node 20 at 3, 100
+ * and 1000 members: 2.5 KB stored, 21 KB decoded; 270 KB, 2.4 MB), so 8 MiB is about 70 MiB of
+ * heap per worker: some 30 groups of 1000 members, 3 of 10,000, or the 64-state count bound of
+ * small groups. The former bound, 20,000 members summed, was about 5.4 MB stored.
+ */
+export const DEFAULT_WORKER_CACHE_BYTES = 8 * 1024 * 1024;
+/**
+ * Young generation of each pool worker's V8 heap, in MiB (V8's default on 64-bit is larger: the
+ * workers' heaps grew to ~55 MiB each while holding ~25 MiB). Measured with 1000 groups of 3
+ * (bench/memDev.ts, one process each, load 15-25): peak RSS 345 MiB with V8's default, 320 MiB
+ * with 16, 307-316 MiB with 8; CPU per group the same within the noise (15.8-17.8 ms). 16 keeps
+ * headroom for the short-lived garbage of large groups' commits.
+ */
+export const WORKER_YOUNG_GENERATION_MB = 16;
+/** Bytes a cached state weighs besides its stored parts (its cache key, token and storage bookkeeping). */
+export const CACHED_STATE_ENTRY_BYTES = 1024;
+
 /** Largest group id the long-term codecs accept (ours are 32 bytes; MLS allows more, so leave room). */
 export const MAX_GROUP_ID_SIZE = 256;
 /** Largest long-term secret value the codec accepts (the value must also equal its suite's key size). */

@@ -27,7 +27,7 @@ import type { PendingChain } from "./pendingChain.js";
  *
  * @example
  * ```ts
- * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheMembers: 20_000, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pendingCommits: await PendingCommits.load(store), pendingOps: await PendingBook.load(store), welcomes: await WelcomeKeys.load(store), pendingChain: await PendingChain.load(store), outbox: await OutboxKeys.open(store), events: new EventHub() }
+ * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheBytes: 8 * 1024 * 1024, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pendingCommits: await PendingCommits.load(store), pendingOps: await PendingBook.load(store), welcomes: await WelcomeKeys.load(store), pendingChain: await PendingChain.load(store), outbox: await OutboxKeys.open(store), events: new EventHub() }
  * ```
  */
 export interface EngineContext {
@@ -38,8 +38,8 @@ export interface EngineContext {
   readonly engineId: string;
   /** Most decoded states per worker. */
   readonly cacheLimit: number;
-  /** Most members summed over the decoded states of one worker. */
-  readonly cacheMembers: number;
+  /** Most stored bytes summed over the decoded states of one worker. */
+  readonly cacheBytes: number;
   /** Long-term nonce counters reserved per block. */
   readonly nonceBlock: bigint;
   /** Counters for `engine.stats()`. */
@@ -126,7 +126,7 @@ export async function runStateTask(ctx: EngineContext, groupId: string, record: 
   const ref: StateRef = {
     key: `${ctx.engineId}:${groupId}`,
     cacheLimit: ctx.cacheLimit,
-    cacheMembers: ctx.cacheMembers,
+    cacheBytes: ctx.cacheBytes,
     ...(record?.stateToken === undefined ? {} : { token: toHex(record.stateToken) }),
   };
   const first = await runTask<StateOut>(ctx.pool, { ...task, ref } as TaskRequest, groupId);

@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import type { Piscina } from "piscina";
 import { limitsArg, pathArg } from "./arguments.js";
+import { DEFAULT_WORKER_CACHE_BYTES, DEFAULT_WORKER_CACHE_ENTRIES } from "../constants.js";
 import type { DEFAULT_ENGINE_LIMITS, EngineLimits } from "../constants.js";
 import { assertIdentity } from "../identity.js";
 import type { Identity } from "../identity.js";
@@ -39,10 +40,14 @@ export interface EngineOptions {
   readonly liveActors?: number;
   /** Most estimated bytes of live group actors (default 64 MiB; a large group's member list weighs more). */
   readonly liveActorBytes?: number;
-  /** Most decoded MLS states each worker keeps (default 64). */
+  /** Most decoded MLS states each worker keeps (default 64, `DEFAULT_WORKER_CACHE_ENTRIES`). */
   readonly workerCacheSize?: number;
-  /** Most members summed over the decoded states of one worker (default 20,000: large groups weigh more). */
-  readonly workerCacheMembers?: number;
+  /**
+   * Most bytes of decoded MLS states each worker keeps, a state weighing the bytes it is stored
+   * in (default 8 MiB, `DEFAULT_WORKER_CACHE_BYTES`; a decoded state takes 8-9 times that
+   * in heap). Least recently used states go first and reload from the store.
+   */
+  readonly workerCacheBytes?: number;
   /** Long-term nonce counters reserved per persisted block (default 1024). */
   readonly nonceBlock?: number;
   /** Limits on pending input (defaults: {@link DEFAULT_ENGINE_LIMITS}). */
@@ -93,8 +98,8 @@ export async function openContext(options: EngineOptions): Promise<EngineContext
     pool,
     identity: options.identity,
     engineId: randomBytes(8).toString("hex"),
-    cacheLimit: options.workerCacheSize ?? 64,
-    cacheMembers: options.workerCacheMembers ?? 20_000,
+    cacheLimit: options.workerCacheSize ?? DEFAULT_WORKER_CACHE_ENTRIES,
+    cacheBytes: options.workerCacheBytes ?? DEFAULT_WORKER_CACHE_BYTES,
     nonceBlock: BigInt(options.nonceBlock ?? 1024),
     stats: emptyStats(),
     limits,

@@ -11,6 +11,7 @@
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
 import type { PiscinaTask } from "piscina";
+import { WORKER_YOUNG_GENERATION_MB } from "../constants.js";
 import { ErrorCode, InternalError, errorFromData } from "../errors.js";
 import type { ErrorData } from "../errors.js";
 
@@ -79,7 +80,7 @@ function workerFile(name: string): string {
 
 /**
  * Creates the engine's pool: `threads` workers (default: available parallelism) kept alive,
- * with the affinity balancer.
+ * with the affinity balancer and a young generation of {@link WORKER_YOUNG_GENERATION_MB}.
  *
  * @example
  * ```ts
@@ -95,6 +96,7 @@ export function createPool(options: { threads?: number } = {}): Piscina {
     idleTimeout: Infinity,
     concurrentTasksPerWorker: CONCURRENT_TASKS_PER_WORKER,
     loadBalancer: affinityBalancer(CONCURRENT_TASKS_PER_WORKER, threads),
+    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
   });
 }
 

@@ -16,7 +16,7 @@ import type { StatePart } from "../../mls/storage.js";
 import type { SecretGroupCommit } from "../../commit.js";
 import type { CommitInspection } from "../../group/index.js";
 
-/** Which state a task works on. @example `{ key: "e1:ab..", token: "9f..", cacheLimit: 64, cacheMembers: 20000 }` */
+/** Which state a task works on. @example `{ key: "e1:ab..", token: "9f..", cacheLimit: 64, cacheBytes: 8388608 }` */
 export interface StateRef {
   /** Cache key: engine instance id and group id (one pool may serve several engines). */
   readonly key: string;
@@ -26,8 +26,8 @@ export interface StateRef {
   readonly parts?: ReadonlyArray<readonly [string, Uint8Array]>;
   /** Most states the worker keeps decoded. */
   readonly cacheLimit: number;
-  /** Most members (summed over cached states) the worker keeps decoded. */
-  readonly cacheMembers: number;
+  /** Most stored bytes (summed over cached states) the worker keeps decoded. */
+  readonly cacheBytes: number;
 }
 
 /** A key pair as plain data. @example `{ publicKey, secretKey }` */
@@ -78,7 +78,27 @@ export type TaskRequest =
   | { readonly op: "decrypt"; readonly ref: StateRef; readonly messages: ReadonlyArray<{ readonly message: Uint8Array; readonly aad?: Uint8Array }> }
   | { readonly op: "drop"; readonly key: string }
   | { readonly op: "ping" }
+  | { readonly op: "memory"; readonly list?: boolean }
   | { readonly op: "fail"; readonly error: ErrorData };
+
+/** A worker's memory (task `memory`). @example `{ threadId: 1, heapUsed, heapTotal, external, cacheEntries: 64, cacheBytes }` */
+export interface WorkerMemory {
+  readonly threadId: number;
+  /** V8 heap in use (bytes). */
+  readonly heapUsed: number;
+  /** V8 heap reserved (bytes). */
+  readonly heapTotal: number;
+  /** Bytes of off-heap memory V8 accounts for (array buffers included). */
+  readonly external: number;
+  /** The young generation's bound this worker was started with (MiB; 0: V8's default). */
+  readonly youngGenerationMb: number;
+  /** Decoded MLS states cached. */
+  readonly cacheEntries: number;
+  /** Their stored bytes (the bound `workerCacheBytes` applies to). */
+  readonly cacheBytes: number;
+  /** Every cached state's key and bytes, least recently used first (when asked). */
+  readonly entries?: ReadonlyArray<{ readonly key: string; readonly bytes: number }>;
+}
 
 /** Public facts of a state, for the group record. @example `recordAfter(record, { token, parts, summary })` */
 export interface StateSummary {

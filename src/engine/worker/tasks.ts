@@ -1,6 +1,7 @@
 /**
  * Worker-side task handlers (workers/group.ts is the thin piscina entry). Each worker keeps
- * the decoded states of the groups routed to it (a bounded LRU keyed by engine and group),
+ * the decoded states of the groups routed to it (an LRU keyed by engine and group, bounded by
+ * entries and stored bytes: stateCache.ts),
  * stages every change as storage parts and hands them back; the engine writes them in one
  * batch with the group record. A state is cached under a fresh random token once staged; the
  * engine names the token it persisted, so a change that was never persisted is never reused.
@@ -8,7 +9,8 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { threadId } from "node:worker_threads";
+import { getHeapStatistics } from "node:v8";
+import { resourceLimits, threadId } from "node:worker_threads";
 import { toErrorData } from "../../errors.js";
 import type { Identity } from "../../identity.js";
 import { createKeyPackage, keyPackageInfo } from "../../keyPackage.js";
@@ -27,53 +29,24 @@ import {
 } from "../../group/index.js";
 import type { GroupState } from "../../group/index.js";
 import { addMembersInspected } from "../../group/commit.js";
-import type { PersistMeta } from "../../mls/storage.js";
 import type { TaskResult } from "../pool.js";
-import type { DecryptOutcome, KeyPackageOut, Miss, StateChange, StateOut, StateRef, TaskRequest } from "./protocol.js";
+import type { DecryptOutcome, KeyPackageOut, Miss, StateChange, StateOut, StateRef, TaskRequest, WorkerMemory } from "./protocol.js";
 import { loadGroupState, stageGroupState } from "../store/stateCodec.js";
 import { errorFromData } from "../../errors.js";
+import { StateCache, partSizes } from "./stateCache.js";
+import type { CacheBounds, CachedState } from "./stateCache.js";
 
-interface Cached {
-  readonly token: string;
-  readonly state: GroupState;
-  readonly meta: PersistMeta;
-  /** Members in the state: a large group's decoded state weighs more. */
-  readonly weight: number;
-}
+const cache = new StateCache();
 
-const cache = new Map<string, Cached>();
-let cachedWeight = 0;
-
-function forget(key: string): void {
-  const entry = cache.get(key);
-  if (entry === undefined) return;
-  cache.delete(key);
-  cachedWeight -= entry.weight;
-}
-
-function remember(ref: StateRef, entry: Omit<Cached, "weight">): void {
-  forget(ref.key);
-  const weight = Math.max(1, entry.state.mls.ratchetTree.length >>> 1);
-  cache.set(ref.key, { ...entry, weight });
-  cachedWeight += weight;
-  // least recently used first; the entry just added always stays
-  while (cache.size > 1 && (cache.size > Math.max(1, ref.cacheLimit) || cachedWeight > ref.cacheMembers)) {
-    forget(cache.keys().next().value as string);
-  }
-}
+const boundsOf = (ref: StateRef): CacheBounds => ({ entries: ref.cacheLimit, bytes: ref.cacheBytes });
 
 /** The cached or loaded state the engine expects; undefined means "miss". */
-function stateFor(ref: StateRef, nonceFloor = 0n): Cached | undefined {
-  const hit = cache.get(ref.key);
-  if (hit !== undefined && ref.token !== undefined && hit.token === ref.token) {
-    cache.delete(ref.key); // refresh its place in the LRU order
-    cache.set(ref.key, hit);
-    return hit;
-  }
+function stateFor(ref: StateRef, nonceFloor = 0n): CachedState | undefined {
+  const hit = cache.lookup(ref.key);
+  if (hit !== undefined && ref.token !== undefined && hit.token === ref.token) return hit;
   if (ref.parts === undefined || ref.token === undefined) return undefined;
   const { state, meta } = loadGroupState(ref.parts, nonceFloor);
-  remember(ref, { token: ref.token, state, meta });
-  return cache.get(ref.key);
+  return cache.remember(ref.key, { token: ref.token, state, meta }, partSizes(undefined, ref.parts), boundsOf(ref));
 }
 
 function summarize(state: GroupState, withMembers: boolean): StateChange["summary"] {
@@ -88,12 +61,12 @@ function summarize(state: GroupState, withMembers: boolean): StateChange["summar
 }
 
 /** Stages `state` under a fresh token; `withMembers` after a change of membership only. */
-function stage(ref: StateRef, state: GroupState, previous: PersistMeta | undefined, withMembers = true): StateChange {
+function stage(ref: StateRef, state: GroupState, previous: CachedState | undefined, withMembers = true): StateChange {
   const started = performance.now();
-  const { parts, meta } = stageGroupState(state, previous);
+  const { parts, meta } = stageGroupState(state, previous?.meta);
   const stageMs = performance.now() - started;
   const token = randomBytes(16).toString("hex");
-  remember(ref, { token, state, meta });
+  cache.remember(ref.key, { token, state, meta }, partSizes(previous?.sizes, parts), boundsOf(ref));
   return { token, parts, summary: summarize(state, withMembers), stageMs };
 }
 
@@ -124,7 +97,7 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
       if (task.action === "add") {
         // inspected before encoding: the N key packages of an add are not decoded again
         const { result, inspection } = await addMembersInspected(hit.state, [...(task.keyPackages ?? [])]);
-        return { change: stage(task.ref, result.state, hit.meta), commit: result.parts, inspection };
+        return { change: stage(task.ref, result.state, hit), commit: result.parts, inspection };
       }
       const result =
         task.action === "remove"
@@ -132,14 +105,14 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
           : task.action === "rotate"
             ? await rotateLongTermSecret(hit.state)
             : await updateGroup(hit.state);
-      return { change: stage(task.ref, result.state, hit.meta), commit: result.parts, inspection: inspectCommit(result.parts) };
+      return { change: stage(task.ref, result.state, hit), commit: result.parts, inspection: inspectCommit(result.parts) };
     }
     case "process": {
       const hit = stateFor(task.ref);
       if (hit === undefined) return MISS;
       const next = await processCommit(hit.state, task.commit);
       // an update commit leaves the member list as it was: not listed, cloned and rewritten
-      return { change: stage(task.ref, next, hit.meta, !sameGroupMembers(hit.state, next)) };
+      return { change: stage(task.ref, next, hit, !sameGroupMembers(hit.state, next)) };
     }
     case "encrypt": {
       const hit = stateFor(task.ref, task.nonceFloor);
@@ -153,10 +126,10 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
       }
       // long-term leaves the MLS state as it was (the counter is the engine's reservation): no parts, same token
       if (state.mls === hit.state.mls) {
-        remember(task.ref, { token: hit.token, state, meta: hit.meta });
+        cache.remember(task.ref.key, { token: hit.token, state, meta: hit.meta }, hit.sizes, boundsOf(task.ref));
         return { messages, nonceCounter: state.nonceCounter };
       }
-      return { change: stage(task.ref, state, hit.meta, false), messages };
+      return { change: stage(task.ref, state, hit, false), messages };
     }
     case "decrypt": {
       const hit = stateFor(task.ref);
@@ -173,17 +146,42 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
         }
       }
       if (state === hit.state) return { outcomes };
-      return { change: stage(task.ref, state, hit.meta, false), outcomes };
+      return { change: stage(task.ref, state, hit, false), outcomes };
     }
     case "drop":
-      forget(task.key);
+      cache.forget(task.key);
       return null;
     case "ping":
       return { threadId, cachedStates: cache.size } as unknown as StateOut;
+    case "memory":
+      return workerMemory(task.list === true) as unknown as StateOut;
     case "fail":
       // lets tests check that a fault inside a worker reaches the caller as its typed error
       throw errorFromData(task.error);
   }
+}
+
+/**
+ * This worker's memory: its V8 heap, its off-heap (external and array buffer) bytes, and its
+ * state cache (with every entry's key and bytes when `list`).
+ *
+ * @example
+ * ```ts
+ * const { threadId, heapUsed, cacheBytes } = workerMemory(false)
+ * ```
+ */
+export function workerMemory(list: boolean): WorkerMemory {
+  const heap = getHeapStatistics();
+  return {
+    threadId,
+    heapUsed: heap.used_heap_size,
+    heapTotal: heap.total_heap_size,
+    external: heap.external_memory,
+    youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb ?? 0,
+    cacheEntries: cache.size,
+    cacheBytes: cache.bytes,
+    ...(list ? { entries: cache.list() } : {}),
+  };
 }
 
 /**
