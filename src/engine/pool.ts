@@ -67,15 +67,18 @@ function affinityBalancer(maxUsage: number, threads = 1): (task: PiscinaTask, wo
 }
 
 /**
- * Path of a compiled worker entry file (`dist/workers/<name>.js`), from `dist/src/engine/`.
+ * Path of the file piscina loads for a worker (`dist/workers/<name>Entry.cjs`, from
+ * `dist/src/engine/`): a CommonJS shell that `import()`s the ES module entry, because piscina
+ * `require()`s its file first and Node 20's `require()` of an ES module graph can abort the
+ * process (workers/groupEntry.cts).
  *
  * @example
  * ```ts
- * workerFile("group") // file:///.../dist/workers/group.js
+ * workerFile("group") // file:///.../dist/workers/groupEntry.cjs
  * ```
  */
 function workerFile(name: string): string {
-  return new URL(`../../workers/${name}.js`, import.meta.url).href;
+  return new URL(`../../workers/${name}Entry.cjs`, import.meta.url).href;
 }
 
 /**
@@ -101,7 +104,7 @@ export function createPool(options: { threads?: number } = {}): Piscina {
 }
 
 /**
- * Runs one task on the pool (worker entry `workers/group.js`), routed by `affinity` (the group id), and rebuilds a failed task's
+ * Runs one task on the pool (worker entry `workers/groupEntry.cjs`, which loads `workers/group.js`), routed by `affinity` (the group id), and rebuilds a failed task's
  * typed error; a crashed worker becomes `InternalError(WORKER_FAILED)`. Buffers in
  * `transferList` move to the worker (detached here) instead of being copied.
  *
