@@ -232,14 +232,6 @@ export const DEFAULT_WORKER_CACHE_ENTRIES = 64;
  * small groups. The former bound, 20,000 members summed, was about 5.4 MB stored.
  */
 export const DEFAULT_WORKER_CACHE_BYTES = 8 * 1024 * 1024;
-/**
- * Young generation of each pool worker's V8 heap, in MiB (V8's default on 64-bit is larger: the
- * workers' heaps grew to ~55 MiB each while holding ~25 MiB). Measured with 1000 groups of 3
- * (bench/memDev.ts, one process each, load 15-25): peak RSS 345 MiB with V8's default, 320 MiB
- * with 16, 307-316 MiB with 8; CPU per group the same within the noise (15.8-17.8 ms). 16 keeps
- * headroom for the short-lived garbage of large groups' commits.
- */
-export const WORKER_YOUNG_GENERATION_MB = 16;
 /** Bytes a cached state weighs besides its stored parts (its cache key, token and storage bookkeeping). */
 export const CACHED_STATE_ENTRY_BYTES = 1024;
 

@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CACHED_STATE_ENTRY_BYTES, WORKER_YOUNG_GENERATION_MB } from "../src/constants.js";
+import { CACHED_STATE_ENTRY_BYTES } from "../src/constants.js";
 import { createPool, runTask } from "../src/engine/pool.js";
 import type { WorkerMemory } from "../src/engine/worker/protocol.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
@@ -34,7 +34,7 @@ async function storedBytes(path: string, identity: ReturnType<typeof generateIde
 }
 
 test("worker state cache: entries weigh their stored bytes, eviction by bytes, evicted groups reload", async () => {
-  const pool = createPool({ threads: 1 });
+  const pool = createPool({ threads: 1, youngGenerationMb: 16 });
   const node = await openNode({ pool });
   try {
     // one group of 6 members (5 added), then one of 1: their exact weights, incremental stages included
@@ -48,7 +48,7 @@ test("worker state cache: entries weigh their stored bytes, eviction by bytes, e
     await node.engine.updateGroup(big);
     await node.engine.encrypt(big, utf8("long-term"), { scheme: "long-term" });
     const small = (await node.engine.createGroup({ ciphersuite: "PANDA10_AES128GCM" })).groupId as Uint8Array;
-    assert.equal((await cached(pool)).youngGenerationMb, WORKER_YOUNG_GENERATION_MB, "the pool's workers run with the bounded young generation");
+    assert.equal((await cached(pool)).youngGenerationMb, 16, "the pool's workers run with the young generation asked for");
     const weights = new Map((await cached(pool)).entries!.map((e) => [e.key.split(":")[1]!, e.bytes]));
     await node.engine.close();
     const stored = await storedBytes(node.path, node.identity, [toHex(big), toHex(small)]);

@@ -11,7 +11,6 @@
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
 import type { PiscinaTask } from "piscina";
-import { WORKER_YOUNG_GENERATION_MB } from "../constants.js";
 import { ErrorCode, InternalError, errorFromData } from "../errors.js";
 import type { ErrorData } from "../errors.js";
 
@@ -83,14 +82,16 @@ function workerFile(name: string): string {
 
 /**
  * Creates the engine's pool: `threads` workers (default: available parallelism) kept alive,
- * with the affinity balancer and a young generation of {@link WORKER_YOUNG_GENERATION_MB}.
+ * with the affinity balancer; `youngGenerationMb` bounds each worker's V8 young generation (V8's
+ * default when absent: less memory for many small groups, more garbage-collection time for large
+ * groups' commits).
  *
  * @example
  * ```ts
  * const pool = createPool({ threads: 2 })
  * ```
  */
-export function createPool(options: { threads?: number } = {}): Piscina {
+export function createPool(options: { threads?: number; youngGenerationMb?: number } = {}): Piscina {
   const threads = Math.max(1, options.threads ?? availableParallelism());
   return new Piscina({
     filename: workerFile("group"),
@@ -99,7 +100,7 @@ export function createPool(options: { threads?: number } = {}): Piscina {
     idleTimeout: Infinity,
     concurrentTasksPerWorker: CONCURRENT_TASKS_PER_WORKER,
     loadBalancer: affinityBalancer(CONCURRENT_TASKS_PER_WORKER, threads),
-    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    ...(options.youngGenerationMb === undefined ? {} : { resourceLimits: { maxYoungGenerationSizeMb: options.youngGenerationMb } }),
   });
 }
 
