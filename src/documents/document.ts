@@ -182,20 +182,8 @@ export function decodeVerifiedDocument(bytes: Uint8Array, id?: Uint8Array): Sign
  * ```
  */
 export async function decodeDocumentAsync(bytes: Uint8Array): Promise<SignedDocument> {
-  let signed: SignedParts | undefined;
-  let doc: SignedDocument | undefined;
-  let fieldError: unknown;
-  try {
-    doc = decode(bytes, (parts) => (signed = parts));
-  } catch (e) {
-    if (signed === undefined) throw e; // failed before the point where the signature is checked
-    fieldError = e;
-  }
-  const parts = signed as SignedParts;
-  if (!(await verifyEd25519Async(parts.author, concatBytes(SIGNATURE_PREFIX, parts.payload), parts.signature))) {
-    throw new ValidationError(ErrorCode.InvalidSignature, "document signature does not verify");
-  }
-  if (doc === undefined) throw fieldError;
+  const { doc, verified } = decodeDocumentDeferred(bytes);
+  await verified;
   return doc;
 }
 
