@@ -113,7 +113,11 @@ class EngineModel {
     if (this.seats.length > 1) kinds.push("remove", "remove");
     const kind = this.rng.pick(kinds);
     // sender-ratchet messages are read before their epoch leaves the retained window
-    for (const seat of this.seats) await this.read(seat, step, (m) => m.scheme === "sender-ratchet" && this.mlsEpoch - m.mlsEpoch >= BigInt(RATCHET_AGE));
+    for (const seat of this.seats) {
+      // a lagging joiner whose Welcome has not arrived cannot read yet (PENDING): its messages wait
+      if (seat.node.lag > 0 && (await seat.node.engine.status(this.gid)) !== "member") continue;
+      await this.read(seat, step, (m) => m.scheme === "sender-ratchet" && this.mlsEpoch - m.mlsEpoch >= BigInt(RATCHET_AGE));
+    }
     const owner = this.ownerNode.engine;
     let joiners: Node[] = [];
     let victims: Seat[] = [];
