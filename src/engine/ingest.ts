@@ -194,7 +194,7 @@ export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, d
     record(index, result);
   };
   const storeOnly: Array<{ index: number; doc: SignedDocument; verified: Promise<void> }> = [];
-  const routing: Array<Promise<void>> = repeats;
+  const routing: Array<Promise<void>> = [];
   for (const { index, doc, verified } of decoded) {
     let to: Destination;
     try {
@@ -230,7 +230,7 @@ export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, d
     await ctx.store.batch(stored);
     for (const index of storedAt) outcomes[index] = "applied";
   })();
-  await Promise.all([storing, ...routing]);
+  await Promise.all([storing, ...repeats, ...routing]);
   await enforceTotals(ctx, actors);
   const report = { outcomes };
   if (refused.length > 0) {

@@ -23,6 +23,8 @@ import { PendingCommits } from "./pending.js";
 import { OutboxKeys } from "./outbox.js";
 import { WelcomeKeys } from "./welcomeKeys.js";
 import { PendingChain } from "./pendingChain.js";
+import { PENDING_PREFIX } from "../materialise/store.js";
+import { Sublevel } from "./store/sublevels.js";
 import { deriveStorageKey, storageKeyArg } from "./store/seal.js";
 import type { SecretGroupEngine } from "./engine.js";
 
@@ -90,11 +92,13 @@ export async function openContext(options: EngineOptions): Promise<EngineContext
   const store = await EngineStore.open(path, options.identity.publicKey, storageKey);
   try {
     await migrate(store);
-    pendingCommits = await PendingCommits.load(store);
+    // the pending follower records, listed once for both in-memory views of them
+    const pendingKeys = await store.keys(Sublevel.Materialise, PENDING_PREFIX);
+    pendingCommits = await PendingCommits.load(store, pendingKeys);
     pendingOps = await PendingBook.load(store);
     outbox = await OutboxKeys.open(store);
     welcomes = await WelcomeKeys.load(store);
-    pendingChain = await PendingChain.load(store);
+    pendingChain = PendingChain.fromKeys(pendingKeys);
   } catch (e) {
     await store.close();
     throw e;

@@ -17,6 +17,7 @@ import type { EngineLimits } from "../constants.js";
 import { CommitStatus, decodeCommitRecord } from "./store/records.js";
 import { Sublevel } from "./store/sublevels.js";
 import type { EngineStore, StoreOp } from "./store/store.js";
+import { PENDING_PREFIX } from "../materialise/store.js";
 
 /** One buffered commit. @example `{ gid, cid, indexKey: "q/<gid>/<prev>/<cid>", bytes: 812 }` */
 export interface PendingEntry {
@@ -38,7 +39,6 @@ export const PendingLimit = {
 /** One of {@link PendingLimit}. @example `const l: PendingLimitName = "pendingCommitsTotal"` */
 export type PendingLimitName = (typeof PendingLimit)[keyof typeof PendingLimit];
 
-const INDEX_PREFIX = "q/";
 
 /** `q/<gid>/<prev or ->/<cid>` -> gid and cid. */
 function parseIndexKey(key: string): { gid: string; cid: string } | undefined {
@@ -92,22 +92,23 @@ export class PendingCommits {
 
   /**
    * Derives the ledger from the store: every follower pending record whose commit this node
-   * has not applied, sized by its stored document.
+   * has not applied, sized by its stored document. `keys`: the pending records' keys, when the
+   * caller has listed them already (opening lists them once for this and {@link PendingChain}).
    *
    * @example
    * ```ts
    * const pending = await PendingCommits.load(store)
    * ```
    */
-  static async load(store: EngineStore): Promise<PendingCommits> {
+  static async load(store: EngineStore, keys?: readonly string[]): Promise<PendingCommits> {
     const ledger = new PendingCommits();
-    for await (const [key] of store.reader(Sublevel.Materialise).iterator({ gte: INDEX_PREFIX, lt: `${INDEX_PREFIX}\uffff` })) {
-      const ids = typeof key === "string" ? parseIndexKey(key) : undefined;
+    for (const key of keys ?? (await store.keys(Sublevel.Materialise, PENDING_PREFIX))) {
+      const ids = parseIndexKey(key);
       if (ids === undefined) continue;
       const record = await store.get(Sublevel.Commits, `${ids.gid}/${ids.cid}`, "commit record");
       if (record !== undefined && settled(record)) continue;
       const doc = await store.get(Sublevel.Docs, ids.cid, "document");
-      ledger.add({ ...ids, indexKey: key as string, bytes: doc?.length ?? 0 });
+      ledger.add({ ...ids, indexKey: key, bytes: doc?.length ?? 0 });
     }
     return ledger;
   }

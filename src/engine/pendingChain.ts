@@ -14,8 +14,7 @@
  */
 import { Sublevel } from "./store/sublevels.js";
 import type { EngineStore, StoreOp } from "./store/store.js";
-
-const PREFIX = "q/";
+import { PENDING_PREFIX as PREFIX } from "../materialise/store.js";
 /** Slashes in a chain position's prefix `q/<gid>/<prev>/`. */
 const POSITION_SLASHES = 3;
 
@@ -47,8 +46,13 @@ export class PendingChain {
 
   /** Every stored pending record. @example `await PendingChain.load(store)` */
   static async load(store: EngineStore): Promise<PendingChain> {
+    return PendingChain.fromKeys(await store.keys(Sublevel.Materialise, PREFIX));
+  }
+
+  /** The records of `keys`, the pending records' keys as listed from the store. @example `PendingChain.fromKeys(keys)` */
+  static fromKeys(keys: readonly string[]): PendingChain {
     const chain = new PendingChain();
-    for (const key of await store.keys(Sublevel.Materialise, PREFIX)) chain.add(key);
+    for (const key of keys) chain.add(key);
     return chain;
   }
 

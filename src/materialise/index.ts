@@ -16,7 +16,7 @@ export type { CommitFacts } from "./commits.js";
 export { indexKeyPackage } from "./keyPackages.js";
 export { history, groupsOf, welcomeFor, indexedGroup } from "./queries.js";
 export type { GroupMembership, HistoryEntry } from "./queries.js";
-export { Keys } from "./store.js";
+export { Keys, PENDING_PREFIX } from "./store.js";
 export type { IndexOp, IndexReader } from "./store.js";
 export { applyMembershipChange, addedMembers, commitKindOf } from "./membership.js";
 export type { MembershipChange } from "./membership.js";

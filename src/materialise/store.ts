@@ -58,6 +58,9 @@ export function seqKey(seq: bigint): string {
   return seq.toString(16).padStart(16, "0");
 }
 
+/** Prefix of every pending follower record `q/<groupId>/<previousId or "-">/<commitId>`. @example `store.keys(sub, PENDING_PREFIX)` */
+export const PENDING_PREFIX = "q/";
+
 /** Key builders of every record (see the module comment). @example `Keys.group(gid)` */
 export const Keys = {
   group: (gid: Uint8Array): string => `g/${toHex(gid)}`,
@@ -66,7 +69,7 @@ export const Keys = {
   historyPrefix: (gid: Uint8Array): string => `h/${toHex(gid)}/`,
   history: (gid: Uint8Array, seq: bigint): string => `h/${toHex(gid)}/${seqKey(seq)}`,
   commit: (gid: Uint8Array, cid: Uint8Array): string => `c/${toHex(gid)}/${toHex(cid)}`,
-  pendingPrefix: (gid: Uint8Array, previous: Uint8Array | undefined): string => `q/${toHex(gid)}/${previous === undefined ? "-" : toHex(previous)}/`,
+  pendingPrefix: (gid: Uint8Array, previous: Uint8Array | undefined): string => `${PENDING_PREFIX}${toHex(gid)}/${previous === undefined ? "-" : toHex(previous)}/`,
   pending: (gid: Uint8Array, previous: Uint8Array | undefined, cid: Uint8Array): string => `${Keys.pendingPrefix(gid, previous)}${toHex(cid)}`,
   byKeyPrefix: (pk: Uint8Array): string => `k/${toHex(pk)}/`,
   byKey: (pk: Uint8Array, gid: Uint8Array, seq: bigint | undefined, kind: "o" | "a" | "r"): string =>
