@@ -1,6 +1,6 @@
 /**
- * Hot and cold group records: messages write only the small hot half (state token, epochs,
- * nonce reservation), commits write both; long-term encryption writes nothing between
+ * Hot and cold group records: messages and commits that change no member write only the small
+ * hot half (chain head, state token, epochs, nonce reservation; the head since format 5); long-term encryption writes nothing between
  * reservations; the halves read back as one record.
  */
 import type { Identity } from "../src/identity.js";
@@ -50,13 +50,14 @@ test("cold and hot halves round trip; a damaged half is a DecodeError", () => {
     nonceReserved: 2048n,
   };
   assert.deepEqual(decodeGroupRecord(encodeColdRecord(rec), encodeHotRecord(rec)), rec);
-  assert.ok(encodeHotRecord({ ...rec, members: Array.from({ length: 1000 }, () => new Uint8Array(32)) }).length < 64, "the hot half does not grow with the group");
+  assert.ok(encodeHotRecord({ ...rec, members: Array.from({ length: 1000 }, () => new Uint8Array(32)) }).length < 96, "the hot half (head included) does not grow with the group");
   // without a hot half (nothing hot written yet): no state
   const cold = decodeGroupRecord(encodeColdRecord(rec));
   assert.equal(cold.stateToken, undefined);
   assert.equal(cold.nonceReserved, 0n);
   assert.throws(() => decodeGroupRecord(encodeColdRecord(rec).subarray(0, 5)), DecodeError);
   assert.throws(() => decodeGroupRecord(encodeColdRecord(rec), encodeHotRecord(rec).subarray(1)), DecodeError);
+  assert.throws(() => decodeGroupRecord(encodeColdRecord(rec), encodeHotRecord(rec).subarray(0, 20)), DecodeError);
 });
 
 test("long-term encryption never rewrites the member list; sender-ratchet writes the hot half only", async () => {
@@ -90,11 +91,17 @@ test("long-term encryption never rewrites the member list; sender-ratchet writes
     assert.equal(after.get(coldKey), before.get(coldKey), "the cold half is untouched by messages");
     assert.notEqual(after.get(`${coldKey}/hot`), before.get(`${coldKey}/hot`), "the hot half follows the state");
     owner.engine = await owner.reopen();
+    const commits = spyBatches(owner.engine);
     const rot = await owner.engine.rotate(gid);
+    assert.deepEqual(commits.splice(0), [[`groups:${coldKey}/hot`]], "an update commit writes the hot half alone");
+    const receiver = spyBatches(alice.engine);
     await ingestAll(alice.engine, rot.documents);
+    assert.deepEqual(receiver.flat(), [`groups:${coldKey}/hot`], "so does applying it");
     await owner.engine.close();
     const rotated = await rawGroupRows(path, self, gid);
-    assert.notEqual(rotated.get(coldKey), after.get(coldKey), "a commit writes the cold half (its head)");
+    // storage format 5: the head is in the hot half; a commit that changes no member leaves the cold half alone
+    assert.equal(rotated.get(coldKey), after.get(coldKey), "an update commit does not rewrite the member list");
+    assert.notEqual(rotated.get(`${coldKey}/hot`), after.get(`${coldKey}/hot`), "the commit's head and epoch are in the hot half");
     owner.engine = await owner.reopen();
     const m = await owner.engine.encrypt(gid, utf8("after"), { scheme: "long-term" });
     assert.equal(new TextDecoder().decode((await alice.engine.decrypt([m]))[0] as Uint8Array), "after");

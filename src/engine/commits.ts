@@ -42,7 +42,7 @@ export async function ingestGroupDocument(ctx: EngineContext, gid: string, recor
   const next: GroupRecord = { ...(record ?? emptyGroupRecord()), owner: doc.author, ciphersuite };
   const drain: DrainInput = { kind: "drain" };
   return {
-    ops: [{ sub: Sublevel.Docs, key: gid, value: doc.bytes }, ...recordOps(gid, next), ...index],
+    ops: [{ sub: Sublevel.Docs, key: gid, value: doc.bytes }, ...recordOps(gid, next, record), ...index],
     record: next,
     result: { outcome: "applied" },
     again: drain,

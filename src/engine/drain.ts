@@ -76,7 +76,7 @@ export async function applyCommit(
   if (out.change === undefined) throw new Error("process returned no state");
   const next = recordAfter(record, out.change, { head: c.doc.id });
   return {
-    ops: [...stateOps(gid, out.change), commitOp(gid, c.cid, { ...c.record, status: CommitStatus.Applied }), { sub: Sublevel.Welcomes, key: `${gid}/${c.cid}`, value: null }, ...recordOps(gid, next)],
+    ops: [...stateOps(gid, out.change), commitOp(gid, c.cid, { ...c.record, status: CommitStatus.Applied }), { sub: Sublevel.Welcomes, key: `${gid}/${c.cid}`, value: null }, ...recordOps(gid, next, record)],
     record: next,
     event: next.status === GroupStatus.Removed ? "REMOVED" : "COMMIT_APPLIED",
   };
@@ -193,7 +193,7 @@ export async function joinThrough(ctx: EngineContext, gid: string, record: Group
         { sub: Sublevel.Welcomes, key: `${gid}/${c.cid}`, value: null },
         { sub: Sublevel.KeyPackages, key: toHex(kp.ref), value: null },
         outboxOp(ctx.outbox, deletion.id, deletion.bytes),
-        ...recordOps(gid, next),
+        ...recordOps(gid, next, record),
       ],
       record: next,
       event: "JOINED",

@@ -53,7 +53,7 @@ async function create(ctx: EngineContext, gid: string, record: GroupRecord | und
       { sub: Sublevel.Docs, key: gid, value: doc.bytes },
       outboxOp(ctx.outbox, doc.id, doc.bytes),
       ...stateOps(gid, out.change),
-      ...recordOps(gid, next),
+      ...recordOps(gid, next, record),
       ...(await indexGroupOps(ctx, doc)),
     ],
     record: next,
@@ -92,7 +92,7 @@ async function commit(ctx: EngineContext, gid: string, recordIn: GroupRecord | u
       key: `${gid}/${cid}`,
       value: encodeCommitRecord({ ...(record.head === undefined ? {} : { previous: record.head }), epoch: record.mlsEpoch, status: CommitStatus.Applied, welcome: parts.mlsWelcome !== undefined }),
     },
-    ...recordOps(gid, next),
+    ...recordOps(gid, next, record),
     ...(await indexCommitOps(ctx, doc, out.inspection)),
   ];
   // durable before the commit is released: a machine crash must not take the owner back to an

@@ -2,10 +2,13 @@
  * One-off generator of the frozen storage fixtures read by test/storage-fixture.test.ts. Run by
  * hand only, never by a test:
  *   npx tsc -p . && node dist/test/vectors/generate-storage.js [--force]
- * It writes the fixture of the current format: test/vectors/storage-v4.json (sealed sublevels,
+ * It writes the fixture of the current format: test/vectors/storage-v5.json (sealed sublevels,
  * with each engine's keyring file; MLS states in the parts of storage format 3: chunked
  * manifests `m/` + `k/`, compact secret trees `l/`; since format 4 the materialisation index's
- * leaf map in chunks `materialise/l/<gid>/<chunk>` beside a small head `materialise/g/<gid>`).
+ * leaf map in chunks `materialise/l/<gid>/<chunk>` beside a small head `materialise/g/<gid>`;
+ * since format 5 group records whose chain head is in the hot half `groups/<gid>/hot`, tag 0x81,
+ * beside a cold half without it, tag 0x81). test/vectors/storage-v4.json (cold halves with the
+ * head, tag 0x80) was written by this generator as of commit 90e33ac.
  * test/vectors/storage-v3.json (the same with whole `g/` index records) was written by this
  * generator as of commit 3285491, test/vectors/storage-v2.json (the same, with
  * the state parts of before: `t/` and `s/`) was written by this generator as of commit fb0740d,
@@ -39,7 +42,7 @@ import type { SchemeName } from "../../src/constants.js";
 import { plain, rawDb } from "../storage-support.js";
 import type { EngineFixture, EngineName, Expectation, StorageFixture } from "../storage-support.js";
 
-const out = fileURLToPath(new URL("../../../test/vectors/storage-v4.json", import.meta.url));
+const out = fileURLToPath(new URL("../../../test/vectors/storage-v5.json", import.meta.url));
 if (existsSync(out) && !process.argv.includes("--force")) {
   console.error(`${out} exists; the frozen storage fixture is never regenerated silently (pass --force on purpose)`);
   process.exit(1);
@@ -205,9 +208,10 @@ try {
 
   const fixture: StorageFixture = {
     description:
-      "Frozen LevelDB contents (and keyring files) of four engines written by storage format 4: sealed sublevels, " +
+      "Frozen LevelDB contents (and keyring files) of four engines written by storage format 5: sealed sublevels, " +
       "MLS state parts m/ k/ l/ (chunked ratchet-tree manifests, compact secret trees), " +
-      "materialisation leaf maps in chunks (materialise l/<gid>/<chunk>, head g/<gid>) " +
+      "materialisation leaf maps in chunks (materialise l/<gid>/<chunk>, head g/<gid>), " +
+      "group records with the chain head in the hot half (groups <gid>/hot, tag 0x81; cold <gid>, tag 0x81) " +
       "(test/vectors/generate-storage.ts); the storage key of each is derived from its seed. " +
       "Never regenerate to make a test pass: later versions must read this data or migrate it.",
     storageVersion: SEALED_STORAGE_VERSION,

@@ -1,12 +1,14 @@
 /**
- * Where group records live: the cold half at `groups/<gid>` (written by commits: status, owner,
- * head, members, about 34 bytes a member) and the hot half at `groups/<gid>/hot` (written by
- * messages too: state token, epochs, nonce reservation, a few dozen bytes), so an encryption in
- * a group of 1000 never rewrites its member list.
+ * Where group records live: the cold half at `groups/<gid>` (written by membership changes:
+ * status, owner, members, about 34 bytes a member) and the hot half at `groups/<gid>/hot`
+ * (written by every commit and by messages: chain head, state token, epochs, nonce reservation, a
+ * few dozen bytes), so neither an encryption nor an update commit in a group of 1000 rewrites its
+ * member list. Before storage format 5 the head lay in the cold half, which every commit rewrote;
+ * such a record is read as it is, and its head moves to the hot half on the group's next write.
  *
  * @module
  */
-import { decodeGroupRecord, encodeColdRecord, encodeHotRecord } from "./records.js";
+import { coldChanged, decodeGroupRecord, encodeColdRecord, encodeHotRecord } from "./records.js";
 import type { GroupRecord } from "./records.js";
 import { Sublevel } from "./sublevels.js";
 import type { EngineStore, StoreOp } from "./store.js";
@@ -41,12 +43,20 @@ export async function listGroupRecords(store: EngineStore): Promise<Array<[strin
   return rows.filter(([key]) => !key.endsWith(HOT)).map(([gid, cold]) => [gid, decodeGroupRecord(cold, hot.get(gid + HOT))]);
 }
 
-/** The ops writing both halves (after a commit, a join, the group document). @example `ops.push(...recordOps(gid, next))` */
-export function recordOps(groupId: string, record: GroupRecord): StoreOp[] {
-  return [
-    { sub: Sublevel.Groups, key: groupId, value: encodeColdRecord(record) },
-    { sub: Sublevel.Groups, key: groupId + HOT, value: encodeHotRecord(record) },
-  ];
+/**
+ * The ops storing `record` after a commit, a join or the group document: the hot half always,
+ * the cold half only when it differs from `previous` (the record as stored before; undefined:
+ * nothing or unknown stored, both halves written).
+ *
+ * @example
+ * ```ts
+ * ops.push(...recordOps(gid, next, record))
+ * ```
+ */
+export function recordOps(groupId: string, record: GroupRecord, previous: GroupRecord | undefined): StoreOp[] {
+  const hot = hotOp(groupId, record);
+  if (previous !== undefined && !coldChanged(previous, record)) return [hot];
+  return [{ sub: Sublevel.Groups, key: groupId, value: encodeColdRecord(record) }, hot];
 }
 
 /** The op writing the hot half only (after a message changed the state or the reservation). @example `ops.push(hotOp(gid, next))` */

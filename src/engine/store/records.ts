@@ -6,7 +6,7 @@
  */
 import { Reader, Writer, decodeAll } from "../../codec/tls.js";
 import { DecodeError } from "../../errors.js";
-import { utf8 } from "../../bytes.js";
+import { equalBytes, utf8 } from "../../bytes.js";
 
 /**
  * Status of a group as the engine sees it.
@@ -65,16 +65,21 @@ export function emptyGroupRecord(): GroupRecord {
 const writeBytes = (w: Writer, b: Uint8Array): void => void w.opaque(b);
 const readBytes = (r: Reader): Uint8Array => r.opaque();
 
-/** First byte of a cold group record (format 1 records began with a status byte, 0 to 2). */
+/** First byte of a cold group record of formats 2 to 4, with the chain head (format 1 records began with a status byte, 0 to 2). */
 const COLD_TAG = 0x80;
+/** First byte of a cold group record since format 5: the chain head moved to the hot half. */
+const COLD_TAG_V5 = 0x81;
+/** First byte of a hot group record since format 5, which holds the chain head (before: an optional's presence byte, 0 or 1). */
+const HOT_TAG_V5 = 0x81;
 
 /**
- * Encodes the cold half of a {@link GroupRecord}: what only commits change (status, owner,
- * ciphersuite, chain head, members). Stored at `groups/<gid>`.
+ * Encodes the cold half of a {@link GroupRecord}: what only membership changes touch (status,
+ * owner, ciphersuite, members). Stored at `groups/<gid>`; a commit that adds or removes no one
+ * does not rewrite it (src/engine/store/groups.ts).
  *
  * ```
- * struct { uint8 tag = 0x80; uint8 status; optional<opaque owner<V>>; optional<opaque ciphersuite<V>>;
- *          optional<opaque head<V>>; opaque members<V><V>; } ColdGroupRecord;
+ * struct { uint8 tag = 0x81; uint8 status; optional<opaque owner<V>>; optional<opaque ciphersuite<V>>;
+ *          opaque members<V><V>; } ColdGroupRecord;   // format 5 (formats 2-4: tag 0x80, optional head after the ciphersuite)
  * ```
  *
  * @example
@@ -84,20 +89,21 @@ const COLD_TAG = 0x80;
  */
 export function encodeColdRecord(rec: GroupRecord): Uint8Array {
   const w = new Writer(64 + rec.members.length * 34);
-  w.u8(COLD_TAG).u8(STATUS_CODES.indexOf(rec.status));
+  w.u8(COLD_TAG_V5).u8(STATUS_CODES.indexOf(rec.status));
   w.optional(rec.owner, writeBytes);
   w.optional(rec.ciphersuite === undefined ? undefined : utf8(rec.ciphersuite), writeBytes);
-  w.optional(rec.head, writeBytes);
   w.vector(rec.members, writeBytes);
   return w.finish();
 }
 
 /**
- * Encodes the hot half of a {@link GroupRecord}: what messages change too (state token, epochs,
- * nonce reservation), a few dozen bytes whatever the group's size. Stored at `groups/<gid>/hot`.
+ * Encodes the hot half of a {@link GroupRecord}: what every commit or message may change (chain
+ * head, state token, epochs, nonce reservation), a few dozen bytes whatever the group's size.
+ * Stored at `groups/<gid>/hot`.
  *
  * ```
- * struct { optional<opaque state_token<V>>; uint64 mls_epoch; uint64 lts_epoch; uint64 nonce_reserved; } HotGroupRecord;
+ * struct { uint8 tag = 0x81; optional<opaque head<V>>; optional<opaque state_token<V>>; uint64 mls_epoch;
+ *          uint64 lts_epoch; uint64 nonce_reserved; } HotGroupRecord;   // format 5 (formats 2-4: no tag, no head)
  * ```
  *
  * @example
@@ -106,30 +112,52 @@ export function encodeColdRecord(rec: GroupRecord): Uint8Array {
  * ```
  */
 export function encodeHotRecord(rec: GroupRecord): Uint8Array {
-  return new Writer(48).optional(rec.stateToken, writeBytes).u64(rec.mlsEpoch).u64(rec.ltsEpoch).u64(rec.nonceReserved).finish();
+  const w = new Writer(88).u8(HOT_TAG_V5).optional(rec.head, writeBytes);
+  return w.optional(rec.stateToken, writeBytes).u64(rec.mlsEpoch).u64(rec.ltsEpoch).u64(rec.nonceReserved).finish();
 }
 
-type HotFields = Pick<GroupRecord, "stateToken" | "mlsEpoch" | "ltsEpoch" | "nonceReserved">;
+/**
+ * True when `next` differs from `prev` in a field of the cold half, so the cold half must be
+ * written; members by reference first (an unchanged membership keeps its list), then by content.
+ *
+ * @example
+ * ```ts
+ * coldChanged(record, { ...record, mlsEpoch: record.mlsEpoch + 1n }) // false
+ * ```
+ */
+export function coldChanged(prev: GroupRecord, next: GroupRecord): boolean {
+  if (prev.status !== next.status || prev.ciphersuite !== next.ciphersuite || !sameOptionalBytes(prev.owner, next.owner)) return true;
+  if (prev.members === next.members) return false;
+  return prev.members.length !== next.members.length || prev.members.some((m, i) => !equalBytes(m, next.members[i] as Uint8Array));
+}
+
+const sameOptionalBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean => (a === undefined ? b === undefined : b !== undefined && equalBytes(a, b));
+
+type HotFields = Pick<GroupRecord, "stateToken" | "mlsEpoch" | "ltsEpoch" | "nonceReserved" | "head">;
 
 function decodeHot(bytes: Uint8Array): HotFields {
   return decodeAll(bytes, "hot group record", (r) => {
+    // format 5 carries the chain head; an older hot half does not (the cold half's head stands)
+    const v5 = bytes[0] === HOT_TAG_V5;
+    if (v5) r.u8();
+    const head = v5 ? r.optional(readBytes) : undefined;
     const stateToken = r.optional(readBytes);
     const mlsEpoch = r.u64();
     const ltsEpoch = r.u64();
     const nonceReserved = r.u64();
-    return { ...(stateToken === undefined ? {} : { stateToken }), mlsEpoch, ltsEpoch, nonceReserved };
+    return { ...(head === undefined ? {} : { head }), ...(stateToken === undefined ? {} : { stateToken }), mlsEpoch, ltsEpoch, nonceReserved };
   });
 }
 
-type ColdFields = Omit<GroupRecord, keyof HotFields | "members">;
+type ColdFields = Omit<GroupRecord, "stateToken" | "mlsEpoch" | "ltsEpoch" | "nonceReserved" | "members">;
 
-/** Status, owner, ciphersuite, head: how both layouts begin (after the cold tag). */
-function readColdFields(r: Reader): ColdFields {
+/** Status, owner, ciphersuite and (before format 5) head: how every layout begins (after the cold tag). */
+function readColdFields(r: Reader, withHead: boolean): ColdFields {
   const status = STATUS_CODES[r.u8()];
   if (status === undefined) throw new DecodeError("group record: unknown status");
   const owner = r.optional(readBytes);
   const suite = r.optional(readBytes);
-  const head = r.optional(readBytes);
+  const head = withHead ? r.optional(readBytes) : undefined;
   return {
     status,
     ...(owner === undefined ? {} : { owner }),
@@ -141,7 +169,7 @@ function readColdFields(r: Reader): ColdFields {
 /** Format 1 (release 0.1.0): one record with every field, read until its group's next write splits it. */
 function decodeLegacy(bytes: Uint8Array): GroupRecord {
   return decodeAll(bytes, "group record", (r) => {
-    const cold = readColdFields(r);
+    const cold = readColdFields(r, true);
     const mlsEpoch = r.u64();
     const ltsEpoch = r.u64();
     const members = r.vector(readBytes);
@@ -151,10 +179,10 @@ function decodeLegacy(bytes: Uint8Array): GroupRecord {
   });
 }
 
-function decodeCold(bytes: Uint8Array): Omit<GroupRecord, keyof HotFields> {
+function decodeCold(bytes: Uint8Array): ColdFields & Pick<GroupRecord, "members"> {
   return decodeAll(bytes, "group record", (r) => {
-    r.u8(); // the tag
-    const cold = readColdFields(r);
+    const withHead = r.u8() === COLD_TAG;
+    const cold = readColdFields(r, withHead);
     return { ...cold, members: r.vector(readBytes) };
   });
 }
@@ -162,7 +190,9 @@ function decodeCold(bytes: Uint8Array): Omit<GroupRecord, keyof HotFields> {
 /**
  * Decodes a group record from its cold half and its hot half (absent: nothing hot was ever
  * written). A format-1 record (one record with every field) reads as it was written; its hot
- * fields yield to a hot record written since. Throws DecodeError on malformed input.
+ * fields yield to a hot record written since. A hot half of format 5 holds the chain head, which
+ * stands over the head of an older cold half (that group's commits since wrote the hot half only).
+ * Throws DecodeError on malformed input.
  *
  * @example
  * ```ts
@@ -170,11 +200,13 @@ function decodeCold(bytes: Uint8Array): Omit<GroupRecord, keyof HotFields> {
  * ```
  */
 export function decodeGroupRecord(cold: Uint8Array, hot?: Uint8Array): GroupRecord {
-  const legacy = cold[0] !== COLD_TAG;
+  const legacy = cold[0] !== COLD_TAG && cold[0] !== COLD_TAG_V5;
   const base: GroupRecord = legacy ? decodeLegacy(cold) : { ...decodeCold(cold), mlsEpoch: 0n, ltsEpoch: 0n, nonceReserved: 0n };
   if (hot === undefined) return base;
-  const { stateToken: _, ...rest } = base;
-  return { ...rest, ...decodeHot(hot) };
+  const fields = decodeHot(hot);
+  const { stateToken: _, head, ...rest } = base;
+  // an older hot half has no head: the cold half's stands
+  return { ...rest, ...(head === undefined || hot[0] === HOT_TAG_V5 ? {} : { head }), ...fields };
 }
 
 /**
