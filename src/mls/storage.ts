@@ -43,7 +43,7 @@ import { guardSync } from "./errors.js";
 import { blobKey, chunkManifestKey, chunkPartKey, encodeLazySecretTree, encodeSecretNode, lazyTreeKey, manifestKey, overrideKey } from "./stateParts.js";
 import { encodeChunk, encodeChunkManifest, isSpine, subtreeSlots } from "./treeChunks.js";
 import type { ChunkKeys } from "./treeChunks.js";
-import { keyOfNode } from "./storageMeta.js";
+import { addRef, keyOfNode } from "./storageMeta.js";
 import type { EpochMeta, PersistMeta } from "./storageMeta.js";
 
 export type { EpochMeta, PersistMeta } from "./storageMeta.js";
@@ -87,14 +87,26 @@ export function readStateExtra(head: Uint8Array): Uint8Array {
   });
 }
 
-/** What staging one state accumulates: the parts, and the `n/` and `k/` keys still referenced. */
+/**
+ * What staging one state accumulates: the parts, and how many retained epochs reference each
+ * `n/` and `k/` key (copies of the last persisted counts, moved by the epochs that come and go,
+ * so an epoch whose tree is unchanged costs nothing).
+ */
 interface Staging {
   readonly parts: StatePart[];
-  readonly refs: Set<string>;
-  readonly chunkRefs: Set<string>;
-  readonly prevRefs: ReadonlySet<string>;
-  readonly prevChunkRefs: ReadonlySet<string>;
+  readonly refs: Map<string, number>;
+  readonly chunkRefs: Map<string, number>;
 }
+
+function dropRef(counts: Map<string, number>, key: string, gone: Set<string>): void {
+  const n = counts.get(key) ?? 0;
+  if (n <= 1) {
+    counts.delete(key);
+    gone.add(key);
+  } else counts.set(key, n - 1);
+}
+
+const chunkKeysOf = (chunks: ChunkKeys | undefined): string[] => (chunks === undefined ? [] : [...chunks.subtrees, chunks.spine].filter((k): k is string => k !== undefined));
 
 /** The persisted epoch with chunk keys the new tree is most likely to share chunks with: its own, else the newest. */
 function chunkBase(previous: PersistMeta | undefined, old: EpochMeta | undefined): EpochMeta | undefined {
@@ -130,8 +142,7 @@ function stageTree(st: Staging, tree: RatchetTree, base: EpochMeta | undefined):
     if (node === undefined) continue;
     const { key, bytes } = keyOfNode(node);
     keys.push(key);
-    if (!st.prevRefs.has(key) && !st.refs.has(key)) st.parts.push([`n/${key}`, bytes ?? encodeNode(node)]);
-    st.refs.add(key);
+    if (addRef(st.refs, key)) st.parts.push([`n/${key}`, bytes ?? encodeNode(node)]);
     const slot = isSpine(i) ? subs : Math.floor(i / RATCHET_CHUNK_SPAN);
     if (dirty[slot] === 1) (entries[slot] ??= []).push([i, key]);
   }
@@ -140,20 +151,14 @@ function stageTree(st: Staging, tree: RatchetTree, base: EpochMeta | undefined):
     const list = entries[slot];
     if (list === undefined) return undefined;
     const { key, bytes } = encodeChunk(list);
-    if (!st.prevChunkRefs.has(key) && !st.chunkRefs.has(key)) st.parts.push([chunkPartKey(key), bytes]);
+    if (!st.chunkRefs.has(key)) st.parts.push([chunkPartKey(key), bytes]);
     return key;
   };
   const subtrees: Array<string | undefined> = [];
   for (let s = 0; s < subs; s++) subtrees.push(chunkOf(s, baseChunks?.subtrees[s]));
   const chunks: ChunkKeys = { subtrees, spine: chunkOf(subs, baseChunks?.spine) };
-  addChunkRefs(st, chunks);
+  for (const k of chunkKeysOf(chunks)) addRef(st.chunkRefs, k);
   return { keys, chunks };
-}
-
-function addChunkRefs(st: Staging, chunks: ChunkKeys | undefined): void {
-  if (chunks === undefined) return;
-  for (const k of chunks.subtrees) if (k !== undefined) st.chunkRefs.add(k);
-  if (chunks.spine !== undefined) st.chunkRefs.add(chunks.spine);
 }
 
 /** Stages an epoch's secret tree: unchanged, a few override parts, or the whole (compact) tree again. */
@@ -189,8 +194,10 @@ function stageSecretTree(st: Staging, epoch: bigint, secretTree: SecretTree, old
  */
 export function stageState(extra: Uint8Array, mls: ClientState, previous: PersistMeta | undefined): { parts: StatePart[]; meta: PersistMeta } {
   return guardSync(ErrorCode.Internal, "staging MLS state", () => {
-    const st: Staging = { parts: [], refs: new Set(), chunkRefs: new Set(), prevRefs: previous?.refs ?? new Set(), prevChunkRefs: previous?.chunkRefs ?? new Set() };
+    const st: Staging = { parts: [], refs: new Map(previous?.refs), chunkRefs: new Map(previous?.chunkRefs) };
     const epochs = new Map<bigint, EpochMeta>();
+    // references of epochs that left (or whose tree changed): released after the new ones are counted
+    const released: EpochMeta[] = [];
     for (const [epoch, ratchetTree, secretTree] of epochsOf(mls)) {
       const old = previous?.epochs.get(epoch);
       let keys: readonly string[];
@@ -198,11 +205,10 @@ export function stageState(extra: Uint8Array, mls: ClientState, previous: Persis
       if (old !== undefined && old.ratchetTree === ratchetTree) {
         keys = old.nodeKeys;
         chunks = old.chunks;
-        for (const k of keys) st.refs.add(k);
-        addChunkRefs(st, chunks);
       } else {
         ({ keys, chunks } = stageTree(st, ratchetTree, chunkBase(previous, old)));
         st.parts.push([chunkManifestKey(epoch), encodeChunkManifest(ratchetTree.length, chunks)]);
+        if (old !== undefined) released.push(old);
         if (old !== undefined && old.chunks === undefined) st.parts.push([manifestKey(epoch), null]);
       }
       const { overrides, legacyBlob } = stageSecretTree(st, epoch, secretTree, old);
@@ -210,11 +216,18 @@ export function stageState(extra: Uint8Array, mls: ClientState, previous: Persis
     }
     for (const [epoch, old] of previous?.epochs ?? []) {
       if (epochs.has(epoch)) continue;
+      released.push(old);
       st.parts.push([old.chunks === undefined ? manifestKey(epoch) : chunkManifestKey(epoch), null], [old.legacyBlob ? blobKey(epoch) : lazyTreeKey(epoch), null]);
       for (const i of old.overrides) st.parts.push([overrideKey(epoch, i), null]);
     }
-    for (const k of st.prevRefs) if (!st.refs.has(k)) st.parts.push([`n/${k}`, null]);
-    for (const k of st.prevChunkRefs) if (!st.chunkRefs.has(k)) st.parts.push([chunkPartKey(k), null]);
+    const goneNodes = new Set<string>();
+    const goneChunks = new Set<string>();
+    for (const old of released) {
+      for (const k of old.nodeKeys) dropRef(st.refs, k, goneNodes);
+      for (const k of chunkKeysOf(old.chunks)) dropRef(st.chunkRefs, k, goneChunks);
+    }
+    for (const k of goneNodes) if (!st.refs.has(k)) st.parts.push([`n/${k}`, null]);
+    for (const k of goneChunks) if (!st.chunkRefs.has(k)) st.parts.push([chunkPartKey(k), null]);
     const head = new Writer(4096).opaque(extra).opaque(encodeTsState(stripTrees(mls))).finish();
     if (previous === undefined || !equalBytes(previous.head, head)) st.parts.push(["h", head]);
     return { parts: st.parts, meta: { head, epochs, refs: st.refs, chunkRefs: st.chunkRefs } };

@@ -18,11 +18,11 @@ import { guardSync } from "./errors.js";
 import { blobKey, chunkManifestKey, chunkPartKey, decodeLazySecretTree, decodeManifest, decodeSecretNode, decodeSecretTree, lazyTreeKey, manifestKey, overridePrefix } from "./stateParts.js";
 import { decodeChunk, decodeChunkManifest } from "./treeChunks.js";
 import type { ChunkKeys } from "./treeChunks.js";
-import { nodeKeys } from "./storageMeta.js";
+import { addRef, nodeKeys } from "./storageMeta.js";
 import type { EpochMeta, PersistMeta } from "./storageMeta.js";
 
 /** An epoch's ratchet tree as `[index, node key]` entries: from its chunked manifest, else from a `t/` part of before. */
-function treeEntries(byKey: ReadonlyMap<string, Uint8Array>, epoch: bigint, chunkRefs: Set<string>): { length: number; entries: Array<[number, string]>; chunks: ChunkKeys | undefined } {
+function treeEntries(byKey: ReadonlyMap<string, Uint8Array>, epoch: bigint, chunkRefs: Map<string, number>): { length: number; entries: Array<[number, string]>; chunks: ChunkKeys | undefined } {
   const chunked = byKey.get(chunkManifestKey(epoch));
   if (chunked === undefined) {
     const legacy = byKey.get(manifestKey(epoch));
@@ -38,7 +38,7 @@ function treeEntries(byKey: ReadonlyMap<string, Uint8Array>, epoch: bigint, chun
     const bytes = byKey.get(chunkPartKey(key));
     if (bytes === undefined) throw new DecodeError(`stored MLS state: tree chunk ${key} missing`);
     for (const entry of decodeChunk(bytes, slot, length)) entries.push(entry);
-    chunkRefs.add(key);
+    addRef(chunkRefs, key);
   };
   chunks.subtrees.forEach((key, slot) => read(key, slot));
   read(chunks.spine, "spine");
@@ -66,8 +66,8 @@ export function loadState(
   const stripped = decoded[0];
   const nodes = new Map<string, Node>();
   const epochs = new Map<bigint, EpochMeta>();
-  const refs = new Set<string>();
-  const chunkRefs = new Set<string>();
+  const refs = new Map<string, number>();
+  const chunkRefs = new Map<string, number>();
   const rebuild = (epoch: bigint): EpochMeta => {
     const { length, entries, chunks } = treeEntries(byKey, epoch, chunkRefs);
     const ratchetTree: RatchetTree = new Array<Node | undefined>(length).fill(undefined);
@@ -86,7 +86,7 @@ export function loadState(
       if (index >= length) throw new DecodeError("stored MLS state: node index out of range");
       ratchetTree[index] = node;
       keys.push(key);
-      refs.add(key);
+      addRef(refs, key);
     }
     const lazy = byKey.get(lazyTreeKey(epoch));
     const blob = lazy ?? byKey.get(blobKey(epoch));

@@ -61,8 +61,22 @@ export interface EpochMeta {
 export interface PersistMeta {
   readonly head: Uint8Array;
   readonly epochs: ReadonlyMap<bigint, EpochMeta>;
-  /** Content keys of the stored `n/` parts. */
-  readonly refs: ReadonlySet<string>;
-  /** Content keys of the stored `k/` parts. */
-  readonly chunkRefs: ReadonlySet<string>;
+  /** Content keys of the stored `n/` parts, each with the number of its references (one per node of each retained epoch's tree holding it). */
+  readonly refs: ReadonlyMap<string, number>;
+  /** Content keys of the stored `k/` parts, each with the number of its references (one per manifest slot of each retained epoch). */
+  readonly chunkRefs: ReadonlyMap<string, number>;
+}
+
+/**
+ * Counts one more reference to `key`; true when it had none (its part is not stored yet).
+ *
+ * @example
+ * ```ts
+ * if (addRef(counts, key)) parts.push([`n/${key}`, bytes])
+ * ```
+ */
+export function addRef(counts: Map<string, number>, key: string): boolean {
+  const n = counts.get(key);
+  counts.set(key, n === undefined ? 1 : n + 1);
+  return n === undefined;
 }
