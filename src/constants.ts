@@ -341,3 +341,10 @@ export const EXAMINE_BATCH = 128;
  * other core while this thread still encodes the next leaves and hashes the tree.
  */
 export const VERIFY_CHUNK = 32;
+/**
+ * Most Ed25519 verifications of one turn the node:crypto provider runs on its own thread rather
+ * than on libuv's pool: handing one over costs this thread about as much as verifying it
+ * (measured in a worker join of a 3-member group: ~130 us a dispatch, 120-200 us a verify), so
+ * the pool only pays for long runs (a joiner's N leaves), where the other core does the work.
+ */
+export const VERIFY_SYNC_MAX = 4;
