@@ -5,10 +5,13 @@
  * round on a fresh copy of it. Reports wall ms per group, documents/s, main-thread event-loop
  * utilisation and synced batches. Run two builds alternately (A/B across processes) to compare.
  *
- *   node dist/bench/groupsDev.js --groups 300 --rounds 3 [--fixture /tmp/x] [--chunks 40] [--ab <lever>]
+ *   node dist/bench/groupsDev.js --groups 300 --rounds 3 [--fixture /tmp/x] [--chunks 40] [--ab <lever>] [--warmup 2]
  *
  * `--ab <lever>` alternates rounds with the lever on and off (ABBA order) in this
- * one process, and ends with the medians of both and their ratio (levers: {@link LEVERS}).
+ * one process, and ends with the medians of both and their ratio (levers: {@link LEVERS}); the
+ * first `--warmup` rounds (default 2: one a side, each module graph's first run is cold) are
+ * printed but left out of the medians. `cpuMsPerGroup` is the whole process's CPU (main thread,
+ * pool workers, libuv's pool): on 2 busy cores, throughput follows it more than wall time.
  * `--other <dist folder>` does the same with another build's engine as "off" (e.g. the build of
  * the commit before, `npx tsc --outDir distA` there): both module graphs live in this process.
  *
@@ -37,6 +40,7 @@ const chunks = Number(arg("--chunks", "40"));
 const fixture = arg("--fixture", `/tmp/groups5-fixture-${groups}`);
 const other = arg("--other", "");
 const ab = arg("--ab", other === "" ? "" : "other");
+const warmup = Number(arg("--warmup", "2"));
 
 /** Turns a lever off on one engine (the old code path), for `--ab`. */
 const LEVERS: Record<string, (ctx: EngineContext) => void> = {
@@ -77,7 +81,7 @@ async function main(): Promise<void> {
     const size = Math.ceil(stream.length / chunks);
     const OtherEngine =
       other === "" ? SecretGroupEngine : ((await import(new URL(`file://${join(other.startsWith("/") ? other : join(process.cwd(), other), "src/engine/engine.js")}`).href)) as { SecretGroupEngine: typeof SecretGroupEngine }).SecretGroupEngine;
-    const results: Record<"on" | "off", { ms: number[]; main: number[] }> = { on: { ms: [], main: [] }, off: { ms: [], main: [] } };
+    const results: Record<"on" | "off", { ms: number[]; main: number[]; cpu: number[] }> = { on: { ms: [], main: [], cpu: [] }, off: { ms: [], main: [], cpu: [] } };
     for (let r = 0; r < rounds; r++) {
       const path = await mkdtemp(join(tmpdir(), "groups5-dev-"));
       await cp(join(fixture, "db"), path, { recursive: true });
@@ -99,8 +103,11 @@ async function main(): Promise<void> {
       await engine.close();
       await rm(path, { recursive: true, force: true });
       if (joined !== groups) throw new Error(`joined ${joined} of ${groups}`);
-      results[lever].ms.push(ms / groups);
-      results[lever].main.push(mainMs / groups);
+      if (r >= warmup || ab === "") {
+        results[lever].ms.push(ms / groups);
+        results[lever].main.push(mainMs / groups);
+        results[lever].cpu.push((cpu.user + cpu.system) / 1000 / groups);
+      }
       console.log(
         JSON.stringify({
           round: r,
@@ -116,13 +123,14 @@ async function main(): Promise<void> {
       );
     }
     if (ab !== "") {
-      const m = (k: "on" | "off", f: "ms" | "main"): number => +median(results[k][f]).toFixed(3);
+      const m = (k: "on" | "off", f: "ms" | "main" | "cpu"): number => +median(results[k][f]).toFixed(3);
       console.log(
         JSON.stringify({
           lever: ab,
           n: [results.on.ms.length, results.off.ms.length],
           msPerGroup: { on: m("on", "ms"), off: m("off", "ms"), ratio: +(m("on", "ms") / m("off", "ms")).toFixed(3) },
           mainCpuMsPerGroup: { on: m("on", "main"), off: m("off", "main"), ratio: +(m("on", "main") / m("off", "main")).toFixed(3) },
+          cpuMsPerGroup: { on: m("on", "cpu"), off: m("off", "cpu"), ratio: +(m("on", "cpu") / m("off", "cpu")).toFixed(3) },
         }),
       );
     }

@@ -232,6 +232,12 @@ export const DEFAULT_WORKER_CACHE_ENTRIES = 64;
  * small groups. The former bound, 20,000 members summed, was about 5.4 MB stored.
  */
 export const DEFAULT_WORKER_CACHE_BYTES = 8 * 1024 * 1024;
+/**
+ * Identities each worker keeps as one object per key pair (one pool may serve several engines):
+ * ed25519.ts caches an identity's parsed key per object, so a task's fresh copy would re-import
+ * and re-derive it (about 0.3-1.3 ms of a 2-member join on this machine).
+ */
+export const WORKER_IDENTITY_CACHE_ENTRIES = 16;
 /** Bytes a cached state weighs besides its stored parts (its cache key, token and storage bookkeeping). */
 export const CACHED_STATE_ENTRY_BYTES = 1024;
 
@@ -335,3 +341,10 @@ export const EXAMINE_BATCH = 128;
  * other core while this thread still encodes the next leaves and hashes the tree.
  */
 export const VERIFY_CHUNK = 32;
+/**
+ * Most Ed25519 verifications of one turn the node:crypto provider runs on its own thread rather
+ * than on libuv's pool: handing one over costs this thread about as much as verifying it
+ * (measured in a worker join of a 3-member group: ~130 us a dispatch, 120-200 us a verify), so
+ * the pool only pays for long runs (a joiner's N leaves), where the other core does the work.
+ */
+export const VERIFY_SYNC_MAX = 4;

@@ -10,6 +10,7 @@ import { LruCache, fresh, owned } from "../src/mls/crypto/lru.js";
 import { createHash } from "node:crypto";
 import { KEY_CACHE_SIZE, clearKeyCaches } from "../src/mls/crypto/signature.js";
 import { nodeCryptoProvider, nodeRng } from "../src/mls/crypto/provider.js";
+import { VERIFY_SYNC_MAX } from "../src/constants.js";
 
 const cs = getCiphersuiteFromName("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519");
 
@@ -122,4 +123,17 @@ test("Ed25519 verifications batched onto the thread pool answer each one for its
   assert.deepEqual(mixed[0], { status: "fulfilled", value: false });
   assert.equal(mixed[1]?.status, "rejected");
   assert.deepEqual(mixed[2], { status: "fulfilled", value: true });
+});
+
+test("Ed25519 verifications of one turn, few (checked on this thread) or more (the pool), answer each one for itself", async () => {
+  const node = await nodeCryptoProvider.getCiphersuiteImpl(cs);
+  const signers = await Promise.all(Array.from({ length: VERIFY_SYNC_MAX + 2 }, () => node.signature.keygen()));
+  const msgs = signers.map((_, i) => new Uint8Array([i, 7]));
+  const sigs = await Promise.all(signers.map((s, i) => node.signature.sign(s.signKey, msgs[i]!)));
+  for (let n = 1; n <= signers.length; n++) {
+    for (const wrong of [0, n - 1, Math.floor(n / 2)]) {
+      const verdicts = await Promise.all(signers.slice(0, n).map((s, i) => node.signature.verify(s.publicKey, i === wrong ? new Uint8Array([255]) : msgs[i]!, sigs[i]!)));
+      assert.deepEqual(verdicts, verdicts.map((_, i) => i !== wrong), `${n} in a turn, #${wrong} wrong`);
+    }
+  }
 });

@@ -40,13 +40,22 @@ export async function ingestGroupDocument(ctx: EngineContext, gid: string, recor
   if (record?.owner !== undefined) return { ops: index, result: { outcome: "duplicate" } };
   const { ciphersuite } = readSecretGroup(doc);
   const next: GroupRecord = { ...(record ?? emptyGroupRecord()), owner: doc.author, ciphersuite };
-  const drain: DrainInput = { kind: "drain" };
-  return {
-    ops: [{ sub: Sublevel.Docs, key: gid, value: doc.bytes }, ...recordOps(gid, next, record), ...index],
-    record: next,
-    result: { outcome: "applied" },
-    again: drain,
-  };
+  const ops: StoreOp[] = [{ sub: Sublevel.Docs, key: gid, value: doc.bytes }, ...recordOps(gid, next, record), ...index];
+  // the drain of a group just known (no state, not a member) can only join through a stored
+  // Welcome (src/engine/drain.ts joinStep; examineStep needs a state): with none (the group
+  // document came first, as usual), it would find nothing
+  if (!ctx.welcomes.has(gid)) return { ops, record: next, result: { outcome: "applied" } };
+  return { ops, record: next, result: { outcome: "applied" }, again: { kind: "drain" } satisfies DrainInput };
+}
+
+/**
+ * True when the drain after this step would find nothing: the follower chained no commit after
+ * `doc`, no commit of the group is pending and no operation waits (a member's drain applies
+ * pending successors of its head, then examines waiting operations).
+ */
+function settledAfter(ctx: EngineContext, gid: string, doc: SignedDocument, indexed: ReadonlyArray<{ readonly commitId: Uint8Array }>): boolean {
+  const tip = indexed.at(-1);
+  return tip !== undefined && equalBytes(tip.commitId, doc.id) && ctx.pendingCommits.ofGroup(gid).length === 0 && ctx.pendingOps.entries(gid).length === 0;
 }
 
 /** Checks a commit before anything is stored: its facts, and the rules that need only the group record. */
@@ -165,10 +174,7 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
       if (isNodeFault(applied.error)) throw applied.error;
       return { ops: [], result: refused(applied.error) };
     }
-    // the drain after it would find nothing: no later commit chained or pending, no operation waiting
-    const tip = followed.indexed.at(-1);
-    const settled = applied.event === "COMMIT_APPLIED" && tip !== undefined && equalBytes(tip.commitId, doc.id) && ctx.pendingCommits.ofGroup(gid).length === 0 && ctx.pendingOps.entries(gid).length === 0;
-    if (settled) return { ...applied, ops: [...stored, ...applied.ops], result: { outcome: "applied" } };
+    if (applied.event === "COMMIT_APPLIED" && settledAfter(ctx, gid, doc, followed.indexed)) return { ...applied, ops: [...stored, ...applied.ops], result: { outcome: "applied" } };
     return { ...applied, ops: [...stored, ...applied.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
   }
   let outcome: IngestOutcome = { outcome: superseded ? "superseded" : "pending" };
@@ -178,7 +184,10 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
     welcome = [{ sub: Sublevel.Welcomes, key: `${gid}/${cid}`, value: kp.ref }];
   } else if (joined !== undefined) {
     if ("fault" in joined) throw joined.fault;
-    if (!("error" in joined)) return { ...joined, ops: [...stored, ...joined.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
+    if (!("error" in joined)) {
+      if (settledAfter(ctx, gid, doc, followed.indexed)) return { ...joined, ops: [...stored, ...joined.ops], result: { outcome: "applied" } };
+      return { ...joined, ops: [...stored, ...joined.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
+    }
     // not for us after all (or broken): kept, pending, not as a way in
     outcome = refused(joined.error);
   }
@@ -189,6 +198,8 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
     countDrop(ctx, limit);
     if (entry.cid === cid) outcome = refused(new ValidationError(ErrorCode.LimitExceeded, `commit dropped: ${limit} reached`));
   }
+  // owner unknown: the drain could neither join nor apply anything (drainStep ends at once)
+  if (record?.owner === undefined) return { ops, result: outcome };
   return { ops, again: { kind: "drain", watch: cid, watchOutcome: outcome } satisfies DrainInput };
 }
 

@@ -139,9 +139,8 @@ async function memberDrainStep(ctx: EngineContext, gid: string, record: GroupRec
 async function joinStep(ctx: EngineContext, gid: string, record: GroupRecord, input: DrainInput): Promise<StepOutput> {
   const owner = record.owner;
   if (owner === undefined) return finished(input);
-  // most groups have none: the ledger of stored entries (welcomeKeys.ts) spares their scan
-  const welcomes = ctx.welcomes.has(gid) ? await ctx.store.scan(Sublevel.Welcomes, `${gid}/`, "welcome index") : [];
-  for (const [key, ref] of welcomes) {
+  // most groups have none: the ledger of stored entries (welcomeKeys.ts) lists them, no scan
+  for (const [key, ref] of await ctx.welcomes.entries(ctx.store, gid)) {
     const cid = key.split("/")[1] as string;
     const c = await loadCommit(ctx, gid, cid);
     const kpBytes = await ctx.store.get(Sublevel.KeyPackages, toHex(ref), "key package record");

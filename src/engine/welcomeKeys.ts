@@ -38,6 +38,27 @@ export class WelcomeKeys {
     return this.groups.has(gid);
   }
 
+  /**
+   * The group's stored Welcome entries `[key, key package ref]` in key order, as a scan of
+   * `welcomes/<gid>/` returns them, read by point reads of the keys listed here (an iterator
+   * costs more than the one or two reads a group has): a listed key the store no longer holds
+   * (its batch failed) is left out.
+   *
+   * @example
+   * ```ts
+   * for (const [key, ref] of await welcomes.entries(store, gid)) {}
+   * ```
+   */
+  async entries(store: EngineStore, gid: string): Promise<Array<[string, Uint8Array]>> {
+    const out: Array<[string, Uint8Array]> = [];
+    for (const cid of [...(this.groups.get(gid) ?? [])].sort()) {
+      const key = `${gid}/${cid}`;
+      const ref = await store.get(Sublevel.Welcomes, key, "welcome index");
+      if (ref !== undefined) out.push([key, ref]);
+    }
+    return out;
+  }
+
   private add(key: string): void {
     const [gid, cid] = split(key);
     let group = this.groups.get(gid);

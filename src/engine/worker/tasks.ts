@@ -12,6 +12,8 @@ import { randomBytes } from "node:crypto";
 import { getHeapStatistics } from "node:v8";
 import { resourceLimits, threadId } from "node:worker_threads";
 import { toErrorData } from "../../errors.js";
+import { toHex } from "../../bytes.js";
+import { WORKER_IDENTITY_CACHE_ENTRIES } from "../../constants.js";
 import type { Identity } from "../../identity.js";
 import { createKeyPackage, keyPackageInfo } from "../../keyPackage.js";
 import {
@@ -85,10 +87,23 @@ function stage(ref: StateRef, state: GroupState, previous: CachedState | undefin
   return { token, parts, summary: summarize(state, withMembers), stageMs };
 }
 
-const identityOf = (d: { publicKey: Uint8Array; secretKey: Uint8Array }): Identity => ({
-  publicKey: Uint8Array.from(d.publicKey),
-  secretKey: Uint8Array.from(d.secretKey),
-});
+const identities = new Map<string, Identity>();
+
+/**
+ * The worker's one object for a task's key pair (keyed by both halves, so equal keys mean equal
+ * bytes): every task arrives as a fresh structured clone, and the documents layer caches an
+ * identity's parsed private key per object (src/documents/ed25519.ts).
+ */
+function identityOf(d: { publicKey: Uint8Array; secretKey: Uint8Array }): Identity {
+  const key = `${toHex(d.publicKey)}:${toHex(d.secretKey)}`;
+  let identity = identities.get(key);
+  if (identity === undefined) {
+    identity = { publicKey: Uint8Array.from(d.publicKey), secretKey: Uint8Array.from(d.secretKey) };
+    if (identities.size >= WORKER_IDENTITY_CACHE_ENTRIES) identities.delete(identities.keys().next().value as string);
+    identities.set(key, identity);
+  }
+  return identity;
+}
 
 const MISS: Miss = { miss: true };
 

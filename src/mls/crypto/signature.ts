@@ -25,7 +25,7 @@ import {
   type KeyObject,
 } from "node:crypto";
 import type { Signature, SignatureAlgorithm } from "ts-mls/crypto/signature.js";
-import { VERIFY_CHUNK } from "../../constants.js";
+import { VERIFY_CHUNK, VERIFY_SYNC_MAX } from "../../constants.js";
 import { LruCache, bytesKey, fresh, owned } from "./lru.js";
 import { privateOf, publicOf, rawKey } from "./rawKey.js";
 
@@ -75,22 +75,20 @@ interface PendingVerify {
 }
 let pendingVerifies: PendingVerify[] = [];
 
-// One verification alone runs here, at once; several requested in the same turn of the event loop
-// (a joiner checking N leaves, an owner checking N key packages) go to libuv's thread pool through
-// node:crypto's callback form, so they use every core.
+// A few verifications requested in the same turn of the event loop run here, at once (a dispatch
+// costs about as much as a verification); more (a joiner checking N leaves, an owner checking N
+// key packages) go to libuv's thread pool through node:crypto's callback form, so they use every core.
 function flushVerifies(): void {
   const batch = pendingVerifies;
   pendingVerifies = [];
-  if (batch.length === 1) {
-    const v = batch[0] as PendingVerify;
+  if (batch.length > VERIFY_SYNC_MAX) return dispatchAsync(batch);
+  for (const v of batch) {
     try {
       v.resolve(nodeVerify(null, v.message, v.key, v.signature));
     } catch (e) {
       v.reject(e);
     }
-    return;
   }
-  dispatchAsync(batch);
 }
 
 function dispatchAsync(batch: readonly PendingVerify[]): void {
