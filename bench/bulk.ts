@@ -2,7 +2,10 @@
  * Bulk decryption through the engine. Long-term: `values` values of 64 B, 1 KiB and 64 KiB per
  * ciphersuite, decrypted by `engine.decrypt` in batches of 1000 (two batches in flight: the
  * pool has two workers), against raw single-thread `node:crypto` (one decipher per value, on
- * the same keys, nonces and ciphertexts) and, up to 1 KiB, raw `@noble/ciphers`. Distinct
+ * the same keys, nonces and ciphertexts; issue 11's figure), against the same loop keeping each
+ * batch's plaintexts in an array as `engine.decrypt` hands them to its caller (row
+ * "bulk-long-term-kept": the like-for-like comparison, since the first loop drops every plaintext
+ * into memory it has just freed) and, up to 1 KiB, raw `@noble/ciphers`. Distinct
  * ciphertexts are capped at 64 MiB per size; larger counts cycle through them (decryption has
  * nothing to cache). Sender-ratchet: 10,000 x 1 KiB per iteration, new messages every
  * iteration (keys are consumed), engine vs the library loop vs bare ts-mls `processMessage`.
@@ -24,9 +27,13 @@ import { interleaved, type Side } from "./timing.js";
 import type { BenchContext, Figure, Row, Scenario } from "./types.js";
 
 const TAG = 16;
+/** The raw loop that keeps its plaintexts (scenario "bulk-long-term-kept"). */
+export const KEPT_LABEL = "raw node:crypto, 1 thread, plaintexts kept per batch";
 const BATCH = 1000;
 const IN_FLIGHT = 2;
 const POOL_BYTES = 64 * 1024 * 1024;
+/** Where each side sits in {@link longTermSides}' list. */
+export const SIDE = { raw: 0, kept: 1, engine: 2, noble: 3 } as const;
 const NODE_CIPHER: Record<LongTermCiphersuiteName, "aes-128-gcm" | "aes-256-gcm" | "chacha20-poly1305"> = {
   PANDA10_AES128GCM: "aes-128-gcm",
   PANDA10_AES256GCM: "aes-256-gcm",
@@ -59,8 +66,8 @@ async function windowed<T>(items: readonly T[], width: number, fn: (item: T) => 
 }
 
 /**
- * The sides of one suite and value size: raw node:crypto, the engine and (up to 1 KiB) raw
- * noble, on the same ciphertexts (bench/bulkDev.ts times them alone, with CPU per thread).
+ * The sides of one suite and value size, at the indices of {@link SIDE}: raw node:crypto
+ * dropping its plaintexts, the same keeping them per batch, the engine and (up to 1 KiB) raw noble, on the same ciphertexts (bench/bulkDev.ts times them alone, with CPU per thread).
  *
  * @example
  * ```ts
@@ -111,6 +118,31 @@ export function longTermSides(suite: LongTermCiphersuiteName, engine: EngineNode
       },
     },
     {
+      label: KEPT_LABEL,
+      run: async () => {
+        // the raw loop above, but handing each batch's plaintexts back as engine.decrypt does (one
+        // Uint8Array per value, in an array the caller reads and then drops), so the fresh memory a
+        // kept plaintext needs is paid on both sides
+        let bytes = 0;
+        for (const [start, count] of batches) {
+          const out: Uint8Array[] = new Array(count);
+          for (let k = 0; k < count; k++) {
+            const i = start + k;
+            const body = bodies[i] as Uint8Array;
+            const d = createDecipheriv(algorithm as "aes-256-gcm", key, nonces[i] as Uint8Array, { authTagLength: TAG });
+            d.setAuthTag((whole[i] as Uint8Array).subarray(body.length));
+            d.setAAD(aad);
+            const head = d.update(body);
+            const tail = d.final();
+            // GCM and ChaCha20-Poly1305 give everything from update(): no copy unless final() adds bytes
+            out[k] = tail.length === 0 ? head : Buffer.concat([head, tail]);
+          }
+          for (const r of out) bytes += r.length;
+        }
+        check("raw node:crypto, kept", bytes);
+      },
+    },
+    {
       label: `engine.decrypt (batches of ${batch}, ${IN_FLIGHT} in flight)`,
       run: async () => {
         const bytes = await windowed(batches, IN_FLIGHT, async ([start, count]) => {
@@ -150,8 +182,12 @@ async function longTermRows(ctx: BenchContext, suite: LongTermCiphersuiteName, e
   const results = await interleaved(sides, rounds, () => ctx.progress.tick());
   const fig = (i: number) => throughputFigure(results[i]!.label, results[i]!.spread, results[i]!.samples, values, size);
   const base = { case: `long-term decrypt, ${suite}`, n: values, valueBytes: size, values, extra: { distinctCiphertexts: distinct, ciphersuite: LongTermCiphersuite[suite] } };
-  const rows: Row[] = [{ scenario: "bulk-long-term", ...base, baseline: fig(0), candidates: [fig(1)] }];
-  if (withNoble) rows.push({ scenario: "bulk-long-term-noble", ...base, baseline: fig(2), candidates: [fig(1)] });
+  const engineSide = fig(SIDE.engine);
+  const rows: Row[] = [
+    { scenario: "bulk-long-term", ...base, baseline: fig(SIDE.raw), candidates: [engineSide] },
+    { scenario: "bulk-long-term-kept", ...base, baseline: fig(SIDE.kept), candidates: [engineSide] },
+  ];
+  if (withNoble) rows.push({ scenario: "bulk-long-term-noble", ...base, baseline: fig(SIDE.noble), candidates: [engineSide] });
   return rows;
 }
 
@@ -252,13 +288,13 @@ async function senderRatchetRow(ctx: BenchContext, engine: EngineNode, owner: { 
 export const bulk: Scenario = {
   name: "bulk",
   title: "bulk decryption",
-  produces: ["bulk-long-term", "bulk-long-term-noble", "bulk-sender-ratchet"],
+  produces: ["bulk-long-term", "bulk-long-term-kept", "bulk-long-term-noble", "bulk-sender-ratchet"],
   async run(ctx) {
     const suites = Object.keys(LongTermCiphersuite) as LongTermCiphersuiteName[];
     const sizes = Object.keys(ctx.config.bulkValues).map(Number);
     const rounds = (ctx.config.warmup ?? 1) + (ctx.config.iterations ?? 3);
-    // sides per size: node:crypto and the engine, and @noble/ciphers up to 1 KiB; then the sender-ratchet row's 3
-    const sides = sizes.reduce((sum, size) => sum + (size <= 1024 ? 3 : 2), 0);
+    // sides per size: node:crypto (dropping and keeping) and the engine, and @noble/ciphers up to 1 KiB; then the sender-ratchet row's 3
+    const sides = sizes.reduce((sum, size) => sum + (size <= 1024 ? 4 : 3), 0);
     ctx.progress.start(rounds * (suites.length * sides + 3), "building groups");
     const pool = benchPool();
     const nodes: EngineNode[] = [];

@@ -1,7 +1,7 @@
 /**
  * Dev loop for the bulk long-term rows: `node dist/bench/bulkDev.js [suites] [sizes] [values] [iterations]`
- * (suites: 128,256,chacha; sizes in bytes). Raw node:crypto and the engine run interleaved as in
- * the suite; besides wall time it reads each thread's CPU time (/proc/self/task, Linux) so the
+ * (suites: 128,256,chacha; sizes in bytes). Raw node:crypto (dropping its plaintexts, and keeping
+ * them per batch as the engine's caller does) and the engine run interleaved as in the suite; besides wall time it reads each thread's CPU time (/proc/self/task, Linux) so the
  * cost per value on the main thread and off it (workers, GC helpers) shows through the load of a
  * shared machine. "2-core estimate": the raw loop's CPU per value over the engine's wall time
  * on two idle cores, max(main, (main + off) / 2). "off" is split into the pool's workers (threads
@@ -14,7 +14,7 @@ import { loadavg } from "node:os";
 import { readdirSync, readFileSync } from "node:fs";
 import { LongTermCiphersuite, type LongTermCiphersuiteName } from "../src/constants.js";
 import { benchPool, EngineNode, ingestApplied, libraryGroup } from "./fixtures.js";
-import { longTermSides } from "./bulk.js";
+import { longTermSides, SIDE } from "./bulk.js";
 import { summarise } from "./stats.js";
 
 const SHORT: Record<string, LongTermCiphersuiteName> = { "128": "PANDA10_AES128GCM", "256": "PANDA10_AES256GCM", chacha: "PANDA10_CHACHA20POLY1305" };
@@ -62,15 +62,17 @@ try {
       const g = await libraryGroup(3, [await node.keyPackage()], suite);
       await ingestApplied(node.engine, [g.groupDoc.bytes, g.head.bytes]);
       for (const size of sizes) {
-        const sides = longTermSides(suite, node, g.state, size, values).sides.slice(0, 2);
+        // 0 raw (dropping its plaintexts), 1 the engine, 2 raw keeping them per batch
+        const all = longTermSides(suite, node, g.state, size, values).sides;
+        const sides = [all[SIDE.raw], all[SIDE.engine], all[SIDE.kept]];
         const load = loadavg()[0] as number;
-        const wall: number[][] = [[], []];
-        const main: number[][] = [[], []];
-        const off: number[][] = [[], []];
-        const helpers: number[][] = [[], []];
-        const faults: number[][] = [[], []];
+        const wall: number[][] = [[], [], []];
+        const main: number[][] = [[], [], []];
+        const off: number[][] = [[], [], []];
+        const helpers: number[][] = [[], [], []];
+        const faults: number[][] = [[], [], []];
         // BULK_DEV_SIDES=engine: the engine alone (for a CPU profile of its main thread)
-        const only = process.env.BULK_DEV_SIDES === "engine" ? [1] : [0, 1];
+        const only = process.env.BULK_DEV_SIDES === "engine" ? [1] : [0, 1, 2];
         for (let round = 0; round < 1 + iterations; round++) {
           for (let k = 0; k < only.length; k++) {
             const i = only[(k + round) % only.length] as number;
@@ -102,6 +104,12 @@ try {
         process.stdout.write(
           `${suite.padEnd(25)} ${String(size).padStart(5)} B x${values}: wall raw ${rw.toFixed(0)} engine ${ew.toFixed(0)} ms = ${paired((k) => wall[0]![k]! / wall[1]![k]!).toFixed(2)}x | CPU us/value raw ${us(rm)} (off ${us(median(off[0]!))}), engine main ${us(em)} off ${us(eo)} | per raw: main ${mainShare.toFixed(2)} off ${offShare.toFixed(2)} (workers ${(offShare - helperShare).toFixed(2)}, helpers ${helperShare.toFixed(2)}; raw's helpers ${rawHelperShare.toFixed(2)}) -> 2-core estimate ${estimate.toFixed(2)}x | page faults/value raw ${(median(faults[0]!) / values).toFixed(2)} engine ${(median(faults[1]!) / values).toFixed(2)} (n=${iterations}, load ${load.toFixed(1)})\n`,
         );
+        if (only.length > 1) {
+          const kept = paired((k) => wall[2]![k]! / wall[1]![k]!);
+          process.stdout.write(
+            `  kept-plaintexts raw loop: wall ${median(wall[2]!).toFixed(0)} ms, engine ${kept.toFixed(2)}x of it | CPU us/value ${us(median(main[2]!))}, ${paired((k) => main[2]![k]! / main[0]![k]!).toFixed(2)}x the dropping loop's | page faults/value ${(median(faults[2]!) / values).toFixed(2)}\n`,
+          );
+        }
         if (process.env.BULK_DEV_THREADS === "1") {
           const busiest = [...threads].sort((a, b) => b[1] - a[1]).slice(0, 8);
           const name = (tid: string): string => {

@@ -45,6 +45,12 @@ test("the suite runs every scenario at tiny sizes and records every row with its
     // membership rows: bare ts-mls baseline, library and engine (warm and cold where there is a state)
     const receiver = results.rows.find((r) => r.scenario === "receiver-update");
     assert.deepEqual(receiver?.candidates.map((c) => c.label), ["library (src/group)", "engine warm (state in worker)", "engine cold (state from store)"]);
+    // bulk: each case has both node:crypto baselines beside the same engine figure
+    for (const row of results.rows.filter((r) => r.scenario === "bulk-long-term")) {
+      const kept = results.rows.find((r) => r.scenario === "bulk-long-term-kept" && r.case === row.case && r.valueBytes === row.valueBytes);
+      assert.equal(kept?.baseline?.label, "raw node:crypto, 1 thread, plaintexts kept per batch", row.case);
+      assert.equal(kept?.candidates[0], row.candidates[0], `${row.case}: the kept row compares the same engine figure`);
+    }
     const many = results.rows.find((r) => r.scenario === "many-groups");
     for (const key of ["peakRssBytes", "diskBytesPerGroup", "heapBytesPerHydratedActor", "documentsPerSecondOverall", "operationsPerSecondOverall"]) {
       assert.ok(Number.isFinite(many?.extra?.[key]), key);
