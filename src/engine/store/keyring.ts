@@ -45,6 +45,7 @@ const SEAL_SUB = "keyring";
  */
 export class Keyring {
   private writing: Promise<void> = Promise.resolve();
+  private waiting: { durable: boolean; done: Promise<void> } | undefined;
 
   private constructor(
     private readonly folder: string,
@@ -138,8 +139,8 @@ export class Keyring {
 
   /**
    * Writes the file again (under the sealer's current storage key generation: rotation), one
-   * write at a time; resolves when this call's content is in the file (and, with `durable`,
-   * when the rename is synced to the folder too).
+   * write at a time, calls made during a write sharing the next one; resolves when this call's
+   * content is in the file (and, with `durable`, when the rename is synced to the folder too).
    *
    * @example
    * ```ts
@@ -147,9 +148,22 @@ export class Keyring {
    * ```
    */
   persist(durable: boolean): Promise<void> {
-    const next = this.writing.then(() => this.write(durable));
-    this.writing = next.catch(() => undefined);
-    return next;
+    // group commit: a call made while a write waits for the one in flight joins the waiting write,
+    // which reads the keys only when it starts, so it holds every change made before the call
+    // (a busy ingest destroys one key per join: one whole-file write each made it O(groups^2))
+    const waiting = this.waiting;
+    if (waiting !== undefined) {
+      waiting.durable ||= durable;
+      return waiting.done;
+    }
+    const next: { durable: boolean; done: Promise<void> } = { durable, done: Promise.resolve() };
+    next.done = this.writing.then(() => {
+      this.waiting = undefined;
+      return this.write(next.durable);
+    });
+    this.waiting = next;
+    this.writing = next.done.catch(() => undefined);
+    return next.done;
   }
 
   private async write(durable: boolean): Promise<void> {
