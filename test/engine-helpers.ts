@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SecretGroupEngine } from "../src/engine/engine.js";
 import type { EngineOptions } from "../src/engine/open.js";
+import { createPool } from "../src/engine/pool.js";
+import type { Piscina } from "piscina";
 import type { LongTermCiphersuiteName } from "../src/constants.js";
 import { generateIdentity } from "../src/identity.js";
 import type { Identity } from "../src/identity.js";
@@ -108,6 +110,24 @@ export async function withNodes<O extends Partial<EngineOptions>[]>(options: [..
   } finally {
     for (const node of nodes) await node.engine.close();
     for (const node of opened) await node.cleanup();
+  }
+}
+
+/**
+ * Runs `body` with a worker pool of `threads` threads (engines opened on it share it), then
+ * destroys the pool, whether `body` passed or threw: close the engines on it first.
+ *
+ * @example
+ * ```ts
+ * await withPool(2, (pool) => withNodes([{ pool }, { pool }], async ([owner, alice]) => { await groupWithMember(owner.engine, alice.engine) }))
+ * ```
+ */
+export async function withPool(threads: number, body: (pool: Piscina) => Promise<void>): Promise<void> {
+  const pool = createPool({ threads });
+  try {
+    await body(pool);
+  } finally {
+    await pool.destroy();
   }
 }
 
