@@ -26,6 +26,8 @@ export {
   DEFAULT_KEY_PACKAGE_LIFETIME_SECONDS,
   PUBLIC_KEY_SIZE,
   ID_SIZE,
+  MLS_PROTOCOL_VERSION,
+  MlsWireFormat,
 } from "./constants/protocol.js";
 export type { LongTermCiphersuiteName, LongTermCiphersuiteId, SchemeName } from "./constants/protocol.js";
 

@@ -98,3 +98,18 @@ export const DEFAULT_KEY_PACKAGE_LIFETIME_SECONDS = MAX_KEY_PACKAGE_LIFETIME_RAN
 export const PUBLIC_KEY_SIZE = 32;
 /** Size of a group id and document id (BLAKE3-256). */
 export const ID_SIZE = 32;
+
+/** RFC 9420 `ProtocolVersion mls10`, the only version an MLSMessage may carry. @example `MLS_PROTOCOL_VERSION // 1` */
+export const MLS_PROTOCOL_VERSION = 1;
+/**
+ * RFC 9420 `WireFormat` values of the MLSMessages this package reads without keys: a commit is a
+ * PublicMessage, a sender-ratchet message a PrivateMessage.
+ *
+ * @example `MlsWireFormat.PrivateMessage // 2`
+ */
+export const MlsWireFormat = {
+  PublicMessage: 1,
+  PrivateMessage: 2,
+} as const;
+/** One of {@link MlsWireFormat}. @example `const f: MlsWireFormat = MlsWireFormat.PublicMessage` */
+export type MlsWireFormat = (typeof MlsWireFormat)[keyof typeof MlsWireFormat];
