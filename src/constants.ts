@@ -1,97 +1,35 @@
 /**
- * Every protocol label, size and default of secret-group in one place.
+ * Every protocol label, size, limit and default of secret-group is reached from here. The
+ * protocol's own (exporter labels, wire values, key package lifetimes, id sizes) are in
+ * src/constants/protocol.ts and re-exported below; storage labels, limits and engine defaults
+ * follow.
  *
  * @module
  */
+import { LTS_TAG_SIZE } from "./constants/protocol.js";
 
-/** MLS exporter label prefix for long-term AEAD keys: `"long_term_secret" || decimal(epoch)`. */
-export const LTS_KEY_LABEL = "long_term_secret";
-/** MLS exporter label prefix for long-term nonces: `"long_term_nonce" || hex(author) || decimal(counter)`. */
-export const LTS_NONCE_LABEL = "long_term_nonce";
-/** AEAD nonce size for every long-term ciphersuite. */
-export const LTS_NONCE_SIZE = 12;
-/** AEAD tag size for every long-term ciphersuite. */
-export const LTS_TAG_SIZE = 16;
-
-/**
- * Long-term secret ciphersuites (spec `LongTermSecretCiphersuite`, u8 on the wire).
- *
- * @example
- * ```ts
- * LongTermCiphersuite.PANDA10_AES256GCM // 0x02
- * ```
- */
-export const LongTermCiphersuite = {
-  PANDA10_AES128GCM: 0x01,
-  PANDA10_AES256GCM: 0x02,
-  PANDA10_CHACHA20POLY1305: 0x03,
-} as const;
-
-/** Name of a long-term ciphersuite, as the spec spells it. */
-export type LongTermCiphersuiteName = keyof typeof LongTermCiphersuite;
-/** Wire value of a long-term ciphersuite. */
-export type LongTermCiphersuiteId = (typeof LongTermCiphersuite)[LongTermCiphersuiteName];
-
-/** AEAD key size in bytes per long-term ciphersuite. */
-export const LTS_KEY_SIZE: Readonly<Record<LongTermCiphersuiteName, number>> = {
-  PANDA10_AES128GCM: 16,
-  PANDA10_AES256GCM: 32,
-  PANDA10_CHACHA20POLY1305: 32,
-};
-
-/**
- * Encryption schemes for operation field values.
- *
- * @example
- * ```ts
- * encrypt(state, bytes, { scheme: Scheme.LongTerm })
- * ```
- */
-export const Scheme = {
-  LongTerm: "long-term",
-  SenderRatchet: "sender-ratchet",
-} as const;
-
-/** `"long-term"` or `"sender-ratchet"`. */
-export type SchemeName = (typeof Scheme)[keyof typeof Scheme];
-
-/** `SecretGroupMessage` type byte (DESIGN.md section 2). */
-export const SecretGroupMessageType = {
-  MlsCiphertext: 1,
-  LongTermSecretCiphertext: 2,
-} as const;
-
-/** MLS ciphersuite used for new groups and key packages. */
-export const DEFAULT_MLS_CIPHERSUITE = "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519";
-
-/** Past MLS epochs whose receiver keys are kept (spec: clients keep past states). */
-export const RETAIN_EPOCHS = 16;
-/** Out-of-order tolerance in generations per sender (spec: "fairly high"). */
-export const RETAIN_GENERATIONS = 1000;
-/** How far a sender ratchet may be stepped forward for one message. @example `MAX_FORWARD_RATCHET_STEPS // 10000` */
-export const MAX_FORWARD_RATCHET_STEPS = 10_000;
-
-/**
- * The one clock allowance of key package lifetimes: a new key package's `notBefore` is set this
- * far before its creation, so a node whose clock runs up to an hour behind the publisher's
- * already accepts it (OpenMLS's `DEFAULT_KEY_PACKAGE_LIFETIME_MARGIN_SECONDS`). The check
- * itself ({@link https://www.rfc-editor.org/rfc/rfc9420#section-7.3 | RFC 9420 section 7.3},
- * src/lifetime.ts) adds none: ts-mls refuses a package outside its lifetime when it commits.
- */
-export const KEY_PACKAGE_CLOCK_SKEW_SECONDS = 3600;
-/**
- * Longest `notAfter - notBefore` a key package may span: OpenMLS refuses longer ones
- * (`MAX_LEAF_NODE_LIFETIME_RANGE_SECONDS`: 3 x 28 days plus its 1 hour margin = 7,261,200 s).
- */
-export const MAX_KEY_PACKAGE_LIFETIME_RANGE_SECONDS = 7_261_200;
-/** Default key package lifetime from its creation: 84 days, so that with the skew it spans exactly the longest range OpenMLS accepts. */
-export const DEFAULT_KEY_PACKAGE_LIFETIME_SECONDS = MAX_KEY_PACKAGE_LIFETIME_RANGE_SECONDS - KEY_PACKAGE_CLOCK_SKEW_SECONDS;
-
-/** Size of an Ed25519 public key, secret key and p2panda identity. */
-export const PUBLIC_KEY_SIZE = 32;
-/** Size of a group id and document id (BLAKE3-256). */
-export const ID_SIZE = 32;
-
+export {
+  LTS_KEY_LABEL,
+  LTS_NONCE_LABEL,
+  LTS_NONCE_SIZE,
+  LTS_TAG_SIZE,
+  LongTermCiphersuite,
+  LTS_KEY_SIZE,
+  Scheme,
+  SecretGroupMessageType,
+  DEFAULT_MLS_CIPHERSUITE,
+  RETAIN_EPOCHS,
+  RETAIN_GENERATIONS,
+  MAX_FORWARD_RATCHET_STEPS,
+  KEY_PACKAGE_CLOCK_SKEW_SECONDS,
+  MAX_KEY_PACKAGE_LIFETIME_RANGE_SECONDS,
+  DEFAULT_KEY_PACKAGE_LIFETIME_SECONDS,
+  PUBLIC_KEY_SIZE,
+  ID_SIZE,
+  MLS_PROTOCOL_VERSION,
+  MlsWireFormat,
+} from "./constants/protocol.js";
+export type { LongTermCiphersuiteName, LongTermCiphersuiteId, SchemeName } from "./constants/protocol.js";
 
 /** Format version byte in front of every stored value (inside the seal, for sealed sublevels). */
 export const STORAGE_VERSION = 1;
@@ -120,11 +58,13 @@ export const STORE_SCAN_PAGE = 1000;
  * {@link STORAGE_VERSION} value, in the sublevels src/engine/store/sublevels.ts declares sealed.
  */
 export const SEALED_STORAGE_VERSION = 2;
-/** Size of the storage key (`SecretGroupEngine.open({ storageKey })`) and of every per-secret key. */
+/** Size of the storage key (`SecretGroupEngine.open({ storageKey })`) and of every per-secret key. @example `storageKey.length === STORAGE_KEY_SIZE // 32` */
 export const STORAGE_KEY_SIZE = 32;
 /**
  * HKDF-SHA256 `info` deriving the storage key from the identity's 32-byte Ed25519 secret key
  * when the caller gives none: `HKDF(ikm = secretKey, salt = "", info = label, 32)`.
+ *
+ * @example `hkdfSync("sha256", identity.secretKey, new Uint8Array(0), STORAGE_KEY_LABEL, STORAGE_KEY_SIZE)`
  */
 export const STORAGE_KEY_LABEL = "secret-group storage key v1";
 /** HKDF-SHA256 `info` of a sealing session's subkey: `HKDF(ikm = key, salt = session salt, info = label, 32)`. */
@@ -295,6 +235,8 @@ export const HPKE_SEAL_HELPER_TIMEOUT_MS = 10_000;
  * reached the oldest pending item is dropped and counted in `engine.stats().dropped` under its
  * reason; nothing the engine has applied is ever dropped. Override per engine with
  * `SecretGroupEngine.open({ limits })`.
+ *
+ * @example `SecretGroupEngine.open({ path, identity, limits: { pendingCommitsPerGroup: 100 } })`
  */
 export interface EngineLimits {
   /** Pending commits kept per group (predecessor missing). */
@@ -315,7 +257,7 @@ export interface EngineLimits {
   readonly pendingOperationBytesTotal: number;
 }
 
-/** Default {@link EngineLimits}. */
+/** Default {@link EngineLimits}. @example `DEFAULT_ENGINE_LIMITS.pendingOperationsPerGroup // 10000` */
 export const DEFAULT_ENGINE_LIMITS: EngineLimits = {
   pendingCommitsPerGroup: 1_000,
   pendingCommitsTotal: 100_000,
@@ -327,11 +269,11 @@ export const DEFAULT_ENGINE_LIMITS: EngineLimits = {
   pendingOperationBytesTotal: 1024 * 1024 * 1024,
 };
 
-/** Events `engine.watch()` holds for one watcher before it overflows (see src/engine/watch.ts). */
+/** Events `engine.watch()` holds for one watcher before it overflows (see src/engine/watch.ts). @example `WATCH_QUEUE_SIZE // 10000` */
 export const WATCH_QUEUE_SIZE = 10_000;
-/** Default page size of `engine.operations()`. */
+/** Default page size of `engine.operations()`. @example `(await engine.operations(gid)).operations.length <= DEFAULT_OPERATIONS_PAGE` */
 export const DEFAULT_OPERATIONS_PAGE = 100;
-/** Largest page size of `engine.operations()`. */
+/** Largest page size of `engine.operations()`. @example `await engine.operations(gid, { limit: MAX_OPERATIONS_PAGE })` */
 export const MAX_OPERATIONS_PAGE = 1_000;
 /** Pending operations one drain step re-examines after its group advanced. */
 export const EXAMINE_BATCH = 128;

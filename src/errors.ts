@@ -59,7 +59,7 @@ export const ErrorCode = {
 /** One of the values of {@link ErrorCode}. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Where a fault comes from. */
+/** Where a fault comes from. @example `if (isSecretGroupError(e) && e.source === ErrorSource.Storage) await reopen()` */
 export const ErrorSource = {
   Usage: "usage",
   Validation: "validation",
@@ -142,7 +142,7 @@ export class StorageError extends SecretGroupError {}
 /** A bug or an unexpected fault. @example `throw new InternalError(ErrorCode.Internal, "...")` */
 export class InternalError extends SecretGroupError {}
 
-/** Plain data form of an error, for crossing a worker boundary. */
+/** Plain data form of an error, for crossing a worker boundary. @example `const data: ErrorData = { code: e.code, message: e.message }; throw errorFromData(data)` */
 export interface ErrorData {
   readonly code: ErrorCode;
   readonly message: string;

@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { MAX_GROUP_ID_SIZE, SecretGroupMessageType } from "./constants.js";
+import { MlsWireFormat, SecretGroupMessageType } from "./constants.js";
+import { readMlsFraming } from "./codec/mlsFraming.js";
 import { Writer, decodeAll } from "./codec/tls.js";
 import type { Reader } from "./codec/tls.js";
 import { DecodeError, ErrorCode, UsageError, isSecretGroupError } from "./errors.js";
@@ -27,11 +28,6 @@ import type { LongTermSecretCiphertext } from "./lts/ciphertext.js";
 export type SecretGroupMessage =
   | { readonly type: "mls"; readonly mlsMessage: Uint8Array }
   | { readonly type: "long-term"; readonly ciphertext: LongTermSecretCiphertext };
-
-/** RFC 9420 `ProtocolVersion mls10`. */
-const MLS10 = 1;
-/** RFC 9420 `WireFormat mls_private_message`. */
-const WIRE_FORMAT_PRIVATE_MESSAGE = 2;
 
 /**
  * Header of an MLSMessage that holds a PrivateMessage (what type-1 messages carry).
@@ -52,14 +48,7 @@ export interface MlsPrivateMessageHeader {
 }
 
 function readPrivateMessage(r: Reader): MlsPrivateMessageHeader {
-  const version = (r.u8() << 8) | r.u8();
-  if (version !== MLS10) throw new DecodeError(`MLSMessage: unsupported protocol version ${version}`);
-  const wireFormat = (r.u8() << 8) | r.u8();
-  if (wireFormat !== WIRE_FORMAT_PRIVATE_MESSAGE) {
-    throw new DecodeError(`MLSMessage: wire format ${wireFormat} is not a PrivateMessage`);
-  }
-  const groupId = r.opaque(MAX_GROUP_ID_SIZE);
-  const epoch = r.u64();
+  const { groupId, epoch } = readMlsFraming(r, MlsWireFormat.PrivateMessage, "MLSMessage");
   const contentType = r.u8();
   if (contentType < 1 || contentType > 3) throw new DecodeError(`MLSMessage: invalid content type ${contentType}`);
   const authenticatedData = r.opaque();

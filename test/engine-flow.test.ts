@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { utf8 } from "../src/bytes.js";
-import { ingestAll, keySet, openNode, shuffle } from "./engine-helpers.js";
+import { ingestAll, keySet, shuffle, withNodes } from "./engine-helpers.js";
 
 const text = (b: Uint8Array | Error): string => {
   if (b instanceof Error) throw b;
@@ -12,10 +12,7 @@ const text = (b: Uint8Array | Error): string => {
 };
 
 test("owner and two members converge from shuffled documents and read each other", async () => {
-  const owner = await openNode();
-  const alice = await openNode();
-  const bob = await openNode();
-  try {
+  await withNodes([{}, {}, {}], async ([owner, alice, bob]) => {
     const kpA = (await alice.engine.publishKeyPackage()).documents;
     const kpB = (await bob.engine.publishKeyPackage()).documents;
     const created = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
@@ -71,21 +68,12 @@ test("owner and two members converge from shuffled documents and read each other
     const replay = (await bob.engine.decrypt([once]))[0];
     assert.ok(replay instanceof Error);
     assert.equal((replay as Error & { code: string }).code, "REPLAY");
-  } finally {
-    for (const n of [owner, alice, bob]) {
-      await n.engine.close();
-      await n.cleanup();
-    }
-  }
+  });
 });
 
 test("groups created in a burst get distinct ids", async () => {
-  const node = await openNode();
-  try {
+  await withNodes([{}], async ([node]) => {
     const ids = await Promise.all(Array.from({ length: 8 }, () => node.engine.createGroup({ ciphersuite: "PANDA10_AES128GCM" })));
     assert.equal(new Set(ids.map((c) => Buffer.from(c.groupId as Uint8Array).toString("hex"))).size, 8);
-  } finally {
-    await node.engine.close();
-    await node.cleanup();
-  }
+  });
 });

@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SecretGroupEngine } from "../src/engine/engine.js";
 import type { EngineOptions } from "../src/engine/open.js";
+import { createPool } from "../src/engine/pool.js";
+import type { Piscina } from "piscina";
 import type { LongTermCiphersuiteName } from "../src/constants.js";
 import { generateIdentity } from "../src/identity.js";
 import type { Identity } from "../src/identity.js";
@@ -112,6 +114,24 @@ export async function withNodes<O extends Partial<EngineOptions>[]>(options: [..
 }
 
 /**
+ * Runs `body` with a worker pool of `threads` threads (engines opened on it share it), then
+ * destroys the pool, whether `body` passed or threw: close the engines on it first.
+ *
+ * @example
+ * ```ts
+ * await withPool(2, (pool) => withNodes([{ pool }, { pool }], async ([owner, alice]) => { await groupWithMember(owner.engine, alice.engine) }))
+ * ```
+ */
+export async function withPool(threads: number, body: (pool: Piscina) => Promise<void>): Promise<void> {
+  const pool = createPool({ threads });
+  try {
+    await body(pool);
+  } finally {
+    await pool.destroy();
+  }
+}
+
+/**
  * The owner creates a group and adds `member` through the key package it publishes; the member
  * ingests nothing. Returns the group id and each step's documents.
  *
@@ -154,3 +174,58 @@ export async function groupWithMember(
 
 /** The store of a node's database, opened with the storage key its engine derives from the identity. */
 export const openStore = (path: string, identity: Identity): Promise<EngineStore> => EngineStore.open(path, identity.publicKey, deriveStorageKey(identity.secretKey));
+
+/** A store of {@link withStore}: `store` is the one it opened last (`reopen` closes and replaces it). */
+export interface ScratchStore {
+  store: EngineStore;
+  reopen: () => Promise<EngineStore>;
+}
+
+/**
+ * Runs `body` on a store of a fresh identity in a temporary folder, then closes the store it
+ * holds last and removes the folder, whether `body` passed or threw.
+ *
+ * @example
+ * ```ts
+ * await withStore(async (s) => { await s.store.batch(ops); await s.reopen(); await s.store.keys(Sublevel.Docs, "p/") })
+ * ```
+ */
+export async function withStore(body: (s: ScratchStore) => Promise<void>): Promise<void> {
+  const dir = await tempDir();
+  const identity = generateIdentity();
+  const s: ScratchStore = {
+    store: await openStore(dir.path, identity),
+    reopen: async () => {
+      await s.store.close();
+      return (s.store = await openStore(dir.path, identity));
+    },
+  };
+  try {
+    await body(s);
+  } finally {
+    await s.store.close();
+    await dir.cleanup();
+  }
+}
+
+/**
+ * Collects every document a history of engine calls produces, in order: `publish` takes a call's
+ * result, `keyPackage` publishes one of `node`'s key packages and returns its documents.
+ *
+ * @example
+ * ```ts
+ * const h = recorder(); const created = h.publish(await owner.engine.createGroup({ ciphersuite })); h.publish(await owner.engine.addMembers(gid, await h.keyPackage(alice.engine)))
+ * ```
+ */
+export function recorder(): {
+  readonly docs: Uint8Array[];
+  publish: <R extends { documents: Uint8Array[] }>(result: R) => R;
+  keyPackage: (node: SecretGroupEngine) => Promise<Uint8Array[]>;
+} {
+  const docs: Uint8Array[] = [];
+  const publish = <R extends { documents: Uint8Array[] }>(result: R): R => {
+    docs.push(...result.documents);
+    return result;
+  };
+  return { docs, publish, keyPackage: async (node) => publish(await node.publishKeyPackage()).documents };
+}

@@ -6,13 +6,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toHex } from "../src/bytes.js";
 import { decodeDocument } from "../src/documents/index.js";
-import { ingestAll, openNode, shuffle } from "./engine-helpers.js";
+import { ingestAll, shuffle, withNodes } from "./engine-helpers.js";
 
 test("history, groupsOf and welcomeFor on an owner and on a node that is not a member", async () => {
-  const owner = await openNode();
-  const alice = await openNode();
-  const observer = await openNode();
-  try {
+  await withNodes([{}, {}, {}], async ([owner, alice, observer]) => {
     const kp = (await alice.engine.publishKeyPackage()).documents;
     const created = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
     const gid = created.groupId as Uint8Array;
@@ -46,10 +43,5 @@ test("history, groupsOf and welcomeFor on an owner and on a node that is not a m
     const [info] = await observer.engine.groups();
     assert.equal(toHex(info?.groupId as Uint8Array), toHex(gid));
     assert.equal(info?.status, "awaiting-welcome");
-  } finally {
-    for (const n of [owner, alice, observer]) {
-      await n.engine.close();
-      await n.cleanup();
-    }
-  }
+  });
 });

@@ -12,7 +12,7 @@ import type { EngineContext } from "../src/engine/context.js";
 import type { SecretGroupEngine } from "../src/engine/engine.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
 import type { EngineStore } from "../src/engine/store/store.js";
-import { groupWithMember, ingestAll, openStore, tempDir, withNodes } from "./engine-helpers.js";
+import { groupWithMember, ingestAll, withNodes, withStore } from "./engine-helpers.js";
 import { generateIdentity } from "../src/identity.js";
 import { WelcomeKeys } from "../src/engine/welcomeKeys.js";
 import type { StoreOp } from "../src/engine/store/store.js";
@@ -44,10 +44,7 @@ test("a rejoin deletes every state part of the earlier membership (the record's 
 });
 
 test("store reads: synchronous and thread-pool point reads agree, and scans over several pages return every entry in order", async () => {
-  const dir = await tempDir();
-  const identity = generateIdentity();
-  const store = await openStore(dir.path, identity);
-  try {
+  await withStore(async ({ store }) => {
     const n = 2 * STORE_SCAN_PAGE + 17;
     const key = (i: number): string => `p/${i.toString(16).padStart(6, "0")}`;
     const ops = Array.from({ length: n }, (_, i) => ({ sub: Sublevel.Docs, key: key(i), value: utf8(`value ${i}`) }));
@@ -87,22 +84,17 @@ test("store reads: synchronous and thread-pool point reads agree, and scans over
     assert.deepEqual(viaReader, expected);
     // a loop left early closes its iterator (close() would wait for an open one)
     for await (const [k] of store.reader(Sublevel.Docs).iterator({ gte: "p/", lt: "p/\uffff" })) if (k === key(3)) break;
-  } finally {
-    await store.close();
-    await dir.cleanup();
-  }
+  });
 });
 
 test("the Welcome ledger lists every group the store holds Welcome entries of, over a random history and after a reload", async () => {
-  const dir = await tempDir();
-  const identity = generateIdentity();
-  let store = await openStore(dir.path, identity);
-  try {
+  await withStore(async (s) => {
+    const { store } = s;
     const rnd = new Random(Number(process.env["WELCOME_SEED"] ?? 11));
     const gids = ["a1", "b2", "c3", "d4"];
     const ledger = await WelcomeKeys.load(store);
     const check = async (keys: WelcomeKeys, when: string): Promise<void> => {
-      for (const gid of gids) assert.equal(keys.has(gid), (await store.scan(Sublevel.Welcomes, `${gid}/`, "welcome")).length > 0, `${when}: ${gid}`);
+      for (const gid of gids) assert.equal(keys.has(gid), (await s.store.scan(Sublevel.Welcomes, `${gid}/`, "welcome")).length > 0, `${when}: ${gid}`);
     };
     for (let step = 0; step < 150; step++) {
       const ops: StoreOp[] = [];
@@ -114,13 +106,8 @@ test("the Welcome ledger lists every group the store holds Welcome entries of, o
       ledger.afterBatch(ops);
       await check(ledger, `step ${step}`);
     }
-    await store.close();
-    store = await openStore(dir.path, identity);
-    await check(await WelcomeKeys.load(store), "reloaded");
-  } finally {
-    await store.close();
-    await dir.cleanup();
-  }
+    await check(await WelcomeKeys.load(await s.reopen()), "reloaded");
+  });
 });
 
 test("documents only the store takes are written in one batch per ingest call, each with its own outcome", async () => {

@@ -12,12 +12,11 @@ import { signDocument } from "../src/documents/index.js";
 import type { SchemeName } from "../src/constants.js";
 import type { SecretGroupEngine } from "../src/engine/engine.js";
 import type { EngineEvent } from "../src/engine/watch.js";
-import { createPool } from "../src/engine/pool.js";
 import type { Identity } from "../src/identity.js";
 import { EngineStore } from "../src/engine/store/store.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
 import type { StoreOp } from "../src/engine/store/store.js";
-import { groupWithMember, openNode } from "./engine-helpers.js";
+import { groupWithMember, withNodes, withPool } from "./engine-helpers.js";
 
 const SCHEMA = "note_v1";
 
@@ -28,10 +27,7 @@ async function op(engine: SecretGroupEngine, identity: Identity, gid: Uint8Array
 }
 
 test("operations pending across a restart are read when the commits arrive afterwards, sender-ratchet included", async () => {
-  const pool = createPool({ threads: 2 });
-  const owner = await openNode({ pool });
-  const member = await openNode({ pool });
-  try {
+  await withPool(2, (pool) => withNodes([{ pool }, { pool }], async ([owner, member]) => {
     const { gid } = await groupWithMember(owner.engine, member.engine);
     const commits = [...(await owner.engine.updateGroup(gid)).documents, ...(await owner.engine.rotate(gid)).documents];
     const ops = [await op(owner.engine, owner.identity, gid, "long-term after", "long-term"), await op(owner.engine, owner.identity, gid, "ratchet after", "sender-ratchet")];
@@ -59,20 +55,11 @@ test("operations pending across a restart are read when the commits arrive after
     } finally {
       await engine.close();
     }
-  } finally {
-    await owner.engine.close();
-    await member.engine.close();
-    await owner.cleanup();
-    await member.cleanup();
-    await pool.destroy();
-  }
+  }));
 });
 
 test("the per-group limits drop the oldest pending operations, never a decrypted one; a dropped one can come again", async () => {
-  const pool = createPool({ threads: 2 });
-  const owner = await openNode({ pool });
-  const member = await openNode({ pool, limits: { pendingOperationsPerGroup: 3 } });
-  try {
+  await withPool(2, (pool) => withNodes([{ pool }, { pool, limits: { pendingOperationsPerGroup: 3 } }], async ([owner, member]) => {
     const { gid } = await groupWithMember(owner.engine, member.engine);
     const read = await op(owner.engine, owner.identity, gid, "read at once", "long-term");
     const rotation = (await owner.engine.rotate(gid)).documents;
@@ -93,20 +80,11 @@ test("the per-group limits drop the oldest pending operations, never a decrypted
     assert.equal((await member.engine.read(later[0]!.id))?.fields["body"], "later 0");
     const again = (await member.engine.operations(gid)).operations.map((o) => toHex(o.operationId));
     assert.deepEqual(again, [read.id, ...later.slice(2).map((o) => o.id), later[0]!.id], "arrival order; a dropped one's number is not reused");
-  } finally {
-    await owner.engine.close();
-    await member.engine.close();
-    await owner.cleanup();
-    await member.cleanup();
-    await pool.destroy();
-  }
+  }));
 });
 
 test("the total and byte limits drop the oldest pending operations of any group, through that group's actor", async () => {
-  const pool = createPool({ threads: 2 });
-  const owner = await openNode({ pool });
-  const outsider = await openNode({ pool, limits: { pendingOperationsTotal: 4 } });
-  try {
+  await withPool(2, (pool) => withNodes([{ pool }, { pool, limits: { pendingOperationsTotal: 4 } }], async ([owner, outsider]) => {
     const groups: Array<{ gid: Uint8Array; docs: Uint8Array[]; ops: Array<{ id: string; bytes: Uint8Array }> }> = [];
     for (let g = 0; g < 2; g++) {
       const created = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
@@ -134,41 +112,29 @@ test("the total and byte limits drop the oldest pending operations of any group,
     } finally {
       await engine.close();
     }
-  } finally {
-    await owner.engine.close();
-    await outsider.engine.close();
-    await owner.cleanup();
-    await outsider.cleanup();
-    await pool.destroy();
-  }
+  }));
 });
 
 test("a sender-ratchet read writes the consumed ratchet key and the plaintext in one batch", async () => {
-  const pool = createPool({ threads: 2 });
-  const owner = await openNode({ pool });
-  const member = await openNode({ pool });
   const batch = EngineStore.prototype.batch;
   const batches: Array<readonly StoreOp[]> = [];
-  try {
-    const { gid } = await groupWithMember(owner.engine, member.engine);
-    const ratchet = await op(owner.engine, owner.identity, gid, "ratchet", "sender-ratchet");
-    EngineStore.prototype.batch = function (ops, options) {
-      batches.push(ops);
-      return batch.call(this, ops, options);
-    };
-    await member.engine.ingest([ratchet.bytes]);
-    EngineStore.prototype.batch = batch;
-    const state = batches.filter((ops) => ops.some((o) => o.sub === Sublevel.State));
-    assert.equal(state.length, 1, "one batch changes the group state");
-    const subs = new Set(state[0]!.map((o) => o.sub));
-    for (const sub of [Sublevel.State, Sublevel.OperationValues, Sublevel.Operations, Sublevel.Docs]) assert.ok(subs.has(sub), `the same batch writes ${sub}`);
-    assert.equal(batches.filter((ops) => ops.some((o) => o.sub === Sublevel.OperationValues)).length, 1);
-  } finally {
-    EngineStore.prototype.batch = batch;
-    await owner.engine.close();
-    await member.engine.close();
-    await owner.cleanup();
-    await member.cleanup();
-    await pool.destroy();
-  }
+  await withPool(2, (pool) => withNodes([{ pool }, { pool }], async ([owner, member]) => {
+    try {
+      const { gid } = await groupWithMember(owner.engine, member.engine);
+      const ratchet = await op(owner.engine, owner.identity, gid, "ratchet", "sender-ratchet");
+      EngineStore.prototype.batch = function (ops, options) {
+        batches.push(ops);
+        return batch.call(this, ops, options);
+      };
+      await member.engine.ingest([ratchet.bytes]);
+      EngineStore.prototype.batch = batch;
+      const state = batches.filter((ops) => ops.some((o) => o.sub === Sublevel.State));
+      assert.equal(state.length, 1, "one batch changes the group state");
+      const subs = new Set(state[0]!.map((o) => o.sub));
+      for (const sub of [Sublevel.State, Sublevel.OperationValues, Sublevel.Operations, Sublevel.Docs]) assert.ok(subs.has(sub), `the same batch writes ${sub}`);
+      assert.equal(batches.filter((ops) => ops.some((o) => o.sub === Sublevel.OperationValues)).length, 1);
+    } finally {
+      EngineStore.prototype.batch = batch;
+    }
+  }));
 });

@@ -14,8 +14,7 @@ import { PendingChain } from "../src/engine/pendingChain.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
 import type { EngineStore, StoreOp } from "../src/engine/store/store.js";
 import { Random } from "../src/cli/random.js";
-import { generateIdentity } from "../src/identity.js";
-import { ingestAll, keySet, openNode, openStore, shuffle, tempDir } from "./engine-helpers.js";
+import { ingestAll, keySet, recorder, shuffle, withNodes, withStore } from "./engine-helpers.js";
 
 const GIDS = ["a1", "b2", "c3"];
 const PREVS = ["-", "p1", "p2"];
@@ -37,10 +36,8 @@ async function agrees(chain: PendingChain, store: EngineStore, when: string): Pr
 }
 
 test("the pending chain positions agree with the store over a random history, a failed batch and a reload", async () => {
-  const dir = await tempDir();
-  const identity = generateIdentity();
-  let store = await openStore(dir.path, identity);
-  try {
+  await withStore(async (s) => {
+    const { store } = s;
     const rnd = new Random(Number(process.env["PENDING_CHAIN_SEED"] ?? 17));
     const chain = await PendingChain.load(store);
     const write = async (ops: StoreOp[]): Promise<void> => {
@@ -80,34 +77,19 @@ test("the pending chain positions agree with the store over a random history, a 
     await assert.rejects(write(failing));
     assert.ok(chain.has(held));
     assert.ok((await store.keys(Sublevel.Materialise, held)).includes(held));
-    await store.close();
-    store = await openStore(dir.path, identity);
-    await agrees(await PendingChain.load(store), store, "reloaded");
-  } finally {
-    await store.close();
-    await dir.cleanup();
-  }
+    const reopened = await s.reopen();
+    await agrees(await PendingChain.load(reopened), reopened, "reloaded");
+  });
 });
 
 const ctxOf = (engine: SecretGroupEngine): EngineContext => (engine as unknown as { ctx: EngineContext }).ctx;
 
 test("inside an engine fed a shuffled history the positions list every pending record, and reads through them equal the store's", async () => {
-  const owner = await openNode();
-  const member = await openNode();
-  const outsider = await openNode();
-  try {
-    const docs: Uint8Array[] = [];
-    const publish = (d: { documents: Uint8Array[] }): void => void docs.push(...d.documents);
-    const kp = async (): Promise<Uint8Array[]> => {
-      const out = (await member.engine.publishKeyPackage()).documents;
-      docs.push(...out);
-      return out;
-    };
-    const created = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
-    publish(created);
-    const gid = created.groupId as Uint8Array;
+  await withNodes([{}, {}, {}], async ([owner, member, outsider]) => {
+    const { docs, publish, keyPackage } = recorder();
+    const gid = publish(await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" })).groupId as Uint8Array;
     publish(await owner.engine.updateGroup(gid));
-    publish(await owner.engine.addMembers(gid, await kp()));
+    publish(await owner.engine.addMembers(gid, await keyPackage(member.engine)));
     publish(await owner.engine.updateGroup(gid));
     publish(await owner.engine.rotate(gid));
     publish(await owner.engine.updateGroup(gid));
@@ -140,10 +122,5 @@ test("inside an engine fed a shuffled history the positions list every pending r
     }
     assert.equal(await member.engine.status(gid), "member");
     assert.deepEqual(keySet(await member.engine.members(gid)), expected);
-  } finally {
-    for (const n of [owner, member, outsider]) {
-      await n.engine.close();
-      await n.cleanup();
-    }
-  }
+  });
 });

@@ -5,23 +5,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { utf8 } from "../src/bytes.js";
-import { ingestAll, keySet, openNode, shuffle } from "./engine-helpers.js";
+import { ingestAll, keySet, recorder, shuffle, withNodes } from "./engine-helpers.js";
 
 test("members converge whatever the delivery order", async () => {
-  const owner = await openNode();
-  const members = [await openNode(), await openNode(), await openNode()];
-  const [a, b, c] = members as [typeof owner, typeof owner, typeof owner];
-  try {
-    const docs: Uint8Array[] = [];
-    const publish = (d: { documents: Uint8Array[] }): void => void docs.push(...d.documents);
-    const kp = async (n: typeof owner): Promise<Uint8Array[]> => {
-      const out = (await n.engine.publishKeyPackage()).documents;
-      docs.push(...out);
-      return out;
-    };
-    const created = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
-    publish(created);
-    const gid = created.groupId as Uint8Array;
+  await withNodes([{}, {}, {}, {}], async ([owner, a, b, c]) => {
+    const members = [a, b, c];
+    const { docs, publish, keyPackage } = recorder();
+    const kp = (n: typeof owner): Promise<Uint8Array[]> => keyPackage(n.engine);
+    const gid = publish(await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" })).groupId as Uint8Array;
     publish(await owner.engine.addMembers(gid, await kp(a)));
     publish(await owner.engine.addMembers(gid, [...(await kp(b)), ...(await kp(c))]));
     publish(await owner.engine.updateGroup(gid));
@@ -47,10 +38,5 @@ test("members converge whatever the delivery order", async () => {
       assert.equal(new TextDecoder().decode(lt as Uint8Array), "final long-term", `member ${i}: ${String(lt)}`);
       assert.equal(new TextDecoder().decode(sr as Uint8Array), "final ratchet", `member ${i}: ${String(sr)}`);
     }
-  } finally {
-    for (const n of [owner, ...members]) {
-      await n.engine.close();
-      await n.cleanup();
-    }
-  }
+  });
 });

@@ -9,13 +9,10 @@ import { decodeDocument } from "../src/documents/index.js";
 import { EngineStore } from "../src/engine/store/store.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
 import { decodeCommitRecord } from "../src/engine/store/records.js";
-import { ingestAll, openNode, openStore } from "./engine-helpers.js";
+import { ingestAll, openStore, withNodes } from "./engine-helpers.js";
 
 test("a late joiner's earlier commits are superseded here, and still make the history", async () => {
-  const owner = await openNode();
-  const alice = await openNode();
-  const bob = await openNode();
-  try {
+  await withNodes([{}, {}, {}], async ([owner, alice, bob]) => {
     const aliceKp = (await alice.engine.publishKeyPackage()).documents;
     const bobKp = (await bob.engine.publishKeyPackage()).documents;
     const created = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
@@ -43,11 +40,6 @@ test("a late joiner's earlier commits are superseded here, and still make the hi
     } finally {
       await store.close();
     }
-    bob.engine = await bob.reopen();
-  } finally {
-    for (const n of [owner, alice, bob]) {
-      await n.engine.close();
-      await n.cleanup();
-    }
-  }
+    await bob.reopen();
+  });
 });

@@ -144,6 +144,10 @@ test("encryptFields and decryptFields refuse unknown, duplicate and plain fields
   await assert.rejects(encryptFields({ ...create, schema: "key_package_v1" }, { a: 1 }, ["a"], encryptOne), UsageError);
   await assert.rejects(decryptFields(create, { a: "text" }, decryptOne, ["a"]), UsageError);
   await assert.rejects(decryptFields(create, { a: new Uint8Array([2]) }, decryptOne, ["a", "a"]), UsageError);
+  // a name the fields do not hold, an inherited one included
+  await assert.rejects(decryptFields(create, { a: new Uint8Array([2]) }, decryptOne, ["b"]), UsageError);
+  await assert.rejects(encryptFields(create, { a: 1 }, ["toString"], encryptOne), UsageError);
+  await assert.rejects(decryptFields(create, { a: new Uint8Array([2]) }, decryptOne, ["toString"]), UsageError);
   // plain byte fields that are not SecretGroupMessages are not mistaken for ciphertexts
   assert.deepEqual(encryptedFields({ raw: new Uint8Array([2, 0, 1]), text: "x", one: new Uint8Array([1]) }), []);
 });

@@ -11,16 +11,16 @@ import { mlsCommit } from "../src/mls/commit.js";
 import { mlsExport } from "../src/mls/group.js";
 import { makeGroup, rejectsWith, text } from "./group-fixtures.js";
 
+/** `member`'s secret list and one more secret of its own (epoch `epoch`), sealed in the MLS epoch `mls`. */
+async function sealWithOwnSecret(member: GroupState, mls: GroupState["mls"], epoch: bigint): ReturnType<typeof sealSecretList> {
+  const evil = await deriveLongTermSecret((label, length) => mlsExport(mls, member.provider, label, length), member.groupId, member.ciphersuite, epoch);
+  return sealSecretList(mls, member.provider, [...member.secrets, evil]);
+}
+
 /** A member (not the owner) forges a commit through src/mls, with its own secret list. */
 async function forgeCommit(forger: GroupState, add?: Uint8Array[]): Promise<Uint8Array> {
   const merged = await mlsCommit(forger.mls, forger.provider, add === undefined ? {} : { add });
-  const evil = await deriveLongTermSecret(
-    (label, length) => mlsExport(merged.state, forger.provider, label, length),
-    forger.groupId,
-    forger.ciphersuite,
-    99n,
-  );
-  const sealed = await sealSecretList(merged.state, forger.provider, [...forger.secrets, evil]);
+  const sealed = await sealWithOwnSecret(forger, merged.state, 99n);
   return encodeSecretGroupCommit(
     merged.welcome === undefined
       ? { mlsCommit: merged.commit, encryptedSecrets: sealed.encryptedSecrets }
@@ -55,13 +55,7 @@ test("an owner commit whose secret list another member sent is rejected (process
   const r = await addMembers(owner.state, [kp.keyPackage]);
   // bob processes the genuine commit, then sends his own secret list in the new epoch
   const bobNext = await processCommit(bob.state, r.commit);
-  const evil = await deriveLongTermSecret(
-    (label, length) => mlsExport(bobNext.mls, bobNext.provider, label, length),
-    bobNext.groupId,
-    bobNext.ciphersuite,
-    7n,
-  );
-  const sealed = await sealSecretList(bobNext.mls, bobNext.provider, [...bobNext.secrets, evil]);
+  const sealed = await sealWithOwnSecret(bobNext, bobNext.mls, 7n);
   const parts = decodeSecretGroupCommit(r.commit);
   const swapped = encodeSecretGroupCommit({ ...parts, encryptedSecrets: sealed.encryptedSecrets });
   const before = encodeGroupState(carol.state);

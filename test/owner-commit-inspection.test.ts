@@ -1,15 +1,17 @@
 /**
- * The owner's add commit is inspected from the objects ts-mls made before they were encoded
- * (`addMembersInspected`, used by the engine's worker so an add of N members is not decoded
- * again): that inspection must equal what `inspectCommit` reads from the encoded commit, in a
- * new group and in one whose tree has blanks the adds fill.
+ * The owner's commits are inspected from the objects ts-mls made before they were encoded
+ * (`addMembersInspected`, `removeMembersInspected`, `updateGroupInspected`, used by the engine's
+ * worker so a commit is not decoded again): that inspection must equal what `inspectCommit`
+ * reads from the encoded commit, for an add in a new group and in one whose tree has blanks the
+ * adds fill, and for removes, updates and rotations (with and without a rotation each).
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { addMembersInspected } from "../src/group/commit.js";
-import { createGroup, inspectCommit, removeMembers } from "../src/group/index.js";
+import { addMembersInspected, removeMembersInspected, updateGroupInspected } from "../src/group/commit.js";
+import { createGroup, inspectCommit, removeMembers, rotateLongTermSecret, updateGroup } from "../src/group/index.js";
+import type { GroupState } from "../src/group/index.js";
 import { generateIdentity } from "../src/identity.js";
 import type { Identity } from "../src/identity.js";
 import { createKeyPackage } from "../src/keyPackage.js";
@@ -40,4 +42,44 @@ test("addMembersInspected: the inspection equals inspectCommit of the encoded co
   assert.deepEqual(refill.inspection, inspectCommit(refill.result.parts));
   assert.equal(refill.inspection.mlsEpoch, state.mlsEpoch);
   assert.deepEqual(refill.inspection.groupId, state.groupId);
+});
+
+test("removeMembersInspected and updateGroupInspected: the inspection equals inspectCommit of the encoded commit, the result that of the public call", async () => {
+  const owner = generateIdentity();
+  let state: GroupState = await createGroup({ identity: owner, groupId: newGroupId(), ciphersuite: "PANDA10_AES128GCM" });
+  const people = await newcomers(6);
+  state = (await addMembersInspected(state, people.keyPackages)).result.state;
+  const kinds: string[] = [];
+  const steps: Array<(s: GroupState) => ReturnType<typeof updateGroupInspected>> = [
+    (s) => removeMembersInspected(s, [people.identities[2]!.publicKey]),
+    (s) => removeMembersInspected(s, [people.identities[0]!.publicKey, people.identities[5]!.publicKey], { rotate: false }),
+    (s) => updateGroupInspected(s),
+    (s) => updateGroupInspected(s, { rotate: true }),
+  ];
+  for (const step of steps) {
+    const { result, inspection } = await step(state);
+    assert.deepEqual(inspection, inspectCommit(result.commit));
+    assert.deepEqual(inspection, inspectCommit(result.parts));
+    kinds.push(inspection.kind);
+    state = result.state;
+  }
+  assert.deepEqual(kinds, ["remove", "remove", "update", "update"]);
+  assert.equal(state.secrets.length, 3, "the first remove and the last update rotated");
+  // the public calls are the inspected ones' results: same epochs, members and secret lists
+  const viaPublic = [
+    await removeMembers(state, [people.identities[1]!.publicKey]),
+    await updateGroup(state),
+    await rotateLongTermSecret(state),
+  ];
+  const viaInspected = [
+    await removeMembersInspected(state, [people.identities[1]!.publicKey]),
+    await updateGroupInspected(state),
+    await updateGroupInspected(state, { rotate: true }),
+  ];
+  for (const [i, r] of viaPublic.entries()) {
+    const inspected = viaInspected[i]!;
+    assert.deepEqual(inspectCommit(r.commit), inspected.inspection);
+    assert.deepEqual(r.state.secrets.map((s) => s.epoch), inspected.result.state.secrets.map((s) => s.epoch));
+    assert.equal(r.state.mlsEpoch, inspected.result.state.mlsEpoch);
+  }
 });

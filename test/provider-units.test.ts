@@ -27,6 +27,15 @@ test("LruCache evicts the least recently used entry and stays bounded", () => {
   c.set("a", 10);
   assert.equal(c.get("a"), 10);
   assert.equal(c.size, 2);
+  // getOrAdd: makes a value only on a miss, and a hit counts as a use
+  let made = 0;
+  assert.equal(c.getOrAdd("c", () => ++made), 3);
+  assert.equal(c.getOrAdd("d", () => ++made * 100), 100);
+  assert.equal(made, 1);
+  assert.equal(c.get("a"), undefined, "a was the least recently used");
+  assert.equal(c.getOrAdd("d", () => ++made), 100);
+  assert.equal(made, 1);
+  assert.equal(c.size, 2);
 });
 
 test("fresh copies out of pooled Buffers", () => {

@@ -137,6 +137,25 @@ export function decodeFieldPlaintext(bytes: Uint8Array): FieldValue {
 }
 
 /**
+ * A copy of `fields` (without a prototype, so no name is inherited) after checking `names`:
+ * each a valid field name, named once, and acceptable to `problem` (its message, or undefined).
+ * `UsageError(INVALID_ARGUMENT)` otherwise. The one argument check of encrypt and decrypt.
+ */
+function chosenFields(fields: Readonly<Record<string, FieldValue>>, names: readonly string[], problem: (name: string) => string | undefined): Record<string, FieldValue> {
+  const out: Record<string, FieldValue> = Object.create(null) as Record<string, FieldValue>;
+  for (const name of Object.keys(fields)) out[name] = fields[name] as FieldValue;
+  const seen = new Set<string>();
+  for (const name of names) {
+    checkFieldName(name);
+    if (seen.has(name)) throw new UsageError(ErrorCode.InvalidArgument, `field ${name} named twice`);
+    seen.add(name);
+    const message = problem(name);
+    if (message !== undefined) throw new UsageError(ErrorCode.InvalidArgument, message);
+  }
+  return out;
+}
+
+/**
  * Encrypts the fields `names` of an operation (others are copied unchanged), one after the other
  * in the order given (encryption advances nonce counters and ratchets). Each value becomes the
  * encoded SecretGroupMessage `encryptOne(encodeFieldPlaintext(value), fieldAad(...))` returns.
@@ -155,15 +174,7 @@ export async function encryptFields(
   encryptOne: EncryptOne,
 ): Promise<Record<string, FieldValue>> {
   checkContext(context);
-  const out: Record<string, FieldValue> = Object.create(null) as Record<string, FieldValue>;
-  for (const name of Object.keys(fields)) out[name] = fields[name] as FieldValue;
-  const seen = new Set<string>();
-  for (const name of names) {
-    checkFieldName(name);
-    if (seen.has(name)) throw new UsageError(ErrorCode.InvalidArgument, `field ${name} named twice`);
-    seen.add(name);
-    if (!Object.prototype.hasOwnProperty.call(fields, name)) throw new UsageError(ErrorCode.InvalidArgument, `no field ${name}`);
-  }
+  const out = chosenFields(fields, names, (name) => (Object.prototype.hasOwnProperty.call(fields, name) ? undefined : `no field ${name}`));
   for (const name of names) {
     out[name] = await encryptOne(encodeFieldPlaintext(fields[name] as FieldValue), fieldAad({ ...context, field: name }));
   }
@@ -229,17 +240,9 @@ export async function decryptFields(
 ): Promise<Record<string, FieldValue>> {
   checkContext(context);
   const chosen = names ?? encryptedFields(fields).map((f) => f.name);
-  const out: Record<string, FieldValue> = Object.create(null) as Record<string, FieldValue>;
-  for (const name of Object.keys(fields)) out[name] = fields[name] as FieldValue;
-  const seen = new Set<string>();
-  for (const name of chosen) {
-    checkFieldName(name);
-    if (seen.has(name)) throw new UsageError(ErrorCode.InvalidArgument, `field ${name} named twice`);
-    seen.add(name);
-    if (!Object.prototype.hasOwnProperty.call(fields, name) || !(fields[name] instanceof Uint8Array)) {
-      throw new UsageError(ErrorCode.InvalidArgument, `field ${name} is not an encrypted value`);
-    }
-  }
+  const out = chosenFields(fields, chosen, (name) =>
+    Object.prototype.hasOwnProperty.call(fields, name) && fields[name] instanceof Uint8Array ? undefined : `field ${name} is not an encrypted value`,
+  );
   for (const name of chosen) {
     out[name] = decodeFieldPlaintext(await decryptOne(fields[name] as Uint8Array, fieldAad({ ...context, field: name })));
   }

@@ -25,7 +25,7 @@ export interface EncryptFieldsOptions {
   readonly documentId?: Uint8Array;
 }
 
-/** What `engine.decryptFields` returns: readable fields decrypted, the rest with their error. */
+/** What `engine.decryptFields` returns: readable fields decrypted, the rest with their error. @example `const { fields, errors } = await engine.decryptFields(doc)` */
 export interface DecryptedFields {
   /** Every field; encrypted ones that could be read are replaced by their plaintext value. */
   readonly fields: Record<string, FieldValue>;

@@ -33,10 +33,6 @@ export interface CommitResult {
   readonly parts: SecretGroupCommit;
 }
 
-async function ownerCommit(state: GroupState, changes: MlsCommitChanges, rotate: boolean): Promise<CommitResult> {
-  return (await ownerCommitInspected(state, changes, rotate)).result;
-}
-
 /** An owner's commit and its inspection (what {@link inspectCommit} gives for it), read before it was encoded. @example `const { result, inspection } = await addMembersInspected(state, kps)` */
 export interface InspectedCommit {
   readonly result: CommitResult;
@@ -93,8 +89,8 @@ export async function addMembers(
 
 /**
  * {@link addMembers} with the commit's inspection, read from the commit before it was encoded
- * (the engine indexes the owner's add of N members without decoding its N key packages again).
- * Not part of the public API.
+ * (the engine indexes the owner's add of N members without decoding its N key packages again;
+ * its other commits likewise use the `...Inspected` form of theirs). Not part of the public API.
  *
  * @example
  * ```ts
@@ -145,6 +141,23 @@ export async function removeMembers(
   publicKeys: readonly (Uint8Array | string)[],
   options: RemoveMembersOptions = {},
 ): Promise<CommitResult> {
+  return (await removeMembersInspected(state, publicKeys, options)).result;
+}
+
+/**
+ * {@link removeMembers} with the commit's inspection, read before it was encoded (see
+ * {@link addMembersInspected}). Not part of the public API.
+ *
+ * @example
+ * ```ts
+ * const { result, inspection } = await removeMembersInspected(state, [bob.publicKey])
+ * ```
+ */
+export async function removeMembersInspected(
+  state: GroupState,
+  publicKeys: readonly (Uint8Array | string)[],
+  options: RemoveMembersOptions = {},
+): Promise<InspectedCommit> {
   assertOwner(state);
   if (!Array.isArray(publicKeys) || publicKeys.length === 0) {
     throw new UsageError(ErrorCode.InvalidArgument, "removeMembers needs at least one public key");
@@ -158,7 +171,7 @@ export async function removeMembers(
     if (leaf === undefined) throw new UsageError(ErrorCode.InvalidArgument, "public key is not a member of the group");
     leaves.add(leaf);
   }
-  return ownerCommit(state, { remove: [...leaves] }, options.rotate ?? true);
+  return ownerCommitInspected(state, { remove: [...leaves] }, options.rotate ?? true);
 }
 
 /** Options of {@link updateGroup}. @example `updateGroup(state, { rotate: true })` */
@@ -177,7 +190,21 @@ export interface UpdateGroupOptions {
  * ```
  */
 export async function updateGroup(state: GroupState, options: UpdateGroupOptions = {}): Promise<CommitResult> {
-  return ownerCommit(state, {}, options.rotate ?? false);
+  return (await updateGroupInspected(state, options)).result;
+}
+
+/**
+ * {@link updateGroup} (and, with `rotate: true`, {@link rotateLongTermSecret}) with the commit's
+ * inspection, read before it was encoded (see {@link addMembersInspected}). Not part of the
+ * public API.
+ *
+ * @example
+ * ```ts
+ * const { result, inspection } = await updateGroupInspected(state, { rotate: true })
+ * ```
+ */
+export async function updateGroupInspected(state: GroupState, options: UpdateGroupOptions = {}): Promise<InspectedCommit> {
+  return ownerCommitInspected(state, {}, options.rotate ?? false);
 }
 
 /**
@@ -190,5 +217,5 @@ export async function updateGroup(state: GroupState, options: UpdateGroupOptions
  * ```
  */
 export async function rotateLongTermSecret(state: GroupState): Promise<CommitResult> {
-  return ownerCommit(state, {}, true);
+  return (await updateGroupInspected(state, { rotate: true })).result;
 }

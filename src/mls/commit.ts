@@ -7,7 +7,8 @@
 import { createCommit, makePskIndex, processPublicMessage } from "ts-mls";
 import type { IncomingMessageCallback, Proposal, PublicMessage } from "ts-mls";
 import { equalBytes } from "../bytes.js";
-import { MAX_GROUP_ID_SIZE, MAX_MEMBERS_PER_COMMIT } from "../constants.js";
+import { MAX_MEMBERS_PER_COMMIT, MlsWireFormat } from "../constants.js";
+import { readMlsFraming } from "../codec/mlsFraming.js";
 import { Reader } from "../codec/tls.js";
 import { DecodeError, ErrorCode, InternalError, UsageError, ValidationError } from "../errors.js";
 import { decodeKeyPackageBytes, decodePublicMessageBytes, decodeWelcomeBytes, encodeMlsMessageBytes } from "./codec.js";
@@ -134,8 +135,6 @@ export function parseMlsCommit(bytes: Uint8Array): MlsCommitInfo {
 /** The framing of an MLS commit: which group and epoch, and who sent it. @example `peekMlsCommitHeader(bytes).epoch` */
 export type MlsCommitHeader = Pick<MlsCommitInfo, "groupId" | "epoch" | "senderLeafIndex">;
 
-const MLS10 = 1;
-const WIRE_FORMAT_PUBLIC_MESSAGE = 1;
 const SENDER_MEMBER = 1;
 const SENDER_EXTERNAL = 2;
 const SENDER_NEW_MEMBER_COMMIT = 4;
@@ -154,10 +153,7 @@ const CONTENT_TYPE_COMMIT = 3;
 export function peekMlsCommitHeader(bytes: Uint8Array): MlsCommitHeader {
   if (!(bytes instanceof Uint8Array)) throw new DecodeError("MLS commit: expected bytes");
   const r = new Reader(bytes, "MLS commit");
-  if (((r.u8() << 8) | r.u8()) !== MLS10) throw new DecodeError("MLS commit: unsupported protocol version");
-  if (((r.u8() << 8) | r.u8()) !== WIRE_FORMAT_PUBLIC_MESSAGE) throw new DecodeError("MLS commit: expected a PublicMessage");
-  const groupId = r.opaque(MAX_GROUP_ID_SIZE);
-  const epoch = r.u64();
+  const { groupId, epoch } = readMlsFraming(r, MlsWireFormat.PublicMessage, "MLS commit");
   const senderType = r.u8();
   let senderLeafIndex: number | undefined;
   if (senderType === SENDER_MEMBER) senderLeafIndex = r.u32();

@@ -21,16 +21,12 @@ import {
   decrypt,
   encrypt,
   groupMembers,
-  inspectCommit,
   joinGroup,
   processCommit,
-  removeMembers,
-  rotateLongTermSecret,
   sameGroupMembers,
-  updateGroup,
 } from "../../group/index.js";
 import type { GroupState } from "../../group/index.js";
-import { addMembersInspected } from "../../group/commit.js";
+import { addMembersInspected, removeMembersInspected, updateGroupInspected } from "../../group/commit.js";
 import type { TaskResult } from "../pool.js";
 import type { DecryptOutcome, KeyPackageOut, Miss, StateChange, StateOut, StateRef, TaskRequest, WorkerMemory } from "./protocol.js";
 import { loadGroupState, stageGroupState } from "../store/stateCodec.js";
@@ -124,18 +120,14 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
     case "commit": {
       const hit = stateFor(task.ref);
       if (hit === undefined) return MISS;
-      if (task.action === "add") {
-        // inspected before encoding: the N key packages of an add are not decoded again
-        const { result, inspection } = await addMembersInspected(hit.state, [...(task.keyPackages ?? [])]);
-        return { change: stage(task.ref, result.state, hit), commit: result.parts, inspection };
-      }
-      const result =
-        task.action === "remove"
-          ? await removeMembers(hit.state, [...(task.publicKeys ?? [])])
-          : task.action === "rotate"
-            ? await rotateLongTermSecret(hit.state)
-            : await updateGroup(hit.state);
-      return { change: stage(task.ref, result.state, hit), commit: result.parts, inspection: inspectCommit(result.parts) };
+      // inspected before encoding, not decoded again (an add's N key packages above all)
+      const { result, inspection } =
+        task.action === "add"
+          ? await addMembersInspected(hit.state, [...(task.keyPackages ?? [])])
+          : task.action === "remove"
+            ? await removeMembersInspected(hit.state, [...(task.publicKeys ?? [])])
+            : await updateGroupInspected(hit.state, { rotate: task.action === "rotate" });
+      return { change: stage(task.ref, result.state, hit), commit: result.parts, inspection };
     }
     case "process": {
       const hit = stateFor(task.ref);

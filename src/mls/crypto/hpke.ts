@@ -53,14 +53,10 @@ const keyCache = new LruCache<string, X25519Key>(HPKE_KEY_CACHE_ENTRIES);
 
 function importPublic(raw: Uint8Array): X25519Key {
   if (raw.byteLength !== 32) throw new CryptoError("X25519 public key must be 32 bytes");
-  const id = "pub:" + bytesKey(raw);
-  let k = keyCache.get(id);
-  if (k === undefined) {
+  return keyCache.getOrAdd("pub:" + bytesKey(raw), () => {
     const copy = fresh(raw);
-    k = new X25519Key("public", copy, undefined, copy);
-    keyCache.set(id, k);
-  }
-  return k;
+    return new X25519Key("public", copy, undefined, copy);
+  });
 }
 
 function parsePrivate(raw: Uint8Array): X25519Key {
@@ -71,13 +67,7 @@ function parsePrivate(raw: Uint8Array): X25519Key {
 
 function importPrivate(raw: Uint8Array): X25519Key {
   if (raw.byteLength !== 32) throw new CryptoError("X25519 private key must be 32 bytes");
-  const id = "priv:" + bytesKey(raw);
-  let k = keyCache.get(id);
-  if (k === undefined) {
-    k = parsePrivate(raw);
-    keyCache.set(id, k);
-  }
-  return k;
+  return keyCache.getOrAdd("priv:" + bytesKey(raw), () => parsePrivate(raw));
 }
 
 function asKey(k: PublicKey | PrivateKey, type: "public" | "private"): X25519Key {

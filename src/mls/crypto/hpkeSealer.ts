@@ -48,6 +48,11 @@ export interface SealResponse {
 }
 
 const suites = new Map<string, HpkeSuite>();
+/**
+ * The helper thread's parsed recipient keys (raw bytes -> KeyObject). The calling thread's
+ * seals use hpke.ts's key cache instead (ts-mls imports each key there first); the helper does
+ * not load hpke.ts, and a thread's caches are its own, so each key is parsed once per thread.
+ */
 const publicKeys = new LruCache<string, KeyObject>(HPKE_KEY_CACHE_ENTRIES);
 
 function suiteOf(alg: X25519HpkeAlgorithm): HpkeSuite {
@@ -58,10 +63,7 @@ function suiteOf(alg: X25519HpkeAlgorithm): HpkeSuite {
 }
 
 function publicKeyOf(raw: Uint8Array): KeyObject {
-  const id = bytesKey(raw);
-  let k = publicKeys.get(id);
-  if (k === undefined) publicKeys.set(id, (k = rawKey("X25519", "public", raw)));
-  return k;
+  return publicKeys.getOrAdd(bytesKey(raw), () => rawKey("X25519", "public", raw));
 }
 
 /**

@@ -70,6 +70,20 @@ export class LruCache<K, V> {
   }
 
   /**
+   * The cached value of `key`, or `make()`'s, stored (the one get-or-parse of the key caches).
+   *
+   * @example
+   * ```ts
+   * cache.getOrAdd("pub:" + bytesKey(raw), () => rawKey("X25519", "public", raw));
+   * ```
+   */
+  getOrAdd(key: K, make: () => V): V {
+    let value = this.get(key);
+    if (value === undefined) this.set(key, (value = make()));
+    return value;
+  }
+
+  /**
    * Number of entries currently held.
    *
    * @example

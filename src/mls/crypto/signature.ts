@@ -46,13 +46,7 @@ const publicKeys = new LruCache<string, KeyObject>(KEY_CACHE_SIZE);
 const ED25519_PKCS8 = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
 
 function cached(cache: LruCache<string, KeyObject>, tag: string, raw: Uint8Array, make: () => KeyObject): KeyObject {
-  const id = tag + bytesKey(raw);
-  let key = cache.get(id);
-  if (key === undefined) {
-    key = make();
-    cache.set(id, key);
-  }
-  return key;
+  return cache.getOrAdd(tag + bytesKey(raw), make);
 }
 
 function b64url(bytes: Uint8Array): string {
