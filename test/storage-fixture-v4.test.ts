@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { SEALED_STORAGE_VERSION, STORAGE_VERSION } from "../src/constants.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
 import { fixtureOpensUnchangedTest, fixtureReadTests, loadFixture } from "./storage-support.js";
+import { fixtureHotHeadTest } from "./storage-hot-head.js";
 
 const fixture = loadFixture("storage-v4.json");
 
@@ -32,5 +33,7 @@ test("the fixture is storage format 4: split index heads with their leaf chunks,
 });
 
 fixtureReadTests("format 4", fixture);
+
+fixtureHotHeadTest("format 4", fixture);
 
 fixtureOpensUnchangedTest("format 4", fixture);

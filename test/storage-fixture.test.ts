@@ -22,6 +22,7 @@ import { SecretGroupError, StorageError } from "../src/errors.js";
 import { isSealed, Sublevel } from "../src/engine/store/sublevels.js";
 import { fixtureReadTests, hex, loadFixture, NAMES, rawDb, restored as restoredFrom, unhex } from "./storage-support.js";
 import type { Edit, EngineName } from "./storage-support.js";
+import { fixtureHotHeadTest } from "./storage-hot-head.js";
 
 const fixture = loadFixture("storage-v1.json");
 const gid = unhex(fixture.groupId);
@@ -59,6 +60,8 @@ async function rejectsWith(p: Promise<unknown>, code: string | readonly string[]
 const frozenMessages = fixture.messages.map((m) => unhex(m.message));
 
 fixtureReadTests("format 1", fixture);
+
+fixtureHotHeadTest("format 1", fixture);
 
 test("the fixture is storage format 1: known sublevels, every value starts with the version byte", () => {
   assert.equal(fixture.storageVersion, 1);

@@ -121,7 +121,8 @@ type WithoutRef<T> = T extends unknown ? Omit<T, "ref"> : never;
  */
 function postStateTask(ctx: EngineContext, groupId: string, task: StateTask): Promise<StateOut> {
   if (task.op !== "process") return runTask<StateOut>(ctx.pool, task, groupId);
-  const mlsCommit = task.commit.mlsCommit.slice();
+  // new Uint8Array, not .slice(): a Node Buffer's slice is a view, whose transfer would detach the caller's bytes
+  const mlsCommit = new Uint8Array(task.commit.mlsCommit);
   return runTask<StateOut>(ctx.pool, { ...task, commit: { ...task.commit, mlsCommit } }, groupId, "group", [mlsCommit.buffer]);
 }
 

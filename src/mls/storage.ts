@@ -90,7 +90,8 @@ export function readStateExtra(head: Uint8Array): Uint8Array {
 /**
  * What staging one state accumulates: the parts, and how many retained epochs reference each
  * `n/` and `k/` key (copies of the last persisted counts, moved by the epochs that come and go,
- * so an epoch whose tree is unchanged costs nothing).
+ * so an epoch whose tree is unchanged costs nothing; the last counts themselves, unwritten, when
+ * no epoch comes, goes or changes its tree).
  */
 interface Staging {
   readonly parts: StatePart[];
@@ -194,11 +195,17 @@ function stageSecretTree(st: Staging, epoch: bigint, secretTree: SecretTree, old
  */
 export function stageState(extra: Uint8Array, mls: ClientState, previous: PersistMeta | undefined): { parts: StatePart[]; meta: PersistMeta } {
   return guardSync(ErrorCode.Internal, "staging MLS state", () => {
-    const st: Staging = { parts: [], refs: new Map(previous?.refs), chunkRefs: new Map(previous?.chunkRefs) };
+    const all = epochsOf(mls);
+    // no epoch came, went or changed its tree (a message's secret-tree step): no count moves, so
+    // the previous maps are shared (a returned meta's maps are never written, only copied)
+    const still = previous !== undefined && new Set(all.map(([epoch]) => epoch)).size === previous.epochs.size && all.every(([epoch, tree]) => previous.epochs.get(epoch)?.ratchetTree === tree);
+    const st: Staging = still
+      ? { parts: [], refs: previous.refs as Map<string, number>, chunkRefs: previous.chunkRefs as Map<string, number> }
+      : { parts: [], refs: new Map(previous?.refs), chunkRefs: new Map(previous?.chunkRefs) };
     const epochs = new Map<bigint, EpochMeta>();
     // references of epochs that left (or whose tree changed): released after the new ones are counted
     const released: EpochMeta[] = [];
-    for (const [epoch, ratchetTree, secretTree] of epochsOf(mls)) {
+    for (const [epoch, ratchetTree, secretTree] of all) {
       const old = previous?.epochs.get(epoch);
       let keys: readonly string[];
       let chunks: ChunkKeys | undefined;

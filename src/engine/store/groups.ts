@@ -4,7 +4,9 @@
  * (written by every commit and by messages: chain head, state token, epochs, nonce reservation, a
  * few dozen bytes), so neither an encryption nor an update commit in a group of 1000 rewrites its
  * member list. Before storage format 5 the head lay in the cold half, which every commit rewrote;
- * such a record is read as it is, and its head moves to the hot half on the group's next write.
+ * such a cold half (or a format-1 record with every field) is read as it is: the group's next write
+ * puts the head in a format-5 hot half, which stands over it, and the old cold half stays until a
+ * cold field changes.
  *
  * @module
  */

@@ -30,7 +30,8 @@ const STATUS_CODES: readonly GroupStatus[] = ["awaiting-welcome", "member", "rem
 
 /**
  * Everything the main thread knows about a group without its MLS state. Stored in two halves
- * (src/engine/store/groups.ts): a cold one written by commits and a hot one written by messages.
+ * (src/engine/store/groups.ts): a cold one written when membership (status, owner, ciphersuite,
+ * members) changes and a hot one written by every commit and by messages.
  *
  * @example
  * ```ts
@@ -166,7 +167,7 @@ function readColdFields(r: Reader, withHead: boolean): ColdFields {
   };
 }
 
-/** Format 1 (release 0.1.0): one record with every field, read until its group's next write splits it. */
+/** Format 1 (release 0.1.0): one record with every field; its group's writes add a hot half over it, and it stays until a cold field changes. */
 function decodeLegacy(bytes: Uint8Array): GroupRecord {
   return decodeAll(bytes, "group record", (r) => {
     const cold = readColdFields(r, true);

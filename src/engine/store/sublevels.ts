@@ -5,9 +5,10 @@
  * Layout (keys are utf8, ids and public keys lowercase hex, epochs zero-padded decimal):
  * - `meta`      `format` -> engine public key (refuses a database of another identity);
  *               `lastKeyPackage` -> id of the last published key package document
- * - `groups`    `<gid>` -> cold half of the group record (status, owner, chain head, members; written
- *               by commits), `<gid>/hot` -> hot half (state token, epochs, nonce reservation; written
- *               by messages too); see groups.ts. A format-1 `<gid>` holds every field.
+ * - `groups`    `<gid>` -> cold half of the group record (status, owner, ciphersuite, members; written
+ *               when one of those changes), `<gid>/hot` -> hot half (chain head, state token, epochs,
+ *               nonce reservation; written by every commit and by messages); see groups.ts. A cold half
+ *               of formats 1-4 (format 1: every field) stays, its head overridden, until membership changes.
  * - `state`     `<gid>/<part>` -> one part of the incremental group state (src/mls/storage.ts):
  *               `h` head, `t/<epoch>` ratchet-tree manifest, `n/<hash>` content-addressed tree node,
  *               `s/<epoch>` secret tree, `o/<epoch>/<index>` changed secret-tree node
