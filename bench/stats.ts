@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Figure } from "./types.js";
 
 /**
  * A figure's distribution, in its unit (milliseconds for timings).
@@ -60,5 +61,25 @@ export function summarise(samples: readonly number[]): Spread {
     variance,
     sd,
     rsd: mean > 0 ? (100 * sd) / mean : 0,
+  };
+}
+
+/**
+ * A figure of `values` decryptions of `valueBytes` each: time, values per second and MB per second.
+ *
+ * @example
+ * ```ts
+ * const figure = throughputFigure("engine.decrypt", spread, samples, 20_000, 1024)
+ * ```
+ */
+export function throughputFigure(label: string, spread: Spread, samples: readonly number[], values: number, valueBytes: number): Figure {
+  return {
+    label,
+    unit: "ms",
+    spread,
+    throughput: {
+      valuesPerS: summarise(samples.map((ms) => (values / ms) * 1000)),
+      mbPerS: summarise(samples.map((ms) => (values * valueBytes) / ms / 1000)),
+    },
   };
 }

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { toHex, utf8 } from "../src/bytes.js";
 import { decodeSecretGroupMessage } from "../src/message.js";
 import { decodeDocument } from "../src/documents/index.js";
-import { EngineStore } from "../src/engine/store/store.js";
 import { readGroupRecord } from "../src/engine/store/groups.js";
 import { ingestAll, keySet, openNode, openStore } from "./engine-helpers.js";
 

@@ -6,7 +6,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toHex } from "../src/bytes.js";
 import { decodeDocument } from "../src/documents/index.js";
-import { EngineStore } from "../src/engine/store/store.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
 import { decodeCommitRecord } from "../src/engine/store/records.js";
 import { ingestAll, openStore, withNodes } from "./engine-helpers.js";

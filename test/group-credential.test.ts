@@ -21,7 +21,6 @@ import { mlsCommit } from "../src/mls/commit.js";
 import { vectorClientConfig } from "../src/mls/config.js";
 import { getSuite } from "../src/mls/suite.js";
 import { loadGroupState } from "../src/engine/store/stateCodec.js";
-import { EngineStore } from "../src/engine/store/store.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
 import { makeGroup, rejectsWith } from "./group-fixtures.js";
 import { ingestAll, openNode, openStore } from "./engine-helpers.js";

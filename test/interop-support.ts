@@ -30,7 +30,6 @@ import { identityFromSecretKey } from "../src/identity.js";
 import type { Identity } from "../src/identity.js";
 import assert from "node:assert/strict";
 import type { CcMember, SharedSuite } from "./corecrypto-support.js";
-import { rng } from "./prng.js";
 
 const PROVIDER = "node";
 

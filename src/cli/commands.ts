@@ -15,7 +15,7 @@ import { SecretGroupEngine } from "../engine/engine.js";
 import { IngestRefusedError } from "../engine/ingest.js";
 import type { IngestReport } from "../engine/ingest.js";
 import { runVectorsCommand } from "./vectors.js";
-import { ErrorCode, InternalError, UsageError } from "../errors.js";
+import { ErrorCode, UsageError } from "../errors.js";
 import type { Identity } from "../identity.js";
 import { StreamFormat, readDocumentStream, writeDocumentStream } from "./documentStream.js";
 import { decodeDocument } from "../documents/index.js";

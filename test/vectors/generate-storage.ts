@@ -64,7 +64,6 @@ async function dump(path: string): Promise<Array<[string, string]>> {
   const db = rawDb(path);
   await db.open();
   const entries: Array<[string, string]> = [];
-  const prefixes = Object.values(Sublevel).map((s) => `!${s}!`);
   for await (const [key, value] of db.iterator()) {
     assert.ok(/^[\x21-\x7e]+$/.test(key), `printable ASCII key: ${JSON.stringify(key)}`);
     const sub = Object.values(Sublevel).find((s) => key.startsWith(`!${s}!`));
