@@ -1,7 +1,8 @@
 /**
  * The worker keeps one object per key pair its tasks name (src/engine/worker/tasks.ts
- * `identityOf`), so the documents layer's per-object key cache hits on every join. Keyed by both
- * halves: a task whose public key does not belong to its secret key is refused even after the
+ * `identityOf`), so the documents layer's per-object key cache hits on every join. Keyed by the
+ * public half, the secret half compared on every hit: a task whose public key does not belong to
+ * its secret key is refused even after the
  * true pair (or a pair sharing either half) was cached, and every task acts as its own pair,
  * also past the cache's bound.
  */

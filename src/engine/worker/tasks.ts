@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { getHeapStatistics } from "node:v8";
 import { resourceLimits, threadId } from "node:worker_threads";
 import { toErrorData } from "../../errors.js";
-import { toHex } from "../../bytes.js";
+import { equalBytes, toHex } from "../../bytes.js";
 import { WORKER_IDENTITY_CACHE_ENTRIES } from "../../constants.js";
 import type { Identity } from "../../identity.js";
 import { createKeyPackage, keyPackageInfo } from "../../keyPackage.js";
@@ -86,15 +86,18 @@ function stage(ref: StateRef, state: GroupState, previous: CachedState | undefin
 const identities = new Map<string, Identity>();
 
 /**
- * The worker's one object for a task's key pair (keyed by both halves, so equal keys mean equal
- * bytes): every task arrives as a fresh structured clone, and the documents layer caches an
- * identity's parsed private key per object (src/documents/ed25519.ts).
+ * The worker's one object for a task's key pair: every task arrives as a fresh structured clone,
+ * and the documents layer caches an identity's parsed private key per object
+ * (src/documents/ed25519.ts). Keyed by the public half only, so no secret sits in a string that
+ * cannot be zeroed; a task whose secret half differs gets an object of its own bytes (and is
+ * then refused by the key-pair check, as before).
  */
 function identityOf(d: { publicKey: Uint8Array; secretKey: Uint8Array }): Identity {
-  const key = `${toHex(d.publicKey)}:${toHex(d.secretKey)}`;
+  const key = toHex(d.publicKey);
   let identity = identities.get(key);
-  if (identity === undefined) {
+  if (identity === undefined || !equalBytes(identity.secretKey, d.secretKey)) {
     identity = { publicKey: Uint8Array.from(d.publicKey), secretKey: Uint8Array.from(d.secretKey) };
+    identities.delete(key);
     if (identities.size >= WORKER_IDENTITY_CACHE_ENTRIES) identities.delete(identities.keys().next().value as string);
     identities.set(key, identity);
   }
