@@ -6,18 +6,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toHex } from "../src/bytes.js";
 import { decodeDocument } from "../src/documents/index.js";
-import { ingestAll, shuffle, withNodes } from "./engine-helpers.js";
+import { groupAddingMember, ingestAll, shuffle, withNodes } from "./engine-helpers.js";
 
 test("history, groupsOf and welcomeFor on an owner and on a node that is not a member", async () => {
   await withNodes([{}, {}, {}], async ([owner, alice, observer]) => {
-    const kp = (await alice.engine.publishKeyPackage()).documents;
-    const created = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
-    const gid = created.groupId as Uint8Array;
-    const c1 = await owner.engine.addMembers(gid, kp);
-    const c2 = await owner.engine.updateGroup(gid);
-    const c3 = await owner.engine.removeMembers(gid, [alice.identity.publicKey]);
-    const ids = [c1, c2, c3].map((c) => toHex(decodeDocument(c.documents[0] as Uint8Array).id));
-    const docs = [...created.documents, ...kp, ...c1.documents, ...c2.documents, ...c3.documents];
+    const { gid, keyPackage, created, added } = await groupAddingMember(owner.engine, alice.engine);
+    const c2 = (await owner.engine.updateGroup(gid)).documents;
+    const c3 = (await owner.engine.removeMembers(gid, [alice.identity.publicKey])).documents;
+    const ids = [added, c2, c3].map((c) => toHex(decodeDocument(c[0] as Uint8Array).id));
+    const docs = [...created, ...keyPackage, ...added, ...c2, ...c3];
     const outcomes = await ingestAll(observer.engine, shuffle(docs, 5));
     assert.ok(!outcomes.includes("refused"), String(outcomes));
     assert.equal(await observer.engine.status(gid), "awaiting-welcome");

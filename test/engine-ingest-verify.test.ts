@@ -18,7 +18,7 @@ import { IngestRefusedError } from "../src/engine/ingest.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
 import { generateIdentity } from "../src/identity.js";
 import { createKeyPackage } from "../src/keyPackage.js";
-import { ingestAll, withNodes } from "./engine-helpers.js";
+import { groupAddingMember, ingestAll, withNodes } from "./engine-helpers.js";
 
 /** The same document with one bit of its signature flipped. */
 function flipped(bytes: Uint8Array): Uint8Array {
@@ -30,17 +30,14 @@ const storeOf = (engine: SecretGroupEngine): EngineContext["store"] => (engine a
 
 test("documents with a bad signature, of every kind, are refused among good ones and nothing of them is kept", async () => {
   await withNodes([{}, {}, {}], async ([owner, member, reader]) => {
-    const kp = (await member.engine.publishKeyPackage()).documents;
-    const created = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
-    const gid = created.groupId as Uint8Array;
-    const added = await owner.engine.addMembers(gid, kp);
+    const { gid, created, added } = await groupAddingMember(owner.engine, member.engine);
     // a second group whose documents go in good, beside the forged ones
     const other = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
     const stranger = generateIdentity();
     const strangerKp = keyPackageDocument(stranger, { keyPackage: (await createKeyPackage(stranger)).keyPackage }).bytes;
     const deletion = keyPackageDeletionDocument(stranger, { keyPackage: decodeDocument(strangerKp).id }).bytes;
     const plain = signDocument(stranger, "chat_v1", { body: "in the clear" }).bytes;
-    const genuine = [created.documents[0]!, added.documents[0]!, strangerKp, deletion, plain];
+    const genuine = [created[0]!, added[0]!, strangerKp, deletion, plain];
     const forged = genuine.map(flipped);
     const docs = [forged[0]!, other.documents[0]!, forged[1]!, forged[2]!, forged[3]!, forged[4]!];
     await assert.rejects(reader.engine.ingest(docs), (e: unknown) => {
@@ -60,7 +57,7 @@ test("documents with a bad signature, of every kind, are refused among good ones
     // an operation for a group, forged: refused before its group's actor reads it
     const op = await owner.engine.encrypt(gid, utf8("for the group"), { scheme: "long-term" });
     const opDoc = signDocument(owner.identity, "chat_v1", { body: op }).bytes;
-    await assert.rejects(member.engine.ingest([...created.documents, ...added.documents, flipped(opDoc)]), (e: unknown) => {
+    await assert.rejects(member.engine.ingest([...created, ...added, flipped(opDoc)]), (e: unknown) => {
       assert.ok(e instanceof IngestRefusedError, String(e));
       assert.deepEqual(e.report.outcomes, ["applied", "applied", "refused"]);
       assert.equal(e.code, "INVALID_SIGNATURE");
