@@ -210,14 +210,12 @@ export function decodeDocumentDeferred(bytes: Uint8Array): { readonly doc: Signe
   } catch (e) {
     if (signed === undefined) throw e; // failed before the point where the signature is checked
     // a rule broken after the signature's place: forged or not decides the error, now
-    if (!verifyEd25519(signed.author, concatBytes(SIGNATURE_PREFIX, signed.payload), signed.signature)) {
-      throw new ValidationError(ErrorCode.InvalidSignature, "document signature does not verify");
-    }
+    assertSigned(signed);
     throw e;
   }
   const parts = signed as SignedParts;
-  const verified = verifyEd25519Async(parts.author, concatBytes(SIGNATURE_PREFIX, parts.payload), parts.signature).then((ok) => {
-    if (!ok) throw new ValidationError(ErrorCode.InvalidSignature, "document signature does not verify");
+  const verified = verifyEd25519Async(parts.author, signedBytes(parts), parts.signature).then((ok) => {
+    if (!ok) throw forged();
   });
   verified.catch(() => undefined); // awaited by whoever acts on doc; never an unhandled rejection
   return { doc, verified };
@@ -228,6 +226,16 @@ interface SignedParts {
   readonly author: Uint8Array;
   readonly payload: Uint8Array;
   readonly signature: Uint8Array;
+}
+
+/** The bytes the author signed: the context prefix, then the payload. */
+const signedBytes = (p: SignedParts): Uint8Array => concatBytes(SIGNATURE_PREFIX, p.payload);
+
+const forged = (): ValidationError => new ValidationError(ErrorCode.InvalidSignature, "document signature does not verify");
+
+/** Throws INVALID_SIGNATURE unless the author signed the payload (checked on this thread). */
+function assertSigned(p: SignedParts): void {
+  if (!verifyEd25519(p.author, signedBytes(p), p.signature)) throw forged();
 }
 
 function decode(bytes: Uint8Array, verify: boolean | ((parts: SignedParts) => void), id?: Uint8Array): SignedDocument {
@@ -255,10 +263,9 @@ function decode(bytes: Uint8Array, verify: boolean | ((parts: SignedParts) => vo
   if (!(author instanceof Uint8Array) || author.length !== 32) throw new DecodeError("author must be 32 bytes");
   if (!Object.prototype.hasOwnProperty.call(payload, "fields")) throw new DecodeError("payload has no fields");
   // The signature is checked before the field rules: a forged document is reported as forged.
-  if (typeof verify === "function") verify({ author, payload: payloadBytes, signature });
-  else if (verify && !verifyEd25519(author, concatBytes(SIGNATURE_PREFIX, payloadBytes), signature)) {
-    throw new ValidationError(ErrorCode.InvalidSignature, "document signature does not verify");
-  }
+  const signed: SignedParts = { author, payload: payloadBytes, signature };
+  if (typeof verify === "function") verify(signed);
+  else if (verify) assertSigned(signed);
   const problem = payloadProblem(schema, author, timestamp, fields, documentId);
   if (problem !== undefined) throw new ValidationError(ErrorCode.InvalidDocument, `invalid document: ${problem}`);
   return makeDocument(own, schema as string, author, timestamp as number, freezeFields(fields as Record<string, unknown>, false), documentId as Uint8Array | undefined, id);
