@@ -8,28 +8,7 @@
  */
 import { LTS_TAG_SIZE } from "./constants/protocol.js";
 
-export {
-  LTS_KEY_LABEL,
-  LTS_NONCE_LABEL,
-  LTS_NONCE_SIZE,
-  LTS_TAG_SIZE,
-  LongTermCiphersuite,
-  LTS_KEY_SIZE,
-  Scheme,
-  SecretGroupMessageType,
-  DEFAULT_MLS_CIPHERSUITE,
-  RETAIN_EPOCHS,
-  RETAIN_GENERATIONS,
-  MAX_FORWARD_RATCHET_STEPS,
-  KEY_PACKAGE_CLOCK_SKEW_SECONDS,
-  MAX_KEY_PACKAGE_LIFETIME_RANGE_SECONDS,
-  DEFAULT_KEY_PACKAGE_LIFETIME_SECONDS,
-  PUBLIC_KEY_SIZE,
-  ID_SIZE,
-  MLS_PROTOCOL_VERSION,
-  MlsWireFormat,
-} from "./constants/protocol.js";
-export type { LongTermCiphersuiteName, LongTermCiphersuiteId, SchemeName } from "./constants/protocol.js";
+export * from "./constants/protocol.js";
 
 /** Format version byte in front of every stored value (inside the seal, for sealed sublevels). */
 export const STORAGE_VERSION = 1;
