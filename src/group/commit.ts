@@ -60,7 +60,7 @@ async function ownerCommitInspected(state: GroupState, changes: MlsCommitChanges
     commit: encodeSecretGroupCommit(parts),
     parts,
   };
-  return { result, inspection: inspectionOf(merged.info, merged.welcome === undefined ? undefined : merged.welcomeRefs) };
+  return { result, inspection: inspectionOf(merged.info, merged.welcomeRefs) };
 }
 
 /** Options of {@link addMembers}. @example `addMembers(state, [kp], { rotate: true })` */

@@ -34,8 +34,8 @@ export interface MlsCommitResult {
   readonly welcome?: Uint8Array;
   /** The commit's public facts (what {@link parseMlsCommit} reads from `commit`), from the message before it was encoded. */
   readonly info: MlsCommitInfo;
-  /** The Welcome's KeyPackageRefs (what {@link welcomeKeyPackageRefs} reads from `welcome`); empty without one. */
-  readonly welcomeRefs: Uint8Array[];
+  /** The Welcome's KeyPackageRefs (what {@link welcomeKeyPackageRefs} reads from `welcome`); present only with `welcome`. */
+  readonly welcomeRefs?: Uint8Array[];
 }
 
 /**
@@ -69,13 +69,11 @@ export async function mlsCommit(state: MlsState, provider: ProviderName, changes
   if (result.commit.wireformat !== "mls_public_message") throw new InternalError(ErrorCode.Internal, "ts-mls did not make a PublicMessage commit");
   // read from the objects just encoded: an owner adding N members does not decode N key packages again
   const info = commitInfo(result.commit.publicMessage);
-  const facts = { info: { ...info, groupId: Uint8Array.from(info.groupId) }, welcomeRefs: (result.welcome?.secrets ?? []).map((s) => Uint8Array.from(s.newMember)) };
-  const welcome =
-    result.welcome === undefined
-      ? undefined
-      : encodeMlsMessageBytes({ version: "mls10", wireformat: "mls_welcome", welcome: result.welcome });
+  const done = { state: result.newState, commit, info: { ...info, groupId: Uint8Array.from(info.groupId) } };
   // result.consumed is not zeroed: the caller's previous state still shares those buffers.
-  return welcome === undefined ? { state: result.newState, commit, ...facts } : { state: result.newState, commit, welcome, ...facts };
+  if (result.welcome === undefined) return done;
+  const welcome = encodeMlsMessageBytes({ version: "mls10", wireformat: "mls_welcome", welcome: result.welcome });
+  return { ...done, welcome, welcomeRefs: result.welcome.secrets.map((s) => Uint8Array.from(s.newMember)) };
 }
 
 /** Public facts of an MLS commit, readable without any keys. @example `parseMlsCommit(bytes).senderLeafIndex` */
