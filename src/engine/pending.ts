@@ -17,7 +17,7 @@ import type { EngineLimits } from "../constants.js";
 import { CommitStatus, decodeCommitRecord } from "./store/records.js";
 import { Sublevel } from "./store/sublevels.js";
 import type { EngineStore, StoreOp } from "./store/store.js";
-import { PENDING_PREFIX } from "../materialise/store.js";
+import { PENDING_PREFIX, parsePendingKey } from "../materialise/store.js";
 
 /** One buffered commit. @example `{ gid, cid, indexKey: "q/<gid>/<prev>/<cid>", bytes: 812 }` */
 export interface PendingEntry {
@@ -39,13 +39,6 @@ export const PendingLimit = {
 /** One of {@link PendingLimit}. @example `const l: PendingLimitName = "pendingCommitsTotal"` */
 export type PendingLimitName = (typeof PendingLimit)[keyof typeof PendingLimit];
 
-
-/** `q/<gid>/<prev or ->/<cid>` -> gid and cid. */
-function parseIndexKey(key: string): { gid: string; cid: string } | undefined {
-  const parts = key.split("/");
-  if (parts.length !== 4 || parts[0] !== "q") return undefined;
-  return { gid: parts[1] as string, cid: parts[3] as string };
-}
 
 /** True for a commit record that leaves the pending set (applied here, or refused by MLS). */
 function settled(value: Uint8Array): boolean {
@@ -103,7 +96,7 @@ export class PendingCommits {
   static async load(store: EngineStore, keys?: readonly string[]): Promise<PendingCommits> {
     const ledger = new PendingCommits();
     for (const key of keys ?? (await store.keys(Sublevel.Materialise, PENDING_PREFIX))) {
-      const ids = parseIndexKey(key);
+      const ids = parsePendingKey(key);
       if (ids === undefined) continue;
       const record = await store.get(Sublevel.Commits, `${ids.gid}/${ids.cid}`, "commit record");
       if (record !== undefined && settled(record)) continue;
@@ -174,7 +167,7 @@ export class PendingCommits {
     // in batch order: LevelDB applies a batch in order, so a record put then deleted is gone
     for (const op of ops) {
       if (op.sub === Sublevel.Materialise) {
-        const ids = parseIndexKey(op.key);
+        const ids = parsePendingKey(op.key);
         if (ids === undefined) continue;
         if (op.value === null) this.remove(ids.gid, ids.cid);
         else this.add({ ...ids, indexKey: op.key, bytes: sizes.get(ids.cid) ?? 0 });

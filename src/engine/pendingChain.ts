@@ -14,22 +14,12 @@
  */
 import { Sublevel } from "./store/sublevels.js";
 import type { EngineStore, StoreOp } from "./store/store.js";
-import { PENDING_PREFIX as PREFIX } from "../materialise/store.js";
-/** Slashes in a chain position's prefix `q/<gid>/<prev>/`. */
-const POSITION_SLASHES = 3;
+import { PENDING_PREFIX as PREFIX, parsePendingKey } from "../materialise/store.js";
 
 /** `q/<gid>/<prev>/<cid>` -> `q/<gid>/<prev>/`; undefined for any other key. */
 function positionOf(key: string): string | undefined {
-  if (!key.startsWith(PREFIX)) return undefined;
-  const last = key.lastIndexOf("/");
-  const position = key.slice(0, last + 1);
-  return slashes(position) === POSITION_SLASHES ? position : undefined;
-}
-
-function slashes(s: string): number {
-  let n = 0;
-  for (let i = s.indexOf("/"); i >= 0; i = s.indexOf("/", i + 1)) n++;
-  return n;
+  const parsed = parsePendingKey(key);
+  return parsed === undefined ? undefined : `${PREFIX}${parsed.gid}/${parsed.prev}/`;
 }
 
 /**
@@ -66,7 +56,8 @@ export class PendingChain {
    * ```
    */
   mayHold(prefix: string): boolean {
-    if (!prefix.startsWith(PREFIX) || !prefix.endsWith("/") || slashes(prefix) !== POSITION_SLASHES) return true;
+    // a chain position is a pending key without its commit id
+    if (!prefix.endsWith("/") || positionOf(`${prefix}-`) !== prefix) return true;
     return this.positions.has(prefix);
   }
 

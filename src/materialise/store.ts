@@ -61,6 +61,21 @@ export function seqKey(seq: bigint): string {
 /** Prefix of every pending follower record `q/<groupId>/<previousId or "-">/<commitId>`. @example `store.keys(sub, PENDING_PREFIX)` */
 export const PENDING_PREFIX = "q/";
 
+/**
+ * The parts of a pending follower record's key (the hex strings, `prev` "-" for none); undefined
+ * for any other key.
+ *
+ * @example
+ * ```ts
+ * parsePendingKey("q/ab/-/cd") // { gid: "ab", prev: "-", cid: "cd" }
+ * ```
+ */
+export function parsePendingKey(key: string): { gid: string; prev: string; cid: string } | undefined {
+  const parts = key.split("/");
+  if (parts.length !== 4 || `${parts[0]}/` !== PENDING_PREFIX) return undefined;
+  return { gid: parts[1] as string, prev: parts[2] as string, cid: parts[3] as string };
+}
+
 /** Key builders of every record (see the module comment). @example `Keys.group(gid)` */
 export const Keys = {
   group: (gid: Uint8Array): string => `g/${toHex(gid)}`,
