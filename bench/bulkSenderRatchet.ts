@@ -11,7 +11,7 @@ import type { GroupState } from "../src/group/index.js";
 import { bareGroup, type EngineNode } from "./fixtures.js";
 import { open as bareOpen, seal as bareSeal, suiteImpl } from "./mlsHarness.js";
 import { throughputFigure } from "./stats.js";
-import { interleaved } from "./timing.js";
+import { interleaved, type Side } from "./timing.js";
 import type { BenchContext, Row } from "./types.js";
 
 /**
@@ -28,72 +28,68 @@ export async function senderRatchetRow(ctx: BenchContext, engine: EngineNode, ow
   const size = 1024;
   const plaintext = new Uint8Array(randomBytes(size));
   ctx.progress.phase(`sender-ratchet: writing ${need} x ${count} messages`);
-  const ours: Uint8Array[][] = [];
-  for (let i = 0; i < need; i++) {
-    const slice: Uint8Array[] = [];
-    for (let k = 0; k < count; k++) {
-      const r = await encrypt(owner.state, plaintext, { scheme: "sender-ratchet" });
-      owner.state = r.state;
-      slice.push(r.message);
+  // `need` slices of `count` messages each: every round reads fresh ones (reading consumes keys)
+  const slices = async (seal: () => Promise<Uint8Array>): Promise<Uint8Array[][]> => {
+    const out: Uint8Array[][] = [];
+    for (let i = 0; i < need; i++) {
+      const slice: Uint8Array[] = [];
+      for (let k = 0; k < count; k++) slice.push(await seal());
+      out.push(slice);
     }
-    ours.push(slice);
-  }
+    return out;
+  };
+  const ours = await slices(async () => {
+    const r = await encrypt(owner.state, plaintext, { scheme: "sender-ratchet" });
+    owner.state = r.state;
+    return r.message;
+  });
   const csNode = await suiteImpl("node");
   const csDefault = await suiteImpl("default");
   const bare = await bareGroup(2);
-  const bareSlices: Uint8Array[][] = [];
-  for (let i = 0; i < need; i++) {
-    const slice: Uint8Array[] = [];
-    for (let k = 0; k < count; k++) {
-      const r = await bareSeal(csNode, bare.owner, plaintext);
-      bare.owner = r.state;
-      slice.push(r.message);
-    }
-    bareSlices.push(slice);
-  }
-  let b = 0;
-  let l = 0;
-  let e = 0;
-  let slice: Uint8Array[] = [];
+  const bareSlices = await slices(async () => {
+    const r = await bareSeal(csNode, bare.owner, plaintext);
+    bare.owner = r.state;
+    return r.message;
+  });
   const expect = count * size;
-  const check = (label: string, bytes: number): void => {
-    if (bytes !== expect) throw new Error(`${label} decrypted ${bytes} bytes, expected ${expect}`);
+  const check = (name: string, bytes: number): void => {
+    if (bytes !== expect) throw new Error(`${name} decrypted ${bytes} bytes, expected ${expect}`);
   };
+  /** A side reading its next slice one message at a time (`open` returns the plaintext's length). */
+  const loopSide = (label: string, name: string, from: Uint8Array[][], open: (m: Uint8Array) => Promise<number>): Side => {
+    let next = 0;
+    let slice: Uint8Array[] = [];
+    return {
+      label,
+      prepare: () => (slice = from[next++] as Uint8Array[]),
+      run: async () => {
+        let bytes = 0;
+        for (const m of slice) bytes += await open(m);
+        check(name, bytes);
+      },
+    };
+  };
+  let engineNext = 0;
+  let engineSlice: Uint8Array[] = [];
   ctx.progress.phase("sender-ratchet: decrypting");
   const results = await interleaved(
     [
-      {
-        label: "ts-mls 1.6.4 default provider (processMessage loop)",
-        prepare: () => (slice = bareSlices[b++] as Uint8Array[]),
-        run: async () => {
-          let bytes = 0;
-          for (const m of slice) {
-            const r = await bareOpen(csDefault, bare.receiver, m);
-            bare.receiver = r.state;
-            bytes += r.plaintext.length;
-          }
-          check("bare", bytes);
-        },
-      },
-      {
-        label: "library decrypt loop",
-        prepare: () => (slice = ours[l++] as Uint8Array[]),
-        run: async () => {
-          let bytes = 0;
-          for (const m of slice) {
-            const r = await decrypt(receiver.state, m);
-            receiver.state = r.state;
-            bytes += r.plaintext.length;
-          }
-          check("library", bytes);
-        },
-      },
+      loopSide("ts-mls 1.6.4 default provider (processMessage loop)", "bare", bareSlices, async (m) => {
+        const r = await bareOpen(csDefault, bare.receiver, m);
+        bare.receiver = r.state;
+        return r.plaintext.length;
+      }),
+      loopSide("library decrypt loop", "library", ours, async (m) => {
+        const r = await decrypt(receiver.state, m);
+        receiver.state = r.state;
+        return r.plaintext.length;
+      }),
       {
         label: "engine.decrypt (one batch)",
-        prepare: () => (slice = ours[e++] as Uint8Array[]),
+        prepare: () => (engineSlice = ours[engineNext++] as Uint8Array[]),
         run: async () => {
           let bytes = 0;
-          for (const r of await engine.engine.decrypt(slice)) {
+          for (const r of await engine.engine.decrypt(engineSlice)) {
             if (r instanceof Error) throw r;
             bytes += r.length;
           }
