@@ -12,8 +12,9 @@
  * first `--warmup` rounds (default 2: one a side, each module graph's first run is cold) are
  * printed but left out of the medians. `cpuMsPerGroup` is the whole process's CPU (main thread,
  * pool workers, libuv's pool): on 2 busy cores, throughput follows it more than wall time.
- * `--other <dist folder>` does the same with another build's engine as "off" (e.g. the build of
- * the commit before, `npx tsc --outDir distA` there): both module graphs live in this process.
+ * `--other <dist folder>` does the same with another build's engine, on that build's own worker
+ * pool, as "off" (e.g. the build of the commit before, `npx tsc --outDir distA` there): both
+ * module graphs live in this process.
  *
  * @module
  */
@@ -28,6 +29,7 @@ import { SecretGroupEngine } from "../src/engine/engine.js";
 import { identityFromSecretKey } from "../src/identity.js";
 import { benchPool, EngineNode } from "./fixtures.js";
 import { packFramed, unpackFramed } from "./framed.js";
+import { summarise } from "./stats.js";
 import { threeMemberGroup } from "./groupStream.js";
 
 const arg = (name: string, fallback: string): string => {
@@ -48,10 +50,7 @@ const LEVERS: Record<string, (ctx: EngineContext) => void> = {
   pendingChain: (ctx) => void (ctx.pendingChain.mayHold = () => true),
 };
 if (ab !== "" && ab !== "other" && LEVERS[ab] === undefined) throw new Error(`unknown lever ${ab}; known: ${Object.keys(LEVERS).join(", ")}`);
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
+const median = (xs: readonly number[]): number => summarise(xs).median;
 
 /** The main thread's CPU milliseconds (Linux: its /proc task entry, in clock ticks of 10 ms). */
 function mainThreadCpuMs(): number {
@@ -74,20 +73,24 @@ async function buildFixture(pool: ReturnType<typeof benchPool>): Promise<void> {
 
 async function main(): Promise<void> {
   const pool = benchPool();
+  let otherPool = pool;
   try {
     if (!(await stat(join(fixture, "stream.bin")).catch(() => undefined))) await buildFixture(pool);
     const identity = identityFromSecretKey(await readFile(join(fixture, "identity.bin")));
     const stream = unpackFramed(await readFile(join(fixture, "stream.bin"))).map((b) => b.slice());
     const size = Math.ceil(stream.length / chunks);
+    const otherDir = other.startsWith("/") ? other : join(process.cwd(), other);
     const OtherEngine =
-      other === "" ? SecretGroupEngine : ((await import(new URL(`file://${join(other.startsWith("/") ? other : join(process.cwd(), other), "src/engine/engine.js")}`).href)) as { SecretGroupEngine: typeof SecretGroupEngine }).SecretGroupEngine;
+      other === "" ? SecretGroupEngine : ((await import(new URL(`file://${join(otherDir, "src/engine/engine.js")}`).href)) as { SecretGroupEngine: typeof SecretGroupEngine }).SecretGroupEngine;
+    // the other build's engine on the other build's workers: its worker code is part of the comparison
+    otherPool = other === "" ? pool : ((await import(new URL(`file://${join(otherDir, "bench/fixtures.js")}`).href)) as { benchPool: typeof benchPool }).benchPool();
     const results: Record<"on" | "off", { ms: number[]; main: number[]; cpu: number[] }> = { on: { ms: [], main: [], cpu: [] }, off: { ms: [], main: [], cpu: [] } };
     for (let r = 0; r < rounds; r++) {
       const path = await mkdtemp(join(tmpdir(), "groups5-dev-"));
       await cp(join(fixture, "db"), path, { recursive: true });
       // ABBA order: a drift over the rounds (warm-up, load) weighs on both sides alike
       const lever = ab === "" || r % 4 === 0 || r % 4 === 3 ? "on" : "off";
-      const engine = await (lever === "off" ? OtherEngine : SecretGroupEngine).open({ path, identity, pool, liveActors: groups });
+      const engine = await (lever === "off" ? OtherEngine : SecretGroupEngine).open({ path, identity, pool: lever === "off" ? otherPool : pool, liveActors: groups });
       if (lever === "off" && ab !== "other") LEVERS[ab]!((engine as unknown as { ctx: EngineContext }).ctx);
       const elu0 = performance.eventLoopUtilization();
       const cpu0 = process.cpuUsage();
@@ -136,6 +139,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await pool.destroy();
+    if (otherPool !== pool) await otherPool.destroy();
   }
 }
 
