@@ -29,7 +29,7 @@ import { bareGroup, benchPool, EngineNode } from "./fixtures.js";
 import { buildManyGroupsFixture } from "./manyGroupsFixture.js";
 import { threeMemberGroup } from "./groupStream.js";
 import { BARE } from "./membership.js";
-import { gc, memoryBreakdown, rssSampler } from "./memory.js";
+import { memoryBreakdown, rssSampler } from "./memory.js";
 import { join as bareJoin, suiteImpl } from "./mlsHarness.js";
 import { summarise } from "./stats.js";
 import { interleaved } from "./timing.js";
@@ -71,9 +71,8 @@ async function manyGroupsRows(ctx: BenchContext, groups: number): Promise<Row[]>
     await warmNode.engine.ingest((await threeMemberGroup(warmNode)).documents);
     await warmNode.dispose();
 
-    gc();
-    const heapBefore = process.memoryUsage().heapUsed;
     const before = await memoryBreakdown(pool);
+    const heapBefore = before.mainHeapBytes!;
     sampler = rssSampler();
     const sizes: number[] = [];
     let b = 0;
