@@ -86,7 +86,13 @@ const START: GroupRecord = {
 
 const starts: Array<[string, () => Map<string, Uint8Array>]> = [
   ["format 5", () => new Map(recordOps(GID, START, undefined).map((op) => [op.key, op.value as Uint8Array]))],
-  ["formats 2-4", () => new Map([[GID, formatFourHalves(START)[0]], [`${GID}/hot`, formatFourHalves(START)[1]]])],
+  [
+    "formats 2-4",
+    () => {
+      const [cold, hot] = formatFourHalves(START);
+      return new Map([[GID, cold], [`${GID}/hot`, hot]]);
+    },
+  ],
   ["format 1", () => new Map([[GID, formatOneRecord(START)]])],
 ];
 

@@ -7,34 +7,27 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { toHex } from "../src/bytes.js";
 import { Random } from "../src/cli/random.js";
-import { generateIdentity } from "../src/identity.js";
 import type { StoreOp } from "../src/engine/store/store.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
 import { WelcomeKeys } from "../src/engine/welcomeKeys.js";
-import { openStore } from "./engine-helpers.js";
+import { withStore } from "./engine-helpers.js";
 
 const ROUNDS = Number(process.env["WELCOME_ENTRIES_ROUNDS"] ?? 60);
 
 test("a group's Welcome entries from the ledger equal a scan of the store, in order, through random batches and a reload", async () => {
-  const path = await mkdtemp(join(tmpdir(), "sg-welcome-entries-"));
-  const identity = generateIdentity();
   const random = new Random(20261201);
   const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => random.int(256));
   const gids = Array.from({ length: 3 }, () => toHex(bytes(32)));
   // a few commit ids per group, reused so that puts overwrite and deletes hit
   const cids = gids.map(() => Array.from({ length: 5 }, () => toHex(bytes(32))));
-  let store = await openStore(path, identity);
-  try {
-    let ledger = await WelcomeKeys.load(store);
+  await withStore(async (s) => {
+    let ledger = await WelcomeKeys.load(s.store);
     const check = async (when: string): Promise<void> => {
       for (const gid of gids) {
-        const scanned = await store.scan(Sublevel.Welcomes, `${gid}/`, "welcome index");
-        assert.deepEqual(await ledger.entries(store, gid), scanned, `${when}: group ${gid.slice(0, 8)}`);
+        const scanned = await s.store.scan(Sublevel.Welcomes, `${gid}/`, "welcome index");
+        assert.deepEqual(await ledger.entries(s.store, gid), scanned, `${when}: group ${gid.slice(0, 8)}`);
       }
     };
     for (let round = 0; round < ROUNDS; round++) {
@@ -44,21 +37,16 @@ test("a group's Welcome entries from the ledger equal a scan of the store, in or
         const key = `${gids[g]}/${cids[g]![random.int(5)]}`;
         ops.push({ sub: Sublevel.Welcomes, key, value: random.int(3) === 0 ? null : bytes(32) });
       }
-      await store.batch(ops);
+      await s.store.batch(ops);
       ledger.afterBatch(ops);
       if (round % 5 === 4) {
         // a stored entry deleted behind the ledger's back: it lists more than the store holds
-        const stored = await store.keys(Sublevel.Welcomes, "");
-        if (stored.length > 0) await store.batch([{ sub: Sublevel.Welcomes, key: stored[random.int(stored.length)]!, value: null }]);
+        const stored = await s.store.keys(Sublevel.Welcomes, "");
+        if (stored.length > 0) await s.store.batch([{ sub: Sublevel.Welcomes, key: stored[random.int(stored.length)]!, value: null }]);
       }
       await check(`round ${round}`);
     }
-    await store.close();
-    store = await openStore(path, identity);
-    ledger = await WelcomeKeys.load(store);
+    ledger = await WelcomeKeys.load(await s.reopen());
     await check("after a reload");
-  } finally {
-    await store.close();
-    await rm(path, { recursive: true, force: true });
-  }
+  });
 });

@@ -5,8 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { copyFile, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import { KEYRING_FILE } from "../src/constants.js";
 import { Keyring } from "../src/engine/store/keyring.js";
@@ -27,12 +26,12 @@ async function scratch(): Promise<{ path: string; sealer: CountingSealer; onDisk
   const sealer = new CountingSealer(new Map([[0, new Uint8Array(randomBytes(32))]]), 0);
   // the file as it is now, read from a copy: loading in place would remove a write's temporary file
   const onDisk = async (): Promise<Set<string>> => {
-    const copy = await mkdtemp(join(tmpdir(), "sg-keyring-"));
+    const copy = await tempDir();
     try {
-      await copyFile(join(dir.path, KEYRING_FILE), join(copy, KEYRING_FILE));
-      return new Set((await Keyring.load(copy, sealer)).ids());
+      await copyFile(join(dir.path, KEYRING_FILE), join(copy.path, KEYRING_FILE));
+      return new Set((await Keyring.load(copy.path, sealer)).ids());
     } finally {
-      await rm(copy, { recursive: true, force: true });
+      await copy.cleanup();
     }
   };
   return { ...dir, sealer, onDisk };
