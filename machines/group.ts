@@ -32,6 +32,8 @@ import { ErrorCode, UsageError } from "../src/errors.js";
 
 interface Context {
   readonly groupId: string;
+  /** Queue a resume (drain) first once hydrated, when the group's owner is known (see `hydrated`). */
+  readonly resumeFirst: boolean;
   readonly record: GroupRecord | undefined;
   readonly counter: bigint;
   readonly secrets: HeldSecrets | undefined;
@@ -47,6 +49,9 @@ interface Context {
 type Events = { type: "job"; job: GroupJob };
 
 type Status = "awaiting-welcome" | "member" | "removed";
+
+/** The resume job the machine queues itself at hydration (`resumeFirst`): its outcome is nobody's. */
+const RESUME_JOB: GroupJob = { kind: "resume", reply: { resolve: () => undefined, reject: () => undefined } };
 
 const notProvided = (name: string) =>
   fromPromise<never, unknown>(async () => {
@@ -152,7 +157,7 @@ export const groupMachine = setup({
   types: {
     context: {} as Context,
     events: {} as Events,
-    input: {} as { groupId: string },
+    input: {} as { groupId: string; resumeFirst?: boolean },
   },
   actors: {
     hydrate: notProvided("hydrate") as unknown as ReturnType<typeof fromPromise<{ record: GroupRecord | undefined; counter: bigint }, { groupId: string }>>,
@@ -177,9 +182,12 @@ export const groupMachine = setup({
     nextIsIdleResume: ({ context }) => context.queue[0]?.kind === "resume" && context.record?.owner === undefined,
   },
   actions: {
-    hydrated: assign(({ event }) => {
+    // a resume asked for at creation goes first, as if queued first: only with the owner known
+    // (with none, the drain could neither join nor apply anything), and nobody waits for it
+    hydrated: assign(({ context, event }) => {
       const out = (event as unknown as { output: { record: GroupRecord | undefined; counter: bigint } }).output;
-      return { record: out.record, counter: out.counter };
+      const resume = context.resumeFirst && out.record?.owner !== undefined;
+      return { record: out.record, counter: out.counter, ...(resume ? { queue: [RESUME_JOB, ...context.queue] } : {}) };
     }),
     enqueue: assign({ queue: ({ context, event }) => [...context.queue, (event as { job: GroupJob }).job] }),
     takeJob: assign(({ context }) => {
@@ -229,6 +237,7 @@ export const groupMachine = setup({
   id: "group",
   context: ({ input }) => ({
     groupId: input.groupId,
+    resumeFirst: input.resumeFirst === true,
     record: undefined,
     counter: 0n,
     secrets: undefined,

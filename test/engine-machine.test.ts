@@ -231,3 +231,19 @@ test("a step that wrote its batch itself (`written`) skips the persist actor; it
   assert.equal(actor.getSnapshot().context.record?.mlsEpoch, 3n);
   actor.stop();
 });
+
+test("an actor created with `resumeFirst` runs a resume before its first job once hydrated, only when the owner is known", async () => {
+  for (const [record, steps] of [
+    [undefined, []],
+    [{ ...emptyGroupRecord(), owner: new Uint8Array(32) }, ["execute resume#0"]],
+    [member, ["execute resume#0"]],
+  ] as const) {
+    const { machine, log } = fakes({ ...(record === undefined ? {} : { record }), execute: async (input) => ({ ops: [], result: input.job.kind }) });
+    const actor = createActor(machine, { input: { groupId: "g10", resumeFirst: true } }).start();
+    const read = job({ kind: "read" });
+    actor.send({ type: "job", job: read.job });
+    assert.equal(await read.promise, "read");
+    assert.deepEqual(log, ["hydrate g10", ...steps, "execute read#0"]);
+    actor.stop();
+  }
+});
