@@ -121,6 +121,7 @@ async function main(): Promise<void> {
           mainCpuMsPerGroup: +(mainMs / groups).toFixed(3),
           cpuMsPerGroup: +((cpu.user + cpu.system) / 1000 / groups).toFixed(3),
           syncedWrites: s["syncedWrites"],
+          perGroup: Object.fromEntries(["batches", "stateTasks", "workerMisses", "workMs", "stageMs", "persistMs", "indexMs"].map((k) => [k, +(Number(s[k]) / groups).toFixed(3)])),
           load: (await import("node:os")).loadavg().map((x) => +x.toFixed(2)),
         }),
       );

@@ -10,18 +10,20 @@
  * second step of an encryption after its nonce reservation). The context also holds the
  * group's long-term secrets (src/engine/secrets.ts), taken from a step's output only once its
  * batch is written. All I/O is in three named actors, `hydrate`, `execute` and `persist`,
- * which the engine provides (src/engine/steps.ts) and tests replace with `.provide()`.
+ * which the engine provides (src/engine/steps.ts) and tests replace with `.provide()`; a step
+ * whose `execute` wrote its batch itself (output `written`) skips `persisting`.
  *
  * ```
  * hydrating -> awaiting-welcome --JOINED--> member --REMOVED--> removed --JOINED--> member
- *   each:  idle -> executing -> persisting -> persisted -(event)-> next -> idle
- *                                  ^                                  |
- *                                  +------------ draining <-----------+ (follow-up)
+ *   each:  idle -> executing -> persisting --(event picks the status state)--> idle
+ *                      |            ^  |
+ *                      |            |  +--> draining (follow-up) -> persisting ...
+ *                      +--(nothing to write)--> idle or draining, straight
  * ```
  *
  * @module
  */
-import { assign, fromPromise, raise, setup } from "xstate";
+import { assign, fromPromise, setup } from "xstate";
 import type { GroupRecord } from "../src/engine/store/records.js";
 import type { FollowUp, GroupJob, HeldSecrets, ProtocolEvent, StepInput, StepOutput } from "../src/engine/jobs.js";
 import { needsMember } from "../src/engine/jobs.js";
@@ -30,6 +32,8 @@ import { ErrorCode, UsageError } from "../src/errors.js";
 
 interface Context {
   readonly groupId: string;
+  /** Queue a resume (drain) first once hydrated, when the group's owner is known (see `hydrated`). */
+  readonly resumeFirst: boolean;
   readonly record: GroupRecord | undefined;
   readonly counter: bigint;
   readonly secrets: HeldSecrets | undefined;
@@ -42,9 +46,12 @@ interface Context {
   readonly error: unknown;
 }
 
-type Events = { type: "job"; job: GroupJob } | { type: ProtocolEvent } | { type: "STEP_DONE" };
+type Events = { type: "job"; job: GroupJob };
 
 type Status = "awaiting-welcome" | "member" | "removed";
+
+/** The resume job the machine queues itself at hydration (`resumeFirst`): its outcome is nobody's. */
+const RESUME_JOB: GroupJob = { kind: "resume", reply: { resolve: () => undefined, reject: () => undefined } };
 
 const notProvided = (name: string) =>
   fromPromise<never, unknown>(async () => {
@@ -68,21 +75,48 @@ const TRANSITIONS: Record<Status, Partial<Record<ProtocolEvent, Status>>> = {
   removed: { JOINED: "member" },
 };
 
-function statusState(status: Status) {
-  const on: Record<string, { target: string }> = { STEP_DONE: { target: "next" } };
-  for (const event of ["JOINED", "COMMIT_APPLIED", "REMOVED"] as const) {
+/**
+ * Params of the `ends` guard, which picks a step's end: the output's protocol event (`other`:
+ * any that does not move this status state), whether it asks for a follow-up, and whether its
+ * batch is written already (`false`: the step's own end, taken only when the step wrote its batch
+ * itself, `written`, or had nothing to write).
+ */
+interface EndParams {
+  readonly event: ProtocolEvent | "other";
+  readonly again: boolean;
+  readonly written: boolean;
+}
+
+/**
+ * Where a step ends, once its batch is written (or it had none): the status state its protocol
+ * event leads to (an event that does not apply keeps the state), in `draining` when it asked
+ * for a follow-up (entered again from `draining`: a fresh step), else back in `idle` with the
+ * job settled. One transition straight from the step: no intermediate states and no raised
+ * event (each cost xstate a microstep and a snapshot).
+ */
+function stepEnds(status: Status, written: boolean) {
+  const first = written ? [] : ["keepOutput" as const];
+  const ends = [];
+  const moves = (["JOINED", "COMMIT_APPLIED", "REMOVED"] as const).flatMap((event) => {
     const to = TRANSITIONS[status][event];
-    on[event] = { target: to === undefined ? "next" : `#group.${to}.next` };
+    return to === undefined ? [] : [[event, `#group.${to}.`] as const];
+  });
+  for (const [event, prefix] of [...moves, ["other", ""] as const]) {
+    ends.push(
+      { guard: { type: "ends" as const, params: { event, again: true, written } satisfies EndParams }, actions: [...first, "applyOutput" as const, "nextStep" as const], target: `${prefix}draining`, reenter: true },
+      { guard: { type: "ends" as const, params: { event, again: false, written } satisfies EndParams }, actions: [...first, "applyOutput" as const, "settleJob" as const], target: `${prefix}idle`, reenter: true },
+    );
   }
+  return ends;
+}
+
+function statusState(status: Status) {
   const step = (src: "execute") => ({
     invoke: {
       src,
       input: stepInput,
-      onDone: [
-        // nothing to write and nothing to run after it: no persist actor (most drain steps end so)
-        { guard: "nothingToPersist" as const, actions: ["keepOutput", "applyOutput", "raiseEvent"] as const, target: "persisted" as const },
-        { actions: "keepOutput" as const, target: "persisting" as const },
-      ],
+      // nothing to write and nothing to run after it: no persist actor (most drain steps end so)
+      onDone: [...stepEnds(status, false), { actions: "keepOutput" as const, target: "persisting" as const }],
       onError: { actions: "failJob" as const, target: "idle" as const },
     },
   });
@@ -101,17 +135,10 @@ function statusState(status: Status) {
         invoke: {
           src: "persist" as const,
           input: ({ context }: { context: Context }) => ({ groupId: context.groupId, ops: context.output?.ops ?? [], sync: context.output?.durable === true, after: context.output?.after }),
-          onDone: { actions: ["applyOutput", "raiseEvent"] as const, target: "persisted" as const },
+          // the batch is written: the step's protocol event picks the status state
+          onDone: stepEnds(status, true),
           onError: { actions: "failJob" as const, target: "idle" as const },
         },
-      },
-      // the batch is written: the step's protocol event (raised) picks the status state
-      persisted: { on },
-      next: {
-        always: [
-          { guard: "stepAgain" as const, actions: "nextStep" as const, target: "draining" as const },
-          { actions: "settleJob" as const, target: "idle" as const },
-        ],
       },
       draining: step("execute"),
     },
@@ -130,7 +157,7 @@ export const groupMachine = setup({
   types: {
     context: {} as Context,
     events: {} as Events,
-    input: {} as { groupId: string },
+    input: {} as { groupId: string; resumeFirst?: boolean },
   },
   actors: {
     hydrate: notProvided("hydrate") as unknown as ReturnType<typeof fromPromise<{ record: GroupRecord | undefined; counter: bigint }, { groupId: string }>>,
@@ -140,19 +167,27 @@ export const groupMachine = setup({
   guards: {
     hasJob: ({ context }) => context.queue.length > 0,
     nextNeedsMember: ({ context }) => context.queue[0] !== undefined && needsMember(context.queue[0]),
-    stepAgain: ({ context }) => context.output?.again !== undefined,
+    // guards run before a transition's actions: a step's own end reads the output from its done
+    // event (keepOutput has not stored it yet), the end after the batch from the context
+    ends: ({ context, event }, params: EndParams) => {
+      const out = params.written ? context.output : (event as unknown as { output: StepOutput }).output;
+      if (out === undefined) return false;
+      // a step's own end: its batch written by the step itself, or nothing to write or run after it
+      if (!params.written && out.written !== true && (out.ops.length > 0 || out.after !== undefined)) return false;
+      if (params.event !== "other" && out.event !== params.event) return false;
+      return (out.again !== undefined) === params.again;
+    },
     // a resume (the drain every hydrated actor runs first) of a group whose owner is unknown:
     // nothing can be joined or applied before the group document, so its step would write nothing
     nextIsIdleResume: ({ context }) => context.queue[0]?.kind === "resume" && context.record?.owner === undefined,
-    nothingToPersist: ({ event }) => {
-      const out = (event as unknown as { output: StepOutput }).output;
-      return out.ops.length === 0 && out.after === undefined;
-    },
   },
   actions: {
-    hydrated: assign(({ event }) => {
+    // a resume asked for at creation goes first, as if queued first: only with the owner known
+    // (with none, the drain could neither join nor apply anything), and nobody waits for it
+    hydrated: assign(({ context, event }) => {
       const out = (event as unknown as { output: { record: GroupRecord | undefined; counter: bigint } }).output;
-      return { record: out.record, counter: out.counter };
+      const resume = context.resumeFirst && out.record?.owner !== undefined;
+      return { record: out.record, counter: out.counter, ...(resume ? { queue: [RESUME_JOB, ...context.queue] } : {}) };
     }),
     enqueue: assign({ queue: ({ context, event }) => [...context.queue, (event as { job: GroupJob }).job] }),
     takeJob: assign(({ context }) => {
@@ -178,7 +213,6 @@ export const groupMachine = setup({
         result: context.result === undefined ? out?.result : context.result,
       };
     }),
-    raiseEvent: raise(({ context }) => ({ type: context.output?.event ?? "STEP_DONE" }) as Events),
     nextStep: assign(({ context }) => ({ step: context.step + 1, followUp: context.output?.again, output: undefined })),
     settleJob: assign(({ context }) => {
       context.job?.reply.resolve(context.result);
@@ -203,6 +237,7 @@ export const groupMachine = setup({
   id: "group",
   context: ({ input }) => ({
     groupId: input.groupId,
+    resumeFirst: input.resumeFirst === true,
     record: undefined,
     counter: 0n,
     secrets: undefined,

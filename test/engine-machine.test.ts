@@ -213,3 +213,37 @@ test("a resume of a group whose owner is unknown settles without a step; with th
     actor.stop();
   }
 });
+
+test("a step that wrote its batch itself (`written`) skips the persist actor; its event still picks the status state", async () => {
+  const { machine, log } = fakes({
+    record: { ...emptyGroupRecord(), owner: new Uint8Array(32) },
+    execute: async (input) =>
+      input.step === 0
+        ? { ops: [{ sub: "docs", key: "k", value: new Uint8Array(1) }], written: true, record: { ...member, mlsEpoch: 3n }, event: "JOINED", again: { kind: "drain" } }
+        : { ops: [{ sub: "docs", key: "k2", value: new Uint8Array(1) }], result: "drained" },
+  });
+  const actor = createActor(machine, { input: { groupId: "g9" } }).start();
+  const j = job({ kind: "ingest", doc, verified: Promise.resolve() });
+  actor.send({ type: "job", job: j.job });
+  assert.equal(await j.promise, "drained");
+  assert.deepEqual(log, ["hydrate g9", "execute ingest#0", "execute ingest#1", "persist k2"]);
+  assert.ok(actor.getSnapshot().matches({ member: "idle" }));
+  assert.equal(actor.getSnapshot().context.record?.mlsEpoch, 3n);
+  actor.stop();
+});
+
+test("an actor created with `resumeFirst` runs a resume before its first job once hydrated, only when the owner is known", async () => {
+  for (const [record, steps] of [
+    [undefined, []],
+    [{ ...emptyGroupRecord(), owner: new Uint8Array(32) }, ["execute resume#0"]],
+    [member, ["execute resume#0"]],
+  ] as const) {
+    const { machine, log } = fakes({ ...(record === undefined ? {} : { record }), execute: async (input) => ({ ops: [], result: input.job.kind }) });
+    const actor = createActor(machine, { input: { groupId: "g10", resumeFirst: true } }).start();
+    const read = job({ kind: "read" });
+    actor.send({ type: "job", job: read.job });
+    assert.equal(await read.promise, "read");
+    assert.deepEqual(log, ["hydrate g10", ...steps, "execute read#0"]);
+    actor.stop();
+  }
+});

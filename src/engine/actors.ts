@@ -95,16 +95,17 @@ export class GroupActors {
     if (this.closed) return Promise.reject(new UsageError(ErrorCode.Closed, "engine is closed"));
     let actor = this.live.get(groupId);
     if (actor === undefined) {
-      actor = createActor(this.machine, { input: { groupId } });
-      actor.start();
-      this.hydrations++;
-      this.live.set(groupId, actor);
       // Ingesting a commit and draining what it unblocks (a member's next commits, a join
       // through a stored Welcome) are separate batches: a crash between them leaves the drain
       // undone, and nothing else starts it again (a re-ingested commit is a duplicate). So the
       // first job of every hydrated actor is that drain; with nothing pending it is a few reads.
-      // Its failure is not the caller's: the caller's own job reports any fault it meets.
-      if (request.kind !== "resume") this.enqueue<void>(groupId, actor, { kind: "resume" }).catch(() => undefined);
+      // The machine queues it itself once hydrated, only for a group whose owner is known (no
+      // job, promise or event for the many groups seen first now); its failure is not the
+      // caller's: the caller's own job, queued behind it, reports any fault it meets.
+      actor = createActor(this.machine, { input: { groupId, resumeFirst: request.kind !== "resume" } });
+      actor.start();
+      this.hydrations++;
+      this.live.set(groupId, actor);
     } else {
       this.live.delete(groupId); // re-insert: Map order is the LRU order
       this.live.set(groupId, actor);
