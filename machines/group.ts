@@ -4,8 +4,10 @@
  * `JOINED` (awaiting-welcome or removed -> member), `COMMIT_APPLIED` and `REMOVED`
  * (member -> removed); the record read at hydration picks the first one. In every status
  * state the group's jobs run one at a time (the actor is the only writer of its group): a job
- * is `executing` (staging: worker tasks and store reads, no writes) then `persisting` (one
- * atomic batch, then the step's `after`: bookkeeping and events), and only then is the caller's promise settled; a step may ask for a follow-up
+ * is `executing` (the engine's step stages worker tasks and store reads, writes its one atomic
+ * batch and runs its `after`: bookkeeping and events; a provider that returns its writes
+ * unwritten gets them written in `persisting`), and only then is the caller's promise settled;
+ * a step may ask for a follow-up
  * (`draining`: the pending successors of a commit, applied before `ingest` resolves, or the
  * second step of an encryption after its nonce reservation). The context also holds the
  * group's long-term secrets (src/engine/secrets.ts), taken from a step's output only once its
@@ -18,7 +20,7 @@
  *   each:  idle -> executing -> persisting --(event picks the status state)--> idle
  *                      |            ^  |
  *                      |            |  +--> draining (follow-up) -> persisting ...
- *                      +--(nothing to write)--> idle or draining, straight
+ *                      +--(written by execute, or nothing to write)--> idle or draining, straight
  * ```
  *
  * @module
@@ -135,8 +137,9 @@ function statusState(status: Status) {
         invoke: {
           src: "persist" as const,
           input: ({ context }: { context: Context }) => ({ groupId: context.groupId, ops: context.output?.ops ?? [], sync: context.output?.durable === true, after: context.output?.after }),
-          // the batch is written: the step's protocol event picks the status state
-          onDone: stepEnds(status, true),
+          // the batch is written: the step's protocol event picks the status state (the last
+          // entry only for a provider whose step returned no output: the job still settles)
+          onDone: [...stepEnds(status, true), { actions: "settleJob" as const, target: "idle" as const, reenter: true }],
           onError: { actions: "failJob" as const, target: "idle" as const },
         },
       },
@@ -177,8 +180,9 @@ export const groupMachine = setup({
       if (params.event !== "other" && out.event !== params.event) return false;
       return (out.again !== undefined) === params.again;
     },
-    // a resume (the drain every hydrated actor runs first) of a group whose owner is unknown:
-    // nothing can be joined or applied before the group document, so its step would write nothing
+    // an explicit resume (engine.open's) of a group whose owner is unknown: nothing can be joined
+    // or applied before the group document, so its step would write nothing (the resume queued
+    // at hydration is queued only with the owner known)
     nextIsIdleResume: ({ context }) => context.queue[0]?.kind === "resume" && context.record?.owner === undefined,
   },
   actions: {

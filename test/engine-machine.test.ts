@@ -247,3 +247,16 @@ test("an actor created with `resumeFirst` runs a resume before its first job onc
     actor.stop();
   }
 });
+
+test("a provider whose step returns no output still settles the job, and the next job runs", async () => {
+  const { machine, log } = fakes({ record: member, execute: async (input) => (input.job.kind === "read" ? (undefined as unknown as StepOutput) : { ops: [], result: "next done" }) });
+  const actor = createActor(machine, { input: { groupId: "g11" } }).start();
+  const broken = job({ kind: "read" });
+  const next = job({ kind: "dropPending", key: "q", reason: "test" });
+  actor.send({ type: "job", job: broken.job });
+  actor.send({ type: "job", job: next.job });
+  assert.equal(await broken.promise, undefined);
+  assert.equal(await next.promise, "next done");
+  assert.deepEqual(log, ["hydrate g11", "execute read#0", "persist ", "execute dropPending#0"]);
+  actor.stop();
+});

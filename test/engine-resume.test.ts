@@ -1,6 +1,6 @@
 /**
- * A drain cut short by a crash is finished after the restart (src/engine/actors.ts queues it
- * first on every hydrated actor): ingesting a commit and applying what it unblocks (a join
+ * A drain cut short by a crash is finished after the restart (the group machine queues it
+ * first at hydration, when the group's owner is known): ingesting a commit and applying what it unblocks (a join
  * through its Welcome, a member's next commits) are separate batches, and the process may die
  * between them. The crash is simulated deterministically: from the chosen batch on, the store
  * writes nothing (as a killed process), then the engine is reopened on the same folder. The

@@ -172,7 +172,7 @@ export interface StepOutput {
   readonly result?: unknown;
   /** When set, another step runs after the batch is written. */
   readonly again?: FollowUp;
-  /** What the step did to the group, raised once its batch is written. */
+  /** What the step did to the group; once its batch is written it picks the machine's status state. */
   readonly event?: ProtocolEvent;
   /** Write the batch with `sync` (fsync before the job goes on): nonce reservations, used ratchet keys. */
   readonly durable?: true;

@@ -1,6 +1,7 @@
 /**
  * The `execute` actor of the group machine: one step of one job, staged (reads and worker
- * tasks) and returned as writes for a single atomic batch. Job kinds: `create`, `commit`,
+ * tasks), written as a single atomic batch (persistStep, then the step's `after`) and returned
+ * marked `written`, so the machine skips its `persist` actor. Job kinds: `create`, `commit`,
  * `ingest` (a SecretGroup or SecretGroupCommit document), `encrypt`, `decrypt`, `read`,
  * `operation`, `dropPending` and `resume` (a drain, after hydration); the ingest,
  * drain and operation steps come from src/engine/commits.ts, src/engine/drain.ts and
