@@ -84,9 +84,28 @@ if (mode === "loop") {
   let l = 0;
   const libInputs = inputs;
   const sides: Side[] = [{ label: "library", run: () => joinGroup(libInputs[l++]!.library) }, ...engines.map((e) => ({ label: e.label, run: engineRun(e) }))];
-  const results = await interleaved(sides, { warmup: 1, iterations });
+  // process CPU time (all threads) of each run: the work done, less bent by other processes' load than wall time
+  const cpu = new Map<string, number[]>();
+  const withCpu = (side: Side): Side => ({
+    ...side,
+    run: async () => {
+      const start = process.cpuUsage();
+      await side.run();
+      const used = process.cpuUsage(start);
+      (cpu.get(side.label) ?? cpu.set(side.label, []).get(side.label)!).push((used.user + used.system) / 1000);
+    },
+  });
+  const results = await interleaved(sides.map(withCpu), { warmup: 1, iterations });
   const base = median(results[0]!.samples);
-  for (const r of results) console.log(`${r.label}: median ${median(r.samples).toFixed(1)} ms (n=${r.samples.length}), ${(median(r.samples) / base).toFixed(2)}x the library  samples ${r.samples.map((x) => x.toFixed(0)).join(",")}`);
+  for (const r of results) {
+    const runs = cpu.get(r.label)!.slice(-r.samples.length);
+    console.log(`${r.label}: median ${median(r.samples).toFixed(1)} ms (n=${r.samples.length}), ${(median(r.samples) / base).toFixed(2)}x the library, process CPU median ${median(runs).toFixed(1)} ms  samples ${r.samples.map((x) => x.toFixed(0)).join(",")}`);
+  }
+  // paired per round (the sides of one round ran back to back): robust to load changing between rounds
+  for (const r of results.slice(2)) {
+    const ratios = r.samples.map((x, i) => (results[1]!.samples[i] as number) / x);
+    console.log(`${results[1]!.label} / ${r.label} per round: median ${median(ratios).toFixed(3)}x (n=${ratios.length})`);
+  }
   console.log(`load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 }
 for (const e of engines) {

@@ -193,6 +193,12 @@ export const MAX_RATCHET_TREE_NODES = 2 * MAX_INDEXED_LEAVES;
  * and are still read.
  */
 export const STATE_PART_FORMAT = 1;
+/**
+ * Format byte of a ratchet-tree chunk `k/` that holds its nodes' encodings (storage format 6,
+ * src/mls/treeChunks.ts); a {@link STATE_PART_FORMAT} chunk names `n/` node parts instead, and is
+ * still read. A join at 1000 members writes 32 chunks instead of 32 chunks and 1,000 node parts.
+ */
+export const INLINE_CHUNK_FORMAT = 2;
 /** Node indices per ratchet-tree manifest chunk (a complete subtree of 32 leaves and the spine node after it, which goes to the spine chunk). @example `slotOf(i)` */
 export const RATCHET_CHUNK_SPAN = 64;
 /** Longest HPKE input keying material and exporter context (RFC 9180 section 7.2.1; the same limit as @hpke/core, so both providers refuse the same inputs). */

@@ -23,9 +23,23 @@ const text = (b: Uint8Array | Error | undefined): string => {
 
 /** Every LevelDB batch of this process, with its `sync` option, while `watch.on` is set. */
 const watch = { on: false, batches: [] as boolean[] };
-const levelProto = Level.prototype as unknown as { batch: (ops: unknown, options?: { sync?: boolean }) => Promise<void> };
+interface Chained {
+  write(options?: { sync?: boolean }): Promise<void>;
+}
+const levelProto = Level.prototype as unknown as { batch: (...args: unknown[]) => Promise<void> | Chained };
 const originalBatch = levelProto.batch;
-levelProto.batch = function (this: unknown, ops: unknown, options?: { sync?: boolean }) {
+levelProto.batch = function (this: unknown, ...args: unknown[]) {
+  if (args.length === 0) {
+    // the store writes each atomic batch as one chained batch: its sync option is write()'s
+    const chained = originalBatch.call(this) as Chained;
+    const write = chained.write.bind(chained);
+    chained.write = (options) => {
+      if (watch.on) watch.batches.push(options?.sync === true);
+      return write(options);
+    };
+    return chained;
+  }
+  const [ops, options] = args as [unknown, { sync?: boolean } | undefined];
   if (watch.on && Array.isArray(ops)) watch.batches.push(options?.sync === true);
   return originalBatch.call(this, ops, options);
 };

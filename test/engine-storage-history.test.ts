@@ -1,18 +1,19 @@
 /**
- * Storage format 3 over a random history (src/mls/storage.ts, treeChunks.ts): a receiver in a
- * group that grows and shrinks across several manifest chunk slots follows random commits
- * (updates, adds, removes that truncate the tree) and sender-ratchet messages (secret-tree
- * overrides and their compaction), persisted incrementally. After every step the parts held
- * (each staged against the last) must load back to the state in memory, and the ratchet-tree
- * parts (manifests, chunks, nodes, head) must be exactly those a full staging of that state
- * writes: a chunk dropped, kept too long or taken from the wrong epoch fails it. The same
- * history starting from a store in the format before 3 (`t/`, `s/`) must load at every step and
- * hold none of those parts once their epochs left the retention window.
+ * Storage format 6 over a random history (src/mls/storage.ts, treeChunks.ts): a receiver in a
+ * group that grows and shrinks across several chunk slots follows random commits (updates, adds,
+ * removes that truncate the tree) and sender-ratchet messages (secret-tree overrides and their
+ * compaction), persisted incrementally. After every step the parts held (each staged against the
+ * last) must load back to the state in memory, and the ratchet-tree parts (manifests, chunks,
+ * head) must be exactly those a full staging of that state writes: a chunk dropped, kept too long,
+ * taken from the wrong epoch or read wrongly fails it. The same history starting from a store of
+ * formats 3 to 5 (chunks naming `n/` node parts) and from one of before 3 (`t/`, `s/`) must load
+ * at every step and hold none of those parts once their epochs left the retention window.
  * STORAGE_HISTORY_STEPS sets the length (default 30).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RETAIN_EPOCHS } from "../src/constants.js";
+import { encodeNode } from "ts-mls/ratchetTree.js";
+import { RATCHET_CHUNK_SPAN, RETAIN_EPOCHS, STATE_PART_FORMAT } from "../src/constants.js";
 import { toHex, utf8 } from "../src/bytes.js";
 import { generateIdentity } from "../src/identity.js";
 import type { Identity } from "../src/identity.js";
@@ -20,25 +21,68 @@ import { createKeyPackage } from "../src/keyPackage.js";
 import { addMembers, createGroup, decrypt, encodeGroupState, encrypt, joinGroup, processCommit, removeMembers, updateGroup } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
 import type { PersistMeta } from "../src/mls/storage.js";
-import { keyOfNode } from "../src/mls/storageMeta.js";
-import { encodeManifest, encodeSecretTree, manifestKey, blobKey } from "../src/mls/stateParts.js";
+import { chunkManifestKey, chunkPartKey, contentKey, encodeManifest, encodeSecretTree, manifestKey, blobKey } from "../src/mls/stateParts.js";
+import { encodeChunkManifest, isSpine, subtreeSlots } from "../src/mls/treeChunks.js";
 import { loadGroupState, stageGroupState } from "../src/engine/store/stateCodec.js";
 import { rng } from "./prng.js";
 
 const STEPS = Number(process.env["STORAGE_HISTORY_STEPS"] ?? 30);
 
+const sorted = (m: ReadonlyMap<string, number>): Array<[string, number]> => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
 const encoded = (s: GroupState): string => toHex(encodeGroupState({ ...s, nonceCounter: 0n }));
+
+type Epochs = Array<[bigint, GroupState["mls"]["ratchetTree"], GroupState["mls"]["secretTree"]]>;
+const epochsOf = (state: GroupState): Epochs => [
+  [state.mls.groupContext.epoch, state.mls.ratchetTree, state.mls.secretTree],
+  ...[...state.mls.historicalReceiverData].map(([epoch, data]): Epochs[number] => [epoch, data.ratchetTree, data.secretTree]),
+];
+
+/** The `n/` parts of formats 2 to 5: each node's encoding under its content key; returns each tree's keys. */
+function nodeParts(parts: Map<string, Uint8Array>, tree: GroupState["mls"]["ratchetTree"]): Array<string | undefined> {
+  return tree.map((node) => {
+    if (node === undefined) return undefined;
+    const bytes = encodeNode(node);
+    const key = contentKey(bytes);
+    parts.set(`n/${key}`, bytes);
+    return key;
+  });
+}
 
 /** The parts of a state as storage before format 3 wrote them (one `t/` manifest and one `s/` secret tree per epoch). */
 function legacyParts(state: GroupState): Map<string, Uint8Array> {
   const parts = new Map<string, Uint8Array>();
-  for (const [key, value] of stageGroupState(state, undefined).parts) if (value !== null && /^(h|n\/)/.test(key)) parts.set(key, value);
-  const epochs: Array<[bigint, GroupState["mls"]["ratchetTree"], GroupState["mls"]["secretTree"]]> = [[state.mls.groupContext.epoch, state.mls.ratchetTree, state.mls.secretTree]];
-  for (const [epoch, data] of state.mls.historicalReceiverData) epochs.push([epoch, data.ratchetTree, data.secretTree]);
-  for (const [epoch, tree, secrets] of epochs) {
-    const keys = tree.flatMap((node) => (node === undefined ? [] : [keyOfNode(node).key]));
+  for (const [key, value] of stageGroupState(state, undefined).parts) if (value !== null && key === "h") parts.set(key, value);
+  for (const [epoch, tree, secrets] of epochsOf(state)) {
+    const keys = nodeParts(parts, tree).filter((k): k is string => k !== undefined);
     parts.set(manifestKey(epoch), encodeManifest(tree, keys));
     parts.set(blobKey(epoch), encodeSecretTree(secrets));
+  }
+  return parts;
+}
+
+/** The parts of a state as storage formats 3 to 5 wrote them: chunks of each slot's node keys (format byte 1), the nodes in `n/` parts. */
+function namingChunkParts(state: GroupState): Map<string, Uint8Array> {
+  const parts = new Map<string, Uint8Array>();
+  for (const [key, value] of stageGroupState(state, undefined).parts) if (value !== null && /^(h|l\/)/.test(key)) parts.set(key, value);
+  for (const [epoch, tree] of epochsOf(state)) {
+    const keys = nodeParts(parts, tree);
+    const subs = subtreeSlots(tree.length);
+    const slots: Array<Array<[number, string]>> = Array.from({ length: subs + 1 }, () => []);
+    keys.forEach((key, i) => key !== undefined && slots[isSpine(i) ? subs : Math.floor(i / RATCHET_CHUNK_SPAN)]!.push([i, key]));
+    const chunkKeys = slots.map((entries) => {
+      if (entries.length === 0) return undefined;
+      const bytes = Buffer.alloc(5 + entries.length * 20);
+      bytes.writeUInt8(STATE_PART_FORMAT, 0);
+      bytes.writeUInt32BE(entries.length, 1);
+      entries.forEach(([i, key], n) => {
+        bytes.writeUInt32BE(i, 5 + n * 20);
+        Buffer.from(key, "hex").copy(bytes, 9 + n * 20);
+      });
+      const chunk = new Uint8Array(bytes);
+      parts.set(chunkPartKey(contentKey(chunk)), chunk);
+      return contentKey(chunk);
+    });
+    parts.set(chunkManifestKey(epoch), encodeChunkManifest(tree.length, { subtrees: chunkKeys.slice(0, subs), spine: chunkKeys[subs] }));
   }
   return parts;
 }
@@ -48,7 +92,7 @@ function treeParts(parts: ReadonlyMap<string, Uint8Array>): Map<string, string> 
   return new Map([...parts].filter(([k]) => /^(h|m\/|k\/|n\/)/.test(k)).map(([k, v]) => [k, toHex(v)]));
 }
 
-async function history(seed: number, legacyStart: boolean): Promise<{ slots: Set<number>; truncations: number; compactions: number; commits: number }> {
+async function history(seed: number, start: "empty" | "naming chunks" | "before 3"): Promise<{ slots: Set<number>; truncations: number; compactions: number; commits: number }> {
   const r = rng(seed);
   // a stream of its own, so the history's commits and messages stay those of `seed`
   const touch = rng(seed + 1_000_003);
@@ -66,8 +110,15 @@ async function history(seed: number, legacyStart: boolean): Promise<{ slots: Set
   state = added.state;
   let rx = await joinGroup({ identity: receiver, secret: kp.secret, owner: owner.publicKey, commit: added.commit });
 
-  const parts = legacyStart ? legacyParts(rx) : new Map<string, Uint8Array>();
-  let meta: PersistMeta | undefined = legacyStart ? loadGroupState([...parts], 0n).meta : undefined;
+  const legacyStart = start !== "empty";
+  const parts = start === "before 3" ? legacyParts(rx) : start === "naming chunks" ? namingChunkParts(rx) : new Map<string, Uint8Array>();
+  let meta: PersistMeta | undefined;
+  if (legacyStart) {
+    // carry on from the loaded state, as a worker does: its trees share node objects with `meta`
+    const loaded = loadGroupState([...parts], 0n);
+    assert.equal(encoded(loaded.state), encoded(rx), `seed ${seed}: the ${start} parts load to the state`);
+    ({ state: rx, meta } = loaded);
+  }
   const persist = (s: GroupState): void => {
     const staged = stageGroupState(s, meta);
     meta = staged.meta;
@@ -118,20 +169,26 @@ async function history(seed: number, legacyStart: boolean): Promise<{ slots: Set
     // sometimes continue from the stored parts, as a worker does after a cache miss
     const loaded = loadGroupState([...parts], 0n);
     assert.equal(encoded(loaded.state), encoded(rx), `seed ${seed} step ${step}: the stored parts load to the state in memory`);
+    // what staging remembers of the `n/` and `k/` parts each epoch names is what the parts say
+    assert.deepEqual(sorted(meta!.refs), sorted(loaded.meta.refs), `seed ${seed} step ${step}: node references as a reload counts them`);
+    assert.deepEqual(sorted(meta!.chunkRefs), sorted(loaded.meta.chunkRefs), `seed ${seed} step ${step}: chunk references as a reload counts them`);
     if (r.int(4) === 0) ({ state: rx, meta } = loaded);
     const full = new Map<string, Uint8Array>();
     for (const [key, value] of stageGroupState(rx, undefined).parts) if (value !== null) full.set(key, value);
     const held = treeParts(parts);
-    if (![...parts.keys()].some((k) => k.startsWith("t/"))) {
+    if (![...parts.keys()].some((k) => /^(t|n)\//.test(k))) {
       assert.deepEqual(held, treeParts(full), `seed ${seed} step ${step}: manifests, chunks and nodes as a full staging writes them`);
     }
   }
-  if (legacyStart && commits > RETAIN_EPOCHS + 1) assert.deepEqual([...parts.keys()].filter((k) => /^(t|s)\//.test(k)), [], "no part of before format 3 is left");
+  if (legacyStart && commits > RETAIN_EPOCHS + 1) {
+    assert.deepEqual([...parts.keys()].filter((k) => /^(t|s|n)\//.test(k)), [], `no part of before format ${start === "before 3" ? 3 : 6} is left`);
+    assert.equal(meta?.refs.size, 0, "no node part is referenced");
+  }
   return { slots, truncations, compactions, commits };
 }
 
 test("incremental parts equal a full staging over a random history, from an empty store", async () => {
-  const seen = await history(41, false);
+  const seen = await history(41, "empty");
   // the history crossed chunk slots, truncated the tree and compacted overrides, or it proves little
   assert.ok(seen.slots.size >= 2, `slot counts seen: ${[...seen.slots].join(", ")}`);
   assert.ok(seen.truncations >= 1, "the tree was truncated at least once");
@@ -139,6 +196,11 @@ test("incremental parts equal a full staging over a random history, from an empt
 });
 
 test("a store in the format before 3 loads at every step and its parts go with their epochs", async () => {
-  const seen = await history(42, true);
+  const seen = await history(42, "before 3");
+  assert.ok(seen.commits > RETAIN_EPOCHS + 1, `${seen.commits} commits: every epoch of before left the window`);
+});
+
+test("a store of formats 3 to 5 (chunks naming node parts) loads at every step and its node parts go with their epochs", async () => {
+  const seen = await history(43, "naming chunks");
   assert.ok(seen.commits > RETAIN_EPOCHS + 1, `${seen.commits} commits: every epoch of before left the window`);
 });

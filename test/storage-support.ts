@@ -19,6 +19,8 @@ import { SecretGroupEngine } from "../src/engine/engine.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
 import { identityFromSecretKey } from "../src/identity.js";
 import { decodeSecretGroupMessage } from "../src/message.js";
+import type { EngineStore } from "../src/engine/store/store.js";
+import { openStore } from "./engine-helpers.js";
 
 /** Plain JSON form of fixture values: bytes as hex, bigints as decimal strings. @example `plain({ a: 1n }) // { a: "1" }` */
 export function plain(value: unknown): unknown {
@@ -113,6 +115,30 @@ export async function restored(fixture: StorageFixture, name: EngineName, edit?:
   } catch (e) {
     await cleanup();
     throw e;
+  }
+}
+
+/**
+ * Runs `use` on the store of engine `name` of a restored fixture (opened by itself, as the engine
+ * would open it), then closes and removes it.
+ *
+ * @example
+ * ```ts
+ * await withRestoredStore(fixture, "member", async (store) => store.keys(Sublevel.State, ""))
+ * ```
+ */
+export async function withRestoredStore(fixture: StorageFixture, name: EngineName, use: (store: EngineStore) => Promise<void>): Promise<void> {
+  const { engine, path, cleanup } = await restored(fixture, name);
+  try {
+    await engine.close();
+    const store = await openStore(path, identityFromSecretKey(unhex(fixture.engines[name].seed)));
+    try {
+      await use(store);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await cleanup();
   }
 }
 

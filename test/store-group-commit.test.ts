@@ -24,20 +24,37 @@ const CHILD = fileURLToPath(new URL("./group-commit-child.js", import.meta.url))
 
 interface Write {
   readonly keys: string[];
-  readonly sync: boolean;
+  sync: boolean;
   done: number;
 }
 
+/** A LevelDB chained batch, as the store writes each atomic batch. */
+interface Chained {
+  put(key: string, value: Uint8Array, o?: object): Chained;
+  del(key: string, o?: object): Chained;
+  write(o?: { sync?: boolean }): Promise<void>;
+}
+/** The store's database, whose chained batches a test wraps. */
+const dbOf = (store: EngineStore): { batch(): Chained } => (store as unknown as { db: { batch(): Chained } }).db;
+
 /** Records every LevelDB batch under the store (keys in order, sync flag, when it completed). */
 function spyDb(store: EngineStore, clock: { t: number }): Write[] {
-  const db = (store as unknown as { db: { batch(ops: Array<{ key: string }>, o: { sync: boolean }): Promise<void> } }).db;
+  const db = dbOf(store);
   const batch = db.batch.bind(db);
   const writes: Write[] = [];
-  db.batch = async (ops, o) => {
-    const w: Write = { keys: ops.map((op) => op.key), sync: o.sync, done: -1 };
-    writes.push(w);
-    await batch(ops, o);
-    w.done = clock.t++;
+  db.batch = () => {
+    const chained = batch();
+    const w: Write = { keys: [], sync: false, done: -1 };
+    const [put, del, write] = [chained.put.bind(chained), chained.del.bind(chained), chained.write.bind(chained)];
+    chained.put = (key, value, o) => (w.keys.push(key), put(key, value, o));
+    chained.del = (key, o) => (w.keys.push(key), del(key, o));
+    chained.write = async (o) => {
+      w.sync = o?.sync === true;
+      writes.push(w);
+      await write(o);
+      w.done = clock.t++;
+    };
+    return chained;
   };
   return writes;
 }
@@ -86,16 +103,19 @@ test("concurrent synced batches: each caller's ops lie whole and in order in one
 
 test("a failed group write rejects every caller in it, and later synced batches are written", async () => {
   await withStore(async (store) => {
-    const db = (store as unknown as { db: { batch(ops: unknown[], o: { sync: boolean }): Promise<void> } }).db;
+    const db = dbOf(store);
     const batch = db.batch.bind(db);
     let fail = true;
-    db.batch = async (ops, o) => {
+    db.batch = () => {
+      const chained = batch();
       if (fail) {
         fail = false;
-        await new Promise((r) => setTimeout(r, 20));
-        throw new Error("disk full");
+        chained.write = async () => {
+          await new Promise((r) => setTimeout(r, 20));
+          throw new Error("disk full");
+        };
       }
-      return batch(ops, o);
+      return chained;
     };
     const results = await Promise.allSettled(Array.from({ length: 6 }, (_, g) => store.batch(groupOps(Sublevel.Docs, g), { sync: true })));
     assert.equal(results[0]?.status, "rejected", "the first write failed");

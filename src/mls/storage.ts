@@ -8,12 +8,15 @@
  * - `m/<epoch>`         per epoch (current and each retained past one): ratchet-tree length and
  *                       the content keys of its chunks (src/mls/treeChunks.ts). Written once per
  *                       epoch (a ratchet tree never changes inside an epoch).
- * - `k/<key>`           one manifest chunk: index and content key of each non-blank node of one
- *                       slot of the tree, content-addressed, shared by every epoch that holds it
- *                       (a commit writes the chunks of the slots its paths touch, not the tree).
- * - `n/<key>`           one ratchet-tree node, content-addressed (key = SHA-256 of its encoding,
- *                       16 bytes hex), shared by every epoch that holds it. `k/` and `n/` parts
- *                       are deleted as soon as no retained epoch references them.
+ * - `k/<key>`           one chunk: index and encoding of each non-blank node of one slot of the
+ *                       tree (64 indices), content-addressed (key = SHA-256 of the chunk, 16 bytes
+ *                       hex), shared by every epoch that holds it (a commit writes the chunks of
+ *                       the slots its paths touch, not the tree; a join at 1000 members 32 chunks).
+ *                       Deleted as soon as no retained epoch references it.
+ * - `n/<key>`           before storage format 6: one ratchet-tree node, content-addressed, named
+ *                       by the chunks of before (which held node keys, not nodes). Still read; a
+ *                       tree staged over such an epoch is written whole in chunks of format 6, and
+ *                       the `n/` parts go as the epochs naming them leave the retention window.
  * - `l/<epoch>`         the epoch's secret tree without its blank nodes (a new epoch's lazy tree
  *                       is one pending root), written when the epoch begins.
  * - `o/<epoch>/<index>` a secret-tree node that changed since (a decrypt or an own message
@@ -33,7 +36,6 @@
  */
 import { encodeGroupState as encodeTsState } from "ts-mls";
 import type { ClientState, EpochReceiverData, RatchetTree, SecretTree } from "ts-mls";
-import { encodeNode } from "ts-mls/ratchetTree.js";
 import type { SecretTreeNode } from "ts-mls/secretTree.js";
 import { Writer, decodeAll } from "../codec/tls.js";
 import { RATCHET_CHUNK_SPAN } from "../constants.js";
@@ -43,7 +45,7 @@ import { guardSync } from "./errors.js";
 import { blobKey, chunkManifestKey, chunkPartKey, encodeLazySecretTree, encodeSecretNode, lazyTreeKey, manifestKey, overrideKey } from "./stateParts.js";
 import { encodeChunk, encodeChunkManifest, isSpine, subtreeSlots } from "./treeChunks.js";
 import type { ChunkKeys } from "./treeChunks.js";
-import { addRef, keyOfNode } from "./storageMeta.js";
+import { addRef, bytesOfNode, inlineChunks } from "./storageMeta.js";
 import type { EpochMeta, PersistMeta } from "./storageMeta.js";
 
 export type { EpochMeta, PersistMeta } from "./storageMeta.js";
@@ -109,19 +111,20 @@ function dropRef(counts: Map<string, number>, key: string, gone: Set<string>): v
 
 const chunkKeysOf = (chunks: ChunkKeys | undefined): string[] => (chunks === undefined ? [] : [...chunks.subtrees, chunks.spine].filter((k): k is string => k !== undefined));
 
-/** The persisted epoch with chunk keys the new tree is most likely to share chunks with: its own, else the newest. */
+/** The persisted epoch whose chunks the new tree is most likely to share: its own, else the newest (of format 6 only). */
 function chunkBase(previous: PersistMeta | undefined, old: EpochMeta | undefined): EpochMeta | undefined {
-  if (old?.chunks !== undefined) return old;
+  if (old !== undefined && inlineChunks(old)) return old;
   let best: [bigint, EpochMeta] | undefined;
-  for (const [epoch, meta] of previous?.epochs ?? []) if (meta.chunks !== undefined && (best === undefined || epoch > best[0])) best = [epoch, meta];
+  for (const [epoch, meta] of previous?.epochs ?? []) if (inlineChunks(meta) && (best === undefined || epoch > best[0])) best = [epoch, meta];
   return best?.[1];
 }
 
 /**
- * Stages a ratchet tree that was not persisted as it is: its new nodes, and the chunks of the
- * slots where a node differs (by reference) from `base`; the other slots keep `base`'s chunks.
+ * Stages a ratchet tree that was not persisted as it is: the chunks of the slots where a node
+ * differs (by reference) from `base` (every slot without a base); the other slots keep `base`'s
+ * chunks. Its nodes are in its chunks: it references no `n/` part.
  */
-function stageTree(st: Staging, tree: RatchetTree, base: EpochMeta | undefined): { keys: string[]; chunks: ChunkKeys } {
+function stageTree(st: Staging, tree: RatchetTree, base: EpochMeta | undefined): ChunkKeys {
   const subs = subtreeSlots(tree.length);
   const baseChunks = base?.chunks;
   // slot s < subs: a subtree; slot subs: the spine
@@ -136,16 +139,12 @@ function stageTree(st: Staging, tree: RatchetTree, base: EpochMeta | undefined):
       else if (i < subs * RATCHET_CHUNK_SPAN) dirty[Math.floor(i / RATCHET_CHUNK_SPAN)] = 1;
     }
   }
-  const entries: Array<Array<[number, string]> | undefined> = [];
-  const keys: string[] = [];
+  const entries: Array<Array<[number, Uint8Array]> | undefined> = [];
   for (let i = 0; i < tree.length; i++) {
     const node = tree[i];
     if (node === undefined) continue;
-    const { key, bytes } = keyOfNode(node);
-    keys.push(key);
-    if (addRef(st.refs, key)) st.parts.push([`n/${key}`, bytes ?? encodeNode(node)]);
     const slot = isSpine(i) ? subs : Math.floor(i / RATCHET_CHUNK_SPAN);
-    if (dirty[slot] === 1) (entries[slot] ??= []).push([i, key]);
+    if (dirty[slot] === 1) (entries[slot] ??= []).push([i, bytesOfNode(node)]);
   }
   const chunkOf = (slot: number, kept: string | undefined): string | undefined => {
     if (dirty[slot] !== 1) return kept;
@@ -159,7 +158,7 @@ function stageTree(st: Staging, tree: RatchetTree, base: EpochMeta | undefined):
   for (let s = 0; s < subs; s++) subtrees.push(chunkOf(s, baseChunks?.subtrees[s]));
   const chunks: ChunkKeys = { subtrees, spine: chunkOf(subs, baseChunks?.spine) };
   for (const k of chunkKeysOf(chunks)) addRef(st.chunkRefs, k);
-  return { keys, chunks };
+  return chunks;
 }
 
 /** Stages an epoch's secret tree: unchanged, a few override parts, or the whole (compact) tree again. */
@@ -213,7 +212,8 @@ export function stageState(extra: Uint8Array, mls: ClientState, previous: Persis
         keys = old.nodeKeys;
         chunks = old.chunks;
       } else {
-        ({ keys, chunks } = stageTree(st, ratchetTree, chunkBase(previous, old)));
+        keys = [];
+        chunks = stageTree(st, ratchetTree, chunkBase(previous, old));
         st.parts.push([chunkManifestKey(epoch), encodeChunkManifest(ratchetTree.length, chunks)]);
         if (old !== undefined) released.push(old);
         if (old !== undefined && old.chunks === undefined) st.parts.push([manifestKey(epoch), null]);

@@ -1,7 +1,8 @@
 /**
  * Rebuilds an MLS state from its stored parts (src/mls/storage.ts documents them): the parts of
- * storage format 3 (`m/` + `k/` manifests, `l/` secret trees) and those of before (`t/`, `s/`),
- * which stay in a store until their epoch leaves the retention window. A missing, corrupt or
+ * storage format 6 (`m/` manifests, `k/` chunks holding their nodes, `l/` secret trees), those of
+ * formats 3 to 5 (`k/` chunks naming `n/` node parts) and those of before (`t/`, `s/`), which stay
+ * in a store until their epoch leaves the retention window. A missing, corrupt or
  * inconsistent part is a DecodeError, never a different state.
  *
  * @module
@@ -17,12 +18,21 @@ import { clientConfig } from "./config.js";
 import { guardSync } from "./errors.js";
 import { blobKey, chunkManifestKey, chunkPartKey, decodeLazySecretTree, decodeManifest, decodeSecretNode, decodeSecretTree, lazyTreeKey, manifestKey, overridePrefix } from "./stateParts.js";
 import { decodeChunk, decodeChunkManifest } from "./treeChunks.js";
-import type { ChunkKeys } from "./treeChunks.js";
-import { addRef, nodeKeys } from "./storageMeta.js";
+import type { ChunkEntry, ChunkKeys } from "./treeChunks.js";
+import { addRef, knownBytes } from "./storageMeta.js";
 import type { EpochMeta, PersistMeta } from "./storageMeta.js";
 
-/** An epoch's ratchet tree as `[index, node key]` entries: from its chunked manifest, else from a `t/` part of before. */
-function treeEntries(byKey: ReadonlyMap<string, Uint8Array>, epoch: bigint, chunkRefs: Map<string, number>): { length: number; entries: Array<[number, string]>; chunks: ChunkKeys | undefined } {
+/**
+ * An epoch's ratchet tree as `[index, node]` entries (a node's encoding, or the key of its `n/`
+ * part): from its chunked manifest, else from a `t/` part of before. Each chunk is decoded once
+ * (`decoded`), whichever epochs share it.
+ */
+function treeEntries(
+  byKey: ReadonlyMap<string, Uint8Array>,
+  epoch: bigint,
+  chunkRefs: Map<string, number>,
+  decoded: Map<string, ChunkEntry[]>,
+): { length: number; entries: ChunkEntry[]; chunks: ChunkKeys | undefined } {
   const chunked = byKey.get(chunkManifestKey(epoch));
   if (chunked === undefined) {
     const legacy = byKey.get(manifestKey(epoch));
@@ -32,17 +42,31 @@ function treeEntries(byKey: ReadonlyMap<string, Uint8Array>, epoch: bigint, chun
     return { length, entries, chunks: undefined };
   }
   const { length, chunks } = decodeChunkManifest(chunked);
-  const entries: Array<[number, string]> = [];
+  const entries: ChunkEntry[] = [];
   const read = (key: string | undefined, slot: number | "spine"): void => {
     if (key === undefined) return;
-    const bytes = byKey.get(chunkPartKey(key));
-    if (bytes === undefined) throw new DecodeError(`stored MLS state: tree chunk ${key} missing`);
-    for (const entry of decodeChunk(bytes, slot, length)) entries.push(entry);
+    // a chunk's entries are checked against its slot and the tree's length: decoded once per slot and length
+    const memo = `${key}/${slot}/${length}`;
+    let list = decoded.get(memo);
+    if (list === undefined) {
+      const bytes = byKey.get(chunkPartKey(key));
+      if (bytes === undefined) throw new DecodeError(`stored MLS state: tree chunk ${key} missing`);
+      list = decodeChunk(bytes, slot, length);
+      decoded.set(memo, list);
+    }
+    for (const entry of list) entries.push(entry);
     addRef(chunkRefs, key);
   };
   chunks.subtrees.forEach((key, slot) => read(key, slot));
   read(chunks.spine, "spine");
   return { length, entries, chunks };
+}
+
+/** Decodes one stored ratchet-tree node. */
+function decodeStoredNode(bytes: Uint8Array): Node {
+  const d = guardSync(ErrorCode.Decode, "stored ratchet node", () => decodeNode(bytes, 0));
+  if (d === undefined || d[1] !== bytes.length) throw new DecodeError("stored MLS state: bad ratchet node");
+  return d[0];
 }
 
 /**
@@ -64,29 +88,31 @@ export function loadState(
   const decoded = guardSync(ErrorCode.Decode, "stored MLS state", () => decodeTsState(tsHead, 0));
   if (decoded === undefined || decoded[1] !== tsHead.length) throw new DecodeError("stored MLS state: bad head");
   const stripped = decoded[0];
-  const nodes = new Map<string, Node>();
+  // decoded nodes by `n/` key or by their encoding (a view into a chunk), shared by the epochs holding them
+  const nodes = new Map<string | Uint8Array, Node>();
+  const decodedChunks = new Map<string, ChunkEntry[]>();
   const epochs = new Map<bigint, EpochMeta>();
   const refs = new Map<string, number>();
   const chunkRefs = new Map<string, number>();
   const rebuild = (epoch: bigint): EpochMeta => {
-    const { length, entries, chunks } = treeEntries(byKey, epoch, chunkRefs);
+    const { length, entries, chunks } = treeEntries(byKey, epoch, chunkRefs, decodedChunks);
     const ratchetTree: RatchetTree = new Array<Node | undefined>(length).fill(undefined);
     const keys: string[] = [];
-    for (const [index, key] of entries) {
-      let node = nodes.get(key);
+    for (const [index, ref] of entries) {
+      let node = nodes.get(ref);
       if (node === undefined) {
-        const bytes = byKey.get(`n/${key}`);
-        if (bytes === undefined) throw new DecodeError(`stored MLS state: node ${key} missing`);
-        const d = guardSync(ErrorCode.Decode, "stored ratchet node", () => decodeNode(bytes, 0));
-        if (d === undefined) throw new DecodeError("stored MLS state: bad ratchet node");
-        node = d[0];
-        nodes.set(key, node);
-        nodeKeys.set(node, key);
+        const bytes = typeof ref === "string" ? byKey.get(`n/${ref}`) : ref;
+        if (bytes === undefined) throw new DecodeError(`stored MLS state: node ${ref as string} missing`);
+        node = decodeStoredNode(bytes);
+        knownBytes(node, bytes);
+        nodes.set(ref, node);
       }
       if (index >= length) throw new DecodeError("stored MLS state: node index out of range");
       ratchetTree[index] = node;
-      keys.push(key);
-      addRef(refs, key);
+      if (typeof ref === "string") {
+        keys.push(ref);
+        addRef(refs, ref);
+      }
     }
     const lazy = byKey.get(lazyTreeKey(epoch));
     const blob = lazy ?? byKey.get(blobKey(epoch));

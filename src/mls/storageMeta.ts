@@ -1,33 +1,47 @@
 /**
  * What the incremental state storage (src/mls/storage.ts, storageLoad.ts) remembers of the
- * last persisted state, and the content keys of ratchet-tree nodes.
+ * last persisted state, and the encodings of ratchet-tree nodes.
  *
  * @module
  */
 import type { Node, RatchetTree, SecretTree } from "ts-mls";
 import { encodeNode } from "ts-mls/ratchetTree.js";
-import { contentKey } from "./stateParts.js";
 import type { ChunkKeys } from "./treeChunks.js";
 
-/** Content keys of ratchet-tree nodes already encoded, by object identity (nodes are immutable). */
-export const nodeKeys = new WeakMap<object, string>();
+/**
+ * Encodings of ratchet-tree nodes by object identity (nodes are immutable): a commit rewrites the
+ * chunks of the slots its path touches without encoding their other nodes again. Filled when a
+ * node is first staged or loaded (a view into its chunk), dropped with the node.
+ */
+const nodeBytes = new WeakMap<object, Uint8Array>();
 
 /**
- * The content key of a ratchet-tree node (SHA-256 of its encoding, 16 bytes hex), with the
- * encoding when it had to be made.
+ * The encoding of a ratchet-tree node, made once per node object.
  *
  * @example
  * ```ts
- * const { key, bytes } = keyOfNode(node)
+ * const bytes = bytesOfNode(node)
  * ```
  */
-export function keyOfNode(node: Node): { key: string; bytes?: Uint8Array } {
-  const known = nodeKeys.get(node);
-  if (known !== undefined) return { key: known };
-  const bytes = encodeNode(node);
-  const key = contentKey(bytes);
-  nodeKeys.set(node, key);
-  return { key, bytes };
+export function bytesOfNode(node: Node): Uint8Array {
+  let bytes = nodeBytes.get(node);
+  if (bytes === undefined) {
+    bytes = encodeNode(node);
+    nodeBytes.set(node, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * Remembers `bytes` as the encoding of `node` (just decoded from them).
+ *
+ * @example
+ * ```ts
+ * knownBytes(node, bytes)
+ * ```
+ */
+export function knownBytes(node: Node, bytes: Uint8Array): void {
+  nodeBytes.set(node, bytes);
 }
 
 /**
@@ -41,6 +55,7 @@ export function keyOfNode(node: Node): { key: string; bytes?: Uint8Array } {
 export interface EpochMeta {
   readonly ratchetTree: RatchetTree;
   readonly secretTree: SecretTree;
+  /** The `n/` parts its tree references: none when its chunks hold their nodes (format 6). */
   readonly nodeKeys: readonly string[];
   /** Its manifest's chunk keys; undefined when its manifest is a `t/` part of before format 3. */
   readonly chunks: ChunkKeys | undefined;
@@ -66,6 +81,17 @@ export interface PersistMeta {
   /** Content keys of the stored `k/` parts, each with the number of its references (one per manifest slot of each retained epoch). */
   readonly chunkRefs: ReadonlyMap<string, number>;
 }
+
+/**
+ * True when the epoch's tree is stored in chunks that hold their nodes (format 6): a new tree can
+ * keep those of its chunks whose slots did not change. Chunks of before name `n/` parts.
+ *
+ * @example
+ * ```ts
+ * const base = inlineChunks(old) ? old : undefined
+ * ```
+ */
+export const inlineChunks = (meta: EpochMeta): boolean => meta.chunks !== undefined && meta.nodeKeys.length === 0;
 
 /**
  * Counts one more reference to `key`; true when it had none (its part is not stored yet).

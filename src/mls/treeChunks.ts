@@ -1,20 +1,20 @@
 /**
- * The chunked ratchet-tree manifest (storage format 3; src/mls/storage.ts documents the parts).
- * Node indices are cut into slots of {@link RATCHET_CHUNK_SPAN}: slot `s` holds the complete
- * subtree of indices `64s .. 64s+62`, and the spine slot holds every index `64s+63` (the nodes
- * above those subtrees). A commit changes one leaf's path: one subtree slot and the spine. Each
- * slot's entries (index and content key of each non-blank node) are one content-addressed
- * chunk `k/<key>`, shared by every epoch that holds the same chunk; an epoch's manifest
- * `m/<epoch>` lists the tree's length and its slots' chunk keys (about 0.6 KB at 1000 members,
- * where the whole list was 24 KB).
+ * The chunked ratchet-tree manifest (storage formats 3 to 6; src/mls/storage.ts documents the
+ * parts). Node indices are cut into slots of {@link RATCHET_CHUNK_SPAN}: slot `s` holds the
+ * complete subtree of indices `64s .. 64s+62`, and the spine slot holds every index `64s+63` (the
+ * nodes above those subtrees). A commit changes one leaf's path: one subtree slot and the spine.
+ * Each slot's non-blank nodes are one content-addressed chunk `k/<key>`, shared by every epoch
+ * that holds the same chunk; an epoch's manifest `m/<epoch>` lists the tree's length and its
+ * slots' chunk keys (about 0.6 KB at 1000 members, where the whole list was 24 KB). Since format
+ * 6 a chunk holds each node's encoding ({@link INLINE_CHUNK_FORMAT}); before, it held each node's
+ * content key, its encoding a part `n/<key>` of its own ({@link STATE_PART_FORMAT}, still read).
  *
  * @module
  */
-import { MAX_RATCHET_TREE_NODES, RATCHET_CHUNK_SPAN, STATE_PART_FORMAT } from "../constants.js";
+import { INLINE_CHUNK_FORMAT, MAX_RATCHET_TREE_NODES, RATCHET_CHUNK_SPAN, STATE_PART_FORMAT } from "../constants.js";
 import { DecodeError } from "../errors.js";
 import { Sink, decodeWith } from "./partCodec.js";
 import { CONTENT_KEY_BYTES, contentKey } from "./stateParts.js";
-
 
 /** The chunk keys of one epoch's tree: one per subtree slot, and the spine's (undefined: no non-blank node there). */
 export interface ChunkKeys {
@@ -28,41 +28,51 @@ export const isSpine = (index: number): boolean => index % RATCHET_CHUNK_SPAN ==
 export const subtreeSlots = (length: number): number => Math.ceil(length / RATCHET_CHUNK_SPAN);
 
 /**
- * One chunk: format byte, then `[index, content key]` of each non-blank node, in order.
- * Returns the bytes and their content key (SHA-256, 16 bytes hex).
+ * One chunk: format byte ({@link INLINE_CHUNK_FORMAT}), then the index and encoding of each
+ * non-blank node, in order. Returns the bytes and their content key (SHA-256, 16 bytes hex).
  *
  * @example
  * ```ts
- * const { key, bytes } = encodeChunk([[0, nodeKey0], [2, nodeKey2]])
+ * const { key, bytes } = encodeChunk([[0, encodeNode(leaf0)], [2, encodeNode(leaf1)]])
  * ```
  */
-export function encodeChunk(entries: ReadonlyArray<readonly [number, string]>): { key: string; bytes: Uint8Array } {
-  const w = new Sink(8 + entries.length * (4 + CONTENT_KEY_BYTES));
-  w.u8(STATE_PART_FORMAT).u32(entries.length);
-  for (const [index, key] of entries) w.u32(index).raw(Buffer.from(key, "hex"));
+export function encodeChunk(entries: ReadonlyArray<readonly [number, Uint8Array]>): { key: string; bytes: Uint8Array } {
+  let size = 5;
+  for (const [, node] of entries) size += 8 + node.length;
+  const w = new Sink(size);
+  w.u8(INLINE_CHUNK_FORMAT).u32(entries.length);
+  for (const [index, node] of entries) w.u32(index).bytes(node);
   const bytes = w.finish();
   return { key: contentKey(bytes), bytes };
 }
 
 /**
- * Decodes a chunk of slot `slot` (`"spine"` or a subtree slot) of a tree of `length` nodes:
- * every index must lie in that slot and the tree, in increasing order. Throws only DecodeError.
+ * One decoded chunk entry: a node index and the node's encoding (a view into the chunk; format
+ * 6), or the content key of its `n/` part (a chunk of formats 3 to 5).
+ */
+export type ChunkEntry = readonly [index: number, node: Uint8Array | string];
+
+/**
+ * Decodes a chunk of slot `slot` (`"spine"` or a subtree slot) of a tree of `length` nodes, of
+ * either format: every index must lie in that slot and the tree, in increasing order. Throws only
+ * DecodeError.
  *
  * @example
  * ```ts
- * for (const [index, key] of decodeChunk(bytes, 3, 1999)) ...
+ * for (const [index, node] of decodeChunk(bytes, 3, 1999)) ...
  * ```
  */
-export function decodeChunk(bytes: Uint8Array, slot: number | "spine", length: number): Array<[number, string]> {
+export function decodeChunk(bytes: Uint8Array, slot: number | "spine", length: number): ChunkEntry[] {
   return decodeWith(bytes, "ratchet tree chunk", (r) => {
-    if (r.u8() !== STATE_PART_FORMAT) throw new DecodeError("ratchet tree chunk: unknown format");
-    const out: Array<[number, string]> = [];
+    const format = r.u8();
+    if (format !== INLINE_CHUNK_FORMAT && format !== STATE_PART_FORMAT) throw new DecodeError("ratchet tree chunk: unknown format");
+    const out: ChunkEntry[] = [];
     let last = -1;
     for (let n = r.u32(); n > 0; n--) {
       const index = r.u32();
       const inSlot = slot === "spine" ? isSpine(index) : !isSpine(index) && Math.floor(index / RATCHET_CHUNK_SPAN) === slot;
       if (index <= last || index >= length || !inSlot) throw new DecodeError("ratchet tree chunk: node index out of its slot, order or range");
-      out.push([index, Buffer.from(r.raw(CONTENT_KEY_BYTES)).toString("hex")]);
+      out.push([index, format === INLINE_CHUNK_FORMAT ? r.raw(r.u32()) : Buffer.from(r.raw(CONTENT_KEY_BYTES)).toString("hex")]);
       last = index;
     }
     return out;

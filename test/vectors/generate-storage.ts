@@ -2,13 +2,15 @@
  * One-off generator of the frozen storage fixtures read by test/storage-fixture.test.ts. Run by
  * hand only, never by a test:
  *   npx tsc -p . && node dist/test/vectors/generate-storage.js [--force]
- * It writes the fixture of the current format: test/vectors/storage-v5.json (sealed sublevels,
+ * It writes the fixture of the current format: test/vectors/storage-v6.json (sealed sublevels,
  * with each engine's keyring file; MLS states in the parts of storage format 3: chunked
  * manifests `m/` + `k/`, compact secret trees `l/`; since format 4 the materialisation index's
  * leaf map in chunks `materialise/l/<gid>/<chunk>` beside a small head `materialise/g/<gid>`;
  * since format 5 group records whose chain head is in the hot half `groups/<gid>/hot`, tag 0x81,
- * beside a cold half without it, tag 0x81). test/vectors/storage-v4.json (cold halves with the
- * head, tag 0x80) was written by this generator as of commit 90e33ac.
+ * beside a cold half without it, tag 0x81; since format 6 ratchet-tree chunks `k/` that hold their
+ * nodes, format byte 2, and no `n/` node parts). test/vectors/storage-v5.json (chunks naming `n/`
+ * parts; its history ends with the remove) was written by this generator as of commit 1dd5c4d,
+ * test/vectors/storage-v4.json (cold halves with the head, tag 0x80) as of commit 90e33ac.
  * test/vectors/storage-v3.json (the same with whole `g/` index records) was written by this
  * generator as of commit 3285491, test/vectors/storage-v2.json (the same, with
  * the state parts of before: `t/` and `s/`) was written by this generator as of commit fb0740d,
@@ -21,8 +23,9 @@
  * joins, his leaf only makes the tree big enough for secret-tree override parts); owner and member
  * write long-term and sender-ratchet messages, some read during generation (so their
  * sender-ratchet keys are consumed), some left unread; owner commits an update (epoch 2) and
- * removes carol (epoch 3, long-term epoch 1); more messages; an indexer engine only ingests
- * the public documents. Then every raw key/value of each engine's LevelDB is dumped, and the
+ * removes carol (epoch 3, long-term epoch 1); more messages; since format 6 an update commit
+ * last (epoch 4, which member and indexer ingest), so the member's cold half is older than its hot
+ * half, and one more message; an indexer engine only ingests the public documents. Then every raw key/value of each engine's LevelDB is dumped, and the
  * expected reads are checked on a restored copy before anything is written.
  *
  * @module
@@ -42,7 +45,7 @@ import type { SchemeName } from "../../src/constants.js";
 import { plain, rawDb } from "../storage-support.js";
 import type { EngineFixture, EngineName, Expectation, StorageFixture } from "../storage-support.js";
 
-const out = fileURLToPath(new URL("../../../test/vectors/storage-v5.json", import.meta.url));
+const out = fileURLToPath(new URL("../../../test/vectors/storage-v6.json", import.meta.url));
 if (existsSync(out) && !process.argv.includes("--force")) {
   console.error(`${out} exists; the frozen storage fixture is never regenerated silently (pass --force on purpose)`);
   process.exit(1);
@@ -155,6 +158,13 @@ try {
   await send("owner", "sr4", "sender-ratchet", gid); // unread
   await read(member, [sr3]); // consumed at member
 
+  // an update commit last: the member's hot half moves on, its cold half (members) stays as of c3
+  const c4 = await owner.updateGroup(gid); // epoch 4
+  publicDocs.push(...c4.documents);
+  await ingest(member, c4.documents);
+  await ingest(indexer, c4.documents);
+  await send("owner", "sr5", "sender-ratchet", gid); // unread
+
   const fixtureEngines = {} as Record<EngineName, EngineFixture>;
   const snapshot = async (n: EngineName): Promise<Omit<EngineFixture, "entries" | "decrypt">> => {
     const e = engines[n];
@@ -177,9 +187,9 @@ try {
   const ok: Expectation = { ok: true };
   const code = (c: string): Expectation => ({ code: c });
   const intended: Record<EngineName, Record<string, Expectation>> = {
-    owner: { lt1: ok, sr1: ok, sr2: ok, mlt1: ok, msr1: ok, lt2: ok, sr3: ok, sr4: ok },
-    member: { lt1: ok, sr1: code("REPLAY"), sr2: ok, mlt1: ok, msr1: ok, lt2: ok, sr3: code("REPLAY"), sr4: ok },
-    carol: { lt1: ok, sr1: code("REPLAY"), sr2: ok, mlt1: ok, msr1: code("REPLAY"), lt2: code("NOT_MEMBER"), sr3: code("NOT_MEMBER"), sr4: code("NOT_MEMBER") },
+    owner: { lt1: ok, sr1: ok, sr2: ok, mlt1: ok, msr1: ok, lt2: ok, sr3: ok, sr4: ok, sr5: ok },
+    member: { lt1: ok, sr1: code("REPLAY"), sr2: ok, mlt1: ok, msr1: ok, lt2: ok, sr3: code("REPLAY"), sr4: ok, sr5: ok },
+    carol: { lt1: ok, sr1: code("REPLAY"), sr2: ok, mlt1: ok, msr1: code("REPLAY"), lt2: code("NOT_MEMBER"), sr3: code("NOT_MEMBER"), sr4: code("NOT_MEMBER"), sr5: code("NOT_MEMBER") },
     indexer: Object.fromEntries(messages.map((m) => [m.name, code("PENDING")])),
   };
 
@@ -207,8 +217,8 @@ try {
 
   const fixture: StorageFixture = {
     description:
-      "Frozen LevelDB contents (and keyring files) of four engines written by storage format 5: sealed sublevels, " +
-      "MLS state parts m/ k/ l/ (chunked ratchet-tree manifests, compact secret trees), " +
+      "Frozen LevelDB contents (and keyring files) of four engines written by storage format 6: sealed sublevels, " +
+      "MLS state parts m/ k/ l/ (chunked ratchet-tree manifests, chunks holding their nodes (format byte 2, no n/ parts), compact secret trees), " +
       "materialisation leaf maps in chunks (materialise l/<gid>/<chunk>, head g/<gid>), " +
       "group records with the chain head in the hot half (groups <gid>/hot, tag 0x81; cold <gid>, tag 0x81) " +
       "(test/vectors/generate-storage.ts); the storage key of each is derived from its seed. " +

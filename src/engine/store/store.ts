@@ -222,12 +222,20 @@ export class EngineStore extends StoreReads {
    */
   async rawBatch(ops: readonly RawOp[], sync: boolean): Promise<void> {
     if (ops.length === 0) return;
-    const batch = ops.map((op) =>
-      op.raw === null ? { type: "del" as const, sublevel: this.sub(op.sub), key: op.key } : { type: "put" as const, sublevel: this.sub(op.sub), key: op.key, value: op.raw },
-    );
+    // a chained batch (one LevelDB WriteBatch, as atomic as the array form): abstract-level's
+    // array form copies every op with the options and hands classic-level objects it reads
+    // field by field, ~20 us an op (a join at 1000 members writes ~3,000)
+    let batch: ReturnType<Level<string, Uint8Array>["batch"]> | undefined;
     try {
-      await this.db.batch(batch, { sync });
+      batch = this.db.batch();
+      for (const op of ops) {
+        const sublevel = this.sub(op.sub);
+        if (op.raw === null) batch.del(op.key, { sublevel });
+        else batch.put(op.key, op.raw, { sublevel });
+      }
+      await batch.write({ sync });
     } catch (e) {
+      await batch?.close().catch(() => undefined); // frees a batch write() did not reach (closing twice is a no-op)
       throw new StorageError(ErrorCode.Storage, `writing batch: ${(e as Error).message}`, { cause: e });
     }
   }

@@ -10,8 +10,9 @@
  *               nonce reservation; written by every commit and by messages); see groups.ts. A cold half
  *               of formats 1-4 (format 1: every field) stays, its head overridden, until membership changes.
  * - `state`     `<gid>/<part>` -> one part of the incremental group state (src/mls/storage.ts):
- *               `h` head, `t/<epoch>` ratchet-tree manifest, `n/<hash>` content-addressed tree node,
- *               `s/<epoch>` secret tree, `o/<epoch>/<index>` changed secret-tree node
+ *               `h` head, `m/<epoch>` ratchet-tree manifest, `k/<hash>` content-addressed tree chunk,
+ *               `l/<epoch>` secret tree, `o/<epoch>/<index>` changed secret-tree node; of older
+ *               formats, still read: `n/<hash>` tree node (formats 2-5), `t/<epoch>`, `s/<epoch>`
  * - `docs`      `<docId>` -> signed document bytes (SecretGroup, commits, key packages, deletions)
  * - `commits`   `<gid>/<commitId>` -> {@link CommitRecord} (previous, epoch, pending / applied / superseded / refused)
  * - `next`      format 1 only (a second commit chain): emptied by migrate.ts when the engine opens, never written
