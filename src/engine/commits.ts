@@ -26,6 +26,7 @@ import { dropOps } from "./pending.js";
 import type { CommitRecord, GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/sublevels.js";
 import { recordOps } from "./store/groups.js";
+import { versioned } from "./store/version.js";
 import type { StoreOp } from "./store/store.js";
 
 /**
@@ -193,6 +194,8 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
   // the drain joins through
   const kp = member ? undefined : early !== undefined ? early.kp : await welcomed(ctx, info.addedKeyPackageRefs);
   const joining = early?.joining;
+  // the document's stored form (version byte and its 83 KB at 1000 members) made while the worker runs, not in the batch after it
+  const docOp: StoreOp = { sub: Sublevel.Docs, key: cid, value: versioned(doc.bytes), versioned: true };
   let followed: Awaited<ReturnType<typeof indexCommit>>;
   const started = performance.now();
   try {
@@ -207,7 +210,7 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
   const applied = await applying;
   const joined = await joining;
   if (followed.outcome === "refused") return { ops: toStoreOps(followed.ops), result: refused(new ValidationError(followed.code ?? ErrorCode.InvalidCommit, followed.reason ?? "refused by the commit chain")) };
-  const stored: StoreOp[] = [...toStoreOps(followed.ops), { sub: Sublevel.Docs, key: cid, value: doc.bytes }];
+  const stored: StoreOp[] = [...toStoreOps(followed.ops), docOp];
   if (applied !== undefined) {
     if ("error" in applied) {
       if (isNodeFault(applied.error)) throw applied.error;
