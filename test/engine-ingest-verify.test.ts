@@ -89,3 +89,28 @@ test("a forged document that also breaks a field rule is reported as forged, and
   assert.throws(() => decodeDocumentDeferred(broken), { code: "INVALID_SIGNATURE" });
   assert.throws(() => decodeDocument(broken), { code: "INVALID_SIGNATURE" });
 });
+
+test("a forged copy of a member's next commit is refused though its worker run starts beside the check; the genuine one then applies", async () => {
+  await withNodes([{}, {}], async ([owner, member]) => {
+    const { gid, created, added } = await groupAddingMember(owner.engine, member.engine);
+    assert.deepEqual(await ingestAll(member.engine, [...created, ...added]), ["applied", "applied"]);
+    const update = (await owner.engine.updateGroup(gid)).documents[0]!;
+    const before = member.engine.stats();
+    const historyBefore = await member.engine.history(gid);
+    await assert.rejects(member.engine.ingest([flipped(update)]), (e: unknown) => {
+      assert.ok(e instanceof IngestRefusedError, String(e));
+      assert.equal(e.code, "INVALID_SIGNATURE");
+      return true;
+    });
+    // the worker ran the forged copy (its framing says "next") before the check refused it: nothing of it is kept
+    assert.equal(member.engine.stats().stateTasks, before.stateTasks + 1, "the forged commit went to the worker beside its check");
+    assert.equal(await storeOf(member.engine).has(Sublevel.Docs, toHex(decodeDocumentDeferred(flipped(update)).doc.id)), false);
+    assert.deepEqual(await member.engine.history(gid), historyBefore, "the forged commit was neither applied nor indexed");
+    // the genuine commit applies (its worker reloads: the forged run's state is under a token no record names)
+    assert.deepEqual(await ingestAll(member.engine, [update]), ["applied"]);
+    assert.ok(member.engine.stats().workerMisses > before.workerMisses, "the dropped run's state was not used");
+    const message = await owner.engine.encrypt(gid, utf8("after the forgery"), { scheme: "sender-ratchet" });
+    assert.deepEqual((await member.engine.decrypt([message])).map((b) => new TextDecoder().decode(b as Uint8Array)), ["after the forgery"]);
+    assert.deepEqual(await ingestAll(member.engine, (await owner.engine.updateGroup(gid)).documents), ["applied"]);
+  });
+});

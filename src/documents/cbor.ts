@@ -9,9 +9,9 @@
  *
  * @module
  */
-import { decode, encode, rfc8949EncodeOptions } from "cborg";
+import { decode, encode, encodeInto, rfc8949EncodeOptions } from "cborg";
+import { CANONICAL_SCRATCH_BYTES } from "../constants.js";
 import type { DecodeOptions } from "cborg";
-import { equalBytes } from "../bytes.js";
 import { DecodeError } from "../errors.js";
 
 const DECODE_OPTIONS: DecodeOptions = {
@@ -58,12 +58,25 @@ export function decodeCanonical(bytes: Uint8Array): unknown {
     // cborg throws plain Errors, and RangeError on deep nesting: all mean "malformed".
     throw new DecodeError(`malformed CBOR: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
-  let again: Uint8Array;
+  // re-encoded into a buffer exactly as long as the input: a canonical encoding fills it, a longer
+  // one overflows it (not canonical); no allocation per check up to CANONICAL_SCRATCH_BYTES
+  const into = bytes.length <= CANONICAL_SCRATCH_BYTES ? scratchOf(bytes.length) : new Uint8Array(bytes.length);
+  let written: number;
   try {
-    again = encodeCanonical(value);
+    written = encodeInto(value, into, rfc8949EncodeOptions).written;
   } catch (cause) {
+    if (cause instanceof Error && /out of bounds/.test(cause.message)) throw new DecodeError("CBOR is not in canonical form", { cause });
     throw new DecodeError("CBOR value cannot be re-encoded", { cause });
   }
-  if (!equalBytes(again, bytes)) throw new DecodeError("CBOR is not in canonical form");
+  // public bytes: memcmp, not the constant-time compare (about 8x faster on an 83 KB commit document)
+  if (written !== bytes.length || !Buffer.from(into.buffer, into.byteOffset, written).equals(bytes)) throw new DecodeError("CBOR is not in canonical form");
   return value;
+}
+
+let scratch = new Uint8Array(0);
+
+/** The kept scratch buffer's first `length` bytes (grown as needed; decodeCanonical is synchronous, so never shared by two checks). */
+function scratchOf(length: number): Uint8Array {
+  if (scratch.length < length) scratch = new Uint8Array(Math.min(CANONICAL_SCRATCH_BYTES, Math.max(length, scratch.length * 2)));
+  return scratch.subarray(0, length);
 }

@@ -11,9 +11,11 @@ import { equalBytes, fromHex, toHex } from "../bytes.js";
 import { readSecretGroup, readSecretGroupCommit, checkCommitChain, checkCommitDocument, SchemaId } from "../documents/index.js";
 import type { SignedDocument } from "../documents/index.js";
 import { ErrorCode, ValidationError } from "../errors.js";
-import { inspectCommit, peekWelcome } from "../group/index.js";
-import type { CommitInspection } from "../group/index.js";
+import { inspectCommit, peekCommitHeader, peekWelcome } from "../group/index.js";
+import type { CommitHeader, CommitInspection } from "../group/index.js";
 import { indexCommit } from "../materialise/index.js";
+import { runStateTask } from "./context.js";
+import type { StateOut } from "./worker/protocol.js";
 import type { EngineContext } from "./context.js";
 import { applyCommit, commitOp, isNodeFault, joinThrough, refused, sameCommit } from "./drain.js";
 import type { DrainInput, WelcomedKeyPackage } from "./drain.js";
@@ -24,6 +26,7 @@ import { dropOps } from "./pending.js";
 import type { CommitRecord, GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/sublevels.js";
 import { recordOps } from "./store/groups.js";
+import { versioned } from "./store/version.js";
 import type { StoreOp } from "./store/store.js";
 
 /**
@@ -86,6 +89,29 @@ async function welcomed(ctx: EngineContext, refs: readonly Uint8Array[]): Promis
   return undefined;
 }
 
+/**
+ * The worker's run of what its framing says is the member's next commit (its epoch, group,
+ * author and previous commit match the record), started before the document's signature check
+ * and full read: the worker applies it while this thread waits for the check, then reads and
+ * checks the rest. Nothing is written from it unless every check passes; a run that is dropped
+ * leaves the worker a cached state under a token no record names (the group's next task
+ * reloads from the store). Undefined when the framing says otherwise or does not read.
+ */
+function startApply(ctx: EngineContext, gid: string, record: GroupRecord | undefined, doc: SignedDocument, fields: CommitFields): Promise<StateOut> | undefined {
+  if (record?.status !== GroupStatus.Member || record.owner === undefined || !equalBytes(doc.author, record.owner)) return undefined;
+  if (!equalBytes(fields.secretGroup, fromHex(gid)) || !sameCommit(fields.previousCommit, record.head)) return undefined;
+  let header: CommitHeader;
+  try {
+    header = peekCommitHeader(fields.commit);
+  } catch {
+    return undefined;
+  }
+  if (header.mlsEpoch !== record.mlsEpoch || !equalBytes(header.groupId, fields.secretGroup)) return undefined;
+  const processing = runStateTask(ctx, gid, record, { op: "process", commit: fields.commit });
+  processing.catch(() => undefined); // awaited (or dropped) by the step; never an unhandled rejection
+  return processing;
+}
+
 /** A join started before the commit was decoded in full: the key package, and the join when one runs. */
 interface EarlyJoin {
   readonly kp: WelcomedKeyPackage | undefined;
@@ -124,22 +150,35 @@ async function startJoin(ctx: EngineContext, gid: string, record: GroupRecord | 
  * const out = await ingestCommitDocument(ctx, gid, record, doc)
  * ```
  */
-export async function ingestCommitDocument(ctx: EngineContext, gid: string, record: GroupRecord | undefined, doc: SignedDocument): Promise<StepOutput> {
+export async function ingestCommitDocument(ctx: EngineContext, gid: string, record: GroupRecord | undefined, doc: SignedDocument, verified: Promise<void> = Promise.resolve()): Promise<StepOutput> {
   const cid = toHex(doc.id);
-  if (await ctx.store.has(Sublevel.Commits, `${gid}/${cid}`)) return { ops: [], result: { outcome: "duplicate" } };
-  let fields: CommitFields;
+  let fields: CommitFields | undefined;
+  let unreadable: unknown;
   try {
     fields = readSecretGroupCommit(doc);
   } catch (e) {
-    return { ops: [], result: refused(e) };
+    unreadable = e; // refused below, once the signature check has decided between forged and malformed
   }
+  const processing = fields === undefined ? undefined : startApply(ctx, gid, record, doc, fields);
+  try {
+    await verified;
+  } catch (forged) {
+    await processing?.catch(() => undefined);
+    throw forged;
+  }
+  const settled = async <T>(out: T): Promise<T> => {
+    await processing?.catch(() => undefined);
+    return out;
+  };
+  if (await ctx.store.has(Sublevel.Commits, `${gid}/${cid}`)) return settled({ ops: [], result: { outcome: "duplicate" } });
+  if (fields === undefined) return { ops: [], result: refused(unreadable) };
   const early = await startJoin(ctx, gid, record, cid, doc, fields);
   let info: CommitInspection;
   try {
     info = readCommit(gid, record, doc, fields);
   } catch (e) {
     await early?.joining;
-    return { ops: [], result: refused(e) };
+    return settled({ ops: [], result: refused(e) });
   }
   const member = record?.status === GroupStatus.Member;
   // a member already past this commit's epoch never applies it: superseded (history before its join, or a fork)
@@ -148,12 +187,15 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
   // the usual case, the member's next commit, is applied in this step (one batch with the
   // follower's records); the worker applies it while this thread runs the follower
   const next = member && record?.owner !== undefined && info.mlsEpoch === record.mlsEpoch && sameCommit(fields.previousCommit, record.head);
-  const applying = next ? applyCommit(ctx, gid, record, { cid, doc, record: rec }, fields.commit).catch((e: unknown) => ({ error: e })) : undefined;
+  if (!next && processing !== undefined) await settled(undefined); // the framing said next, the full read did not: dropped
+  const applying = next ? applyCommit(ctx, gid, record, { cid, doc, record: rec }, fields.commit, processing).catch((e: unknown) => ({ error: e })) : undefined;
   // a Welcome for this node in a group whose owner is known: joined in this step (started by
   // startJoin), one synced batch with the commit and its index records, not a stored Welcome
   // the drain joins through
   const kp = member ? undefined : early !== undefined ? early.kp : await welcomed(ctx, info.addedKeyPackageRefs);
   const joining = early?.joining;
+  // the document's stored form (version byte and its 83 KB at 1000 members) made while the worker runs, not in the batch after it
+  const docOp: StoreOp = { sub: Sublevel.Docs, key: cid, value: versioned(doc.bytes), versioned: true };
   let followed: Awaited<ReturnType<typeof indexCommit>>;
   const started = performance.now();
   try {
@@ -168,7 +210,7 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
   const applied = await applying;
   const joined = await joining;
   if (followed.outcome === "refused") return { ops: toStoreOps(followed.ops), result: refused(new ValidationError(followed.code ?? ErrorCode.InvalidCommit, followed.reason ?? "refused by the commit chain")) };
-  const stored: StoreOp[] = [...toStoreOps(followed.ops), { sub: Sublevel.Docs, key: cid, value: doc.bytes }];
+  const stored: StoreOp[] = [...toStoreOps(followed.ops), docOp];
   if (applied !== undefined) {
     if ("error" in applied) {
       if (isNodeFault(applied.error)) throw applied.error;

@@ -18,6 +18,7 @@ import { examineStep } from "./operations.js";
 import { recordAfter, runStateTask, stateOps } from "./context.js";
 import { indexReader } from "./materialise.js";
 import type { EngineContext } from "./context.js";
+import type { StateOut } from "./worker/protocol.js";
 import { CommitStatus, GroupStatus, decodeCommitRecord, decodeKeyPackageRecord, encodeCommitRecord } from "./store/records.js";
 import type { CommitRecord, GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/sublevels.js";
@@ -59,6 +60,8 @@ export function commitOp(gid: string, cid: string, record: CommitRecord): StoreO
 
 /**
  * Applies a member's next commit on its worker: the state parts, the records, one batch.
+ * `processed`: the worker's run of it, when the caller started it already (src/engine/commits.ts
+ * starts it before the document's checks, which it awaits before using the result).
  *
  * @example
  * ```ts
@@ -71,8 +74,9 @@ export async function applyCommit(
   record: GroupRecord,
   c: StoredCommit,
   commit = readSecretGroupCommit(c.doc).commit,
+  processed?: Promise<StateOut>,
 ): Promise<{ ops: StoreOp[]; record: GroupRecord; event: ProtocolEvent }> {
-  const out = await runStateTask(ctx, gid, record, { op: "process", commit });
+  const out = await (processed ?? runStateTask(ctx, gid, record, { op: "process", commit }));
   if (out.change === undefined) throw new Error("process returned no state");
   const next = recordAfter(record, out.change, { head: c.doc.id });
   return {

@@ -136,6 +136,9 @@ async function encryptStep(ctx: EngineContext, gid: string, recordIn: GroupRecor
  */
 export async function executeStep(ctx: EngineContext, step: StepInput): Promise<StepOutput> {
   const { groupId: gid, record, job } = step;
+  // a commit document that may be the member's next: its step starts the worker on it beside the
+  // signature check, and awaits the check before anything else (src/engine/commits.ts)
+  if (step.followUp === undefined && job.kind === "ingest" && job.doc.schema === SchemaId.SecretGroupCommit) return ingestCommitDocument(ctx, gid, record, job.doc, job.verified);
   // a document ingested with its signature check still running: nothing acts on it before the check passes
   if (job.kind === "ingest" || job.kind === "operation") await job.verified;
   if (step.followUp?.kind === "drain") return drainStep(ctx, step, step.followUp);

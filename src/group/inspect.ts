@@ -193,6 +193,28 @@ export interface WelcomePeek {
   readonly addedKeyPackageRefs: Uint8Array[];
 }
 
+/** A commit's group and epoch, read from its framing alone. @example `peekCommitHeader(parts).mlsEpoch` */
+export interface CommitHeader {
+  readonly groupId: Uint8Array;
+  /** MLS epoch the commit applies to. */
+  readonly mlsEpoch: bigint;
+}
+
+/**
+ * The commit's group and epoch from its MLS framing, without decoding its proposals or path
+ * (the engine starts a member's next commit on its worker from these while it reads the rest).
+ * `DECODE_ERROR` on bad framing.
+ *
+ * @example
+ * ```ts
+ * const { groupId, mlsEpoch } = peekCommitHeader(parts)
+ * ```
+ */
+export function peekCommitHeader(commit: Uint8Array | SecretGroupCommit): CommitHeader {
+  const header = peekMlsCommitHeader(commitParts(commit).mlsCommit);
+  return { groupId: header.groupId, mlsEpoch: header.epoch };
+}
+
 /**
  * The commit's framing and its Welcome's KeyPackageRefs, without decoding the proposals (the
  * add commit that welcomes a member into a group of N carries N key packages); undefined when

@@ -128,6 +128,8 @@ export class Sealer {
   private readonly salt = randomBytes(SALT);
   private counter = 0n;
   private readonly subkeys = new Map<string, Buffer>();
+  /** The last storage key generation sealed under and its session subkey (cleared with the cache). */
+  private current: { readonly generation: number; readonly subkey: Buffer } | undefined;
 
   constructor(
     private readonly keys: Map<number, Uint8Array>,
@@ -138,6 +140,7 @@ export class Sealer {
   /** Adds a storage key generation (rotation). @example `sealer.addKey(1, newKey)` */
   addKey(generation: number, key: Uint8Array): void {
     this.keys.set(generation, Uint8Array.from(key));
+    this.current = undefined;
   }
 
   /** Forgets a generation's key (rotation done) and zeroes it. @example `sealer.forget(0)` */
@@ -145,6 +148,7 @@ export class Sealer {
     this.keys.get(generation)?.fill(0);
     this.keys.delete(generation);
     this.subkeys.clear();
+    this.current = undefined;
   }
 
   /** The key of a generation (undefined when not held). @example `sealer.key(0)` */
@@ -173,32 +177,42 @@ export class Sealer {
    * ```
    */
   seal(sub: string, key: string, plain: Uint8Array, ownKey?: Uint8Array, generation = this.generation): Uint8Array {
-    const nonce = new Uint8Array(NONCE);
-    const n = this.counter++;
-    new DataView(nonce.buffer).setBigUint64(4, n);
-    let header: Uint8Array;
+    const headerLength = (ownKey === undefined ? 6 : 2) + SALT + NONCE;
+    // one allocation: header, ciphertext and tag written in place
+    const out = new Uint8Array(headerLength + plain.length + TAG);
+    const header = out.subarray(0, headerLength);
+    header[0] = SEALED_STORAGE_VERSION;
     let subkey: Buffer;
     if (ownKey !== undefined) {
-      header = Uint8Array.of(SEALED_STORAGE_VERSION, SealKind.OwnKey, ...this.salt, ...nonce);
+      header[1] = SealKind.OwnKey;
       subkey = this.subkey(ownKey, this.salt);
     } else {
-      const storageKey = this.keys.get(generation);
-      if (storageKey === undefined) throw new StorageError(ErrorCode.StorageKey, `no storage key of generation ${generation}`);
-      header = new Uint8Array(6 + SALT + NONCE);
-      header[0] = SEALED_STORAGE_VERSION;
       header[1] = SealKind.StorageKey;
-      new DataView(header.buffer).setUint32(2, generation);
-      header.set(this.salt, 6);
-      header.set(nonce, 6 + SALT);
-      subkey = this.subkey(storageKey, this.salt, `${generation}:${toKey(this.salt)}`);
+      new DataView(out.buffer).setUint32(2, generation);
+      subkey = this.sessionSubkey(generation);
     }
+    header.set(this.salt, headerLength - NONCE - SALT);
+    const nonce = header.subarray(headerLength - NONCE);
+    new DataView(out.buffer, nonce.byteOffset + 4, 8).setBigUint64(0, this.counter++);
     const cipher = createCipheriv("aes-256-gcm", subkey, nonce, { authTagLength: TAG });
     cipher.setAAD(associatedData(sub, key, header));
-    const body = Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-    const out = new Uint8Array(header.length + body.length);
-    out.set(header);
-    out.set(body, header.length);
+    const body = cipher.update(plain);
+    out.set(body, headerLength);
+    const rest = cipher.final();
+    if (body.length + rest.length !== plain.length) throw new StorageError(ErrorCode.Storage, "AES-GCM: unexpected ciphertext length");
+    out.set(rest, headerLength + body.length);
+    out.set(cipher.getAuthTag(), headerLength + plain.length);
     return out;
+  }
+
+  /** This session's subkey of a storage key generation, held beside the cache (no cache key string per value sealed). */
+  private sessionSubkey(generation: number): Buffer {
+    if (this.current?.generation === generation) return this.current.subkey;
+    const storageKey = this.keys.get(generation);
+    if (storageKey === undefined) throw new StorageError(ErrorCode.StorageKey, `no storage key of generation ${generation}`);
+    const subkey = this.subkey(storageKey, this.salt, `${generation}:${toKey(this.salt)}`);
+    this.current = { generation, subkey };
+    return subkey;
   }
 
   /**

@@ -12,14 +12,28 @@ import { CACHED_STATE_ENTRY_BYTES } from "../../constants.js";
 import type { GroupState } from "../../group/index.js";
 import type { PersistMeta, StatePart } from "../../mls/storage.js";
 
+/**
+ * Stored size of each part of a state, by part key, and their sum (kept with the map, so a
+ * stage costs its parts, not a pass over the 2,000+ parts of a 1000-member state).
+ *
+ * @example
+ * ```ts
+ * const { map, total } = partSizes(undefined, loadedParts)
+ * ```
+ */
+export interface PartSizes {
+  readonly map: ReadonlyMap<string, number>;
+  readonly total: number;
+}
+
 /** One cached state and the bytes it is stored in. @example `cache.lookup(key)?.state` */
 export interface CachedState {
   readonly token: string;
   readonly state: GroupState;
   readonly meta: PersistMeta;
-  /** Stored size of each part of the state, by part key. */
-  readonly sizes: ReadonlyMap<string, number>;
-  /** The sum of `sizes` plus {@link CACHED_STATE_ENTRY_BYTES}. */
+  /** Stored size of each part of the state, and their sum. */
+  readonly sizes: PartSizes;
+  /** `sizes.total` plus {@link CACHED_STATE_ENTRY_BYTES}. */
   readonly bytes: number;
 }
 
@@ -30,20 +44,28 @@ export interface CacheBounds {
 }
 
 /**
- * Part sizes after writing `parts` over `base` (a `null` value deletes its part).
+ * Part sizes after writing `parts` over `base` (a `null` value deletes its part). Takes `base`
+ * over: its map is updated in place and must not be read afterwards (the cache entry it belonged
+ * to is replaced by the one these sizes are for: a staged state replaces its predecessor under
+ * the same cache key, and a stage never persisted is never looked up again, its token unknown).
  *
  * @example
  * ```ts
- * partSizes(undefined, loadedParts) // Map { "h" => 412, ... }
+ * partSizes(undefined, loadedParts) // { map: Map { "h" => 412, ... }, total: 9650 }
  * ```
  */
-export function partSizes(base: ReadonlyMap<string, number> | undefined, parts: ReadonlyArray<StatePart>): Map<string, number> {
-  const sizes = new Map(base);
+export function partSizes(base: PartSizes | undefined, parts: ReadonlyArray<StatePart>): PartSizes {
+  const map = (base?.map ?? new Map<string, number>()) as Map<string, number>;
+  let total = base?.total ?? 0;
   for (const [key, value] of parts) {
-    if (value === null) sizes.delete(key);
-    else sizes.set(key, value.length);
+    total -= map.get(key) ?? 0;
+    if (value === null) map.delete(key);
+    else {
+      map.set(key, value.length);
+      total += value.length;
+    }
   }
-  return sizes;
+  return { map, total };
 }
 
 /**
@@ -95,10 +117,9 @@ export class StateCache {
    * cache.remember(key, { token, state, meta }, sizes, bounds)
    * ```
    */
-  remember(key: string, entry: Omit<CachedState, "sizes" | "bytes">, sizes: ReadonlyMap<string, number>, bounds: CacheBounds): CachedState {
+  remember(key: string, entry: Omit<CachedState, "sizes" | "bytes">, sizes: PartSizes, bounds: CacheBounds): CachedState {
     this.forget(key);
-    let bytes = CACHED_STATE_ENTRY_BYTES;
-    for (const size of sizes.values()) bytes += size;
+    const bytes = CACHED_STATE_ENTRY_BYTES + sizes.total;
     const cached: CachedState = { ...entry, sizes, bytes };
     this.entries.set(key, cached);
     this.total += bytes;
