@@ -29,26 +29,36 @@ let threads = new Map<string, number>();
 /** Threads alive before the pool started: V8's platform threads and libuv's (not the pool's workers). */
 const helperThreads = new Set(readdirSync("/proc/self/task"));
 
-/** CPU ms of the main thread, of all the others, and of the helpers among them (schedstat: nanoseconds on a CPU per thread). */
-function cpu(): { main: number; off: number; helpers: number; threads: Map<string, number> } {
+/**
+ * CPU ms of the main thread, of all the others, and of the helpers among them (schedstat:
+ * nanoseconds on a CPU per thread), and minor page faults by the same classes (stat field 10: a
+ * fresh page costs ~20 us on this VM under load, as much as several 1 KiB values).
+ */
+function cpu(): { main: number; off: number; helpers: number; threads: Map<string, number>; faults: [number, number, number] } {
   let main = 0;
   let off = 0;
   let helpers = 0;
+  const faults: [number, number, number] = [0, 0, 0];
   const each = new Map<string, number>();
   for (const tid of readdirSync("/proc/self/task")) {
     let stat: string;
+    let minflt: number;
     try {
       stat = readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8");
+      const fields = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      minflt = Number(fields.slice(fields.lastIndexOf(")") + 2).split(" ")[7]);
     } catch {
       continue; // thread ended
     }
     const ms = Number(stat.split(" ")[0]) / 1e6;
     each.set(tid, ms);
-    if (Number(tid) === process.pid) main += ms;
+    const kind = Number(tid) === process.pid ? 0 : helperThreads.has(tid) ? 2 : 1;
+    faults[kind] += minflt;
+    if (kind === 0) main += ms;
     else off += ms;
-    if (Number(tid) !== process.pid && helperThreads.has(tid)) helpers += ms;
+    if (kind === 2) helpers += ms;
   }
-  return { main, off, helpers, threads: each };
+  return { main, off, helpers, threads: each, faults };
 }
 
 const median = (xs: readonly number[]): number => summarise(xs).median;
@@ -71,6 +81,8 @@ try {
         const off: number[][] = [[], [], []];
         const helpers: number[][] = [[], [], []];
         const faults: number[][] = [[], [], []];
+        // the engine's page faults by thread class: main, pool workers, helpers
+        const engineFaults: number[][] = [[], [], []];
         // BULK_DEV_SIDES=engine: the engine alone (for a CPU profile of its main thread)
         const only = process.env.BULK_DEV_SIDES === "engine" ? [1] : [0, 1, 2];
         for (let round = 0; round < 1 + iterations; round++) {
@@ -88,6 +100,7 @@ try {
             off[i]!.push(c1.off - c0.off);
             helpers[i]!.push(c1.helpers - c0.helpers);
             faults[i]!.push(process.resourceUsage().minorPageFault - f0);
+            if (i === 1) for (let kind = 0; kind < 3; kind++) engineFaults[kind]!.push(c1.faults[kind]! - c0.faults[kind]!);
             if (i === 1) threads = new Map([...c1.threads].map(([tid, ms]) => [tid, ms - (c0.threads.get(tid) ?? 0)]));
           }
         }
@@ -102,7 +115,7 @@ try {
         const rawHelperShare = paired((k) => helpers[0]![k]! / main[0]![k]!);
         const estimate = 1 / Math.max(mainShare, (mainShare + offShare) / 2);
         process.stdout.write(
-          `${suite.padEnd(25)} ${String(size).padStart(5)} B x${values}: wall raw ${rw.toFixed(0)} engine ${ew.toFixed(0)} ms = ${paired((k) => wall[0]![k]! / wall[1]![k]!).toFixed(2)}x | CPU us/value raw ${us(rm)} (off ${us(median(off[0]!))}), engine main ${us(em)} off ${us(eo)} | per raw: main ${mainShare.toFixed(2)} off ${offShare.toFixed(2)} (workers ${(offShare - helperShare).toFixed(2)}, helpers ${helperShare.toFixed(2)}; raw's helpers ${rawHelperShare.toFixed(2)}) -> 2-core estimate ${estimate.toFixed(2)}x | page faults/value raw ${(median(faults[0]!) / values).toFixed(2)} engine ${(median(faults[1]!) / values).toFixed(2)} (n=${iterations}, load ${load.toFixed(1)})\n`,
+          `${suite.padEnd(25)} ${String(size).padStart(5)} B x${values}: wall raw ${rw.toFixed(0)} engine ${ew.toFixed(0)} ms = ${paired((k) => wall[0]![k]! / wall[1]![k]!).toFixed(2)}x | CPU us/value raw ${us(rm)} (off ${us(median(off[0]!))}), engine main ${us(em)} off ${us(eo)} | per raw: main ${mainShare.toFixed(2)} off ${offShare.toFixed(2)} (workers ${(offShare - helperShare).toFixed(2)}, helpers ${helperShare.toFixed(2)}; raw's helpers ${rawHelperShare.toFixed(2)}) -> 2-core estimate ${estimate.toFixed(2)}x | page faults/value raw ${(median(faults[0]!) / values).toFixed(2)} engine ${(median(faults[1]!) / values).toFixed(2)} (main ${(median(engineFaults[0]!) / values).toFixed(3)}, workers ${(median(engineFaults[1]!) / values).toFixed(3)}, helpers ${(median(engineFaults[2]!) / values).toFixed(3)}) (n=${iterations}, load ${load.toFixed(1)})\n`,
         );
         if (only.length > 1) {
           const kept = paired((k) => wall[2]![k]! / wall[1]![k]!);

@@ -102,10 +102,19 @@ export const LONG_TERM_KEY_CACHE_BYTES = 1024 * 1024;
 export const POOL_CHUNK_BYTES = 2 * 1024 * 1024;
 /**
  * Plaintexts of at least this many bytes come back from a worker in buffers of their own (moved,
- * not copied); smaller ones copied into the chunk's output buffer, handed out as views into it
- * (one transfer beats one per value).
+ * not copied); smaller ones copied into the chunk's output segments, handed out as views into
+ * them (a few transfers per chunk beat one per value).
  */
 export const POOL_OWN_BUFFER_BYTES = 8 * 1024;
+/**
+ * Largest output segment a worker writes a chunk's small plaintexts into (several per chunk).
+ * Below glibc's default mmap threshold (128 KiB), so a segment comes from the worker's malloc
+ * arena and reuses memory that earlier results freed; one buffer per chunk (~0.5 MiB at 1 KiB
+ * values) was mapped fresh each time, and on this VM a fresh page costs as much as several
+ * 1 KiB decryptions (bench/bulkDev.ts prints page faults by thread). At least
+ * {@link POOL_OWN_BUFFER_BYTES}, so every small plaintext fits one.
+ */
+export const POOL_OUTPUT_SEGMENT_BYTES = 64 * 1024;
 /** Chunks of one batch in flight per pool thread (one being opened, one waiting in the worker's queue). */
 export const POOL_CHUNKS_IN_FLIGHT_PER_THREAD = 2;
 /**

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toHex, utf8 } from "../src/bytes.js";
-import { MAIN_SHARE_MIN_MEAN_BYTES, POOL_DECRYPT_MIN_VALUES, POOL_OWN_BUFFER_BYTES } from "../src/constants.js";
+import { MAIN_SHARE_MIN_MEAN_BYTES, POOL_DECRYPT_MIN_VALUES, POOL_OUTPUT_SEGMENT_BYTES, POOL_OWN_BUFFER_BYTES } from "../src/constants.js";
 import { errorFromData, toErrorData } from "../src/errors.js";
 import { createGroup, decrypt, encrypt, rotateLongTermSecret } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
@@ -174,6 +174,21 @@ test("one call with two groups' large batches, interleaved with ratchet messages
   }
 });
 
+/** Runs a decrypt step of `items` with `secrets` on a fresh 2-thread pool (no store): its results and stats. */
+async function stepOnPool(state: GroupState, items: DecryptItem[], secrets: GroupState["secrets"], ltsEpoch: bigint): Promise<{ results: Array<Uint8Array | Error>; stats: EngineContext["stats"] }> {
+  const token = new Uint8Array(16).fill(9);
+  const record: GroupRecord = { ...emptyGroupRecord(), status: "member", owner: state.owner, ltsEpoch, mlsEpoch: state.mlsEpoch, stateToken: token };
+  const pool = createPool({ threads: 2 });
+  try {
+    const ctx = { store: {}, pool, engineId: "e-pool-step", stats: emptyStats() } as unknown as EngineContext;
+    const job: GroupJob = { kind: "decrypt", decrypt: { items }, reply: { resolve() {}, reject() {} } };
+    const out = await executeStep(ctx, { groupId: toHex(state.groupId), job, step: 0, record, counter: 0n, secrets: { token: toHex(token), secrets } });
+    return { results: (await out.result) as Array<Uint8Array | Error>, stats: ctx.stats };
+  } finally {
+    await pool.destroy();
+  }
+}
+
 test("a batch split between the main thread and the pool, failures in both shares: every result at its own index", async () => {
   // values large enough for the main thread to take its share
   let state = await createGroup({ identity: generateIdentity(), groupId: new Uint8Array(32).fill(3), ciphersuite: SUITE });
@@ -203,25 +218,38 @@ test("a batch split between the main thread and the pool, failures in both share
   for (const code of ["UNKNOWN_EPOCH", "WRONG_GROUP", "DECRYPTION_FAILED", undefined]) {
     assert.ok(codes.slice(0, cut).includes(code) && codes.slice(cut).includes(code), `${String(code)} in both shares`);
   }
-  const token = new Uint8Array(16).fill(9);
-  const record: GroupRecord = { ...emptyGroupRecord(), status: "member", owner: state.owner, ltsEpoch: 2n, mlsEpoch: state.mlsEpoch, stateToken: token };
-  const pool = createPool({ threads: 2 });
-  try {
-    const ctx = { store: {}, pool, engineId: "e-share-test", stats: emptyStats() } as unknown as EngineContext;
-    const job: GroupJob = { kind: "decrypt", decrypt: { items }, reply: { resolve() {}, reject() {} } };
-    const out = await executeStep(ctx, { groupId: gid, job, step: 0, record, counter: 0n, secrets: { token: toHex(token), secrets: held } });
-    const results = (await out.result) as Array<Uint8Array | Error>;
-    assert.equal(results.length, items.length);
-    results.forEach((r, i) => assert.deepEqual(show(r), show(expected[i]), `result ${i} (${i < cut ? "pool" : "main"} share)`));
-    // another group's message at an epoch not held: the same code from both shares
-    const unknownAt = items.flatMap((item, i) => (item === otherUnknown ? [i] : []));
-    assert.ok(unknownAt.some((i) => i < cut) && unknownAt.some((i) => i >= cut), "in both shares");
-    for (const i of unknownAt) assert.equal(codeOf(results[i]), "WRONG_GROUP", `result ${i} (${i < cut ? "pool" : "main"} share)`);
-    assert.equal(ctx.stats.mainDecrypts, items.length - cut, "the tail opened on the main thread");
-    assert.ok(ctx.stats.poolDecrypts > 0, "the rest in the pool");
-  } finally {
-    await pool.destroy();
+  const { results, stats } = await stepOnPool(state, items, held, 2n);
+  assert.equal(results.length, items.length);
+  results.forEach((r, i) => assert.deepEqual(show(r), show(expected[i]), `result ${i} (${i < cut ? "pool" : "main"} share)`));
+  // another group's message at an epoch not held: the same code from both shares
+  const unknownAt = items.flatMap((item, i) => (item === otherUnknown ? [i] : []));
+  assert.ok(unknownAt.some((i) => i < cut) && unknownAt.some((i) => i >= cut), "in both shares");
+  for (const i of unknownAt) assert.equal(codeOf(results[i]), "WRONG_GROUP", `result ${i} (${i < cut ? "pool" : "main"} share)`);
+  assert.equal(stats.mainDecrypts, items.length - cut, "the tail opened on the main thread");
+  assert.ok(stats.poolDecrypts > 0, "the rest in the pool");
+});
+
+test("small plaintexts of a chunk past one output segment: views tiling several segments, failures anywhere, every result in place", async () => {
+  const state = await createGroup({ identity: generateIdentity(), groupId: new Uint8Array(32).fill(3), ciphersuite: SUITE });
+  const messages: Uint8Array[] = [];
+  // 5-8 KiB each (below POOL_OWN_BUFFER_BYTES): ~150 KiB per chunk, so each spans segments
+  for (let i = 0; i < 48; i++) messages.push((await encrypt(state, new Uint8Array(i === 20 ? 0 : POOL_OWN_BUFFER_BYTES - 1 - ((i * 997) % 3000)).fill(i + 1), { scheme: "long-term" })).message);
+  // failures first, last and between: a segment's values may all fail, or its last ones
+  for (const at of [0, 9, 10, 11, 23, 24, 30, 47]) {
+    const m = messages[at] as Uint8Array;
+    m[m.length - 1] = (m[m.length - 1] as number) ^ 1;
   }
+  const gid = toHex(state.groupId);
+  const items = peekAll(messages).byGroup.get(gid)?.items ?? [];
+  assert.equal(mainShareStart(items, items.map((_, i) => i)), items.length, "all in the pool");
+  const expected = await Promise.all(messages.map(async (m) => { try { return (await decrypt(state, m)).plaintext; } catch (e) { return errorFromData(toErrorData(e)); } }));
+  const { results, stats } = await stepOnPool(state, items, state.secrets, 0n);
+  assert.deepEqual(results.map(show), expected.map(show));
+  assert.equal(stats.poolDecrypts, items.length);
+  plaintextsAlone(results);
+  const buffers = new Set(results.flatMap((r) => (r instanceof Error || r.length === 0 ? [] : [r.buffer])));
+  assert.ok(buffers.size >= 5, `${buffers.size} output segments for two chunks`);
+  for (const b of buffers) assert.ok(b.byteLength <= POOL_OUTPUT_SEGMENT_BYTES, "a segment stays within its bound");
 });
 
 test("the main thread's share opens as the library does: its checks in order, a failed tag, a secret list mixing groups", async () => {

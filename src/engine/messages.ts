@@ -75,8 +75,8 @@ export abstract class EngineMessages extends EngineReads {
    * Decrypts messages of any groups. Returns, in order, the plaintext or an `Error` with a
    * string `code` (`PENDING` when the group or epoch is not reached yet: ingest more, retry).
    * Rejects only for a bad argument. Plaintexts under 8 KiB decrypted in the worker pool are
-   * views into one buffer shared with other plaintexts of the same call and group (never with a
-   * failed value): `.slice()` one to keep it on its own.
+   * views into a buffer (of at most 64 KiB) shared with other plaintexts of the same call and
+   * group (never with a failed value): `.slice()` one to keep it on its own.
    *
    * @example
    * ```ts

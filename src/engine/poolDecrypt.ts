@@ -3,9 +3,10 @@
  * src/engine/worker/longTerm.ts). A group's batch is split into chunks balanced by bytes; each
  * chunk's messages are copied whole (one copy per value, no views made) into one ArrayBuffer
  * (reused from earlier chunks) that is transferred to a worker and back. The small plaintexts
- * come back in one transferred output buffer per chunk and are handed out as views into it; a
- * large one in a buffer of its own. Long-term keys travel only while a worker may not hold them:
- * with the first tasks of each group and epoch, and again after a worker reports a miss.
+ * come back in a few transferred output segments per chunk (worker/longTerm.ts
+ * `outputSegments`) and are handed out as views into them; a large one in a buffer of its own.
+ * Long-term keys travel only while a worker may not hold them: with the first tasks of each
+ * group and epoch, and again after a worker reports a miss.
  *
  * For values of {@link MAIN_SHARE_MIN_MEAN_BYTES} and more, the main thread opens the batch's
  * tail itself ({@link POOL_MAIN_SHARE} of its bytes, in slices: src/engine/mainDecrypt.ts) while
@@ -30,7 +31,7 @@ import type { DecryptItem } from "./jobs.js";
 import { mainShareStart, openSliced } from "./mainDecrypt.js";
 import { giveBack, takeBuffer } from "./packBuffers.js";
 import { runTask } from "./pool.js";
-import { LAYOUT_STRIDE } from "./worker/longTerm.js";
+import { LAYOUT_STRIDE, outputSegments } from "./worker/longTerm.js";
 import type { LongTermKeyData, OpenLongTermOut, OpenLongTermTask } from "./worker/longTerm.js";
 
 
@@ -249,8 +250,11 @@ async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly D
   giveBack(out.data);
   const failed = out.failures.length === 0 ? undefined : new Map(out.failures);
   const large = out.large.length === 0 ? undefined : new Map(out.large);
-  const { output } = out;
-  let read = 0;
+  const { output, written } = out;
+  // the worker's plan, made again from the layout sent: each small plaintext's segment
+  const { segmentOf, sizes } = outputSegments(layout);
+  if (output.length !== sizes.length || written.length !== sizes.length) throw new InternalError(ErrorCode.WorkerFailed, "worker returned other output segments");
+  const read = sizes.map(() => 0);
   for (let k = 0; k < which.length; k++) {
     const i = which[k] as number;
     const error = failed?.get(k);
@@ -259,18 +263,20 @@ async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly D
       continue;
     }
     const length = (layout[k * LAYOUT_STRIDE + 2] as number) - LTS_TAG_SIZE;
+    const segment = segmentOf[k] as number;
     if (length >= POOL_OWN_BUFFER_BYTES) {
       const own = large?.get(k);
       if (own === undefined || own.byteLength !== length) throw new InternalError(ErrorCode.WorkerFailed, "worker returned no plaintext");
       results[i] = new Uint8Array(own);
-    } else if (length === 0) {
+    } else if (segment < 0) {
       results[i] = new Uint8Array(0);
     } else {
-      if (output === null || read + length > out.written) throw new InternalError(ErrorCode.WorkerFailed, "worker returned too few plaintext bytes");
-      // a view: the output buffer holds nothing but this chunk's plaintexts, in item order
-      results[i] = new Uint8Array(output, read, length);
-      read += length;
+      const at = read[segment] as number;
+      if (at + length > (written[segment] as number)) throw new InternalError(ErrorCode.WorkerFailed, "worker returned too few plaintext bytes");
+      // a view: a segment holds nothing but plaintexts of this chunk, in item order
+      results[i] = new Uint8Array(output[segment] as ArrayBuffer, at, length);
+      read[segment] = at + length;
     }
   }
-  if (read !== out.written) throw new InternalError(ErrorCode.WorkerFailed, "worker returned more plaintext bytes than its values");
+  if (read.some((n, s) => n !== written[s])) throw new InternalError(ErrorCode.WorkerFailed, "worker returned more plaintext bytes than its values");
 }

@@ -2,9 +2,11 @@
  * Worker side of bulk long-term decryption. The engine packs a chunk of one group's long-term
  * messages into one ArrayBuffer and transfers it (no structured-clone copy); the worker opens
  * each value with a node:crypto decipher on a cached `KeyObject` and writes the small plaintexts
- * one after the other into one output buffer that moves to the engine, whose results are views
- * into it (a view costs a fraction of a copy, and one transfer per chunk a fraction of one per
- * value); a large plaintext moves alone, in the buffer node:crypto made it in. The packed buffer
+ * one after the other into output segments that move to the engine, whose results are views
+ * into them (a view costs a fraction of a copy, and a few transfers per chunk a fraction of one
+ * per value); a large plaintext moves alone, in the buffer node:crypto made it in. Segments of at
+ * most {@link POOL_OUTPUT_SEGMENT_BYTES} come from the allocator's reused memory, where one
+ * buffer for the whole chunk was mapped fresh every time (see the constant). The packed buffer
  * goes back too, for the engine's next chunk. The tag is checked (`final()`) before a value's
  * plaintext is written anywhere: a failed value leaves nothing behind. The group's long-term
  * keys cross once per epoch and worker: the worker keeps them in a cache bounded by bytes
@@ -19,7 +21,7 @@
  * @module
  */
 import { Piscina } from "piscina";
-import { LONG_TERM_KEY_CACHE_BYTES, LTS_TAG_SIZE, POOL_OWN_BUFFER_BYTES } from "../../constants.js";
+import { LONG_TERM_KEY_CACHE_BYTES, LTS_TAG_SIZE, POOL_OUTPUT_SEGMENT_BYTES, POOL_OWN_BUFFER_BYTES } from "../../constants.js";
 import type { LongTermCiphersuiteName } from "../../constants.js";
 import { concatBytes } from "../../bytes.js";
 import { toErrorData } from "../../errors.js";
@@ -53,13 +55,13 @@ export interface OpenLongTermTask {
 }
 
 /**
- * What the worker hands back: the packed buffer (untouched, for reuse), the output buffer with
- * the small plaintexts of the opened values in item order (`written` bytes of it; null when
- * there are none), the large plaintexts by item, and the failures by item; or a miss.
+ * What the worker hands back: the packed buffer (untouched, for reuse), the output segments of
+ * {@link outputSegments} with the small plaintexts of the opened values in item order (`written[s]`
+ * bytes of segment `s`), the large plaintexts by item, and the failures by item; or a miss.
  *
  * @example
  * ```ts
- * const out: OpenLongTermOut = { data, output, written: 2048, large: [], failures: [[1, { code: "DECRYPTION_FAILED", message }]] }
+ * const out: OpenLongTermOut = { data, output: [segment], written: [2048], large: [], failures: [[1, { code: "DECRYPTION_FAILED", message }]] }
  * ```
  */
 export type OpenLongTermOut =
@@ -67,11 +69,40 @@ export type OpenLongTermOut =
   | {
       readonly miss?: undefined;
       readonly data: ArrayBuffer;
-      readonly output: ArrayBuffer | null;
-      readonly written: number;
+      readonly output: ArrayBuffer[];
+      readonly written: number[];
       readonly large: Array<[number, ArrayBuffer]>;
       readonly failures: Array<[number, ErrorData]>;
     };
+
+/**
+ * Where a chunk's small plaintexts go, from its layout alone (so the worker and the engine agree):
+ * item `i`'s segment `segmentOf[i]` (-1 for an empty or large plaintext), and each segment's
+ * size, the plaintext bytes of its items. Items fill a segment in order until the next would
+ * pass {@link POOL_OUTPUT_SEGMENT_BYTES}.
+ *
+ * @example
+ * ```ts
+ * const { segmentOf, sizes } = outputSegments(task.layout)
+ * ```
+ */
+export function outputSegments(layout: Uint32Array): { segmentOf: Int32Array; sizes: number[] } {
+  const segmentOf = new Int32Array(layout.length / LAYOUT_STRIDE).fill(-1);
+  const sizes: number[] = [];
+  let current = POOL_OUTPUT_SEGMENT_BYTES;
+  for (let i = 0; i < segmentOf.length; i++) {
+    const length = (layout[i * LAYOUT_STRIDE + 2] as number) - LTS_TAG_SIZE;
+    if (length <= 0 || length >= POOL_OWN_BUFFER_BYTES) continue;
+    if (current + length > POOL_OUTPUT_SEGMENT_BYTES) {
+      sizes.push(0);
+      current = 0;
+    }
+    current += length;
+    sizes[sizes.length - 1] = current;
+    segmentOf[i] = sizes.length - 1;
+  }
+  return { segmentOf, sizes };
+}
 
 /** True for the task of this module. @example `isOpenLongTermTask(task)` */
 export function isOpenLongTermTask(task: { readonly op: string }): task is OpenLongTermTask {
@@ -139,14 +170,10 @@ function openBatch(task: OpenLongTermTask): OpenLongTermOut {
   const bytes = new Uint8Array(task.data);
   const { layout, groupId } = task;
   const count = layout.length / LAYOUT_STRIDE;
-  let small = 0;
-  for (let at = 2; at < layout.length; at += LAYOUT_STRIDE) {
-    const length = (layout[at] as number) - LTS_TAG_SIZE;
-    if (length < POOL_OWN_BUFFER_BYTES) small += length;
-  }
+  const { segmentOf, sizes } = outputSegments(layout);
   // uninitialised memory: every byte is written below or zeroed at the end
-  const output = small === 0 ? null : Buffer.allocUnsafeSlow(small);
-  let written = 0;
+  const output = sizes.map((size) => Buffer.allocUnsafeSlow(size));
+  const written = sizes.map(() => 0);
   const large: Array<[number, ArrayBuffer]> = [];
   const failures: Array<[number, ErrorData]> = [];
   for (let i = 0; i < count; i++) {
@@ -165,18 +192,19 @@ function openBatch(task: OpenLongTermTask): OpenLongTermOut {
       failures.push([i, toErrorData(e)]);
       continue;
     }
-    if (body.length < POOL_OWN_BUFFER_BYTES) {
-      (output as Buffer).set(body, written);
-      written += body.length;
+    const segment = segmentOf[i] as number;
+    if (segment >= 0) {
+      (output[segment] as Buffer).set(body, written[segment]);
+      written[segment] = (written[segment] as number) + body.length;
       body.fill(0);
-    } else {
+    } else if (body.length >= POOL_OWN_BUFFER_BYTES) {
       // large: the plaintext owns its buffer (openValue) and moves whole
       large.push([i, body.buffer as ArrayBuffer]);
     }
   }
-  // failed values left room at the end: zero it (the memory was not ours before)
-  if (output !== null && written < small) output.fill(0, written);
-  return { data: task.data, output: output === null ? null : (output.buffer as ArrayBuffer), written, large, failures };
+  // failed values left room at a segment's end: zero it (the memory was not ours before)
+  output.forEach((segment, s) => segment.fill(0, written[s]));
+  return { data: task.data, output: output.map((segment) => segment.buffer as ArrayBuffer), written, large, failures };
 }
 
 /**
@@ -197,7 +225,7 @@ export function runOpenLongTerm(task: OpenLongTermTask): unknown {
   }
   const transfer: ArrayBuffer[] = [value.data];
   if (value.miss !== true) {
-    if (value.output !== null) transfer.push(value.output);
+    transfer.push(...value.output);
     for (const [, p] of value.large) transfer.push(p);
   }
   const result: TaskResult<OpenLongTermOut> = { ok: true, value };
