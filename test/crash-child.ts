@@ -9,8 +9,9 @@
  * Arguments: `<dir> run` (the script) or `<dir> final` (catch everyone up, read everything,
  * write the summary). Environment `CRASH_PLAN` (JSON): `{ killAtBatch, killBefore }` kills this
  * process with SIGKILL at the store batch with that number (counting only synced ones, as
- * written or just before), `{ sabotage: "outbox-after-state" | "reservation-unsynced" }` breaks
- * the engine on purpose to show the test catches it. The parent may also kill at any time after
+ * written or just before), `{ stopAt }` ends the run cleanly before that step,
+ * `{ sabotage: "outbox-after-state" | "reservation-unsynced" }` breaks the engine on purpose to
+ * show the test catches it. The parent may also kill at any time after
  * the `ready` message. Environment `CRASH_DEBUG` (any value): a failing step writes to stderr
  * what it was, what was published, and each engine's group status, stored Welcomes and commits.
  *
@@ -31,7 +32,7 @@ import type { Published, ReadLine, Role, RoleSummary, Script, Step, Summary } fr
 import { senderKeys } from "./crash-keys.js";
 
 const [dir, mode] = process.argv.slice(2) as [string, "run" | "final"];
-const plan = JSON.parse(process.env["CRASH_PLAN"] ?? "{}") as { killAtBatch?: number; killBefore?: boolean; sabotage?: string };
+const plan = JSON.parse(process.env["CRASH_PLAN"] ?? "{}") as { killAtBatch?: number; killBefore?: boolean; stopAt?: number; sabotage?: string };
 const f = files(dir);
 const script = JSON.parse(readFileSync(f.script, "utf8")) as Script;
 
@@ -99,18 +100,20 @@ async function ingestAll(who: Role): Promise<void> {
   await flush(who);
 }
 
-/** Reads every published message `who` has not read yet; keeps the texts; the rest stays unread. */
-async function readNew(who: Role): Promise<Array<{ message: number; error: Error }>> {
+/**
+ * Reads every published message `who` has not read yet; keeps the texts; the rest stays unread.
+ * A replay (a text lost with a kill after its decryption's batch) is logged durably when seen: by
+ * the final pass its epoch may be gone (the role removed and added again), and it fails otherwise.
+ */
+async function readNew(who: Role): Promise<void> {
   const read = new Set(readLines<ReadLine>(f.reads(who)).map((l) => l.message));
   const todo = network().filter((p) => p.type === "message" && !read.has(p.step));
   const results = await engines[who].decrypt(todo.map((p) => fromHex(p.hex)));
-  const failed: Array<{ message: number; error: Error }> = [];
   todo.forEach((p, i) => {
     const r = results[i];
     if (r instanceof Uint8Array) appendDurable(f.reads(who), { message: p.step, text: new TextDecoder().decode(r) } satisfies ReadLine);
-    else failed.push({ message: p.step, error: r as Error });
+    else if ((r as Error & { code?: string }).code === "REPLAY") appendDurable(f.replays(who), p.step);
   });
-  return failed;
 }
 
 async function run(step: Step, i: number): Promise<void> {
@@ -151,15 +154,14 @@ async function run(step: Step, i: number): Promise<void> {
     case "ingest":
       return ingestAll(step.who);
     case "decrypt":
-      await readNew(step.who);
-      return;
+      return readNew(step.who);
   }
 }
 
 if (mode === "run") {
   // what was created before the kill and not acknowledged: publish it now
   for (const role of ROLES) await flush(role);
-  for (; current < script.steps.length; current++) {
+  for (; current < (plan.stopAt ?? script.steps.length); current++) {
     try {
       await run(script.steps[current] as Step, current);
     } catch (e) {
@@ -196,7 +198,7 @@ async function finalPass(): Promise<void> {
   for (const role of ROLES) {
     await flush(role);
     if (role !== "owner") await ingestAll(role);
-    const failed = await readNew(role);
+    await readNew(role);
     const info = await engines[role].describe(gid);
     roles[role] = {
       status: info.status,
@@ -204,7 +206,7 @@ async function finalPass(): Promise<void> {
       ltsEpoch: info.ltsEpoch.toString(),
       members: info.members.map((k) => keyOf.get(toHex(k)) ?? "stranger").sort(),
       readable: [...new Set(readLines<ReadLine>(f.reads(role)).map((l) => l.message))].sort((a, b) => a - b),
-      replays: failed.filter((x) => (x.error as Error & { code?: string }).code === "REPLAY").map((x) => x.message),
+      replays: [...new Set(readLines<number>(f.replays(role)))].sort((a, b) => a - b),
       outboxLeft: (await engines[role].outbox()).length,
     };
   }

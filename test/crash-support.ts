@@ -106,6 +106,7 @@ export const files = (dir: string) => ({
   network: join(dir, "network.jsonl"),
   done: join(dir, "done.jsonl"),
   reads: (role: Role) => join(dir, `reads-${role}.jsonl`),
+  replays: (role: Role) => join(dir, `replays-${role}.jsonl`),
   summary: join(dir, "summary.json"),
   engine: (role: Role) => join(dir, role),
 });
@@ -149,7 +150,7 @@ export interface RoleSummary {
   readonly members: string[];
   /** Messages (by encrypting step) this role read, during the run or in the final pass. */
   readonly readable: number[];
-  /** Messages whose sender-ratchet key this role had spent without the application keeping the text. */
+  /** Messages whose sender-ratchet key this role had spent without the application keeping the text (seen during the run or in the final pass). */
   readonly replays: number[];
   readonly outboxLeft: number;
 }
