@@ -12,6 +12,8 @@ export * from "./constants/protocol.js";
 
 /** Format version byte in front of every stored value (inside the seal, for sealed sublevels). */
 export const STORAGE_VERSION = 1;
+/** Bytes of that version byte: what a value stored already `versioned` weighs more than its content. */
+export const STORAGE_VERSION_BYTES = 1;
 
 /**
  * Most callers' synced batches written together in one synced LevelDB batch (group commit,
