@@ -12,6 +12,8 @@ export * from "./constants/protocol.js";
 
 /** Format version byte in front of every stored value (inside the seal, for sealed sublevels). */
 export const STORAGE_VERSION = 1;
+/** Bytes of that version byte: what a value stored already `versioned` weighs more than its content. */
+export const STORAGE_VERSION_BYTES = 1;
 
 /**
  * Most callers' synced batches written together in one synced LevelDB batch (group commit,
@@ -169,6 +171,13 @@ export const DEFAULT_WORKER_CACHE_BYTES = 8 * 1024 * 1024;
  * and re-derive it (about 0.3-1.3 ms of a 2-member join on this machine).
  */
 export const WORKER_IDENTITY_CACHE_ENTRIES = 16;
+/**
+ * Groups an engine remembers as having had an early commit run dropped at their current epoch
+ * (src/engine/commits.ts startApply): a forged document wrapping the member's next commit must
+ * not buy a worker apply per copy. Past the bound the oldest entry goes (that group may then
+ * start one more early run).
+ */
+export const EARLY_RUN_DROPPED_GROUPS = 1024;
 /** Bytes a cached state weighs besides its stored parts (its cache key, token and storage bookkeeping). */
 export const CACHED_STATE_ENTRY_BYTES = 1024;
 

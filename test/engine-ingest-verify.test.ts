@@ -14,6 +14,7 @@ import { decodeDocument, decodeDocumentDeferred, signDocument } from "../src/doc
 import { keyPackageDeletionDocument, keyPackageDocument } from "../src/documents/index.js";
 import type { EngineContext } from "../src/engine/context.js";
 import type { SecretGroupEngine } from "../src/engine/engine.js";
+import { commitOp } from "../src/engine/drain.js";
 import { IngestRefusedError } from "../src/engine/ingest.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
 import { generateIdentity } from "../src/identity.js";
@@ -112,5 +113,31 @@ test("a forged copy of a member's next commit is refused though its worker run s
     const message = await owner.engine.encrypt(gid, utf8("after the forgery"), { scheme: "sender-ratchet" });
     assert.deepEqual((await member.engine.decrypt([message])).map((b) => new TextDecoder().decode(b as Uint8Array)), ["after the forgery"]);
     assert.deepEqual(await ingestAll(member.engine, (await owner.engine.updateGroup(gid)).documents), ["applied"]);
+  });
+});
+
+test("forged copies of a member's next commit cost at most one worker run, and a commit already stored gets none", async () => {
+  await withNodes([{}, {}], async ([owner, member]) => {
+    const { gid, created, added } = await groupAddingMember(owner.engine, member.engine);
+    assert.deepEqual(await ingestAll(member.engine, [...created, ...added]), ["applied", "applied"]);
+    const update = (await owner.engine.updateGroup(gid)).documents[0]!;
+    // each copy with another bit of its signature flipped: another document id each time
+    const copies = [1, 2, 3, 4].map((bit) => {
+      const envelope = decodeCanonical(update) as { payload: Uint8Array; signature: Uint8Array };
+      return encodeCanonical({ payload: envelope.payload, signature: Uint8Array.from(envelope.signature, (x, i) => (i === 9 ? x ^ bit : x)) });
+    });
+    assert.equal(new Set(copies.map((c) => toHex(decodeDocumentDeferred(c).doc.id))).size, copies.length);
+    const before = member.engine.stats();
+    for (const copy of copies) await assert.rejects(member.engine.ingest([copy]), { code: "INVALID_SIGNATURE" });
+    assert.ok(member.engine.stats().stateTasks - before.stateTasks <= 1, "a group whose early run was dropped starts no more at that epoch");
+    assert.deepEqual(await ingestAll(member.engine, [update]), ["applied"]);
+    assert.ok(member.engine.stats().workerMisses - before.workerMisses <= 1, "one reload at most for all the forged copies");
+    // the next commit already stored (as if refused before): a duplicate, without a worker run
+    const next = (await owner.engine.updateGroup(gid)).documents[0]!;
+    const cid = toHex(decodeDocument(next).id);
+    await storeOf(member.engine).batch([commitOp(toHex(gid), cid, { epoch: 0n, status: "refused", welcome: false })]);
+    const stored = member.engine.stats();
+    assert.deepEqual(await ingestAll(member.engine, [next]), ["duplicate"]);
+    assert.equal(member.engine.stats().stateTasks, stored.stateTasks, "a stored commit went to the worker");
   });
 });

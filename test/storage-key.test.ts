@@ -251,3 +251,30 @@ test("a sealed sublevel reads the same through get, scan and reader; its files h
     await dir.cleanup();
   }
 });
+
+test("a rotation whose first batch failed, retried with another key, seals under the key it persists", async () => {
+  const { owner, messages, expected } = await grownNode();
+  try {
+    let engine = await owner.reopen();
+    const store = (engine as unknown as { ctx: { store: EngineStore } }).ctx.store;
+    const rawBatch = store.rawBatch.bind(store);
+    let failures = 0;
+    store.rawBatch = async (ops, sync) => {
+      if (failures++ === 0) throw new Error("disk full");
+      return rawBatch(ops, sync);
+    };
+    // the first attempt seals its record under generation 1 of a key that is then never persisted
+    await assert.rejects(engine.rotateStorageKey(new Uint8Array(randomBytes(32))), /disk full/);
+    const key = new Uint8Array(randomBytes(32));
+    assert.deepEqual(await engine.rotateStorageKey(key), key);
+    await engine.close();
+    engine = await owner.reopen({ storageKey: key });
+    try {
+      assert.deepEqual((await engine.decrypt(messages)).map(text), expected);
+    } finally {
+      await engine.close();
+    }
+  } finally {
+    await owner.cleanup();
+  }
+});

@@ -11,10 +11,10 @@ import { equalBytes, fromHex, toHex } from "../bytes.js";
 import { readSecretGroup, readSecretGroupCommit, checkCommitChain, checkCommitDocument, SchemaId } from "../documents/index.js";
 import type { SignedDocument } from "../documents/index.js";
 import { ErrorCode, ValidationError } from "../errors.js";
-import { inspectCommit, peekCommitHeader, peekWelcome } from "../group/index.js";
-import type { CommitHeader, CommitInspection } from "../group/index.js";
+import { inspectCommit, peekWelcome } from "../group/index.js";
+import type { CommitInspection } from "../group/index.js";
 import { indexCommit } from "../materialise/index.js";
-import { runStateTask } from "./context.js";
+import { dropRun, startApply } from "./earlyApply.js";
 import type { StateOut } from "./worker/protocol.js";
 import type { EngineContext } from "./context.js";
 import { applyCommit, commitOp, isNodeFault, joinThrough, refused, sameCommit } from "./drain.js";
@@ -89,29 +89,6 @@ async function welcomed(ctx: EngineContext, refs: readonly Uint8Array[]): Promis
   return undefined;
 }
 
-/**
- * The worker's run of what its framing says is the member's next commit (its epoch, group,
- * author and previous commit match the record), started before the document's signature check
- * and full read: the worker applies it while this thread waits for the check, then reads and
- * checks the rest. Nothing is written from it unless every check passes; a run that is dropped
- * leaves the worker a cached state under a token no record names (the group's next task
- * reloads from the store). Undefined when the framing says otherwise or does not read.
- */
-function startApply(ctx: EngineContext, gid: string, record: GroupRecord | undefined, doc: SignedDocument, fields: CommitFields): Promise<StateOut> | undefined {
-  if (record?.status !== GroupStatus.Member || record.owner === undefined || !equalBytes(doc.author, record.owner)) return undefined;
-  if (!equalBytes(fields.secretGroup, fromHex(gid)) || !sameCommit(fields.previousCommit, record.head)) return undefined;
-  let header: CommitHeader;
-  try {
-    header = peekCommitHeader(fields.commit);
-  } catch {
-    return undefined;
-  }
-  if (header.mlsEpoch !== record.mlsEpoch || !equalBytes(header.groupId, fields.secretGroup)) return undefined;
-  const processing = runStateTask(ctx, gid, record, { op: "process", commit: fields.commit });
-  processing.catch(() => undefined); // awaited (or dropped) by the step; never an unhandled rejection
-  return processing;
-}
-
 /** A join started before the commit was decoded in full: the key package, and the join when one runs. */
 interface EarlyJoin {
   readonly kp: WelcomedKeyPackage | undefined;
@@ -159,26 +136,48 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
   } catch (e) {
     unreadable = e; // refused below, once the signature check has decided between forged and malformed
   }
-  const processing = fields === undefined ? undefined : startApply(ctx, gid, record, doc, fields);
+  // a commit already stored (applied, pending or refused before) gets no worker run; reported
+  // as a duplicate only once its signature is checked (a forged copy is refused as forged)
+  const known = await ctx.store.has(Sublevel.Commits, `${gid}/${cid}`);
+  const processing = fields === undefined || known ? undefined : startApply(ctx, gid, record, doc, fields);
+  try {
+    return await ingestStarted(ctx, gid, record, doc, verified, { cid, fields, unreadable, known, processing });
+  } finally {
+    // whatever ends the step, the early run ends first: the group's next task must not run beside it on the worker
+    await processing?.catch(() => undefined);
+  }
+}
+
+/** A commit document's step once its early worker run (if any) started. */
+interface Started {
+  readonly cid: string;
+  readonly fields: CommitFields | undefined;
+  /** Why the fields did not read. */
+  readonly unreadable: unknown;
+  /** Already stored. */
+  readonly known: boolean;
+  readonly processing: Promise<StateOut> | undefined;
+}
+
+/** The rest of ingestCommitDocument's step, after the early run started; the caller awaits that run however this ends. */
+async function ingestStarted(ctx: EngineContext, gid: string, record: GroupRecord | undefined, doc: SignedDocument, verified: Promise<void>, begun: Started): Promise<StepOutput> {
+  const { cid, fields, unreadable, known, processing } = begun;
   try {
     await verified;
   } catch (forged) {
-    await processing?.catch(() => undefined);
+    if (processing !== undefined) dropRun(ctx, gid, record);
     throw forged;
   }
-  const settled = async <T>(out: T): Promise<T> => {
-    await processing?.catch(() => undefined);
-    return out;
-  };
-  if (await ctx.store.has(Sublevel.Commits, `${gid}/${cid}`)) return settled({ ops: [], result: { outcome: "duplicate" } });
+  if (known) return { ops: [], result: { outcome: "duplicate" } };
   if (fields === undefined) return { ops: [], result: refused(unreadable) };
   const early = await startJoin(ctx, gid, record, cid, doc, fields);
   let info: CommitInspection;
   try {
     info = readCommit(gid, record, doc, fields);
   } catch (e) {
+    if (processing !== undefined) dropRun(ctx, gid, record);
     await early?.joining;
-    return settled({ ops: [], result: refused(e) });
+    return { ops: [], result: refused(e) };
   }
   const member = record?.status === GroupStatus.Member;
   // a member already past this commit's epoch never applies it: superseded (history before its join, or a fork)
@@ -187,7 +186,10 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
   // the usual case, the member's next commit, is applied in this step (one batch with the
   // follower's records); the worker applies it while this thread runs the follower
   const next = member && record?.owner !== undefined && info.mlsEpoch === record.mlsEpoch && sameCommit(fields.previousCommit, record.head);
-  if (!next && processing !== undefined) await settled(undefined); // the framing said next, the full read did not: dropped
+  if (!next && processing !== undefined) {
+    dropRun(ctx, gid, record); // the framing said next, the full read did not
+    await processing.catch(() => undefined);
+  }
   const applying = next ? applyCommit(ctx, gid, record, { cid, doc, record: rec }, fields.commit, processing).catch((e: unknown) => ({ error: e })) : undefined;
   // a Welcome for this node in a group whose owner is known: joined in this step (started by
   // startJoin), one synced batch with the commit and its index records, not a stored Welcome

@@ -27,7 +27,7 @@ import type { PendingChain } from "./pendingChain.js";
  *
  * @example
  * ```ts
- * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheBytes: 8 * 1024 * 1024, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pendingCommits: await PendingCommits.load(store), pendingOps: await PendingBook.load(store), welcomes: await WelcomeKeys.load(store), pendingChain: await PendingChain.load(store), outbox: await OutboxKeys.open(store), events: new EventHub() }
+ * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheBytes: 8 * 1024 * 1024, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pendingCommits: await PendingCommits.load(store), pendingOps: await PendingBook.load(store), welcomes: await WelcomeKeys.load(store), pendingChain: await PendingChain.load(store), outbox: await OutboxKeys.open(store), events: new EventHub(), droppedRuns: new Map() }
  * ```
  */
 export interface EngineContext {
@@ -58,6 +58,12 @@ export interface EngineContext {
   readonly pendingOps: PendingBook;
   /** The watchers of `engine.watch()`. */
   readonly events: EventHub;
+  /**
+   * Groups whose early commit run (src/engine/commits.ts startApply) was dropped because its
+   * document failed the signature check or the full read, with the MLS epoch it was at: no more
+   * early runs for that group at that epoch (bounded by `EARLY_RUN_DROPPED_GROUPS`).
+   */
+  readonly droppedRuns: Map<string, bigint>;
   /** Asks another group's actor to drop one of its pending operations (set by the engine). */
   requestDrop?: (groupId: string, key: string, reason: string) => void;
 }

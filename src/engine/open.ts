@@ -125,6 +125,7 @@ export async function openContext(options: EngineOptions): Promise<EngineContext
     pendingChain,
     outbox,
     events: new EventHub(),
+    droppedRuns: new Map(),
   };
   return ctx;
 }

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { STORAGE_VERSION_BYTES } from "../constants.js";
 import type { EngineLimits } from "../constants.js";
 import { CommitStatus, decodeCommitRecord } from "./store/records.js";
 import { Sublevel } from "./store/sublevels.js";
@@ -215,9 +216,12 @@ export class PendingCommits {
   }
 }
 
-/** Sizes of the documents a batch puts, by id. */
+/**
+ * Sizes of the documents a batch puts, by id, as a reload reads them: without the version byte
+ * a `versioned` op carries already (src/engine/commits.ts stores a commit document so).
+ */
 function docSizes(ops: readonly StoreOp[]): Map<string, number> {
   const sizes = new Map<string, number>();
-  for (const op of ops) if (op.sub === Sublevel.Docs && op.value !== null) sizes.set(op.key, op.value.length);
+  for (const op of ops) if (op.sub === Sublevel.Docs && op.value !== null) sizes.set(op.key, op.value.length - (op.versioned === true ? STORAGE_VERSION_BYTES : 0));
   return sizes;
 }

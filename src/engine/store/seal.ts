@@ -140,6 +140,10 @@ export class Sealer {
   /** Adds a storage key generation (rotation). @example `sealer.addKey(1, newKey)` */
   addKey(generation: number, key: Uint8Array): void {
     this.keys.set(generation, Uint8Array.from(key));
+    // a retried rotation may bring another key for the same generation: the subkeys derived
+    // from the first one would seal values under a key never persisted
+    const prefix = `${generation}:`;
+    for (const cacheKey of [...this.subkeys.keys()]) if (cacheKey.startsWith(prefix)) this.subkeys.delete(cacheKey);
     this.current = undefined;
   }
 

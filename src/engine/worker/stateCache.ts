@@ -48,6 +48,9 @@ export interface CacheBounds {
  * over: its map is updated in place and must not be read afterwards (the cache entry it belonged
  * to is replaced by the one these sizes are for: a staged state replaces its predecessor under
  * the same cache key, and a stage never persisted is never looked up again, its token unknown).
+ * Relies on one state task per group at a time (the group's actor runs its steps one by one, and
+ * a step awaits its early commit run however it ends, src/engine/commits.ts): two tasks of one
+ * group staging over the same entry would both write its map.
  *
  * @example
  * ```ts
