@@ -35,7 +35,7 @@ export {
   secretGroupCommitDocument,
   readSecretGroupCommit,
 } from "./system.js";
-export type { BuildOptions } from "./system.js";
+export type { BuildOptions, SecretGroupCommitFields } from "./system.js";
 export {
   checkCommitAuthor,
   checkCommitDocument,

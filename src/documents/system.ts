@@ -132,6 +132,13 @@ export function secretGroupCommitDocument(identity: DocumentIdentity, input: { r
   return signDocument(identity, SchemaId.SecretGroupCommit, fields, options);
 }
 
+/** The fields of a `secret_group_commit_v1` document, as {@link readSecretGroupCommit} reads them. @example `readSecretGroupCommit(doc).commit` */
+export interface SecretGroupCommitFields {
+  readonly secretGroup: Uint8Array;
+  readonly previousCommit?: Uint8Array;
+  readonly commit: SecretGroupCommit;
+}
+
 /**
  * Reads a `secret_group_commit_v1` document.
  *
@@ -140,7 +147,7 @@ export function secretGroupCommitDocument(identity: DocumentIdentity, input: { r
  * const { secretGroup, previousCommit, commit } = readSecretGroupCommit(doc)
  * ```
  */
-export function readSecretGroupCommit(doc: SignedDocument): { readonly secretGroup: Uint8Array; readonly previousCommit?: Uint8Array; readonly commit: SecretGroupCommit } {
+export function readSecretGroupCommit(doc: SignedDocument): SecretGroupCommitFields {
   const fields = expectSchema(doc, SchemaId.SecretGroupCommit);
   const mlsWelcome = optionalBytesField(fields, "mls_welcome_message");
   const commit: SecretGroupCommit = mlsWelcome === undefined

@@ -9,7 +9,7 @@
  */
 import { equalBytes, fromHex, toHex } from "../bytes.js";
 import { readSecretGroup, readSecretGroupCommit, checkCommitChain, checkCommitDocument, SchemaId } from "../documents/index.js";
-import type { SignedDocument } from "../documents/index.js";
+import type { SecretGroupCommitFields, SignedDocument } from "../documents/index.js";
 import { ErrorCode, ValidationError } from "../errors.js";
 import { inspectCommit, peekWelcome } from "../group/index.js";
 import type { CommitInspection } from "../group/index.js";
@@ -62,7 +62,7 @@ function settledAfter(ctx: EngineContext, gid: string, doc: SignedDocument, inde
 }
 
 /** Checks a commit before anything is stored: its facts, and the rules that need only the group record. */
-function readCommit(gid: string, record: GroupRecord | undefined, doc: SignedDocument, fields: CommitFields): CommitInspection {
+function readCommit(gid: string, record: GroupRecord | undefined, doc: SignedDocument, fields: SecretGroupCommitFields): CommitInspection {
   const info = inspectCommit(fields.commit);
   if (!equalBytes(info.groupId, fields.secretGroup)) throw new ValidationError(ErrorCode.WrongGroup, "the MLS commit belongs to another group than its document names");
   if (record?.owner !== undefined) {
@@ -72,11 +72,8 @@ function readCommit(gid: string, record: GroupRecord | undefined, doc: SignedDoc
   return info;
 }
 
-/** A commit document's fields, as readSecretGroupCommit reads them. */
-type CommitFields = ReturnType<typeof readSecretGroupCommit>;
-
 /** The stored record of a commit at `epoch` with `status`. */
-function commitRecordOf(fields: CommitFields, epoch: bigint, status: CommitRecord["status"], welcome: boolean): CommitRecord {
+function commitRecordOf(fields: SecretGroupCommitFields, epoch: bigint, status: CommitRecord["status"], welcome: boolean): CommitRecord {
   return { ...(fields.previousCommit === undefined ? {} : { previous: fields.previousCommit }), epoch, status, welcome };
 }
 
@@ -102,7 +99,7 @@ interface EarlyJoin {
  * runs the follower. Undefined when that does not apply or the peek fails (the full read then
  * refuses the commit); the join's writes are used only once the commit passed every check.
  */
-async function startJoin(ctx: EngineContext, gid: string, record: GroupRecord | undefined, cid: string, doc: SignedDocument, fields: CommitFields): Promise<EarlyJoin | undefined> {
+async function startJoin(ctx: EngineContext, gid: string, record: GroupRecord | undefined, cid: string, doc: SignedDocument, fields: SecretGroupCommitFields): Promise<EarlyJoin | undefined> {
   if (record?.owner === undefined || record.status === GroupStatus.Member) return undefined;
   let peek: ReturnType<typeof peekWelcome>;
   try {
@@ -129,7 +126,7 @@ async function startJoin(ctx: EngineContext, gid: string, record: GroupRecord | 
  */
 export async function ingestCommitDocument(ctx: EngineContext, gid: string, record: GroupRecord | undefined, doc: SignedDocument, verified: Promise<void> = Promise.resolve()): Promise<StepOutput> {
   const cid = toHex(doc.id);
-  let fields: CommitFields | undefined;
+  let fields: SecretGroupCommitFields | undefined;
   let unreadable: unknown;
   try {
     fields = readSecretGroupCommit(doc);
@@ -151,7 +148,7 @@ export async function ingestCommitDocument(ctx: EngineContext, gid: string, reco
 /** A commit document's step once its early worker run (if any) started. */
 interface Started {
   readonly cid: string;
-  readonly fields: CommitFields | undefined;
+  readonly fields: SecretGroupCommitFields | undefined;
   /** Why the fields did not read. */
   readonly unreadable: unknown;
   /** Already stored. */

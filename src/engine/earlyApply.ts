@@ -7,7 +7,7 @@
  */
 import { equalBytes, fromHex } from "../bytes.js";
 import { EARLY_RUN_DROPPED_GROUPS } from "../constants.js";
-import type { readSecretGroupCommit, SignedDocument } from "../documents/index.js";
+import type { SecretGroupCommitFields, SignedDocument } from "../documents/index.js";
 import { peekCommitHeader } from "../group/index.js";
 import type { CommitHeader } from "../group/index.js";
 import { runStateTask } from "./context.js";
@@ -31,7 +31,7 @@ import type { StateOut } from "./worker/protocol.js";
  * const processing = startApply(ctx, gid, record, doc, readSecretGroupCommit(doc))
  * ```
  */
-export function startApply(ctx: EngineContext, gid: string, record: GroupRecord | undefined, doc: SignedDocument, fields: ReturnType<typeof readSecretGroupCommit>): Promise<StateOut> | undefined {
+export function startApply(ctx: EngineContext, gid: string, record: GroupRecord | undefined, doc: SignedDocument, fields: SecretGroupCommitFields): Promise<StateOut> | undefined {
   if (record?.status !== GroupStatus.Member || record.owner === undefined || !equalBytes(doc.author, record.owner)) return undefined;
   const dropped = ctx.droppedRuns.get(gid);
   if (dropped === record.mlsEpoch) return undefined;
