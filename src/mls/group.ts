@@ -13,6 +13,7 @@ import { decodeKeyPackageBytes, decodeWelcomeBytes } from "./codec.js";
 import { guard } from "./errors.js";
 import { generateMlsKeyPackage } from "./keyPackage.js";
 import type { MlsIdentity } from "./keyPackage.js";
+import { withOwnLeafTrusted } from "./ownLeaf.js";
 import { getSuite } from "./suite.js";
 import type { ProviderName } from "./suite.js";
 
@@ -91,7 +92,8 @@ export async function mlsJoin(
       keyPackage,
       { initPrivateKey: secret.initPrivateKey, hpkePrivateKey: secret.hpkePrivateKey, signaturePrivateKey: identity.secretKey },
       emptyPskIndex,
-      cs,
+      // its own leaf is its key package's, which it signed: not verified again (src/mls/ownLeaf.ts)
+      withOwnLeafTrusted(cs, keyPackage),
       undefined,
       undefined,
       config,

@@ -11,7 +11,7 @@
  * @module
  */
 import { Level } from "level";
-import { STORAGE_VERSION, SYNC_GROUP_MAX_WRITES } from "../../constants.js";
+import { KEYRING_SHRED_COALESCE_MS, STORAGE_VERSION, SYNC_GROUP_MAX_WRITES } from "../../constants.js";
 import { ErrorCode, InternalError, StorageError } from "../../errors.js";
 import { concatBytes, equalBytes } from "../../bytes.js";
 import { Keyring } from "./keyring.js";
@@ -54,6 +54,12 @@ export class EngineStore extends StoreReads {
   /** Whether a queued shred came from a batch that was not synced (a barrier must sync it first). */
   private shredBarrier = false;
   private shredding: Promise<void> = Promise.resolve();
+  /** A shred round is queued that has not yet read the queue; calling it ends its gathering pause at once (close). */
+  private shredWake: (() => void) | undefined;
+  private shredPending = false;
+  private closing = false;
+  /** {@link KEYRING_SHRED_COALESCE_MS}, a field so that a test can stretch it. */
+  private readonly shredCoalesceMs: number = KEYRING_SHRED_COALESCE_MS;
   /** Batches in flight, and the exclusive holder (rotation) they wait for. */
   private active = 0;
   private idle: (() => void) | undefined;
@@ -189,13 +195,30 @@ export class EngineStore extends StoreReads {
   /**
    * Destroys own keys once the batches that deleted their values are durable: a synced write
    * (which syncs LevelDB's log, earlier batches included), then the keyring. In the background,
-   * one round at a time, so a join does not wait for two fsyncs; {@link close} waits for it, and
-   * a key a crash leaves behind is an orphan the next open destroys (migrate.ts).
+   * one round at a time, so a join does not wait for two fsyncs; a round first gathers the keys
+   * of {@link KEYRING_SHRED_COALESCE_MS} (a busy ingest's joins share one keyring write); {@link close}
+   * ends that pause and waits for the round, and a key a crash leaves behind is an orphan the next
+   * open destroys (migrate.ts).
    */
   private shredAfterSync(ids: readonly string[], barrier: boolean): void {
     for (const id of ids) this.shredQueue.add(id);
     this.shredBarrier ||= barrier;
+    // a queued round that has not read the queue yet takes these ids too
+    if (this.shredPending) return;
+    this.shredPending = true;
     this.shredding = this.shredding.then(async () => {
+      // gathers the keys of the joins that follow: one whole-file keyring write for all of them
+      if (!this.closing) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.shredCoalesceMs);
+          this.shredWake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.shredWake = undefined;
+      }
+      this.shredPending = false;
       const due = [...this.shredQueue];
       const needsBarrier = this.shredBarrier;
       this.shredQueue.clear();
@@ -283,6 +306,8 @@ export class EngineStore extends StoreReads {
 
   /** Closes the database (after destroying the own keys still due). @example `await store.close()` */
   async close(): Promise<void> {
+    this.closing = true;
+    this.shredWake?.();
     await this.shredding;
     await this.db.close();
   }
