@@ -178,6 +178,29 @@ test("groupsOf and welcomeFor: added, removed, re-added, owner; documents come f
   assert.deepEqual([hexes(c[0]!.added), hexes(c[0]!.removed)], [[id(0)], [id(7)]]);
 });
 
+test("a keyed member's events are stored under its key only (no r/ copy), and every query answers as from its refs", async () => {
+  const byKeys = await fresh();
+  const byRefs = await fresh();
+  for (const idx of [byKeys, byRefs]) await idx.apply((await indexGroup(idx.reader, s.groupDoc)).ops);
+  for (const d of Object.values(s.keyPackageDocs)) await byKeys.apply(indexKeyPackage(d));
+  for (const c of s.commits) {
+    const r = await indexCommit(byKeys.reader, c.doc, c.facts);
+    assert.deepEqual(r.ops.filter((op) => op.key.startsWith("r/")), [], c.label);
+    await byKeys.apply(r.ops);
+    assert.equal(await feedCommit(byRefs, c.doc, true), "indexed", c.label);
+  }
+  // the other index knows the added members by their refs alone, resolved when reading
+  for (const d of Object.values(s.keyPackageDocs)) await byRefs.apply(indexKeyPackage(d));
+  const docs = new Map(s.commits.map((c) => [toHex(c.doc.id), c.doc]));
+  const load = (id: Uint8Array): SignedDocument | undefined => docs.get(toHex(id));
+  for (const [name, person] of Object.entries(s.people)) {
+    const [k, r] = await Promise.all([byKeys, byRefs].map((idx) => groupsOf(idx.reader, person.publicKey)));
+    assert.deepEqual(k, r, name);
+    const [wk, wr] = await Promise.all([byKeys, byRefs].map((idx) => welcomeFor(idx.reader, person.publicKey, s.groupDoc.id, load)));
+    assert.deepEqual(wk?.commitId, wr?.commitId, name);
+  }
+});
+
 test("forged, out-of-epoch and impossible commits are refused; their successors stay pending", async () => {
   const idx = await fresh();
   await idx.apply((await indexGroup(idx.reader, s.groupDoc)).ops);

@@ -104,7 +104,10 @@ function eventOps(gid: Uint8Array, rec: HistoryRecord, seq: bigint): IndexOp[] {
     const value = encodeEventRecord({ kind, commitId: rec.commitId, welcome: kind === EventKind.Added && rec.welcome });
     for (const { member } of members) {
       if (member.publicKey !== undefined) ops.push({ type: "put", key: Keys.byKey(member.publicKey, gid, seq, tag), value });
-      if (member.ref !== undefined) ops.push({ type: "put", key: Keys.byRef(member.ref, gid, seq, tag), value });
+      // by ref only when the key is not known: a keyed member's ref names a key package of that
+      // same key (its credential, checked against the document's author), so the key's events
+      // already hold it (eventsOf finds refs through the key and merges the same event)
+      if (member.ref !== undefined && member.publicKey === undefined) ops.push({ type: "put", key: Keys.byRef(member.ref, gid, seq, tag), value });
     }
   }
   return ops;
@@ -126,7 +129,9 @@ async function replay(reader: IndexReader, leaves: LeafMap, state: GroupIndexRec
   }
   if (rec.mlsEpoch !== state.nextEpoch) return { reason: `commit applies to epoch ${rec.mlsEpoch}, the chain is at epoch ${state.nextEpoch}`, code: ErrorCode.InvalidCommit };
   const change = { refs: rec.refs, addedPublicKeys: rec.addedPublicKeys, removedLeaves: rec.removedLeaves, senderLeaf: rec.senderLeaf };
-  const adds = addedMembers(change, await knownRefs(reader, rec.refs));
+  // keys from the Add proposals name every added member: no ref is looked up (999 reads at 1000 members)
+  const known = rec.addedPublicKeys.length > 0 ? new Map<string, Uint8Array>() : await knownRefs(reader, rec.refs);
+  const adds = addedMembers(change, known);
   const applied = applyMembershipChange(state.leaves, owner, change, adds);
   if (typeof applied === "string") return { reason: applied, code: ErrorCode.InvalidCommit };
   const record: HistoryRecord = {

@@ -14,7 +14,7 @@
  * c/<groupId>/<commitId>                   SeqRecord          (commit id -> history position)
  * q/<groupId>/<previousId or "-">/<commitId> PendingRecord    (deleted once indexed or refused)
  * k/<publicKey>/<groupId>/<seq or "-">/<o|a|r>  EventRecord   (owner / added / removed, by key)
- * r/<ref>/<groupId>/<seq>/<a|r>            EventRecord        (added / removed, by KeyPackageRef)
+ * r/<ref>/<groupId>/<seq>/<a|r>            EventRecord        (added / removed, by KeyPackageRef: a member known by ref alone)
  * kp/<ref>                                 KeyPackageIndexRecord (ref -> public key, document)
  * p/<publicKey>/<ref>                      KeyPackageIndexRecord (public key -> its refs)
  * ```

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Node, RatchetTree, SecretTree } from "ts-mls";
-import { encodeNode } from "ts-mls/ratchetTree.js";
+import { decodedNodeEncoding, encodeNode } from "ts-mls/ratchetTree.js";
 import type { ChunkKeys } from "./treeChunks.js";
 
 /**
@@ -16,7 +16,8 @@ import type { ChunkKeys } from "./treeChunks.js";
 const nodeBytes = new WeakMap<object, Uint8Array>();
 
 /**
- * The encoding of a ratchet-tree node, made once per node object.
+ * The encoding of a ratchet-tree node, made once per node object; for a node of a tree received
+ * whole (a joiner's, from its Welcome) the bytes it was read from (our ts-mls patch keeps them).
  *
  * @example
  * ```ts
@@ -26,7 +27,7 @@ const nodeBytes = new WeakMap<object, Uint8Array>();
 export function bytesOfNode(node: Node): Uint8Array {
   let bytes = nodeBytes.get(node);
   if (bytes === undefined) {
-    bytes = encodeNode(node);
+    bytes = decodedNodeEncoding(node) ?? encodeNode(node);
     nodeBytes.set(node, bytes);
   }
   return bytes;
