@@ -5,11 +5,14 @@
  * (before/after in one process). Per engine side it prints the median of the engine's counters
  * per commit (worker work, staging, persist, index) and the process CPU time (all threads) per
  * commit, steadier than wall time on a loaded machine.
- * `node dist/bench/recvDev.js ab|loop [n] [iterations] [update|remove]` (`loop`: one engine only,
- * for a CPU profile).
+ * `node dist/bench/recvDev.js ab|loop [n] [iterations] [update|remove|mixed]` (`loop`: one engine only,
+ * for a CPU profile, with each thread's CPU per commit from /proc on Linux; `mixed`: update and
+ * remove commits alternate in one chain, and each side's remove is also given as the median of
+ * its per-pair ratios to the update before it, measured in the same process and rounds).
  *
  * @module
  */
+import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { processCommit, removeMembers, updateGroup } from "../src/group/index.js";
 import { benchPool, chain, EngineNode, ingestApplied, libraryGroup } from "./fixtures.js";
@@ -45,15 +48,33 @@ for (const e of engines) await e.fixtures.ingestApplied(e.node.engine, [lib.grou
 const rounds = iterations + 2;
 const libCommits: Uint8Array[] = [];
 const docs: Uint8Array[] = [];
+const kindOf = (i: number): "update" | "remove" => (kind === "mixed" ? (i % 2 === 0 ? "update" : "remove") : kind === "remove" ? "remove" : "update");
 for (let i = 0; i < rounds; i++) {
   const victim = lib.fillers.pop();
-  const c = kind === "update" ? await updateGroup(lib.state) : await removeMembers(lib.state, [victim!.identity.publicKey]);
-  if (kind === "update" && victim !== undefined) lib.fillers.push(victim);
+  const c = kindOf(i) === "update" ? await updateGroup(lib.state) : await removeMembers(lib.state, [victim!.identity.publicKey]);
+  if (kindOf(i) === "update" && victim !== undefined) lib.fillers.push(victim);
   lib.state = c.state;
   libCommits.push(c.commit);
   docs.push(chain(lib, c.commit).bytes);
 }
 console.error(`built a group of ${n} and ${rounds} ${kind} commits in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+/** CPU clock ticks (user + system) of every thread of this process, by thread id, with its name (Linux /proc only; empty elsewhere). */
+function threadTicks(): Map<string, { name: string; ticks: number }> {
+  const out = new Map<string, { name: string; ticks: number }>();
+  try {
+    for (const tid of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      const name = stat.slice(stat.indexOf("(") + 1, close);
+      const fields = stat.slice(close + 2).split(" ");
+      out.set(tid, { name, ticks: Number(fields[11]) + Number(fields[12]) });
+    }
+  } catch {
+    // not Linux: no per-thread figures
+  }
+  return out;
+}
 
 const COUNTERS = ["workMs", "stageMs", "persistMs", "indexMs", "batches"] as const;
 const engineRun = (e: EngineSide) => {
@@ -76,12 +97,22 @@ const engineRun = (e: EngineSide) => {
 if (mode === "loop") {
   const run = engineRun(engines[0]!);
   const times: number[] = [];
+  const threadsBefore = threadTicks();
   console.log(`loop-start-us ${process.hrtime.bigint() / 1000n}`);
   for (let i = 0; i < rounds; i++) {
     const t = performance.now();
     await run();
     times.push(performance.now() - t);
   }
+  console.log(`loop-end-us ${process.hrtime.bigint() / 1000n}`);
+  const threadsAfter = threadTicks();
+  const byName = new Map<string, number>();
+  for (const [tid, t] of threadsAfter) {
+    const name = tid === String(process.pid) ? "main" : `${t.name}#${tid}`;
+    byName.set(name, (byName.get(name) ?? 0) + t.ticks - (threadsBefore.get(tid)?.ticks ?? 0));
+  }
+  // clock ticks (usually 10 ms each) per thread name over the loop, as ms per commit
+  console.log(`thread CPU ms per commit: ${[...byName].filter(([, t]) => t > 0).map(([name, t]) => `${name} ${((t * 10) / rounds).toFixed(2)}`).join(", ")}`);
   console.log(`engine ${kind}: median ${median(times).toFixed(2)} ms (n=${times.length})  load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 } else {
   let l = 0;
@@ -90,6 +121,15 @@ if (mode === "loop") {
   const results = await interleaved(sides, { warmup: 2, iterations });
   const base = median(results[0]!.samples);
   for (const r of results) console.log(`${r.label}: median ${median(r.samples).toFixed(2)} ms (n=${r.samples.length}), ${(median(r.samples) / base).toFixed(2)}x the library`);
+  if (kind === "mixed") {
+    // the 2 warm-up rounds keep sample s on commit s + 2: even samples are updates, odd ones removes
+    for (const r of results) {
+      const updates = r.samples.filter((_, s) => s % 2 === 0);
+      const removes = r.samples.filter((_, s) => s % 2 === 1);
+      const pairs = removes.map((x, j) => x / updates[j]!);
+      console.log(`  ${r.label}: update median ${median(updates).toFixed(2)} ms, remove median ${median(removes).toFixed(2)} ms (n ${removes.length}); remove/update, median of per-pair ratios ${median(pairs).toFixed(3)}`);
+    }
+  }
   if (results.length > 2) {
     const first = results[1]!.samples;
     const firstCpu = engines[0]!.counters["cpuMs"]!;
