@@ -19,6 +19,7 @@ import { LongTermCiphersuite, type LongTermCiphersuiteName } from "../src/consta
 import { decryptItem } from "../src/engine/decrypt.js";
 import type { TaskResult } from "../src/engine/pool.js";
 import { LAYOUT_STRIDE, runOpenLongTerm } from "../src/engine/worker/longTerm.js";
+import { zeroShared } from "../src/engine/poolSlots.js";
 import type { OpenLongTermOut, OpenLongTermTask } from "../src/engine/worker/longTerm.js";
 import { createGroup } from "../src/group/index.js";
 import { generateIdentity } from "../src/identity.js";
@@ -52,12 +53,18 @@ function chunkTask(suite: LongTermCiphersuiteName, groupId: Uint8Array, secret: 
   at = 0;
   for (const item of items) at += (new Uint8Array(data).set(item.message, at), item.message.length);
   const keys = [{ epoch: secret.epoch, ciphersuite: suite, value: secret.value }];
+  // where the worker writes small plaintexts (src/engine/poolSlots.ts; zeroed after each run, as the engine does)
+  const output = new Uint8Array(new SharedArrayBuffer(CHUNK * size));
   return (run) => {
-    const returned = run({ op: "openLongTerm", key: `dev:${suite}`, groupId, epochs: [secret.epoch], keys, data, layout }) as Record<symbol, unknown>;
-    const result = (Piscina.valueSymbol in returned ? returned[Piscina.valueSymbol] : returned) as TaskResult<OpenLongTermOut>;
+    const returned = run({ op: "openLongTerm", key: `dev:${suite}`, groupId, epochs: [secret.epoch], keys, data, output: output.buffer as SharedArrayBuffer, layout }) as Record<symbol, unknown>;
+    const result = returned[Piscina.valueSymbol] as TaskResult<OpenLongTermOut>;
     if (!result.ok || result.value.miss === true || result.value.failures.length > 0) throw new Error("the chunk did not open");
     data = result.value.data;
-    return result.value.written.reduce((a, b) => a + b, 0) + result.value.large.length * size;
+    // a build before the shared output slot answered with output segments (`written` per segment)
+    const written = result.value.written as number | number[];
+    const small = typeof written === "number" ? written : written.reduce((a, b) => a + b, 0);
+    zeroShared(output, small);
+    return small + result.value.large.length * size;
   };
 }
 
