@@ -123,9 +123,10 @@ export const POOL_CHUNK_BYTES = 2 * 1024 * 1024;
  */
 export const POOL_OWN_BUFFER_BYTES = 8 * 1024;
 /**
- * Largest output segment a worker writes a chunk's small plaintexts into (several per chunk).
- * Below glibc's default mmap threshold (128 KiB), so a segment comes from the worker's malloc
- * arena and reuses memory that earlier results freed; one buffer per chunk (~0.5 MiB at 1 KiB
+ * Largest output segment the engine copies a chunk's small plaintexts into from the workers'
+ * shared output slot (several per chunk; src/engine/poolSlots.ts). Below glibc's default mmap
+ * threshold (128 KiB), so a segment comes from the malloc arena of the thread that frees it
+ * and reuses memory that earlier results freed; one buffer per chunk (~0.5 MiB at 1 KiB
  * values) was mapped fresh each time, and on this VM a fresh page costs as much as several
  * 1 KiB decryptions (bench/bulkDev.ts prints page faults by thread). At least
  * {@link POOL_OWN_BUFFER_BYTES}, so every small plaintext fits one.
@@ -151,7 +152,7 @@ export const MAIN_SHARE_MIN_MEAN_BYTES = 8 * 1024;
 export const MAIN_SLICE_VALUES = 128;
 /** Or this many ciphertext bytes (about a millisecond of AEAD on the main thread). */
 export const MAIN_SLICE_BYTES = 512 * 1024;
-/** Bytes of packing buffers kept for reuse by bulk long-term decryption (fresh pages cost more than copying into used ones). */
+/** Bytes of packing buffers kept for reuse by bulk long-term decryption (fresh pages cost more than copying into used ones), and as many of shared output slots (src/engine/poolSlots.ts). */
 export const SPARE_PACK_BYTES = 16 * 1024 * 1024;
 /** Group epochs per pool whose key sends the engine remembers (beyond, a worker's miss asks again). */
 export const SENT_KEYS_TRACKED = 4096;

@@ -16,6 +16,7 @@ import { encodeSecretGroupMessage } from "../src/message.js";
 import { decryptItem, longTermCiphertextOf, peekAll } from "../src/engine/decrypt.js";
 import { emptyStats } from "../src/engine/context.js";
 import { mainShareStart, openSliced } from "../src/engine/mainDecrypt.js";
+import { spareSlots } from "../src/engine/poolSlots.js";
 import type { EngineContext } from "../src/engine/context.js";
 import { createPool } from "../src/engine/pool.js";
 import { emptyGroupRecord } from "../src/engine/store/records.js";
@@ -39,6 +40,8 @@ function plaintextsAlone(results: ReadonlyArray<Uint8Array | Error>): void {
   for (const r of results) {
     if (r instanceof Error) continue;
     assert.equal(r.constructor, Uint8Array);
+    // memory of the engine's own: never the output slot the workers write to
+    assert.ok(!(r.buffer instanceof SharedArrayBuffer), "not a view into shared memory");
     if (r.length === 0) continue;
     byBuffer.set(r.buffer, [...(byBuffer.get(r.buffer) ?? []), r]);
   }
@@ -250,6 +253,9 @@ test("small plaintexts of a chunk past one output segment: views tiling several 
   const buffers = new Set(results.flatMap((r) => (r instanceof Error || r.length === 0 ? [] : [r.buffer])));
   assert.ok(buffers.size >= 5, `${buffers.size} output segments for two chunks`);
   for (const b of buffers) assert.ok(b.byteLength <= POOL_OUTPUT_SEGMENT_BYTES, "a segment stays within its bound");
+  // the shared output slots kept for the next chunks hold no plaintext
+  assert.ok(spareSlots().length > 0, "slots kept for reuse");
+  for (const slot of spareSlots()) assert.ok(slot.output.every((b) => b === 0), "a kept slot is all zero");
 });
 
 test("the main thread's share opens as the library does: its checks in order, a failed tag, a secret list mixing groups", async () => {

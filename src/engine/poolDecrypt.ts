@@ -2,9 +2,11 @@
  * Bulk long-term decryption in the worker pool (main-thread side; the worker side is
  * src/engine/worker/longTerm.ts). A group's batch is split into chunks balanced by bytes; each
  * chunk's messages are copied whole (one copy per value, no views made) into one ArrayBuffer
- * (reused from earlier chunks) that is transferred to a worker and back. The small plaintexts
- * come back in a few transferred output segments per chunk (worker/longTerm.ts
- * `outputSegments`) and are handed out as views into them; a large one in a buffer of its own.
+ * (reused from earlier chunks) that is transferred to a worker and back. The worker writes the
+ * small plaintexts one after the other into a shared output slot (src/engine/poolSlots.ts); the
+ * engine copies them into output segments of its own (at most
+ * {@link POOL_OUTPUT_SEGMENT_BYTES}, one copy per segment), hands them out as views into those,
+ * and zeroes the slot; a large plaintext comes back in a buffer of its own.
  * Long-term keys travel only while a worker may not hold them: with the first tasks of each
  * group and epoch, and again after a worker reports a miss.
  *
@@ -21,17 +23,17 @@
  */
 import type { Piscina } from "piscina";
 import { equalBytesAt, fromHex } from "../bytes.js";
-import type { MAIN_SHARE_MIN_MEAN_BYTES, POOL_MAIN_SHARE } from "../constants.js";
+import type { MAIN_SHARE_MIN_MEAN_BYTES, POOL_MAIN_SHARE, POOL_OUTPUT_SEGMENT_BYTES } from "../constants.js";
 import { LTS_TAG_SIZE, POOL_CHUNK_BYTES, POOL_CHUNKS_IN_FLIGHT_PER_THREAD, POOL_DECRYPT_MIN_BYTES, POOL_DECRYPT_MIN_VALUES, POOL_OWN_BUFFER_BYTES, SENT_KEYS_TRACKED } from "../constants.js";
-import { ErrorCode, InternalError, errorFromData } from "../errors.js";
 import { otherGroupCiphertext, secretForEpoch } from "../lts/secret.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import type { EngineContext } from "./context.js";
 import type { DecryptItem } from "./jobs.js";
 import { mainShareStart, openSliced } from "./mainDecrypt.js";
 import { giveBack, takeBuffer } from "./packBuffers.js";
+import { giveSlotBack, handOut, takeSlot, zeroShared } from "./poolSlots.js";
 import { runTask } from "./pool.js";
-import { LAYOUT_STRIDE, outputSegments } from "./worker/longTerm.js";
+import { LAYOUT_STRIDE } from "./worker/longTerm.js";
 import type { LongTermKeyData, OpenLongTermOut, OpenLongTermTask } from "./worker/longTerm.js";
 
 
@@ -205,6 +207,8 @@ async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly D
   const { which } = chunk;
   const layout = new Uint32Array(which.length * LAYOUT_STRIDE);
   let size = 0;
+  // plaintext bytes the worker may write to the slot's output: every small value's
+  let small = 0;
   for (let k = 0; k < which.length; k++) {
     const item = items[which[k] as number] as DecryptItem;
     const at = k * LAYOUT_STRIDE;
@@ -215,6 +219,7 @@ async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly D
     layout[at + 3] = item.aad?.length ?? 0;
     layout[at + 4] = chunk.epochIndex[k] as number;
     size += packedBytes(item);
+    if (ctLength - LTS_TAG_SIZE < POOL_OWN_BUFFER_BYTES) small += ctLength - LTS_TAG_SIZE;
   }
   const packed = new Uint8Array(takeBuffer(size));
   let at = 0;
@@ -230,6 +235,7 @@ async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly D
   }
   const counts = sentCounts(ctx.pool);
   const send = batch.names.some((n) => (counts.get(n) ?? 0) < batch.threads);
+  const slot = takeSlot(small);
   const task = (data: ArrayBuffer, withKeys: boolean): OpenLongTermTask => ({
     op: "openLongTerm",
     key: batch.key,
@@ -237,46 +243,31 @@ async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly D
     epochs: batch.epochs,
     ...(withKeys ? { keys: batch.keys } : {}),
     data,
+    output: slot.output.buffer as SharedArrayBuffer,
     layout,
   });
   const run = (t: OpenLongTermTask): Promise<OpenLongTermOut> => runTask<OpenLongTermOut>(ctx.pool, t, undefined, "group", [t.data]);
   if (send) noteSent(ctx.pool, batch.names);
-  let out = await run(task(packed.buffer, send));
-  if (out.miss === true) {
-    noteSent(ctx.pool, batch.names);
-    out = await run(task(out.data, true));
-    if (out.miss === true) throw new Error("worker refused the long-term keys");
+  let out: OpenLongTermOut;
+  try {
+    out = await run(task(packed.buffer, send));
+    if (out.miss === true) {
+      noteSent(ctx.pool, batch.names);
+      out = await run(task(out.data, true));
+      if (out.miss === true) throw new Error("worker refused the long-term keys");
+    }
+  } catch (e) {
+    // the task ended (a worker error, or its thread died): whatever it wrote goes, and the slot
+    // is not reused
+    zeroShared(slot.output, slot.output.length);
+    throw e;
   }
   giveBack(out.data);
-  const failed = out.failures.length === 0 ? undefined : new Map(out.failures);
-  const large = out.large.length === 0 ? undefined : new Map(out.large);
-  const { output, written } = out;
-  // the worker's plan, made again from the layout sent: each small plaintext's segment
-  const { segmentOf, sizes } = outputSegments(layout);
-  if (output.length !== sizes.length || written.length !== sizes.length) throw new InternalError(ErrorCode.WorkerFailed, "worker returned other output segments");
-  const read = sizes.map(() => 0);
-  for (let k = 0; k < which.length; k++) {
-    const i = which[k] as number;
-    const error = failed?.get(k);
-    if (error !== undefined) {
-      results[i] = errorFromData(error);
-      continue;
-    }
-    const length = (layout[k * LAYOUT_STRIDE + 2] as number) - LTS_TAG_SIZE;
-    const segment = segmentOf[k] as number;
-    if (length >= POOL_OWN_BUFFER_BYTES) {
-      const own = large?.get(k);
-      if (own === undefined || own.byteLength !== length) throw new InternalError(ErrorCode.WorkerFailed, "worker returned no plaintext");
-      results[i] = new Uint8Array(own);
-    } else if (segment < 0) {
-      results[i] = new Uint8Array(0);
-    } else {
-      const at = read[segment] as number;
-      if (at + length > (written[segment] as number)) throw new InternalError(ErrorCode.WorkerFailed, "worker returned too few plaintext bytes");
-      // a view: a segment holds nothing but plaintexts of this chunk, in item order
-      results[i] = new Uint8Array(output[segment] as ArrayBuffer, at, length);
-      read[segment] = at + length;
-    }
+  try {
+    handOut(out, slot, layout, which, results);
+  } finally {
+    // no plaintext stays in memory the engine keeps (the worker wrote `written` bytes at most)
+    zeroShared(slot.output, Math.min(out.written, slot.output.length));
   }
-  if (read.some((n, s) => n !== written[s])) throw new InternalError(ErrorCode.WorkerFailed, "worker returned more plaintext bytes than its values");
+  giveSlotBack(slot);
 }

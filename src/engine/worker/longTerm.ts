@@ -1,18 +1,16 @@
 /**
  * Worker side of bulk long-term decryption. The engine packs a chunk of one group's long-term
- * messages into one ArrayBuffer and transfers it (no structured-clone copy); the worker opens
- * each value with a node:crypto decipher on a cached `KeyObject` and writes the small plaintexts
- * one after the other into output segments that move to the engine, whose results are views
- * into them (a view costs a fraction of a copy, and a few transfers per chunk a fraction of one
- * per value); a large plaintext moves alone, in the buffer node:crypto made it in. Segments of at
- * most {@link POOL_OUTPUT_SEGMENT_BYTES} come from the allocator's reused memory, where one
- * buffer for the whole chunk was mapped fresh every time (see the constant). The packed buffer
- * goes back too, for the engine's next chunk. The tag is checked (`final()`) before a value's
- * plaintext is written anywhere: a failed value leaves nothing behind. The group's long-term
- * keys cross once per epoch and worker: the worker keeps them in a cache bounded by bytes
- * (keyed by engine, group and epoch) and answers `{ miss: true }` (with the buffer, unopened)
- * when a chunk needs a key it does not hold and the task did not carry it; the engine then
- * sends the task again with the keys.
+ * messages into one ArrayBuffer and transfers it (no structured-clone copy; it goes back for the
+ * engine's next chunk); the worker opens each value with a node:crypto decipher on a cached
+ * `KeyObject` and writes the small plaintexts one after the other into a shared output slot
+ * (src/engine/poolSlots.ts: a `SharedArrayBuffer` reused chunk after chunk, so no output buffer
+ * is allocated here, moved, and freed on the main thread per chunk), from which the engine copies
+ * them into buffers of its own and zeroes it; a large plaintext moves alone, in the buffer
+ * node:crypto made it in. The tag is checked (`final()`) before a value's plaintext is written anywhere: a
+ * failed value leaves nothing behind. The group's long-term keys cross once per epoch and
+ * worker: the worker keeps them in a cache bounded by bytes (keyed by engine, group and epoch)
+ * and answers `{ miss: true }` (nothing opened) when a chunk needs a key it does not hold and
+ * the task did not carry it; the engine then sends the task again with the keys.
  *
  * Packed item `i` (layout entries `5i..5i+4`: nonce offset, ciphertext offset, ciphertext length
  * with the tag, aad length, index in `epochs`): the caller's whole message, then its aad right
@@ -21,10 +19,10 @@
  * @module
  */
 import { Piscina } from "piscina";
-import { LONG_TERM_KEY_CACHE_BYTES, LTS_TAG_SIZE, POOL_OUTPUT_SEGMENT_BYTES, POOL_OWN_BUFFER_BYTES } from "../../constants.js";
+import { LONG_TERM_KEY_CACHE_BYTES, POOL_OWN_BUFFER_BYTES } from "../../constants.js";
 import type { LongTermCiphersuiteName } from "../../constants.js";
 import { concatBytes } from "../../bytes.js";
-import { toErrorData } from "../../errors.js";
+import { ErrorCode, InternalError, toErrorData } from "../../errors.js";
 import type { ErrorData } from "../../errors.js";
 import { openValue, openingKey } from "../openValue.js";
 import type { OpeningKey } from "../openValue.js";
@@ -40,7 +38,7 @@ export interface LongTermKeyData {
   readonly value: Uint8Array;
 }
 
-/** A batch of one group's long-term ciphertexts. @example `{ op: "openLongTerm", key, groupId, epochs: [0n], data, layout }` */
+/** A batch of one group's long-term ciphertexts. @example `{ op: "openLongTerm", key, groupId, epochs: [0n], data, output, layout }` */
 export interface OpenLongTermTask {
   readonly op: "openLongTerm";
   /** Engine id and group id: names the group's keys in the worker's cache. */
@@ -50,18 +48,21 @@ export interface OpenLongTermTask {
   readonly epochs: readonly bigint[];
   /** Keys of `epochs`, sent when the worker may not hold them yet. */
   readonly keys?: readonly LongTermKeyData[];
+  /** The packed messages (moved here and back, for the engine's next chunk). */
   readonly data: ArrayBuffer;
+  /** Where the small plaintexts go, one after the other in item order (a shared slot, src/engine/poolSlots.ts). */
+  readonly output: SharedArrayBuffer;
   readonly layout: Uint32Array;
 }
 
 /**
- * What the worker hands back: the packed buffer (untouched, for reuse), the output segments of
- * {@link outputSegments} with the small plaintexts of the opened values in item order (`written[s]`
- * bytes of segment `s`), the large plaintexts by item, and the failures by item; or a miss.
+ * What the worker hands back: the packed buffer (untouched, for reuse), how many bytes of small
+ * plaintexts it wrote to the output slot (the opened values' in item order), the large
+ * plaintexts by item, and the failures by item; or a miss.
  *
  * @example
  * ```ts
- * const out: OpenLongTermOut = { data, output: [segment], written: [2048], large: [], failures: [[1, { code: "DECRYPTION_FAILED", message }]] }
+ * const out: OpenLongTermOut = { data, written: 2048, large: [], failures: [[1, { code: "DECRYPTION_FAILED", message }]] }
  * ```
  */
 export type OpenLongTermOut =
@@ -69,40 +70,10 @@ export type OpenLongTermOut =
   | {
       readonly miss?: undefined;
       readonly data: ArrayBuffer;
-      readonly output: ArrayBuffer[];
-      readonly written: number[];
+      readonly written: number;
       readonly large: Array<[number, ArrayBuffer]>;
       readonly failures: Array<[number, ErrorData]>;
     };
-
-/**
- * Where a chunk's small plaintexts go, from its layout alone (so the worker and the engine agree):
- * item `i`'s segment `segmentOf[i]` (-1 for an empty or large plaintext), and each segment's
- * size, the plaintext bytes of its items. Items fill a segment in order until the next would
- * pass {@link POOL_OUTPUT_SEGMENT_BYTES}.
- *
- * @example
- * ```ts
- * const { segmentOf, sizes } = outputSegments(task.layout)
- * ```
- */
-export function outputSegments(layout: Uint32Array): { segmentOf: Int32Array; sizes: number[] } {
-  const segmentOf = new Int32Array(layout.length / LAYOUT_STRIDE).fill(-1);
-  const sizes: number[] = [];
-  let current = POOL_OUTPUT_SEGMENT_BYTES;
-  for (let i = 0; i < segmentOf.length; i++) {
-    const length = (layout[i * LAYOUT_STRIDE + 2] as number) - LTS_TAG_SIZE;
-    if (length <= 0 || length >= POOL_OWN_BUFFER_BYTES) continue;
-    if (current + length > POOL_OUTPUT_SEGMENT_BYTES) {
-      sizes.push(0);
-      current = 0;
-    }
-    current += length;
-    sizes[sizes.length - 1] = current;
-    segmentOf[i] = sizes.length - 1;
-  }
-  return { segmentOf, sizes };
-}
 
 /** True for the task of this module. @example `isOpenLongTermTask(task)` */
 export function isOpenLongTermTask(task: { readonly op: string }): task is OpenLongTermTask {
@@ -168,12 +139,10 @@ function openBatch(task: OpenLongTermTask): OpenLongTermOut {
     keys.push(key);
   }
   const bytes = new Uint8Array(task.data);
+  const output = new Uint8Array(task.output);
   const { layout, groupId } = task;
   const count = layout.length / LAYOUT_STRIDE;
-  const { segmentOf, sizes } = outputSegments(layout);
-  // uninitialised memory: every byte is written below or zeroed at the end
-  const output = sizes.map((size) => Buffer.allocUnsafeSlow(size));
-  const written = sizes.map(() => 0);
+  let written = 0;
   const large: Array<[number, ArrayBuffer]> = [];
   const failures: Array<[number, ErrorData]> = [];
   for (let i = 0; i < count; i++) {
@@ -192,24 +161,22 @@ function openBatch(task: OpenLongTermTask): OpenLongTermOut {
       failures.push([i, toErrorData(e)]);
       continue;
     }
-    const segment = segmentOf[i] as number;
-    if (segment >= 0) {
-      (output[segment] as Buffer).set(body, written[segment]);
-      written[segment] = (written[segment] as number) + body.length;
-      body.fill(0);
-    } else if (body.length >= POOL_OWN_BUFFER_BYTES) {
+    if (body.length >= POOL_OWN_BUFFER_BYTES) {
       // large: the plaintext owns its buffer (openValue) and moves whole
       large.push([i, body.buffer as ArrayBuffer]);
+    } else if (body.length > 0) {
+      if (written + body.length > output.length) throw new InternalError(ErrorCode.WorkerFailed, "output slot too small for the chunk's plaintexts");
+      output.set(body, written);
+      written += body.length;
+      body.fill(0);
     }
   }
-  // failed values left room at a segment's end: zero it (the memory was not ours before)
-  output.forEach((segment, s) => segment.fill(0, written[s]));
-  return { data: task.data, output: output.map((segment) => segment.buffer as ArrayBuffer), written, large, failures };
+  return { data: task.data, written, large, failures };
 }
 
 /**
- * Runs one chunk; never throws. The buffers go back to the engine by transfer (piscina's
- * movable result), so no value is copied on its way.
+ * Runs one chunk; never throws. The packed buffer and the large plaintexts go back to the engine
+ * by transfer (piscina's movable result), so none is copied on its way.
  *
  * @example
  * ```ts
@@ -223,11 +190,8 @@ export function runOpenLongTerm(task: OpenLongTermTask): unknown {
   } catch (e) {
     return { ok: false, error: toErrorData(e) } satisfies TaskResult<never>;
   }
-  const transfer: ArrayBuffer[] = [value.data];
-  if (value.miss !== true) {
-    transfer.push(...value.output);
-    for (const [, p] of value.large) transfer.push(p);
-  }
   const result: TaskResult<OpenLongTermOut> = { ok: true, value };
+  const transfer: ArrayBuffer[] = [value.data];
+  if (value.miss !== true) for (const [, p] of value.large) transfer.push(p);
   return Piscina.move({ [Piscina.transferableSymbol]: transfer, [Piscina.valueSymbol]: result } as never);
 }
