@@ -5,12 +5,13 @@
  * through a new DataView per field. A joiner's engine decodes the commit adding every other
  * member (999 key packages at 1000 members) beside its join. Decoding must answer exactly as
  * unpatched ts-mls 1.6.4 does: the same values for valid messages, the same result (undefined or
- * the same error) for every truncation and for random byte changes of them.
+ * the same error) for every truncation and for random byte changes of them, except that a length
+ * written in more bytes than needed is refused (RFC 9420 2.1.2, codec/variableLength.js).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { decodeMlsMessage } from "ts-mls";
-import { decodeMlsMessage as bareDecodeMlsMessage } from "ts-mls-bare";
+import { decodeMlsMessage as bareDecodeMlsMessage, encodeMlsMessage as bareEncodeMlsMessage } from "ts-mls-bare";
 import { decodeUint16, decodeUint32, decodeUint64 } from "ts-mls/codec/number.js";
 import { decodeUint16 as bareUint16, decodeUint32 as bareUint32, decodeUint64 as bareUint64 } from "ts-mls-bare/codec/number.js";
 import { mapDecoders } from "ts-mls/codec/tlsDecoder.js";
@@ -32,12 +33,24 @@ function outcome(f: () => unknown): Outcome {
   }
 }
 
+const NON_MINIMAL = "CodecError: Length not minimally encoded";
+let nonMinimalRefused = 0;
+
+/**
+ * The patched decoder answers as 1.6.4's, except that it refuses a length written in more bytes
+ * than needed (RFC 9420 2.1.2, codec/variableLength.js `determineLength`). Where it does, 1.6.4
+ * refused the input too or decoded a value that does not encode to the bytes it read.
+ */
 const sameDecode = (bytes: Uint8Array, what: string): void => {
-  assert.deepEqual(
-    outcome(() => decodeMlsMessage(bytes, 0)),
-    outcome(() => bareDecodeMlsMessage(bytes, 0)),
-    what,
-  );
+  const patched = outcome(() => decodeMlsMessage(bytes, 0));
+  const bare = outcome(() => bareDecodeMlsMessage(bytes, 0));
+  if ("threw" in patched && patched.threw === NON_MINIMAL) {
+    nonMinimalRefused++;
+    const decoded = "value" in bare ? (bare.value as ReturnType<typeof bareDecodeMlsMessage>) : undefined;
+    if (decoded !== undefined) assert.notDeepEqual(bareEncodeMlsMessage(decoded[0]), bytes.subarray(0, decoded[1]), `${what}: 1.6.4 read a non-minimal length`);
+    return;
+  }
+  assert.deepEqual(patched, bare, what);
 };
 
 /** MLS messages of every kind a node decodes: key packages, add / update / remove commits, a Welcome. */
@@ -76,6 +89,19 @@ test("patched decoding equals 1.6.4's on valid messages, every truncation and ra
       for (let k = 0; k <= random.int(3); k++) changed[random.int(changed.length)] = random.int(256);
       sameDecode(changed, `${what} changed (${i})`);
     }
+    // a 1- or 2-byte length among the first fields in the 4-byte form: 1.6.4 read it, we refuse it
+    let widenedRead = false;
+    for (let at = 4; at < 40 && !widenedRead; at++) {
+      const b = bytes[at]!;
+      if (b >= 0x80) continue;
+      const wide = b < 0x40 ? [0x80, 0, 0, b] : [0x80, 0, b & 0x3f, bytes[at + 1]!];
+      const widened = Uint8Array.from([...bytes.subarray(0, at), ...wide, ...bytes.subarray(at + (b < 0x40 ? 1 : 2))]);
+      sameDecode(widened, `${what} with a length widened at ${at}`);
+      const patched = outcome(() => decodeMlsMessage(widened, 0));
+      const bare = outcome(() => bareDecodeMlsMessage(widened, 0));
+      widenedRead = "threw" in patched && patched.threw === NON_MINIMAL && "value" in bare && bare.value !== undefined;
+    }
+    assert.ok(widenedRead, `${what}: a widened length that 1.6.4 read is refused`);
   }
 });
 
