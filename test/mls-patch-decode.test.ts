@@ -15,12 +15,14 @@ import { decodeMlsMessage as bareDecodeMlsMessage, encodeMlsMessage as bareEncod
 import { decodeUint16, decodeUint32, decodeUint64 } from "ts-mls/codec/number.js";
 import { decodeUint16 as bareUint16, decodeUint32 as bareUint32, decodeUint64 as bareUint64 } from "ts-mls-bare/codec/number.js";
 import { mapDecoders } from "ts-mls/codec/tlsDecoder.js";
+import { decodeRatchetTree, encodeRatchetTree } from "ts-mls/ratchetTree.js";
+import { decodeRatchetTree as bareDecodeRatchetTree, encodeRatchetTree as bareEncodeRatchetTree } from "ts-mls-bare/ratchetTree.js";
 import { mapDecoders as bareMapDecoders } from "ts-mls-bare/codec/tlsDecoder.js";
 import { commitParts } from "../src/commit.js";
 import { addMembers, createGroup, removeMembers, updateGroup } from "../src/group/index.js";
 import { generateIdentity } from "../src/identity.js";
 import { createKeyPackage } from "../src/keyPackage.js";
-import { newGroupId } from "./group-fixtures.js";
+import { addNew, makeGroup, newGroupId } from "./group-fixtures.js";
 import { rng } from "./prng.js";
 
 type Outcome = { value: unknown } | { threw: string };
@@ -41,17 +43,26 @@ let nonMinimalRefused = 0;
  * than needed (RFC 9420 2.1.2, codec/variableLength.js `determineLength`). Where it does, 1.6.4
  * refused the input too or decoded a value that does not encode to the bytes it read.
  */
-const sameDecode = (bytes: Uint8Array, what: string): void => {
-  const patched = outcome(() => decodeMlsMessage(bytes, 0));
-  const bare = outcome(() => bareDecodeMlsMessage(bytes, 0));
-  if ("threw" in patched && patched.threw === NON_MINIMAL) {
-    nonMinimalRefused++;
-    const decoded = "value" in bare ? (bare.value as ReturnType<typeof bareDecodeMlsMessage>) : undefined;
-    if (decoded !== undefined) assert.notDeepEqual(bareEncodeMlsMessage(decoded[0]), bytes.subarray(0, decoded[1]), `${what}: 1.6.4 read a non-minimal length`);
-    return;
-  }
-  assert.deepEqual(patched, bare, what);
-};
+function sameDecodeWith<T>(
+  decode: (b: Uint8Array, o: number) => [T, number] | undefined,
+  bareDecode: (b: Uint8Array, o: number) => [T, number] | undefined,
+  bareEncode: (t: T) => Uint8Array,
+): (bytes: Uint8Array, what: string) => void {
+  return (bytes, what) => {
+    const patched = outcome(() => decode(bytes, 0));
+    const bare = outcome(() => bareDecode(bytes, 0));
+    if ("threw" in patched && patched.threw === NON_MINIMAL) {
+      nonMinimalRefused++;
+      const decoded = "value" in bare ? (bare.value as [T, number] | undefined) : undefined;
+      if (decoded !== undefined) assert.notDeepEqual(bareEncode(decoded[0]), bytes.subarray(0, decoded[1]), `${what}: 1.6.4 read a non-minimal length`);
+      return;
+    }
+    assert.deepEqual(patched, bare, what);
+  };
+}
+
+const sameDecode = sameDecodeWith(decodeMlsMessage, bareDecodeMlsMessage, bareEncodeMlsMessage);
+const sameTreeDecode = sameDecodeWith(decodeRatchetTree, bareDecodeRatchetTree, bareEncodeRatchetTree);
 
 /** MLS messages of every kind a node decodes: key packages, add / update / remove commits, a Welcome. */
 async function messages(): Promise<Array<[string, Uint8Array]>> {
@@ -132,4 +143,24 @@ test("mapDecoders stops at the first decoder that fails, as 1.6.4's did", () => 
   };
   for (const failAt of [-1, 0, 2, 3]) assert.deepEqual(run(mapDecoders, failAt), run(bareMapDecoders as typeof mapDecoders, failAt), `fail at ${failAt}`);
   assert.deepEqual(run(mapDecoders, -1).result, [[5, 16, 28, 41], 10]);
+});
+
+test("patched decodeRatchetTree equals 1.6.4's on trees with unmerged leaves, every truncation and random byte changes", async () => {
+  const random = rng(0x74726565);
+  const { owner, members } = await makeGroup(6);
+  owner.state = (await updateGroup(owner.state)).state;
+  owner.state = (await removeMembers(owner.state, [members[1]!.identity.publicKey])).state;
+  const [joiner] = await addNew(owner, [], 3);
+  const tree = joiner!.state.mls.ratchetTree;
+  assert.ok(tree.some((n) => n?.nodeType === "parent" && n.parent.unmergedLeaves.length > 0), "unmerged leaves");
+  assert.ok(tree.some((n) => n === undefined), "blanks");
+  const bytes = encodeRatchetTree(tree);
+  assert.deepEqual(decodeRatchetTree(bytes, 0), bareDecodeRatchetTree(bytes, 0));
+  sameTreeDecode(bytes, "tree");
+  for (let end = 0; end < bytes.length; end += Math.max(1, Math.floor(bytes.length / 300))) sameTreeDecode(bytes.subarray(0, end), `tree cut at ${end}`);
+  for (let i = 0; i < 500; i++) {
+    const changed = Uint8Array.from(bytes);
+    for (let k = 0; k <= random.int(3); k++) changed[random.int(changed.length)] = random.int(256);
+    sameTreeDecode(changed, `tree changed (${i})`);
+  }
 });
