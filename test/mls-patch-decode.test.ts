@@ -5,21 +5,24 @@
  * through a new DataView per field. A joiner's engine decodes the commit adding every other
  * member (999 key packages at 1000 members) beside its join. Decoding must answer exactly as
  * unpatched ts-mls 1.6.4 does: the same values for valid messages, the same result (undefined or
- * the same error) for every truncation and for random byte changes of them.
+ * the same error) for every truncation and for random byte changes of them, except that a length
+ * written in more bytes than needed is refused (RFC 9420 2.1.2, codec/variableLength.js).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { decodeMlsMessage } from "ts-mls";
-import { decodeMlsMessage as bareDecodeMlsMessage } from "ts-mls-bare";
+import { decodeMlsMessage as bareDecodeMlsMessage, encodeMlsMessage as bareEncodeMlsMessage } from "ts-mls-bare";
 import { decodeUint16, decodeUint32, decodeUint64 } from "ts-mls/codec/number.js";
 import { decodeUint16 as bareUint16, decodeUint32 as bareUint32, decodeUint64 as bareUint64 } from "ts-mls-bare/codec/number.js";
 import { mapDecoders } from "ts-mls/codec/tlsDecoder.js";
+import { decodeRatchetTree, encodeRatchetTree } from "ts-mls/ratchetTree.js";
+import { decodeRatchetTree as bareDecodeRatchetTree, encodeRatchetTree as bareEncodeRatchetTree } from "ts-mls-bare/ratchetTree.js";
 import { mapDecoders as bareMapDecoders } from "ts-mls-bare/codec/tlsDecoder.js";
 import { commitParts } from "../src/commit.js";
 import { addMembers, createGroup, removeMembers, updateGroup } from "../src/group/index.js";
 import { generateIdentity } from "../src/identity.js";
 import { createKeyPackage } from "../src/keyPackage.js";
-import { newGroupId } from "./group-fixtures.js";
+import { addNew, makeGroup, newGroupId } from "./group-fixtures.js";
 import { rng } from "./prng.js";
 
 type Outcome = { value: unknown } | { threw: string };
@@ -32,13 +35,34 @@ function outcome(f: () => unknown): Outcome {
   }
 }
 
-const sameDecode = (bytes: Uint8Array, what: string): void => {
-  assert.deepEqual(
-    outcome(() => decodeMlsMessage(bytes, 0)),
-    outcome(() => bareDecodeMlsMessage(bytes, 0)),
-    what,
-  );
-};
+const NON_MINIMAL = "CodecError: Length not minimally encoded";
+let nonMinimalRefused = 0;
+
+/**
+ * The patched decoder answers as 1.6.4's, except that it refuses a length written in more bytes
+ * than needed (RFC 9420 2.1.2, codec/variableLength.js `determineLength`). Where it does, 1.6.4
+ * refused the input too or decoded a value that does not encode to the bytes it read.
+ */
+function sameDecodeWith<T>(
+  decode: (b: Uint8Array, o: number) => [T, number] | undefined,
+  bareDecode: (b: Uint8Array, o: number) => [T, number] | undefined,
+  bareEncode: (t: T) => Uint8Array,
+): (bytes: Uint8Array, what: string) => void {
+  return (bytes, what) => {
+    const patched = outcome(() => decode(bytes, 0));
+    const bare = outcome(() => bareDecode(bytes, 0));
+    if ("threw" in patched && patched.threw === NON_MINIMAL) {
+      nonMinimalRefused++;
+      const decoded = "value" in bare ? (bare.value as [T, number] | undefined) : undefined;
+      if (decoded !== undefined) assert.notDeepEqual(bareEncode(decoded[0]), bytes.subarray(0, decoded[1]), `${what}: 1.6.4 read a non-minimal length`);
+      return;
+    }
+    assert.deepEqual(patched, bare, what);
+  };
+}
+
+const sameDecode = sameDecodeWith(decodeMlsMessage, bareDecodeMlsMessage, bareEncodeMlsMessage);
+const sameTreeDecode = sameDecodeWith(decodeRatchetTree, bareDecodeRatchetTree, bareEncodeRatchetTree);
 
 /** MLS messages of every kind a node decodes: key packages, add / update / remove commits, a Welcome. */
 async function messages(): Promise<Array<[string, Uint8Array]>> {
@@ -76,6 +100,19 @@ test("patched decoding equals 1.6.4's on valid messages, every truncation and ra
       for (let k = 0; k <= random.int(3); k++) changed[random.int(changed.length)] = random.int(256);
       sameDecode(changed, `${what} changed (${i})`);
     }
+    // a 1- or 2-byte length among the first fields in the 4-byte form: 1.6.4 read it, we refuse it
+    let widenedRead = false;
+    for (let at = 4; at < 40 && !widenedRead; at++) {
+      const b = bytes[at]!;
+      if (b >= 0x80) continue;
+      const wide = b < 0x40 ? [0x80, 0, 0, b] : [0x80, 0, b & 0x3f, bytes[at + 1]!];
+      const widened = Uint8Array.from([...bytes.subarray(0, at), ...wide, ...bytes.subarray(at + (b < 0x40 ? 1 : 2))]);
+      sameDecode(widened, `${what} with a length widened at ${at}`);
+      const patched = outcome(() => decodeMlsMessage(widened, 0));
+      const bare = outcome(() => bareDecodeMlsMessage(widened, 0));
+      widenedRead = "threw" in patched && patched.threw === NON_MINIMAL && "value" in bare && bare.value !== undefined;
+    }
+    assert.ok(widenedRead, `${what}: a widened length that 1.6.4 read is refused`);
   }
 });
 
@@ -106,4 +143,24 @@ test("mapDecoders stops at the first decoder that fails, as 1.6.4's did", () => 
   };
   for (const failAt of [-1, 0, 2, 3]) assert.deepEqual(run(mapDecoders, failAt), run(bareMapDecoders as typeof mapDecoders, failAt), `fail at ${failAt}`);
   assert.deepEqual(run(mapDecoders, -1).result, [[5, 16, 28, 41], 10]);
+});
+
+test("patched decodeRatchetTree equals 1.6.4's on trees with unmerged leaves, every truncation and random byte changes", async () => {
+  const random = rng(0x74726565);
+  const { owner, members } = await makeGroup(6);
+  owner.state = (await updateGroup(owner.state)).state;
+  owner.state = (await removeMembers(owner.state, [members[1]!.identity.publicKey])).state;
+  const [joiner] = await addNew(owner, [], 3);
+  const tree = joiner!.state.mls.ratchetTree;
+  assert.ok(tree.some((n) => n?.nodeType === "parent" && n.parent.unmergedLeaves.length > 0), "unmerged leaves");
+  assert.ok(tree.some((n) => n === undefined), "blanks");
+  const bytes = encodeRatchetTree(tree);
+  assert.deepEqual(decodeRatchetTree(bytes, 0), bareDecodeRatchetTree(bytes, 0));
+  sameTreeDecode(bytes, "tree");
+  for (let end = 0; end < bytes.length; end += Math.max(1, Math.floor(bytes.length / 300))) sameTreeDecode(bytes.subarray(0, end), `tree cut at ${end}`);
+  for (let i = 0; i < 500; i++) {
+    const changed = Uint8Array.from(bytes);
+    for (let k = 0; k <= random.int(3); k++) changed[random.int(changed.length)] = random.int(256);
+    sameTreeDecode(changed, `tree changed (${i})`);
+  }
 });

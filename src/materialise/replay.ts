@@ -104,9 +104,10 @@ function eventOps(gid: Uint8Array, rec: HistoryRecord, seq: bigint): IndexOp[] {
     const value = encodeEventRecord({ kind, commitId: rec.commitId, welcome: kind === EventKind.Added && rec.welcome });
     for (const { member } of members) {
       if (member.publicKey !== undefined) ops.push({ type: "put", key: Keys.byKey(member.publicKey, gid, seq, tag), value });
-      // by ref only when the key is not known: a keyed member's ref names a key package of that
-      // same key (its credential, checked against the document's author), so the key's events
-      // already hold it (eventsOf finds refs through the key and merges the same event)
+      // by ref only when the key is not known: a keyed member's events are stored under its key
+      // alone. Its ref is the Welcome's ref at the same position as its Add proposal
+      // (addedMembers pairs them by position; nothing checks that the ref's key package holds
+      // that key), so indexing it would credit this add to whichever key the ref resolves to.
       if (member.ref !== undefined && member.publicKey === undefined) ops.push({ type: "put", key: Keys.byRef(member.ref, gid, seq, tag), value });
     }
   }
