@@ -5,7 +5,7 @@
  * the output segments are allocated and freed by the same thread (the main thread) instead of
  * made in a worker, moved, and freed here (bench/results/NOTES.md, session 9). A slot is used by
  * one chunk at a time: taken before its task goes out, given back once the task settled and its
- * plaintexts were copied out and zeroed.
+ * plaintexts were copied out and zeroed. A failed task's slot is zeroed and dropped, never reused.
  *
  * @module
  */
