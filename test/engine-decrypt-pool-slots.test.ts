@@ -1,7 +1,7 @@
 /**
  * The shared output slots of bulk long-term decryption (src/engine/poolSlots.ts) and the pool's
- * failure path (src/engine/poolDecrypt.ts): best fit, and a failed chunk: its slot zeroed and dropped, no chunk started
- * after it, the job settled only after the chunks still running.
+ * failure path (src/engine/poolDecrypt.ts): best fit, a failed chunk: its slot zeroed and dropped, no chunk started
+ * after it, the job settled only after the chunks still running; a worker refusing the keys.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -98,3 +98,16 @@ test("a failed chunk: its slot zeroed and never kept, no chunk started after it,
   }
 });
 
+test("a worker that refuses the keys sent again: a typed WORKER_FAILED", async () => {
+  const state = await newGroup();
+  const { items } = await sealed(state, new Array<number>(64).fill(100));
+  // the keys never reach the worker: it answers a miss, and a miss again
+  const { pool, tasks } = recordingPool(1, (t) => ({ ...t, keys: undefined }));
+  try {
+    const { result } = await step(state, items, pool, "e-slot-refused");
+    await assert.rejects(result, isWorkerFailed(/refused the long-term keys/));
+    assert.equal(tasks.length, 2, "sent once, and again with the keys");
+  } finally {
+    await pool.destroy();
+  }
+});

@@ -25,6 +25,7 @@ import type { Piscina } from "piscina";
 import { equalBytesAt, fromHex } from "../bytes.js";
 import type { MAIN_SHARE_MIN_MEAN_BYTES, POOL_MAIN_SHARE, POOL_OUTPUT_SEGMENT_BYTES } from "../constants.js";
 import { LTS_TAG_SIZE, POOL_CHUNK_BYTES, POOL_CHUNKS_IN_FLIGHT_PER_THREAD, POOL_DECRYPT_MIN_BYTES, POOL_DECRYPT_MIN_VALUES, POOL_OWN_BUFFER_BYTES, SENT_KEYS_TRACKED } from "../constants.js";
+import { ErrorCode, InternalError } from "../errors.js";
 import { otherGroupCiphertext, secretForEpoch } from "../lts/secret.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import type { EngineContext } from "./context.js";
@@ -273,7 +274,7 @@ async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly D
     if (out.miss === true) {
       noteSent(ctx.pool, batch.names);
       out = await run(task(out.data, true));
-      if (out.miss === true) throw new Error("worker refused the long-term keys");
+      if (out.miss === true) throw new InternalError(ErrorCode.WorkerFailed, "worker refused the long-term keys");
     }
   } catch (e) {
     // no answer (a worker error, its thread died, or the pool was destroyed): the slot is zeroed
