@@ -1,13 +1,15 @@
 /**
  * The shared output slots of bulk long-term decryption (src/engine/poolSlots.ts) and the pool's
- * failure path (src/engine/poolDecrypt.ts): best fit, a failed chunk: its slot zeroed and dropped, no chunk started
- * after it, the job settled only after the chunks still running; a worker refusing the keys.
+ * failure path (src/engine/poolDecrypt.ts): best fit, the bounds of a value and a segment, the
+ * guards on a worker's answer, a failed chunk (its slot zeroed and dropped, no chunk started
+ * after it, the job settled only after the chunks still running), a worker refusing the keys.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { toHex } from "../src/bytes.js";
-import { POOL_CHUNK_BYTES } from "../src/constants.js";
+import { LTS_TAG_SIZE } from "../src/constants/protocol.js";
+import { POOL_CHUNK_BYTES, POOL_OUTPUT_SEGMENT_BYTES, POOL_OWN_BUFFER_BYTES } from "../src/constants.js";
 import { ErrorCode, InternalError } from "../src/errors.js";
 import { createGroup, encrypt } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
@@ -16,11 +18,12 @@ import { peekAll } from "../src/engine/decrypt.js";
 import { emptyStats } from "../src/engine/context.js";
 import type { EngineContext } from "../src/engine/context.js";
 import { mainShareStart } from "../src/engine/mainDecrypt.js";
-import { giveSlotBack, spareSlots, takeSlot } from "../src/engine/poolSlots.js";
+import { giveSlotBack, handOut, spareSlots, takeSlot } from "../src/engine/poolSlots.js";
 import type { PoolSlot } from "../src/engine/poolSlots.js";
 import { emptyGroupRecord } from "../src/engine/store/records.js";
 import { executeStep } from "../src/engine/steps.js";
 import type { DecryptItem, GroupJob } from "../src/engine/jobs.js";
+import { LAYOUT_STRIDE } from "../src/engine/worker/longTerm.js";
 import { recordingPool } from "./pool-support.js";
 
 const slotOf = (bytes: number): PoolSlot => ({ output: new Uint8Array(new SharedArrayBuffer(bytes)) });
@@ -35,6 +38,20 @@ test("a chunk takes the smallest kept slot that fits: a small chunk leaves the l
   assert.equal(takeSlot(2 * 1024 * 1024), large);
 });
 
+test("handOut refuses a worker's answer that does not fit the chunk's layout", () => {
+  const length = 100;
+  const layout = new Uint32Array(LAYOUT_STRIDE);
+  layout[2] = length + LTS_TAG_SIZE;
+  const answer = (written: number) => ({ data: new ArrayBuffer(0), written, large: [], failures: [] });
+  const open = (written: number, slotBytes: number): void => handOut(answer(written), slotOf(slotBytes), layout, [0], []);
+  assert.throws(() => open(length + 1, length), isWorkerFailed(/wrote past the output slot/));
+  assert.throws(() => open(length - 1, 2 * length), isWorkerFailed(/too few plaintext bytes/));
+  assert.throws(() => open(length + 1, 2 * length), isWorkerFailed(/more plaintext bytes than its values/));
+  const results: Array<Uint8Array | Error> = [];
+  handOut(answer(length), slotOf(length), layout, [0], results);
+  assert.equal((results[0] as Uint8Array).length, length, "the answer that fits is handed out");
+});
+
 /** A group and one decrypt step of `items` on `pool` (no store): its result (a promise for a pool batch). */
 async function step(state: GroupState, items: DecryptItem[], pool: EngineContext["pool"], engineId: string): Promise<{ result: Promise<Array<Uint8Array | Error>>; stats: EngineContext["stats"] }> {
   const token = new Uint8Array(16).fill(9);
@@ -45,15 +62,35 @@ async function step(state: GroupState, items: DecryptItem[], pool: EngineContext
   return { result: Promise.resolve(out.result as Array<Uint8Array | Error> | Promise<Array<Uint8Array | Error>>), stats: ctx.stats };
 }
 
-async function sealed(state: GroupState, sizes: readonly number[]): Promise<{ items: DecryptItem[] }> {
+async function sealed(state: GroupState, sizes: readonly number[]): Promise<{ plaintexts: Uint8Array[]; items: DecryptItem[] }> {
   const plaintexts = sizes.map((n, i) => new Uint8Array(n).fill(1 + (i % 250)));
   const messages = await Promise.all(plaintexts.map(async (p) => (await encrypt(state, p, { scheme: "long-term" })).message));
   const items = peekAll(messages).byGroup.get(toHex(state.groupId))?.items ?? [];
   assert.equal(mainShareStart(items, items.map((_, i) => i)), items.length, "all in the pool");
-  return { items };
+  return { plaintexts, items };
 }
 
 const newGroup = (): Promise<GroupState> => createGroup({ identity: generateIdentity(), groupId: new Uint8Array(32).fill(5), ciphersuite: "PANDA10_AES256GCM" });
+
+test("the bounds: a value of one byte less than its own buffer goes through the slot, a segment holds exactly its bound", async () => {
+  const state = await newGroup();
+  // 64 values of 4 KiB: four segments of exactly the bound; then 8 values of 8191 bytes in a fifth
+  const sizes = [...new Array<number>(64).fill(4096), ...new Array<number>(8).fill(POOL_OWN_BUFFER_BYTES - 1)];
+  const { plaintexts, items } = await sealed(state, sizes);
+  const { pool } = recordingPool(1);
+  try {
+    const { result, stats } = await step(state, items, pool, "e-slot-bounds");
+    const results = await result;
+    assert.equal(stats.poolDecrypts, items.length);
+    results.forEach((r, i) => assert.deepEqual(r, plaintexts[i], `value ${i}`));
+    const segments = new Map<ArrayBufferLike, number>();
+    for (const r of results as Uint8Array[]) segments.set(r.buffer, (segments.get(r.buffer) ?? 0) + r.length);
+    assert.deepEqual([...segments.values()], [...new Array<number>(4).fill(POOL_OUTPUT_SEGMENT_BYTES), 8 * (POOL_OWN_BUFFER_BYTES - 1)]);
+    for (const [buffer, used] of segments) assert.equal(buffer.byteLength, used, "a segment holds its plaintexts and nothing more");
+  } finally {
+    await pool.destroy();
+  }
+});
 
 test("a failed chunk: its slot zeroed and never kept, no chunk started after it, the job settled after the chunks still running", async () => {
   const state = await newGroup();
