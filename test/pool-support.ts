@@ -5,14 +5,19 @@ import { Piscina } from "piscina";
 import { createPool } from "../src/engine/pool.js";
 
 /**
- * A pool that records the tasks it runs; `edit` may change a task before it goes out.
+ * A pool that records the tasks it runs; `edit` may change a task before it goes out, and
+ * `settle` what its caller sees of the worker's answer (reject it, delay it).
  *
  * @example
  * ```ts
  * const { pool, tasks } = recordingPool(2)
  * ```
  */
-export function recordingPool(threads: number, edit: (task: Record<string, unknown>) => Record<string, unknown> = (t) => t): { pool: Piscina; tasks: Array<Record<string, unknown>> } {
+export function recordingPool(
+  threads: number,
+  edit: (task: Record<string, unknown>) => Record<string, unknown> = (t) => t,
+  settle: (answer: Promise<unknown>, task: Record<string, unknown>) => Promise<unknown> = (a) => a,
+): { pool: Piscina; tasks: Array<Record<string, unknown>> } {
   const real = createPool({ threads });
   const tasks: Array<Record<string, unknown>> = [];
   const pool = new Proxy(real, {
@@ -22,7 +27,7 @@ export function recordingPool(threads: number, edit: (task: Record<string, unkno
           const sent = edit(task);
           // a copy of what matters: the data buffer is detached once sent
           tasks.push({ op: sent.op, keys: sent.keys, layout: sent.layout });
-          return target.run(sent, options);
+          return settle(target.run(sent, options), sent);
         };
       }
       const value = Reflect.get(target, prop, target) as unknown;

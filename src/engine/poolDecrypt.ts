@@ -25,6 +25,7 @@ import type { Piscina } from "piscina";
 import { equalBytesAt, fromHex } from "../bytes.js";
 import type { MAIN_SHARE_MIN_MEAN_BYTES, POOL_MAIN_SHARE, POOL_OUTPUT_SEGMENT_BYTES } from "../constants.js";
 import { LTS_TAG_SIZE, POOL_CHUNK_BYTES, POOL_CHUNKS_IN_FLIGHT_PER_THREAD, POOL_DECRYPT_MIN_BYTES, POOL_DECRYPT_MIN_VALUES, POOL_OWN_BUFFER_BYTES, SENT_KEYS_TRACKED } from "../constants.js";
+import { ErrorCode, InternalError } from "../errors.js";
 import { otherGroupCiphertext, secretForEpoch } from "../lts/secret.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import type { EngineContext } from "./context.js";
@@ -78,7 +79,8 @@ interface Chunk {
  * Opens the long-term items `all` of `items` (one group's) with `secrets`, the rest in the pool
  * while the main thread opens its share (`mainShareStart`), writing each plaintext or error into
  * `results` at the item's own index. Errors are those of `openLongTerm`
- * (`UNKNOWN_EPOCH`, `WRONG_GROUP`, `DECRYPTION_FAILED`); a failed worker rejects.
+ * (`UNKNOWN_EPOCH`, `WRONG_GROUP`, `DECRYPTION_FAILED`); a failed worker rejects
+ * once the chunks still running settled, no chunk starting after the failure.
  *
  * @example
  * ```ts
@@ -133,7 +135,12 @@ export async function openInPool(
   const pooled = ready.length === 0 ? Promise.resolve() : openChunks(ctx, gid, groupId, epochs, used, items, ready, epochIndex, total, results);
   // awaited below, after the main share: this only keeps an early failure from going unhandled
   pooled.catch(() => {});
-  await openSliced(groupId, secrets, items, onMain, results);
+  try {
+    await openSliced(groupId, secrets, items, onMain, results);
+  } catch (e) {
+    await pooled.catch(() => {}); // the job settles after its chunks, as when one of them fails
+    throw e;
+  }
   ctx.stats.mainDecrypts += onMain.length;
   await pooled;
 }
@@ -160,10 +167,23 @@ async function openChunks(
   // a window of chunks in flight, each packed only when a lane frees: the workers stay busy
   // and the packing buffers come back in time to be reused
   let next = 0;
+  // once a chunk failed the job fails: no lane starts another chunk, and the job settles only
+  // after the chunks still running have (so the engine's close() waits for them, and the pool
+  // is not destroyed under a task still writing to its slot)
+  let failed = false;
   const lane = async (): Promise<void> => {
-    while (next < chunks.length) await openChunk(ctx, batch, items, chunks[next++] as Chunk, results);
+    while (!failed && next < chunks.length) {
+      try {
+        await openChunk(ctx, batch, items, chunks[next++] as Chunk, results);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(chunks.length, POOL_CHUNKS_IN_FLIGHT_PER_THREAD * threads) }, lane));
+  const lanes = await Promise.allSettled(Array.from({ length: Math.min(chunks.length, POOL_CHUNKS_IN_FLIGHT_PER_THREAD * threads) }, lane));
+  const failure = lanes.find((l): l is PromiseRejectedResult => l.status === "rejected");
+  if (failure !== undefined) throw failure.reason;
   ctx.stats.poolDecrypts += ready.length;
 }
 
@@ -254,11 +274,13 @@ async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly D
     if (out.miss === true) {
       noteSent(ctx.pool, batch.names);
       out = await run(task(out.data, true));
-      if (out.miss === true) throw new Error("worker refused the long-term keys");
+      if (out.miss === true) throw new InternalError(ErrorCode.WorkerFailed, "worker refused the long-term keys");
     }
   } catch (e) {
-    // the task ended (a worker error, or its thread died): whatever it wrote goes, and the slot
-    // is not reused
+    // no answer (a worker error, its thread died, or the pool was destroyed): the slot is zeroed
+    // and dropped, never reused. A worker of a destroyed pool may still be running (piscina
+    // rejects its task at once, the thread stops later): what it writes after this zeroing
+    // stays in the dropped buffer, which nothing here reads, freed (not wiped) when the worker stops
     zeroShared(slot.output, slot.output.length);
     throw e;
   }

@@ -5,7 +5,7 @@
  * the output segments are allocated and freed by the same thread (the main thread) instead of
  * made in a worker, moved, and freed here (bench/results/NOTES.md, session 9). A slot is used by
  * one chunk at a time: taken before its task goes out, given back once the task settled and its
- * plaintexts were copied out and zeroed.
+ * plaintexts were copied out and zeroed. A failed task's slot is zeroed and dropped, never reused.
  *
  * @module
  */
@@ -14,7 +14,7 @@ import { ErrorCode, InternalError, errorFromData } from "../errors.js";
 import { LAYOUT_STRIDE } from "./worker/longTerm.js";
 import type { OpenLongTermOut } from "./worker/longTerm.js";
 
-/** One chunk's shared memory, with views made once. @example `slot.input.set(message, at)` */
+/** One chunk's shared memory, with views made once. @example `segment.set(slot.output.subarray(from, from + bytes))` */
 export interface PoolSlot {
   /** The chunk's small plaintexts, written by a worker, copied out and zeroed by the engine. */
   readonly output: Uint8Array;
@@ -40,8 +40,9 @@ let spareBytes = 0;
 const slotBytes = (slot: PoolSlot): number => slot.output.length;
 
 /**
- * A slot with at least `outputBytes` of output: a spare one that fits (all zero), else a new
- * one (zero-filled by the runtime).
+ * A slot with at least `outputBytes` of output: the smallest spare one that fits (all zero), so
+ * a small chunk leaves the large slots to large chunks; else a new one (zero-filled by the
+ * runtime).
  *
  * @example
  * ```ts
@@ -49,13 +50,15 @@ const slotBytes = (slot: PoolSlot): number => slot.output.length;
  * ```
  */
 export function takeSlot(outputBytes: number): PoolSlot {
+  let best = -1;
   for (let k = spare.length - 1; k >= 0; k--) {
-    const slot = spare[k] as PoolSlot;
-    if (slot.output.length >= outputBytes) {
-      spare.splice(k, 1);
-      spareBytes -= slotBytes(slot);
-      return slot;
-    }
+    const length = (spare[k] as PoolSlot).output.length;
+    if (length >= outputBytes && (best < 0 || length < (spare[best] as PoolSlot).output.length)) best = k;
+  }
+  if (best >= 0) {
+    const slot = spare.splice(best, 1)[0] as PoolSlot;
+    spareBytes -= slotBytes(slot);
+    return slot;
   }
   // a little room to spare, so the next chunks of a batch (of about equal bytes) fit it too
   const room = (n: number): number => Math.max(1, Math.ceil(n * 1.25));
