@@ -18,7 +18,8 @@ import { Piscina } from "piscina";
 import { LongTermCiphersuite, type LongTermCiphersuiteName } from "../src/constants.js";
 import { decryptItem } from "../src/engine/decrypt.js";
 import type { TaskResult } from "../src/engine/pool.js";
-import { LAYOUT_STRIDE, runOpenLongTerm } from "../src/engine/worker/longTerm.js";
+import { runOpenLongTerm } from "../src/engine/worker/longTerm.js";
+import { packChunk } from "../src/engine/poolDecrypt.js";
 import { zeroShared } from "../src/engine/poolSlots.js";
 import type { OpenLongTermOut, OpenLongTermTask } from "../src/engine/worker/longTerm.js";
 import { createGroup } from "../src/group/index.js";
@@ -42,16 +43,14 @@ const cpuUs = (): number => {
   return u.user + u.system;
 };
 
-/** A chunk's task as the engine packs it (src/engine/poolDecrypt.ts openChunk), and how to run it again on the buffer that came back. */
+/** A chunk's task as the engine packs it (src/engine/poolDecrypt.ts packChunk), and how to run it again on the buffer that came back. */
 function chunkTask(suite: LongTermCiphersuiteName, groupId: Uint8Array, secret: { epoch: bigint; ciphersuite: LongTermCiphersuiteName; value: Uint8Array }, size: number): (run: Run) => number {
   const plaintext = new Uint8Array(randomBytes(size));
   const items = Array.from({ length: CHUNK }, () => decryptItem(encodeSecretGroupMessage({ type: "long-term", ciphertext: sealLongTerm({ ...secret, groupId } as never, new Uint8Array(randomBytes(12)), plaintext) }), undefined));
-  const layout = new Uint32Array(CHUNK * LAYOUT_STRIDE);
-  let at = 0;
-  for (const [k, item] of items.entries()) at += (layout.set([at + item.nonceAt, at + item.ctAt, item.message.length - item.ctAt, 0, 0], k * LAYOUT_STRIDE), item.message.length);
-  let data = new ArrayBuffer(at);
-  at = 0;
-  for (const item of items) at += (new Uint8Array(data).set(item.message, at), item.message.length);
+  const which = items.map((_, k) => k);
+  const packedChunk = packChunk(items, which, which.map(() => 0), (size) => new ArrayBuffer(size));
+  const { layout } = packedChunk;
+  let { data } = packedChunk;
   const keys = [{ epoch: secret.epoch, ciphersuite: suite, value: secret.value }];
   // where the worker writes small plaintexts (src/engine/poolSlots.ts; zeroed after each run, as the engine does)
   const output = new Uint8Array(new SharedArrayBuffer(CHUNK * size));

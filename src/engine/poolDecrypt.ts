@@ -24,7 +24,7 @@
 import type { Piscina } from "piscina";
 import { equalBytesAt, fromHex } from "../bytes.js";
 import type { MAIN_SHARE_MIN_MEAN_BYTES, POOL_MAIN_SHARE, POOL_OUTPUT_SEGMENT_BYTES } from "../constants.js";
-import { LTS_TAG_SIZE, POOL_CHUNK_BYTES, POOL_CHUNKS_IN_FLIGHT_PER_THREAD, POOL_DECRYPT_MIN_BYTES, POOL_DECRYPT_MIN_VALUES, POOL_OWN_BUFFER_BYTES, SENT_KEYS_TRACKED } from "../constants.js";
+import { LTS_TAG_SIZE, POOL_CHUNK_BYTES, POOL_CHUNKS_IN_FLIGHT_PER_THREAD, POOL_DECRYPT_MIN_BYTES, POOL_DECRYPT_MIN_VALUES, SENT_KEYS_TRACKED } from "../constants.js";
 import { ErrorCode, InternalError } from "../errors.js";
 import { otherGroupCiphertext, secretForEpoch } from "../lts/secret.js";
 import type { LongTermSecret } from "../lts/secret.js";
@@ -34,7 +34,7 @@ import { mainShareStart, openSliced } from "./mainDecrypt.js";
 import { giveBack, takeBuffer } from "./packBuffers.js";
 import { giveSlotBack, handOut, takeSlot, zeroShared } from "./poolSlots.js";
 import { runTask } from "./pool.js";
-import { LAYOUT_STRIDE } from "./worker/longTerm.js";
+import { LAYOUT_STRIDE, inOutputSlot } from "./worker/longTerm.js";
 import type { LongTermKeyData, OpenLongTermOut, OpenLongTermTask } from "./worker/longTerm.js";
 
 
@@ -223,11 +223,20 @@ interface BatchKeys {
   readonly threads: number;
 }
 
-async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly DecryptItem[], chunk: Chunk, results: Array<Uint8Array | Error>): Promise<void> {
-  const { which } = chunk;
+/**
+ * Packs the items `which` of `items` for a worker task (the module's header: each whole message,
+ * then its aad) into `data`, a buffer from `buffer(size)`, with its layout ({@link LAYOUT_STRIDE} numbers
+ * per item, `epochIndex[k]` naming item k's epoch in the task) and `small`, the plaintext bytes
+ * the worker may write to the output slot.
+ *
+ * @example
+ * ```ts
+ * const { data, layout, small } = packChunk(items, chunk.which, chunk.epochIndex, takeBuffer)
+ * ```
+ */
+export function packChunk(items: readonly DecryptItem[], which: readonly number[], epochIndex: readonly number[], buffer: (size: number) => ArrayBuffer): { data: ArrayBuffer; layout: Uint32Array; small: number } {
   const layout = new Uint32Array(which.length * LAYOUT_STRIDE);
   let size = 0;
-  // plaintext bytes the worker may write to the slot's output: every small value's
   let small = 0;
   for (let k = 0; k < which.length; k++) {
     const item = items[which[k] as number] as DecryptItem;
@@ -237,11 +246,12 @@ async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly D
     layout[at + 1] = size + item.ctAt;
     layout[at + 2] = ctLength;
     layout[at + 3] = item.aad?.length ?? 0;
-    layout[at + 4] = chunk.epochIndex[k] as number;
+    layout[at + 4] = epochIndex[k] as number;
     size += packedBytes(item);
-    if (ctLength - LTS_TAG_SIZE < POOL_OWN_BUFFER_BYTES) small += ctLength - LTS_TAG_SIZE;
+    if (inOutputSlot(ctLength - LTS_TAG_SIZE)) small += ctLength - LTS_TAG_SIZE;
   }
-  const packed = new Uint8Array(takeBuffer(size));
+  const data = buffer(size);
+  const packed = new Uint8Array(data);
   let at = 0;
   for (let k = 0; k < which.length; k++) {
     const item = items[which[k] as number] as DecryptItem;
@@ -253,16 +263,22 @@ async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly D
       at += item.aad.length;
     }
   }
+  return { data, layout, small };
+}
+
+async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly DecryptItem[], chunk: Chunk, results: Array<Uint8Array | Error>): Promise<void> {
+  const { which } = chunk;
+  const { data, layout, small } = packChunk(items, which, chunk.epochIndex, takeBuffer);
   const counts = sentCounts(ctx.pool);
   const send = batch.names.some((n) => (counts.get(n) ?? 0) < batch.threads);
   const slot = takeSlot(small);
-  const task = (data: ArrayBuffer, withKeys: boolean): OpenLongTermTask => ({
+  const task = (packed: ArrayBuffer, withKeys: boolean): OpenLongTermTask => ({
     op: "openLongTerm",
     key: batch.key,
     groupId: batch.groupId,
     epochs: batch.epochs,
     ...(withKeys ? { keys: batch.keys } : {}),
-    data,
+    data: packed,
     output: slot.output.buffer as SharedArrayBuffer,
     layout,
   });
@@ -270,7 +286,7 @@ async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly D
   if (send) noteSent(ctx.pool, batch.names);
   let out: OpenLongTermOut;
   try {
-    out = await run(task(packed.buffer, send));
+    out = await run(task(data, send));
     if (out.miss === true) {
       noteSent(ctx.pool, batch.names);
       out = await run(task(out.data, true));

@@ -9,9 +9,9 @@
  *
  * @module
  */
-import { LTS_TAG_SIZE, POOL_OUTPUT_SEGMENT_BYTES, POOL_OWN_BUFFER_BYTES, SPARE_PACK_BYTES } from "../constants.js";
+import { LTS_TAG_SIZE, POOL_OUTPUT_SEGMENT_BYTES, SPARE_PACK_BYTES } from "../constants.js";
 import { ErrorCode, InternalError, errorFromData } from "../errors.js";
-import { LAYOUT_STRIDE } from "./worker/longTerm.js";
+import { LAYOUT_STRIDE, inOutputSlot } from "./worker/longTerm.js";
 import type { OpenLongTermOut } from "./worker/longTerm.js";
 
 /** One chunk's shared memory, with views made once. @example `segment.set(slot.output.subarray(from, from + bytes))` */
@@ -21,6 +21,8 @@ export interface PoolSlot {
 }
 
 const spare: PoolSlot[] = [];
+let spareBytes = 0;
+const slotBytes = (slot: PoolSlot): number => slot.output.length;
 /** Copied over shared memory to zero it: V8 fills a shared array byte by byte (~40x slower than a copy). */
 const ZEROS = new Uint8Array(64 * 1024);
 
@@ -35,9 +37,6 @@ const ZEROS = new Uint8Array(64 * 1024);
 export function zeroShared(view: Uint8Array, end: number): void {
   for (let at = 0; at < end; at += ZEROS.length) view.set(end - at >= ZEROS.length ? ZEROS : ZEROS.subarray(0, end - at), at);
 }
-let spareBytes = 0;
-
-const slotBytes = (slot: PoolSlot): number => slot.output.length;
 
 /**
  * A slot with at least `outputBytes` of output: the smallest spare one that fits (all zero), so
@@ -52,8 +51,8 @@ const slotBytes = (slot: PoolSlot): number => slot.output.length;
 export function takeSlot(outputBytes: number): PoolSlot {
   let best = -1;
   for (let k = spare.length - 1; k >= 0; k--) {
-    const length = (spare[k] as PoolSlot).output.length;
-    if (length >= outputBytes && (best < 0 || length < (spare[best] as PoolSlot).output.length)) best = k;
+    const length = slotBytes(spare[k] as PoolSlot);
+    if (length >= outputBytes && (best < 0 || length < slotBytes(spare[best] as PoolSlot))) best = k;
   }
   if (best >= 0) {
     const slot = spare.splice(best, 1)[0] as PoolSlot;
@@ -108,6 +107,7 @@ export function spareSlots(): readonly PoolSlot[] {
 export function handOut(out: Exclude<OpenLongTermOut, { miss: true }>, slot: PoolSlot, layout: Uint32Array, which: readonly number[], results: Array<Uint8Array | Error>): void {
   const failed = out.failures.length === 0 ? undefined : new Map(out.failures);
   const large = out.large.length === 0 ? undefined : new Map(out.large);
+  const plaintextLength = (k: number): number => (layout[k * LAYOUT_STRIDE + 2] as number) - LTS_TAG_SIZE;
   if (out.written > slot.output.length) throw new InternalError(ErrorCode.WorkerFailed, "worker wrote past the output slot");
   // the current segment: its first item's position in `which`, its bytes, and where it starts in the slot
   let first = 0;
@@ -122,8 +122,8 @@ export function handOut(out: Exclude<OpenLongTermOut, { miss: true }>, slot: Poo
     let at = 0;
     for (let k = first; k < end; k++) {
       const i = which[k] as number;
-      if (results[i] !== undefined) continue;
-      const length = (layout[k * LAYOUT_STRIDE + 2] as number) - LTS_TAG_SIZE;
+      if (results[i] !== undefined) continue; // failed, large or empty: set in the loop below
+      const length = plaintextLength(k);
       results[i] = new Uint8Array(segment.buffer, at, length);
       at += length;
     }
@@ -133,22 +133,19 @@ export function handOut(out: Exclude<OpenLongTermOut, { miss: true }>, slot: Poo
   for (let k = 0; k < which.length; k++) {
     const i = which[k] as number;
     const error = failed?.get(k);
-    const length = (layout[k * LAYOUT_STRIDE + 2] as number) - LTS_TAG_SIZE;
+    const length = plaintextLength(k);
     if (error !== undefined) {
       results[i] = errorFromData(error);
-    } else if (length >= POOL_OWN_BUFFER_BYTES) {
-      const own = large?.get(k);
-      if (own === undefined || own.byteLength !== length) throw new InternalError(ErrorCode.WorkerFailed, "worker returned no plaintext");
-      results[i] = new Uint8Array(own);
+    } else if (inOutputSlot(length)) {
+      if (bytes + length > POOL_OUTPUT_SEGMENT_BYTES) flush(k);
+      if (bytes === 0) first = k;
+      bytes += length;
     } else if (length === 0) {
       results[i] = new Uint8Array(0);
     } else {
-      if (bytes + length > POOL_OUTPUT_SEGMENT_BYTES) {
-        flush(k);
-        first = k;
-      }
-      if (bytes === 0) first = k;
-      bytes += length;
+      const own = large?.get(k);
+      if (own === undefined || own.byteLength !== length) throw new InternalError(ErrorCode.WorkerFailed, "worker returned no plaintext");
+      results[i] = new Uint8Array(own);
     }
   }
   flush(which.length);

@@ -31,6 +31,21 @@ import type { TaskResult } from "../pool.js";
 /** Numbers per item in {@link OpenLongTermTask.layout}. @example `layout[5 * i + 1]` is item i's ciphertext offset */
 export const LAYOUT_STRIDE = 5;
 
+/**
+ * Whether a plaintext of `length` bytes goes to the chunk's shared output slot: one not empty and
+ * under {@link POOL_OWN_BUFFER_BYTES} (a larger one moves in a buffer of its own). The worker and
+ * the engine (sizing the slot, reading it back) decide by this alone, so they agree on what the
+ * slot holds.
+ *
+ * @example
+ * ```ts
+ * inOutputSlot(1024) // true; inOutputSlot(0) and inOutputSlot(8192) false
+ * ```
+ */
+export function inOutputSlot(length: number): boolean {
+  return length > 0 && length < POOL_OWN_BUFFER_BYTES;
+}
+
 /** A long-term key as it crosses to a worker. @example `{ epoch: 3n, ciphersuite: "PANDA10_AES256GCM", value }` */
 export interface LongTermKeyData {
   readonly epoch: bigint;
@@ -161,14 +176,14 @@ function openBatch(task: OpenLongTermTask): OpenLongTermOut {
       failures.push([i, toErrorData(e)]);
       continue;
     }
-    if (body.length >= POOL_OWN_BUFFER_BYTES) {
-      // large: the plaintext owns its buffer (openValue) and moves whole
-      large.push([i, body.buffer as ArrayBuffer]);
-    } else if (body.length > 0) {
+    if (inOutputSlot(body.length)) {
       if (written + body.length > output.length) throw new InternalError(ErrorCode.WorkerFailed, "output slot too small for the chunk's plaintexts");
       output.set(body, written);
       written += body.length;
       body.fill(0);
+    } else if (body.length > 0) {
+      // large: the plaintext owns its buffer (openValue) and moves whole
+      large.push([i, body.buffer as ArrayBuffer]);
     }
   }
   return { data: task.data, written, large, failures };
