@@ -136,11 +136,11 @@ async function encryptStep(ctx: EngineContext, gid: string, recordIn: GroupRecor
  */
 export async function executeStep(ctx: EngineContext, step: StepInput): Promise<StepOutput> {
   const { groupId: gid, record, job } = step;
-  // a commit document that may be the member's next: its step starts the worker on it beside the
-  // signature check, and awaits the check before anything else (src/engine/commits.ts)
-  if (step.followUp === undefined && job.kind === "ingest" && job.doc.schema === SchemaId.SecretGroupCommit) return ingestCommitDocument(ctx, gid, record, job.doc, job.verified);
-  // a document ingested with its signature check still running: nothing acts on it before the check passes
-  if (job.kind === "ingest" || job.kind === "operation") await job.verified;
+  // a document ingested with its signature check still running: nothing acts on it before the
+  // check passes. A commit document's step awaits it itself, having started the worker on the
+  // commit (which may be the member's next) beside the check (src/engine/commits.ts); its later
+  // steps (drains) come after that.
+  if (job.kind === "operation" || (job.kind === "ingest" && job.doc.schema !== SchemaId.SecretGroupCommit)) await job.verified;
   if (step.followUp?.kind === "drain") return drainStep(ctx, step, step.followUp);
   switch (job.kind) {
     case "create":
@@ -148,7 +148,7 @@ export async function executeStep(ctx: EngineContext, step: StepInput): Promise<
     case "commit":
       return commit(ctx, gid, record, job.commit);
     case "ingest":
-      return job.doc.schema === SchemaId.SecretGroup ? ingestGroupDocument(ctx, gid, record, job.doc) : ingestCommitDocument(ctx, gid, record, job.doc);
+      return job.doc.schema === SchemaId.SecretGroup ? ingestGroupDocument(ctx, gid, record, job.doc) : ingestCommitDocument(ctx, gid, record, job.doc, job.verified);
     case "encrypt":
       return encryptStep(ctx, gid, record, step.counter, job.encrypt);
     case "decrypt":
