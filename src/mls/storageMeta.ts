@@ -25,11 +25,11 @@ const nodeBytes = new WeakMap<object, Uint8Array>();
  * ```
  */
 export function bytesOfNode(node: Node): Uint8Array {
-  let bytes = nodeBytes.get(node);
-  if (bytes === undefined) {
-    bytes = decodedNodeEncoding(node) ?? encodeNode(node);
-    nodeBytes.set(node, bytes);
-  }
+  // a received node's bytes stay in the patch's own map: not a second entry here
+  const known = nodeBytes.get(node) ?? decodedNodeEncoding(node);
+  if (known !== undefined) return known;
+  const bytes = encodeNode(node);
+  nodeBytes.set(node, bytes);
   return bytes;
 }
 
