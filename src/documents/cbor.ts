@@ -63,21 +63,20 @@ export function decodeCanonical(bytes: Uint8Array): unknown {
   const into = bytes.length <= CANONICAL_SCRATCH_BYTES ? scratchOf(bytes.length) : new Uint8Array(bytes.length);
   let written: number | undefined;
   try {
-    written = encodeInto(value, into, rfc8949EncodeOptions).written;
-  } catch (cause) {
-    if (cause instanceof Error && /out of bounds/.test(cause.message)) throw new DecodeError("CBOR is not in canonical form", { cause });
-    throw new DecodeError("CBOR value cannot be re-encoded", { cause });
-  } finally {
-    // the re-encoding may be a decrypted field's plaintext (src/documents/fields.ts): the kept
-    // scratch must not hold it for the thread's lifetime (after an overflow, its whole range)
-    if (written === undefined) into.fill(0);
-  }
-  try {
+    try {
+      written = encodeInto(value, into, rfc8949EncodeOptions).written;
+    } catch (cause) {
+      if (cause instanceof Error && /out of bounds/.test(cause.message)) throw new DecodeError("CBOR is not in canonical form", { cause });
+      throw new DecodeError("CBOR value cannot be re-encoded", { cause });
+    }
     // memcmp, not the constant-time compare (about 8x faster on an 83 KB commit document): whether
     // the input is canonical is no secret, even for a decrypted field's plaintext, whose bytes the
     // caller holds anyway
     if (written !== bytes.length || !Buffer.from(into.buffer, into.byteOffset, written).equals(bytes)) throw new DecodeError("CBOR is not in canonical form");
   } finally {
+    // the re-encoding may be a decrypted field's plaintext (src/documents/fields.ts): the kept
+    // scratch must not hold it for the thread's lifetime (after an overflow, written is unknown:
+    // its whole range)
     into.fill(0, 0, written);
   }
   return value;
