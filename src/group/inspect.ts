@@ -185,10 +185,7 @@ export function inspectionOf(info: MlsCommitInfo, welcomeRefs: Uint8Array[] | un
 }
 
 /** What a joiner reads of a commit before anything else. @example `peekWelcome(parts)?.addedKeyPackageRefs` */
-export interface WelcomePeek {
-  readonly groupId: Uint8Array;
-  /** MLS epoch the commit applies to. */
-  readonly mlsEpoch: bigint;
+export interface WelcomePeek extends CommitHeader {
   /** KeyPackageRefs the Welcome addresses. */
   readonly addedKeyPackageRefs: Uint8Array[];
 }
@@ -228,6 +225,5 @@ export function peekCommitHeader(commit: Uint8Array | SecretGroupCommit): Commit
 export function peekWelcome(commit: Uint8Array | SecretGroupCommit): WelcomePeek | undefined {
   const parts = commitParts(commit);
   if (parts.mlsWelcome === undefined) return undefined;
-  const header = peekMlsCommitHeader(parts.mlsCommit);
-  return { groupId: header.groupId, mlsEpoch: header.epoch, addedKeyPackageRefs: welcomeKeyPackageRefs(parts.mlsWelcome) };
+  return { ...peekCommitHeader(parts), addedKeyPackageRefs: welcomeKeyPackageRefs(parts.mlsWelcome) };
 }
