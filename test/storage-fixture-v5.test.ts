@@ -9,35 +9,24 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SEALED_STORAGE_VERSION } from "../src/constants.js";
-import { identityFromSecretKey } from "../src/identity.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
 import { decodeGroupRecord } from "../src/engine/store/records.js";
-import { openStore } from "./engine-helpers.js";
-import { fixtureOpensUnchangedTest, fixtureReadTests, hex, loadFixture, NAMES, restored, unhex } from "./storage-support.js";
+import { fixtureOpensUnchangedTest, fixtureReadTests, hex, loadFixture, NAMES, withRestoredStore } from "./storage-support.js";
 
 const fixture = loadFixture("storage-v5.json");
 
 test("the fixture is storage format 5: group records with the head in the hot half", async () => {
   assert.equal(fixture.storageVersion, SEALED_STORAGE_VERSION);
   for (const name of NAMES) {
-    const { engine, path, cleanup } = await restored(fixture, name);
-    try {
-      await engine.close();
-      const store = await openStore(path, identityFromSecretKey(unhex(fixture.engines[name].seed)));
-      try {
-        const cold = await store.get(Sublevel.Groups, fixture.groupId, "group record");
-        const hot = await store.get(Sublevel.Groups, `${fixture.groupId}/hot`, "group record");
-        assert.ok(cold !== undefined && hot !== undefined, `${name} holds both halves`);
-        assert.deepEqual([cold[0], hot[0]], [0x81, 0x81], `${name}: halves of format 5`);
-        const record = decodeGroupRecord(cold, hot);
-        const last = (fixture.engines[name].history as Array<{ commitId: string }>).at(-1)?.commitId;
-        if (name !== "indexer") assert.equal(record.head === undefined ? undefined : hex(record.head), last, `${name}: the hot half's head is the last commit of its history`);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      await cleanup();
-    }
+    await withRestoredStore(fixture, name, async (store) => {
+      const cold = await store.get(Sublevel.Groups, fixture.groupId, "group record");
+      const hot = await store.get(Sublevel.Groups, `${fixture.groupId}/hot`, "group record");
+      assert.ok(cold !== undefined && hot !== undefined, `${name} holds both halves`);
+      assert.deepEqual([cold[0], hot[0]], [0x81, 0x81], `${name}: halves of format 5`);
+      const record = decodeGroupRecord(cold, hot);
+      const last = (fixture.engines[name].history as Array<{ commitId: string }>).at(-1)?.commitId;
+      if (name !== "indexer") assert.equal(record.head === undefined ? undefined : hex(record.head), last, `${name}: the hot half's head is the last commit of its history`);
+    });
   }
 });
 
