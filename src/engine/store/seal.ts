@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import { SEALED_STORAGE_VERSION, STORAGE_AAD_LABEL, STORAGE_KEY_LABEL, STORAGE_KEY_SIZE, STORAGE_SESSION_LABEL } from "../../constants.js";
 import { Writer } from "../../codec/tls.js";
 import { utf8 } from "../../bytes.js";
@@ -58,26 +58,6 @@ export function deriveStorageKey(secretKey: Uint8Array): Uint8Array {
 export function storageKeyArg(key: unknown): Uint8Array {
   if (!(key instanceof Uint8Array) || key.length !== STORAGE_KEY_SIZE) throw new UsageError(ErrorCode.InvalidArgument, `storageKey must be ${STORAGE_KEY_SIZE} bytes`);
   return Uint8Array.from(key);
-}
-
-const SESSION_INFO = Buffer.concat([Buffer.from(STORAGE_SESSION_LABEL, "utf8"), Buffer.of(1)]);
-
-/**
- * `HKDF-SHA256(ikm = key, salt, info = STORAGE_SESSION_LABEL)`, 32 bytes (RFC 5869): one
- * HMAC for the extract and one for the single expand block. Same bytes as `hkdfSync`, which
- * costs several times more here (OpenSSL 3 looks the KDF up by name on each call); an engine
- * step opens one own-key value per key package read.
- *
- * @example
- * ```ts
- * sessionSubkey(storageKey, salt) // 32 bytes, as hkdfSync("sha256", storageKey, salt, STORAGE_SESSION_LABEL, 32)
- * ```
- */
-export function sessionSubkey(key: Uint8Array, salt: Uint8Array): Buffer {
-  const prk = createHmac("sha256", salt).update(key).digest();
-  const out = createHmac("sha256", prk).update(SESSION_INFO).digest();
-  prk.fill(0);
-  return out;
 }
 
 /** The parsed header of a sealed value. */
@@ -183,7 +163,7 @@ export class Sealer {
   private subkey(key: Uint8Array, salt: Uint8Array, cacheAs?: string): Buffer {
     const cached = cacheAs === undefined ? undefined : this.subkeys.get(cacheAs);
     if (cached !== undefined) return cached;
-    const sub = sessionSubkey(key, salt);
+    const sub = Buffer.from(hkdfSync("sha256", key, salt, STORAGE_SESSION_LABEL, STORAGE_KEY_SIZE));
     if (cacheAs !== undefined) {
       if (this.subkeys.size >= SUBKEY_CACHE) this.subkeys.delete(this.subkeys.keys().next().value as string);
       this.subkeys.set(cacheAs, sub);
