@@ -5,13 +5,15 @@
  * round on a fresh copy of it. Reports wall ms per group, documents/s, main-thread event-loop
  * utilisation and synced batches. Run two builds alternately (A/B across processes) to compare.
  *
- *   node dist/bench/groupsDev.js --groups 300 --rounds 3 [--fixture /tmp/x] [--chunks 40] [--ab <lever>] [--warmup 2]
+ *   node dist/bench/groupsDev.js --groups 300 --rounds 3 [--fixture /tmp/x] [--chunks 40] [--ab <lever>] [--warmup 8]
  *
  * `--ab <lever>` alternates rounds with the lever on and off (ABBA order) in this
  * one process, and ends with the medians of both and their ratio (levers: {@link LEVERS}); the
- * first `--warmup` rounds (default 2: one a side, each module graph's first run is cold) are
+ * first `--warmup` rounds (default 8: four a side) are
  * printed but left out of the medians. `cpuMsPerGroup` is the whole process's CPU (main thread,
- * pool workers, libuv's pool): on 2 busy cores, throughput follows it more than wall time.
+ * pool workers, libuv's pool): on 2 busy cores, throughput follows it more than wall time;
+ * `threadCpuMsPerGroup` splits it by thread class (main, pool workers, V8's platform threads:
+ * GC and concurrent TurboFan compilation, libuv's pool: signature checks, LevelDB writes).
  * `--other <dist folder>` does the same with another build's engine, on that build's own worker
  * pool, as "off" (e.g. the build of the commit before, `npx tsc --outDir distA` there): both
  * module graphs live in this process.
@@ -42,7 +44,10 @@ const chunks = Number(arg("--chunks", "40"));
 const fixture = arg("--fixture", `/tmp/groups5-fixture-${groups}`);
 const other = arg("--other", "");
 const ab = arg("--ab", other === "" ? "" : "other");
-const warmup = Number(arg("--warmup", "2"));
+// JIT warm-up lasts ~2,000 groups per module graph (TurboFan still compiles ~150 functions per
+// 300 groups after 1,500: functions that run once per group per worker reach it late); with 2
+// warm-up rounds one lever (a reverted change of the Sealer) read 0.871x total CPU, with 6 1.021x
+const warmup = Number(arg("--warmup", "8"));
 
 /** Turns a lever off on one engine (the old code path), for `--ab`. */
 const LEVERS: Record<string, (ctx: EngineContext) => void> = {
