@@ -5,20 +5,22 @@
  * round on a fresh copy of it. Reports wall ms per group, documents/s, main-thread event-loop
  * utilisation and synced batches. Run two builds alternately (A/B across processes) to compare.
  *
- *   node dist/bench/groupsDev.js --groups 300 --rounds 3 [--fixture /tmp/x] [--chunks 40] [--ab <lever>] [--warmup 2]
+ *   node dist/bench/groupsDev.js --groups 300 --rounds 3 [--fixture /tmp/x] [--chunks 40] [--ab <lever>] [--warmup 8]
  *
  * `--ab <lever>` alternates rounds with the lever on and off (ABBA order) in this
  * one process, and ends with the medians of both and their ratio (levers: {@link LEVERS}); the
- * first `--warmup` rounds (default 2: one a side, each module graph's first run is cold) are
+ * first `--warmup` rounds (default 8: four a side) are
  * printed but left out of the medians. `cpuMsPerGroup` is the whole process's CPU (main thread,
- * pool workers, libuv's pool): on 2 busy cores, throughput follows it more than wall time.
+ * pool workers, libuv's pool): on 2 busy cores, throughput follows it more than wall time;
+ * `threadCpuMsPerGroup` splits it by thread class (main, pool workers, V8's platform threads:
+ * GC and concurrent TurboFan compilation, libuv's pool: signature checks, LevelDB writes).
  * `--other <dist folder>` does the same with another build's engine, on that build's own worker
  * pool, as "off" (e.g. the build of the commit before, `npx tsc --outDir distA` there): both
  * module graphs live in this process.
  *
  * @module
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,7 +44,10 @@ const chunks = Number(arg("--chunks", "40"));
 const fixture = arg("--fixture", `/tmp/groups5-fixture-${groups}`);
 const other = arg("--other", "");
 const ab = arg("--ab", other === "" ? "" : "other");
-const warmup = Number(arg("--warmup", "2"));
+// JIT warm-up lasts ~2,000 groups per module graph (TurboFan still compiles ~150 functions per
+// 300 groups after 1,500: functions that run once per group per worker reach it late); with 2
+// warm-up rounds one lever (a reverted change of the Sealer) read 0.871x total CPU, with 6 1.021x
+const warmup = Number(arg("--warmup", "8"));
 
 /** Turns a lever off on one engine (the old code path), for `--ab`. */
 const LEVERS: Record<string, (ctx: EngineContext) => void> = {
@@ -51,6 +56,31 @@ const LEVERS: Record<string, (ctx: EngineContext) => void> = {
 };
 if (ab !== "" && ab !== "other" && LEVERS[ab] === undefined) throw new Error(`unknown lever ${ab}; known: ${Object.keys(LEVERS).join(", ")}`);
 const median = (xs: readonly number[]): number => summarise(xs).median;
+
+/**
+ * Threads by the order they were made (tids): after main, the 6 Node makes at start (V8's
+ * platform workers and its delayed-task and inspector threads), then libuv's pool (started by
+ * the module loader's first file read, before any module of ours runs). Workers start later.
+ */
+const helperTids = readdirSync("/proc/self/task").map(Number).filter((t) => t !== process.pid).sort((x, y) => x - y);
+const v8Threads = new Set(helperTids.slice(0, 6).map(String));
+const libuvThreads = new Set(helperTids.slice(6, 6 + Number(process.env["UV_THREADPOOL_SIZE"] ?? 4)).map(String));
+
+/** CPU ms (schedstat, ns on a CPU) by thread class: main, pool workers (started later), V8 platform, libuv pool. */
+function threadCpuMs(): Record<"main" | "workers" | "v8" | "libuv", number> {
+  const out = { main: 0, workers: 0, v8: 0, libuv: 0 };
+  for (const tid of readdirSync("/proc/self/task")) {
+    let ns: number;
+    try {
+      ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      continue; // thread ended
+    }
+    const cls = tid === String(process.pid) ? "main" : v8Threads.has(tid) ? "v8" : libuvThreads.has(tid) ? "libuv" : "workers";
+    out[cls] += ns / 1e6;
+  }
+  return out;
+}
 
 /** The main thread's CPU milliseconds (Linux: its /proc task entry, in clock ticks of 10 ms). */
 function mainThreadCpuMs(): number {
@@ -84,7 +114,10 @@ async function main(): Promise<void> {
       other === "" ? SecretGroupEngine : ((await import(new URL(`file://${join(otherDir, "src/engine/engine.js")}`).href)) as { SecretGroupEngine: typeof SecretGroupEngine }).SecretGroupEngine;
     // the other build's engine on the other build's workers: its worker code is part of the comparison
     otherPool = other === "" ? pool : ((await import(new URL(`file://${join(otherDir, "bench/fixtures.js")}`).href)) as { benchPool: typeof benchPool }).benchPool();
-    const results: Record<"on" | "off", { ms: number[]; main: number[]; cpu: number[] }> = { on: { ms: [], main: [], cpu: [] }, off: { ms: [], main: [], cpu: [] } };
+    const results: Record<"on" | "off", { ms: number[]; main: number[]; cpu: number[]; threads: Record<string, number>[] }> = {
+      on: { ms: [], main: [], cpu: [], threads: [] },
+      off: { ms: [], main: [], cpu: [], threads: [] },
+    };
     for (let r = 0; r < rounds; r++) {
       const path = await mkdtemp(join(tmpdir(), "groups5-dev-"));
       await cp(join(fixture, "db"), path, { recursive: true });
@@ -95,12 +128,15 @@ async function main(): Promise<void> {
       const elu0 = performance.eventLoopUtilization();
       const cpu0 = process.cpuUsage();
       const main0 = mainThreadCpuMs();
+      const threads0 = threadCpuMs();
       const t0 = performance.now();
       for (let i = 0; i < stream.length; i += size) await engine.ingest(stream.slice(i, i + size));
       const ms = performance.now() - t0;
       const elu = performance.eventLoopUtilization(elu0);
       const mainMs = mainThreadCpuMs() - main0;
       const cpu = process.cpuUsage(cpu0);
+      const threads1 = threadCpuMs();
+      const threads = Object.fromEntries(Object.entries(threads1).map(([k, v]) => [k, +((v - threads0[k as keyof typeof threads0]) / groups).toFixed(3)]));
       const joined = (await engine.groups()).filter((g) => g.status === "member").length;
       const s = engine.stats() as unknown as Record<string, unknown>;
       await engine.close();
@@ -110,6 +146,7 @@ async function main(): Promise<void> {
         results[lever].ms.push(ms / groups);
         results[lever].main.push(mainMs / groups);
         results[lever].cpu.push((cpu.user + cpu.system) / 1000 / groups);
+        results[lever].threads.push(threads);
       }
       console.log(
         JSON.stringify({
@@ -120,6 +157,7 @@ async function main(): Promise<void> {
           mainBusy: +elu.utilization.toFixed(3),
           mainCpuMsPerGroup: +(mainMs / groups).toFixed(3),
           cpuMsPerGroup: +((cpu.user + cpu.system) / 1000 / groups).toFixed(3),
+          threadCpuMsPerGroup: threads,
           syncedWrites: s["syncedWrites"],
           perGroup: Object.fromEntries(["batches", "stateTasks", "workerMisses", "workMs", "stageMs", "persistMs", "indexMs"].map((k) => [k, +(Number(s[k]) / groups).toFixed(3)])),
           load: (await import("node:os")).loadavg().map((x) => +x.toFixed(2)),
@@ -135,6 +173,13 @@ async function main(): Promise<void> {
           msPerGroup: { on: m("on", "ms"), off: m("off", "ms"), ratio: +(m("on", "ms") / m("off", "ms")).toFixed(3) },
           mainCpuMsPerGroup: { on: m("on", "main"), off: m("off", "main"), ratio: +(m("on", "main") / m("off", "main")).toFixed(3) },
           cpuMsPerGroup: { on: m("on", "cpu"), off: m("off", "cpu"), ratio: +(m("on", "cpu") / m("off", "cpu")).toFixed(3) },
+          threadCpuMsPerGroup: Object.fromEntries(
+            ["main", "workers", "v8", "libuv"].map((c) => {
+              const on = +median(results.on.threads.map((t) => t[c]!)).toFixed(3);
+              const off = +median(results.off.threads.map((t) => t[c]!)).toFixed(3);
+              return [c, { on, off, ratio: +(on / off).toFixed(3) }];
+            }),
+          ),
         }),
       );
     }
