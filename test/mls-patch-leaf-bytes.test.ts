@@ -17,9 +17,8 @@ import type { LeafNodeKeyPackage as BareLeafNodeKeyPackage } from "ts-mls-bare/l
 import { decodeRatchetTree as bareDecodeRatchetTree } from "ts-mls-bare/ratchetTree.js";
 import { treeHashRoot as bareTreeHashRoot } from "ts-mls-bare/treeHash.js";
 import type { RatchetTree } from "ts-mls";
-import { removeMembers, updateGroup } from "../src/group/index.js";
 import { getSuite } from "../src/mls/suite.js";
-import { addNew, makeGroup } from "./group-fixtures.js";
+import { joinedAfterChurn } from "./group-fixtures.js";
 import { rng } from "./prng.js";
 
 type Suite = Awaited<ReturnType<typeof getSuite>>;
@@ -74,14 +73,11 @@ async function sameVerdicts(bytes: Uint8Array, groupId: Uint8Array, cs: Suite, w
 }
 
 test("a received tree's leaf signatures and tree hash, checked from the kept bytes, are 1.6.4's, also after random byte changes", async () => {
-  const { owner, members } = await makeGroup(7);
   // a commit leaf (the owner's update path), blanks, parent nodes and unmerged leaves
-  owner.state = (await updateGroup(owner.state)).state;
-  owner.state = (await removeMembers(owner.state, [members[2]!.identity.publicKey])).state;
-  const [joiner] = await addNew(owner, [], 3);
-  const { groupId } = joiner!.state.mls.groupContext;
-  const cs = await getSuite(joiner!.state.mls.groupContext.cipherSuite);
-  const bytes = encodeRatchetTree(joiner!.state.mls.ratchetTree);
+  const { joiner } = await joinedAfterChurn(7, 2);
+  const { groupId } = joiner.state.mls.groupContext;
+  const cs = await getSuite(joiner.state.mls.groupContext.cipherSuite);
+  const bytes = encodeRatchetTree(joiner.state.mls.ratchetTree);
 
   const intact = await sameVerdicts(bytes, groupId, cs, "received tree");
   assert.ok(intact !== undefined);
