@@ -11,7 +11,7 @@ import type { ErrorCode } from "../src/errors.js";
 import { generateIdentity } from "../src/identity.js";
 import type { Identity } from "../src/identity.js";
 import { createKeyPackage } from "../src/keyPackage.js";
-import { addMembers, createGroup, joinGroup, processCommit } from "../src/group/index.js";
+import { addMembers, createGroup, joinGroup, processCommit, removeMembers, updateGroup } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
 import type { LongTermCiphersuiteName } from "../src/constants.js";
 
@@ -70,6 +70,24 @@ export async function addNew(owner: Member, existing: Member[], count: number): 
     joined.push({ identity, state: await joinGroup({ identity, secret, owner: owner.identity.publicKey, commit: r.commit }) });
   }
   return joined;
+}
+
+/**
+ * A tree received after some churn: a group of `count`, the owner's update path (a commit leaf and
+ * parent nodes), member `removed` removed (a blank), then 3 members added (unmerged leaves).
+ * Returns the owner and the first of those 3, whose tree came whole in its Welcome.
+ *
+ * @example
+ * ```ts
+ * const { owner, joiner } = await joinedAfterChurn(7, 3)
+ * ```
+ */
+export async function joinedAfterChurn(count: number, removed: number): Promise<{ owner: Member; joiner: Member }> {
+  const { owner, members } = await makeGroup(count);
+  owner.state = (await updateGroup(owner.state)).state;
+  owner.state = (await removeMembers(owner.state, [(members[removed] as Member).identity.publicKey])).state;
+  const [joiner] = await addNew(owner, [], 3);
+  return { owner, joiner: joiner as Member };
 }
 
 /**

@@ -10,8 +10,7 @@ import assert from "node:assert/strict";
 import { decodeRatchetTree, encodeRatchetTree, findLeafIndex } from "ts-mls/ratchetTree.js";
 import { findLeafIndex as bareFindLeafIndex } from "ts-mls-bare/ratchetTree.js";
 import type { LeafNode, RatchetTree } from "ts-mls";
-import { removeMembers, updateGroup } from "../src/group/index.js";
-import { addNew, makeGroup } from "./group-fixtures.js";
+import { joinedAfterChurn, makeGroup } from "./group-fixtures.js";
 import { rng } from "./prng.js";
 
 const leavesOf = (tree: RatchetTree): LeafNode[] => tree.flatMap((n) => (n?.nodeType === "leaf" ? [n.leaf] : []));
@@ -23,11 +22,8 @@ function sameFind(tree: RatchetTree, leaf: LeafNode, what: string): number | und
 }
 
 test("findLeafIndex answers as 1.6.4's: every leaf, absent and changed leaves, received and changed trees", async () => {
-  const { owner, members } = await makeGroup(7);
-  owner.state = (await updateGroup(owner.state)).state;
-  owner.state = (await removeMembers(owner.state, [members[3]!.identity.publicKey])).state;
-  const [joiner] = await addNew(owner, [], 3);
-  const received = joiner!.state.mls.ratchetTree;
+  const { owner, joiner } = await joinedAfterChurn(7, 3);
+  const received = joiner.state.mls.ratchetTree;
   const made = owner.state.mls.ratchetTree;
   const outsider = leavesOf((await makeGroup(2)).owner.state.mls.ratchetTree)[0]!;
   let found = 0;
