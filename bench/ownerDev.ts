@@ -19,6 +19,7 @@ import { adds, commit, newGroup, removeLeaf, suiteImpl, type KeyPackagePair } fr
 import { summarise } from "./stats.js";
 import { interleaved, type Side } from "./timing.js";
 import { nodeHpkeSealHelper } from "../src/mls/crypto/hpke.js";
+import { createPool } from "../src/engine/pool.js";
 
 const [mode = "update", nArg = "1000", itArg = "5"] = process.argv.slice(2);
 const n = Number(nArg);
@@ -212,13 +213,14 @@ if (mode === "ab-update" || mode === "ab-add") {
     times.push(performance.now() - t);
   }
   console.log(`library update: median ${median(times).toFixed(1)} ms ${times.map((x) => x.toFixed(0)).join(",")}; helper batches ${nodeHpkeSealHelper.answered}`);
-} else if (mode === "engine-ab") {
-  // before (BASE: another checkout's dist folder, its engine on its own pool) and after, create + add n - 1, same key packages
+} else if (mode === "engine-ab" || mode === "engine-yg") {
+  // before (BASE: another checkout's dist folder, its engine on its own pool) and after, create + add n - 1, same key packages;
+  // engine-yg: this build on V8's default young generation (before) and on YG MiB (after)
   type Fixtures = typeof import("./fixtures.js");
-  const baseFixtures = (await import(`${process.env.BASE ?? "/tmp/owner-base/dist"}/bench/fixtures.js`)) as Fixtures;
+  const baseFixtures = (await import(`${mode === "engine-yg" ? ".." : (process.env.BASE ?? "/tmp/owner-base/dist")}/bench/fixtures.js`)) as Fixtures;
   const basePool = baseFixtures.benchPool();
   const baseNode = await baseFixtures.EngineNode.open(basePool);
-  const pool = benchPool();
+  const pool = mode === "engine-yg" ? createPool({ threads: 2, youngGenerationMb: Number(process.env.YG ?? 64) }) : benchPool();
   const node = await EngineNode.open(pool);
   const libPools: Member[][] = [];
   for (let i = 0; i < iterations + 1; i++) libPools.push(await members(n - 1));
@@ -272,6 +274,7 @@ if (mode === "ab-update" || mode === "ab-add") {
   for (let i = 0; i <= iterations; i++) {
     if (i === 1) console.log(`loop-start-us ${process.hrtime.bigint() / 1000n}`);
     const t = performance.now();
+    const startUs = process.hrtime.bigint() / 1000n;
     const created = await node.engine.createGroup({ ciphersuite: LT_SUITE });
     const before = node.engine.stats();
     const ta = performance.now();
@@ -279,7 +282,7 @@ if (mode === "ab-update" || mode === "ab-add") {
     const after = node.engine.stats();
     if (i > 0) times.push(performance.now() - t);
     const d = (k: "workMs" | "stageMs" | "persistMs" | "indexMs") => (after[k] - before[k]).toFixed(0);
-    console.error(`create ${(ta - t).toFixed(0)} add ${(performance.now() - ta).toFixed(0)} work ${d("workMs")} stage ${d("stageMs")} persist ${d("persistMs")} index ${d("indexMs")} misses ${after.workerMisses}`);
+    console.error(`iteration ${i} us ${startUs} ${process.hrtime.bigint() / 1000n} create ${(ta - t).toFixed(0)} add ${(performance.now() - ta).toFixed(0)} work ${d("workMs")} stage ${d("stageMs")} persist ${d("persistMs")} index ${d("indexMs")} misses ${after.workerMisses}`);
   }
   console.log(`engine create+add: median ${median(times).toFixed(1)} ms ${times.map((x) => x.toFixed(0)).join(",")} load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   await node.dispose();
