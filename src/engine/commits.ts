@@ -17,6 +17,7 @@ import { indexCommit } from "../materialise/index.js";
 import { dropRun, startApply } from "./earlyApply.js";
 import type { StateOut } from "./worker/protocol.js";
 import type { EngineContext } from "./context.js";
+import { countDropped } from "./context.js";
 import { applyCommit, commitOp, isNodeFault, joinThrough, refused, sameCommit } from "./drain.js";
 import type { DrainInput, WelcomedKeyPackage } from "./drain.js";
 import type { IngestOutcome, StepOutput } from "./jobs.js";
@@ -236,16 +237,12 @@ async function ingestStarted(ctx: EngineContext, gid: string, record: GroupRecor
   // a commit buffered for its predecessor: the group's limits drop its oldest pending commits
   for (const { entry, limit } of ctx.pendingCommits.trimGroup(gid, ops, ctx.limits)) {
     ops.push(...dropOps(entry));
-    countDrop(ctx, limit);
+    countDropped(ctx, limit);
     if (entry.cid === cid) outcome = refused(new ValidationError(ErrorCode.LimitExceeded, `commit dropped: ${limit} reached`));
   }
   // owner unknown: the drain could neither join nor apply anything (drainStep ends at once)
   if (record?.owner === undefined) return { ops, result: outcome };
   return { ops, again: { kind: "drain", watch: cid, watchOutcome: outcome } satisfies DrainInput };
-}
-
-function countDrop(ctx: EngineContext, limit: string): void {
-  ctx.stats.dropped[limit] = (ctx.stats.dropped[limit] ?? 0) + 1;
 }
 
 /**
@@ -267,6 +264,6 @@ export async function trimStep(ctx: EngineContext, gid: string, cid: string, lim
     ctx.pendingCommits.remove(gid, cid); // settled since: never dropped
     return { ops: [] };
   }
-  countDrop(ctx, limit);
+  countDropped(ctx, limit);
   return { ops: dropOps(entry) };
 }
