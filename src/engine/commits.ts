@@ -62,6 +62,16 @@ function settledAfter(ctx: EngineContext, gid: string, doc: SignedDocument, inde
   return tip !== undefined && equalBytes(tip.commitId, doc.id) && ctx.pendingCommits.ofGroup(gid).length === 0 && ctx.pendingOps.entries(gid).length === 0;
 }
 
+/**
+ * The end of a commit document's step that applied the commit (or joined through it) here:
+ * the commit's own writes (`stored`) first, then the apply's; the job ends `applied` when the
+ * drain after it would find nothing (`settled`), else that drain runs, watching the commit.
+ */
+function appliedHere(out: StepOutput, stored: readonly StoreOp[], cid: string, settled: boolean): StepOutput {
+  const ops = [...stored, ...out.ops];
+  return settled ? { ...out, ops, result: { outcome: "applied" } } : { ...out, ops, again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
+}
+
 /** Checks a commit before anything is stored: its facts, and the rules that need only the group record. */
 function readCommit(gid: string, record: GroupRecord | undefined, doc: SignedDocument, fields: SecretGroupCommitFields): CommitInspection {
   const info = inspectCommit(fields.commit);
@@ -216,8 +226,7 @@ async function ingestStarted(ctx: EngineContext, gid: string, record: GroupRecor
       if (isNodeFault(applied.error)) throw applied.error;
       return { ops: [], result: refused(applied.error) };
     }
-    if (applied.event === "COMMIT_APPLIED" && settledAfter(ctx, gid, doc, followed.indexed)) return { ...applied, ops: [...stored, ...applied.ops], result: { outcome: "applied" } };
-    return { ...applied, ops: [...stored, ...applied.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
+    return appliedHere(applied, stored, cid, applied.event === "COMMIT_APPLIED" && settledAfter(ctx, gid, doc, followed.indexed));
   }
   let outcome: IngestOutcome = { outcome: superseded ? "superseded" : "pending" };
   let welcome: StoreOp[] = [];
@@ -226,10 +235,7 @@ async function ingestStarted(ctx: EngineContext, gid: string, record: GroupRecor
     welcome = [{ sub: Sublevel.Welcomes, key: `${gid}/${cid}`, value: kp.ref }];
   } else if (joined !== undefined) {
     if ("fault" in joined) throw joined.fault;
-    if (!("error" in joined)) {
-      if (settledAfter(ctx, gid, doc, followed.indexed)) return { ...joined, ops: [...stored, ...joined.ops], result: { outcome: "applied" } };
-      return { ...joined, ops: [...stored, ...joined.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
-    }
+    if (!("error" in joined)) return appliedHere(joined, stored, cid, settledAfter(ctx, gid, doc, followed.indexed));
     // not for us after all (or broken): kept, pending, not as a way in
     outcome = refused(joined.error);
   }
