@@ -5,22 +5,20 @@
  * (member -> removed); the record read at hydration picks the first one. In every status
  * state the group's jobs run one at a time (the actor is the only writer of its group): a job
  * is `executing` (the engine's step stages worker tasks and store reads, writes its one atomic
- * batch and runs its `after`: bookkeeping and events; a provider that returns its writes
- * unwritten gets them written in `persisting`), and only then is the caller's promise settled;
- * a step may ask for a follow-up
+ * batch and runs its `after`: bookkeeping and events), and only when that step's actor is done
+ * is the caller's promise settled; a step may ask for a follow-up
  * (`draining`: the pending successors of a commit, applied before `ingest` resolves, or the
  * second step of an encryption after its nonce reservation). The context also holds the
  * group's long-term secrets (src/engine/secrets.ts), taken from a step's output only once its
- * batch is written. All I/O is in three named actors, `hydrate`, `execute` and `persist`,
- * which the engine provides (src/engine/steps.ts) and tests replace with `.provide()`; a step
- * whose `execute` wrote its batch itself (output `written`) skips `persisting`.
+ * batch is written. All I/O is in two named actors, `hydrate` and `execute`, which the engine
+ * provides (src/engine/steps.ts) and tests replace with `.provide()`; a failed step (its write
+ * included) rejects the job and keeps the group's record, counter and secrets as they were.
  *
  * ```
  * hydrating -> awaiting-welcome --JOINED--> member --REMOVED--> removed --JOINED--> member
- *   each:  idle -> executing -> persisting --(event picks the status state)--> idle
- *                      |            ^  |
- *                      |            |  +--> draining (follow-up) -> persisting ...
- *                      +--(written by execute, or nothing to write)--> idle or draining, straight
+ *   each:  idle -> executing --(written; its event picks the status state)--> idle
+ *                      |                                                      ^
+ *                      +--> draining (follow-up, written) -> draining ... ----+
  * ```
  *
  * @module
@@ -29,7 +27,6 @@ import { assign, fromPromise, setup } from "xstate";
 import type { GroupRecord } from "../src/engine/store/records.js";
 import type { FollowUp, GroupJob, HeldSecrets, ProtocolEvent, StepInput, StepOutput } from "../src/engine/jobs.js";
 import { needsMember } from "../src/engine/jobs.js";
-import type { StoreOp } from "../src/engine/store/store.js";
 import { ErrorCode, UsageError } from "../src/errors.js";
 
 interface Context {
@@ -43,7 +40,6 @@ interface Context {
   readonly job: GroupJob | undefined;
   readonly step: number;
   readonly followUp: FollowUp | undefined;
-  readonly output: StepOutput | undefined;
   readonly result: unknown;
   readonly error: unknown;
 }
@@ -79,25 +75,25 @@ const TRANSITIONS: Record<Status, Partial<Record<ProtocolEvent, Status>>> = {
 
 /**
  * Params of the `ends` guard, which picks a step's end: the output's protocol event (`other`:
- * any that does not move this status state), whether it asks for a follow-up, and whether its
- * batch is written already (`false`: the step's own end, taken only when the step wrote its batch
- * itself, `written`, or had nothing to write).
+ * any that does not move this status state) and whether it asks for a follow-up.
  */
 interface EndParams {
   readonly event: ProtocolEvent | "other";
   readonly again: boolean;
-  readonly written: boolean;
 }
 
+/** A step's output, from the done event of its `execute` actor (which wrote its batch). */
+const outputOf = (event: unknown): StepOutput | undefined => (event as { output: StepOutput | undefined }).output;
+
 /**
- * Where a step ends, once its batch is written (or it had none): the status state its protocol
- * event leads to (an event that does not apply keeps the state), in `draining` when it asked
- * for a follow-up (entered again from `draining`: a fresh step), else back in `idle` with the
- * job settled. One transition straight from the step: no intermediate states and no raised
- * event (each cost xstate a microstep and a snapshot).
+ * Where a step ends, its batch written: the status state its protocol event leads to (an
+ * event that does not apply keeps the state), in `draining` when it asked for a follow-up
+ * (entered again from `draining`: a fresh step), else back in `idle` with the job settled.
+ * One transition straight from the step: no intermediate states and no raised event (each
+ * cost xstate a microstep and a snapshot). The last entry is for a provider whose step
+ * returned no output: the job still settles.
  */
-function stepEnds(status: Status, written: boolean) {
-  const first = written ? [] : ["keepOutput" as const];
+function stepEnds(status: Status) {
   const ends = [];
   const moves = (["JOINED", "COMMIT_APPLIED", "REMOVED"] as const).flatMap((event) => {
     const to = TRANSITIONS[status][event];
@@ -105,20 +101,19 @@ function stepEnds(status: Status, written: boolean) {
   });
   for (const [event, prefix] of [...moves, ["other", ""] as const]) {
     ends.push(
-      { guard: { type: "ends" as const, params: { event, again: true, written } satisfies EndParams }, actions: [...first, "applyOutput" as const, "nextStep" as const], target: `${prefix}draining`, reenter: true },
-      { guard: { type: "ends" as const, params: { event, again: false, written } satisfies EndParams }, actions: [...first, "applyOutput" as const, "settleJob" as const], target: `${prefix}idle`, reenter: true },
+      { guard: { type: "ends" as const, params: { event, again: true } satisfies EndParams }, actions: ["applyOutput" as const, "nextStep" as const], target: `${prefix}draining`, reenter: true },
+      { guard: { type: "ends" as const, params: { event, again: false } satisfies EndParams }, actions: ["applyOutput" as const, "settleJob" as const], target: `${prefix}idle`, reenter: true },
     );
   }
-  return ends;
+  return [...ends, { actions: "settleJob" as const, target: "idle" as const, reenter: true }];
 }
 
 function statusState(status: Status) {
-  const step = (src: "execute") => ({
+  const step = () => ({
     invoke: {
-      src,
+      src: "execute" as const,
       input: stepInput,
-      // nothing to write and nothing to run after it: no persist actor (most drain steps end so)
-      onDone: [...stepEnds(status, false), { actions: "keepOutput" as const, target: "persisting" as const }],
+      onDone: stepEnds(status),
       onError: { actions: "failJob" as const, target: "idle" as const },
     },
   });
@@ -132,28 +127,19 @@ function statusState(status: Status) {
           { guard: "hasJob" as const, actions: "takeJob" as const, target: "executing" as const },
         ],
       },
-      executing: step("execute"),
-      persisting: {
-        invoke: {
-          src: "persist" as const,
-          input: ({ context }: { context: Context }) => ({ groupId: context.groupId, ops: context.output?.ops ?? [], sync: context.output?.durable === true, after: context.output?.after }),
-          // the batch is written: the step's protocol event picks the status state (the last
-          // entry only for a provider whose step returned no output: the job still settles)
-          onDone: [...stepEnds(status, true), { actions: "settleJob" as const, target: "idle" as const, reenter: true }],
-          onError: { actions: "failJob" as const, target: "idle" as const },
-        },
-      },
-      draining: step("execute"),
+      executing: step(),
+      draining: step(),
     },
   };
 }
 
 /**
- * The group machine. Provide `hydrate` (read the group record), `execute` and `persist`.
+ * The group machine. Provide `hydrate` (read the group record) and `execute` (run one step of
+ * a job and write its batch before resolving: the job settles when it resolves).
  *
  * @example
  * ```ts
- * const actor = createActor(groupMachine.provide({ actors: { hydrate, execute, persist } }), { input: { groupId } }).start()
+ * const actor = createActor(groupMachine.provide({ actors: { hydrate, execute } }), { input: { groupId } }).start()
  * ```
  */
 export const groupMachine = setup({
@@ -165,18 +151,13 @@ export const groupMachine = setup({
   actors: {
     hydrate: notProvided("hydrate") as unknown as ReturnType<typeof fromPromise<{ record: GroupRecord | undefined; counter: bigint }, { groupId: string }>>,
     execute: notProvided("execute") as unknown as ReturnType<typeof fromPromise<StepOutput, StepInput>>,
-    persist: notProvided("persist") as unknown as ReturnType<typeof fromPromise<void, { groupId: string; ops: readonly StoreOp[]; sync?: boolean; after?: (() => void) | undefined }>>,
   },
   guards: {
     hasJob: ({ context }) => context.queue.length > 0,
     nextNeedsMember: ({ context }) => context.queue[0] !== undefined && needsMember(context.queue[0]),
-    // guards run before a transition's actions: a step's own end reads the output from its done
-    // event (keepOutput has not stored it yet), the end after the batch from the context
-    ends: ({ context, event }, params: EndParams) => {
-      const out = params.written ? context.output : (event as unknown as { output: StepOutput }).output;
+    ends: ({ event }, params: EndParams) => {
+      const out = outputOf(event);
       if (out === undefined) return false;
-      // a step's own end: its batch written by the step itself, or nothing to write or run after it
-      if (!params.written && out.written !== true && (out.ops.length > 0 || out.after !== undefined)) return false;
       if (params.event !== "other" && out.event !== params.event) return false;
       return (out.again !== undefined) === params.again;
     },
@@ -196,7 +177,7 @@ export const groupMachine = setup({
     enqueue: assign({ queue: ({ context, event }) => [...context.queue, (event as { job: GroupJob }).job] }),
     takeJob: assign(({ context }) => {
       const [job, ...rest] = context.queue;
-      return { queue: rest, job, step: 0, followUp: undefined, output: undefined, result: undefined };
+      return { queue: rest, job, step: 0, followUp: undefined, result: undefined };
     }),
     refuseNotMember: assign(({ context }) => {
       const [job, ...rest] = context.queue;
@@ -207,9 +188,8 @@ export const groupMachine = setup({
       );
       return { queue: rest };
     }),
-    keepOutput: assign({ output: ({ event }) => (event as unknown as { output: StepOutput }).output }),
-    applyOutput: assign(({ context }) => {
-      const out = context.output;
+    applyOutput: assign(({ context, event }) => {
+      const out = outputOf(event);
       return {
         record: out?.record ?? context.record,
         counter: out?.counter ?? context.counter,
@@ -217,10 +197,10 @@ export const groupMachine = setup({
         result: context.result === undefined ? out?.result : context.result,
       };
     }),
-    nextStep: assign(({ context }) => ({ step: context.step + 1, followUp: context.output?.again, output: undefined })),
+    nextStep: assign(({ context, event }) => ({ step: context.step + 1, followUp: outputOf(event)?.again })),
     settleJob: assign(({ context }) => {
       context.job?.reply.resolve(context.result);
-      return { job: undefined, output: undefined, result: undefined, followUp: undefined };
+      return { job: undefined, result: undefined, followUp: undefined };
     }),
     settleResume: assign(({ context }) => {
       const [job, ...rest] = context.queue;
@@ -234,7 +214,7 @@ export const groupMachine = setup({
     }),
     failJob: assign(({ context, event }) => {
       context.job?.reply.reject((event as unknown as { error: unknown }).error);
-      return { job: undefined, output: undefined, result: undefined, followUp: undefined };
+      return { job: undefined, result: undefined, followUp: undefined };
     }),
   },
 }).createMachine({
@@ -249,7 +229,6 @@ export const groupMachine = setup({
     job: undefined,
     step: 0,
     followUp: undefined,
-    output: undefined,
     result: undefined,
     error: undefined,
   }),

@@ -22,7 +22,6 @@ function machineWithSizes() {
         return { record, counter: 0n };
       }),
       execute: fromPromise(async (): Promise<StepOutput> => ({ ops: [], result: null })),
-      persist: fromPromise(async () => {}),
     },
   });
 }

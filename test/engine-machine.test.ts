@@ -1,7 +1,10 @@
 /**
- * The group machine alone, its I/O actors replaced with fakes through `.provide()`: jobs of
- * every kind run one at a time, and the status states move only on the protocol events a
+ * The group machine alone, its I/O actors replaced with fakes through `.provide()` (the fake
+ * `execute` writes its step's batch, as the engine's does): jobs of every kind run one at a
+ * time, each settled after its write, and the status states move only on the protocol events a
  * written step reports (JOINED, COMMIT_APPLIED, REMOVED), with follow-up steps in `draining`.
+ * The engine's own `execute` (write before settle, a failed write) is tested in
+ * engine-step-write.test.ts.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,13 +13,19 @@ import { groupMachine } from "../machines/group.js";
 import type { GroupJob, JobRequest, StepInput, StepOutput } from "../src/engine/jobs.js";
 import { emptyGroupRecord } from "../src/engine/store/records.js";
 import type { GroupRecord } from "../src/engine/store/records.js";
-import type { StoreOp } from "../src/engine/store/store.js";
 import { GroupActors } from "../src/engine/actors.js";
+import { ErrorCode, StorageError } from "../src/errors.js";
 
 const member: GroupRecord = { ...emptyGroupRecord(), status: "member", owner: new Uint8Array(32), nonceReserved: 7n };
 const doc = { schema: "secret_group_commit_v1" } as unknown as Extract<JobRequest, { kind: "ingest" }>["doc"];
 
-function fakes(options: { record?: GroupRecord; execute?: (input: StepInput) => Promise<StepOutput>; persistFails?: boolean } = {}) {
+/**
+ * The machine with fake actors; the fake `execute` runs `options.execute` (or writes one key
+ * named after the job), then writes the step's ops (logged `write <keys>`, after a pause) and
+ * runs its `after`, as the engine's does; `writeFails` makes the write of those jobs throw a
+ * StorageError.
+ */
+function fakes(options: { record?: GroupRecord; execute?: (input: StepInput) => Promise<StepOutput>; writeFails?: (job: GroupJob) => boolean } = {}) {
   const log: string[] = [];
   const running = new Map<string, number>();
   const machine = groupMachine.provide({
@@ -25,18 +34,22 @@ function fakes(options: { record?: GroupRecord; execute?: (input: StepInput) => 
         log.push(`hydrate ${input.groupId}`);
         return { record: options.record, counter: options.record?.nonceReserved ?? 0n };
       }),
-      execute: fromPromise(async ({ input }: { input: StepInput }) => {
+      execute: fromPromise(async ({ input }: { input: StepInput }): Promise<StepOutput> => {
         running.set(input.groupId, (running.get(input.groupId) ?? 0) + 1);
         assert.equal(running.get(input.groupId), 1, "one step at a time per group");
         log.push(`execute ${input.job.kind}#${input.step}`);
         await new Promise((r) => setTimeout(r, 2));
-        running.set(input.groupId, (running.get(input.groupId) ?? 0) - 1);
-        if (options.execute) return options.execute(input);
-        return { ops: [{ sub: "docs", key: input.job.kind, value: new Uint8Array([input.step]) }], result: `${input.job.kind} done` };
-      }),
-      persist: fromPromise(async ({ input }: { input: { groupId: string; ops: readonly StoreOp[] } }) => {
-        log.push(`persist ${input.ops.map((o) => o.key).join(",")}`);
-        if (options.persistFails) throw new Error("disk full");
+        try {
+          const out: StepOutput = options.execute ? await options.execute(input) : { ops: [{ sub: "docs", key: input.job.kind, value: new Uint8Array([input.step]) }], result: `${input.job.kind} done` };
+          if (out === undefined || (out.ops.length === 0 && out.after === undefined)) return out;
+          await new Promise((r) => setTimeout(r, 2));
+          if (options.writeFails?.(input.job)) throw new StorageError(ErrorCode.Storage, "writing batch: disk full");
+          log.push(`write ${out.ops.map((o) => o.key).join(",")}`);
+          out.after?.();
+          return out;
+        } finally {
+          running.set(input.groupId, (running.get(input.groupId) ?? 0) - 1);
+        }
       }),
     },
   });
@@ -51,15 +64,20 @@ function job(request: JobRequest): { job: GroupJob; promise: Promise<unknown> } 
 
 const encrypt: JobRequest = { kind: "encrypt", encrypt: { plaintexts: [new Uint8Array(1)], scheme: "long-term" } };
 
-test("jobs run one at a time, each persisted before it resolves", async () => {
+test("jobs run one at a time, each settled after its batch is written", async () => {
   const { machine, log } = fakes({ record: member });
   const actor = createActor(machine, { input: { groupId: "g1" } }).start();
   const a = job({ kind: "read" });
   const b = job(encrypt);
+  void a.promise.then(() => log.push("settled read"));
+  void b.promise.then(() => log.push("settled encrypt"));
   actor.send({ type: "job", job: a.job });
   actor.send({ type: "job", job: b.job });
   assert.deepEqual(await Promise.all([a.promise, b.promise]), ["read done", "encrypt done"]);
-  assert.deepEqual(log, ["hydrate g1", "execute read#0", "persist read", "execute encrypt#0", "persist encrypt"]);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(log.filter((l) => !l.startsWith("settled")), ["hydrate g1", "execute read#0", "write read", "execute encrypt#0", "write encrypt"]);
+  assert.ok(log.indexOf("write read") < log.indexOf("settled read"), log.join(" | "));
+  assert.ok(log.indexOf("write encrypt") < log.indexOf("settled encrypt"), log.join(" | "));
   assert.ok(actor.getSnapshot().matches({ member: "idle" }));
   actor.stop();
 });
@@ -94,7 +112,7 @@ test("JOINED, COMMIT_APPLIED and REMOVED drive the status states; follow-ups run
     execute: async (input) => {
       if (input.job.kind !== "ingest") return { ops: [], result: "ok" };
       // step 0 joins, step 1 applies a pending successor, step 2 is removed by the next one, step 3 finds nothing
-      if (input.step === 0) return { ops: [], record: { ...member, mlsEpoch: 1n }, event: "JOINED", again: { kind: "drain", watch: "c1" } };
+      if (input.step === 0) return { ops: [{ sub: "docs", key: "k", value: new Uint8Array(1) }], record: { ...member, mlsEpoch: 1n }, event: "JOINED", again: { kind: "drain", watch: "c1" } };
       assert.equal(input.followUp?.kind, "drain");
       if (input.step === 1) return { ops: [], record: { ...member, mlsEpoch: 2n }, event: "COMMIT_APPLIED", again: { kind: "drain", watch: "c1" } };
       if (input.step === 2) return { ops: [], record: { ...member, status: "removed", mlsEpoch: 2n }, event: "REMOVED", again: { kind: "drain" } };
@@ -106,7 +124,8 @@ test("JOINED, COMMIT_APPLIED and REMOVED drive the status states; follow-ups run
   const j = job({ kind: "ingest", doc, verified: Promise.resolve() });
   actor.send({ type: "job", job: j.job });
   assert.equal(await j.promise, "finished at step 3");
-  assert.deepEqual(log.filter((l) => l.startsWith("execute")), ["execute ingest#0", "execute ingest#1", "execute ingest#2", "execute ingest#3"]);
+  // the follow-up starts after the step's write
+  assert.deepEqual(log, ["hydrate g3", "execute ingest#0", "write k", "execute ingest#1", "execute ingest#2", "execute ingest#3"]);
   const seen = [...new Set(states)];
   for (const s of ['{"awaiting-welcome":"executing"}', '{"member":"draining"}', '{"removed":"draining"}', '{"removed":"idle"}']) assert.ok(seen.includes(s), `${s} in ${seen.join(" ")}`);
   assert.ok(!seen.includes('{"awaiting-welcome":"draining"}'), "JOINED moved the job to member before its follow-up");
@@ -120,23 +139,38 @@ test("JOINED, COMMIT_APPLIED and REMOVED drive the status states; follow-ups run
 });
 
 test("the status state follows events, not the record: a step that changes the record without an event keeps the state", async () => {
-  const { machine } = fakes({ record: undefined, execute: async () => ({ ops: [], record: member, result: "quiet" }) });
+  const { machine } = fakes({ record: undefined, execute: async () => ({ ops: [], record: { ...member, mlsEpoch: 5n }, counter: 9n, result: "quiet" }) });
   const actor = createActor(machine, { input: { groupId: "g6" } }).start();
   const j = job({ kind: "ingest", doc, verified: Promise.resolve() });
   actor.send({ type: "job", job: j.job });
   assert.equal(await j.promise, "quiet");
   await waitFor(actor, (s) => s.matches({ "awaiting-welcome": "idle" }));
+  assert.equal(actor.getSnapshot().context.record?.mlsEpoch, 5n, "the step's record is held");
+  assert.equal(actor.getSnapshot().context.counter, 9n, "the step's counter is held");
   actor.stop();
 });
 
-test("a failed batch rejects the job and keeps the old record and state", async () => {
-  const { machine } = fakes({ record: member, persistFails: true, execute: async () => ({ ops: [{ sub: "groups", key: "g4", value: new Uint8Array(1) }], record: { ...member, status: "removed", mlsEpoch: 99n }, event: "REMOVED", result: 1 }) });
+test("a failed batch rejects the job with its StorageError, keeps the old record and state, and the next job runs", async () => {
+  let ran = false;
+  const { machine } = fakes({
+    record: member,
+    writeFails: (j) => j.kind === "commit",
+    execute: async (input) =>
+      input.job.kind === "commit"
+        ? { ops: [{ sub: "groups", key: "g4", value: new Uint8Array(1) }], record: { ...member, status: "removed", mlsEpoch: 99n }, counter: 50n, event: "REMOVED", result: 1, after: () => (ran = true) }
+        : { ops: [], result: actor.getSnapshot().context.record?.mlsEpoch },
+  });
   const actor = createActor(machine, { input: { groupId: "g4" } }).start();
   const j = job({ kind: "commit", commit: { action: "update" } });
+  const next = job({ kind: "read" });
   actor.send({ type: "job", job: j.job });
-  await assert.rejects(j.promise, /disk full/);
+  actor.send({ type: "job", job: next.job });
+  await assert.rejects(j.promise, (e) => e instanceof StorageError && e.code === "STORAGE_ERROR" && /disk full/.test(e.message));
+  assert.equal(await next.promise, 0n, "the next job sees the old record");
   await waitFor(actor, (s) => s.matches({ member: "idle" }));
   assert.equal(actor.getSnapshot().context.record?.mlsEpoch, 0n);
+  assert.equal(actor.getSnapshot().context.counter, 7n);
+  assert.equal(ran, false, "a failed write runs no `after`");
   actor.stop();
 });
 
@@ -173,27 +207,6 @@ test("the actor registry keeps at most `cap` idle actors and rehydrates evicted 
   await assert.rejects(actors.run("g1", { kind: "read" }), { code: "CLOSED" });
 });
 
-test("a step with nothing to write (and nothing to run after) skips the persist actor; one with an after hook or ops does not", async () => {
-  const { machine, log } = fakes({
-    record: member,
-    execute: async (input) =>
-      input.job.kind === "read"
-        ? { ops: [], result: "read", record: { ...member, mlsEpoch: 5n } }
-        : input.job.kind === "trim"
-          ? { ops: [], result: "trim", after: () => undefined }
-          : { ops: [{ sub: "docs", key: "k", value: new Uint8Array(1) }], result: "written" },
-  });
-  const actor = createActor(machine, { input: { groupId: "g7" } }).start();
-  const read = job({ kind: "read" });
-  const trim = job({ kind: "trim", commitId: "c", limit: "pendingCommitsTotal" });
-  const enc = job(encrypt);
-  for (const j of [read, trim, enc]) actor.send({ type: "job", job: j.job });
-  assert.deepEqual(await Promise.all([read.promise, trim.promise, enc.promise]), ["read", "trim", "written"]);
-  assert.deepEqual(log, ["hydrate g7", "execute read#0", "execute trim#0", "persist ", "execute encrypt#0", "persist k"]);
-  assert.equal(actor.getSnapshot().context.record?.mlsEpoch, 5n, "the step's record is kept without a persist");
-  actor.stop();
-});
-
 test("a resume of a group whose owner is unknown settles without a step; with the owner known it runs", async () => {
   for (const [record, steps] of [
     [undefined, []],
@@ -212,24 +225,6 @@ test("a resume of a group whose owner is unknown settles without a step; with th
     assert.deepEqual(log, ["hydrate g8", ...steps, "execute read#0"]);
     actor.stop();
   }
-});
-
-test("a step that wrote its batch itself (`written`) skips the persist actor; its event still picks the status state", async () => {
-  const { machine, log } = fakes({
-    record: { ...emptyGroupRecord(), owner: new Uint8Array(32) },
-    execute: async (input) =>
-      input.step === 0
-        ? { ops: [{ sub: "docs", key: "k", value: new Uint8Array(1) }], written: true, record: { ...member, mlsEpoch: 3n }, event: "JOINED", again: { kind: "drain" } }
-        : { ops: [{ sub: "docs", key: "k2", value: new Uint8Array(1) }], result: "drained" },
-  });
-  const actor = createActor(machine, { input: { groupId: "g9" } }).start();
-  const j = job({ kind: "ingest", doc, verified: Promise.resolve() });
-  actor.send({ type: "job", job: j.job });
-  assert.equal(await j.promise, "drained");
-  assert.deepEqual(log, ["hydrate g9", "execute ingest#0", "execute ingest#1", "persist k2"]);
-  assert.ok(actor.getSnapshot().matches({ member: "idle" }));
-  assert.equal(actor.getSnapshot().context.record?.mlsEpoch, 3n);
-  actor.stop();
 });
 
 test("an actor created with `resumeFirst` runs a resume before its first job once hydrated, only when the owner is known", async () => {
@@ -257,6 +252,6 @@ test("a provider whose step returns no output still settles the job, and the nex
   actor.send({ type: "job", job: next.job });
   assert.equal(await broken.promise, undefined);
   assert.equal(await next.promise, "next done");
-  assert.deepEqual(log, ["hydrate g11", "execute read#0", "persist ", "execute dropPending#0"]);
+  assert.deepEqual(log, ["hydrate g11", "execute read#0", "execute dropPending#0"]);
   actor.stop();
 });

@@ -17,6 +17,7 @@ import { indexCommit } from "../materialise/index.js";
 import { dropRun, startApply } from "./earlyApply.js";
 import type { StateOut } from "./worker/protocol.js";
 import type { EngineContext } from "./context.js";
+import { countDropped } from "./context.js";
 import { applyCommit, commitOp, isNodeFault, joinThrough, refused, sameCommit } from "./drain.js";
 import type { DrainInput, WelcomedKeyPackage } from "./drain.js";
 import type { IngestOutcome, StepOutput } from "./jobs.js";
@@ -59,6 +60,16 @@ export async function ingestGroupDocument(ctx: EngineContext, gid: string, recor
 function settledAfter(ctx: EngineContext, gid: string, doc: SignedDocument, indexed: ReadonlyArray<{ readonly commitId: Uint8Array }>): boolean {
   const tip = indexed.at(-1);
   return tip !== undefined && equalBytes(tip.commitId, doc.id) && ctx.pendingCommits.ofGroup(gid).length === 0 && ctx.pendingOps.entries(gid).length === 0;
+}
+
+/**
+ * The end of a commit document's step that applied the commit (or joined through it) here:
+ * the commit's own writes (`stored`) first, then the apply's; the job ends `applied` when the
+ * drain after it would find nothing (`settled`), else that drain runs, watching the commit.
+ */
+function appliedHere(out: StepOutput, stored: readonly StoreOp[], cid: string, settled: boolean): StepOutput {
+  const ops = [...stored, ...out.ops];
+  return settled ? { ...out, ops, result: { outcome: "applied" } } : { ...out, ops, again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
 }
 
 /** Checks a commit before anything is stored: its facts, and the rules that need only the group record. */
@@ -215,8 +226,7 @@ async function ingestStarted(ctx: EngineContext, gid: string, record: GroupRecor
       if (isNodeFault(applied.error)) throw applied.error;
       return { ops: [], result: refused(applied.error) };
     }
-    if (applied.event === "COMMIT_APPLIED" && settledAfter(ctx, gid, doc, followed.indexed)) return { ...applied, ops: [...stored, ...applied.ops], result: { outcome: "applied" } };
-    return { ...applied, ops: [...stored, ...applied.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
+    return appliedHere(applied, stored, cid, applied.event === "COMMIT_APPLIED" && settledAfter(ctx, gid, doc, followed.indexed));
   }
   let outcome: IngestOutcome = { outcome: superseded ? "superseded" : "pending" };
   let welcome: StoreOp[] = [];
@@ -225,10 +235,7 @@ async function ingestStarted(ctx: EngineContext, gid: string, record: GroupRecor
     welcome = [{ sub: Sublevel.Welcomes, key: `${gid}/${cid}`, value: kp.ref }];
   } else if (joined !== undefined) {
     if ("fault" in joined) throw joined.fault;
-    if (!("error" in joined)) {
-      if (settledAfter(ctx, gid, doc, followed.indexed)) return { ...joined, ops: [...stored, ...joined.ops], result: { outcome: "applied" } };
-      return { ...joined, ops: [...stored, ...joined.ops], again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
-    }
+    if (!("error" in joined)) return appliedHere(joined, stored, cid, settledAfter(ctx, gid, doc, followed.indexed));
     // not for us after all (or broken): kept, pending, not as a way in
     outcome = refused(joined.error);
   }
@@ -236,16 +243,12 @@ async function ingestStarted(ctx: EngineContext, gid: string, record: GroupRecor
   // a commit buffered for its predecessor: the group's limits drop its oldest pending commits
   for (const { entry, limit } of ctx.pendingCommits.trimGroup(gid, ops, ctx.limits)) {
     ops.push(...dropOps(entry));
-    countDrop(ctx, limit);
+    countDropped(ctx, limit);
     if (entry.cid === cid) outcome = refused(new ValidationError(ErrorCode.LimitExceeded, `commit dropped: ${limit} reached`));
   }
   // owner unknown: the drain could neither join nor apply anything (drainStep ends at once)
   if (record?.owner === undefined) return { ops, result: outcome };
   return { ops, again: { kind: "drain", watch: cid, watchOutcome: outcome } satisfies DrainInput };
-}
-
-function countDrop(ctx: EngineContext, limit: string): void {
-  ctx.stats.dropped[limit] = (ctx.stats.dropped[limit] ?? 0) + 1;
 }
 
 /**
@@ -267,6 +270,6 @@ export async function trimStep(ctx: EngineContext, gid: string, cid: string, lim
     ctx.pendingCommits.remove(gid, cid); // settled since: never dropped
     return { ops: [] };
   }
-  countDrop(ctx, limit);
+  countDropped(ctx, limit);
   return { ops: dropOps(entry) };
 }

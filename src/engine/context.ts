@@ -108,6 +108,11 @@ export function emptyStats(): EngineStats {
   return { stateTasks: 0, workerMisses: 0, workMs: 0, stageMs: 0, persistMs: 0, batches: 0, indexMs: 0, mainDecrypts: 0, poolDecrypts: 0, secretLoads: 0, dropped: {}, backgroundErrors: 0 };
 }
 
+/** Counts one pending input dropped because the limit `reason` was reached. @example `countDropped(ctx, "pendingCommitsPerGroup")` */
+export function countDropped(ctx: EngineContext, reason: string): void {
+  ctx.stats.dropped[reason] = (ctx.stats.dropped[reason] ?? 0) + 1;
+}
+
 function count(ctx: EngineContext, out: StateOut): StateOut {
   ctx.stats.stateTasks++;
   if (out.timing !== undefined) {

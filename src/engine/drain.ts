@@ -25,6 +25,7 @@ import { Sublevel } from "./store/sublevels.js";
 import { recordOps } from "./store/groups.js";
 import type { StoreOp } from "./store/store.js";
 import { outboxOp } from "./outbox.js";
+import { dropOps } from "./pending.js";
 
 /** A drain follow-up: the commit whose fate the job reports, and what happened to it. @example `{ kind: "drain", watch: commitIdHex }` */
 export type DrainInput = Extract<FollowUp, { kind: "drain" }>;
@@ -116,15 +117,10 @@ async function memberDrainStep(ctx: EngineContext, gid: string, record: GroupRec
     } catch (e) {
       if (isNodeFault(e)) throw e;
       // chained already: the history keeps it, this node never tries it again; else forgotten
-      const ops: StoreOp[] =
+      const ops =
         next.pending === undefined
           ? [commitOp(gid, cid, { ...c.record, status: CommitStatus.Refused })]
-          : [
-              { sub: Sublevel.Commits, key: `${gid}/${cid}`, value: null },
-              { sub: Sublevel.Welcomes, key: `${gid}/${cid}`, value: null },
-              { sub: Sublevel.Docs, key: cid, value: null },
-              { sub: Sublevel.Materialise, key: Keys.pending(gidBytes, c.record.previous, c.doc.id), value: null },
-            ];
+          : dropOps({ gid, cid, indexKey: Keys.pending(gidBytes, c.record.previous, c.doc.id) });
       return { ops, again: settle(input, cid, refused(e)) };
     }
   }

@@ -178,6 +178,4 @@ export interface StepOutput {
   readonly durable?: true;
   /** Runs once the batch is written: in-memory bookkeeping of what it stored, events for watchers. */
   readonly after?: () => void;
-  /** Set when the `execute` actor wrote the batch and ran `after` itself: the machine skips `persisting`. */
-  readonly written?: true;
 }

@@ -20,6 +20,7 @@ import type { EncryptedField } from "../documents/fields.js";
 import { ErrorCode, ValidationError, isSecretGroupError } from "../errors.js";
 import type { SecretGroupError } from "../errors.js";
 import type { EngineContext } from "./context.js";
+import { countDropped } from "./context.js";
 import { decryptItem } from "./decrypt.js";
 import { decryptStep } from "./decryptStep.js";
 import type { DecryptItem, IngestOutcome, StepInput, StepOutput } from "./jobs.js";
@@ -124,10 +125,6 @@ export async function dropOps(ctx: EngineContext, slot: PendingSlot): Promise<St
   return [...ops, { sub: Sublevel.Operations, key: opId, value: encodeOperationRecord({ ...rec, pending: [], errors: [...rec.errors, ...dropped] }) }];
 }
 
-const count = (ctx: EngineContext, reason: string): void => {
-  ctx.stats.dropped[reason] = (ctx.stats.dropped[reason] ?? 0) + 1;
-};
-
 /** Joins two `after` callbacks. */
 const both = (a: (() => void) | undefined, b: () => void): (() => void) => () => {
   a?.();
@@ -167,7 +164,7 @@ export async function operationStep(ctx: EngineContext, step: StepInput, doc: Si
     const plan = ctx.pendingOps.plan(gid, entry, ctx.limits);
     if (plan.refuse !== undefined) {
       const reason = plan.refuse;
-      after = both(after, () => count(ctx, reason));
+      after = both(after, () => countDropped(ctx, reason));
       if (o.values.size === 0) {
         // nothing of it was read: not kept at all (the consumed-key writes of a failed read stay)
         return { ...out, ops: out.ops, after, result: { outcome: "refused", error: limitError(reason) } satisfies IngestOutcome };
@@ -180,7 +177,7 @@ export async function operationStep(ctx: EngineContext, step: StepInput, doc: Si
       if (slot.groupId === gid) {
         ops.push(...(await dropOps(ctx, slot)));
         after = both(after, () => {
-          if (ctx.pendingOps.remove(slot.groupId, slot.key)) count(ctx, reason);
+          if (ctx.pendingOps.remove(slot.groupId, slot.key)) countDropped(ctx, reason);
         });
       } else {
         // another group's: its own actor drops it (it is the only writer of its group); out of the book now
@@ -288,7 +285,7 @@ export async function dropPendingStep(ctx: EngineContext, step: StepInput, key: 
     result: true,
     after: () => {
       ctx.pendingOps.remove(step.groupId, key);
-      count(ctx, reason);
+      countDropped(ctx, reason);
     },
   };
 }

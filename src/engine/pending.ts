@@ -52,15 +52,15 @@ function settled(value: Uint8Array): boolean {
 }
 
 /**
- * The store operations that drop a pending commit: its follower record, commit record,
- * Welcome entry and document.
+ * The store operations that drop a pending commit (for a limit, or refused by MLS before the
+ * follower chained it): its follower record, commit record, Welcome entry and document.
  *
  * @example
  * ```ts
  * ops.push(...dropOps(entry))
  * ```
  */
-export function dropOps(e: PendingEntry): StoreOp[] {
+export function dropOps(e: Pick<PendingEntry, "gid" | "cid" | "indexKey">): StoreOp[] {
   return [
     { sub: Sublevel.Materialise, key: e.indexKey, value: null },
     { sub: Sublevel.Commits, key: `${e.gid}/${e.cid}`, value: null },

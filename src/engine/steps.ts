@@ -1,7 +1,7 @@
 /**
  * The `execute` actor of the group machine: one step of one job, staged (reads and worker
- * tasks), written as a single atomic batch (persistStep, then the step's `after`) and returned
- * marked `written`, so the machine skips its `persist` actor. Job kinds: `create`, `commit`,
+ * tasks), then written as a single atomic batch (persistStep, then the step's `after`) before
+ * the actor resolves, so the machine settles a job only once its batch is written. Job kinds: `create`, `commit`,
  * `ingest` (a SecretGroup or SecretGroupCommit document), `encrypt`, `decrypt`, `read`,
  * `operation`, `dropPending` and `resume` (a drain, after hydration); the ingest,
  * drain and operation steps come from src/engine/commits.ts, src/engine/drain.ts and
@@ -182,26 +182,25 @@ function withProtocolEvent(ctx: EngineContext, gid: string, out: StepOutput): St
   };
 }
 
-/** Writes one step's batch (and counts it), then runs its `after`: the `persist` actor's work. */
-async function persistStep(ctx: EngineContext, input: { ops: readonly StoreOp[]; sync?: boolean; after?: (() => void) | undefined }): Promise<void> {
-  if (input.ops.length > 0) {
+/** Writes one step's batch (and counts it), then runs its `after`. */
+async function persistStep(ctx: EngineContext, { ops, durable, after }: StepOutput): Promise<void> {
+  if (ops.length > 0) {
     const started = performance.now();
-    ctx.pendingChain.beforeBatch(input.ops);
-    await ctx.store.batch(input.ops, { sync: input.sync === true });
-    ctx.pendingChain.afterBatch(input.ops);
-    ctx.pendingCommits.afterBatch(input.ops);
-    ctx.welcomes.afterBatch(input.ops);
+    ctx.pendingChain.beforeBatch(ops);
+    await ctx.store.batch(ops, { sync: durable === true });
+    ctx.pendingChain.afterBatch(ops);
+    ctx.pendingCommits.afterBatch(ops);
+    ctx.welcomes.afterBatch(ops);
     ctx.stats.persistMs += performance.now() - started;
     ctx.stats.batches++;
   }
-  input.after?.();
+  after?.();
 }
 
 /**
  * The group machine with the engine's actors: `hydrate` reads the group record, `execute`
- * runs {@link executeStep} and writes its batch itself (`written`: one invoked actor per step
- * instead of two, xstate's largest cost per job), `persist` writes a batch (for a step that
- * returns one unwritten).
+ * runs {@link executeStep} and writes its batch (one invoked actor per step, xstate's largest
+ * cost per job); a failed write rejects it (StorageError), so the machine keeps its context.
  *
  * @example
  * ```ts
@@ -218,11 +217,10 @@ export function provideGroupMachine(ctx: EngineContext): typeof groupMachine {
       }),
       execute: fromPromise(async ({ input }: { input: StepInput }): Promise<StepOutput> => {
         const out = withProtocolEvent(ctx, input.groupId, withSecrets(input, await executeStep(ctx, input)));
-        if (out.ops.length === 0 && out.after === undefined) return out;
-        await persistStep(ctx, { ops: out.ops, sync: out.durable === true, after: out.after });
-        return { ...out, written: true };
+        // most drain steps write nothing and run nothing after
+        if (out.ops.length > 0 || out.after !== undefined) await persistStep(ctx, out);
+        return out;
       }),
-      persist: fromPromise(async ({ input }: { input: { groupId: string; ops: readonly StoreOp[]; sync?: boolean; after?: (() => void) | undefined } }) => persistStep(ctx, input)),
     },
   });
 }

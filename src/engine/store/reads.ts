@@ -17,6 +17,11 @@ import { unversioned } from "./version.js";
 
 type Sub = ReturnType<Level<string, Uint8Array>["sublevel"]>;
 
+/** A failed read of `what` as a StorageError (one already a StorageError, a sealed value that does not open, passes as it is). */
+function readFault(what: string, e: unknown): StorageError {
+  return e instanceof StorageError ? e : new StorageError(ErrorCode.Storage, `reading ${what}: ${(e as Error).message}`, { cause: e });
+}
+
 /**
  * The entries of a LevelDB iterator, read `STORE_SCAN_PAGE` at a time. A plain `for await` over a
  * level iterator reads its first entry alone, then pages: two thread-pool round trips for any
@@ -97,7 +102,7 @@ export abstract class StoreReads {
     try {
       value = await this.rawGet(sub, key);
     } catch (e) {
-      throw new StorageError(ErrorCode.Storage, `reading ${what}: ${(e as Error).message}`, { cause: e });
+      throw readFault(what, e);
     }
     return value === undefined ? undefined : unversioned(this.opened(sub, key, value), what);
   }
@@ -107,7 +112,7 @@ export abstract class StoreReads {
     try {
       return (await this.rawGet(sub, key)) !== undefined;
     } catch (e) {
-      throw new StorageError(ErrorCode.Storage, `reading ${sub}: ${(e as Error).message}`, { cause: e });
+      throw readFault(sub, e);
     }
   }
 
@@ -137,7 +142,7 @@ export abstract class StoreReads {
     try {
       for await (const [key, value] of paged(this.sub(sub).iterator({ gte: prefix, lt: prefix + "\uffff", limit }))) out.push([key as string, value as Uint8Array]);
     } catch (e) {
-      throw new StorageError(ErrorCode.Storage, `reading ${sub}: ${(e as Error).message}`, { cause: e });
+      throw readFault(sub, e);
     }
     return out;
   }
@@ -154,8 +159,7 @@ export abstract class StoreReads {
     try {
       for await (const [key, value] of this.sub(sub).iterator()) yield [key as string, value as Uint8Array];
     } catch (e) {
-      if (e instanceof StorageError) throw e;
-      throw new StorageError(ErrorCode.Storage, `reading ${sub}: ${(e as Error).message}`, { cause: e });
+      throw readFault(sub, e);
     }
   }
 
@@ -164,7 +168,7 @@ export abstract class StoreReads {
     try {
       for await (const key of this.sub(sub).keys({ gte: prefix, lt: prefix + "\uffff", reverse: true, limit: 1 })) return key as string;
     } catch (e) {
-      throw new StorageError(ErrorCode.Storage, `reading ${sub}: ${(e as Error).message}`, { cause: e });
+      throw readFault(sub, e);
     }
     return undefined;
   }
@@ -186,8 +190,7 @@ export abstract class StoreReads {
         out.push([key as string, unversioned(this.opened(sub, key as string, value as Uint8Array), what)]);
       }
     } catch (e) {
-      if (e instanceof StorageError) throw e;
-      throw new StorageError(ErrorCode.Storage, `reading ${what}: ${(e as Error).message}`, { cause: e });
+      throw readFault(what, e);
     }
     return out;
   }
@@ -198,7 +201,7 @@ export abstract class StoreReads {
     try {
       for await (const key of paged(this.sub(sub).keys({ gte: prefix, lt: prefix + "\uffff", limit }))) out.push(key as string);
     } catch (e) {
-      throw new StorageError(ErrorCode.Storage, `reading ${sub}: ${(e as Error).message}`, { cause: e });
+      throw readFault(sub, e);
     }
     return out;
   }
