@@ -19,7 +19,7 @@ import { LongTermCiphersuite, type LongTermCiphersuiteName } from "../src/consta
 import { decryptItem } from "../src/engine/decrypt.js";
 import type { TaskResult } from "../src/engine/pool.js";
 import { runOpenLongTerm } from "../src/engine/worker/longTerm.js";
-import { packChunk } from "../src/engine/poolDecrypt.js";
+import { packChunk } from "../src/engine/packBuffers.js";
 import type { OpenLongTermOut, OpenLongTermTask } from "../src/engine/worker/longTerm.js";
 import { createGroup } from "../src/group/index.js";
 import { generateIdentity } from "../src/identity.js";

@@ -22,18 +22,17 @@
  */
 import type { Piscina } from "piscina";
 import { equalBytesAt, fromHex } from "../bytes.js";
-import type { MAIN_SHARE_MIN_MEAN_BYTES, POOL_MAIN_SHARE } from "../constants.js";
-import { LTS_TAG_SIZE, POOL_CHUNK_BYTES, POOL_OUTPUT_SEGMENT_BYTES, POOL_CHUNKS_IN_FLIGHT_PER_THREAD, POOL_DECRYPT_MIN_BYTES, POOL_DECRYPT_MIN_VALUES, SENT_KEYS_TRACKED } from "../constants.js";
+import type { MAIN_SHARE_MIN_MEAN_BYTES, POOL_MAIN_SHARE, POOL_OUTPUT_SEGMENT_BYTES } from "../constants.js";
+import { POOL_CHUNK_BYTES, POOL_CHUNKS_IN_FLIGHT_PER_THREAD, POOL_DECRYPT_MIN_BYTES, POOL_DECRYPT_MIN_VALUES, SENT_KEYS_TRACKED } from "../constants.js";
 import { ErrorCode, InternalError } from "../errors.js";
 import { otherGroupCiphertext, secretForEpoch } from "../lts/secret.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import type { EngineContext } from "./context.js";
 import type { DecryptItem } from "./jobs.js";
 import { mainShareStart, openSliced } from "./mainDecrypt.js";
-import { takeBuffer } from "./packBuffers.js";
+import { packChunk, packedBytes, takeBuffer } from "./packBuffers.js";
 import { handOut } from "./poolOutput.js";
 import { runTask } from "./pool.js";
-import { LAYOUT_STRIDE, inSegment } from "./worker/longTerm.js";
 import type { LongTermKeyData, OpenLongTermOut, OpenLongTermTask } from "./worker/longTerm.js";
 
 
@@ -186,11 +185,6 @@ async function openChunks(
   ctx.stats.poolDecrypts += ready.length;
 }
 
-/** Bytes an item takes in a packed buffer: its message, then its aad. */
-function packedBytes(item: DecryptItem): number {
-  return item.message.length + (item.aad?.length ?? 0);
-}
-
 /** Contiguous chunks of `ready` of about equal packed bytes: at least one per thread, at most {@link POOL_CHUNK_BYTES} each where the values allow. */
 function split(items: readonly DecryptItem[], ready: readonly number[], epochIndex: readonly number[], total: number, threads: number): Chunk[] {
   const chunks: Chunk[] = [];
@@ -220,77 +214,6 @@ interface BatchKeys {
   readonly names: readonly string[];
   readonly keys: readonly LongTermKeyData[];
   readonly threads: number;
-}
-
-/**
- * Packs the items `which` of `items` for a worker task (the module's header: each whole message,
- * then its aad) into segments of up to {@link POOL_OUTPUT_SEGMENT_BYTES} packed bytes (an item
- * larger than that alone in one; a run of large values, whose plaintexts come back in buffers
- * of their own, in one however long), each from `buffer(size, max)`: a segment that will hold small
- * plaintexts takes a buffer of at most the bound (it is handed out), one of large values only
- * any. Returns the segments, where each ends (`ends[s]`: one past its last item) and the layout
- * ({@link LAYOUT_STRIDE} numbers per item, offsets within its segment, `epochIndex[k]` naming
- * item k's epoch in the task).
- *
- * @example
- * ```ts
- * const { segments, ends, layout } = packChunk(items, chunk.which, chunk.epochIndex, takeBuffer)
- * ```
- */
-export function packChunk(items: readonly DecryptItem[], which: readonly number[], epochIndex: readonly number[], buffer: (size: number, max: number) => ArrayBuffer): { segments: ArrayBuffer[]; ends: Uint32Array; layout: Uint32Array } {
-  const layout = new Uint32Array(which.length * LAYOUT_STRIDE);
-  const ends: number[] = [];
-  const sizes: number[] = [];
-  const withSmall: boolean[] = [];
-  let size = 0;
-  let small = false;
-  for (let k = 0; k < which.length; k++) {
-    const item = items[which[k] as number] as DecryptItem;
-    const bytes = packedBytes(item);
-    const ctLength = item.message.length - item.ctAt;
-    const isSmall = inSegment(ctLength - LTS_TAG_SIZE);
-    // large values only: one segment, however long (nothing is handed out of it; one buffer per
-    // chunk, reused, as many transfers as before segments at 64 KiB, where 31 per chunk measured slower)
-    if (size > 0 && size + bytes > POOL_OUTPUT_SEGMENT_BYTES && (small || isSmall)) {
-      ends.push(k);
-      sizes.push(size);
-      withSmall.push(small);
-      size = 0;
-      small = false;
-    }
-    const at = k * LAYOUT_STRIDE;
-    layout[at] = size + item.nonceAt;
-    layout[at + 1] = size + item.ctAt;
-    layout[at + 2] = ctLength;
-    layout[at + 3] = item.aad?.length ?? 0;
-    layout[at + 4] = epochIndex[k] as number;
-    size += bytes;
-    if (isSmall) small = true;
-  }
-  if (size > 0) {
-    ends.push(which.length);
-    sizes.push(size);
-    withSmall.push(small);
-  }
-  const segments: ArrayBuffer[] = [];
-  let k = 0;
-  for (let s = 0; s < ends.length; s++) {
-    const data = buffer(sizes[s] as number, withSmall[s] === true ? POOL_OUTPUT_SEGMENT_BYTES : Infinity);
-    segments.push(data);
-    const packed = new Uint8Array(data);
-    let at = 0;
-    for (const end = ends[s] as number; k < end; k++) {
-      const item = items[which[k] as number] as DecryptItem;
-      // the whole message in one copy: its ciphertext ends it, the aad follows
-      packed.set(item.message, at);
-      at += item.message.length;
-      if (item.aad !== undefined) {
-        packed.set(item.aad, at);
-        at += item.aad.length;
-      }
-    }
-  }
-  return { segments, ends: Uint32Array.from(ends), layout };
 }
 
 async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly DecryptItem[], chunk: Chunk, results: Array<Uint8Array | Error>): Promise<void> {
