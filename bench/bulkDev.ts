@@ -7,11 +7,17 @@
  * on two idle cores, max(main, (main + off) / 2). "off" is split into the pool's workers (threads
  * that appeared when the pool started) and the helpers that were there before it (V8's platform
  * threads: concurrent marking, sweeping, freeing ArrayBuffers; libuv).
+ * BULK_DEV_BASE=distA adds the engine of another build (a folder inside the worktree, with its own
+ * pool and group) as a fourth side, interleaved round by round, and prints this build's engine
+ * over that one's per round (wall, main CPU, off-main CPU, total CPU; medians): an A/B in one
+ * process, both sides under the same load.
  *
  * @module
  */
 import { loadavg } from "node:os";
 import { readdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { LongTermCiphersuite, type LongTermCiphersuiteName } from "../src/constants.js";
 import { benchPool, EngineNode, ingestApplied, libraryGroup } from "./fixtures.js";
 import { longTermSides, SIDE } from "./bulk.js";
@@ -63,31 +69,50 @@ function cpu(): { main: number; off: number; helpers: number; threads: Map<strin
 
 const median = (xs: readonly number[]): number => summarise(xs).median;
 
+/** The other build's bench modules (BULK_DEV_BASE), for a fourth side. */
+type BaseBuild = { fixtures: typeof import("./fixtures.js"); bulk: typeof import("./bulk.js") };
+const baseDir = process.env.BULK_DEV_BASE;
+const base: BaseBuild | undefined =
+  baseDir === undefined
+    ? undefined
+    : {
+        fixtures: (await import(pathToFileURL(resolve(baseDir, "bench/fixtures.js")).href)) as BaseBuild["fixtures"],
+        bulk: (await import(pathToFileURL(resolve(baseDir, "bench/bulk.js")).href)) as BaseBuild["bulk"],
+      };
+const basePool = base?.fixtures.benchPool();
+
 const pool = benchPool();
 try {
   for (const suite of suites) {
     if (!(suite in LongTermCiphersuite)) throw new Error(`unknown suite ${suite}`);
     const node = await EngineNode.open(pool);
+    const baseNode = base === undefined || basePool === undefined ? undefined : await base.fixtures.EngineNode.open(basePool);
     try {
       const g = await libraryGroup(3, [await node.keyPackage()], suite);
       await ingestApplied(node.engine, [g.groupDoc.bytes, g.head.bytes]);
+      const bg = base === undefined || baseNode === undefined ? undefined : await base.fixtures.libraryGroup(3, [await baseNode.keyPackage()], suite);
+      if (bg !== undefined && baseNode !== undefined && base !== undefined) await base.fixtures.ingestApplied(baseNode.engine, [bg.groupDoc.bytes, bg.head.bytes]);
       for (const size of sizes) {
-        // 0 raw (dropping its plaintexts), 1 the engine, 2 raw keeping them per batch
+        // 0 raw (dropping its plaintexts), 1 the engine, 2 raw keeping them per batch, 3 the other build's engine
         const all = longTermSides(suite, node, g.state, size, values).sides;
         const sides = [all[SIDE.raw], all[SIDE.engine], all[SIDE.kept]];
+        if (base !== undefined && baseNode !== undefined && bg !== undefined) sides.push(base.bulk.longTermSides(suite, baseNode as never, bg.state as never, size, values).sides[base.bulk.SIDE.engine]);
         const load = loadavg()[0] as number;
-        const wall: number[][] = [[], [], []];
-        const main: number[][] = [[], [], []];
-        const off: number[][] = [[], [], []];
-        const helpers: number[][] = [[], [], []];
-        const faults: number[][] = [[], [], []];
+        const wall: number[][] = [[], [], [], []];
+        const main: number[][] = [[], [], [], []];
+        const off: number[][] = [[], [], [], []];
+        const helpers: number[][] = [[], [], [], []];
+        const faults: number[][] = [[], [], [], []];
         // the engine's page faults by thread class: main, pool workers, helpers
         const engineFaults: number[][] = [[], [], []];
         // BULK_DEV_SIDES=engine: the engine alone (for a CPU profile of its main thread)
-        const only = process.env.BULK_DEV_SIDES === "engine" ? [1] : [0, 1, 2];
+        const only = process.env.BULK_DEV_SIDES === "engine" ? [1] : sides.length > 3 ? [0, 1, 2, 3] : [0, 1, 2];
         for (let round = 0; round < 1 + iterations; round++) {
+          // with a base build: raw, kept, then the two engines in turns, so each engine follows the
+          // kept loop (and the other engine) as often: a side pays for its predecessor's garbage
+          const order = only.length === 4 ? (round % 2 === 0 ? [0, 2, 1, 3] : [0, 2, 3, 1]) : undefined;
           for (let k = 0; k < only.length; k++) {
-            const i = only[(k + round) % only.length] as number;
+            const i = (order === undefined ? only[(k + round) % only.length] : order[k]) as number;
             const f0 = process.resourceUsage().minorPageFault;
             const c0 = cpu();
             const t0 = performance.now();
@@ -117,6 +142,13 @@ try {
         process.stdout.write(
           `${suite.padEnd(25)} ${String(size).padStart(5)} B x${values}: wall raw ${rw.toFixed(0)} engine ${ew.toFixed(0)} ms = ${paired((k) => wall[0]![k]! / wall[1]![k]!).toFixed(2)}x | CPU us/value raw ${us(rm)} (off ${us(median(off[0]!))}), engine main ${us(em)} off ${us(eo)} | per raw: main ${mainShare.toFixed(2)} off ${offShare.toFixed(2)} (workers ${(offShare - helperShare).toFixed(2)}, helpers ${helperShare.toFixed(2)}; raw's helpers ${rawHelperShare.toFixed(2)}) -> 2-core estimate ${estimate.toFixed(2)}x | page faults/value raw ${(median(faults[0]!) / values).toFixed(2)} engine ${(median(faults[1]!) / values).toFixed(2)} (main ${(median(engineFaults[0]!) / values).toFixed(3)}, workers ${(median(engineFaults[1]!) / values).toFixed(3)}, helpers ${(median(engineFaults[2]!) / values).toFixed(3)}) (n=${iterations}, load ${load.toFixed(1)})\n`,
         );
+        if (sides.length > 3) {
+          const ab = (f: (k: number) => number) => median(wall[1]!.map((_, k) => f(k))).toFixed(3);
+          const total = (i: number, k: number) => main[i]![k]! + off[i]![k]!;
+          process.stdout.write(
+            `  AB this/base engine, median of per-round ratios (n=${iterations}): wall ${ab((k) => wall[1]![k]! / wall[3]![k]!)} main CPU ${ab((k) => main[1]![k]! / main[3]![k]!)} off CPU ${ab((k) => off[1]![k]! / off[3]![k]!)} total CPU ${ab((k) => total(1, k) / total(3, k))} | base: wall ${median(wall[3]!).toFixed(0)} ms, main ${us(median(main[3]!))} off ${us(median(off[3]!))} us/value, per raw main ${paired((k) => main[3]![k]! / main[0]![k]!).toFixed(2)} off ${paired((k) => off[3]![k]! / main[0]![k]!).toFixed(2)}\n`,
+          );
+        }
         if (only.length > 1) {
           const kept = paired((k) => wall[2]![k]! / wall[1]![k]!);
           process.stdout.write(
@@ -138,8 +170,10 @@ try {
       }
     } finally {
       await node.dispose();
+      await baseNode?.dispose();
     }
   }
 } finally {
   await pool.destroy();
+  await basePool?.destroy();
 }

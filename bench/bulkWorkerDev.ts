@@ -8,8 +8,8 @@
  * load, so their ratio (median of per-round ratios) holds on a loaded machine where bulkDev's
  * cross-thread figures swing 2x: it is what a pool worker spends per value over what the raw
  * loop spends, the number that bounds the engine at 2 / (this + main + helpers) on two cores.
- * BULK_WORKER_BASE=distA also runs another build's task function (a folder inside the worktree),
- * for an A/B of worker changes. CPU is the process's (user + system, helpers included).
+ * BULK_WORKER_BASE=distA also runs another build's task function (a folder inside the worktree,
+ * of the same task format: segments, session 10), for an A/B of worker changes. CPU is the process's (user + system, helpers included).
  *
  * @module
  */
@@ -19,8 +19,7 @@ import { LongTermCiphersuite, type LongTermCiphersuiteName } from "../src/consta
 import { decryptItem } from "../src/engine/decrypt.js";
 import type { TaskResult } from "../src/engine/pool.js";
 import { runOpenLongTerm } from "../src/engine/worker/longTerm.js";
-import { packChunk } from "../src/engine/poolDecrypt.js";
-import { zeroShared } from "../src/engine/poolSlots.js";
+import { packChunk } from "../src/engine/packBuffers.js";
 import type { OpenLongTermOut, OpenLongTermTask } from "../src/engine/worker/longTerm.js";
 import { createGroup } from "../src/group/index.js";
 import { generateIdentity } from "../src/identity.js";
@@ -43,27 +42,25 @@ const cpuUs = (): number => {
   return u.user + u.system;
 };
 
-/** A chunk's task as the engine packs it (src/engine/poolDecrypt.ts packChunk), and how to run it again on the buffer that came back. */
-function chunkTask(suite: LongTermCiphersuiteName, groupId: Uint8Array, secret: { epoch: bigint; ciphersuite: LongTermCiphersuiteName; value: Uint8Array }, size: number): (run: Run) => number {
+/**
+ * A chunk's task as the engine packs it (src/engine/poolDecrypt.ts packChunk), and how to run it:
+ * the worker writes the plaintexts over the packed messages, so each run packs them again first,
+ * outside the CPU time it returns (the worker's alone).
+ */
+function chunkTask(suite: LongTermCiphersuiteName, groupId: Uint8Array, secret: { epoch: bigint; ciphersuite: LongTermCiphersuiteName; value: Uint8Array }, size: number): (run: Run) => { bytes: number; us: number } {
   const plaintext = new Uint8Array(randomBytes(size));
   const items = Array.from({ length: CHUNK }, () => decryptItem(encodeSecretGroupMessage({ type: "long-term", ciphertext: sealLongTerm({ ...secret, groupId } as never, new Uint8Array(randomBytes(12)), plaintext) }), undefined));
   const which = items.map((_, k) => k);
-  const packedChunk = packChunk(items, which, which.map(() => 0), (size) => new ArrayBuffer(size));
-  const { layout } = packedChunk;
-  let { data } = packedChunk;
+  const epochIndex = which.map(() => 0);
   const keys = [{ epoch: secret.epoch, ciphersuite: suite, value: secret.value }];
-  // where the worker writes small plaintexts (src/engine/poolSlots.ts; zeroed after each run, as the engine does)
-  const output = new Uint8Array(new SharedArrayBuffer(CHUNK * size));
   return (run) => {
-    const returned = run({ op: "openLongTerm", key: `dev:${suite}`, groupId, epochs: [secret.epoch], keys, data, output: output.buffer as SharedArrayBuffer, layout }) as Record<symbol, unknown>;
+    const { segments, ends, layout } = packChunk(items, which, epochIndex, (n) => new ArrayBuffer(n));
+    const c0 = cpuUs();
+    const returned = run({ op: "openLongTerm", key: `dev:${suite}`, groupId, epochs: [secret.epoch], keys, segments, ends, layout }) as Record<symbol, unknown>;
+    const us = cpuUs() - c0;
     const result = returned[Piscina.valueSymbol] as TaskResult<OpenLongTermOut>;
     if (!result.ok || result.value.miss === true || result.value.failures.length > 0) throw new Error("the chunk did not open");
-    data = result.value.data;
-    // a build before the shared output slot answered with output segments (`written` per segment)
-    const written = result.value.written as number | number[];
-    const small = typeof written === "number" ? written : written.reduce((a, b) => a + b, 0);
-    zeroShared(output, small);
-    return small + result.value.large.length * size;
+    return { bytes: result.value.written.reduce((a, b) => a + b, 0) + result.value.large.length * size, us };
   };
 }
 
@@ -77,24 +74,31 @@ for (const suite of suitesArg.split(",").map((s) => SHORT[s] ?? (s as LongTermCi
     // the raw side only: longTermSides' engine side is never run here
     const raw = longTermSides(suite, {} as EngineNode, state, size, CHUNK * PER_ROUND).sides[SIDE.raw]!;
     const chunk = chunkTask(suite, state.groupId, secret, size);
+    // CPU microseconds of a side's round: the worker's task function alone (not the packing)
     const chunks = (run: Run): number => {
-      let bytes = 0;
-      for (let c = 0; c < PER_ROUND; c++) bytes += chunk(run);
-      return bytes;
+      let us = 0;
+      for (let c = 0; c < PER_ROUND; c++) us += chunk(run).us;
+      return us;
     };
-    const sides: Array<[string, () => Promise<unknown>]> = [
-      ["raw", () => raw.run()],
+    const sides: Array<[string, () => Promise<number>]> = [
+      [
+        "raw",
+        async () => {
+          const c0 = cpuUs();
+          await raw.run();
+          return cpuUs() - c0;
+        },
+      ],
       ["worker", async () => chunks(runOpenLongTerm)],
-      ...(other === undefined ? [] : [[`worker ${base}`, async () => chunks(other)] as [string, () => Promise<unknown>]]),
+      ...(other === undefined ? [] : [[`worker ${base}`, async () => chunks(other)] as [string, () => Promise<number>]]),
     ];
     const us: number[][] = sides.map(() => []);
     const rounds = Number(roundsArg);
     for (let round = 0; round < 4 + rounds; round++) {
       for (let k = 0; k < sides.length; k++) {
         const i = (k + round) % sides.length;
-        const c0 = cpuUs();
-        await sides[i]![1]();
-        if (round >= 4) us[i]!.push((cpuUs() - c0) / (CHUNK * PER_ROUND));
+        const spent = await sides[i]![1]();
+        if (round >= 4) us[i]!.push(spent / (CHUNK * PER_ROUND));
       }
     }
     const ratio = (i: number): string => median(us[i]!.map((x, r) => x / us[0]![r]!)).toFixed(3);

@@ -118,18 +118,19 @@ export const LONG_TERM_KEY_CACHE_BYTES = 1024 * 1024;
 export const POOL_CHUNK_BYTES = 2 * 1024 * 1024;
 /**
  * Plaintexts of at least this many bytes come back from a worker in buffers of their own (moved,
- * not copied); smaller ones copied into the chunk's output segments, handed out as views into
- * them (a few transfers per chunk beat one per value).
+ * not copied); smaller ones written back in place into the segment their message was packed in,
+ * handed out as views into it (a few transfers per chunk beat one per value).
  */
 export const POOL_OWN_BUFFER_BYTES = 8 * 1024;
 /**
- * Largest output segment the engine copies a chunk's small plaintexts into from the workers'
- * shared output slot (several per chunk; src/engine/poolSlots.ts). Below glibc's default mmap
- * threshold (128 KiB), so a segment comes from the malloc arena of the thread that frees it
- * and reuses memory that earlier results freed; one buffer per chunk (~0.5 MiB at 1 KiB
- * values) was mapped fresh each time, and on this VM a fresh page costs as much as several
- * 1 KiB decryptions (bench/bulkDev.ts prints page faults by thread). At least
- * {@link POOL_OWN_BUFFER_BYTES}, so every small plaintext fits one.
+ * Largest segment (packed message bytes) of a chunk of bulk long-term decryption: a worker writes
+ * its small plaintexts back into it and the engine hands them out as views into it
+ * (src/engine/poolOutput.ts), so a caller keeping one keeps at most this much alive. Below
+ * glibc's default mmap threshold (128 KiB), so a segment comes from the malloc arena of the
+ * main thread, which frees it, and reuses memory that earlier results freed; one buffer per
+ * chunk (~0.5 MiB at 1 KiB values) was mapped fresh each time, and on this VM a fresh page
+ * costs as much as several 1 KiB decryptions (bench/bulkDev.ts prints page faults by thread).
+ * Above {@link POOL_OWN_BUFFER_BYTES} plus a message's header, so a small value fits one.
  */
 export const POOL_OUTPUT_SEGMENT_BYTES = 64 * 1024;
 /** Chunks of one batch in flight per pool thread (one being opened, one waiting in the worker's queue). */
@@ -152,7 +153,7 @@ export const MAIN_SHARE_MIN_MEAN_BYTES = 8 * 1024;
 export const MAIN_SLICE_VALUES = 128;
 /** Or this many ciphertext bytes (about a millisecond of AEAD on the main thread). */
 export const MAIN_SLICE_BYTES = 512 * 1024;
-/** Bytes of packing buffers kept for reuse by bulk long-term decryption (fresh pages cost more than copying into used ones), and as many of shared output slots (src/engine/poolSlots.ts). */
+/** Bytes of packing buffers (segments that came back holding no plaintext) kept for reuse by bulk long-term decryption: fresh pages cost more than copying into used ones. */
 export const SPARE_PACK_BYTES = 16 * 1024 * 1024;
 /** Group epochs per pool whose key sends the engine remembers (beyond, a worker's miss asks again). */
 export const SENT_KEYS_TRACKED = 4096;

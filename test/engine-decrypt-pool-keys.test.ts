@@ -53,12 +53,11 @@ test("the workers' key cache is bounded by bytes, least recently used out first"
   const ct = sealLongTerm(secret, new Uint8Array(12).fill(1), utf8("cached"));
   const message = encodeSecretGroupMessage({ type: "long-term", ciphertext: ct });
   const item = decryptItem(message, undefined);
-  const output = new SharedArrayBuffer(64);
   const task = (key: string, withKeys: boolean): OpenLongTermTask => {
     const data = Uint8Array.from(message);
     const layout = new Uint32Array(LAYOUT_STRIDE);
     layout.set([item.nonceAt, item.ctAt, ct.ciphertext.length, 0, 0]);
-    return { op: "openLongTerm", key, groupId: state.groupId, epochs: [secret.epoch], ...(withKeys ? { keys: [{ epoch: secret.epoch, ciphersuite: secret.ciphersuite, value: secret.value }] } : {}), data: data.buffer, output, layout };
+    return { op: "openLongTerm", key, groupId: state.groupId, epochs: [secret.epoch], ...(withKeys ? { keys: [{ epoch: secret.epoch, ciphersuite: secret.ciphersuite, value: secret.value }] } : {}), segments: [data.buffer], ends: Uint32Array.of(1), layout };
   };
   const run = (t: OpenLongTermTask): OpenLongTermOut => {
     const moved = runOpenLongTerm(t) as Record<symbol, unknown>;
@@ -74,6 +73,6 @@ test("the workers' key cache is bounded by bytes, least recently used out first"
   assert.equal(run(task("engine:0", false)).miss, true, "the oldest key is gone");
   const kept = run(task(`engine:${groups - 1}`, false));
   assert.ok(kept.miss !== true && kept.failures.length === 0, "the newest key is held");
-  assert.ok(kept.miss !== true && kept.written === 6);
-  assert.equal(new TextDecoder().decode(new Uint8Array(output, 0, 6)), "cached");
+  assert.ok(kept.miss !== true && kept.written[0] === 6);
+  assert.equal(new TextDecoder().decode(new Uint8Array(kept.segments[0] as ArrayBuffer, 0, 6)), "cached");
 });

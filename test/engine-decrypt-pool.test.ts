@@ -16,7 +16,7 @@ import { encodeSecretGroupMessage } from "../src/message.js";
 import { decryptItem, longTermCiphertextOf, peekAll } from "../src/engine/decrypt.js";
 import { emptyStats } from "../src/engine/context.js";
 import { mainShareStart, openSliced } from "../src/engine/mainDecrypt.js";
-import { spareSlots } from "../src/engine/poolSlots.js";
+import { spareBuffers } from "../src/engine/packBuffers.js";
 import type { EngineContext } from "../src/engine/context.js";
 import { createPool } from "../src/engine/pool.js";
 import { emptyGroupRecord } from "../src/engine/store/records.js";
@@ -24,39 +24,11 @@ import type { GroupRecord } from "../src/engine/store/records.js";
 import { executeStep } from "../src/engine/steps.js";
 import type { DecryptItem, GroupJob } from "../src/engine/jobs.js";
 import { groupWithMember, withNodes } from "./engine-helpers.js";
-import { recordingPool } from "./pool-support.js";
+import { holdsRun, plaintextsAlone, recordingPool } from "./pool-support.js";
 
 const SUITE = "PANDA10_AES256GCM" as const;
 const codeOf = (r: Uint8Array | Error | undefined): string | undefined => (r instanceof Error ? (r as Error & { code?: string }).code : undefined);
 const show = (r: Uint8Array | Error | undefined): unknown => (r instanceof Error ? [r.constructor.name, codeOf(r), r.message] : r === undefined ? r : toHex(r));
-
-/**
- * Where the plaintexts live: a large one alone in its buffer, the small ones as views that tile
- * their chunk's output buffer from its start with nothing but zeros after them. So no byte of a
- * failed value (nor a nonce, a tag or a ciphertext) sits beside a plaintext handed out.
- */
-function plaintextsAlone(results: ReadonlyArray<Uint8Array | Error>): void {
-  const byBuffer = new Map<ArrayBufferLike, Uint8Array[]>();
-  for (const r of results) {
-    if (r instanceof Error) continue;
-    assert.equal(r.constructor, Uint8Array);
-    // memory of the engine's own: never the output slot the workers write to
-    assert.ok(!(r.buffer instanceof SharedArrayBuffer), "not a view into shared memory");
-    if (r.length === 0) continue;
-    byBuffer.set(r.buffer, [...(byBuffer.get(r.buffer) ?? []), r]);
-  }
-  assert.ok(byBuffer.size >= 2, "chunk buffers and large plaintexts");
-  for (const [buffer, views] of byBuffer) {
-    views.sort((a, b) => a.byteOffset - b.byteOffset);
-    let end = 0;
-    for (const v of views) {
-      assert.equal(v.byteOffset, end, "views tile the buffer");
-      end += v.length;
-    }
-    if (views.length === 1 && views[0]!.length >= POOL_OWN_BUFFER_BYTES) assert.equal(buffer.byteLength, end, "a large plaintext owns its buffer");
-    assert.ok(new Uint8Array(buffer, end).every((b) => b === 0), "nothing but zeros after the plaintexts");
-  }
-}
 
 /** A long-term message of another group (id 4...4) at `epoch`, sealed with this group's key of that epoch. */
 function otherGroupMessage(state: GroupState, epoch: number): Uint8Array {
@@ -253,9 +225,8 @@ test("small plaintexts of a chunk past one output segment: views tiling several 
   const buffers = new Set(results.flatMap((r) => (r instanceof Error || r.length === 0 ? [] : [r.buffer])));
   assert.ok(buffers.size >= 5, `${buffers.size} output segments for two chunks`);
   for (const b of buffers) assert.ok(b.byteLength <= POOL_OUTPUT_SEGMENT_BYTES, "a segment stays within its bound");
-  // the shared output slots kept for the next chunks hold no plaintext
-  assert.ok(spareSlots().length > 0, "slots kept for reuse");
-  for (const slot of spareSlots()) assert.ok(slot.output.every((b) => b === 0), "a kept slot is all zero");
+  // the packing buffers kept for the next chunks hold no plaintext (none of the values' byte runs)
+  for (const buffer of spareBuffers()) assert.ok(!holdsRun(new Uint8Array(buffer)), "a kept packing buffer holds no plaintext");
 });
 
 test("the main thread's share opens as the library does: its checks in order, a failed tag, a secret list mixing groups", async () => {

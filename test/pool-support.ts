@@ -1,7 +1,9 @@
 /**
  * Pools for tests of the engine's worker tasks.
  */
+import assert from "node:assert/strict";
 import { Piscina } from "piscina";
+import { POOL_OWN_BUFFER_BYTES } from "../src/constants.js";
 import { createPool } from "../src/engine/pool.js";
 
 /**
@@ -35,4 +37,55 @@ export function recordingPool(
     },
   });
   return { pool, tasks };
+}
+
+/**
+ * Where the plaintexts live: a large one alone in its buffer, the small ones as views that tile
+ * their segment from its start with nothing but zeros after them. So no byte of a
+ * failed value (nor a nonce, a tag or a ciphertext) sits beside a plaintext handed out.
+ *
+ * @example
+ * ```ts
+ * plaintextsAlone(await engine.decrypt(messages))
+ * ```
+ */
+export function plaintextsAlone(results: ReadonlyArray<Uint8Array | Error>): void {
+  const byBuffer = new Map<ArrayBufferLike, Uint8Array[]>();
+  for (const r of results) {
+    if (r instanceof Error) continue;
+    assert.equal(r.constructor, Uint8Array);
+    // memory of the caller's own: never memory a worker can still reach
+    assert.ok(!(r.buffer instanceof SharedArrayBuffer), "not a view into shared memory");
+    if (r.length === 0) continue;
+    byBuffer.set(r.buffer, [...(byBuffer.get(r.buffer) ?? []), r]);
+  }
+  assert.ok(byBuffer.size >= 2, "chunk buffers and large plaintexts");
+  for (const [buffer, views] of byBuffer) {
+    views.sort((a, b) => a.byteOffset - b.byteOffset);
+    let end = 0;
+    for (const v of views) {
+      assert.equal(v.byteOffset, end, "views tile the buffer");
+      end += v.length;
+    }
+    if (views.length === 1 && views[0]!.length >= POOL_OWN_BUFFER_BYTES) assert.equal(buffer.byteLength, end, "a large plaintext owns its buffer");
+    assert.ok(new Uint8Array(buffer, end).every((b) => b === 0), "nothing but zeros after the plaintexts");
+  }
+}
+
+/**
+ * True when `bytes` holds a run of `length` equal bytes other than zero: the tests' plaintexts
+ * are such runs (a value filled with one byte), which ciphertexts, headers and zeros are not.
+ *
+ * @example
+ * ```ts
+ * assert.ok(!holdsRun(new Uint8Array(spare)), "no plaintext kept")
+ * ```
+ */
+export function holdsRun(bytes: Uint8Array, length = 64): boolean {
+  let run = 0;
+  for (let k = 1; k < bytes.length; k++) {
+    run = bytes[k] !== 0 && bytes[k] === bytes[k - 1] ? run + 1 : 0;
+    if (run + 1 >= length) return true;
+  }
+  return false;
 }

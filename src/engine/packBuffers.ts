@@ -1,48 +1,55 @@
 /**
- * Packing buffers of bulk long-term decryption (src/engine/poolDecrypt.ts), kept for reuse.
+ * Packing of bulk long-term decryption (src/engine/poolDecrypt.ts): a chunk's messages into
+ * segments, and the packing buffers kept for reuse.
  *
  * @module
  */
-import { SPARE_PACK_BYTES } from "../constants.js";
+import { LTS_TAG_SIZE, POOL_OUTPUT_SEGMENT_BYTES, SPARE_PACK_BYTES } from "../constants.js";
+import type { DecryptItem } from "./jobs.js";
+import { LAYOUT_STRIDE, inSegment } from "./worker/longTerm.js";
 
 /**
- * Packing buffers that came back from the workers, for the next chunks: memory the process
- * has touched before (on a loaded machine a fresh page costs more than copying it), kept up to
- * {@link SPARE_PACK_BYTES}. They hold only what the callers handed in: messages and associated
- * data, never a plaintext.
+ * Packing buffers that came back from the workers holding no plaintext (segments of large or
+ * failed values only, holding what the callers sent, or a segment copied out of and zeroed), for
+ * the next chunks: memory the process has
+ * touched before (on a loaded machine a fresh page costs more than copying it), kept up to
+ * {@link SPARE_PACK_BYTES}. A segment that holds a plaintext handed out never comes here.
  */
 const spare: ArrayBuffer[] = [];
 let spareBytes = 0;
 
 /**
- * A buffer of at least `size` bytes: the smallest spare one that fits, else a fresh one.
+ * A buffer of at least `size` bytes: the smallest spare one that fits and has at most `max`
+ * bytes, else a fresh one of `size` bytes.
  *
  * @example
  * ```ts
- * const packed = new Uint8Array(takeBuffer(size))
+ * const packed = new Uint8Array(takeBuffer(size, POOL_OUTPUT_SEGMENT_BYTES))
  * ```
  */
-export function takeBuffer(size: number): ArrayBuffer {
+export function takeBuffer(size: number, max = Infinity): ArrayBuffer {
   let best = -1;
   for (let k = 0; k < spare.length; k++) {
     const length = (spare[k] as ArrayBuffer).byteLength;
-    if (length >= size && (best < 0 || length < (spare[best] as ArrayBuffer).byteLength)) best = k;
+    if (length >= size && length <= max && (best < 0 || length < (spare[best] as ArrayBuffer).byteLength)) best = k;
   }
   if (best >= 0) {
     const [buffer] = spare.splice(best, 1) as [ArrayBuffer];
     spareBytes -= buffer.byteLength;
     return buffer;
   }
-  // uninitialised is fine: the packed bytes are written before use and nothing reads past them
+  // uninitialised is fine: the packed bytes are written before use, and a worker zeroes all of
+  // a segment but the plaintexts it writes before the segment comes back
   return Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer;
 }
 
 /**
  * Keeps a packing buffer back from a worker for the next chunks (up to {@link SPARE_PACK_BYTES}).
+ * It must hold no plaintext.
  *
  * @example
  * ```ts
- * giveBack(out.data)
+ * if (written === 0) giveBack(segment)
  * ```
  */
 export function giveBack(buffer: ArrayBuffer): void {
@@ -50,4 +57,92 @@ export function giveBack(buffer: ArrayBuffer): void {
   spare.push(buffer);
   spareBytes += buffer.byteLength;
   while (spareBytes > SPARE_PACK_BYTES) spareBytes -= (spare.shift() as ArrayBuffer).byteLength;
+}
+
+/**
+ * The packing buffers kept for reuse (for tests: none may hold a plaintext).
+ *
+ * @example
+ * ```ts
+ * spareBuffers().every((b) => new Uint8Array(b).every((x) => x === 0))
+ * ```
+ */
+export function spareBuffers(): readonly ArrayBuffer[] {
+  return spare;
+}
+
+/** Bytes an item takes in a packed buffer: its message, then its aad. @example `total += packedBytes(item)` */
+export function packedBytes(item: DecryptItem): number {
+  return item.message.length + (item.aad?.length ?? 0);
+}
+
+/**
+ * Packs the items `which` of `items` for a worker task (as src/engine/worker/longTerm.ts reads them: each whole message,
+ * then its aad) into segments of up to {@link POOL_OUTPUT_SEGMENT_BYTES} packed bytes (an item
+ * larger than that alone in one; a run of large values, whose plaintexts come back in buffers
+ * of their own, in one however long), each from `buffer(size, max)`: a segment that will hold small
+ * plaintexts takes a buffer of at most the bound (it is handed out), one of large values only
+ * any. Returns the segments, where each ends (`ends[s]`: one past its last item) and the layout
+ * ({@link LAYOUT_STRIDE} numbers per item, offsets within its segment, `epochIndex[k]` naming
+ * item k's epoch in the task).
+ *
+ * @example
+ * ```ts
+ * const { segments, ends, layout } = packChunk(items, chunk.which, chunk.epochIndex, takeBuffer)
+ * ```
+ */
+export function packChunk(items: readonly DecryptItem[], which: readonly number[], epochIndex: readonly number[], buffer: (size: number, max: number) => ArrayBuffer): { segments: ArrayBuffer[]; ends: Uint32Array; layout: Uint32Array } {
+  const layout = new Uint32Array(which.length * LAYOUT_STRIDE);
+  const ends: number[] = [];
+  const sizes: number[] = [];
+  const withSmall: boolean[] = [];
+  let size = 0;
+  let small = false;
+  for (let k = 0; k < which.length; k++) {
+    const item = items[which[k] as number] as DecryptItem;
+    const bytes = packedBytes(item);
+    const ctLength = item.message.length - item.ctAt;
+    const isSmall = inSegment(ctLength - LTS_TAG_SIZE);
+    // large values only: one segment, however long (nothing is handed out of it; one buffer per
+    // chunk, reused, as many transfers as before segments at 64 KiB, where 31 per chunk measured slower)
+    if (size > 0 && size + bytes > POOL_OUTPUT_SEGMENT_BYTES && (small || isSmall)) {
+      ends.push(k);
+      sizes.push(size);
+      withSmall.push(small);
+      size = 0;
+      small = false;
+    }
+    const at = k * LAYOUT_STRIDE;
+    layout[at] = size + item.nonceAt;
+    layout[at + 1] = size + item.ctAt;
+    layout[at + 2] = ctLength;
+    layout[at + 3] = item.aad?.length ?? 0;
+    layout[at + 4] = epochIndex[k] as number;
+    size += bytes;
+    if (isSmall) small = true;
+  }
+  if (size > 0) {
+    ends.push(which.length);
+    sizes.push(size);
+    withSmall.push(small);
+  }
+  const segments: ArrayBuffer[] = [];
+  let k = 0;
+  for (let s = 0; s < ends.length; s++) {
+    const data = buffer(sizes[s] as number, withSmall[s] === true ? POOL_OUTPUT_SEGMENT_BYTES : Infinity);
+    segments.push(data);
+    const packed = new Uint8Array(data);
+    let at = 0;
+    for (const end = ends[s] as number; k < end; k++) {
+      const item = items[which[k] as number] as DecryptItem;
+      // the whole message in one copy: its ciphertext ends it, the aad follows
+      packed.set(item.message, at);
+      at += item.message.length;
+      if (item.aad !== undefined) {
+        packed.set(item.aad, at);
+        at += item.aad.length;
+      }
+    }
+  }
+  return { segments, ends: Uint32Array.from(ends), layout };
 }

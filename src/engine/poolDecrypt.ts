@@ -1,12 +1,11 @@
 /**
  * Bulk long-term decryption in the worker pool (main-thread side; the worker side is
  * src/engine/worker/longTerm.ts). A group's batch is split into chunks balanced by bytes; each
- * chunk's messages are copied whole (one copy per value, no views made) into one ArrayBuffer
- * (reused from earlier chunks) that is transferred to a worker and back. The worker writes the
- * small plaintexts one after the other into a shared output slot (src/engine/poolSlots.ts); the
- * engine copies them into output segments of its own (at most
- * {@link POOL_OUTPUT_SEGMENT_BYTES}, one copy per segment), hands them out as views into those,
- * and zeroes the slot; a large plaintext comes back in a buffer of its own.
+ * chunk's messages are copied whole (one copy per value, no views made) into segments of up to
+ * {@link POOL_OUTPUT_SEGMENT_BYTES}, ArrayBuffers transferred to a worker and back. The worker
+ * writes the small plaintexts in place into their segments (and zeroes the rest of each); the
+ * engine hands them out as views into those (src/engine/poolOutput.ts), with no copy; a large
+ * plaintext comes back in a buffer of its own.
  * Long-term keys travel only while a worker may not hold them: with the first tasks of each
  * group and epoch, and again after a worker reports a miss.
  *
@@ -24,17 +23,16 @@
 import type { Piscina } from "piscina";
 import { equalBytesAt, fromHex } from "../bytes.js";
 import type { MAIN_SHARE_MIN_MEAN_BYTES, POOL_MAIN_SHARE, POOL_OUTPUT_SEGMENT_BYTES } from "../constants.js";
-import { LTS_TAG_SIZE, POOL_CHUNK_BYTES, POOL_CHUNKS_IN_FLIGHT_PER_THREAD, POOL_DECRYPT_MIN_BYTES, POOL_DECRYPT_MIN_VALUES, SENT_KEYS_TRACKED } from "../constants.js";
+import { POOL_CHUNK_BYTES, POOL_CHUNKS_IN_FLIGHT_PER_THREAD, POOL_DECRYPT_MIN_BYTES, POOL_DECRYPT_MIN_VALUES, SENT_KEYS_TRACKED } from "../constants.js";
 import { ErrorCode, InternalError } from "../errors.js";
 import { otherGroupCiphertext, secretForEpoch } from "../lts/secret.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import type { EngineContext } from "./context.js";
 import type { DecryptItem } from "./jobs.js";
 import { mainShareStart, openSliced } from "./mainDecrypt.js";
-import { giveBack, takeBuffer } from "./packBuffers.js";
-import { giveSlotBack, handOut, takeSlot, zeroShared } from "./poolSlots.js";
+import { packChunk, packedBytes, takeBuffer } from "./packBuffers.js";
+import { handOut } from "./poolOutput.js";
 import { runTask } from "./pool.js";
-import { LAYOUT_STRIDE, inOutputSlot } from "./worker/longTerm.js";
 import type { LongTermKeyData, OpenLongTermOut, OpenLongTermTask } from "./worker/longTerm.js";
 
 
@@ -165,11 +163,11 @@ async function openChunks(
   const keys: LongTermKeyData[] = used.map((s) => ({ epoch: s.epoch, ciphersuite: s.ciphersuite, value: s.value }));
   const batch: BatchKeys = { key, groupId, epochs, names, keys, threads };
   // a window of chunks in flight, each packed only when a lane frees: the workers stay busy
-  // and the packing buffers come back in time to be reused
+  // and segments of no plaintext come back in time to be reused
   let next = 0;
   // once a chunk failed the job fails: no lane starts another chunk, and the job settles only
   // after the chunks still running have (so the engine's close() waits for them, and the pool
-  // is not destroyed under a task still writing to its slot)
+  // is not destroyed under a task still running)
   let failed = false;
   const lane = async (): Promise<void> => {
     while (!failed && next < chunks.length) {
@@ -185,11 +183,6 @@ async function openChunks(
   const failure = lanes.find((l): l is PromiseRejectedResult => l.status === "rejected");
   if (failure !== undefined) throw failure.reason;
   ctx.stats.poolDecrypts += ready.length;
-}
-
-/** Bytes an item takes in a packed buffer: its message, then its aad. */
-function packedBytes(item: DecryptItem): number {
-  return item.message.length + (item.aad?.length ?? 0);
 }
 
 /** Contiguous chunks of `ready` of about equal packed bytes: at least one per thread, at most {@link POOL_CHUNK_BYTES} each where the values allow. */
@@ -223,89 +216,29 @@ interface BatchKeys {
   readonly threads: number;
 }
 
-/**
- * Packs the items `which` of `items` for a worker task (the module's header: each whole message,
- * then its aad) into `data`, a buffer from `buffer(size)`, with its layout ({@link LAYOUT_STRIDE} numbers
- * per item, `epochIndex[k]` naming item k's epoch in the task) and `small`, the plaintext bytes
- * the worker may write to the output slot.
- *
- * @example
- * ```ts
- * const { data, layout, small } = packChunk(items, chunk.which, chunk.epochIndex, takeBuffer)
- * ```
- */
-export function packChunk(items: readonly DecryptItem[], which: readonly number[], epochIndex: readonly number[], buffer: (size: number) => ArrayBuffer): { data: ArrayBuffer; layout: Uint32Array; small: number } {
-  const layout = new Uint32Array(which.length * LAYOUT_STRIDE);
-  let size = 0;
-  let small = 0;
-  for (let k = 0; k < which.length; k++) {
-    const item = items[which[k] as number] as DecryptItem;
-    const at = k * LAYOUT_STRIDE;
-    const ctLength = item.message.length - item.ctAt;
-    layout[at] = size + item.nonceAt;
-    layout[at + 1] = size + item.ctAt;
-    layout[at + 2] = ctLength;
-    layout[at + 3] = item.aad?.length ?? 0;
-    layout[at + 4] = epochIndex[k] as number;
-    size += packedBytes(item);
-    if (inOutputSlot(ctLength - LTS_TAG_SIZE)) small += ctLength - LTS_TAG_SIZE;
-  }
-  const data = buffer(size);
-  const packed = new Uint8Array(data);
-  let at = 0;
-  for (let k = 0; k < which.length; k++) {
-    const item = items[which[k] as number] as DecryptItem;
-    // the whole message in one copy: its ciphertext ends it, the aad follows
-    packed.set(item.message, at);
-    at += item.message.length;
-    if (item.aad !== undefined) {
-      packed.set(item.aad, at);
-      at += item.aad.length;
-    }
-  }
-  return { data, layout, small };
-}
-
 async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly DecryptItem[], chunk: Chunk, results: Array<Uint8Array | Error>): Promise<void> {
   const { which } = chunk;
-  const { data, layout, small } = packChunk(items, which, chunk.epochIndex, takeBuffer);
+  const { segments, ends, layout } = packChunk(items, which, chunk.epochIndex, takeBuffer);
   const counts = sentCounts(ctx.pool);
   const send = batch.names.some((n) => (counts.get(n) ?? 0) < batch.threads);
-  const slot = takeSlot(small);
-  const task = (packed: ArrayBuffer, withKeys: boolean): OpenLongTermTask => ({
+  const task = (packed: readonly ArrayBuffer[], withKeys: boolean): OpenLongTermTask => ({
     op: "openLongTerm",
     key: batch.key,
     groupId: batch.groupId,
     epochs: batch.epochs,
     ...(withKeys ? { keys: batch.keys } : {}),
-    data: packed,
-    output: slot.output.buffer as SharedArrayBuffer,
+    segments: packed,
+    ends,
     layout,
   });
-  const run = (t: OpenLongTermTask): Promise<OpenLongTermOut> => runTask<OpenLongTermOut>(ctx.pool, t, undefined, "group", [t.data]);
+  // the segments move (detached here): after a failed task no plaintext is left on this side
+  const run = (t: OpenLongTermTask): Promise<OpenLongTermOut> => runTask<OpenLongTermOut>(ctx.pool, t, undefined, "group", [...t.segments]);
   if (send) noteSent(ctx.pool, batch.names);
-  let out: OpenLongTermOut;
-  try {
-    out = await run(task(data, send));
-    if (out.miss === true) {
-      noteSent(ctx.pool, batch.names);
-      out = await run(task(out.data, true));
-      if (out.miss === true) throw new InternalError(ErrorCode.WorkerFailed, "worker refused the long-term keys");
-    }
-  } catch (e) {
-    // no answer (a worker error, its thread died, or the pool was destroyed): the slot is zeroed
-    // and dropped, never reused. A worker of a destroyed pool may still be running (piscina
-    // rejects its task at once, the thread stops later): what it writes after this zeroing
-    // stays in the dropped buffer, which nothing here reads, freed (not wiped) when the worker stops
-    zeroShared(slot.output, slot.output.length);
-    throw e;
+  let out = await run(task(segments, send));
+  if (out.miss === true) {
+    noteSent(ctx.pool, batch.names);
+    out = await run(task(out.segments, true));
+    if (out.miss === true) throw new InternalError(ErrorCode.WorkerFailed, "worker refused the long-term keys");
   }
-  giveBack(out.data);
-  try {
-    handOut(out, slot, layout, which, results);
-  } finally {
-    // no plaintext stays in memory the engine keeps (the worker wrote `written` bytes at most)
-    zeroShared(slot.output, Math.min(out.written, slot.output.length));
-  }
-  giveSlotBack(slot);
+  handOut(out, layout, ends, which, results);
 }

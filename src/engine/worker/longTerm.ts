@@ -1,48 +1,51 @@
 /**
  * Worker side of bulk long-term decryption. The engine packs a chunk of one group's long-term
- * messages into one ArrayBuffer and transfers it (no structured-clone copy; it goes back for the
- * engine's next chunk); the worker opens each value with a node:crypto decipher on a cached
- * `KeyObject` and writes the small plaintexts one after the other into a shared output slot
- * (src/engine/poolSlots.ts: a `SharedArrayBuffer` reused chunk after chunk, so no output buffer
- * is allocated here, moved, and freed on the main thread per chunk), from which the engine copies
- * them into buffers of its own and zeroes it; a large plaintext moves alone, in the buffer
- * node:crypto made it in. The tag is checked (`final()`) before a value's plaintext is written anywhere: a
- * failed value leaves nothing behind. The group's long-term keys cross once per epoch and
- * worker: the worker keeps them in a cache bounded by bytes (keyed by engine, group and epoch)
- * and answers `{ miss: true }` (nothing opened) when a chunk needs a key it does not hold and
- * the task did not carry it; the engine then sends the task again with the keys.
+ * messages into segments of up to {@link POOL_OUTPUT_SEGMENT_BYTES} (ArrayBuffers of its own)
+ * and transfers them (no structured-clone copy); the worker opens each value with a node:crypto
+ * decipher on a cached `KeyObject` and writes the small plaintexts in place, one after the other
+ * from the start of their segment (a plaintext is shorter than its message, so the writing never
+ * passes what is still to be read), then zeroes the rest of such a segment (headers, tags,
+ * associated data, failed values) and moves the segments back: the engine hands out views into
+ * them as they are, with no copy and no shared memory. A large plaintext moves alone, in the
+ * buffer node:crypto made it in. The tag is checked (`final()`) before a value's plaintext is
+ * written anywhere: a failed value leaves nothing behind. The group's long-term keys cross once
+ * per epoch and worker: the worker keeps them in a cache bounded by bytes (keyed by engine, group
+ * and epoch) and answers `{ miss: true }` (nothing opened, the segments untouched) when a chunk
+ * needs a key it does not hold and the task did not carry it; the engine then sends the task
+ * again with the keys.
  *
  * Packed item `i` (layout entries `5i..5i+4`: nonce offset, ciphertext offset, ciphertext length
- * with the tag, aad length, index in `epochs`): the caller's whole message, then its aad right
- * after the ciphertext (which ends the message).
+ * with the tag, aad length, index in `epochs`; offsets within the item's segment): the caller's
+ * whole message, then its aad right after the ciphertext (which ends the message). Segment `s`
+ * holds the items from `ends[s - 1]` (0 for the first) up to `ends[s]`.
  *
  * @module
  */
 import { Piscina } from "piscina";
 import { LONG_TERM_KEY_CACHE_BYTES, POOL_OWN_BUFFER_BYTES } from "../../constants.js";
-import type { LongTermCiphersuiteName } from "../../constants.js";
+import type { LongTermCiphersuiteName, POOL_OUTPUT_SEGMENT_BYTES } from "../../constants.js";
 import { concatBytes } from "../../bytes.js";
-import { ErrorCode, InternalError, toErrorData } from "../../errors.js";
+import { toErrorData } from "../../errors.js";
 import type { ErrorData } from "../../errors.js";
 import { openValue, openingKey } from "../openValue.js";
 import type { OpeningKey } from "../openValue.js";
 import type { TaskResult } from "../pool.js";
 
-/** Numbers per item in {@link OpenLongTermTask.layout}. @example `layout[5 * i + 1]` is item i's ciphertext offset */
+/** Numbers per item in {@link OpenLongTermTask.layout}. @example `layout[5 * i + 1]` is item i's ciphertext offset in its segment */
 export const LAYOUT_STRIDE = 5;
 
 /**
- * Whether a plaintext of `length` bytes goes to the chunk's shared output slot: one not empty and
+ * Whether a plaintext of `length` bytes is written back into its segment: one not empty and
  * under {@link POOL_OWN_BUFFER_BYTES} (a larger one moves in a buffer of its own). The worker and
- * the engine (sizing the slot, reading it back) decide by this alone, so they agree on what the
- * slot holds.
+ * the engine (packing the segments, reading them back) decide by this alone, so they agree on
+ * what a segment holds.
  *
  * @example
  * ```ts
- * inOutputSlot(1024) // true; inOutputSlot(0) and inOutputSlot(8192) false
+ * inSegment(1024) // true; inSegment(0) and inSegment(8192) false
  * ```
  */
-export function inOutputSlot(length: number): boolean {
+export function inSegment(length: number): boolean {
   return length > 0 && length < POOL_OWN_BUFFER_BYTES;
 }
 
@@ -53,7 +56,7 @@ export interface LongTermKeyData {
   readonly value: Uint8Array;
 }
 
-/** A batch of one group's long-term ciphertexts. @example `{ op: "openLongTerm", key, groupId, epochs: [0n], data, output, layout }` */
+/** A batch of one group's long-term ciphertexts. @example `{ op: "openLongTerm", key, groupId, epochs: [0n], segments, ends, layout }` */
 export interface OpenLongTermTask {
   readonly op: "openLongTerm";
   /** Engine id and group id: names the group's keys in the worker's cache. */
@@ -63,29 +66,29 @@ export interface OpenLongTermTask {
   readonly epochs: readonly bigint[];
   /** Keys of `epochs`, sent when the worker may not hold them yet. */
   readonly keys?: readonly LongTermKeyData[];
-  /** The packed messages (moved here and back, for the engine's next chunk). */
-  readonly data: ArrayBuffer;
-  /** Where the small plaintexts go, one after the other in item order (a shared slot, src/engine/poolSlots.ts). */
-  readonly output: SharedArrayBuffer;
+  /** The packed messages, in segments (moved here and back, then holding the small plaintexts). */
+  readonly segments: readonly ArrayBuffer[];
+  /** Per segment, the index one past its last item. */
+  readonly ends: Uint32Array;
   readonly layout: Uint32Array;
 }
 
 /**
- * What the worker hands back: the packed buffer (untouched, for reuse), how many bytes of small
- * plaintexts it wrote to the output slot (the opened values' in item order), the large
- * plaintexts by item, and the failures by item; or a miss.
+ * What the worker hands back: the segments (each holding its small plaintexts from its start, in
+ * item order, then zeros), how many plaintext bytes each holds, the large plaintexts by item,
+ * and the failures by item; or a miss (the segments untouched).
  *
  * @example
  * ```ts
- * const out: OpenLongTermOut = { data, written: 2048, large: [], failures: [[1, { code: "DECRYPTION_FAILED", message }]] }
+ * const out: OpenLongTermOut = { segments, written: [2048], large: [], failures: [[1, { code: "DECRYPTION_FAILED", message }]] }
  * ```
  */
 export type OpenLongTermOut =
-  | { readonly miss: true; readonly data: ArrayBuffer }
+  | { readonly miss: true; readonly segments: readonly ArrayBuffer[] }
   | {
       readonly miss?: undefined;
-      readonly data: ArrayBuffer;
-      readonly written: number;
+      readonly segments: readonly ArrayBuffer[];
+      readonly written: readonly number[];
       readonly large: Array<[number, ArrayBuffer]>;
       readonly failures: Array<[number, ErrorData]>;
     };
@@ -150,48 +153,55 @@ function openBatch(task: OpenLongTermTask): OpenLongTermOut {
     const name = `${task.key}/${epoch}`;
     const sent = task.keys?.find((k) => k.epoch === epoch);
     const key = sent === undefined ? lookup(name) : remember(name, sent);
-    if (key === undefined) return { miss: true, data: task.data };
+    if (key === undefined) return { miss: true, segments: task.segments };
     keys.push(key);
   }
-  const bytes = new Uint8Array(task.data);
-  const output = new Uint8Array(task.output);
-  const { layout, groupId } = task;
-  const count = layout.length / LAYOUT_STRIDE;
-  let written = 0;
+  const { layout, groupId, ends, segments } = task;
+  const written: number[] = [];
   const large: Array<[number, ArrayBuffer]> = [];
   const failures: Array<[number, ErrorData]> = [];
-  for (let i = 0; i < count; i++) {
-    const at = i * LAYOUT_STRIDE;
-    const nonceAt = layout[at] as number;
-    const ctAt = layout[at + 1] as number;
-    const ctLength = layout[at + 2] as number;
-    const aadLength = layout[at + 3] as number;
-    const key = keys[layout[at + 4] as number] as CachedKey;
-    const end = ctAt + ctLength;
-    const aad = aadLength === 0 ? groupId : concatBytes(groupId, bytes.subarray(end, end + aadLength));
-    let body: Uint8Array;
-    try {
-      body = openValue(key, bytes, nonceAt, ctAt, end, aad);
-    } catch (e) {
-      failures.push([i, toErrorData(e)]);
-      continue;
+  let i = 0;
+  for (let s = 0; s < segments.length; s++) {
+    const bytes = new Uint8Array(segments[s] as ArrayBuffer);
+    // where the next small plaintext goes: never past the start of the item being read
+    let w = 0;
+    for (const end = ends[s] as number; i < end; i++) {
+      const at = i * LAYOUT_STRIDE;
+      const nonceAt = layout[at] as number;
+      const ctAt = layout[at + 1] as number;
+      const ctLength = layout[at + 2] as number;
+      const aadLength = layout[at + 3] as number;
+      const key = keys[layout[at + 4] as number] as CachedKey;
+      const ctEnd = ctAt + ctLength;
+      const aad = aadLength === 0 ? groupId : concatBytes(groupId, bytes.subarray(ctEnd, ctEnd + aadLength));
+      let body: Uint8Array;
+      try {
+        body = openValue(key, bytes, nonceAt, ctAt, ctEnd, aad);
+      } catch (e) {
+        failures.push([i, toErrorData(e)]);
+        continue;
+      }
+      if (inSegment(body.length)) {
+        bytes.set(body, w);
+        w += body.length;
+        body.fill(0);
+      } else if (body.length > 0) {
+        // large: the plaintext owns its buffer (openValue) and moves whole
+        large.push([i, body.buffer as ArrayBuffer]);
+      }
     }
-    if (inOutputSlot(body.length)) {
-      if (written + body.length > output.length) throw new InternalError(ErrorCode.WorkerFailed, "output slot too small for the chunk's plaintexts");
-      output.set(body, written);
-      written += body.length;
-      body.fill(0);
-    } else if (body.length > 0) {
-      // large: the plaintext owns its buffer (openValue) and moves whole
-      large.push([i, body.buffer as ArrayBuffer]);
-    }
+    // only the plaintexts stay: nothing of a header, a tag, an aad or a failed value beside them.
+    // A segment of no plaintext (large values, failures) holds only what the caller sent and goes
+    // back to the engine's packing buffers: not worth a pass over it (64 KiB per large value)
+    if (w > 0) bytes.fill(0, w);
+    written.push(w);
   }
-  return { data: task.data, written, large, failures };
+  return { segments, written, large, failures };
 }
 
 /**
- * Runs one chunk; never throws. The packed buffer and the large plaintexts go back to the engine
- * by transfer (piscina's movable result), so none is copied on its way.
+ * Runs one chunk; never throws. The segments and the large plaintexts go back to the engine by
+ * transfer (piscina's movable result), so none is copied on its way.
  *
  * @example
  * ```ts
@@ -206,7 +216,7 @@ export function runOpenLongTerm(task: OpenLongTermTask): unknown {
     return { ok: false, error: toErrorData(e) } satisfies TaskResult<never>;
   }
   const result: TaskResult<OpenLongTermOut> = { ok: true, value };
-  const transfer: ArrayBuffer[] = [value.data];
+  const transfer: ArrayBuffer[] = [...value.segments];
   if (value.miss !== true) for (const [, p] of value.large) transfer.push(p);
   return Piscina.move({ [Piscina.transferableSymbol]: transfer, [Piscina.valueSymbol]: result } as never);
 }

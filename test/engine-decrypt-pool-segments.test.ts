@@ -1,0 +1,210 @@
+/**
+ * The segments of bulk long-term decryption (src/engine/poolDecrypt.ts packs them, the worker
+ * writes the small plaintexts in place, src/engine/poolOutput.ts hands them out) and the pool's
+ * failure path: best fit of the packing buffers, the bounds of a value and a segment, a segment
+ * of no plaintext kept for packing (and one past the bound copied out of), the guards on a
+ * worker's answer, a failed chunk (no plaintext kept, no chunk started after it, the job settled
+ * only after the chunks still running), a worker refusing the keys.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { toHex } from "../src/bytes.js";
+import { LTS_TAG_SIZE } from "../src/constants/protocol.js";
+import { POOL_CHUNK_BYTES, POOL_OUTPUT_SEGMENT_BYTES, POOL_OWN_BUFFER_BYTES } from "../src/constants.js";
+import { ErrorCode, InternalError } from "../src/errors.js";
+import { createGroup, encrypt } from "../src/group/index.js";
+import type { GroupState } from "../src/group/index.js";
+import { generateIdentity } from "../src/identity.js";
+import { peekAll } from "../src/engine/decrypt.js";
+import { emptyStats } from "../src/engine/context.js";
+import type { EngineContext } from "../src/engine/context.js";
+import { mainShareStart } from "../src/engine/mainDecrypt.js";
+import { giveBack, packChunk, spareBuffers, takeBuffer } from "../src/engine/packBuffers.js";
+import { handOut } from "../src/engine/poolOutput.js";
+import { emptyGroupRecord } from "../src/engine/store/records.js";
+import { executeStep } from "../src/engine/steps.js";
+import type { DecryptItem, GroupJob } from "../src/engine/jobs.js";
+import { LAYOUT_STRIDE } from "../src/engine/worker/longTerm.js";
+import { holdsRun, plaintextsAlone, recordingPool } from "./pool-support.js";
+
+const isWorkerFailed = (message: RegExp) => (e: unknown): boolean => e instanceof InternalError && e.code === ErrorCode.WorkerFailed && message.test(e.message);
+
+test("a segment takes the smallest kept packing buffer that fits within its bound", () => {
+  const small = new ArrayBuffer(777);
+  const large = new ArrayBuffer(3 * 1024 * 1024);
+  giveBack(small);
+  giveBack(large); // the most recent: a segment that took the last fitting buffer would take it
+  assert.notEqual(takeBuffer(700, 512), small, "a buffer past the bound is not taken");
+  assert.equal(takeBuffer(700, POOL_OUTPUT_SEGMENT_BYTES), small);
+  assert.notEqual(takeBuffer(2 * 1024 * 1024, POOL_OUTPUT_SEGMENT_BYTES), large, "a segment of small values never gets a large buffer");
+  assert.equal(takeBuffer(2 * 1024 * 1024), large);
+});
+
+test("handOut refuses a worker's answer that does not fit the chunk's layout", () => {
+  const length = 100;
+  const layout = new Uint32Array(LAYOUT_STRIDE);
+  layout[2] = length + LTS_TAG_SIZE;
+  const ends = Uint32Array.of(1);
+  const answer = (written: number, bytes: number, segments = 1) => ({ segments: new Array(segments).fill(0).map(() => new ArrayBuffer(bytes)), written: new Array<number>(segments).fill(written), large: [] as Array<[number, ArrayBuffer]>, failures: [] });
+  const open = (written: number, bytes: number, segments = 1): void => {
+    const out = answer(written, bytes, segments);
+    out.large.push([5, new ArrayBuffer(POOL_OWN_BUFFER_BYTES)]); // a large plaintext of no item of the layout
+    for (const b of [...out.segments, ...out.large.map(([, b]) => b)]) new Uint8Array(b).fill(7); // plaintext bytes, say
+    try {
+      handOut(out, layout, ends, [0], []);
+    } finally {
+      for (const b of [...out.segments, ...out.large.map(([, b]) => b)]) assert.ok(new Uint8Array(b).every((x) => x === 0), "a refused answer is zeroed");
+    }
+  };
+  assert.throws(() => open(length + 1, length), isWorkerFailed(/wrote past its segment/));
+  assert.throws(() => open(length - 1, 2 * length), isWorkerFailed(/too few plaintext bytes/));
+  assert.throws(() => open(length + 1, 2 * length), isWorkerFailed(/more plaintext bytes than its values/));
+  assert.throws(() => open(length, 2 * length, 2), isWorkerFailed(/other segments than it was sent/));
+  const results: Array<Uint8Array | Error> = [];
+  handOut(answer(length, length), layout, ends, [0], results);
+  assert.equal((results[0] as Uint8Array).length, length, "the answer that fits is handed out");
+});
+
+/** A group and one decrypt step of `items` on `pool` (no store): its result (a promise for a pool batch). */
+async function step(state: GroupState, items: DecryptItem[], pool: EngineContext["pool"], engineId: string): Promise<{ result: Promise<Array<Uint8Array | Error>>; stats: EngineContext["stats"] }> {
+  const token = new Uint8Array(16).fill(9);
+  const record = { ...emptyGroupRecord(), status: "member" as const, owner: state.owner, ltsEpoch: 0n, mlsEpoch: state.mlsEpoch, stateToken: token };
+  const ctx = { store: {}, pool, engineId, stats: emptyStats() } as unknown as EngineContext;
+  const job: GroupJob = { kind: "decrypt", decrypt: { items }, reply: { resolve() {}, reject() {} } };
+  const out = await executeStep(ctx, { groupId: toHex(state.groupId), job, step: 0, record, counter: 0n, secrets: { token: toHex(token), secrets: state.secrets } });
+  return { result: Promise.resolve(out.result as Array<Uint8Array | Error> | Promise<Array<Uint8Array | Error>>), stats: ctx.stats };
+}
+
+async function sealed(state: GroupState, sizes: readonly number[]): Promise<{ plaintexts: Uint8Array[]; items: DecryptItem[] }> {
+  const plaintexts = sizes.map((n, i) => new Uint8Array(n).fill(1 + (i % 250)));
+  const messages = await Promise.all(plaintexts.map(async (p) => (await encrypt(state, p, { scheme: "long-term" })).message));
+  const items = peekAll(messages).byGroup.get(toHex(state.groupId))?.items ?? [];
+  assert.equal(mainShareStart(items, items.map((_, i) => i)), items.length, "all in the pool");
+  return { plaintexts, items };
+}
+
+const newGroup = (): Promise<GroupState> => createGroup({ identity: generateIdentity(), groupId: new Uint8Array(32).fill(5), ciphersuite: "PANDA10_AES256GCM" });
+
+test("the bounds: a value of one byte less than its own buffer goes back in its segment, a segment stays within its bound", async () => {
+  const state = await newGroup();
+  const sizes = [...new Array<number>(64).fill(4096), ...new Array<number>(8).fill(POOL_OWN_BUFFER_BYTES - 1)];
+  const { plaintexts, items } = await sealed(state, sizes);
+  const { pool } = recordingPool(1);
+  try {
+    const { result, stats } = await step(state, items, pool, "e-segment-bounds");
+    const results = await result;
+    assert.equal(stats.poolDecrypts, items.length);
+    results.forEach((r, i) => assert.deepEqual(r, plaintexts[i], `value ${i}`));
+    plaintextsAlone(results);
+    const segments = new Map<ArrayBufferLike, number>();
+    for (const r of results as Uint8Array[]) segments.set(r.buffer, (segments.get(r.buffer) ?? 0) + r.length);
+    for (const buffer of segments.keys()) assert.ok(buffer.byteLength <= POOL_OUTPUT_SEGMENT_BYTES, "a segment stays within its bound");
+    // 15 values of 4 KiB fill a segment (4,172 packed bytes each); the fifth takes the last 4 and
+    // 5 of 8191 bytes (8,267 packed), the sixth the last 3
+    const big = POOL_OWN_BUFFER_BYTES - 1;
+    assert.deepEqual([...segments.values()], [15 * 4096, 15 * 4096, 15 * 4096, 15 * 4096, 4 * 4096 + 5 * big, 3 * big]);
+  } finally {
+    await pool.destroy();
+  }
+});
+
+test("packing: a segment that will hold small plaintexts stays within its bound, a run of large values shares one", async () => {
+  const state = await newGroup();
+  const big = POOL_OWN_BUFFER_BYTES + 1;
+  const { items } = await sealed(state, [...new Array<number>(3).fill(4096), ...new Array<number>(40).fill(big), ...new Array<number>(20).fill(4096)]);
+  const pack = (from: number, to: number) => {
+    const which = items.map((_, k) => k).slice(from, to);
+    const sizes: number[] = [];
+    const { segments, ends } = packChunk(items, which, which.map(() => 0), (size, max) => {
+      sizes.push(max);
+      return new ArrayBuffer(size);
+    });
+    return { lengths: segments.map((b) => b.byteLength), ends: [...ends], maxima: sizes };
+  };
+  const large = pack(3, 43);
+  assert.deepEqual(large.ends, [40], "40 large values: one segment");
+  assert.deepEqual(large.maxima, [Infinity], "of any spare buffer");
+  const small = pack(43, 63);
+  assert.deepEqual(small.ends, [15, 20], "20 of 4 KiB: 15 fill a segment");
+  assert.deepEqual(small.maxima, [POOL_OUTPUT_SEGMENT_BYTES, POOL_OUTPUT_SEGMENT_BYTES]);
+  const mixed = pack(0, 63);
+  // 3 small and 6 large fill the first; the large run goes on in one; the small ones after it start another
+  assert.deepEqual(mixed.ends, [9, 43, 58, 63]);
+  mixed.lengths.forEach((length, s) => assert.ok(s === 1 || length <= POOL_OUTPUT_SEGMENT_BYTES, `segment ${s} of ${length} bytes`));
+});
+
+test("a segment of no plaintext goes back to the packing buffers, one past the bound is copied out of: none kept holds a plaintext", async () => {
+  const state = await newGroup();
+  // large values only (their plaintexts come back alone), then small values with a large aad
+  const plaintexts = [...new Array<number>(40).fill(POOL_OWN_BUFFER_BYTES + 1), 100, 200].map((n, i) => new Uint8Array(n).fill(1 + i));
+  const aad = new Uint8Array(POOL_OUTPUT_SEGMENT_BYTES + 1).fill(0xaa);
+  const messages = await Promise.all(plaintexts.map(async (p, i) => (await encrypt(state, p, { scheme: "long-term", ...(i >= 40 ? { aad } : {}) })).message));
+  const items = peekAll(messages.map((message, i) => (i >= 40 ? { message, aad } : message))).byGroup.get(toHex(state.groupId))?.items ?? [];
+  const { pool } = recordingPool(1);
+  try {
+    const kept = new Set(spareBuffers());
+    const { result } = await step(state, items, pool, "e-segment-spare");
+    const results = await result;
+    results.forEach((r, i) => assert.deepEqual(r, plaintexts[i], `value ${i}`));
+    for (const r of results.slice(40) as Uint8Array[]) assert.equal(r.buffer.byteLength, r.length, "a value of a segment past the bound owns its buffer");
+    const back = spareBuffers().filter((b) => !kept.has(b));
+    assert.ok(back.length >= 3, `${back.length} segments back for packing`);
+    for (const buffer of spareBuffers()) assert.ok(!holdsRun(new Uint8Array(buffer)), "a kept packing buffer holds no plaintext");
+  } finally {
+    await pool.destroy();
+  }
+});
+
+test("a failed chunk: no plaintext kept, no chunk started after it, the job settled after the chunks still running", async () => {
+  const state = await newGroup();
+  // three chunks on one thread (two lanes): the first fails after its worker wrote its plaintexts
+  const count = Math.ceil((2.2 * POOL_CHUNK_BYTES) / 7000);
+  const { items } = await sealed(state, new Array<number>(count).fill(7000));
+  let pending = 0;
+  let failedSegments: readonly ArrayBuffer[] | undefined;
+  const { pool, tasks } = recordingPool(1, undefined, async (answer) => {
+    pending++;
+    try {
+      const value = await answer;
+      if (failedSegments === undefined) {
+        failedSegments = (value as { value: { segments: readonly ArrayBuffer[] } }).value.segments;
+        throw new Error("injected task failure");
+      }
+      await sleep(150); // the other lane's chunk is still running when the first one fails
+      return value;
+    } finally {
+      pending--;
+    }
+  });
+  try {
+    const { result } = await step(state, items, pool, "e-slot-failure");
+    const settled = await result.then(
+      () => assert.fail("the job should fail"),
+      (e: unknown) => ({ e, pending }),
+    );
+    assert.ok(isWorkerFailed(/injected task failure/)(settled.e), String(settled.e));
+    assert.equal(settled.pending, 0, "every running chunk settled before the job");
+    await sleep(300); // a lane that kept going would start the third chunk here
+    assert.equal(new Set(tasks.map((t) => t.layout)).size, 2, "no chunk started after the failure");
+    assert.ok(failedSegments?.some((b) => holdsRun(new Uint8Array(b))), "the failed chunk's worker wrote plaintexts into its segments");
+    assert.ok(!spareBuffers().some((b) => failedSegments?.includes(b)), "no segment of the failed chunk is kept");
+    for (const buffer of spareBuffers()) assert.ok(!holdsRun(new Uint8Array(buffer)), "a kept packing buffer holds no plaintext");
+  } finally {
+    await pool.destroy();
+  }
+});
+
+test("a worker that refuses the keys sent again: a typed WORKER_FAILED", async () => {
+  const state = await newGroup();
+  const { items } = await sealed(state, new Array<number>(64).fill(100));
+  // the keys never reach the worker: it answers a miss, and a miss again
+  const { pool, tasks } = recordingPool(1, (t) => ({ ...t, keys: undefined }));
+  try {
+    const { result } = await step(state, items, pool, "e-slot-refused");
+    await assert.rejects(result, isWorkerFailed(/refused the long-term keys/));
+    assert.equal(tasks.length, 2, "sent once, and again with the keys");
+  } finally {
+    await pool.destroy();
+  }
+});
