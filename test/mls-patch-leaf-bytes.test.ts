@@ -5,13 +5,14 @@
  * instead of encoding every leaf again. Every verdict and every tree hash must be 1.6.4's, for
  * received trees and for trees with random byte changes that still decode: a leaf whose signature
  * fails in 1.6.4 must fail here too. The kept bytes must be what the checks read: a view of the
- * received bytes, equal to the leaf's encoding, whose head is ts-mls's LeafNodeTBS; a kept byte changed after decoding
+ * received bytes, equal to the leaf's encoding, whose head is ts-mls's LeafNodeTBS, also for update
+ * leaves and signatures with 1- and 4-byte length prefixes; a kept byte changed after decoding
  * changes both verdict and hash (a regression to encoding the leaf again would not).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeLeafNode, encodeLeafNodeTBS, takeLeafNodeEncoding, verifyLeafNodeSignature, verifyLeafNodeSignatureKeyPackage } from "ts-mls/leafNode.js";
-import type { LeafNode, LeafNodeKeyPackage, LeafNodeTBS } from "ts-mls/leafNode.js";
+import { encodeLeafNode, encodeLeafNodeTBS, signLeafNodeCommit, takeLeafNodeEncoding, verifyLeafNodeSignature, verifyLeafNodeSignatureKeyPackage } from "ts-mls/leafNode.js";
+import type { LeafNode, LeafNodeKeyPackage, LeafNodeTBS, LeafNodeTBSCommit } from "ts-mls/leafNode.js";
 import { decodeRatchetTree, encodeRatchetTree } from "ts-mls/ratchetTree.js";
 import { treeHashRoot } from "ts-mls/treeHash.js";
 import { verifyLeafNodeSignature as bareVerify, verifyLeafNodeSignatureKeyPackage as bareVerifyKeyPackage } from "ts-mls-bare/leafNode.js";
@@ -151,4 +152,40 @@ test("a received leaf's signature check and tree hash read its kept bytes: a kep
     assert.equal(verdict, false, `leaf ${i / 2} was not checked from its kept bytes`);
   }
   assert.notDeepEqual(await treeHashRoot(decoded, cs.hash), bareHash);
+});
+
+test("an update leaf and signatures with 1- and 4-byte length prefixes are checked and hashed from their kept bytes as 1.6.4 does", async () => {
+  const { joiner } = await joinedAfterChurn(5, 1);
+  const { groupId } = joiner.state.mls.groupContext;
+  const cs = await getSuite(joiner.state.mls.groupContext.cipherSuite);
+  const tree = joiner.state.mls.ratchetTree;
+  const at = tree.findIndex((n, i) => i % 2 === 0 && n?.nodeType === "leaf" && n.leaf.leafNodeSource === "key_package");
+  const own = tree[at];
+  assert.ok(own?.nodeType === "leaf" && own.leaf.leafNodeSource === "key_package");
+  // an update leaf (RFC 9420 12.1.2) signed at its index with a fresh key
+  const key = await cs.signature.keygen();
+  const { lifetime: _lifetime, signature: _signature, ...data } = own.leaf;
+  const tbs = { ...data, signaturePublicKey: key.publicKey, leafNodeSource: "update", groupId, leafIndex: at / 2 };
+  // (signLeafNodeCommit signs any TBS; 1.6.4 has no update signer)
+  const { signature } = await signLeafNodeCommit(tbs as unknown as LeafNodeTBSCommit, key.signKey, cs.signature);
+  const update: LeafNode = { ...data, signaturePublicKey: key.publicKey, leafNodeSource: "update", signature };
+  const withUpdate = encodeRatchetTree(tree.map((n, i) => (i === at ? { nodeType: "leaf" as const, leaf: update } : n)));
+  const verdicts = await sameVerdicts(withUpdate, groupId, cs, "update leaf");
+  assert.ok(verdicts !== undefined);
+  const received = decodeBoth(withUpdate)![0][at];
+  assert.equal(received?.nodeType === "leaf" ? received.leaf.leafNodeSource : undefined, "update");
+  // the update leaf verifies at its own index and fails at another, like the commit leaf
+  assert.equal(verdicts.filter((v) => !v).length, 2);
+
+  // a signature's length prefix of 1 byte (0, 63), 2 bytes (64, 16383) and 4 bytes (16384, 70000)
+  for (const length of [0, 63, 64, 16383, 16384, 70000]) {
+    const signature = new Uint8Array(length).fill(7);
+    for (const leafAt of [0, at]) {
+      const changed = tree.map((n, i) => (i === leafAt && n?.nodeType === "leaf" ? { nodeType: "leaf" as const, leaf: { ...n.leaf, signature } } : n));
+      const bytes = encodeRatchetTree(changed);
+      const lengths = await sameVerdicts(bytes, groupId, cs, `signature of ${length} bytes at node ${leafAt}`);
+      assert.ok(lengths !== undefined);
+      assert.ok(lengths.some((v) => !v));
+    }
+  }
 });
