@@ -140,7 +140,8 @@ test("a received leaf's signature check and tree hash read its kept bytes: a kep
   for (let i = 0; i < decoded.length; i += 2) {
     const node = decoded[i];
     if (node?.nodeType !== "leaf") continue;
-    const kept = takeLeafNodeEncoding(node.leaf)!;
+    const kept = takeLeafNodeEncoding(node.leaf);
+    assert.ok(kept !== undefined, `leaf ${i / 2} kept no bytes`);
     const encoded = encodeLeafNode(node.leaf);
     const credentialType = new Writer().opaque(node.leaf.hpkePublicKey).opaque(node.leaf.signaturePublicKey).finish().length + 1;
     kept[credentialType] = kept[credentialType]! ^ 0x80;
