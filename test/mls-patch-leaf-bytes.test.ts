@@ -4,12 +4,15 @@
  * same bytes (leafNode.js `keepReceivedLeafNodeEncoding`, RFC 9420 7.2 LeafNodeTBS and 7.8),
  * instead of encoding every leaf again. Every verdict and every tree hash must be 1.6.4's, for
  * received trees and for trees with random byte changes that still decode: a leaf whose signature
- * fails in 1.6.4 must fail here too.
+ * fails in 1.6.4 must fail here too. The kept bytes must be what the checks read: a view of the
+ * received bytes, equal to the leaf's encoding, whose head is ts-mls's LeafNodeTBS, also for update
+ * leaves and signatures with 1- and 4-byte length prefixes; a kept byte changed after decoding
+ * changes both verdict and hash (a regression to encoding the leaf again would not).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { verifyLeafNodeSignature, verifyLeafNodeSignatureKeyPackage } from "ts-mls/leafNode.js";
-import type { LeafNodeKeyPackage } from "ts-mls/leafNode.js";
+import { encodeLeafNode, encodeLeafNodeTBS, signLeafNodeCommit, takeLeafNodeEncoding, verifyLeafNodeSignature, verifyLeafNodeSignatureKeyPackage } from "ts-mls/leafNode.js";
+import type { LeafNode, LeafNodeKeyPackage, LeafNodeTBS, LeafNodeTBSCommit } from "ts-mls/leafNode.js";
 import { decodeRatchetTree, encodeRatchetTree } from "ts-mls/ratchetTree.js";
 import { treeHashRoot } from "ts-mls/treeHash.js";
 import { verifyLeafNodeSignature as bareVerify, verifyLeafNodeSignatureKeyPackage as bareVerifyKeyPackage } from "ts-mls-bare/leafNode.js";
@@ -17,6 +20,7 @@ import type { LeafNodeKeyPackage as BareLeafNodeKeyPackage } from "ts-mls-bare/l
 import { decodeRatchetTree as bareDecodeRatchetTree } from "ts-mls-bare/ratchetTree.js";
 import { treeHashRoot as bareTreeHashRoot } from "ts-mls-bare/treeHash.js";
 import type { RatchetTree } from "ts-mls";
+import { Writer } from "../src/codec/tls.js";
 import { getSuite } from "../src/mls/suite.js";
 import { joinedAfterChurn } from "./group-fixtures.js";
 import { rng } from "./prng.js";
@@ -32,6 +36,24 @@ function decodeBoth(bytes: Uint8Array): [RatchetTree, BareTree] | undefined {
   } catch {
     return undefined; // patched refuses non-minimal lengths (mls-patch-tree-bytes): nothing to compare
   }
+}
+
+/**
+ * The kept bytes of the leaf at `leafIndex` of a tree decoded from `bytes`: a view of them (not an
+ * encoding made here), equal to the leaf's LeafNode encoding, whose head (all but the signature)
+ * is its LeafNodeTBS (RFC 9420 7.2: with group_id and leaf_index for update and commit leaves).
+ */
+function assertKeptBytes(leaf: LeafNode, bytes: Uint8Array, groupId: Uint8Array, leafIndex: number, what: string): void {
+  const kept = takeLeafNodeEncoding(leaf);
+  assert.ok(kept !== undefined, `${what}: leaf ${leafIndex} kept no bytes`);
+  assert.equal(kept.buffer, bytes.buffer, `${what}: leaf ${leafIndex}'s kept bytes are not a view of the received bytes`);
+  assert.deepEqual(kept, encodeLeafNode(leaf), `${what}: leaf ${leafIndex}'s kept bytes`);
+  const head = kept.subarray(0, kept.length - new Writer().opaque(leaf.signature).finish().length);
+  const [tbs, expected] =
+    leaf.leafNodeSource === "key_package"
+      ? [head, encodeLeafNodeTBS(leaf)]
+      : [new Writer().raw(head).opaque(groupId).u32(leafIndex).finish(), encodeLeafNodeTBS({ ...leaf, groupId, leafIndex } as LeafNodeTBS)];
+  assert.deepEqual(tbs, expected, `${what}: leaf ${leafIndex}'s kept head is not its LeafNodeTBS`);
 }
 
 const settled = (p: Promise<Uint8Array>): Promise<Uint8Array | string> => p.catch(() => "threw"); // which malformed node it names first may differ (the patched hash is memoised)
@@ -53,6 +75,7 @@ async function sameVerdicts(bytes: Uint8Array, groupId: Uint8Array, cs: Suite, w
       continue;
     }
     const leafIndex = i / 2;
+    assertKeptBytes(node.leaf, bytes, groupId, leafIndex, what);
     const checks: Array<[Promise<boolean>, Promise<boolean>]> =
       node.leaf.leafNodeSource === "key_package"
         ? [[verifyLeafNodeSignatureKeyPackage(node.leaf as LeafNodeKeyPackage, cs.signature), bareVerifyKeyPackage(bareNode.leaf as BareLeafNodeKeyPackage, cs.signature)]]
@@ -102,4 +125,68 @@ test("a received tree's leaf signatures and tree hash, checked from the kept byt
   assert.ok(decoded > 60, `${decoded} changed trees decoded`);
   // a change inside a leaf's signed content or signature: that leaf fails, in both
   assert.ok(failed > 20, `${failed} changed trees with a leaf that fails`);
+});
+
+test("a received leaf's signature check and tree hash read its kept bytes: a kept byte changed after decoding changes both", async () => {
+  const { joiner } = await joinedAfterChurn(5, 1);
+  const { groupId } = joiner.state.mls.groupContext;
+  const cs = await getSuite(joiner.state.mls.groupContext.cipherSuite);
+  const tree = joiner.state.mls.ratchetTree;
+  // the changed byte is in a field the leaf holds as a value (credential_type): the leaf and its
+  // encoding stay the same, so only a check or hash that reads the kept bytes sees it
+  const bytes = encodeRatchetTree(tree);
+  const [decoded, bare] = decodeBoth(bytes)!;
+  const bareHash = await bareTreeHashRoot(bare, cs.hash);
+  for (let i = 0; i < decoded.length; i += 2) {
+    const node = decoded[i];
+    if (node?.nodeType !== "leaf") continue;
+    const kept = takeLeafNodeEncoding(node.leaf);
+    assert.ok(kept !== undefined, `leaf ${i / 2} kept no bytes`);
+    const encoded = encodeLeafNode(node.leaf);
+    const credentialType = new Writer().opaque(node.leaf.hpkePublicKey).opaque(node.leaf.signaturePublicKey).finish().length + 1;
+    kept[credentialType] = kept[credentialType]! ^ 0x80;
+    assert.deepEqual(encodeLeafNode(node.leaf), encoded);
+    const verdict =
+      node.leaf.leafNodeSource === "key_package"
+        ? await verifyLeafNodeSignatureKeyPackage(node.leaf as LeafNodeKeyPackage, cs.signature)
+        : await verifyLeafNodeSignature(node.leaf, groupId, i / 2, cs.signature);
+    assert.equal(verdict, false, `leaf ${i / 2} was not checked from its kept bytes`);
+  }
+  assert.notDeepEqual(await treeHashRoot(decoded, cs.hash), bareHash);
+});
+
+test("an update leaf and signatures with 1- and 4-byte length prefixes are checked and hashed from their kept bytes as 1.6.4 does", async () => {
+  const { joiner } = await joinedAfterChurn(5, 1);
+  const { groupId } = joiner.state.mls.groupContext;
+  const cs = await getSuite(joiner.state.mls.groupContext.cipherSuite);
+  const tree = joiner.state.mls.ratchetTree;
+  const at = tree.findIndex((n, i) => i % 2 === 0 && n?.nodeType === "leaf" && n.leaf.leafNodeSource === "key_package");
+  const own = tree[at];
+  assert.ok(own?.nodeType === "leaf" && own.leaf.leafNodeSource === "key_package");
+  // an update leaf (RFC 9420 12.1.2) signed at its index with a fresh key
+  const key = await cs.signature.keygen();
+  const { lifetime: _lifetime, signature: _signature, ...data } = own.leaf;
+  const tbs = { ...data, signaturePublicKey: key.publicKey, leafNodeSource: "update", groupId, leafIndex: at / 2 };
+  // (signLeafNodeCommit signs any TBS; 1.6.4 has no update signer)
+  const { signature } = await signLeafNodeCommit(tbs as unknown as LeafNodeTBSCommit, key.signKey, cs.signature);
+  const update: LeafNode = { ...data, signaturePublicKey: key.publicKey, leafNodeSource: "update", signature };
+  const withUpdate = encodeRatchetTree(tree.map((n, i) => (i === at ? { nodeType: "leaf" as const, leaf: update } : n)));
+  const verdicts = await sameVerdicts(withUpdate, groupId, cs, "update leaf");
+  assert.ok(verdicts !== undefined);
+  const received = decodeBoth(withUpdate)![0][at];
+  assert.equal(received?.nodeType === "leaf" ? received.leaf.leafNodeSource : undefined, "update");
+  // the update leaf verifies at its own index and fails at another, like the commit leaf
+  assert.equal(verdicts.filter((v) => !v).length, 2);
+
+  // a signature's length prefix of 1 byte (0, 63), 2 bytes (64, 16383) and 4 bytes (16384, 70000)
+  for (const length of [0, 63, 64, 16383, 16384, 70000]) {
+    const signature = new Uint8Array(length).fill(7);
+    for (const leafAt of [0, at]) {
+      const changed = tree.map((n, i) => (i === leafAt && n?.nodeType === "leaf" ? { nodeType: "leaf" as const, leaf: { ...n.leaf, signature } } : n));
+      const bytes = encodeRatchetTree(changed);
+      const lengths = await sameVerdicts(bytes, groupId, cs, `signature of ${length} bytes at node ${leafAt}`);
+      assert.ok(lengths !== undefined);
+      assert.ok(lengths.some((v) => !v));
+    }
+  }
 });
