@@ -1,0 +1,71 @@
+/**
+ * Two safety properties of the in-place plaintexts of bulk long-term decryption
+ * (src/engine/worker/longTerm.ts, src/engine/poolOutput.ts), each guarded against a mutation that
+ * the other pool tests let through: the worker writes a plaintext only after its tag check (a
+ * segment where every value fails goes back to the packing buffers: it must hold no plaintext),
+ * and it zeroes the whole of a segment past its plaintexts, not only the packed bytes (a recycled
+ * buffer longer than its segment holds an earlier call's bytes past them). Its own file: the
+ * packing buffers are per process.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { toHex } from "../src/bytes.js";
+import { CryptoError, ErrorCode } from "../src/errors.js";
+import { createGroup, encrypt } from "../src/group/index.js";
+import type { GroupState } from "../src/group/index.js";
+import { generateIdentity } from "../src/identity.js";
+import { peekAll } from "../src/engine/decrypt.js";
+import { emptyStats } from "../src/engine/context.js";
+import type { EngineContext } from "../src/engine/context.js";
+import { mainShareStart } from "../src/engine/mainDecrypt.js";
+import { spareBuffers, takeBuffer } from "../src/engine/packBuffers.js";
+import { emptyGroupRecord } from "../src/engine/store/records.js";
+import { executeStep } from "../src/engine/steps.js";
+import type { DecryptItem, GroupJob } from "../src/engine/jobs.js";
+import { holdsRun, recordingPool } from "./pool-support.js";
+
+/** One decrypt step of `items` on a pool of one thread (no store): its results. */
+async function decryptOnPool(state: GroupState, items: DecryptItem[], engineId: string): Promise<Array<Uint8Array | Error>> {
+  assert.equal(mainShareStart(items, items.map((_, i) => i)), items.length, "all in the pool");
+  const { pool } = recordingPool(1);
+  try {
+    const token = new Uint8Array(16).fill(9);
+    const record = { ...emptyGroupRecord(), status: "member" as const, owner: state.owner, ltsEpoch: 0n, mlsEpoch: state.mlsEpoch, stateToken: token };
+    const ctx = { store: {}, pool, engineId, stats: emptyStats() } as unknown as EngineContext;
+    const job: GroupJob = { kind: "decrypt", decrypt: { items }, reply: { resolve() {}, reject() {} } };
+    const out = await executeStep(ctx, { groupId: toHex(state.groupId), job, step: 0, record, counter: 0n, secrets: { token: toHex(token), secrets: state.secrets } });
+    return await Promise.resolve(out.result as Array<Uint8Array | Error> | Promise<Array<Uint8Array | Error>>);
+  } finally {
+    await pool.destroy();
+  }
+}
+
+/** Values of `sizes` (each filled with one byte, never zero) sealed and peeked; `tamper` may change a message first. */
+async function sealed(state: GroupState, sizes: readonly number[], tamper: (message: Uint8Array, i: number) => void = () => {}): Promise<{ plaintexts: Uint8Array[]; items: DecryptItem[] }> {
+  const plaintexts = sizes.map((n, i) => new Uint8Array(n).fill(1 + (i % 250)));
+  const messages = await Promise.all(plaintexts.map(async (p) => (await encrypt(state, p, { scheme: "long-term" })).message));
+  messages.forEach(tamper);
+  const items = peekAll(messages).byGroup.get(toHex(state.groupId))?.items ?? [];
+  return { plaintexts, items };
+}
+
+const newGroup = (): Promise<GroupState> => createGroup({ identity: generateIdentity(), groupId: new Uint8Array(32).fill(5), ciphersuite: "PANDA10_AES256GCM" });
+
+/** Empties the packing buffers kept from before. */
+function drainSpare(): void {
+  while (spareBuffers().length > 0) takeBuffer(1);
+}
+
+test("a segment whose every value fails its tag check goes back for packing holding no plaintext", async () => {
+  drainSpare();
+  const state = await newGroup();
+  // only the tag flipped (the ciphertext ends the message): each value deciphers to its plaintext,
+  // which final() then refuses; two segments of values that all fail
+  const { items } = await sealed(state, new Array<number>(64).fill(1000), (m) => {
+    m[m.length - 1] = (m[m.length - 1] as number) ^ 1;
+  });
+  const results = await decryptOnPool(state, items, "e-leak-tags");
+  results.forEach((r, i) => assert.ok(r instanceof CryptoError && r.code === ErrorCode.DecryptionFailed, `value ${i}: ${String(r)}`));
+  assert.ok(spareBuffers().length >= 2, `${spareBuffers().length} segments back for packing`);
+  for (const buffer of spareBuffers()) assert.ok(!holdsRun(new Uint8Array(buffer)), "a kept packing buffer holds no plaintext");
+});
