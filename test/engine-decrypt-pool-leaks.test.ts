@@ -10,6 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toHex } from "../src/bytes.js";
+import { POOL_OUTPUT_SEGMENT_BYTES, POOL_OWN_BUFFER_BYTES } from "../src/constants.js";
 import { CryptoError, ErrorCode } from "../src/errors.js";
 import { createGroup, encrypt } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
@@ -18,11 +19,11 @@ import { peekAll } from "../src/engine/decrypt.js";
 import { emptyStats } from "../src/engine/context.js";
 import type { EngineContext } from "../src/engine/context.js";
 import { mainShareStart } from "../src/engine/mainDecrypt.js";
-import { spareBuffers, takeBuffer } from "../src/engine/packBuffers.js";
+import { giveBack, spareBuffers, takeBuffer } from "../src/engine/packBuffers.js";
 import { emptyGroupRecord } from "../src/engine/store/records.js";
 import { executeStep } from "../src/engine/steps.js";
 import type { DecryptItem, GroupJob } from "../src/engine/jobs.js";
-import { holdsRun, recordingPool } from "./pool-support.js";
+import { holdsRun, plaintextsAlone, recordingPool } from "./pool-support.js";
 
 /** One decrypt step of `items` on a pool of one thread (no store): its results. */
 async function decryptOnPool(state: GroupState, items: DecryptItem[], engineId: string): Promise<Array<Uint8Array | Error>> {
@@ -68,4 +69,25 @@ test("a segment whose every value fails its tag check goes back for packing hold
   results.forEach((r, i) => assert.ok(r instanceof CryptoError && r.code === ErrorCode.DecryptionFailed, `value ${i}: ${String(r)}`));
   assert.ok(spareBuffers().length >= 2, `${spareBuffers().length} segments back for packing`);
   for (const buffer of spareBuffers()) assert.ok(!holdsRun(new Uint8Array(buffer)), "a kept packing buffer holds no plaintext");
+});
+
+test("a recycled packing buffer longer than its segment is zeroed past the packed bytes too", async () => {
+  drainSpare();
+  const state = await newGroup();
+  // one segment of small values (well over half the bound), then a large value (its own buffer)
+  const sizes = [...new Array<number>(300).fill(100), POOL_OWN_BUFFER_BYTES + 1];
+  const { plaintexts, items } = await sealed(state, sizes);
+  // an earlier call's bytes (another group's ciphertext, say) fill the buffer the segment will take
+  const recycled = new ArrayBuffer(POOL_OUTPUT_SEGMENT_BYTES);
+  new Uint8Array(recycled).fill(0x5a);
+  giveBack(recycled);
+  const results = await decryptOnPool(state, items, "e-leak-tail");
+  results.forEach((r, i) => assert.deepEqual(r, plaintexts[i], `value ${i}`));
+  // moved to the worker (detached here) and back as the segment of the small values
+  assert.equal(recycled.byteLength, 0, "the segment took the recycled buffer");
+  const segment = (results[0] as Uint8Array).buffer;
+  assert.equal(segment.byteLength, POOL_OUTPUT_SEGMENT_BYTES);
+  assert.ok(results.slice(0, 300).every((r) => (r as Uint8Array).buffer === segment), "one segment");
+  plaintextsAlone(results);
+  assert.ok(new Uint8Array(segment, 300 * 100).every((b) => b === 0), "nothing of the earlier call after the plaintexts");
 });
