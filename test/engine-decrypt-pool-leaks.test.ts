@@ -4,13 +4,14 @@
  * the other pool tests let through: the worker writes a plaintext only after its tag check (a
  * segment where every value fails goes back to the packing buffers: it must hold no plaintext),
  * and it zeroes the whole of a segment past its plaintexts, not only the packed bytes (a recycled
- * buffer longer than its segment holds an earlier call's bytes past them). Its own file: the
+ * buffer longer than its segment holds an earlier call's bytes past them); and a small call's
+ * segment pins no kept buffer much larger than its values. Its own file: the
  * packing buffers are per process.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toHex } from "../src/bytes.js";
-import { POOL_OUTPUT_SEGMENT_BYTES, POOL_OWN_BUFFER_BYTES } from "../src/constants.js";
+import { POOL_OUTPUT_SEGMENT_BYTES, POOL_OWN_BUFFER_BYTES, POOL_SEGMENT_SLACK } from "../src/constants.js";
 import { CryptoError, ErrorCode } from "../src/errors.js";
 import { createGroup, encrypt } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
@@ -19,7 +20,7 @@ import { peekAll } from "../src/engine/decrypt.js";
 import { emptyStats } from "../src/engine/context.js";
 import type { EngineContext } from "../src/engine/context.js";
 import { mainShareStart } from "../src/engine/mainDecrypt.js";
-import { giveBack, spareBuffers, takeBuffer } from "../src/engine/packBuffers.js";
+import { giveBack, packedBytes, spareBuffers, takeBuffer } from "../src/engine/packBuffers.js";
 import { emptyGroupRecord } from "../src/engine/store/records.js";
 import { executeStep } from "../src/engine/steps.js";
 import type { DecryptItem, GroupJob } from "../src/engine/jobs.js";
@@ -90,4 +91,25 @@ test("a recycled packing buffer longer than its segment is zeroed past the packe
   assert.ok(results.slice(0, 300).every((r) => (r as Uint8Array).buffer === segment), "one segment");
   plaintextsAlone(results);
   assert.ok(new Uint8Array(segment, 300 * 100).every((b) => b === 0), "nothing of the earlier call after the plaintexts");
+});
+
+test("a small call's segment takes no kept buffer much larger than its values, one that fits within the slack", async () => {
+  drainSpare();
+  const state = await newGroup();
+  const { plaintexts, items } = await sealed(state, new Array<number>(64).fill(100));
+  const packed = items.reduce((n, item) => n + packedBytes(item), 0);
+  assert.ok(POOL_SEGMENT_SLACK * packed < POOL_OUTPUT_SEGMENT_BYTES, `${packed} packed bytes: a small call`);
+  const large = new ArrayBuffer(POOL_OUTPUT_SEGMENT_BYTES);
+  giveBack(large);
+  const first = await decryptOnPool(state, items, "e-slack-large");
+  first.forEach((r, i) => assert.deepEqual(r, plaintexts[i], `value ${i}`));
+  assert.equal(large.byteLength, POOL_OUTPUT_SEGMENT_BYTES, "the 64 KiB buffer stays kept (never sent)");
+  for (const r of first as Uint8Array[]) assert.ok(r.buffer.byteLength <= POOL_SEGMENT_SLACK * packed, `a segment of ${r.buffer.byteLength} bytes for ${packed} packed`);
+  // a kept buffer within the slack is still reused (moved to the worker: detached here)
+  const near = new ArrayBuffer(Math.floor(1.5 * packed));
+  giveBack(near);
+  const second = await decryptOnPool(state, items, "e-slack-near");
+  second.forEach((r, i) => assert.deepEqual(r, plaintexts[i], `value ${i}`));
+  assert.equal(near.byteLength, 0, "the buffer within the slack was taken");
+  assert.equal((second[0] as Uint8Array).buffer.byteLength, Math.floor(1.5 * packed));
 });
