@@ -4,7 +4,7 @@
  * failure path: best fit of the packing buffers, the bounds of a value and a segment, a segment
  * of no plaintext kept for packing (and one past the bound copied out of), the guards on a
  * worker's answer, a failed chunk (no plaintext kept, no chunk started after it, the job settled
- * only after the chunks still running), a worker refusing the keys.
+ * only after the chunks still running), a worker refusing the keys (its segments kept for packing).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -202,9 +202,13 @@ test("a worker that refuses the keys sent again: a typed WORKER_FAILED", async (
   // the keys never reach the worker: it answers a miss, and a miss again
   const { pool, tasks } = recordingPool(1, (t) => ({ ...t, keys: undefined }));
   try {
+    const kept = new Set(spareBuffers());
     const { result } = await step(state, items, pool, "e-slot-refused");
     await assert.rejects(result, isWorkerFailed(/refused the long-term keys/));
     assert.equal(tasks.length, 2, "sent once, and again with the keys");
+    // a miss opened nothing: its segments (only the caller's bytes) are packing buffers again
+    assert.ok(spareBuffers().some((b) => !kept.has(b)), "the refused segments are kept for packing");
+    for (const buffer of spareBuffers()) assert.ok(!holdsRun(new Uint8Array(buffer)), "a kept packing buffer holds no plaintext");
   } finally {
     await pool.destroy();
   }

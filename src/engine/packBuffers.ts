@@ -68,7 +68,7 @@ export function giveBack(buffer: ArrayBuffer): void {
  * ```
  */
 export function spareBuffers(): readonly ArrayBuffer[] {
-  return spare;
+  return [...spare];
 }
 
 /** Bytes an item takes in a packed buffer: its message, then its aad. @example `total += packedBytes(item)` */
