@@ -133,6 +133,13 @@ export const POOL_OWN_BUFFER_BYTES = 8 * 1024;
  * Above {@link POOL_OWN_BUFFER_BYTES} plus a message's header, so a small value fits one.
  */
 export const POOL_OUTPUT_SEGMENT_BYTES = 64 * 1024;
+/**
+ * A segment that will hold small plaintexts takes a kept packing buffer of at most this many
+ * times its packed bytes: a caller keeping one of its plaintexts keeps the buffer alive, so a
+ * small call must not pin a buffer far larger than its values (a full segment still takes any
+ * buffer up to {@link POOL_OUTPUT_SEGMENT_BYTES}).
+ */
+export const POOL_SEGMENT_SLACK = 2;
 /** Chunks of one batch in flight per pool thread (one being opened, one waiting in the worker's queue). */
 export const POOL_CHUNKS_IN_FLIGHT_PER_THREAD = 2;
 /**

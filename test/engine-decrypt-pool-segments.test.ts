@@ -4,14 +4,14 @@
  * failure path: best fit of the packing buffers, the bounds of a value and a segment, a segment
  * of no plaintext kept for packing (and one past the bound copied out of), the guards on a
  * worker's answer, a failed chunk (no plaintext kept, no chunk started after it, the job settled
- * only after the chunks still running), a worker refusing the keys.
+ * only after the chunks still running), a worker refusing the keys (its segments kept for packing).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { toHex } from "../src/bytes.js";
 import { LTS_TAG_SIZE } from "../src/constants/protocol.js";
-import { POOL_CHUNK_BYTES, POOL_OUTPUT_SEGMENT_BYTES, POOL_OWN_BUFFER_BYTES } from "../src/constants.js";
+import { POOL_CHUNK_BYTES, POOL_OUTPUT_SEGMENT_BYTES, POOL_OWN_BUFFER_BYTES, POOL_SEGMENT_SLACK } from "../src/constants.js";
 import { ErrorCode, InternalError } from "../src/errors.js";
 import { createGroup, encrypt } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
@@ -127,7 +127,8 @@ test("packing: a segment that will hold small plaintexts stays within its bound,
   assert.deepEqual(large.maxima, [Infinity], "of any spare buffer");
   const small = pack(43, 63);
   assert.deepEqual(small.ends, [15, 20], "20 of 4 KiB: 15 fill a segment");
-  assert.deepEqual(small.maxima, [POOL_OUTPUT_SEGMENT_BYTES, POOL_OUTPUT_SEGMENT_BYTES]);
+  // the second (5 values) takes no kept buffer of more than twice its bytes
+  assert.deepEqual(small.maxima, [POOL_OUTPUT_SEGMENT_BYTES, POOL_SEGMENT_SLACK * (small.lengths[1] as number)]);
   const mixed = pack(0, 63);
   // 3 small and 6 large fill the first; the large run goes on in one; the small ones after it start another
   assert.deepEqual(mixed.ends, [9, 43, 58, 63]);
@@ -201,9 +202,13 @@ test("a worker that refuses the keys sent again: a typed WORKER_FAILED", async (
   // the keys never reach the worker: it answers a miss, and a miss again
   const { pool, tasks } = recordingPool(1, (t) => ({ ...t, keys: undefined }));
   try {
+    const kept = new Set(spareBuffers());
     const { result } = await step(state, items, pool, "e-slot-refused");
     await assert.rejects(result, isWorkerFailed(/refused the long-term keys/));
     assert.equal(tasks.length, 2, "sent once, and again with the keys");
+    // a miss opened nothing: its segments (only the caller's bytes) are packing buffers again
+    assert.ok(spareBuffers().some((b) => !kept.has(b)), "the refused segments are kept for packing");
+    for (const buffer of spareBuffers()) assert.ok(!holdsRun(new Uint8Array(buffer)), "a kept packing buffer holds no plaintext");
   } finally {
     await pool.destroy();
   }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { LTS_TAG_SIZE, POOL_OUTPUT_SEGMENT_BYTES, SPARE_PACK_BYTES } from "../constants.js";
+import { LTS_TAG_SIZE, POOL_OUTPUT_SEGMENT_BYTES, POOL_SEGMENT_SLACK, SPARE_PACK_BYTES } from "../constants.js";
 import type { DecryptItem } from "./jobs.js";
 import { LAYOUT_STRIDE, inSegment } from "./worker/longTerm.js";
 
@@ -68,7 +68,7 @@ export function giveBack(buffer: ArrayBuffer): void {
  * ```
  */
 export function spareBuffers(): readonly ArrayBuffer[] {
-  return spare;
+  return [...spare];
 }
 
 /** Bytes an item takes in a packed buffer: its message, then its aad. @example `total += packedBytes(item)` */
@@ -81,7 +81,8 @@ export function packedBytes(item: DecryptItem): number {
  * then its aad) into segments of up to {@link POOL_OUTPUT_SEGMENT_BYTES} packed bytes (an item
  * larger than that alone in one; a run of large values, whose plaintexts come back in buffers
  * of their own, in one however long), each from `buffer(size, max)`: a segment that will hold small
- * plaintexts takes a buffer of at most the bound (it is handed out), one of large values only
+ * plaintexts takes a buffer of at most the bound and of at most {@link POOL_SEGMENT_SLACK} times
+ * its size (it is handed out: a small call pins no much larger buffer), one of large values only
  * any. Returns the segments, where each ends (`ends[s]`: one past its last item) and the layout
  * ({@link LAYOUT_STRIDE} numbers per item, offsets within its segment, `epochIndex[k]` naming
  * item k's epoch in the task).
@@ -129,7 +130,8 @@ export function packChunk(items: readonly DecryptItem[], which: readonly number[
   const segments: ArrayBuffer[] = [];
   let k = 0;
   for (let s = 0; s < ends.length; s++) {
-    const data = buffer(sizes[s] as number, withSmall[s] === true ? POOL_OUTPUT_SEGMENT_BYTES : Infinity);
+    const length = sizes[s] as number;
+    const data = buffer(length, withSmall[s] === true ? Math.min(POOL_OUTPUT_SEGMENT_BYTES, POOL_SEGMENT_SLACK * length) : Infinity);
     segments.push(data);
     const packed = new Uint8Array(data);
     let at = 0;

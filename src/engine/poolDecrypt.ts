@@ -30,7 +30,7 @@ import type { LongTermSecret } from "../lts/secret.js";
 import type { EngineContext } from "./context.js";
 import type { DecryptItem } from "./jobs.js";
 import { mainShareStart, openSliced } from "./mainDecrypt.js";
-import { packChunk, packedBytes, takeBuffer } from "./packBuffers.js";
+import { giveBack, packChunk, packedBytes, takeBuffer } from "./packBuffers.js";
 import { handOut } from "./poolOutput.js";
 import { runTask } from "./pool.js";
 import type { LongTermKeyData, OpenLongTermOut, OpenLongTermTask } from "./worker/longTerm.js";
@@ -238,7 +238,11 @@ async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly D
   if (out.miss === true) {
     noteSent(ctx.pool, batch.names);
     out = await run(task(out.segments, true));
-    if (out.miss === true) throw new InternalError(ErrorCode.WorkerFailed, "worker refused the long-term keys");
+    if (out.miss === true) {
+      // a miss opens nothing: the segments hold only what the caller sent, packing buffers again
+      for (const buffer of out.segments) giveBack(buffer);
+      throw new InternalError(ErrorCode.WorkerFailed, "worker refused the long-term keys");
+    }
   }
   handOut(out, layout, ends, which, results);
 }

@@ -5,9 +5,8 @@
  * (src/engine/worker/longTerm.ts). A segment that holds plaintexts becomes theirs: they are
  * handed out as views into it (no copy; the engine never uses it again, and after the transfer
  * no worker can reach it). A segment of no plaintext (only what the caller sent) goes back to
- * the packing buffers. Before this (session 9) the workers wrote into a shared output slot that the main
- * thread copied into segments of its own and zeroed: two passes over every plaintext on the
- * main thread (bench/results/NOTES.md, session 10).
+ * the packing buffers. In place, so the main thread makes no pass over a plaintext (a copy and
+ * a zeroing per value measured slower: bench/results/NOTES.md).
  *
  * @module
  */

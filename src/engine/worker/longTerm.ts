@@ -161,40 +161,47 @@ function openBatch(task: OpenLongTermTask): OpenLongTermOut {
   const large: Array<[number, ArrayBuffer]> = [];
   const failures: Array<[number, ErrorData]> = [];
   let i = 0;
-  for (let s = 0; s < segments.length; s++) {
-    const bytes = new Uint8Array(segments[s] as ArrayBuffer);
-    // where the next small plaintext goes: never past the start of the item being read
-    let w = 0;
-    for (const end = ends[s] as number; i < end; i++) {
-      const at = i * LAYOUT_STRIDE;
-      const nonceAt = layout[at] as number;
-      const ctAt = layout[at + 1] as number;
-      const ctLength = layout[at + 2] as number;
-      const aadLength = layout[at + 3] as number;
-      const key = keys[layout[at + 4] as number] as CachedKey;
-      const ctEnd = ctAt + ctLength;
-      const aad = aadLength === 0 ? groupId : concatBytes(groupId, bytes.subarray(ctEnd, ctEnd + aadLength));
-      let body: Uint8Array;
-      try {
-        body = openValue(key, bytes, nonceAt, ctAt, ctEnd, aad);
-      } catch (e) {
-        failures.push([i, toErrorData(e)]);
-        continue;
+  try {
+    for (let s = 0; s < segments.length; s++) {
+      const bytes = new Uint8Array(segments[s] as ArrayBuffer);
+      // where the next small plaintext goes: never past the start of the item being read
+      let w = 0;
+      for (const end = ends[s] as number; i < end; i++) {
+        const at = i * LAYOUT_STRIDE;
+        const nonceAt = layout[at] as number;
+        const ctAt = layout[at + 1] as number;
+        const ctLength = layout[at + 2] as number;
+        const aadLength = layout[at + 3] as number;
+        const key = keys[layout[at + 4] as number] as CachedKey;
+        const ctEnd = ctAt + ctLength;
+        const aad = aadLength === 0 ? groupId : concatBytes(groupId, bytes.subarray(ctEnd, ctEnd + aadLength));
+        let body: Uint8Array;
+        try {
+          body = openValue(key, bytes, nonceAt, ctAt, ctEnd, aad);
+        } catch (e) {
+          failures.push([i, toErrorData(e)]);
+          continue;
+        }
+        if (inSegment(body.length)) {
+          bytes.set(body, w);
+          w += body.length;
+          body.fill(0);
+        } else if (body.length > 0) {
+          // large: the plaintext owns its buffer (openValue) and moves whole
+          large.push([i, body.buffer as ArrayBuffer]);
+        }
       }
-      if (inSegment(body.length)) {
-        bytes.set(body, w);
-        w += body.length;
-        body.fill(0);
-      } else if (body.length > 0) {
-        // large: the plaintext owns its buffer (openValue) and moves whole
-        large.push([i, body.buffer as ArrayBuffer]);
-      }
+      // only the plaintexts stay: nothing of a header, a tag, an aad or a failed value beside them.
+      // A segment of no plaintext (large values, failures) holds only what the caller sent and goes
+      // back to the engine's packing buffers: not worth a pass over it (64 KiB per large value)
+      if (w > 0) bytes.fill(0, w);
+      written.push(w);
     }
-    // only the plaintexts stay: nothing of a header, a tag, an aad or a failed value beside them.
-    // A segment of no plaintext (large values, failures) holds only what the caller sent and goes
-    // back to the engine's packing buffers: not worth a pass over it (64 KiB per large value)
-    if (w > 0) bytes.fill(0, w);
-    written.push(w);
+  } catch (e) {
+    // plaintexts may sit in the segments already: none stays behind a failed task
+    for (const buffer of segments) new Uint8Array(buffer).fill(0);
+    for (const [, buffer] of large) new Uint8Array(buffer).fill(0);
+    throw e;
   }
   return { segments, written, large, failures };
 }
