@@ -14,7 +14,7 @@ import { EngineNode, ingestApplied } from "./fixtures.js";
 import { BARE, LIBRARY, type World } from "./membership.js";
 import { join as bareJoin, suiteImpl, type KeyPackagePair } from "./mlsHarness.js";
 import { interleaved } from "./timing.js";
-import { figure, roundsFor, type BenchContext, type Row } from "./types.js";
+import { figure, widenedRoundsFor, type BenchContext, type Row } from "./types.js";
 
 /**
  * One join iteration's inputs (from the worker).
@@ -48,7 +48,7 @@ function buildInputs(n: number, engineKeyPackages: Uint8Array[]): Promise<JoinIn
  * ```
  */
 export async function joinRows(ctx: BenchContext, w: World): Promise<Row> {
-  const rounds = roundsFor(ctx.config, w.n);
+  const rounds = widenedRoundsFor(ctx.config, w.n);
   const need = rounds.warmup + rounds.iterations;
   const csDefault = await suiteImpl("default");
   const joiners: EngineNode[] = [];

@@ -143,18 +143,20 @@ export function roundsFor(config: BenchConfig, n: number): { warmup: number; ite
 }
 
 /**
- * Rounds of the receiver rows: as {@link roundsFor}, but a quick run at 101-1000 members takes 2
- * warm-up and 6 measured rounds instead of 1 and 2. Ours cost ~10 ms a commit there, so the extra
- * rounds are mostly the bare side's (~1 s each); with n 2 one slow sample (a GC or JIT pause of
- * the warm worker) decided the row: session 8's quick run read the engine's remove as the mean of
- * 13.0 and 26.5 ms and the library's as 3.44 and 20.1 ms.
+ * Rounds of the rows whose single samples swing most: the receiver rows and the join row. As
+ * {@link roundsFor}, but a quick run at 101-1000 members takes 2 warm-up and 6 measured rounds
+ * instead of 1 and 2. With n 2 one slow sample (a GC or JIT pause of a warm worker) decided the
+ * row: session 8's quick run read the engine's receiver remove as the mean of 13.0 and 26.5 ms,
+ * session 10's the library join as the mean of 98.6 and 419.5 ms and the engine join as that of
+ * 155.8 and 402.2 ms. The extra rounds cost mostly the bare side's time (~1 s each at 1000) and,
+ * for the join, building one more group of N per round.
  *
  * @example
  * ```ts
- * const { warmup, iterations } = receiverRoundsFor(ctx.config, 1000); // quick: 2 and 6
+ * const { warmup, iterations } = widenedRoundsFor(ctx.config, 1000); // quick: 2 and 6
  * ```
  */
-export function receiverRoundsFor(config: BenchConfig, n: number): { warmup: number; iterations: number } {
+export function widenedRoundsFor(config: BenchConfig, n: number): { warmup: number; iterations: number } {
   const base = roundsFor({ ...config, warmup: undefined, iterations: undefined }, n);
   const widened = config.mode !== "full" && n > 100 && n <= 1000 ? { warmup: 2, iterations: 6 } : base;
   return { warmup: config.warmup ?? widened.warmup, iterations: config.iterations ?? widened.iterations };
