@@ -51,8 +51,8 @@ const warmup = Number(arg("--warmup", "8"));
 
 /** Turns a lever off on one engine (the old code path), for `--ab`. */
 const LEVERS: Record<string, (ctx: EngineContext) => void> = {
-  // every pending-chain scan reads the store, as before the in-memory positions
-  pendingChain: (ctx) => void (ctx.pendingChain.mayHold = () => true),
+  // every pending-chain scan reads the store (an iterator), as before the in-memory positions
+  pendingChain: (ctx) => void (ctx.pendingChain.listed = () => undefined),
 };
 if (ab !== "" && ab !== "other" && LEVERS[ab] === undefined) throw new Error(`unknown lever ${ab}; known: ${Object.keys(LEVERS).join(", ")}`);
 const median = (xs: readonly number[]): number => summarise(xs).median;

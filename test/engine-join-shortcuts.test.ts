@@ -12,7 +12,7 @@ import type { EngineContext } from "../src/engine/context.js";
 import type { SecretGroupEngine } from "../src/engine/engine.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
 import type { EngineStore } from "../src/engine/store/store.js";
-import { groupWithMember, ingestAll, withNodes, withStore } from "./engine-helpers.js";
+import { groupAddingMember, groupWithMember, ingestAll, withNodes, withStore } from "./engine-helpers.js";
 import { generateIdentity } from "../src/identity.js";
 import { WelcomeKeys } from "../src/engine/welcomeKeys.js";
 import type { StoreOp } from "../src/engine/store/store.js";
@@ -135,5 +135,50 @@ test("documents only the store takes are written in one batch per ingest call, e
     assert.ok(await store.has(Sublevel.Operations, ids([plain])[0]!), "the plain operation's record");
     assert.deepEqual(await ingestAll(node.engine, docs), ["duplicate", "refused", "duplicate", "duplicate", "duplicate", "duplicate"]);
     assert.equal(batches.length, 1, "nothing new written");
+  });
+});
+
+test("a group document after its commit joins through the stored Welcome in its own step: one synced batch, the group record and the key package read once, and what waits after it still applies", async () => {
+  await withNodes([{}, {}], async ([owner, alice]) => {
+    const { gid, created, added } = await groupAddingMember(owner.engine, alice.engine);
+    const g = toHex(gid);
+    const second = (await owner.engine.updateGroup(gid)).documents;
+    const store = storeOf(alice.engine);
+    const batches: Array<{ ops: readonly StoreOp[]; sync: boolean }> = [];
+    const batch = store.batch.bind(store);
+    store.batch = (ops, options) => {
+      if (ops.length > 0) batches.push({ ops, sync: options?.sync === true });
+      return batch(ops, options);
+    };
+    let keyPackageOpens = 0;
+    const open = store.sealer.open.bind(store.sealer);
+    store.sealer.open = (sub, key, sealed, ownKey) => {
+      if (sub === Sublevel.KeyPackages) keyPackageOpens++;
+      return open(sub, key, sealed, ownKey);
+    };
+    assert.deepEqual(await ingestAll(alice.engine, added), ["pending"]);
+    assert.ok(await store.has(Sublevel.Welcomes, `${g}/${toHex(decodeDocument(added[0]!).id)}`), "the Welcome is stored for the group document");
+    batches.length = 0;
+    assert.deepEqual(await ingestAll(alice.engine, created), ["applied"]);
+    assert.equal(batches.length, 1, "the group document and the join: one batch");
+    const [joined] = batches;
+    assert.ok(joined!.sync, "durable: the key package is consumed");
+    assert.ok(joined!.ops.some((op) => op.sub === Sublevel.Docs && op.key === g), "the group document");
+    assert.ok(joined!.ops.some((op) => op.sub === Sublevel.State), "the joined state");
+    assert.equal(joined!.ops.filter((op) => op.sub === Sublevel.Groups && op.key === g).length, 1, "the group record's cold half written once");
+    assert.equal(keyPackageOpens, 1, "the key package record opened once: the commit's step only looked it up");
+    assert.deepEqual(await store.keys(Sublevel.Welcomes, `${g}/`), [], "the Welcome entry is gone");
+    assert.equal((await alice.engine.describe(gid)).status, "member");
+
+    // a later commit that arrives first waits; the group document's join is then not the end:
+    // the drain after it applies the later commit
+    const other = (await groupAddingMember(owner.engine, alice.engine)) as { gid: Uint8Array; created: Uint8Array[]; added: Uint8Array[] };
+    const later = (await owner.engine.updateGroup(other.gid)).documents;
+    assert.deepEqual(await ingestAll(alice.engine, [...later, ...other.added]), ["pending", "pending"]);
+    assert.deepEqual(await ingestAll(alice.engine, other.created), ["applied"]);
+    assert.equal((await alice.engine.describe(other.gid)).mlsEpoch, (await owner.engine.describe(other.gid)).mlsEpoch, "the later commit applied");
+    assert.deepEqual(await ingestAll(alice.engine, second), ["applied"]);
+    const message = await owner.engine.encrypt(gid, utf8("joined"), { scheme: "sender-ratchet" });
+    assert.deepEqual((await alice.engine.decrypt([message])).map((m) => (m instanceof Uint8Array ? new TextDecoder().decode(m) : m)), ["joined"]);
   });
 });

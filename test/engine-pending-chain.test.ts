@@ -32,7 +32,24 @@ async function agrees(chain: PendingChain, store: EngineStore, when: string): Pr
     assert.equal(chain.mayHold(position), held, `${when}: ${position}`);
   }
   // prefixes other than one chain position are always scanned
-  for (const prefix of ["q/", "q/a1/", "h/a1/", "q/a1/-"]) assert.ok(chain.mayHold(prefix), `${when}: ${prefix}`);
+  for (const prefix of ["q/", "q/a1/", "h/a1/", "q/a1/-"]) {
+    assert.ok(chain.mayHold(prefix), `${when}: ${prefix}`);
+    assert.equal(chain.listed(prefix), undefined, `${when}: ${prefix}`);
+  }
+  await readsAgree(chain, store, when);
+}
+
+/** Asserts a scan of each position through the engine's index reader (point reads of its listed records) returns what the store's scan does (keys and values, in order). */
+async function readsAgree(chain: PendingChain, store: EngineStore, when: string): Promise<void> {
+  const raw = store.reader(Sublevel.Materialise);
+  const through = indexReader({ store, pendingChain: chain } as unknown as EngineContext);
+  for (const position of POSITIONS) {
+    const scanned: Array<readonly [unknown, unknown]> = [];
+    for await (const entry of raw.iterator({ gte: position, lt: `${position}\uffff` })) scanned.push(entry);
+    const read: Array<readonly [unknown, unknown]> = [];
+    for await (const entry of through.iterator({ gte: position, lt: `${position}\uffff` })) read.push(entry);
+    assert.deepEqual(read, scanned, `${when}: ${position} read through its listed records`);
+  }
 }
 
 test("the pending chain positions agree with the store over a random history, a failed batch and a reload", async () => {
@@ -70,12 +87,17 @@ test("the pending chain positions agree with the store over a random history, a 
     // a batch that fails writes nothing: what it would have deleted stays listed
     const [held] = await store.keys(Sublevel.Materialise, "q/");
     assert.ok(held !== undefined);
+    const unwritten = "q/a1/p1/c-unwritten";
     const failing: StoreOp[] = [
       { sub: Sublevel.Materialise, key: held, value: null },
+      { sub: Sublevel.Materialise, key: unwritten, value: utf8("never written"), versioned: true },
       { sub: "no-such-sublevel" as typeof Sublevel.Materialise, key: "x", value: utf8("x") },
     ];
     await assert.rejects(write(failing));
     assert.ok(chain.has(held));
+    // listed, not stored: the point reads skip it as the scan does
+    assert.ok(chain.has(unwritten));
+    await readsAgree(chain, store, "after a failed batch");
     assert.ok((await store.keys(Sublevel.Materialise, held)).includes(held));
     const reopened = await s.reopen();
     await agrees(await PendingChain.load(reopened), reopened, "reloaded");
@@ -111,8 +133,8 @@ test("inside an engine fed a shuffled history the positions list every pending r
           for (const prefix of [position, position.replace(/\/[^/]+\/$/, "/-/")]) {
             const through: unknown[] = [];
             const direct: unknown[] = [];
-            for await (const [k] of indexReader(ctx).iterator({ gte: prefix, lt: `${prefix}\uffff` })) through.push(k);
-            for await (const [k] of raw.iterator({ gte: prefix, lt: `${prefix}\uffff` })) direct.push(k);
+            for await (const entry of indexReader(ctx).iterator({ gte: prefix, lt: `${prefix}\uffff` })) through.push(entry);
+            for await (const entry of raw.iterator({ gte: prefix, lt: `${prefix}\uffff` })) direct.push(entry);
             assert.deepEqual(through, direct, `node ${i}: ${prefix}`);
           }
         }

@@ -13,15 +13,16 @@ import type { SecretGroupCommitFields, SignedDocument } from "../documents/index
 import { ErrorCode, ValidationError } from "../errors.js";
 import { inspectCommit, peekWelcome } from "../group/index.js";
 import type { CommitInspection } from "../group/index.js";
-import { indexCommit } from "../materialise/index.js";
+import { indexCommit, indexGroup } from "../materialise/index.js";
+import type { IndexResult } from "../materialise/index.js";
 import { dropRun, startApply } from "./earlyApply.js";
 import type { StateOut } from "./worker/protocol.js";
 import type { EngineContext } from "./context.js";
 import { countDropped } from "./context.js";
-import { applyCommit, commitOp, isNodeFault, joinThrough, refused, sameCommit } from "./drain.js";
+import { applyCommit, commitOp, isNodeFault, joinStoredWelcome, joinThrough, refused, sameCommit } from "./drain.js";
 import type { DrainInput, WelcomedKeyPackage } from "./drain.js";
 import type { IngestOutcome, StepOutput } from "./jobs.js";
-import { indexGroupOps, indexReader, toStoreOps } from "./materialise.js";
+import { indexReader, toStoreOps } from "./materialise.js";
 import { CommitStatus, GroupStatus, decodeCommitRecord, emptyGroupRecord } from "./store/records.js";
 import { dropOps } from "./pending.js";
 import type { CommitRecord, GroupRecord } from "./store/records.js";
@@ -40,16 +41,40 @@ import type { StoreOp } from "./store/store.js";
  * ```
  */
 export async function ingestGroupDocument(ctx: EngineContext, gid: string, record: GroupRecord | undefined, doc: SignedDocument): Promise<StepOutput> {
-  const index = await indexGroupOps(ctx, doc);
+  const indexed = await indexGroup(indexReader(ctx), doc);
+  const index = toStoreOps(indexed.ops);
   if (record?.owner !== undefined) return { ops: index, result: { outcome: "duplicate" } };
   const { ciphersuite } = readSecretGroup(doc);
   const next: GroupRecord = { ...(record ?? emptyGroupRecord()), owner: doc.author, ciphersuite };
-  const ops: StoreOp[] = [{ sub: Sublevel.Docs, key: gid, value: doc.bytes }, ...recordOps(gid, next, record), ...index];
+  const docOp: StoreOp = { sub: Sublevel.Docs, key: gid, value: doc.bytes };
+  const ops: StoreOp[] = [docOp, ...recordOps(gid, next, record), ...index];
   // the drain of a group just known (no state, not a member) can only join through a stored
   // Welcome (src/engine/drain.ts joinStep; examineStep needs a state): with none (the group
   // document came first, as usual), it would find nothing
   if (!ctx.welcomes.has(gid)) return { ops, record: next, result: { outcome: "applied" } };
-  return { ops, record: next, result: { outcome: "applied" }, again: { kind: "drain" } satisfies DrainInput };
+  // the commit came first and stored its Welcome: joined here, one synced batch with this
+  // document (the group record written once), not in a drain step and a batch after it
+  const attempt = await joinStoredWelcome(ctx, gid, next, record);
+  const drain = { kind: "drain" } satisfies DrainInput;
+  if (attempt === undefined) return { ops, record: next, result: { outcome: "applied" }, again: drain };
+  if (attempt.kind !== "joined") return { ops: [...ops, attempt.drop], record: next, result: { outcome: "applied" }, again: drain };
+  // the joined record (owner and ciphersuite from `next`) is written by the join's own ops
+  const joined: StepOutput = { ...attempt.joined, ops: [docOp, ...index, ...attempt.joined.ops], result: { outcome: "applied" } };
+  return settledJoin(ctx, gid, attempt, indexed) ? joined : { ...joined, again: drain };
+}
+
+/**
+ * True when the drain after a group document's join through a stored Welcome would find
+ * nothing: no other Welcome entry, the follower chained the joined commit last (no commit
+ * after it to apply), every pending commit of the group was chained by this document's index
+ * drain (none left pending after the joined one) and no operation waits.
+ */
+function settledJoin(ctx: EngineContext, gid: string, attempt: { readonly cid: string; readonly more: boolean }, indexed: IndexResult): boolean {
+  if (attempt.more || ctx.pendingOps.entries(gid).length > 0) return false;
+  const tip = indexed.indexed.at(-1);
+  if (tip === undefined || toHex(tip.commitId) !== attempt.cid) return false;
+  const chained = new Set(indexed.ops.filter((op) => op.type === "del").map((op) => op.key));
+  return ctx.pendingCommits.ofGroup(gid).every((e) => chained.has(e.indexKey));
 }
 
 /**
@@ -86,6 +111,16 @@ function readCommit(gid: string, record: GroupRecord | undefined, doc: SignedDoc
 /** The stored record of a commit at `epoch` with `status`. */
 function commitRecordOf(fields: SecretGroupCommitFields, epoch: bigint, status: CommitRecord["status"], welcome: boolean): CommitRecord {
   return { ...(fields.previousCommit === undefined ? {} : { previous: fields.previousCommit }), epoch, status, welcome };
+}
+
+/**
+ * The first of this node's key packages the commit's Welcome names (`refs`), without its record
+ * (no open of its own-key seal): for a Welcome stored until the group document comes, whose
+ * join reads the record then.
+ */
+async function welcomedRef(ctx: EngineContext, refs: readonly Uint8Array[]): Promise<Uint8Array | undefined> {
+  for (const ref of refs) if (await ctx.store.has(Sublevel.KeyPackages, toHex(ref))) return ref;
+  return undefined;
 }
 
 /** The first of this node's key packages the commit's Welcome names (`refs`), with its record. */
@@ -202,7 +237,8 @@ async function ingestStarted(ctx: EngineContext, gid: string, record: GroupRecor
   // a Welcome for this node in a group whose owner is known: joined in this step (started by
   // startJoin), one synced batch with the commit and its index records, not a stored Welcome
   // the drain joins through
-  const kp = member ? undefined : early !== undefined ? early.kp : await welcomed(ctx, info.addedKeyPackageRefs);
+  // the ref alone for a Welcome stored for later (the owner unknown); startJoin read the record where it joins
+  const kp = member ? undefined : early !== undefined ? early.kp?.ref : await welcomedRef(ctx, info.addedKeyPackageRefs);
   const joining = early?.joining;
   // the document's stored form (version byte and its 83 KB at 1000 members) made while the worker runs, not in the batch after it
   const docOp: StoreOp = { sub: Sublevel.Docs, key: cid, value: versioned(doc.bytes), versioned: true };
@@ -232,7 +268,7 @@ async function ingestStarted(ctx: EngineContext, gid: string, record: GroupRecor
   let welcome: StoreOp[] = [];
   if (kp !== undefined && record?.owner === undefined) {
     // the group document is not here yet: the drain after it joins through this Welcome
-    welcome = [{ sub: Sublevel.Welcomes, key: `${gid}/${cid}`, value: kp.ref }];
+    welcome = [{ sub: Sublevel.Welcomes, key: `${gid}/${cid}`, value: kp }];
   } else if (joined !== undefined) {
     if ("fault" in joined) throw joined.fault;
     if (!("error" in joined)) return appliedHere(joined, stored, cid, settledAfter(ctx, gid, doc, followed.indexed));

@@ -54,6 +54,16 @@ async function loadCommit(ctx: EngineContext, gid: string, cid: string): Promise
   return { cid, doc: decodeVerifiedDocument(docBytes, fromHex(cid)), record: decodeCommitRecord(rec) };
 }
 
+/**
+ * The delete of commit `cid`'s Welcome entry, when the ledger lists one (welcomeKeys.ts: it
+ * never misses an entry the store holds, and only this group's actor writes the group's
+ * entries); none otherwise: most commits a node applies or joins through were never stored as
+ * a Welcome entry, and each delete is an op of the batch.
+ */
+function welcomeDrop(ctx: EngineContext, gid: string, cid: string): StoreOp[] {
+  return ctx.welcomes.holds(gid, cid) ? [{ sub: Sublevel.Welcomes, key: `${gid}/${cid}`, value: null }] : [];
+}
+
 /** The store op writing a commit record with `status`. @example `commitOp(gid, cid, { ...rec, status: "applied" })` */
 export function commitOp(gid: string, cid: string, record: CommitRecord): StoreOp {
   return { sub: Sublevel.Commits, key: `${gid}/${cid}`, value: encodeCommitRecord(record) };
@@ -81,7 +91,7 @@ export async function applyCommit(
   if (out.change === undefined) throw new Error("process returned no state");
   const next = recordAfter(record, out.change, { head: c.doc.id });
   return {
-    ops: [...stateOps(gid, out.change), commitOp(gid, c.cid, { ...c.record, status: CommitStatus.Applied }), { sub: Sublevel.Welcomes, key: `${gid}/${c.cid}`, value: null }, ...recordOps(gid, next, record)],
+    ops: [...stateOps(gid, out.change), commitOp(gid, c.cid, { ...c.record, status: CommitStatus.Applied }), ...welcomeDrop(ctx, gid, c.cid), ...recordOps(gid, next, record)],
     record: next,
     event: next.status === GroupStatus.Removed ? "REMOVED" : "COMMIT_APPLIED",
   };
@@ -128,6 +138,39 @@ async function memberDrainStep(ctx: EngineContext, gid: string, record: GroupRec
 }
 
 /**
+ * The first of the group's stored Welcome entries tried: `gone` (its commit or key package is
+ * no longer here, or it is older than a removed member's epoch), `refused` (the Welcome is not
+ * for us, or broken) or `joined` (the join's writes, as {@link joinThrough} returns them);
+ * `drop` deletes the entry; `more`: the group holds other entries. Undefined when it holds none.
+ * `stored` is the record as it lies in the store (see {@link joinThrough}).
+ *
+ * @example
+ * ```ts
+ * const attempt = await joinStoredWelcome(ctx, gid, record)
+ * ```
+ */
+export async function joinStoredWelcome(
+  ctx: EngineContext,
+  gid: string,
+  record: GroupRecord,
+  stored: GroupRecord | undefined = record,
+): Promise<({ kind: "gone"; cid: string; drop: StoreOp } | { kind: "refused"; cid: string; drop: StoreOp; error: unknown } | { kind: "joined"; cid: string; joined: StepOutput }) & { more: boolean } | undefined> {
+  // most groups have none: the ledger of stored entries (welcomeKeys.ts) lists them, no scan
+  const entries = await ctx.welcomes.entries(ctx.store, gid);
+  const first = entries[0];
+  if (first === undefined) return undefined;
+  const [key, ref] = first;
+  const cid = key.split("/")[1] as string;
+  const drop: StoreOp = { sub: Sublevel.Welcomes, key, value: null };
+  const more = entries.length > 1;
+  const c = await loadCommit(ctx, gid, cid);
+  const kpBytes = await ctx.store.get(Sublevel.KeyPackages, toHex(ref), "key package record");
+  if (c === undefined || kpBytes === undefined || (record.status === GroupStatus.Removed && c.record.epoch < record.mlsEpoch)) return { kind: "gone", cid, drop, more };
+  const joined = await joinThrough(ctx, gid, record, c, { ref, record: kpBytes }, stored);
+  return "error" in joined ? { kind: "refused", cid, drop, error: joined.error, more } : { kind: "joined", cid, joined, more };
+}
+
+/**
  * One join attempt of a node that is not a member: through a stored commit whose Welcome names
  * one of its key packages. Asks for another step after each try; ends the job when none is left.
  *
@@ -137,21 +180,17 @@ async function memberDrainStep(ctx: EngineContext, gid: string, record: GroupRec
  * ```
  */
 async function joinStep(ctx: EngineContext, gid: string, record: GroupRecord, input: DrainInput): Promise<StepOutput> {
-  const owner = record.owner;
-  if (owner === undefined) return finished(input);
-  // most groups have none: the ledger of stored entries (welcomeKeys.ts) lists them, no scan
-  for (const [key, ref] of await ctx.welcomes.entries(ctx.store, gid)) {
-    const cid = key.split("/")[1] as string;
-    const c = await loadCommit(ctx, gid, cid);
-    const kpBytes = await ctx.store.get(Sublevel.KeyPackages, toHex(ref), "key package record");
-    if (c === undefined || kpBytes === undefined || (record.status === GroupStatus.Removed && c.record.epoch < record.mlsEpoch)) {
-      return { ops: [{ sub: Sublevel.Welcomes, key, value: null }], again: input };
-    }
-    const joined = await joinThrough(ctx, gid, record, c, { ref, record: kpBytes });
-    if ("error" in joined) return { ops: [{ sub: Sublevel.Welcomes, key, value: null }], again: settle(input, cid, refused(joined.error)) };
-    return { ...joined, again: settle(input, cid, { outcome: "applied" }) };
+  if (record.owner === undefined) return finished(input);
+  const attempt = await joinStoredWelcome(ctx, gid, record);
+  if (attempt === undefined) return finished(input);
+  switch (attempt.kind) {
+    case "gone":
+      return { ops: [attempt.drop], again: input };
+    case "refused":
+      return { ops: [attempt.drop], again: settle(input, attempt.cid, refused(attempt.error)) };
+    case "joined":
+      return { ...attempt.joined, again: settle(input, attempt.cid, { outcome: "applied" }) };
   }
-  return finished(input);
 }
 
 /** One of this node's key packages a commit's Welcome names: its ref and stored record. @example `{ ref, record: kpBytes }` */
@@ -164,14 +203,23 @@ export interface WelcomedKeyPackage {
  * Joins a group (not a member, owner known) through commit `c`'s Welcome to `kp`: the writes of
  * the join (state, the commit applied, the key package consumed, its deletion document in the
  * outbox, the group record), durable; or the document's fault (the Welcome is not for us, or is
- * broken: the caller forgets it as a way in); a fault of this node is thrown.
+ * broken: the caller forgets it as a way in); a fault of this node is thrown. `stored`: the group
+ * record as it lies in the store, which the record's writes are compared with (the group
+ * document's step joins with the owner it is about to write; undefined: nothing stored).
  *
  * @example
  * ```ts
  * const joined = await joinThrough(ctx, gid, record, commit, { ref, record: kpBytes })
  * ```
  */
-export async function joinThrough(ctx: EngineContext, gid: string, record: GroupRecord, c: StoredCommit, kp: WelcomedKeyPackage): Promise<StepOutput | { error: unknown }> {
+export async function joinThrough(
+  ctx: EngineContext,
+  gid: string,
+  record: GroupRecord,
+  c: StoredCommit,
+  kp: WelcomedKeyPackage,
+  stored: GroupRecord | undefined = record,
+): Promise<StepOutput | { error: unknown }> {
   const owner = record.owner as Uint8Array;
   const key = decodeKeyPackageRecord(kp.record);
   try {
@@ -189,10 +237,10 @@ export async function joinThrough(ctx: EngineContext, gid: string, record: Group
         ...stale.map((k) => ({ sub: Sublevel.State, key: k, value: null })),
         ...stateOps(gid, out.change),
         commitOp(gid, c.cid, { ...c.record, status: CommitStatus.Applied }),
-        { sub: Sublevel.Welcomes, key: `${gid}/${c.cid}`, value: null },
+        ...welcomeDrop(ctx, gid, c.cid),
         { sub: Sublevel.KeyPackages, key: toHex(kp.ref), value: null },
         outboxOp(ctx.outbox, deletion.id, deletion.bytes),
-        ...recordOps(gid, next, record),
+        ...recordOps(gid, next, stored),
       ],
       record: next,
       event: "JOINED",

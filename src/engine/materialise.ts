@@ -20,11 +20,26 @@ export function toStoreOps(ops: readonly IndexOp[]): StoreOp[] {
   return ops.map((op) => (op.type === "put" ? { sub: Sublevel.Materialise, key: op.key, value: op.value, versioned: true } : { sub: Sublevel.Materialise, key: op.key, value: null }));
 }
 
-const NOTHING: AsyncIterable<readonly [unknown, unknown]> = { async *[Symbol.asyncIterator]() {} };
+/**
+ * The records of `keys` the store holds, in the order given, by point reads (synchronous where
+ * the backend has them): what a scan of their chain position returns, without the LevelDB
+ * iterator's thread-pool round trip.
+ */
+function pointReads(get: (key: string) => Promise<unknown>, keys: readonly string[]): AsyncIterable<readonly [unknown, unknown]> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      for (const key of keys) {
+        const value = await get(key);
+        if (value !== undefined) yield [key, value] as const;
+      }
+    },
+  };
+}
 
 /**
- * Reader of the index sublevel; a scan of a chain position that holds no pending record
- * (src/engine/pendingChain.ts) finds nothing without reading the store.
+ * Reader of the index sublevel; a scan of one chain position (`q/<gid>/<prev>/`) reads the
+ * records src/engine/pendingChain.ts lists there (every one the store holds, in key order),
+ * each by a point read, and finds nothing without reading the store where it lists none.
  *
  * @example
  * ```ts
@@ -35,7 +50,10 @@ export function indexReader(ctx: EngineContext): IndexReader {
   const reader = ctx.store.reader(Sublevel.Materialise);
   return {
     get: reader.get,
-    iterator: (options) => (options.lt === `${options.gte}\uffff` && !ctx.pendingChain.mayHold(options.gte) ? NOTHING : reader.iterator(options)),
+    iterator: (options) => {
+      const listed = options.lt === `${options.gte}\uffff` ? ctx.pendingChain.listed(options.gte) : undefined;
+      return listed === undefined ? reader.iterator(options) : pointReads(reader.get, listed);
+    },
   };
 }
 

@@ -2,8 +2,9 @@
  * Which chain positions hold pending follower records (`materialise/q/<gid>/<prev>/<cid>`,
  * src/materialise/store.ts), kept in memory so the follower's scans for the commits that follow
  * a head (src/materialise/replay.ts `drain`, src/materialise/commits.ts `nextCommits`) read the
- * store only where there can be one: in a stream of many new groups nearly every such scan finds
- * nothing (~3.5 per joined group), and each cost a LevelDB iterator round trip.
+ * store only where there can be one, and then by point reads of the records listed here: in a
+ * stream of many new groups nearly every such scan finds nothing (~3.5 per joined group), the
+ * rest one or two records, and each scan cost a LevelDB iterator round trip.
  *
  * Derived from the store when the engine opens; a batch's puts are listed before it is written
  * and its deletes dropped only after it is written (the last operation on a key deciding), so it
@@ -56,9 +57,24 @@ export class PendingChain {
    * ```
    */
   mayHold(prefix: string): boolean {
+    return this.listed(prefix)?.length !== 0;
+  }
+
+  /**
+   * The listed records of one chain position (`q/<gid>/<prev>/`), in key order: every record the
+   * store holds there, and perhaps some it does not (a batch not written yet, or failed);
+   * undefined for any other prefix (not known here: scan it).
+   *
+   * @example
+   * ```ts
+   * chain.listed("q/ab/-/") // ["q/ab/-/cd"]
+   * ```
+   */
+  listed(prefix: string): string[] | undefined {
     // a chain position is a pending key without its commit id
-    if (!prefix.endsWith("/") || positionOf(`${prefix}-`) !== prefix) return true;
-    return this.positions.has(prefix);
+    if (!prefix.endsWith("/") || positionOf(`${prefix}-`) !== prefix) return undefined;
+    const keys = this.positions.get(prefix);
+    return keys === undefined ? [] : [...keys].sort();
   }
 
   /** Number of listed records (for tests). @example `chain.size` */

@@ -38,6 +38,11 @@ export class WelcomeKeys {
     return this.groups.has(gid);
   }
 
+  /** True when the store may hold the Welcome entry of the group's commit `cid`. @example `welcomes.holds(gid, cid)` */
+  holds(gid: string, cid: string): boolean {
+    return this.groups.get(gid)?.has(cid) === true;
+  }
+
   /**
    * The group's stored Welcome entries `[key, key package ref]` in key order, as a scan of
    * `welcomes/<gid>/` returns them, read by point reads of the keys listed here (an iterator

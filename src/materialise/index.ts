@@ -12,7 +12,7 @@
  * @module
  */
 export { indexCommit, indexGroup, nextCommits } from "./commits.js";
-export type { CommitFacts } from "./commits.js";
+export type { CommitFacts, IndexResult } from "./commits.js";
 export { indexKeyPackage } from "./keyPackages.js";
 export { history, groupsOf, welcomeFor, indexedGroup } from "./queries.js";
 export type { GroupMembership, HistoryEntry } from "./queries.js";
