@@ -113,3 +113,43 @@ test("long-term encryption never rewrites the member list; sender-ratchet writes
     }
   }
 });
+
+test("a group document seen first writes the cold half alone (its hot half would be empty); it reads back, and the join writes both", async () => {
+  const owner = await openNode();
+  const alice = await openNode();
+  try {
+    const kp = (await alice.engine.publishKeyPackage()).documents;
+    const creating = spyBatches(owner.engine);
+    const created = await owner.engine.createGroup({ ciphersuite: "PANDA10_AES256GCM" });
+    const gid = created.groupId as Uint8Array;
+    const coldKey = toHex(gid);
+    // the owner's first record has a state: both halves
+    assert.deepEqual(creating.flat().sort(), [`groups:${coldKey}`, `groups:${coldKey}/hot`]);
+    const add = await owner.engine.addMembers(gid, kp);
+    const written = spyBatches(alice.engine);
+    assert.deepEqual(await ingestAll(alice.engine, created.documents), ["applied"]);
+    assert.deepEqual(written.splice(0).filter((b) => b.length > 0), [[`groups:${coldKey}`]], "the cold half alone");
+    const seen = await alice.engine.describe(gid);
+    assert.equal(seen.status, "awaiting-welcome");
+    assert.equal(seen.mlsEpoch, 0n);
+    // the record as read from the store (a fresh engine hydrates it) is the one written
+    const path = alice.path;
+    const self = alice.identity;
+    await alice.engine.close();
+    const rows = await rawGroupRows(path, self, gid);
+    assert.deepEqual([...rows.keys()], [coldKey]);
+    const read = decodeGroupRecord(new Uint8Array(Buffer.from(rows.get(coldKey)!, "hex")));
+    assert.deepEqual(read, { ...emptyGroupRecord(), owner: owner.identity.publicKey, ciphersuite: "PANDA10_AES256GCM" });
+    alice.engine = await alice.reopen();
+    const joined = spyBatches(alice.engine);
+    assert.deepEqual(await ingestAll(alice.engine, add.documents), ["applied"]);
+    assert.deepEqual(joined.flat().sort(), [`groups:${coldKey}`, `groups:${coldKey}/hot`], "the join writes both halves");
+    const m = await owner.engine.encrypt(gid, utf8("hello"), { scheme: "long-term" });
+    assert.equal(new TextDecoder().decode((await alice.engine.decrypt([m]))[0] as Uint8Array), "hello");
+  } finally {
+    for (const n of [owner, alice]) {
+      await n.engine.close();
+      await n.cleanup();
+    }
+  }
+});

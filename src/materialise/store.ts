@@ -71,6 +71,8 @@ export const PENDING_PREFIX = "q/";
  * ```
  */
 export function parsePendingKey(key: string): { gid: string; prev: string; cid: string } | undefined {
+  // called on every index key a batch writes (the ledgers follow batches): most are not pending records
+  if (!key.startsWith(PENDING_PREFIX)) return undefined;
   const parts = key.split("/");
   if (parts.length !== 4 || `${parts[0]}/` !== PENDING_PREFIX) return undefined;
   return { gid: parts[1] as string, prev: parts[2] as string, cid: parts[3] as string };

@@ -46,9 +46,9 @@ export async function listGroupRecords(store: EngineStore): Promise<Array<[strin
 }
 
 /**
- * The ops storing `record` after a commit, a join or the group document: the hot half always,
- * the cold half only when it differs from `previous` (the record as stored before; undefined:
- * nothing or unknown stored, both halves written).
+ * The ops storing `record` after a commit, a join or the group document: the hot half (unless
+ * nothing was stored and it is empty), the cold half only when it differs from `previous` (the
+ * record as stored before; undefined: nothing stored, the cold half written).
  *
  * @example
  * ```ts
@@ -56,9 +56,17 @@ export async function listGroupRecords(store: EngineStore): Promise<Array<[strin
  * ```
  */
 export function recordOps(groupId: string, record: GroupRecord, previous: GroupRecord | undefined): StoreOp[] {
-  const hot = hotOp(groupId, record);
-  if (previous !== undefined && !coldChanged(previous, record)) return [hot];
-  return [{ sub: Sublevel.Groups, key: groupId, value: encodeColdRecord(record) }, hot];
+  if (previous !== undefined && !coldChanged(previous, record)) return [hotOp(groupId, record)];
+  const cold: StoreOp = { sub: Sublevel.Groups, key: groupId, value: encodeColdRecord(record) };
+  // a first record whose hot half holds nothing (a group document before any state: no head,
+  // no state token, epochs and reservation 0) is its cold half alone, which reads back with
+  // that empty hot half (decodeGroupRecord): one sealed value less per group seen
+  return previous === undefined && emptyHot(record) ? [cold] : [cold, hotOp(groupId, record)];
+}
+
+/** True when the hot half of `record` holds only what a record read without one has. */
+function emptyHot(record: GroupRecord): boolean {
+  return record.head === undefined && record.stateToken === undefined && record.mlsEpoch === 0n && record.ltsEpoch === 0n && record.nonceReserved === 0n;
 }
 
 /** The op writing the hot half only (after a message changed the state or the reservation). @example `ops.push(hotOp(gid, next))` */
