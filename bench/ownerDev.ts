@@ -10,6 +10,7 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { addMembers, createGroup, removeMembers, updateGroup } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
@@ -34,18 +35,49 @@ async function libGroup(): Promise<{ state: GroupState; fillers: Member[] }> {
   return { state: added.state, fillers };
 }
 
+/**
+ * Threads by the order they were made (tids, as bench/groupsDev.ts): after main, the 6 Node
+ * makes at start (V8 platform), then libuv's pool; workers and helper threads start later.
+ */
+const helperTids = readdirSync("/proc/self/task").map(Number).filter((t) => t !== process.pid).sort((x, y) => x - y);
+const v8Threads = new Set(helperTids.slice(0, 6).map(String));
+const libuvThreads = new Set(helperTids.slice(6, 6 + Number(process.env["UV_THREADPOOL_SIZE"] ?? 4)).map(String));
+type ThreadClass = "main" | "workers" | "v8" | "libuv";
+
+/** CPU ms (schedstat) by thread class: main, workers (pool and seal helpers), V8 platform, libuv pool. */
+function threadCpuMs(): Record<ThreadClass, number> {
+  const out = { main: 0, workers: 0, v8: 0, libuv: 0 };
+  for (const tid of readdirSync("/proc/self/task")) {
+    let ns: number;
+    try {
+      ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      continue; // thread ended
+    }
+    const cls = tid === String(process.pid) ? "main" : v8Threads.has(tid) ? "v8" : libuvThreads.has(tid) ? "libuv" : "workers";
+    out[cls] += ns / 1e6;
+  }
+  return out;
+}
+
 /** Process CPU time (all threads) of each run of each side, by label: the work done, less bent by other processes' load than wall time. */
 const cpu = new Map<string, number[]>();
+const classCpu = new Map<string, Record<ThreadClass, number>[]>();
 function withCpu(side: Side): Side {
   const runs: number[] = [];
+  const classes: Record<ThreadClass, number>[] = [];
   cpu.set(side.label, runs);
+  classCpu.set(side.label, classes);
   return {
     ...side,
     run: async () => {
       const start = process.cpuUsage();
+      const before = threadCpuMs();
       await side.run();
+      const after = threadCpuMs();
       const used = process.cpuUsage(start);
       runs.push((used.user + used.system) / 1000);
+      classes.push({ main: after.main - before.main, workers: after.workers - before.workers, v8: after.v8 - before.v8, libuv: after.libuv - before.libuv });
     },
   };
 }
@@ -54,6 +86,11 @@ function report(results: Awaited<ReturnType<typeof interleaved>>): void {
   for (const r of results) {
     const runs = cpu.get(r.label)?.slice(-r.samples.length);
     if (runs !== undefined && runs.length > 0) console.log(`${r.label}: process CPU median ${median(runs).toFixed(1)} ms (n=${runs.length})`);
+    const classes = classCpu.get(r.label)?.slice(-r.samples.length);
+    if (classes !== undefined && classes.length > 0) {
+      const of = (k: ThreadClass) => median(classes.map((c) => c[k])).toFixed(1);
+      console.log(`${r.label}: thread CPU medians main ${of("main")} workers ${of("workers")} libuv ${of("libuv")} v8 ${of("v8")} ms`);
+    }
   }
   const base = median(results[0]!.samples);
   for (const r of results) console.log(`${r.label}: median ${median(r.samples).toFixed(1)} ms (n=${r.samples.length}) ratio to ${results[0]!.label} ${(base / median(r.samples)).toFixed(2)}x  samples ${r.samples.map((x) => x.toFixed(0)).join(",")}`);

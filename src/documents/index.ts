@@ -42,4 +42,5 @@ export {
   checkCommitSender,
   checkCommitChain,
   checkKeyPackageDocument,
+  checkKeyPackageAuthor,
 } from "./rules.js";

@@ -97,7 +97,20 @@ export function checkCommitChain(commit: { readonly previousCommit?: Uint8Array 
  */
 export function checkKeyPackageDocument(doc: SignedDocument, credential: { readonly publicKey: Uint8Array }): void {
   requireSchema(doc, SchemaId.KeyPackage, "key package");
-  if (!equalBytes(credential.publicKey, doc.author)) {
+  checkKeyPackageAuthor(credential, doc.author);
+}
+
+/**
+ * {@link checkKeyPackageDocument}'s credential check alone, for a pool worker that has the key
+ * package and its document's author but not the document (an owner's add checks there).
+ *
+ * @example
+ * ```ts
+ * checkKeyPackageAuthor(decodeAddableKeyPackage(bytes), author)
+ * ```
+ */
+export function checkKeyPackageAuthor(credential: { readonly publicKey: Uint8Array }, author: Uint8Array): void {
+  if (!equalBytes(credential.publicKey, author)) {
     throw new ValidationError(ErrorCode.InvalidKeyPackage, "key package credential is not the document author");
   }
 }

@@ -17,7 +17,7 @@ import { GroupActors, DEFAULT_LIVE_ACTORS } from "./actors.js";
 import { EngineMessages } from "./messages.js";
 import type { EngineContext, EngineStats } from "./context.js";
 import { ingestDocuments } from "./ingest.js";
-import { keyPackagesFromDocuments, publishKeyPackage } from "./keyPackages.js";
+import { keyPackagesFromDocuments, publishKeyPackage, readKeyPackageDocuments } from "./keyPackages.js";
 import type { IngestReport } from "./ingest.js";
 import { runTask } from "./pool.js";
 import type { Published } from "./steps.js";
@@ -165,7 +165,16 @@ export class SecretGroupEngine extends EngineMessages {
    */
   async addMembers(groupId: Uint8Array | string, keyPackageDocuments: readonly Uint8Array[]): Promise<Created> {
     const documents = bytesListArg(keyPackageDocuments, "keyPackageDocuments", true);
-    return this.ownerCommit(groupId, { action: "add", keyPackages: await keyPackagesFromDocuments(documents) });
+    // the worker starts on the key packages while their documents' signatures are checked
+    const read = readKeyPackageDocuments(documents);
+    if (read === undefined) return this.ownerCommit(groupId, { action: "add", keyPackages: await keyPackagesFromDocuments(documents) });
+    try {
+      return await this.ownerCommit(groupId, { action: "add", keyPackages: read.keyPackages, authors: read.authors, verified: read.verified });
+    } catch (e) {
+      // the error the documents' checks give first, in order, as when they all ran before the commit
+      await keyPackagesFromDocuments(documents);
+      throw e;
+    }
   }
 
   /**

@@ -32,6 +32,13 @@ export interface HeldSecrets {
 export interface CommitJob {
   readonly action: CommitAction;
   readonly keyPackages?: readonly Uint8Array[];
+  /**
+   * An add from key package documents still being checked: each package's document author (the
+   * worker checks the package's credential against it, where it decodes the package anyway) and
+   * the documents' signature checks, which the step awaits before it uses the worker's commit.
+   */
+  readonly authors?: readonly Uint8Array[];
+  readonly verified?: Promise<void>;
   readonly publicKeys?: readonly Uint8Array[];
 }
 

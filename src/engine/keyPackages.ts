@@ -6,7 +6,7 @@
  * @module
  */
 import { checkKeyPackageDocument, keyPackageDocument, readKeyPackage } from "../documents/index.js";
-import { decodeDocumentAsync } from "../documents/document.js";
+import { decodeDocumentAsync, decodeDocumentDeferred } from "../documents/document.js";
 import { checkKeyPackageLifetime } from "../lifetime.js";
 import { toHex } from "../bytes.js";
 import type { EngineContext } from "./context.js";
@@ -40,6 +40,48 @@ export async function keyPackagesFromDocuments(documents: readonly Uint8Array[],
     checkKeyPackageLifetime(info, nowMs);
     return keyPackage;
   });
+}
+
+/** Key package documents read at once, their signatures still being checked (see {@link readKeyPackageDocuments}). */
+export interface KeyPackageDocuments {
+  readonly keyPackages: Uint8Array[];
+  /** Each document's author, for the worker's credential check. */
+  readonly authors: Uint8Array[];
+  /** Resolves once every signature verified; rejects when one did not (never unhandled). */
+  readonly verified: Promise<void>;
+}
+
+/**
+ * The first part of {@link keyPackagesFromDocuments}, synchronous: each document decoded (its
+ * signature check started on libuv's thread pool), its schema checked and its key package read.
+ * The rest (signatures; a known ciphersuite, credential = author and the lifetime, which decode
+ * the MLS key package) is left to `verified` and to the worker that decodes the packages for the
+ * commit anyway. Undefined when a document fails here: the caller then runs
+ * {@link keyPackagesFromDocuments}, whose error names the first bad document in order; so does a
+ * caller whose add failed later (a failed check may have stopped it first).
+ *
+ * @example
+ * ```ts
+ * const read = readKeyPackageDocuments(documents) // then the commit job, awaiting read.verified
+ * ```
+ */
+export function readKeyPackageDocuments(documents: readonly Uint8Array[]): KeyPackageDocuments | undefined {
+  const keyPackages: Uint8Array[] = [];
+  const authors: Uint8Array[] = [];
+  const checks: Promise<void>[] = [];
+  try {
+    for (const bytes of documents) {
+      const { doc, verified } = decodeDocumentDeferred(bytes);
+      checks.push(verified);
+      keyPackages.push(readKeyPackage(doc).keyPackage);
+      authors.push(doc.author);
+    }
+  } catch {
+    return undefined;
+  }
+  const verified = Promise.all(checks).then(() => undefined);
+  verified.catch(() => undefined); // awaited by the commit step, if the job gets that far
+  return { keyPackages, authors, verified };
 }
 
 /**

@@ -17,6 +17,7 @@ import { mlsCommit } from "../mls/commit.js";
 import type { MlsCommitChanges } from "../mls/commit.js";
 import { findLeafByIdentity, mlsCiphersuiteOf, mlsEpochOf, mlsMembers } from "../mls/group.js";
 import { decodeAddableKeyPackage } from "../mls/keyPackage.js";
+import type { DecodedKeyPackage } from "../mls/keyPackage.js";
 import { checkKeyPackageLifetime } from "../lifetime.js";
 import { sealSecretList } from "./secrets.js";
 import { inspectionOf } from "./inspect.js";
@@ -90,14 +91,22 @@ export async function addMembers(
 /**
  * {@link addMembers} with the commit's inspection, read from the commit before it was encoded
  * (the engine indexes the owner's add of N members without decoding its N key packages again;
- * its other commits likewise use the `...Inspected` form of theirs). Not part of the public API.
+ * its other commits likewise use the `...Inspected` form of theirs). `read` decodes one package
+ * (default {@link decodeAddableKeyPackage}); the engine's worker passes one that also checks the
+ * package against its document's author, so each package is decoded once, there. Not part of
+ * the public API.
  *
  * @example
  * ```ts
  * const { result, inspection } = await addMembersInspected(state, [bobKeyPackage])
  * ```
  */
-export async function addMembersInspected(state: GroupState, keyPackages: readonly Uint8Array[], options: AddMembersOptions = {}): Promise<InspectedCommit> {
+export async function addMembersInspected(
+  state: GroupState,
+  keyPackages: readonly Uint8Array[],
+  options: AddMembersOptions = {},
+  read: (bytes: Uint8Array, index: number) => DecodedKeyPackage = decodeAddableKeyPackage,
+): Promise<InspectedCommit> {
   assertOwner(state);
   if (!Array.isArray(keyPackages) || keyPackages.length === 0) {
     throw new UsageError(ErrorCode.InvalidArgument, "addMembers needs at least one key package");
@@ -107,8 +116,8 @@ export async function addMembersInspected(state: GroupState, keyPackages: readon
   // identities as strings: one lookup per package, not a scan of the group and of the others
   const idOf = (publicKey: Uint8Array) => toHex(publicKey);
   const taken = new Set(mlsMembers(state.mls).map(idOf));
-  const decoded = keyPackages.map((bytes) => {
-    const info = decodeAddableKeyPackage(bytes); // decoded once, the commit uses it as it is
+  const decoded = keyPackages.map((bytes, index) => {
+    const info = read(bytes, index); // decoded once, the commit uses it as it is
     if (info.ciphersuite !== mlsCiphersuiteOf(state.mls)) {
       throw new ValidationError(ErrorCode.InvalidKeyPackage, `key package uses ${info.ciphersuite}, the group ${mlsCiphersuiteOf(state.mls)}`);
     }

@@ -17,6 +17,7 @@ import { assertUniqueLeafKeys, mlsIsRemoved } from "./group.js";
 import type { MlsState } from "./group.js";
 import type { DecodedKeyPackage } from "./keyPackage.js";
 import { getSuite } from "./suite.js";
+import type { PreparesSeals } from "./crypto/hpke.js";
 import type { ProviderName } from "./suite.js";
 
 /** What the owner's commit changes. @example `mlsCommit(mls, "node", { remove: [3] })` */
@@ -60,9 +61,18 @@ export async function mlsCommit(state: MlsState, provider: ProviderName, changes
   }
   // A refused add is almost always a bad key package (signature, credential, lifetime).
   const fallback = proposals.some((p) => p.proposalType === "add") ? ErrorCode.InvalidKeyPackage : ErrorCode.MlsFailure;
-  const result = await guard(fallback, "creating commit", () =>
-    createCommit({ state, cipherSuite: cs }, { extraProposals: proposals, wireAsPublicMessage: true, ratchetTreeExtension: true }),
-  );
+  // the Welcome seals to each new member's init key: the node HPKE's helper thread makes those
+  // encapsulations while ts-mls checks the key packages and builds the commit here
+  const initKeys = proposals.flatMap((p) => (p.proposalType === "add" ? [p.add.keyPackage.initKey] : []));
+  const release = initKeys.length === 0 ? undefined : (cs.hpke as Partial<PreparesSeals>).prepareSeals?.(initKeys);
+  let result: Awaited<ReturnType<typeof createCommit>>;
+  try {
+    result = await guard(fallback, "creating commit", () =>
+      createCommit({ state, cipherSuite: cs }, { extraProposals: proposals, wireAsPublicMessage: true, ratchetTreeExtension: true }),
+    );
+  } finally {
+    release?.();
+  }
   // a key package reusing a leaf's encryption or signature key (ts-mls does not compare them)
   assertUniqueLeafKeys(result.newState, fallback === ErrorCode.InvalidKeyPackage ? ErrorCode.InvalidKeyPackage : ErrorCode.MlsFailure);
   const commit = encodeMlsMessageBytes(result.commit);

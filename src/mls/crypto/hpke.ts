@@ -22,7 +22,7 @@ import type { Hpke, HpkeAlgorithm, PrivateKey, PublicKey } from "ts-mls/crypto/h
 import { CryptoError } from "ts-mls/mlsError.js";
 import { makeNodeAead } from "./aead.js";
 import { EMPTY, LABELS, baseContext, ephemeralKeyPair, kemSharedSecret, keyScheduleOf, labeledExpand, labeledExtract, makeHpkeSuite, x25519, x25519PublicOf, type HpkeSuite, type Sealed } from "./hpkeCore.js";
-import { SealHelper, sealEach, type RemoteSealJob, type SealOutcome } from "./hpkeSealer.js";
+import { ENCAPSULATION_BYTES, SealHelper, sealEach, type RemoteSealJob, type SealOutcome } from "./hpkeSealer.js";
 import { LruCache, bytesKey, fresh } from "./lru.js";
 import { rawKey } from "./rawKey.js";
 import { HPKE_INFO_LENGTH_LIMIT, HPKE_INPUT_LENGTH_LIMIT, HPKE_KEY_CACHE_ENTRIES, HPKE_SEAL_HELPER_SHARE, HPKE_SEAL_OFFLOAD_MIN } from "../../constants.js";
@@ -108,6 +108,87 @@ function wrap<T>(f: () => T): T {
 export const nodeHpkeSealHelper = new SealHelper();
 const helper = nodeHpkeSealHelper;
 
+/**
+ * Encapsulations made ahead on the helper thread, by recipient key (hex): each used by one seal
+ * to that key, then its shared secret zeroed. `inFlight` is the helper's answer still awaited:
+ * a seal batch waits for it (the helper has been making them meanwhile) rather than redo them.
+ */
+const prepared = new Map<string, Array<{ readonly enc: Uint8Array; readonly shared: Uint8Array }>>();
+let inFlight: { readonly answer: Promise<void>; readonly keys: ReadonlySet<string> } | undefined;
+
+/**
+ * Asks the helper thread for one encapsulation per recipient key, to be used by the next seals
+ * to those keys (a Welcome's, made while this thread builds the commit); returns `release`,
+ * which zeroes and drops what no seal used (call it once the commit is done or failed). A small
+ * set, or no helper up yet (it is started), prepares nothing.
+ */
+function prepareSeals(recipients: readonly Uint8Array[]): () => void {
+  if (recipients.length < HPKE_SEAL_OFFLOAD_MIN || !helper.ready) {
+    helper.start();
+    return () => undefined;
+  }
+  const keys = recipients.map((raw) => bytesKey(raw));
+  let released = false;
+  let packed: Uint8Array | undefined;
+  const answer = helper.prepare(recipients).then(
+    (response) => {
+      packed = new Uint8Array(response.packed);
+      if (released) return void packed.fill(0);
+      const failed = new Set(response.failed);
+      keys.forEach((key, i) => {
+        if (failed.has(i)) return;
+        const at = i * ENCAPSULATION_BYTES;
+        const entry = { enc: (packed as Uint8Array).subarray(at, at + 32), shared: (packed as Uint8Array).subarray(at + 32, at + ENCAPSULATION_BYTES) };
+        const list = prepared.get(key);
+        if (list === undefined) prepared.set(key, [entry]);
+        else list.push(entry);
+      });
+    },
+    () => undefined, // a failed helper prepares nothing: the seals make their own
+  );
+  const flight = { answer, keys: new Set(keys) };
+  inFlight = flight;
+  void answer.then(() => {
+    if (inFlight === flight) inFlight = undefined;
+  });
+  return () => {
+    released = true;
+    for (const key of keys) {
+      const list = prepared.get(key);
+      if (list === undefined) continue;
+      const mine = list.filter((e) => packed !== undefined && e.shared.buffer === packed.buffer);
+      const rest = list.filter((e) => !mine.includes(e));
+      if (rest.length === 0) prepared.delete(key);
+      else prepared.set(key, rest);
+    }
+    packed?.fill(0); // every shared secret of this set, used or not
+  };
+}
+
+let preparedUsed = 0;
+
+/**
+ * Seals this thread made with an encapsulation made ahead (tests check that an add's Welcome
+ * took that path).
+ *
+ * @example
+ * ```ts
+ * const before = nodeHpkePreparedSeals();
+ * ```
+ */
+export function nodeHpkePreparedSeals(): number {
+  return preparedUsed;
+}
+
+/** A seal with an encapsulation made ahead: the key schedule and AEAD only. */
+function sealPrepared(s: HpkeSuite, q: QueuedSeal, e: { readonly enc: Uint8Array; readonly shared: Uint8Array }): Sealed {
+  const ks = keyScheduleOf(s, e.shared, q.context);
+  const sealed = { enc: Uint8Array.from(e.enc), ct: s.aead.seal(ks.key(), ks.nonce(), q.aad, q.plaintext) };
+  e.shared.fill(0); // used once
+  preparedUsed++;
+  return sealed;
+}
+
 interface QueuedSeal extends RemoteSealJob {
   readonly pk: X25519Key;
   readonly resolve: (sealed: Sealed) => void;
@@ -130,9 +211,26 @@ function sealQueue(s: HpkeSuite, alg: HpkeAlgorithm): (q: QueuedSeal) => void {
       else q.resolve({ enc: o.enc, ct: o.ct });
     });
   };
-  const flush = () => {
-    const batch = queue;
+  const flush = async () => {
+    const all = queue;
     queue = [];
+    // only a batch to the keys being prepared waits (not another group's commit in this thread)
+    const waitFor = inFlight;
+    if (waitFor !== undefined && all.some((q) => waitFor.keys.has(bytesKey(q.pk.raw)))) await waitFor.answer;
+    // seals with an encapsulation made ahead need only their key schedule and AEAD: here
+    const batch: QueuedSeal[] = [];
+    for (const q of all) {
+      const e = prepared.size === 0 ? undefined : prepared.get(bytesKey(q.pk.raw))?.shift();
+      if (e === undefined) {
+        batch.push(q);
+        continue;
+      }
+      try {
+        q.resolve(sealPrepared(s, q, e));
+      } catch (error) {
+        q.reject(error instanceof CryptoError ? error : new CryptoError(`${error}`));
+      }
+    }
     let here = batch;
     if (batch.length >= HPKE_SEAL_OFFLOAD_MIN) {
       if (helper.ready) {
@@ -151,7 +249,7 @@ function sealQueue(s: HpkeSuite, alg: HpkeAlgorithm): (q: QueuedSeal) => void {
   };
   return (q) => {
     queue.push(q);
-    if (queue.length === 1) setImmediate(flush);
+    if (queue.length === 1) setImmediate(() => void flush());
   };
 }
 
@@ -178,7 +276,7 @@ export function nodeHpkeSupports(alg: HpkeAlgorithm): boolean {
  * await hpke.open(privateKey, enc, ct, info); // msg
  * ```
  */
-export function makeNodeHpke(alg: HpkeAlgorithm): Hpke {
+export function makeNodeHpke(alg: HpkeAlgorithm): Hpke & PreparesSeals {
   if (!nodeHpkeSupports(alg)) throw new CryptoError(`node HPKE does not implement ${alg.kem}`);
   const s = makeHpkeSuite(alg);
   const pub = (k: X25519Key) => k as unknown as PublicKey;
@@ -254,7 +352,21 @@ export function makeNodeHpke(alg: HpkeAlgorithm): Hpke {
     },
     keyLength: s.aead.keyLength,
     nonceLength: s.aead.nonceLength,
+    prepareSeals,
   };
+}
+
+/**
+ * The node HPKE's extra (not ts-mls's): {@link prepareSeals}. src/mls/commit.ts asks for a
+ * Welcome's encapsulations before ts-mls builds an add commit.
+ *
+ * @example
+ * ```ts
+ * const release = (cs.hpke as Partial<PreparesSeals>).prepareSeals?.(initKeys);
+ * ```
+ */
+export interface PreparesSeals {
+  prepareSeals(recipients: readonly Uint8Array[]): () => void;
 }
 
 /**

@@ -18,7 +18,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { KeyObject } from "node:crypto";
-import { ephemeralKeyPair, makeHpkeSuite, sealWith, type HpkeSuite, type Sealed, type X25519HpkeAlgorithm } from "./hpkeCore.js";
+import { ephemeralKeyPair, kemSharedSecret, makeHpkeSuite, sealWith, x25519, type HpkeSuite, type Sealed, type X25519HpkeAlgorithm } from "./hpkeCore.js";
 import { LruCache, bytesKey } from "./lru.js";
 import { rawKey } from "./rawKey.js";
 import { HPKE_KEY_CACHE_ENTRIES, HPKE_SEAL_HELPER_TIMEOUT_MS } from "../../constants.js";
@@ -46,6 +46,32 @@ export interface SealResponse {
   readonly id: number;
   readonly outcomes: readonly SealOutcome[];
 }
+
+/**
+ * A request for encapsulations made ahead (see {@link prepareBatch}): one per recipient key.
+ *
+ * @example `{ id: 2, prepare: [initKey1, initKey2] }`
+ */
+export interface PrepareRequest {
+  readonly id: number;
+  readonly prepare: readonly Uint8Array[];
+}
+
+/**
+ * The helper's encapsulations, packed: for recipient i, bytes 64i..64i+32 are the KEM output
+ * (`enc`) and 64i+32..64i+64 the KEM shared secret; `failed` lists the recipients whose key was
+ * refused (their 64 bytes are zero). One buffer, moved, not 2N small ones copied.
+ *
+ * @example `{ id: 2, packed, failed: [] }`
+ */
+export interface PrepareResponse {
+  readonly id: number;
+  readonly packed: ArrayBuffer;
+  readonly failed: readonly number[];
+}
+
+/** Bytes per prepared encapsulation in {@link PrepareResponse.packed}: enc then shared secret. @example `packed.byteLength / ENCAPSULATION_BYTES` */
+export const ENCAPSULATION_BYTES = 64;
 
 const suites = new Map<string, HpkeSuite>();
 /**
@@ -102,8 +128,38 @@ export function sealBatch(request: SealRequest): SealResponse {
   return { id: request.id, outcomes: sealEach(suiteOf(request.alg), request.jobs, (job) => publicKeyOf(job.publicRaw)) };
 }
 
+/**
+ * DHKEM(X25519) Encap for each recipient key with a fresh one-time key (RFC 9180 section 4.1),
+ * without the key schedule and AEAD that need the plaintext and info: what the helper does for
+ * the recipients of a Welcome while the calling thread still builds the commit. The KEM's labels
+ * depend on the KEM alone, so any suite's prefixes serve.
+ *
+ * @example
+ * ```ts
+ * const { packed, failed } = prepareBatch({ id: 2, prepare: [initKey] });
+ * ```
+ */
+export function prepareBatch(request: PrepareRequest): PrepareResponse {
+  const s = suiteOf({ kdf: "HKDF-SHA256", aead: "AES128GCM" });
+  const out = new Uint8Array(request.prepare.length * ENCAPSULATION_BYTES);
+  const failed: number[] = [];
+  request.prepare.forEach((raw, i) => {
+    try {
+      if (raw.byteLength !== 32) throw new Error("X25519 public key must be 32 bytes");
+      const e = ephemeralKeyPair();
+      const shared = kemSharedSecret(s, x25519(e.privateKey, publicKeyOf(raw)), e.publicRaw, raw);
+      out.set(e.publicRaw, i * ENCAPSULATION_BYTES);
+      out.set(shared, i * ENCAPSULATION_BYTES + 32);
+      shared.fill(0);
+    } catch {
+      failed.push(i);
+    }
+  });
+  return { id: request.id, packed: out.buffer, failed };
+}
+
 interface Waiting {
-  readonly resolve: (outcomes: readonly SealOutcome[]) => void;
+  readonly resolve: (response: SealResponse | PrepareResponse) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -169,7 +225,7 @@ export class SealHelper {
       return;
     }
     this.#worker = worker;
-    worker.on("message", (response: SealResponse | { readonly ready: true }) => {
+    worker.on("message", (response: SealResponse | PrepareResponse | { readonly ready: true }) => {
       // ready once its module has loaded and listens ('online' comes before: a helper whose
       // module never loads would take batches and never answer)
       if ("ready" in response) return void (this.#ready = true);
@@ -180,7 +236,7 @@ export class SealHelper {
       this.#timers.delete(response.id);
       if (this.#waiting.size === 0) worker.unref();
       this.#answered++;
-      waiting.resolve(response.outcomes);
+      waiting.resolve(response);
     });
     const fail = (error: unknown) => {
       if (this.#worker !== worker) return;
@@ -211,13 +267,30 @@ export class SealHelper {
    * const outcomes = await helper.seal({ kdf: "HKDF-SHA256", aead: "AES128GCM" }, jobs);
    * ```
    */
-  seal(alg: X25519HpkeAlgorithm, jobs: readonly RemoteSealJob[]): Promise<readonly SealOutcome[]> {
+  async seal(alg: X25519HpkeAlgorithm, jobs: readonly RemoteSealJob[]): Promise<readonly SealOutcome[]> {
+    return ((await this.#ask((id) => ({ id, alg: { kdf: alg.kdf, aead: alg.aead }, jobs }) satisfies SealRequest)) as SealResponse).outcomes;
+  }
+
+  /**
+   * Encapsulations to `recipients` made on the helper thread ({@link prepareBatch}); rejects if
+   * the helper fails before answering.
+   *
+   * @example
+   * ```ts
+   * const { packed, failed } = await helper.prepare([initKey]);
+   * ```
+   */
+  async prepare(recipients: readonly Uint8Array[]): Promise<PrepareResponse> {
+    return (await this.#ask((id) => ({ id, prepare: recipients }) satisfies PrepareRequest)) as PrepareResponse;
+  }
+
+  #ask(message: (id: number) => SealRequest | PrepareRequest): Promise<SealResponse | PrepareResponse> {
     const worker = this.#worker;
     if (worker === undefined || !this.#ready) return Promise.reject(new Error("seal helper not running"));
     const id = ++this.#next;
     return new Promise((resolve, reject) => {
       try {
-        worker.postMessage({ id, alg: { kdf: alg.kdf, aead: alg.aead }, jobs } satisfies SealRequest);
+        worker.postMessage(message(id));
       } catch (e) {
         reject(e instanceof Error ? e : new Error(String(e))); // nothing went out: nothing to wait for
         return;
