@@ -10,6 +10,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { loadavg } from "node:os";
+import { readFileSync } from "node:fs";
 import { joinGroup } from "../src/group/index.js";
 import { benchPool, EngineNode, ingestApplied } from "./fixtures.js";
 import type { JoinInput } from "./join.js";
@@ -86,25 +87,33 @@ if (mode === "loop") {
   const sides: Side[] = [{ label: "library", run: () => joinGroup(libInputs[l++]!.library) }, ...engines.map((e) => ({ label: e.label, run: engineRun(e) }))];
   // process CPU time (all threads) of each run: the work done, less bent by other processes' load than wall time
   const cpu = new Map<string, number[]>();
+  // the main thread's own CPU (Linux: /proc/thread-self/schedstat, ns on the CPU), beside the process's
+  const mainCpu = new Map<string, number[]>();
+  const threadMs = (): number => Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[0]) / 1e6;
+  const push = (m: Map<string, number[]>, k: string, v: number): number => (m.get(k) ?? m.set(k, []).get(k)!).push(v);
   const withCpu = (side: Side): Side => ({
     ...side,
     run: async () => {
       const start = process.cpuUsage();
+      const main = threadMs();
       await side.run();
+      push(mainCpu, side.label, threadMs() - main);
       const used = process.cpuUsage(start);
-      (cpu.get(side.label) ?? cpu.set(side.label, []).get(side.label)!).push((used.user + used.system) / 1000);
+      push(cpu, side.label, (used.user + used.system) / 1000);
     },
   });
   const results = await interleaved(sides.map(withCpu), { warmup: 1, iterations });
   const base = median(results[0]!.samples);
   for (const r of results) {
     const runs = cpu.get(r.label)!.slice(-r.samples.length);
-    console.log(`${r.label}: median ${median(r.samples).toFixed(1)} ms (n=${r.samples.length}), ${(median(r.samples) / base).toFixed(2)}x the library, process CPU median ${median(runs).toFixed(1)} ms  samples ${r.samples.map((x) => x.toFixed(0)).join(",")}`);
+    console.log(`${r.label}: median ${median(r.samples).toFixed(1)} ms (n=${r.samples.length}), ${(median(r.samples) / base).toFixed(2)}x the library, process CPU median ${median(runs).toFixed(1)} ms (main thread ${median(mainCpu.get(r.label)!.slice(-r.samples.length)).toFixed(1)})  samples ${r.samples.map((x) => x.toFixed(0)).join(",")}`);
   }
   // paired per round (the sides of one round ran back to back): robust to load changing between rounds
   for (const r of results.slice(2)) {
     const ratios = r.samples.map((x, i) => (results[1]!.samples[i] as number) / x);
-    console.log(`${results[1]!.label} / ${r.label} per round: median ${median(ratios).toFixed(3)}x (n=${ratios.length})`);
+    const cpuOf = (label: string): number[] => cpu.get(label)!.slice(-r.samples.length);
+    const cpuRatios = cpuOf(r.label).map((x, i) => (cpuOf(results[1]!.label)[i] as number) / x);
+    console.log(`${results[1]!.label} / ${r.label} per round: median ${median(ratios).toFixed(3)}x, process CPU ${median(cpuRatios).toFixed(3)}x (n=${ratios.length})`);
   }
   console.log(`load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 }

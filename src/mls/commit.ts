@@ -16,6 +16,7 @@ import { guard, typedError } from "./errors.js";
 import { assertUniqueLeafKeys, mlsIsRemoved } from "./group.js";
 import type { MlsState } from "./group.js";
 import type { DecodedKeyPackage } from "./keyPackage.js";
+import { scanMlsCommit } from "./commitScan.js";
 import { getSuite } from "./suite.js";
 import type { PreparesSeals } from "./crypto/hpke.js";
 import type { ProviderName } from "./suite.js";
@@ -103,9 +104,7 @@ export interface MlsCommitInfo {
 function commitInfo(pm: PublicMessage): MlsCommitInfo {
   const content = pm.content;
   if (content.contentType !== "commit") throw new DecodeError("MLS commit: PublicMessage does not carry a commit");
-  if (content.commit.proposals.length > MAX_MEMBERS_PER_COMMIT) {
-    throw new ValidationError(ErrorCode.LimitExceeded, `MLS commit: more than ${MAX_MEMBERS_PER_COMMIT} proposals (MAX_MEMBERS_PER_COMMIT)`);
-  }
+  assertProposalCount(content.commit.proposals.length);
   let addCount = 0;
   const addedIdentities: Uint8Array[] = [];
   const removedLeaves: number[] = [];
@@ -137,7 +136,19 @@ function commitInfo(pm: PublicMessage): MlsCommitInfo {
  * ```
  */
 export function parseMlsCommit(bytes: Uint8Array): MlsCommitInfo {
-  return commitInfo(decodePublicMessageBytes(bytes, "MLS commit"));
+  // one pass keeping no proposal (src/mls/commitScan.ts); anything it does not read is decoded
+  // in full, for the full decode's error
+  const scanned = scanMlsCommit(bytes);
+  if (scanned === undefined) return commitInfo(decodePublicMessageBytes(bytes, "MLS commit"));
+  assertProposalCount(scanned.proposalCount);
+  const { proposalCount: _count, ...info } = scanned;
+  return info;
+}
+
+function assertProposalCount(count: number): void {
+  if (count > MAX_MEMBERS_PER_COMMIT) {
+    throw new ValidationError(ErrorCode.LimitExceeded, `MLS commit: more than ${MAX_MEMBERS_PER_COMMIT} proposals (MAX_MEMBERS_PER_COMMIT)`);
+  }
 }
 
 /** The framing of an MLS commit: which group and epoch, and who sent it. @example `peekMlsCommitHeader(bytes).epoch` */
