@@ -1,5 +1,5 @@
 /**
- * Encapsulations made ahead on the seal helper thread (hpke.ts prepareSeals, hpkeSealer.ts
+ * Encapsulations made ahead on the seal helper thread (hpkePrepared.ts prepareSeals, hpkeSealer.ts
  * prepareBatch), used by the next seals to those keys (a Welcome's, made while ts-mls builds
  * the commit): each is the KEM of RFC 9180 (the recipient's Decap gives its shared secret), each
  * is used by one seal only, a released set is never used, and every seal opens.
@@ -9,8 +9,9 @@ import assert from "node:assert/strict";
 import { getCiphersuiteFromName } from "ts-mls";
 import { HPKE_SEAL_OFFLOAD_MIN } from "../src/constants.js";
 import { kemSharedSecret, makeHpkeSuite, x25519 } from "../src/mls/crypto/hpkeCore.js";
-import { nodeHpkePreparedSeals, nodeHpkeSealHelper } from "../src/mls/crypto/hpke.js";
-import type { PreparesSeals } from "../src/mls/crypto/hpke.js";
+import { nodeHpkeSealHelper } from "../src/mls/crypto/hpke.js";
+import { nodeHpkePreparedSeals } from "../src/mls/crypto/hpkePrepared.js";
+import type { PreparesSeals } from "../src/mls/crypto/hpkePrepared.js";
 import { ENCAPSULATION_BYTES, prepareBatch } from "../src/mls/crypto/hpkeSealer.js";
 import { nodeCryptoProvider } from "../src/mls/crypto/provider.js";
 import { rawKey } from "../src/mls/crypto/rawKey.js";

@@ -18,7 +18,7 @@ import type { MlsState } from "./group.js";
 import type { DecodedKeyPackage } from "./keyPackage.js";
 import { scanMlsCommit } from "./commitScan.js";
 import { getSuite } from "./suite.js";
-import type { PreparesSeals } from "./crypto/hpke.js";
+import type { PreparesSeals } from "./crypto/hpkePrepared.js";
 import type { ProviderName } from "./suite.js";
 
 /** What the owner's commit changes. @example `mlsCommit(mls, "node", { remove: [3] })` */

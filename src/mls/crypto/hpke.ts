@@ -7,7 +7,8 @@
  * node, so this runs tens to hundreds of times per commit. Here a DH is one
  * `diffieHellman` on cached `KeyObject`s and the key schedule is plain HMAC. The seals
  * of one commit are sealed as a batch, a large one split with a helper thread
- * (hpkeSealer.ts) so both cores work; the HPKE itself lives in hpkeCore.ts.
+ * (hpkeSealer.ts) so both cores work; a Welcome's encapsulations can be made ahead there
+ * (hpkePrepared.ts); the HPKE itself lives in hpkeCore.ts.
  *
  * Only single-shot base mode is implemented (seal/open at sequence number 0, plus the
  * exporter), which is all ts-mls uses. Other KEMs are delegated (see provider.ts).
@@ -22,7 +23,8 @@ import type { Hpke, HpkeAlgorithm, PrivateKey, PublicKey } from "ts-mls/crypto/h
 import { CryptoError } from "ts-mls/mlsError.js";
 import { makeNodeAead } from "./aead.js";
 import { EMPTY, LABELS, baseContext, ephemeralKeyPair, kemSharedSecret, keyScheduleOf, labeledExpand, labeledExtract, makeHpkeSuite, x25519, x25519PublicOf, type HpkeSuite, type Sealed } from "./hpkeCore.js";
-import { ENCAPSULATION_BYTES, SealHelper, sealEach, type RemoteSealJob, type SealOutcome } from "./hpkeSealer.js";
+import { SealHelper, sealEach, type RemoteSealJob, type SealOutcome } from "./hpkeSealer.js";
+import { prepareSeals, preparing, sealPrepared, type PreparesSeals } from "./hpkePrepared.js";
 import { LruCache, bytesKey, fresh } from "./lru.js";
 import { rawKey } from "./rawKey.js";
 import { HPKE_INFO_LENGTH_LIMIT, HPKE_INPUT_LENGTH_LIMIT, HPKE_KEY_CACHE_ENTRIES, HPKE_SEAL_HELPER_SHARE, HPKE_SEAL_OFFLOAD_MIN } from "../../constants.js";
@@ -108,87 +110,6 @@ function wrap<T>(f: () => T): T {
 export const nodeHpkeSealHelper = new SealHelper();
 const helper = nodeHpkeSealHelper;
 
-/**
- * Encapsulations made ahead on the helper thread, by recipient key (hex): each used by one seal
- * to that key, then its shared secret zeroed. `inFlight` is the helper's answer still awaited:
- * a seal batch waits for it (the helper has been making them meanwhile) rather than redo them.
- */
-const prepared = new Map<string, Array<{ readonly enc: Uint8Array; readonly shared: Uint8Array }>>();
-let inFlight: { readonly answer: Promise<void>; readonly keys: ReadonlySet<string> } | undefined;
-
-/**
- * Asks the helper thread for one encapsulation per recipient key, to be used by the next seals
- * to those keys (a Welcome's, made while this thread builds the commit); returns `release`,
- * which zeroes and drops what no seal used (call it once the commit is done or failed). A small
- * set, or no helper up yet (it is started), prepares nothing.
- */
-function prepareSeals(recipients: readonly Uint8Array[]): () => void {
-  if (recipients.length < HPKE_SEAL_OFFLOAD_MIN || !helper.ready) {
-    helper.start();
-    return () => undefined;
-  }
-  const keys = recipients.map((raw) => bytesKey(raw));
-  let released = false;
-  let packed: Uint8Array | undefined;
-  const answer = helper.prepare(recipients).then(
-    (response) => {
-      packed = new Uint8Array(response.packed);
-      if (released) return void packed.fill(0);
-      const failed = new Set(response.failed);
-      keys.forEach((key, i) => {
-        if (failed.has(i)) return;
-        const at = i * ENCAPSULATION_BYTES;
-        const entry = { enc: (packed as Uint8Array).subarray(at, at + 32), shared: (packed as Uint8Array).subarray(at + 32, at + ENCAPSULATION_BYTES) };
-        const list = prepared.get(key);
-        if (list === undefined) prepared.set(key, [entry]);
-        else list.push(entry);
-      });
-    },
-    () => undefined, // a failed helper prepares nothing: the seals make their own
-  );
-  const flight = { answer, keys: new Set(keys) };
-  inFlight = flight;
-  void answer.then(() => {
-    if (inFlight === flight) inFlight = undefined;
-  });
-  return () => {
-    released = true;
-    for (const key of keys) {
-      const list = prepared.get(key);
-      if (list === undefined) continue;
-      const mine = list.filter((e) => packed !== undefined && e.shared.buffer === packed.buffer);
-      const rest = list.filter((e) => !mine.includes(e));
-      if (rest.length === 0) prepared.delete(key);
-      else prepared.set(key, rest);
-    }
-    packed?.fill(0); // every shared secret of this set, used or not
-  };
-}
-
-let preparedUsed = 0;
-
-/**
- * Seals this thread made with an encapsulation made ahead (tests check that an add's Welcome
- * took that path).
- *
- * @example
- * ```ts
- * const before = nodeHpkePreparedSeals();
- * ```
- */
-export function nodeHpkePreparedSeals(): number {
-  return preparedUsed;
-}
-
-/** A seal with an encapsulation made ahead: the key schedule and AEAD only. */
-function sealPrepared(s: HpkeSuite, q: QueuedSeal, e: { readonly enc: Uint8Array; readonly shared: Uint8Array }): Sealed {
-  const ks = keyScheduleOf(s, e.shared, q.context);
-  const sealed = { enc: Uint8Array.from(e.enc), ct: s.aead.seal(ks.key(), ks.nonce(), q.aad, q.plaintext) };
-  e.shared.fill(0); // used once
-  preparedUsed++;
-  return sealed;
-}
-
 interface QueuedSeal extends RemoteSealJob {
   readonly pk: X25519Key;
   readonly resolve: (sealed: Sealed) => void;
@@ -215,18 +136,15 @@ function sealQueue(s: HpkeSuite, alg: HpkeAlgorithm): (q: QueuedSeal) => void {
     const all = queue;
     queue = [];
     // only a batch to the keys being prepared waits (not another group's commit in this thread)
-    const waitFor = inFlight;
-    if (waitFor !== undefined && all.some((q) => waitFor.keys.has(bytesKey(q.pk.raw)))) await waitFor.answer;
+    const waitFor = preparing(all.map((q) => q.pk.raw));
+    if (waitFor !== undefined) await waitFor;
     // seals with an encapsulation made ahead need only their key schedule and AEAD: here
     const batch: QueuedSeal[] = [];
     for (const q of all) {
-      const e = prepared.size === 0 ? undefined : prepared.get(bytesKey(q.pk.raw))?.shift();
-      if (e === undefined) {
-        batch.push(q);
-        continue;
-      }
       try {
-        q.resolve(sealPrepared(s, q, e));
+        const sealed = sealPrepared(s, q.pk.raw, q.context, q.aad, q.plaintext);
+        if (sealed === undefined) batch.push(q);
+        else q.resolve(sealed);
       } catch (error) {
         q.reject(error instanceof CryptoError ? error : new CryptoError(`${error}`));
       }
@@ -352,21 +270,8 @@ export function makeNodeHpke(alg: HpkeAlgorithm): Hpke & PreparesSeals {
     },
     keyLength: s.aead.keyLength,
     nonceLength: s.aead.nonceLength,
-    prepareSeals,
+    prepareSeals: (recipients) => prepareSeals(helper, recipients),
   };
-}
-
-/**
- * The node HPKE's extra (not ts-mls's): {@link prepareSeals}. src/mls/commit.ts asks for a
- * Welcome's encapsulations before ts-mls builds an add commit.
- *
- * @example
- * ```ts
- * const release = (cs.hpke as Partial<PreparesSeals>).prepareSeals?.(initKeys);
- * ```
- */
-export interface PreparesSeals {
-  prepareSeals(recipients: readonly Uint8Array[]): () => void;
 }
 
 /**
