@@ -11,7 +11,7 @@
  * @module
  */
 import { Level } from "level";
-import { KEYRING_SHRED_COALESCE_MS, STORAGE_VERSION, SYNC_GROUP_MAX_WRITES } from "../../constants.js";
+import { KEYRING_SHRED_COALESCE_MS, SYNC_GROUP_MAX_WRITES } from "../../constants.js";
 import { ErrorCode, InternalError, StorageError } from "../../errors.js";
 import { concatBytes, equalBytes } from "../../bytes.js";
 import { Keyring } from "./keyring.js";
@@ -21,6 +21,10 @@ import { StoreReads } from "./reads.js";
 import { ownKeyId, Protection, Sublevel, SUBLEVEL_PROTECTION } from "./sublevels.js";
 import type { SublevelName } from "./sublevels.js";
 import { unversioned } from "./version.js";
+import { Prepared, VERSION_PREFIX, plainRaw, putAll } from "./prepared.js";
+import type { ChainedBatch, PreparedOps } from "./prepared.js";
+
+export type { PreparedOps } from "./prepared.js";
 
 /** One write of an atomic batch: `value === null` deletes. @example `{ sub: "docs", key: id, value: bytes }` */
 export interface StoreOp {
@@ -30,35 +34,6 @@ export interface StoreOp {
   /** The value already starts with its storage version byte (materialisation index records). */
   readonly versioned?: true;
 }
-
-/**
- * The first writes of a step's batch, put into a LevelDB batch ahead of the rest
- * ({@link EngineStore.prepare}): a receiver's commit document (83 KB at 1000 members) and index
- * records go in while its worker applies the commit, so the write after the worker only adds the
- * state. Still one atomic write; used by exactly one {@link EngineStore.batch} call, which
- * discards it when its ops do not start with these.
- */
-export interface PreparedOps {
-  readonly ops: readonly StoreOp[];
-  /** Frees the LevelDB batch unwritten (idempotent). */
-  discard(): void;
-}
-
-type ChainedBatch = ReturnType<Level<string, Uint8Array>["batch"]>;
-
-/** What {@link EngineStore.prepare} hands out: the ops and their native batch. */
-class Prepared implements PreparedOps {
-  constructor(
-    readonly ops: readonly StoreOp[],
-    readonly batch: ChainedBatch,
-  ) {}
-
-  discard(): void {
-    void this.batch.close().catch(() => undefined); // closing a written or closed batch is a no-op
-  }
-}
-
-const VERSION_PREFIX = new Uint8Array([STORAGE_VERSION]);
 
 /** A raw write (value as it lies in the files) for this module's friends: keys.ts and migrate.ts. */
 export interface RawOp {
@@ -209,19 +184,11 @@ export class EngineStore extends StoreReads {
     let batch: ChainedBatch | undefined;
     try {
       batch = this.db.batch();
-      this.putAll(batch, ops.map((op) => ({ sub: op.sub, key: op.key, raw: op.value === null ? null : op.versioned === true ? op.value : concatBytes(VERSION_PREFIX, op.value) })));
+      putAll(batch, ops.map(plainRaw), (name) => this.sub(name));
       return new Prepared(ops, batch);
     } catch {
       void batch?.close().catch(() => undefined);
       return undefined;
-    }
-  }
-
-  private putAll(batch: ChainedBatch, ops: readonly RawOp[]): void {
-    for (const op of ops) {
-      const sublevel = this.sub(op.sub);
-      if (op.raw === null) batch.del(op.key, { sublevel });
-      else batch.put(op.key, op.raw, { sublevel });
     }
   }
 
@@ -315,7 +282,7 @@ export class EngineStore extends StoreReads {
     let batch: ChainedBatch | undefined = prepared;
     try {
       batch ??= this.db.batch();
-      this.putAll(batch, ops);
+      putAll(batch, ops, (name) => this.sub(name));
       await batch.write({ sync });
     } catch (e) {
       await batch?.close().catch(() => undefined); // frees a batch write() did not reach (closing twice is a no-op)
