@@ -91,6 +91,22 @@ test("a forged document that also breaks a field rule is reported as forged, and
   assert.throws(() => decodeDocument(broken), { code: "INVALID_SIGNATURE" });
 });
 
+test("a check given an `after` is dispatched only once it settles (ingest dispatches after its jobs are queued)", async () => {
+  const alice = generateIdentity();
+  const good = signDocument(alice, "chat_v1", { body: "gated" }).bytes;
+  let release = (): void => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const forged = decodeDocumentDeferred(flipped(good), gate).verified;
+  const genuine = decodeDocumentDeferred(good, gate).verified;
+  const settled = (p: Promise<void>): Promise<string> => p.then(() => "resolved", () => "rejected");
+  const wait = (ms: number): Promise<string> => new Promise((r) => setTimeout(() => r("pending"), ms));
+  // far longer than a check takes: a check started at once would have settled
+  assert.equal(await Promise.race([settled(forged), settled(genuine), wait(100)]), "pending");
+  release();
+  await assert.rejects(forged, { code: "INVALID_SIGNATURE" });
+  await genuine;
+});
+
 test("a forged copy of a member's next commit is refused though its worker run starts beside the check; the genuine one then applies", async () => {
   await withNodes([{}, {}], async ([owner, member]) => {
     const { gid, created, added } = await groupAddingMember(owner.engine, member.engine);

@@ -29,7 +29,7 @@ import type { CommitRecord, GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/sublevels.js";
 import { recordOps } from "./store/groups.js";
 import { versioned } from "./store/version.js";
-import type { StoreOp } from "./store/store.js";
+import type { PreparedOps, StoreOp } from "./store/store.js";
 
 /**
  * Step for a SecretGroup document: records the owner and ciphersuite, then drains commits
@@ -92,9 +92,10 @@ function settledAfter(ctx: EngineContext, gid: string, doc: SignedDocument, inde
  * the commit's own writes (`stored`) first, then the apply's; the job ends `applied` when the
  * drain after it would find nothing (`settled`), else that drain runs, watching the commit.
  */
-function appliedHere(out: StepOutput, stored: readonly StoreOp[], cid: string, settled: boolean): StepOutput {
+function appliedHere(out: StepOutput, stored: readonly StoreOp[], cid: string, settled: boolean, prepared?: PreparedOps): StepOutput {
   const ops = [...stored, ...out.ops];
-  return settled ? { ...out, ops, result: { outcome: "applied" } } : { ...out, ops, again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
+  const withPrepared = prepared === undefined ? out : { ...out, prepared };
+  return settled ? { ...withPrepared, ops, result: { outcome: "applied" } } : { ...withPrepared, ops, again: { kind: "drain", watch: cid, watchOutcome: { outcome: "applied" } } satisfies DrainInput };
 }
 
 /** Checks a commit before anything is stored: its facts, and the rules that need only the group record. */
@@ -253,16 +254,20 @@ async function ingestStarted(ctx: EngineContext, gid: string, record: GroupRecor
   } finally {
     ctx.stats.indexMs += performance.now() - started;
   }
+  const stored: StoreOp[] = [...toStoreOps(followed.ops), docOp];
+  // the member's next commit: its document and index records go into the LevelDB batch while
+  // the worker still applies it, so only the state is added after it (still one atomic write)
+  const prepared = applying !== undefined && followed.outcome !== "refused" ? ctx.store.prepare(stored) : undefined;
   const applied = await applying;
   const joined = await joining;
   if (followed.outcome === "refused") return { ops: toStoreOps(followed.ops), result: refused(new ValidationError(followed.code ?? ErrorCode.InvalidCommit, followed.reason ?? "refused by the commit chain")) };
-  const stored: StoreOp[] = [...toStoreOps(followed.ops), docOp];
   if (applied !== undefined) {
     if ("error" in applied) {
+      prepared?.discard();
       if (isNodeFault(applied.error)) throw applied.error;
       return { ops: [], result: refused(applied.error) };
     }
-    return appliedHere(applied, stored, cid, applied.event === "COMMIT_APPLIED" && settledAfter(ctx, gid, doc, followed.indexed));
+    return appliedHere(applied, stored, cid, applied.event === "COMMIT_APPLIED" && settledAfter(ctx, gid, doc, followed.indexed), prepared);
   }
   let outcome: IngestOutcome = { outcome: superseded ? "superseded" : "pending" };
   let welcome: StoreOp[] = [];

@@ -11,7 +11,7 @@ import type { SignedDocument } from "../documents/index.js";
 import type { SecretGroupError } from "../errors.js";
 import type { LongTermSecret } from "../lts/secret.js";
 import type { GroupRecord } from "./store/records.js";
-import type { StoreOp } from "./store/store.js";
+import type { PreparedOps, StoreOp } from "./store/store.js";
 import type { CommitAction } from "./worker/protocol.js";
 
 /**
@@ -185,4 +185,6 @@ export interface StepOutput {
   readonly durable?: true;
   /** Runs once the batch is written: in-memory bookkeeping of what it stored, events for watchers. */
   readonly after?: () => void;
+  /** The first of `ops`, already put into the LevelDB batch (src/engine/store/store.ts `prepare`). */
+  readonly prepared?: PreparedOps;
 }

@@ -204,11 +204,11 @@ function withProtocolEvent(ctx: EngineContext, gid: string, out: StepOutput): St
 }
 
 /** Writes one step's batch (and counts it), then runs its `after`. */
-async function persistStep(ctx: EngineContext, { ops, durable, after }: StepOutput): Promise<void> {
+async function persistStep(ctx: EngineContext, { ops, durable, after, prepared }: StepOutput): Promise<void> {
   if (ops.length > 0) {
     const started = performance.now();
     ctx.pendingChain.beforeBatch(ops);
-    await ctx.store.batch(ops, { sync: durable === true });
+    await ctx.store.batch(ops, { sync: durable === true, ...(prepared === undefined ? {} : { prepared }) });
     ctx.pendingChain.afterBatch(ops);
     ctx.pendingCommits.afterBatch(ops);
     ctx.welcomes.afterBatch(ops);
@@ -238,8 +238,12 @@ export function provideGroupMachine(ctx: EngineContext): typeof groupMachine {
       }),
       execute: fromPromise(async ({ input }: { input: StepInput }): Promise<StepOutput> => {
         const out = withProtocolEvent(ctx, input.groupId, withSecrets(input, await executeStep(ctx, input)));
-        // most drain steps write nothing and run nothing after
-        if (out.ops.length > 0 || out.after !== undefined) await persistStep(ctx, out);
+        try {
+          // most drain steps write nothing and run nothing after
+          if (out.ops.length > 0 || out.after !== undefined) await persistStep(ctx, out);
+        } finally {
+          out.prepared?.discard(); // a no-op once written; frees one the write never took
+        }
         return out;
       }),
     },

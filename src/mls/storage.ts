@@ -34,8 +34,7 @@
  *
  * @module
  */
-import { encodeGroupState as encodeTsState } from "ts-mls";
-import type { ClientState, EpochReceiverData, RatchetTree, SecretTree } from "ts-mls";
+import type { ClientState, RatchetTree, SecretTree } from "ts-mls";
 import type { SecretTreeNode } from "ts-mls/secretTree.js";
 import { Writer, decodeAll } from "../codec/tls.js";
 import { RATCHET_CHUNK_SPAN } from "../constants.js";
@@ -46,6 +45,7 @@ import { blobKey, chunkManifestKey, chunkPartKey, encodeLazySecretTree, encodeSe
 import { encodeChunk, encodeChunkManifest, isSpine, subtreeSlots } from "./treeChunks.js";
 import type { ChunkKeys } from "./treeChunks.js";
 import { addRef, bytesOfNode, inlineChunks } from "./storageMeta.js";
+import { encodeStrippedState } from "./headCodec.js";
 import type { EpochMeta, PersistMeta } from "./storageMeta.js";
 
 export type { EpochMeta, PersistMeta } from "./storageMeta.js";
@@ -58,18 +58,6 @@ function epochsOf(mls: ClientState): Array<[bigint, RatchetTree, SecretTree]> {
   const out: Array<[bigint, RatchetTree, SecretTree]> = [[mls.groupContext.epoch, mls.ratchetTree, mls.secretTree]];
   for (const [epoch, data] of mls.historicalReceiverData) out.push([epoch, data.ratchetTree, data.secretTree]);
   return out;
-}
-
-// ts-mls refuses to decode an empty ratchet tree, so a stripped tree keeps one non-blank node.
-function stubTree(tree: RatchetTree): RatchetTree {
-  const node = tree.find((n) => n !== undefined);
-  return node === undefined ? [] : [node];
-}
-
-function stripTrees(mls: ClientState): ClientState {
-  const hist = new Map<bigint, EpochReceiverData>();
-  for (const [epoch, data] of mls.historicalReceiverData) hist.set(epoch, { ...data, ratchetTree: stubTree(data.ratchetTree), secretTree: [] });
-  return { ...mls, ratchetTree: stubTree(mls.ratchetTree), secretTree: [], historicalReceiverData: hist };
 }
 
 /**
@@ -235,7 +223,7 @@ export function stageState(extra: Uint8Array, mls: ClientState, previous: Persis
     }
     for (const k of goneNodes) if (!st.refs.has(k)) st.parts.push([`n/${k}`, null]);
     for (const k of goneChunks) if (!st.chunkRefs.has(k)) st.parts.push([chunkPartKey(k), null]);
-    const head = new Writer(4096).opaque(extra).opaque(encodeTsState(stripTrees(mls))).finish();
+    const head = new Writer(4096).opaque(extra).opaque(encodeStrippedState(mls)).finish();
     if (previous === undefined || !equalBytes(previous.head, head)) st.parts.push(["h", head]);
     return { parts: st.parts, meta: { head, epochs, refs: st.refs, chunkRefs: st.chunkRefs } };
   });

@@ -11,7 +11,7 @@
  * @module
  */
 import { Level } from "level";
-import { KEYRING_SHRED_COALESCE_MS, STORAGE_VERSION, SYNC_GROUP_MAX_WRITES } from "../../constants.js";
+import { KEYRING_SHRED_COALESCE_MS, SYNC_GROUP_MAX_WRITES } from "../../constants.js";
 import { ErrorCode, InternalError, StorageError } from "../../errors.js";
 import { concatBytes, equalBytes } from "../../bytes.js";
 import { Keyring } from "./keyring.js";
@@ -21,6 +21,10 @@ import { StoreReads } from "./reads.js";
 import { ownKeyId, Protection, Sublevel, SUBLEVEL_PROTECTION } from "./sublevels.js";
 import type { SublevelName } from "./sublevels.js";
 import { unversioned } from "./version.js";
+import { Prepared, VERSION_PREFIX, plainRaw, putAll } from "./prepared.js";
+import type { ChainedBatch, PreparedOps } from "./prepared.js";
+
+export type { PreparedOps } from "./prepared.js";
 
 /** One write of an atomic batch: `value === null` deletes. @example `{ sub: "docs", key: id, value: bytes }` */
 export interface StoreOp {
@@ -140,7 +144,10 @@ export class EngineStore extends StoreReads {
    * await store.batch([{ sub: "groups", key: gid, value: record }, { sub: "welcomes", key: k, value: null }])
    * ```
    */
-  async batch(ops: readonly StoreOp[], options: { readonly sync?: boolean } = {}): Promise<void> {
+  async batch(ops: readonly StoreOp[], options: { readonly sync?: boolean; readonly prepared?: PreparedOps } = {}): Promise<void> {
+    // a synced write may share its LevelDB batch with others' (group commit): built whole there
+    const prepared = options.sync !== true && options.prepared instanceof Prepared && options.prepared.ops.every((op, i) => ops[i] === op) ? options.prepared : undefined;
+    if (prepared === undefined || ops.length === 0) options.prepared?.discard();
     if (ops.length === 0) return;
     while (this.exclusive !== undefined) await this.exclusive;
     this.active++;
@@ -148,16 +155,40 @@ export class EngineStore extends StoreReads {
       const own = ops.filter((op) => SUBLEVEL_PROTECTION[op.sub] === Protection.OwnKey);
       await this.keyring.create(own.filter((op) => op.value !== null).map((op) => ownKeyId(op.sub, op.key)));
       const shredded = own.filter((op) => op.value === null).map((op) => ownKeyId(op.sub, op.key));
-      const prefix = new Uint8Array([STORAGE_VERSION]);
-      const raw = ops.map((op) => ({
+      const raw = (prepared === undefined ? ops : ops.slice(prepared.ops.length)).map((op) => ({
         sub: op.sub,
         key: op.key,
-        raw: op.value === null ? null : this.sealed(op.sub, op.key, op.versioned === true ? op.value : concatBytes(prefix, op.value)),
+        raw: op.value === null ? null : this.sealed(op.sub, op.key, op.versioned === true ? op.value : concatBytes(VERSION_PREFIX, op.value)),
       }));
-      await (options.sync === true ? this.syncedBatch(raw) : this.rawBatch(raw, false));
+      await (options.sync === true ? this.syncedBatch(raw) : this.rawBatch(raw, false, prepared?.batch));
       if (shredded.length > 0) this.shredAfterSync(shredded, options.sync !== true);
     } finally {
+      prepared?.discard(); // a no-op once written; frees it when sealing or the keyring failed first
       if (--this.active === 0) this.idle?.();
+    }
+  }
+
+  /**
+   * Puts `ops`, the first writes of a coming {@link batch}, into a LevelDB batch now (see
+   * {@link PreparedOps}). Only values stored as they are (sublevels that are not sealed, whose
+   * stored form no key rotation changes); undefined for any other, or when the put fails (the
+   * batch then writes everything itself).
+   *
+   * @example
+   * ```ts
+   * const prepared = store.prepare([docOp]); await store.batch([docOp, ...stateOps], { prepared })
+   * ```
+   */
+  prepare(ops: readonly StoreOp[]): PreparedOps | undefined {
+    if (ops.some((op) => SUBLEVEL_PROTECTION[op.sub] !== Protection.Plain)) return undefined;
+    let batch: ChainedBatch | undefined;
+    try {
+      batch = this.db.batch();
+      putAll(batch, ops.map(plainRaw), (name) => this.sub(name));
+      return new Prepared(ops, batch);
+    } catch {
+      void batch?.close().catch(() => undefined);
+      return undefined;
     }
   }
 
@@ -243,19 +274,15 @@ export class EngineStore extends StoreReads {
    * await store.rawBatch([{ sub: "meta", key: "keycheck", raw: sealed }], true)
    * ```
    */
-  async rawBatch(ops: readonly RawOp[], sync: boolean): Promise<void> {
-    if (ops.length === 0) return;
+  async rawBatch(ops: readonly RawOp[], sync: boolean, prepared?: ChainedBatch): Promise<void> {
+    if (ops.length === 0 && prepared === undefined) return;
     // a chained batch (one LevelDB WriteBatch, as atomic as the array form): abstract-level's
     // array form copies every op with the options and hands classic-level objects it reads
     // field by field, ~20 us an op (a join at 1000 members writes ~3,000)
-    let batch: ReturnType<Level<string, Uint8Array>["batch"]> | undefined;
+    let batch: ChainedBatch | undefined = prepared;
     try {
-      batch = this.db.batch();
-      for (const op of ops) {
-        const sublevel = this.sub(op.sub);
-        if (op.raw === null) batch.del(op.key, { sublevel });
-        else batch.put(op.key, op.raw, { sublevel });
-      }
+      batch ??= this.db.batch();
+      putAll(batch, ops, (name) => this.sub(name));
       await batch.write({ sync });
     } catch (e) {
       await batch?.close().catch(() => undefined); // frees a batch write() did not reach (closing twice is a no-op)

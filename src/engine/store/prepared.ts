@@ -1,0 +1,65 @@
+/**
+ * Prepared batches: the first writes of a step's batch put into a LevelDB chained batch ahead of
+ * the rest (src/engine/store/store.ts `prepare`), and the puts every chained batch of the store
+ * is built with.
+ *
+ * @module
+ */
+import type { Level } from "level";
+import { STORAGE_VERSION } from "../../constants.js";
+import { concatBytes } from "../../bytes.js";
+import type { SublevelName } from "./sublevels.js";
+import type { RawOp, StoreOp } from "./store.js";
+
+/** A LevelDB chained batch of the store's database. */
+export type ChainedBatch = ReturnType<Level<string, Uint8Array>["batch"]>;
+
+/** A sublevel as a chained batch's put takes it. */
+type Sublevel = NonNullable<NonNullable<Parameters<ChainedBatch["put"]>[2]>["sublevel"]>;
+
+/** The stored form's version byte, put in front of every value (version.ts). */
+export const VERSION_PREFIX = new Uint8Array([STORAGE_VERSION]);
+
+/**
+ * The first writes of a step's batch, put into a LevelDB batch ahead of the rest
+ * (`EngineStore.prepare`): a receiver's commit document (83 KB at 1000 members) and index
+ * records go in while its worker applies the commit, so the write after the worker only adds the
+ * state. Still one atomic write; used by exactly one `EngineStore.batch` call, which discards it
+ * when its ops do not start with these.
+ */
+export interface PreparedOps {
+  readonly ops: readonly StoreOp[];
+  /** Frees the LevelDB batch unwritten (idempotent). */
+  discard(): void;
+}
+
+/** What `EngineStore.prepare` hands out: the ops and their native batch. */
+export class Prepared implements PreparedOps {
+  constructor(
+    readonly ops: readonly StoreOp[],
+    readonly batch: ChainedBatch,
+  ) {}
+
+  discard(): void {
+    void this.batch.close().catch(() => undefined); // closing a written or closed batch is a no-op
+  }
+}
+
+/** The unsealed stored form of a plain op's value (version byte in front). */
+export const plainRaw = (op: StoreOp): RawOp => ({ sub: op.sub, key: op.key, raw: op.value === null ? null : op.versioned === true ? op.value : concatBytes(VERSION_PREFIX, op.value) });
+
+/**
+ * Puts raw ops into a chained batch, each into its sublevel.
+ *
+ * @example
+ * ```ts
+ * putAll(batch, ops, (name) => db.sublevel(name))
+ * ```
+ */
+export function putAll(batch: ChainedBatch, ops: readonly RawOp[], sub: (name: SublevelName) => Sublevel): void {
+  for (const op of ops) {
+    const sublevel = sub(op.sub);
+    if (op.raw === null) batch.del(op.key, { sublevel });
+    else batch.put(op.key, op.raw, { sublevel });
+  }
+}

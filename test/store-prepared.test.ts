@@ -1,0 +1,153 @@
+/**
+ * Prepared batches (src/engine/store/store.ts `prepare`): the first writes of a step's batch put
+ * into a LevelDB batch ahead of the rest (a receiver's commit document and index records, while
+ * its worker applies the commit). The write that takes one is still one atomic LevelDB batch
+ * holding every op once; one whose ops do not start with the prepared ops, a synced one, or one
+ * that fails writes nothing of it; values of sealed sublevels are never prepared; no prepared
+ * batch is left open; and a receiver's next commit goes through one.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { toHex, utf8 } from "../src/bytes.js";
+import type { SecretGroupEngine } from "../src/engine/engine.js";
+import type { EngineContext } from "../src/engine/context.js";
+import type { EngineStore, PreparedOps, StoreOp } from "../src/engine/store/store.js";
+import { Sublevel } from "../src/engine/store/sublevels.js";
+import { groupWithMember, ingestAll, withNodes, withStore } from "./engine-helpers.js";
+
+/** Counts the LevelDB batches (and other resources) the store's database holds open. */
+function openResources(store: EngineStore): { readonly count: () => number; readonly writes: Array<{ keys: string[] }> } {
+  const db = (store as unknown as { db: { attachResource(r: unknown): void; detachResource(r: unknown): void; batch(): ChainedSpy } }).db;
+  const live = new Set<unknown>();
+  const [attach, detach, batch] = [db.attachResource.bind(db), db.detachResource.bind(db), db.batch.bind(db)];
+  db.attachResource = (r) => (live.add(r), attach(r));
+  db.detachResource = (r) => (live.delete(r), detach(r));
+  const writes: Array<{ keys: string[] }> = [];
+  db.batch = () => {
+    const chained = batch();
+    const w = { keys: [] as string[] };
+    const [put, del, write] = [chained.put.bind(chained), chained.del.bind(chained), chained.write.bind(chained)];
+    chained.put = (key, value, o) => (w.keys.push(key), put(key, value, o));
+    chained.del = (key, o) => (w.keys.push(key), del(key, o));
+    chained.write = (o) => (writes.push(w), write(o));
+    return chained;
+  };
+  return { count: () => live.size, writes };
+}
+
+interface ChainedSpy {
+  put(key: string, value: Uint8Array, o?: object): ChainedSpy;
+  del(key: string, o?: object): ChainedSpy;
+  write(o?: { sync?: boolean }): Promise<void>;
+}
+
+const op = (sub: StoreOp["sub"], key: string, text: string): StoreOp => ({ sub, key, value: utf8(text) });
+const read = async (store: EngineStore, sub: StoreOp["sub"], key: string): Promise<string | undefined> => {
+  const v = await store.get(sub, key, "test value");
+  return v === undefined ? undefined : new TextDecoder().decode(v);
+};
+/** Lets a discarded batch's close settle. */
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 10));
+
+test("a batch that takes a prepared batch writes every op once, in one LevelDB write, and leaves nothing open", () =>
+  withStore(async ({ store }) => {
+    const spy = openResources(store);
+    const doc = op(Sublevel.Docs, "d1", "the document");
+    const index = op(Sublevel.Materialise, "i1", "an index record");
+    const prepared = store.prepare([doc, index]);
+    assert.ok(prepared !== undefined);
+    assert.equal(spy.count(), 1); // its LevelDB batch, open until the write
+    const state = op(Sublevel.State, "g/h", "sealed state");
+    await store.batch([doc, index, state, op(Sublevel.Commits, "g/c1", "record")], { prepared });
+    assert.equal(spy.writes.length, 1);
+    assert.equal(spy.writes[0]!.keys.length, 4, spy.writes[0]!.keys.join(" "));
+    assert.equal(await read(store, Sublevel.Docs, "d1"), "the document");
+    assert.equal(await read(store, Sublevel.Materialise, "i1"), "an index record");
+    assert.equal(await read(store, Sublevel.State, "g/h"), "sealed state");
+    assert.equal(await read(store, Sublevel.Commits, "g/c1"), "record");
+    await settle();
+    assert.equal(spy.count(), 0);
+  }));
+
+test("a prepared batch whose ops the write does not start with, or a synced write, is discarded: nothing of it is written", () =>
+  withStore(async ({ store }) => {
+    const spy = openResources(store);
+    const stale = op(Sublevel.Docs, "stale", "prepared, never asked for");
+    const other = op(Sublevel.Docs, "other", "what the write holds");
+    await store.batch([other, op(Sublevel.Commits, "g/c", "x")], { prepared: store.prepare([stale]) as PreparedOps });
+    assert.equal(await read(store, Sublevel.Docs, "stale"), undefined);
+    assert.equal(await read(store, Sublevel.Docs, "other"), "what the write holds");
+    assert.equal(await read(store, Sublevel.Commits, "g/c"), "x");
+    // the same ops in another order: not a prefix by identity
+    const a = op(Sublevel.Docs, "a", "A");
+    const b = op(Sublevel.Docs, "b", "B");
+    await store.batch([b, a], { prepared: store.prepare([a, b]) as PreparedOps });
+    assert.equal(await read(store, Sublevel.Docs, "a"), "A");
+    assert.equal(await read(store, Sublevel.Docs, "b"), "B");
+    assert.deepEqual(spy.writes.at(-1)!.keys.length, 2);
+    // synced writes build their own (shared) LevelDB batch
+    const c = op(Sublevel.Docs, "c", "C");
+    await store.batch([c, op(Sublevel.Groups, "g", "record")], { sync: true, prepared: store.prepare([c]) as PreparedOps });
+    assert.equal(await read(store, Sublevel.Docs, "c"), "C");
+    assert.equal(spy.writes.at(-1)!.keys.length, 2);
+    // an empty write, and a prepared batch discarded by its holder
+    await store.batch([], { prepared: store.prepare([op(Sublevel.Docs, "e", "E")]) as PreparedOps });
+    store.prepare([op(Sublevel.Docs, "f", "F")])?.discard();
+    await settle();
+    assert.equal(await read(store, Sublevel.Docs, "e"), undefined);
+    assert.equal(await read(store, Sublevel.Docs, "f"), undefined);
+    assert.equal(spy.count(), 0);
+  }));
+
+test("values of sealed sublevels are never prepared (sealed at the write, under the key live then)", () =>
+  withStore(async ({ store }) => {
+    assert.equal(store.prepare([op(Sublevel.Docs, "d", "plain"), op(Sublevel.State, "g/h", "sealed")]), undefined);
+    assert.equal(store.prepare([op(Sublevel.Groups, "g", "sealed")]), undefined);
+    assert.ok(store.prepare([op(Sublevel.Docs, "d", "plain"), op(Sublevel.Commits, "g/c", "plain")]) !== undefined);
+  }));
+
+test("a failed write that took a prepared batch writes nothing of it, and frees it", () =>
+  withStore(async ({ store }) => {
+    const spy = openResources(store);
+    const doc = op(Sublevel.Docs, "d", "document");
+    const prepared = store.prepare([doc]) as PreparedOps;
+    // sealing fails (no own key for a key package value is made when the keyring refuses)
+    const keyring = (store as unknown as { keyring: { create(ids: readonly string[]): Promise<void> } }).keyring;
+    const create = keyring.create.bind(keyring);
+    keyring.create = () => Promise.reject(new Error("keyring refused"));
+    await assert.rejects(store.batch([doc, op(Sublevel.KeyPackages, "kp", "secret")], { prepared }), /keyring refused/);
+    keyring.create = create;
+    await settle();
+    assert.equal(await read(store, Sublevel.Docs, "d"), undefined);
+    assert.equal(spy.count(), 0);
+  }));
+
+const storeOf = (engine: SecretGroupEngine): EngineStore => (engine as unknown as { ctx: EngineContext }).ctx.store;
+
+test("a receiver's next commit puts its document into the batch before its state, in one write, and leaves no batch open", () =>
+  withNodes([{}, {}], async ([owner, alice]) => {
+    const { gid } = await groupWithMember(owner.engine, alice.engine);
+    const store = storeOf(alice.engine);
+    const spy = openResources(store);
+    const prepare = store.prepare.bind(store);
+    const prepared: StoreOp[][] = [];
+    store.prepare = (ops) => (prepared.push([...ops]), prepare(ops));
+    for (let i = 0; i < 3; i++) {
+      const update = await owner.engine.updateGroup(gid);
+      const before = spy.writes.length;
+      assert.deepEqual(await ingestAll(alice.engine, update.documents), ["applied"]);
+      const docOp = prepared.at(-1)?.find((o) => o.sub === Sublevel.Docs);
+      assert.ok(docOp !== undefined, "the commit's step prepared its document");
+      assert.equal(prepared.length, i + 1);
+      // one LevelDB write for the step: the prepared ops first, then the state and records
+      const written = spy.writes.slice(before);
+      assert.equal(written.length, 1, written.map((w) => w.keys.join(",")).join(" | "));
+      assert.ok(written[0]!.keys.some((k) => k.endsWith(docOp.key)));
+      assert.ok(written[0]!.keys.some((k) => k.includes(`${toHex(gid)}/h`)), "the state head in the same write");
+      assert.ok((await store.get(Sublevel.Docs, docOp.key, "document")) !== undefined);
+    }
+    await settle();
+    assert.equal(spy.count(), 0);
+    const message = await owner.engine.encrypt(gid, utf8("after three commits"), { scheme: "sender-ratchet" });
+    assert.deepEqual((await alice.engine.decrypt([message])).map((b) => new TextDecoder().decode(b as Uint8Array)), ["after three commits"]);
+  }));
