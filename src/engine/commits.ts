@@ -24,7 +24,7 @@ import type { DrainInput, WelcomedKeyPackage } from "./drain.js";
 import type { IngestOutcome, StepOutput } from "./jobs.js";
 import { indexReader, toStoreOps } from "./materialise.js";
 import { CommitStatus, GroupStatus, decodeCommitRecord, emptyGroupRecord } from "./store/records.js";
-import { dropOps } from "./pending.js";
+import { dropPendingCommitOps } from "./pending.js";
 import type { CommitRecord, GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/sublevels.js";
 import { recordOps } from "./store/groups.js";
@@ -283,7 +283,7 @@ async function ingestStarted(ctx: EngineContext, gid: string, record: GroupRecor
   const ops = [...stored, commitOp(gid, cid, rec), ...welcome];
   // a commit buffered for its predecessor: the group's limits drop its oldest pending commits
   for (const { entry, limit } of ctx.pendingCommits.trimGroup(gid, ops, ctx.limits)) {
-    ops.push(...dropOps(entry));
+    ops.push(...dropPendingCommitOps(entry));
     countDropped(ctx, limit);
     if (entry.cid === cid) outcome = refused(new ValidationError(ErrorCode.LimitExceeded, `commit dropped: ${limit} reached`));
   }
@@ -312,5 +312,5 @@ export async function trimStep(ctx: EngineContext, gid: string, cid: string, lim
     return { ops: [] };
   }
   countDropped(ctx, limit);
-  return { ops: dropOps(entry) };
+  return { ops: dropPendingCommitOps(entry) };
 }

@@ -25,7 +25,7 @@ import { Sublevel } from "./store/sublevels.js";
 import { recordOps } from "./store/groups.js";
 import type { StoreOp } from "./store/store.js";
 import { outboxOp } from "./outbox.js";
-import { dropOps } from "./pending.js";
+import { dropPendingCommitOps } from "./pending.js";
 
 /** A drain follow-up: the commit whose fate the job reports, and what happened to it. @example `{ kind: "drain", watch: commitIdHex }` */
 export type DrainInput = Extract<FollowUp, { kind: "drain" }>;
@@ -130,7 +130,7 @@ async function memberDrainStep(ctx: EngineContext, gid: string, record: GroupRec
       const ops =
         next.pending === undefined
           ? [commitOp(gid, cid, { ...c.record, status: CommitStatus.Refused })]
-          : dropOps({ gid, cid, indexKey: Keys.pending(gidBytes, c.record.previous, c.doc.id) });
+          : dropPendingCommitOps({ gid, cid, indexKey: Keys.pending(gidBytes, c.record.previous, c.doc.id) });
       return { ops, again: settle(input, cid, refused(e)) };
     }
   }

@@ -7,7 +7,7 @@
  * a Welcome make the operation pending (`oppending`, and the in-memory book of src/engine/pendingOperations.ts);
  * after the group advances, the drain re-examines them ({@link examineStep}). Fields that can
  * never be read keep their typed error. Limits drop the oldest pending operations only
- * ({@link dropOps}, {@link dropPendingStep}).
+ * ({@link dropPendingOperationOps}, {@link dropPendingStep}).
  *
  * @module
  */
@@ -104,10 +104,10 @@ function recordOps(opId: string, rec: OperationRecord, values: ReadonlyMap<strin
  *
  * @example
  * ```ts
- * ops.push(...(await dropOps(ctx, slot)))
+ * ops.push(...(await dropPendingOperationOps(ctx, slot)))
  * ```
  */
-export async function dropOps(ctx: EngineContext, slot: PendingSlot): Promise<StoreOp[]> {
+export async function dropPendingOperationOps(ctx: EngineContext, slot: PendingSlot): Promise<StoreOp[]> {
   const opId = toHex(slot.entry.operationId);
   const ops: StoreOp[] = [{ sub: Sublevel.PendingOperations, key: slot.key, value: null }];
   const bytes = await ctx.store.get(Sublevel.Operations, opId, "operation record");
@@ -175,7 +175,7 @@ export async function operationStep(ctx: EngineContext, step: StepInput, doc: Si
     }
     for (const { slot, reason } of plan.drops) {
       if (slot.groupId === gid) {
-        ops.push(...(await dropOps(ctx, slot)));
+        ops.push(...(await dropPendingOperationOps(ctx, slot)));
         after = both(after, () => {
           if (ctx.pendingOps.remove(slot.groupId, slot.key)) countDropped(ctx, reason);
         });
@@ -281,7 +281,7 @@ export async function dropPendingStep(ctx: EngineContext, step: StepInput, key: 
   if (bytes === undefined) return { ops: [], result: false };
   const slot: PendingSlot = { groupId: step.groupId, key, entry: decodePendingEntry(bytes) };
   return {
-    ops: await dropOps(ctx, slot),
+    ops: await dropPendingOperationOps(ctx, slot),
     result: true,
     after: () => {
       ctx.pendingOps.remove(step.groupId, key);

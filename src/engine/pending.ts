@@ -57,10 +57,10 @@ function settled(value: Uint8Array): boolean {
  *
  * @example
  * ```ts
- * ops.push(...dropOps(entry))
+ * ops.push(...dropPendingCommitOps(entry))
  * ```
  */
-export function dropOps(e: Pick<PendingEntry, "gid" | "cid" | "indexKey">): StoreOp[] {
+export function dropPendingCommitOps(e: Pick<PendingEntry, "gid" | "cid" | "indexKey">): StoreOp[] {
   return [
     { sub: Sublevel.Materialise, key: e.indexKey, value: null },
     { sub: Sublevel.Commits, key: `${e.gid}/${e.cid}`, value: null },
@@ -186,7 +186,7 @@ export class PendingCommits {
    *
    * @example
    * ```ts
-   * for (const { entry, limit } of pending.trimGroup(gid, ops, limits)) { ops.push(...dropOps(entry)); dropped[limit]++ }
+   * for (const { entry, limit } of pending.trimGroup(gid, ops, limits)) { ops.push(...dropPendingCommitOps(entry)); dropped[limit]++ }
    * ```
    */
   trimGroup(gid: string, ops: readonly StoreOp[], limits: EngineLimits): Array<{ entry: PendingEntry; limit: PendingLimitName }> {
