@@ -13,6 +13,7 @@ import { equalBytes, toHex } from "../src/bytes.js";
 import type { SchemeName } from "../src/constants.js";
 import type { SecretGroupEngine } from "../src/engine/engine.js";
 import { IngestRefusedError } from "../src/engine/ingest.js";
+import { ErrorCode } from "../src/errors.js";
 import { decodeDocument } from "../src/documents/index.js";
 import { openNode } from "./engine-helpers.js";
 import { checkCode, churnConfig, newStats, runSeed } from "./churn-model-support.js";
@@ -86,6 +87,16 @@ class EngineModel {
     await node.engine.acknowledge(docs.map((d) => decodeDocument(d).id));
   }
 
+  /** The node's status in the group; undefined while it knows nothing of the group (a lagging node). */
+  private async statusOf(node: Node): Promise<string | undefined> {
+    try {
+      return await node.engine.status(this.gid);
+    } catch (e) {
+      if ((e as { code?: string }).code === ErrorCode.UnknownGroup) return undefined;
+      throw e;
+    }
+  }
+
   private seatOf(node: Node): Seat | undefined {
     return this.seats.find((s) => s.node === node);
   }
@@ -114,8 +125,9 @@ class EngineModel {
     const kind = this.rng.pick(kinds);
     // sender-ratchet messages are read before their epoch leaves the retained window
     for (const seat of this.seats) {
-      // a lagging joiner whose Welcome has not arrived cannot read yet (PENDING): its messages wait
-      if (seat.node.lag > 0 && (await seat.node.engine.status(this.gid)) !== "member") continue;
+      // a lagging joiner whose Welcome has not arrived cannot read yet (PENDING): its messages wait;
+      // one that has been delivered nothing of the group yet does not know it (UNKNOWN_GROUP)
+      if (seat.node.lag > 0 && (await this.statusOf(seat.node)) !== "member") continue;
       await this.read(seat, step, (m) => m.scheme === "sender-ratchet" && this.mlsEpoch - m.mlsEpoch >= BigInt(RATCHET_AGE));
     }
     const owner = this.ownerNode.engine;
