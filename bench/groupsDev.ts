@@ -20,7 +20,8 @@
  *
  * @module
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { threadCpuMs } from "./threads.js";
 import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,30 +58,6 @@ const LEVERS: Record<string, (ctx: EngineContext) => void> = {
 if (ab !== "" && ab !== "other" && LEVERS[ab] === undefined) throw new Error(`unknown lever ${ab}; known: ${Object.keys(LEVERS).join(", ")}`);
 const median = (xs: readonly number[]): number => summarise(xs).median;
 
-/**
- * Threads by the order they were made (tids): after main, the 6 Node makes at start (V8's
- * platform workers and its delayed-task and inspector threads), then libuv's pool (started by
- * the module loader's first file read, before any module of ours runs). Workers start later.
- */
-const helperTids = readdirSync("/proc/self/task").map(Number).filter((t) => t !== process.pid).sort((x, y) => x - y);
-const v8Threads = new Set(helperTids.slice(0, 6).map(String));
-const libuvThreads = new Set(helperTids.slice(6, 6 + Number(process.env["UV_THREADPOOL_SIZE"] ?? 4)).map(String));
-
-/** CPU ms (schedstat, ns on a CPU) by thread class: main, pool workers (started later), V8 platform, libuv pool. */
-function threadCpuMs(): Record<"main" | "workers" | "v8" | "libuv", number> {
-  const out = { main: 0, workers: 0, v8: 0, libuv: 0 };
-  for (const tid of readdirSync("/proc/self/task")) {
-    let ns: number;
-    try {
-      ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8").split(" ")[0]);
-    } catch {
-      continue; // thread ended
-    }
-    const cls = tid === String(process.pid) ? "main" : v8Threads.has(tid) ? "v8" : libuvThreads.has(tid) ? "libuv" : "workers";
-    out[cls] += ns / 1e6;
-  }
-  return out;
-}
 
 /** The main thread's CPU milliseconds (Linux: its /proc task entry, in clock ticks of 10 ms). */
 function mainThreadCpuMs(): number {

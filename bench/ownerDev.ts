@@ -10,7 +10,7 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { threadCpuMs, type ThreadClass } from "./threads.js";
 import { loadavg } from "node:os";
 import { addMembers, createGroup, removeMembers, updateGroup } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
@@ -35,30 +35,6 @@ async function libGroup(): Promise<{ state: GroupState; fillers: Member[] }> {
   return { state: added.state, fillers };
 }
 
-/**
- * Threads by the order they were made (tids, as bench/groupsDev.ts): after main, the 6 Node
- * makes at start (V8 platform), then libuv's pool; workers and helper threads start later.
- */
-const helperTids = readdirSync("/proc/self/task").map(Number).filter((t) => t !== process.pid).sort((x, y) => x - y);
-const v8Threads = new Set(helperTids.slice(0, 6).map(String));
-const libuvThreads = new Set(helperTids.slice(6, 6 + Number(process.env["UV_THREADPOOL_SIZE"] ?? 4)).map(String));
-type ThreadClass = "main" | "workers" | "v8" | "libuv";
-
-/** CPU ms (schedstat) by thread class: main, workers (pool and seal helpers), V8 platform, libuv pool. */
-function threadCpuMs(): Record<ThreadClass, number> {
-  const out = { main: 0, workers: 0, v8: 0, libuv: 0 };
-  for (const tid of readdirSync("/proc/self/task")) {
-    let ns: number;
-    try {
-      ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8").split(" ")[0]);
-    } catch {
-      continue; // thread ended
-    }
-    const cls = tid === String(process.pid) ? "main" : v8Threads.has(tid) ? "v8" : libuvThreads.has(tid) ? "libuv" : "workers";
-    out[cls] += ns / 1e6;
-  }
-  return out;
-}
 
 /** Process CPU time (all threads) of each run of each side, by label: the work done, less bent by other processes' load than wall time. */
 const cpu = new Map<string, number[]>();

@@ -16,7 +16,7 @@ import { guard, typedError } from "./errors.js";
 import { assertUniqueLeafKeys, mlsIsRemoved } from "./group.js";
 import type { MlsState } from "./group.js";
 import type { DecodedKeyPackage } from "./keyPackage.js";
-import { scanMlsCommit } from "./commitScan.js";
+import { newProposalFacts, noteProposal, scanMlsCommit } from "./commitScan.js";
 import { getSuite } from "./suite.js";
 import type { PreparesSeals } from "./crypto/hpkePrepared.js";
 import type { ProviderName } from "./suite.js";
@@ -105,24 +105,13 @@ function commitInfo(pm: PublicMessage): MlsCommitInfo {
   const content = pm.content;
   if (content.contentType !== "commit") throw new DecodeError("MLS commit: PublicMessage does not carry a commit");
   assertProposalCount(content.commit.proposals.length);
-  let addCount = 0;
-  const addedIdentities: Uint8Array[] = [];
-  const removedLeaves: number[] = [];
-  for (const p of content.commit.proposals) {
-    if (p.proposalOrRefType !== "proposal") continue;
-    if (p.proposal.proposalType === "add") {
-      addCount++;
-      const credential = p.proposal.add.keyPackage.leafNode.credential;
-      if (credential.credentialType === "basic") addedIdentities.push(Uint8Array.from(credential.identity));
-    } else if (p.proposal.proposalType === "remove") removedLeaves.push(p.proposal.remove.removed);
-  }
+  const facts = newProposalFacts();
+  for (const p of content.commit.proposals) noteProposal(facts, p);
   return {
     groupId: content.groupId,
     epoch: content.epoch,
     senderLeafIndex: content.sender.senderType === "member" ? content.sender.leafIndex : undefined,
-    addCount,
-    addedIdentities,
-    removedLeaves,
+    ...facts,
     hasPath: content.commit.path !== undefined,
   };
 }

@@ -21,7 +21,7 @@ import { decodeOptional } from "ts-mls/codec/optional.js";
 import { decodeVarLenData } from "ts-mls/codec/variableLength.js";
 import { decodeContentType } from "ts-mls/contentType.js";
 import { decodeFramedContentAuthData } from "ts-mls/framedContent.js";
-import { decodeProposalOrRef } from "ts-mls/proposalOrRefType.js";
+import { decodeProposalOrRef, type ProposalOrRef } from "ts-mls/proposalOrRefType.js";
 import { decodeProtocolVersion } from "ts-mls/protocolVersion.js";
 import { decodePublicMessageInfo } from "ts-mls/publicMessage.js";
 import { decodeSender } from "ts-mls/sender.js";
@@ -41,6 +41,36 @@ export interface ScannedCommit {
 }
 
 const decodeOptionalPath = decodeOptional(decodeUpdatePath);
+
+/** What a commit's proposals say in public: its adds (and their identities) and removed leaves. */
+export interface ProposalFacts {
+  addCount: number;
+  readonly addedIdentities: Uint8Array[];
+  readonly removedLeaves: number[];
+}
+
+/** Empty {@link ProposalFacts}, to fill with {@link noteProposal}. @example `const facts = newProposalFacts()` */
+export function newProposalFacts(): ProposalFacts {
+  return { addCount: 0, addedIdentities: [], removedLeaves: [] };
+}
+
+/**
+ * Adds one proposal's public facts to `facts` (the one rule for the scan here and for the full
+ * decode's fallback in src/mls/commit.ts); a proposal reference says nothing.
+ *
+ * @example
+ * ```ts
+ * for (const p of commit.proposals) noteProposal(facts, p)
+ * ```
+ */
+export function noteProposal(facts: ProposalFacts, p: ProposalOrRef): void {
+  if (p.proposalOrRefType !== "proposal") return;
+  if (p.proposal.proposalType === "add") {
+    facts.addCount++;
+    const credential = p.proposal.add.keyPackage.leafNode.credential;
+    if (credential.credentialType === "basic") facts.addedIdentities.push(Uint8Array.from(credential.identity));
+  } else if (p.proposal.proposalType === "remove") facts.removedLeaves.push(p.proposal.remove.removed);
+}
 
 /**
  * The facts of a PublicMessage commit, or undefined when the bytes are anything else or do not
@@ -90,21 +120,13 @@ function scan(b: Uint8Array): ScannedCommit | undefined {
   at += vector[1];
   const proposals = vector[0];
   let proposalCount = 0;
-  let addCount = 0;
-  const addedIdentities: Uint8Array[] = [];
-  const removedLeaves: number[] = [];
+  const facts = newProposalFacts();
   for (let cursor = 0; cursor < proposals.length; ) {
     const item = decodeProposalOrRef(proposals, cursor);
     if (item === undefined) return undefined;
     cursor += item[1];
     proposalCount++;
-    const p = item[0];
-    if (p.proposalOrRefType !== "proposal") continue;
-    if (p.proposal.proposalType === "add") {
-      addCount++;
-      const credential = p.proposal.add.keyPackage.leafNode.credential;
-      if (credential.credentialType === "basic") addedIdentities.push(Uint8Array.from(credential.identity));
-    } else if (p.proposal.proposalType === "remove") removedLeaves.push(p.proposal.remove.removed);
+    noteProposal(facts, item[0]);
   }
   const path = decodeOptionalPath(b, at);
   if (path === undefined) return undefined;
@@ -121,9 +143,7 @@ function scan(b: Uint8Array): ScannedCommit | undefined {
     epoch: epoch[0],
     senderLeafIndex: sender[0].senderType === "member" ? sender[0].leafIndex : undefined,
     proposalCount,
-    addCount,
-    addedIdentities,
-    removedLeaves,
+    ...facts,
     hasPath: path[0] !== undefined,
   };
 }

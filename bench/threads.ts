@@ -1,0 +1,42 @@
+/**
+ * CPU time per thread class of this process, from Linux's schedstat (nanoseconds on a CPU per
+ * thread), for the dev scripts' A/B modes (bench/groupsDev.ts, bench/ownerDev.ts): on a shared
+ * machine a thread's CPU time shows through load that wall time does not.
+ *
+ * Threads are told apart by the order they were made (tids): after main, the 6 Node makes at
+ * start (V8's platform threads), then libuv's pool; pool workers and helper threads start later,
+ * so this module must be imported before any of them starts.
+ *
+ * @module
+ */
+import { readdirSync, readFileSync } from "node:fs";
+
+/** The thread classes. @example `const cls: ThreadClass = "libuv"` */
+export type ThreadClass = "main" | "workers" | "v8" | "libuv";
+
+const helperTids = readdirSync("/proc/self/task").map(Number).filter((t) => t !== process.pid).sort((x, y) => x - y);
+const v8Threads = new Set(helperTids.slice(0, 6).map(String));
+const libuvThreads = new Set(helperTids.slice(6, 6 + Number(process.env["UV_THREADPOOL_SIZE"] ?? 4)).map(String));
+
+/**
+ * CPU ms so far by thread class: main, workers (pool and seal helpers), V8 platform, libuv pool.
+ *
+ * @example
+ * ```ts
+ * const before = threadCpuMs(); await work(); const after = threadCpuMs(); // after.main - before.main
+ * ```
+ */
+export function threadCpuMs(): Record<ThreadClass, number> {
+  const out = { main: 0, workers: 0, v8: 0, libuv: 0 };
+  for (const tid of readdirSync("/proc/self/task")) {
+    let ns: number;
+    try {
+      ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      continue; // thread ended
+    }
+    const cls = tid === String(process.pid) ? "main" : v8Threads.has(tid) ? "v8" : libuvThreads.has(tid) ? "libuv" : "workers";
+    out[cls] += ns / 1e6;
+  }
+  return out;
+}
