@@ -108,3 +108,23 @@ export async function typedOutcome<T>(outcomes: Outcomes, what: string, fn: () =
     return undefined;
   }
 }
+
+/** A call's value or the error it threw, by class and message: two decoders compared on the same bytes. */
+export type Outcome = { value: unknown } | { threw: string };
+
+/**
+ * Runs `f` and returns its value or its error (class name and message), so that two decoders can
+ * be compared with one deepEqual, answer or error.
+ *
+ * @example
+ * ```ts
+ * assert.deepEqual(outcome(() => ours(bytes)), outcome(() => theirs(bytes)))
+ * ```
+ */
+export function outcome(f: () => unknown): Outcome {
+  try {
+    return { value: f() };
+  } catch (e) {
+    return { threw: `${(e as Error).constructor.name}: ${(e as Error).message}` };
+  }
+}

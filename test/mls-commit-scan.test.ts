@@ -19,17 +19,9 @@ import { decodeMlsMessageBytes, decodePublicMessageBytes, encodeMlsMessageBytes 
 import { parseMlsCommit } from "../src/mls/commit.js";
 import { scanMlsCommit } from "../src/mls/commitScan.js";
 import { newGroupId } from "./group-fixtures.js";
+import { outcome, type Outcome } from "./fuzz-support.js";
 import { rng } from "./prng.js";
 
-type Outcome = { value: unknown } | { threw: string };
-
-function outcome(f: () => unknown): Outcome {
-  try {
-    return { value: f() };
-  } catch (e) {
-    return { threw: `${(e as Error).constructor.name}: ${(e as Error).message}` };
-  }
-}
 
 /** parseMlsCommit as it was, on the full decode alone: its facts (with the proposal count) or its error. */
 function reference(bytes: Uint8Array): Outcome {

@@ -23,17 +23,9 @@ import { addMembers, createGroup, removeMembers, updateGroup } from "../src/grou
 import { generateIdentity } from "../src/identity.js";
 import { createKeyPackage } from "../src/keyPackage.js";
 import { addNew, makeGroup, newGroupId } from "./group-fixtures.js";
+import { outcome } from "./fuzz-support.js";
 import { rng } from "./prng.js";
 
-type Outcome = { value: unknown } | { threw: string };
-
-function outcome(f: () => unknown): Outcome {
-  try {
-    return { value: f() };
-  } catch (e) {
-    return { threw: `${(e as Error).constructor.name}: ${(e as Error).message}` };
-  }
-}
 
 const NON_MINIMAL = "CodecError: Length not minimally encoded";
 let nonMinimalRefused = 0;
