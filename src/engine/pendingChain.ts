@@ -29,7 +29,7 @@ function positionOf(key: string): string | undefined {
  * @example
  * ```ts
  * const chain = await PendingChain.load(store)
- * if (chain.mayHold(`q/${gid}/${head}/`)) { ... scan ... }
+ * for (const key of chain.listed(`q/${gid}/${head}/`) ?? []) { ... point read ... }
  * ```
  */
 export class PendingChain {
@@ -45,19 +45,6 @@ export class PendingChain {
     const chain = new PendingChain();
     for (const key of keys) chain.add(key);
     return chain;
-  }
-
-  /**
-   * False only when `prefix` is one chain position (`q/<gid>/<prev>/`) and no stored record
-   * lies under it; true for any other prefix (not known here: scan it).
-   *
-   * @example
-   * ```ts
-   * chain.mayHold("q/ab/-/") // false: no commit without a predecessor is pending in group ab
-   * ```
-   */
-  mayHold(prefix: string): boolean {
-    return this.listed(prefix)?.length !== 0;
   }
 
   /**
