@@ -29,6 +29,9 @@ function stubTree(tree: RatchetTree): RatchetTree {
 
 const stripEntry = (data: EpochReceiverData): EpochReceiverData => ({ ...data, ratchetTree: stubTree(data.ratchetTree), secretTree: [] });
 
+/** The state with its current trees stripped and `history` as its past epochs. */
+const stripped = (mls: ClientState, history: Map<bigint, EpochReceiverData>): ClientState => ({ ...mls, ratchetTree: stubTree(mls.ratchetTree), secretTree: [], historicalReceiverData: history });
+
 /**
  * The state as the head stores it: every tree emptied but for a stub (the reference the head
  * encoding must equal).
@@ -41,7 +44,7 @@ const stripEntry = (data: EpochReceiverData): EpochReceiverData => ({ ...data, r
 export function stripTrees(mls: ClientState): ClientState {
   const hist = new Map<bigint, EpochReceiverData>();
   for (const [epoch, data] of mls.historicalReceiverData) hist.set(epoch, stripEntry(data));
-  return { ...mls, ratchetTree: stubTree(mls.ratchetTree), secretTree: [], historicalReceiverData: hist };
+  return stripped(mls, hist);
 }
 
 const encodeEntry = encode(epochReceiverDataEncoder);
@@ -72,7 +75,7 @@ function entryBytes(data: EpochReceiverData): Uint8Array {
  */
 export function encodeStrippedState(mls: ClientState): Uint8Array {
   const past = mls.historicalReceiverData;
-  const bare = encodeGroupState({ ...mls, ratchetTree: stubTree(mls.ratchetTree), secretTree: [], historicalReceiverData: new Map() });
+  const bare = encodeGroupState(stripped(mls, new Map()));
   if (past.size === 0) return bare;
   const at = bare.length - encodeActive(mls.groupActiveState).length - 1;
   const history = encodeHistory(new Map([...past].map(([epoch, data]) => [epoch, entryBytes(data)])));
