@@ -10,13 +10,14 @@
  *
  * @module
  */
-import { runWorkerTask } from "../src/engine/worker/tasks.js";
-import type { TaskRequest } from "../src/engine/worker/protocol.js";
+import { runJoinBatch, runWorkerTask } from "../src/engine/worker/tasks.js";
+import { isJoinBatch } from "../src/engine/worker/protocol.js";
+import type { JoinBatchTask, TaskRequest } from "../src/engine/worker/protocol.js";
 import { isOpenLongTermTask, runOpenLongTerm } from "../src/engine/worker/longTerm.js";
 import type { OpenLongTermTask } from "../src/engine/worker/longTerm.js";
 import { isVectorTask, runVectorTask } from "../src/engine/worker/vectorTasks.js";
 import type { VectorTask } from "../src/engine/worker/vectorTasks.js";
 
 /** The piscina task function. @example `await pool.run({ op: "drop", key })` */
-export default (task: TaskRequest | VectorTask | OpenLongTermTask) =>
-  isOpenLongTermTask(task) ? runOpenLongTerm(task) : isVectorTask(task) ? runVectorTask(task) : runWorkerTask(task);
+export default (task: TaskRequest | JoinBatchTask | VectorTask | OpenLongTermTask) =>
+  isOpenLongTermTask(task) ? runOpenLongTerm(task) : isVectorTask(task) ? runVectorTask(task) : isJoinBatch(task) ? runJoinBatch(task) : runWorkerTask(task);

@@ -21,18 +21,21 @@ import type { EngineStore, StoreOp } from "./store/store.js";
 import type { OutboxKeys } from "./outbox.js";
 import type { WelcomeKeys } from "./welcomeKeys.js";
 import type { PendingChain } from "./pendingChain.js";
+import type { JoinBatcher } from "./joinBatch.js";
 
 /**
  * The engine as its group steps see it.
  *
  * @example
  * ```ts
- * const ctx: EngineContext = { store, pool, identity, engineId: "e1", cacheLimit: 64, cacheBytes: 8 * 1024 * 1024, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pendingCommits: await PendingCommits.load(store), pendingOps: await PendingBook.load(store), welcomes: await WelcomeKeys.load(store), pendingChain: await PendingChain.load(store), outbox: await OutboxKeys.open(store), events: new EventHub(), droppedRuns: new Map() }
+ * const ctx: EngineContext = { store, pool, joins: new JoinBatcher(pool), identity, engineId: "e1", cacheLimit: 64, cacheBytes: 8 * 1024 * 1024, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pendingCommits: await PendingCommits.load(store), pendingOps: await PendingBook.load(store), welcomes: await WelcomeKeys.load(store), pendingChain: await PendingChain.load(store), outbox: await OutboxKeys.open(store), events: new EventHub(), droppedRuns: new Map() }
  * ```
  */
 export interface EngineContext {
   readonly store: EngineStore;
   readonly pool: Piscina;
+  /** Posts joins to the pool, those of one event-loop turn together (src/engine/joinBatch.ts). */
+  readonly joins: JoinBatcher;
   readonly identity: Identity;
   /** Random per open engine: names its states in shared worker caches. */
   readonly engineId: string;
@@ -131,6 +134,7 @@ type WithoutRef<T> = T extends unknown ? Omit<T, "ref"> : never;
  * in steps, and the worker copies it out again). A fresh copy per attempt: a moved buffer is gone here.
  */
 function postStateTask(ctx: EngineContext, groupId: string, task: StateTask): Promise<StateOut> {
+  if (task.op === "join") return ctx.joins.run(groupId, task);
   if (task.op !== "process") return runTask<StateOut>(ctx.pool, task, groupId);
   // new Uint8Array, not .slice(): a Node Buffer's slice is a view, whose transfer would detach the caller's bytes
   const mlsCommit = new Uint8Array(task.commit.mlsCommit);

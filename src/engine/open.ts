@@ -15,6 +15,7 @@ import type { Identity } from "../identity.js";
 import { emptyStats } from "./context.js";
 import type { EngineContext } from "./context.js";
 import { createPool } from "./pool.js";
+import { JoinBatcher } from "./joinBatch.js";
 import { EngineStore } from "./store/store.js";
 import { PendingBook } from "./pendingOperations.js";
 import { EventHub } from "./watch.js";
@@ -112,6 +113,7 @@ export async function openContext(options: EngineOptions): Promise<EngineContext
   const ctx: EngineContext = {
     store,
     pool,
+    joins: new JoinBatcher(pool),
     identity: options.identity,
     engineId: randomBytes(8).toString("hex"),
     cacheLimit: options.workerCacheSize ?? DEFAULT_WORKER_CACHE_ENTRIES,

@@ -22,6 +22,8 @@ const CONCURRENT_TASKS_PER_WORKER = 4;
 
 interface AffinityOptions {
   readonly affinity: string;
+  /** Further keys the task serves (a batch of joins): pinned to the worker `affinity` goes to. */
+  readonly with?: readonly string[];
 }
 
 type BalancerWorker = Parameters<NonNullable<ConstructorParameters<typeof Piscina>[0]>["loadBalancer"] & {}>[1][number];
@@ -54,13 +56,19 @@ function affinityBalancer(maxUsage: number, threads = 1): (task: PiscinaTask, wo
       // the pool is still starting: do not pin everything to the first worker up
       return leastBusy();
     }
-    if (target === undefined) {
-      // first use, or its worker is gone: the live worker holding the fewest groups
-      target = live.reduce((a, b) => ((load.get(a.id) ?? 0) <= (load.get(b.id) ?? 0) ? a : b));
-      if (id !== undefined) load.set(id, Math.max(0, (load.get(id) ?? 1) - 1));
-      pinned.set(opts.affinity, target.id);
-      load.set(target.id, (load.get(target.id) ?? 0) + 1);
-    }
+    const pin = (key: string, to: BalancerWorker): void => {
+      const was = pinned.get(key);
+      if (was === to.id) return;
+      if (was !== undefined) load.set(was, Math.max(0, (load.get(was) ?? 1) - 1));
+      pinned.set(key, to.id);
+      load.set(to.id, (load.get(to.id) ?? 0) + 1);
+    };
+    // first use, or its worker is gone: the live worker holding the fewest groups
+    target ??= live.reduce((a, b) => ((load.get(a.id) ?? 0) <= (load.get(b.id) ?? 0) ? a : b));
+    pin(opts.affinity, target);
+    // the batch's other groups go where their state is made: their next tasks find it there
+    // (one pinned elsewhere before holds no state of theirs that a token would still name)
+    for (const key of opts.with ?? []) pin(key, target);
     return target.currentUsage < maxUsage ? target : null;
   };
 }
@@ -105,7 +113,8 @@ export function createPool(options: { threads?: number; youngGenerationMb?: numb
 }
 
 /**
- * Runs one task on the pool (worker entry `workers/groupEntry.cjs`, which loads `workers/group.js`), routed by `affinity` (the group id), and rebuilds a failed task's
+ * Runs one task on the pool (worker entry `workers/groupEntry.cjs`, which loads `workers/group.js`), routed by `affinity` (the group id; for a
+ * task serving several groups, their ids: all pinned to the first one's worker), and rebuilds a failed task's
  * typed error; a crashed worker becomes `InternalError(WORKER_FAILED)`. Buffers in
  * `transferList` move to the worker (detached here) instead of being copied.
  *
@@ -114,8 +123,10 @@ export function createPool(options: { threads?: number; youngGenerationMb?: numb
  * const out = await runTask<MyResult>(pool, { op: "process", ... }, gidHex)
  * ```
  */
-export async function runTask<T>(pool: Piscina, task: object, affinity?: string, worker = "group", transferList?: ArrayBuffer[]): Promise<T> {
-  const payload = affinity === undefined ? task : Object.assign(task, { [Piscina.queueOptionsSymbol]: { affinity } });
+export async function runTask<T>(pool: Piscina, task: object, affinity?: string | readonly string[], worker = "group", transferList?: ArrayBuffer[]): Promise<T> {
+  const options: AffinityOptions | undefined =
+    affinity === undefined ? undefined : typeof affinity === "string" ? { affinity } : { affinity: affinity[0] as string, with: affinity.slice(1) };
+  const payload = options === undefined ? task : Object.assign(task, { [Piscina.queueOptionsSymbol]: options });
   let result: TaskResult<T>;
   try {
     result = (await pool.run(payload, { filename: workerFile(worker), ...(transferList === undefined ? {} : { transferList }) })) as TaskResult<T>;

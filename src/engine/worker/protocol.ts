@@ -163,3 +163,26 @@ export interface StateOut {
 export function isMiss(value: unknown): value is Miss {
   return typeof value === "object" && value !== null && (value as { miss?: unknown }).miss === true;
 }
+
+/** A `join` task. @example `const task: JoinTask = { op: "join", ref, identity, secret, owner, commit }` */
+export type JoinTask = Extract<TaskRequest, { op: "join" }>;
+
+/**
+ * Several groups' joins in one worker task (src/engine/joinBatch.ts): one message each way for
+ * all of them; answered with one task result (`{ ok, value }` or `{ ok, error }`) per join, in order:
+ * a join's failure is its own.
+ *
+ * @example
+ * ```ts
+ * const task: JoinBatchTask = { op: "joins", joins: [a, b, c] }
+ * ```
+ */
+export interface JoinBatchTask {
+  readonly op: "joins";
+  readonly joins: readonly JoinTask[];
+}
+
+/** True for a {@link JoinBatchTask}. @example `isJoinBatch(task) ? runJoinBatch(task) : runWorkerTask(task)` */
+export function isJoinBatch(task: unknown): task is JoinBatchTask {
+  return typeof task === "object" && task !== null && (task as { op?: unknown }).op === "joins";
+}

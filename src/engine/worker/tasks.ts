@@ -28,7 +28,7 @@ import {
 import type { GroupState } from "../../group/index.js";
 import { addMembersInspected, removeMembersInspected, updateGroupInspected } from "../../group/commit.js";
 import type { TaskResult } from "../pool.js";
-import type { DecryptOutcome, KeyPackageOut, Miss, StateChange, StateOut, StateRef, TaskRequest, WorkerMemory } from "./protocol.js";
+import type { DecryptOutcome, JoinBatchTask, KeyPackageOut, Miss, StateChange, StateOut, StateRef, TaskRequest, WorkerMemory } from "./protocol.js";
 import { loadGroupState, stageGroupState } from "../store/stateCodec.js";
 import { ErrorCode, UsageError, errorFromData } from "../../errors.js";
 import { checkAddableKeyPackage } from "../../mls/keyPackage.js";
@@ -251,3 +251,16 @@ export async function runWorkerTask(task: TaskRequest): Promise<TaskResult<unkno
   }
 }
 
+
+/**
+ * Runs a batch of joins (src/engine/joinBatch.ts) side by side, as separate tasks would: each
+ * answered on its own, a failure its own. Never throws.
+ *
+ * @example
+ * ```ts
+ * const results = await runJoinBatch({ op: "joins", joins: [a, b] })
+ * ```
+ */
+export async function runJoinBatch(task: JoinBatchTask): Promise<TaskResult<Array<TaskResult<unknown>>>> {
+  return { ok: true, value: await Promise.all(task.joins.map((join) => runWorkerTask(join))) };
+}
