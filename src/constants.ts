@@ -91,6 +91,16 @@ export const RESEAL_BATCH = 512;
  */
 export const MAX_DOCUMENT_SIZE = 16 * 1024 * 1024;
 
+/**
+ * Largest signed payload whose Ed25519 check `decodeDocumentDeferred` runs on the calling thread
+ * (still after its gate, still as a promise): 8 KiB. A check on libuv's thread pool costs this
+ * thread its dispatch and the pool a wake-up, more CPU in all than the check (~60 us) for the
+ * small documents of many groups (3 a group); a larger one (a commit at 1000 members: 83 KB to
+ * hash) still goes to the pool, beside this thread's routing.
+ * @example `payload.length <= SYNC_VERIFY_MAX_BYTES`
+ */
+export const SYNC_VERIFY_MAX_BYTES = 8 * 1024;
+
 /** Largest CBOR input whose canonical-form check re-encodes into a kept scratch buffer (larger ones get a buffer of their own): 1 MiB. @example `bytes.length <= CANONICAL_SCRATCH_BYTES` */
 export const CANONICAL_SCRATCH_BYTES = 1024 * 1024;
 /** Most fields a document may have. @example `Object.keys(fields).length <= MAX_FIELDS` */

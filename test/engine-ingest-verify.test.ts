@@ -9,6 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toHex, utf8 } from "../src/bytes.js";
+import { SYNC_VERIFY_MAX_BYTES } from "../src/constants.js";
 import { decodeCanonical, encodeCanonical } from "../src/documents/cbor.js";
 import { decodeDocument, decodeDocumentDeferred, signDocument } from "../src/documents/document.js";
 import { keyPackageDeletionDocument, keyPackageDocument } from "../src/documents/index.js";
@@ -105,6 +106,27 @@ test("a check given an `after` is dispatched only once it settles (ingest dispat
   release();
   await assert.rejects(forged, { code: "INVALID_SIGNATURE" });
   await genuine;
+});
+
+test("a small document's check runs on this thread (settled before any thread-pool callback could run), a large one's on the pool; both refuse a forged copy", async () => {
+  const alice = generateIdentity();
+  const small = signDocument(alice, "chat_v1", { body: "small" }).bytes;
+  const large = signDocument(alice, "chat_v1", { body: "x".repeat(2 * SYNC_VERIFY_MAX_BYTES) }).bytes;
+  const stateAfterMicrotasks = async (p: Promise<void>): Promise<string> => {
+    let state = "pending";
+    p.then(
+      () => (state = "resolved"),
+      () => (state = "rejected"),
+    );
+    // microtasks only: a libuv callback (a pool check's answer) needs a turn of the event loop
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    return state;
+  };
+  assert.equal(await stateAfterMicrotasks(decodeDocumentDeferred(small).verified), "resolved");
+  assert.equal(await stateAfterMicrotasks(decodeDocumentDeferred(flipped(small)).verified), "rejected");
+  assert.equal(await stateAfterMicrotasks(decodeDocumentDeferred(large).verified), "pending", "a large document's check went to the pool");
+  await decodeDocumentDeferred(large).verified;
+  await assert.rejects(decodeDocumentDeferred(flipped(large)).verified, { code: "INVALID_SIGNATURE" });
 });
 
 test("a forged copy of a member's next commit is refused though its worker run starts beside the check; the genuine one then applies", async () => {

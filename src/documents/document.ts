@@ -24,7 +24,7 @@
  */
 import { blake3 } from "./blake3.js";
 import { concatBytes, utf8 } from "../bytes.js";
-import { ID_SIZE } from "../constants.js";
+import { ID_SIZE, SYNC_VERIFY_MAX_BYTES } from "../constants.js";
 import { DecodeError, ErrorCode, UsageError, ValidationError } from "../errors.js";
 import { decodeCanonical, encodeCanonical } from "./cbor.js";
 import { isAcceptablePublicKey, signEd25519, verifyEd25519, verifyEd25519Async } from "./ed25519.js";
@@ -189,7 +189,8 @@ export async function decodeDocumentAsync(bytes: Uint8Array): Promise<SignedDocu
 
 /**
  * {@link decodeDocument} with the Ed25519 signature verification started on libuv's thread pool
- * instead of done here: the document comes back at once, with `verified`, which rejects with
+ * (a payload of at most `SYNC_VERIFY_MAX_BYTES`: checked here, once the gate `after` settles)
+ * instead of done at once: the document comes back at once, with `verified`, which rejects with
  * `ValidationError(INVALID_SIGNATURE)` for a forged one. Nothing may act on `doc` before
  * `verified` resolves (the engine's ingest hands both to the group's actor, which awaits it
  * first: the job keeps its place in the queue, and this thread does not wait for the check).
@@ -216,10 +217,10 @@ export function decodeDocumentDeferred(bytes: Uint8Array, after?: Promise<void>)
     throw e;
   }
   const parts = signed as SignedParts;
-  const check = (): Promise<void> =>
-    verifyEd25519Async(parts.author, signedBytes(parts), parts.signature).then((ok) => {
-      if (!ok) throw forged();
-    });
+  // a small document's check here costs less CPU than its dispatch to the pool (SYNC_VERIFY_MAX_BYTES)
+  const check = async (): Promise<void> => {
+    if (!(parts.payload.length <= SYNC_VERIFY_MAX_BYTES ? verifyEd25519(parts.author, signedBytes(parts), parts.signature) : await verifyEd25519Async(parts.author, signedBytes(parts), parts.signature))) throw forged();
+  };
   const verified = after === undefined ? check() : after.then(check);
   verified.catch(() => undefined); // awaited by whoever acts on doc; never an unhandled rejection
   return { doc, verified };

@@ -1,10 +1,11 @@
 /**
  * `ingest`: documents of every kind, in any order. Each is decoded and checked first (schema,
- * field types; its signature checked on libuv's thread pool, and awaited before anything acts on
- * the document), then routed: SecretGroup and SecretGroupCommit documents to their
- * group's actor (which applies, buffers or refuses them), key packages and deletions to the
- * store, application documents (operations) to the actor of the group their encrypted fields
- * belong to (src/engine/operations.ts), or straight to the store when they have none.
+ * field types; its signature checked on libuv's thread pool, a small one's on this thread, and
+ * awaited before anything acts on the document), then routed: SecretGroup and SecretGroupCommit
+ * documents to their group's actor (which applies, buffers or refuses them), key packages and
+ * deletions to the store, application documents (operations) to the actor of the group their
+ * encrypted fields belong to (src/engine/operations.ts), or straight to the store when they have
+ * none.
  *
  * @module
  */
@@ -148,8 +149,9 @@ async function enforceTotals(ctx: EngineContext, actors: GroupActors): Promise<v
 export async function ingestDocuments(ctx: EngineContext, actors: GroupActors, documents: readonly Uint8Array[]): Promise<IngestReport> {
   const outcomes: IngestOutcomeName[] = new Array(documents.length);
   const refused: Array<{ index: number; error: SecretGroupError }> = [];
-  // signatures are checked on libuv's thread pool, all at once, while this thread routes: each
-  // document's check travels with it and is awaited before anything acts on the document
+  // signatures are checked on libuv's thread pool, all at once, while this thread routes (small
+  // documents' here, after the routing: SYNC_VERIFY_MAX_BYTES): each document's check travels
+  // with it and is awaited before anything acts on the document
   const decoded: Array<{ index: number; doc: SignedDocument; verified: Promise<void> }> = [];
   // a repeat within the call (the id hashes the whole envelope, signature included) shares its
   // first copy's check: a forged repeat is refused as forged, not passed as a duplicate
