@@ -1,7 +1,7 @@
 /**
  * Prepared batches: the first writes of a step's batch put into a LevelDB chained batch ahead of
- * the rest (src/engine/store/store.ts `prepare`), and the puts every chained batch of the store
- * is built with.
+ * the rest (src/engine/store/store.ts `prepare`), the puts every chained batch of the store
+ * is built with, and how synced writes sharing one batch (group commit) take a prepared one.
  *
  * @module
  */
@@ -23,7 +23,8 @@ export const VERSION_PREFIX = new Uint8Array([STORAGE_VERSION]);
 /**
  * The first writes of a step's batch, put into a LevelDB batch ahead of the rest
  * (`EngineStore.prepare`): a receiver's commit document (83 KB at 1000 members) and index
- * records go in while its worker applies the commit, so the write after the worker only adds the
+ * records go in while its worker applies the commit, or a joiner's (720 KB and 1,018 index
+ * records at 1000 members) while its worker joins, so the write after the worker only adds the
  * state. Still one atomic write; used by exactly one `EngineStore.batch` call, which discards it
  * when its ops do not start with these.
  */
@@ -62,4 +63,29 @@ export function putAll(batch: ChainedBatch, ops: readonly RawOp[], sub: (name: S
     if (op.raw === null) batch.del(op.key, { sublevel });
     else batch.put(op.key, op.raw, { sublevel });
   }
+}
+
+/** A synced write waiting in the store's group commit (src/engine/store/store.ts `syncedBatch`). */
+export interface SyncedWrite {
+  readonly raw: readonly RawOp[];
+  /** Its first ops, already in this LevelDB batch. */
+  readonly prepared?: ChainedBatch;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/**
+ * How many of the queued synced writes go into the next LevelDB batch: at most `max`, and only the
+ * first may bring a prepared batch (its puts must come first, and two chained batches cannot be
+ * merged), so a group ends before the next write that brings one.
+ *
+ * @example
+ * ```ts
+ * const group = queue.splice(0, syncGroupLength(queue, SYNC_GROUP_MAX_WRITES))
+ * ```
+ */
+export function syncGroupLength(queue: ReadonlyArray<{ readonly prepared?: unknown }>, max: number): number {
+  let n = Math.min(1, queue.length);
+  while (n < queue.length && n < max && queue[n]?.prepared === undefined) n++;
+  return n;
 }
