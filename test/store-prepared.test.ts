@@ -125,6 +125,28 @@ test("a synced write takes its prepared batch; in a group commit the writes queu
     assert.equal(spy.count(), 0);
   }));
 
+test("every write lies under its sublevel's key, as the sublevel's own put puts it, and reads back through the sublevel", () =>
+  withStore(async ({ store }) => {
+    type Db = { keys(): AsyncIterable<string>; sublevel(name: string, o: object): { put(k: string, v: Uint8Array): Promise<void>; keys(): AsyncIterable<string> } };
+    const db = (store as unknown as { db: Db }).db;
+    const names = Object.values(Sublevel).filter((name) => name !== Sublevel.KeyPackages); // own-key values need a keyring entry: not a layout question
+    await store.batch(names.map((name) => op(name, "k/1", `${name} value`)));
+    // the sublevel's own put, beside ours: the same layout puts both in the same place
+    for (const name of names) await db.sublevel(name, { keyEncoding: "utf8", valueEncoding: "view" }).put("k/2", utf8("theirs"));
+    const root: string[] = [];
+    for await (const k of db.keys()) if (k.endsWith("k/1") || k.endsWith("k/2")) root.push(k);
+    assert.equal(root.length, 2 * names.length, root.join(" "));
+    for (const name of names) {
+      const theirs = root.filter((k) => k.endsWith("k/2") && k.includes(`!${name}!`));
+      assert.equal(theirs.length, 1, name);
+      assert.ok(root.includes(`${theirs[0]!.slice(0, -3)}k/1`), `${name}: ours lies beside theirs`);
+      const listed: string[] = [];
+      for await (const k of db.sublevel(name, { keyEncoding: "utf8", valueEncoding: "view" }).keys()) if (k.startsWith("k/")) listed.push(k);
+      assert.deepEqual(listed, ["k/1", "k/2"], name);
+      assert.equal(await read(store, name, "k/1"), `${name} value`);
+    }
+  }));
+
 test("syncGroupLength: at most the bound, and a prepared batch only first", () => {
   const q = (...flags: boolean[]): Array<{ prepared?: true }> => flags.map((f) => (f ? { prepared: true } : {}));
   assert.equal(syncGroupLength(q(), 4), 0);

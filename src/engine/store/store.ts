@@ -183,7 +183,7 @@ export class EngineStore extends StoreReads {
     let batch: ChainedBatch | undefined;
     try {
       batch = this.db.batch();
-      putAll(batch, ops.map(plainRaw), (name) => this.sub(name));
+      putAll(batch, ops.map(plainRaw), (name) => this.sub(name).prefix);
       return new Prepared(ops, batch);
     } catch {
       void batch?.close().catch(() => undefined);
@@ -282,7 +282,7 @@ export class EngineStore extends StoreReads {
     let batch: ChainedBatch | undefined = prepared;
     try {
       batch ??= this.db.batch();
-      putAll(batch, ops, (name) => this.sub(name));
+      putAll(batch, ops, (name) => this.sub(name).prefix);
       await batch.write({ sync });
     } catch (e) {
       await batch?.close().catch(() => undefined); // frees a batch write() did not reach (closing twice is a no-op)
