@@ -4,13 +4,14 @@
  * `BASE=<other checkout>/dist[,<another>/dist]` the engines of those checkouts too (before/after in one process).
  * Groups are built in a worker thread (joinWorker.ts, no bare ts-mls group), one per join.
  * `node dist/bench/joinDev.js ab|loop [n] [iterations]` (`loop`: engine joins only, for a
- * CPU profile; `--stats` prints the engine's counters after each join).
+ * CPU profile; `--stats` prints the engine's counters after each join). `ab` prints each side's
+ * wall time, process CPU and CPU per thread class (bench/threads.ts) per join.
  *
  * @module
  */
+import { threadCpuMs, type ThreadClass } from "./threads.js"; // first: it tells threads apart by the order they started
 import { Worker } from "node:worker_threads";
 import { loadavg } from "node:os";
-import { readFileSync } from "node:fs";
 import { joinGroup } from "../src/group/index.js";
 import { benchPool, EngineNode, ingestApplied } from "./fixtures.js";
 import type { JoinInput } from "./join.js";
@@ -87,17 +88,18 @@ if (mode === "loop") {
   const sides: Side[] = [{ label: "library", run: () => joinGroup(libInputs[l++]!.library) }, ...engines.map((e) => ({ label: e.label, run: engineRun(e) }))];
   // process CPU time (all threads) of each run: the work done, less bent by other processes' load than wall time
   const cpu = new Map<string, number[]>();
-  // the main thread's own CPU (Linux: /proc/thread-self/schedstat, ns on the CPU), beside the process's
-  const mainCpu = new Map<string, number[]>();
-  const threadMs = (): number => Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[0]) / 1e6;
+  // CPU per thread class (Linux schedstat, bench/threads.ts): main, pool workers, V8's platform threads, libuv
+  const classes: readonly ThreadClass[] = ["main", "workers", "v8", "libuv"];
+  const threadCpu = new Map<string, number[]>();
   const push = (m: Map<string, number[]>, k: string, v: number): number => (m.get(k) ?? m.set(k, []).get(k)!).push(v);
   const withCpu = (side: Side): Side => ({
     ...side,
     run: async () => {
       const start = process.cpuUsage();
-      const main = threadMs();
+      const threads = threadCpuMs();
       await side.run();
-      push(mainCpu, side.label, threadMs() - main);
+      const after = threadCpuMs();
+      for (const c of classes) push(threadCpu, `${side.label}/${c}`, after[c] - threads[c]);
       const used = process.cpuUsage(start);
       push(cpu, side.label, (used.user + used.system) / 1000);
     },
@@ -106,7 +108,7 @@ if (mode === "loop") {
   const base = median(results[0]!.samples);
   for (const r of results) {
     const runs = cpu.get(r.label)!.slice(-r.samples.length);
-    console.log(`${r.label}: median ${median(r.samples).toFixed(1)} ms (n=${r.samples.length}), ${(median(r.samples) / base).toFixed(2)}x the library, process CPU median ${median(runs).toFixed(1)} ms (main thread ${median(mainCpu.get(r.label)!.slice(-r.samples.length)).toFixed(1)})  samples ${r.samples.map((x) => x.toFixed(0)).join(",")}`);
+    console.log(`${r.label}: median ${median(r.samples).toFixed(1)} ms (n=${r.samples.length}), ${(median(r.samples) / base).toFixed(2)}x the library, process CPU median ${median(runs).toFixed(1)} ms (${classes.map((c) => `${c} ${median(threadCpu.get(`${r.label}/${c}`)!.slice(-r.samples.length)).toFixed(1)}`).join(", ")})  samples ${r.samples.map((x) => x.toFixed(0)).join(",")}`);
   }
   // paired per round (the sides of one round ran back to back): robust to load changing between rounds
   for (const r of results.slice(2)) {

@@ -255,9 +255,10 @@ async function ingestStarted(ctx: EngineContext, gid: string, record: GroupRecor
     ctx.stats.indexMs += performance.now() - started;
   }
   const stored: StoreOp[] = [...toStoreOps(followed.ops), docOp];
-  // the member's next commit: its document and index records go into the LevelDB batch while
-  // the worker still applies it, so only the state is added after it (still one atomic write)
-  const prepared = applying !== undefined && followed.outcome !== "refused" ? ctx.store.prepare(stored) : undefined;
+  // the member's next commit, or a join through its Welcome: its document and index records go
+  // into the LevelDB batch while the worker still applies it or joins, so only the state is added
+  // after it (still one atomic write)
+  const prepared = (applying !== undefined || joining !== undefined) && followed.outcome !== "refused" ? ctx.store.prepare(stored) : undefined;
   const applied = await applying;
   const joined = await joining;
   if (followed.outcome === "refused") return { ops: toStoreOps(followed.ops), result: refused(new ValidationError(followed.code ?? ErrorCode.InvalidCommit, followed.reason ?? "refused by the commit chain")) };
@@ -269,6 +270,9 @@ async function ingestStarted(ctx: EngineContext, gid: string, record: GroupRecor
     }
     return appliedHere(applied, stored, cid, applied.event === "COMMIT_APPLIED" && settledAfter(ctx, gid, doc, followed.indexed), prepared);
   }
+  // joined (startJoin ran: the owner is known, so no Welcome is stored for later)
+  if (joined !== undefined && !("fault" in joined) && !("error" in joined)) return appliedHere(joined, stored, cid, settledAfter(ctx, gid, doc, followed.indexed), prepared);
+  prepared?.discard();
   let outcome: IngestOutcome = { outcome: superseded ? "superseded" : "pending" };
   let welcome: StoreOp[] = [];
   if (kp !== undefined && record?.owner === undefined) {
@@ -276,7 +280,6 @@ async function ingestStarted(ctx: EngineContext, gid: string, record: GroupRecor
     welcome = [{ sub: Sublevel.Welcomes, key: `${gid}/${cid}`, value: kp }];
   } else if (joined !== undefined) {
     if ("fault" in joined) throw joined.fault;
-    if (!("error" in joined)) return appliedHere(joined, stored, cid, settledAfter(ctx, gid, doc, followed.indexed));
     // not for us after all (or broken): kept, pending, not as a way in
     outcome = refused(joined.error);
   }

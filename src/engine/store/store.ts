@@ -21,8 +21,8 @@ import { StoreReads } from "./reads.js";
 import { ownKeyId, Protection, Sublevel, SUBLEVEL_PROTECTION } from "./sublevels.js";
 import type { SublevelName } from "./sublevels.js";
 import { unversioned } from "./version.js";
-import { Prepared, VERSION_PREFIX, plainRaw, putAll } from "./prepared.js";
-import type { ChainedBatch, PreparedOps } from "./prepared.js";
+import { Prepared, VERSION_PREFIX, plainRaw, putAll, syncGroupLength } from "./prepared.js";
+import type { ChainedBatch, PreparedOps, SyncedWrite } from "./prepared.js";
 
 export type { PreparedOps } from "./prepared.js";
 
@@ -69,7 +69,7 @@ export class EngineStore extends StoreReads {
   private idle: (() => void) | undefined;
   private exclusive: Promise<void> | undefined;
   /** Synced batches waiting for the one being written (group commit, {@link syncedBatch}). */
-  private readonly syncQueue: Array<{ readonly raw: readonly RawOp[]; readonly resolve: () => void; readonly reject: (e: unknown) => void }> = [];
+  private readonly syncQueue: SyncedWrite[] = [];
   private syncing = false;
 
   private constructor(db: Level<string, Uint8Array>, path: string, sealer: Sealer, keyring: Keyring) {
@@ -145,8 +145,7 @@ export class EngineStore extends StoreReads {
    * ```
    */
   async batch(ops: readonly StoreOp[], options: { readonly sync?: boolean; readonly prepared?: PreparedOps } = {}): Promise<void> {
-    // a synced write may share its LevelDB batch with others' (group commit): built whole there
-    const prepared = options.sync !== true && options.prepared instanceof Prepared && options.prepared.ops.every((op, i) => ops[i] === op) ? options.prepared : undefined;
+    const prepared = options.prepared instanceof Prepared && options.prepared.ops.every((op, i) => ops[i] === op) ? options.prepared : undefined;
     if (prepared === undefined || ops.length === 0) options.prepared?.discard();
     if (ops.length === 0) return;
     while (this.exclusive !== undefined) await this.exclusive;
@@ -160,7 +159,7 @@ export class EngineStore extends StoreReads {
         key: op.key,
         raw: op.value === null ? null : this.sealed(op.sub, op.key, op.versioned === true ? op.value : concatBytes(VERSION_PREFIX, op.value)),
       }));
-      await (options.sync === true ? this.syncedBatch(raw) : this.rawBatch(raw, false, prepared?.batch));
+      await (options.sync === true ? this.syncedBatch(raw, prepared?.batch) : this.rawBatch(raw, false, prepared?.batch));
       if (shredded.length > 0) this.shredAfterSync(shredded, options.sync !== true);
     } finally {
       prepared?.discard(); // a no-op once written; frees it when sealing or the keyring failed first
@@ -184,7 +183,7 @@ export class EngineStore extends StoreReads {
     let batch: ChainedBatch | undefined;
     try {
       batch = this.db.batch();
-      putAll(batch, ops.map(plainRaw), (name) => this.sub(name));
+      putAll(batch, ops.map(plainRaw), (name) => this.sub(name).prefix);
       return new Prepared(ops, batch);
     } catch {
       void batch?.close().catch(() => undefined);
@@ -197,11 +196,12 @@ export class EngineStore extends StoreReads {
    * waits, and all that waited go together in the next synced LevelDB batch, so N groups' joins
    * cost one fsync instead of N. Each caller's ops stay whole inside one LevelDB batch (atomic as
    * a whole, so still atomic per group), and each caller resolves only after the batch holding
-   * its ops is synced.
+   * its ops is synced. A write with a prepared batch (a join's commit document and index
+   * records) starts a group: the others' ops are added to its LevelDB batch.
    */
-  private syncedBatch(raw: readonly RawOp[]): Promise<void> {
+  private syncedBatch(raw: readonly RawOp[], prepared?: ChainedBatch): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.syncQueue.push({ raw, resolve, reject });
+      this.syncQueue.push({ raw, ...(prepared === undefined ? {} : { prepared }), resolve, reject });
       if (!this.syncing) void this.flushSynced();
     });
   }
@@ -210,9 +210,9 @@ export class EngineStore extends StoreReads {
     this.syncing = true;
     try {
       while (this.syncQueue.length > 0) {
-        const group = this.syncQueue.splice(0, SYNC_GROUP_MAX_WRITES);
+        const group = this.syncQueue.splice(0, syncGroupLength(this.syncQueue, SYNC_GROUP_MAX_WRITES));
         try {
-          await this.rawBatch(group.flatMap((w) => w.raw), true);
+          await this.rawBatch(group.flatMap((w) => w.raw), true, group[0]?.prepared);
           for (const w of group) w.resolve();
         } catch (e) {
           for (const w of group) w.reject(e);
@@ -282,7 +282,7 @@ export class EngineStore extends StoreReads {
     let batch: ChainedBatch | undefined = prepared;
     try {
       batch ??= this.db.batch();
-      putAll(batch, ops, (name) => this.sub(name));
+      putAll(batch, ops, (name) => this.sub(name).prefix);
       await batch.write({ sync });
     } catch (e) {
       await batch?.close().catch(() => undefined); // frees a batch write() did not reach (closing twice is a no-op)
