@@ -2,8 +2,7 @@
  * Dev script (not part of the suite): the owner worker's add from key package documents
  * (src/engine/worker/addDocuments.ts) run on this thread, with the packages' signature checks
  * started while the documents are read (as the engine does) and without (ts-mls starts them once
- * it validates the commit), and session 11's order (documents read, then the commit), rotated;
- * wall time and CPU per thread class.
+ * it validates the commit), alternated; wall time and CPU per thread class.
  * `node dist/bench/addDocsDev.js [n] [iterations]`
  *
  * @module
@@ -14,11 +13,7 @@ import { createGroup } from "../src/group/index.js";
 import { addMembersInspected } from "../src/group/commit.js";
 import { generateIdentity } from "../src/identity.js";
 import { addFromDocuments, readKeyPackageDocuments } from "../src/engine/worker/addDocuments.js";
-import { checkAddableKeyPackage } from "../src/mls/keyPackage.js";
 import type { DecodedKeyPackage } from "../src/mls/keyPackage.js";
-import { decodeDocumentDeferred } from "../src/documents/document.js";
-import { readKeyPackage } from "../src/documents/index.js";
-import { checkKeyPackageAuthor } from "../src/documents/rules.js";
 import { LT_SUITE, members } from "./fixtures.js";
 import { summarise } from "./stats.js";
 import { threadCpuMs, type ThreadClass } from "./threads.js";
@@ -27,26 +22,6 @@ const [nArg = "1000", itArg = "10"] = process.argv.slice(2);
 const n = Number(nArg);
 const iterations = Number(itArg);
 const median = (xs: readonly number[]): number => summarise(xs).median;
-
-/** Session 11's add: documents read on the calling thread with the documents' key cache (JWK import), packages decoded in the commit's reader. */
-async function sessionEleven(state: Awaited<ReturnType<typeof createGroup>>, documents: readonly Uint8Array[]): Promise<unknown> {
-  const keyPackages: Uint8Array[] = [];
-  const authors: Uint8Array[] = [];
-  const checks: Promise<void>[] = [];
-  for (const bytes of documents) {
-    const { doc, verified } = decodeDocumentDeferred(bytes);
-    checks.push(verified);
-    keyPackages.push(readKeyPackage(doc).keyPackage);
-    authors.push(doc.author);
-  }
-  const added = await addMembersInspected(state, keyPackages, {}, (bytes, i) => {
-    const info = checkAddableKeyPackage(bytes);
-    checkKeyPackageAuthor(info, authors[i] as Uint8Array);
-    return info;
-  });
-  await Promise.all(checks);
-  return added;
-}
 
 /** addFromDocuments without the early package checks. */
 async function withoutPreverify(state: Awaited<ReturnType<typeof createGroup>>, documents: readonly Uint8Array[]): Promise<unknown> {
@@ -57,14 +32,13 @@ async function withoutPreverify(state: Awaited<ReturnType<typeof createGroup>>, 
 }
 
 const sides = [
-  { label: "session 11 (read, then commit)", run: sessionEleven },
   { label: "checks started by ts-mls", run: withoutPreverify },
   { label: "checks started while reading", run: addFromDocuments },
 ];
 const results = sides.map(() => ({ wall: [] as number[], cpu: [] as Record<ThreadClass, number>[] }));
 for (let round = 0; round <= iterations; round++) {
   for (let s = 0; s < sides.length; s++) {
-    const side = (s + round) % sides.length; // rotate which goes first
+    const side = round % 2 === 0 ? s : sides.length - 1 - s; // alternate which goes first
     const docs = (await members(n - 1)).map((m) => m.document);
     const state = await createGroup({ identity: generateIdentity(), groupId: new Uint8Array(randomBytes(32)), ciphersuite: LT_SUITE });
     const before = threadCpuMs();
@@ -82,8 +56,6 @@ for (let s = 0; s < sides.length; s++) {
   const of = (k: ThreadClass) => median(r.cpu.map((c) => c[k])).toFixed(1);
   console.log(`${sides[s]!.label}: wall median ${median(r.wall).toFixed(1)} ms; CPU this thread ${of("main")} helpers ${of("workers")} libuv ${of("libuv")} v8 ${of("v8")} (n=${r.wall.length})`);
 }
-for (let s = 1; s < sides.length; s++) {
-  const ratios = results[0]!.wall.map((w, i) => w / results[s]!.wall[i]!);
-  console.log(`${sides[0]!.label} / ${sides[s]!.label} per round: median ${median(ratios).toFixed(3)}x ${ratios.map((x) => x.toFixed(2)).join(",")}`);
-}
+const ratios = results[0]!.wall.map((w, i) => w / results[1]!.wall[i]!);
+console.log(`without / with per round: median ${median(ratios).toFixed(3)}x ${ratios.map((x) => x.toFixed(2)).join(",")}`);
 console.log(`load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);

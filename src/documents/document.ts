@@ -107,23 +107,6 @@ function makeDocument(bytes: Uint8Array, schema: string, author: Uint8Array, tim
   return Object.freeze(documentId === undefined ? doc : { ...doc, documentId });
 }
 
-/** {@link makeDocument} whose id is hashed on first read (the same value, once). */
-function lazyIdDocument(bytes: Uint8Array, schema: string, author: Uint8Array, timestamp: number, fields: DocumentFields, documentId: Uint8Array | undefined): SignedDocument {
-  let id: Uint8Array | undefined;
-  const doc = {
-    get id(): Uint8Array {
-      return (id ??= blake3(bytes));
-    },
-    schema,
-    author,
-    timestamp,
-    fields,
-    bytes,
-    ...(documentId === undefined ? {} : { documentId }),
-  };
-  return Object.freeze(doc);
-}
-
 /**
  * Signs a document. Throws `UsageError(INVALID_ARGUMENT)` when the schema, fields or identity are
  * not acceptable (the same rules {@link decodeDocument} applies), so no invalid document is made.
@@ -215,10 +198,7 @@ export async function decodeDocumentAsync(bytes: Uint8Array): Promise<SignedDocu
  * the rules is checked here, at once, so it is still reported as forged when it is.
  * `after`: the check is handed to the thread pool only once it settles (its dispatch, ~0.15-0.35
  * ms of this thread for an 83 KB commit document, then comes after work the caller starts first).
- * `options.importKey`: where the author's parsed key comes from (see {@link PublicKeyImport});
- * `options.lazyId`: the id (BLAKE3 of the whole document, ~20-30 us for a 560-byte key package
- * document here) is hashed when first read, not now (an owner's add reads 999 key package
- * documents and never their ids).
+ * `importKey`: where the author's parsed key comes from (see {@link PublicKeyImport}).
  *
  * @example
  * ```ts
@@ -226,15 +206,11 @@ export async function decodeDocumentAsync(bytes: Uint8Array): Promise<SignedDocu
  * await verified // before using doc
  * ```
  */
-export function decodeDocumentDeferred(
-  bytes: Uint8Array,
-  after?: Promise<void>,
-  options: { readonly importKey?: PublicKeyImport; readonly lazyId?: boolean } = {},
-): { readonly doc: SignedDocument; readonly verified: Promise<void> } {
+export function decodeDocumentDeferred(bytes: Uint8Array, after?: Promise<void>, importKey?: PublicKeyImport): { readonly doc: SignedDocument; readonly verified: Promise<void> } {
   let signed: SignedParts | undefined;
   let doc: SignedDocument;
   try {
-    doc = decode(bytes, (parts) => (signed = parts), undefined, options.lazyId === true);
+    doc = decode(bytes, (parts) => (signed = parts));
   } catch (e) {
     if (signed === undefined) throw e; // failed before the point where the signature is checked
     // a rule broken after the signature's place: forged or not decides the error, now
@@ -243,7 +219,7 @@ export function decodeDocumentDeferred(
   }
   const parts = signed as SignedParts;
   const check = (): Promise<void> =>
-    verifyEd25519Async(parts.author, signedBytes(parts), parts.signature, options.importKey).then((ok) => {
+    verifyEd25519Async(parts.author, signedBytes(parts), parts.signature, importKey).then((ok) => {
       if (!ok) throw forged();
     });
   const verified = after === undefined ? check() : after.then(check);
@@ -268,7 +244,7 @@ function assertSigned(p: SignedParts): void {
   if (!verifyEd25519(p.author, signedBytes(p), p.signature)) throw forged();
 }
 
-function decode(bytes: Uint8Array, verify: boolean | ((parts: SignedParts) => void), id?: Uint8Array, lazyId = false): SignedDocument {
+function decode(bytes: Uint8Array, verify: boolean | ((parts: SignedParts) => void), id?: Uint8Array): SignedDocument {
   if (!(bytes instanceof Uint8Array)) throw new DecodeError("document must be bytes");
   if (bytes.length > MAX_DOCUMENT_SIZE) throw new DecodeError(`document is larger than ${MAX_DOCUMENT_SIZE} bytes`);
   // Decode a private copy: decoded byte strings are views into it, so the caller's buffer stays theirs.
@@ -298,9 +274,7 @@ function decode(bytes: Uint8Array, verify: boolean | ((parts: SignedParts) => vo
   else if (verify) assertSigned(signed);
   const problem = payloadProblem(schema, author, timestamp, fields, documentId);
   if (problem !== undefined) throw new ValidationError(ErrorCode.InvalidDocument, `invalid document: ${problem}`);
-  const frozen = freezeFields(fields as Record<string, unknown>, false);
-  if (lazyId && id === undefined) return lazyIdDocument(own, schema as string, author, timestamp as number, frozen, documentId as Uint8Array | undefined);
-  return makeDocument(own, schema as string, author, timestamp as number, frozen, documentId as Uint8Array | undefined, id);
+  return makeDocument(own, schema as string, author, timestamp as number, freezeFields(fields as Record<string, unknown>, false), documentId as Uint8Array | undefined, id);
 }
 
 /**

@@ -54,8 +54,7 @@ export function readKeyPackageDocuments(documents: readonly Uint8Array[], scope?
   const gate = new Promise<void>((resolve) => (open = resolve));
   try {
     for (const bytes of documents) {
-      // an add never reads a key package document's id: not hashed
-      const { doc, verified } = decodeDocumentDeferred(bytes, gate, { importKey: ed25519PublicKey, lazyId: true });
+      const { doc, verified } = decodeDocumentDeferred(bytes, gate, ed25519PublicKey);
       checks.push(verified);
       const { keyPackage } = readKeyPackage(doc);
       const info = checkAddableKeyPackage(keyPackage);
