@@ -28,7 +28,6 @@ import { ID_SIZE } from "../constants.js";
 import { DecodeError, ErrorCode, UsageError, ValidationError } from "../errors.js";
 import { decodeCanonical, encodeCanonical } from "./cbor.js";
 import { isAcceptablePublicKey, signEd25519, verifyEd25519, verifyEd25519Async } from "./ed25519.js";
-import type { PublicKeyImport } from "./ed25519.js";
 import type { DocumentIdentity } from "./ed25519.js";
 import { MAX_DOCUMENT_SIZE, SCHEMA_NAME_PATTERN, fieldsProblem, isSystemSchema } from "./schema.js";
 import type { DocumentFields, FieldValue, SchemaId } from "./schema.js";
@@ -198,7 +197,6 @@ export async function decodeDocumentAsync(bytes: Uint8Array): Promise<SignedDocu
  * the rules is checked here, at once, so it is still reported as forged when it is.
  * `after`: the check is handed to the thread pool only once it settles (its dispatch, ~0.15-0.35
  * ms of this thread for an 83 KB commit document, then comes after work the caller starts first).
- * `importKey`: where the author's parsed key comes from (see {@link PublicKeyImport}).
  *
  * @example
  * ```ts
@@ -206,7 +204,7 @@ export async function decodeDocumentAsync(bytes: Uint8Array): Promise<SignedDocu
  * await verified // before using doc
  * ```
  */
-export function decodeDocumentDeferred(bytes: Uint8Array, after?: Promise<void>, importKey?: PublicKeyImport): { readonly doc: SignedDocument; readonly verified: Promise<void> } {
+export function decodeDocumentDeferred(bytes: Uint8Array, after?: Promise<void>): { readonly doc: SignedDocument; readonly verified: Promise<void> } {
   let signed: SignedParts | undefined;
   let doc: SignedDocument;
   try {
@@ -219,7 +217,7 @@ export function decodeDocumentDeferred(bytes: Uint8Array, after?: Promise<void>,
   }
   const parts = signed as SignedParts;
   const check = (): Promise<void> =>
-    verifyEd25519Async(parts.author, signedBytes(parts), parts.signature, importKey).then((ok) => {
+    verifyEd25519Async(parts.author, signedBytes(parts), parts.signature).then((ok) => {
       if (!ok) throw forged();
     });
   const verified = after === undefined ? check() : after.then(check);

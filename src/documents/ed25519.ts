@@ -143,18 +143,6 @@ export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signat
 }
 
 /**
- * How a verification gets the parsed key of a 32-byte public key (default: this module's cache).
- * An owner's worker passes the MLS provider's cache, which then verifies the same author's key
- * package and leaf signatures with the same object (src/engine/worker/addDocuments.ts).
- *
- * @example
- * ```ts
- * const importKey: PublicKeyImport = (raw) => createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: b64url(raw) }, format: "jwk" })
- * ```
- */
-export type PublicKeyImport = (publicKey: Uint8Array) => KeyObject;
-
-/**
  * {@link verifyEd25519} on libuv's thread pool (node:crypto's callback form): the same
  * answers, never rejects.
  *
@@ -163,11 +151,11 @@ export type PublicKeyImport = (publicKey: Uint8Array) => KeyObject;
  * await verifyEd25519Async(identity.publicKey, bytes, signEd25519(identity, bytes)) // true
  * ```
  */
-export function verifyEd25519Async(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, importKey: PublicKeyImport = publicKeyObject): Promise<boolean> {
+export function verifyEd25519Async(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
   if (signature.length !== 64 || !isAcceptablePublicKey(publicKey)) return Promise.resolve(false);
   return new Promise((resolve) => {
     try {
-      verify(null, message, importKey(publicKey), signature, (error, ok) => resolve(error === null && ok));
+      verify(null, message, publicKeyObject(publicKey), signature, (error, ok) => resolve(error === null && ok));
     } catch {
       resolve(false);
     }

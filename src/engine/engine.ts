@@ -17,7 +17,7 @@ import { GroupActors, DEFAULT_LIVE_ACTORS } from "./actors.js";
 import { EngineMessages } from "./messages.js";
 import type { EngineContext, EngineStats } from "./context.js";
 import { ingestDocuments } from "./ingest.js";
-import { keyPackagesFromDocuments, packedCopies, publishKeyPackage } from "./keyPackages.js";
+import { keyPackagesFromDocuments, publishKeyPackage, readKeyPackageDocuments } from "./keyPackages.js";
 import type { IngestReport } from "./ingest.js";
 import { runTask } from "./pool.js";
 import type { Published } from "./steps.js";
@@ -164,12 +164,12 @@ export class SecretGroupEngine extends EngineMessages {
    * ```
    */
   async addMembers(groupId: Uint8Array | string, keyPackageDocuments: readonly Uint8Array[]): Promise<Created> {
-    // read as they are now, whenever the group's queue gets to the add
-    const documents = packedCopies(bytesListArg(keyPackageDocuments, "keyPackageDocuments", true));
-    // the worker reads and checks the documents itself (src/engine/worker/addDocuments.ts),
-    // beside its commit: it starts at once, not after the main thread read 999 documents
+    const documents = bytesListArg(keyPackageDocuments, "keyPackageDocuments", true);
+    // the worker starts on the key packages while their documents' signatures are checked
+    const read = readKeyPackageDocuments(documents);
+    if (read === undefined) return this.ownerCommit(groupId, { action: "add", keyPackages: await keyPackagesFromDocuments(documents) });
     try {
-      return await this.ownerCommit(groupId, { action: "add", documents });
+      return await this.ownerCommit(groupId, { action: "add", keyPackages: read.keyPackages, authors: read.authors, verified: read.verified });
     } catch (e) {
       // the error the documents' checks give first, in order, as when they all ran before the commit
       await keyPackagesFromDocuments(documents);

@@ -33,11 +33,12 @@ export interface CommitJob {
   readonly action: CommitAction;
   readonly keyPackages?: readonly Uint8Array[];
   /**
-   * An add from `key_package_v1` documents, not yet read: the worker decodes and checks them
-   * (signatures, credential = author) while it builds the commit, which it returns only once
-   * every check passed (src/engine/worker/addDocuments.ts).
+   * An add from key package documents still being checked: each package's document author (the
+   * worker checks the package's credential against it, where it decodes the package anyway) and
+   * the documents' signature checks, which the step awaits before it uses the worker's commit.
    */
-  readonly documents?: readonly Uint8Array[];
+  readonly authors?: readonly Uint8Array[];
+  readonly verified?: Promise<void>;
   readonly publicKeys?: readonly Uint8Array[];
 }
 

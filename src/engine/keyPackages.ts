@@ -6,7 +6,7 @@
  * @module
  */
 import { checkKeyPackageDocument, keyPackageDocument, readKeyPackage } from "../documents/index.js";
-import { decodeDocumentAsync } from "../documents/document.js";
+import { decodeDocumentAsync, decodeDocumentDeferred } from "../documents/document.js";
 import { checkKeyPackageLifetime } from "../lifetime.js";
 import { toHex } from "../bytes.js";
 import type { EngineContext } from "./context.js";
@@ -42,25 +42,46 @@ export async function keyPackagesFromDocuments(documents: readonly Uint8Array[],
   });
 }
 
+/** Key package documents read at once, their signatures still being checked (see {@link readKeyPackageDocuments}). */
+export interface KeyPackageDocuments {
+  readonly keyPackages: Uint8Array[];
+  /** Each document's author, for the worker's credential check. */
+  readonly authors: Uint8Array[];
+  /** Resolves once every signature verified; rejects when one did not (never unhandled). */
+  readonly verified: Promise<void>;
+}
+
 /**
- * Copies of `documents` as views into one fresh buffer: what the application passed is read as
- * it was at the call (the add's task is posted later, from the group's queue), and the task's
- * structured clone copies that one buffer once, not each document's (a document may be a view
- * into a much larger buffer of the application's).
+ * The first part of {@link keyPackagesFromDocuments}, synchronous: each document decoded (its
+ * signature check started on libuv's thread pool), its schema checked and its key package read.
+ * The rest (signatures; a known ciphersuite, credential = author and the lifetime, which decode
+ * the MLS key package) is left to `verified` and to the worker that decodes the packages for the
+ * commit anyway. Undefined when a document fails here: the caller then runs
+ * {@link keyPackagesFromDocuments}, whose error names the first bad document in order; so does a
+ * caller whose add failed later (a failed check may have stopped it first).
  *
  * @example
  * ```ts
- * const copies = packedCopies(documents) // copies[i] equals documents[i]
+ * const read = readKeyPackageDocuments(documents) // then the commit job, awaiting read.verified
  * ```
  */
-export function packedCopies(documents: readonly Uint8Array[]): Uint8Array[] {
-  const packed = new Uint8Array(documents.reduce((n, d) => n + d.length, 0));
-  let at = 0;
-  return documents.map((d) => {
-    packed.set(d, at);
-    at += d.length;
-    return packed.subarray(at - d.length, at);
-  });
+export function readKeyPackageDocuments(documents: readonly Uint8Array[]): KeyPackageDocuments | undefined {
+  const keyPackages: Uint8Array[] = [];
+  const authors: Uint8Array[] = [];
+  const checks: Promise<void>[] = [];
+  try {
+    for (const bytes of documents) {
+      const { doc, verified } = decodeDocumentDeferred(bytes);
+      checks.push(verified);
+      keyPackages.push(readKeyPackage(doc).keyPackage);
+      authors.push(doc.author);
+    }
+  } catch {
+    return undefined;
+  }
+  const verified = Promise.all(checks).then(() => undefined);
+  verified.catch(() => undefined); // awaited by the commit step, if the job gets that far
+  return { keyPackages, authors, verified };
 }
 
 /**

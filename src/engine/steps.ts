@@ -65,16 +65,36 @@ async function create(ctx: EngineContext, gid: string, record: GroupRecord | und
   };
 }
 
+/**
+ * Waits for an add's key package documents to pass their signature checks, which ran beside the
+ * worker's commit (so the worker starts at once, not after 999 checks). Nothing the worker made
+ * is used before they pass: when one fails, the worker's commit (staged under a fresh token the
+ * group record never names, so never reused) is waited for and dropped, and the check's error
+ * goes on.
+ */
+async function afterChecks(work: Promise<unknown>, verified: Promise<void>): Promise<void> {
+  work.catch(() => undefined); // its failure is the step's once the checks pass
+  try {
+    await verified;
+  } catch (e) {
+    // the group's next task waits for this one to end, as when the checks came first
+    await work.catch(() => undefined);
+    throw e;
+  }
+}
+
 async function commit(ctx: EngineContext, gid: string, recordIn: GroupRecord | undefined, job: CommitJob): Promise<StepOutput> {
   const record = requireRecord(gid, recordIn);
   if (!equalBytes(record.owner as Uint8Array, ctx.identity.publicKey)) throw new UsageError(ErrorCode.NotOwner, "only the group owner commits");
-  const out = await runStateTask(ctx, gid, record, {
+  const work = runStateTask(ctx, gid, record, {
     op: "commit",
     action: job.action,
     ...(job.keyPackages === undefined ? {} : { keyPackages: job.keyPackages }),
-    ...(job.documents === undefined ? {} : { documents: job.documents }),
+    ...(job.authors === undefined ? {} : { authors: job.authors }),
     ...(job.publicKeys === undefined ? {} : { publicKeys: job.publicKeys }),
   });
+  if (job.verified !== undefined) await afterChecks(work, job.verified);
+  const out = await work;
   if (out.change === undefined || out.commit === undefined || out.inspection === undefined) throw new Error("commit returned no state");
   const parts = out.commit;
   const doc = secretGroupCommitDocument(ctx.identity, {

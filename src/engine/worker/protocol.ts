@@ -63,8 +63,8 @@ export type TaskRequest =
       readonly ref: StateRef;
       readonly action: CommitAction;
       readonly keyPackages?: readonly Uint8Array[];
-      /** An add's `key_package_v1` documents, read and checked in the worker instead of `keyPackages` (src/engine/worker/addDocuments.ts). */
-      readonly documents?: readonly Uint8Array[];
+      /** The authors of the key packages' documents, in order: each package's credential must be its author. */
+      readonly authors?: readonly Uint8Array[];
       readonly publicKeys?: readonly Uint8Array[];
     }
   | { readonly op: "process"; readonly ref: StateRef; readonly commit: SecretGroupCommit }

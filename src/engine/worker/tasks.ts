@@ -30,8 +30,10 @@ import { addMembersInspected, removeMembersInspected, updateGroupInspected } fro
 import type { TaskResult } from "../pool.js";
 import type { DecryptOutcome, KeyPackageOut, Miss, StateChange, StateOut, StateRef, TaskRequest, WorkerMemory } from "./protocol.js";
 import { loadGroupState, stageGroupState } from "../store/stateCodec.js";
-import { errorFromData } from "../../errors.js";
-import { addFromDocuments } from "./addDocuments.js";
+import { ErrorCode, UsageError, errorFromData } from "../../errors.js";
+import { checkAddableKeyPackage } from "../../mls/keyPackage.js";
+import type { DecodedKeyPackage } from "../../mls/keyPackage.js";
+import { checkKeyPackageAuthor } from "../../documents/rules.js";
 import { StateCache, partSizes } from "./stateCache.js";
 import type { CacheBounds, CachedState } from "./stateCache.js";
 
@@ -107,6 +109,22 @@ function identityOf(d: { publicKey: Uint8Array; secretKey: Uint8Array }): Identi
 
 const MISS: Miss = { miss: true };
 
+/**
+ * How an add reads its key packages: with their documents' authors, the checks the engine made
+ * on the main thread before (keyPackagesFromDocuments: a known ciphersuite, the credential is the
+ * author) join the decoding the commit needs, so each package is decoded once, here.
+ */
+function readerOf(authors: readonly Uint8Array[] | undefined): ((bytes: Uint8Array, index: number) => DecodedKeyPackage) | undefined {
+  if (authors === undefined) return undefined;
+  return (bytes, index) => {
+    const info = checkAddableKeyPackage(bytes);
+    const author = authors[index];
+    if (author === undefined) throw new UsageError(ErrorCode.InvalidArgument, "a key package without its document's author");
+    checkKeyPackageAuthor(info, author);
+    return info;
+  };
+}
+
 async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Miss | null> {
   switch (task.op) {
     case "keyPackage": {
@@ -127,9 +145,7 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
       // inspected before encoding, not decoded again (an add's N key packages above all)
       const { result, inspection } =
         task.action === "add"
-          ? task.documents !== undefined
-            ? await addFromDocuments(hit.state, task.documents)
-            : await addMembersInspected(hit.state, [...(task.keyPackages ?? [])])
+          ? await addMembersInspected(hit.state, [...(task.keyPackages ?? [])], {}, readerOf(task.authors))
           : task.action === "remove"
             ? await removeMembersInspected(hit.state, [...(task.publicKeys ?? [])])
             : await updateGroupInspected(hit.state, { rotate: task.action === "rotate" });

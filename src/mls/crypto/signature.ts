@@ -28,8 +28,6 @@ import type { Signature, SignatureAlgorithm } from "ts-mls/crypto/signature.js";
 import { VERIFY_CHUNK, VERIFY_SYNC_MAX } from "../../constants.js";
 import { LruCache, bytesKey, fresh, owned } from "./lru.js";
 import { privateOf, publicOf, rawKey } from "./rawKey.js";
-import { takeStarted } from "./preverified.js";
-import type { PreverifyScope } from "./preverified.js";
 
 /**
  * How many parsed keys of each kind (private, public) are kept.
@@ -107,36 +105,6 @@ function verifyBatched(key: KeyObject, message: Uint8Array, signature: Uint8Arra
   });
 }
 
-/**
- * The parsed Ed25519 public key object for `raw` (32 bytes), from the cache this provider's
- * verifications use: an owner's worker checks each key package document's signature with the
- * key it then checks the package's and its leaf's signatures with (credential = author), so
- * each author's key is imported once, not twice.
- *
- * @example
- * ```ts
- * const key = ed25519PublicKey(publicKey) // the same object ts-mls's verify of that key uses
- * ```
- */
-export function ed25519PublicKey(raw: Uint8Array): KeyObject {
-  if (raw.byteLength !== 32) throw new RangeError("Ed25519 public key must be 32 bytes");
-  return cached(publicKeys, "ed25519:", raw, () => rawKey("Ed25519", "public", raw));
-}
-
-/**
- * Starts an Ed25519 verification now (on libuv's thread pool when many are started in one turn)
- * and registers it in `scope`, for ts-mls's own request of the same check later.
- *
- * @example
- * ```ts
- * startEd25519Verify(scope, leaf.signaturePublicKey, message, leaf.signature)
- * ```
- */
-export function startEd25519Verify(scope: PreverifyScope, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): void {
-  if (publicKey.byteLength !== 32) return; // ts-mls's own request then throws, as it would have
-  scope.start(publicKey, message, signature, verifyBatched(ed25519PublicKey(publicKey), message, signature));
-}
-
 function ed25519(): Signature {
   const privateKey = (signKey: Uint8Array): KeyObject =>
     cached(privateKeys, "ed25519:", signKey, () => {
@@ -154,8 +122,9 @@ function ed25519(): Signature {
       return owned(nodeSign(null, message, privateKey(signKey)));
     },
     async verify(publicKey, message, signature) {
-      // a check an owner's worker started while it decoded the key packages (./preverified.ts)
-      return takeStarted(publicKey, message, signature) ?? verifyBatched(ed25519PublicKey(publicKey), message, signature);
+      if (publicKey.byteLength !== 32) throw new RangeError("Ed25519 public key must be 32 bytes");
+      const key = cached(publicKeys, "ed25519:", publicKey, () => rawKey("Ed25519", "public", publicKey));
+      return verifyBatched(key, message, signature);
     },
     async keygen() {
       const { privateKey: sk } = generateKeyPairSync("ed25519");
