@@ -90,35 +90,28 @@ export function scanMlsCommit(bytes: Uint8Array): ScannedCommit | undefined {
   }
 }
 
+/** Thrown by {@link scan}'s reader where a field does not decode: `scanMlsCommit` answers undefined. */
+const NOT_READ = new Error("commit scan: not read");
+
 function scan(b: Uint8Array): ScannedCommit | undefined {
   let at = 0;
-  const version = decodeProtocolVersion(b, at);
-  if (version === undefined) return undefined;
-  at += version[1];
-  const wireformat = decodeWireformat(b, at);
-  if (wireformat === undefined || wireformat[0] !== "mls_public_message") return undefined;
-  at += wireformat[1];
+  // each field in order; one that does not decode ends the pass (the full decode reports it)
+  const take = <T>(decode: (bytes: Uint8Array, offset: number) => [T, number] | undefined): T => {
+    const field = decode(b, at);
+    if (field === undefined) throw NOT_READ;
+    at += field[1];
+    return field[0];
+  };
+  take(decodeProtocolVersion);
+  if (take(decodeWireformat) !== "mls_public_message") return undefined;
   // FramedContent: group_id, epoch, sender, authenticated_data, content_type, then the commit
-  const groupId = decodeVarLenData(b, at);
-  if (groupId === undefined) return undefined;
-  at += groupId[1];
-  const epoch = decodeUint64(b, at);
-  if (epoch === undefined) return undefined;
-  at += epoch[1];
-  const sender = decodeSender(b, at);
-  if (sender === undefined) return undefined;
-  at += sender[1];
-  const authenticatedData = decodeVarLenData(b, at);
-  if (authenticatedData === undefined) return undefined;
-  at += authenticatedData[1];
-  const contentType = decodeContentType(b, at);
-  if (contentType === undefined || contentType[0] !== "commit") return undefined;
-  at += contentType[1];
+  const groupId = take(decodeVarLenData);
+  const epoch = take(decodeUint64);
+  const sender = take(decodeSender);
+  take(decodeVarLenData); // authenticated_data
+  if (take(decodeContentType) !== "commit") return undefined;
   // Commit.proposals: the vector's bytes, its elements decoded within them one by one
-  const vector = decodeVarLenData(b, at);
-  if (vector === undefined) return undefined;
-  at += vector[1];
-  const proposals = vector[0];
+  const proposals = take(decodeVarLenData);
   let proposalCount = 0;
   const facts = newProposalFacts();
   for (let cursor = 0; cursor < proposals.length; ) {
@@ -128,22 +121,16 @@ function scan(b: Uint8Array): ScannedCommit | undefined {
     proposalCount++;
     noteProposal(facts, item[0]);
   }
-  const path = decodeOptionalPath(b, at);
-  if (path === undefined) return undefined;
-  at += path[1];
-  const auth = decodeFramedContentAuthData("commit")(b, at);
-  if (auth === undefined) return undefined;
-  at += auth[1];
-  const info = decodePublicMessageInfo(sender[0].senderType)(b, at);
-  if (info === undefined) return undefined;
-  at += info[1];
+  const path = take(decodeOptionalPath);
+  take(decodeFramedContentAuthData("commit"));
+  take(decodePublicMessageInfo(sender.senderType));
   if (at !== b.length) return undefined; // trailing bytes: the full decode's error
   return {
-    groupId: groupId[0],
-    epoch: epoch[0],
-    senderLeafIndex: sender[0].senderType === "member" ? sender[0].leafIndex : undefined,
+    groupId,
+    epoch,
+    senderLeafIndex: sender.senderType === "member" ? sender.leafIndex : undefined,
     proposalCount,
     ...facts,
-    hasPath: path[0] !== undefined,
+    hasPath: path !== undefined,
   };
 }
