@@ -128,3 +128,37 @@ export function outcome(f: () => unknown): Outcome {
     return { threw: `${(e as Error).constructor.name}: ${(e as Error).message}` };
   }
 }
+
+/**
+ * What a decoder is compared on beside another over one message (the MLS patch and scan tests):
+ * the message; with `frame` ([offset, slack]), the message as a view at `offset` inside a buffer
+ * `slack` bytes longer (and, with `trailing`, that view one byte longer); its prefixes every
+ * `bytes.length / cuts` bytes; and `changes` copies with 1-4 random bytes overwritten (drawn from
+ * `random` in this order).
+ *
+ * @example
+ * ```ts
+ * for (const [label, input] of decoderInputs("commit", bytes, rng(1), { frame: [3, 7], cuts: 400, changes: 300 })) same(input, label)
+ * ```
+ */
+export function* decoderInputs(
+  what: string,
+  bytes: Uint8Array,
+  random: Prng,
+  o: { readonly frame?: readonly [offset: number, slack: number]; readonly cuts: number; readonly changes: number; readonly trailing?: boolean },
+): Generator<[string, Uint8Array]> {
+  yield [what, bytes];
+  if (o.frame !== undefined) {
+    const [offset, slack] = o.frame;
+    const framed = new Uint8Array(bytes.length + slack);
+    framed.set(bytes, offset);
+    yield [`${what} in a larger buffer`, framed.subarray(offset, offset + bytes.length)];
+    if (o.trailing === true) yield [`${what} with a trailing byte`, framed.subarray(offset, offset + 1 + bytes.length)];
+  }
+  for (let end = 0; end < bytes.length; end += Math.max(1, Math.floor(bytes.length / o.cuts))) yield [`${what} cut at ${end}`, bytes.subarray(0, end)];
+  for (let i = 0; i < o.changes; i++) {
+    const changed = Uint8Array.from(bytes);
+    for (let k = 0; k <= random.int(3); k++) changed[random.int(changed.length)] = random.int(256);
+    yield [`${what} changed (${i})`, changed];
+  }
+}
