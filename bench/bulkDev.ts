@@ -15,6 +15,7 @@
  * @module
  */
 import { loadavg } from "node:os";
+import { PerformanceObserver } from "node:perf_hooks";
 import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -69,6 +70,29 @@ function cpu(): { main: number; off: number; helpers: number; threads: Map<strin
 
 const median = (xs: readonly number[]): number => summarise(xs).median;
 
+/**
+ * The main thread's collections (perf_hooks "gc" entries: start time, kind, ms), read per side
+ * by time: full collections (mark-compact) and scavenges each side's rounds caused or paid for.
+ */
+const collections: Array<{ start: number; major: boolean; ms: number }> = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) collections.push({ start: e.startTime, major: ((e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0) === 4, ms: e.duration });
+});
+gcObserver.observe({ entryTypes: ["gc"] });
+/** Full collections, scavenges and their ms that started within [from, to). */
+function collectionsIn(from: number, to: number): [number, number, number] {
+  let major = 0;
+  let minor = 0;
+  let ms = 0;
+  for (const c of collections) {
+    if (c.start < from || c.start >= to) continue;
+    if (c.major) major++;
+    else minor++;
+    ms += c.ms;
+  }
+  return [major, minor, ms];
+}
+
 /** The other build's bench modules (BULK_DEV_BASE), for a fourth side. */
 type BaseBuild = { fixtures: typeof import("./fixtures.js"); bulk: typeof import("./bulk.js") };
 const baseDir = process.env.BULK_DEV_BASE;
@@ -103,6 +127,8 @@ try {
         const off: number[][] = [[], [], [], []];
         const helpers: number[][] = [[], [], [], []];
         const faults: number[][] = [[], [], [], []];
+        // per side and round: when it ran (for the collections observed in it)
+        const spans: Array<Array<[number, number]>> = [[], [], [], []];
         // the engine's page faults by thread class: main, pool workers, helpers
         const engineFaults: number[][] = [[], [], []];
         // BULK_DEV_SIDES=engine: the engine alone (for a CPU profile of its main thread)
@@ -121,6 +147,7 @@ try {
             const c1 = cpu();
             if (round === 0) continue;
             wall[i]!.push(t);
+            spans[i]!.push([t0, t0 + t]);
             main[i]!.push(c1.main - c0.main);
             off[i]!.push(c1.off - c0.off);
             helpers[i]!.push(c1.helpers - c0.helpers);
@@ -130,6 +157,12 @@ try {
           }
         }
         const us = (ms: number) => ((ms * 1000) / values).toFixed(2);
+        // the observer's entries arrive after the fact: one turn of the loop first
+        await new Promise((r) => setTimeout(r, 50));
+        const gcOf = (i: number): string => {
+          const per = spans[i]!.map(([a, b]) => collectionsIn(a, b));
+          return `${median(per.map((p) => p[0]))} full / ${median(per.map((p) => p[1]))} scavenges, ${median(per.map((p) => p[2])).toFixed(0)} ms`;
+        };
         const [rw, ew] = [median(wall[0]!), median(wall[1]!)];
         const [rm, em, eo] = [median(main[0]!), median(main[1]!), median(off[1]!)];
         // per round: the raw loop's CPU over the engine's (adjacent in time, so alike in load)
@@ -152,9 +185,10 @@ try {
         if (only.length > 1) {
           const kept = paired((k) => wall[2]![k]! / wall[1]![k]!);
           process.stdout.write(
-            `  kept-plaintexts raw loop: wall ${median(wall[2]!).toFixed(0)} ms, engine ${kept.toFixed(2)}x of it | CPU us/value ${us(median(main[2]!))}, ${paired((k) => main[2]![k]! / main[0]![k]!).toFixed(2)}x the dropping loop's | page faults/value ${(median(faults[2]!) / values).toFixed(2)}\n`,
+            `  kept-plaintexts raw loop: wall ${median(wall[2]!).toFixed(0)} ms, engine ${kept.toFixed(2)}x of it | CPU us/value ${us(median(main[2]!))} (off ${us(median(off[2]!))}, helpers ${us(median(helpers[2]!))}), ${paired((k) => main[2]![k]! / main[0]![k]!).toFixed(2)}x the dropping loop's | page faults/value ${(median(faults[2]!) / values).toFixed(2)}\n`,
           );
         }
+        process.stdout.write(`  main-thread collections per round (medians): raw ${gcOf(0)} | engine ${gcOf(1)}${only.length > 1 ? ` | kept ${gcOf(2)}` : ""}${sides.length > 3 ? ` | base engine ${gcOf(3)}` : ""}\n`);
         if (process.env.BULK_DEV_THREADS === "1") {
           const busiest = [...threads].sort((a, b) => b[1] - a[1]).slice(0, 8);
           const name = (tid: string): string => {
@@ -174,6 +208,7 @@ try {
     }
   }
 } finally {
+  gcObserver.disconnect();
   await pool.destroy();
   await basePool?.destroy();
 }

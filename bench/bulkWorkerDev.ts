@@ -60,7 +60,7 @@ function chunkTask(suite: LongTermCiphersuiteName, groupId: Uint8Array, secret: 
     const us = cpuUs() - c0;
     const result = returned[Piscina.valueSymbol] as TaskResult<OpenLongTermOut>;
     if (!result.ok || result.value.miss === true || result.value.failures.length > 0) throw new Error("the chunk did not open");
-    return { bytes: result.value.written.reduce((a, b) => a + b, 0) + result.value.large.length * size, us };
+    return { bytes: result.value.outputs.reduce((a, b) => a + b.byteLength, 0) + result.value.large.length * size, us };
   };
 }
 

@@ -128,28 +128,21 @@ export const LONG_TERM_KEY_CACHE_BYTES = 1024 * 1024;
 export const POOL_CHUNK_BYTES = 2 * 1024 * 1024;
 /**
  * Plaintexts of at least this many bytes come back from a worker in buffers of their own (moved,
- * not copied); smaller ones written back in place into the segment their message was packed in,
- * handed out as views into it (a few transfers per chunk beat one per value).
+ * not copied); smaller ones copied into one buffer per packed segment, handed out as views into
+ * it (a few transfers per chunk beat one per value).
  */
 export const POOL_OWN_BUFFER_BYTES = 8 * 1024;
 /**
- * Largest segment (packed message bytes) of a chunk of bulk long-term decryption: a worker writes
- * its small plaintexts back into it and the engine hands them out as views into it
+ * Largest segment (packed message bytes) of a chunk of bulk long-term decryption: a worker copies
+ * its small plaintexts into one buffer and the engine hands them out as views into it
  * (src/engine/poolOutput.ts), so a caller keeping one keeps at most this much alive. Below
- * glibc's default mmap threshold (128 KiB), so a segment comes from the malloc arena of the
- * main thread, which frees it, and reuses memory that earlier results freed; one buffer per
- * chunk (~0.5 MiB at 1 KiB values) was mapped fresh each time, and on this VM a fresh page
- * costs as much as several 1 KiB decryptions (bench/bulkDev.ts prints page faults by thread).
- * Above {@link POOL_OWN_BUFFER_BYTES} plus a message's header, so a small value fits one.
+ * glibc's default mmap threshold (128 KiB), so that buffer comes from the worker's malloc arena
+ * and reuses memory that earlier results freed; one buffer per chunk (~0.5 MiB at 1 KiB values)
+ * was mapped fresh each time, and on this VM a fresh page costs as much as several 1 KiB
+ * decryptions (bench/bulkDev.ts prints page faults by thread). Above
+ * {@link POOL_OWN_BUFFER_BYTES} plus a message's header, so a small value fits one.
  */
 export const POOL_OUTPUT_SEGMENT_BYTES = 64 * 1024;
-/**
- * A segment that will hold small plaintexts takes a kept packing buffer of at most this many
- * times its packed bytes: a caller keeping one of its plaintexts keeps the buffer alive, so a
- * small call must not pin a buffer far larger than its values (a full segment still takes any
- * buffer up to {@link POOL_OUTPUT_SEGMENT_BYTES}).
- */
-export const POOL_SEGMENT_SLACK = 2;
 /** Chunks of one batch in flight per pool thread (one being opened, one waiting in the worker's queue). */
 export const POOL_CHUNKS_IN_FLIGHT_PER_THREAD = 2;
 /**

@@ -73,6 +73,6 @@ test("the workers' key cache is bounded by bytes, least recently used out first"
   assert.equal(run(task("engine:0", false)).miss, true, "the oldest key is gone");
   const kept = run(task(`engine:${groups - 1}`, false));
   assert.ok(kept.miss !== true && kept.failures.length === 0, "the newest key is held");
-  assert.ok(kept.miss !== true && kept.written[0] === 6);
-  assert.equal(new TextDecoder().decode(new Uint8Array(kept.segments[0] as ArrayBuffer, 0, 6)), "cached");
+  assert.ok(kept.miss !== true && kept.outputs[0]?.byteLength === 6);
+  assert.equal(new TextDecoder().decode(new Uint8Array(kept.outputs[0] as ArrayBuffer)), "cached");
 });

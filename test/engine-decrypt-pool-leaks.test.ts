@@ -1,17 +1,16 @@
 /**
- * Two safety properties of the in-place plaintexts of bulk long-term decryption
+ * Safety properties of the plaintexts of bulk long-term decryption
  * (src/engine/worker/longTerm.ts, src/engine/poolOutput.ts), each guarded against a mutation that
- * the other pool tests let through: the worker writes a plaintext only after its tag check (a
- * segment where every value fails goes back to the packing buffers: it must hold no plaintext),
- * and it zeroes the whole of a segment past its plaintexts, not only the packed bytes (a recycled
- * buffer longer than its segment holds an earlier call's bytes past them); and a small call's
- * segment pins no kept buffer much larger than its values. Its own file: the
- * packing buffers are per process.
+ * the other pool tests let through: the worker makes a plaintext only after its tag check (a
+ * segment where every value fails goes back to the packing buffers: it must hold no plaintext);
+ * a packing buffer (recycled, holding an earlier call's bytes) never becomes a caller's: the
+ * plaintexts come in buffers of exactly their bytes, so a small call pins no more than its values.
+ * Its own file: the packing buffers are per process.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toHex } from "../src/bytes.js";
-import { POOL_OUTPUT_SEGMENT_BYTES, POOL_OWN_BUFFER_BYTES, POOL_SEGMENT_SLACK } from "../src/constants.js";
+import { POOL_OUTPUT_SEGMENT_BYTES, POOL_OWN_BUFFER_BYTES } from "../src/constants.js";
 import { CryptoError, ErrorCode } from "../src/errors.js";
 import { createGroup, encrypt } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
@@ -72,7 +71,7 @@ test("a segment whose every value fails its tag check goes back for packing hold
   for (const buffer of spareBuffers()) assert.ok(!holdsRun(new Uint8Array(buffer)), "a kept packing buffer holds no plaintext");
 });
 
-test("a recycled packing buffer longer than its segment is zeroed past the packed bytes too", async () => {
+test("a recycled packing buffer never reaches a caller: it comes back unwritten, the plaintexts in a buffer of exactly their bytes", async () => {
   drainSpare();
   const state = await newGroup();
   // one segment of small values (well over half the bound), then a large value (its own buffer)
@@ -84,32 +83,27 @@ test("a recycled packing buffer longer than its segment is zeroed past the packe
   giveBack(recycled);
   const results = await decryptOnPool(state, items, "e-leak-tail");
   results.forEach((r, i) => assert.deepEqual(r, plaintexts[i], `value ${i}`));
-  // moved to the worker (detached here) and back as the segment of the small values
+  // moved to the worker (detached here) and back as a packing buffer, never as a result's
   assert.equal(recycled.byteLength, 0, "the segment took the recycled buffer");
-  const segment = (results[0] as Uint8Array).buffer;
-  assert.equal(segment.byteLength, POOL_OUTPUT_SEGMENT_BYTES);
-  assert.ok(results.slice(0, 300).every((r) => (r as Uint8Array).buffer === segment), "one segment");
+  const output = (results[0] as Uint8Array).buffer;
+  assert.ok(results.slice(0, 300).every((r) => (r as Uint8Array).buffer === output), "one buffer for the segment's plaintexts");
+  assert.equal(output.byteLength, 300 * 100, "exactly its plaintexts");
   plaintextsAlone(results);
-  assert.ok(new Uint8Array(segment, 300 * 100).every((b) => b === 0), "nothing of the earlier call after the plaintexts");
+  const back = spareBuffers().filter((b) => b.byteLength === POOL_OUTPUT_SEGMENT_BYTES);
+  assert.equal(back.length, 1, "the recycled buffer is a packing buffer again");
+  // one segment (the large value fits beside the small ones): nothing written past its packed bytes
+  const packed = items.reduce((n, item) => n + packedBytes(item), 0);
+  assert.ok(new Uint8Array(back[0] as ArrayBuffer, packed).every((b) => b === 0x5a), "unwritten past the packed bytes");
 });
 
-test("a small call's segment takes no kept buffer much larger than its values, one that fits within the slack", async () => {
+test("a small call's plaintexts pin only their own bytes, whatever kept buffer its segment was packed in", async () => {
   drainSpare();
   const state = await newGroup();
   const { plaintexts, items } = await sealed(state, new Array<number>(64).fill(100));
-  const packed = items.reduce((n, item) => n + packedBytes(item), 0);
-  assert.ok(POOL_SEGMENT_SLACK * packed < POOL_OUTPUT_SEGMENT_BYTES, `${packed} packed bytes: a small call`);
   const large = new ArrayBuffer(POOL_OUTPUT_SEGMENT_BYTES);
   giveBack(large);
-  const first = await decryptOnPool(state, items, "e-slack-large");
-  first.forEach((r, i) => assert.deepEqual(r, plaintexts[i], `value ${i}`));
-  assert.equal(large.byteLength, POOL_OUTPUT_SEGMENT_BYTES, "the 64 KiB buffer stays kept (never sent)");
-  for (const r of first as Uint8Array[]) assert.ok(r.buffer.byteLength <= POOL_SEGMENT_SLACK * packed, `a segment of ${r.buffer.byteLength} bytes for ${packed} packed`);
-  // a kept buffer within the slack is still reused (moved to the worker: detached here)
-  const near = new ArrayBuffer(Math.floor(1.5 * packed));
-  giveBack(near);
-  const second = await decryptOnPool(state, items, "e-slack-near");
-  second.forEach((r, i) => assert.deepEqual(r, plaintexts[i], `value ${i}`));
-  assert.equal(near.byteLength, 0, "the buffer within the slack was taken");
-  assert.equal((second[0] as Uint8Array).buffer.byteLength, Math.floor(1.5 * packed));
+  const results = await decryptOnPool(state, items, "e-slack-large");
+  results.forEach((r, i) => assert.deepEqual(r, plaintexts[i], `value ${i}`));
+  assert.equal(large.byteLength, 0, "the kept 64 KiB buffer was packed (moved to the worker)");
+  for (const r of results as Uint8Array[]) assert.equal(r.buffer.byteLength, 64 * 100, "a buffer of the call's plaintexts alone");
 });

@@ -1,8 +1,8 @@
 /**
  * The segments of bulk long-term decryption (src/engine/poolDecrypt.ts packs them, the worker
- * writes the small plaintexts in place, src/engine/poolOutput.ts hands them out) and the pool's
- * failure path: best fit of the packing buffers, the bounds of a value and a segment, a segment
- * of no plaintext kept for packing (and one past the bound copied out of), the guards on a
+ * writes each segment's small plaintexts into a buffer of their own, src/engine/poolOutput.ts
+ * hands them out) and the pool's failure path: best fit of the packing buffers, the bounds of a
+ * value and a segment, every packed segment kept for packing (none holding a plaintext), the guards on a
  * worker's answer, a failed chunk (no plaintext kept, no chunk started after it, the job settled
  * only after the chunks still running), a worker refusing the keys (its segments kept for packing).
  */
@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { toHex } from "../src/bytes.js";
 import { LTS_TAG_SIZE } from "../src/constants/protocol.js";
-import { POOL_CHUNK_BYTES, POOL_OUTPUT_SEGMENT_BYTES, POOL_OWN_BUFFER_BYTES, POOL_SEGMENT_SLACK } from "../src/constants.js";
+import { POOL_CHUNK_BYTES, POOL_OUTPUT_SEGMENT_BYTES, POOL_OWN_BUFFER_BYTES } from "../src/constants.js";
 import { ErrorCode, InternalError } from "../src/errors.js";
 import { createGroup, encrypt } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
@@ -30,14 +30,15 @@ import { holdsRun, plaintextsAlone, recordingPool } from "./pool-support.js";
 
 const isWorkerFailed = (message: RegExp) => (e: unknown): boolean => e instanceof InternalError && e.code === ErrorCode.WorkerFailed && message.test(e.message);
 
-test("a segment takes the smallest kept packing buffer that fits within its bound", () => {
+test("a segment takes the smallest kept packing buffer that fits", () => {
   const small = new ArrayBuffer(777);
+  const medium = new ArrayBuffer(2000);
   const large = new ArrayBuffer(3 * 1024 * 1024);
   giveBack(small);
-  giveBack(large); // the most recent: a segment that took the last fitting buffer would take it
-  assert.notEqual(takeBuffer(700, 512), small, "a buffer past the bound is not taken");
-  assert.equal(takeBuffer(700, POOL_OUTPUT_SEGMENT_BYTES), small);
-  assert.notEqual(takeBuffer(2 * 1024 * 1024, POOL_OUTPUT_SEGMENT_BYTES), large, "a segment of small values never gets a large buffer");
+  giveBack(large);
+  giveBack(medium); // the most recent: a segment that took the last fitting buffer would take it
+  assert.equal(takeBuffer(700), small);
+  assert.equal(takeBuffer(700), medium, "the smallest left that fits");
   assert.equal(takeBuffer(2 * 1024 * 1024), large);
 });
 
@@ -46,23 +47,23 @@ test("handOut refuses a worker's answer that does not fit the chunk's layout", (
   const layout = new Uint32Array(LAYOUT_STRIDE);
   layout[2] = length + LTS_TAG_SIZE;
   const ends = Uint32Array.of(1);
-  const answer = (written: number, bytes: number, segments = 1) => ({ segments: new Array(segments).fill(0).map(() => new ArrayBuffer(bytes)), written: new Array<number>(segments).fill(written), large: [] as Array<[number, ArrayBuffer]>, failures: [] });
-  const open = (written: number, bytes: number, segments = 1): void => {
-    const out = answer(written, bytes, segments);
+  const buffers = (count: number, bytes: number) => new Array(count).fill(0).map(() => new ArrayBuffer(bytes));
+  const answer = (bytes: number, segments = 1) => ({ segments: buffers(segments, 200), outputs: buffers(segments, bytes), large: [] as Array<[number, ArrayBuffer]>, failures: [] });
+  const open = (bytes: number, segments = 1): void => {
+    const out = answer(bytes, segments);
     out.large.push([5, new ArrayBuffer(POOL_OWN_BUFFER_BYTES)]); // a large plaintext of no item of the layout
-    for (const b of [...out.segments, ...out.large.map(([, b]) => b)]) new Uint8Array(b).fill(7); // plaintext bytes, say
+    for (const b of [...out.outputs, ...out.large.map(([, b]) => b)]) new Uint8Array(b).fill(7); // plaintext bytes, say
     try {
       handOut(out, layout, ends, [0], []);
     } finally {
-      for (const b of [...out.segments, ...out.large.map(([, b]) => b)]) assert.ok(new Uint8Array(b).every((x) => x === 0), "a refused answer is zeroed");
+      for (const b of [...out.outputs, ...out.large.map(([, b]) => b)]) assert.ok(new Uint8Array(b).every((x) => x === 0), "a refused answer is zeroed");
     }
   };
-  assert.throws(() => open(length + 1, length), isWorkerFailed(/wrote past its segment/));
-  assert.throws(() => open(length - 1, 2 * length), isWorkerFailed(/too few plaintext bytes/));
-  assert.throws(() => open(length + 1, 2 * length), isWorkerFailed(/more plaintext bytes than its values/));
-  assert.throws(() => open(length, 2 * length, 2), isWorkerFailed(/other segments than it was sent/));
+  assert.throws(() => open(length - 1), isWorkerFailed(/too few plaintext bytes/));
+  assert.throws(() => open(length + 1), isWorkerFailed(/more plaintext bytes than its values/));
+  assert.throws(() => open(length, 2), isWorkerFailed(/other segments than it was sent/));
   const results: Array<Uint8Array | Error> = [];
-  handOut(answer(length, length), layout, ends, [0], results);
+  handOut(answer(length), layout, ends, [0], results);
   assert.equal((results[0] as Uint8Array).length, length, "the answer that fits is handed out");
 });
 
@@ -116,41 +117,41 @@ test("packing: a segment that will hold small plaintexts stays within its bound,
   const pack = (from: number, to: number) => {
     const which = items.map((_, k) => k).slice(from, to);
     const sizes: number[] = [];
-    const { segments, ends } = packChunk(items, which, which.map(() => 0), (size, max) => {
-      sizes.push(max);
+    const { segments, ends } = packChunk(items, which, which.map(() => 0), (size) => {
+      sizes.push(size);
       return new ArrayBuffer(size);
     });
-    return { lengths: segments.map((b) => b.byteLength), ends: [...ends], maxima: sizes };
+    assert.deepEqual(segments.map((b) => b.byteLength), sizes, "one buffer of its packed bytes per segment");
+    return { lengths: sizes, ends: [...ends] };
   };
   const large = pack(3, 43);
   assert.deepEqual(large.ends, [40], "40 large values: one segment");
-  assert.deepEqual(large.maxima, [Infinity], "of any spare buffer");
   const small = pack(43, 63);
   assert.deepEqual(small.ends, [15, 20], "20 of 4 KiB: 15 fill a segment");
-  // the second (5 values) takes no kept buffer of more than twice its bytes
-  assert.deepEqual(small.maxima, [POOL_OUTPUT_SEGMENT_BYTES, POOL_SEGMENT_SLACK * (small.lengths[1] as number)]);
   const mixed = pack(0, 63);
   // 3 small and 6 large fill the first; the large run goes on in one; the small ones after it start another
   assert.deepEqual(mixed.ends, [9, 43, 58, 63]);
   mixed.lengths.forEach((length, s) => assert.ok(s === 1 || length <= POOL_OUTPUT_SEGMENT_BYTES, `segment ${s} of ${length} bytes`));
 });
 
-test("a segment of no plaintext goes back to the packing buffers, one past the bound is copied out of: none kept holds a plaintext", async () => {
+test("every packed segment goes back to the packing buffers and none holds a plaintext; a value with a large aad comes in a buffer of its plaintext alone", async () => {
   const state = await newGroup();
   // large values only (their plaintexts come back alone), then small values with a large aad
   const plaintexts = [...new Array<number>(40).fill(POOL_OWN_BUFFER_BYTES + 1), 100, 200].map((n, i) => new Uint8Array(n).fill(1 + i));
-  const aad = new Uint8Array(POOL_OUTPUT_SEGMENT_BYTES + 1).fill(0xaa);
+  // no run of equal bytes (holdsRun below tells plaintexts by those): the caller's aad stays in its packed segment
+  const aad = new Uint8Array(POOL_OUTPUT_SEGMENT_BYTES + 1).map((_, i) => i % 251);
   const messages = await Promise.all(plaintexts.map(async (p, i) => (await encrypt(state, p, { scheme: "long-term", ...(i >= 40 ? { aad } : {}) })).message));
   const items = peekAll(messages.map((message, i) => (i >= 40 ? { message, aad } : message))).byGroup.get(toHex(state.groupId))?.items ?? [];
-  const { pool } = recordingPool(1);
+  const { pool, tasks } = recordingPool(1);
   try {
     const kept = new Set(spareBuffers());
     const { result } = await step(state, items, pool, "e-segment-spare");
     const results = await result;
     results.forEach((r, i) => assert.deepEqual(r, plaintexts[i], `value ${i}`));
-    for (const r of results.slice(40) as Uint8Array[]) assert.equal(r.buffer.byteLength, r.length, "a value of a segment past the bound owns its buffer");
+    for (const r of results.slice(40) as Uint8Array[]) assert.equal(r.buffer.byteLength, r.length, "a value with a large aad owns its buffer");
+    const sent = tasks.reduce((n, t) => n + (t.ends as Uint32Array).length, 0);
     const back = spareBuffers().filter((b) => !kept.has(b));
-    assert.ok(back.length >= 3, `${back.length} segments back for packing`);
+    assert.equal(back.length, sent, `all ${sent} segments back for packing`);
     for (const buffer of spareBuffers()) assert.ok(!holdsRun(new Uint8Array(buffer)), "a kept packing buffer holds no plaintext");
   } finally {
     await pool.destroy();
@@ -164,12 +165,13 @@ test("a failed chunk: no plaintext kept, no chunk started after it, the job sett
   const { items } = await sealed(state, new Array<number>(count).fill(7000));
   let pending = 0;
   let failedSegments: readonly ArrayBuffer[] | undefined;
+  let failedOutputs: readonly ArrayBuffer[] | undefined;
   const { pool, tasks } = recordingPool(1, undefined, async (answer) => {
     pending++;
     try {
       const value = await answer;
       if (failedSegments === undefined) {
-        failedSegments = (value as { value: { segments: readonly ArrayBuffer[] } }).value.segments;
+        ({ segments: failedSegments, outputs: failedOutputs } = (value as { value: { segments: readonly ArrayBuffer[]; outputs: readonly ArrayBuffer[] } }).value);
         throw new Error("injected task failure");
       }
       await sleep(150); // the other lane's chunk is still running when the first one fails
@@ -188,8 +190,8 @@ test("a failed chunk: no plaintext kept, no chunk started after it, the job sett
     assert.equal(settled.pending, 0, "every running chunk settled before the job");
     await sleep(300); // a lane that kept going would start the third chunk here
     assert.equal(new Set(tasks.map((t) => t.layout)).size, 2, "no chunk started after the failure");
-    assert.ok(failedSegments?.some((b) => holdsRun(new Uint8Array(b))), "the failed chunk's worker wrote plaintexts into its segments");
-    assert.ok(!spareBuffers().some((b) => failedSegments?.includes(b)), "no segment of the failed chunk is kept");
+    assert.ok(failedOutputs?.some((b) => holdsRun(new Uint8Array(b))), "the failed chunk's worker made its plaintexts");
+    assert.ok(!spareBuffers().some((b) => failedSegments?.includes(b) === true || failedOutputs?.includes(b) === true), "no buffer of the failed chunk is kept");
     for (const buffer of spareBuffers()) assert.ok(!holdsRun(new Uint8Array(buffer)), "a kept packing buffer holds no plaintext");
   } finally {
     await pool.destroy();

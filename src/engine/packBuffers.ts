@@ -4,52 +4,50 @@
  *
  * @module
  */
-import { LTS_TAG_SIZE, POOL_OUTPUT_SEGMENT_BYTES, POOL_SEGMENT_SLACK, SPARE_PACK_BYTES } from "../constants.js";
+import { LTS_TAG_SIZE, POOL_OUTPUT_SEGMENT_BYTES, SPARE_PACK_BYTES } from "../constants.js";
 import type { DecryptItem } from "./jobs.js";
 import { LAYOUT_STRIDE, inSegment } from "./worker/longTerm.js";
 
 /**
- * Packing buffers that came back from the workers holding no plaintext (segments of large or
- * failed values only, holding what the callers sent, or a segment copied out of and zeroed), for
- * the next chunks: memory the process has
- * touched before (on a loaded machine a fresh page costs more than copying it), kept up to
- * {@link SPARE_PACK_BYTES}. A segment that holds a plaintext handed out never comes here.
+ * Packing buffers that came back from the workers (a segment holds only what the callers sent:
+ * the plaintexts go to buffers of their own), for the next chunks: memory the main thread has
+ * touched before (on a loaded machine a fresh page costs more than copying into it, and a fresh
+ * 64 KiB malloc consolidates glibc's fastbins first), kept up to {@link SPARE_PACK_BYTES}.
  */
 const spare: ArrayBuffer[] = [];
 let spareBytes = 0;
 
 /**
- * A buffer of at least `size` bytes: the smallest spare one that fits and has at most `max`
- * bytes, else a fresh one of `size` bytes.
+ * A buffer of at least `size` bytes: the smallest spare one that fits, else a fresh one of
+ * `size` bytes. Never handed to a caller, so its length past `size` pins nothing.
  *
  * @example
  * ```ts
- * const packed = new Uint8Array(takeBuffer(size, POOL_OUTPUT_SEGMENT_BYTES))
+ * const packed = new Uint8Array(takeBuffer(size))
  * ```
  */
-export function takeBuffer(size: number, max = Infinity): ArrayBuffer {
+export function takeBuffer(size: number): ArrayBuffer {
   let best = -1;
   for (let k = 0; k < spare.length; k++) {
     const length = (spare[k] as ArrayBuffer).byteLength;
-    if (length >= size && length <= max && (best < 0 || length < (spare[best] as ArrayBuffer).byteLength)) best = k;
+    if (length >= size && (best < 0 || length < (spare[best] as ArrayBuffer).byteLength)) best = k;
   }
   if (best >= 0) {
     const [buffer] = spare.splice(best, 1) as [ArrayBuffer];
     spareBytes -= buffer.byteLength;
     return buffer;
   }
-  // uninitialised is fine: the packed bytes are written before use, and a worker zeroes all of
-  // a segment but the plaintexts it writes before the segment comes back
+  // uninitialised is fine: the packed bytes are written before use, and the worker reads only them
   return Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer;
 }
 
 /**
  * Keeps a packing buffer back from a worker for the next chunks (up to {@link SPARE_PACK_BYTES}).
- * It must hold no plaintext.
+ * It must hold no plaintext (a packed segment never does).
  *
  * @example
  * ```ts
- * if (written === 0) giveBack(segment)
+ * for (const segment of out.segments) giveBack(segment)
  * ```
  */
 export function giveBack(buffer: ArrayBuffer): void {
@@ -80,10 +78,9 @@ export function packedBytes(item: DecryptItem): number {
  * Packs the items `which` of `items` for a worker task (as src/engine/worker/longTerm.ts reads them: each whole message,
  * then its aad) into segments of up to {@link POOL_OUTPUT_SEGMENT_BYTES} packed bytes (an item
  * larger than that alone in one; a run of large values, whose plaintexts come back in buffers
- * of their own, in one however long), each from `buffer(size, max)`: a segment that will hold small
- * plaintexts takes a buffer of at most the bound and of at most {@link POOL_SEGMENT_SLACK} times
- * its size (it is handed out: a small call pins no much larger buffer), one of large values only
- * any. Returns the segments, where each ends (`ends[s]`: one past its last item) and the layout
+ * of their own, in one however long), each from `buffer(size)`. A segment's small plaintexts come
+ * back in one buffer, so a caller keeping one of them keeps at most that bound alive. Returns the
+ * segments, where each ends (`ends[s]`: one past its last item) and the layout
  * ({@link LAYOUT_STRIDE} numbers per item, offsets within its segment, `epochIndex[k]` naming
  * item k's epoch in the task).
  *
@@ -92,11 +89,10 @@ export function packedBytes(item: DecryptItem): number {
  * const { segments, ends, layout } = packChunk(items, chunk.which, chunk.epochIndex, takeBuffer)
  * ```
  */
-export function packChunk(items: readonly DecryptItem[], which: readonly number[], epochIndex: readonly number[], buffer: (size: number, max: number) => ArrayBuffer): { segments: ArrayBuffer[]; ends: Uint32Array; layout: Uint32Array } {
+export function packChunk(items: readonly DecryptItem[], which: readonly number[], epochIndex: readonly number[], buffer: (size: number) => ArrayBuffer): { segments: ArrayBuffer[]; ends: Uint32Array; layout: Uint32Array } {
   const layout = new Uint32Array(which.length * LAYOUT_STRIDE);
   const ends: number[] = [];
   const sizes: number[] = [];
-  const withSmall: boolean[] = [];
   let size = 0;
   let small = false;
   for (let k = 0; k < which.length; k++) {
@@ -109,7 +105,6 @@ export function packChunk(items: readonly DecryptItem[], which: readonly number[
     if (size > 0 && size + bytes > POOL_OUTPUT_SEGMENT_BYTES && (small || isSmall)) {
       ends.push(k);
       sizes.push(size);
-      withSmall.push(small);
       size = 0;
       small = false;
     }
@@ -125,13 +120,11 @@ export function packChunk(items: readonly DecryptItem[], which: readonly number[
   if (size > 0) {
     ends.push(which.length);
     sizes.push(size);
-    withSmall.push(small);
   }
   const segments: ArrayBuffer[] = [];
   let k = 0;
   for (let s = 0; s < ends.length; s++) {
-    const length = sizes[s] as number;
-    const data = buffer(length, withSmall[s] === true ? Math.min(POOL_OUTPUT_SEGMENT_BYTES, POOL_SEGMENT_SLACK * length) : Infinity);
+    const data = buffer(sizes[s] as number);
     segments.push(data);
     const packed = new Uint8Array(data);
     let at = 0;

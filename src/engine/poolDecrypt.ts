@@ -2,9 +2,9 @@
  * Bulk long-term decryption in the worker pool (main-thread side; the worker side is
  * src/engine/worker/longTerm.ts). A group's batch is split into chunks balanced by bytes; each
  * chunk's messages are copied whole (one copy per value, no views made) into segments of up to
- * {@link POOL_OUTPUT_SEGMENT_BYTES}, ArrayBuffers transferred to a worker and back. The worker
- * writes the small plaintexts in place into their segments (and zeroes the rest of each); the
- * engine hands them out as views into those (src/engine/poolOutput.ts), with no copy; a large
+ * {@link POOL_OUTPUT_SEGMENT_BYTES}, ArrayBuffers transferred to a worker and back (then packed
+ * into again). The worker copies each segment's small plaintexts into one buffer of their own;
+ * the engine hands them out as views into it (src/engine/poolOutput.ts), with no copy; a large
  * plaintext comes back in a buffer of its own.
  * Long-term keys travel only while a worker may not hold them: with the first tasks of each
  * group and epoch, and again after a worker reports a miss.

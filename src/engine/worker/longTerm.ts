@@ -2,13 +2,13 @@
  * Worker side of bulk long-term decryption. The engine packs a chunk of one group's long-term
  * messages into segments of up to {@link POOL_OUTPUT_SEGMENT_BYTES} (ArrayBuffers of its own)
  * and transfers them (no structured-clone copy); the worker opens each value with a node:crypto
- * decipher on a cached `KeyObject` and writes the small plaintexts in place, one after the other
- * from the start of their segment (a plaintext is shorter than its message, so the writing never
- * passes what is still to be read), then zeroes the rest of such a segment (headers, tags,
- * associated data, failed values) and moves the segments back: the engine hands out views into
- * them as they are, with no copy and no shared memory. A large plaintext moves alone, in the
- * buffer node:crypto made it in. The tag is checked (`final()`) before a value's plaintext is
- * written anywhere: a failed value leaves nothing behind. The group's long-term keys cross once
+ * decipher on a cached `KeyObject`, copies a segment's small plaintexts into one buffer of exactly
+ * their bytes, made here (the worker, mostly idle, pays its allocation and first-touch faults
+ * instead of the busy main thread), and moves it back with the segments, unwritten: the engine
+ * hands out views into the output buffer with no copy and no shared memory, and packs its next
+ * chunks into the segments. A large plaintext moves alone, in the buffer node:crypto made it in.
+ * The tag is checked (`final()`) before a value's plaintext is copied anywhere: a failed value
+ * leaves nothing behind. The group's long-term keys cross once
  * per epoch and worker: the worker keeps them in a cache bounded by bytes (keyed by engine, group
  * and epoch) and answers `{ miss: true }` (nothing opened, the segments untouched) when a chunk
  * needs a key it does not hold and the task did not carry it; the engine then sends the task
@@ -87,8 +87,10 @@ export type OpenLongTermOut =
   | { readonly miss: true; readonly segments: readonly ArrayBuffer[] }
   | {
       readonly miss?: undefined;
+      /** The packed segments as they were sent (only the caller's bytes: packing buffers again). */
       readonly segments: readonly ArrayBuffer[];
-      readonly written: readonly number[];
+      /** Per segment, a buffer of exactly its small plaintexts, in item order (empty for none). */
+      readonly outputs: readonly ArrayBuffer[];
       readonly large: Array<[number, ArrayBuffer]>;
       readonly failures: Array<[number, ErrorData]>;
     };
@@ -157,15 +159,16 @@ function openBatch(task: OpenLongTermTask): OpenLongTermOut {
     keys.push(key);
   }
   const { layout, groupId, ends, segments } = task;
-  const written: number[] = [];
+  const outputs: ArrayBuffer[] = [];
   const large: Array<[number, ArrayBuffer]> = [];
   const failures: Array<[number, ErrorData]> = [];
+  // the small plaintexts of the segment being opened, until its output buffer is made
+  const bodies: Uint8Array[] = [];
   let i = 0;
   try {
     for (let s = 0; s < segments.length; s++) {
       const bytes = new Uint8Array(segments[s] as ArrayBuffer);
-      // where the next small plaintext goes: never past the start of the item being read
-      let w = 0;
+      let room = 0;
       for (const end = ends[s] as number; i < end; i++) {
         const at = i * LAYOUT_STRIDE;
         const nonceAt = layout[at] as number;
@@ -183,27 +186,34 @@ function openBatch(task: OpenLongTermTask): OpenLongTermOut {
           continue;
         }
         if (inSegment(body.length)) {
-          bytes.set(body, w);
-          w += body.length;
-          body.fill(0);
+          bodies.push(body);
+          room += body.length;
         } else if (body.length > 0) {
           // large: the plaintext owns its buffer (openValue) and moves whole
           large.push([i, body.buffer as ArrayBuffer]);
         }
       }
-      // only the plaintexts stay: nothing of a header, a tag, an aad or a failed value beside them.
-      // A segment of no plaintext (large values, failures) holds only what the caller sent and goes
-      // back to the engine's packing buffers: not worth a pass over it (64 KiB per large value)
-      if (w > 0) bytes.fill(0, w);
-      written.push(w);
+      // one buffer of exactly the segment's plaintexts, made here: this thread pays its allocation
+      // and first-touch faults (not the busy main thread), no byte of it is left unwritten, and the
+      // packed segment (only the caller's bytes) goes back for packing unwritten
+      const output = room === 0 ? new Uint8Array(0) : new Uint8Array(Buffer.allocUnsafeSlow(room).buffer, 0, room);
+      let w = 0;
+      for (const body of bodies) {
+        output.set(body, w);
+        w += body.length;
+        body.fill(0);
+      }
+      bodies.length = 0;
+      outputs.push(output.buffer as ArrayBuffer);
     }
   } catch (e) {
-    // plaintexts may sit in the segments already: none stays behind a failed task
-    for (const buffer of segments) new Uint8Array(buffer).fill(0);
+    // plaintexts may sit in the outputs already: none stays behind a failed task
+    for (const body of bodies) body.fill(0);
+    for (const buffer of outputs) new Uint8Array(buffer).fill(0);
     for (const [, buffer] of large) new Uint8Array(buffer).fill(0);
     throw e;
   }
-  return { segments, written, large, failures };
+  return { segments, outputs, large, failures };
 }
 
 /**
@@ -224,6 +234,9 @@ export function runOpenLongTerm(task: OpenLongTermTask): unknown {
   }
   const result: TaskResult<OpenLongTermOut> = { ok: true, value };
   const transfer: ArrayBuffer[] = [...value.segments];
-  if (value.miss !== true) for (const [, p] of value.large) transfer.push(p);
+  if (value.miss !== true) {
+    for (const o of value.outputs) if (o.byteLength > 0) transfer.push(o);
+    for (const [, p] of value.large) transfer.push(p);
+  }
   return Piscina.move({ [Piscina.transferableSymbol]: transfer, [Piscina.valueSymbol]: result } as never);
 }
