@@ -5,7 +5,9 @@
  * A batch with a forged signature is refused after the worker's commit, which is dropped: the
  * database is unchanged, the worker's next task misses its cache (the dropped state's token is
  * not the record's) and the group's next add commits from the stored state. The error is the
- * first bad document's in order, as when every check ran before the commit.
+ * first bad document's in order, as when every check ran before the commit. The documents'
+ * signatures are checked only once the commit step has posted the worker's task (`verify`), and
+ * their ids are not hashed (`decodeDocumentDeferredUnhashed`).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -14,6 +16,7 @@ import { keyPackageDocument } from "../src/documents/index.js";
 import { generateIdentity } from "../src/identity.js";
 import { createKeyPackage } from "../src/keyPackage.js";
 import { readKeyPackageDocuments } from "../src/engine/keyPackages.js";
+import { decodeDocumentDeferredUnhashed } from "../src/documents/document.js";
 import { diffDb, liveDump } from "./adversarial-support.js";
 import { openNode } from "./engine-helpers.js";
 
@@ -35,6 +38,36 @@ async function codeOf(run: () => Promise<unknown>): Promise<string> {
     return e.code;
   }
 }
+
+const settled = (p: Promise<void>): Promise<string> => p.then(() => "resolved", () => "rejected");
+const pending = (ms: number): Promise<string> => new Promise((r) => setTimeout(() => r("pending"), ms));
+
+test("readKeyPackageDocuments checks no signature before verify is called (the commit step calls it once the worker has its task)", async () => {
+  const docs = await keyPackageDocs(3);
+  const forged = Uint8Array.from(docs[1]!);
+  forged[forged.length - 1]! ^= 1;
+  const read = readKeyPackageDocuments([docs[0]!, forged, docs[2]!]);
+  assert.ok(read !== undefined);
+  assert.equal(read.keyPackages.length, 3);
+  // a small document's check runs on this thread at once when started: started here, it would have settled
+  assert.equal(await Promise.race([settled(read.verified), pending(100)]), "pending", "the checks ran before verify");
+  await assert.rejects(read.verify(), { code: ErrorCode.InvalidSignature });
+  await assert.rejects(read.verify(), { code: ErrorCode.InvalidSignature }); // the same checks, not started twice
+  const good = readKeyPackageDocuments(docs)!;
+  await good.verify();
+});
+
+test("decodeDocumentDeferredUnhashed: no id, the same checks as decodeDocumentDeferred", async () => {
+  const [doc] = await keyPackageDocs(1);
+  const read = decodeDocumentDeferredUnhashed(doc!);
+  assert.equal("id" in read.doc, false, "the id was hashed");
+  assert.equal(read.doc.schema, "key_package_v1");
+  await read.verified;
+  const forged = Uint8Array.from(doc!);
+  forged[forged.length - 1]! ^= 1;
+  await assert.rejects(decodeDocumentDeferredUnhashed(forged).verified, { code: ErrorCode.InvalidSignature });
+  assert.throws(() => decodeDocumentDeferredUnhashed(doc!.subarray(0, doc!.length - 1)), { code: ErrorCode.Decode });
+});
 
 test("engine addMembers: a forged key package document refuses the add the worker already made, and nothing of it is kept", async () => {
   const owner = await openNode();

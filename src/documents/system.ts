@@ -16,7 +16,7 @@ import type { FieldValue, SystemSchemaId } from "./schema.js";
 /** Options every builder accepts (the timestamp, for reproducible documents). @example `secretGroupDocument(identity, { ciphersuite }, { timestamp: 0 })` */
 export type BuildOptions = Pick<SignOptions, "timestamp">;
 
-function expectSchema(doc: SignedDocument, schema: SystemSchemaId): SignedDocument["fields"] {
+function expectSchema(doc: Pick<SignedDocument, "schema" | "fields">, schema: SystemSchemaId): SignedDocument["fields"] {
   if (doc.schema !== schema) {
     throw new ValidationError(ErrorCode.InvalidDocument, `expected a ${schema} document, got ${doc.schema}`);
   }
@@ -79,7 +79,7 @@ export function keyPackageDocument(identity: DocumentIdentity, input: { readonly
  * const { keyPackage, previousKeyPackage } = readKeyPackage(doc)
  * ```
  */
-export function readKeyPackage(doc: SignedDocument): { readonly keyPackage: Uint8Array; readonly previousKeyPackage?: Uint8Array } {
+export function readKeyPackage(doc: Pick<SignedDocument, "schema" | "fields">): { readonly keyPackage: Uint8Array; readonly previousKeyPackage?: Uint8Array } {
   const fields = expectSchema(doc, SchemaId.KeyPackage);
   const keyPackage = bytesField(fields, "mls_key_package");
   const previousKeyPackage = optionalBytesField(fields, "previous_key_package");

@@ -169,7 +169,7 @@ export class SecretGroupEngine extends EngineMessages {
     const read = readKeyPackageDocuments(documents);
     if (read === undefined) return this.ownerCommit(groupId, { action: "add", keyPackages: await keyPackagesFromDocuments(documents) });
     try {
-      return await this.ownerCommit(groupId, { action: "add", keyPackages: read.keyPackages, authors: read.authors, verified: read.verified });
+      return await this.ownerCommit(groupId, { action: "add", keyPackages: read.keyPackages, authors: read.authors, verify: read.verify });
     } catch (e) {
       // the error the documents' checks give first, in order, as when they all ran before the commit
       await keyPackagesFromDocuments(documents);

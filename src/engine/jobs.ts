@@ -35,10 +35,11 @@ export interface CommitJob {
   /**
    * An add from key package documents still being checked: each package's document author (the
    * worker checks the package's credential against it, where it decodes the package anyway) and
-   * the documents' signature checks, which the step awaits before it uses the worker's commit.
+   * the documents' signature checks, which the step starts once the worker has its task and
+   * awaits before it uses the worker's commit.
    */
   readonly authors?: readonly Uint8Array[];
-  readonly verified?: Promise<void>;
+  readonly verify?: () => Promise<void>;
   readonly publicKeys?: readonly Uint8Array[];
 }
 

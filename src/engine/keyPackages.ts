@@ -6,7 +6,7 @@
  * @module
  */
 import { checkKeyPackageDocument, keyPackageDocument, readKeyPackage } from "../documents/index.js";
-import { decodeDocumentAsync, decodeDocumentDeferred } from "../documents/document.js";
+import { decodeDocumentAsync, decodeDocumentDeferredUnhashed } from "../documents/document.js";
 import { checkKeyPackageLifetime } from "../lifetime.js";
 import { toHex } from "../bytes.js";
 import type { EngineContext } from "./context.js";
@@ -42,36 +42,43 @@ export async function keyPackagesFromDocuments(documents: readonly Uint8Array[],
   });
 }
 
-/** Key package documents read at once, their signatures still being checked (see {@link readKeyPackageDocuments}). */
+/** Key package documents read at once, their signatures not yet checked (see {@link readKeyPackageDocuments}). */
 export interface KeyPackageDocuments {
   readonly keyPackages: Uint8Array[];
   /** Each document's author, for the worker's credential check. */
   readonly authors: Uint8Array[];
-  /** Resolves once every signature verified; rejects when one did not (never unhandled). */
+  /** Resolves once every signature verified, rejects when one did not (never unhandled); the checks wait for `verify`. */
   readonly verified: Promise<void>;
+  /** Starts the signature checks (a second call does nothing) and returns `verified`. */
+  readonly verify: () => Promise<void>;
 }
 
 /**
- * The first part of {@link keyPackagesFromDocuments}, synchronous: each document decoded (its
- * signature check started on libuv's thread pool), its schema checked and its key package read.
- * The rest (signatures; a known ciphersuite, credential = author and the lifetime, which decode
- * the MLS key package) is left to `verified` and to the worker that decodes the packages for the
- * commit anyway. Undefined when a document fails here: the caller then runs
- * {@link keyPackagesFromDocuments}, whose error names the first bad document in order; so does a
- * caller whose add failed later (a failed check may have stopped it first).
+ * The first part of {@link keyPackagesFromDocuments}, synchronous: each document decoded, its
+ * schema checked and its key package read. The rest (signatures; a known ciphersuite,
+ * credential = author and the lifetime, which decode the MLS key package) is left to `verify`
+ * and to the worker that decodes the packages for the commit anyway. The signatures are checked
+ * only when `verify` is called: the commit step calls it once the worker has its task, so this
+ * thread checks them (a key package document is small: SYNC_VERIFY_MAX_BYTES) while the worker
+ * builds the commit, not before the worker starts. Undefined when a document fails here: the
+ * caller then runs {@link keyPackagesFromDocuments}, whose error names the first bad document in
+ * order; so does a caller whose add failed later (a failed check may have stopped it first).
  *
  * @example
  * ```ts
- * const read = readKeyPackageDocuments(documents) // then the commit job, awaiting read.verified
+ * const read = readKeyPackageDocuments(documents) // then the commit job, which calls read.verify
  * ```
  */
 export function readKeyPackageDocuments(documents: readonly Uint8Array[]): KeyPackageDocuments | undefined {
   const keyPackages: Uint8Array[] = [];
   const authors: Uint8Array[] = [];
   const checks: Promise<void>[] = [];
+  let start: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (start = resolve));
   try {
     for (const bytes of documents) {
-      const { doc, verified } = decodeDocumentDeferred(bytes);
+      // the id is not used here (the add names no key package document): not hashed
+      const { doc, verified } = decodeDocumentDeferredUnhashed(bytes, gate);
       checks.push(verified);
       keyPackages.push(readKeyPackage(doc).keyPackage);
       authors.push(doc.author);
@@ -81,7 +88,11 @@ export function readKeyPackageDocuments(documents: readonly Uint8Array[]): KeyPa
   }
   const verified = Promise.all(checks).then(() => undefined);
   verified.catch(() => undefined); // awaited by the commit step, if the job gets that far
-  return { keyPackages, authors, verified };
+  const verify = (): Promise<void> => {
+    start();
+    return verified;
+  };
+  return { keyPackages, authors, verified, verify };
 }
 
 /**

@@ -66,7 +66,7 @@ async function create(ctx: EngineContext, gid: string, record: GroupRecord | und
 }
 
 /**
- * Waits for an add's key package documents to pass their signature checks, which ran beside the
+ * Waits for an add's key package documents to pass their signature checks, which run beside the
  * worker's commit (so the worker starts at once, not after 999 checks). Nothing the worker made
  * is used before they pass: when one fails, the worker's commit (staged under a fresh token the
  * group record never names, so never reused) is waited for and dropped, and the check's error
@@ -93,7 +93,8 @@ async function commit(ctx: EngineContext, gid: string, recordIn: GroupRecord | u
     ...(job.authors === undefined ? {} : { authors: job.authors }),
     ...(job.publicKeys === undefined ? {} : { publicKeys: job.publicKeys }),
   });
-  if (job.verified !== undefined) await afterChecks(work, job.verified);
+  // the task is posted (piscina hands it to an idle worker at once): the checks run beside it
+  if (job.verify !== undefined) await afterChecks(work, job.verify());
   const out = await work;
   if (out.change === undefined || out.commit === undefined || out.inspection === undefined) throw new Error("commit returned no state");
   const parts = out.commit;
