@@ -11,7 +11,7 @@ import { equalBytes, fromHex, toHex } from "../bytes.js";
 import { readSecretGroup, readSecretGroupCommit, checkCommitChain, checkCommitDocument, SchemaId } from "../documents/index.js";
 import type { SecretGroupCommitFields, SignedDocument } from "../documents/index.js";
 import { ErrorCode, ValidationError } from "../errors.js";
-import { inspectCommit } from "../group/index.js";
+import { inspectCommit, peekWelcome } from "../group/index.js";
 import type { CommitInspection } from "../group/index.js";
 import { indexCommit, indexGroup } from "../materialise/index.js";
 import type { IndexResult } from "../materialise/index.js";
@@ -19,15 +19,13 @@ import { dropRun, startApply } from "./earlyApply.js";
 import type { StateOut } from "./worker/protocol.js";
 import type { EngineContext } from "./context.js";
 import { countDropped } from "./context.js";
-import { commitRecordOf, discardJoin, startJoin } from "./earlyJoin.js";
-import type { EarlyJoin } from "./earlyJoin.js";
-import { applyCommit, commitOp, isNodeFault, joinStoredWelcome, refused, sameCommit } from "./drain.js";
-import type { DrainInput } from "./drain.js";
+import { applyCommit, commitOp, isNodeFault, joinStoredWelcome, joinThrough, refused, sameCommit } from "./drain.js";
+import type { DrainInput, WelcomedKeyPackage } from "./drain.js";
 import type { IngestOutcome, StepOutput } from "./jobs.js";
 import { indexReader, toStoreOps } from "./materialise.js";
 import { CommitStatus, GroupStatus, decodeCommitRecord, emptyGroupRecord } from "./store/records.js";
 import { dropPendingCommitOps } from "./pending.js";
-import type { GroupRecord } from "./store/records.js";
+import type { CommitRecord, GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/sublevels.js";
 import { recordOps } from "./store/groups.js";
 import { versioned } from "./store/version.js";
@@ -111,6 +109,11 @@ function readCommit(gid: string, record: GroupRecord | undefined, doc: SignedDoc
   return info;
 }
 
+/** The stored record of a commit at `epoch` with `status`. */
+function commitRecordOf(fields: SecretGroupCommitFields, epoch: bigint, status: CommitRecord["status"], welcome: boolean): CommitRecord {
+  return { ...(fields.previousCommit === undefined ? {} : { previous: fields.previousCommit }), epoch, status, welcome };
+}
+
 /**
  * The first of this node's key packages the commit's Welcome names (`refs`), without its record
  * (no open of its own-key seal): for a Welcome stored until the group document comes, whose
@@ -119,6 +122,43 @@ function readCommit(gid: string, record: GroupRecord | undefined, doc: SignedDoc
 async function welcomedRef(ctx: EngineContext, refs: readonly Uint8Array[]): Promise<Uint8Array | undefined> {
   for (const ref of refs) if (await ctx.store.has(Sublevel.KeyPackages, toHex(ref))) return ref;
   return undefined;
+}
+
+/** The first of this node's key packages the commit's Welcome names (`refs`), with its record. */
+async function welcomed(ctx: EngineContext, refs: readonly Uint8Array[]): Promise<WelcomedKeyPackage | undefined> {
+  for (const ref of refs) {
+    const record = await ctx.store.get(Sublevel.KeyPackages, toHex(ref), "key package record");
+    if (record !== undefined) return { ref, record };
+  }
+  return undefined;
+}
+
+/** A join started before the commit was decoded in full: the key package, and the join when one runs. */
+interface EarlyJoin {
+  readonly kp: WelcomedKeyPackage | undefined;
+  readonly joining?: Promise<StepOutput | { error: unknown } | { fault: unknown }>;
+}
+
+/**
+ * A node that is not a member, in a group whose owner is known, starts joining through a
+ * Welcome naming one of its key packages from the commit's framing and Welcome alone: the worker
+ * joins while this thread decodes the whole commit (N key packages at N members), checks it and
+ * runs the follower. Undefined when that does not apply or the peek fails (the full read then
+ * refuses the commit); the join's writes are used only once the commit passed every check.
+ */
+async function startJoin(ctx: EngineContext, gid: string, record: GroupRecord | undefined, cid: string, doc: SignedDocument, fields: SecretGroupCommitFields): Promise<EarlyJoin | undefined> {
+  if (record?.owner === undefined || record.status === GroupStatus.Member) return undefined;
+  let peek: ReturnType<typeof peekWelcome>;
+  try {
+    peek = peekWelcome(fields.commit);
+  } catch {
+    return undefined;
+  }
+  if (peek === undefined) return undefined;
+  const kp = await welcomed(ctx, peek.addedKeyPackageRefs);
+  if (kp === undefined || (record.status === GroupStatus.Removed && peek.mlsEpoch < record.mlsEpoch)) return { kp };
+  const rec = commitRecordOf(fields, peek.mlsEpoch, CommitStatus.Pending, true);
+  return { kp, joining: joinThrough(ctx, gid, record, { cid, doc, record: rec }, kp).catch((e: unknown) => ({ fault: e })) };
 }
 
 /**
@@ -166,36 +206,21 @@ interface Started {
 /** The rest of ingestCommitDocument's step, after the early run started; the caller awaits that run however this ends. */
 async function ingestStarted(ctx: EngineContext, gid: string, record: GroupRecord | undefined, doc: SignedDocument, verified: Promise<void>, begun: Started): Promise<StepOutput> {
   const { cid, fields, unreadable, known, processing } = begun;
-  // a join through the commit's Welcome starts beside the signature check too (speculative, as
-  // the early run): nothing it made is kept unless the check passes (discardJoin otherwise)
-  // not for a group whose speculative join was dropped at this epoch (dropRun): forged copies
-  // must not buy a worker join each; that group's genuine commit joins after its check
-  const speculative = !known && fields !== undefined && record !== undefined && ctx.droppedRuns.get(gid) !== record.mlsEpoch;
-  const early = speculative ? await startJoin(ctx, gid, record, cid, doc, fields) : undefined;
   try {
     await verified;
   } catch (forged) {
     if (processing !== undefined) dropRun(ctx, gid, record);
-    if (early?.joining !== undefined) {
-      dropRun(ctx, gid, record);
-      await discardJoin(ctx, gid, early.joining);
-    }
     throw forged;
   }
   if (known) return { ops: [], result: { outcome: "duplicate" } };
   if (fields === undefined) return { ops: [], result: refused(unreadable) };
-  return readStarted(ctx, gid, record, doc, { ...begun, fields }, speculative ? early : await startJoin(ctx, gid, record, cid, doc, fields));
-}
-
-/** A commit document's step once its signature check passed and its fields read. */
-async function readStarted(ctx: EngineContext, gid: string, record: GroupRecord | undefined, doc: SignedDocument, begun: Started & { readonly fields: SecretGroupCommitFields }, early: EarlyJoin | undefined): Promise<StepOutput> {
-  const { cid, fields, processing } = begun;
+  const early = await startJoin(ctx, gid, record, cid, doc, fields);
   let info: CommitInspection;
   try {
     info = readCommit(gid, record, doc, fields);
   } catch (e) {
     if (processing !== undefined) dropRun(ctx, gid, record);
-    if (early?.joining !== undefined) await discardJoin(ctx, gid, early.joining);
+    await early?.joining;
     return { ops: [], result: refused(e) };
   }
   const member = record?.status === GroupStatus.Member;
@@ -224,7 +249,7 @@ async function readStarted(ctx: EngineContext, gid: string, record: GroupRecord 
     followed = await indexCommit(indexReader(ctx), doc, info);
   } catch (e) {
     await applying;
-    if (joining !== undefined) await discardJoin(ctx, gid, joining);
+    await joining;
     return { ops: [], result: refused(e) };
   } finally {
     ctx.stats.indexMs += performance.now() - started;
@@ -236,7 +261,6 @@ async function readStarted(ctx: EngineContext, gid: string, record: GroupRecord 
   const prepared = (applying !== undefined || joining !== undefined) && followed.outcome !== "refused" ? ctx.store.prepare(stored) : undefined;
   const applied = await applying;
   const joined = await joining;
-  if (followed.outcome === "refused" && joining !== undefined) await discardJoin(ctx, gid, joining);
   if (followed.outcome === "refused") return { ops: toStoreOps(followed.ops), result: refused(new ValidationError(followed.code ?? ErrorCode.InvalidCommit, followed.reason ?? "refused by the commit chain")) };
   if (applied !== undefined) {
     if ("error" in applied) {

@@ -141,11 +141,6 @@ function postStateTask(ctx: EngineContext, groupId: string, task: StateTask): Pr
   return runTask<StateOut>(ctx.pool, { ...task, commit: { ...task.commit, mlsCommit } }, groupId, "group", [mlsCommit.buffer]);
 }
 
-/** The key of a group's state in its worker's cache (one pool may serve several engines). @example `stateKey(ctx, gid) // "e1:ab12..."` */
-export function stateKey(ctx: EngineContext, groupId: string): string {
-  return `${ctx.engineId}:${groupId}`;
-}
-
 /**
  * Runs a state task on the group's worker; on a cache miss, repeats it with the stored parts.
  *
@@ -156,7 +151,7 @@ export function stateKey(ctx: EngineContext, groupId: string): string {
  */
 export async function runStateTask(ctx: EngineContext, groupId: string, record: GroupRecord | undefined, task: WithoutRef<StateTask>): Promise<StateOut> {
   const ref: StateRef = {
-    key: stateKey(ctx, groupId),
+    key: `${ctx.engineId}:${groupId}`,
     cacheLimit: ctx.cacheLimit,
     cacheBytes: ctx.cacheBytes,
     ...(record?.stateToken === undefined ? {} : { token: toHex(record.stateToken) }),
