@@ -204,6 +204,14 @@ export const WORKER_IDENTITY_CACHE_ENTRIES = 16;
  * start one more early run).
  */
 export const EARLY_RUN_DROPPED_GROUPS = 1024;
+/**
+ * Smallest join (its commit and Welcome, in bytes) the engine posts to the pool at once, alone,
+ * instead of at the end of the event-loop turn with the turn's other joins (src/engine/joinBatch.ts):
+ * batching saves a task message per small group (3 members: ~3 KB), while a join this large costs
+ * far more than its message, and waiting for the turn's end would make it wait for the main thread's
+ * read of the same commit (the add of 999 at 1000 members: ~1 MB, 40-120 ms of that read under load).
+ */
+export const JOIN_ALONE_MIN_BYTES = 64 * 1024;
 /** Bytes a cached state weighs besides its stored parts (its cache key, token and storage bookkeeping). */
 export const CACHED_STATE_ENTRY_BYTES = 1024;
 

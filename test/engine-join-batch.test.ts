@@ -14,7 +14,8 @@ import type { GroupState } from "../src/group/index.js";
 import { generateIdentity } from "../src/identity.js";
 import type { Identity } from "../src/identity.js";
 import { createKeyPackage } from "../src/keyPackage.js";
-import { JoinBatcher, splitEvenly } from "../src/engine/joinBatch.js";
+import { JOIN_ALONE_MIN_BYTES } from "../src/constants.js";
+import { JoinBatcher, joinBytes, splitEvenly } from "../src/engine/joinBatch.js";
 import { runTask } from "../src/engine/pool.js";
 import { isMiss } from "../src/engine/worker/protocol.js";
 import type { JoinTask, StateOut } from "../src/engine/worker/protocol.js";
@@ -82,6 +83,33 @@ test("joins asked for in one turn go as one task per pool thread; each is answer
     tasks.length = 0;
     await joins.run("g-late", (await joinable(member, "batch-test:late")).task);
     assert.deepEqual(tasks.map((t) => t.op), ["join"]);
+  } finally {
+    await pool.destroy();
+  }
+});
+
+test("a large join (commit and Welcome of JOIN_ALONE_MIN_BYTES or more) goes to the pool at once, alone; the turn's small joins still go together", async () => {
+  const { pool, tasks } = recordingPool(2);
+  try {
+    await Promise.all([runTask(pool, { op: "ping" }), runTask(pool, { op: "ping" })]);
+    tasks.length = 0;
+    const member = generateIdentity();
+    const small = await Promise.all(Array.from({ length: 4 }, (_, i) => joinable(member, `alone-test:s${i}`)));
+    const big = (await joinable(member, "alone-test:big")).task;
+    // a Welcome padded to the bound: its join fails (a decode error), but it is posted as a large one
+    const padded: JoinTask = { ...big, commit: { ...big.commit, mlsWelcome: new Uint8Array(JOIN_ALONE_MIN_BYTES) } };
+    assert.ok(joinBytes(padded) >= JOIN_ALONE_MIN_BYTES && joinBytes(small[0]!.task) < JOIN_ALONE_MIN_BYTES);
+    const joins = new JoinBatcher(pool);
+    const first = joins.run("s0", small[0]!.task);
+    const large = joins.run("big", padded);
+    assert.deepEqual(tasks.map((t) => t.op), ["join"], "the large join went out before the turn ended");
+    const rest = small.slice(1).map((g, i) => joins.run(`s${i + 1}`, g.task));
+    const results = await Promise.allSettled([first, large, ...rest]);
+    assert.deepEqual(tasks.map((t) => t.op), ["join", "joins", "joins"], "the four small joins: one task per thread at the turn's end");
+    assert.equal(joins.tasks, 3);
+    assert.equal(results[1]!.status, "rejected");
+    assert.ok(isSecretGroupError((results[1] as PromiseRejectedResult).reason), "the padded join fails typed");
+    for (const i of [0, 2, 3, 4]) assert.equal(results[i]!.status, "fulfilled");
   } finally {
     await pool.destroy();
   }
