@@ -43,12 +43,17 @@ test("splitEvenly: near-equal runs in order, never an empty one", () => {
   assert.deepEqual(splitEvenly([], 2), []);
 });
 
+/** A recording pool of two threads with both workers up (the balancer pins groups only once every thread runs), its task list empty. */
+async function runningPool(): Promise<ReturnType<typeof recordingPool>> {
+  const recording = recordingPool(2);
+  await Promise.all([runTask(recording.pool, { op: "ping" }), runTask(recording.pool, { op: "ping" })]);
+  recording.tasks.length = 0;
+  return recording;
+}
+
 test("joins asked for in one turn go as one task per pool thread; each is answered alone, a failure only its own; the groups' next tasks find their states", async () => {
-  const { pool, tasks } = recordingPool(2);
+  const { pool, tasks } = await runningPool();
   try {
-    // both workers up first: the balancer pins groups only once every thread runs
-    await Promise.all([runTask(pool, { op: "ping" }), runTask(pool, { op: "ping" })]);
-    tasks.length = 0;
     const member = generateIdentity();
     const groups = await Promise.all(Array.from({ length: 7 }, (_, i) => joinable(member, `batch-test:g${i}`)));
     const wrong = await createKeyPackage(member);
@@ -89,10 +94,8 @@ test("joins asked for in one turn go as one task per pool thread; each is answer
 });
 
 test("a large join (commit and Welcome of JOIN_ALONE_MIN_BYTES or more) goes to the pool at once, alone; the turn's small joins still go together", async () => {
-  const { pool, tasks } = recordingPool(2);
+  const { pool, tasks } = await runningPool();
   try {
-    await Promise.all([runTask(pool, { op: "ping" }), runTask(pool, { op: "ping" })]);
-    tasks.length = 0;
     const member = generateIdentity();
     const small = await Promise.all(Array.from({ length: 4 }, (_, i) => joinable(member, `alone-test:s${i}`)));
     const big = (await joinable(member, "alone-test:big")).task;
