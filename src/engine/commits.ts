@@ -11,7 +11,7 @@ import { equalBytes, fromHex, toHex } from "../bytes.js";
 import { readSecretGroup, readSecretGroupCommit, checkCommitChain, checkCommitDocument, SchemaId } from "../documents/index.js";
 import type { SecretGroupCommitFields, SignedDocument } from "../documents/index.js";
 import { ErrorCode, ValidationError } from "../errors.js";
-import { inspectCommit, peekWelcome } from "../group/index.js";
+import { inspectCommit } from "../group/index.js";
 import type { CommitInspection } from "../group/index.js";
 import { indexCommit, indexGroup } from "../materialise/index.js";
 import type { IndexResult } from "../materialise/index.js";
@@ -19,13 +19,14 @@ import { dropRun, startApply } from "./earlyApply.js";
 import type { StateOut } from "./worker/protocol.js";
 import type { EngineContext } from "./context.js";
 import { countDropped } from "./context.js";
-import { applyCommit, commitOp, isNodeFault, joinStoredWelcome, joinThrough, refused, sameCommit } from "./drain.js";
-import type { DrainInput, WelcomedKeyPackage } from "./drain.js";
+import { applyCommit, commitOp, isNodeFault, joinStoredWelcome, refused, sameCommit } from "./drain.js";
+import type { DrainInput } from "./drain.js";
+import { commitRecordOf, startJoin, welcomedRef } from "./earlyJoin.js";
 import type { IngestOutcome, StepOutput } from "./jobs.js";
 import { indexReader, toStoreOps } from "./materialise.js";
 import { CommitStatus, GroupStatus, decodeCommitRecord, emptyGroupRecord } from "./store/records.js";
 import { dropPendingCommitOps } from "./pending.js";
-import type { CommitRecord, GroupRecord } from "./store/records.js";
+import type { GroupRecord } from "./store/records.js";
 import { Sublevel } from "./store/sublevels.js";
 import { recordOps } from "./store/groups.js";
 import { versioned } from "./store/version.js";
@@ -107,58 +108,6 @@ function readCommit(gid: string, record: GroupRecord | undefined, doc: SignedDoc
     if (record.status === GroupStatus.Member && info.mlsEpoch === record.mlsEpoch) checkCommitChain(fields, record.head);
   }
   return info;
-}
-
-/** The stored record of a commit at `epoch` with `status`. */
-function commitRecordOf(fields: SecretGroupCommitFields, epoch: bigint, status: CommitRecord["status"], welcome: boolean): CommitRecord {
-  return { ...(fields.previousCommit === undefined ? {} : { previous: fields.previousCommit }), epoch, status, welcome };
-}
-
-/**
- * The first of this node's key packages the commit's Welcome names (`refs`), without its record
- * (no open of its own-key seal): for a Welcome stored until the group document comes, whose
- * join reads the record then.
- */
-async function welcomedRef(ctx: EngineContext, refs: readonly Uint8Array[]): Promise<Uint8Array | undefined> {
-  for (const ref of refs) if (await ctx.store.has(Sublevel.KeyPackages, toHex(ref))) return ref;
-  return undefined;
-}
-
-/** The first of this node's key packages the commit's Welcome names (`refs`), with its record. */
-async function welcomed(ctx: EngineContext, refs: readonly Uint8Array[]): Promise<WelcomedKeyPackage | undefined> {
-  for (const ref of refs) {
-    const record = await ctx.store.get(Sublevel.KeyPackages, toHex(ref), "key package record");
-    if (record !== undefined) return { ref, record };
-  }
-  return undefined;
-}
-
-/** A join started before the commit was decoded in full: the key package, and the join when one runs. */
-interface EarlyJoin {
-  readonly kp: WelcomedKeyPackage | undefined;
-  readonly joining?: Promise<StepOutput | { error: unknown } | { fault: unknown }>;
-}
-
-/**
- * A node that is not a member, in a group whose owner is known, starts joining through a
- * Welcome naming one of its key packages from the commit's framing and Welcome alone: the worker
- * joins while this thread decodes the whole commit (N key packages at N members), checks it and
- * runs the follower. Undefined when that does not apply or the peek fails (the full read then
- * refuses the commit); the join's writes are used only once the commit passed every check.
- */
-async function startJoin(ctx: EngineContext, gid: string, record: GroupRecord | undefined, cid: string, doc: SignedDocument, fields: SecretGroupCommitFields): Promise<EarlyJoin | undefined> {
-  if (record?.owner === undefined || record.status === GroupStatus.Member) return undefined;
-  let peek: ReturnType<typeof peekWelcome>;
-  try {
-    peek = peekWelcome(fields.commit);
-  } catch {
-    return undefined;
-  }
-  if (peek === undefined) return undefined;
-  const kp = await welcomed(ctx, peek.addedKeyPackageRefs);
-  if (kp === undefined || (record.status === GroupStatus.Removed && peek.mlsEpoch < record.mlsEpoch)) return { kp };
-  const rec = commitRecordOf(fields, peek.mlsEpoch, CommitStatus.Pending, true);
-  return { kp, joining: joinThrough(ctx, gid, record, { cid, doc, record: rec }, kp).catch((e: unknown) => ({ fault: e })) };
 }
 
 /**
