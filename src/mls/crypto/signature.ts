@@ -68,6 +68,29 @@ interface PendingVerify {
   readonly reject: (e: unknown) => void;
 }
 let pendingVerifies: PendingVerify[] = [];
+// How many callers of verifyingInline are running on this thread (see there).
+let inlineDepth = 0;
+
+/**
+ * Runs `run` with this thread's Ed25519 verifications of each turn done here, at once, rather
+ * than handed one by one to libuv's thread pool (a long run of {@link VERIFY_CHUNK} still goes
+ * to the pool, as it is a large tree's). For a caller that knows every core is already busy
+ * (a pool worker running a batch of small joins while main and the other worker work): a
+ * hand-over costs this thread about as much as the verification and buys no parallelism then.
+ *
+ * @example
+ * ```ts
+ * const states = await verifyingInline(() => Promise.all(joins.map(join)));
+ * ```
+ */
+export async function verifyingInline<T>(run: () => Promise<T>): Promise<T> {
+  inlineDepth++;
+  try {
+    return await run();
+  } finally {
+    inlineDepth--;
+  }
+}
 
 // A few verifications requested in the same turn of the event loop run here, at once (a dispatch
 // costs about as much as a verification); more (a joiner checking N leaves, an owner checking N
@@ -75,7 +98,7 @@ let pendingVerifies: PendingVerify[] = [];
 function flushVerifies(): void {
   const batch = pendingVerifies;
   pendingVerifies = [];
-  if (batch.length > VERIFY_SYNC_MAX) return dispatchAsync(batch);
+  if (batch.length > VERIFY_SYNC_MAX && inlineDepth === 0) return dispatchAsync(batch);
   for (const v of batch) {
     try {
       v.resolve(nodeVerify(null, v.message, v.key, v.signature));
