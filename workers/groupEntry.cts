@@ -13,14 +13,9 @@
  *
  * @module
  */
-const load = () => import("./group.js").then((m) => m.default);
-type Task = Parameters<Awaited<ReturnType<typeof load>>>[0];
-let handler: ReturnType<typeof load> | undefined;
-
-/** The piscina task function: loads group.js once, then hands it every task. @example `await pool.run(task)` */
-function run(task: Task): Promise<unknown> {
-  handler ??= load();
-  return handler.then((h) => h(task));
-}
-
-export = run;
+// A Promise of the task function (piscina's documented form for a worker that initialises): the
+// thread loads the module graph (ts-mls and ours, ~400 ms here) as soon as it starts and is ready
+// for tasks only then. With the function exported directly and group.js imported on the first
+// task, the first commit, join or decryption after an engine opened waited for the load: piscina
+// parks an idle thread in Atomics.wait, so an import started earlier could not progress.
+export = import("./group.js").then((m) => m.default);
