@@ -164,10 +164,20 @@ export function longTermSides(suite: LongTermCiphersuiteName, engine: EngineNode
   return { sides, distinct, withNoble };
 }
 
+/**
+ * Rounds of a long-term row: 7 measured by default (the sender-ratchet row keeps 3). The raw
+ * loops' own times swing by up to 3x between rounds (their freed plaintexts drive V8's external
+ * memory accounting into full collections at moments the heap decides), so a median of 3 read
+ * one lucky or unlucky baseline round as the whole ratio (session 14/15 runs: rsd 30-85% at
+ * 64 KiB); a round costs ~1 s per suite, most of it in the noble loop.
+ */
+function longTermRounds(ctx: BenchContext): { warmup: number; iterations: number } {
+  return { warmup: ctx.config.warmup ?? 1, iterations: ctx.config.iterations ?? 7 };
+}
+
 async function longTermRows(ctx: BenchContext, suite: LongTermCiphersuiteName, engine: EngineNode, state: GroupState, size: number, values: number): Promise<Row[]> {
   const { sides, distinct, withNoble } = longTermSides(suite, engine, state, size, values);
-  const rounds = { warmup: ctx.config.warmup ?? 1, iterations: ctx.config.iterations ?? 3 };
-  const results = await interleaved(sides, rounds, () => ctx.progress.tick());
+  const results = await interleaved(sides, longTermRounds(ctx), () => ctx.progress.tick());
   const fig = (i: number) => throughputFigure(results[i]!.label, results[i]!.spread, results[i]!.samples, values, size);
   const base = { case: `long-term decrypt, ${suite}`, n: values, valueBytes: size, values, extra: { distinctCiphertexts: distinct, ciphersuite: LongTermCiphersuite[suite] } };
   const engineSide = fig(SIDE.engine);
@@ -195,10 +205,11 @@ export const bulk: Scenario = {
   async run(ctx) {
     const suites = Object.keys(LongTermCiphersuite) as LongTermCiphersuiteName[];
     const sizes = Object.keys(ctx.config.bulkValues).map(Number);
-    const rounds = (ctx.config.warmup ?? 1) + (ctx.config.iterations ?? 3);
+    const long = longTermRounds(ctx);
+    const srRounds = (ctx.config.warmup ?? 1) + (ctx.config.iterations ?? 3);
     // sides per size: node:crypto (dropping and keeping) and the engine, and @noble/ciphers up to 1 KiB; then the sender-ratchet row's 3
     const sides = sizes.reduce((sum, size) => sum + (size <= 1024 ? 4 : 3), 0);
-    ctx.progress.start(rounds * (suites.length * sides + 3), "building groups");
+    ctx.progress.start((long.warmup + long.iterations) * suites.length * sides + srRounds * 3, "building groups");
     const pool = benchPool();
     const nodes: EngineNode[] = [];
     try {
