@@ -1,9 +1,10 @@
 /**
- * The drain's join attempts list a group's stored Welcome entries from the in-memory ledger
- * (src/engine/welcomeKeys.ts `entries`: point reads of the keys it lists) instead of scanning
- * `welcomes/<gid>/`: over random batches of puts and deletes in a few groups, some of them
- * deleted behind the ledger's back (it then lists more than the store holds), and after a
- * reload, the ledger's entries equal the scan's: same keys, same order, same values.
+ * The drain's join attempts find a group's first stored Welcome entry from the in-memory ledger
+ * (src/engine/welcomeKeys.ts `first`: point reads of the keys it lists, in order, until one is
+ * held) instead of scanning `welcomes/<gid>/`: over random batches of puts and deletes in a few
+ * groups, some of them deleted behind the ledger's back (it then lists more than the store
+ * holds), and after a reload, the ledger's first entry is the scan's first (same key, same
+ * value), and it says "more" whenever the scan holds more than one entry.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -16,7 +17,7 @@ import { withStore } from "./engine-helpers.js";
 
 const ROUNDS = Number(process.env["WELCOME_ENTRIES_ROUNDS"] ?? 60);
 
-test("a group's Welcome entries from the ledger equal a scan of the store, in order, through random batches and a reload", async () => {
+test("a group's first Welcome entry from the ledger is a scan's first, and more is said when the scan holds more, through random batches and a reload", async () => {
   const random = new Random(20261201);
   const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => random.int(256));
   const gids = Array.from({ length: 3 }, () => toHex(bytes(32)));
@@ -27,7 +28,12 @@ test("a group's Welcome entries from the ledger equal a scan of the store, in or
     const check = async (when: string): Promise<void> => {
       for (const gid of gids) {
         const scanned = await s.store.scan(Sublevel.Welcomes, `${gid}/`, "welcome index");
-        assert.deepEqual(await ledger.entries(s.store, gid), scanned, `${when}: group ${gid.slice(0, 8)}`);
+        const found = await ledger.first(s.store, gid);
+        const where = `${when}: group ${gid.slice(0, 8)}`;
+        assert.deepEqual(found?.entry, scanned[0], where);
+        // "more" may be true with one entry held (a listed key deleted behind the ledger's back:
+        // one more step that finds nothing), never false with two
+        if (scanned.length > 1) assert.equal(found?.more, true, where);
       }
     };
     for (let round = 0; round < ROUNDS; round++) {

@@ -156,13 +156,11 @@ export async function joinStoredWelcome(
   stored: GroupRecord | undefined = record,
 ): Promise<({ kind: "gone"; cid: string; drop: StoreOp } | { kind: "refused"; cid: string; drop: StoreOp; error: unknown } | { kind: "joined"; cid: string; joined: StepOutput }) & { more: boolean } | undefined> {
   // most groups have none: the ledger of stored entries (welcomeKeys.ts) lists them, no scan
-  const entries = await ctx.welcomes.entries(ctx.store, gid);
-  const first = entries[0];
-  if (first === undefined) return undefined;
-  const [key, ref] = first;
+  const found = await ctx.welcomes.first(ctx.store, gid);
+  if (found === undefined) return undefined;
+  const { entry: [key, ref], more } = found;
   const cid = key.split("/")[1] as string;
   const drop: StoreOp = { sub: Sublevel.Welcomes, key, value: null };
-  const more = entries.length > 1;
   const c = await loadCommit(ctx, gid, cid);
   const kpBytes = await ctx.store.get(Sublevel.KeyPackages, toHex(ref), "key package record");
   if (c === undefined || kpBytes === undefined || (record.status === GroupStatus.Removed && c.record.epoch < record.mlsEpoch)) return { kind: "gone", cid, drop, more };

@@ -44,24 +44,25 @@ export class WelcomeKeys {
   }
 
   /**
-   * The group's stored Welcome entries `[key, key package ref]` in key order, as a scan of
-   * `welcomes/<gid>/` returns them, read by point reads of the keys listed here (an iterator
-   * costs more than the one or two reads a group has): a listed key the store no longer holds
-   * (its batch failed) is left out.
+   * The group's first stored Welcome entry `[key, key package ref]` in key order (as a scan of
+   * `welcomes/<gid>/` would return it first), read by point reads of the keys listed here, in
+   * order, until one is found (an iterator costs more than the one or two reads a group has;
+   * a listed key the store no longer holds, its batch failed, is skipped), and whether the group
+   * lists keys after it. Undefined when the store holds none of the group's listed keys.
    *
    * @example
    * ```ts
-   * for (const [key, ref] of await welcomes.entries(store, gid)) {}
+   * const found = await welcomes.first(store, gid); // { entry: [key, ref], more: false }
    * ```
    */
-  async entries(store: EngineStore, gid: string): Promise<Array<[string, Uint8Array]>> {
-    const out: Array<[string, Uint8Array]> = [];
-    for (const cid of [...(this.groups.get(gid) ?? [])].sort()) {
-      const key = `${gid}/${cid}`;
+  async first(store: EngineStore, gid: string): Promise<{ entry: [string, Uint8Array]; more: boolean } | undefined> {
+    const cids = [...(this.groups.get(gid) ?? [])].sort();
+    for (let i = 0; i < cids.length; i++) {
+      const key = `${gid}/${cids[i]}`;
       const ref = await store.get(Sublevel.Welcomes, key, "welcome index");
-      if (ref !== undefined) out.push([key, ref]);
+      if (ref !== undefined) return { entry: [key, ref], more: i + 1 < cids.length };
     }
-    return out;
+    return undefined;
   }
 
   private add(key: string): void {
