@@ -27,9 +27,10 @@ import { concatBytes, utf8 } from "../bytes.js";
 import { ID_SIZE, SYNC_VERIFY_MAX_BYTES } from "../constants.js";
 import { DecodeError, ErrorCode, UsageError, ValidationError } from "../errors.js";
 import { decodeCanonical, encodeCanonical } from "./cbor.js";
-import { isAcceptablePublicKey, signEd25519, verifyEd25519, verifyEd25519Async } from "./ed25519.js";
+import { signEd25519, verifyEd25519, verifyEd25519Async } from "./ed25519.js";
 import type { DocumentIdentity } from "./ed25519.js";
-import { MAX_DOCUMENT_SIZE, SCHEMA_NAME_PATTERN, fieldsProblem, isSystemSchema } from "./schema.js";
+import { freezeFields, payloadProblem } from "./payload.js";
+import { MAX_DOCUMENT_SIZE } from "./schema.js";
 import type { DocumentFields, FieldValue, SchemaId } from "./schema.js";
 
 /** Format version in the signed payload. @example `DOCUMENT_VERSION // 1` */
@@ -71,34 +72,6 @@ export interface SignOptions {
   readonly timestamp?: number;
   /** Makes the document an update of the document with this id (application schemas only). */
   readonly documentId?: Uint8Array;
-}
-
-function payloadProblem(schema: unknown, author: unknown, timestamp: unknown, fields: unknown, documentId: unknown): string | undefined {
-  if (typeof schema !== "string" || !SCHEMA_NAME_PATTERN.test(schema)) return "invalid schema name";
-  if (!(author instanceof Uint8Array) || author.length !== 32) return "author must be a 32-byte public key";
-  if (!isAcceptablePublicKey(author)) return "author is not an acceptable Ed25519 public key";
-  if (typeof timestamp !== "number" || !Number.isSafeInteger(timestamp) || timestamp < 0) {
-    return "timestamp must be a non-negative safe integer";
-  }
-  if (documentId !== undefined) {
-    if (!(documentId instanceof Uint8Array) || documentId.length !== ID_SIZE) return `document_id must be ${ID_SIZE} bytes`;
-    if (isSystemSchema(schema)) return `${schema} documents cannot be updates`;
-  }
-  if (typeof fields !== "object" || fields === null || Array.isArray(fields) || fields instanceof Uint8Array) {
-    return "fields must be a map";
-  }
-  return fieldsProblem(schema, fields as Record<string, unknown>);
-}
-
-function freezeFields(fields: Readonly<Record<string, unknown>>, copyBytes: boolean): DocumentFields {
-  // Null prototype: a field named "constructor" or "tostring" can never resolve to an inherited value.
-  const out: Record<string, FieldValue> = Object.create(null) as Record<string, FieldValue>;
-  for (const name of Object.keys(fields)) {
-    const value = fields[name] as FieldValue;
-    // Copy the caller's byte arrays so a later change of theirs cannot make fields disagree with bytes.
-    out[name] = copyBytes && value instanceof Uint8Array ? new Uint8Array(value) : value;
-  }
-  return Object.freeze(out);
 }
 
 /** A document decoded and checked but for its id, which is not hashed (see {@link decodeDocumentDeferredUnhashed}). */
