@@ -40,6 +40,21 @@ function buildInputs(n: number, engineKeyPackages: Uint8Array[]): Promise<JoinIn
 }
 
 /**
+ * Warm-up joins up to 1000 members, unless the run sets its own: the engine's joins run in the
+ * pool's threads, each of which compiles the join's code on its own, and an engine join at 1000
+ * members fell from ~530 ms to ~105-135 ms over its first dozen joins while V8 optimised fewer
+ * and fewer functions per join (`--trace-opt`, session 15: 130, 112, 82, 86, 72, 78, 54, 56,
+ * 18, 22, 30, 26, 6, 8, 6, 8); the library's joins, on the main thread that earlier rows warmed,
+ * settle after one or two. With 2 warm-up rounds the row measured the workers' warm-up.
+ */
+const JOIN_WARMUP_UP_TO_1000 = 12;
+
+function joinRoundsFor(config: BenchContext["config"], n: number): { warmup: number; iterations: number } {
+  const widened = widenedRoundsFor(config, n);
+  return n <= 1000 && config.warmup === undefined ? { ...widened, warmup: Math.max(widened.warmup, JOIN_WARMUP_UP_TO_1000) } : widened;
+}
+
+/**
  * The join row at N.
  *
  * @example
@@ -48,7 +63,7 @@ function buildInputs(n: number, engineKeyPackages: Uint8Array[]): Promise<JoinIn
  * ```
  */
 export async function joinRows(ctx: BenchContext, w: World): Promise<Row> {
-  const rounds = widenedRoundsFor(ctx.config, w.n);
+  const rounds = joinRoundsFor(ctx.config, w.n);
   const need = rounds.warmup + rounds.iterations;
   const csDefault = await suiteImpl("default");
   const joiners: EngineNode[] = [];
@@ -85,13 +100,15 @@ export async function joinRows(ctx: BenchContext, w: World): Promise<Row> {
     for (let i = 0; i < e; i++) {
       if ((await joiners[i]!.engine.status(inputs[i]!.engine.groupId)) !== "member") throw new Error("an engine joiner did not join");
     }
+    const first = (i: number): Record<string, number> => (rounds.warmup === 0 ? {} : { [i === 1 ? "libraryFirstJoinMs" : "engineFirstJoinMs"]: results[i]!.warmupSamples[0] as number });
     return {
       scenario: "join",
       case: "join from a Welcome",
       n: w.n,
       baseline: figure(BARE, results[0]!.spread),
       candidates: results.slice(1).map((r) => figure(r.label, r.spread)),
-      note: "each iteration joins another group, built in a worker thread",
+      note: "each iteration joins another group, built in a worker thread; the first warm-up join of each side is reported apart (cold code)",
+      extra: { warmupRounds: rounds.warmup, ...first(1), ...first(2) },
     };
   } finally {
     for (const j of joiners) await j.dispose();

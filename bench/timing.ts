@@ -42,7 +42,8 @@ export interface Rounds {
 
 /**
  * Runs every side `warmup + iterations` times, interleaved, and returns the measured
- * milliseconds of each side (warm-up dropped) with their spread. `tick` is called after each
+ * milliseconds of each side (warm-up dropped) with their spread, and the warm-up rounds'
+ * milliseconds apart (a row may report a cold start from them). `tick` is called after each
  * side's iteration (progress bars).
  *
  * @example
@@ -50,13 +51,14 @@ export interface Rounds {
  * const [base, ours] = await interleaved([baseSide, ourSide], { warmup: 1, iterations: 5 });
  * ```
  */
-export async function interleaved(sides: readonly Side[], rounds: Rounds, tick: () => void = () => {}): Promise<Array<{ label: string; samples: number[]; spread: Spread }>> {
+export async function interleaved(sides: readonly Side[], rounds: Rounds, tick: () => void = () => {}): Promise<Array<{ label: string; samples: number[]; spread: Spread; warmupSamples: number[] }>> {
   const benches = sides.map((side) => {
     const bench = new Bench({ iterations: 1, time: 0, warmup: false, retainSamples: true, throws: true });
     bench.add(side.label, side.run, side.prepare === undefined ? { async: true } : { async: true, beforeEach: async () => void (await side.prepare?.()) });
     return bench;
   });
   const samples: number[][] = sides.map(() => []);
+  const warmupSamples: number[][] = sides.map(() => []);
   for (let round = 0; round < rounds.warmup + rounds.iterations; round++) {
     for (let k = 0; k < sides.length; k++) {
       const i = (k + round) % sides.length;
@@ -68,9 +70,9 @@ export async function interleaved(sides: readonly Side[], rounds: Rounds, tick: 
         const error = result !== undefined && "error" in result ? result.error : undefined;
         throw error instanceof Error ? error : new Error(`${sides[i]?.label}: tinybench task ${result?.state ?? "missing"}`);
       }
-      if (round >= rounds.warmup) (samples[i] as number[]).push(...(result.latency.samples ?? []));
+      ((round >= rounds.warmup ? samples : warmupSamples)[i] as number[]).push(...(result.latency.samples ?? []));
       tick();
     }
   }
-  return sides.map((side, i) => ({ label: side.label, samples: samples[i] as number[], spread: summarise(samples[i] as number[]) }));
+  return sides.map((side, i) => ({ label: side.label, samples: samples[i] as number[], spread: summarise(samples[i] as number[]), warmupSamples: warmupSamples[i] as number[] }));
 }
