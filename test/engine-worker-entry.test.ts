@@ -10,7 +10,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Piscina } from "piscina";
 import { createPool } from "../src/engine/pool.js";
 
 const entry = fileURLToPath(new URL("../workers/groupEntry.cjs", import.meta.url));
@@ -37,4 +41,26 @@ loaded.then((run) => {
 }).then((r) => process.stdout.write(JSON.stringify(r)));`;
   const out = execFileSync(process.execPath, ["--no-experimental-require-module", "-e", script], { encoding: "utf8" });
   assert.equal((JSON.parse(out) as { ok: boolean }).ok, true);
+});
+
+// The thread loads the graph at its start; a graph that cannot load (here: group.js missing beside
+// the entry) must fail the tasks with its error, as the old entry did, not end the thread at its
+// start (piscina would start another, and another, and the pool would emit errors forever).
+test("a worker entry whose module graph cannot load fails each task with the load's error", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "sg-entry-"));
+  const lone = join(dir, "groupEntry.cjs");
+  await copyFile(entry, lone);
+  const errors: unknown[] = [];
+  const pool = new Piscina({ filename: lone, minThreads: 1, maxThreads: 1 });
+  pool.on("error", (e: unknown) => errors.push(e));
+  try {
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(pool.run({ op: "ping" }), (e: Error) => /Cannot find module .*group\.js/.test(e.message));
+    }
+    assert.deepEqual(errors, []);
+    assert.equal(pool.threads.length, 1);
+  } finally {
+    await pool.destroy();
+    await rm(dir, { recursive: true, force: true });
+  }
 });

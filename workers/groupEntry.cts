@@ -18,4 +18,11 @@
 // for tasks only then. With the function exported directly and group.js imported on the first
 // task, the first commit, join or decryption after an engine opened waited for the load: piscina
 // parks an idle thread in Atomics.wait, so an import started earlier could not progress.
-export = import("./group.js").then((m) => m.default);
+// A failed load fails every task with its error, as before: a rejected Promise here would end
+// the thread at its start, and piscina would start another one, again and again.
+export = import("./group.js").then(
+  (m) => m.default,
+  (error: unknown) => () => {
+    throw error;
+  },
+);
