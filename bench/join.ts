@@ -14,7 +14,7 @@ import { EngineNode, ingestApplied } from "./fixtures.js";
 import { BARE, LIBRARY, type World } from "./membership.js";
 import { join as bareJoin, suiteImpl, type KeyPackagePair } from "./mlsHarness.js";
 import { interleaved } from "./timing.js";
-import { figure, widenedRoundsFor, type BenchContext, type Row } from "./types.js";
+import { figure, joinRoundsFor, type BenchContext, type Row } from "./types.js";
 
 /**
  * One join iteration's inputs (from the worker).
@@ -37,21 +37,6 @@ function buildInputs(n: number, engineKeyPackages: Uint8Array[]): Promise<JoinIn
     worker.once("error", reject);
     worker.once("exit", (code) => (code === 0 ? undefined : reject(new Error(`join worker exited with ${code}`))));
   });
-}
-
-/**
- * Warm-up joins up to 1000 members, unless the run sets its own: the engine's joins run in the
- * pool's threads, each of which compiles the join's code on its own, and an engine join at 1000
- * members fell from ~530 ms to ~105-135 ms over its first dozen joins while V8 optimised fewer
- * and fewer functions per join (`--trace-opt`, session 15: 130, 112, 82, 86, 72, 78, 54, 56,
- * 18, 22, 30, 26, 6, 8, 6, 8); the library's joins, on the main thread that earlier rows warmed,
- * settle after one or two. With 2 warm-up rounds the row measured the workers' warm-up.
- */
-const JOIN_WARMUP_UP_TO_1000 = 12;
-
-function joinRoundsFor(config: BenchContext["config"], n: number): { warmup: number; iterations: number } {
-  const widened = widenedRoundsFor(config, n);
-  return n <= 1000 && config.warmup === undefined ? { ...widened, warmup: Math.max(widened.warmup, JOIN_WARMUP_UP_TO_1000) } : widened;
 }
 
 /**

@@ -173,3 +173,28 @@ export function widenedRoundsFor(config: BenchConfig, n: number): { warmup: numb
 export function figure(label: string, spread: Spread): Figure {
   return { label, unit: "ms", spread };
 }
+
+/**
+ * Warm-up joins up to 1000 members, unless the run sets its own: the engine's joins run in the
+ * pool's threads, each of which compiles the join's code on its own, and an engine join at 1000
+ * members fell from ~530 ms to ~105-135 ms over its first dozen joins while V8 optimised fewer
+ * and fewer functions per join (`--trace-opt`, session 15: 130, 112, 82, 86, 72, 78, 54, 56,
+ * 18, 22, 30, 26, 6, 8, 6, 8); the library's joins, on the main thread that earlier rows warmed,
+ * settle after one or two. With 2 warm-up rounds the row measured the workers' warm-up.
+ */
+const JOIN_WARMUP_UP_TO_1000 = 12;
+
+/**
+ * Rounds of the join row: {@link widenedRoundsFor}, with {@link JOIN_WARMUP_UP_TO_1000} warm-up
+ * rounds up to 1000 members unless the run sets `--warmup`.
+ *
+ * @example
+ * ```ts
+ * joinRoundsFor(quickConfig, 1000); // { warmup: 12, iterations: 6 }
+ * ```
+ */
+
+export function joinRoundsFor(config: BenchConfig, n: number): { warmup: number; iterations: number } {
+  const widened = widenedRoundsFor(config, n);
+  return n <= 1000 && config.warmup === undefined ? { ...widened, warmup: Math.max(widened.warmup, JOIN_WARMUP_UP_TO_1000) } : widened;
+}
