@@ -19,7 +19,7 @@ import type { EngineContext, EngineStats } from "./context.js";
 import { ingestDocuments } from "./ingest.js";
 import { keyPackagesFromDocuments, publishKeyPackage, readKeyPackageDocuments } from "./keyPackages.js";
 import type { IngestReport } from "./ingest.js";
-import { runTask } from "./pool.js";
+import { runOnEachThread, runTask } from "./pool.js";
 import type { Published } from "./steps.js";
 import type { CommitJob, JobRequest } from "./jobs.js";
 import { provideGroupMachine } from "./steps.js";
@@ -236,7 +236,8 @@ export class SecretGroupEngine extends EngineMessages {
   }
 
   /**
-   * Waits for queued work, then closes the pool (if the engine created it) and the database.
+   * Waits for queued work, then closes the pool (if the engine created it; a pool it was given
+   * keeps running, cleared of this engine's states, long-term keys and identity) and the database.
    *
    * @example
    * ```ts
@@ -248,6 +249,11 @@ export class SecretGroupEngine extends EngineMessages {
       await this.actors.close();
       await this.keyPackageChain;
       this.ctx.events.close();
+      if (!this.ownPool) {
+        // a shared pool outlives this engine: its decoded states, long-term keys and identity
+        // would stay in the workers' caches (unusable: a new engine has another id) until evicted
+        await runOnEachThread(this.ctx.pool, { op: "forget", prefix: `${this.ctx.engineId}:`, publicKey: this.ctx.identity.publicKey }).catch(() => undefined);
+      }
       if (this.ownPool) {
         // a worker terminated while it still loads its (ES) module aborts the whole process
         // (node 20, seen under load when an engine closes right after opening): let it load first

@@ -44,7 +44,7 @@ export interface EngineOptions {
    * slower, bench/results/NOTES.md).
    */
   readonly workerYoungGenerationMb?: number;
-  /** A pool to use instead (the engine then does not close it). */
+  /** A pool to use instead (the engine then does not close it; its close() clears what it left in the pool's workers). */
   readonly pool?: Piscina;
   /** Most group actors kept live (default 256). */
   readonly liveActors?: number;

@@ -21,9 +21,11 @@ export type TaskResult<T> = { readonly ok: true; readonly value: T } | { readonl
 const CONCURRENT_TASKS_PER_WORKER = 4;
 
 interface AffinityOptions {
-  readonly affinity: string;
+  readonly affinity?: string;
   /** Further keys the task serves (a batch of joins): pinned to the worker `affinity` goes to. */
   readonly with?: readonly string[];
+  /** A task for one worker by its place among the live ones (see {@link runOnEachThread}), no affinity. */
+  readonly thread?: number;
 }
 
 type BalancerWorker = Parameters<NonNullable<ConstructorParameters<typeof Piscina>[0]>["loadBalancer"] & {}>[1][number];
@@ -49,6 +51,10 @@ function affinityBalancer(maxUsage: number, threads = 1): (task: PiscinaTask, wo
       for (const w of live) if (w.currentUsage < maxUsage && (best === null || w.currentUsage < best.currentUsage)) best = w;
       return best;
     };
+    if (opts?.thread !== undefined) {
+      const to = live[opts.thread % live.length] as BalancerWorker;
+      return to.currentUsage < maxUsage ? to : null;
+    }
     if (opts === null || opts === undefined || typeof opts.affinity !== "string") return leastBusy();
     const id = pinned.get(opts.affinity);
     let target = id === undefined ? undefined : live.find((w) => w.id === id);
@@ -138,4 +144,19 @@ export async function runTask<T>(pool: Piscina, task: object, affinity?: string 
   }
   if (!result.ok) throw errorFromData(result.error);
   return result.value;
+}
+
+/**
+ * Runs `task` once on every thread of the pool (one task per live worker, each pinned to it),
+ * e.g. to clear what a closing engine left in the workers' caches; resolves with each result.
+ * A worker replaced meanwhile (a crash) starts empty, so missing it leaves nothing behind.
+ *
+ * @example
+ * ```ts
+ * await runOnEachThread(pool, { op: "forget", prefix, publicKey })
+ * ```
+ */
+export function runOnEachThread<T>(pool: Piscina, task: object): Promise<T[]> {
+  const threads = Math.max(1, pool.threads.length);
+  return Promise.all(Array.from({ length: threads }, (_, thread) => runTask<T>(pool, { ...task, [Piscina.queueOptionsSymbol]: { thread } satisfies AffinityOptions })));
 }

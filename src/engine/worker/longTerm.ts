@@ -148,6 +148,26 @@ export function longTermKeyCacheSize(): { entries: number; bytes: number } {
   return { entries: cache.size, bytes: cachedBytes };
 }
 
+/**
+ * Drops every cached key whose name starts with `prefix` (an engine's `<engine id>:`, when it
+ * closes); returns how many.
+ *
+ * @example
+ * ```ts
+ * forgetLongTermKeys("3f9a...:") // 2
+ * ```
+ */
+export function forgetLongTermKeys(prefix: string): number {
+  let dropped = 0;
+  for (const [name, entry] of [...cache]) {
+    if (!name.startsWith(prefix)) continue;
+    cache.delete(name);
+    cachedBytes -= entry.bytes;
+    dropped++;
+  }
+  return dropped;
+}
+
 /** Opens every packed item; a miss when a key of `epochs` is neither held nor sent. */
 function openBatch(task: OpenLongTermTask): OpenLongTermOut {
   const keys: CachedKey[] = [];

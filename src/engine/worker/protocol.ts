@@ -79,6 +79,8 @@ export type TaskRequest =
     }
   | { readonly op: "decrypt"; readonly ref: StateRef; readonly messages: ReadonlyArray<{ readonly message: Uint8Array; readonly aad?: Uint8Array }> }
   | { readonly op: "drop"; readonly key: string }
+  /** A closing engine's leftovers: its states and long-term keys (names starting with `prefix`), its identity. */
+  | { readonly op: "forget"; readonly prefix: string; readonly publicKey: Uint8Array }
   | { readonly op: "ping" }
   | { readonly op: "memory"; readonly list?: boolean }
   | { readonly op: "fail"; readonly error: ErrorData };
@@ -98,6 +100,10 @@ export interface WorkerMemory {
   readonly cacheEntries: number;
   /** Their stored bytes (the bound `workerCacheBytes` applies to). */
   readonly cacheBytes: number;
+  /** Long-term keys cached for bulk decryption. */
+  readonly longTermKeys: number;
+  /** Identities (key pairs) cached. */
+  readonly identities: number;
   /** Every cached state's key and bytes, least recently used first (when asked). */
   readonly entries?: ReadonlyArray<{ readonly key: string; readonly bytes: number }>;
 }

@@ -111,6 +111,17 @@ export class StateCache {
     this.total -= entry.bytes;
   }
 
+  /** Drops every entry whose key starts with `prefix`; returns how many. @example `cache.forgetPrefix("e1:")` */
+  forgetPrefix(prefix: string): number {
+    let dropped = 0;
+    for (const key of [...this.entries.keys()]) {
+      if (!key.startsWith(prefix)) continue;
+      this.forget(key);
+      dropped++;
+    }
+    return dropped;
+  }
+
   /**
    * Caches `entry` under `key` with its part sizes, then evicts least recently used entries
    * until both bounds hold (or only this entry is left).

@@ -36,6 +36,7 @@ import { verifyingInline } from "../../mls/crypto/signature.js";
 import type { DecodedKeyPackage } from "../../mls/keyPackage.js";
 import { checkKeyPackageAuthor } from "../../documents/rules.js";
 import { StateCache, partSizes } from "./stateCache.js";
+import { forgetLongTermKeys, longTermKeyCacheSize } from "./longTerm.js";
 import type { CacheBounds, CachedState } from "./stateCache.js";
 
 const cache = new StateCache();
@@ -196,6 +197,11 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
     case "drop":
       cache.forget(task.key);
       return null;
+    case "forget":
+      // the identity's object is dropped, not zeroed: another engine of the same key pair on
+      // this pool may have a task holding it
+      identities.delete(toHex(task.publicKey));
+      return { states: cache.forgetPrefix(task.prefix), keys: forgetLongTermKeys(task.prefix) } as unknown as StateOut;
     case "ping":
       return { threadId, cachedStates: cache.size } as unknown as StateOut;
     case "memory":
@@ -225,6 +231,8 @@ export function workerMemory(list: boolean): WorkerMemory {
     youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb ?? 0,
     cacheEntries: cache.size,
     cacheBytes: cache.bytes,
+    longTermKeys: longTermKeyCacheSize().entries,
+    identities: identities.size,
     ...(list ? { entries: cache.list() } : {}),
   };
 }
