@@ -56,7 +56,7 @@ const LEVERS: Record<string, (ctx: EngineContext) => void> = {
   pendingChain: (ctx) => void (ctx.pendingChain.listed = () => undefined),
   // the keyring's shred writes held past the round (close writes them): what the keyring's file
   // writes cost a group at most (session 13)
-  keyring: (ctx) => void ((ctx.store as unknown as { shredCoalesceMs: number }).shredCoalesceMs = 3_600_000),
+  keyring: (ctx) => void ((ctx.store as unknown as { shreds: { coalesceMs: number } }).shreds.coalesceMs = 3_600_000),
 };
 if (ab !== "" && ab !== "other" && LEVERS[ab] === undefined) throw new Error(`unknown lever ${ab}; known: ${Object.keys(LEVERS).join(", ")}`);
 const median = (xs: readonly number[]): number => summarise(xs).median;

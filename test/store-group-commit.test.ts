@@ -168,7 +168,7 @@ test("own keys: destroyed after a synced deleting batch with no barrier write, a
       destroyed.push({ ids, at: clock.t });
       return destroy(ids);
     };
-    const flushShreds = (): Promise<void> => (store as unknown as { shredding: Promise<void> }).shredding;
+    const flushShreds = (): Promise<void> => (store as unknown as { shreds: { running: Promise<void> } }).shreds.running;
     await store.batch([{ sub: Sublevel.KeyPackages, key: "aa", value: new Uint8Array(8) }, { sub: Sublevel.KeyPackages, key: "bb", value: new Uint8Array(8) }]);
 
     const before = writes.length;

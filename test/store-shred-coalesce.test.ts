@@ -1,5 +1,5 @@
 /**
- * Own keys destroyed in gathered rounds (src/engine/store/store.ts `shredAfterSync`): the keys of
+ * Own keys destroyed in gathered rounds (src/engine/store/shreds.ts, the store's `shreds`): the keys of
  * values deleted one after another within KEYRING_SHRED_COALESCE_MS leave the keyring in one
  * whole-file write (a busy ingest consumes a key package per join), each only after a synced
  * barrier that follows its deleting batch; `close` ends the gathering pause instead of waiting it out.
@@ -18,8 +18,7 @@ import { openStore } from "./engine-helpers.js";
 
 interface StoreInternals {
   keyring: { write(durable: boolean): Promise<void>; get(id: string): Uint8Array | undefined };
-  shredding: Promise<void>;
-  shredCoalesceMs: number;
+  shreds: { running: Promise<void>; coalesceMs: number };
   sealer: Sealer;
 }
 const internals = (store: EngineStore): StoreInternals => store as unknown as StoreInternals;
@@ -43,7 +42,7 @@ const KEYS = ["k0", "k1", "k2", "k3", "k4"];
 test("keys of values deleted one after another leave the keyring in one write, after one synced barrier", async () => {
   await withStore(async (store) => {
     const s = internals(store);
-    s.shredCoalesceMs = 1_000; // the window, stretched so that a loaded machine's batches fit in it
+    s.shreds.coalesceMs = 1_000; // the window, stretched so that a loaded machine's batches fit in it
     await store.batch(KEYS.map((key) => ({ sub: Sublevel.KeyPackages, key, value: new Uint8Array(8) })));
     const write = s.keyring.write.bind(s.keyring);
     let keyringWrites = 0;
@@ -54,7 +53,7 @@ test("keys of values deleted one after another leave the keyring in one write, a
       await store.batch([{ sub: Sublevel.KeyPackages, key, value: null }]);
       await new Promise((resolve) => setImmediate(resolve));
     }
-    await s.shredding;
+    await s.shreds.running;
     assert.equal(keyringWrites, 1, "one keyring write for all five keys");
     for (const key of KEYS) assert.equal(s.keyring.get(`${Sublevel.KeyPackages}/${key}`), undefined, `${key} destroyed`);
   });
@@ -66,7 +65,7 @@ test("close ends the gathering pause and destroys the keys due", { timeout: 30_0
     const identity = generateIdentity();
     const store = await openStore(path, identity);
     const s = internals(store);
-    s.shredCoalesceMs = 600_000; // without the wake, close would wait this long (the test's timeout fails first)
+    s.shreds.coalesceMs = 600_000; // without the wake, close would wait this long (the test's timeout fails first)
     await store.batch(KEYS.map((key) => ({ sub: Sublevel.KeyPackages, key, value: new Uint8Array(8) })));
     await store.batch([{ sub: Sublevel.KeyPackages, key: "k0", value: null }], { sync: true });
     const sealer = s.sealer;

@@ -11,10 +11,11 @@
  * @module
  */
 import { Level } from "level";
-import { KEYRING_SHRED_COALESCE_MS, SYNC_GROUP_MAX_WRITES } from "../../constants.js";
+import { SYNC_GROUP_MAX_WRITES } from "../../constants.js";
 import { ErrorCode, InternalError, StorageError } from "../../errors.js";
 import { concatBytes, equalBytes } from "../../bytes.js";
 import { Keyring } from "./keyring.js";
+import { ShredRounds } from "./shreds.js";
 import type { Sealer } from "./seal.js";
 import { finishRotation, hasKeyCheck, unlock, writeKeyCheck } from "./keys.js";
 import { StoreReads } from "./reads.js";
@@ -53,17 +54,11 @@ export interface RawOp {
  * ```
  */
 export class EngineStore extends StoreReads {
-  /** Own keys whose values were deleted, waiting for a synced write before they are destroyed. */
-  private readonly shredQueue = new Set<string>();
-  /** Whether a queued shred came from a batch that was not synced (a barrier must sync it first). */
-  private shredBarrier = false;
-  private shredding: Promise<void> = Promise.resolve();
-  /** A shred round is queued that has not yet read the queue; calling it ends its gathering pause at once (close). */
-  private shredWake: (() => void) | undefined;
-  private shredPending = false;
-  private closing = false;
-  /** {@link KEYRING_SHRED_COALESCE_MS}, a field so that a test can stretch it. */
-  private readonly shredCoalesceMs: number = KEYRING_SHRED_COALESCE_MS;
+  /** Own keys destroyed once the batches that deleted their values are durable (shreds.ts). */
+  private readonly shreds = new ShredRounds(
+    () => this.rawBatch([{ sub: Sublevel.Meta, key: "shred-barrier", raw: null }], true),
+    (ids) => this.keyring.destroy(ids),
+  );
   /** Batches in flight, and the exclusive holder (rotation) they wait for. */
   private active = 0;
   private idle: (() => void) | undefined;
@@ -160,7 +155,7 @@ export class EngineStore extends StoreReads {
         raw: op.value === null ? null : this.sealed(op.sub, op.key, op.versioned === true ? op.value : concatBytes(VERSION_PREFIX, op.value)),
       }));
       await (options.sync === true ? this.syncedBatch(raw, prepared?.batch) : this.rawBatch(raw, false, prepared?.batch));
-      if (shredded.length > 0) this.shredAfterSync(shredded, options.sync !== true);
+      if (shredded.length > 0) this.shreds.add(shredded, options.sync !== true);
     } finally {
       prepared?.discard(); // a no-op once written; frees it when sealing or the keyring failed first
       if (--this.active === 0) this.idle?.();
@@ -221,49 +216,6 @@ export class EngineStore extends StoreReads {
     } finally {
       this.syncing = false;
     }
-  }
-
-  /**
-   * Destroys own keys once the batches that deleted their values are durable: a synced write
-   * (which syncs LevelDB's log, earlier batches included), then the keyring. In the background,
-   * one round at a time, so a join does not wait for two fsyncs; a round first gathers the keys
-   * of {@link KEYRING_SHRED_COALESCE_MS} (a busy ingest's joins share one keyring write); {@link close}
-   * ends that pause and waits for the round, and a key a crash leaves behind is an orphan the next
-   * open destroys (migrate.ts).
-   */
-  private shredAfterSync(ids: readonly string[], barrier: boolean): void {
-    for (const id of ids) this.shredQueue.add(id);
-    this.shredBarrier ||= barrier;
-    // a queued round that has not read the queue yet takes these ids too
-    if (this.shredPending) return;
-    this.shredPending = true;
-    this.shredding = this.shredding.then(async () => {
-      // gathers the keys of the joins that follow: one whole-file keyring write for all of them
-      if (!this.closing) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.shredCoalesceMs);
-          this.shredWake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.shredWake = undefined;
-      }
-      this.shredPending = false;
-      const due = [...this.shredQueue];
-      const needsBarrier = this.shredBarrier;
-      this.shredQueue.clear();
-      this.shredBarrier = false;
-      if (due.length === 0) return;
-      try {
-        // a synced delete of a key that does not exist: a tombstone in the log, fsync'ed with all
-        // before it; not needed when every deleting batch was synced itself (a join's)
-        if (needsBarrier) await this.rawBatch([{ sub: Sublevel.Meta, key: "shred-barrier", raw: null }], true);
-        await this.keyring.destroy(due);
-      } catch {
-        // the keys stay: orphans, destroyed on the next open
-      }
-    });
   }
 
   /**
@@ -333,9 +285,7 @@ export class EngineStore extends StoreReads {
 
   /** Closes the database (after destroying the own keys still due). @example `await store.close()` */
   async close(): Promise<void> {
-    this.closing = true;
-    this.shredWake?.();
-    await this.shredding;
+    await this.shreds.close();
     await this.db.close();
   }
 }
