@@ -3,8 +3,8 @@
  * member) from a shuffled stream of their documents (group, key package and commit
  * documents), ingested in chunks. Against bare ts-mls `joinGroup` of a 3-member group (a
  * different group every iteration), interleaved chunk by chunk, after {@link WARMUP_GROUPS} untimed
- * joins on each side (the engine's through another engine on the same pool, whose states its
- * workers' caches may still hold when the measured engine starts). The engine keeps every group's
+ * joins on each side (the engine's through another engine on the same pool, closed before the
+ * measured one starts: its close clears its states from the workers). The engine keeps every group's
  * actor hydrated (liveActors = G, no byte bound); the worker caches keep their defaults. Then
  * each group's one encrypted operation is read with `engine.decryptFields` (a document the
  * engine has not ingested; materialising ingested operations is measured in bench/operations.ts).

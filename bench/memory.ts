@@ -8,7 +8,7 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { Piscina } from "piscina";
-import { runTask } from "../src/engine/pool.js";
+import { runOnEachThread } from "../src/engine/pool.js";
 import type { WorkerMemory } from "../src/engine/worker/protocol.js";
 
 setFlagsFromString("--expose-gc");
@@ -35,8 +35,7 @@ export function rssSampler(ms = 20): { stop: () => number } {
 }
 
 /**
- * Every pool worker's memory, by thread id: `memory` tasks without affinity go to the least busy
- * worker, so a few rounds of them reach every thread.
+ * Every pool worker's memory, by thread id (one `memory` task on each thread).
  *
  * @example
  * ```ts
@@ -44,11 +43,7 @@ export function rssSampler(ms = 20): { stop: () => number } {
  * ```
  */
 export async function workerMemories(pool: Piscina): Promise<WorkerMemory[]> {
-  const seen = new Map<number, WorkerMemory>();
-  for (let round = 0; round < 50 && seen.size < pool.threads.length; round++) {
-    for (const m of await Promise.all(pool.threads.map(() => runTask<WorkerMemory>(pool, { op: "memory" })))) seen.set(m.threadId, m);
-  }
-  return [...seen.values()].sort((a, b) => a.threadId - b.threadId);
+  return (await runOnEachThread<WorkerMemory>(pool, { op: "memory" })).sort((a, b) => a.threadId - b.threadId);
 }
 
 /**

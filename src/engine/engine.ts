@@ -253,8 +253,7 @@ export class SecretGroupEngine extends EngineMessages {
         // a shared pool outlives this engine: its decoded states, long-term keys and identity
         // would stay in the workers' caches (unusable: a new engine has another id) until evicted
         await runOnEachThread(this.ctx.pool, { op: "forget", prefix: `${this.ctx.engineId}:`, publicKey: this.ctx.identity.publicKey }).catch(() => undefined);
-      }
-      if (this.ownPool) {
+      } else {
         // a worker terminated while it still loads its (ES) module aborts the whole process
         // (node 20, seen under load when an engine closes right after opening): let it load first
         await runTask(this.ctx.pool, { op: "ping" }).catch(() => undefined);

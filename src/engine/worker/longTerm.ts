@@ -109,21 +109,21 @@ const ENTRY_OVERHEAD = 160;
 const cache = new Map<string, CachedKey>();
 let cachedBytes = 0;
 
+/** Drops the key cached under `name`, if any, with its bytes. */
+function evict(name: string): void {
+  const entry = cache.get(name);
+  if (entry === undefined) return;
+  cache.delete(name);
+  cachedBytes -= entry.bytes;
+}
+
 function remember(name: string, key: LongTermKeyData): CachedKey {
-  const old = cache.get(name);
-  if (old !== undefined) {
-    cache.delete(name);
-    cachedBytes -= old.bytes;
-  }
+  evict(name);
   const entry: CachedKey = { ...openingKey(key.ciphersuite, key.value), bytes: key.value.length + 2 * name.length + ENTRY_OVERHEAD };
   cache.set(name, entry);
   cachedBytes += entry.bytes;
   // least recently used first; the entry just added always stays
-  while (cachedBytes > LONG_TERM_KEY_CACHE_BYTES && cache.size > 1) {
-    const [oldest, value] = cache.entries().next().value as [string, CachedKey];
-    cache.delete(oldest);
-    cachedBytes -= value.bytes;
-  }
+  while (cachedBytes > LONG_TERM_KEY_CACHE_BYTES && cache.size > 1) evict(cache.keys().next().value as string);
   return entry;
 }
 
@@ -150,22 +150,15 @@ export function longTermKeyCacheSize(): { entries: number; bytes: number } {
 
 /**
  * Drops every cached key whose name starts with `prefix` (an engine's `<engine id>:`, when it
- * closes); returns how many.
+ * closes).
  *
  * @example
  * ```ts
- * forgetLongTermKeys("3f9a...:") // 2
+ * forgetLongTermKeys("3f9a...:")
  * ```
  */
-export function forgetLongTermKeys(prefix: string): number {
-  let dropped = 0;
-  for (const [name, entry] of [...cache]) {
-    if (!name.startsWith(prefix)) continue;
-    cache.delete(name);
-    cachedBytes -= entry.bytes;
-    dropped++;
-  }
-  return dropped;
+export function forgetLongTermKeys(prefix: string): void {
+  for (const name of [...cache.keys()]) if (name.startsWith(prefix)) evict(name);
 }
 
 /** Opens every packed item; a miss when a key of `epochs` is neither held nor sent. */

@@ -111,15 +111,9 @@ export class StateCache {
     this.total -= entry.bytes;
   }
 
-  /** Drops every entry whose key starts with `prefix`; returns how many. @example `cache.forgetPrefix("e1:")` */
-  forgetPrefix(prefix: string): number {
-    let dropped = 0;
-    for (const key of [...this.entries.keys()]) {
-      if (!key.startsWith(prefix)) continue;
-      this.forget(key);
-      dropped++;
-    }
-    return dropped;
+  /** Drops every entry whose key starts with `prefix`. @example `cache.forgetPrefix("e1:")` */
+  forgetPrefix(prefix: string): void {
+    for (const key of [...this.entries.keys()]) if (key.startsWith(prefix)) this.forget(key);
   }
 
   /**

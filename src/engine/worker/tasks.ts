@@ -201,7 +201,9 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
       // the identity's object is dropped, not zeroed: another engine of the same key pair on
       // this pool may have a task holding it
       identities.delete(toHex(task.publicKey));
-      return { states: cache.forgetPrefix(task.prefix), keys: forgetLongTermKeys(task.prefix) } as unknown as StateOut;
+      cache.forgetPrefix(task.prefix);
+      forgetLongTermKeys(task.prefix);
+      return null;
     case "ping":
       return { threadId, cachedStates: cache.size } as unknown as StateOut;
     case "memory":
