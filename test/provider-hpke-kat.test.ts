@@ -13,7 +13,8 @@ import { HPKE_SEAL_OFFLOAD_MIN } from "../src/constants.js";
 import { createPublicKey } from "node:crypto";
 import { baseContext, ephemeralKeyPair, kemSharedSecret, keyScheduleOf, makeHpkeSuite, sealWith, x25519, x25519PublicOf } from "../src/mls/crypto/hpkeCore.js";
 import { nodeHpkeSealHelper } from "../src/mls/crypto/hpke.js";
-import { SealHelper, sealBatch } from "../src/mls/crypto/hpkeSealer.js";
+import { sealBatch } from "../src/mls/crypto/hpkeSealer.js";
+import { SealHelper } from "../src/mls/crypto/sealHelper.js";
 import { nodeCryptoProvider } from "../src/mls/crypto/provider.js";
 import { publicOf, rawKey } from "../src/mls/crypto/rawKey.js";
 

@@ -23,7 +23,8 @@ import type { Hpke, HpkeAlgorithm, PrivateKey, PublicKey } from "ts-mls/crypto/h
 import { CryptoError } from "ts-mls/mlsError.js";
 import { makeNodeAead } from "./aead.js";
 import { EMPTY, LABELS, baseContext, ephemeralKeyPair, kemSharedSecret, keyScheduleOf, labeledExpand, labeledExtract, makeHpkeSuite, x25519, x25519PublicOf, type HpkeSuite, type Sealed } from "./hpkeCore.js";
-import { SealHelper, sealEach, type RemoteSealJob, type SealOutcome } from "./hpkeSealer.js";
+import { sealEach, type RemoteSealJob, type SealOutcome } from "./hpkeSealer.js";
+import { SealHelper } from "./sealHelper.js";
 import { prepareSeals, preparing, sealPrepared, type PreparesSeals } from "./hpkePrepared.js";
 import { LruCache, bytesKey, fresh } from "./lru.js";
 import { rawKey } from "./rawKey.js";

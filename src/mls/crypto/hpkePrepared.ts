@@ -10,7 +10,8 @@
  * @module
  */
 import { keyScheduleOf, type HpkeSuite, type Sealed } from "./hpkeCore.js";
-import { ENCAPSULATION_BYTES, type SealHelper } from "./hpkeSealer.js";
+import { ENCAPSULATION_BYTES } from "./hpkeSealer.js";
+import type { SealHelper } from "./sealHelper.js";
 import { bytesKey, fresh } from "./lru.js";
 import { HPKE_SEAL_OFFLOAD_MIN } from "../../constants.js";
 
