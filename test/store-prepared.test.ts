@@ -6,7 +6,9 @@
  * writes nothing of it; a synced write takes one, and in a group commit the writes after it are
  * added to its batch, up to the next that brings one; values of sealed sublevels are never
  * prepared; no prepared batch is left open; and a receiver's next commit and a join in its
- * commit's step go through one.
+ * commit's step go through one. Only writes of PREPARE_MIN_BYTES are prepared (the tests of the
+ * mechanism lower the store's `prepareMinBytes` to prepare small ones): small joins share a synced
+ * LevelDB write, where each prepared one would start its own.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -16,6 +18,7 @@ import type { EngineContext } from "../src/engine/context.js";
 import type { EngineStore, PreparedOps, StoreOp } from "../src/engine/store/store.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
 import { syncGroupLength } from "../src/engine/store/prepared.js";
+import { PREPARE_MIN_BYTES } from "../src/constants.js";
 import { groupAddingMember, groupWithMember, ingestAll, withNodes, withStore } from "./engine-helpers.js";
 
 /** Counts the LevelDB batches (and other resources) the store's database holds open. */
@@ -54,6 +57,7 @@ const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 10));
 
 test("a batch that takes a prepared batch writes every op once, in one LevelDB write, and leaves nothing open", () =>
   withStore(async ({ store }) => {
+    store.prepareMinBytes = 0; // the mechanism, on small writes
     const spy = openResources(store);
     const doc = op(Sublevel.Docs, "d1", "the document");
     const index = op(Sublevel.Materialise, "i1", "an index record");
@@ -74,6 +78,7 @@ test("a batch that takes a prepared batch writes every op once, in one LevelDB w
 
 test("a prepared batch whose ops the write does not start with is discarded: nothing of it is written", () =>
   withStore(async ({ store }) => {
+    store.prepareMinBytes = 0; // the mechanism, on small writes
     const spy = openResources(store);
     const stale = op(Sublevel.Docs, "stale", "prepared, never asked for");
     const other = op(Sublevel.Docs, "other", "what the write holds");
@@ -105,6 +110,7 @@ test("a prepared batch whose ops the write does not start with is discarded: not
 
 test("a synced write takes its prepared batch; in a group commit the writes queued after it join that LevelDB batch, up to the next one bringing its own", () =>
   withStore(async ({ store }) => {
+    store.prepareMinBytes = 0; // the mechanism, on small writes
     const spy = openResources(store);
     const synced = (name: string, withPrepared: boolean): Promise<void> => {
       const doc = op(Sublevel.Docs, `${name}-doc`, `${name} document`);
@@ -160,6 +166,7 @@ test("syncGroupLength: at most the bound, and a prepared batch only first", () =
 
 test("values of sealed sublevels are never prepared (sealed at the write, under the key live then)", () =>
   withStore(async ({ store }) => {
+    store.prepareMinBytes = 0; // the mechanism, on small writes
     assert.equal(store.prepare([op(Sublevel.Docs, "d", "plain"), op(Sublevel.State, "g/h", "sealed")]), undefined);
     assert.equal(store.prepare([op(Sublevel.Groups, "g", "sealed")]), undefined);
     assert.ok(store.prepare([op(Sublevel.Docs, "d", "plain"), op(Sublevel.Commits, "g/c", "plain")]) !== undefined);
@@ -167,6 +174,7 @@ test("values of sealed sublevels are never prepared (sealed at the write, under 
 
 test("a failed write that took a prepared batch writes nothing of it, and frees it", () =>
   withStore(async ({ store }) => {
+    store.prepareMinBytes = 0; // the mechanism, on small writes
     const spy = openResources(store);
     const doc = op(Sublevel.Docs, "d", "document");
     const prepared = store.prepare([doc]) as PreparedOps;
@@ -187,6 +195,7 @@ test("a receiver's next commit puts its document into the batch before its state
   withNodes([{}, {}], async ([owner, alice]) => {
     const { gid } = await groupWithMember(owner.engine, alice.engine);
     const store = storeOf(alice.engine);
+    store.prepareMinBytes = 0; // a small group's commit: prepared only for this test
     const spy = openResources(store);
     const prepare = store.prepare.bind(store);
     const prepared: StoreOp[][] = [];
@@ -215,6 +224,7 @@ test("a join in its commit's step (its group known) puts the commit document and
   withNodes([{}, {}], async ([owner, alice]) => {
     const { gid, created, added } = await groupAddingMember(owner.engine, alice.engine);
     const store = storeOf(alice.engine);
+    store.prepareMinBytes = 0; // a small group's commit: prepared only for this test
     assert.deepEqual(await ingestAll(alice.engine, created), ["applied"]); // the group known before its commit
     const spy = openResources(store);
     const prepare = store.prepare.bind(store);
@@ -234,4 +244,40 @@ test("a join in its commit's step (its group known) puts the commit document and
     assert.equal(spy.count(), 0);
     const message = await owner.engine.encrypt(gid, utf8("after the join"), { scheme: "sender-ratchet" });
     assert.deepEqual((await alice.engine.decrypt([message])).map((b) => new TextDecoder().decode(b as Uint8Array)), ["after the join"]);
+  }));
+
+test("only writes of PREPARE_MIN_BYTES are prepared", () =>
+  withStore(async ({ store }) => {
+    assert.equal(store.prepareMinBytes, PREPARE_MIN_BYTES);
+    const sized = (bytes: number): StoreOp => ({ sub: Sublevel.Docs, key: `d${bytes}`, value: new Uint8Array(bytes) });
+    assert.equal(store.prepare([sized(PREPARE_MIN_BYTES - 1)]), undefined);
+    assert.equal(store.prepare([sized(PREPARE_MIN_BYTES / 2), sized(PREPARE_MIN_BYTES / 2 - 1)]), undefined);
+    const whole = store.prepare([sized(PREPARE_MIN_BYTES / 2), sized(PREPARE_MIN_BYTES / 2)]);
+    assert.ok(whole !== undefined, "two values of PREPARE_MIN_BYTES in all");
+    whole.discard();
+    const large = store.prepare([sized(PREPARE_MIN_BYTES)]);
+    assert.ok(large !== undefined);
+    large.discard();
+    await settle();
+  }));
+
+test("small groups' joins in one ingest share synced LevelDB writes (no prepared batch each, which would sync each apart)", () =>
+  withNodes([{}, {}], async ([owner, alice]) => {
+    const GROUPS = 8;
+    const groups = [];
+    for (let g = 0; g < GROUPS; g++) groups.push(await groupAddingMember(owner.engine, alice.engine));
+    // the groups known first, then every commit in one ingest: the joins start early and run as one batch
+    assert.deepEqual(await ingestAll(alice.engine, groups.flatMap((g) => g.created)), Array(GROUPS).fill("applied"));
+    const store = storeOf(alice.engine);
+    const spy = openResources(store);
+    assert.deepEqual(await ingestAll(alice.engine, groups.flatMap((g) => g.added)), Array(GROUPS).fill("applied"));
+    const heads = groups.map((g) => `${toHex(g.gid)}/h`);
+    const joinWrites = spy.writes.filter((w) => w.sync === true && heads.some((h) => w.keys.some((k) => k.endsWith(h))));
+    // every join's state in a synced write, each in exactly one
+    for (const h of heads) assert.equal(joinWrites.filter((w) => w.keys.some((k) => k.endsWith(h))).length, 1, h);
+    assert.ok(joinWrites.length < GROUPS, `${joinWrites.length} synced writes for ${GROUPS} joins`);
+    for (const g of groups) {
+      const message = await owner.engine.encrypt(g.gid, utf8("joined"), { scheme: "long-term" });
+      assert.deepEqual((await alice.engine.decrypt([message])).map((b) => new TextDecoder().decode(b as Uint8Array)), ["joined"]);
+    }
   }));

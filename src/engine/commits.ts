@@ -206,7 +206,8 @@ async function ingestStarted(ctx: EngineContext, gid: string, record: GroupRecor
   const stored: StoreOp[] = [...toStoreOps(followed.ops), docOp];
   // the member's next commit, or a join through its Welcome: its document and index records go
   // into the LevelDB batch while the worker still applies it or joins, so only the state is added
-  // after it (still one atomic write)
+  // after it (still one atomic write); a small step's are not (the store's prepare: a prepared
+  // batch is synced on its own, where small joins share an fsync)
   const prepared = (applying !== undefined || joining !== undefined) && followed.outcome !== "refused" ? ctx.store.prepare(stored) : undefined;
   const applied = await applying;
   const joined = await joining;

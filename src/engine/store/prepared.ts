@@ -23,7 +23,8 @@ export const VERSION_PREFIX = new Uint8Array([STORAGE_VERSION]);
  * records go in while its worker applies the commit, or a joiner's (720 KB and 1,018 index
  * records at 1000 members) while its worker joins, so the write after the worker only adds the
  * state. Still one atomic write; used by exactly one `EngineStore.batch` call, which discards it
- * when its ops do not start with these.
+ * when its ops do not start with these. Made only from PREPARE_MIN_BYTES of values: a synced
+ * write that brings one starts its own LevelDB batch in the group commit ({@link syncGroupLength}).
  */
 export interface PreparedOps {
   readonly ops: readonly StoreOp[];

@@ -11,7 +11,7 @@
  * @module
  */
 import { Level } from "level";
-import { SYNC_GROUP_MAX_WRITES } from "../../constants.js";
+import { PREPARE_MIN_BYTES, SYNC_GROUP_MAX_WRITES } from "../../constants.js";
 import { ErrorCode, InternalError, StorageError } from "../../errors.js";
 import { concatBytes, equalBytes } from "../../bytes.js";
 import { Keyring } from "./keyring.js";
@@ -66,6 +66,8 @@ export class EngineStore extends StoreReads {
   /** Synced batches waiting for the one being written (group commit, {@link syncedBatch}). */
   private readonly syncQueue: SyncedWrite[] = [];
   private syncing = false;
+  /** {@link PREPARE_MIN_BYTES}, a field so that a test can prepare small writes. */
+  prepareMinBytes: number = PREPARE_MIN_BYTES;
 
   private constructor(db: Level<string, Uint8Array>, path: string, sealer: Sealer, keyring: Keyring) {
     super(db, path, sealer, keyring);
@@ -165,8 +167,9 @@ export class EngineStore extends StoreReads {
   /**
    * Puts `ops`, the first writes of a coming {@link batch}, into a LevelDB batch now (see
    * {@link PreparedOps}). Only values stored as they are (sublevels that are not sealed, whose
-   * stored form no key rotation changes); undefined for any other, or when the put fails (the
-   * batch then writes everything itself).
+   * stored form no key rotation changes) and of at least {@link prepareMinBytes} in all (a
+   * prepared batch is synced apart from the others, {@link syncedBatch}); undefined for any
+   * other, or when the put fails (the batch then writes everything itself).
    *
    * @example
    * ```ts
@@ -175,6 +178,7 @@ export class EngineStore extends StoreReads {
    */
   prepare(ops: readonly StoreOp[]): PreparedOps | undefined {
     if (ops.some((op) => SUBLEVEL_PROTECTION[op.sub] !== Protection.Plain)) return undefined;
+    if (ops.reduce((bytes, op) => bytes + (op.value?.length ?? 0), 0) < this.prepareMinBytes) return undefined;
     let batch: ChainedBatch | undefined;
     try {
       batch = this.db.batch();
