@@ -1,6 +1,6 @@
 /**
  * Group commit of synced batches (src/engine/store/store.ts `syncedBatch`): callers' synced
- * batches asked for at once share LevelDB writes, yet each caller's ops stay whole in one synced
+ * batches asked for at once share LevelDB writes (those of one turn a single one), yet each caller's ops stay whole in one synced
  * LevelDB batch (atomic per group) and its promise resolves only after that batch is written;
  * a process killed mid-stream leaves every group all or nothing and every reported group whole.
  * Own keys of values a synced batch deletes are destroyed with no extra barrier write; of values
@@ -98,6 +98,23 @@ test("concurrent synced batches: each caller's ops lie whole and in order in one
     }
     assert.ok(writes.length < GROUPS, `${writes.length} LevelDB writes for ${GROUPS} synced batches`);
     for (let g = 0; g < GROUPS; g++) for (const op of groupOps(Sublevel.Docs, g)) assert.ok(await store.has(Sublevel.Docs, op.key));
+  });
+});
+
+test("synced batches asked for one after another in one turn share one LevelDB write: the first waits for the end of the turn", async () => {
+  await withStore(async (store) => {
+    const writes = spyDb(store, { t: 0 });
+    // as a worker's answered joins persist: one call after another, in the same turn
+    const pending: Array<Promise<void>> = [];
+    for (let g = 0; g < 5; g++) pending.push(store.batch(groupOps(Sublevel.Docs, g), { sync: true }));
+    await Promise.all(pending);
+    const synced = writes.filter((w) => w.sync);
+    assert.equal(synced.length, 1, `${synced.length} synced LevelDB writes for 5 batches of one turn`);
+    assert.equal(synced[0]!.keys.length, 5 * KEYS_PER_GROUP);
+    // a batch asked for later, alone, is still written (and resolves)
+    await store.batch(groupOps(Sublevel.Docs, 9), { sync: true });
+    assert.equal(writes.filter((w) => w.sync).length, 2);
+    assert.ok(await store.has(Sublevel.Docs, groupOps(Sublevel.Docs, 9)[0]!.key));
   });
 });
 

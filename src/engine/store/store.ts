@@ -196,17 +196,21 @@ export class EngineStore extends StoreReads {
    * cost one fsync instead of N. Each caller's ops stay whole inside one LevelDB batch (atomic as
    * a whole, so still atomic per group), and each caller resolves only after the batch holding
    * its ops is synced. A write with a prepared batch (a join's commit document and index
-   * records) starts a group: the others' ops are added to its LevelDB batch.
+   * records) starts a group: the others' ops are added to its LevelDB batch. The first write
+   * after a quiet spell starts at the end of the turn, not at once: the joins a worker answers
+   * together ask for their writes one after another in the same turn, and all go in one batch.
    */
   private syncedBatch(raw: readonly RawOp[], prepared?: ChainedBatch): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.syncQueue.push({ raw, ...(prepared === undefined ? {} : { prepared }), resolve, reject });
-      if (!this.syncing) void this.flushSynced();
+      if (!this.syncing) {
+        this.syncing = true;
+        setImmediate(() => void this.flushSynced());
+      }
     });
   }
 
   private async flushSynced(): Promise<void> {
-    this.syncing = true;
     try {
       while (this.syncQueue.length > 0) {
         const group = this.syncQueue.splice(0, syncGroupLength(this.syncQueue, SYNC_GROUP_MAX_WRITES));
