@@ -202,7 +202,9 @@ export class SecretGroupEngine extends EngineMessages {
   /**
    * Applies documents of any kind in any order. Resolves with a per-document report once each
    * is applied, pending, a duplicate, superseded (a commit older than this node's state) or refused; if any was refused, rejects (after keeping the
-   * rest) with an {@link IngestRefusedError} carrying the report.
+   * rest) with an {@link IngestRefusedError} carrying the report. Documents passed together share
+   * work (worker tasks, synced writes): a stream of many groups goes faster in calls of tens of
+   * groups' documents than one by one.
    *
    * @example
    * ```ts
