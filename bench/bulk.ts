@@ -21,7 +21,7 @@ import { sealLongTerm } from "../src/lts/encrypt.js";
 import { encodeSecretGroupMessage } from "../src/message.js";
 import { benchPool, EngineNode, ingestApplied, libraryGroup } from "./fixtures.js";
 import { throughputFigure } from "./stats.js";
-import { senderRatchetRow } from "./bulkSenderRatchet.js";
+import { senderRatchetRounds, senderRatchetRow } from "./bulkSenderRatchet.js";
 import { interleaved, type Side } from "./timing.js";
 import type { BenchContext, Row, Scenario } from "./types.js";
 
@@ -206,10 +206,10 @@ export const bulk: Scenario = {
     const suites = Object.keys(LongTermCiphersuite) as LongTermCiphersuiteName[];
     const sizes = Object.keys(ctx.config.bulkValues).map(Number);
     const long = longTermRounds(ctx);
-    const srRounds = (ctx.config.warmup ?? 1) + (ctx.config.iterations ?? 3);
+    const sr = senderRatchetRounds(ctx);
     // sides per size: node:crypto (dropping and keeping) and the engine, and @noble/ciphers up to 1 KiB; then the sender-ratchet row's 3
     const sides = sizes.reduce((sum, size) => sum + (size <= 1024 ? 4 : 3), 0);
-    ctx.progress.start((long.warmup + long.iterations) * suites.length * sides + srRounds * 3, "building groups");
+    ctx.progress.start((long.warmup + long.iterations) * suites.length * sides + (sr.warmup + sr.iterations) * 3, "building groups");
     const pool = benchPool();
     const nodes: EngineNode[] = [];
     try {

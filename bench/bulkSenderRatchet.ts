@@ -15,6 +15,19 @@ import { interleaved, type Side } from "./timing.js";
 import type { BenchContext, Row } from "./types.js";
 
 /**
+ * Rounds of the sender-ratchet row: 3 measured by default (each round writes and reads fresh
+ * messages, so rounds cost more than the long-term rows' and vary less).
+ *
+ * @example
+ * ```ts
+ * const { warmup, iterations } = senderRatchetRounds(ctx)
+ * ```
+ */
+export function senderRatchetRounds(ctx: BenchContext): { warmup: number; iterations: number } {
+  return { warmup: ctx.config.warmup ?? 1, iterations: ctx.config.iterations ?? 3 };
+}
+
+/**
  * Writes `count` messages per round from `owner` and times the three readers on them.
  *
  * @example
@@ -23,7 +36,7 @@ import type { BenchContext, Row } from "./types.js";
  * ```
  */
 export async function senderRatchetRow(ctx: BenchContext, engine: EngineNode, owner: { state: GroupState }, receiver: { state: GroupState }, count: number): Promise<Row> {
-  const rounds = { warmup: ctx.config.warmup ?? 1, iterations: ctx.config.iterations ?? 3 };
+  const rounds = senderRatchetRounds(ctx);
   const need = rounds.warmup + rounds.iterations;
   const size = 1024;
   const plaintext = new Uint8Array(randomBytes(size));
