@@ -37,7 +37,7 @@ export const SYNC_GROUP_MAX_WRITES = 256;
  *
  * @example
  * ```ts
- * if (bytes >= PREPARE_MIN_BYTES) prepared = store.prepare(ops)
+ * store.prepare(ops) // undefined when the values hold fewer than PREPARE_MIN_BYTES
  * ```
  */
 export const PREPARE_MIN_BYTES = 16 * 1024;
