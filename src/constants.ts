@@ -228,6 +228,14 @@ export const EARLY_RUN_DROPPED_GROUPS = 1024;
  * read of the same commit (the add of 999 at 1000 members: ~1 MB, 40-120 ms of that read under load).
  */
 export const JOIN_ALONE_MIN_BYTES = 64 * 1024;
+/**
+ * Smallest join (its commit and Welcome, in bytes) whose state the worker keeps cached whether or
+ * not work for the group waits (src/engine/joinKeep.ts): loading a large group's state again
+ * costs tens of milliseconds (1000 members: its tree, ~1 MB of parts), while a small group's
+ * costs less than the garbage collection its cached state causes when a stream of new groups
+ * evicts it unused (3 members: ~3 KB of parts).
+ */
+export const JOIN_KEEP_MIN_BYTES = 64 * 1024;
 /** Bytes a cached state weighs besides its stored parts (its cache key, token and storage bookkeeping). */
 export const CACHED_STATE_ENTRY_BYTES = 1024;
 

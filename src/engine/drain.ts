@@ -26,6 +26,7 @@ import { recordOps } from "./store/groups.js";
 import type { StoreOp } from "./store/store.js";
 import { outboxOp } from "./outbox.js";
 import { dropPendingCommitOps } from "./pending.js";
+import { keepsJoinedState } from "./joinKeep.js";
 
 /** A drain follow-up: the commit whose fate the job reports, and what happened to it. @example `{ kind: "drain", watch: commitIdHex }` */
 export type DrainInput = Extract<FollowUp, { kind: "drain" }>;
@@ -222,7 +223,9 @@ export async function joinThrough(
   const key = decodeKeyPackageRecord(kp.record);
   try {
     checkCommitAuthor(owner, c.doc.author);
-    const out = await runStateTask(ctx, gid, undefined, { op: "join", identity: ctx.identity, secret: key.secret, owner, commit: readSecretGroupCommit(c.doc).commit });
+    const commit = readSecretGroupCommit(c.doc).commit;
+    const keepState = keepsJoinedState(ctx, gid, c.cid, commit);
+    const out = await runStateTask(ctx, gid, undefined, { op: "join", identity: ctx.identity, secret: key.secret, owner, commit, keepState });
     if (out.change === undefined) throw new Error("join returned no state");
     const written = new Set(out.change.parts.map(([k]) => `${gid}/${k}`));
     // parts of an earlier membership: state parts are only ever written in a batch with a group

@@ -57,6 +57,8 @@ export type TaskRequest =
       readonly secret: Uint8Array;
       readonly owner: Uint8Array;
       readonly commit: SecretGroupCommit;
+      /** False: the joined state is cached only if that evicts no other state (src/engine/joinKeep.ts); absent means cached. */
+      readonly keepState?: boolean;
     }
   | {
       readonly op: "commit";

@@ -117,6 +117,22 @@ export class StateCache {
   }
 
   /**
+   * True when an entry of `sizes` under `key` would stay within `bounds` without evicting
+   * another (it may replace the entry under `key` itself).
+   *
+   * @example
+   * ```ts
+   * if (cache.hasRoom(key, sizes, bounds)) cache.remember(key, entry, sizes, bounds)
+   * ```
+   */
+  hasRoom(key: string, sizes: PartSizes, bounds: CacheBounds): boolean {
+    const replaced = this.entries.get(key);
+    const count = this.entries.size + (replaced === undefined ? 1 : 0);
+    const bytes = this.total - (replaced?.bytes ?? 0) + CACHED_STATE_ENTRY_BYTES + sizes.total;
+    return count <= Math.max(1, bounds.entries) && bytes <= bounds.bytes;
+  }
+
+  /**
    * Caches `entry` under `key` with its part sizes, then evicts least recently used entries
    * until both bounds hold (or only this entry is left).
    *

@@ -78,13 +78,19 @@ function summarize(state: GroupState, withMembers: boolean): StateChange["summar
   };
 }
 
-/** Stages `state` under a fresh token; `withMembers` after a change of membership only. */
-function stage(ref: StateRef, state: GroupState, previous: CachedState | undefined, withMembers = true): StateChange {
+/**
+ * Stages `state` under a fresh token; `withMembers` after a change of membership only. `keep`
+ * "if-room": the state is cached only if that evicts no other (else the group's entry goes, and
+ * its next task loads the parts; src/engine/joinKeep.ts says why).
+ */
+function stage(ref: StateRef, state: GroupState, previous: CachedState | undefined, withMembers = true, keep: true | "if-room" = true): StateChange {
   const started = performance.now();
   const { parts, meta } = stageGroupState(state, previous?.meta);
   const stageMs = performance.now() - started;
   const token = randomBytes(16).toString("hex");
-  cache.remember(ref.key, { token, state, meta }, partSizes(previous?.sizes, parts), boundsOf(ref));
+  const sizes = partSizes(previous?.sizes, parts);
+  if (keep === true || cache.hasRoom(ref.key, sizes, boundsOf(ref))) cache.remember(ref.key, { token, state, meta }, sizes, boundsOf(ref));
+  else cache.forget(ref.key);
   return { token, parts, summary: summarize(state, withMembers), stageMs };
 }
 
@@ -139,7 +145,7 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
     }
     case "join": {
       const state = await joinGroup({ identity: identityOf(task.identity), secret: task.secret, owner: task.owner, commit: task.commit });
-      return { change: stage(task.ref, state, undefined) };
+      return { change: stage(task.ref, state, undefined, true, task.keepState === false ? "if-room" : true) };
     }
     case "commit": {
       const hit = stateFor(task.ref);
