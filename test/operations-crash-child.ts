@@ -1,8 +1,9 @@
 /**
  * Child process of test/engine-operations-crash.test.ts: opens an engine, watches it, and
- * ingests a stream of documents one by one; prints `R <operationId>` for every decryption as
- * the engine reports it (after its batch is written) and `DONE` at the end. The parent kills it
- * with SIGKILL at random points.
+ * ingests a stream of documents one by one; prints `I <index>` as it starts ingesting the
+ * stream's document at that index, `R <operationId>` for every decryption as the engine reports
+ * it (after its batch is written) and `DONE` at the end. The parent kills it with SIGKILL at
+ * random points.
  *
  * argv: database path, identity file (JSON, hex keys), stream file (JSON, hex documents).
  *
@@ -20,7 +21,10 @@ const watching = (async () => {
   for await (const e of engine.watch()) if (e.type === "decrypted") process.stdout.write(`R ${toHex(e.operationId)}\n`);
 })();
 process.stdout.write("READY\n");
-for (const doc of stream) await engine.ingest([doc]);
+for (const [index, doc] of stream.entries()) {
+  process.stdout.write(`I ${index}\n`);
+  await engine.ingest([doc]);
+}
 await engine.close();
 await watching;
 process.stdout.write("DONE\n");
