@@ -9,7 +9,9 @@
  * Arguments: `<dir> run` (the script) or `<dir> final` (catch everyone up, read everything,
  * write the summary). Environment `CRASH_PLAN` (JSON): `{ killAtBatch, killBefore }` kills this
  * process with SIGKILL at the store batch with that number (counting only synced ones, as
- * written or just before), `{ stopAt }` ends the run cleanly before that step,
+ * written or just before), `{ killAtStep }` kills it as that step starts if nothing killed it
+ * before (the parent's bound, so every kill lands before the script's end), `{ stopAt }` ends
+ * the run cleanly before that step,
  * `{ sabotage: "outbox-after-state" | "reservation-unsynced" }` breaks the engine on purpose to
  * show the test catches it. The parent may also kill at any time after
  * the `ready` message. Environment `CRASH_DEBUG` (any value): a failing step writes to stderr
@@ -32,7 +34,7 @@ import type { Published, ReadLine, Role, RoleSummary, Script, Step, Summary } fr
 import { senderKeys } from "./crash-keys.js";
 
 const [dir, mode] = process.argv.slice(2) as [string, "run" | "final"];
-const plan = JSON.parse(process.env["CRASH_PLAN"] ?? "{}") as { killAtBatch?: number; killBefore?: boolean; stopAt?: number; sabotage?: string };
+const plan = JSON.parse(process.env["CRASH_PLAN"] ?? "{}") as { killAtBatch?: number; killBefore?: boolean; killAtStep?: number; stopAt?: number; sabotage?: string };
 const f = files(dir);
 const script = JSON.parse(readFileSync(f.script, "utf8")) as Script;
 
@@ -162,6 +164,7 @@ if (mode === "run") {
   // what was created before the kill and not acknowledged: publish it now
   for (const role of ROLES) await flush(role);
   for (; current < (plan.stopAt ?? script.steps.length); current++) {
+    if (plan.killAtStep !== undefined && current >= plan.killAtStep) process.kill(process.pid, "SIGKILL");
     try {
       await run(script.steps[current] as Step, current);
     } catch (e) {

@@ -34,6 +34,7 @@ const SABOTAGE = process.env["CRASH_SABOTAGE"];
 interface Plan {
   readonly killAtBatch?: number;
   readonly killBefore?: boolean;
+  readonly killAtStep?: number;
   readonly stopAt?: number;
   readonly sabotage?: string;
 }
@@ -115,7 +116,10 @@ test(`killed with SIGKILL at ${KILLS} random points, the engines end as an unint
     let finished = false;
     while (kills.length < KILLS) {
       const timed = kills.length % 2 === 0;
-      const plan: Plan = timed ? sabotage : { ...sabotage, killAtBatch: 1 + r.int(5), killBefore: r.next() < 0.3 };
+      // at the latest as step killAtStep starts: two steps left for each kill still to come, so a
+      // fast run cannot reach the script's end before its last kill
+      const killAtStep = script.steps.length - 2 * (KILLS - kills.length);
+      const plan: Plan = timed ? { ...sabotage, killAtStep } : { ...sabotage, killAtBatch: 1 + r.int(5), killBefore: r.next() < 0.3, killAtStep };
       const killAfterMs = timed ? r.int(400) : undefined;
       const end = await runChild(crashed, "run", plan, killAfterMs);
       if (end.signal === "SIGKILL") {
