@@ -119,7 +119,7 @@ test(`killed with SIGKILL at ${KILLS} random points, the engines end as an unint
       // at the latest as step killAtStep starts: two steps left for each kill still to come, so a
       // fast run cannot reach the script's end before its last kill
       const killAtStep = script.steps.length - 2 * (KILLS - kills.length);
-      const plan: Plan = timed ? { ...sabotage, killAtStep } : { ...sabotage, killAtBatch: 1 + r.int(5), killBefore: r.next() < 0.3, killAtStep };
+      const plan: Plan = { ...sabotage, killAtStep, ...(timed ? {} : { killAtBatch: 1 + r.int(5), killBefore: r.next() < 0.3 }) };
       const killAfterMs = timed ? r.int(400) : undefined;
       const end = await runChild(crashed, "run", plan, killAfterMs);
       if (end.signal === "SIGKILL") {
