@@ -5,8 +5,10 @@
  * round on a fresh copy of it. Reports wall ms per group, documents/s, main-thread event-loop
  * utilisation and synced batches. Run two builds alternately (A/B across processes) to compare.
  *
- *   node dist/bench/groupsDev.js --groups 300 --rounds 3 [--fixture /tmp/x] [--chunks 40] [--ab <lever>] [--warmup 8]
+ *   node dist/bench/groupsDev.js --groups 300 --rounds 3 [--fixture /tmp/x] [--chunks 40] [--inflight 1] [--ab <lever>] [--warmup 8]
  *
+ * `--inflight N` keeps up to N `ingest` calls in flight (default 1: each chunk awaited, as the
+ * many-groups scenario does).
  * `--ab <lever>` alternates rounds with the lever on and off (ABBA order) in this
  * one process, and ends with the medians of both and their ratio (levers: {@link LEVERS}); the
  * first `--warmup` rounds (default 8: four a side) are
@@ -42,6 +44,7 @@ const arg = (name: string, fallback: string): string => {
 const groups = Number(arg("--groups", "300"));
 const rounds = Number(arg("--rounds", "3"));
 const chunks = Number(arg("--chunks", "40"));
+const inflight = Number(arg("--inflight", "1"));
 const fixture = arg("--fixture", `/tmp/groups5-fixture-${groups}`);
 const other = arg("--other", "");
 const ab = arg("--ab", other === "" ? "" : "other");
@@ -111,7 +114,13 @@ async function main(): Promise<void> {
       const threads0 = threadCpuMs();
       const startUs = process.hrtime.bigint() / 1000n; // a CPU profile's clock: summarise a round from here
       const t0 = performance.now();
-      for (let i = 0; i < stream.length; i += size) await engine.ingest(stream.slice(i, i + size));
+      const inFlight = new Set<Promise<unknown>>();
+      for (let i = 0; i < stream.length; i += size) {
+        const call = engine.ingest(stream.slice(i, i + size)).finally(() => inFlight.delete(call));
+        inFlight.add(call);
+        if (inFlight.size >= inflight) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
       const ms = performance.now() - t0;
       const elu = performance.eventLoopUtilization(elu0);
       const mainMs = mainThreadCpuMs() - main0;

@@ -117,8 +117,6 @@ export const MAX_DOCUMENT_SIZE = 16 * 1024 * 1024;
  */
 export const SYNC_VERIFY_MAX_BYTES = 8 * 1024;
 
-/** Largest CBOR input whose canonical-form check re-encodes into a kept scratch buffer (larger ones get a buffer of their own): 1 MiB. @example `bytes.length <= CANONICAL_SCRATCH_BYTES` */
-export const CANONICAL_SCRATCH_BYTES = 1024 * 1024;
 /** Most fields a document may have. @example `Object.keys(fields).length <= MAX_FIELDS` */
 export const MAX_FIELDS = 64;
 /** Largest MLS key package a key_package_v1 document may carry: 64 KiB. @example `MAX_KEY_PACKAGE_SIZE` */

@@ -1,7 +1,8 @@
 /**
- * The ts-mls patch reaches an application that installs our packed package without running our
- * scripts: `npm pack` bundles the patched ts-mls (bundleDependencies), and an empty application
- * installs the tarball with `--ignore-scripts` and joins a group after removals through the public API.
+ * Our patches reach an application that installs our packed package without running our
+ * scripts: `npm pack` bundles the patched ts-mls and cborg (bundleDependencies), and an empty
+ * application installs the tarball with `--ignore-scripts`, joins a group after removals and
+ * reads back a document whose text starts with U+FEFF, through the public API.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -17,7 +18,7 @@ const npm = (cwd: string, args: string[]): string =>
 
 // Run in a fresh application: joins after removing leaves 1 and 5 (refused by unpatched ts-mls 1.6.4).
 const APP = `
-import { generateIdentity, createKeyPackage, createGroup, addMembers, joinGroup, removeMembers } from "secret-group";
+import { generateIdentity, createKeyPackage, createGroup, addMembers, joinGroup, removeMembers, signDocument, decodeDocument } from "secret-group";
 const owner = generateIdentity();
 let state = await createGroup({ identity: owner, groupId: new Uint8Array(32).fill(7), ciphersuite: "PANDA10_AES128GCM" });
 const ids = Array.from({ length: 9 }, () => generateIdentity());
@@ -29,10 +30,13 @@ for (const i of [7, 8]) {
   const joined = await joinGroup({ identity: ids[i], secret: kps[i].secret, owner: owner.publicKey, commit: added.commit });
   if (joined.status !== "member") throw new Error("not a member");
 }
+// refused by unpatched cborg 4.5.8, whose decoder dropped the leading U+FEFF
+const doc = signDocument(owner, "chat_v1", { body: "\\uFEFFfrom a file with a byte order mark" });
+if (decodeDocument(doc.bytes).fields.body !== "\\uFEFFfrom a file with a byte order mark") throw new Error("U+FEFF lost");
 console.log("joined");
 `;
 
-test("a packed install carries the patched ts-mls and joins after removals", { timeout: 300_000 }, () => {
+test("a packed install carries the patched ts-mls and cborg, joins after removals and keeps a leading U+FEFF", { timeout: 300_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "sg-pack-"));
   try {
     npm(root, ["pack", "--ignore-scripts", "--pack-destination", dir]);
@@ -44,6 +48,8 @@ test("a packed install carries the patched ts-mls and joins after removals", { t
     npm(app, ["install", "--ignore-scripts", "--prefer-offline", "--no-audit", "--no-fund", join(dir, tarball)]);
     const installed = join(app, "node_modules/secret-group/node_modules/ts-mls/dist/src/clientState.js");
     assert.match(readFileSync(installed, "utf8"), /secret-group patch, RFC 9420/);
+    const cborg = join(app, "node_modules/secret-group/node_modules/cborg/lib/3string.js");
+    assert.match(readFileSync(cborg, "utf8"), /secret-group patch, RFC 8949/);
     writeFileSync(join(app, "main.mjs"), APP);
     const out = execFileSync(process.execPath, ["main.mjs"], { cwd: app, encoding: "utf8", timeout: 60_000 });
     assert.equal(out.trim(), "joined");

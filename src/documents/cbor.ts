@@ -1,18 +1,18 @@
 /**
  * Strict, canonical CBOR for documents (cborg). Encoding is deterministic (RFC 8949 core
  * deterministic key order: bytewise on the encoded keys; integers in their shortest form; floats
- * always 64-bit), and decoding accepts exactly one encoding per value: after a strict decode the
- * value is encoded again and must give back the very same bytes. That re-encoding check is what
- * makes a document id (BLAKE3 of the bytes) unique per content: no float width games, no unsorted
- * or duplicate keys, no indefinite lengths, no tags, no `undefined`, no invalid UTF-8 (which
- * decodes to U+FFFD and so re-encodes differently).
+ * always 64-bit), and decoding accepts exactly one encoding per value: the one that encoding the
+ * decoded value gives back. That is what makes a document id (BLAKE3 of the bytes) unique per
+ * content: no float width games, no unsorted or duplicate keys, no indefinite lengths, no tags,
+ * no `undefined`, no invalid UTF-8 (which decodes to U+FFFD and so re-encodes differently).
+ * ./cborCanonical.ts checks it on the bytes, without encoding anything.
  *
  * @module
  */
-import { decode, encode, encodeInto, rfc8949EncodeOptions } from "cborg";
-import { CANONICAL_SCRATCH_BYTES } from "../constants.js";
+import { decode, encode, rfc8949EncodeOptions } from "cborg";
 import type { DecodeOptions } from "cborg";
 import { DecodeError } from "../errors.js";
+import { assertCanonicalCbor } from "./cborCanonical.js";
 
 const DECODE_OPTIONS: DecodeOptions = {
   strict: true,
@@ -58,34 +58,6 @@ export function decodeCanonical(bytes: Uint8Array): unknown {
     // cborg throws plain Errors, and RangeError on deep nesting: all mean "malformed".
     throw new DecodeError(`malformed CBOR: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
-  // re-encoded into a buffer exactly as long as the input: a canonical encoding fills it, a longer
-  // one overflows it (not canonical); no allocation per check up to CANONICAL_SCRATCH_BYTES
-  const into = bytes.length <= CANONICAL_SCRATCH_BYTES ? scratchOf(bytes.length) : new Uint8Array(bytes.length);
-  let written: number | undefined;
-  try {
-    try {
-      written = encodeInto(value, into, rfc8949EncodeOptions).written;
-    } catch (cause) {
-      if (cause instanceof Error && /out of bounds/.test(cause.message)) throw new DecodeError("CBOR is not in canonical form", { cause });
-      throw new DecodeError("CBOR value cannot be re-encoded", { cause });
-    }
-    // memcmp, not the constant-time compare (about 8x faster on an 83 KB commit document): whether
-    // the input is canonical is no secret, even for a decrypted field's plaintext, whose bytes the
-    // caller holds anyway
-    if (written !== bytes.length || !Buffer.from(into.buffer, into.byteOffset, written).equals(bytes)) throw new DecodeError("CBOR is not in canonical form");
-  } finally {
-    // the re-encoding may be a decrypted field's plaintext (src/documents/fields.ts): the kept
-    // scratch must not hold it for the thread's lifetime (after an overflow, written is unknown:
-    // its whole range)
-    into.fill(0, 0, written);
-  }
+  assertCanonicalCbor(bytes);
   return value;
-}
-
-let scratch = new Uint8Array(0);
-
-/** The kept scratch buffer's first `length` bytes (grown as needed; decodeCanonical is synchronous, so never shared by two checks). */
-function scratchOf(length: number): Uint8Array {
-  if (scratch.length < length) scratch = new Uint8Array(Math.min(CANONICAL_SCRATCH_BYTES, Math.max(length, scratch.length * 2)));
-  return scratch.subarray(0, length);
 }
