@@ -8,7 +8,7 @@
  *   node dist/bench/groupsDev.js --groups 300 --rounds 3 [--fixture /tmp/x] [--chunks 40] [--inflight 1] [--ab <lever>] [--warmup 8]
  *
  * `--inflight N` keeps up to N `ingest` calls in flight (default 1: each chunk awaited, as the
- * many-groups scenario does).
+ * many-groups scenario does); `--ab inflight` alternates 2 (on) and 1 (off).
  * `--ab <lever>` alternates rounds with the lever on and off (ABBA order) in this
  * one process, and ends with the medians of both and their ratio (levers: {@link LEVERS}); the
  * first `--warmup` rounds (default 8: four a side) are
@@ -61,7 +61,7 @@ const LEVERS: Record<string, (ctx: EngineContext) => void> = {
   // writes cost a group at most (session 13)
   keyring: (ctx) => void ((ctx.store as unknown as { shreds: { coalesceMs: number } }).shreds.coalesceMs = 3_600_000),
 };
-if (ab !== "" && ab !== "other" && LEVERS[ab] === undefined) throw new Error(`unknown lever ${ab}; known: ${Object.keys(LEVERS).join(", ")}`);
+if (ab !== "" && ab !== "other" && ab !== "inflight" && LEVERS[ab] === undefined) throw new Error(`unknown lever ${ab}; known: inflight, ${Object.keys(LEVERS).join(", ")}`);
 const median = (xs: readonly number[]): number => summarise(xs).median;
 
 
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       // ABBA order: a drift over the rounds (warm-up, load) weighs on both sides alike
       const lever = ab === "" || r % 4 === 0 || r % 4 === 3 ? "on" : "off";
       const engine = await (lever === "off" ? OtherEngine : SecretGroupEngine).open({ path, identity, pool: lever === "off" ? otherPool : pool, liveActors: groups });
-      if (lever === "off" && ab !== "other") LEVERS[ab]!((engine as unknown as { ctx: EngineContext }).ctx);
+      if (lever === "off" && ab !== "other" && ab !== "inflight") LEVERS[ab]!((engine as unknown as { ctx: EngineContext }).ctx);
       const elu0 = performance.eventLoopUtilization();
       const cpu0 = process.cpuUsage();
       const main0 = mainThreadCpuMs();
@@ -118,7 +118,8 @@ async function main(): Promise<void> {
       for (let i = 0; i < stream.length; i += size) {
         const call = engine.ingest(stream.slice(i, i + size)).finally(() => inFlight.delete(call));
         inFlight.add(call);
-        if (inFlight.size >= inflight) await Promise.race(inFlight);
+        // `--ab inflight`: the lever on keeps two calls in flight, off awaits each
+        if (inFlight.size >= (ab === "inflight" ? (lever === "on" ? 2 : 1) : inflight)) await Promise.race(inFlight);
       }
       await Promise.all(inFlight);
       const ms = performance.now() - t0;

@@ -204,7 +204,9 @@ export class SecretGroupEngine extends EngineMessages {
    * is applied, pending, a duplicate, superseded (a commit older than this node's state) or refused; if any was refused, rejects (after keeping the
    * rest) with an {@link IngestRefusedError} carrying the report. Documents passed together share
    * work (worker tasks, synced writes): a stream of many groups goes faster in calls of tens of
-   * groups' documents than one by one.
+   * groups' documents than one by one. Calls may overlap: with two in flight, this thread checks
+   * one call's documents while the worker pool joins the other's groups (1000 new groups of 3 in
+   * calls of 75 documents: 0.855x the wall time of awaiting each call, the same CPU).
    *
    * @example
    * ```ts
