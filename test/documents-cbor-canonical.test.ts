@@ -174,7 +174,7 @@ test("property: the walk alone refuses arbitrary bytes only with DecodeError", (
 });
 
 test("the walk's rules one by one: each refused input differs from a canonical one by that rule alone", () => {
-  const accepted = ["a2616102616201", "fb3ff8000000000000", "fb4340000000000000", "1b001fffffffffffff", "3b001ffffffffffffe", "63e282ac", "63efbbbf", "a0", "80", "f6"];
+  const accepted = ["a2616102616201", "18ff", "190100", "1a00010000", "1b0000000100000000", "fb3ff8000000000000", "fb4340000000000000", "1b001fffffffffffff", "3b001ffffffffffffe", "63e282ac", "63efbbbf", "a0", "80", "f6"];
   for (const hex of accepted) assert.doesNotThrow(() => assertCanonicalCbor(fromHex(hex)), hex);
   const refused: [string, RegExp][] = [
     ["a2616201616102", /out of order/], // {b: 1, a: 2}
@@ -182,7 +182,9 @@ test("the walk's rules one by one: each refused input differs from a canonical o
     ["a1695f5f70726f746f5f5f01", /__proto__/],
     ["a10101", /not text/], // {1: 1}
     ["1817", /longer than needed/], // 23 in two bytes
-    ["1b0000000000000001", /longer than needed/],
+    ["1900ff", /longer than needed/], // 255 in 16 bits
+    ["1a0000ffff", /longer than needed/], // 65535 in 32 bits
+    ["1b00000000ffffffff", /longer than needed/], // 2^32 - 1 in 64 bits
     ["1b0020000000000000", /safe range/], // 2^53
     ["3b001fffffffffffff", /safe range/], // -2^53
     ["f93e00", /float other than/], // float16 1.5
