@@ -114,12 +114,13 @@ async function main(): Promise<void> {
       const threads0 = threadCpuMs();
       const startUs = process.hrtime.bigint() / 1000n; // a CPU profile's clock: summarise a round from here
       const t0 = performance.now();
+      // `--ab inflight`: the lever on keeps two calls in flight, off awaits each
+      const depth = ab === "inflight" ? (lever === "on" ? 2 : 1) : inflight;
       const inFlight = new Set<Promise<unknown>>();
       for (let i = 0; i < stream.length; i += size) {
         const call = engine.ingest(stream.slice(i, i + size)).finally(() => inFlight.delete(call));
         inFlight.add(call);
-        // `--ab inflight`: the lever on keeps two calls in flight, off awaits each
-        if (inFlight.size >= (ab === "inflight" ? (lever === "on" ? 2 : 1) : inflight)) await Promise.race(inFlight);
+        if (inFlight.size >= depth) await Promise.race(inFlight);
       }
       await Promise.all(inFlight);
       const ms = performance.now() - t0;

@@ -14,7 +14,16 @@ import type { DecodeOptions } from "cborg";
 import { DecodeError } from "../errors.js";
 import { assertCanonicalCbor } from "./cborCanonical.js";
 
-const DECODE_OPTIONS: DecodeOptions = {
+/**
+ * cborg's options for a strict decode of our profile (what the canonical check then holds to one
+ * encoding per value).
+ *
+ * @example
+ * ```ts
+ * decode(bytes, DECODE_OPTIONS)
+ * ```
+ */
+export const DECODE_OPTIONS: Readonly<DecodeOptions> = {
   strict: true,
   allowIndefinite: false,
   allowUndefined: false,

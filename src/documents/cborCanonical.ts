@@ -21,6 +21,7 @@
  * @module
  */
 import { isUtf8 } from "node:buffer";
+import { equalBytesAt } from "../bytes.js";
 import { DecodeError } from "../errors.js";
 
 const MAJOR_UINT = 0;
@@ -112,7 +113,7 @@ function map(b: Uint8Array, pos: number, entries: number): number {
     if ((b[at] as number) >> 5 !== MAJOR_TEXT) notCanonical("a map key that is not text");
     const keyEnd = item(b, at);
     if (previousStart >= 0 && compareRanges(b, previousStart, previousEnd, at, keyEnd) >= 0) notCanonical("map keys out of order or repeated");
-    if (isProtoKey(b, at, keyEnd)) notCanonical("a __proto__ map key");
+    if (equalBytesAt(PROTO_KEY, b, at, keyEnd - at)) notCanonical("a __proto__ map key");
     previousStart = at;
     previousEnd = keyEnd;
     at = item(b, keyEnd);
@@ -180,10 +181,4 @@ function compareRanges(b: Uint8Array, aStart: number, aEnd: number, cStart: numb
     if (d !== 0) return d;
   }
   return aEnd - aStart - (cEnd - cStart);
-}
-
-function isProtoKey(b: Uint8Array, start: number, end: number): boolean {
-  if (end - start !== PROTO_KEY.length) return false;
-  for (let i = 0; i < PROTO_KEY.length; i++) if (b[start + i] !== PROTO_KEY[i]) return false;
-  return true;
 }
