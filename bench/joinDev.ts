@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { threadCpuMs, type ThreadClass } from "./threads.js"; // first: it tells threads apart by the order they started
+import { threadCpuMs, threadFaults, type ThreadClass } from "./threads.js"; // first: it tells threads apart by the order they started
 import { Worker } from "node:worker_threads";
 import { loadavg } from "node:os";
 import { joinGroup } from "../src/group/index.js";
@@ -91,15 +91,19 @@ if (mode === "loop") {
   // CPU per thread class (Linux schedstat, bench/threads.ts): main, pool workers, V8's platform threads, libuv
   const classes: readonly ThreadClass[] = ["main", "workers", "v8", "libuv"];
   const threadCpu = new Map<string, number[]>();
+  const faults = new Map<string, number[]>();
   const push = (m: Map<string, number[]>, k: string, v: number): number => (m.get(k) ?? m.set(k, []).get(k)!).push(v);
   const withCpu = (side: Side): Side => ({
     ...side,
     run: async () => {
       const start = process.cpuUsage();
       const threads = threadCpuMs();
+      const faulted = threadFaults();
       await side.run();
       const after = threadCpuMs();
+      const faultedAfter = threadFaults();
       for (const c of classes) push(threadCpu, `${side.label}/${c}`, after[c] - threads[c]);
+      for (const c of classes) push(faults, `${side.label}/${c}`, faultedAfter[c] - faulted[c]);
       const used = process.cpuUsage(start);
       push(cpu, side.label, (used.user + used.system) / 1000);
     },
@@ -108,7 +112,7 @@ if (mode === "loop") {
   const base = median(results[0]!.samples);
   for (const r of results) {
     const runs = cpu.get(r.label)!.slice(-r.samples.length);
-    console.log(`${r.label}: median ${median(r.samples).toFixed(1)} ms (n=${r.samples.length}), ${(median(r.samples) / base).toFixed(2)}x the library, process CPU median ${median(runs).toFixed(1)} ms (${classes.map((c) => `${c} ${median(threadCpu.get(`${r.label}/${c}`)!.slice(-r.samples.length)).toFixed(1)}`).join(", ")})  samples ${r.samples.map((x) => x.toFixed(0)).join(",")}`);
+    console.log(`${r.label}: median ${median(r.samples).toFixed(1)} ms (n=${r.samples.length}), ${(median(r.samples) / base).toFixed(2)}x the library, process CPU median ${median(runs).toFixed(1)} ms (${classes.map((c) => `${c} ${median(threadCpu.get(`${r.label}/${c}`)!.slice(-r.samples.length)).toFixed(1)}`).join(", ")}), page faults (${classes.map((c) => `${c} ${median(faults.get(`${r.label}/${c}`)!.slice(-r.samples.length)).toFixed(0)}`).join(", ")})  samples ${r.samples.map((x) => x.toFixed(0)).join(",")}`);
   }
   // paired per round (the sides of one round ran back to back): robust to load changing between rounds
   for (const r of results.slice(2)) {

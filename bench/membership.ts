@@ -20,7 +20,7 @@ import { createAddRows, ownerRows, type EngineOwnerGroup } from "./owner.js";
 import { joinRows } from "./join.js";
 import { applyCommit, commit, removeLeaf, suiteImpl } from "./mlsHarness.js";
 import { interleaved, type Side } from "./timing.js";
-import { figure, widenedRoundsFor, roundsFor, type BenchContext, type Row, type Scenario } from "./types.js";
+import { figure, receiverRoundsFor, roundsFor, type BenchContext, type Row, type Scenario } from "./types.js";
 
 /** Group sizes above this run the receiver rows before the owner rows. */
 const RECEIVERS_FIRST_ABOVE = 5000;
@@ -72,7 +72,7 @@ async function buildWorld(n: number, pool: Piscina): Promise<World> {
  * ```
  */
 export async function receiverRows(ctx: BenchContext, w: World, kind: "update" | "remove"): Promise<Row> {
-  const rounds = widenedRoundsFor(ctx.config, w.n);
+  const rounds = receiverRoundsFor(ctx.config, w.n);
   let need = rounds.warmup + rounds.iterations;
   // removes: the engine removes twice per round (warm, cold) from the same chain
   if (kind === "remove") need = Math.min(need, Math.floor(w.lib.fillers.length / 2), w.n - 2);
@@ -170,7 +170,7 @@ function membershipAt(name: string, sizes: (n: number) => boolean): Scenario {
     for (const n of ctx.config.sizes.filter(sizes)) {
       const rounds = roundsFor(ctx.config, n);
       const need = rounds.warmup + rounds.iterations;
-      const rx = widenedRoundsFor(ctx.config, n);
+      const rx = receiverRoundsFor(ctx.config, n);
       // a tick per side and round: 2 receiver kinds of 4 sides and the join's 3 take their own rounds
       ctx.progress.start(need * (3 + 3 * 4) + (2 * 4 + 3) * (rx.warmup + rx.iterations), `N=${n}: building groups`);
       const pool = benchPool();

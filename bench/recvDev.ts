@@ -5,8 +5,9 @@
  * (before/after in one process). Per engine side it prints the median of the engine's counters
  * per commit (worker work, staging, persist, index) and the process CPU time (all threads) per
  * commit, steadier than wall time on a loaded machine.
- * `node dist/bench/recvDev.js ab|loop [n] [iterations] [update|remove|mixed]` (`loop`: one engine only,
- * for a CPU profile, with each thread's CPU per commit from /proc on Linux; `mixed`: update and
+ * `node dist/bench/recvDev.js ab|loop [n] [iterations] [update|remove|mixed] [--cold] [--series]` (`loop`: one engine only,
+ * for a CPU profile, with each thread's CPU time and minor page faults per commit from /proc on
+ * Linux; `--cold` reopens it before each commit, `--series` prints every commit's time; `mixed`: update and
  * remove commits alternate in one chain, and each side's remove is also given as the median of
  * its per-pair ratios to the update before it, measured in the same process and rounds).
  *
@@ -23,6 +24,8 @@ const [mode = "ab", nArg = "1000", itArg = "15", kind = "update"] = process.argv
 const n = Number(nArg);
 const iterations = Number(itArg);
 const median = (xs: readonly number[]): number => summarise(xs).median;
+/** `--cold`: in `loop` mode the engine is reopened before each commit (the bench's "engine cold" side). */
+const cold = process.argv.includes("--cold");
 
 type Fixtures = typeof import("./fixtures.js");
 interface EngineSide {
@@ -60,15 +63,15 @@ for (let i = 0; i < rounds; i++) {
 console.error(`built a group of ${n} and ${rounds} ${kind} commits in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
 /** CPU clock ticks (user + system) of every thread of this process, by thread id, with its name (Linux /proc only; empty elsewhere). */
-function threadTicks(): Map<string, { name: string; ticks: number }> {
-  const out = new Map<string, { name: string; ticks: number }>();
+function threadTicks(): Map<string, { name: string; ticks: number; faults: number }> {
+  const out = new Map<string, { name: string; ticks: number; faults: number }>();
   try {
     for (const tid of readdirSync("/proc/self/task")) {
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
       const close = stat.lastIndexOf(")");
       const name = stat.slice(stat.indexOf("(") + 1, close);
       const fields = stat.slice(close + 2).split(" ");
-      out.set(tid, { name, ticks: Number(fields[11]) + Number(fields[12]) });
+      out.set(tid, { name, ticks: Number(fields[11]) + Number(fields[12]), faults: Number(fields[7]) });
     }
   } catch {
     // not Linux: no per-thread figures
@@ -100,20 +103,27 @@ if (mode === "loop") {
   const threadsBefore = threadTicks();
   console.log(`loop-start-us ${process.hrtime.bigint() / 1000n}`);
   for (let i = 0; i < rounds; i++) {
+    if (cold) await engines[0]!.node.reopen(); // untimed: the commit then loads the state from the store
     const t = performance.now();
     await run();
     times.push(performance.now() - t);
   }
   console.log(`loop-end-us ${process.hrtime.bigint() / 1000n}`);
   const threadsAfter = threadTicks();
-  const byName = new Map<string, number>();
+  const byName = new Map<string, { ticks: number; faults: number }>();
   for (const [tid, t] of threadsAfter) {
     const name = tid === String(process.pid) ? "main" : `${t.name}#${tid}`;
-    byName.set(name, (byName.get(name) ?? 0) + t.ticks - (threadsBefore.get(tid)?.ticks ?? 0));
+    const before = threadsBefore.get(tid);
+    byName.set(name, { ticks: t.ticks - (before?.ticks ?? 0), faults: t.faults - (before?.faults ?? 0) });
   }
-  // clock ticks (usually 10 ms each) per thread name over the loop, as ms per commit
-  console.log(`thread CPU ms per commit: ${[...byName].filter(([, t]) => t > 0).map(([name, t]) => `${name} ${((t * 10) / rounds).toFixed(2)}`).join(", ")}`);
-  console.log(`engine ${kind}: median ${median(times).toFixed(2)} ms (n=${times.length})  load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+  // clock ticks (usually 10 ms each) per thread name over the loop, as ms per commit; minor page faults per commit
+  const busy = [...byName].filter(([, t]) => t.ticks > 0 || t.faults > 0);
+  console.log(`thread CPU ms per commit: ${busy.map(([name, t]) => `${name} ${((t.ticks * 10) / rounds).toFixed(2)}`).join(", ")}`);
+  console.log(`minor page faults per commit: ${busy.map(([name, t]) => `${name} ${(t.faults / rounds).toFixed(1)}`).join(", ")}`);
+  if (process.argv.includes("--series")) console.log(`series ${times.map((t) => t.toFixed(1)).join(" ")}`);
+  // the pool worker's first commits of a kind run before its JIT and young generation have settled
+  const half = Math.floor(times.length / 2);
+  console.log(`engine ${kind}: median ${median(times).toFixed(2)} ms (n=${times.length}; first half ${median(times.slice(0, half)).toFixed(2)}, second half ${median(times.slice(half)).toFixed(2)})  load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 } else {
   let l = 0;
   let receiver = lib.receiver;

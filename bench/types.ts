@@ -198,3 +198,28 @@ export function joinRoundsFor(config: BenchConfig, n: number): { warmup: number;
   const widened = widenedRoundsFor(config, n);
   return n <= 1000 && config.warmup === undefined ? { ...widened, warmup: Math.max(widened.warmup, JOIN_WARMUP_UP_TO_1000) } : widened;
 }
+
+/**
+ * Warm-up rounds of the receiver rows at 101-1000 members, unless the run sets its own: the
+ * engine's commits run in a pool thread whose processCommit code only a join has run, and its
+ * commits at 1000 members kept falling over their first 16-20 (recvDev `loop 1000 40 --series`,
+ * session 20: update 37, 31, 29, 25, ..., 12-16 ms; remove 30, 24, 29, 18, ..., 10-13 ms; the
+ * second half of 80 commits read 6.0 / 8.0 ms against 10.1 / 12.5 for the first). With 2 warm-up
+ * rounds the rows measured that warm-up. At 100 members the rows keep their rounds: 16 more
+ * rounds of removes would take 32 of its members.
+ */
+const RECEIVER_WARMUP_UP_TO_1000 = 16;
+
+/**
+ * Rounds of the receiver rows: {@link widenedRoundsFor}, with {@link RECEIVER_WARMUP_UP_TO_1000}
+ * warm-up rounds at 101-1000 members unless the run sets `--warmup`.
+ *
+ * @example
+ * ```ts
+ * receiverRoundsFor(quickConfig, 1000); // { warmup: 16, iterations: 6 }
+ * ```
+ */
+export function receiverRoundsFor(config: BenchConfig, n: number): { warmup: number; iterations: number } {
+  const widened = widenedRoundsFor(config, n);
+  return n > 100 && n <= 1000 && config.warmup === undefined ? { ...widened, warmup: Math.max(widened.warmup, RECEIVER_WARMUP_UP_TO_1000) } : widened;
+}

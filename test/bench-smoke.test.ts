@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { parseConfig, runSuite, SCENARIOS } from "../bench/run.js";
 import { formatTable, formatTargets } from "../bench/table.js";
 import { TARGETS } from "../bench/targets.js";
-import { joinRoundsFor, widenedRoundsFor, roundsFor } from "../bench/types.js";
+import { joinRoundsFor, receiverRoundsFor, widenedRoundsFor, roundsFor } from "../bench/types.js";
 import { renderSvg, rssVsGroups, throughputBars, timeVsN } from "../bench/charts.js";
 import type { BenchResults } from "../bench/results.js";
 
@@ -26,7 +26,7 @@ test("the suite refuses an unknown option instead of running the default sizes",
   assert.throws(() => parseConfig(["--ful"]), /unknown option --ful/);
 });
 
-test("the receiver rows of a quick run take 2 + 6 rounds at 101-1000 members, the join row 12 warm-up rounds up to 1000, and an explicit --warmup/--iterations wins", () => {
+test("the receiver rows of a quick run take 16 + 6 rounds at 101-1000 members, the join row 12 warm-up rounds up to 1000, and an explicit --warmup/--iterations wins", () => {
   const quick = parseConfig(["--quick"]);
   assert.deepEqual(widenedRoundsFor(quick, 1000), { warmup: 2, iterations: 6 });
   assert.deepEqual(roundsFor(quick, 1000), { warmup: 1, iterations: 2 });
@@ -34,6 +34,11 @@ test("the receiver rows of a quick run take 2 + 6 rounds at 101-1000 members, th
   assert.deepEqual(widenedRoundsFor(quick, 5000), roundsFor(quick, 5000));
   assert.deepEqual(widenedRoundsFor(parseConfig(["--full"]), 1000), roundsFor(parseConfig(["--full"]), 1000));
   assert.deepEqual(widenedRoundsFor(parseConfig(["--quick", "--iterations", "2", "--warmup", "1"]), 1000), { warmup: 1, iterations: 2 });
+  assert.deepEqual(receiverRoundsFor(quick, 1000), { warmup: 16, iterations: 6 });
+  assert.deepEqual(receiverRoundsFor(quick, 100), roundsFor(quick, 100));
+  assert.deepEqual(receiverRoundsFor(quick, 5000), roundsFor(quick, 5000));
+  assert.deepEqual(receiverRoundsFor(parseConfig(["--full"]), 1000), { ...roundsFor(parseConfig(["--full"]), 1000), warmup: 16 });
+  assert.deepEqual(receiverRoundsFor(parseConfig(["--quick", "--warmup", "2"]), 1000), { warmup: 2, iterations: 6 });
   assert.deepEqual(joinRoundsFor(quick, 1000), { warmup: 12, iterations: 6 });
   assert.deepEqual(joinRoundsFor(quick, 100), { ...roundsFor(quick, 100), warmup: 12 });
   assert.deepEqual(joinRoundsFor(parseConfig(["--full"]), 1000), { ...roundsFor(parseConfig(["--full"]), 1000), warmup: 12 });
