@@ -22,6 +22,7 @@ import { treeHashRoot as bareTreeHashRoot } from "ts-mls-bare/treeHash.js";
 import type { RatchetTree } from "ts-mls";
 import { Writer } from "../src/codec/tls.js";
 import { getSuite } from "../src/mls/suite.js";
+import { loadGroupState, stageGroupState } from "../src/engine/store/stateCodec.js";
 import { joinedAfterChurn } from "./group-fixtures.js";
 import { rng } from "./prng.js";
 
@@ -188,5 +189,28 @@ test("an update leaf and signatures with 1- and 4-byte length prefixes are check
       assert.ok(lengths !== undefined);
       assert.ok(lengths.some((v) => !v));
     }
+  }
+});
+
+test("a state read back from its stored parts keeps each leaf's stored bytes: its encoding, read by the tree hash and the signature checks", async () => {
+  // the owner's leaves were made, not received: stored from their encodings, read back with them kept
+  for (const { state } of Object.values(await joinedAfterChurn(7, 2))) {
+    const cs = await getSuite(state.mls.groupContext.cipherSuite);
+    const { parts } = stageGroupState(state, undefined);
+    const loaded = loadGroupState(parts.filter((p): p is [string, Uint8Array] => p[1] !== null), 0n).state.mls;
+    const groupId = loaded.groupContext.groupId;
+    let leaves = 0;
+    for (let i = 0; i < loaded.ratchetTree.length; i += 2) {
+      const node = loaded.ratchetTree[i];
+      if (node?.nodeType !== "leaf") continue;
+      leaves++;
+      const kept = takeLeafNodeEncoding(node.leaf);
+      assert.ok(kept !== undefined, `leaf ${i / 2} of the loaded state kept no bytes`);
+      assert.deepEqual(kept, encodeLeafNode(node.leaf), `leaf ${i / 2}'s kept bytes are its encoding`);
+      const ok = node.leaf.leafNodeSource === "key_package" ? verifyLeafNodeSignatureKeyPackage(node.leaf as LeafNodeKeyPackage, cs.signature) : verifyLeafNodeSignature(node.leaf, groupId, i / 2, cs.signature);
+      assert.equal(await ok, true, `leaf ${i / 2}'s signature checks from its kept bytes`);
+    }
+    assert.ok(leaves >= 6);
+    assert.deepEqual(await treeHashRoot(loaded.ratchetTree, cs.hash), loaded.groupContext.treeHash, "the loaded tree hashes to its epoch's tree hash");
   }
 });

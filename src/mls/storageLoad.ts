@@ -9,6 +9,7 @@
  */
 import { decodeGroupState as decodeTsState } from "ts-mls";
 import type { ClientConfig, ClientState, EpochReceiverData, Node, RatchetTree } from "ts-mls";
+import { keepReceivedLeafNodeEncoding } from "ts-mls/leafNode.js";
 import { decodeNode } from "ts-mls/ratchetTree.js";
 import type { SecretTreeNode } from "ts-mls/secretTree.js";
 import { decodeAll } from "../codec/tls.js";
@@ -62,11 +63,19 @@ function treeEntries(
   return { length, entries, chunks };
 }
 
-/** Decodes one stored ratchet-tree node. */
+/**
+ * Decodes one stored ratchet-tree node. A leaf keeps its LeafNode bytes (the node's but its
+ * type byte) as a leaf of a tree received whole does (our ts-mls patch, leafNode.js): its tree
+ * hash and any signature check read them instead of encoding the leaf again (1000 leaves a
+ * reloaded state's first commit at 1000 members). Stored nodes are our own encodings, which
+ * decode one-to-one (the patch's minimal lengths), so the bytes are the leaf's encoding.
+ */
 function decodeStoredNode(bytes: Uint8Array): Node {
   const d = guardSync(ErrorCode.Decode, "stored ratchet node", () => decodeNode(bytes, 0));
   if (d === undefined || d[1] !== bytes.length) throw new DecodeError("stored MLS state: bad ratchet node");
-  return d[0];
+  const node = d[0];
+  if (node.nodeType === "leaf") keepReceivedLeafNodeEncoding(node.leaf, bytes.subarray(1));
+  return node;
 }
 
 /**
