@@ -20,7 +20,7 @@ import { createAddRows, ownerRows, type EngineOwnerGroup } from "./owner.js";
 import { joinRows } from "./join.js";
 import { applyCommit, commit, removeLeaf, suiteImpl } from "./mlsHarness.js";
 import { interleaved, type Side } from "./timing.js";
-import { figure, receiverRoundsFor, roundsFor, type BenchContext, type Row, type Scenario } from "./types.js";
+import { figure, receiverRoundsFor, roundsFor, widenedRoundsFor, type BenchContext, type Row, type Scenario } from "./types.js";
 
 /** Group sizes above this run the receiver rows before the owner rows. */
 const RECEIVERS_FIRST_ABOVE = 5000;
@@ -171,8 +171,9 @@ function membershipAt(name: string, sizes: (n: number) => boolean): Scenario {
       const rounds = roundsFor(ctx.config, n);
       const need = rounds.warmup + rounds.iterations;
       const rx = receiverRoundsFor(ctx.config, n);
-      // a tick per side and round: 2 receiver kinds of 4 sides and the join's 3 take their own rounds
-      ctx.progress.start(need * (3 + 3 * 4) + (2 * 4 + 3) * (rx.warmup + rx.iterations), `N=${n}: building groups`);
+      const owner = widenedRoundsFor(ctx.config, n);
+      // a tick per side and round: create + add's 3 sides, the 3 owner kinds of 4 sides, 2 receiver kinds of 4 sides and the join's 3 take their own rounds
+      ctx.progress.start(need * 3 + 3 * 4 * (owner.warmup + owner.iterations) + (2 * 4 + 3) * (rx.warmup + rx.iterations), `N=${n}: building groups`);
       const pool = benchPool();
       let world: World | undefined;
       try {

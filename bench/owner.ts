@@ -16,7 +16,7 @@ import { bareKeyPackages, LT_SUITE, members, type Member } from "./fixtures.js";
 import { BARE, ENGINE_COLD, ENGINE_WARM, LIBRARY, type World } from "./membership.js";
 import { adds, bareAddCommitFails, commit, newGroup, removeLeaf, suiteImpl, type KeyPackagePair } from "./mlsHarness.js";
 import { interleaved, type Side } from "./timing.js";
-import { figure, roundsFor, type BenchContext, type Row } from "./types.js";
+import { figure, roundsFor, widenedRoundsFor, type BenchContext, type Row } from "./types.js";
 
 /**
  * A group the owner engine made, with its added members in order.
@@ -108,7 +108,9 @@ export async function createAddRows(ctx: BenchContext, w: World): Promise<Row> {
 export async function ownerRows(ctx: BenchContext, w: World): Promise<Row[]> {
   const group = w.ownerGroup;
   if (group === undefined) throw new Error("the owner engine has no group (create + add did not run)");
-  const rounds = roundsFor(ctx.config, w.n);
+  // widened like the receiver rows: with 2 measured rounds one slow sample decided a row (session
+  // 20's quick run read the engine's owner update as the mean of 111 and 373 ms)
+  const rounds = widenedRoundsFor(ctx.config, w.n);
   const need = rounds.warmup + rounds.iterations;
   const csDefault = await suiteImpl("default");
   const engine = w.ownerEngine;
