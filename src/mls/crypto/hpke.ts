@@ -201,16 +201,23 @@ export function makeNodeHpke(alg: HpkeAlgorithm): Hpke & PreparesSeals {
   const pub = (k: X25519Key) => k as unknown as PublicKey;
   const priv = (k: X25519Key) => k as unknown as PrivateKey;
   const pair = (sk: X25519Key) => ({ privateKey: priv(sk), publicKey: pub(importPublic(sk.publicRaw)) });
-  // A commit seals every path secret with the same info (label and group context): the
-  // schedule context, which depends on info alone, is kept for the last info.
+  const contextFor = (info: Uint8Array): Uint8Array => {
+    if (info.byteLength > HPKE_INFO_LENGTH_LIMIT) throw new CryptoError("Too long info");
+    return baseContext(s, info);
+  };
+  // A commit seals every path secret with the same info (label and group context), and a Welcome
+  // every new member's secrets: the schedule context, which depends on info alone, is kept for
+  // the last info sealed to.
   let last: { readonly info: Uint8Array; readonly context: Uint8Array } | undefined;
   const contextOf = (info: Uint8Array): Uint8Array => {
     if (info.byteLength > HPKE_INFO_LENGTH_LIMIT) throw new CryptoError("Too long info");
     if (last !== undefined && last.info.length === info.length && Buffer.from(last.info.buffer, last.info.byteOffset, last.info.length).equals(info)) return last.context;
-    last = { info: fresh(info), context: baseContext(s, info) };
+    last = { info: fresh(info), context: contextFor(info) };
     return last.context;
   };
-  const keySchedule = (shared: Uint8Array, info: Uint8Array) => keyScheduleOf(s, shared, contextOf(info));
+  // An open (or an export) uses its info once, not through that cache: a joiner's is the
+  // Welcome's whole encrypted GroupInfo (720 KB at 1000 members), which the cache would copy and keep.
+  const keySchedule = (shared: Uint8Array, info: Uint8Array) => keyScheduleOf(s, shared, contextFor(info));
   const enqueue = sealQueue(s, alg);
   return {
     // The context is taken from `info` at once, so no queued seal holds its info (a Welcome's
