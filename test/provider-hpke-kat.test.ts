@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { getCiphersuiteFromName } from "ts-mls";
 import { CryptoError } from "ts-mls/mlsError.js";
 import { fromHex } from "../src/bytes.js";
-import { HPKE_SEAL_OFFLOAD_MIN } from "../src/constants.js";
+import { HPKE_INFO_LENGTH_LIMIT, HPKE_SEAL_OFFLOAD_MIN } from "../src/constants.js";
 import { createPublicKey } from "node:crypto";
 import { baseContext, ephemeralKeyPair, kemSharedSecret, keyScheduleOf, makeHpkeSuite, sealWith, x25519, x25519PublicOf } from "../src/mls/crypto/hpkeCore.js";
 import { nodeHpkeSealHelper } from "../src/mls/crypto/hpke.js";
@@ -68,6 +68,21 @@ test("RFC 9180 A.1.1: the provider derives the vector's keys, opens its cipherte
   const flipped = V.ct.slice();
   flipped[0]! ^= 1;
   await assert.rejects(hpke.open(skR, V.pkEm, flipped, V.info, V.aad), CryptoError);
+});
+
+test("an info longer than HPKE_INFO_LENGTH_LIMIT is refused by seal, open and export, before and after a seal cached the last info", async () => {
+  const { hpke } = await suite();
+  const r = await hpke.deriveKeyPair(V.ikmR);
+  const long = new Uint8Array(HPKE_INFO_LENGTH_LIMIT + 1); // zero pages: never touched before the refusal
+  for (let round = 0; round < 2; round++) {
+    await assert.rejects(hpke.seal(r.publicKey, V.pt, long, V.aad), CryptoError);
+    await assert.rejects(hpke.open(r.privateKey, V.pkEm, V.ct, long, V.aad), CryptoError);
+    await assert.rejects(hpke.exportSecret(r.publicKey, new Uint8Array(), 32, long), CryptoError);
+    await assert.rejects(hpke.importSecret(r.privateKey, new Uint8Array(), V.pkEm, 32, long), CryptoError);
+    // a seal with a short info fills the seals' cache; the limit still holds
+    const sealed = await hpke.seal(r.publicKey, V.pt, V.info, V.aad);
+    assert.deepEqual(await hpke.open(r.privateKey, sealed.enc, sealed.ct, V.info, V.aad), V.pt);
+  }
 });
 
 test("X25519 public keys computed as X25519(sk, 9) equal the vector's and the key's own export", () => {
