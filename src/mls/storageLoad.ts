@@ -9,8 +9,7 @@
  */
 import { decodeGroupState as decodeTsState } from "ts-mls";
 import type { ClientConfig, ClientState, EpochReceiverData, Node, RatchetTree } from "ts-mls";
-import { keepReceivedLeafNodeEncoding } from "ts-mls/leafNode.js";
-import { decodeNode } from "ts-mls/ratchetTree.js";
+import { decodeNodeKeepingBytes } from "ts-mls/ratchetTree.js";
 import type { SecretTreeNode } from "ts-mls/secretTree.js";
 import { decodeAll } from "../codec/tls.js";
 import { MAX_RATCHET_TREE_NODES } from "../constants.js";
@@ -20,7 +19,7 @@ import { guardSync } from "./errors.js";
 import { blobKey, chunkManifestKey, chunkPartKey, decodeLazySecretTree, decodeManifest, decodeSecretNode, decodeSecretTree, lazyTreeKey, manifestKey, overridePrefix } from "./stateParts.js";
 import { decodeChunk, decodeChunkManifest } from "./treeChunks.js";
 import type { ChunkEntry, ChunkKeys } from "./treeChunks.js";
-import { addRef, knownBytes } from "./storageMeta.js";
+import { addRef } from "./storageMeta.js";
 import type { EpochMeta, PersistMeta } from "./storageMeta.js";
 
 /**
@@ -64,18 +63,17 @@ function treeEntries(
 }
 
 /**
- * Decodes one stored ratchet-tree node. A leaf keeps its LeafNode bytes (the node's but its
- * type byte) as a leaf of a tree received whole does (our ts-mls patch, leafNode.js): its tree
- * hash and any signature check read them instead of encoding the leaf again (1000 leaves a
- * reloaded state's first commit at 1000 members). Stored nodes are our own encodings, which
- * decode one-to-one (the patch's minimal lengths), so the bytes are the leaf's encoding.
+ * Decodes one stored ratchet-tree node with the patch's decoder for a tree received whole: the
+ * node keeps its bytes (a view into its chunk, which staging reuses: storageMeta.ts `bytesOfNode`)
+ * and a leaf its LeafNode bytes (the node's but its type byte), so its tree hash and any signature
+ * check read them instead of encoding the leaf again (1000 leaves a reloaded state's first commit
+ * at 1000 members). Stored nodes are our own encodings, which decode one-to-one (the patch's
+ * minimal lengths), so the bytes are the node's encoding.
  */
 function decodeStoredNode(bytes: Uint8Array): Node {
-  const d = guardSync(ErrorCode.Decode, "stored ratchet node", () => decodeNode(bytes, 0));
+  const d = guardSync(ErrorCode.Decode, "stored ratchet node", () => decodeNodeKeepingBytes(bytes, 0));
   if (d === undefined || d[1] !== bytes.length) throw new DecodeError("stored MLS state: bad ratchet node");
-  const node = d[0];
-  if (node.nodeType === "leaf") keepReceivedLeafNodeEncoding(node.leaf, bytes.subarray(1));
-  return node;
+  return d[0];
 }
 
 /**
@@ -113,7 +111,6 @@ export function loadState(
         const bytes = typeof ref === "string" ? byKey.get(`n/${ref}`) : ref;
         if (bytes === undefined) throw new DecodeError(`stored MLS state: node ${ref as string} missing`);
         node = decodeStoredNode(bytes);
-        knownBytes(node, bytes);
         nodes.set(ref, node);
       }
       if (index >= length) throw new DecodeError("stored MLS state: node index out of range");

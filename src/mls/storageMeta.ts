@@ -11,13 +11,15 @@ import type { ChunkKeys } from "./treeChunks.js";
 /**
  * Encodings of ratchet-tree nodes by object identity (nodes are immutable): a commit rewrites the
  * chunks of the slots its path touches without encoding their other nodes again. Filled when a
- * node is first staged or loaded (a view into its chunk), dropped with the node.
+ * node made here is first staged, dropped with the node (nodes decoded from bytes, received or
+ * stored, keep theirs in our ts-mls patch's map).
  */
 const nodeBytes = new WeakMap<object, Uint8Array>();
 
 /**
  * The encoding of a ratchet-tree node, made once per node object; for a node of a tree received
- * whole (a joiner's, from its Welcome) the bytes it was read from (our ts-mls patch keeps them).
+ * whole (a joiner's, from its Welcome) or read from our store, the bytes it was read from (our
+ * ts-mls patch keeps them).
  *
  * @example
  * ```ts
@@ -25,24 +27,12 @@ const nodeBytes = new WeakMap<object, Uint8Array>();
  * ```
  */
 export function bytesOfNode(node: Node): Uint8Array {
-  // a received node's bytes stay in the patch's own map: not a second entry here
+  // a received or stored node's bytes stay in the patch's own map: not a second entry here
   const known = nodeBytes.get(node) ?? decodedNodeEncoding(node);
   if (known !== undefined) return known;
   const bytes = encodeNode(node);
   nodeBytes.set(node, bytes);
   return bytes;
-}
-
-/**
- * Remembers `bytes` as the encoding of `node` (just decoded from them).
- *
- * @example
- * ```ts
- * knownBytes(node, bytes)
- * ```
- */
-export function knownBytes(node: Node, bytes: Uint8Array): void {
-  nodeBytes.set(node, bytes);
 }
 
 /**
