@@ -195,8 +195,13 @@ const JOIN_WARMUP_UP_TO_1000 = 12;
  */
 
 export function joinRoundsFor(config: BenchConfig, n: number): { warmup: number; iterations: number } {
+  return warmedUp(config, n, JOIN_WARMUP_UP_TO_1000, n <= 1000);
+}
+
+/** {@link widenedRoundsFor} with at least `warmup` warm-up rounds where `applies`, unless the run sets `--warmup`. */
+function warmedUp(config: BenchConfig, n: number, warmup: number, applies: boolean): { warmup: number; iterations: number } {
   const widened = widenedRoundsFor(config, n);
-  return n <= 1000 && config.warmup === undefined ? { ...widened, warmup: Math.max(widened.warmup, JOIN_WARMUP_UP_TO_1000) } : widened;
+  return applies && config.warmup === undefined ? { ...widened, warmup: Math.max(widened.warmup, warmup) } : widened;
 }
 
 /**
@@ -220,6 +225,5 @@ const RECEIVER_WARMUP_UP_TO_1000 = 16;
  * ```
  */
 export function receiverRoundsFor(config: BenchConfig, n: number): { warmup: number; iterations: number } {
-  const widened = widenedRoundsFor(config, n);
-  return n > 100 && n <= 1000 && config.warmup === undefined ? { ...widened, warmup: Math.max(widened.warmup, RECEIVER_WARMUP_UP_TO_1000) } : widened;
+  return warmedUp(config, n, RECEIVER_WARMUP_UP_TO_1000, n > 100 && n <= 1000);
 }
