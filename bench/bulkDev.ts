@@ -17,6 +17,7 @@
 import { loadavg } from "node:os";
 import { PerformanceObserver } from "node:perf_hooks";
 import { readdirSync, readFileSync } from "node:fs";
+import { threadStat } from "./threads.js";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { LongTermCiphersuite, type LongTermCiphersuiteName } from "../src/constants.js";
@@ -52,8 +53,7 @@ function cpu(): { main: number; off: number; helpers: number; threads: Map<strin
     let minflt: number;
     try {
       stat = readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8");
-      const fields = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
-      minflt = Number(fields.slice(fields.lastIndexOf(")") + 2).split(" ")[7]);
+      minflt = threadStat(tid).faults;
     } catch {
       continue; // thread ended
     }

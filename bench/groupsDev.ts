@@ -22,8 +22,7 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
-import { threadCpuMs } from "./threads.js";
+import { threadCpuMs, threadStat } from "./threads.js";
 import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,8 +66,7 @@ const median = (xs: readonly number[]): number => summarise(xs).median;
 
 /** The main thread's CPU milliseconds (Linux: its /proc task entry, in clock ticks of 10 ms). */
 function mainThreadCpuMs(): number {
-  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return threadStat(String(process.pid)).ticks * 10;
 }
 
 async function buildFixture(pool: ReturnType<typeof benchPool>): Promise<void> {

@@ -13,7 +13,8 @@
  *
  * @module
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
+import { threadStat } from "./threads.js";
 import { loadavg } from "node:os";
 import { processCommit, removeMembers, updateGroup } from "../src/group/index.js";
 import { benchPool, chain, EngineNode, ingestApplied, libraryGroup } from "./fixtures.js";
@@ -66,13 +67,7 @@ console.error(`built a group of ${n} and ${rounds} ${kind} commits in ${((perfor
 function threadTicks(): Map<string, { name: string; ticks: number; faults: number }> {
   const out = new Map<string, { name: string; ticks: number; faults: number }>();
   try {
-    for (const tid of readdirSync("/proc/self/task")) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
-      const close = stat.lastIndexOf(")");
-      const name = stat.slice(stat.indexOf("(") + 1, close);
-      const fields = stat.slice(close + 2).split(" ");
-      out.set(tid, { name, ticks: Number(fields[11]) + Number(fields[12]), faults: Number(fields[7]) });
-    }
+    for (const tid of readdirSync("/proc/self/task")) out.set(tid, threadStat(tid));
   } catch {
     // not Linux: no per-thread figures
   }
