@@ -129,6 +129,38 @@ export function outcome(f: () => unknown): Outcome {
   }
 }
 
+/** How the patched ts-mls refuses a length written in more bytes than needed (RFC 9420 2.1.2). */
+export const NON_MINIMAL = "CodecError: Length not minimally encoded";
+
+/**
+ * A check that the patched ts-mls decoder `decode` answers as 1.6.4's `bareDecode` on `bytes`
+ * read at `offset` (the same value and length, the same undefined, or the same error by class
+ * and message), except that it refuses a length written in more bytes than needed (RFC 9420
+ * 2.1.2, codec/variableLength.js `determineLength`). Where it does, 1.6.4 refused the input too
+ * or decoded a value that does not encode to the bytes it read.
+ *
+ * @example
+ * ```ts
+ * const same = sameDecodeWith(decodeMlsMessage, bareDecodeMlsMessage, bareEncodeMlsMessage); same(bytes, "commit")
+ * ```
+ */
+export function sameDecodeWith<T>(
+  decode: (b: Uint8Array, o: number) => [T, number] | undefined,
+  bareDecode: (b: Uint8Array, o: number) => [T, number] | undefined,
+  bareEncode: (t: T) => Uint8Array,
+): (bytes: Uint8Array, what: string, offset?: number) => void {
+  return (bytes, what, offset = 0) => {
+    const patched = outcome(() => decode(bytes, offset));
+    const bare = outcome(() => bareDecode(bytes, offset));
+    if ("threw" in patched && patched.threw === NON_MINIMAL) {
+      const decoded = "value" in bare ? (bare.value as [T, number] | undefined) : undefined;
+      if (decoded !== undefined) assert.notDeepEqual(bareEncode(decoded[0]), bytes.subarray(offset, offset + decoded[1]), `${what}: 1.6.4 read a non-minimal length`);
+      return;
+    }
+    assert.deepEqual(patched, bare, what);
+  };
+}
+
 /**
  * What a decoder is compared on beside another over one message (the MLS patch and scan tests):
  * the message; with `frame` ([offset, slack]), the message as a view at `offset` inside a buffer
