@@ -118,6 +118,8 @@ if (mode === "loop") {
   if (process.argv.includes("--series")) console.log(`series ${times.map((t) => t.toFixed(1)).join(" ")}`);
   // the pool worker's first commits of a kind run before its JIT and young generation have settled
   const half = Math.floor(times.length / 2);
+  const e = engines[0]!;
+  console.log(`engine per commit (median): ${Object.entries(e.counters).map(([c, xs]) => `${c} ${median(xs).toFixed(2)}`).join(", ")}`);
   console.log(`engine ${kind}: median ${median(times).toFixed(2)} ms (n=${times.length}; first half ${median(times.slice(0, half)).toFixed(2)}, second half ${median(times.slice(half)).toFixed(2)})  load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 } else {
   let l = 0;
