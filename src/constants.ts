@@ -276,6 +276,18 @@ export const STATE_PART_FORMAT = 1;
  * still read. A join at 1000 members writes 32 chunks instead of 32 chunks and 1,000 node parts.
  */
 export const INLINE_CHUNK_FORMAT = 2;
+/**
+ * Format byte of a ratchet-tree chunk `k/` of a complete subtree slot that holds its nodes'
+ * encodings and, after them, the tree hash of each of the slot's {@link SLOT_POSITIONS} positions
+ * (storage format 7, src/mls/treeChunks.ts, src/mls/treeHashes.ts): a reloaded state's first
+ * commit rehashes only the positions it changes. {@link INLINE_CHUNK_FORMAT} chunks are still read
+ * (their positions are hashed again).
+ */
+export const HASHED_CHUNK_FORMAT = 3;
+/** Positions of a complete subtree slot of a ratchet tree (32 leaves, 31 parents): indices `64s .. 64s+62`. */
+export const SLOT_POSITIONS = 63;
+/** Longest tree hash a hashed chunk holds (SHA-512, the longest hash of an MLS ciphersuite). */
+export const MAX_TREE_HASH_SIZE = 64;
 /** Node indices per ratchet-tree manifest chunk (a complete subtree of 32 leaves and the spine node after it, which goes to the spine chunk). @example `slotOf(i)` */
 export const RATCHET_CHUNK_SPAN = 64;
 /** Longest HPKE input keying material and exporter context (RFC 9180 section 7.2.1; the same limit as @hpke/core, so both providers refuse the same inputs). */

@@ -18,6 +18,7 @@ import type { MlsState } from "./group.js";
 import type { DecodedKeyPackage } from "./keyPackage.js";
 import { newProposalFacts, noteProposal, scanMlsCommit } from "./commitScan.js";
 import { getSuite } from "./suite.js";
+import { seedStoredTreeHashes } from "./treeHashes.js";
 import type { PreparesSeals } from "./crypto/hpkePrepared.js";
 import type { ProviderName } from "./suite.js";
 
@@ -52,6 +53,8 @@ export interface MlsCommitResult {
  */
 export async function mlsCommit(state: MlsState, provider: ProviderName, changes: MlsCommitChanges): Promise<MlsCommitResult> {
   const cs = await getSuite(state.groupContext.cipherSuite, provider);
+  // a state read back from the store: its tree's stored hashes spare hashing it whole again
+  seedStoredTreeHashes(state.ratchetTree, cs);
   const proposals: Proposal[] = [];
   for (const bytes of changes.remove ?? []) {
     proposals.push({ proposalType: "remove", remove: { removed: bytes } });
@@ -227,6 +230,8 @@ export async function mlsApplyCommit(
     throw new UsageError(ErrorCode.InvalidArgument, "this is our own commit: use the state the commit function returned");
   }
   const cs = await getSuite(state.groupContext.cipherSuite, provider);
+  // a state read back from the store: its tree's stored hashes spare hashing it whole again
+  seedStoredTreeHashes(state.ratchetTree, cs);
   let rejected = false;
   const onlyOwner: IncomingMessageCallback = (incoming) => {
     if (incoming.kind === "commit" && incoming.senderLeafIndex === committer) return "accept";

@@ -12,6 +12,8 @@
  *                       tree (64 indices), content-addressed (key = SHA-256 of the chunk, 16 bytes
  *                       hex), shared by every epoch that holds it (a commit writes the chunks of
  *                       the slots its paths touch, not the tree; a join at 1000 members 32 chunks).
+ *                       Since storage format 7 a complete subtree slot's chunk also holds its 63
+ *                       position tree hashes when they are known (src/mls/treeHashes.ts).
  *                       Deleted as soon as no retained epoch references it.
  * - `n/<key>`           before storage format 6: one ratchet-tree node, content-addressed, named
  *                       by the chunks of before (which held node keys, not nodes). Still read; a
@@ -43,6 +45,7 @@ import { equalBytes } from "../bytes.js";
 import { guardSync } from "./errors.js";
 import { blobKey, chunkManifestKey, chunkPartKey, encodeLazySecretTree, encodeSecretNode, lazyTreeKey, manifestKey, overrideKey } from "./stateParts.js";
 import { encodeChunk, encodeChunkManifest, isSpine, subtreeSlots } from "./treeChunks.js";
+import { knownTreeHashes, slotHashes } from "./treeHashes.js";
 import type { ChunkKeys } from "./treeChunks.js";
 import { addRef, bytesOfNode, inlineChunks } from "./storageMeta.js";
 import { encodeStrippedState } from "./headCodec.js";
@@ -134,11 +137,13 @@ function stageTree(st: Staging, tree: RatchetTree, base: EpochMeta | undefined):
     const slot = isSpine(i) ? subs : Math.floor(i / RATCHET_CHUNK_SPAN);
     if (dirty[slot] === 1) (entries[slot] ??= []).push([i, bytesOfNode(node)]);
   }
+  // a complete subtree slot's chunk carries its position hashes where they are known (treeHashes.ts)
+  const known = knownTreeHashes(tree);
   const chunkOf = (slot: number, kept: string | undefined): string | undefined => {
     if (dirty[slot] !== 1) return kept;
     const list = entries[slot];
     if (list === undefined) return undefined;
-    const { key, bytes } = encodeChunk(list);
+    const { key, bytes } = encodeChunk(list, slot === subs || known === undefined ? undefined : slotHashes(known, slot));
     if (!st.chunkRefs.has(key)) st.parts.push([chunkPartKey(key), bytes]);
     return key;
   };

@@ -1,6 +1,8 @@
 /**
  * Rebuilds an MLS state from its stored parts (src/mls/storage.ts documents them): the parts of
- * storage format 6 (`m/` manifests, `k/` chunks holding their nodes, `l/` secret trees), those of
+ * storage formats 6 and 7 (`m/` manifests, `k/` chunks holding their nodes and, since 7, a complete
+ * subtree slot's position hashes, kept for the first commit: src/mls/treeHashes.ts; `l/` secret
+ * trees), those of
  * formats 3 to 5 (`k/` chunks naming `n/` node parts) and those of before (`t/`, `s/`), which stay
  * in a store until their epoch leaves the retention window. A missing, corrupt or
  * inconsistent part is a DecodeError, never a different state.
@@ -12,13 +14,14 @@ import type { ClientConfig, ClientState, EpochReceiverData, Node, RatchetTree } 
 import { decodeNodeKeepingBytes } from "ts-mls/ratchetTree.js";
 import type { SecretTreeNode } from "ts-mls/secretTree.js";
 import { decodeAll } from "../codec/tls.js";
-import { MAX_RATCHET_TREE_NODES } from "../constants.js";
+import { MAX_RATCHET_TREE_NODES, RATCHET_CHUNK_SPAN } from "../constants.js";
 import { DecodeError, ErrorCode } from "../errors.js";
 import { clientConfig } from "./config.js";
 import { guardSync } from "./errors.js";
 import { blobKey, chunkManifestKey, chunkPartKey, decodeLazySecretTree, decodeManifest, decodeSecretNode, decodeSecretTree, lazyTreeKey, manifestKey, overridePrefix } from "./stateParts.js";
 import { decodeChunk, decodeChunkManifest } from "./treeChunks.js";
-import type { ChunkEntry, ChunkKeys } from "./treeChunks.js";
+import type { ChunkEntry, ChunkKeys, DecodedChunk } from "./treeChunks.js";
+import { rememberStoredTreeHashes } from "./treeHashes.js";
 import { addRef } from "./storageMeta.js";
 import type { EpochMeta, PersistMeta } from "./storageMeta.js";
 
@@ -31,35 +34,42 @@ function treeEntries(
   byKey: ReadonlyMap<string, Uint8Array>,
   epoch: bigint,
   chunkRefs: Map<string, number>,
-  decoded: Map<string, ChunkEntry[]>,
-): { length: number; entries: ChunkEntry[]; chunks: ChunkKeys | undefined } {
+  decoded: Map<string, DecodedChunk>,
+): { length: number; entries: ChunkEntry[]; chunks: ChunkKeys | undefined; hashes: Array<Uint8Array | undefined> | undefined } {
   const chunked = byKey.get(chunkManifestKey(epoch));
   if (chunked === undefined) {
     const legacy = byKey.get(manifestKey(epoch));
     if (legacy === undefined) throw new DecodeError(`stored MLS state: epoch ${epoch} missing`);
     const { length, entries } = decodeManifest(legacy);
     if (length > MAX_RATCHET_TREE_NODES) throw new DecodeError(`stored MLS state: ratchet tree of ${length} nodes (at most ${MAX_RATCHET_TREE_NODES})`);
-    return { length, entries, chunks: undefined };
+    return { length, entries, chunks: undefined, hashes: undefined };
   }
   const { length, chunks } = decodeChunkManifest(chunked);
   const entries: ChunkEntry[] = [];
+  let hashes: Array<Uint8Array | undefined> | undefined;
   const read = (key: string | undefined, slot: number | "spine"): void => {
     if (key === undefined) return;
     // a chunk's entries are checked against its slot and the tree's length: decoded once per slot and length
     const memo = `${key}/${slot}/${length}`;
-    let list = decoded.get(memo);
-    if (list === undefined) {
+    let chunk = decoded.get(memo);
+    if (chunk === undefined) {
       const bytes = byKey.get(chunkPartKey(key));
       if (bytes === undefined) throw new DecodeError(`stored MLS state: tree chunk ${key} missing`);
-      list = decodeChunk(bytes, slot, length);
-      decoded.set(memo, list);
+      chunk = decodeChunk(bytes, slot, length);
+      decoded.set(memo, chunk);
     }
-    for (const entry of list) entries.push(entry);
+    for (const entry of chunk.entries) entries.push(entry);
+    // a hashed chunk is a complete subtree slot's (decodeChunk checks): its positions' hashes
+    if (chunk.hashes !== undefined && slot !== "spine") {
+      const all = (hashes ??= new Array<Uint8Array | undefined>(length).fill(undefined));
+      const first = slot * RATCHET_CHUNK_SPAN;
+      chunk.hashes.forEach((hash, i) => (all[first + i] = hash));
+    }
     addRef(chunkRefs, key);
   };
   chunks.subtrees.forEach((key, slot) => read(key, slot));
   read(chunks.spine, "spine");
-  return { length, entries, chunks };
+  return { length, entries, chunks, hashes };
 }
 
 /**
@@ -97,13 +107,14 @@ export function loadState(
   const stripped = decoded[0];
   // decoded nodes by `n/` key or by their encoding (a view into a chunk), shared by the epochs holding them
   const nodes = new Map<string | Uint8Array, Node>();
-  const decodedChunks = new Map<string, ChunkEntry[]>();
+  const decodedChunks = new Map<string, DecodedChunk>();
   const epochs = new Map<bigint, EpochMeta>();
   const refs = new Map<string, number>();
   const chunkRefs = new Map<string, number>();
   const rebuild = (epoch: bigint): EpochMeta => {
-    const { length, entries, chunks } = treeEntries(byKey, epoch, chunkRefs, decodedChunks);
+    const { length, entries, chunks, hashes } = treeEntries(byKey, epoch, chunkRefs, decodedChunks);
     const ratchetTree: RatchetTree = new Array<Node | undefined>(length).fill(undefined);
+    if (hashes !== undefined) rememberStoredTreeHashes(ratchetTree, hashes);
     const keys: string[] = [];
     for (const [index, ref] of entries) {
       let node = nodes.get(ref);

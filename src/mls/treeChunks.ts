@@ -8,11 +8,14 @@
  * slots' chunk keys (about 0.6 KB at 1000 members, where the whole list was 24 KB). Since format
  * 6 a chunk holds each node's encoding ({@link INLINE_CHUNK_FORMAT}); before, it held each node's
  * content key, its encoding a part `n/<key>` of its own ({@link STATE_PART_FORMAT}, still read).
+ * Since format 7 a complete subtree slot's chunk also holds the tree hash of each of its 63
+ * positions when they were known ({@link HASHED_CHUNK_FORMAT}): they depend only on the slot's
+ * nodes and indices, which the chunk's content key covers.
  *
  * @module
  */
-import { INLINE_CHUNK_FORMAT, MAX_RATCHET_TREE_NODES, RATCHET_CHUNK_SPAN, STATE_PART_FORMAT } from "../constants.js";
-import { DecodeError } from "../errors.js";
+import { HASHED_CHUNK_FORMAT, INLINE_CHUNK_FORMAT, MAX_RATCHET_TREE_NODES, MAX_TREE_HASH_SIZE, RATCHET_CHUNK_SPAN, SLOT_POSITIONS, STATE_PART_FORMAT } from "../constants.js";
+import { DecodeError, ErrorCode, InternalError } from "../errors.js";
 import { Sink, decodeWith } from "./partCodec.js";
 import { CONTENT_KEY_BYTES, contentKey } from "./stateParts.js";
 
@@ -27,55 +30,81 @@ export const isSpine = (index: number): boolean => index % RATCHET_CHUNK_SPAN ==
 /** Subtree slots of a tree of `length` nodes. @example `subtreeSlots(1999) // 32` */
 export const subtreeSlots = (length: number): number => Math.ceil(length / RATCHET_CHUNK_SPAN);
 
+/** True if subtree slot `slot` of a tree of `length` nodes is complete (its 63 positions lie in the tree). @example `completeSlot(0, 63) // true` */
+export const completeSlot = (slot: number, length: number): boolean => slot * RATCHET_CHUNK_SPAN + SLOT_POSITIONS <= length;
+
 /**
- * One chunk: format byte ({@link INLINE_CHUNK_FORMAT}), then the index and encoding of each
- * non-blank node, in order. Returns the bytes and their content key (SHA-256, 16 bytes hex).
+ * One chunk: format byte, then the index and encoding of each non-blank node, in order; with
+ * `hashes` (a complete subtree slot's 63 position hashes, in index order, all of one length), the
+ * hash length and the hashes after them ({@link HASHED_CHUNK_FORMAT}), else none
+ * ({@link INLINE_CHUNK_FORMAT}). Returns the bytes and their content key (SHA-256, 16 bytes hex).
  *
  * @example
  * ```ts
  * const { key, bytes } = encodeChunk([[0, encodeNode(leaf0)], [2, encodeNode(leaf1)]])
  * ```
  */
-export function encodeChunk(entries: ReadonlyArray<readonly [number, Uint8Array]>): { key: string; bytes: Uint8Array } {
+export function encodeChunk(entries: ReadonlyArray<readonly [number, Uint8Array]>, hashes?: readonly Uint8Array[]): { key: string; bytes: Uint8Array } {
   let size = 5;
   for (const [, node] of entries) size += 8 + node.length;
+  if (hashes !== undefined) size += 1 + SLOT_POSITIONS * (hashes[0]?.length ?? 0);
   const w = new Sink(size);
-  w.u8(INLINE_CHUNK_FORMAT).u32(entries.length);
+  w.u8(hashes === undefined ? INLINE_CHUNK_FORMAT : HASHED_CHUNK_FORMAT).u32(entries.length);
   for (const [index, node] of entries) w.u32(index).bytes(node);
+  if (hashes !== undefined) {
+    const hashLength = hashes[0]?.length ?? 0;
+    if (hashes.length !== SLOT_POSITIONS || hashLength === 0 || hashLength > MAX_TREE_HASH_SIZE || hashes.some((h) => h.length !== hashLength)) {
+      throw new InternalError(ErrorCode.Internal, `a hashed chunk takes ${SLOT_POSITIONS} hashes of one length`);
+    }
+    w.u8(hashLength);
+    for (const hash of hashes) w.raw(hash);
+  }
   const bytes = w.finish();
   return { key: contentKey(bytes), bytes };
 }
 
 /**
- * One decoded chunk entry: a node index and the node's encoding (a view into the chunk; format
- * 6), or the content key of its `n/` part (a chunk of formats 3 to 5).
+ * One decoded chunk entry: a node index and the node's encoding (a view into the chunk; formats
+ * 6 and 7), or the content key of its `n/` part (a chunk of formats 3 to 5).
  */
 export type ChunkEntry = readonly [index: number, node: Uint8Array | string];
 
+/** A decoded chunk: its entries and, for a hashed chunk, its slot's 63 position hashes (views into it). */
+export interface DecodedChunk {
+  readonly entries: ChunkEntry[];
+  readonly hashes: Uint8Array[] | undefined;
+}
+
 /**
  * Decodes a chunk of slot `slot` (`"spine"` or a subtree slot) of a tree of `length` nodes, of
- * either format: every index must lie in that slot and the tree, in increasing order. Throws only
- * DecodeError.
+ * any format: every index must lie in that slot and the tree, in increasing order; hashes only
+ * in a complete subtree slot's chunk, 63 of them, of 1 to 64 bytes. Throws only DecodeError.
  *
  * @example
  * ```ts
- * for (const [index, node] of decodeChunk(bytes, 3, 1999)) ...
+ * for (const [index, node] of decodeChunk(bytes, 3, 1999).entries) ...
  * ```
  */
-export function decodeChunk(bytes: Uint8Array, slot: number | "spine", length: number): ChunkEntry[] {
+export function decodeChunk(bytes: Uint8Array, slot: number | "spine", length: number): DecodedChunk {
   return decodeWith(bytes, "ratchet tree chunk", (r) => {
     const format = r.u8();
-    if (format !== INLINE_CHUNK_FORMAT && format !== STATE_PART_FORMAT) throw new DecodeError("ratchet tree chunk: unknown format");
-    const out: ChunkEntry[] = [];
+    if (format !== HASHED_CHUNK_FORMAT && format !== INLINE_CHUNK_FORMAT && format !== STATE_PART_FORMAT) throw new DecodeError("ratchet tree chunk: unknown format");
+    const entries: ChunkEntry[] = [];
     let last = -1;
     for (let n = r.u32(); n > 0; n--) {
       const index = r.u32();
       const inSlot = slot === "spine" ? isSpine(index) : !isSpine(index) && Math.floor(index / RATCHET_CHUNK_SPAN) === slot;
       if (index <= last || index >= length || !inSlot) throw new DecodeError("ratchet tree chunk: node index out of its slot, order or range");
-      out.push([index, format === INLINE_CHUNK_FORMAT ? r.raw(r.u32()) : Buffer.from(r.raw(CONTENT_KEY_BYTES)).toString("hex")]);
+      entries.push([index, format === STATE_PART_FORMAT ? Buffer.from(r.raw(CONTENT_KEY_BYTES)).toString("hex") : r.raw(r.u32())]);
       last = index;
     }
-    return out;
+    if (format !== HASHED_CHUNK_FORMAT) return { entries, hashes: undefined };
+    if (slot === "spine" || !completeSlot(slot, length)) throw new DecodeError("ratchet tree chunk: hashes outside a complete subtree slot");
+    const hashLength = r.u8();
+    if (hashLength === 0 || hashLength > MAX_TREE_HASH_SIZE) throw new DecodeError("ratchet tree chunk: bad hash length");
+    const hashes: Uint8Array[] = [];
+    for (let i = 0; i < SLOT_POSITIONS; i++) hashes.push(r.raw(hashLength));
+    return { entries, hashes };
   });
 }
 

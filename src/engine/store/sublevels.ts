@@ -10,7 +10,8 @@
  *               nonce reservation; written by every commit and by messages); see groups.ts. A cold half
  *               of formats 1-4 (format 1: every field) stays, its head overridden, until membership changes.
  * - `state`     `<gid>/<part>` -> one part of the incremental group state (src/mls/storage.ts):
- *               `h` head, `m/<epoch>` ratchet-tree manifest, `k/<hash>` content-addressed tree chunk,
+ *               `h` head, `m/<epoch>` ratchet-tree manifest, `k/<hash>` content-addressed tree chunk
+ *               (since format 7 with its subtree's position hashes),
  *               `l/<epoch>` secret tree, `o/<epoch>/<index>` changed secret-tree node; of older
  *               formats, still read: `n/<hash>` tree node (formats 2-5), `t/<epoch>`, `s/<epoch>`
  * - `docs`      `<docId>` -> signed document bytes (SecretGroup, commits, key packages, deletions)
