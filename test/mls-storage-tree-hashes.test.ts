@@ -7,13 +7,15 @@
  * hash changed on disk must make the next commit fail (so the seeds are what is used; the test
  * fails with the seeding removed), a store of format 6 (chunks without hashes) must load and go
  * on, and the chunk decoder must refuse hashes where a slot is not complete, lengths out of range
- * and every mutation with a DecodeError only.
+ * and every mutation with a DecodeError only. Hashes are known only for the nodes they were computed
+ * over: a tree array changed in place answers none.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defaultCryptoProvider as bareProvider, getCiphersuiteFromName as bareSuiteFromName } from "ts-mls-bare";
 import type { CiphersuiteName } from "ts-mls";
 import { treeHash as bareTreeHash } from "ts-mls-bare/treeHash.js";
+import { subtreeHashesOf, treeHash } from "ts-mls/treeHash.js";
 import { HASHED_CHUNK_FORMAT, INLINE_CHUNK_FORMAT, SLOT_POSITIONS } from "../src/constants.js";
 import { toHex } from "../src/bytes.js";
 import { DecodeError, SecretGroupError } from "../src/errors.js";
@@ -24,6 +26,8 @@ import { addMembers, createGroup, encodeGroupState, joinGroup, processCommit, re
 import type { GroupState } from "../src/group/index.js";
 import { chunkManifestKey, chunkPartKey } from "../src/mls/stateParts.js";
 import { decodeChunk, decodeChunkManifest, encodeChunk, encodeChunkManifest } from "../src/mls/treeChunks.js";
+import { knownTreeHashes } from "../src/mls/treeHashes.js";
+import { getSuite } from "../src/mls/suite.js";
 import { loadGroupState, stageGroupState } from "../src/engine/store/stateCodec.js";
 import { Outcomes, cases, mutate, prng, typedOutcome } from "./fuzz-support.js";
 
@@ -189,4 +193,18 @@ test("an owner's state reloaded commits with its stored hashes: a member applies
   chunk[at] = chunk[at]! ^ 1;
   const forged = await updateGroup(loadGroupState([...new Map(parts).set(key, chunk)], 0n).state);
   await assert.rejects(processCommit(rx, forged.commit), SecretGroupError, "the tree hash the owner committed to is not the tree's");
+});
+
+test("hashes are known only for the nodes they were computed over: a tree array changed in place answers none", async () => {
+  const { rx } = await bigGroup();
+  const cs = await getSuite(rx.mls.groupContext.cipherSuite, "node");
+  const tree = rx.mls.ratchetTree.slice();
+  await treeHash(tree, 63 as never, cs.hash);
+  assert.equal(subtreeHashesOf(tree)?.length, 127, "the whole tree was hashed over this array");
+  [tree[2], tree[4]] = [tree[4], tree[2]];
+  assert.equal(subtreeHashesOf(tree), undefined, "two leaves swapped in place since");
+  const loaded = loadGroupState([...partsOf(rx)], 0n).state.mls.ratchetTree;
+  assert.ok(knownTreeHashes(loaded) !== undefined, "a loaded tree has its stored hashes");
+  loaded[0] = undefined;
+  assert.equal(knownTreeHashes(loaded), undefined, "a loaded tree changed in place has none");
 });

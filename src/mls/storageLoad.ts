@@ -114,7 +114,6 @@ export function loadState(
   const rebuild = (epoch: bigint): EpochMeta => {
     const { length, entries, chunks, hashes } = treeEntries(byKey, epoch, chunkRefs, decodedChunks);
     const ratchetTree: RatchetTree = new Array<Node | undefined>(length).fill(undefined);
-    if (hashes !== undefined) rememberStoredTreeHashes(ratchetTree, hashes);
     const keys: string[] = [];
     for (const [index, ref] of entries) {
       let node = nodes.get(ref);
@@ -131,6 +130,7 @@ export function loadState(
         addRef(refs, ref);
       }
     }
+    if (hashes !== undefined) rememberStoredTreeHashes(ratchetTree, hashes);
     const lazy = byKey.get(lazyTreeKey(epoch));
     const blob = lazy ?? byKey.get(blobKey(epoch));
     if (blob === undefined) throw new DecodeError(`stored MLS state: secret tree of epoch ${epoch} missing`);

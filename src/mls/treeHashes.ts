@@ -18,8 +18,16 @@ import { seedTreeHashes, subtreeHashesOf } from "ts-mls/treeHash.js";
 import { RATCHET_CHUNK_SPAN, SLOT_POSITIONS } from "../constants.js";
 import { completeSlot } from "./treeChunks.js";
 
-/** Position hashes of trees rebuilt from stored parts (undefined where not stored), by tree. */
-const stored = new WeakMap<RatchetTree, ReadonlyArray<Uint8Array | undefined>>();
+/** Position hashes of trees rebuilt from stored parts (undefined where not stored), by tree, with the nodes they belong to. */
+const stored = new WeakMap<RatchetTree, { readonly nodes: RatchetTree; readonly hashes: ReadonlyArray<Uint8Array | undefined> }>();
+
+/** The stored hashes of `tree` while it holds the nodes it was rebuilt with (an array changed in place since answers nothing). */
+function storedHashes(tree: RatchetTree): ReadonlyArray<Uint8Array | undefined> | undefined {
+  const entry = stored.get(tree);
+  if (entry === undefined || entry.nodes.length !== tree.length) return undefined;
+  for (let i = 0; i < tree.length; i++) if (entry.nodes[i] !== tree[i]) return undefined;
+  return entry.hashes;
+}
 /** Trees whose stored hashes were seeded (once per tree: a snapshot list is short). */
 const seeded = new WeakSet<RatchetTree>();
 
@@ -33,7 +41,7 @@ const seeded = new WeakSet<RatchetTree>();
  * ```
  */
 export function knownTreeHashes(tree: RatchetTree): ReadonlyArray<Uint8Array | undefined> | undefined {
-  return subtreeHashesOf(tree) ?? stored.get(tree);
+  return subtreeHashesOf(tree) ?? storedHashes(tree);
 }
 
 /**
@@ -57,8 +65,8 @@ export function slotHashes(known: ReadonlyArray<Uint8Array | undefined>, slot: n
 }
 
 /**
- * Keeps the stored position hashes of a tree rebuilt from its parts (`hashes.length ===
- * tree.length`, undefined where not stored).
+ * Keeps the stored position hashes of a tree rebuilt from its parts, once its nodes are in
+ * place (`hashes.length === tree.length`, undefined where not stored).
  *
  * @example
  * ```ts
@@ -66,7 +74,7 @@ export function slotHashes(known: ReadonlyArray<Uint8Array | undefined>, slot: n
  * ```
  */
 export function rememberStoredTreeHashes(tree: RatchetTree, hashes: ReadonlyArray<Uint8Array | undefined>): void {
-  stored.set(tree, hashes);
+  stored.set(tree, { nodes: tree.slice(), hashes });
 }
 
 /**
@@ -79,7 +87,7 @@ export function rememberStoredTreeHashes(tree: RatchetTree, hashes: ReadonlyArra
  * ```
  */
 export function seedStoredTreeHashes(tree: RatchetTree, cs: CiphersuiteImpl): void {
-  const hashes = stored.get(tree);
+  const hashes = storedHashes(tree);
   if (hashes === undefined || seeded.has(tree)) return;
   seeded.add(tree);
   seedTreeHashes(tree, hashes, cs.hash);
