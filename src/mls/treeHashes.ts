@@ -6,8 +6,9 @@
  * writes them into the chunk when they are known (src/mls/treeChunks.ts, HASHED_CHUNK_FORMAT),
  * loading keeps them beside the tree it rebuilds, and the first commit on that tree seeds the
  * patched ts-mls's tree-hash snapshot with them (`seedTreeHashes`), so only what the commit
- * changes is hashed. They are known for a tree whose whole tree hash was computed for that very
- * array (every commit made or applied, and every join, computes it) or which was loaded with them.
+ * changes is hashed. They are known for a tree whose whole tree hash was computed over the nodes
+ * it holds (every commit made or applied, and every join, computes it) or which was loaded with
+ * them.
  * The store is sealed and authenticated, and a wrong hash would only give a tree hash that the
  * commit's confirmation refuses.
  *
@@ -21,6 +22,9 @@ import { completeSlot } from "./treeChunks.js";
 /** Position hashes of trees rebuilt from stored parts (undefined where not stored), by tree, with the nodes they belong to. */
 const stored = new WeakMap<RatchetTree, { readonly nodes: RatchetTree; readonly hashes: ReadonlyArray<Uint8Array | undefined> }>();
 
+/** Trees whose stored hashes were seeded (once per tree: a snapshot list is short). */
+const seeded = new WeakSet<RatchetTree>();
+
 /** The stored hashes of `tree` while it holds the nodes it was rebuilt with (an array changed in place since answers nothing). */
 function storedHashes(tree: RatchetTree): ReadonlyArray<Uint8Array | undefined> | undefined {
   const entry = stored.get(tree);
@@ -28,12 +32,10 @@ function storedHashes(tree: RatchetTree): ReadonlyArray<Uint8Array | undefined> 
   for (let i = 0; i < tree.length; i++) if (entry.nodes[i] !== tree[i]) return undefined;
   return entry.hashes;
 }
-/** Trees whose stored hashes were seeded (once per tree: a snapshot list is short). */
-const seeded = new WeakSet<RatchetTree>();
 
 /**
- * Every position hash known for `tree` (a hash of the whole tree computed for this array, else
- * the hashes stored with the chunks it was loaded from); undefined when none.
+ * Every position hash known for `tree` (a hash of the whole tree computed over the nodes it
+ * holds, else the hashes stored with the chunks it was loaded from); undefined when none.
  *
  * @example
  * ```ts
