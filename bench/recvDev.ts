@@ -74,6 +74,9 @@ function threadTicks(): Map<string, { name: string; ticks: number; faults: numbe
   return out;
 }
 
+/** Each counter's median per commit after the first `skip` commits (ab mode's warm-up rounds), as one line. */
+const counterMedians = (e: EngineSide, skip: number): string => Object.entries(e.counters).map(([c, xs]) => `${c} ${median(xs.slice(skip)).toFixed(2)}`).join(", ");
+
 const COUNTERS = ["workMs", "stageMs", "persistMs", "indexMs", "batches"] as const;
 const engineRun = (e: EngineSide) => {
   let k = 0;
@@ -118,8 +121,7 @@ if (mode === "loop") {
   if (process.argv.includes("--series")) console.log(`series ${times.map((t) => t.toFixed(1)).join(" ")}`);
   // the pool worker's first commits of a kind run before its JIT and young generation have settled
   const half = Math.floor(times.length / 2);
-  const e = engines[0]!;
-  console.log(`engine per commit (median): ${Object.entries(e.counters).map(([c, xs]) => `${c} ${median(xs).toFixed(2)}`).join(", ")}`);
+  console.log(`engine per commit (median): ${counterMedians(engines[0]!, 0)}`);
   console.log(`engine ${kind}: median ${median(times).toFixed(2)} ms (n=${times.length}; first half ${median(times.slice(0, half)).toFixed(2)}, second half ${median(times.slice(half)).toFixed(2)})  load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 } else {
   let l = 0;
@@ -146,8 +148,7 @@ if (mode === "loop") {
     }
   }
   for (const e of engines) {
-    const counters = Object.entries(e.counters).map(([c, xs]) => `${c} ${median(xs.slice(2)).toFixed(2)}`);
-    console.log(`  ${e.label} per commit (median): ${counters.join(", ")}`);
+    console.log(`  ${e.label} per commit (median): ${counterMedians(e, 2)}`);
   }
   console.log(`load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 }

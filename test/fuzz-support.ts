@@ -162,6 +162,26 @@ export function sameDecodeWith<T>(
 }
 
 /**
+ * `bytes` with the length prefix at `at` (RFC 9420 2.1.2) written in `width` bytes instead of its
+ * minimal form; undefined when the prefix there is not shorter than `width` (or is no 1- or
+ * 2-byte prefix). 1.6.4 read such lengths, the patched ts-mls refuses them.
+ *
+ * @example
+ * ```ts
+ * const wide = widenLength(bytes, 4, 4) // a 1- or 2-byte length at offset 4 in the 4-byte form
+ * ```
+ */
+export function widenLength(bytes: Uint8Array, at: number, width: 2 | 4): Uint8Array | undefined {
+  const b = bytes[at];
+  if (b === undefined || b >= 0x80) return undefined;
+  const size = b < 0x40 ? 1 : 2;
+  if (width <= size) return undefined;
+  const value = size === 1 ? b : ((b & 0x3f) << 8) | (bytes[at + 1] ?? 0);
+  const prefix = width === 2 ? [0x40 | (value >> 8), value & 0xff] : [0x80, 0, value >> 8, value & 0xff];
+  return Uint8Array.from([...bytes.subarray(0, at), ...prefix, ...bytes.subarray(at + size)]);
+}
+
+/**
  * What a decoder is compared on beside another over one message (the MLS patch and scan tests):
  * the message; with `frame` ([offset, slack]), the message as a view at `offset` inside a buffer
  * `slack` bytes longer (and, with `trailing`, that view one byte longer); its prefixes every

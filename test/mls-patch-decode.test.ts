@@ -23,7 +23,7 @@ import { addMembers, createGroup, removeMembers, updateGroup } from "../src/grou
 import { generateIdentity } from "../src/identity.js";
 import { createKeyPackage } from "../src/keyPackage.js";
 import { addNew, makeGroup, newGroupId } from "./group-fixtures.js";
-import { decoderInputs, NON_MINIMAL, outcome, sameDecodeWith } from "./fuzz-support.js";
+import { decoderInputs, NON_MINIMAL, outcome, sameDecodeWith, widenLength } from "./fuzz-support.js";
 import { rng } from "./prng.js";
 
 const sameDecode = sameDecodeWith(decodeMlsMessage, bareDecodeMlsMessage, bareEncodeMlsMessage);
@@ -59,10 +59,8 @@ test("patched decoding equals 1.6.4's on valid messages, every truncation and ra
     // a 1- or 2-byte length among the first fields in the 4-byte form: 1.6.4 read it, we refuse it
     let widenedRead = false;
     for (let at = 4; at < 40 && !widenedRead; at++) {
-      const b = bytes[at]!;
-      if (b >= 0x80) continue;
-      const wide = b < 0x40 ? [0x80, 0, 0, b] : [0x80, 0, b & 0x3f, bytes[at + 1]!];
-      const widened = Uint8Array.from([...bytes.subarray(0, at), ...wide, ...bytes.subarray(at + (b < 0x40 ? 1 : 2))]);
+      const widened = widenLength(bytes, at, 4);
+      if (widened === undefined) continue;
       sameDecode(widened, `${what} with a length widened at ${at}`);
       const patched = outcome(() => decodeMlsMessage(widened, 0));
       const bare = outcome(() => bareDecodeMlsMessage(widened, 0));

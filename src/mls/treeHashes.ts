@@ -15,7 +15,7 @@
  * @module
  */
 import type { CiphersuiteImpl, RatchetTree } from "ts-mls";
-import { seedTreeHashes, subtreeHashesOf } from "ts-mls/treeHash.js";
+import { sameNodes, seedTreeHashes, subtreeHashesOf } from "ts-mls/treeHash.js";
 import { RATCHET_CHUNK_SPAN, SLOT_POSITIONS } from "../constants.js";
 import { completeSlot } from "./treeChunks.js";
 
@@ -28,9 +28,7 @@ const seeded = new WeakSet<RatchetTree>();
 /** The stored hashes of `tree` while it holds the nodes it was rebuilt with (an array changed in place since answers nothing). */
 function storedHashes(tree: RatchetTree): ReadonlyArray<Uint8Array | undefined> | undefined {
   const entry = stored.get(tree);
-  if (entry === undefined || entry.nodes.length !== tree.length) return undefined;
-  for (let i = 0; i < tree.length; i++) if (entry.nodes[i] !== tree[i]) return undefined;
-  return entry.hashes;
+  return entry !== undefined && sameNodes(entry.nodes, tree) ? entry.hashes : undefined;
 }
 
 /**
