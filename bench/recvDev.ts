@@ -7,7 +7,7 @@
  * commit, steadier than wall time on a loaded machine.
  * `node dist/bench/recvDev.js ab|loop [n] [iterations] [update|remove|mixed] [--cold] [--series]` (`loop`: one engine only,
  * for a CPU profile, with each thread's CPU time and minor page faults per commit from /proc on
- * Linux; `--cold` reopens it before each commit, `--series` prints every commit's time; `mixed`: update and
+ * Linux; `--cold` reopens it before each commit (in `ab` mode, each engine before its own), `--series` prints every commit's time; `mixed`: update and
  * remove commits alternate in one chain, and each side's remove is also given as the median of
  * its per-pair ratios to the update before it, measured in the same process and rounds).
  *
@@ -25,7 +25,7 @@ const [mode = "ab", nArg = "1000", itArg = "15", kind = "update"] = process.argv
 const n = Number(nArg);
 const iterations = Number(itArg);
 const median = (xs: readonly number[]): number => summarise(xs).median;
-/** `--cold`: in `loop` mode the engine is reopened before each commit (the bench's "engine cold" side). */
+/** `--cold`: the engine is reopened before each commit (the bench's "engine cold" side). */
 const cold = process.argv.includes("--cold");
 
 type Fixtures = typeof import("./fixtures.js");
@@ -126,7 +126,11 @@ if (mode === "loop") {
 } else {
   let l = 0;
   let receiver = lib.receiver;
-  const sides: Side[] = [{ label: "library", run: async () => void (receiver = await processCommit(receiver, libCommits[l++]!)) }, ...engines.map((e) => ({ label: e.label, run: engineRun(e) }))];
+  // --cold: each engine reopened before its commit, untimed (so the sides alternate cold commits in one process)
+  const sides: Side[] = [
+    { label: "library", run: async () => void (receiver = await processCommit(receiver, libCommits[l++]!)) },
+    ...engines.map((e) => ({ label: e.label, ...(cold ? { prepare: () => e.node.reopen() } : {}), run: engineRun(e) })),
+  ];
   const results = await interleaved(sides, { warmup: 2, iterations });
   const base = median(results[0]!.samples);
   for (const r of results) console.log(`${r.label}: median ${median(r.samples).toFixed(2)} ms (n=${r.samples.length}), ${(median(r.samples) / base).toFixed(2)}x the library`);

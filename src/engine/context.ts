@@ -9,6 +9,7 @@ import type { Piscina } from "piscina";
 import { toHex } from "../bytes.js";
 import type { Identity } from "../identity.js";
 import type { EngineLimits } from "../constants.js";
+import { LruCache } from "../mls/crypto/lru.js";
 import { runTask } from "./pool.js";
 import type { PendingCommits } from "./pending.js";
 import type { PendingBook } from "./pendingOperations.js";
@@ -28,7 +29,7 @@ import type { JoinBatcher } from "./joinBatch.js";
  *
  * @example
  * ```ts
- * const ctx: EngineContext = { store, pool, joins: new JoinBatcher(pool), identity, engineId: "e1", cacheLimit: 64, cacheBytes: 8 * 1024 * 1024, nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pendingCommits: await PendingCommits.load(store), pendingOps: await PendingBook.load(store), welcomes: await WelcomeKeys.load(store), pendingChain: await PendingChain.load(store), outbox: await OutboxKeys.open(store), events: new EventHub(), droppedRuns: new Map() }
+ * const ctx: EngineContext = { store, pool, joins: new JoinBatcher(pool), identity, engineId: "e1", cacheLimit: 64, cacheBytes: 8 * 1024 * 1024, workerGroups: new LruCache(workerGroupsBound(64, 2)), nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pendingCommits: await PendingCommits.load(store), pendingOps: await PendingBook.load(store), welcomes: await WelcomeKeys.load(store), pendingChain: await PendingChain.load(store), outbox: await OutboxKeys.open(store), events: new EventHub(), droppedRuns: new Map() }
  * ```
  */
 export interface EngineContext {
@@ -43,6 +44,11 @@ export interface EngineContext {
   readonly cacheLimit: number;
   /** Most stored bytes summed over the decoded states of one worker. */
   readonly cacheBytes: number;
+  /**
+   * Groups some worker has been given a state of since open (bounded by {@link workerGroupsBound}).
+   * One not here cannot be in a worker's cache, whose key holds this engine's random id.
+   */
+  readonly workerGroups: LruCache<string, true>;
   /** Long-term nonce counters reserved per block. */
   readonly nonceBlock: bigint;
   /** Counters for `engine.stats()`. */
@@ -72,6 +78,20 @@ export interface EngineContext {
 }
 
 /**
+ * How many groups `workerGroups` remembers: four times what the workers' caches can hold. A group
+ * forgotten while a worker still holds it costs a needless load of its parts, never a wrong
+ * state (a cached state with the expected token is used whatever parts come with the task).
+ *
+ * @example
+ * ```ts
+ * new LruCache<string, true>(workerGroupsBound(64, 2)) // 512
+ * ```
+ */
+export function workerGroupsBound(cacheLimit: number, threads: number): number {
+  return 4 * cacheLimit * Math.max(1, threads);
+}
+
+/**
  * Cumulative counters of an engine (since open).
  *
  * @example
@@ -82,7 +102,7 @@ export interface EngineContext {
 export interface EngineStats {
   /** State tasks run on workers. */
   stateTasks: number;
-  /** Of those, how many found no cached state and were repeated with the stored parts. */
+  /** Of those, how many ran on the stored parts: the worker answered a cache miss, or no worker had been given the group since open. */
   workerMisses: number;
   /** Worker milliseconds in library calls (and decoding stored states after a miss). */
   workMs: number;
@@ -132,17 +152,36 @@ type WithoutRef<T> = T extends unknown ? Omit<T, "ref"> : never;
  * Posts a state task. A processed commit's MLS message (83 KB at 1000 members) goes as a fresh
  * copy moved to the worker: serialising it costs several times a copy (the message buffer grows
  * in steps, and the worker copies it out again). A fresh copy per attempt: a moved buffer is gone here.
+ * Stored parts move too: each was opened into memory of its own (src/engine/store/seal.ts), which
+ * nothing here keeps once posted (322 KB at 1000 members).
  */
 function postStateTask(ctx: EngineContext, groupId: string, task: StateTask): Promise<StateOut> {
   if (task.op === "join") return ctx.joins.run(groupId, task);
-  if (task.op !== "process") return runTask<StateOut>(ctx.pool, task, groupId);
+  const moved = partBuffers(task.ref.parts);
+  if (task.op !== "process") return runTask<StateOut>(ctx.pool, task, groupId, "group", moved);
   // new Uint8Array, not .slice(): a Node Buffer's slice is a view, whose transfer would detach the caller's bytes
   const mlsCommit = new Uint8Array(task.commit.mlsCommit);
-  return runTask<StateOut>(ctx.pool, { ...task, commit: { ...task.commit, mlsCommit } }, groupId, "group", [mlsCommit.buffer]);
+  return runTask<StateOut>(ctx.pool, { ...task, commit: { ...task.commit, mlsCommit } }, groupId, "group", [mlsCommit.buffer, ...(moved ?? [])]);
+}
+
+/** The buffers of stored parts, when each part has one of its own (else none move: they are copied). */
+function partBuffers(parts: StateRef["parts"]): ArrayBuffer[] | undefined {
+  if (parts === undefined) return undefined;
+  const buffers = new Set(parts.map(([, bytes]) => bytes.buffer));
+  return buffers.size === parts.length ? ([...buffers] as ArrayBuffer[]) : undefined;
+}
+
+/** The group's stored state parts, keyed as the worker reads them. */
+async function storedParts(ctx: EngineContext, groupId: string): Promise<StateRef["parts"]> {
+  const prefix = `${groupId}/`;
+  return (await ctx.store.scan(Sublevel.State, prefix, "group state")).map(([k, v]) => [k.slice(prefix.length), v] as const);
 }
 
 /**
- * Runs a state task on the group's worker; on a cache miss, repeats it with the stored parts.
+ * Runs a state task on the group's worker with its stored state: at once when no worker has been
+ * given the group since this engine opened (its first task could only miss: the round trip was
+ * ~0.6 ms of a reopened receiver's commit at 1000 members, session 23), else after the worker
+ * answers a cache miss.
  *
  * @example
  * ```ts
@@ -156,12 +195,15 @@ export async function runStateTask(ctx: EngineContext, groupId: string, record: 
     cacheBytes: ctx.cacheBytes,
     ...(record?.stateToken === undefined ? {} : { token: toHex(record.stateToken) }),
   };
-  const first = await postStateTask(ctx, groupId, { ...task, ref } as StateTask);
-  if (!isMiss(first)) return count(ctx, first);
+  const held = ref.token === undefined || ctx.workerGroups.get(groupId) === true;
+  // given from here on, whatever the outcome: a worker that loads the parts keeps the state even if the task then fails
+  ctx.workerGroups.set(groupId, true);
+  if (held) {
+    const first = await postStateTask(ctx, groupId, { ...task, ref } as StateTask);
+    if (!isMiss(first)) return count(ctx, first);
+  }
   ctx.stats.workerMisses++;
-  const prefix = `${groupId}/`;
-  const parts = (await ctx.store.scan(Sublevel.State, prefix, "group state")).map(([k, v]) => [k.slice(prefix.length), v] as const);
-  const second = await postStateTask(ctx, groupId, { ...task, ref: { ...ref, parts } } as StateTask);
+  const second = await postStateTask(ctx, groupId, { ...task, ref: { ...ref, parts: await storedParts(ctx, groupId) } } as StateTask);
   if (isMiss(second)) throw new Error("worker refused the stored state");
   return count(ctx, second);
 }

@@ -12,7 +12,8 @@ import { DEFAULT_WORKER_CACHE_BYTES, DEFAULT_WORKER_CACHE_ENTRIES } from "../con
 import type { DEFAULT_ENGINE_LIMITS, EngineLimits } from "../constants.js";
 import { assertIdentity } from "../identity.js";
 import type { Identity } from "../identity.js";
-import { emptyStats } from "./context.js";
+import { emptyStats, workerGroupsBound } from "./context.js";
+import { LruCache } from "../mls/crypto/lru.js";
 import type { EngineContext } from "./context.js";
 import { createPool } from "./pool.js";
 import { JoinBatcher } from "./joinBatch.js";
@@ -110,14 +111,16 @@ export async function openContext(options: EngineOptions): Promise<EngineContext
       ...(options.threads === undefined ? {} : { threads: options.threads }),
       ...(options.workerYoungGenerationMb === undefined ? {} : { youngGenerationMb: options.workerYoungGenerationMb }),
     });
+  const cacheLimit = options.workerCacheSize ?? DEFAULT_WORKER_CACHE_ENTRIES;
   const ctx: EngineContext = {
     store,
     pool,
     joins: new JoinBatcher(pool),
     identity: options.identity,
     engineId: randomBytes(8).toString("hex"),
-    cacheLimit: options.workerCacheSize ?? DEFAULT_WORKER_CACHE_ENTRIES,
+    cacheLimit,
     cacheBytes: options.workerCacheBytes ?? DEFAULT_WORKER_CACHE_BYTES,
+    workerGroups: new LruCache(workerGroupsBound(cacheLimit, pool.threads.length)),
     nonceBlock: BigInt(options.nonceBlock ?? 1024),
     stats: emptyStats(),
     limits,

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Level } from "level";
-import { SEALED_STORAGE_VERSION, STORE_SCAN_PAGE } from "../../constants.js";
+import { SEALED_STORAGE_VERSION, STORE_SCAN_BYTES, STORE_SCAN_PAGE } from "../../constants.js";
 import { ErrorCode, StorageError } from "../../errors.js";
 import type { Keyring } from "./keyring.js";
 import type { Sealer } from "./seal.js";
@@ -139,8 +139,10 @@ export abstract class StoreReads {
    */
   async rawScan(sub: SublevelName, prefix: string, limit = -1): Promise<Array<[string, Uint8Array]>> {
     const out: Array<[string, Uint8Array]> = [];
+    // highWaterMarkBytes is classic-level's (sublevels pass it on), not in abstract-level's option type
+    const range = { gte: prefix, lt: prefix + "\uffff", limit, highWaterMarkBytes: STORE_SCAN_BYTES };
     try {
-      for await (const [key, value] of paged(this.sub(sub).iterator({ gte: prefix, lt: prefix + "\uffff", limit }))) out.push([key as string, value as Uint8Array]);
+      for await (const [key, value] of paged(this.sub(sub).iterator(range))) out.push([key as string, value as Uint8Array]);
     } catch (e) {
       throw readFault(sub, e);
     }

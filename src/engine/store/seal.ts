@@ -246,11 +246,22 @@ export class Sealer {
       const decipher = createDecipheriv("aes-256-gcm", subkey, e.nonce, { authTagLength: TAG });
       decipher.setAAD(associatedData(sub, key, e.header));
       decipher.setAuthTag(e.body.subarray(e.body.length - TAG));
-      return new Uint8Array(Buffer.concat([decipher.update(e.body.subarray(0, e.body.length - TAG)), decipher.final()]));
+      return ownBytes(decipher.update(e.body.subarray(0, e.body.length - TAG)), decipher.final());
     } catch (cause) {
       throw new StorageError(ErrorCode.StorageIntegrity, `${sub} ${key}: sealed value does not authenticate`, { cause });
     }
   }
+}
+
+/**
+ * An opened value as a plain Uint8Array over memory of its own. GCM's `final()` adds nothing and
+ * node gives `update()` an ArrayBuffer of exactly its output, which is then taken as it is: the
+ * copy was ~0.6 ms of a 1000-member state's 35 parts (session 23). Otherwise, a copy (a pooled
+ * Buffer shares its ArrayBuffer with other values, so a worker it moved to would take theirs).
+ */
+function ownBytes(body: Buffer, rest: Buffer): Uint8Array {
+  if (rest.length === 0 && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength) return new Uint8Array(body.buffer);
+  return new Uint8Array(Buffer.concat([body, rest]));
 }
 
 const toKey = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
