@@ -1,5 +1,6 @@
 /**
- * Raw OKP key export (src/mls/crypto/rawKey.ts): right bytes for every curve, and no deadlock.
+ * Raw OKP key export (src/mls/crypto/rawKey.ts): right bytes for every curve, and no deadlock
+ * (also for the HPKE ephemeral key pairs, which read an imported key's public key from its JWK).
  * Node 20's JWK export of an OKP key holds the key's mutex while it allocates; a garbage
  * collection there that frees the KeyGenJob of a generateKeyPairSync key takes the same mutex
  * and the thread hangs for ever (a benchmark run hung so, in an owner's HPKE seals). A child
@@ -10,8 +11,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { generateKeyPairSync } from "node:crypto";
-import { privateOf, publicOf, rawKey } from "../src/mls/crypto/rawKey.js";
+import { diffieHellman, generateKeyPairSync } from "node:crypto";
+import { ephemeralKeyPair } from "../src/mls/crypto/hpkeCore.js";
+import { importedPublicOf, privateOf, publicOf, rawKey } from "../src/mls/crypto/rawKey.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const bytes = (h: string) => new Uint8Array(Buffer.from(h, "hex"));
@@ -35,6 +37,20 @@ test("publicOf and privateOf give the raw keys of RFC 8032 and RFC 7748 vectors,
     assert.equal(hex(publicOf(publicKey)), Buffer.from(jwk.x as string, "base64url").toString("hex"));
   }
   assert.throws(() => publicOf(generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey), TypeError);
+});
+
+test("an HPKE ephemeral key pair's public key is X25519(sk, 9) of its private key, and every private key is new", () => {
+  // RFC 7748 6.1 (Bob): an imported key's public key as its JWK export gives it
+  assert.equal(hex(importedPublicOf(rawKey("X25519", "private", bytes("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb")))), "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+  const base = rawKey("X25519", "public", Uint8Array.of(9, ...new Uint8Array(31)));
+  const seen = new Set<string>();
+  for (let i = 0; i < 200; i++) {
+    const { privateKey, publicRaw } = ephemeralKeyPair();
+    assert.equal(hex(publicRaw), hex(diffieHellman({ privateKey, publicKey: base })));
+    assert.equal(hex(publicRaw), hex(publicOf(privateKey)));
+    seen.add(hex(privateOf(privateKey)));
+  }
+  assert.equal(seen.size, 200);
 });
 
 test("generating and exporting many keys under allocation pressure does not deadlock", async () => {

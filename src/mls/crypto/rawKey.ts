@@ -104,6 +104,30 @@ export function privateOf(key: KeyObject): Uint8Array {
 // holds the key's mutex while it allocates, and a garbage collection in that allocation that
 // frees the KeyGenJob which made the key (generateKeyPairSync) takes the same mutex: the thread
 // deadlocks (seen in a benchmark run; reproduced by generating and JWK-exporting keys in a loop,
-// test/provider-raw-key-export.test.ts). DER export takes no such lock.
+// test/provider-raw-key-export.test.ts). DER export takes no such lock. The one exception is
+// importedPublicOf below, for keys no KeyGenJob ever held.
 const SPKI_HEADER = 12;
 const PKCS8_HEADER = 16;
+
+/**
+ * The raw public key of a private OKP key that {@link rawKey} imported, read from its JWK
+ * export: OpenSSL computed it at the import, where {@link publicOf}'s SPKI encoder costs more
+ * than a scalar multiplication. Only for a key made by `rawKey`, and before any other KeyObject
+ * of it is made (`createPublicKey`): the export holds the key's mutex while it allocates, and a
+ * garbage collection there that frees another holder of the same key data takes it too (the
+ * deadlock above). An imported key has no other holder. Measured (session 23, 20,000 keys a run
+ * with garbage to collect): JWK exports of generated pairs' public keys hung in every run within
+ * 30 s, of their private keys alone did not, and 300,000 exports of imported keys among
+ * generated keys' garbage ran through; test/provider-raw-key-export.test.ts makes ephemeral pairs
+ * under that pressure and fails (hangs) if they are made from a generated pair's public key.
+ *
+ * @example
+ * ```ts
+ * importedPublicOf(rawKey("X25519", "private", sk32)); // X25519(sk, 9)
+ * ```
+ */
+export function importedPublicOf(key: KeyObject): Uint8Array {
+  const x = key.export({ format: "jwk" }).x;
+  if (typeof x !== "string") throw new TypeError("not an OKP key");
+  return new Uint8Array(Buffer.from(x, "base64url"));
+}
