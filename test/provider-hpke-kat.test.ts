@@ -11,12 +11,12 @@ import { CryptoError } from "ts-mls/mlsError.js";
 import { fromHex } from "../src/bytes.js";
 import { HPKE_INFO_LENGTH_LIMIT, HPKE_SEAL_OFFLOAD_MIN } from "../src/constants.js";
 import { createPublicKey } from "node:crypto";
-import { baseContext, ephemeralKeyPair, kemSharedSecret, keyScheduleOf, makeHpkeSuite, sealWith, x25519, x25519PublicOf } from "../src/mls/crypto/hpkeCore.js";
+import { baseContext, ephemeralKeyPair, kemSharedSecret, keyScheduleOf, makeHpkeSuite, sealWith, x25519 } from "../src/mls/crypto/hpkeCore.js";
 import { nodeHpkeSealHelper } from "../src/mls/crypto/hpke.js";
 import { sealBatch } from "../src/mls/crypto/hpkeSealer.js";
 import { SealHelper } from "../src/mls/crypto/sealHelper.js";
 import { nodeCryptoProvider } from "../src/mls/crypto/provider.js";
-import { publicOf, rawKey } from "../src/mls/crypto/rawKey.js";
+import { importedPublicOf, publicOf, rawKey } from "../src/mls/crypto/rawKey.js";
 
 // RFC 9180 Appendix A.1.1
 const V = {
@@ -85,9 +85,9 @@ test("an info longer than HPKE_INFO_LENGTH_LIMIT is refused by seal, open and ex
   }
 });
 
-test("X25519 public keys computed as X25519(sk, 9) equal the vector's and the key's own export", () => {
-  assert.deepEqual(x25519PublicOf(rawKey("X25519", "private", V.skEm)), V.pkEm);
-  assert.deepEqual(x25519PublicOf(rawKey("X25519", "private", V.skRm)), V.pkRm);
+test("X25519 public keys read back from imported private keys equal the vector's and the key's own export", () => {
+  assert.deepEqual(importedPublicOf(rawKey("X25519", "private", V.skEm)), V.pkEm);
+  assert.deepEqual(importedPublicOf(rawKey("X25519", "private", V.skRm)), V.pkRm);
   for (let i = 0; i < 64; i++) {
     const e = ephemeralKeyPair();
     assert.deepEqual(e.publicRaw, publicOf(createPublicKey(e.privateKey)));

@@ -22,12 +22,12 @@ import type { AeadAlgorithm } from "ts-mls/crypto/aead.js";
 import type { Hpke, HpkeAlgorithm, PrivateKey, PublicKey } from "ts-mls/crypto/hpke.js";
 import { CryptoError } from "ts-mls/mlsError.js";
 import { makeNodeAead } from "./aead.js";
-import { EMPTY, LABELS, baseContext, ephemeralKeyPair, kemSharedSecret, keyScheduleOf, labeledExpand, labeledExtract, makeHpkeSuite, x25519, x25519PublicOf, type HpkeSuite, type Sealed } from "./hpkeCore.js";
+import { EMPTY, LABELS, baseContext, ephemeralKeyPair, kemSharedSecret, keyScheduleOf, labeledExpand, labeledExtract, makeHpkeSuite, x25519, type HpkeSuite, type Sealed } from "./hpkeCore.js";
 import { sealEach, type RemoteSealJob, type SealOutcome } from "./hpkeSealer.js";
 import { SealHelper } from "./sealHelper.js";
 import { prepareSeals, preparing, sealPrepared, type PreparesSeals } from "./hpkePrepared.js";
 import { LruCache, bytesKey, fresh } from "./lru.js";
-import { rawKey } from "./rawKey.js";
+import { importedPublicOf, rawKey } from "./rawKey.js";
 import { HPKE_INFO_LENGTH_LIMIT, HPKE_INPUT_LENGTH_LIMIT, HPKE_KEY_CACHE_ENTRIES, HPKE_SEAL_HELPER_SHARE, HPKE_SEAL_OFFLOAD_MIN } from "../../constants.js";
 
 /**
@@ -65,7 +65,9 @@ function importPublic(raw: Uint8Array): X25519Key {
 function parsePrivate(raw: Uint8Array): X25519Key {
   const copy = fresh(raw);
   const key = rawKey("X25519", "private", copy);
-  return new X25519Key("private", copy, key, x25519PublicOf(key));
+  // the public key OpenSSL computed at the import, read back (no second scalar multiplication;
+  // safe for a key just imported: rawKey.ts importedPublicOf)
+  return new X25519Key("private", copy, key, importedPublicOf(key));
 }
 
 function importPrivate(raw: Uint8Array): X25519Key {

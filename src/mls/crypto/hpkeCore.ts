@@ -209,24 +209,6 @@ export interface Ephemeral {
   readonly publicRaw: Uint8Array;
 }
 
-// RFC 7748 section 4.1: the u-coordinate 9, the base point of Curve25519
-const BASE_POINT = rawKey("X25519", "public", Uint8Array.of(9, ...new Uint8Array(31)));
-
-/**
- * The raw X25519 public key of a private key: X25519(sk, 9) (RFC 7748 section 6.1).
- *
- * Why not export the public key: OpenSSL 3's SPKI encoder costs about twice a scalar
- * multiplication here (measured), and a JWK export can deadlock on Node 20 (rawKey.ts).
- *
- * @example
- * ```ts
- * const pkRaw = x25519PublicOf(rawKey("X25519", "private", sk32));
- * ```
- */
-export function x25519PublicOf(privateKey: KeyObject): Uint8Array {
-  return owned(diffieHellman({ privateKey, publicKey: BASE_POINT }));
-}
-
 /**
  * A fresh one-time X25519 key pair.
  *
@@ -240,7 +222,9 @@ export function ephemeralKeyPair(): Ephemeral {
   // key OpenSSL computes as it imports: one scalar multiplication where generateKeyPairSync and
   // then X25519(sk, 9) took two (63-73 against 31-34 us a pair, session 23; one pair a seal, 999 a
   // seal of an owner's update path at 1000 members)
-  const privateKey = rawKey("X25519", "private", randomBytes(X25519_KEY_SIZE));
+  const secret = randomBytes(X25519_KEY_SIZE);
+  const privateKey = rawKey("X25519", "private", secret);
+  secret.fill(0); // the KeyObject holds it now; one copy fewer on the heap
   return { privateKey, publicRaw: importedPublicOf(privateKey) };
 }
 
