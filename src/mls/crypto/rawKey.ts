@@ -129,5 +129,6 @@ const PKCS8_HEADER = 16;
 export function importedPublicOf(key: KeyObject): Uint8Array {
   const x = key.export({ format: "jwk" }).x;
   if (typeof x !== "string") throw new TypeError("not an OKP key");
-  return new Uint8Array(Buffer.from(x, "base64url"));
+  // a short Buffer.from lies in node's shared pool: fresh gives the key bytes of their own
+  return fresh(Buffer.from(x, "base64url"));
 }
