@@ -366,7 +366,8 @@ export const EXAMINE_BATCH = 128;
 /**
  * Ed25519 verifications the node:crypto provider collects before it hands them to libuv's
  * thread pool at once (the rest of a turn's go at its end): a joiner's leaf checks start on the
- * other core while this thread still encodes the next leaves and hashes the tree.
+ * other core while this thread still encodes the next leaves and hashes the tree. Only where
+ * sodium-native does not load: libsodium checks each signature at once (src/ed25519Verify.ts).
  */
 export const VERIFY_CHUNK = 32;
 /**

@@ -1,8 +1,9 @@
 /**
  * Our patches reach an application that installs our packed package without running our
  * scripts: `npm pack` bundles the patched ts-mls and cborg (bundleDependencies), and an empty
- * application installs the tarball with `--ignore-scripts`, joins a group after removals and
- * reads back a document whose text starts with U+FEFF, through the public API.
+ * application installs the tarball with `--ignore-scripts`, verifies Ed25519 with libsodium
+ * (sodium-native's prebuild), joins a group after removals and reads back a document whose text
+ * starts with U+FEFF, through the public API.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -18,7 +19,9 @@ const npm = (cwd: string, args: string[]): string =>
 
 // Run in a fresh application: joins after removing leaves 1 and 5 (refused by unpatched ts-mls 1.6.4).
 const APP = `
-import { generateIdentity, createKeyPackage, createGroup, addMembers, joinGroup, removeMembers, signDocument, decodeDocument } from "secret-group";
+import { generateIdentity, createKeyPackage, createGroup, addMembers, joinGroup, removeMembers, signDocument, decodeDocument, ed25519Backend } from "secret-group";
+// sodium-native's prebuild reaches the application (installed without scripts, as it needs none)
+if (ed25519Backend() !== "libsodium") throw new Error("Ed25519 verified by " + ed25519Backend());
 const owner = generateIdentity();
 let state = await createGroup({ identity: owner, groupId: new Uint8Array(32).fill(7), ciphersuite: "PANDA10_AES128GCM" });
 const ids = Array.from({ length: 9 }, () => generateIdentity());

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { defaultCryptoProvider, getCiphersuiteFromName } from "ts-mls";
 import { LruCache, fresh, owned } from "../src/mls/crypto/lru.js";
 import { createHash } from "node:crypto";
-import { KEY_CACHE_SIZE, clearKeyCaches, verifyingInline } from "../src/mls/crypto/signature.js";
+import { KEY_CACHE_SIZE, clearKeyCaches } from "../src/mls/crypto/signature.js";
 import { nodeCryptoProvider, nodeRng } from "../src/mls/crypto/provider.js";
 import { VERIFY_SYNC_MAX } from "../src/constants.js";
 
@@ -113,7 +113,7 @@ test("the provider builds one implementation per suite and shares it", async () 
   assert.equal(a.name, cs.name);
 });
 
-test("Ed25519 verifications batched onto the thread pool answer each one for itself", async () => {
+test("Ed25519 verifications, 40 in a turn, answer each one for itself (libsodium; batched onto the pool under the fallback, provider-ed25519-fallback)", async () => {
   const node = await nodeCryptoProvider.getCiphersuiteImpl(cs);
   const signers = await Promise.all(Array.from({ length: 40 }, () => node.signature.keygen()));
   const msgs = signers.map((_, i) => new Uint8Array([i, 1, 2, 3]));
@@ -134,7 +134,7 @@ test("Ed25519 verifications batched onto the thread pool answer each one for its
   assert.deepEqual(mixed[2], { status: "fulfilled", value: true });
 });
 
-test("Ed25519 verifications of one turn, few (checked on this thread) or more (the pool), answer each one for itself", async () => {
+test("Ed25519 verifications of one turn, few or more (under the fallback: this thread or the pool), answer each one for itself", async () => {
   const node = await nodeCryptoProvider.getCiphersuiteImpl(cs);
   const signers = await Promise.all(Array.from({ length: VERIFY_SYNC_MAX + 2 }, () => node.signature.keygen()));
   const msgs = signers.map((_, i) => new Uint8Array([i, 7]));
@@ -145,30 +145,4 @@ test("Ed25519 verifications of one turn, few (checked on this thread) or more (t
       assert.deepEqual(verdicts, verdicts.map((_, i) => i !== wrong), `${n} in a turn, #${wrong} wrong`);
     }
   }
-});
-
-test("verifyingInline: a turn's many Ed25519 verifications are answered on this thread, at once; outside it (and after it threw) they go to the pool", async () => {
-  const node = await nodeCryptoProvider.getCiphersuiteImpl(cs);
-  const n = 2 * VERIFY_SYNC_MAX + 1; // more than run inline by default, fewer than a long run's chunk
-  const signers = await Promise.all(Array.from({ length: n }, () => node.signature.keygen()));
-  const msgs = signers.map((_, i) => new Uint8Array([i, 9]));
-  const sigs = await Promise.all(signers.map((s, i) => node.signature.sign(s.signKey, msgs[i]!)));
-  const wrong = 3;
-  // Settled before the first setImmediate queued after them? The turn's verifications are flushed by a
-  // setImmediate queued first; answers from libuv's pool can only arrive in a later poll phase.
-  const turn = async (): Promise<{ settled: number; verdicts: boolean[] }> => {
-    let settled = 0;
-    const all = signers.map((s, i) => node.signature.verify(s.publicKey, i === wrong ? new Uint8Array([254]) : msgs[i]!, sigs[i]!).finally(() => settled++));
-    await new Promise((r) => setImmediate(r));
-    const early = settled;
-    return { settled: early, verdicts: await Promise.all(all) };
-  };
-  const expected = signers.map((_, i) => i !== wrong);
-  const inline = await verifyingInline(turn);
-  assert.equal(inline.settled, n, "all answered in the flush itself");
-  assert.deepEqual(inline.verdicts, expected);
-  await assert.rejects(verifyingInline(async () => { throw new Error("boom"); }), /boom/);
-  const pooled = await turn();
-  assert.equal(pooled.settled, 0, "outside verifyingInline the turn's verifications went to libuv's pool");
-  assert.deepEqual(pooled.verdicts, expected);
 });

@@ -1,17 +1,18 @@
 /**
- * Ed25519 for document signatures, on `node:crypto` (measured: signing about 15 times and
- * verifying about 20 times faster than @noble/curves here; noble stays the test oracle).
- * Key objects are cached: a private key per identity's secret key (WeakMap), public keys in a
- * small bounded map, since importing a key costs as much as a verification.
- *
- * Public keys are refused when their encoding is not canonical (y >= p) or the point has small
- * order: anyone can forge signatures for a small-order key, so no document may claim one as author.
+ * Ed25519 for document signatures: signing on `node:crypto` (measured about 15 times faster than
+ * @noble/curves here; noble stays the test oracle), a private key object cached per identity's
+ * secret key (WeakMap). Verification is src/ed25519Verify.ts's, re-exported: public keys are
+ * refused when their encoding is not canonical (y >= p) or the point has small order, since
+ * anyone can forge signatures for a small-order key, so no document may claim one as author.
  *
  * @module
  */
-import { createPrivateKey, createPublicKey, sign, verify } from "node:crypto";
+import { createPrivateKey, createPublicKey, sign } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { ErrorCode, UsageError } from "../errors.js";
+
+// Verification lives with the MLS signatures' (one acceptance rule, libsodium where it loads).
+export { isAcceptablePublicKey, verifyEd25519Sync as verifyEd25519, verifyEd25519OnPool as verifyEd25519Async } from "../ed25519Verify.js";
 
 /** PKCS#8 DER prefix of an Ed25519 private key; the 32-byte seed follows. */
 const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
@@ -36,36 +37,6 @@ interface CachedPrivate {
 }
 
 const privateCache = new WeakMap<Uint8Array, CachedPrivate>();
-const publicCache = new Map<string, KeyObject>();
-const PUBLIC_CACHE_SIZE = 4096;
-
-// Encodings of the eight small-order points, sign bit of x masked off (after libsodium's list):
-// y = 0 (order 4), y = 1 (order 1), y = p - 1 (order 2), and the two y of the order-8 points.
-const SMALL_ORDER_Y: readonly string[] = [
-  "0000000000000000000000000000000000000000000000000000000000000000",
-  "0100000000000000000000000000000000000000000000000000000000000000",
-  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
-  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
-];
-
-/**
- * True when `publicKey` is 32 bytes, a canonical encoding (y < p) and not of small order.
- * (Whether it is on the curve at all is left to verification, which fails for such keys.)
- *
- * @example
- * ```ts
- * isAcceptablePublicKey(new Uint8Array(32)) // false: y = 0 is a point of order 4
- * ```
- */
-export function isAcceptablePublicKey(publicKey: Uint8Array): boolean {
-  if (publicKey.length !== 32) return false;
-  const masked = Buffer.from(publicKey);
-  masked[31] = masked[31]! & 0x7f;
-  // y >= p = 2^255 - 19: top byte 0x7f, bytes 30..1 all 0xff, low byte >= 0xed.
-  if (masked[31] === 0x7f && masked[0]! >= 0xed && masked.subarray(1, 31).every((b) => b === 0xff)) return false;
-  return !SMALL_ORDER_Y.includes(masked.toString("hex"));
-}
 
 function privateKeyOf(identity: DocumentIdentity): CachedPrivate {
   const cached = privateCache.get(identity.secretKey);
@@ -107,57 +78,4 @@ export function signEd25519(identity: DocumentIdentity, message: Uint8Array): Ui
     throw new UsageError(ErrorCode.InvalidArgument, "identity.publicKey does not match identity.secretKey");
   }
   return new Uint8Array(sign(null, message, key));
-}
-
-function publicKeyObject(publicKey: Uint8Array): KeyObject {
-  const x = Buffer.from(publicKey).toString("base64url");
-  let key = publicCache.get(x);
-  if (key === undefined) {
-    // JWK import measured twice as fast as SPKI DER import on Node 20.
-    key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x }, format: "jwk" });
-    if (publicCache.size >= PUBLIC_CACHE_SIZE) {
-      const oldest = publicCache.keys().next();
-      if (oldest.done !== true) publicCache.delete(oldest.value);
-    }
-    publicCache.set(x, key);
-  }
-  return key;
-}
-
-/**
- * Verifies an Ed25519 signature; false for any bad input (wrong sizes, unacceptable key,
- * non-canonical S, wrong signature), never throws.
- *
- * @example
- * ```ts
- * verifyEd25519(identity.publicKey, bytes, signEd25519(identity, bytes)) // true
- * ```
- */
-export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (signature.length !== 64 || !isAcceptablePublicKey(publicKey)) return false;
-  try {
-    return verify(null, message, publicKeyObject(publicKey), signature);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * {@link verifyEd25519} on libuv's thread pool (node:crypto's callback form): the same
- * answers, never rejects.
- *
- * @example
- * ```ts
- * await verifyEd25519Async(identity.publicKey, bytes, signEd25519(identity, bytes)) // true
- * ```
- */
-export function verifyEd25519Async(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
-  if (signature.length !== 64 || !isAcceptablePublicKey(publicKey)) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    try {
-      verify(null, message, publicKeyObject(publicKey), signature, (error, ok) => resolve(error === null && ok));
-    } catch {
-      resolve(false);
-    }
-  });
 }

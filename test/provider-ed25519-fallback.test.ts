@@ -1,0 +1,81 @@
+/**
+ * Where sodium-native cannot load (a platform without a prebuild), node:crypto verifies Ed25519
+ * (src/ed25519Verify.ts) and the provider batches long runs onto libuv's pool. This file runs
+ * itself, with the provider, document and vector suites, in a child process whose `sodium-native`
+ * fails to load (test/no-sodium-preload.cts), there and in its worker threads.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { getCiphersuiteFromName } from "ts-mls";
+import { Ed25519Backend, ed25519Backend } from "../src/ed25519Verify.js";
+import { verifyingInline } from "../src/mls/crypto/signature.js";
+import { nodeCryptoProvider } from "../src/mls/crypto/provider.js";
+import { VERIFY_SYNC_MAX } from "../src/constants.js";
+
+const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
+const inChild = process.env.SECRET_GROUP_TEST_NO_SODIUM === "1";
+const cs = getCiphersuiteFromName("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519");
+
+// Suites that verify Ed25519 on every path the fallback has: the provider's batching and
+// inline checks, documents on this thread and on the pool, joins in engine workers, the vectors.
+const SUITES = [
+  "provider-ed25519-fallback.test.js",
+  "provider-units.test.js",
+  "documents-envelope.test.js",
+  "documents-async-verify.test.js",
+  "engine-join-batch.test.js",
+  "mls-vectors.test.js",
+];
+
+if (!inChild) {
+  test("without sodium-native, node:crypto verifies: the fallback's own checks and the provider, document, engine-join and vector suites pass", { timeout: 600_000 }, () => {
+    const child = spawnSync(process.execPath, ["--require", here("no-sodium-preload.cjs"), "--test", ...SUITES.map(here)], {
+      // without the parent runner's NODE_TEST_CONTEXT, the child reports in TAP on its stdout
+      env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "NODE_TEST_CONTEXT")), SECRET_GROUP_TEST_NO_SODIUM: "1" },
+      encoding: "utf8",
+      timeout: 590_000,
+    });
+    const report = `${child.stdout}\n${child.stderr}`;
+    assert.equal(child.status, 0, report.slice(-4000));
+    assert.match(child.stdout, /^# fail 0$/m);
+    assert.match(child.stdout, /ok \d+ - the backend is node:crypto here and in a worker thread/);
+  });
+} else {
+  test("the backend is node:crypto here and in a worker thread", async () => {
+    assert.equal(ed25519Backend(), Ed25519Backend.Node);
+    const url = new URL("../src/ed25519Verify.js", import.meta.url).href;
+    const worker = new Worker(`import(${JSON.stringify(url)}).then((m) => require("node:worker_threads").parentPort.postMessage(m.ed25519Backend()))`, { eval: true });
+    const inWorker = await new Promise((resolve, reject) => worker.once("message", resolve).once("error", reject));
+    await worker.terminate();
+    assert.equal(inWorker, Ed25519Backend.Node);
+  });
+
+  test("verifyingInline: a turn's many Ed25519 verifications are answered on this thread, at once; outside it (and after it threw) they go to the pool", async () => {
+    const node = await nodeCryptoProvider.getCiphersuiteImpl(cs);
+    const n = 2 * VERIFY_SYNC_MAX + 1; // more than run inline by default, fewer than a long run's chunk
+    const signers = await Promise.all(Array.from({ length: n }, () => node.signature.keygen()));
+    const msgs = signers.map((_, i) => new Uint8Array([i, 9]));
+    const sigs = await Promise.all(signers.map((s, i) => node.signature.sign(s.signKey, msgs[i]!)));
+    const wrong = 3;
+    // Settled before the first setImmediate queued after them? The turn's verifications are flushed by a
+    // setImmediate queued first; answers from libuv's pool can only arrive in a later poll phase.
+    const turn = async (): Promise<{ settled: number; verdicts: boolean[] }> => {
+      let settled = 0;
+      const all = signers.map((s, i) => node.signature.verify(s.publicKey, i === wrong ? new Uint8Array([254]) : msgs[i]!, sigs[i]!).finally(() => settled++));
+      await new Promise((r) => setImmediate(r));
+      const early = settled;
+      return { settled: early, verdicts: await Promise.all(all) };
+    };
+    const expected = signers.map((_, i) => i !== wrong);
+    const inline = await verifyingInline(turn);
+    assert.equal(inline.settled, n, "all answered in the flush itself");
+    assert.deepEqual(inline.verdicts, expected);
+    await assert.rejects(verifyingInline(async () => { throw new Error("boom"); }), /boom/);
+    const pooled = await turn();
+    assert.equal(pooled.settled, 0, "outside verifyingInline the turn's verifications went to libuv's pool");
+    assert.deepEqual(pooled.verdicts, expected);
+  });
+}
