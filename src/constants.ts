@@ -371,6 +371,15 @@ export const EXAMINE_BATCH = 128;
  */
 export const VERIFY_CHUNK = 32;
 /**
+ * Largest message libsodium checks (src/ed25519Verify.ts); a longer one goes to node:crypto,
+ * under the same rule: libsodium's check costs ~48 us + 1.87 ns a byte here, node:crypto's ~83
+ * us + 1.06 ns (OpenSSL's SHA-512 is faster), so they cross at ~43 KB (a 720 KB GroupInfo:
+ * 1.34 against 0.84 ms; 8 KiB: 64 against 89 us; session 24).
+ *
+ * @example `message.length <= ED25519_SODIUM_MAX_BYTES // libsodium`
+ */
+export const ED25519_SODIUM_MAX_BYTES = 32 * 1024;
+/**
  * Most Ed25519 verifications of one turn the node:crypto provider runs on its own thread rather
  * than on libuv's pool: handing one over costs this thread about as much as verifying it
  * (measured in a worker join of a 3-member group: ~130 us a dispatch, 120-200 us a verify), so

@@ -19,6 +19,7 @@
  */
 import { createPublicKey, verify as nodeVerify, type KeyObject } from "node:crypto";
 import { createRequire } from "node:module";
+import { ED25519_SODIUM_MAX_BYTES } from "./constants.js";
 
 /**
  * Which code checks Ed25519 signatures on this thread.
@@ -150,7 +151,8 @@ export function verifyEd25519Node(publicKey: Uint8Array, message: Uint8Array, si
 
 /**
  * Verifies an Ed25519 signature on this thread under the module's rule; false for any bad input
- * (wrong sizes, unacceptable key or R, S >= L, wrong signature), never throws.
+ * (wrong sizes, unacceptable key or R, S >= L, wrong signature), never throws. Messages over
+ * `ED25519_SODIUM_MAX_BYTES` go to node:crypto, whose SHA-512 is faster.
  *
  * @example
  * ```ts
@@ -158,7 +160,7 @@ export function verifyEd25519Node(publicKey: Uint8Array, message: Uint8Array, si
  * ```
  */
 export function verifyEd25519Sync(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (sodium === undefined) return verifyEd25519Node(publicKey, message, signature);
+  if (sodium === undefined || message.length > ED25519_SODIUM_MAX_BYTES) return verifyEd25519Node(publicKey, message, signature);
   if (publicKey.length !== 32 || signature.length !== 64) return false; // libsodium throws on other sizes
   return sodium.crypto_sign_verify_detached(signature, message, publicKey);
 }

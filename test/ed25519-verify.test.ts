@@ -10,6 +10,7 @@ import { createHash, createPublicKey, verify as rawVerify } from "node:crypto";
 import fc from "fast-check";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { Ed25519Backend, ed25519Backend, isAcceptablePublicKey, verifyEd25519Node, verifyEd25519OnPool, verifyEd25519Sync } from "../src/ed25519Verify.js";
+import { ED25519_SODIUM_MAX_BYTES } from "../src/constants.js";
 
 const L = 2n ** 252n + 27742317777372353535851937790883648493n;
 const hex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, "hex"));
@@ -53,6 +54,22 @@ test("RFC 8032 7.1 vectors verify on every path, and fail with the message or si
     const bad = hex(sig);
     bad[40] = bad[40]! ^ 1;
     await expectAll(hex(pk), hex(msg), bad, false, `vector ${pk.slice(0, 8)}, S changed`);
+  }
+});
+
+test("messages on both sides of ED25519_SODIUM_MAX_BYTES (libsodium below, node:crypto above) verify, and fail damaged, on every path", async () => {
+  const seed = new Uint8Array(32).fill(5);
+  const publicKey = ed25519.getPublicKey(seed);
+  for (const size of [ED25519_SODIUM_MAX_BYTES, ED25519_SODIUM_MAX_BYTES + 1, 300_000]) {
+    const message = new Uint8Array(size).map((_, i) => i * 7);
+    const signature = ed25519.sign(message, seed);
+    await expectAll(publicKey, message, signature, true, `${size} bytes`);
+    const damaged = Uint8Array.from(message);
+    damaged[size - 1] = damaged[size - 1]! ^ 1;
+    await expectAll(publicKey, damaged, signature, false, `${size} bytes, last byte changed`);
+    const identity = hex("0100000000000000000000000000000000000000000000000000000000000000");
+    const r = 987654321n;
+    await expectAll(identity, message, concat(ed25519.Point.BASE.multiply(r).toBytes(), le32(r)), false, `${size} bytes, small-order key`);
   }
 });
 
