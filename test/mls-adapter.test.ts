@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defaultCapabilities, defaultLifetime, generateKeyPackageWithKey, encodeMlsMessage } from "ts-mls";
 import { makeKeyPackageRef } from "ts-mls/keyPackage.js";
+import { ed25519 } from "@noble/curves/ed25519.js";
 import { clientConfig, identityAuthService } from "../src/mls/config.js";
 import { decodeKeyPackageBytes, decodeMlsState, encodeMlsState } from "../src/mls/codec.js";
 import { mlsCreateGroup } from "../src/mls/group.js";
@@ -43,6 +44,31 @@ test("a key package claiming another identity is refused", async () => {
   const owner = generateIdentity();
   const state = await createGroup({ identity: owner, groupId: newGroupId(), ciphersuite: "PANDA10_AES128GCM" });
   await rejectsWith(() => addMembers(state, [bytes]), "INVALID_KEY_PACKAGE");
+});
+
+test("a key package whose signature key has small order (signatures anyone can forge, which OpenSSL alone accepts) is refused, by its summary and by the commit's signature check", async () => {
+  // y = 1, the identity point: [S]B = R + [k]A holds for R = [r]B, S = r, whatever the message
+  const identityPoint = new Uint8Array(32);
+  identityPoint[0] = 1;
+  const r = 123456789n;
+  const forged = new Uint8Array([...ed25519.Point.BASE.multiply(r).toBytes(), ...Buffer.from(r.toString(16).padStart(64, "0"), "hex").reverse()]);
+  const cs = await getSuite(DEFAULT_MLS_CIPHERSUITE as "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519");
+  const forger = { ...cs, signature: { ...cs.signature, sign: async () => forged } };
+  const { publicPackage } = await generateKeyPackageWithKey(
+    { credentialType: "basic", identity: identityPoint },
+    defaultCapabilities(),
+    defaultLifetime,
+    [],
+    { signKey: new Uint8Array(32), publicKey: identityPoint },
+    forger,
+  );
+  const bytes = encodeMlsMessage({ version: "mls10", wireformat: "mls_key_package", keyPackage: publicPackage });
+  await rejectsWith(() => keyPackageInfo(bytes), "INVALID_KEY_PACKAGE");
+  const owner = generateIdentity();
+  const state = await createGroup({ identity: owner, groupId: newGroupId(), ciphersuite: "PANDA10_AES128GCM" });
+  await rejectsWith(() => addMembers(state, [bytes]), "INVALID_KEY_PACKAGE");
+  // below the summary, the provider's check (the commit's, the joiner's) refuses the forgery too
+  assert.equal(await cs.signature.verify(identityPoint, new Uint8Array([1, 2, 3]), forged), false);
 });
 
 test("an expired key package is refused with KEY_PACKAGE_EXPIRED", async () => {

@@ -28,6 +28,7 @@ const SUITES = [
   "documents-async-verify.test.js",
   "engine-join-batch.test.js",
   "mls-vectors.test.js",
+  "mls-adapter.test.js",
 ];
 
 if (!inChild) {

@@ -10,6 +10,7 @@ import type { CiphersuiteName, KeyPackage } from "ts-mls";
 import { encodeKeyPackage } from "ts-mls/keyPackage.js";
 import { ErrorCode, ValidationError } from "../errors.js";
 import { equalBytes } from "../bytes.js";
+import { isAcceptablePublicKey } from "../ed25519Verify.js";
 import { Writer } from "../codec/tls.js";
 import { decodeKeyPackageBytes, encodeMlsMessageBytes } from "./codec.js";
 import { guard, guardSync } from "./errors.js";
@@ -139,7 +140,8 @@ export interface KeyPackageSummary {
 
 /**
  * Decodes an MLSMessage-encoded key package and summarises it. Throws `DECODE_ERROR` on bad
- * bytes and `INVALID_KEY_PACKAGE` when the credential is not the signature key.
+ * bytes and `INVALID_KEY_PACKAGE` when the credential is not the signature key or that key
+ * has small order or a non-canonical encoding.
  *
  * @example
  * ```ts
@@ -172,6 +174,10 @@ export function decodeAddableKeyPackage(bytes: Uint8Array): DecodedKeyPackage {
   const cred = kp.leafNode.credential;
   if (cred.credentialType !== "basic" || !equalBytes(cred.identity, kp.leafNode.signaturePublicKey) || cred.identity.length !== 32) {
     throw new ValidationError(ErrorCode.InvalidKeyPackage, "key package credential is not its Ed25519 signature key");
+  }
+  // a small-order key's signatures anyone can forge (OpenSSL accepts them; ed25519Verify.ts does not)
+  if (!isAcceptablePublicKey(cred.identity)) {
+    throw new ValidationError(ErrorCode.InvalidKeyPackage, "key package signature key has small order or is not canonical");
   }
   const lifetime = kp.leafNode.leafNodeSource === "key_package" ? kp.leafNode.lifetime : { notBefore: 0n, notAfter: 0n };
   return {
