@@ -108,7 +108,8 @@ export interface KeyPackageInfo {
 
 /**
  * Reads a key package without any keys. `DECODE_ERROR` on bad bytes, `INVALID_KEY_PACKAGE`
- * when its credential is not its signature key.
+ * when its credential is not its signature key, or that key has small order or a non-canonical
+ * encoding (anyone could sign for it).
  *
  * @example
  * ```ts
