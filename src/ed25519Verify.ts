@@ -18,9 +18,9 @@
  * @module
  */
 import { createPublicKey, verify as nodeVerify, type KeyObject } from "node:crypto";
-import { createRequire } from "node:module";
 import { ED25519_SODIUM_MAX_BYTES } from "./constants.js";
 import { LruCache } from "./mls/crypto/lru.js";
+import { sodium } from "./sodium.js";
 
 /**
  * Which code checks Ed25519 signatures on this thread.
@@ -33,21 +33,6 @@ import { LruCache } from "./mls/crypto/lru.js";
 export const Ed25519Backend = { Libsodium: "libsodium", Node: "node:crypto" } as const;
 /** One of {@link Ed25519Backend}'s values. @example `const b: Ed25519Backend = ed25519Backend()` */
 export type Ed25519Backend = (typeof Ed25519Backend)[keyof typeof Ed25519Backend];
-
-interface Sodium {
-  crypto_sign_verify_detached(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
-}
-
-function loadSodium(): Sodium | undefined {
-  try {
-    const sodium = createRequire(import.meta.url)("sodium-native") as Partial<Sodium>;
-    return typeof sodium.crypto_sign_verify_detached === "function" ? (sodium as Sodium) : undefined;
-  } catch {
-    return undefined; // no prebuild for this platform: node:crypto verifies
-  }
-}
-
-const sodium = loadSodium();
 
 /**
  * The backend {@link verifyEd25519Sync} uses here.

@@ -1,7 +1,7 @@
 /**
  * Preload (`node --require`, which worker threads inherit, unlike `--import`) that makes
  * `sodium-native` fail to load, as it does on a platform without a prebuild: the process and its
- * workers verify Ed25519 with node:crypto. Used by test/provider-ed25519-fallback.test.ts.
+ * workers verify Ed25519 and compute X25519 with node:crypto. Used by test/provider-sodium-fallback.test.ts.
  */
 import Module = require("node:module");
 

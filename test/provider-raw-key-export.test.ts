@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { diffieHellman, generateKeyPairSync } from "node:crypto";
-import { ephemeralKeyPair } from "../src/mls/crypto/hpkeCore.js";
+import { ephemeralKeyPair } from "../src/mls/crypto/x25519.js";
 import { importedPublicOf, privateOf, publicOf, rawKey } from "../src/mls/crypto/rawKey.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");

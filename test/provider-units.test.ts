@@ -113,7 +113,7 @@ test("the provider builds one implementation per suite and shares it", async () 
   assert.equal(a.name, cs.name);
 });
 
-test("Ed25519 verifications, 40 in a turn, answer each one for itself (libsodium; batched onto the pool under the fallback, provider-ed25519-fallback)", async () => {
+test("Ed25519 verifications, 40 in a turn, answer each one for itself (libsodium; batched onto the pool under the fallback, provider-sodium-fallback)", async () => {
   const node = await nodeCryptoProvider.getCiphersuiteImpl(cs);
   const signers = await Promise.all(Array.from({ length: 40 }, () => node.signature.keygen()));
   const msgs = signers.map((_, i) => new Uint8Array([i, 1, 2, 3]));

@@ -4,7 +4,7 @@
  * among the generated keys' garbage.
  */
 import { generateKeyPairSync } from "node:crypto";
-import { ephemeralKeyPair } from "../src/mls/crypto/hpkeCore.js";
+import { ephemeralKeyPair } from "../src/mls/crypto/x25519.js";
 import { privateOf, publicOf } from "../src/mls/crypto/rawKey.js";
 
 const keys = Number(process.argv[2] ?? 20000);

@@ -22,12 +22,13 @@ import type { AeadAlgorithm } from "ts-mls/crypto/aead.js";
 import type { Hpke, HpkeAlgorithm, PrivateKey, PublicKey } from "ts-mls/crypto/hpke.js";
 import { CryptoError } from "ts-mls/mlsError.js";
 import { makeNodeAead } from "./aead.js";
-import { EMPTY, LABELS, baseContext, ephemeralKeyPair, kemSharedSecret, keyScheduleOf, labeledExpand, labeledExtract, makeHpkeSuite, x25519, type HpkeSuite, type Sealed } from "./hpkeCore.js";
+import { EMPTY, LABELS, baseContext, encap, kemSharedSecret, keyScheduleOf, labeledExpand, labeledExtract, makeHpkeSuite, type HpkeSuite, type Sealed } from "./hpkeCore.js";
 import { sealEach, type RemoteSealJob, type SealOutcome } from "./hpkeSealer.js";
 import { SealHelper } from "./sealHelper.js";
 import { prepareSeals, preparing, sealPrepared, type PreparesSeals } from "./hpkePrepared.js";
 import { LruCache, bytesKey, fresh } from "./lru.js";
 import { importedPublicOf, rawKey } from "./rawKey.js";
+import { x25519Raw } from "./x25519.js";
 import { HPKE_INFO_LENGTH_LIMIT, HPKE_INPUT_LENGTH_LIMIT, HPKE_KEY_CACHE_ENTRIES, HPKE_SEAL_HELPER_SHARE, HPKE_SEAL_OFFLOAD_MIN } from "../../constants.js";
 
 /**
@@ -83,8 +84,11 @@ function asKey(k: PublicKey | PrivateKey, type: "public" | "private"): X25519Key
 }
 
 function decap(s: HpkeSuite, enc: Uint8Array, skR: X25519Key): Uint8Array {
-  const pkE = importPublic(enc);
-  return kemSharedSecret(s, x25519(skR.key, pkE.key), enc, skR.publicRaw);
+  if (enc.byteLength !== 32) throw new CryptoError("X25519 public key must be 32 bytes");
+  const dh = x25519Raw(skR.raw, enc, () => skR.key, () => importPublic(enc).key);
+  const shared = kemSharedSecret(s, dh, enc, skR.publicRaw);
+  dh.fill(0);
+  return shared;
 }
 
 function exportFrom(s: HpkeSuite, exporterSecret: Uint8Array, exporterContext: Uint8Array, length: number): Uint8Array {
@@ -240,9 +244,8 @@ export function makeNodeHpke(alg: HpkeAlgorithm): Hpke & PreparesSeals {
     async exportSecret(publicKey, exporterContext, length, info) {
       return wrap(() => {
         const pk = asKey(publicKey, "public");
-        const e = ephemeralKeyPair();
-        const shared = kemSharedSecret(s, x25519(e.privateKey, pk.key), e.publicRaw, pk.raw);
-        return { enc: e.publicRaw, secret: exportFrom(s, keySchedule(shared, info).exporter(), exporterContext, length) };
+        const { enc, shared } = encap(s, pk.raw, () => pk.key);
+        return { enc, secret: exportFrom(s, keySchedule(shared, info).exporter(), exporterContext, length) };
       });
     },
     async importSecret(privateKey, exporterContext, kemOutput, length, info) {

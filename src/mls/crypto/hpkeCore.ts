@@ -4,17 +4,18 @@
  * raw bytes. hpke.ts (the ts-mls `Hpke`) and the seal helper thread (hpkeSealer.ts) both run
  * seals with it, so the two cannot drift apart.
  *
+ * X25519 itself is x25519.ts's (libsodium where it loads).
+ *
  * @module
  */
-import { createHmac, diffieHellman, randomBytes, type KeyObject } from "node:crypto";
+import { createHmac, type KeyObject } from "node:crypto";
 import type { AeadAlgorithm } from "ts-mls/crypto/aead.js";
 import type { HashAlgorithm } from "ts-mls/crypto/hash.js";
 import type { KdfAlgorithm } from "ts-mls/crypto/kdf.js";
-import { CryptoError } from "ts-mls/mlsError.js";
 import { makeNodeAead, type NodeAead } from "./aead.js";
 import { hkdfExpand, hmac, kdfHash } from "./hash.js";
 import { owned } from "./lru.js";
-import { importedPublicOf, rawKey } from "./rawKey.js";
+import { encapDh } from "./x25519.js";
 import { concatBytes } from "../../bytes.js";
 
 const KEM_ID_X25519 = 0x0020;
@@ -24,7 +25,6 @@ const HASH_SIZE = { "SHA-256": 32, "SHA-384": 48, "SHA-512": 64 } as const;
 const NODE_HASH = { "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" } as const;
 const ZERO_SALT = new Uint8Array(32); // the KEM's empty salt: a zero block of SHA-256's size
 const ONE = Uint8Array.of(1);
-const X25519_KEY_SIZE = 32; // Nsk of DHKEM(X25519, HKDF-SHA256), RFC 9180 7.1
 
 const te = new TextEncoder();
 const HPKE_V1 = te.encode("HPKE-v1");
@@ -141,20 +141,27 @@ export function makeHpkeSuite(alg: X25519HpkeAlgorithm): HpkeSuite {
   };
 }
 
+/** An Encap's results: the KEM output (the one-time public key) and the KEM shared secret. @example `const { enc, shared } = encap(s, pkRaw, keyOf)` */
+export interface Encapsulation {
+  readonly enc: Uint8Array;
+  readonly shared: Uint8Array;
+}
+
 /**
- * X25519, rejecting the all-zero output (RFC 9180 section 7.1.4: a small-order point).
+ * DHKEM(X25519, HKDF-SHA256) Encap (RFC 9180 4.1) to `publicRaw` with a fresh one-time key, or
+ * with `ephemeralSecret` (known-answer tests only); X25519 as x25519.ts computes it (the
+ * recipient's KeyObject from `publicKey` only on node:crypto's path).
  *
  * @example
  * ```ts
- * const z = x25519(skE, pkR);
+ * const { enc, shared } = encap(s, pkRaw, () => rawKey("X25519", "public", pkRaw));
  * ```
  */
-export function x25519(privateKey: KeyObject, publicKey: KeyObject): Uint8Array {
-  const out = owned(diffieHellman({ privateKey, publicKey }));
-  let acc = 0;
-  for (const b of out) acc |= b;
-  if (acc === 0) throw new CryptoError("X25519 produced the all-zero value");
-  return out;
+export function encap(s: HpkeSuite, publicRaw: Uint8Array, publicKey: () => KeyObject, ephemeralSecret?: Uint8Array): Encapsulation {
+  const { enc, dh } = encapDh(publicRaw, publicKey, ephemeralSecret);
+  const shared = kemSharedSecret(s, dh, enc, publicRaw);
+  dh.fill(0);
+  return { enc, shared };
 }
 
 /**
@@ -163,7 +170,7 @@ export function x25519(privateKey: KeyObject, publicKey: KeyObject): Uint8Array 
  *
  * @example
  * ```ts
- * kemSharedSecret(s, x25519(skE, pkR), enc, pkRRaw);
+ * kemSharedSecret(s, x25519Raw(skE, pkR, skEKey, pkRKey), enc, pkRRaw);
  * ```
  */
 export function kemSharedSecret(s: HpkeSuite, dhOut: Uint8Array, enc: Uint8Array, pkRRaw: Uint8Array): Uint8Array {
@@ -203,35 +210,10 @@ export function keyScheduleOf(s: HpkeSuite, shared: Uint8Array, context: Uint8Ar
   };
 }
 
-/** A one-time X25519 key pair: the private KeyObject and the raw public key (the KEM output). @example `const e: Ephemeral = ephemeralKeyPair()` */
-export interface Ephemeral {
-  readonly privateKey: KeyObject;
-  readonly publicRaw: Uint8Array;
-}
-
-/**
- * A fresh one-time X25519 key pair.
- *
- * @example
- * ```ts
- * const { privateKey, publicRaw } = ephemeralKeyPair();
- * ```
- */
-export function ephemeralKeyPair(): Ephemeral {
-  // 32 random bytes imported (RFC 9180 7.1.3: any 32 bytes are an X25519 private key), whose public
-  // key OpenSSL computes as it imports: one scalar multiplication where generateKeyPairSync and
-  // then X25519(sk, 9) took two (63-73 against 31-34 us a pair, session 23; one pair a seal, 999 a
-  // seal of an owner's update path at 1000 members)
-  const secret = randomBytes(X25519_KEY_SIZE);
-  const privateKey = rawKey("X25519", "private", secret);
-  secret.fill(0); // the KeyObject holds it now; one copy fewer on the heap
-  return { privateKey, publicRaw: importedPublicOf(privateKey) };
-}
-
-/** One seal: the recipient's raw public key and KeyObject, the plaintext, the schedule context, the AAD. @example `sealWith(s, job, ephemeralKeyPair())` */
+/** One seal: the recipient's raw public key and its KeyObject (parsed only for node:crypto's X25519), the plaintext, the schedule context, the AAD. @example `sealWith(s, job)` */
 export interface SealJob {
   readonly publicRaw: Uint8Array;
-  readonly publicKey: KeyObject;
+  readonly publicKey: () => KeyObject;
   readonly plaintext: Uint8Array;
   readonly context: Uint8Array;
   readonly aad?: Uint8Array | undefined;
@@ -244,16 +226,17 @@ export interface Sealed {
 }
 
 /**
- * A single-shot base-mode seal (sequence number 0) with the given one-time key pair: Encap,
- * key schedule, AEAD. Synchronous, on the calling thread.
+ * A single-shot base-mode seal (sequence number 0) with a fresh one-time key ({@link encap};
+ * `ephemeralSecret` for known-answer tests only): Encap, key schedule, AEAD. Synchronous, on the
+ * calling thread.
  *
  * @example
  * ```ts
- * const { enc, ct } = sealWith(s, { publicRaw, publicKey, plaintext, context }, ephemeralKeyPair());
+ * const { enc, ct } = sealWith(s, { publicRaw, publicKey: () => key, plaintext, context });
  * ```
  */
-export function sealWith(s: HpkeSuite, job: SealJob, e: Ephemeral): Sealed {
-  const shared = kemSharedSecret(s, x25519(e.privateKey, job.publicKey), e.publicRaw, job.publicRaw);
+export function sealWith(s: HpkeSuite, job: SealJob, ephemeralSecret?: Uint8Array): Sealed {
+  const { enc, shared } = encap(s, job.publicRaw, job.publicKey, ephemeralSecret);
   const ks = keyScheduleOf(s, shared, job.context);
-  return { enc: e.publicRaw, ct: s.aead.seal(ks.key(), ks.nonce(), job.aad, job.plaintext) };
+  return { enc, ct: s.aead.seal(ks.key(), ks.nonce(), job.aad, job.plaintext) };
 }

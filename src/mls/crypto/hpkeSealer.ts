@@ -18,7 +18,7 @@
  * @module
  */
 import type { KeyObject } from "node:crypto";
-import { ephemeralKeyPair, kemSharedSecret, makeHpkeSuite, sealWith, x25519, type HpkeSuite, type Sealed, type X25519HpkeAlgorithm } from "./hpkeCore.js";
+import { encap, makeHpkeSuite, sealWith, type HpkeSuite, type Sealed, type X25519HpkeAlgorithm } from "./hpkeCore.js";
 import { LruCache, bytesKey } from "./lru.js";
 import { rawKey } from "./rawKey.js";
 import { HPKE_KEY_CACHE_ENTRIES } from "../../constants.js";
@@ -108,7 +108,7 @@ export function sealEach<J extends RemoteSealJob>(s: HpkeSuite, jobs: readonly J
     const job = jobs[i] as J;
     try {
       if (job.publicRaw.byteLength !== 32) throw new Error("X25519 public key must be 32 bytes");
-      outcomes[i] = sealWith(s, { publicRaw: job.publicRaw, publicKey: keyOf(job), plaintext: job.plaintext, context: job.context, aad: job.aad }, ephemeralKeyPair());
+      outcomes[i] = sealWith(s, { publicRaw: job.publicRaw, publicKey: () => keyOf(job), plaintext: job.plaintext, context: job.context, aad: job.aad });
     } catch (e) {
       outcomes[i] = { error: e instanceof Error ? e.message : String(e) };
     }
@@ -146,9 +146,8 @@ export function prepareBatch(request: PrepareRequest): PrepareResponse {
   request.prepare.forEach((raw, i) => {
     try {
       if (raw.byteLength !== 32) throw new Error("X25519 public key must be 32 bytes");
-      const e = ephemeralKeyPair();
-      const shared = kemSharedSecret(s, x25519(e.privateKey, publicKeyOf(raw)), e.publicRaw, raw);
-      out.set(e.publicRaw, i * ENCAPSULATION_BYTES);
+      const { enc, shared } = encap(s, raw, () => publicKeyOf(raw));
+      out.set(enc, i * ENCAPSULATION_BYTES);
       out.set(shared, i * ENCAPSULATION_BYTES + 32);
       shared.fill(0);
     } catch {

@@ -1,8 +1,9 @@
 /**
  * Where sodium-native cannot load (a platform without a prebuild), node:crypto verifies Ed25519
- * (src/ed25519Verify.ts) and the provider batches long runs onto libuv's pool. This file runs
- * itself, with the provider, document and vector suites, in a child process whose `sodium-native`
- * fails to load (test/no-sodium-preload.cts), there and in its worker threads.
+ * (src/ed25519Verify.ts; the provider batches long runs onto libuv's pool) and computes HPKE's
+ * X25519 (src/mls/crypto/x25519.ts). This file runs itself, with the provider, HPKE, document
+ * and vector suites, in a child process whose `sodium-native` fails to load
+ * (test/no-sodium-preload.cts), there and in its worker threads.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { getCiphersuiteFromName } from "ts-mls";
 import { Ed25519Backend, ed25519Backend } from "../src/ed25519Verify.js";
+import { x25519Backend } from "../src/mls/crypto/x25519.js";
 import { verifyingInline } from "../src/mls/crypto/signature.js";
 import { nodeCryptoProvider } from "../src/mls/crypto/provider.js";
 import { VERIFY_SYNC_MAX } from "../src/constants.js";
@@ -19,10 +21,14 @@ const here = (name: string): string => fileURLToPath(new URL(name, import.meta.u
 const inChild = process.env.SECRET_GROUP_TEST_NO_SODIUM === "1";
 const cs = getCiphersuiteFromName("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519");
 
-// Suites that verify Ed25519 on every path the fallback has: the provider's batching and
-// inline checks, documents on this thread and on the pool, joins in engine workers, the vectors.
+// Suites that verify Ed25519 on every path the fallback has (the provider's batching and inline
+// checks, documents on this thread and on the pool, joins in engine workers, the vectors) and
+// that run HPKE's X25519 (its known answers, the seal helper thread, Welcome encapsulations made ahead).
 const SUITES = [
-  "provider-ed25519-fallback.test.js",
+  "provider-sodium-fallback.test.js",
+  "provider-x25519.test.js",
+  "provider-hpke-kat.test.js",
+  "provider-hpke-prepared.test.js",
   "provider-units.test.js",
   "documents-envelope.test.js",
   "documents-async-verify.test.js",
@@ -32,7 +38,7 @@ const SUITES = [
 ];
 
 if (!inChild) {
-  test("without sodium-native, node:crypto verifies: the fallback's own checks and the provider, document, engine-join and vector suites pass", { timeout: 600_000 }, () => {
+  test("without sodium-native, node:crypto verifies and computes X25519: the fallback's own checks and the provider, HPKE, document, engine-join and vector suites pass", { timeout: 600_000 }, () => {
     const child = spawnSync(process.execPath, ["--require", here("no-sodium-preload.cjs"), "--test", ...SUITES.map(here)], {
       // without the parent runner's NODE_TEST_CONTEXT, the child reports in TAP on its stdout
       env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "NODE_TEST_CONTEXT")), SECRET_GROUP_TEST_NO_SODIUM: "1" },
@@ -47,11 +53,16 @@ if (!inChild) {
 } else {
   test("the backend is node:crypto here and in a worker thread", async () => {
     assert.equal(ed25519Backend(), Ed25519Backend.Node);
-    const url = new URL("../src/ed25519Verify.js", import.meta.url).href;
-    const worker = new Worker(`import(${JSON.stringify(url)}).then((m) => require("node:worker_threads").parentPort.postMessage(m.ed25519Backend()))`, { eval: true });
+    assert.equal(x25519Backend(), "node:crypto");
+    const ed = new URL("../src/ed25519Verify.js", import.meta.url).href;
+    const x = new URL("../src/mls/crypto/x25519.js", import.meta.url).href;
+    const worker = new Worker(
+      `Promise.all([import(${JSON.stringify(ed)}), import(${JSON.stringify(x)})]).then(([e, x]) => require("node:worker_threads").parentPort.postMessage([e.ed25519Backend(), x.x25519Backend()]))`,
+      { eval: true },
+    );
     const inWorker = await new Promise((resolve, reject) => worker.once("message", resolve).once("error", reject));
     await worker.terminate();
-    assert.equal(inWorker, Ed25519Backend.Node);
+    assert.deepEqual(inWorker, [Ed25519Backend.Node, "node:crypto"]);
   });
 
   test("verifyingInline: a turn's many Ed25519 verifications are answered on this thread, at once; outside it (and after it threw) they go to the pool", async () => {
