@@ -4,8 +4,9 @@ import { test } from "node:test";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { decode as cborDecode } from "cborg";
 import { fromHex, toHex, utf8 } from "../src/bytes.js";
+import { SYNC_VERIFY_MAX_BYTES } from "../src/constants.js";
 import { decodeCanonical, encodeCanonical } from "../src/documents/cbor.js";
-import { decodeDocument, documentIdOf, signDocument } from "../src/documents/document.js";
+import { decodeDocument, decodeDocumentDeferred, documentIdOf, signDocument } from "../src/documents/document.js";
 import { isAcceptablePublicKey, verifyEd25519 } from "../src/documents/ed25519.js";
 import { MAX_DOCUMENT_SIZE, MAX_FIELDS } from "../src/documents/schema.js";
 import type { FieldValue } from "../src/documents/schema.js";
@@ -171,6 +172,22 @@ test("tampering: any flipped signature bit, author swap or payload change is ref
     const bytes = new Uint8Array(doc.bytes);
     bytes[i]! ^= 0x01;
     assert.throws(() => decodeDocument(bytes), (e: unknown) => e instanceof ValidationError, `byte ${i}`);
+  }
+});
+
+test("documents of growing and shrinking sizes around SYNC_VERIFY_MAX_BYTES, valid and forged in turn, each get their own answer (the checks' reused buffer)", async () => {
+  const sizes = [10, 3000, SYNC_VERIFY_MAX_BYTES - 200, SYNC_VERIFY_MAX_BYTES + 500, 5, 8000, 40, SYNC_VERIFY_MAX_BYTES - 120, 1];
+  for (const [i, size] of sizes.entries()) {
+    const doc = signDocument(alice, "chat_v1", { body: new Uint8Array(size).fill(i), n: i }, { timestamp: 77 });
+    assert.deepEqual(decodeDocument(doc.bytes).id, doc.id, `valid, ${size} bytes`);
+    const { verified } = decodeDocumentDeferred(doc.bytes);
+    await verified;
+    const envelope = cborDecode(doc.bytes) as { payload: Uint8Array; signature: Uint8Array };
+    const signature = new Uint8Array(envelope.signature);
+    signature[5]! ^= 0x20;
+    const forgedBytes = encodeCanonical({ payload: envelope.payload, signature });
+    expectCode(() => decodeDocument(forgedBytes), ErrorCode.InvalidSignature);
+    await assert.rejects(decodeDocumentDeferred(forgedBytes).verified, (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidSignature, `forged, ${size} bytes`);
   }
 });
 
