@@ -11,7 +11,7 @@ import { CryptoError } from "ts-mls/mlsError.js";
 import { fromHex } from "../src/bytes.js";
 import { encap, kemSharedSecret, makeHpkeSuite } from "../src/mls/crypto/hpkeCore.js";
 import { importedPublicOf, rawKey } from "../src/mls/crypto/rawKey.js";
-import { encapDh, x25519, x25519Backend, x25519Raw } from "../src/mls/crypto/x25519.js";
+import { encapDh, x25519, x25519Backend, x25519PublicOf, x25519Raw } from "../src/mls/crypto/x25519.js";
 
 const withoutSodium = process.env.SECRET_GROUP_TEST_NO_SODIUM === "1";
 const priv = (raw: Uint8Array) => () => rawKey("X25519", "private", raw);
@@ -54,6 +54,8 @@ test("RFC 7748 5.2 and 6.1: the function's vectors and the Diffie-Hellman exampl
   const alicePublic = fromHex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
   const bobPublic = fromHex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
   const shared = fromHex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+  assert.deepEqual(x25519PublicOf(alice, priv(alice)), alicePublic);
+  assert.deepEqual(x25519PublicOf(bob, priv(bob)), bobPublic);
   // encapDh with a given one-time secret: its public key (enc) and the DH
   const a = encapDh(bobPublic, pub(bobPublic), alice);
   assert.deepEqual(a.enc, alicePublic);
@@ -80,6 +82,7 @@ test("agrees with node:crypto on random keys, non-canonical public keys and keys
       got = undefined;
     }
     assert.deepEqual(got, expected, `key ${i}`);
+    assert.deepEqual(x25519PublicOf(secret, priv(secret)), importedPublicOf(rawKey("X25519", "private", secret)));
     const e = encapDh(peer, pub(peer), secret);
     assert.deepEqual(e.enc, importedPublicOf(rawKey("X25519", "private", secret)));
     assert.deepEqual(e.dh, expected);

@@ -27,8 +27,8 @@ import { sealEach, type RemoteSealJob, type SealOutcome } from "./hpkeSealer.js"
 import { SealHelper } from "./sealHelper.js";
 import { prepareSeals, preparing, sealPrepared, type PreparesSeals } from "./hpkePrepared.js";
 import { LruCache, bytesKey, fresh } from "./lru.js";
-import { importedPublicOf, rawKey } from "./rawKey.js";
-import { x25519Raw } from "./x25519.js";
+import { rawKey } from "./rawKey.js";
+import { x25519PublicOf, x25519Raw } from "./x25519.js";
 import { HPKE_INFO_LENGTH_LIMIT, HPKE_INPUT_LENGTH_LIMIT, HPKE_KEY_CACHE_ENTRIES, HPKE_SEAL_HELPER_SHARE, HPKE_SEAL_OFFLOAD_MIN } from "../../constants.js";
 
 /**
@@ -65,10 +65,12 @@ function importPublic(raw: Uint8Array): X25519Key {
 
 function parsePrivate(raw: Uint8Array): X25519Key {
   const copy = fresh(raw);
-  const key = rawKey("X25519", "private", copy);
-  // the public key OpenSSL computed at the import, read back (no second scalar multiplication;
-  // safe for a key just imported: rawKey.ts importedPublicOf)
-  return new X25519Key("private", copy, key, importedPublicOf(key));
+  // libsodium: its public key, and the KeyObject only if node:crypto ever needs it (never, while
+  // libsodium computes every X25519); node:crypto: the public key OpenSSL computed at the import,
+  // read back (no second scalar multiplication; safe for a key just imported: rawKey.ts importedPublicOf)
+  let key: KeyObject | undefined;
+  const publicRaw = x25519PublicOf(copy, () => (key = rawKey("X25519", "private", copy)));
+  return new X25519Key("private", copy, key, publicRaw);
 }
 
 function importPrivate(raw: Uint8Array): X25519Key {

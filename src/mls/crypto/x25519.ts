@@ -78,6 +78,23 @@ export function x25519Raw(secret: Uint8Array, publicRaw: Uint8Array, secretKey: 
   return out;
 }
 
+/**
+ * The public key of a raw X25519 private key, X25519(secret, 9): libsodium's where it loads, else
+ * read back from the KeyObject `secretKey` gives (OpenSSL computed it at the import).
+ *
+ * @example
+ * ```ts
+ * const publicRaw = x25519PublicOf(secret, () => rawKey("X25519", "private", secret));
+ * ```
+ */
+export function x25519PublicOf(secret: Uint8Array, secretKey: () => KeyObject): Uint8Array {
+  if (secret.byteLength !== KEY_SIZE) throw new CryptoError("X25519 private key must be 32 bytes");
+  if (sodium === undefined) return importedPublicOf(secretKey());
+  const out = new Uint8Array(KEY_SIZE);
+  sodium.crypto_scalarmult_base(out, secret);
+  return out;
+}
+
 /** A one-time X25519 key pair: the private KeyObject and the raw public key (the KEM output). @example `const e: Ephemeral = ephemeralKeyPair()` */
 export interface Ephemeral {
   readonly privateKey: KeyObject;
