@@ -1,6 +1,7 @@
 /**
- * libsodium through `sodium-native`, where its prebuild loads: the Ed25519 checks of
- * src/ed25519Verify.ts and the X25519 of every HPKE encapsulation (src/mls/crypto/hpkeCore.ts).
+ * libsodium through `sodium-native`, where its prebuild loads: Ed25519 checks
+ * (src/ed25519Verify.ts) and signatures (src/ed25519Sign.ts), and HPKE's X25519
+ * (src/mls/crypto/x25519.ts).
  * Where it does not load (a platform without a prebuild, a bundle without the addon) this is
  * undefined and node:crypto does the same work under the same rules; each user keeps that path
  * and a test that holds the two to the same answers.
@@ -12,13 +13,16 @@ import { createRequire } from "node:module";
 /** The libsodium functions this project calls (sodium-native's signatures: outputs first). */
 export interface Sodium {
   crypto_sign_verify_detached(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
+  /** pk and sk (seed || pk, 64 bytes) of a 32-byte seed. */
+  crypto_sign_seed_keypair(pk: Uint8Array, sk: Uint8Array, seed: Uint8Array): void;
+  crypto_sign_detached(signature: Uint8Array, message: Uint8Array, sk: Uint8Array): void;
   /** q = X25519(n, 9); throws when q is all zero. */
   crypto_scalarmult_base(q: Uint8Array, n: Uint8Array): void;
   /** q = X25519(n, p); throws when p has small order (q would be all zero). */
   crypto_scalarmult(q: Uint8Array, n: Uint8Array, p: Uint8Array): void;
 }
 
-const NEEDED = ["crypto_sign_verify_detached", "crypto_scalarmult_base", "crypto_scalarmult"] as const;
+const NEEDED = ["crypto_sign_verify_detached", "crypto_sign_seed_keypair", "crypto_sign_detached", "crypto_scalarmult_base", "crypto_scalarmult"] as const;
 
 function load(): Sodium | undefined {
   try {

@@ -1,7 +1,7 @@
 /**
  * Where sodium-native cannot load (a platform without a prebuild), node:crypto verifies Ed25519
- * (src/ed25519Verify.ts; the provider batches long runs onto libuv's pool) and computes HPKE's
- * X25519 (src/mls/crypto/x25519.ts). This file runs itself, with the provider, HPKE, document
+ * (src/ed25519Verify.ts; the provider batches long runs onto libuv's pool), signs it
+ * (src/ed25519Sign.ts) and computes HPKE's X25519 (src/mls/crypto/x25519.ts). This file runs itself, with the provider, HPKE, document
  * and vector suites, in a child process whose `sodium-native` fails to load
  * (test/no-sodium-preload.cts), there and in its worker threads.
  */
@@ -23,10 +23,12 @@ const cs = getCiphersuiteFromName("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519"
 
 // Suites that verify Ed25519 on every path the fallback has (the provider's batching and inline
 // checks, documents on this thread and on the pool, joins in engine workers, the vectors) and
-// that run HPKE's X25519 (its known answers, the seal helper thread, Welcome encapsulations made ahead).
+// that run HPKE's X25519 (its known answers, the seal helper thread, Welcome encapsulations made
+// ahead) and sign (RFC 8032's signatures, documents, the provider).
 const SUITES = [
   "provider-sodium-fallback.test.js",
   "provider-x25519.test.js",
+  "ed25519-sign.test.js",
   "provider-hpke-kat.test.js",
   "provider-hpke-prepared.test.js",
   "provider-units.test.js",

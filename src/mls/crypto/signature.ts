@@ -27,6 +27,7 @@ import {
 import type { Signature, SignatureAlgorithm } from "ts-mls/crypto/signature.js";
 import { VERIFY_CHUNK, VERIFY_SYNC_MAX } from "../../constants.js";
 import { Ed25519Backend, ed25519Backend, verifyEd25519Node, verifyEd25519OnPool, verifyEd25519Sync } from "../../ed25519Verify.js";
+import { ed25519SignerOf, ed25519SignerOfKey, type Ed25519Signer } from "../../ed25519Sign.js";
 import { LruCache, bytesKey, fresh, owned } from "./lru.js";
 import { privateOf, publicOf, rawKey } from "./rawKey.js";
 
@@ -41,6 +42,7 @@ import { privateOf, publicOf, rawKey } from "./rawKey.js";
 export const KEY_CACHE_SIZE = 1024;
 
 const privateKeys = new LruCache<string, KeyObject>(KEY_CACHE_SIZE);
+const ed25519Signers = new LruCache<string, Ed25519Signer>(KEY_CACHE_SIZE);
 const publicKeys = new LruCache<string, KeyObject>(KEY_CACHE_SIZE);
 
 // PKCS#8 prefix of a 32-byte Ed25519 seed (RFC 8410), the format WebCrypto exports.
@@ -122,20 +124,19 @@ function verifyBatched(publicKey: Uint8Array, message: Uint8Array, signature: Ui
 }
 
 function ed25519(): Signature {
-  const privateKey = (signKey: Uint8Array): KeyObject =>
-    cached(privateKeys, "ed25519:", signKey, () => {
+  // src/ed25519Sign.ts: libsodium where it loads (the same signatures: Ed25519 is deterministic)
+  const signerOf = (signKey: Uint8Array): Ed25519Signer =>
+    ed25519Signers.getOrAdd(bytesKey(signKey), () => {
       // Same rule as the default provider: 32 bytes is a seed, anything else is PKCS#8.
-      if (signKey.byteLength === 32) return rawKey("Ed25519", "private", signKey);
-      if (signKey.byteLength === 48 && startsWith(signKey, ED25519_PKCS8)) {
-        return rawKey("Ed25519", "private", signKey.subarray(ED25519_PKCS8.byteLength));
-      }
+      if (signKey.byteLength === 32) return ed25519SignerOf(fresh(signKey));
+      if (signKey.byteLength === 48 && startsWith(signKey, ED25519_PKCS8)) return ed25519SignerOf(fresh(signKey.subarray(ED25519_PKCS8.byteLength)));
       const key = createPrivateKey({ key: Buffer.from(signKey), format: "der", type: "pkcs8" });
       if (key.asymmetricKeyType !== "ed25519") throw new TypeError("not an Ed25519 private key");
-      return key;
+      return ed25519SignerOfKey(key);
     });
   return {
     async sign(signKey, message) {
-      return owned(nodeSign(null, message, privateKey(signKey)));
+      return signerOf(signKey).sign(message);
     },
     async verify(publicKey, message, signature) {
       if (publicKey.byteLength !== 32) throw new RangeError("Ed25519 public key must be 32 bytes");
@@ -264,5 +265,6 @@ export function makeNodeSignature(alg: SignatureAlgorithm): Signature | undefine
  */
 export function clearKeyCaches(): void {
   privateKeys.clear();
+  ed25519Signers.clear();
   publicKeys.clear();
 }
