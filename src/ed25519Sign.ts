@@ -60,9 +60,15 @@ export function ed25519SignerOf(seed: Uint8Array): Ed25519Signer {
  * ```
  */
 export function ed25519SignerOfKey(key: KeyObject): Ed25519Signer {
-  const spki = createPublicKey(key).export({ format: "der", type: "spki" });
+  let publicKey: Uint8Array | undefined; // exported on first use: the MLS provider never asks
   return {
-    publicKey: new Uint8Array(spki.subarray(spki.length - 32)),
+    get publicKey() {
+      if (publicKey === undefined) {
+        const spki = createPublicKey(key).export({ format: "der", type: "spki" });
+        publicKey = new Uint8Array(spki.subarray(spki.length - 32));
+      }
+      return publicKey;
+    },
     sign: (message) => new Uint8Array(nodeSign(null, message, key)),
   };
 }
