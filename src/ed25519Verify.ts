@@ -23,7 +23,8 @@ import { LruCache } from "./mls/crypto/lru.js";
 import { sodium } from "./sodium.js";
 
 /**
- * Which code checks Ed25519 signatures on this thread.
+ * Which code checks Ed25519 signatures on this thread (and, from the same load of sodium-native,
+ * makes them, src/ed25519Sign.ts, and computes HPKE's X25519, src/mls/crypto/x25519.ts).
  *
  * @example
  * ```ts
@@ -35,7 +36,7 @@ export const Ed25519Backend = { Libsodium: "libsodium", Node: "node:crypto" } as
 export type Ed25519Backend = (typeof Ed25519Backend)[keyof typeof Ed25519Backend];
 
 /**
- * The backend {@link verifyEd25519Sync} uses here.
+ * The backend {@link verifyEd25519Sync} uses here; signing and HPKE's X25519 use the same one.
  *
  * @example
  * ```ts

@@ -150,7 +150,7 @@ export type { FieldContext, EncryptedField } from "./documents/fields.js";
 // MLS provider choice (the node:crypto provider is the default)
 export { DEFAULT_PROVIDER } from "./mls/suite.js";
 export type { ProviderName } from "./mls/suite.js";
-// which code checks Ed25519 signatures (libsodium through sodium-native where it loads)
+// which code checks and makes Ed25519 signatures and computes X25519 (libsodium through sodium-native where it loads)
 export { Ed25519Backend, ed25519Backend } from "./ed25519Verify.js";
 
 // the engine a node embeds (DESIGN.md section 5)

@@ -10,7 +10,14 @@
  */
 import { createRequire } from "node:module";
 
-/** The libsodium functions this project calls (sodium-native's signatures: outputs first). */
+/**
+ * The libsodium functions this project calls (sodium-native's signatures: outputs first).
+ *
+ * @example
+ * ```ts
+ * const binding: Sodium | undefined = sodium;
+ * ```
+ */
 export interface Sodium {
   crypto_sign_verify_detached(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
   /** pk and sk (seed || pk, 64 bytes) of a 32-byte seed. */
