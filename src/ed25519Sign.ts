@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { createPrivateKey, createPublicKey, sign as nodeSign, type KeyObject } from "node:crypto";
+import { sign as nodeSign, type KeyObject } from "node:crypto";
+import { publicOf, rawKey } from "./mls/crypto/rawKey.js";
 import { sodium } from "./sodium.js";
 
 /** A seed's signing key, made once: its public key and a sign function. @example `const s: Ed25519Signer = ed25519SignerOf(seed)` */
@@ -18,9 +19,6 @@ export interface Ed25519Signer {
   readonly publicKey: Uint8Array;
   sign(message: Uint8Array): Uint8Array;
 }
-
-/** PKCS#8 DER prefix of an Ed25519 private key (RFC 8410); the 32-byte seed follows. */
-const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
 
 /**
  * The signer of a 32-byte Ed25519 seed (the caller checks the size). It holds the expanded
@@ -34,7 +32,7 @@ const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
  */
 export function ed25519SignerOf(seed: Uint8Array): Ed25519Signer {
   if (sodium === undefined) {
-    return ed25519SignerOfKey(createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" }));
+    return ed25519SignerOfKey(rawKey("Ed25519", "private", seed));
   }
   const binding = sodium;
   const publicKey = new Uint8Array(32);
@@ -63,11 +61,7 @@ export function ed25519SignerOfKey(key: KeyObject): Ed25519Signer {
   let publicKey: Uint8Array | undefined; // exported on first use: the MLS provider never asks
   return {
     get publicKey() {
-      if (publicKey === undefined) {
-        const spki = createPublicKey(key).export({ format: "der", type: "spki" });
-        publicKey = new Uint8Array(spki.subarray(spki.length - 32));
-      }
-      return publicKey;
+      return (publicKey ??= publicOf(key));
     },
     sign: (message) => new Uint8Array(nodeSign(null, message, key)),
   };
