@@ -148,6 +148,15 @@ export const MAX_LONG_TERM_SECRETS = 1_000_000;
 export const POOL_DECRYPT_MIN_VALUES = 64;
 /** Or this many ciphertext bytes (large values pay a round trip sooner). */
 export const POOL_DECRYPT_MIN_BYTES = 256 * 1024;
+/**
+ * With the AEAD addon (src/nativeAead.ts) a value opens for ~1 us on the main thread, less than
+ * the pool's packing and hand-out cost a value, so only batches whose values average at least
+ * this many ciphertext bytes (and {@link POOL_DECRYPT_MIN_BYTES} in all) go to the pool. Measured
+ * (bench/bulkDev.ts, session 26): at 16 KiB the main thread alone read 1.18 / 1.45 / 1.36x the raw
+ * loop against the pool's 0.90 / 1.44 / 1.32x; at 64 KiB 0.50 / 0.41 / 0.67x against 0.55 / 0.64
+ * / 0.65x (fresh pages for the plaintexts, faulted in by the workers there, bound both).
+ */
+export const NATIVE_POOL_MIN_MEAN_BYTES = 32 * 1024;
 /** Bytes of long-term keys one worker keeps for bulk decryption (least recently used go first). */
 export const LONG_TERM_KEY_CACHE_BYTES = 1024 * 1024;
 /** Packed bytes per pool task of bulk long-term decryption (a batch splits into more chunks than threads above it, so the workers start sooner and buffers stay reusable). */

@@ -152,11 +152,14 @@ export { DEFAULT_PROVIDER } from "./mls/suite.js";
 export type { ProviderName } from "./mls/suite.js";
 // which code checks and makes Ed25519 signatures and computes X25519 (libsodium through sodium-native where it loads)
 export { Ed25519Backend, ed25519Backend } from "./ed25519Verify.js";
+// which code runs the long-term AEAD (the package's addon on Node's OpenSSL where it was built)
+export { aeadBackend } from "./nativeAead.js";
 
 // the engine a node embeds (DESIGN.md section 5)
 export { SecretGroupEngine } from "./engine/engine.js";
 export type { Created } from "./engine/engine.js";
 export type { EngineOptions } from "./engine/open.js";
+export type { BulkDecrypt } from "./engine/poolDecrypt.js";
 export type { EngineStats } from "./engine/context.js";
 export { IngestRefusedError } from "./engine/ingest.js";
 export type { IngestReport, IngestOutcomeName } from "./engine/ingest.js";

@@ -29,7 +29,7 @@ test("runOnEachThread runs a task once on every worker of the pool", async () =>
 
 test("an engine closing on a shared pool leaves none of its states, long-term keys or identity in the workers; the other engine's stay", async () => {
   await withPool(2, (pool) =>
-    withNodes([{ pool }, { pool }], async ([owner, alice]) => {
+    withNodes([{ pool }, { pool, bulkDecrypt: "pool" }], async ([owner, alice]) => {
       const { gid } = await groupWithMember(owner.engine, alice.engine);
       const messages: Uint8Array[] = [];
       for (let i = 0; i < POOL_DECRYPT_MIN_VALUES + 16; i++) messages.push(await owner.engine.encrypt(gid, utf8(`value ${i}`), { scheme: "long-term" }));

@@ -31,7 +31,7 @@ test("a worker without the keys answers a miss and the engine sends them again",
     return rest;
   });
   try {
-    await withNodes([{}, { pool }], async ([owner, alice]) => {
+    await withNodes([{}, { pool, bulkDecrypt: "pool" }], async ([owner, alice]) => {
       const { gid } = await groupWithMember(owner.engine, alice.engine, SUITE);
       const messages: Uint8Array[] = [];
       for (let i = 0; i < POOL_DECRYPT_MIN_VALUES; i++) messages.push(await owner.engine.encrypt(gid, utf8(`lt ${i}`), { scheme: "long-term" }));

@@ -71,7 +71,7 @@ test("handOut refuses a worker's answer that does not fit the chunk's layout", (
 async function step(state: GroupState, items: DecryptItem[], pool: EngineContext["pool"], engineId: string): Promise<{ result: Promise<Array<Uint8Array | Error>>; stats: EngineContext["stats"] }> {
   const token = new Uint8Array(16).fill(9);
   const record = { ...emptyGroupRecord(), status: "member" as const, owner: state.owner, ltsEpoch: 0n, mlsEpoch: state.mlsEpoch, stateToken: token };
-  const ctx = { store: {}, pool, engineId, stats: emptyStats() } as unknown as EngineContext;
+  const ctx = { store: {}, pool, engineId, stats: emptyStats(), bulkDecrypt: "pool" } as unknown as EngineContext;
   const job: GroupJob = { kind: "decrypt", decrypt: { items }, reply: { resolve() {}, reject() {} } };
   const out = await executeStep(ctx, { groupId: toHex(state.groupId), job, step: 0, record, counter: 0n, secrets: { token: toHex(token), secrets: state.secrets } });
   return { result: Promise.resolve(out.result as Array<Uint8Array | Error> | Promise<Array<Uint8Array | Error>>), stats: ctx.stats };

@@ -85,7 +85,7 @@ test("a large batch opens in the pool with the main thread's results and errors,
   const untouchable = new Proxy({}, { get: () => { throw new Error("the step touched the store"); } });
   const { pool, tasks } = recordingPool(2);
   try {
-    const ctx = { store: untouchable, pool, engineId: "e-pool-test", stats: emptyStats() } as unknown as EngineContext;
+    const ctx = { store: untouchable, pool, engineId: "e-pool-test", stats: emptyStats(), bulkDecrypt: "pool" } as unknown as EngineContext;
     const job: GroupJob = { kind: "decrypt", decrypt: { items }, reply: { resolve() {}, reject() {} } };
     const out = await executeStep(ctx, { groupId: gid, job, step: 0, record, counter: 0n, secrets: { token: toHex(token), secrets: held } });
     const results = (await out.result) as Array<Uint8Array | Error>;
@@ -120,7 +120,7 @@ test("a large batch opens in the pool with the main thread's results and errors,
 test("one call with two groups' large batches, interleaved with ratchet messages and garbage: every result in input order", async () => {
   const pool = createPool({ threads: 2 });
   try {
-    await withNodes([{}, { pool }], async ([owner, alice]) => {
+    await withNodes([{}, { pool, bulkDecrypt: "pool" }], async ([owner, alice]) => {
       // two suites: the workers hold keys of both groups at once
       const a = (await groupWithMember(owner.engine, alice.engine, "PANDA10_AES128GCM")).gid;
       const b = (await groupWithMember(owner.engine, alice.engine, "PANDA10_CHACHA20POLY1305")).gid;
@@ -155,7 +155,7 @@ async function stepOnPool(state: GroupState, items: DecryptItem[], secrets: Grou
   const record: GroupRecord = { ...emptyGroupRecord(), status: "member", owner: state.owner, ltsEpoch, mlsEpoch: state.mlsEpoch, stateToken: token };
   const pool = createPool({ threads: 2 });
   try {
-    const ctx = { store: {}, pool, engineId: "e-pool-step", stats: emptyStats() } as unknown as EngineContext;
+    const ctx = { store: {}, pool, engineId: "e-pool-step", stats: emptyStats(), bulkDecrypt: "pool" } as unknown as EngineContext;
     const job: GroupJob = { kind: "decrypt", decrypt: { items }, reply: { resolve() {}, reject() {} } };
     const out = await executeStep(ctx, { groupId: toHex(state.groupId), job, step: 0, record, counter: 0n, secrets: { token: toHex(token), secrets } });
     return { results: (await out.result) as Array<Uint8Array | Error>, stats: ctx.stats };

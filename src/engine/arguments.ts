@@ -11,6 +11,7 @@ import type { EngineLimits, LongTermCiphersuiteName, SchemeName } from "../const
 import { ErrorCode, UsageError } from "../errors.js";
 import { isLongTermCiphersuiteName } from "../lts/ciphersuite.js";
 import type { EncryptJob } from "./jobs.js";
+import type { BulkDecrypt } from "./poolDecrypt.js";
 
 const invalid = (message: string): UsageError => new UsageError(ErrorCode.InvalidArgument, message);
 
@@ -73,4 +74,10 @@ export function limitsArg(limits: Partial<EngineLimits> | undefined): EngineLimi
     if (!Number.isSafeInteger(value) || (value as number) < 1) throw invalid(`limit ${name} must be a positive integer`);
   }
   return { ...DEFAULT_ENGINE_LIMITS, ...limits };
+}
+
+/** The `bulkDecrypt` option (default `"auto"`). @example `bulkDecryptArg(options.bulkDecrypt) // "auto"` */
+export function bulkDecryptArg(mode: unknown): BulkDecrypt {
+  if (mode === undefined || mode === "auto" || mode === "pool") return mode ?? "auto";
+  throw new UsageError(ErrorCode.InvalidArgument, `bulkDecrypt must be "auto" or "pool", got ${String(mode)}`);
 }

@@ -23,13 +23,14 @@ import type { OutboxKeys } from "./outbox.js";
 import type { WelcomeKeys } from "./welcomeKeys.js";
 import type { PendingChain } from "./pendingChain.js";
 import type { JoinBatcher } from "./joinBatch.js";
+import type { BulkDecrypt } from "./poolDecrypt.js";
 
 /**
  * The engine as its group steps see it.
  *
  * @example
  * ```ts
- * const ctx: EngineContext = { store, pool, joins: new JoinBatcher(pool), identity, engineId: "e1", cacheLimit: 64, cacheBytes: 8 * 1024 * 1024, workerGroups: new LruCache(workerGroupsBound(64, 2)), nonceBlock: 1024n, stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pendingCommits: await PendingCommits.load(store), pendingOps: await PendingBook.load(store), welcomes: await WelcomeKeys.load(store), pendingChain: await PendingChain.load(store), outbox: await OutboxKeys.open(store), events: new EventHub(), droppedRuns: new Map() }
+ * const ctx: EngineContext = { store, pool, joins: new JoinBatcher(pool), identity, engineId: "e1", cacheLimit: 64, cacheBytes: 8 * 1024 * 1024, workerGroups: new LruCache(workerGroupsBound(64, 2)), nonceBlock: 1024n, bulkDecrypt: "auto", stats: emptyStats(), limits: DEFAULT_ENGINE_LIMITS, pendingCommits: await PendingCommits.load(store), pendingOps: await PendingBook.load(store), welcomes: await WelcomeKeys.load(store), pendingChain: await PendingChain.load(store), outbox: await OutboxKeys.open(store), events: new EventHub(), droppedRuns: new Map() }
  * ```
  */
 export interface EngineContext {
@@ -51,6 +52,8 @@ export interface EngineContext {
   readonly workerGroups: LruCache<string, true>;
   /** Long-term nonce counters reserved per block. */
   readonly nonceBlock: bigint;
+  /** Where large long-term batches open (`EngineOptions.bulkDecrypt`; absent: `"auto"`). */
+  readonly bulkDecrypt?: BulkDecrypt;
   /** Counters for `engine.stats()`. */
   readonly stats: EngineStats;
   /** Pending-input limits (defaults in constants.ts). */

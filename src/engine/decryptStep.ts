@@ -10,13 +10,14 @@
  */
 import { createHash } from "node:crypto";
 import { equalBytes } from "../bytes.js";
+import { MAIN_SLICE_VALUES } from "../constants.js";
 import { decodeSecretGroupMessage, peekMlsPrivateMessage } from "../message.js";
 import { CryptoError, ErrorCode, UsageError, ValidationError, errorFromData } from "../errors.js";
 import type { SecretGroupError } from "../errors.js";
 import type { DecryptItem, DecryptJob, HeldSecrets, StepInput, StepOutput } from "./jobs.js";
 import { recordAfter, runStateTask, stateOps } from "./context.js";
 import type { EngineContext } from "./context.js";
-import { openAll } from "./mainDecrypt.js";
+import { openAll, openSliced } from "./mainDecrypt.js";
 import { loadSecrets, validSecrets } from "./secrets.js";
 import { openInPool, worthThePool } from "./poolDecrypt.js";
 import { GroupStatus } from "./store/records.js";
@@ -75,9 +76,16 @@ export async function decryptStep(ctx: EngineContext, step: StepInput, job: Decr
   let pooled: Promise<void> | undefined;
   if (longTerm.length > 0) {
     const held = validSecrets(step.secrets, record) ?? (loaded = await loadSecrets(ctx, gid, record));
-    if (worthThePool(longTerm.length, longTermBytes(job.items, longTerm))) {
+    if (worthThePool(longTerm.length, longTermBytes(job.items, longTerm), ctx.bulkDecrypt)) {
       pooled = openInPool(ctx, gid, held.secrets, job.items, longTerm, results);
       // settled through the job's result below; this only keeps an early failure from going unhandled
+      pooled.catch(() => {});
+    } else if (longTerm.length > MAIN_SLICE_VALUES) {
+      // a large batch on this thread (the addon's open beats a worker's round trip): in slices,
+      // the event loop served between them, settled through the job's result as a pool batch is
+      pooled = openSliced(Uint8Array.from(Buffer.from(gid, "hex")), held.secrets, job.items, longTerm, results).then(() => {
+        ctx.stats.mainDecrypts += longTerm.length;
+      });
       pooled.catch(() => {});
     } else {
       openAll(Uint8Array.from(Buffer.from(gid, "hex")), held.secrets, job.items, longTerm, results);

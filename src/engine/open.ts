@@ -28,6 +28,8 @@ import { PendingChain } from "./pendingChain.js";
 import { PENDING_PREFIX } from "../materialise/store.js";
 import { Sublevel } from "./store/sublevels.js";
 import { deriveStorageKey, storageKeyArg } from "./store/seal.js";
+import { bulkDecryptArg } from "./arguments.js";
+import type { BulkDecrypt } from "./poolDecrypt.js";
 import type { SecretGroupEngine } from "./engine.js";
 
 /** Options of {@link SecretGroupEngine.open}. @example `{ path: "./data", identity, threads: 2 }` */
@@ -61,6 +63,15 @@ export interface EngineOptions {
   readonly workerCacheBytes?: number;
   /** Long-term nonce counters reserved per persisted block (default 1024). */
   readonly nonceBlock?: number;
+  /**
+   * Where large long-term `decrypt` batches open. `"auto"` (default): where the AEAD addon is
+   * built (src/nativeAead.ts), on the main thread in slices, the event loop served between them,
+   * unless the values average 32 KiB or more (`NATIVE_POOL_MIN_MEAN_BYTES`); without it, batches
+   * of 64 values or 256 KiB go to the worker pool. `"pool"`: those batches always go to the pool,
+   * leaving the main thread to other work at a cost in throughput (1 KiB values: ~1.6 us of
+   * main-thread CPU a value in slices, ~2.6 us packing them for the pool, bench/results/NOTES.md).
+   */
+  readonly bulkDecrypt?: BulkDecrypt;
   /** Limits on pending input (defaults: {@link DEFAULT_ENGINE_LIMITS}). */
   readonly limits?: Partial<EngineLimits>;
   /**
@@ -84,6 +95,7 @@ export interface EngineOptions {
 export async function openContext(options: EngineOptions): Promise<EngineContext> {
   const path = pathArg(options);
   const limits = limitsArg(options.limits);
+  const bulkDecrypt = bulkDecryptArg(options.bulkDecrypt);
   assertIdentity(options.identity);
   let pendingCommits: PendingCommits;
   let pendingOps: PendingBook;
@@ -122,6 +134,7 @@ export async function openContext(options: EngineOptions): Promise<EngineContext
     cacheBytes: options.workerCacheBytes ?? DEFAULT_WORKER_CACHE_BYTES,
     workerGroups: new LruCache(workerGroupsBound(cacheLimit, pool.threads.length)),
     nonceBlock: BigInt(options.nonceBlock ?? 1024),
+    bulkDecrypt,
     stats: emptyStats(),
     limits,
     pendingCommits,

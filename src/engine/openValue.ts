@@ -11,14 +11,18 @@ import { createDecipheriv, createSecretKey } from "node:crypto";
 import type { CipherGCMTypes, KeyObject } from "node:crypto";
 import { LTS_NONCE_SIZE, LTS_TAG_SIZE } from "../constants.js";
 import type { LongTermCiphersuiteName } from "../constants.js";
-import { CryptoError, ErrorCode } from "../errors.js";
+import { CryptoError, ErrorCode, InternalError } from "../errors.js";
+import { nativeAead, suiteId } from "../nativeAead.js";
 import { NODE_ALGORITHM, ownedPlaintext } from "../lts/aead.js";
 
-/** A long-term key ready for deciphers. @example `const key = openingKey("PANDA10_AES128GCM", value)` */
+/** A long-term key ready for opening values. @example `const key = openingKey("PANDA10_AES128GCM", value)` */
 export interface OpeningKey {
+  /** The addon's suite number and the raw key (src/nativeAead.ts), when the addon is loaded. */
+  readonly suite: number;
+  readonly value: Uint8Array;
   readonly algorithm: CipherGCMTypes;
-  /** Made once per key: a decipher on it skips preparing raw key bytes every time. */
-  readonly object: KeyObject;
+  /** node:crypto only: made once per key, a decipher on it skips preparing raw key bytes every time. */
+  readonly object: KeyObject | undefined;
 }
 
 /**
@@ -30,7 +34,12 @@ export interface OpeningKey {
  * ```
  */
 export function openingKey(ciphersuite: LongTermCiphersuiteName, value: Uint8Array): OpeningKey {
-  return { algorithm: NODE_ALGORITHM[ciphersuite] as CipherGCMTypes, object: createSecretKey(value) };
+  return {
+    suite: suiteId(ciphersuite),
+    value,
+    algorithm: NODE_ALGORITHM[ciphersuite] as CipherGCMTypes,
+    object: nativeAead === undefined ? createSecretKey(value) : undefined,
+  };
 }
 
 const OPTIONS = { authTagLength: LTS_TAG_SIZE };
@@ -49,7 +58,14 @@ const OPTIONS = { authTagLength: LTS_TAG_SIZE };
  */
 export function openValue(key: OpeningKey, bytes: Uint8Array, nonceAt: number, ctAt: number, end: number, aad: Uint8Array): Uint8Array {
   const tagAt = end - LTS_TAG_SIZE;
-  const decipher = createDecipheriv(key.algorithm, key.object, bytes.subarray(nonceAt, nonceAt + LTS_NONCE_SIZE), OPTIONS);
+  if (nativeAead !== undefined) {
+    const length = tagAt - ctAt;
+    // a buffer of its own, every byte written by the addon (or wiped by it on a failure)
+    const body = length === 0 ? new Uint8Array(0) : new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+    if (!openValueInto(key, bytes, nonceAt, ctAt, end, aad, body, 0)) throw authenticationFailed();
+    return body;
+  }
+  const decipher = createDecipheriv(key.algorithm, key.object as KeyObject, bytes.subarray(nonceAt, nonceAt + LTS_NONCE_SIZE), OPTIONS);
   decipher.setAuthTag(bytes.subarray(tagAt, end));
   decipher.setAAD(aad);
   // update() hands out unauthenticated plaintext: it stays here until final() has checked the tag
@@ -59,7 +75,27 @@ export function openValue(key: OpeningKey, bytes: Uint8Array, nonceAt: number, c
     tail = decipher.final();
   } catch {
     body.fill(0);
-    throw new CryptoError(ErrorCode.DecryptionFailed, "long-term ciphertext failed to authenticate");
+    throw authenticationFailed();
   }
   return ownedPlaintext(body, tail);
+}
+
+/** The error of a value whose tag does not verify (the library's code and message). @example `throw authenticationFailed()` */
+export function authenticationFailed(): CryptoError {
+  return new CryptoError(ErrorCode.DecryptionFailed, "long-term ciphertext failed to authenticate");
+}
+
+/**
+ * The addon's open of one value (as {@link openValue}) straight into `target` at `targetAt`:
+ * false when the tag fails, the target range then wiped. Only where the addon is loaded
+ * (`nativeAead !== undefined`); a worker opens a segment's small values into its output this way.
+ *
+ * @example
+ * ```ts
+ * if (!openValueInto(key, bytes, nonceAt, ctAt, end, groupId, output, written)) failures.push(...)
+ * ```
+ */
+export function openValueInto(key: OpeningKey, bytes: Uint8Array, nonceAt: number, ctAt: number, end: number, aad: Uint8Array, target: Uint8Array, targetAt: number): boolean {
+  if (nativeAead === undefined) throw new InternalError(ErrorCode.Internal, "openValueInto needs the native addon");
+  return nativeAead.open(key.suite, key.value, bytes.subarray(nonceAt, nonceAt + LTS_NONCE_SIZE), bytes, ctAt, end, aad, target, targetAt);
 }

@@ -23,7 +23,8 @@
 import type { Piscina } from "piscina";
 import { equalBytesAt, fromHex } from "../bytes.js";
 import type { MAIN_SHARE_MIN_MEAN_BYTES, POOL_MAIN_SHARE, POOL_OUTPUT_SEGMENT_BYTES } from "../constants.js";
-import { POOL_CHUNK_BYTES, POOL_CHUNKS_IN_FLIGHT_PER_THREAD, POOL_DECRYPT_MIN_BYTES, POOL_DECRYPT_MIN_VALUES, SENT_KEYS_TRACKED } from "../constants.js";
+import { NATIVE_POOL_MIN_MEAN_BYTES, POOL_CHUNK_BYTES, POOL_CHUNKS_IN_FLIGHT_PER_THREAD, POOL_DECRYPT_MIN_BYTES, POOL_DECRYPT_MIN_VALUES, SENT_KEYS_TRACKED } from "../constants.js";
+import { nativeAead } from "../nativeAead.js";
 import { ErrorCode, InternalError } from "../errors.js";
 import { otherGroupCiphertext, secretForEpoch } from "../lts/secret.js";
 import type { LongTermSecret } from "../lts/secret.js";
@@ -37,14 +38,26 @@ import type { LongTermKeyData, OpenLongTermOut, OpenLongTermTask } from "./worke
 
 
 /**
+ * Where large long-term batches open (`EngineOptions.bulkDecrypt`): `"auto"` by measurement,
+ * `"pool"` in the pool whatever the AEAD backend.
+ *
+ * @example
+ * ```ts
+ * const mode: BulkDecrypt = "pool"
+ * ```
+ */
+export type BulkDecrypt = "auto" | "pool";
+
+/**
  * True when a batch of `count` long-term values of `bytes` ciphertext bytes is worth the pool.
  *
  * @example
  * ```ts
- * if (worthThePool(1000, 1000 * 1024)) await openInPool(...)
+ * if (worthThePool(1000, 1000 * 1024, "auto")) await openInPool(...)
  * ```
  */
-export function worthThePool(count: number, bytes: number): boolean {
+export function worthThePool(count: number, bytes: number, mode: BulkDecrypt = "auto"): boolean {
+  if (nativeAead !== undefined && mode === "auto") return count > 1 && bytes >= POOL_DECRYPT_MIN_BYTES && bytes >= NATIVE_POOL_MIN_MEAN_BYTES * count;
   return count >= POOL_DECRYPT_MIN_VALUES || (count > 1 && bytes >= POOL_DECRYPT_MIN_BYTES);
 }
 

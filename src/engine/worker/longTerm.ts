@@ -1,14 +1,14 @@
 /**
  * Worker side of bulk long-term decryption. The engine packs a chunk of one group's long-term
  * messages into segments of up to {@link POOL_OUTPUT_SEGMENT_BYTES} (ArrayBuffers of its own)
- * and transfers them (no structured-clone copy); the worker opens each value with a node:crypto
- * decipher on a cached `KeyObject`, copies a segment's small plaintexts into one buffer of exactly
- * their bytes, made here (the worker, mostly idle, pays its allocation and first-touch faults
- * instead of the busy main thread), and moves it back with the segments, unwritten: the engine
- * hands out views into the output buffer with no copy and no shared memory, and packs its next
- * chunks into the segments. A large plaintext moves alone, in the buffer node:crypto made it in.
- * The tag is checked (`final()`) before a value's plaintext is copied anywhere: a failed value
- * leaves nothing behind. The group's long-term keys cross once
+ * and transfers them (no structured-clone copy); the worker opens a segment's small values into
+ * one buffer of exactly their plaintexts, made here (the worker, mostly idle, pays its allocation
+ * and first-touch faults instead of the busy main thread), and moves it back with the segments,
+ * unwritten (src/engine/worker/openSegment.ts): the engine hands out views into the output buffer
+ * with no copy and no shared memory, and packs its next chunks into the segments. A large
+ * plaintext moves alone, in a buffer of its own. No unauthenticated byte leaves: the addon
+ * (src/nativeAead.ts) checks the tag before returning and wipes a failed value's bytes;
+ * node:crypto's `final()` is called before a plaintext is copied anywhere. The group's long-term keys cross once
  * per epoch and worker: the worker keeps them in a cache bounded by bytes (keyed by engine, group
  * and epoch) and answers `{ miss: true }` (nothing opened, the segments untouched) when a chunk
  * needs a key it does not hold and the task did not carry it; the engine then sends the task
@@ -22,32 +22,18 @@
  * @module
  */
 import { Piscina } from "piscina";
-import { LONG_TERM_KEY_CACHE_BYTES, POOL_OWN_BUFFER_BYTES } from "../../constants.js";
+import { LONG_TERM_KEY_CACHE_BYTES } from "../../constants.js";
 import type { LongTermCiphersuiteName, POOL_OUTPUT_SEGMENT_BYTES } from "../../constants.js";
-import { concatBytes } from "../../bytes.js";
 import { toErrorData } from "../../errors.js";
 import type { ErrorData } from "../../errors.js";
-import { openValue, openingKey } from "../openValue.js";
+import { nativeAead } from "../../nativeAead.js";
+import { openingKey } from "../openValue.js";
 import type { OpeningKey } from "../openValue.js";
+import { openSegmentCopied, openSegmentInPlace } from "./openSegment.js";
+import type { Batch } from "./openSegment.js";
 import type { TaskResult } from "../pool.js";
 
-/** Numbers per item in {@link OpenLongTermTask.layout}. @example `layout[5 * i + 1]` is item i's ciphertext offset in its segment */
-export const LAYOUT_STRIDE = 5;
-
-/**
- * Whether a plaintext of `length` bytes is written back into its segment: one not empty and
- * under {@link POOL_OWN_BUFFER_BYTES} (a larger one moves in a buffer of its own). The worker and
- * the engine (packing the segments, reading them back) decide by this alone, so they agree on
- * what a segment holds.
- *
- * @example
- * ```ts
- * inSegment(1024) // true; inSegment(0) and inSegment(8192) false
- * ```
- */
-export function inSegment(length: number): boolean {
-  return length > 0 && length < POOL_OWN_BUFFER_BYTES;
-}
+export { LAYOUT_STRIDE, inSegment } from "./openSegment.js";
 
 /** A long-term key as it crosses to a worker. @example `{ epoch: 3n, ciphersuite: "PANDA10_AES256GCM", value }` */
 export interface LongTermKeyData {
@@ -100,7 +86,8 @@ export function isOpenLongTermTask(task: { readonly op: string }): task is OpenL
   return task.op === "openLongTerm";
 }
 
-interface CachedKey extends OpeningKey {
+/** A key in this worker's cache. @example `{ ...openingKey(suite, value), bytes: 200 }` */
+export interface CachedKey extends OpeningKey {
   readonly bytes: number;
 }
 
@@ -171,62 +158,22 @@ function openBatch(task: OpenLongTermTask): OpenLongTermOut {
     if (key === undefined) return { miss: true, segments: task.segments };
     keys.push(key);
   }
-  const { layout, groupId, ends, segments } = task;
+  const { ends, segments } = task;
+  const batch: Batch = { task, keys, large: [], failures: [] };
   const outputs: ArrayBuffer[] = [];
-  const large: Array<[number, ArrayBuffer]> = [];
-  const failures: Array<[number, ErrorData]> = [];
-  // the small plaintexts of the segment being opened, until its output buffer is made
-  const bodies: Uint8Array[] = [];
-  let i = 0;
   try {
-    for (let s = 0; s < segments.length; s++) {
+    for (let s = 0, from = 0; s < segments.length; from = ends[s++] as number) {
       const bytes = new Uint8Array(segments[s] as ArrayBuffer);
-      let room = 0;
-      for (const end = ends[s] as number; i < end; i++) {
-        const at = i * LAYOUT_STRIDE;
-        const nonceAt = layout[at] as number;
-        const ctAt = layout[at + 1] as number;
-        const ctLength = layout[at + 2] as number;
-        const aadLength = layout[at + 3] as number;
-        const key = keys[layout[at + 4] as number] as CachedKey;
-        const ctEnd = ctAt + ctLength;
-        const aad = aadLength === 0 ? groupId : concatBytes(groupId, bytes.subarray(ctEnd, ctEnd + aadLength));
-        let body: Uint8Array;
-        try {
-          body = openValue(key, bytes, nonceAt, ctAt, ctEnd, aad);
-        } catch (e) {
-          failures.push([i, toErrorData(e)]);
-          continue;
-        }
-        if (inSegment(body.length)) {
-          bodies.push(body);
-          room += body.length;
-        } else if (body.length > 0) {
-          // large: the plaintext owns its buffer (openValue) and moves whole
-          large.push([i, body.buffer as ArrayBuffer]);
-        }
-      }
-      // one buffer of exactly the segment's plaintexts, made here: this thread pays its allocation
-      // and first-touch faults (not the busy main thread), no byte of it is left unwritten, and the
-      // packed segment (only the caller's bytes) goes back for packing unwritten
-      const output = room === 0 ? new Uint8Array(0) : new Uint8Array(Buffer.allocUnsafeSlow(room).buffer, 0, room);
-      let w = 0;
-      for (const body of bodies) {
-        output.set(body, w);
-        w += body.length;
-        body.fill(0);
-      }
-      bodies.length = 0;
-      outputs.push(output.buffer as ArrayBuffer);
+      const open = nativeAead === undefined ? openSegmentCopied : openSegmentInPlace;
+      outputs.push(open(batch, bytes, from, ends[s] as number).buffer as ArrayBuffer);
     }
   } catch (e) {
     // plaintexts may sit in the outputs already: none stays behind a failed task
-    for (const body of bodies) body.fill(0);
     for (const buffer of outputs) new Uint8Array(buffer).fill(0);
-    for (const [, buffer] of large) new Uint8Array(buffer).fill(0);
+    for (const [, buffer] of batch.large) new Uint8Array(buffer).fill(0);
     throw e;
   }
-  return { segments, outputs, large, failures };
+  return { segments, outputs, large: batch.large, failures: batch.failures };
 }
 
 /**

@@ -1,0 +1,40 @@
+/**
+ * Where the AEAD addon was not built (no compiler at install, or SECRET_GROUP_NATIVE=0),
+ * node:crypto's cipher objects open and seal long-term values and the MLS provider's AEAD: the
+ * library's AEAD, the engine's main-thread opens, the pool's worker loop (its copying path), the
+ * small-batch thresholds of that path, and the provider's HPKE and message AEAD. This file runs those suites in a child process with SECRET_GROUP_NATIVE=0, which its
+ * worker threads inherit.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
+
+const SUITES = [
+  "native-aead.test.js",
+  "lts-aead.test.js",
+  "lts-encrypt.test.js",
+  "lts-vectors.test.js",
+  "engine-decrypt-main.test.js",
+  "engine-decrypt-pool.test.js",
+  "engine-decrypt-pool-keys.test.js",
+  "engine-decrypt-pool-segments.test.js",
+  "engine-decrypt-pool-leaks.test.js",
+  "engine-close-shared-pool.test.js",
+  "provider-equality.test.js",
+];
+
+test("without the AEAD addon, node:crypto does the work: the AEAD, library and engine decryption suites pass", { timeout: 600_000 }, () => {
+  const child = spawnSync(process.execPath, ["--test", ...SUITES.map(here)], {
+    // without the parent runner's NODE_TEST_CONTEXT, the child reports in TAP on its stdout
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "NODE_TEST_CONTEXT")), SECRET_GROUP_NATIVE: "0" },
+    encoding: "utf8",
+    timeout: 590_000,
+  });
+  const report = `${child.stdout}\n${child.stderr}`;
+  assert.equal(child.status, 0, report.slice(-4000));
+  assert.match(child.stdout, /^# fail 0$/m);
+  assert.match(child.stdout, /ok \d+ - is not loaded under SECRET_GROUP_NATIVE=0/);
+});
