@@ -2,7 +2,8 @@
  * Where the AEAD addon was not built (no compiler at install, or SECRET_GROUP_NATIVE=0),
  * node:crypto's cipher objects open and seal long-term values and the MLS provider's AEAD: the
  * library's AEAD, the engine's main-thread opens, the pool's worker loop (its copying path), the
- * small-batch thresholds of that path, and the provider's HPKE and message AEAD. This file runs those suites in a child process with SECRET_GROUP_NATIVE=0, which its
+ * small-batch thresholds of that path, the provider's HPKE and message AEAD, and the sealed
+ * store's AES-256-GCM (its frozen fixtures open on either). This file runs those suites in a child process with SECRET_GROUP_NATIVE=0, which its
  * worker threads inherit.
  */
 import { test } from "node:test";
@@ -24,6 +25,9 @@ const SUITES = [
   "engine-decrypt-pool-leaks.test.js",
   "engine-close-shared-pool.test.js",
   "provider-equality.test.js",
+  "secrets-at-rest.test.js",
+  "storage-key.test.js",
+  "storage-fixture-v6.test.js",
 ];
 
 test("without the AEAD addon, node:crypto does the work: the AEAD, library and engine decryption suites pass", { timeout: 600_000 }, () => {

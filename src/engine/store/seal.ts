@@ -16,6 +16,8 @@
  *
  * The associated data binds the sublevel, the key and the header (kind, generation, salt,
  * nonce): a sealed value copied to another key or sublevel, or relabelled, fails to open.
+ * AES-256-GCM runs on the package's addon where it is built (src/nativeAead.ts), else on
+ * node:crypto: the same bytes.
  *
  * @module
  */
@@ -24,10 +26,13 @@ import { SEALED_STORAGE_VERSION, STORAGE_AAD_LABEL, STORAGE_KEY_LABEL, STORAGE_K
 import { Writer } from "../../codec/tls.js";
 import { utf8 } from "../../bytes.js";
 import { DecodeError, ErrorCode, StorageError, UsageError } from "../../errors.js";
+import { nativeAead, suiteId } from "../../nativeAead.js";
 
 const SALT = 16;
 const NONCE = 12;
 const TAG = 16;
+/** The addon's number of AES-256-GCM (the sealed store's AEAD; src/nativeAead.ts). */
+const AES_256_GCM = suiteId("PANDA10_AES256GCM");
 /** Most session subkeys of the storage key kept derived (one per session that wrote a live value). */
 const SUBKEY_CACHE = 4096;
 
@@ -207,6 +212,10 @@ export class Sealer {
     header.set(this.salt, headerLength - NONCE - SALT);
     const nonce = header.subarray(headerLength - NONCE);
     new DataView(out.buffer, nonce.byteOffset + 4, 8).setBigUint64(0, this.counter++);
+    if (nativeAead !== undefined) {
+      nativeAead.seal(AES_256_GCM, subkey, nonce, plain, associatedData(sub, key, header), out, headerLength);
+      return out;
+    }
     const cipher = createCipheriv("aes-256-gcm", subkey, nonce, { authTagLength: TAG });
     cipher.setAAD(associatedData(sub, key, header));
     const body = cipher.update(plain);
@@ -251,6 +260,14 @@ export class Sealer {
       subkey = this.subkey(storageKey, e.salt, `${e.generation}:${toKey(e.salt)}`);
     }
     if (e.body.length < TAG) throw new DecodeError(`${sub} ${key}: sealed value truncated`);
+    if (nativeAead !== undefined) {
+      // memory of its own (a state's parts move to a worker whole); the addon checks the tag before it returns
+      const plain = new Uint8Array(e.body.length - TAG);
+      if (!nativeAead.open(AES_256_GCM, subkey, e.nonce, e.body, 0, e.body.length, associatedData(sub, key, e.header), plain, 0)) {
+        throw new StorageError(ErrorCode.StorageIntegrity, `${sub} ${key}: sealed value does not authenticate`);
+      }
+      return plain;
+    }
     try {
       const decipher = createDecipheriv("aes-256-gcm", subkey, e.nonce, { authTagLength: TAG });
       decipher.setAAD(associatedData(sub, key, e.header));

@@ -3,7 +3,9 @@
  *
  * Why: every MLS private message and every HPKE ciphertext goes through here; the
  * default provider imports a WebCrypto key per call (AES-GCM) or runs pure JS
- * (`@noble/ciphers`, ChaCha20-Poly1305).
+ * (`@noble/ciphers`, ChaCha20-Poly1305). Where the package's AEAD addon is built
+ * (src/nativeAead.ts), AES-128/256-GCM and ChaCha20-Poly1305 with 12-byte nonces go through it:
+ * the same OpenSSL without a cipher object per call (~0.5 against ~4.5 us a small message).
  *
  * Output layout is ciphertext || 16-byte tag, as RFC 5116 and both default backends use.
  *
@@ -11,8 +13,33 @@
  */
 import { createCipheriv, createDecipheriv, type CipherGCMTypes } from "node:crypto";
 import type { AeadAlgorithm } from "ts-mls/crypto/aead.js";
+import { nativeAead } from "../../nativeAead.js";
 
 const TAG = 16;
+const NONCE = 12;
+const EMPTY = new Uint8Array(0);
+
+/** The addon's suite for an AES-GCM key length (AES-192 has none: node:crypto then). */
+function gcmSuite(key: Uint8Array): number | undefined {
+  return key.byteLength === 16 ? 1 : key.byteLength === 32 ? 2 : undefined;
+}
+
+/** Seals with the addon, or undefined where it does not serve these sizes. */
+function nativeSeal(suite: number | undefined, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, plaintext: Uint8Array): Uint8Array | undefined {
+  if (nativeAead === undefined || suite === undefined || nonce.byteLength !== NONCE) return undefined;
+  const out = new Uint8Array(plaintext.byteLength + TAG);
+  nativeAead.seal(suite, key, nonce, plaintext, aad ?? EMPTY, out, 0);
+  return out;
+}
+
+/** Opens with the addon (throwing as node:crypto's final() does on a bad tag), or undefined where it does not serve these sizes. */
+function nativeOpen(suite: number | undefined, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, ciphertext: Uint8Array): Uint8Array | undefined {
+  if (nativeAead === undefined || suite === undefined || nonce.byteLength !== NONCE) return undefined;
+  const out = new Uint8Array(ciphertext.byteLength - TAG);
+  // the addon checks the tag before it returns and wipes what it wrote when it fails
+  if (!nativeAead.open(suite, key, nonce, ciphertext, 0, ciphertext.byteLength, aad ?? EMPTY, out, 0)) throw new Error("Unsupported state or unable to authenticate data");
+  return out;
+}
 
 /**
  * Synchronous AEAD with ts-mls's argument order (key, nonce, aad, data).
@@ -72,6 +99,8 @@ function joinPlain(body: Uint8Array, tail: Uint8Array): Uint8Array {
  */
 const aesGcm: Omit<NodeAead, "keyLength" | "nonceLength"> = {
   seal(key, nonce, aad, plaintext) {
+    const sealed = nativeSeal(gcmSuite(key), key, nonce, aad, plaintext);
+    if (sealed !== undefined) return sealed;
     const c = createCipheriv(gcmName(key), key, nonce, { authTagLength: TAG });
     if (aad !== undefined && aad.byteLength > 0) c.setAAD(aad);
     const body = c.update(plaintext);
@@ -79,6 +108,8 @@ const aesGcm: Omit<NodeAead, "keyLength" | "nonceLength"> = {
   },
   open(key, nonce, aad, ciphertext) {
     if (ciphertext.byteLength < TAG) throw new RangeError("ciphertext shorter than the tag");
+    const opened = nativeOpen(gcmSuite(key), key, nonce, aad, ciphertext);
+    if (opened !== undefined) return opened;
     const d = createDecipheriv(gcmName(key), key, nonce, { authTagLength: TAG });
     d.setAuthTag(ciphertext.subarray(ciphertext.byteLength - TAG));
     if (aad !== undefined && aad.byteLength > 0) d.setAAD(aad);
@@ -100,6 +131,8 @@ const chacha20Poly1305: Omit<NodeAead, "keyLength" | "nonceLength"> = {
   seal(key, nonce, aad, plaintext) {
     // @noble/ciphers (the default backend) insists on these sizes; OpenSSL would accept shorter nonces.
     checkChacha(key, nonce);
+    const sealed = nativeSeal(3, key, nonce, aad, plaintext);
+    if (sealed !== undefined) return sealed;
     const c = createCipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG });
     if (aad !== undefined && aad.byteLength > 0) c.setAAD(aad, { plaintextLength: plaintext.byteLength });
     const body = c.update(plaintext);
@@ -108,6 +141,8 @@ const chacha20Poly1305: Omit<NodeAead, "keyLength" | "nonceLength"> = {
   open(key, nonce, aad, ciphertext) {
     checkChacha(key, nonce);
     if (ciphertext.byteLength < TAG) throw new RangeError("ciphertext shorter than the tag");
+    const opened = nativeOpen(3, key, nonce, aad, ciphertext);
+    if (opened !== undefined) return opened;
     const bodyLength = ciphertext.byteLength - TAG;
     const d = createDecipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG });
     d.setAuthTag(ciphertext.subarray(bodyLength));
