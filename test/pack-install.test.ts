@@ -3,7 +3,9 @@
  * scripts: `npm pack` bundles the patched ts-mls and cborg (bundleDependencies), and an empty
  * application installs the tarball with `--ignore-scripts`, verifies Ed25519 with libsodium
  * (sodium-native's prebuild), joins a group after removals and reads back a document whose text
- * starts with U+FEFF, through the public API.
+ * starts with U+FEFF, through the public API. Without our install script the long-term AEAD runs
+ * on node:crypto; `npm rebuild secret-group` then runs it (native/build.cjs), and the application
+ * opens the same values through the addon.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -19,7 +21,7 @@ const npm = (cwd: string, args: string[]): string =>
 
 // Run in a fresh application: joins after removing leaves 1 and 5 (refused by unpatched ts-mls 1.6.4).
 const APP = `
-import { generateIdentity, createKeyPackage, createGroup, addMembers, joinGroup, removeMembers, signDocument, decodeDocument, ed25519Backend } from "secret-group";
+import { generateIdentity, createKeyPackage, createGroup, addMembers, joinGroup, removeMembers, signDocument, decodeDocument, ed25519Backend, aeadBackend, encrypt, decrypt } from "secret-group";
 // sodium-native's prebuild reaches the application (installed without scripts, as it needs none)
 if (ed25519Backend() !== "libsodium") throw new Error("Ed25519 verified by " + ed25519Backend());
 const owner = generateIdentity();
@@ -36,10 +38,13 @@ for (const i of [7, 8]) {
 // refused by unpatched cborg 4.5.8, whose decoder dropped the leading U+FEFF
 const doc = signDocument(owner, "chat_v1", { body: "\\uFEFFfrom a file with a byte order mark" });
 if (decodeDocument(doc.bytes).fields.body !== "\\uFEFFfrom a file with a byte order mark") throw new Error("U+FEFF lost");
-console.log("joined");
+// a long-term value round trip on whichever AEAD this install has
+const sealed = await encrypt(state, new TextEncoder().encode("long-term"), { scheme: "long-term" });
+if (new TextDecoder().decode((await decrypt(sealed.state, sealed.message)).plaintext) !== "long-term") throw new Error("long-term value lost");
+console.log("joined " + aeadBackend());
 `;
 
-test("a packed install carries the patched ts-mls and cborg, joins after removals and keeps a leading U+FEFF", { timeout: 300_000 }, () => {
+test("a packed install carries the patched ts-mls and cborg, joins after removals, keeps a leading U+FEFF, and builds the AEAD addon when its script runs", { timeout: 300_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "sg-pack-"));
   try {
     npm(root, ["pack", "--ignore-scripts", "--pack-destination", dir]);
@@ -55,7 +60,11 @@ test("a packed install carries the patched ts-mls and cborg, joins after removal
     assert.match(readFileSync(cborg, "utf8"), /secret-group patch, RFC 8949/);
     writeFileSync(join(app, "main.mjs"), APP);
     const out = execFileSync(process.execPath, ["main.mjs"], { cwd: app, encoding: "utf8", timeout: 60_000 });
-    assert.equal(out.trim(), "joined");
+    assert.equal(out.trim(), "joined node:crypto", "installed without scripts: no addon, node:crypto");
+    // our install script builds the AEAD addon inside the application's copy of the package
+    npm(app, ["rebuild", "secret-group"]);
+    const rebuilt = execFileSync(process.execPath, ["main.mjs"], { cwd: app, encoding: "utf8", timeout: 60_000 });
+    assert.equal(rebuilt.trim(), "joined native");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
