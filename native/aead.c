@@ -92,22 +92,32 @@ static int overlaps(const uint8_t* a, const uint8_t* b, size_t n) {
 }
 
 /*
+ * The arguments of a call taking `expected` of them, and its leading (suite, key, nonce), checked:
+ * 0 once it has thrown.
+ */
+static int leading_args(napi_env env, napi_callback_info info, size_t expected, napi_value* argv, int32_t* suite, Bytes* key, Bytes* nonce) {
+  size_t argc = expected;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != expected) return fail(env, 0, "wrong number of arguments"), 0;
+  if (!get_suite(env, argv[0], suite)) return fail(env, 0, "unknown suite"), 0;
+  if (!get_bytes(env, argv[1], key) || !get_bytes(env, argv[2], nonce)) return fail(env, 0, "key and nonce must be Uint8Arrays"), 0;
+  if (key->length != KEY_SIZE[*suite]) return fail(env, 0, "wrong key length for the suite"), 0;
+  if (nonce->length != NONCE) return fail(env, 0, "nonce must be 12 bytes"), 0;
+  return 1;
+}
+
+/*
  * open(suite, key, nonce, source, ctAt, end, aad, target, targetAt) -> boolean
  * Opens source[ctAt, end - 16) with the tag source[end - 16, end) into
  * target[targetAt, targetAt + end - 16 - ctAt). False (the target range wiped) when the tag fails.
  */
 static napi_value open_value(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
   napi_value argv[9];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 9) return fail(env, 0, "open takes 9 arguments");
   int32_t suite;
   Bytes key, nonce, source, aad, target;
   size_t ct_at, end, target_at;
-  if (!get_suite(env, argv[0], &suite)) return fail(env, 0, "unknown suite");
-  if (!get_bytes(env, argv[1], &key) || !get_bytes(env, argv[2], &nonce) || !get_bytes(env, argv[3], &source) || !get_bytes(env, argv[6], &aad) || !get_bytes(env, argv[7], &target)) return fail(env, 0, "key, nonce, source, aad and target must be Uint8Arrays");
+  if (!leading_args(env, info, 9, argv, &suite, &key, &nonce)) return NULL;
+  if (!get_bytes(env, argv[3], &source) || !get_bytes(env, argv[6], &aad) || !get_bytes(env, argv[7], &target)) return fail(env, 0, "source, aad and target must be Uint8Arrays");
   if (!get_index(env, argv[4], &ct_at) || !get_index(env, argv[5], &end) || !get_index(env, argv[8], &target_at)) return fail(env, 1, "offsets must be integers in [0, 2^31)");
-  if (key.length != KEY_SIZE[suite]) return fail(env, 0, "wrong key length for the suite");
-  if (nonce.length != NONCE) return fail(env, 0, "nonce must be 12 bytes");
   if (end > source.length || ct_at > end || end - ct_at < TAG) return fail(env, 1, "ciphertext outside the source");
   size_t length = end - TAG - ct_at;
   if (target_at > target.length || target.length - target_at < length) return fail(env, 1, "plaintext does not fit the target");
@@ -136,17 +146,13 @@ static napi_value open_value(napi_env env, napi_callback_info info) {
  * Writes ciphertext || 16-byte tag into target[targetAt, targetAt + plaintext.length + 16).
  */
 static napi_value seal_value(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value argv[7];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 7) return fail(env, 0, "seal takes 7 arguments");
   int32_t suite;
   Bytes key, nonce, plaintext, aad, target;
   size_t target_at;
-  if (!get_suite(env, argv[0], &suite)) return fail(env, 0, "unknown suite");
-  if (!get_bytes(env, argv[1], &key) || !get_bytes(env, argv[2], &nonce) || !get_bytes(env, argv[3], &plaintext) || !get_bytes(env, argv[4], &aad) || !get_bytes(env, argv[5], &target)) return fail(env, 0, "key, nonce, plaintext, aad and target must be Uint8Arrays");
+  if (!leading_args(env, info, 7, argv, &suite, &key, &nonce)) return NULL;
+  if (!get_bytes(env, argv[3], &plaintext) || !get_bytes(env, argv[4], &aad) || !get_bytes(env, argv[5], &target)) return fail(env, 0, "plaintext, aad and target must be Uint8Arrays");
   if (!get_index(env, argv[6], &target_at)) return fail(env, 1, "offsets must be integers in [0, 2^31)");
-  if (key.length != KEY_SIZE[suite]) return fail(env, 0, "wrong key length for the suite");
-  if (nonce.length != NONCE) return fail(env, 0, "nonce must be 12 bytes");
   if (plaintext.length > INT_MAX - TAG || aad.length > INT_MAX) return fail(env, 1, "plaintext or aad too long");
   size_t length = plaintext.length;
   if (target_at > target.length || target.length - target_at < length + TAG) return fail(env, 1, "ciphertext does not fit the target");

@@ -9,21 +9,13 @@ import fc from "fast-check";
 import type { AeadBackend } from "../src/lts/aead.js";
 import { nobleAead, nodeAead } from "../src/lts/aead.js";
 import { CryptoError, ErrorCode, UsageError } from "../src/errors.js";
-import { KEY_SIZE, SUITES, arbSuite, pattern } from "./vectors/helpers.js";
+import { KEY_SIZE, SUITES, arbAeadCase, pattern } from "./vectors/helpers.js";
 
 const BACKENDS: readonly AeadBackend[] = [nodeAead, nobleAead];
 const isDecryptionFailed = (e: unknown): boolean => e instanceof CryptoError && e.code === ErrorCode.DecryptionFailed;
 const isInvalidArgument = (e: unknown): boolean => e instanceof UsageError && e.code === ErrorCode.InvalidArgument;
 
-const arbCase = arbSuite.chain((suite) =>
-  fc.record({
-    suite: fc.constant(suite),
-    key: fc.uint8Array({ minLength: KEY_SIZE[suite], maxLength: KEY_SIZE[suite] }),
-    nonce: fc.uint8Array({ minLength: 12, maxLength: 12 }),
-    plaintext: fc.uint8Array({ maxLength: 300 }),
-    aad: fc.uint8Array({ maxLength: 64 }),
-  }),
-);
+const arbCase = arbAeadCase(300, 64);
 
 describe("AEAD backends", () => {
   it("have the expected names", () => {

@@ -158,6 +158,19 @@ export const arbGroupId = fc.oneof(fc.uint8Array({ minLength: 32, maxLength: 32 
 /** A suite name. @example `fc.sample(arbSuite, 1)` */
 export const arbSuite = fc.constantFrom(...SUITES);
 
+/** AEAD inputs of a random suite: its key, a nonce, a plaintext and aad up to the given sizes. @example `fc.sample(arbAeadCase(300, 64), 1)` */
+export function arbAeadCase(maxPlaintext: number, maxAad: number): fc.Arbitrary<{ suite: LongTermCiphersuiteName; key: Uint8Array; nonce: Uint8Array; plaintext: Uint8Array; aad: Uint8Array }> {
+  return arbSuite.chain((suite) =>
+    fc.record({
+      suite: fc.constant(suite),
+      key: fc.uint8Array({ minLength: KEY_SIZE[suite], maxLength: KEY_SIZE[suite] }),
+      nonce: fc.uint8Array({ minLength: 12, maxLength: 12 }),
+      plaintext: fc.uint8Array({ maxLength: maxPlaintext }),
+      aad: fc.uint8Array({ maxLength: maxAad }),
+    }),
+  );
+}
+
 /** A valid secret. @example `fc.sample(arbSecret, 1)` */
 export const arbSecret: fc.Arbitrary<LongTermSecret> = fc
   .tuple(arbGroupId, arbSuite, arbEpoch, fc.uint8Array({ minLength: 32, maxLength: 32 }))
