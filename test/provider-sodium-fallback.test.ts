@@ -7,8 +7,6 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { getCiphersuiteFromName } from "ts-mls";
 import { Ed25519Backend, ed25519Backend } from "../src/ed25519Verify.js";
@@ -16,8 +14,8 @@ import { x25519Backend } from "../src/mls/crypto/x25519.js";
 import { verifyingInline } from "../src/mls/crypto/signature.js";
 import { nodeCryptoProvider } from "../src/mls/crypto/provider.js";
 import { VERIFY_SYNC_MAX } from "../src/constants.js";
+import { runSuitesInChild, testFile } from "./child-suites.js";
 
-const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
 const inChild = process.env.SECRET_GROUP_TEST_NO_SODIUM === "1";
 const cs = getCiphersuiteFromName("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519");
 
@@ -41,16 +39,8 @@ const SUITES = [
 
 if (!inChild) {
   test("without sodium-native, node:crypto verifies and computes X25519: the fallback's own checks and the provider, HPKE, document, engine-join and vector suites pass", { timeout: 600_000 }, () => {
-    const child = spawnSync(process.execPath, ["--require", here("no-sodium-preload.cjs"), "--test", ...SUITES.map(here)], {
-      // without the parent runner's NODE_TEST_CONTEXT, the child reports in TAP on its stdout
-      env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "NODE_TEST_CONTEXT")), SECRET_GROUP_TEST_NO_SODIUM: "1" },
-      encoding: "utf8",
-      timeout: 590_000,
-    });
-    const report = `${child.stdout}\n${child.stderr}`;
-    assert.equal(child.status, 0, report.slice(-4000));
-    assert.match(child.stdout, /^# fail 0$/m);
-    assert.match(child.stdout, /ok \d+ - the backend is node:crypto here and in a worker thread/);
+    const tap = runSuitesInChild(SUITES, { SECRET_GROUP_TEST_NO_SODIUM: "1" }, ["--require", testFile("no-sodium-preload.cjs")]);
+    assert.match(tap, /ok \d+ - the backend is node:crypto here and in a worker thread/);
   });
 } else {
   test("the backend is node:crypto here and in a worker thread", async () => {
