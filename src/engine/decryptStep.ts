@@ -9,7 +9,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { equalBytes } from "../bytes.js";
+import { equalBytes, fromHex } from "../bytes.js";
 import { MAIN_SLICE_VALUES } from "../constants.js";
 import { decodeSecretGroupMessage, peekMlsPrivateMessage } from "../message.js";
 import { CryptoError, ErrorCode, UsageError, ValidationError, errorFromData } from "../errors.js";
@@ -83,12 +83,12 @@ export async function decryptStep(ctx: EngineContext, step: StepInput, job: Decr
     } else if (longTerm.length > MAIN_SLICE_VALUES) {
       // a large batch on this thread (the addon's open beats a worker's round trip): in slices,
       // the event loop served between them, settled through the job's result as a pool batch is
-      pooled = openSliced(Uint8Array.from(Buffer.from(gid, "hex")), held.secrets, job.items, longTerm, results).then(() => {
+      pooled = openSliced(fromHex(gid), held.secrets, job.items, longTerm, results).then(() => {
         ctx.stats.mainDecrypts += longTerm.length;
       });
       pooled.catch(() => {});
     } else {
-      openAll(Uint8Array.from(Buffer.from(gid, "hex")), held.secrets, job.items, longTerm, results);
+      openAll(fromHex(gid), held.secrets, job.items, longTerm, results);
       ctx.stats.mainDecrypts += longTerm.length;
     }
   }
