@@ -30,7 +30,8 @@
 static const char* const CIPHER_NAME[SUITES] = {NULL, "AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305"};
 static const size_t KEY_SIZE[SUITES] = {0, 16, 32, 32};
 
-/* Per thread (the main thread and each worker load this module): fetched ciphers and contexts. */
+/* Per thread (the main thread and each worker load this module): fetched ciphers and contexts,
+ * freed when the thread's environment ends (free_thread_contexts). */
 static _Thread_local EVP_CIPHER* fetched[SUITES];
 static _Thread_local EVP_CIPHER_CTX* contexts[2][SUITES];
 
@@ -174,7 +175,23 @@ static napi_value seal_value(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* When a thread's environment ends (a worker exits, the process ends): its contexts go, wiped. */
+static void free_thread_contexts(void* unused) {
+  (void)unused;
+  for (int encrypt = 0; encrypt < 2; encrypt++) {
+    for (int suite = 1; suite < SUITES; suite++) {
+      EVP_CIPHER_CTX_free(contexts[encrypt][suite]); /* cleanses the key schedule */
+      contexts[encrypt][suite] = NULL;
+    }
+  }
+  for (int suite = 1; suite < SUITES; suite++) {
+    EVP_CIPHER_free(fetched[suite]);
+    fetched[suite] = NULL;
+  }
+}
+
 NAPI_MODULE_INIT() {
+  if (napi_add_env_cleanup_hook(env, free_thread_contexts, NULL) != napi_ok) return NULL;
   napi_property_descriptor methods[] = {
       {"open", NULL, open_value, NULL, NULL, NULL, napi_enumerable, NULL},
       {"seal", NULL, seal_value, NULL, NULL, NULL, napi_enumerable, NULL},
