@@ -86,7 +86,7 @@ function asKey(k: PublicKey | PrivateKey, type: "public" | "private"): X25519Key
 }
 
 function decap(s: HpkeSuite, enc: Uint8Array, skR: X25519Key): Uint8Array {
-  if (enc.byteLength !== 32) throw new CryptoError("X25519 public key must be 32 bytes");
+  // x25519Raw refuses an enc of another size (a CryptoError) before any key is parsed
   const dh = x25519Raw(skR.raw, enc, () => skR.key, () => importPublic(enc).key);
   const shared = kemSharedSecret(s, dh, enc, skR.publicRaw);
   dh.fill(0);

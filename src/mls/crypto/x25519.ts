@@ -67,7 +67,8 @@ export function x25519(privateKey: KeyObject, publicKey: KeyObject): Uint8Array 
  * ```
  */
 export function x25519Raw(secret: Uint8Array, publicRaw: Uint8Array, secretKey: () => KeyObject, publicKey: () => KeyObject): Uint8Array {
-  if (secret.byteLength !== KEY_SIZE || publicRaw.byteLength !== KEY_SIZE) throw new CryptoError("X25519 keys must be 32 bytes");
+  if (secret.byteLength !== KEY_SIZE) throw new CryptoError("X25519 private key must be 32 bytes");
+  if (publicRaw.byteLength !== KEY_SIZE) throw new CryptoError("X25519 public key must be 32 bytes");
   if (sodium === undefined) return x25519(secretKey(), publicKey());
   const out = new Uint8Array(KEY_SIZE);
   try {
