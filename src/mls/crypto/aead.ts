@@ -13,15 +13,20 @@
  */
 import { createCipheriv, createDecipheriv, type CipherGCMTypes } from "node:crypto";
 import type { AeadAlgorithm } from "ts-mls/crypto/aead.js";
-import { nativeAead } from "../../nativeAead.js";
+import { nativeAead, suiteId } from "../../nativeAead.js";
 
 const TAG = 16;
 const NONCE = 12;
 const EMPTY = new Uint8Array(0);
 
+// the addon's numbers of the same AEADs (the long-term suites' wire values)
+const AES_128_GCM = suiteId("PANDA10_AES128GCM");
+const AES_256_GCM = suiteId("PANDA10_AES256GCM");
+const CHACHA20_POLY1305 = suiteId("PANDA10_CHACHA20POLY1305");
+
 /** The addon's suite for an AES-GCM key length (AES-192 has none: node:crypto then). */
 function gcmSuite(key: Uint8Array): number | undefined {
-  return key.byteLength === 16 ? 1 : key.byteLength === 32 ? 2 : undefined;
+  return key.byteLength === 16 ? AES_128_GCM : key.byteLength === 32 ? AES_256_GCM : undefined;
 }
 
 /** Seals with the addon, or undefined where it does not serve these sizes. */
@@ -131,7 +136,7 @@ const chacha20Poly1305: Omit<NodeAead, "keyLength" | "nonceLength"> = {
   seal(key, nonce, aad, plaintext) {
     // @noble/ciphers (the default backend) insists on these sizes; OpenSSL would accept shorter nonces.
     checkChacha(key, nonce);
-    const sealed = nativeSeal(3, key, nonce, aad, plaintext);
+    const sealed = nativeSeal(CHACHA20_POLY1305, key, nonce, aad, plaintext);
     if (sealed !== undefined) return sealed;
     const c = createCipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG });
     if (aad !== undefined && aad.byteLength > 0) c.setAAD(aad, { plaintextLength: plaintext.byteLength });
@@ -141,7 +146,7 @@ const chacha20Poly1305: Omit<NodeAead, "keyLength" | "nonceLength"> = {
   open(key, nonce, aad, ciphertext) {
     checkChacha(key, nonce);
     if (ciphertext.byteLength < TAG) throw new RangeError("ciphertext shorter than the tag");
-    const opened = nativeOpen(3, key, nonce, aad, ciphertext);
+    const opened = nativeOpen(CHACHA20_POLY1305, key, nonce, aad, ciphertext);
     if (opened !== undefined) return opened;
     const bodyLength = ciphertext.byteLength - TAG;
     const d = createDecipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG });
