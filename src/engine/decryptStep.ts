@@ -73,29 +73,29 @@ export async function decryptStep(ctx: EngineContext, step: StepInput, job: Decr
   // long-term: from the secrets of the persisted state (they never change the state), on the
   // main thread or, for a large batch, in the pool
   let loaded: HeldSecrets | undefined;
-  let pooled: Promise<void> | undefined;
+  // long-term values still being opened when the step returns: in the pool, or on this thread in slices
+  let opening: Promise<void> | undefined;
   if (longTerm.length > 0) {
     const held = validSecrets(step.secrets, record) ?? (loaded = await loadSecrets(ctx, gid, record));
     if (worthThePool(longTerm.length, longTermBytes(job.items, longTerm), ctx.bulkDecrypt)) {
-      pooled = openInPool(ctx, gid, held.secrets, job.items, longTerm, results);
-      // settled through the job's result below; this only keeps an early failure from going unhandled
-      pooled.catch(() => {});
+      opening = openInPool(ctx, gid, held.secrets, job.items, longTerm, results);
     } else if (longTerm.length > MAIN_SLICE_VALUES) {
       // a large batch on this thread (the addon's open beats a worker's round trip): in slices,
-      // the event loop served between them, settled through the job's result as a pool batch is
-      pooled = openSliced(fromHex(gid), held.secrets, job.items, longTerm, results).then(() => {
+      // the event loop served between them
+      opening = openSliced(fromHex(gid), held.secrets, job.items, longTerm, results).then(() => {
         ctx.stats.mainDecrypts += longTerm.length;
       });
-      pooled.catch(() => {});
     } else {
       openAll(fromHex(gid), held.secrets, job.items, longTerm, results);
       ctx.stats.mainDecrypts += longTerm.length;
     }
+    // settled through the job's result below; this only keeps an early failure from going unhandled
+    opening?.catch(() => {});
   }
   const keep = loaded === undefined ? {} : { secrets: loaded };
-  // a pool batch needs nothing more from the actor: the job's result is a promise, so the group's
-  // next job (the next batch, say) starts while the workers open this one
-  const settle = (): Array<Uint8Array | Error> | Promise<Array<Uint8Array | Error>> => (pooled === undefined ? results : pooled.then(() => results));
+  // values still opening need nothing more from the actor: the job's result is a promise, so the
+  // group's next job (the next batch, say) starts while this one opens
+  const settle = (): Array<Uint8Array | Error> | Promise<Array<Uint8Array | Error>> => (opening === undefined ? results : opening.then(() => results));
   if (todo.length === 0) return { ops: [], result: settle(), ...keep };
   // sender-ratchet: on the group's worker, which holds the MLS state the messages change
   const out = await runStateTask(ctx, gid, record, {
