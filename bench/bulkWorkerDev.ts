@@ -20,6 +20,7 @@ import { decryptItem } from "../src/engine/decrypt.js";
 import type { TaskResult } from "../src/engine/pool.js";
 import { runOpenLongTerm } from "../src/engine/worker/longTerm.js";
 import { packChunk } from "../src/engine/packBuffers.js";
+import { nativeAead } from "../src/nativeAead.js";
 import type { OpenLongTermOut, OpenLongTermTask } from "../src/engine/worker/longTerm.js";
 import { createGroup } from "../src/group/index.js";
 import { generateIdentity } from "../src/identity.js";
@@ -54,13 +55,13 @@ function chunkTask(suite: LongTermCiphersuiteName, groupId: Uint8Array, secret: 
   const epochIndex = which.map(() => 0);
   const keys = [{ epoch: secret.epoch, ciphersuite: suite, value: secret.value }];
   return (run) => {
-    const { segments, ends, layout } = packChunk(items, which, epochIndex, (n) => new ArrayBuffer(n));
+    const { segments, ends, layout } = packChunk(items, which, epochIndex, (n) => new ArrayBuffer(n), nativeAead !== undefined);
     const c0 = cpuUs();
     const returned = run({ op: "openLongTerm", key: `dev:${suite}`, groupId, epochs: [secret.epoch], keys, segments, ends, layout }) as Record<symbol, unknown>;
     const us = cpuUs() - c0;
     const result = returned[Piscina.valueSymbol] as TaskResult<OpenLongTermOut>;
     if (!result.ok || result.value.miss === true || result.value.failures.length > 0) throw new Error("the chunk did not open");
-    return { bytes: result.value.outputs.reduce((a, b) => a + b.byteLength, 0) + result.value.large.length * size, us };
+    return { bytes: CHUNK * size, us }; // every value opened (no failure)
   };
 }
 

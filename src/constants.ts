@@ -162,9 +162,10 @@ export const LONG_TERM_KEY_CACHE_BYTES = 1024 * 1024;
 /** Packed bytes per pool task of bulk long-term decryption (a batch splits into more chunks than threads above it, so the workers start sooner and buffers stay reusable). */
 export const POOL_CHUNK_BYTES = 2 * 1024 * 1024;
 /**
- * Plaintexts of at least this many bytes come back from a worker in buffers of their own (moved,
- * not copied); smaller ones copied into one buffer per packed segment, handed out as views into
- * it (a few transfers per chunk beat one per value).
+ * Plaintexts of at least this many bytes come back from a worker without a copy: opened in place
+ * in their packed segment (the addon), or in buffers of their own (node:crypto); smaller ones are
+ * opened into one buffer per packed segment, handed out as views into it (a few transfers per
+ * chunk beat one per value).
  */
 export const POOL_OWN_BUFFER_BYTES = 8 * 1024;
 /**

@@ -10,7 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toHex } from "../src/bytes.js";
-import { POOL_OUTPUT_SEGMENT_BYTES, POOL_OWN_BUFFER_BYTES } from "../src/constants.js";
+import { POOL_OUTPUT_SEGMENT_BYTES } from "../src/constants.js";
 import { CryptoError, ErrorCode } from "../src/errors.js";
 import { createGroup, encrypt } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
@@ -24,6 +24,7 @@ import { emptyGroupRecord } from "../src/engine/store/records.js";
 import { executeStep } from "../src/engine/steps.js";
 import type { DecryptItem, GroupJob } from "../src/engine/jobs.js";
 import { holdsRun, plaintextsAlone, recordingPool } from "./pool-support.js";
+import { nativeAead } from "../src/nativeAead.js";
 
 /** One decrypt step of `items` on a pool of one thread (no store): its results. */
 async function decryptOnPool(state: GroupState, items: DecryptItem[], engineId: string): Promise<Array<Uint8Array | Error>> {
@@ -71,11 +72,11 @@ test("a segment whose every value fails its tag check goes back for packing hold
   for (const buffer of spareBuffers()) assert.ok(!holdsRun(new Uint8Array(buffer)), "a kept packing buffer holds no plaintext");
 });
 
-test("a recycled packing buffer never reaches a caller: it comes back unwritten, the plaintexts in a buffer of exactly their bytes", async () => {
+test("a recycled packing buffer never reaches a caller: it comes back unwritten, the plaintexts in a buffer of exactly their bytes or a segment of their own", async () => {
   drainSpare();
   const state = await newGroup();
-  // one segment of small values (well over half the bound), then a large value (its own buffer)
-  const sizes = [...new Array<number>(300).fill(100), POOL_OWN_BUFFER_BYTES + 1];
+  // one segment of small values (well over half the bound), then a large value too big to join it
+  const sizes = [...new Array<number>(300).fill(100), POOL_OUTPUT_SEGMENT_BYTES / 2];
   const { plaintexts, items } = await sealed(state, sizes);
   // an earlier call's bytes (another group's ciphertext, say) fill the buffer the segment will take
   const recycled = new ArrayBuffer(POOL_OUTPUT_SEGMENT_BYTES);
@@ -84,15 +85,17 @@ test("a recycled packing buffer never reaches a caller: it comes back unwritten,
   const results = await decryptOnPool(state, items, "e-leak-tail");
   results.forEach((r, i) => assert.deepEqual(r, plaintexts[i], `value ${i}`));
   // moved to the worker (detached here) and back as a packing buffer, never as a result's
-  assert.equal(recycled.byteLength, 0, "the segment took the recycled buffer");
+  assert.equal(recycled.byteLength, 0, "the small values' segment took the recycled buffer");
   const output = (results[0] as Uint8Array).buffer;
   assert.ok(results.slice(0, 300).every((r) => (r as Uint8Array).buffer === output), "one buffer for the segment's plaintexts");
   assert.equal(output.byteLength, 300 * 100, "exactly its plaintexts");
+  // the large value: in a segment of exactly its packed bytes (opened in place), or alone
+  const large = results[300] as Uint8Array;
+  assert.equal(large.buffer.byteLength, nativeAead === undefined ? large.length : packedBytes(items[300] as DecryptItem), "the large value's buffer: never a recycled one");
   plaintextsAlone(results);
   const back = spareBuffers().filter((b) => b.byteLength === POOL_OUTPUT_SEGMENT_BYTES);
   assert.equal(back.length, 1, "the recycled buffer is a packing buffer again");
-  // one segment (the large value fits beside the small ones): nothing written past its packed bytes
-  const packed = items.reduce((n, item) => n + packedBytes(item), 0);
+  const packed = items.slice(0, 300).reduce((n, item) => n + packedBytes(item), 0);
   assert.ok(new Uint8Array(back[0] as ArrayBuffer, packed).every((b) => b === 0x5a), "unwritten past the packed bytes");
 });
 

@@ -26,6 +26,7 @@ import { emptyGroupRecord } from "../src/engine/store/records.js";
 import { executeStep } from "../src/engine/steps.js";
 import type { DecryptItem, GroupJob } from "../src/engine/jobs.js";
 import { LAYOUT_STRIDE } from "../src/engine/worker/longTerm.js";
+import { nativeAead } from "../src/nativeAead.js";
 import { holdsRun, plaintextsAlone, recordingPool } from "./pool-support.js";
 
 const isWorkerFailed = (message: RegExp) => (e: unknown): boolean => e instanceof InternalError && e.code === ErrorCode.WorkerFailed && message.test(e.message);
@@ -48,7 +49,7 @@ test("handOut refuses a worker's answer that does not fit the chunk's layout", (
   layout[2] = length + LTS_TAG_SIZE;
   const ends = Uint32Array.of(1);
   const buffers = (count: number, bytes: number) => new Array(count).fill(0).map(() => new ArrayBuffer(bytes));
-  const answer = (bytes: number, segments = 1) => ({ segments: buffers(segments, 200), outputs: buffers(segments, bytes), large: [] as Array<[number, ArrayBuffer]>, failures: [] });
+  const answer = (bytes: number, segments = 1) => ({ segments: buffers(segments, 200), held: new Array<boolean>(segments).fill(false), outputs: buffers(segments, bytes), large: [] as Array<[number, ArrayBuffer]>, failures: [] });
   const open = (bytes: number, segments = 1): void => {
     const out = answer(bytes, segments);
     out.large.push([5, new ArrayBuffer(POOL_OWN_BUFFER_BYTES)]); // a large plaintext of no item of the layout
@@ -110,19 +111,21 @@ test("the bounds: a value of one byte less than its own buffer goes back in its 
   }
 });
 
-test("packing: a segment that will hold small plaintexts stays within its bound, a run of large values shares one", async () => {
+test("packing: a segment that will hold small plaintexts stays within its bound, a run of large values shares one unless opened in place", async () => {
   const state = await newGroup();
   const big = POOL_OWN_BUFFER_BYTES + 1;
   const { items } = await sealed(state, [...new Array<number>(3).fill(4096), ...new Array<number>(40).fill(big), ...new Array<number>(20).fill(4096)]);
-  const pack = (from: number, to: number) => {
+  const pack = (from: number, to: number, inPlace = false) => {
     const which = items.map((_, k) => k).slice(from, to);
     const sizes: number[] = [];
-    const { segments, ends } = packChunk(items, which, which.map(() => 0), (size) => {
+    const out: boolean[] = [];
+    const { segments, ends } = packChunk(items, which, which.map(() => 0), (size, handedOut) => {
       sizes.push(size);
+      out.push(handedOut);
       return new ArrayBuffer(size);
-    });
+    }, inPlace);
     assert.deepEqual(segments.map((b) => b.byteLength), sizes, "one buffer of its packed bytes per segment");
-    return { lengths: sizes, ends: [...ends] };
+    return { lengths: sizes, ends: [...ends], out };
   };
   const large = pack(3, 43);
   assert.deepEqual(large.ends, [40], "40 large values: one segment");
@@ -132,11 +135,17 @@ test("packing: a segment that will hold small plaintexts stays within its bound,
   // 3 small and 6 large fill the first; the large run goes on in one; the small ones after it start another
   assert.deepEqual(mixed.ends, [9, 43, 58, 63]);
   mixed.lengths.forEach((length, s) => assert.ok(s === 1 || length <= POOL_OUTPUT_SEGMENT_BYTES, `segment ${s} of ${length} bytes`));
+  assert.ok(mixed.out.every((o) => !o), "opened into buffers of their own: no segment is handed out");
+  // opened in place: every segment within its bound, and those holding a large value handed out
+  const inPlace = pack(0, 63, true);
+  assert.deepEqual(inPlace.ends, [9, 16, 23, 30, 37, 46, 61, 63], "7 large values fill a segment; the last 6 share theirs with 3 small ones");
+  inPlace.lengths.forEach((length, s) => assert.ok(length <= POOL_OUTPUT_SEGMENT_BYTES, `segment ${s} of ${length} bytes`));
+  assert.deepEqual(inPlace.out, [true, true, true, true, true, true, false, false]);
 });
 
-test("every packed segment goes back to the packing buffers and none holds a plaintext; a value with a large aad comes in a buffer of its plaintext alone", async () => {
+test("every packed segment goes back to the packing buffers but those opened in place, and none holds a plaintext; a value with a large aad comes in a buffer of its plaintext alone", async () => {
   const state = await newGroup();
-  // large values only (their plaintexts come back alone), then small values with a large aad
+  // large values only (opened in place with the addon, else in buffers of their own), then small values with a large aad
   const plaintexts = [...new Array<number>(40).fill(POOL_OWN_BUFFER_BYTES + 1), 100, 200].map((n, i) => new Uint8Array(n).fill(1 + i));
   // no run of equal bytes (holdsRun below tells plaintexts by those): the caller's aad stays in its packed segment
   const aad = new Uint8Array(POOL_OUTPUT_SEGMENT_BYTES + 1).map((_, i) => i % 251);
@@ -148,10 +157,14 @@ test("every packed segment goes back to the packing buffers and none holds a pla
     const { result } = await step(state, items, pool, "e-segment-spare");
     const results = await result;
     results.forEach((r, i) => assert.deepEqual(r, plaintexts[i], `value ${i}`));
+    plaintextsAlone(results);
     for (const r of results.slice(40) as Uint8Array[]) assert.equal(r.buffer.byteLength, r.length, "a value with a large aad owns its buffer");
+    // with the addon the large values' segments are theirs (7 of 8,283 packed bytes fill one)
+    const handedOut = new Set(results.slice(0, 40).map((r) => (r as Uint8Array).buffer));
+    assert.equal(handedOut.size, nativeAead === undefined ? 40 : Math.ceil(40 / 7));
     const sent = tasks.reduce((n, t) => n + (t.ends as Uint32Array).length, 0);
     const back = spareBuffers().filter((b) => !kept.has(b));
-    assert.equal(back.length, sent, `all ${sent} segments back for packing`);
+    assert.equal(back.length, nativeAead === undefined ? sent : sent - handedOut.size, `the ${sent} segments back for packing but those handed out`);
     for (const buffer of spareBuffers()) assert.ok(!holdsRun(new Uint8Array(buffer)), "a kept packing buffer holds no plaintext");
   } finally {
     await pool.destroy();

@@ -3,7 +3,10 @@
  */
 import assert from "node:assert/strict";
 import { Piscina } from "piscina";
+import { POOL_OUTPUT_SEGMENT_BYTES } from "../src/constants.js";
 import { createPool } from "../src/engine/pool.js";
+import { inSegment } from "../src/engine/worker/longTerm.js";
+import { nativeAead } from "../src/nativeAead.js";
 
 /**
  * A pool that records the tasks it runs; `edit` may change a task before it goes out, and
@@ -39,9 +42,11 @@ export function recordingPool(
 }
 
 /**
- * Where the plaintexts live: a large one alone in its buffer, the small ones as views that tile
- * a buffer of exactly their bytes. So no byte of a failed value (nor a nonce, a tag or a
- * ciphertext) sits beside a plaintext handed out.
+ * Where the plaintexts live: the small ones as views that tile a buffer of exactly their bytes; a
+ * large one alone in its buffer (node:crypto) or, with the addon, in the segment it was opened in
+ * place in, beside the other large plaintexts of that segment and zeros only (within the
+ * segment's bound unless it is alone). So no byte of a failed value (nor a nonce, a tag, an aad or
+ * a ciphertext) sits beside a plaintext handed out.
  *
  * @example
  * ```ts
@@ -61,6 +66,20 @@ export function plaintextsAlone(results: ReadonlyArray<Uint8Array | Error>): voi
   assert.ok(byBuffer.size >= 2, "chunk buffers and large plaintexts");
   for (const [buffer, views] of byBuffer) {
     views.sort((a, b) => a.byteOffset - b.byteOffset);
+    const large = views.some((v) => !inSegment(v.length));
+    if (large && nativeAead !== undefined) {
+      assert.ok(views.every((v) => !inSegment(v.length)), "a segment opened in place holds large plaintexts only");
+      assert.ok(views.length === 1 || buffer.byteLength <= POOL_OUTPUT_SEGMENT_BYTES, "a shared segment stays within its bound");
+      const bytes = new Uint8Array(buffer);
+      let end = 0;
+      for (const v of views) {
+        assert.ok(v.byteOffset >= end, "views do not overlap");
+        assert.ok(bytes.subarray(end, v.byteOffset).every((b) => b === 0), "zeros between the plaintexts");
+        end = v.byteOffset + v.length;
+      }
+      assert.ok(bytes.subarray(end).every((b) => b === 0), "zeros after the plaintexts");
+      continue;
+    }
     let end = 0;
     for (const v of views) {
       assert.equal(v.byteOffset, end, "views tile the buffer");

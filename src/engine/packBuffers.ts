@@ -42,6 +42,22 @@ export function takeBuffer(size: number): ArrayBuffer {
 }
 
 /**
+ * The buffer of a segment of `size` packed bytes: a kept packing buffer ({@link takeBuffer}), or,
+ * for a segment that will be handed out (`handedOut`: the worker opens its large values in
+ * place), one of exactly `size` bytes, so a caller's plaintext pins no more than its segment and
+ * never a buffer that an earlier call used. The worker wipes every byte of it besides those
+ * plaintexts (src/engine/worker/openSegment.ts).
+ *
+ * @example
+ * ```ts
+ * packChunk(items, which, epochIndex, segmentBuffer, nativeAead !== undefined)
+ * ```
+ */
+export function segmentBuffer(size: number, handedOut: boolean): ArrayBuffer {
+  return handedOut ? (Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer) : takeBuffer(size);
+}
+
+/**
  * Keeps a packing buffer back from a worker for the next chunks (up to {@link SPARE_PACK_BYTES}).
  * It must hold no plaintext (a packed segment never does).
  *
@@ -75,39 +91,47 @@ export function packedBytes(item: DecryptItem): number {
 }
 
 /**
- * Packs the items `which` of `items` for a worker task (as src/engine/worker/longTerm.ts reads them: each whole message,
- * then its aad) into segments of up to {@link POOL_OUTPUT_SEGMENT_BYTES} packed bytes (an item
- * larger than that alone in one; a run of large values, whose plaintexts come back in buffers
- * of their own, in one however long), each from `buffer(size)`. A segment's small plaintexts come
- * back in one buffer, so a caller keeping one of them keeps at most that bound alive. Returns the
- * segments, where each ends (`ends[s]`: one past its last item) and the layout
- * ({@link LAYOUT_STRIDE} numbers per item, offsets within its segment, `epochIndex[k]` naming
- * item k's epoch in the task).
+ * Packs the items `which` of `items` for a worker task (as src/engine/worker/longTerm.ts reads
+ * them: each whole message, then its aad) into segments of up to
+ * {@link POOL_OUTPUT_SEGMENT_BYTES} packed bytes (an item larger than that alone in one), each
+ * from `buffer(size, handedOut)`. A segment's small plaintexts come back in one buffer, so a
+ * caller keeping one of them keeps at most that bound alive. With `largeInPlace` (the addon) a
+ * worker opens a large value in place and the segment itself is handed out (`handedOut` true for
+ * its buffer); without, a large plaintext comes back in a buffer of its own and a run of large
+ * values shares one segment however long. Returns the segments, where each ends (`ends[s]`: one
+ * past its last item) and the layout ({@link LAYOUT_STRIDE} numbers per item, offsets within its
+ * segment, `epochIndex[k]` naming item k's epoch in the task).
  *
  * @example
  * ```ts
- * const { segments, ends, layout } = packChunk(items, chunk.which, chunk.epochIndex, takeBuffer)
+ * const { segments, ends, layout } = packChunk(items, chunk.which, chunk.epochIndex, (size, out) => (out ? fresh(size) : takeBuffer(size)), true)
  * ```
  */
-export function packChunk(items: readonly DecryptItem[], which: readonly number[], epochIndex: readonly number[], buffer: (size: number) => ArrayBuffer): { segments: ArrayBuffer[]; ends: Uint32Array; layout: Uint32Array } {
+export function packChunk(items: readonly DecryptItem[], which: readonly number[], epochIndex: readonly number[], buffer: (size: number, handedOut: boolean) => ArrayBuffer, largeInPlace: boolean): { segments: ArrayBuffer[]; ends: Uint32Array; layout: Uint32Array } {
   const layout = new Uint32Array(which.length * LAYOUT_STRIDE);
   const ends: number[] = [];
   const sizes: number[] = [];
+  const handedOut: boolean[] = [];
   let size = 0;
   let small = false;
+  let large = false;
+  const close = (k: number): void => {
+    ends.push(k);
+    sizes.push(size);
+    handedOut.push(largeInPlace && large);
+    size = 0;
+    small = false;
+    large = false;
+  };
   for (let k = 0; k < which.length; k++) {
     const item = items[which[k] as number] as DecryptItem;
     const bytes = packedBytes(item);
     const ctLength = item.message.length - item.ctAt;
     const isSmall = inSegment(ctLength - LTS_TAG_SIZE);
-    // large values only: one segment, however long (nothing is handed out of it; one buffer per
-    // chunk, reused, as many transfers as before segments at 64 KiB, where 31 per chunk measured slower)
-    if (size > 0 && size + bytes > POOL_OUTPUT_SEGMENT_BYTES && (small || isSmall)) {
-      ends.push(k);
-      sizes.push(size);
-      size = 0;
-      small = false;
-    }
+    // large values opened into buffers of their own: one segment, however long (nothing is
+    // handed out of it; one buffer per chunk, reused, as many transfers as before segments at
+    // 64 KiB, where 31 per chunk measured slower). Opened in place, the segment is handed out: bounded.
+    if (size > 0 && size + bytes > POOL_OUTPUT_SEGMENT_BYTES && (small || isSmall || largeInPlace)) close(k);
     const at = k * LAYOUT_STRIDE;
     layout[at] = size + item.nonceAt;
     layout[at + 1] = size + item.ctAt;
@@ -116,15 +140,13 @@ export function packChunk(items: readonly DecryptItem[], which: readonly number[
     layout[at + 4] = epochIndex[k] as number;
     size += bytes;
     if (isSmall) small = true;
+    else if (ctLength > LTS_TAG_SIZE) large = true;
   }
-  if (size > 0) {
-    ends.push(which.length);
-    sizes.push(size);
-  }
+  if (size > 0) close(which.length);
   const segments: ArrayBuffer[] = [];
   let k = 0;
   for (let s = 0; s < ends.length; s++) {
-    const data = buffer(sizes[s] as number);
+    const data = buffer(sizes[s] as number, handedOut[s] as boolean);
     segments.push(data);
     const packed = new Uint8Array(data);
     let at = 0;

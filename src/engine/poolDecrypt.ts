@@ -4,8 +4,9 @@
  * chunk's messages are copied whole (one copy per value, no views made) into segments of up to
  * {@link POOL_OUTPUT_SEGMENT_BYTES}, ArrayBuffers transferred to a worker and back (then packed
  * into again). The worker copies each segment's small plaintexts into one buffer of their own;
- * the engine hands them out as views into it (src/engine/poolOutput.ts), with no copy; a large
- * plaintext comes back in a buffer of its own.
+ * the engine hands them out as views into it (src/engine/poolOutput.ts), with no copy. A large
+ * plaintext comes back in its own segment, opened in place there (the addon), or in a buffer of
+ * its own (node:crypto).
  * Long-term keys travel only while a worker may not hold them: with the first tasks of each
  * group and epoch, and again after a worker reports a miss.
  *
@@ -31,7 +32,7 @@ import type { LongTermSecret } from "../lts/secret.js";
 import type { EngineContext } from "./context.js";
 import type { DecryptItem } from "./jobs.js";
 import { mainShareStart, openSliced } from "./mainDecrypt.js";
-import { giveBack, packChunk, packedBytes, takeBuffer } from "./packBuffers.js";
+import { giveBack, packChunk, packedBytes, segmentBuffer } from "./packBuffers.js";
 import { handOut } from "./poolOutput.js";
 import { runTask } from "./pool.js";
 import type { LongTermKeyData, OpenLongTermOut, OpenLongTermTask } from "./worker/longTerm.js";
@@ -231,7 +232,7 @@ interface BatchKeys {
 
 async function openChunk(ctx: EngineContext, batch: BatchKeys, items: readonly DecryptItem[], chunk: Chunk, results: Array<Uint8Array | Error>): Promise<void> {
   const { which } = chunk;
-  const { segments, ends, layout } = packChunk(items, which, chunk.epochIndex, takeBuffer);
+  const { segments, ends, layout } = packChunk(items, which, chunk.epochIndex, segmentBuffer, nativeAead !== undefined);
   const counts = sentCounts(ctx.pool);
   const send = batch.names.some((n) => (counts.get(n) ?? 0) < batch.threads);
   const task = (packed: readonly ArrayBuffer[], withKeys: boolean): OpenLongTermTask => ({

@@ -3,7 +3,9 @@
  * segment, the worker copied its small plaintexts into one buffer of exactly their bytes, made in
  * the worker (src/engine/worker/longTerm.ts), and moved it back with the segments. The plaintexts
  * are handed out as views into that buffer (no copy, no pass over them on the main thread; after
- * the transfer no worker can reach it). The packed segments (only what the callers sent, never
+ * the transfer no worker can reach it). With the addon the worker opens a large value in place in
+ * its segment and wipes the rest of that segment: such a segment (`held`) is handed out, its
+ * plaintexts as views into it. The other packed segments (only what the callers sent, never
  * written by the worker) go back to the packing buffers: the main thread packs the next chunks
  * into memory it has touched before (session 13: fresh 64 KiB segments per chunk cost the main
  * thread page faults and malloc consolidation, bench/results/NOTES.md).
@@ -36,17 +38,19 @@ export function handOut(out: Exclude<OpenLongTermOut, { miss: true }>, layout: U
   } catch (e) {
     for (const buffer of out.outputs ?? []) new Uint8Array(buffer).fill(0);
     for (const [, buffer] of out.large) new Uint8Array(buffer).fill(0);
+    out.segments.forEach((segment, s) => out.held?.[s] === true && new Uint8Array(segment).fill(0));
     throw e;
   }
 }
 
 function place(out: Exclude<OpenLongTermOut, { miss: true }>, layout: Uint32Array, ends: Uint32Array, which: readonly number[], results: Array<Uint8Array | Error>): void {
-  if (out.segments.length !== ends.length || out.outputs.length !== ends.length) throw new InternalError(ErrorCode.WorkerFailed, "worker returned other segments than it was sent");
+  if (out.segments.length !== ends.length || out.outputs.length !== ends.length || out.held.length !== ends.length) throw new InternalError(ErrorCode.WorkerFailed, "worker returned other segments than it was sent");
   const failed = out.failures.length === 0 ? undefined : new Map(out.failures);
   const large = out.large.length === 0 ? undefined : new Map(out.large);
   let k = 0;
   for (let s = 0; s < ends.length; s++) {
     const buffer = out.outputs[s] as ArrayBuffer;
+    const segment = out.held[s] === true ? (out.segments[s] as ArrayBuffer) : undefined;
     let at = 0;
     for (const end = ends[s] as number; k < end; k++) {
       const i = which[k] as number;
@@ -60,6 +64,11 @@ function place(out: Exclude<OpenLongTermOut, { miss: true }>, layout: Uint32Arra
         at += length;
       } else if (length === 0) {
         results[i] = new Uint8Array(0);
+      } else if (segment !== undefined) {
+        // opened in place: where its ciphertext was packed
+        const ctAt = layout[k * LAYOUT_STRIDE + 1] as number;
+        if (ctAt + length > segment.byteLength) throw new InternalError(ErrorCode.WorkerFailed, "worker returned no plaintext");
+        results[i] = new Uint8Array(segment, ctAt, length);
       } else {
         const own = large?.get(k);
         if (own === undefined || own.byteLength !== length) throw new InternalError(ErrorCode.WorkerFailed, "worker returned no plaintext");
@@ -70,6 +79,6 @@ function place(out: Exclude<OpenLongTermOut, { miss: true }>, layout: Uint32Arra
     // segment's packed bytes, POOL_OUTPUT_SEGMENT_BYTES)
     if (at !== buffer.byteLength) throw new InternalError(ErrorCode.WorkerFailed, "worker returned more plaintext bytes than its values");
   }
-  // every value placed: the packed segments (never written by the worker) are packing buffers again
-  for (const segment of out.segments) giveBack(segment);
+  // every value placed: the packed segments the worker did not write are packing buffers again
+  out.segments.forEach((segment, s) => out.held[s] !== true && giveBack(segment));
 }

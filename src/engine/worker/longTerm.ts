@@ -6,7 +6,9 @@
  * and first-touch faults instead of the busy main thread), and moves it back with the segments,
  * unwritten (src/engine/worker/openSegment.ts): the engine hands out views into the output buffer
  * with no copy and no shared memory, and packs its next chunks into the segments. A large
- * plaintext moves alone, in a buffer of its own. No unauthenticated byte leaves: the addon
+ * plaintext is opened in place in its segment, whose other bytes are then wiped, and the segment
+ * is handed out (the addon); with node:crypto it moves alone, in a buffer of its own. No
+ * unauthenticated byte leaves: the addon
  * (src/nativeAead.ts) checks the tag before returning and wipes a failed value's bytes;
  * node:crypto's `final()` is called before a plaintext is copied anywhere. The group's long-term keys cross once
  * per epoch and worker: the worker keeps them in a cache bounded by bytes (keyed by engine, group
@@ -73,8 +75,13 @@ export type OpenLongTermOut =
   | { readonly miss: true; readonly segments: readonly ArrayBuffer[] }
   | {
       readonly miss?: undefined;
-      /** The packed segments as they were sent (only the caller's bytes: packing buffers again). */
+      /**
+       * The packed segments: as they were sent (only the caller's bytes: packing buffers again),
+       * or, where `held[s]`, holding segment s's large plaintexts in place and zeros elsewhere.
+       */
       readonly segments: readonly ArrayBuffer[];
+      /** Per segment, whether it holds large plaintexts in place (opened by the addon). */
+      readonly held: readonly boolean[];
       /** Per segment, a buffer of exactly its small plaintexts, in item order (empty for none). */
       readonly outputs: readonly ArrayBuffer[];
       readonly large: Array<[number, ArrayBuffer]>;
@@ -161,19 +168,21 @@ function openBatch(task: OpenLongTermTask): OpenLongTermOut {
   const { ends, segments } = task;
   const batch: Batch = { task, keys, large: [], failures: [] };
   const outputs: ArrayBuffer[] = [];
+  const held: boolean[] = [];
   try {
     for (let s = 0, from = 0; s < segments.length; from = ends[s++] as number) {
       const bytes = new Uint8Array(segments[s] as ArrayBuffer);
-      const open = nativeAead === undefined ? openSegmentCopied : openSegmentInPlace;
-      outputs.push(open(batch, bytes, from, ends[s] as number).buffer as ArrayBuffer);
+      const opened = (nativeAead === undefined ? openSegmentCopied : openSegmentInPlace)(batch, bytes, from, ends[s] as number);
+      outputs.push(opened.output.buffer as ArrayBuffer);
+      held.push(opened.held);
     }
   } catch (e) {
-    // plaintexts may sit in the outputs already: none stays behind a failed task
-    for (const buffer of outputs) new Uint8Array(buffer).fill(0);
+    // plaintexts may sit in the outputs and segments already: none stays behind a failed task
+    for (const buffer of [...outputs, ...segments]) new Uint8Array(buffer).fill(0);
     for (const [, buffer] of batch.large) new Uint8Array(buffer).fill(0);
     throw e;
   }
-  return { segments, outputs, large: batch.large, failures: batch.failures };
+  return { segments, held, outputs, large: batch.large, failures: batch.failures };
 }
 
 /**

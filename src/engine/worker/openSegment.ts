@@ -1,7 +1,8 @@
 /**
  * Opening one packed segment of a bulk long-term task in a worker (src/engine/worker/longTerm.ts
  * has the task, its layout and the key cache): the small values into one buffer of exactly their
- * plaintexts, the large ones each into a buffer of its own.
+ * plaintexts; the large ones in place in the segment with the addon, else each into a buffer of
+ * its own.
  *
  * @module
  */
@@ -63,18 +64,29 @@ function openLarge(batch: Batch, bytes: Uint8Array, i: number): void {
   if (body.length > 0) batch.large.push([i, body.buffer as ArrayBuffer]);
 }
 
+/** What a segment's open gave: its small plaintexts' buffer, and whether the segment now holds large plaintexts in place. */
+export interface SegmentOutput {
+  readonly output: Uint8Array;
+  readonly held: boolean;
+}
+
 /**
- * A segment's items `[from, to)` with the addon (src/nativeAead.ts): the small plaintexts opened straight into one
- * buffer of exactly their bytes, made here (this thread pays its allocation and first-touch
- * faults, not the busy main thread). A failed value's bytes are wiped by the addon and the next
- * value written over them; the buffer is cut to what was written.
+ * A segment's items `[from, to)` with the addon (src/nativeAead.ts): the small plaintexts opened
+ * straight into one buffer of exactly their bytes, made here; a large one opened in place, over
+ * its own ciphertext in the segment. The segment then holds its large plaintexts and zeros
+ * (everything else wiped) and is handed out: its memory came from the main thread's allocator,
+ * which reuses what earlier results freed, where a buffer made here came from this thread's
+ * arena, which glibc gives back to the kernel (MADV_DONTNEED) as results are freed, so each
+ * large plaintext faulted its pages in afresh (~8 faults a 64 KiB value, 11 us each on this VM:
+ * bench/results/NOTES.md, session 27). A failed value's bytes are wiped by the addon and the next
+ * value written over them; the small buffer is cut to what was written.
  *
  * @example
  * ```ts
- * outputs.push(openSegmentInPlace(batch, new Uint8Array(segment), from, ends[s]).buffer)
+ * const { output, held } = openSegmentInPlace(batch, new Uint8Array(segment), from, ends[s])
  * ```
  */
-export function openSegmentInPlace(batch: Batch, bytes: Uint8Array, from: number, to: number): Uint8Array {
+export function openSegmentInPlace(batch: Batch, bytes: Uint8Array, from: number, to: number): SegmentOutput {
   const { layout } = batch.task;
   let room = 0;
   for (let i = from; i < to; i++) {
@@ -83,33 +95,49 @@ export function openSegmentInPlace(batch: Batch, bytes: Uint8Array, from: number
   }
   const output = room === 0 ? new Uint8Array(0) : new Uint8Array(Buffer.allocUnsafeSlow(room).buffer, 0, room);
   let written = 0;
+  // [start, end) of each large plaintext left in place, in segment order
+  const kept: number[] = [];
   try {
     for (let i = from; i < to; i++) {
       const length = (layout[i * LAYOUT_STRIDE + 2] as number) - LTS_TAG_SIZE;
-      if (!inSegment(length)) {
-        openLarge(batch, bytes, i);
+      if (length === 0) {
+        openLarge(batch, bytes, i); // checks the tag; nothing to hand back
         continue;
       }
+      const large = !inSegment(length);
       const { nonceAt, ctAt, ctEnd, aad, key } = itemAt(batch, bytes, i);
       let opened: boolean;
       try {
-        opened = openValueInto(key, bytes, nonceAt, ctAt, ctEnd, aad, output, written);
+        opened = large ? openValueInto(key, bytes, nonceAt, ctAt, ctEnd, aad, bytes, ctAt) : openValueInto(key, bytes, nonceAt, ctAt, ctEnd, aad, output, written);
       } catch (e) {
         batch.failures.push([i, toErrorData(e)]);
         continue;
       }
-      if (opened) written += length;
-      else batch.failures.push([i, toErrorData(authenticationFailed())]);
+      if (!opened) batch.failures.push([i, toErrorData(authenticationFailed())]);
+      else if (large) kept.push(ctAt, ctAt + length);
+      else written += length;
     }
   } catch (e) {
     output.fill(0);
+    bytes.fill(0);
     throw e;
   }
-  if (written === room) return output;
+  if (kept.length > 0) wipeAround(bytes, kept);
+  if (written === room) return { output, held: kept.length > 0 };
   // failures: the unwritten tail never leaves this thread
   const exact = output.slice(0, written);
   output.fill(0);
-  return exact;
+  return { output: exact, held: kept.length > 0 };
+}
+
+/** Zeroes every byte of `bytes` outside the ranges `kept` (pairs of start and end, in order). */
+function wipeAround(bytes: Uint8Array, kept: readonly number[]): void {
+  let at = 0;
+  for (let r = 0; r < kept.length; r += 2) {
+    bytes.fill(0, at, kept[r] as number);
+    at = kept[r + 1] as number;
+  }
+  bytes.fill(0, at);
 }
 
 /**
@@ -118,10 +146,10 @@ export function openSegmentInPlace(batch: Batch, bytes: Uint8Array, from: number
  *
  * @example
  * ```ts
- * outputs.push(openSegmentCopied(batch, new Uint8Array(segment), from, ends[s]).buffer)
+ * const { output } = openSegmentCopied(batch, new Uint8Array(segment), from, ends[s])
  * ```
  */
-export function openSegmentCopied(batch: Batch, bytes: Uint8Array, from: number, to: number): Uint8Array {
+export function openSegmentCopied(batch: Batch, bytes: Uint8Array, from: number, to: number): SegmentOutput {
   // the small plaintexts of the segment, until its output buffer is made
   const bodies: Uint8Array[] = [];
   let room = 0;
@@ -147,7 +175,7 @@ export function openSegmentCopied(batch: Batch, bytes: Uint8Array, from: number,
       output.set(body, w);
       w += body.length;
     }
-    return output;
+    return { output, held: false };
   } finally {
     for (const body of bodies) body.fill(0);
   }
