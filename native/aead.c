@@ -17,9 +17,8 @@
  * - the output may be the input itself (in place) but not overlap it otherwise.
  */
 #include <limits.h>
-#include <stdint.h>
 #include <string.h>
-#include <node_api.h>
+#include "common.h"
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -34,38 +33,6 @@ static const size_t KEY_SIZE[SUITES] = {0, 16, 32, 32};
  * freed when the thread's environment ends (free_thread_contexts). */
 static _Thread_local EVP_CIPHER* fetched[SUITES];
 static _Thread_local EVP_CIPHER_CTX* contexts[2][SUITES];
-
-typedef struct {
-  uint8_t* data;
-  size_t length;
-} Bytes;
-
-static napi_value fail(napi_env env, int range, const char* message) {
-  if (range) napi_throw_range_error(env, "ERR_SECRET_GROUP_AEAD_RANGE", message);
-  else napi_throw_type_error(env, "ERR_SECRET_GROUP_AEAD_TYPE", message);
-  return NULL;
-}
-
-static int get_bytes(napi_env env, napi_value value, Bytes* out) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  void* data = NULL;
-  if (napi_get_typedarray_info(env, value, &type, &out->length, &data, &buffer, &offset) != napi_ok || type != napi_uint8_array) return 0;
-  /* an empty view may have no backing store: point at something harmless */
-  static const uint8_t EMPTY[1] = {0};
-  out->data = data != NULL ? (uint8_t*)data : (uint8_t*)EMPTY;
-  return 1;
-}
-
-static int get_index(napi_env env, napi_value value, size_t* out) {
-  double d;
-  if (napi_get_value_double(env, value, &d) != napi_ok || !(d >= 0) || d > (double)INT_MAX || d != (double)(int64_t)d) return 0;
-  *out = (size_t)d;
-  return 1;
-}
 
 static int get_suite(napi_env env, napi_value value, int32_t* out) {
   return napi_get_value_int32(env, value, out) == napi_ok && *out >= 1 && *out < SUITES;
@@ -98,11 +65,11 @@ static int overlaps(const uint8_t* a, const uint8_t* b, size_t n) {
  */
 static int leading_args(napi_env env, napi_callback_info info, size_t expected, napi_value* argv, int32_t* suite, Bytes* key, Bytes* nonce) {
   size_t argc = expected;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != expected) return fail(env, 0, "wrong number of arguments"), 0;
-  if (!get_suite(env, argv[0], suite)) return fail(env, 0, "unknown suite"), 0;
-  if (!get_bytes(env, argv[1], key) || !get_bytes(env, argv[2], nonce)) return fail(env, 0, "key and nonce must be Uint8Arrays"), 0;
-  if (key->length != KEY_SIZE[*suite]) return fail(env, 0, "wrong key length for the suite"), 0;
-  if (nonce->length != NONCE) return fail(env, 0, "nonce must be 12 bytes"), 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != expected) return sg_fail(env, 0, "wrong number of arguments"), 0;
+  if (!get_suite(env, argv[0], suite)) return sg_fail(env, 0, "unknown suite"), 0;
+  if (!sg_get_bytes(env, argv[1], key) || !sg_get_bytes(env, argv[2], nonce)) return sg_fail(env, 0, "key and nonce must be Uint8Arrays"), 0;
+  if (key->length != KEY_SIZE[*suite]) return sg_fail(env, 0, "wrong key length for the suite"), 0;
+  if (nonce->length != NONCE) return sg_fail(env, 0, "nonce must be 12 bytes"), 0;
   return 1;
 }
 
@@ -111,21 +78,21 @@ static int leading_args(napi_env env, napi_callback_info info, size_t expected, 
  * Opens source[ctAt, end - 16) with the tag source[end - 16, end) into
  * target[targetAt, targetAt + end - 16 - ctAt). False (the target range wiped) when the tag fails.
  */
-static napi_value open_value(napi_env env, napi_callback_info info) {
+napi_value sg_aead_open(napi_env env, napi_callback_info info) {
   napi_value argv[9];
   int32_t suite;
   Bytes key, nonce, source, aad, target;
   size_t ct_at, end, target_at;
   if (!leading_args(env, info, 9, argv, &suite, &key, &nonce)) return NULL;
-  if (!get_bytes(env, argv[3], &source) || !get_bytes(env, argv[6], &aad) || !get_bytes(env, argv[7], &target)) return fail(env, 0, "source, aad and target must be Uint8Arrays");
-  if (!get_index(env, argv[4], &ct_at) || !get_index(env, argv[5], &end) || !get_index(env, argv[8], &target_at)) return fail(env, 1, "offsets must be integers in [0, 2^31)");
-  if (end > source.length || ct_at > end || end - ct_at < TAG) return fail(env, 1, "ciphertext outside the source");
+  if (!sg_get_bytes(env, argv[3], &source) || !sg_get_bytes(env, argv[6], &aad) || !sg_get_bytes(env, argv[7], &target)) return sg_fail(env, 0, "source, aad and target must be Uint8Arrays");
+  if (!sg_get_index(env, argv[4], &ct_at) || !sg_get_index(env, argv[5], &end) || !sg_get_index(env, argv[8], &target_at)) return sg_fail(env, 1, "offsets must be integers in [0, 2^31)");
+  if (end > source.length || ct_at > end || end - ct_at < TAG) return sg_fail(env, 1, "ciphertext outside the source");
   size_t length = end - TAG - ct_at;
-  if (target_at > target.length || target.length - target_at < length) return fail(env, 1, "plaintext does not fit the target");
-  if (aad.length > INT_MAX) return fail(env, 1, "aad too long");
+  if (target_at > target.length || target.length - target_at < length) return sg_fail(env, 1, "plaintext does not fit the target");
+  if (aad.length > INT_MAX) return sg_fail(env, 1, "aad too long");
   uint8_t* out = target.data + target_at;
   const uint8_t* in = source.data + ct_at;
-  if (overlaps(out, in, length)) return fail(env, 1, "target overlaps the ciphertext");
+  if (overlaps(out, in, length)) return sg_fail(env, 1, "target overlaps the ciphertext");
 
   EVP_CIPHER_CTX* ctx = context_for(0, suite);
   int ok = ctx != NULL;
@@ -146,19 +113,19 @@ static napi_value open_value(napi_env env, napi_callback_info info) {
  * seal(suite, key, nonce, plaintext, aad, target, targetAt) -> undefined
  * Writes ciphertext || 16-byte tag into target[targetAt, targetAt + plaintext.length + 16).
  */
-static napi_value seal_value(napi_env env, napi_callback_info info) {
+napi_value sg_aead_seal(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   int32_t suite;
   Bytes key, nonce, plaintext, aad, target;
   size_t target_at;
   if (!leading_args(env, info, 7, argv, &suite, &key, &nonce)) return NULL;
-  if (!get_bytes(env, argv[3], &plaintext) || !get_bytes(env, argv[4], &aad) || !get_bytes(env, argv[5], &target)) return fail(env, 0, "plaintext, aad and target must be Uint8Arrays");
-  if (!get_index(env, argv[6], &target_at)) return fail(env, 1, "offsets must be integers in [0, 2^31)");
-  if (plaintext.length > INT_MAX - TAG || aad.length > INT_MAX) return fail(env, 1, "plaintext or aad too long");
+  if (!sg_get_bytes(env, argv[3], &plaintext) || !sg_get_bytes(env, argv[4], &aad) || !sg_get_bytes(env, argv[5], &target)) return sg_fail(env, 0, "plaintext, aad and target must be Uint8Arrays");
+  if (!sg_get_index(env, argv[6], &target_at)) return sg_fail(env, 1, "offsets must be integers in [0, 2^31)");
+  if (plaintext.length > INT_MAX - TAG || aad.length > INT_MAX) return sg_fail(env, 1, "plaintext or aad too long");
   size_t length = plaintext.length;
-  if (target_at > target.length || target.length - target_at < length + TAG) return fail(env, 1, "ciphertext does not fit the target");
+  if (target_at > target.length || target.length - target_at < length + TAG) return sg_fail(env, 1, "ciphertext does not fit the target");
   uint8_t* out = target.data + target_at;
-  if (overlaps(out, plaintext.data, length)) return fail(env, 1, "target overlaps the plaintext");
+  if (overlaps(out, plaintext.data, length)) return sg_fail(env, 1, "target overlaps the plaintext");
 
   EVP_CIPHER_CTX* ctx = context_for(1, suite);
   int ok = ctx != NULL;
@@ -170,14 +137,13 @@ static napi_value seal_value(napi_env env, napi_callback_info info) {
   ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG, out + length) == 1;
   if (!ok) {
     OPENSSL_cleanse(out, length + TAG);
-    return fail(env, 0, "OpenSSL refused to seal");
+    return sg_fail(env, 0, "OpenSSL refused to seal");
   }
   return NULL;
 }
 
-/* When a thread's environment ends (a worker exits, the process ends): its contexts go, wiped. */
-static void free_thread_contexts(void* unused) {
-  (void)unused;
+/* The thread's contexts and fetched ciphers, freed (the contexts wiped) at its environment's end. */
+void sg_aead_free_thread(void) {
   for (int encrypt = 0; encrypt < 2; encrypt++) {
     for (int suite = 1; suite < SUITES; suite++) {
       EVP_CIPHER_CTX_free(contexts[encrypt][suite]); /* cleanses the key schedule */
@@ -188,14 +154,4 @@ static void free_thread_contexts(void* unused) {
     EVP_CIPHER_free(fetched[suite]);
     fetched[suite] = NULL;
   }
-}
-
-NAPI_MODULE_INIT() {
-  if (napi_add_env_cleanup_hook(env, free_thread_contexts, NULL) != napi_ok) return NULL;
-  napi_property_descriptor methods[] = {
-      {"open", NULL, open_value, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"seal", NULL, seal_value, NULL, NULL, NULL, napi_enumerable, NULL},
-  };
-  if (napi_define_properties(env, exports, 2, methods) != napi_ok) return NULL;
-  return exports;
 }

@@ -1,9 +1,9 @@
 {
   "targets": [
     {
-      "target_name": "secret_group_aead",
-      "sources": ["aead.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"]
+      "target_name": "secret_group_native",
+      "sources": ["addon.c", "aead.c", "hmac.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11", "-fvisibility=hidden"]
     }
   ]
 }

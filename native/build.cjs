@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /*
- * Install step: builds native/aead.c (the one-shot AEAD on Node's own OpenSSL, src/nativeAead.ts)
- * with node-gyp, the one npm ships. Never fails the install: where no compiler or no Node headers
- * are at hand the engine uses node:crypto for the same work, and this says so.
+ * Install step: builds the addon (native/aead.c, the one-shot AEAD, and native/hmac.c, HMAC, on
+ * Node's own OpenSSL: src/native.ts) with node-gyp, the one npm ships. Never fails the install:
+ * where no compiler or no Node headers are at hand node:crypto does the same work, and this says so.
  * SECRET_GROUP_NATIVE=0 skips the build.
  */
 "use strict";
@@ -12,7 +12,7 @@ const { dirname, join } = require("node:path");
 
 const here = __dirname;
 if (process.env.SECRET_GROUP_NATIVE === "0") {
-  console.log("secret-group: SECRET_GROUP_NATIVE=0, native AEAD not built (node:crypto is used)");
+  console.log("secret-group: SECRET_GROUP_NATIVE=0, native addon not built (node:crypto is used)");
   process.exit(0);
 }
 
@@ -26,7 +26,7 @@ function nodeGyp() {
 
 const gyp = nodeGyp();
 if (gyp === undefined) {
-  console.warn("secret-group: node-gyp not found, native AEAD not built (node:crypto is used)");
+  console.warn("secret-group: node-gyp not found, native addon not built (node:crypto is used)");
   process.exit(0);
 }
 // the headers of the running Node where they sit beside it (no download), unless npm names a folder
@@ -35,7 +35,7 @@ const local = !process.env.npm_config_nodedir && existsSync(join(prefix, "includ
 const result = spawnSync(process.execPath, [gyp, "rebuild", ...(local ? [`--nodedir=${prefix}`] : [])], { cwd: here, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
 if (result.status !== 0) {
   const why = `${result.stderr ?? ""}${result.error ? String(result.error) : ""}`.trim().split("\n").slice(-5).join("\n");
-  console.warn(`secret-group: native AEAD not built (node:crypto is used):\n${why}`);
+  console.warn(`secret-group: native addon not built (node:crypto is used):\n${why}`);
   process.exit(0);
 }
-console.log("secret-group: native AEAD built (native/build/Release/secret_group_aead.node)");
+console.log("secret-group: native addon built (native/build/Release/secret_group_native.node)");

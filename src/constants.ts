@@ -87,7 +87,7 @@ export const STORAGE_KEY_SIZE = 32;
  * HKDF-SHA256 `info` deriving the storage key from the identity's 32-byte Ed25519 secret key
  * when the caller gives none: `HKDF(ikm = secretKey, salt = "", info = label, 32)`.
  *
- * @example `hkdfSync("sha256", identity.secretKey, new Uint8Array(0), STORAGE_KEY_LABEL, STORAGE_KEY_SIZE)`
+ * @example `hkdf("SHA-256", identity.secretKey, new Uint8Array(0), utf8(STORAGE_KEY_LABEL), STORAGE_KEY_SIZE)`
  */
 export const STORAGE_KEY_LABEL = "secret-group storage key v1";
 /** HKDF-SHA256 `info` of a sealing session's subkey: `HKDF(ikm = key, salt = session salt, info = label, 32)`. */

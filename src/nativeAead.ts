@@ -1,10 +1,8 @@
 /**
  * The long-term ciphersuites' AEAD on the OpenSSL that Node.js links, through this package's own
- * small addon (native/aead.c, built at install by node-gyp where a compiler and Node's headers
- * are at hand). node:crypto's `createDecipheriv` costs ~4.3 us a value before any byte is
- * deciphered; the addon fetches each cipher once per thread and reuses one context, so a 1 KiB
- * value opens in ~0.9 us instead of ~7.7 (bench/results/NOTES.md, session 26). No cryptography
- * is ours: the same OpenSSL does the same AES-GCM and ChaCha20-Poly1305.
+ * addon (src/native.ts). node:crypto's `createDecipheriv` costs ~4.3 us a value before any byte
+ * is deciphered; the addon fetches each cipher once per thread and reuses one context, so a 1 KiB
+ * value opens in ~0.9 us instead of ~7.7 (bench/results/NOTES.md, session 26).
  *
  * Where the addon was not built (or `SECRET_GROUP_NATIVE=0` is set), {@link nativeAead} is
  * undefined and node:crypto does the same work under the same rules; every user keeps that path,
@@ -12,12 +10,12 @@
  *
  * @module
  */
-import { createRequire } from "node:module";
 import { LongTermCiphersuite } from "./constants.js";
 import type { LongTermCiphersuiteName } from "./constants.js";
+import { nativeAddon } from "./native.js";
 
 /**
- * The addon's two calls. Offsets are checked against their buffers (RangeError); a wrong type or
+ * The addon's AEAD calls. Offsets are checked against their buffers (RangeError); a wrong type or
  * key length throws a TypeError. `open` writes the plaintext into `target` at `targetAt`, then
  * checks the tag in constant time; on a failure it wipes what it wrote and returns false.
  *
@@ -33,19 +31,6 @@ export interface NativeAead {
   seal(suite: number, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, target: Uint8Array, targetAt: number): void;
 }
 
-/** Where native/build.cjs puts the addon, from dist/src/ (this module's place once built). */
-const ADDON = "../../native/build/Release/secret_group_aead.node";
-
-function load(): NativeAead | undefined {
-  if (process.env.SECRET_GROUP_NATIVE === "0") return undefined;
-  try {
-    const binding = createRequire(import.meta.url)(ADDON) as Partial<NativeAead>;
-    return typeof binding.open === "function" && typeof binding.seal === "function" ? (binding as NativeAead) : undefined;
-  } catch {
-    return undefined; // not built here: node:crypto does the work
-  }
-}
-
 /**
  * The loaded addon, or undefined (node:crypto then).
  *
@@ -54,10 +39,11 @@ function load(): NativeAead | undefined {
  * if (nativeAead !== undefined) nativeAead.seal(suiteId("PANDA10_AES256GCM"), key, nonce, plaintext, aad, out, 0);
  * ```
  */
-export const nativeAead: NativeAead | undefined = load();
+export const nativeAead: NativeAead | undefined = nativeAddon;
 
 /**
- * Which implementation runs the long-term AEAD in this thread.
+ * Which implementation runs the long-term AEAD in this thread (and, the same addon, the MLS
+ * provider's HMAC: src/mls/crypto/hash.ts).
  *
  * @example
  * ```ts

@@ -21,12 +21,13 @@
  *
  * @module
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { SEALED_STORAGE_VERSION, STORAGE_AAD_LABEL, STORAGE_KEY_LABEL, STORAGE_KEY_SIZE, STORAGE_SESSION_LABEL } from "../../constants.js";
 import { Writer } from "../../codec/tls.js";
 import { utf8 } from "../../bytes.js";
 import { DecodeError, ErrorCode, StorageError, UsageError } from "../../errors.js";
 import { nativeAead, suiteId } from "../../nativeAead.js";
+import { hkdf } from "../../mls/crypto/hash.js";
 
 const SALT = 16;
 const NONCE = 12;
@@ -35,6 +36,10 @@ const TAG = 16;
 const AES_256_GCM = suiteId("PANDA10_AES256GCM");
 /** Most session subkeys of the storage key kept derived (one per session that wrote a live value). */
 const SUBKEY_CACHE = 4096;
+
+/** The HKDF infos of the storage key and of a session subkey (the labels' UTF-8 bytes, as hkdfSync read them). */
+const KEY_INFO = utf8(STORAGE_KEY_LABEL);
+const SESSION_INFO = utf8(STORAGE_SESSION_LABEL);
 
 /** Who seals a value: the storage key, or the value's own key (crypto-shredded when destroyed). @example `SealKind.OwnKey` */
 export const SealKind = { StorageKey: 0, OwnKey: 1 } as const;
@@ -49,7 +54,7 @@ export const SealKind = { StorageKey: 0, OwnKey: 1 } as const;
  * ```
  */
 export function deriveStorageKey(secretKey: Uint8Array): Uint8Array {
-  return new Uint8Array(hkdfSync("sha256", secretKey, new Uint8Array(0), STORAGE_KEY_LABEL, STORAGE_KEY_SIZE));
+  return hkdf("SHA-256", secretKey, new Uint8Array(0), KEY_INFO, STORAGE_KEY_SIZE);
 }
 
 /**
@@ -177,7 +182,8 @@ export class Sealer {
   private subkey(key: Uint8Array, salt: Uint8Array, cacheAs?: string): Buffer {
     const cached = cacheAs === undefined ? undefined : this.subkeys.get(cacheAs);
     if (cached !== undefined) return cached;
-    const sub = Buffer.from(hkdfSync("sha256", key, salt, STORAGE_SESSION_LABEL, STORAGE_KEY_SIZE));
+    const derived = hkdf("SHA-256", key, salt, SESSION_INFO, STORAGE_KEY_SIZE);
+    const sub = Buffer.from(derived.buffer, derived.byteOffset, derived.byteLength);
     if (cacheAs !== undefined) {
       if (this.subkeys.size >= SUBKEY_CACHE) this.subkeys.delete(this.subkeys.keys().next().value as string);
       this.subkeys.set(cacheAs, sub);

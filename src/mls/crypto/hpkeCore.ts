@@ -1,6 +1,6 @@
 /**
  * The synchronous core of HPKE base mode (RFC 9180) with DHKEM(X25519, HKDF-SHA256) on
- * `node:crypto`: the suite constants, labeled KDF, KEM and key schedule, and a whole seal from
+ * `node:crypto` and the addon's HMAC (hash.ts `hmacParts`): the suite constants, labeled KDF, KEM and key schedule, and a whole seal from
  * raw bytes. hpke.ts (the ts-mls `Hpke`) and the seal helper thread (hpkeSealer.ts) both run
  * seals with it, so the two cannot drift apart.
  *
@@ -8,13 +8,12 @@
  *
  * @module
  */
-import { createHmac, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import type { AeadAlgorithm } from "ts-mls/crypto/aead.js";
 import type { HashAlgorithm } from "ts-mls/crypto/hash.js";
 import type { KdfAlgorithm } from "ts-mls/crypto/kdf.js";
 import { makeNodeAead, type NodeAead } from "./aead.js";
-import { hkdfExpand, hmac, kdfHash } from "./hash.js";
-import { owned } from "./lru.js";
+import { hkdfExpand, hmac, hmacParts, kdfHash } from "./hash.js";
 import { encapDh } from "./x25519.js";
 import { concatBytes } from "../../bytes.js";
 
@@ -22,7 +21,6 @@ const KEM_ID_X25519 = 0x0020;
 const KDF_IDS = { "HKDF-SHA256": 1, "HKDF-SHA384": 2, "HKDF-SHA512": 3 } as const satisfies Record<KdfAlgorithm, number>;
 const AEAD_IDS = { AES128GCM: 1, AES256GCM: 2, CHACHA20POLY1305: 3 } as const satisfies Record<AeadAlgorithm, number>;
 const HASH_SIZE = { "SHA-256": 32, "SHA-384": 48, "SHA-512": 64 } as const;
-const NODE_HASH = { "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" } as const;
 const ZERO_SALT = new Uint8Array(32); // the KEM's empty salt: a zero block of SHA-256's size
 const ONE = Uint8Array.of(1);
 
@@ -174,8 +172,10 @@ export function encap(s: HpkeSuite, publicRaw: Uint8Array, publicKey: () => KeyO
  * ```
  */
 export function kemSharedSecret(s: HpkeSuite, dhOut: Uint8Array, enc: Uint8Array, pkRRaw: Uint8Array): Uint8Array {
-  const prk = createHmac("sha256", ZERO_SALT).update(s.prefixes.eaePrk).update(dhOut).digest();
-  return owned(createHmac("sha256", prk).update(s.prefixes.sharedSecret).update(enc).update(pkRRaw).update(ONE).digest());
+  const prk = hmacParts("SHA-256", ZERO_SALT, s.prefixes.eaePrk, dhOut);
+  const shared = hmacParts("SHA-256", prk, s.prefixes.sharedSecret, enc, pkRRaw, ONE);
+  prk.fill(0);
+  return shared;
 }
 
 /**
@@ -200,9 +200,14 @@ export function baseContext(s: HpkeSuite, info: Uint8Array): Uint8Array {
  * ```
  */
 export function keyScheduleOf(s: HpkeSuite, shared: Uint8Array, context: Uint8Array) {
-  const h = NODE_HASH[s.hash];
-  const secret = createHmac(h, shared).update(s.prefixes.secret).digest(); // LabeledExtract(shared, "secret", psk = "")
-  const expand = (prefix: Uint8Array, len: number): Uint8Array => owned(createHmac(h, secret).update(prefix).update(context).update(ONE).digest().subarray(0, len));
+  const secret = hmacParts(s.hash, shared, s.prefixes.secret); // LabeledExtract(shared, "secret", psk = "")
+  const expand = (prefix: Uint8Array, len: number): Uint8Array => {
+    const block = hmacParts(s.hash, secret, prefix, context, ONE);
+    if (len === block.length) return block;
+    const out = block.slice(0, len);
+    block.fill(0);
+    return out;
+  };
   return {
     key: () => expand(s.prefixes.key, s.aead.keyLength),
     nonce: () => expand(s.prefixes.baseNonce, s.aead.nonceLength),
