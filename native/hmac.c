@@ -18,7 +18,7 @@
 #include <openssl/params.h>
 #include "common.h"
 
-#define HASHES 4 /* 1 SHA-256, 2 SHA-384, 3 SHA-512 (src/nativeHmac.ts) */
+#define HASHES 4 /* 1 SHA-256, 2 SHA-384, 3 SHA-512 (src/mls/crypto/hash.ts HASHES) */
 #define MAX_PARTS 4
 
 static const char* const DIGEST_NAME[HASHES] = {NULL, "SHA256", "SHA384", "SHA512"};

@@ -147,7 +147,7 @@ function hkdfExtract(alg: HashAlgorithm, salt: Uint8Array, ikm: Uint8Array): Uin
  *
  * @example
  * ```ts
- * const subkey = hkdf("SHA-256", storageKey, salt, STORAGE_SESSION_LABEL, 32)
+ * const subkey = hkdf("SHA-256", storageKey, salt, utf8(STORAGE_SESSION_LABEL), 32)
  * ```
  */
 export function hkdf(alg: HashAlgorithm, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, len: number): Uint8Array {

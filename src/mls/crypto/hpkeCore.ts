@@ -1,7 +1,7 @@
 /**
  * The synchronous core of HPKE base mode (RFC 9180) with DHKEM(X25519, HKDF-SHA256) on
- * `node:crypto` and the addon's HMAC (hash.ts `hmacParts`): the suite constants, labeled KDF, KEM and key schedule, and a whole seal from
- * raw bytes. hpke.ts (the ts-mls `Hpke`) and the seal helper thread (hpkeSealer.ts) both run
+ * `node:crypto` and the addon's HMAC (hash.ts `hmacParts`): the suite constants, labeled KDF,
+ * KEM and key schedule, and a whole seal from raw bytes. hpke.ts (the ts-mls `Hpke`) and the seal helper thread (hpkeSealer.ts) both run
  * seals with it, so the two cannot drift apart.
  *
  * X25519 itself is x25519.ts's (libsodium where it loads).
