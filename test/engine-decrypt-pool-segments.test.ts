@@ -68,6 +68,31 @@ test("handOut refuses a worker's answer that does not fit the chunk's layout", (
   assert.equal((results[0] as Uint8Array).length, length, "the answer that fits is handed out");
 });
 
+test("handOut takes a large plaintext opened in place from where its ciphertext was packed, and refuses a segment too short for it", () => {
+  const length = POOL_OWN_BUFFER_BYTES;
+  const ctAt = 40;
+  const layout = new Uint32Array(LAYOUT_STRIDE);
+  layout[1] = ctAt;
+  layout[2] = length + LTS_TAG_SIZE;
+  const ends = Uint32Array.of(1);
+  const answer = (segmentBytes: number) => {
+    const segment = new ArrayBuffer(segmentBytes);
+    new Uint8Array(segment).fill(7, ctAt, Math.min(segmentBytes, ctAt + length)); // the plaintext, say
+    return { segments: [segment], held: [true], outputs: [new ArrayBuffer(0)], large: [] as Array<[number, ArrayBuffer]>, failures: [] };
+  };
+  const short = answer(ctAt + length - 1);
+  assert.throws(() => handOut(short, layout, ends, [0], []), isWorkerFailed(/no plaintext/));
+  assert.ok(new Uint8Array(short.segments[0]!).every((b) => b === 0), "a refused segment is zeroed");
+  const kept = new Set(spareBuffers());
+  const fits = answer(ctAt + length + LTS_TAG_SIZE);
+  const results: Array<Uint8Array | Error> = [];
+  handOut(fits, layout, ends, [0], results);
+  const view = results[0] as Uint8Array;
+  assert.equal(view.buffer, fits.segments[0], "a view into the segment, no copy");
+  assert.deepEqual([view.byteOffset, view.length], [ctAt, length]);
+  assert.ok(spareBuffers().every((b) => kept.has(b)), "a segment handed out is no packing buffer");
+});
+
 /** A group and one decrypt step of `items` on `pool` (no store): its result (a promise for a pool batch). */
 async function step(state: GroupState, items: DecryptItem[], pool: EngineContext["pool"], engineId: string): Promise<{ result: Promise<Array<Uint8Array | Error>>; stats: EngineContext["stats"] }> {
   const token = new Uint8Array(16).fill(9);
