@@ -154,7 +154,9 @@ export const POOL_DECRYPT_MIN_BYTES = 256 * 1024;
  * this many ciphertext bytes (and {@link POOL_DECRYPT_MIN_BYTES} in all) go to the pool. Measured
  * (bench/bulkDev.ts, session 26): at 16 KiB the main thread alone read 1.18 / 1.45 / 1.36x the raw
  * loop against the pool's 0.90 / 1.44 / 1.32x; at 64 KiB 0.50 / 0.41 / 0.67x against 0.55 / 0.64
- * / 0.65x (fresh pages for the plaintexts, faulted in by the workers there, bound both).
+ * / 0.65x (fresh pages for the plaintexts, faulted in by the workers there, bound both). Session
+ * 27, the pool opening large values in place: the main thread alone took 0.87-0.93x the pool's
+ * time at 64 KiB, ~1x at 256 KiB, 0.95-1.38x at 32 KiB: within this machine's spread, kept.
  */
 export const NATIVE_POOL_MIN_MEAN_BYTES = 32 * 1024;
 /** Bytes of long-term keys one worker keeps for bulk decryption (least recently used go first). */
