@@ -8,13 +8,12 @@
  * with no copy and no shared memory, and packs its next chunks into the segments. A large
  * plaintext is opened in place in its segment, whose other bytes are then wiped, and the segment
  * is handed out (the addon); with node:crypto it moves alone, in a buffer of its own. No
- * unauthenticated byte leaves: the addon
- * (src/nativeAead.ts) checks the tag before returning and wipes a failed value's bytes;
- * node:crypto's `final()` is called before a plaintext is copied anywhere. The group's long-term keys cross once
- * per epoch and worker: the worker keeps them in a cache bounded by bytes (keyed by engine, group
- * and epoch) and answers `{ miss: true }` (nothing opened, the segments untouched) when a chunk
- * needs a key it does not hold and the task did not carry it; the engine then sends the task
- * again with the keys.
+ * unauthenticated byte leaves: the addon (src/nativeAead.ts) checks the tag before returning and
+ * wipes a failed value's bytes; node:crypto's `final()` is called before a plaintext is copied
+ * anywhere. The group's long-term keys cross once per epoch and worker: the worker keeps them in
+ * a cache bounded by bytes (keyed by engine, group and epoch) and answers `{ miss: true }`
+ * (nothing opened, the segments untouched) when a chunk needs a key it does not hold and the task
+ * did not carry it; the engine then sends the task again with the keys.
  *
  * Packed item `i` (layout entries `5i..5i+4`: nonce offset, ciphertext offset, ciphertext length
  * with the tag, aad length, index in `epochs`; offsets within the item's segment): the caller's

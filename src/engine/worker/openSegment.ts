@@ -108,7 +108,8 @@ export function openSegmentInPlace(batch: Batch, bytes: Uint8Array, from: number
       const { nonceAt, ctAt, ctEnd, aad, key } = itemAt(batch, bytes, i);
       let opened: boolean;
       try {
-        opened = large ? openValueInto(key, bytes, nonceAt, ctAt, ctEnd, aad, bytes, ctAt) : openValueInto(key, bytes, nonceAt, ctAt, ctEnd, aad, output, written);
+        // a large value over its own ciphertext, a small one into the segment's output
+        opened = openValueInto(key, bytes, nonceAt, ctAt, ctEnd, aad, large ? bytes : output, large ? ctAt : written);
       } catch (e) {
         batch.failures.push([i, toErrorData(e)]);
         continue;

@@ -136,8 +136,12 @@ function hkdfExtract(alg: HashAlgorithm, salt: Uint8Array, ikm: Uint8Array): Uin
   if (salt.byteLength !== 0 && salt.byteLength !== size) {
     throw new RangeError("The salt length must be the same as the hashSize");
   }
-  const key = salt.byteLength === 0 ? new Uint8Array(size) : salt;
-  return hmacParts(alg, key, ikm);
+  return extract(alg, salt, ikm);
+}
+
+/** HKDF-Extract with any salt: HMAC(salt, ikm), the empty salt read as a zero block. */
+function extract(alg: HashAlgorithm, salt: Uint8Array, ikm: Uint8Array): Uint8Array {
+  return hmacParts(alg, salt.byteLength === 0 ? new Uint8Array(HASHES[alg].size) : salt, ikm);
 }
 
 /**
@@ -151,7 +155,7 @@ function hkdfExtract(alg: HashAlgorithm, salt: Uint8Array, ikm: Uint8Array): Uin
  * ```
  */
 export function hkdf(alg: HashAlgorithm, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, len: number): Uint8Array {
-  const prk = hmacParts(alg, salt.byteLength === 0 ? new Uint8Array(HASHES[alg].size) : salt, ikm);
+  const prk = extract(alg, salt, ikm);
   try {
     return hkdfExpand(alg, prk, info, len);
   } finally {
