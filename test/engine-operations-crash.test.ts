@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { toHex } from "../src/bytes.js";
@@ -82,7 +82,7 @@ test(`a node killed ${KILLS} times while materialising operations loses nothing 
       stream.push(...(await owner.engine.rotate(gid)).documents);
     }
     const dir = member.path + "-files";
-    await import("node:fs/promises").then((fs) => fs.mkdir(dir, { recursive: true }));
+    await mkdir(dir, { recursive: true });
     const identityFile = join(dir, "identity.json");
     const streamFile = join(dir, "stream.json");
     await writeFile(identityFile, JSON.stringify({ publicKey: toHex(member.identity.publicKey), secretKey: toHex(member.identity.secretKey) }));
@@ -131,6 +131,8 @@ test(`a node killed ${KILLS} times while materialising operations loses nothing 
     await owner.engine.close();
     await owner.cleanup();
     await member.cleanup();
+    // the member's identity (its secret key) and the stream sit beside its folder, not in it
+    await rm(member.path + "-files", { recursive: true, force: true });
     await pool.destroy();
   }
 });
