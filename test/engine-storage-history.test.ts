@@ -204,3 +204,16 @@ test("a store of formats 3 to 5 (chunks naming node parts) loads at every step a
   const seen = await history(43, "naming chunks");
   assert.ok(seen.commits > RETAIN_EPOCHS + 1, `${seen.commits} commits: every epoch of before left the window`);
 });
+
+test("a node part of formats 2 to 5 whose bytes are not its content key's is refused at load, though it would decode", async () => {
+  const owner = generateIdentity();
+  const state = await createGroup({ identity: owner, groupId: new Uint8Array(32).fill(44), ciphersuite: "PANDA10_AES128GCM" });
+  for (const parts of [namingChunkParts(state), legacyParts(state)]) {
+    loadGroupState([...parts], 0n);
+    const [key, node] = [...parts].find(([k]) => k.startsWith("n/"))!;
+    // the last byte: the owner leaf's signature, which decodes whatever it is
+    const changed = Uint8Array.from(node);
+    changed[changed.length - 1] = changed[changed.length - 1]! ^ 0x40;
+    assert.throws(() => loadGroupState([...new Map(parts).set(key, changed)], 0n), { code: "DECODE_ERROR" });
+  }
+});

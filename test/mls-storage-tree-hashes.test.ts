@@ -4,8 +4,8 @@
  * back from its parts seeds the patched ts-mls's tree-hash snapshot with them before its first
  * commit. The stored hashes must be RFC 9420 7.8's (checked against unpatched ts-mls 1.6.4's
  * `treeHash`), a reloaded state must apply commits exactly as the state in memory does, a stored
- * hash changed on disk must make the next commit fail (so the seeds are what is used; the test
- * fails with the seeding removed), a store of format 6 (chunks without hashes) must load and go
+ * hash changed on disk (the chunk stored under its new content key) must make the next commit fail
+ * (so the seeds are what is used; the test fails with the seeding removed), a store of format 6 (chunks without hashes) must load and go
  * on, and the chunk decoder must refuse hashes where a slot is not complete, lengths out of range
  * and every mutation with a DecodeError only. Hashes are known only for the nodes they were computed
  * over: a tree array changed in place answers none.
@@ -24,7 +24,7 @@ import type { Identity } from "../src/identity.js";
 import { createKeyPackage } from "../src/keyPackage.js";
 import { addMembers, createGroup, encodeGroupState, joinGroup, processCommit, removeMembers, updateGroup } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
-import { chunkManifestKey, chunkPartKey } from "../src/mls/stateParts.js";
+import { chunkManifestKey, chunkPartKey, contentKey } from "../src/mls/stateParts.js";
 import { decodeChunk, decodeChunkManifest, encodeChunk, encodeChunkManifest } from "../src/mls/treeChunks.js";
 import { knownTreeHashes } from "../src/mls/treeHashes.js";
 import { getSuite } from "../src/mls/suite.js";
@@ -59,6 +59,20 @@ function partsOf(state: GroupState): Parts {
 function chunkKeys(parts: Parts, state: GroupState): { subtrees: ReadonlyArray<string | undefined>; spine: string | undefined; length: number } {
   const { length, chunks } = decodeChunkManifest(parts.get(chunkManifestKey(state.mls.groupContext.epoch))!);
   return { ...chunks, length };
+}
+
+/**
+ * `parts` with subtree slot `slot`'s chunk of the current epoch replaced by `chunk`, stored under
+ * its own content key and named by the manifest (a chunk changed in place is refused at load: its
+ * content key; so a changed hash gets to the tree only this way).
+ */
+function withChunk(parts: Parts, state: GroupState, slot: number, chunk: Uint8Array): Parts {
+  const { subtrees, spine, length } = chunkKeys(parts, state);
+  const key = contentKey(chunk);
+  const out = new Map(parts).set(chunkPartKey(key), chunk);
+  out.delete(chunkPartKey(subtrees[slot]!));
+  const renamed = subtrees.map((k, s) => (s === slot ? key : k));
+  return out.set(chunkManifestKey(state.mls.groupContext.epoch), encodeChunkManifest(length, { subtrees: renamed, spine }));
 }
 
 test("a complete subtree slot's chunk holds RFC 9420 7.8's tree hash of each of its positions (unpatched ts-mls's), the spine's none", async () => {
@@ -116,7 +130,8 @@ test("a stored hash changed on disk makes the next commit fail: the stored hashe
   const at = chunk.length - hashLength * (SLOT_POSITIONS - 31); // first byte of position 64 + 31
   chunk[at] = chunk[at]! ^ 1;
   const c = await updateGroup(owner);
-  await assert.rejects(processCommit(loadGroupState([...new Map(parts).set(key, chunk)], 0n).state, c.commit), SecretGroupError);
+  await assert.rejects(processCommit(loadGroupState([...withChunk(parts, rx, 1, chunk)], 0n).state, c.commit), SecretGroupError);
+  assert.throws(() => loadGroupState([...new Map(parts).set(key, chunk)], 0n), DecodeError, "changed in place: not its content key");
   // the same commit on the parts as stored applies
   await processCommit(loadGroupState([...parts], 0n).state, c.commit);
 });
@@ -191,7 +206,7 @@ test("an owner's state reloaded commits with its stored hashes: a member applies
   const hashLength = decodeChunk(chunk, 1, length).hashes![0]!.length;
   const at = chunk.length - hashLength * (SLOT_POSITIONS - 31);
   chunk[at] = chunk[at]! ^ 1;
-  const forged = await updateGroup(loadGroupState([...new Map(parts).set(key, chunk)], 0n).state);
+  const forged = await updateGroup(loadGroupState([...withChunk(parts, owner, 1, chunk)], 0n).state);
   await assert.rejects(processCommit(rx, forged.commit), SecretGroupError, "the tree hash the owner committed to is not the tree's");
 });
 

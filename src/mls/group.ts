@@ -5,7 +5,8 @@
  */
 import { createGroup as tsCreateGroup, defaultLifetime, emptyPskIndex, joinGroup as tsJoinGroup, mlsExporter } from "ts-mls";
 import { treeKeySummary } from "ts-mls/clientState.js";
-import type { ClientConfig, ClientState, CiphersuiteName } from "ts-mls";
+import { leafKeys } from "ts-mls/ratchetTree.js";
+import type { ClientConfig, ClientState, CiphersuiteName, Node } from "ts-mls";
 import { equalBytes } from "../bytes.js";
 import { ErrorCode, ValidationError } from "../errors.js";
 import { clientConfig } from "./config.js";
@@ -153,7 +154,7 @@ export function findLeafByIdentity(state: MlsState, publicKey: Uint8Array): numb
   for (let i = 0; i < tree.length; i += 2) {
     const node = tree[i];
     if (node?.nodeType !== "leaf") continue;
-    const cred = node.leaf.credential;
+    const cred = leafKeys(node).credential;
     if (cred.credentialType === "basic" && cred.identity.length === publicKey.length && equalBytes(cred.identity, publicKey)) {
       return i / 2;
     }
@@ -174,9 +175,19 @@ export function mlsMembers(state: MlsState): Uint8Array[] {
   const tree = state.ratchetTree;
   for (let i = 0; i < tree.length; i += 2) {
     const node = tree[i];
-    if (node?.nodeType === "leaf" && node.leaf.credential.credentialType === "basic") out.push(node.leaf.credential.identity);
+    if (node?.nodeType !== "leaf") continue;
+    // a stored leaf's credential is read from its bytes, the leaf not decoded (the patch's leafKeys)
+    const cred = leafKeys(node).credential;
+    if (cred.credentialType === "basic") out.push(cred.identity);
   }
   return out;
+}
+
+/** A leaf node's basic credential identity (undefined for a blank node, a parent or another credential). */
+function basicIdentity(node: Node | undefined): Uint8Array | undefined {
+  if (node?.nodeType !== "leaf") return undefined;
+  const cred = leafKeys(node).credential;
+  return cred.credentialType === "basic" ? cred.identity : undefined;
 }
 
 /**
@@ -197,8 +208,8 @@ export function sameMembers(a: MlsState, b: MlsState): boolean {
     const x = ta[i];
     const y = tb[i];
     if (x === y) continue;
-    const ix = x?.nodeType === "leaf" && x.leaf.credential.credentialType === "basic" ? x.leaf.credential.identity : undefined;
-    const iy = y?.nodeType === "leaf" && y.leaf.credential.credentialType === "basic" ? y.leaf.credential.identity : undefined;
+    const ix = basicIdentity(x);
+    const iy = basicIdentity(y);
     if (ix === undefined || iy === undefined ? ix !== iy : !equalBytes(ix, iy)) return false;
   }
   return true;

@@ -11,14 +11,14 @@
  */
 import { decodeGroupState as decodeTsState } from "ts-mls";
 import type { ClientConfig, ClientState, EpochReceiverData, Node, RatchetTree } from "ts-mls";
-import { decodeNodeKeepingBytes } from "ts-mls/ratchetTree.js";
+import { decodeStoredNode as decodeStoredNodeLazily } from "ts-mls/ratchetTree.js";
 import type { SecretTreeNode } from "ts-mls/secretTree.js";
 import { decodeAll } from "../codec/tls.js";
 import { MAX_RATCHET_TREE_NODES, RATCHET_CHUNK_SPAN } from "../constants.js";
 import { DecodeError, ErrorCode } from "../errors.js";
 import { clientConfig } from "./config.js";
 import { guardSync } from "./errors.js";
-import { blobKey, chunkManifestKey, chunkPartKey, decodeLazySecretTree, decodeManifest, decodeSecretNode, decodeSecretTree, lazyTreeKey, manifestKey, overridePrefix } from "./stateParts.js";
+import { blobKey, chunkManifestKey, chunkPartKey, contentKey, decodeLazySecretTree, decodeManifest, decodeSecretNode, decodeSecretTree, lazyTreeKey, manifestKey, overridePrefix } from "./stateParts.js";
 import { decodeChunk, decodeChunkManifest } from "./treeChunks.js";
 import type { ChunkEntry, ChunkKeys, DecodedChunk } from "./treeChunks.js";
 import { rememberStoredTreeHashes } from "./treeHashes.js";
@@ -53,7 +53,7 @@ function treeEntries(
     const memo = `${key}/${slot}/${length}`;
     let chunk = decoded.get(memo);
     if (chunk === undefined) {
-      const bytes = byKey.get(chunkPartKey(key));
+      const bytes = checkedPart(byKey, chunkPartKey(key), key);
       if (bytes === undefined) throw new DecodeError(`stored MLS state: tree chunk ${key} missing`);
       chunk = decodeChunk(bytes, slot, length);
       decoded.set(memo, chunk);
@@ -73,17 +73,28 @@ function treeEntries(
 }
 
 /**
- * Decodes one stored ratchet-tree node with the patch's decoder for a tree received whole: the
- * node keeps its bytes (a view into its chunk, which staging reuses: storageMeta.ts `bytesOfNode`)
- * and a leaf its LeafNode bytes (the node's but its type byte), so its tree hash and any signature
- * check read them instead of encoding the leaf again (1000 leaves a reloaded state's first commit
- * at 1000 members). Stored nodes are our own encodings, which decode one-to-one (the patch's
- * minimal lengths), so the bytes are the node's encoding.
+ * One stored ratchet-tree node, with the patch's stored-node decoder: a leaf is decoded on first
+ * use of its LeafNode (its keys and credential are read from its bytes: a reloaded state's commit
+ * at 1000 members decodes a handful of leaves, not 1000), a parent now. Either keeps its bytes (a
+ * view into its chunk, which staging reuses: storageMeta.ts `bytesOfNode`; a leaf's tree hash and
+ * signature checks read them too). The bytes passed the content-key check of the part holding
+ * them ({@link checkedPart}), so they are a node we encoded, which decodes one-to-one.
  */
 function decodeStoredNode(bytes: Uint8Array): Node {
-  const d = guardSync(ErrorCode.Decode, "stored ratchet node", () => decodeNodeKeepingBytes(bytes, 0));
-  if (d === undefined || d[1] !== bytes.length) throw new DecodeError("stored MLS state: bad ratchet node");
-  return d[0];
+  const node = guardSync(ErrorCode.Decode, "stored ratchet node", () => decodeStoredNodeLazily(bytes));
+  if (node === undefined) throw new DecodeError("stored MLS state: bad ratchet node");
+  return node;
+}
+
+/**
+ * A content-addressed part (a `k/` chunk, an `n/` node) whose bytes hash to its key: a part that
+ * does not is a DecodeError, so a leaf decoded later (above) decodes what was stored, and a part
+ * changed in a way that would still decode is not taken for a different state.
+ */
+function checkedPart(byKey: ReadonlyMap<string, Uint8Array>, part: string, key: string): Uint8Array | undefined {
+  const bytes = byKey.get(part);
+  if (bytes !== undefined && contentKey(bytes) !== key) throw new DecodeError(`stored MLS state: part ${part} does not match its content key`);
+  return bytes;
 }
 
 /**
@@ -118,7 +129,7 @@ export function loadState(
     for (const [index, ref] of entries) {
       let node = nodes.get(ref);
       if (node === undefined) {
-        const bytes = typeof ref === "string" ? byKey.get(`n/${ref}`) : ref;
+        const bytes = typeof ref === "string" ? checkedPart(byKey, `n/${ref}`, ref) : ref;
         if (bytes === undefined) throw new DecodeError(`stored MLS state: node ${ref as string} missing`);
         node = decodeStoredNode(bytes);
         nodes.set(ref, node);
