@@ -4,7 +4,8 @@
  * both key-uniqueness checks read them (ts-mls' `validateLeafNodeCredentialAndKeyUniqueness`, our
  * `assertUniqueLeafKeys`, RFC 9420 7.3 and 12.2). Over a random history of trees (shared nodes,
  * keys made to collide, blanks, growth, two groups in turn, arrays changed in place after they
- * were summarised) every summary must equal a count from scratch, and the patched check must
+ * were summarised, leaves held as stored leaves whose keys are read from their bytes, credential
+ * types listed twice) every summary must equal a count from scratch, and the patched check must
  * answer as unpatched ts-mls 1.6.4 does.
  */
 import { test } from "node:test";
@@ -12,6 +13,7 @@ import assert from "node:assert/strict";
 import { treeKeySummary, validateLeafNodeCredentialAndKeyUniqueness } from "ts-mls/clientState.js";
 import { validateLeafNodeCredentialAndKeyUniqueness as bareValidate } from "ts-mls-bare/clientState.js";
 import type { RatchetTree } from "ts-mls";
+import { decodeStoredNode, encodeNode, leafKeys } from "ts-mls/ratchetTree.js";
 import { ErrorCode } from "../src/errors.js";
 import { assertUniqueLeafKeys } from "../src/mls/group.js";
 import type { MlsState } from "../src/mls/group.js";
@@ -50,6 +52,8 @@ test("tree key summaries equal a count from scratch over a random history, and t
   const trees: RatchetTree[] = groups.map((g) => g.owner.state.mls.ratchetTree.slice());
   const leafPool: Node[] = trees.flatMap((t) => t.filter((n) => n?.nodeType === "leaf"));
   const parentPool: Node[] = [];
+  // half the new leaves as a stored tree holds them: keys read from their bytes (the patch's leafKeys)
+  const maybeStored = (node: Extract<Node, { nodeType: "leaf" }>): Node => (prng.int(2) === 0 ? node : decodeStoredNode(encodeNode(node)));
   let dupSeen = 0;
   let cleanSeen = 0;
   for (let step = 0; step < 600; step++) {
@@ -64,7 +68,7 @@ test("tree key summaries equal a count from scratch over a random history, and t
       if (kind === 0 && leaf?.nodeType === "leaf") {
         // a fresh leaf object: new encryption key, or another leaf's keys (a collision)
         const fresh = prng.int(2) === 0;
-        tree[leafAt] = { nodeType: "leaf", leaf: { ...leaf.leaf, hpkePublicKey: fresh ? prng.bytes(32) : leaf.leaf.hpkePublicKey, signaturePublicKey: fresh ? prng.bytes(32) : leaf.leaf.signaturePublicKey } };
+        tree[leafAt] = maybeStored({ nodeType: "leaf", leaf: { ...leaf.leaf, hpkePublicKey: fresh ? prng.bytes(32) : leafKeys(leaf).hpkePublicKey, signaturePublicKey: fresh ? prng.bytes(32) : leafKeys(leaf).signaturePublicKey } });
         leafPool.push(tree[leafAt]);
       } else if (kind === 1) tree[leafAt] = undefined;
       else if (kind === 2) {
@@ -75,8 +79,11 @@ test("tree key summaries equal a count from scratch over a random history, and t
       else if (kind === 4 && tree.length < 64) tree.push(undefined, leaf);
       else if (kind === 5 && tree.length > 3) tree.length -= 2;
       else if (kind === 6 && leaf?.nodeType === "leaf") {
-        // a leaf whose capabilities lack the basic credential
-        tree[leafAt] = { nodeType: "leaf", leaf: { ...leaf.leaf, hpkePublicKey: prng.bytes(32), signaturePublicKey: prng.bytes(32), capabilities: { ...leaf.leaf.capabilities, credentials: prng.int(2) === 0 ? [] : leaf.leaf.capabilities.credentials } } };
+        // a leaf whose capabilities lack the basic credential, or list each type twice
+        const listed = leaf.leaf.capabilities.credentials;
+        const credentials = [[], listed, [...listed, ...listed]][prng.int(3)]!;
+        tree[leafAt] = maybeStored({ nodeType: "leaf", leaf: { ...leaf.leaf, hpkePublicKey: prng.bytes(32), signaturePublicKey: prng.bytes(32), capabilities: { ...leaf.leaf.capabilities, credentials } } });
+        leafPool.push(tree[leafAt]);
       }
     }
     trees[g] = tree;
