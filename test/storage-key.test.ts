@@ -18,6 +18,7 @@ import type { SublevelName } from "../src/engine/store/sublevels.js";
 import { beginRotation, MetaKey, reseal } from "../src/engine/store/keys.js";
 import { deriveStorageKey, sealedGeneration, Sealer } from "../src/engine/store/seal.js";
 import { Keyring } from "../src/engine/store/keyring.js";
+import { nativeAead } from "../src/nativeAead.js";
 import { ingestAll, openNode, tempDir } from "./engine-helpers.js";
 import { rawDb, rawEntries } from "./storage-support.js";
 
@@ -95,6 +96,13 @@ test("a sealed value altered, or moved to another key, is STORAGE_INTEGRITY", as
         return db.put(hot(gid), v);
       }],
       ["state head of another group", (db) => db.put(`!${Sublevel.State}!${gidHex}/h`, Buffer.from(entries.get(`!${Sublevel.State}!${toHex(second)}/h`) as string, "hex"))],
+      // a state load opens its parts in place (Sealer.openInPlace): the tag is checked there too
+      ["bit flipped in a stored tree chunk", (db) => {
+        const [key, value] = [...entries].find(([k]) => k.startsWith(`!${Sublevel.State}!${gidHex}/k/`)) as [string, string];
+        const v = Buffer.from(value, "hex");
+        v.writeUInt8(v.readUInt8(v.length - 20) ^ 1, v.length - 20);
+        return db.put(key, v);
+      }],
     ];
     for (const [what, change] of cases) {
       const db = rawDb(owner.path);
@@ -119,6 +127,22 @@ test("a sealed value altered, or moved to another key, is STORAGE_INTEGRITY", as
   } finally {
     await owner.cleanup();
   }
+});
+
+test("a value opened in place is a view of its own bytes, and one that does not authenticate is STORAGE_INTEGRITY with its ciphertext wiped", () => {
+  const sealer = new Sealer(new Map([[0, randomBytes(32)]]), 0);
+  const plain = randomBytes(5000);
+  const sealed = sealer.seal(Sublevel.State, "g/k/1", plain);
+  const own = Uint8Array.from(sealed);
+  const opened = sealer.openInPlace(Sublevel.State, "g/k/1", own);
+  assert.deepEqual(opened, new Uint8Array(plain));
+  // with the addon the plaintext lies where its ciphertext was (34 header bytes before it)
+  if (nativeAead !== undefined) assert.ok(opened.buffer === own.buffer && opened.byteOffset === 34, "a view into the value's bytes");
+  const altered = Uint8Array.from(sealed);
+  altered[altered.length - 1] = altered[altered.length - 1]! ^ 1;
+  assert.throws(() => sealer.openInPlace(Sublevel.State, "g/k/1", altered), { code: "STORAGE_INTEGRITY" });
+  if (nativeAead !== undefined) assert.ok(altered.subarray(34, altered.length - 16).every((b) => b === 0), "no byte of the failed open is left");
+  assert.throws(() => sealer.openInPlace(Sublevel.State, "g/k/2", Uint8Array.from(sealed)), { code: "STORAGE_INTEGRITY" }, "another key");
 });
 
 test("rotateStorageKey re-seals everything: the new key opens the database, the old one no longer", async () => {

@@ -154,9 +154,10 @@ type WithoutRef<T> = T extends unknown ? Omit<T, "ref"> : never;
 /**
  * Posts a state task. A processed commit's MLS message (83 KB at 1000 members) goes as a fresh
  * copy moved to the worker: serialising it costs several times a copy (the message buffer grows
- * in steps, and the worker copies it out again). A fresh copy per attempt: a moved buffer is gone here.
- * Stored parts move too: each was opened into memory of its own (src/engine/store/seal.ts), which
- * nothing here keeps once posted (322 KB at 1000 members).
+ * in steps, and the worker copies it out again). A fresh copy per attempt: a moved buffer is gone
+ * here. Stored parts move too: each was opened in the memory it was read into, its own
+ * (src/engine/store/seal.ts `openInPlace`), which nothing here keeps once posted (322 KB at 1000
+ * members).
  */
 function postStateTask(ctx: EngineContext, groupId: string, task: StateTask): Promise<StateOut> {
   if (task.op === "join") return ctx.joins.run(groupId, task);
@@ -177,7 +178,8 @@ function partBuffers(parts: StateRef["parts"]): ArrayBuffer[] | undefined {
 /** The group's stored state parts, keyed as the worker reads them. */
 async function storedParts(ctx: EngineContext, groupId: string): Promise<StateRef["parts"]> {
   const prefix = `${groupId}/`;
-  return (await ctx.store.scan(Sublevel.State, prefix, "group state")).map(([k, v]) => [k.slice(prefix.length), v] as const);
+  // opened where they were read (memory of their own, moved to the worker whole): not allocated and written again
+  return (await ctx.store.scan(Sublevel.State, prefix, "group state", -1, { inPlace: true })).map(([k, v]) => [k.slice(prefix.length), v] as const);
 }
 
 /**

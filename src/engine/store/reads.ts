@@ -75,13 +75,24 @@ export abstract class StoreReads {
     return sub;
   }
 
-  /** The unsealed stored form of a raw value (version byte still in front). @example `store.opened("state", key, raw)` */
-  opened(sub: SublevelName, key: string, raw: Uint8Array): Uint8Array {
+  /**
+   * The unsealed stored form of a raw value (version byte still in front). With `inPlace`, a
+   * value in memory of its own is opened over its ciphertext (`Sealer.openInPlace`): only for raw
+   * values the caller read and nothing else holds.
+   *
+   * @example
+   * ```ts
+   * store.opened("state", key, raw)
+   * ```
+   */
+  opened(sub: SublevelName, key: string, raw: Uint8Array, inPlace = false): Uint8Array {
     if (!isSealed(sub)) return raw;
     if (raw[0] !== SEALED_STORAGE_VERSION) {
       throw new StorageError(ErrorCode.StorageVersion, `${sub} ${key}: unknown storage format version ${raw[0] ?? "(empty)"} (a sealed value was expected)`);
     }
-    return this.sealer.open(sub, key, raw, () => this.keyring.get(ownKeyId(sub, key)));
+    const ownKey = (): Uint8Array | undefined => this.keyring.get(ownKeyId(sub, key));
+    const own = inPlace && raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
+    return own ? this.sealer.openInPlace(sub, key, raw, ownKey) : this.sealer.open(sub, key, raw, ownKey);
   }
 
   /**
@@ -117,15 +128,16 @@ export abstract class StoreReads {
   }
 
   /**
-   * Every `[key, value]` whose key starts with `prefix`, in key order (opened, version checked).
+   * Every `[key, value]` whose key starts with `prefix`, in key order (opened, version checked);
+   * `inPlace`: each value opened over its own read bytes (see {@link opened}).
    *
    * @example
    * ```ts
    * for (const [key, value] of await store.scan("state", gid + "/", "group state")) {}
    * ```
    */
-  async scan(sub: SublevelName, prefix: string, what: string, limit = -1): Promise<Array<[string, Uint8Array]>> {
-    return (await this.rawScan(sub, prefix, limit)).map(([key, value]) => [key, unversioned(this.opened(sub, key, value), what)]);
+  async scan(sub: SublevelName, prefix: string, what: string, limit = -1, options: { readonly inPlace?: boolean } = {}): Promise<Array<[string, Uint8Array]>> {
+    return (await this.rawScan(sub, prefix, limit)).map(([key, value]) => [key, unversioned(this.opened(sub, key, value, options.inPlace), what)]);
   }
 
   /**

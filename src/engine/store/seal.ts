@@ -254,6 +254,26 @@ export class Sealer {
    * ```
    */
   open(sub: string, key: string, sealed: Uint8Array, ownKey?: () => Uint8Array | undefined): Uint8Array {
+    return this.openInto(sub, key, sealed, false, ownKey);
+  }
+
+  /**
+   * {@link open}, the plaintext written over the ciphertext in `sealed` (the addon opens in place)
+   * and returned as a view into it: for values read into memory of their own that nothing else
+   * holds (a state load's parts, 300-600 KB at 1000 members, which would otherwise be allocated
+   * and written twice). A value that does not authenticate leaves its ciphertext wiped. Without
+   * the addon, as {@link open}.
+   *
+   * @example
+   * ```ts
+   * const plain = sealer.openInPlace("state", "gid/h", sealed)
+   * ```
+   */
+  openInPlace(sub: string, key: string, sealed: Uint8Array, ownKey?: () => Uint8Array | undefined): Uint8Array {
+    return this.openInto(sub, key, sealed, true, ownKey);
+  }
+
+  private openInto(sub: string, key: string, sealed: Uint8Array, inPlace: boolean, ownKey?: () => Uint8Array | undefined): Uint8Array {
     const e = parse(sealed, `${sub} ${key}`);
     let subkey: Buffer;
     if (e.kind === SealKind.OwnKey) {
@@ -267,12 +287,12 @@ export class Sealer {
     }
     if (e.body.length < TAG) throw new DecodeError(`${sub} ${key}: sealed value truncated`);
     if (nativeAead !== undefined) {
-      // memory of its own (a state's parts move to a worker whole); the addon checks the tag before it returns
-      const plain = new Uint8Array(e.body.length - TAG);
+      // in place, or memory of its own (a state's parts move to a worker whole); the addon checks the tag before it returns
+      const plain = inPlace ? e.body : new Uint8Array(e.body.length - TAG);
       if (!nativeAead.open(AES_256_GCM, subkey, e.nonce, e.body, 0, e.body.length, associatedData(sub, key, e.header), plain, 0)) {
         throw new StorageError(ErrorCode.StorageIntegrity, `${sub} ${key}: sealed value does not authenticate`);
       }
-      return plain;
+      return inPlace ? plain.subarray(0, plain.length - TAG) : plain;
     }
     try {
       const decipher = createDecipheriv("aes-256-gcm", subkey, e.nonce, { authTagLength: TAG });
