@@ -223,3 +223,15 @@ test("hashes are known only for the nodes they were computed over: a tree array 
   loaded[0] = undefined;
   assert.equal(knownTreeHashes(loaded), undefined, "a loaded tree changed in place has none");
 });
+
+test("a chunk is checked against each epoch's tree length: a hashed slot that is not complete there, or an index past it, is a DecodeError", async () => {
+  const { rx } = await bigGroup();
+  const parts = partsOf(rx);
+  const { subtrees, spine } = chunkKeys(parts, rx);
+  const manifest = chunkManifestKey(rx.mls.groupContext.epoch);
+  // 125 nodes: slot 1 (positions 64-126) is no longer complete, its hashed chunk out of place; 101: its leaves past the end
+  for (const length of [125, 101]) {
+    const shorter = new Map(parts).set(manifest, encodeChunkManifest(length, { subtrees, spine }));
+    assert.throws(() => loadGroupState([...shorter], 0n), DecodeError, `length ${length}`);
+  }
+});

@@ -19,47 +19,68 @@ import { DecodeError, ErrorCode } from "../errors.js";
 import { clientConfig } from "./config.js";
 import { guardSync } from "./errors.js";
 import { blobKey, chunkManifestKey, chunkPartKey, contentKey, decodeLazySecretTree, decodeManifest, decodeSecretNode, decodeSecretTree, lazyTreeKey, manifestKey, overridePrefix } from "./stateParts.js";
-import { decodeChunk, decodeChunkManifest } from "./treeChunks.js";
-import type { ChunkEntry, ChunkKeys, DecodedChunk } from "./treeChunks.js";
+import { completeSlot, decodeChunk, decodeChunkManifest } from "./treeChunks.js";
+import type { ChunkKeys, DecodedChunk } from "./treeChunks.js";
 import { rememberStoredTreeHashes } from "./treeHashes.js";
 import { addRef } from "./storageMeta.js";
 import type { EpochMeta, PersistMeta } from "./storageMeta.js";
 
 /**
- * An epoch's ratchet tree as `[index, node]` entries (a node's encoding, or the key of its `n/`
- * part): from its chunked manifest, else from a `t/` part of before. Each chunk is decoded once
- * (`decoded`), whichever epochs share it.
+ * A decoded chunk as the epochs holding it share it: its content key checked and its bytes
+ * decoded once, whatever the tree lengths of those epochs (a remove of the last leaf shortens the
+ * tree, so each retained epoch can have its own), and each node decoded once, on first use.
  */
-function treeEntries(
+interface SharedChunk extends DecodedChunk {
+  readonly nodes: Array<Node | undefined>;
+}
+
+/**
+ * Throws unless `chunk` (decoded for any length) is one of slot `slot` of a tree of `length`
+ * nodes: what `decodeChunk(bytes, slot, length)` checks beyond the slot (its indices increase,
+ * so the last one decides), checked per epoch in O(1).
+ */
+function checkFits(chunk: DecodedChunk, slot: number | "spine", length: number): void {
+  const last = chunk.entries.at(-1);
+  if (last !== undefined && last[0] >= length) throw new DecodeError("ratchet tree chunk: node index out of its slot, order or range");
+  if (chunk.hashes !== undefined && (slot === "spine" || !completeSlot(slot, length))) throw new DecodeError("ratchet tree chunk: hashes outside a complete subtree slot");
+}
+
+/**
+ * An epoch's ratchet tree as the chunks holding its nodes (each `[index, node]` entry a node's
+ * encoding, or the key of its `n/` part): from its chunked manifest, else from a `t/` part of
+ * before (one chunk of its own). Each chunk is decoded once (`shared`), whichever epochs share it.
+ */
+function treeChunks(
   byKey: ReadonlyMap<string, Uint8Array>,
   epoch: bigint,
   chunkRefs: Map<string, number>,
-  decoded: Map<string, DecodedChunk>,
-): { length: number; entries: ChunkEntry[]; chunks: ChunkKeys | undefined; hashes: Array<Uint8Array | undefined> | undefined } {
+  shared: Map<string, SharedChunk>,
+): { length: number; used: SharedChunk[]; chunks: ChunkKeys | undefined; hashes: Array<Uint8Array | undefined> | undefined } {
   const chunked = byKey.get(chunkManifestKey(epoch));
   if (chunked === undefined) {
     const legacy = byKey.get(manifestKey(epoch));
     if (legacy === undefined) throw new DecodeError(`stored MLS state: epoch ${epoch} missing`);
     const { length, entries } = decodeManifest(legacy);
     if (length > MAX_RATCHET_TREE_NODES) throw new DecodeError(`stored MLS state: ratchet tree of ${length} nodes (at most ${MAX_RATCHET_TREE_NODES})`);
-    return { length, entries, chunks: undefined, hashes: undefined };
+    return { length, used: [{ entries, hashes: undefined, nodes: new Array<Node | undefined>(entries.length) }], chunks: undefined, hashes: undefined };
   }
   const { length, chunks } = decodeChunkManifest(chunked);
-  const entries: ChunkEntry[] = [];
+  const used: SharedChunk[] = [];
   let hashes: Array<Uint8Array | undefined> | undefined;
   const read = (key: string | undefined, slot: number | "spine"): void => {
     if (key === undefined) return;
-    // a chunk's entries are checked against its slot and the tree's length: decoded once per slot and length
-    const memo = `${key}/${slot}/${length}`;
-    let chunk = decoded.get(memo);
+    const memo = `${key}/${slot}`;
+    let chunk = shared.get(memo);
     if (chunk === undefined) {
       const bytes = checkedPart(byKey, chunkPartKey(key), key);
       if (bytes === undefined) throw new DecodeError(`stored MLS state: tree chunk ${key} missing`);
-      chunk = decodeChunk(bytes, slot, length);
-      decoded.set(memo, chunk);
+      const decoded = decodeChunk(bytes, slot, MAX_RATCHET_TREE_NODES);
+      chunk = { ...decoded, nodes: new Array<Node | undefined>(decoded.entries.length) };
+      shared.set(memo, chunk);
     }
-    for (const entry of chunk.entries) entries.push(entry);
-    // a hashed chunk is a complete subtree slot's (decodeChunk checks): its positions' hashes
+    checkFits(chunk, slot, length);
+    used.push(chunk);
+    // a hashed chunk is a complete subtree slot's (checkFits): its positions' hashes
     if (chunk.hashes !== undefined && slot !== "spine") {
       const all = (hashes ??= new Array<Uint8Array | undefined>(length).fill(undefined));
       const first = slot * RATCHET_CHUNK_SPAN;
@@ -69,7 +90,7 @@ function treeEntries(
   };
   chunks.subtrees.forEach((key, slot) => read(key, slot));
   read(chunks.spine, "spine");
-  return { length, entries, chunks, hashes };
+  return { length, used, chunks, hashes };
 }
 
 /**
@@ -116,30 +137,34 @@ export function loadState(
   const decoded = guardSync(ErrorCode.Decode, "stored MLS state", () => decodeTsState(tsHead, 0));
   if (decoded === undefined || decoded[1] !== tsHead.length) throw new DecodeError("stored MLS state: bad head");
   const stripped = decoded[0];
-  // decoded nodes by `n/` key or by their encoding (a view into a chunk), shared by the epochs holding them
-  const nodes = new Map<string | Uint8Array, Node>();
-  const decodedChunks = new Map<string, DecodedChunk>();
+  // nodes of `n/` parts by key, shared by the chunks and epochs naming them (inline nodes: their chunk's `nodes`)
+  const partNodes = new Map<string, Node>();
+  const sharedChunks = new Map<string, SharedChunk>();
   const epochs = new Map<bigint, EpochMeta>();
   const refs = new Map<string, number>();
   const chunkRefs = new Map<string, number>();
+  const partNode = (key: string): Node => {
+    let node = partNodes.get(key);
+    if (node === undefined) {
+      const bytes = checkedPart(byKey, `n/${key}`, key);
+      if (bytes === undefined) throw new DecodeError(`stored MLS state: node ${key} missing`);
+      partNodes.set(key, (node = decodeStoredNode(bytes)));
+    }
+    return node;
+  };
   const rebuild = (epoch: bigint): EpochMeta => {
-    const { length, entries, chunks, hashes } = treeEntries(byKey, epoch, chunkRefs, decodedChunks);
+    const { length, used, chunks, hashes } = treeChunks(byKey, epoch, chunkRefs, sharedChunks);
     const ratchetTree: RatchetTree = new Array<Node | undefined>(length).fill(undefined);
     const keys: string[] = [];
-    for (const [index, ref] of entries) {
-      let node = nodes.get(ref);
-      if (node === undefined) {
-        const bytes = typeof ref === "string" ? checkedPart(byKey, `n/${ref}`, ref) : ref;
-        if (bytes === undefined) throw new DecodeError(`stored MLS state: node ${ref as string} missing`);
-        node = decodeStoredNode(bytes);
-        nodes.set(ref, node);
-      }
-      if (index >= length) throw new DecodeError("stored MLS state: node index out of range");
-      ratchetTree[index] = node;
-      if (typeof ref === "string") {
-        keys.push(ref);
-        addRef(refs, ref);
-      }
+    for (const chunk of used) {
+      chunk.entries.forEach(([index, ref], i) => {
+        if (index >= length) throw new DecodeError("stored MLS state: node index out of range");
+        ratchetTree[index] = chunk.nodes[i] ??= typeof ref === "string" ? partNode(ref) : decodeStoredNode(ref);
+        if (typeof ref === "string") {
+          keys.push(ref);
+          addRef(refs, ref);
+        }
+      });
     }
     if (hashes !== undefined) rememberStoredTreeHashes(ratchetTree, hashes);
     const lazy = byKey.get(lazyTreeKey(epoch));
