@@ -20,9 +20,8 @@ import { HASHED_CHUNK_FORMAT, INLINE_CHUNK_FORMAT, SLOT_POSITIONS } from "../src
 import { toHex } from "../src/bytes.js";
 import { DecodeError, SecretGroupError } from "../src/errors.js";
 import { generateIdentity } from "../src/identity.js";
-import type { Identity } from "../src/identity.js";
 import { createKeyPackage } from "../src/keyPackage.js";
-import { addMembers, createGroup, encodeGroupState, joinGroup, processCommit, removeMembers, updateGroup } from "../src/group/index.js";
+import { addMembers, encodeGroupState, processCommit, removeMembers, updateGroup } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
 import { chunkManifestKey, chunkPartKey, contentKey } from "../src/mls/stateParts.js";
 import { decodeChunk, decodeChunkManifest, encodeChunk, encodeChunkManifest } from "../src/mls/treeChunks.js";
@@ -30,30 +29,13 @@ import { knownTreeHashes } from "../src/mls/treeHashes.js";
 import { getSuite } from "../src/mls/suite.js";
 import { loadGroupState, stageGroupState } from "../src/engine/store/stateCodec.js";
 import { Outcomes, cases, mutate, prng, typedOutcome } from "./fuzz-support.js";
+import { fortyMembers, partsOf } from "./stored-group-support.js";
+import type { Parts } from "./stored-group-support.js";
 
-type Parts = Map<string, Uint8Array>;
 
 const encoded = (s: GroupState): string => toHex(encodeGroupState({ ...s, nonceCounter: 0n }));
 
-/** An owner with 40 members (a tree of 127 nodes: two complete subtree slots and the spine) and the one member who joins. */
-async function bigGroup(): Promise<{ owner: GroupState; rx: GroupState; others: Identity[] }> {
-  const ownerId = generateIdentity();
-  const receiver = generateIdentity();
-  const created = await createGroup({ identity: ownerId, groupId: new Uint8Array(32).fill(7), ciphersuite: "PANDA10_AES128GCM" });
-  const kp = await createKeyPackage(receiver);
-  const others = Array.from({ length: 38 }, () => generateIdentity());
-  const kps = await Promise.all(others.map(async (id) => (await createKeyPackage(id)).keyPackage));
-  const added = await addMembers(created, [kp.keyPackage, ...kps]);
-  const rx = await joinGroup({ identity: receiver, secret: kp.secret, owner: ownerId.publicKey, commit: added.commit });
-  assert.equal(rx.mls.ratchetTree.length, 127);
-  return { owner: added.state, rx, others };
-}
-
-function partsOf(state: GroupState): Parts {
-  const parts: Parts = new Map();
-  for (const [key, value] of stageGroupState(state, undefined).parts) if (value !== null) parts.set(key, value);
-  return parts;
-}
+const bigGroup = (): ReturnType<typeof fortyMembers> => fortyMembers(7);
 
 /** The current epoch's chunk keys (subtree slots, then the spine). */
 function chunkKeys(parts: Parts, state: GroupState): { subtrees: ReadonlyArray<string | undefined>; spine: string | undefined; length: number } {

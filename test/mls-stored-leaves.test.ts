@@ -15,35 +15,20 @@ import type { LeafNode, Node } from "ts-mls";
 import { CodecError } from "ts-mls/mlsError.js";
 import { toHex } from "../src/bytes.js";
 import { DecodeError } from "../src/errors.js";
-import { generateIdentity } from "../src/identity.js";
-import { createKeyPackage } from "../src/keyPackage.js";
-import { addMembers, createGroup, encodeGroupState, groupMembers, joinGroup, processCommit, removeMembers, updateGroup } from "../src/group/index.js";
+import { encodeGroupState, groupMembers, processCommit, removeMembers, updateGroup } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
 import { chunkManifestKey, chunkPartKey } from "../src/mls/stateParts.js";
 import { decodeChunk, decodeChunkManifest } from "../src/mls/treeChunks.js";
 import { loadGroupState, stageGroupState } from "../src/engine/store/stateCodec.js";
 import { cases, mutate, prng } from "./fuzz-support.js";
-
-type Parts = Map<string, Uint8Array>;
+import { fortyMembers, partsOf } from "./stored-group-support.js";
 
 const encoded = (s: GroupState): string => toHex(encodeGroupState({ ...s, nonceCounter: 0n }));
 
-function partsOf(state: GroupState): Parts {
-  const parts: Parts = new Map();
-  for (const [key, value] of stageGroupState(state, undefined).parts) if (value !== null) parts.set(key, value);
-  return parts;
-}
-
-/** An owner, a receiver and 38 more members (a tree of 127 nodes). */
+/** An owner, a receiver and 38 more members (a tree of 127 nodes), the others by public key. */
 async function group(): Promise<{ owner: GroupState; rx: GroupState; others: Uint8Array[] }> {
-  const ownerId = generateIdentity();
-  const receiver = generateIdentity();
-  const created = await createGroup({ identity: ownerId, groupId: new Uint8Array(32).fill(9), ciphersuite: "PANDA10_AES128GCM" });
-  const kp = await createKeyPackage(receiver);
-  const others = Array.from({ length: 38 }, () => generateIdentity());
-  const added = await addMembers(created, [kp.keyPackage, ...(await Promise.all(others.map(async (id) => (await createKeyPackage(id)).keyPackage)))]);
-  const rx = await joinGroup({ identity: receiver, secret: kp.secret, owner: ownerId.publicKey, commit: added.commit });
-  return { owner: added.state, rx, others: others.map((id) => id.publicKey) };
+  const { owner, rx, others } = await fortyMembers(9);
+  return { owner, rx, others: others.map((id) => id.publicKey) };
 }
 
 const leavesOf = (state: GroupState): Node[] => state.mls.ratchetTree.filter((n): n is Node => n?.nodeType === "leaf");
