@@ -5,7 +5,9 @@
  * trees), those of
  * formats 3 to 5 (`k/` chunks naming `n/` node parts) and those of before (`t/`, `s/`), which stay
  * in a store until their epoch leaves the retention window. A missing, corrupt or
- * inconsistent part is a DecodeError, never a different state.
+ * inconsistent part is a DecodeError, never a different state: content-addressed parts (`k/`,
+ * `n/`) must hash to their keys, and stored leaves are decoded on first use (the patch's
+ * `decodeStoredNode`), from bytes that passed that check.
  *
  * @module
  */
