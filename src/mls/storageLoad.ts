@@ -21,7 +21,7 @@ import { DecodeError, ErrorCode } from "../errors.js";
 import { clientConfig } from "./config.js";
 import { guardSync } from "./errors.js";
 import { blobKey, chunkManifestKey, chunkPartKey, contentKey, decodeLazySecretTree, decodeManifest, decodeSecretNode, decodeSecretTree, lazyTreeKey, manifestKey, overridePrefix } from "./stateParts.js";
-import { completeSlot, decodeChunk, decodeChunkManifest } from "./treeChunks.js";
+import { checkChunkFits, decodeChunkManifest, decodeSlotChunk } from "./treeChunks.js";
 import type { ChunkKeys, DecodedChunk } from "./treeChunks.js";
 import { rememberStoredTreeHashes } from "./treeHashes.js";
 import { addRef } from "./storageMeta.js";
@@ -34,17 +34,6 @@ import type { EpochMeta, PersistMeta } from "./storageMeta.js";
  */
 interface SharedChunk extends DecodedChunk {
   readonly nodes: Array<Node | undefined>;
-}
-
-/**
- * Throws unless `chunk` (decoded for any length) is one of slot `slot` of a tree of `length`
- * nodes: what `decodeChunk(bytes, slot, length)` checks beyond the slot (its indices increase,
- * so the last one decides), checked per epoch in O(1).
- */
-function checkFits(chunk: DecodedChunk, slot: number | "spine", length: number): void {
-  const last = chunk.entries.at(-1);
-  if (last !== undefined && last[0] >= length) throw new DecodeError("ratchet tree chunk: node index out of its slot, order or range");
-  if (chunk.hashes !== undefined && (slot === "spine" || !completeSlot(slot, length))) throw new DecodeError("ratchet tree chunk: hashes outside a complete subtree slot");
 }
 
 /**
@@ -76,13 +65,13 @@ function treeChunks(
     if (chunk === undefined) {
       const bytes = checkedPart(byKey, chunkPartKey(key), key);
       if (bytes === undefined) throw new DecodeError(`stored MLS state: tree chunk ${key} missing`);
-      const decoded = decodeChunk(bytes, slot, MAX_RATCHET_TREE_NODES);
+      const decoded = decodeSlotChunk(bytes, slot);
       chunk = { ...decoded, nodes: new Array<Node | undefined>(decoded.entries.length) };
       shared.set(memo, chunk);
     }
-    checkFits(chunk, slot, length);
+    checkChunkFits(chunk, slot, length);
     used.push(chunk);
-    // a hashed chunk is a complete subtree slot's (checkFits): its positions' hashes
+    // a hashed chunk is a complete subtree slot's (checkChunkFits): its positions' hashes
     if (chunk.hashes !== undefined && slot !== "spine") {
       const all = (hashes ??= new Array<Uint8Array | undefined>(length).fill(undefined));
       const first = slot * RATCHET_CHUNK_SPAN;

@@ -77,8 +77,7 @@ export interface DecodedChunk {
 
 /**
  * Decodes a chunk of slot `slot` (`"spine"` or a subtree slot) of a tree of `length` nodes, of
- * any format: every index must lie in that slot and the tree, in increasing order; hashes only
- * in a complete subtree slot's chunk, 63 of them, of 1 to 64 bytes. Throws only DecodeError.
+ * any format: {@link decodeSlotChunk}, then {@link checkChunkFits}. Throws only DecodeError.
  *
  * @example
  * ```ts
@@ -86,6 +85,23 @@ export interface DecodedChunk {
  * ```
  */
 export function decodeChunk(bytes: Uint8Array, slot: number | "spine", length: number): DecodedChunk {
+  const chunk = decodeSlotChunk(bytes, slot);
+  checkChunkFits(chunk, slot, length);
+  return chunk;
+}
+
+/**
+ * Decodes a chunk of slot `slot` for a tree of any length (a stored chunk can serve retained
+ * epochs of several lengths: {@link checkChunkFits} per epoch): every index must lie in that
+ * slot, in increasing order; hashes never in the spine's chunk, 63 of them, of 1 to 64 bytes.
+ * Throws only DecodeError.
+ *
+ * @example
+ * ```ts
+ * const chunk = decodeSlotChunk(bytes, 3); checkChunkFits(chunk, 3, 1999)
+ * ```
+ */
+export function decodeSlotChunk(bytes: Uint8Array, slot: number | "spine"): DecodedChunk {
   return decodeWith(bytes, "ratchet tree chunk", (r) => {
     const format = r.u8();
     if (format !== HASHED_CHUNK_FORMAT && format !== INLINE_CHUNK_FORMAT && format !== STATE_PART_FORMAT) throw new DecodeError("ratchet tree chunk: unknown format");
@@ -94,18 +110,34 @@ export function decodeChunk(bytes: Uint8Array, slot: number | "spine", length: n
     for (let n = r.u32(); n > 0; n--) {
       const index = r.u32();
       const inSlot = slot === "spine" ? isSpine(index) : !isSpine(index) && Math.floor(index / RATCHET_CHUNK_SPAN) === slot;
-      if (index <= last || index >= length || !inSlot) throw new DecodeError("ratchet tree chunk: node index out of its slot, order or range");
+      if (index <= last || !inSlot) throw new DecodeError("ratchet tree chunk: node index out of its slot, order or range");
       entries.push([index, format === STATE_PART_FORMAT ? Buffer.from(r.raw(CONTENT_KEY_BYTES)).toString("hex") : r.raw(r.u32())]);
       last = index;
     }
     if (format !== HASHED_CHUNK_FORMAT) return { entries, hashes: undefined };
-    if (slot === "spine" || !completeSlot(slot, length)) throw new DecodeError("ratchet tree chunk: hashes outside a complete subtree slot");
+    if (slot === "spine") throw new DecodeError("ratchet tree chunk: hashes outside a complete subtree slot");
     const hashLength = r.u8();
     if (hashLength === 0 || hashLength > MAX_TREE_HASH_SIZE) throw new DecodeError("ratchet tree chunk: bad hash length");
     const hashes: Uint8Array[] = [];
     for (let i = 0; i < SLOT_POSITIONS; i++) hashes.push(r.raw(hashLength));
     return { entries, hashes };
   });
+}
+
+/**
+ * Throws DecodeError unless a chunk of slot `slot` ({@link decodeSlotChunk}) fits a tree of
+ * `length` nodes: its indices lie in the tree (they increase, so the last decides) and, if it
+ * holds hashes, its slot is complete there. O(1).
+ *
+ * @example
+ * ```ts
+ * checkChunkFits(chunk, 3, 1999)
+ * ```
+ */
+export function checkChunkFits(chunk: DecodedChunk, slot: number | "spine", length: number): void {
+  const last = chunk.entries.at(-1);
+  if (last !== undefined && last[0] >= length) throw new DecodeError("ratchet tree chunk: node index out of its slot, order or range");
+  if (chunk.hashes !== undefined && (slot === "spine" || !completeSlot(slot, length))) throw new DecodeError("ratchet tree chunk: hashes outside a complete subtree slot");
 }
 
 function writeKey(w: Sink, key: string | undefined): void {
