@@ -152,12 +152,8 @@ export function mlsCiphersuiteOf(state: MlsState): CiphersuiteName {
 export function findLeafByIdentity(state: MlsState, publicKey: Uint8Array): number | undefined {
   const tree = state.ratchetTree;
   for (let i = 0; i < tree.length; i += 2) {
-    const node = tree[i];
-    if (node?.nodeType !== "leaf") continue;
-    const cred = leafKeys(node).credential;
-    if (cred.credentialType === "basic" && cred.identity.length === publicKey.length && equalBytes(cred.identity, publicKey)) {
-      return i / 2;
-    }
+    const identity = basicIdentity(tree[i]);
+    if (identity !== undefined && identity.length === publicKey.length && equalBytes(identity, publicKey)) return i / 2;
   }
   return undefined;
 }
@@ -174,16 +170,16 @@ export function mlsMembers(state: MlsState): Uint8Array[] {
   const out: Uint8Array[] = [];
   const tree = state.ratchetTree;
   for (let i = 0; i < tree.length; i += 2) {
-    const node = tree[i];
-    if (node?.nodeType !== "leaf") continue;
-    // a stored leaf's credential is read from its bytes, the leaf not decoded (the patch's leafKeys)
-    const cred = leafKeys(node).credential;
-    if (cred.credentialType === "basic") out.push(cred.identity);
+    const identity = basicIdentity(tree[i]);
+    if (identity !== undefined) out.push(identity);
   }
   return out;
 }
 
-/** A leaf node's basic credential identity (undefined for a blank node, a parent or another credential). */
+/**
+ * A leaf node's basic credential identity (undefined for a blank node, a parent or another
+ * credential); a stored leaf's is read from its bytes, the leaf not decoded (the patch's leafKeys).
+ */
 function basicIdentity(node: Node | undefined): Uint8Array | undefined {
   if (node?.nodeType !== "leaf") return undefined;
   const cred = leafKeys(node).credential;
