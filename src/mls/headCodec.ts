@@ -47,6 +47,26 @@ export function stripTrees(mls: ClientState): ClientState {
   return stripped(mls, hist);
 }
 
+/**
+ * Entries of a loaded state whose trees are built on first use (storageLoad.ts), each with the
+ * stripped entry the head was decoded to: what stripping the entry gives, without building its
+ * trees (the stub is the first node of the same tree).
+ */
+const strippedEntries = new WeakMap<EpochReceiverData, EpochReceiverData>();
+
+/**
+ * Remembers `stripped` (decoded from a stored head) as what {@link stripTrees} makes of `entry`,
+ * whose trees are not built yet: the head's encoding then reads `stripped`, not the trees.
+ *
+ * @example
+ * ```ts
+ * keepStrippedEntry(lazyEntry, decodedHead.historicalReceiverData.get(epoch)!)
+ * ```
+ */
+export function keepStrippedEntry(entry: EpochReceiverData, stripped: EpochReceiverData): void {
+  strippedEntries.set(entry, stripped);
+}
+
 const encodeEntry = encode(epochReceiverDataEncoder);
 const encodeActive = encode(groupActiveStateEncoder);
 /** Already encoded entries, written as they are. */
@@ -57,7 +77,7 @@ const entries = new WeakMap<EpochReceiverData, Uint8Array>();
 function entryBytes(data: EpochReceiverData): Uint8Array {
   let bytes = entries.get(data);
   if (bytes === undefined) {
-    bytes = encodeEntry(stripEntry(data));
+    bytes = encodeEntry(strippedEntries.get(data) ?? stripEntry(data));
     entries.set(data, bytes);
   }
   return bytes;

@@ -201,6 +201,27 @@ export function encodeLazySecretTree(tree: SecretTree): Uint8Array {
   return out;
 }
 
+function readLazyTreeLength(r: Source): number {
+  if (r.u8() !== STATE_PART_FORMAT) throw new DecodeError("stored secret tree: unknown format");
+  const length = r.u32();
+  if (length > MAX_RATCHET_TREE_NODES) throw new DecodeError(`stored secret tree: ${length} nodes (at most ${MAX_RATCHET_TREE_NODES})`);
+  return length;
+}
+
+/**
+ * The node count of a stored {@link encodeLazySecretTree} part, read from its header alone (the
+ * loader checks a past epoch's overrides against it and decodes the tree on first use). Throws
+ * only DecodeError.
+ *
+ * @example
+ * ```ts
+ * const length = lazySecretTreeLength(bytes) // 1999 at 1000 members
+ * ```
+ */
+export function lazySecretTreeLength(bytes: Uint8Array): number {
+  return readLazyTreeLength(new Source(bytes, "stored secret tree"));
+}
+
 /**
  * Decodes {@link encodeLazySecretTree}: blank nodes are one shared frozen sentinel (ts-mls
  * replaces nodes, never changes one). Throws only DecodeError.
@@ -212,9 +233,7 @@ export function encodeLazySecretTree(tree: SecretTree): Uint8Array {
  */
 export function decodeLazySecretTree(bytes: Uint8Array): SecretTreeNode[] {
   return decodeWith(bytes, "stored secret tree", (r) => {
-    if (r.u8() !== STATE_PART_FORMAT) throw new DecodeError("stored secret tree: unknown format");
-    const length = r.u32();
-    if (length > MAX_RATCHET_TREE_NODES) throw new DecodeError(`stored secret tree: ${length} nodes (at most ${MAX_RATCHET_TREE_NODES})`);
+    const length = readLazyTreeLength(r);
     const out = new Array<SecretTreeNode>(length).fill(BLANK_SECRET_NODE);
     let last = -1;
     for (let n = r.u32(); n > 0; n--) {

@@ -36,7 +36,7 @@
  *
  * @module
  */
-import type { ClientState, RatchetTree, SecretTree } from "ts-mls";
+import type { ClientState, EpochReceiverData, RatchetTree, SecretTree } from "ts-mls";
 import type { SecretTreeNode } from "ts-mls/secretTree.js";
 import { Writer, decodeAll } from "../codec/tls.js";
 import { RATCHET_CHUNK_SPAN } from "../constants.js";
@@ -57,11 +57,17 @@ export { loadState } from "./storageLoad.js";
 /** One part to write (`value`) or delete (`null`), keyed relative to the group. @example `["h", headBytes]` or `["o/00000000000000000003/00000001", null]` */
 export type StatePart = readonly [key: string, value: Uint8Array | null];
 
-function epochsOf(mls: ClientState): Array<[bigint, RatchetTree, SecretTree]> {
-  const out: Array<[bigint, RatchetTree, SecretTree]> = [[mls.groupContext.epoch, mls.ratchetTree, mls.secretTree]];
-  for (const [epoch, data] of mls.historicalReceiverData) out.push([epoch, data.ratchetTree, data.secretTree]);
-  return out;
+/** Each retained epoch: the current one (no entry), then each past one with its entry. */
+function epochsOf(mls: ClientState): Array<readonly [bigint, EpochReceiverData | undefined]> {
+  return [[mls.groupContext.epoch, undefined], ...mls.historicalReceiverData];
 }
+
+/** An epoch's trees: the state's own for the current epoch, else its entry's (a loaded entry builds them now). */
+const treesOf = (mls: ClientState, entry: EpochReceiverData | undefined): readonly [RatchetTree, SecretTree] =>
+  entry === undefined ? [mls.ratchetTree, mls.secretTree] : [entry.ratchetTree, entry.secretTree];
+
+/** A past epoch persisted from this very entry: unchanged, and known so without reading its trees. */
+const sameEntry = (old: EpochMeta | undefined, entry: EpochReceiverData | undefined): boolean => entry !== undefined && old?.source === entry;
 
 /**
  * The caller's `extra` bytes of a stored state head (the `h` part), read without decoding the
@@ -190,15 +196,26 @@ export function stageState(extra: Uint8Array, mls: ClientState, previous: Persis
     const all = epochsOf(mls);
     // no epoch came, went or changed its tree (a message's secret-tree step): no count moves, so
     // the previous maps are shared (a returned meta's maps are never written, only copied)
-    const still = previous !== undefined && new Set(all.map(([epoch]) => epoch)).size === previous.epochs.size && all.every(([epoch, tree]) => previous.epochs.get(epoch)?.ratchetTree === tree);
+    const still =
+      previous !== undefined &&
+      all.length === previous.epochs.size &&
+      all.every(([epoch, entry]) => {
+        const old = previous.epochs.get(epoch);
+        return sameEntry(old, entry) || (old !== undefined && old.ratchetTree === treesOf(mls, entry)[0]);
+      });
     const st: Staging = still
       ? { parts: [], refs: previous.refs as Map<string, number>, chunkRefs: previous.chunkRefs as Map<string, number> }
       : { parts: [], refs: new Map(previous?.refs), chunkRefs: new Map(previous?.chunkRefs) };
     const epochs = new Map<bigint, EpochMeta>();
     // references of epochs that left (or whose tree changed): released after the new ones are counted
     const released: EpochMeta[] = [];
-    for (const [epoch, ratchetTree, secretTree] of all) {
+    for (const [epoch, entry] of all) {
       const old = previous?.epochs.get(epoch);
+      if (old !== undefined && sameEntry(old, entry)) {
+        epochs.set(epoch, old);
+        continue;
+      }
+      const [ratchetTree, secretTree] = treesOf(mls, entry);
       let keys: readonly string[];
       let chunks: ChunkKeys | undefined;
       if (old !== undefined && old.ratchetTree === ratchetTree) {
@@ -212,7 +229,7 @@ export function stageState(extra: Uint8Array, mls: ClientState, previous: Persis
         if (old !== undefined && old.chunks === undefined) st.parts.push([manifestKey(epoch), null]);
       }
       const { overrides, legacyBlob } = stageSecretTree(st, epoch, secretTree, old);
-      epochs.set(epoch, { ratchetTree, secretTree, nodeKeys: keys, chunks, legacyBlob, overrides });
+      epochs.set(epoch, { ratchetTree, secretTree, nodeKeys: keys, chunks, legacyBlob, overrides, ...(entry === undefined ? {} : { source: entry }) });
     }
     for (const [epoch, old] of previous?.epochs ?? []) {
       if (epochs.has(epoch)) continue;

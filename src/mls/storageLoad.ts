@@ -9,21 +9,30 @@
  * `n/`) must hash to their keys, and stored leaves are decoded on first use (the patch's
  * `decodeStoredNode`), from bytes that passed that check.
  *
+ * A retained past epoch stored in chunks of format 6 or 7 with a compact secret tree (`l/`) has
+ * its trees built on first use ({@link pastEpochBuilt}): a commit reads only the current epoch's,
+ * and each past epoch's ratchet tree, secret tree and tree-hash array are arrays as long as the
+ * tree (16 epochs of 20,000 slots at 10,000 members). At load its manifest is read, its parts are
+ * checked present and its references counted; its chunks are checked against their content keys
+ * and decoded when it is built (a late message of that epoch, or a staging that finds its entry
+ * replaced). Epochs of older formats are built at load, as their `n/` references must be counted.
+ *
  * @module
  */
 import { decodeGroupState as decodeTsState } from "ts-mls";
-import type { ClientConfig, ClientState, EpochReceiverData, Node, RatchetTree } from "ts-mls";
+import type { ClientConfig, ClientState, EpochReceiverData, Node, RatchetTree, SecretTree } from "ts-mls";
 import { decodeStoredNode as decodeStoredNodeLazily } from "ts-mls/ratchetTree.js";
 import type { SecretTreeNode } from "ts-mls/secretTree.js";
 import { decodeAll } from "../codec/tls.js";
-import { MAX_RATCHET_TREE_NODES, RATCHET_CHUNK_SPAN } from "../constants.js";
+import { MAX_RATCHET_TREE_NODES, RATCHET_CHUNK_SPAN, STATE_PART_FORMAT } from "../constants.js";
 import { DecodeError, ErrorCode } from "../errors.js";
 import { clientConfig } from "./config.js";
 import { guardSync } from "./errors.js";
-import { blobKey, chunkManifestKey, chunkPartKey, contentKey, decodeLazySecretTree, decodeManifest, decodeSecretNode, decodeSecretTree, lazyTreeKey, manifestKey, overridePrefix } from "./stateParts.js";
+import { blobKey, chunkManifestKey, chunkPartKey, contentKey, decodeLazySecretTree, decodeManifest, decodeSecretNode, decodeSecretTree, lazySecretTreeLength, lazyTreeKey, manifestKey, overridePrefix } from "./stateParts.js";
 import { checkChunkFits, decodeChunkManifest, decodeSlotChunk } from "./treeChunks.js";
 import type { ChunkKeys, DecodedChunk } from "./treeChunks.js";
 import { rememberStoredTreeHashes } from "./treeHashes.js";
+import { keepStrippedEntry } from "./headCodec.js";
 import { addRef } from "./storageMeta.js";
 import type { EpochMeta, PersistMeta } from "./storageMeta.js";
 
@@ -40,11 +49,12 @@ interface SharedChunk extends DecodedChunk {
  * An epoch's ratchet tree as the chunks holding its nodes (each `[index, node]` entry a node's
  * encoding, or the key of its `n/` part): from its chunked manifest, else from a `t/` part of
  * before (one chunk of its own). Each chunk is decoded once (`shared`), whichever epochs share it.
+ * Each chunk key is counted in `chunkRefs`, unless the epoch's keys were counted already.
  */
 function treeChunks(
   byKey: ReadonlyMap<string, Uint8Array>,
   epoch: bigint,
-  chunkRefs: Map<string, number>,
+  chunkRefs: Map<string, number> | undefined,
   shared: Map<string, SharedChunk>,
 ): { length: number; used: SharedChunk[]; chunks: ChunkKeys | undefined; hashes: Array<Uint8Array | undefined> | undefined } {
   const chunked = byKey.get(chunkManifestKey(epoch));
@@ -77,7 +87,7 @@ function treeChunks(
       const first = slot * RATCHET_CHUNK_SPAN;
       chunk.hashes.forEach((hash, i) => (all[first + i] = hash));
     }
-    addRef(chunkRefs, key);
+    if (chunkRefs !== undefined) addRef(chunkRefs, key);
   };
   chunks.subtrees.forEach((key, slot) => read(key, slot));
   read(chunks.spine, "spine");
@@ -109,6 +119,133 @@ function checkedPart(byKey: ReadonlyMap<string, Uint8Array>, part: string, key: 
   return bytes;
 }
 
+/** What the epochs of one load share: chunks and `n/` nodes decoded once, and `n/` reference counts. */
+interface Shared {
+  readonly chunks: Map<string, SharedChunk>;
+  readonly partNodes: Map<string, Node>;
+  readonly refs: Map<string, number>;
+}
+
+/** An epoch's secret-tree overrides (`o/` parts): node index, part key and bytes, each index checked against the tree's node count. */
+function overridesOf(byKey: ReadonlyMap<string, Uint8Array>, epoch: bigint, size: number): Array<readonly [number, string, Uint8Array]> {
+  const out: Array<readonly [number, string, Uint8Array]> = [];
+  const prefix = overridePrefix(epoch);
+  for (const [key, bytes] of byKey) {
+    if (!key.startsWith(prefix)) continue;
+    const i = Number(key.slice(prefix.length));
+    if (!Number.isInteger(i) || i < 0 || i >= size) throw new DecodeError("stored MLS state: secret override out of range");
+    out.push([i, key, bytes]);
+  }
+  return out;
+}
+
+/**
+ * One epoch's trees from its parts in `byKey`, counting its chunk keys in `chunkRefs` (undefined:
+ * counted already) and its `n/` references in `shared.refs`.
+ */
+function buildEpoch(byKey: ReadonlyMap<string, Uint8Array>, epoch: bigint, shared: Shared, chunkRefs: Map<string, number> | undefined): EpochMeta {
+  const partNode = (key: string): Node => {
+    let node = shared.partNodes.get(key);
+    if (node === undefined) {
+      const bytes = checkedPart(byKey, `n/${key}`, key);
+      if (bytes === undefined) throw new DecodeError(`stored MLS state: node ${key} missing`);
+      shared.partNodes.set(key, (node = decodeStoredNode(bytes)));
+    }
+    return node;
+  };
+  const { length, used, chunks, hashes } = treeChunks(byKey, epoch, chunkRefs, shared.chunks);
+  const ratchetTree: RatchetTree = new Array<Node | undefined>(length).fill(undefined);
+  const keys: string[] = [];
+  for (const chunk of used) {
+    chunk.entries.forEach(([index, ref], i) => {
+      if (index >= length) throw new DecodeError("stored MLS state: node index out of range");
+      ratchetTree[index] = chunk.nodes[i] ??= typeof ref === "string" ? partNode(ref) : decodeStoredNode(ref);
+      if (typeof ref === "string") {
+        keys.push(ref);
+        addRef(shared.refs, ref);
+      }
+    });
+  }
+  if (hashes !== undefined) rememberStoredTreeHashes(ratchetTree, hashes);
+  const lazy = byKey.get(lazyTreeKey(epoch));
+  const blob = lazy ?? byKey.get(blobKey(epoch));
+  if (blob === undefined) throw new DecodeError(`stored MLS state: secret tree of epoch ${epoch} missing`);
+  const secretTree = lazy === undefined ? decodeSecretTree(blob) : decodeLazySecretTree(blob);
+  const overrides = new Set<number>();
+  for (const [i, , bytes] of overridesOf(byKey, epoch, secretTree.length)) {
+    secretTree[i] = decodeSecretNode(bytes) as SecretTreeNode;
+    overrides.add(i);
+  }
+  return { ratchetTree, secretTree, nodeKeys: keys, chunks, legacyBlob: lazy === undefined, overrides };
+}
+
+/** Past entries whose trees are built on first use, each with whether they were. */
+const lazyEntries = new WeakMap<EpochReceiverData, () => boolean>();
+
+/**
+ * Whether a past epoch's entry of a loaded state had its trees built: undefined for an entry that
+ * was not loaded lazily (built at load, or made in memory).
+ *
+ * @example
+ * ```ts
+ * pastEpochBuilt(loaded.mls.historicalReceiverData.get(3n)!) // false until a message of epoch 3
+ * ```
+ */
+export function pastEpochBuilt(entry: EpochReceiverData): boolean | undefined {
+  return lazyEntries.get(entry)?.();
+}
+
+/**
+ * A retained past epoch whose trees are built on first use: its entry (`stripped`'s fields, the
+ * trees as getters) and its meta (the same trees through the entry, `source`: the entry, which
+ * staging compares first). Undefined when the epoch is not stored in chunks holding their nodes
+ * with a compact secret tree (then it is built now). Only this epoch's parts are kept for the build.
+ */
+function lazyPastEpoch(byKey: ReadonlyMap<string, Uint8Array>, epoch: bigint, stripped: EpochReceiverData, shared: Shared, chunkRefs: Map<string, number>): { entry: EpochReceiverData; meta: EpochMeta } | undefined {
+  const manifest = byKey.get(chunkManifestKey(epoch));
+  const blob = byKey.get(lazyTreeKey(epoch));
+  if (manifest === undefined || blob === undefined) return undefined;
+  const { chunks } = decodeChunkManifest(manifest);
+  const own = new Map<string, Uint8Array>([
+    [chunkManifestKey(epoch), manifest],
+    [lazyTreeKey(epoch), blob],
+  ]);
+  const keys = [...chunks.subtrees, chunks.spine].filter((k): k is string => k !== undefined);
+  for (const key of keys) {
+    const bytes = byKey.get(chunkPartKey(key));
+    if (bytes === undefined) throw new DecodeError(`stored MLS state: tree chunk ${key} missing`);
+    if (bytes[0] === STATE_PART_FORMAT) return undefined; // it names `n/` parts, whose references are counted now
+    own.set(chunkPartKey(key), bytes);
+  }
+  const overrides = new Set<number>();
+  for (const [i, key, bytes] of overridesOf(byKey, epoch, lazySecretTreeLength(blob))) {
+    own.set(key, bytes);
+    overrides.add(i);
+  }
+  for (const key of keys) addRef(chunkRefs, key);
+  let built: EpochMeta | undefined;
+  const build = (): EpochMeta => (built ??= buildEpoch(own, epoch, shared, undefined));
+  const entry = { ...stripped } as EpochReceiverData;
+  Object.defineProperty(entry, "ratchetTree", { get: (): RatchetTree => build().ratchetTree, enumerable: true });
+  Object.defineProperty(entry, "secretTree", { get: (): SecretTree => build().secretTree, enumerable: true });
+  lazyEntries.set(entry, () => built !== undefined);
+  keepStrippedEntry(entry, stripped);
+  const meta: EpochMeta = {
+    get ratchetTree(): RatchetTree {
+      return entry.ratchetTree;
+    },
+    get secretTree(): SecretTree {
+      return entry.secretTree;
+    },
+    nodeKeys: [],
+    chunks,
+    legacyBlob: false,
+    overrides,
+    source: entry,
+  };
+  return { entry, meta };
+}
+
 /**
  * Rebuilds a state from every stored part of its group (as read from the store).
  *
@@ -128,60 +265,24 @@ export function loadState(
   const decoded = guardSync(ErrorCode.Decode, "stored MLS state", () => decodeTsState(tsHead, 0));
   if (decoded === undefined || decoded[1] !== tsHead.length) throw new DecodeError("stored MLS state: bad head");
   const stripped = decoded[0];
-  // nodes of `n/` parts by key, shared by the chunks and epochs naming them (inline nodes: their chunk's `nodes`)
-  const partNodes = new Map<string, Node>();
-  const sharedChunks = new Map<string, SharedChunk>();
-  const epochs = new Map<bigint, EpochMeta>();
-  const refs = new Map<string, number>();
+  const shared: Shared = { chunks: new Map(), partNodes: new Map(), refs: new Map() };
   const chunkRefs = new Map<string, number>();
-  const partNode = (key: string): Node => {
-    let node = partNodes.get(key);
-    if (node === undefined) {
-      const bytes = checkedPart(byKey, `n/${key}`, key);
-      if (bytes === undefined) throw new DecodeError(`stored MLS state: node ${key} missing`);
-      partNodes.set(key, (node = decodeStoredNode(bytes)));
-    }
-    return node;
-  };
-  const rebuild = (epoch: bigint): EpochMeta => {
-    const { length, used, chunks, hashes } = treeChunks(byKey, epoch, chunkRefs, sharedChunks);
-    const ratchetTree: RatchetTree = new Array<Node | undefined>(length).fill(undefined);
-    const keys: string[] = [];
-    for (const chunk of used) {
-      chunk.entries.forEach(([index, ref], i) => {
-        if (index >= length) throw new DecodeError("stored MLS state: node index out of range");
-        ratchetTree[index] = chunk.nodes[i] ??= typeof ref === "string" ? partNode(ref) : decodeStoredNode(ref);
-        if (typeof ref === "string") {
-          keys.push(ref);
-          addRef(refs, ref);
-        }
-      });
-    }
-    if (hashes !== undefined) rememberStoredTreeHashes(ratchetTree, hashes);
-    const lazy = byKey.get(lazyTreeKey(epoch));
-    const blob = lazy ?? byKey.get(blobKey(epoch));
-    if (blob === undefined) throw new DecodeError(`stored MLS state: secret tree of epoch ${epoch} missing`);
-    const secretTree = lazy === undefined ? decodeSecretTree(blob) : decodeLazySecretTree(blob);
-    const overrides = new Set<number>();
-    const prefix = overridePrefix(epoch);
-    for (const [key, bytes] of byKey) {
-      if (!key.startsWith(prefix)) continue;
-      const i = Number(key.slice(prefix.length));
-      if (!Number.isInteger(i) || i < 0 || i >= secretTree.length) throw new DecodeError("stored MLS state: secret override out of range");
-      secretTree[i] = decodeSecretNode(bytes) as SecretTreeNode;
-      overrides.add(i);
-    }
-    const meta: EpochMeta = { ratchetTree, secretTree, nodeKeys: keys, chunks, legacyBlob: lazy === undefined, overrides };
-    epochs.set(epoch, meta);
-    return meta;
-  };
-  const current = rebuild(stripped.groupContext.epoch);
+  const epochs = new Map<bigint, EpochMeta>();
+  const current = buildEpoch(byKey, stripped.groupContext.epoch, shared, chunkRefs);
+  epochs.set(stripped.groupContext.epoch, current);
   const hist = new Map<bigint, EpochReceiverData>();
   for (const [epoch, data] of stripped.historicalReceiverData) {
-    const m = rebuild(epoch);
+    const lazy = lazyPastEpoch(byKey, epoch, data, shared, chunkRefs);
+    if (lazy !== undefined) {
+      epochs.set(epoch, lazy.meta);
+      hist.set(epoch, lazy.entry);
+      continue;
+    }
+    const m = buildEpoch(byKey, epoch, shared, chunkRefs);
+    epochs.set(epoch, m);
     hist.set(epoch, { ...data, ratchetTree: m.ratchetTree, secretTree: m.secretTree });
   }
   // the client configuration is code, not data: attach it again (see src/mls/config.ts)
   const mls: ClientState = { ...stripped, ratchetTree: current.ratchetTree, secretTree: current.secretTree, historicalReceiverData: hist, clientConfig: config };
-  return { extra, mls, meta: { head, epochs, refs, chunkRefs } };
+  return { extra, mls, meta: { head, epochs, refs: shared.refs, chunkRefs } };
 }

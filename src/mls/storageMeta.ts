@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Node, RatchetTree, SecretTree } from "ts-mls";
+import type { EpochReceiverData, Node, RatchetTree, SecretTree } from "ts-mls";
 import { decodedNodeEncoding, encodeNode } from "ts-mls/ratchetTree.js";
 import type { ChunkKeys } from "./treeChunks.js";
 
@@ -54,6 +54,12 @@ export interface EpochMeta {
   readonly legacyBlob: boolean;
   /** Indices that have an `o/` override part. */
   readonly overrides: ReadonlySet<number>;
+  /**
+   * For a past epoch, the state's entry it was staged or loaded from: ts-mls replaces an entry
+   * to change it (a late message's secret tree), so the same entry is the same epoch, found
+   * without reading its trees (a loaded past epoch builds them on first use: storageLoad.ts).
+   */
+  readonly source?: EpochReceiverData;
 }
 
 /**
