@@ -44,7 +44,7 @@ import { ErrorCode } from "../errors.js";
 import { equalBytes } from "../bytes.js";
 import { guardSync } from "./errors.js";
 import { blobKey, chunkManifestKey, chunkPartKey, encodeLazySecretTree, encodeSecretNode, lazyTreeKey, manifestKey, overrideKey } from "./stateParts.js";
-import { encodeChunk, encodeChunkManifest, isSpine, subtreeSlots } from "./treeChunks.js";
+import { chunkKeysOf, encodeChunk, encodeChunkManifest, isSpine, subtreeSlots } from "./treeChunks.js";
 import { knownTreeHashes, slotHashes } from "./treeHashes.js";
 import type { ChunkKeys } from "./treeChunks.js";
 import { addRef, bytesOfNode, inlineChunks } from "./storageMeta.js";
@@ -105,8 +105,6 @@ function dropRef(counts: Map<string, number>, key: string, gone: Set<string>): v
     gone.add(key);
   } else counts.set(key, n - 1);
 }
-
-const chunkKeysOf = (chunks: ChunkKeys | undefined): string[] => (chunks === undefined ? [] : [...chunks.subtrees, chunks.spine].filter((k): k is string => k !== undefined));
 
 /** The persisted epoch whose chunks the new tree is most likely to share: its own, else the newest (of format 6 only). */
 function chunkBase(previous: PersistMeta | undefined, old: EpochMeta | undefined): EpochMeta | undefined {

@@ -29,7 +29,7 @@ import { DecodeError, ErrorCode } from "../errors.js";
 import { clientConfig } from "./config.js";
 import { guardSync } from "./errors.js";
 import { blobKey, chunkManifestKey, chunkPartKey, contentKey, decodeLazySecretTree, decodeManifest, decodeSecretNode, decodeSecretTree, lazySecretTreeLength, lazyTreeKey, manifestKey, overridePrefix } from "./stateParts.js";
-import { checkChunkFits, decodeChunkManifest, decodeSlotChunk } from "./treeChunks.js";
+import { checkChunkFits, chunkKeysOf, decodeChunkManifest, decodeSlotChunk } from "./treeChunks.js";
 import type { ChunkKeys, DecodedChunk } from "./treeChunks.js";
 import { rememberStoredTreeHashes } from "./treeHashes.js";
 import { keepStrippedEntry } from "./headCodec.js";
@@ -210,7 +210,7 @@ function lazyPastEpoch(byKey: ReadonlyMap<string, Uint8Array>, epoch: bigint, st
     [chunkManifestKey(epoch), manifest],
     [lazyTreeKey(epoch), blob],
   ]);
-  const keys = [...chunks.subtrees, chunks.spine].filter((k): k is string => k !== undefined);
+  const keys = chunkKeysOf(chunks);
   for (const key of keys) {
     const bytes = byKey.get(chunkPartKey(key));
     if (bytes === undefined) throw new DecodeError(`stored MLS state: tree chunk ${key} missing`);

@@ -25,6 +25,17 @@ export interface ChunkKeys {
   readonly spine: string | undefined;
 }
 
+/**
+ * The chunk keys a manifest names (its subtree slots', then the spine's), none for an epoch
+ * without chunks (a manifest of before format 3).
+ *
+ * @example
+ * ```ts
+ * for (const key of chunkKeysOf(meta.chunks)) addRef(counts, key)
+ * ```
+ */
+export const chunkKeysOf = (chunks: ChunkKeys | undefined): string[] => (chunks === undefined ? [] : [...chunks.subtrees, chunks.spine].filter((k): k is string => k !== undefined));
+
 /** True if node `index` belongs to the spine slot. @example `isSpine(63) // true` */
 export const isSpine = (index: number): boolean => index % RATCHET_CHUNK_SPAN === RATCHET_CHUNK_SPAN - 1;
 /** Subtree slots of a tree of `length` nodes. @example `subtreeSlots(1999) // 32` */
