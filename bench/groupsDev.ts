@@ -5,8 +5,10 @@
  * round on a fresh copy of it. Reports wall ms per group, documents/s, main-thread event-loop
  * utilisation and synced batches. Run two builds alternately (A/B across processes) to compare.
  *
- *   node dist/bench/groupsDev.js --groups 300 --rounds 3 [--fixture /tmp/x] [--chunks 40] [--inflight 1] [--ab <lever>] [--warmup 8]
+ *   node dist/bench/groupsDev.js --groups 300 --rounds 3 [--fixture /tmp/x] [--chunks 40] [--inflight 1] [--bare 25] [--ab <lever>] [--warmup 8]
  *
+ * `--bare K` joins K bare ts-mls groups of 3 on this thread before each chunk, untimed, as the
+ * many-groups scenario interleaves its baseline with the chunks.
  * `--inflight N` keeps up to N `ingest` calls in flight (default 1: each chunk awaited, as the
  * many-groups scenario does); `--ab inflight` alternates 2 (on) and 1 (off).
  * `--ab <lever>` alternates rounds with the lever on and off (ABBA order) in this
@@ -31,7 +33,8 @@ import { Random } from "../src/cli/random.js";
 import type { EngineContext } from "../src/engine/context.js";
 import { SecretGroupEngine } from "../src/engine/engine.js";
 import { identityFromSecretKey } from "../src/identity.js";
-import { benchPool, EngineNode } from "./fixtures.js";
+import { bareGroup, benchPool, EngineNode } from "./fixtures.js";
+import { join as bareJoin, suiteImpl } from "./mlsHarness.js";
 import { packFramed, unpackFramed } from "./framed.js";
 import { summarise } from "./stats.js";
 import { threeMemberGroup } from "./groupStream.js";
@@ -82,8 +85,13 @@ async function buildFixture(pool: ReturnType<typeof benchPool>): Promise<void> {
   await writeFile(join(fixture, "stream.bin"), packFramed(new Random(groups).shuffle(docs)));
 }
 
+// `--bare K`: K bare ts-mls joins of a 3-member group before each chunk, as the scenario interleaves its baseline (untimed here)
+const bareEvery = Number(arg("--bare", "0"));
+
 async function main(): Promise<void> {
   const pool = benchPool();
+  const csDefault = bareEvery > 0 ? await suiteImpl("default") : undefined;
+  const bare = bareEvery > 0 ? await bareGroup(3) : undefined;
   let otherPool = pool;
   try {
     if (!(await stat(join(fixture, "stream.bin")).catch(() => undefined))) await buildFixture(pool);
@@ -111,17 +119,24 @@ async function main(): Promise<void> {
       const main0 = mainThreadCpuMs();
       const threads0 = threadCpuMs();
       const startUs = process.hrtime.bigint() / 1000n; // a CPU profile's clock: summarise a round from here
+      let bareMs = 0;
       const t0 = performance.now();
       // `--ab inflight`: the lever on keeps two calls in flight, off awaits each
       const depth = ab === "inflight" ? (lever === "on" ? 2 : 1) : inflight;
       const inFlight = new Set<Promise<unknown>>();
       for (let i = 0; i < stream.length; i += size) {
+        if (bareEvery > 0) {
+          // untimed: the many-groups scenario interleaves the baseline's joins with the chunks
+          const p0 = performance.now();
+          for (let j = 0; j < bareEvery; j++) await bareJoin(csDefault!, bare!.welcome, bare!.kps[1]!, bare!.owner.ratchetTree);
+          bareMs += performance.now() - p0;
+        }
         const call = engine.ingest(stream.slice(i, i + size)).finally(() => inFlight.delete(call));
         inFlight.add(call);
         if (inFlight.size >= depth) await Promise.race(inFlight);
       }
       await Promise.all(inFlight);
-      const ms = performance.now() - t0;
+      const ms = performance.now() - t0 - bareMs;
       const elu = performance.eventLoopUtilization(elu0);
       const mainMs = mainThreadCpuMs() - main0;
       const cpu = process.cpuUsage(cpu0);

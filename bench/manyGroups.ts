@@ -3,8 +3,9 @@
  * member) from a shuffled stream of their documents (group, key package and commit
  * documents), ingested in chunks. Against bare ts-mls `joinGroup` of a 3-member group (a
  * different group every iteration), interleaved chunk by chunk, after {@link WARMUP_GROUPS} untimed
- * joins on each side (the engine's through another engine on the same pool, closed before the
- * measured one starts: its close clears its states from the workers). The engine keeps every group's
+ * joins on each side (the engine's through engines of their own on the same pool, each ingesting
+ * the measured stream on a copy of the fixture's database and closed before the measured one
+ * starts: a close clears its states from the workers). The engine keeps every group's
  * actor hydrated (liveActors = G, no byte bound); the worker caches keep their defaults. Then
  * each group's one encrypted operation is read with `engine.decryptFields` (a document the
  * engine has not ingested; materialising ingested operations is measured in bench/operations.ts).
@@ -23,12 +24,12 @@
  *
  * @module
  */
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { cp, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SecretGroupEngine } from "../src/engine/engine.js";
 import { bareGroup, benchPool } from "./fixtures.js";
-import { buildManyGroupsFixture } from "./manyGroupsFixture.js";
+import { buildManyGroupsFixture, type ManyGroupsFixture } from "./manyGroupsFixture.js";
 import { BARE } from "./membership.js";
 import { memoryBreakdown, rssSampler } from "./memory.js";
 import { join as bareJoin, suiteImpl } from "./mlsHarness.js";
@@ -58,23 +59,50 @@ const prefixed = (prefix: string, figures: Record<string, number>): Record<strin
  * earlier scenarios warmed. Measured (session 15, `--only many-groups`, load ~2, two runs each):
  * engine per group 4.09 / 4.05 ms after 1 warm-up join, 3.87 / 3.74 after 500, 3.09 / 3.74 after
  * 2000: V8's warm-up is a small part of the figure, and 500 takes ~10 s. The bare side joins one
- * group as often, its code warms alike.
+ * group as often, its code warms alike. Session 30, with the engine's own work much smaller
+ * (groupsDev, 1000 groups a round, one process, quiet): 3.20, 2.13, 1.76, 1.70, 1.61 ms a group
+ * over its first five rounds, the V8 threads' CPU (TurboFan) 2.32, 1.33, 0.74, 0.57, 0.51 ms a
+ * group: the warm-up now lasts thousands of groups and after 500 the figure measured it (2.84 ms
+ * in a quiet run of the scenario; 2.40 after 2000). With the baseline's joins interleaved as here
+ * (groupsDev `--bare 25`): 3.15, 3.01, 2.12, 2.21, 1.88, 1.52, 1.53 ms over seven rounds of 1000. So
+ * 5000, the engine's through passes over the measured stream (no warm-up groups to make: the
+ * cost is the joins themselves, ~50 s of them on the bare side), at most 5 per measured group.
  */
-const WARMUP_GROUPS = 500;
+const WARMUP_GROUPS = 5000;
 
-/** Ingests `count` other groups of 3 through an engine of their own on `pool` (its threads warm), then closes it. */
-async function warmUpEngine(ctx: BenchContext, pool: ReturnType<typeof benchPool>, dir: string, groups: number, count: number): Promise<void> {
-  const fixture = await buildManyGroupsFixture(dir, count, CHUNKS, (g) => ctx.progress.phase(`${groups} groups: writing warm-up group ${g} of ${count} (child process)`));
-  const engine = await SecretGroupEngine.open({ path: fixture.db, identity: fixture.identity, pool, liveActors: count });
-  try {
-    ctx.progress.phase(`${groups} groups: warm-up, ingesting ${count} other groups`);
-    for (let c = 0; c < fixture.chunks; c++) await engine.ingest(await fixture.stream(c));
-    const joined = (await engine.groups()).filter((g) => g.status === "member").length;
-    if (joined !== count) throw new Error(`the warm-up engine joined ${joined} of ${count} groups`);
-  } finally {
-    await engine.close();
-    await rm(dir, { recursive: true, force: true });
+/**
+ * Warms the pool's threads and this thread: engines of their own ingest the measured stream, each
+ * on a fresh copy of the fixture's database (same identity and key packages; the measured engine,
+ * a new engine id, shares no cached state with them: a closed engine's states leave the workers),
+ * pass after pass until `count` groups' documents went in. Resolves with each pass's ms a group.
+ */
+async function warmUpEngine(ctx: BenchContext, pool: ReturnType<typeof benchPool>, fixture: ManyGroupsFixture, dir: string, groups: number, count: number): Promise<number[]> {
+  const perPass: number[] = [];
+  const perChunk = fixture.documents / fixture.chunks / 3;
+  for (let done = 0, pass = 0; done < count; pass++) {
+    const path = join(dir, `warm-up-${pass}`);
+    await cp(fixture.db, path, { recursive: true });
+    const engine = await SecretGroupEngine.open({ path, identity: fixture.identity, pool, liveActors: groups });
+    try {
+      ctx.progress.phase(`${groups} groups: warm-up, ${done} of ${count} groups ingested`);
+      // the chunks likely to hold the groups still wanted, then one more at a time until they joined
+      // (a chunk holds some groups' documents only: they are shuffled)
+      const t0 = performance.now();
+      let joined = 0;
+      for (let c = 0; c < fixture.chunks && joined < count - done; ) {
+        const upTo = Math.min(fixture.chunks, c + Math.max(1, Math.ceil((count - done - joined) / perChunk)));
+        for (; c < upTo; c++) await engine.ingest(await fixture.stream(c));
+        joined = (await engine.groups()).filter((g) => g.status === "member").length;
+      }
+      if (joined === 0) throw new Error("a warm-up engine joined no group of the whole stream");
+      perPass.push((performance.now() - t0) / joined);
+      done += joined;
+    } finally {
+      await engine.close();
+      await rm(path, { recursive: true, force: true });
+    }
   }
+  return perPass;
 }
 
 async function manyGroupsRows(ctx: BenchContext, groups: number): Promise<Row[]> {
@@ -93,9 +121,10 @@ async function manyGroupsRows(ctx: BenchContext, groups: number): Promise<Row[]>
     for (let i = 0; i < slices + 1; i++) bare.push(await bareGroup(3));
     // the same number of untimed joins on each side before the measured ones (see WARMUP_GROUPS)
     const warm = bare.pop()!;
-    const warmGroups = ctx.config.warmup === 0 ? 1 : Math.min(WARMUP_GROUPS, groups);
+    // at most 5 per measured group: a small custom run stays small
+    const warmGroups = ctx.config.warmup === 0 ? 1 : Math.min(WARMUP_GROUPS, 5 * groups);
     for (let i = 0; i < warmGroups; i++) await bareJoin(csDefault, warm.welcome, warm.kps[1]!, warm.owner.ratchetTree);
-    await warmUpEngine(ctx, pool, join(dir, "warm-up"), groups, warmGroups);
+    const warmUpMsPerGroup = await warmUpEngine(ctx, pool, fixture, dir, groups, warmGroups);
 
     const before = await memoryBreakdown(pool);
     const heapBefore = before.mainHeapBytes!;
@@ -169,6 +198,10 @@ async function manyGroupsRows(ctx: BenchContext, groups: number): Promise<Row[]>
     const extra = {
       groups,
       warmupGroups: warmGroups,
+      // the engine's ms a group in its first and last warm-up pass (the first: a fresh pool's
+      // threads and this thread compiling the engine's code; both include reading the stream's files)
+      warmupFirstPassMsPerGroup: warmUpMsPerGroup[0] ?? 0,
+      warmupLastPassMsPerGroup: warmUpMsPerGroup.at(-1) ?? 0,
       documents: fixture.documents,
       totalIngestMs: ingestMs,
       documentsPerSecondOverall: (fixture.documents / ingestMs) * 1000,

@@ -167,48 +167,56 @@ function membershipAt(name: string, sizes: (n: number) => boolean): Scenario {
   produces: ["create-add", "owner-add", "owner-remove", "owner-update", "receiver-update", "receiver-remove", "join"],
   async run(ctx) {
     const failures: string[] = [];
-    for (const n of ctx.config.sizes.filter(sizes)) {
-      const rounds = roundsFor(ctx.config, n);
-      const need = rounds.warmup + rounds.iterations;
-      const rx = receiverRoundsFor(ctx.config, n);
-      const owner = widenedRoundsFor(ctx.config, n);
-      // a tick per side and round: create + add's 3 sides, the 3 owner kinds of 4 sides, 2 receiver kinds of 4 sides and the join's 3 take their own rounds
-      ctx.progress.start(need * 3 + 3 * 4 * (owner.warmup + owner.iterations) + (2 * 4 + 3) * (rx.warmup + rx.iterations), `N=${n}: building groups`);
-      const pool = benchPool();
-      let world: World | undefined;
-      try {
-        world = await buildWorld(n, pool);
-        const w = world;
-        // a failing row does not cost the rows after it (a full run takes an hour): its error is
-        // logged, the next row runs, and the scenario fails at the end with every error
-        const run = async (what: string, rows: () => Promise<Row | Row[]>): Promise<void> => {
-          ctx.progress.phase(`N=${n}: ${what}`);
-          try {
-            const out = await rows();
-            for (const row of Array.isArray(out) ? out : [out]) ctx.emit(row);
-          } catch (e) {
-            failures.push(`N=${n} ${what}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-            ctx.log(`[${name}] N=${n} ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
-          }
-        };
-        const receivers = async () => {
-          await run("receiver update", () => receiverRows(ctx, w, "update"));
-          await run("receiver remove", () => receiverRows(ctx, w, "remove"));
-        };
-        // above 5000 members the receiver rows go first: if a run must be stopped, the receiver
-        // figure at 10,000 members (issue 11's target) is in; the owner rows then start from
-        // the group less the members the receiver rows removed (one or two of 10,000)
-        if (n > RECEIVERS_FIRST_ABOVE) await receivers();
-        await run("create + add", () => createAddRows(ctx, w));
-        await run("owner commits", () => ownerRows(ctx, w));
-        if (n <= RECEIVERS_FIRST_ABOVE) await receivers();
-        await run("join", () => joinRows(ctx, w));
-      } finally {
-        await world?.rx.dispose();
-        await world?.ownerEngine.dispose();
-        await pool.destroy();
-        ctx.progress.stop();
+    // one pool for every size, as an application keeps one: the engine's code then runs in pool
+    // threads that the smaller sizes' rows warmed, as the library's and bare ts-mls's code runs
+    // on the main thread those rows warmed. A pool per size made the engine alone start each
+    // size cold (session 30: its warm receiver commit at 1000 members read 17-21 ms in the
+    // suite's rounds after 16 warm-up rounds, ~6-8 ms once its thread's code had settled)
+    const pool = benchPool();
+    try {
+      for (const n of ctx.config.sizes.filter(sizes)) {
+        const rounds = roundsFor(ctx.config, n);
+        const need = rounds.warmup + rounds.iterations;
+        const rx = receiverRoundsFor(ctx.config, n);
+        const owner = widenedRoundsFor(ctx.config, n);
+        // a tick per side and round: create + add's 3 sides, the 3 owner kinds of 4 sides, 2 receiver kinds of 4 sides and the join's 3 take their own rounds
+        ctx.progress.start(need * 3 + 3 * 4 * (owner.warmup + owner.iterations) + (2 * 4 + 3) * (rx.warmup + rx.iterations), `N=${n}: building groups`);
+        let world: World | undefined;
+        try {
+          world = await buildWorld(n, pool);
+          const w = world;
+          // a failing row does not cost the rows after it (a full run takes an hour): its error is
+          // logged, the next row runs, and the scenario fails at the end with every error
+          const run = async (what: string, rows: () => Promise<Row | Row[]>): Promise<void> => {
+            ctx.progress.phase(`N=${n}: ${what}`);
+            try {
+              const out = await rows();
+              for (const row of Array.isArray(out) ? out : [out]) ctx.emit(row);
+            } catch (e) {
+              failures.push(`N=${n} ${what}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+              ctx.log(`[${name}] N=${n} ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+            }
+          };
+          const receivers = async () => {
+            await run("receiver update", () => receiverRows(ctx, w, "update"));
+            await run("receiver remove", () => receiverRows(ctx, w, "remove"));
+          };
+          // above 5000 members the receiver rows go first: if a run must be stopped, the receiver
+          // figure at 10,000 members (issue 11's target) is in; the owner rows then start from
+          // the group less the members the receiver rows removed (one or two of 10,000)
+          if (n > RECEIVERS_FIRST_ABOVE) await receivers();
+          await run("create + add", () => createAddRows(ctx, w));
+          await run("owner commits", () => ownerRows(ctx, w));
+          if (n <= RECEIVERS_FIRST_ABOVE) await receivers();
+          await run("join", () => joinRows(ctx, w));
+        } finally {
+          await world?.rx.dispose();
+          await world?.ownerEngine.dispose();
+          ctx.progress.stop();
+        }
       }
+    } finally {
+      await pool.destroy();
     }
     if (failures.length > 0) throw new Error(failures.join("\n"));
   },

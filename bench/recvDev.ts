@@ -9,7 +9,9 @@
  * for a CPU profile, with each thread's CPU time and minor page faults per commit from /proc on
  * Linux; `--cold` reopens it before each commit (in `ab` mode, each engine before its own), `--series` prints every commit's time; `mixed`: update and
  * remove commits alternate in one chain, and each side's remove is also given as the median of
- * its per-pair ratios to the update before it, measured in the same process and rounds).
+ * its per-pair ratios to the update before it, measured in the same process and rounds;
+ * `--prewarm G,M`: each engine first joins G groups of 100 and ingests M update commits of each,
+ * so that its pool threads' code has run before the measured group's commits).
  *
  * @module
  */
@@ -43,6 +45,31 @@ async function engineSide(label: string, fixtures: Fixtures): Promise<EngineSide
 const engines: EngineSide[] = [await engineSide("engine", { benchPool, EngineNode, ingestApplied } as Fixtures)];
 for (const base of mode === "ab" ? (process.env.BASE ?? "").split(",").filter((b) => b !== "").reverse() : []) {
   engines.unshift(await engineSide(`engine ${base.split("/").slice(-2).join("/")}`, (await import(`${base}/bench/fixtures.js`)) as Fixtures));
+}
+// `--prewarm G,M`: before the measured group, each engine joins G groups of 100 and ingests M
+// update commits of each (its pool threads' JIT warmed on small groups)
+const prewarm = (() => {
+  const i = process.argv.indexOf("--prewarm");
+  return i < 0 ? undefined : (process.argv[i + 1] as string).split(",").map(Number);
+})();
+if (prewarm !== undefined) {
+  const [g = 4, m = 40] = prewarm;
+  const tw = performance.now();
+  for (let j = 0; j < g; j++) {
+    const wkps: Uint8Array[] = [];
+    for (const e of engines) wkps.push(await e.node.keyPackage());
+    const wg = await libraryGroup(100, wkps);
+    for (const e of engines) await e.fixtures.ingestApplied(e.node.engine, [wg.groupDoc.bytes, wg.head.bytes]);
+    const wdocs: Uint8Array[] = [];
+    for (let i = 0; i < m; i++) {
+      const c = await updateGroup(wg.state);
+      wg.state = c.state;
+      wg.receiver = await processCommit(wg.receiver, c.commit);
+      wdocs.push(chain(wg, c.commit).bytes);
+    }
+    for (const d of wdocs) for (const e of engines) await e.fixtures.ingestApplied(e.node.engine, [d]);
+  }
+  console.error(`prewarmed on ${g} groups of 100 x ${m} commits in ${((performance.now() - tw) / 1000).toFixed(1)} s`);
 }
 const kps: Uint8Array[] = [];
 for (const e of engines) kps.push(await e.node.keyPackage());
@@ -118,7 +145,10 @@ if (mode === "loop") {
   const busy = [...byName].filter(([, t]) => t.ticks > 0 || t.faults > 0);
   console.log(`thread CPU ms per commit: ${busy.map(([name, t]) => `${name} ${((t.ticks * 10) / rounds).toFixed(2)}`).join(", ")}`);
   console.log(`minor page faults per commit: ${busy.map(([name, t]) => `${name} ${(t.faults / rounds).toFixed(1)}`).join(", ")}`);
-  if (process.argv.includes("--series")) console.log(`series ${times.map((t) => t.toFixed(1)).join(" ")}`);
+  if (process.argv.includes("--series")) {
+    console.log(`series ${times.map((t) => t.toFixed(1)).join(" ")}`);
+    for (const c of ["workMs", "persistMs", "main+other", "cpuMs"]) console.log(`  ${c} ${(engines[0]!.counters[c] ?? []).map((t) => t.toFixed(1)).join(" ")}`);
+  }
   // the pool worker's first commits of a kind run before its JIT and young generation have settled
   const half = Math.floor(times.length / 2);
   console.log(`engine per commit (median): ${counterMedians(engines[0]!, 0)}`);
@@ -134,6 +164,7 @@ if (mode === "loop") {
   const results = await interleaved(sides, { warmup: 2, iterations });
   const base = median(results[0]!.samples);
   for (const r of results) console.log(`${r.label}: median ${median(r.samples).toFixed(2)} ms (n=${r.samples.length}), ${(median(r.samples) / base).toFixed(2)}x the library`);
+  if (process.argv.includes("--series")) for (const r of results) console.log(`series ${r.label}: ${r.samples.map((t) => t.toFixed(1)).join(" ")}`);
   if (kind === "mixed") {
     // the 2 warm-up rounds keep sample s on commit s + 2: even samples are updates, odd ones removes
     for (const r of results) {
