@@ -24,7 +24,7 @@
  *
  * @module
  */
-import { threadCpuMs, threadStat } from "./threads.js";
+import { threadCpuMs, threadFaults, threadStat } from "./threads.js";
 import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -118,6 +118,7 @@ async function main(): Promise<void> {
       const cpu0 = process.cpuUsage();
       const main0 = mainThreadCpuMs();
       const threads0 = threadCpuMs();
+      const faults0 = threadFaults();
       const startUs = process.hrtime.bigint() / 1000n; // a CPU profile's clock: summarise a round from here
       let bareMs = 0;
       const t0 = performance.now();
@@ -141,6 +142,7 @@ async function main(): Promise<void> {
       const mainMs = mainThreadCpuMs() - main0;
       const cpu = process.cpuUsage(cpu0);
       const threads1 = threadCpuMs();
+      const faults1 = threadFaults();
       const threads = Object.fromEntries(Object.entries(threads1).map(([k, v]) => [k, +((v - threads0[k as keyof typeof threads0]) / groups).toFixed(3)]));
       const joined = (await engine.groups()).filter((g) => g.status === "member").length;
       const s = engine.stats() as unknown as Record<string, unknown>;
@@ -164,6 +166,8 @@ async function main(): Promise<void> {
           mainCpuMsPerGroup: +(mainMs / groups).toFixed(3),
           cpuMsPerGroup: +((cpu.user + cpu.system) / 1000 / groups).toFixed(3),
           threadCpuMsPerGroup: threads,
+          // minor page faults a group by thread class (~10 us each on this VM: bench/threads.ts)
+          faultsPerGroup: Object.fromEntries(Object.entries(faults1).map(([k, v]) => [k, +((v - faults0[k as keyof typeof faults0]) / groups).toFixed(1)])),
           syncedWrites: s["syncedWrites"],
           perGroup: Object.fromEntries(["batches", "stateTasks", "workerMisses", "workMs", "stageMs", "persistMs", "indexMs"].map((k) => [k, +(Number(s[k]) / groups).toFixed(3)])),
           load: (await import("node:os")).loadavg().map((x) => +x.toFixed(2)),
