@@ -10,8 +10,9 @@
  * each group's one encrypted operation is read with `engine.decryptFields` (a document the
  * engine has not ingested; materialising ingested operations is measured in bench/operations.ts).
  *
- * What the memory figures count. The groups, their documents and operations are made in a child
- * process (bench/manyGroupsFixture.ts) and read from files one chunk at a time, so the process
+ * What the memory figures count. The scenario runs in a process of its own (bench/scenarioProcess.ts);
+ * the groups, their documents and operations are made in a child of it
+ * (bench/manyGroupsFixture.ts) and read from files one chunk at a time, so the process
  * measured holds: Node itself, the engine (main thread: actors, in-memory books, LevelDB), its
  * two pool workers (same process: their heaps and cached MLS states), the bare baseline's 41
  * small groups and one chunk of input. `peakRssBytes` is the process's RSS sampled every 20 ms
@@ -252,6 +253,8 @@ export const manyGroups: Scenario = {
   name: "many-groups",
   title: "many groups",
   produces: ["many-groups", "many-groups-join"],
+  // its memory and its engine's thread count nothing the scenarios before it left (scenarioProcess.ts)
+  ownProcess: true,
   async run(ctx) {
     for (const groups of ctx.config.groupCounts) {
       ctx.progress.start(2 * Math.min(CHUNKS, groups * 3), `${groups} groups: building`);

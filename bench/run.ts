@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (quick), `npm run bench -- --full`, `secret-group bench`: runs the scenarios
- * in one process, one progress bar per scenario on stderr, then prints the summary table and
+ * in one process (those marked `ownProcess` each in a process of its own), one progress bar per scenario on stderr, then prints the summary table and
  * the issue-11 targets with their measured ratios, and saves `bench/results/<date>-<commit>.json`.
  *
  * Options: `--quick` (the default), `--full`; `--only bulk,membership,many-groups,operations,membership-large`; tiny runs (the smoke test):
@@ -17,6 +17,7 @@ import { manyGroups } from "./manyGroups.js";
 import { operations } from "./operations.js";
 import { membership, membershipLarge } from "./membership.js";
 import { newResults, resultsFile, saveResults, type BenchResults } from "./results.js";
+import { runInOwnProcess } from "./scenarioProcess.js";
 import { formatTable, formatTargets } from "./table.js";
 import type { BenchConfig, Progress, Row, Scenario } from "./types.js";
 
@@ -103,7 +104,7 @@ export async function runSuite(config: BenchConfig, options: { out?: string; qui
   for (const scenario of selected) {
     const progress = progressFor(scenario.name, log, options.quiet === true);
     try {
-      await scenario.run({
+      const ctx = {
         config,
         progress,
         log,
@@ -111,7 +112,8 @@ export async function runSuite(config: BenchConfig, options: { out?: string; qui
           results.rows.push(row);
           saveResults(file, results);
         },
-      });
+      };
+      await (scenario.ownProcess === true ? runInOwnProcess(scenario.name, ctx) : scenario.run(ctx));
     } catch (e) {
       progress.stop();
       results.errors.push({ scenario: scenario.name, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });

@@ -116,6 +116,8 @@ export interface Scenario {
   readonly title: string;
   /** Names of the rows' `scenario` field it produces (the smoke test checks each appears). */
   readonly produces: readonly string[];
+  /** Run in a process of its own (bench/scenarioProcess.ts): its figures of the whole process count nothing the scenarios before it left. */
+  readonly ownProcess?: boolean;
   run(ctx: BenchContext): Promise<void>;
 }
 
