@@ -56,3 +56,29 @@ test("an engine closing on a shared pool leaves none of its states, long-term ke
     }),
   );
 });
+
+test("a state the worker lets go takes the patched ts-mls's tree-hash snapshots and key summaries of its tree with it", async () => {
+  // alice alone on her pool: what its worker keeps of trees is hers
+  await withPool(1, (ownerPool) =>
+    withPool(1, (alicePool) =>
+      withNodes([{ pool: ownerPool }, { pool: alicePool }], async ([owner, alice]) => {
+        const { gid } = await groupWithMember(owner.engine, alice.engine);
+        // a commit she applies: her worker hashes and summarises the next tree
+        const { documents } = await owner.engine.updateGroup(gid);
+        assert.deepEqual((await alice.engine.ingest(documents)).outcomes, documents.map(() => "applied"));
+        const [before] = await runOnEachThread<WorkerMemory>(alicePool, { op: "memory" });
+        assert.ok(before!.cacheEntries > 0 && before!.treeSnapshots > 0 && before!.keySummaries > 0, "her state, its tree's snapshot and key summary are kept");
+
+        await alice.engine.close();
+        const [after] = await runOnEachThread<WorkerMemory>(alicePool, { op: "memory" });
+        assert.deepEqual([after!.cacheEntries, after!.treeSnapshots, after!.keySummaries], [0, 0, 0], "her state went, and nothing held its tree");
+
+        // reopened, she loads her state again and applies the next commit
+        await alice.reopen();
+        const next = await owner.engine.updateGroup(gid);
+        assert.deepEqual((await alice.engine.ingest(next.documents)).outcomes, next.documents.map(() => "applied"));
+        assert.deepEqual(await alice.engine.decrypt([await owner.engine.encrypt(gid, utf8("after"), { scheme: "sender-ratchet" })]), [utf8("after")]);
+      }),
+    ),
+  );
+});

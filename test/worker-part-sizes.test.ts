@@ -3,7 +3,8 @@
  * `partSizes` takes the previous entry's map over and moves its total by the staged parts):
  * over a random history of stages (writes, overwrites, deletes, deletes of absent parts, a key
  * twice in one stage) the map and total equal the sizes computed from scratch from the parts
- * the store would hold, and a cache entry weighs that total plus its fixed overhead.
+ * the store would hold, and a cache entry weighs that total plus its fixed overhead; and the
+ * cache releases what it evicts or forgets (the worker then drops what else holds its tree).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -40,4 +41,23 @@ test("worker part sizes: incremental stages equal the sizes of the stored parts,
       assert.equal(cache.bytes, entry.bytes, "one entry under one key: the cache weighs it alone");
     }
   }
+});
+
+test("the worker cache releases an entry it evicts or forgets, and not one its group's next state replaces", () => {
+  const released: string[] = [];
+  const cache = new StateCache((entry) => released.push(entry.token));
+  const sizes = partSizes(undefined, [["h", new Uint8Array(100)]]);
+  const put = (key: string, token: string): void => void cache.remember(key, { token, state: {} as GroupState, meta: {} as PersistMeta }, sizes, { entries: 2, bytes: 1 << 30 });
+  put("e:a", "a1");
+  put("e:a", "a2"); // a's next state
+  assert.deepEqual(released, []);
+  put("e:b", "b1");
+  put("e:c", "c1"); // over 2 entries: a, the least recently used, goes
+  assert.deepEqual(released, ["a2"]);
+  cache.forget("e:b");
+  cache.forget("e:b"); // gone already: nothing to release
+  put("f:d", "d1");
+  cache.forgetPrefix("e:");
+  assert.deepEqual(released, ["a2", "b1", "c1"]);
+  assert.deepEqual(cache.list().map((e) => e.key), ["f:d"]);
 });

@@ -106,6 +106,9 @@ export interface WorkerMemory {
   readonly longTermKeys: number;
   /** Identities (key pairs) cached. */
   readonly identities: number;
+  /** Tree-hash snapshots and key summaries the patched ts-mls keeps on this thread (src/mls/treeCaches.ts). */
+  readonly treeSnapshots: number;
+  readonly keySummaries: number;
   /** Every cached state's key and bytes, least recently used first (when asked). */
   readonly entries?: ReadonlyArray<{ readonly key: string; readonly bytes: number }>;
 }

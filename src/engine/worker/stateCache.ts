@@ -84,6 +84,12 @@ export class StateCache {
   private readonly entries = new Map<string, CachedState>();
   private total = 0;
 
+  /**
+   * @param released called with each entry that leaves the cache, evicted or forgotten (not one
+   *   replaced by its group's next state): the worker drops what else holds its state's tree
+   */
+  constructor(private readonly released: (entry: CachedState) => void = () => {}) {}
+
   /** Entries held. @example `cache.size` */
   get size(): number {
     return this.entries.size;
@@ -105,10 +111,16 @@ export class StateCache {
 
   /** Drops the entry under `key`. @example `cache.forget(key)` */
   forget(key: string): void {
+    const entry = this.remove(key);
+    if (entry !== undefined) this.released(entry);
+  }
+
+  private remove(key: string): CachedState | undefined {
     const entry = this.entries.get(key);
-    if (entry === undefined) return;
+    if (entry === undefined) return undefined;
     this.entries.delete(key);
     this.total -= entry.bytes;
+    return entry;
   }
 
   /** Drops every entry whose key starts with `prefix`. @example `cache.forgetPrefix("e1:")` */
@@ -142,7 +154,8 @@ export class StateCache {
    * ```
    */
   remember(key: string, entry: Omit<CachedState, "sizes" | "bytes">, sizes: PartSizes, bounds: CacheBounds): CachedState {
-    this.forget(key);
+    // replaced by its group's next state, not released: the group's caches move on to the new tree
+    this.remove(key);
     const bytes = CACHED_STATE_ENTRY_BYTES + sizes.total;
     const cached: CachedState = { ...entry, sizes, bytes };
     this.entries.set(key, cached);

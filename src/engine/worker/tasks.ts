@@ -32,6 +32,7 @@ import type { DecryptOutcome, JoinBatchTask, KeyPackageOut, Miss, StateChange, S
 import { loadGroupState, stageGroupState } from "../store/stateCodec.js";
 import { ErrorCode, UsageError, errorFromData } from "../../errors.js";
 import { checkAddableKeyPackage } from "../../mls/keyPackage.js";
+import { forgetTreeCaches, treeCacheSizes } from "../../mls/treeCaches.js";
 import { verifyingInline } from "../../mls/crypto/signature.js";
 import type { DecodedKeyPackage } from "../../mls/keyPackage.js";
 import { checkKeyPackageAuthor } from "../../documents/rules.js";
@@ -39,7 +40,8 @@ import { StateCache, partSizes } from "./stateCache.js";
 import { forgetLongTermKeys, longTermKeyCacheSize } from "./longTerm.js";
 import type { CacheBounds, CachedState } from "./stateCache.js";
 
-const cache = new StateCache();
+// a state the cache lets go takes the patched ts-mls's snapshots and key summaries of its tree with it
+const cache = new StateCache((entry) => void forgetTreeCaches(entry.state.mls));
 
 const boundsOf = (ref: StateRef): CacheBounds => ({ entries: ref.cacheLimit, bytes: ref.cacheBytes });
 
@@ -231,6 +233,7 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
  */
 export function workerMemory(list: boolean): WorkerMemory {
   const heap = getHeapStatistics();
+  const trees = treeCacheSizes();
   return {
     threadId,
     heapUsed: heap.used_heap_size,
@@ -241,6 +244,8 @@ export function workerMemory(list: boolean): WorkerMemory {
     cacheBytes: cache.bytes,
     longTermKeys: longTermKeyCacheSize().entries,
     identities: identities.size,
+    treeSnapshots: trees.snapshots,
+    keySummaries: trees.summaries,
     ...(list ? { entries: cache.list() } : {}),
   };
 }
