@@ -154,7 +154,8 @@ export class StateCache {
    * ```
    */
   remember(key: string, entry: Omit<CachedState, "sizes" | "bytes">, sizes: PartSizes, bounds: CacheBounds): CachedState {
-    // replaced by its group's next state, not released: the group's caches move on to the new tree
+    // a replaced entry is not released: the worker remembers a group's next state over its last
+    // (whose tree's caches then move on to the new tree), and forgets any other first
     this.remove(key);
     const bytes = CACHED_STATE_ENTRY_BYTES + sizes.total;
     const cached: CachedState = { ...entry, sizes, bytes };

@@ -50,6 +50,8 @@ function stateFor(ref: StateRef, nonceFloor = 0n): CachedState | undefined {
   const hit = cache.lookup(ref.key);
   if (hit !== undefined && ref.token !== undefined && hit.token === ref.token) return hit;
   if (ref.parts === undefined || ref.token === undefined) return undefined;
+  // a stale state of the group (another token) goes, with what holds its tree: the stored one replaces it
+  if (hit !== undefined) cache.forget(ref.key);
   const { state, meta } = loadGroupState(ref.parts, nonceFloor);
   return cache.remember(ref.key, { token: ref.token, state, meta }, partSizes(undefined, ref.parts), boundsOf(ref));
 }
@@ -86,6 +88,8 @@ function summarize(state: GroupState, withMembers: boolean): StateChange["summar
  * its next task loads the parts; src/engine/joinKeep.ts says why).
  */
 function stage(ref: StateRef, state: GroupState, previous: CachedState | undefined, withMembers = true, keep: true | "if-room" = true): StateChange {
+  // a state made from nothing (create, join) is not the cached one's next: that one goes, with what holds its tree
+  if (previous === undefined) cache.forget(ref.key);
   const started = performance.now();
   const { parts, meta } = stageGroupState(state, previous?.meta);
   const stageMs = performance.now() - started;
