@@ -4,7 +4,8 @@
  * (src/mls/treeCaches.ts): when a state made from nothing (a join) is staged over a group's
  * cached state, when a stale state (another token) is replaced by the stored one, and when the
  * engine drops the group. Each check counts the thread's caches, which hold nothing else here:
- * the library's own trees are forgotten before the first count.
+ * the library's own trees are forgotten before the first count. And the list of hashes the
+ * release walks holds them weakly, so a hash no longer used still takes its caches with it.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -16,6 +17,8 @@ import { runWorkerTask } from "../src/engine/worker/tasks.js";
 import type { KeyPackageOut, StateOut, StateRef, TaskRequest } from "../src/engine/worker/protocol.js";
 import { forgetTreeCaches, treeCacheSizes } from "../src/mls/treeCaches.js";
 import { createKeyPackage } from "../src/keyPackage.js";
+import { treeHash } from "ts-mls/treeHash.js";
+import type { RatchetTree } from "ts-mls";
 
 const BOUNDS = { cacheLimit: 16, cacheBytes: 1 << 30 };
 
@@ -67,4 +70,25 @@ test("a joined state staged over a group's state, a stale state replaced by the 
   // dropped: nothing of this group's trees is left
   await run<null>({ op: "drop", key: ref.key });
   assert.deepEqual(sizes(), start, `after the drop (loaded and applied: ${loaded})`);
+});
+
+test("a hash no longer used takes its tree-hash caches with it: the list that lets a tree's snapshots be dropped holds hashes weakly", async () => {
+  const { gc } = await import("../bench/memory.js");
+  const owner = generateIdentity();
+  const created = await createGroup({ identity: owner, groupId: crypto.getRandomValues(new Uint8Array(32)), ciphersuite: "PANDA10_AES256GCM" });
+  const added = await addMembers(created, await Promise.all([0, 1, 2].map(async () => (await createKeyPackage(generateIdentity())).keyPackage)));
+  const tree = (added.state.mls as { ratchetTree: RatchetTree }).ratchetTree;
+  const before = treeCacheSizes().snapshots;
+  await (async () => {
+    // a hash object of its own, used once and dropped (as by a caller that makes an implementation per call)
+    const hash = { digest: async (b: Uint8Array) => new Uint8Array(await crypto.subtle.digest("SHA-256", b)) } as unknown as Parameters<typeof treeHash>[2];
+    await treeHash(tree, 3 as Parameters<typeof treeHash>[1], hash);
+  })();
+  assert.equal(treeCacheSizes().snapshots, before + 1, "its snapshot is kept while the hash lives");
+  // a WeakRef's target is kept to the end of the job that last read it: collect after it
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  gc();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  gc();
+  assert.equal(treeCacheSizes().snapshots, before, "collected with its hash");
 });
