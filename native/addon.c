@@ -1,7 +1,8 @@
 /*
- * The addon's module: its calls (the AEAD of native/aead.c, the HMAC of native/hmac.c), the
- * argument helpers they share, and the end of a thread's environment, when each thread's
- * OpenSSL contexts (holding the last keys they used) are freed and wiped.
+ * The addon's module: its calls (the AEAD of native/aead.c, the HMAC of native/hmac.c, the
+ * shared Ed25519 runs of native/ed25519.c), the argument helpers they share, and the end of a
+ * thread's environment, when each thread's OpenSSL contexts (holding the last keys they used)
+ * are freed and wiped.
  */
 #include <limits.h>
 #include "common.h"
@@ -46,6 +47,10 @@ NAPI_MODULE_INIT() {
       {"open", NULL, sg_aead_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"seal", NULL, sg_aead_seal, NULL, NULL, NULL, napi_enumerable, NULL},
       {"hmac", NULL, sg_hmac, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"runOpen", NULL, sg_ed25519_run_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"runAdd", NULL, sg_ed25519_run_add, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"runTake", NULL, sg_ed25519_run_take, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"runClose", NULL, sg_ed25519_run_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(methods) / sizeof(methods[0]), methods) != napi_ok) return NULL;
   return exports;

@@ -31,4 +31,10 @@ void sg_aead_free_thread(void);
 napi_value sg_hmac(napi_env env, napi_callback_info info);
 void sg_hmac_free_thread(void);
 
+/* native/ed25519.c */
+napi_value sg_ed25519_run_open(napi_env env, napi_callback_info info);
+napi_value sg_ed25519_run_add(napi_env env, napi_callback_info info);
+napi_value sg_ed25519_run_take(napi_env env, napi_callback_info info);
+napi_value sg_ed25519_run_close(napi_env env, napi_callback_info info);
+
 #endif

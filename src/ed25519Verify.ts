@@ -50,18 +50,20 @@ export function ed25519Backend(): Ed25519Backend {
 // Encodings of the eight small-order points, sign bit of x masked off (libsodium's list):
 // y = 0 (order 4), y = 1 (order 1), y = p - 1 (order 2), and the two y of the order-8 points.
 // The non-canonical aliases (y = p, p + 1) are refused by the y < p check or the encoding compare.
-const SMALL_ORDER_Y: readonly string[] = [
+const SMALL_ORDER_Y: readonly Uint8Array[] = [
   "0000000000000000000000000000000000000000000000000000000000000000",
   "0100000000000000000000000000000000000000000000000000000000000000",
   "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
   "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
   "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
-];
+].map((h) => Uint8Array.from(Buffer.from(h, "hex")));
 
+// compared byte by byte: a joiner asks this twice for each of its N leaves (key and R)
 function hasSmallOrder(point: Uint8Array): boolean {
-  const masked = Buffer.from(point.subarray(0, 32));
-  masked[31] = masked[31]! & 0x7f;
-  return SMALL_ORDER_Y.includes(masked.toString("hex"));
+  return SMALL_ORDER_Y.some((y) => {
+    for (let i = 0; i < 31; i++) if (point[i] !== y[i]) return false;
+    return (point[31]! & 0x7f) === y[31];
+  });
 }
 
 function isCanonicalY(point: Uint8Array): boolean {
@@ -94,8 +96,17 @@ export function isAcceptablePublicKey(publicKey: Uint8Array): boolean {
   return publicKey.length === 32 && isCanonicalY(publicKey) && !hasSmallOrder(publicKey);
 }
 
-// The checks OpenSSL leaves out of libsodium's rule (it checks S < L itself; checked here too).
-function passesRule(publicKey: Uint8Array, signature: Uint8Array): boolean {
+/**
+ * The checks of libsodium's rule that OpenSSL leaves out (sizes, an acceptable key, R not of small
+ * order; S < L, which OpenSSL checks as well): every path that verifies on OpenSSL (node:crypto
+ * here, the addon's shared runs, src/mls/crypto/verifyRun.ts) asks this first.
+ *
+ * @example
+ * ```ts
+ * passesEd25519Rule(new Uint8Array(32), signature); // false: the key has small order
+ * ```
+ */
+export function passesEd25519Rule(publicKey: Uint8Array, signature: Uint8Array): boolean {
   return signature.length === 64 && isAcceptablePublicKey(publicKey) && !hasSmallOrder(signature) && isCanonicalS(signature.subarray(32));
 }
 
@@ -118,7 +129,7 @@ function publicKeyObject(publicKey: Uint8Array): KeyObject {
  * ```
  */
 export function verifyEd25519Node(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (!passesRule(publicKey, signature)) return false;
+  if (!passesEd25519Rule(publicKey, signature)) return false;
   try {
     return nodeVerify(null, message, publicKeyObject(publicKey), signature);
   } catch {
@@ -152,7 +163,7 @@ export function verifyEd25519Sync(publicKey: Uint8Array, message: Uint8Array, si
  * ```
  */
 export function verifyEd25519OnPool(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
-  if (!passesRule(publicKey, signature)) return Promise.resolve(false);
+  if (!passesEd25519Rule(publicKey, signature)) return Promise.resolve(false);
   return new Promise((resolve) => {
     try {
       nodeVerify(null, message, publicKeyObject(publicKey), signature, (error, ok) => resolve(error === null && ok));

@@ -1,16 +1,19 @@
 /**
  * Ed25519 verification answers the same on every path (src/ed25519Verify.ts): libsodium on this
- * thread, node:crypto on this thread (the fallback) and node:crypto on libuv's pool, for RFC 8032's
- * vectors, random signatures with random damage, and the inputs where OpenSSL alone would accept
- * what libsodium refuses (a small-order key or R, both forgeable).
+ * thread, node:crypto on this thread (the fallback), node:crypto on libuv's pool, and the addon's
+ * shared run checked by its pool thread (native/ed25519.c, after `passesEd25519Rule`, as
+ * src/mls/crypto/verifyRun.ts adds items), for RFC 8032's vectors, random signatures with random
+ * damage, and the inputs where OpenSSL alone would accept what libsodium refuses (a small-order
+ * key or R, both forgeable).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, createPublicKey, verify as rawVerify } from "node:crypto";
 import fc from "fast-check";
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { Ed25519Backend, ed25519Backend, isAcceptablePublicKey, verifyEd25519Node, verifyEd25519OnPool, verifyEd25519Sync } from "../src/ed25519Verify.js";
+import { Ed25519Backend, ed25519Backend, isAcceptablePublicKey, passesEd25519Rule, verifyEd25519Node, verifyEd25519OnPool, verifyEd25519Sync } from "../src/ed25519Verify.js";
 import { ED25519_SODIUM_MAX_BYTES } from "../src/constants.js";
+import { nativeAddon } from "../src/native.js";
 
 const L = 2n ** 252n + 27742317777372353535851937790883648493n;
 const hex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, "hex"));
@@ -19,17 +22,30 @@ const le32 = (n: bigint): Uint8Array => new Uint8Array(Buffer.from(n.toString(16
 const challenge = (r: Uint8Array, a: Uint8Array, m: Uint8Array): bigint => le(createHash("sha512").update(r).update(a).update(m).digest()) % L;
 const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => new Uint8Array([...a, ...b]);
 
+/** A shared run's verdict with the pool thread checking the item (the caller never takes it); libsodium's where the addon is not loaded. */
+function sharedRun(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  const addon = nativeAddon;
+  if (addon === undefined) return Promise.resolve(verifyEd25519Sync(publicKey, message, signature));
+  if (!passesEd25519Rule(publicKey, signature)) return Promise.resolve(false);
+  return new Promise((resolve, reject) => {
+    const run = addon.runOpen((verdicts) => (verdicts.length === 1 && verdicts[0] !== 0 ? resolve(verdicts[0] === 1) : reject(new Error(`pool thread verdicts ${verdicts.join()}`))));
+    addon.runAdd(run, publicKey, message, signature);
+    addon.runClose(run);
+  });
+}
+
 /** Each path's answer: they must all be `expected`. */
-async function answers(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<{ sync: boolean; node: boolean; pool: boolean }> {
+async function answers(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<{ sync: boolean; node: boolean; pool: boolean; run: boolean }> {
   return {
     sync: verifyEd25519Sync(publicKey, message, signature),
     node: verifyEd25519Node(publicKey, message, signature),
     pool: await verifyEd25519OnPool(publicKey, message, signature),
+    run: await sharedRun(publicKey, message, signature),
   };
 }
 
 async function expectAll(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, expected: boolean, what: string): Promise<void> {
-  assert.deepEqual(await answers(publicKey, message, signature), { sync: expected, node: expected, pool: expected }, what);
+  assert.deepEqual(await answers(publicKey, message, signature), { sync: expected, node: expected, pool: expected, run: expected }, what);
 }
 
 // OpenSSL's own answer, without the rule's pre-checks (shows what the pre-checks stop)

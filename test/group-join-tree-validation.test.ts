@@ -1,8 +1,10 @@
 /**
  * A joiner validates the whole ratchet tree of a Welcome (RFC 9420 12.4.3.1): every leaf's
- * signature, the parent hashes and the tree hash. Our ts-mls patch verifies the leaf signatures
- * concurrently (on libuv's thread pool) while it hashes the tree, and encodes each leaf once for
- * both: one bad node among 100+ must still refuse the Welcome. The owner here is malicious: it
+ * signature, the parent hashes and the tree hash. Our ts-mls patch starts every leaf's signature
+ * check before it hashes the tree, and encodes each leaf once for both; the provider shares a
+ * long stretch of checks with a thread of libuv's pool (src/mls/crypto/verifyRun.ts: the pool
+ * thread takes leaves from the front, this thread from the back): one bad node among 100+, early,
+ * in the middle or last, must still refuse the Welcome. The owner here is malicious: it
  * tampers with one node of its own tree and then welcomes a joiner with an add-only commit (no
  * update path, so the tampered node stays), whose GroupInfo it signs over the tampered tree's hash.
  */
@@ -19,7 +21,7 @@ import { parseMlsCommit, peekMlsCommitHeader } from "../src/mls/commit.js";
 import { newGroupId, rejectsWith } from "./group-fixtures.js";
 
 const MEMBERS = 120;
-const FORGED_LEAF = 57;
+const FORGED_LEAVES = [20, 57, MEMBERS];
 
 async function groupOf(count: number): Promise<{ owner: Identity; state: GroupState }> {
   const owner = generateIdentity();
@@ -52,11 +54,14 @@ test(`a Welcome whose tree has one forged leaf signature or one wrong parent has
   // the untampered group is joinable (the refusals below are the tampering's)
   assert.equal((await welcomeJoin(owner, state)).status, "member");
 
-  const forgedLeaf = withTree(state, (tree) =>
-    tree.map((node, i) => (i === 2 * FORGED_LEAF && node?.nodeType === "leaf" ? { ...node, leaf: { ...node.leaf, signature: flipped(node.leaf.signature) } } : node)),
-  );
-  const leafError = await rejectsWith(() => welcomeJoin(owner, forgedLeaf), "INVALID_WELCOME");
-  assert.match(leafError.message, /leaf node signature/);
+  for (const forged of FORGED_LEAVES) {
+    assert.equal(state.mls.ratchetTree[2 * forged]?.nodeType, "leaf");
+    const forgedLeaf = withTree(state, (tree) =>
+      tree.map((node, i) => (i === 2 * forged && node?.nodeType === "leaf" ? { ...node, leaf: { ...node.leaf, signature: flipped(node.leaf.signature) } } : node)),
+    );
+    const leafError = await rejectsWith(() => welcomeJoin(owner, forgedLeaf), "INVALID_WELCOME");
+    assert.match(leafError.message, /leaf node signature/, `leaf ${forged}`);
+  }
 
   // node 3 sits on the owner's (leaf 0) direct path: its parent hash links it to node 7
   const wrongParentHash = withTree(state, (tree) =>

@@ -29,6 +29,7 @@ import { VERIFY_CHUNK, VERIFY_SYNC_MAX } from "../../constants.js";
 import { Ed25519Backend, ed25519Backend, verifyEd25519Node, verifyEd25519OnPool, verifyEd25519Sync } from "../../ed25519Verify.js";
 import { ed25519SignerOf, ed25519SignerOfKey, type Ed25519Signer } from "../../ed25519Sign.js";
 import { LruCache, bytesKey, fresh, owned } from "./lru.js";
+import { verifyEd25519Shared } from "./verifyRun.js";
 import { privateOf, publicOf, rawKey } from "./rawKey.js";
 
 /**
@@ -74,11 +75,12 @@ let pendingVerifies: PendingVerify[] = [];
 let inlineDepth = 0;
 
 /**
- * Runs `run` with this thread's Ed25519 verifications of each turn done here, at once, rather
- * than handed one by one to libuv's thread pool (a long run of {@link VERIFY_CHUNK} still goes
- * to the pool, as it is a large tree's). For a caller that knows every core is already busy
- * (a pool worker running a batch of small joins while main and the other worker work): a
- * hand-over costs this thread about as much as the verification and buys no parallelism then.
+ * Runs `run` with this thread's Ed25519 verifications done here, at once, rather than shared
+ * with libuv's thread pool (with libsodium: no shared run of src/mls/crypto/verifyRun.ts; with
+ * node:crypto: not handed over one by one, though a long run of {@link VERIFY_CHUNK} still goes
+ * to the pool, as it is a large tree's). For a caller that knows every core is already busy (a
+ * pool worker running a batch of small joins while main and the other worker work): a hand-over
+ * costs this thread some work and buys no parallelism then.
  *
  * @example
  * ```ts
@@ -140,9 +142,11 @@ function ed25519(): Signature {
     },
     async verify(publicKey, message, signature) {
       if (publicKey.byteLength !== 32) throw new RangeError("Ed25519 public key must be 32 bytes");
-      // libsodium's check costs about half node:crypto's, less than a hand-over to libuv's pool:
-      // a joiner's 1000 leaves at once here were as fast and took 0.75x the CPU (session 24)
-      if (ed25519Backend() === Ed25519Backend.Libsodium) return verifyEd25519Sync(publicKey, message, signature);
+      // libsodium's check costs about half node:crypto's, less than a hand-over to libuv's pool
+      // (session 24); a long stretch (a joiner's N leaves) is shared with a pool thread through
+      // the addon, unless every core is known to be busy (verifyingInline)
+      if (ed25519Backend() === Ed25519Backend.Libsodium)
+        return inlineDepth > 0 ? verifyEd25519Sync(publicKey, message, signature) : verifyEd25519Shared(publicKey, message, signature);
       return verifyBatched(publicKey, message, signature);
     },
     async keygen() {
