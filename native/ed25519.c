@@ -224,36 +224,48 @@ napi_value sg_ed25519_run_add(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-napi_value sg_ed25519_run_take(napi_env env, napi_callback_info info) {
-  napi_value argv[1], result;
+/*
+ * The one argument of runTake and runClose: an open run, returned with its lock held; NULL with a
+ * TypeError thrown (and no lock held) if it is not a run or is closed.
+ */
+static Run* locked_open_run(napi_env env, napi_callback_info info, const char* usage) {
+  napi_value argv[1];
   size_t argc = 1;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return sg_fail(env, 0, "runTake takes a run");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) {
+    sg_fail(env, 0, usage);
+    return NULL;
+  }
   Run* run = get_run(env, argv[0]);
-  if (run == NULL) return sg_fail(env, 0, "not a run");
+  if (run == NULL) {
+    sg_fail(env, 0, "not a run");
+    return NULL;
+  }
   pthread_mutex_lock(&run->lock);
-  int closed = run->closed;
-  if (!closed && run->back == NONE) {
+  if (!run->closed) return run;
+  pthread_mutex_unlock(&run->lock);
+  sg_fail(env, 0, "the run is closed");
+  return NULL;
+}
+
+napi_value sg_ed25519_run_take(napi_env env, napi_callback_info info) {
+  Run* run = locked_open_run(env, info, "runTake takes a run");
+  if (run == NULL) return NULL;
+  if (run->back == NONE) {
     run->back = run->count;
     pthread_cond_signal(&run->added); /* a waiting pool thread has nothing more to wait for */
   }
-  int64_t index = !closed && run->back > run->front ? (int64_t)--run->back : -1;
+  int64_t index = run->back > run->front ? (int64_t)--run->back : -1;
   pthread_mutex_unlock(&run->lock);
-  if (closed) return sg_fail(env, 0, "the run is closed");
+  napi_value result;
   napi_create_int64(env, index, &result);
   return result;
 }
 
 napi_value sg_ed25519_run_close(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  size_t argc = 1;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return sg_fail(env, 0, "runClose takes a run");
-  Run* run = get_run(env, argv[0]);
-  if (run == NULL) return sg_fail(env, 0, "not a run");
-  pthread_mutex_lock(&run->lock);
-  int was = run->closed;
+  Run* run = locked_open_run(env, info, "runClose takes a run");
+  if (run == NULL) return NULL;
   run->closed = 1;
   pthread_cond_signal(&run->added);
   pthread_mutex_unlock(&run->lock);
-  if (was) return sg_fail(env, 0, "the run is closed");
   return NULL;
 }
