@@ -18,7 +18,7 @@
  * pool work before it tears the worker down).
  *
  * No cryptography is ours, and neither is the acceptance rule: the caller applies libsodium's
- * rule before it adds an item (src/ed25519Verify.ts `passesRule`), OpenSSL checks the rest as
+ * rule before it adds an item (src/ed25519Verify.ts `passesEd25519Rule`), OpenSSL checks the rest as
  * node:crypto's verify does. An item OpenSSL could not check (no memory) is reported unchecked
  * and the caller checks it.
  *
@@ -174,14 +174,18 @@ napi_value sg_ed25519_run_open(napi_env env, napi_callback_info info) {
     release(run);
     return sg_fail(env, 0, "no handle for the run");
   }
-  if (napi_create_reference(env, argv[0], 1, &run->done) != napi_ok || napi_create_string_utf8(env, "secret-group:ed25519", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, run_execute, run_complete, run, &run->work) != napi_ok)
+  if (napi_create_reference(env, argv[0], 1, &run->done) != napi_ok) return sg_fail(env, 0, "no reference to the run's function");
+  if (napi_create_string_utf8(env, "secret-group:ed25519", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, run_execute, run_complete, run, &run->work) != napi_ok) {
+    napi_delete_reference(env, run->done);
     return sg_fail(env, 0, "no pool work for the run");
-  run->refs++;
+  }
   if (napi_queue_async_work(env, run->work) != napi_ok) {
-    run->refs--;
+    napi_delete_async_work(env, run->work);
+    napi_delete_reference(env, run->done);
     return sg_fail(env, 0, "the run's pool work was not queued");
   }
+  run->refs++; /* the pool work's: let go in run_complete, which runs on this thread, later */
   return handle;
 }
 

@@ -117,7 +117,11 @@ export function verifyEd25519Shared(publicKey: Uint8Array, message: Uint8Array, 
   if (inStretch <= ED25519_RUN_AFTER || nativeAddon === undefined) return verifyEd25519Sync(publicKey, message, signature);
   if (!passesEd25519Rule(publicKey, signature)) return false;
   if (open === undefined) {
-    open = new SharedRun(nativeAddon);
+    try {
+      open = new SharedRun(nativeAddon);
+    } catch {
+      return verifyEd25519Sync(publicKey, message, signature); // no run to be had (no memory, no pool work): checked here
+    }
     setImmediate(finishOpen);
   }
   return open.add(publicKey, message, signature).catch(() => verifyEd25519Sync(publicKey, message, signature));
