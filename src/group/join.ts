@@ -48,7 +48,29 @@ export interface JoinGroupOptions {
  * const state = await joinGroup({ identity: bob, secret, owner: alice.publicKey, commit })
  * ```
  */
-export async function joinGroup(options: JoinGroupOptions): Promise<GroupState> {
+export function joinGroup(options: JoinGroupOptions): Promise<GroupState> {
+  return join(options, false);
+}
+
+/**
+ * {@link joinGroup} for a commit whose SecretGroupCommit document's Ed25519 signature by
+ * `owner` was verified (the engine's joins: ingest verifies every document before acting on it,
+ * and a join goes only through a commit authored by the group's owner). Signatures under the
+ * owner's key inside its Welcome (the GroupInfo's, the owner's leaf's) are not checked again:
+ * the document's signature covers them (src/mls/documentSigner.ts); every other leaf is checked.
+ * Not part of the public API: a caller holding only the commit's parts cannot know that.
+ *
+ * @example
+ * ```ts
+ * checkCommitAuthor(owner, doc.author); // doc verified on ingest
+ * const state = await joinGroupFromVerifiedDocument({ identity, secret, owner, commit: readSecretGroupCommit(doc).commit })
+ * ```
+ */
+export function joinGroupFromVerifiedDocument(options: JoinGroupOptions): Promise<GroupState> {
+  return join(options, true);
+}
+
+async function join(options: JoinGroupOptions, ownerVerified: boolean): Promise<GroupState> {
   const { identity } = options;
   assertIdentity(identity);
   const owner = Uint8Array.from(toId32(options.owner, "owner"));
@@ -56,7 +78,7 @@ export async function joinGroup(options: JoinGroupOptions): Promise<GroupState> 
   const parts = commitParts(options.commit);
   if (parts.mlsWelcome === undefined) throw new ValidationError(ErrorCode.InvalidWelcome, "the commit carries no Welcome");
   const secret = decodeKeyPackageSecret(options.secret);
-  const mls = await mlsJoin(parts.mlsWelcome, secret, identity, provider);
+  const mls = await mlsJoin(parts.mlsWelcome, secret, identity, provider, undefined, ownerVerified ? owner : undefined);
   const groupId = mlsGroupIdOf(mls);
   // the header is all a joiner can check: it cannot verify the commit (it lacks the previous epoch)
   const info = peekMlsCommitHeader(parts.mlsCommit);

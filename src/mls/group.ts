@@ -14,6 +14,7 @@ import { decodeKeyPackageBytes, decodeWelcomeBytes } from "./codec.js";
 import { guard } from "./errors.js";
 import { generateMlsKeyPackage } from "./keyPackage.js";
 import type { MlsIdentity } from "./keyPackage.js";
+import { withDocumentSignerTrusted } from "./documentSigner.js";
 import { withOwnLeafTrusted } from "./ownLeaf.js";
 import { getSuite } from "./suite.js";
 import type { ProviderName } from "./suite.js";
@@ -64,7 +65,9 @@ export interface MlsKeyPackageSecret {
  * Joins a group from an MLSMessage-encoded Welcome that carries the ratchet tree.
  * Throws `INVALID_WELCOME` when the Welcome is not for this key package or does not verify.
  * `config` is ours (credential == signature key) except in the interop tests, whose
- * OpenMLS peers carry other credentials (they pass `vectorClientConfig`).
+ * OpenMLS peers carry other credentials (they pass `vectorClientConfig`). `documentSigner`: the
+ * author of the document that carried the Welcome, given only once that document's signature
+ * was verified; signatures under that key are then not checked again (src/mls/documentSigner.ts).
  *
  * @example
  * ```ts
@@ -77,6 +80,7 @@ export async function mlsJoin(
   identity: MlsIdentity,
   provider: ProviderName,
   config: ClientConfig = clientConfig,
+  documentSigner?: Uint8Array,
 ): Promise<MlsState> {
   const welcome = decodeWelcomeBytes(welcomeBytes);
   const keyPackage = decodeKeyPackageBytes(secret.keyPackage, "key package secret");
@@ -86,7 +90,8 @@ export async function mlsJoin(
   if (welcome.cipherSuite !== keyPackage.cipherSuite) {
     throw new ValidationError(ErrorCode.InvalidWelcome, "Welcome ciphersuite differs from the key package's");
   }
-  const cs = await getSuite(keyPackage.cipherSuite, provider);
+  const suite = await getSuite(keyPackage.cipherSuite, provider);
+  const cs = documentSigner === undefined ? suite : withDocumentSignerTrusted(suite, documentSigner);
   const joined = await guard(ErrorCode.InvalidWelcome, "joining from Welcome", () =>
     tsJoinGroup(
       welcome,

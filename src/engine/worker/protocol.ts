@@ -55,7 +55,9 @@ export type TaskRequest =
       readonly ref: StateRef;
       readonly identity: IdentityData;
       readonly secret: Uint8Array;
+      /** The group's owner: the author of the commit's document, whose signature the engine verified (the worker trusts signatures under this key in the Welcome, src/mls/documentSigner.ts). */
       readonly owner: Uint8Array;
+      /** That verified document's commit. */
       readonly commit: SecretGroupCommit;
       /** False: the joined state is cached only if that evicts no other state (src/engine/joinKeep.ts); absent means cached. */
       readonly keepState?: boolean;

@@ -21,12 +21,12 @@ import {
   decrypt,
   encrypt,
   groupMembers,
-  joinGroup,
   processCommit,
   sameGroupMembers,
 } from "../../group/index.js";
 import type { GroupState } from "../../group/index.js";
 import { addMembersInspected, removeMembersInspected, updateGroupInspected } from "../../group/commit.js";
+import { joinGroupFromVerifiedDocument } from "../../group/join.js";
 import type { TaskResult } from "../pool.js";
 import type { DecryptOutcome, JoinBatchTask, KeyPackageOut, Miss, StateChange, StateOut, StateRef, TaskRequest, WorkerMemory } from "./protocol.js";
 import { loadGroupState, stageGroupState } from "../store/stateCodec.js";
@@ -150,7 +150,8 @@ async function handle(task: TaskRequest): Promise<StateOut | KeyPackageOut | Mis
       return { change: stage(task.ref, state, undefined) };
     }
     case "join": {
-      const state = await joinGroup({ identity: identityOf(task.identity), secret: task.secret, owner: task.owner, commit: task.commit });
+      // the engine posts a join only for a commit document it verified, authored by the owner (src/engine/drain.ts joinThrough)
+      const state = await joinGroupFromVerifiedDocument({ identity: identityOf(task.identity), secret: task.secret, owner: task.owner, commit: task.commit });
       return { change: stage(task.ref, state, undefined, true, task.keepState === false ? "if-room" : true) };
     }
     case "commit": {
