@@ -9,28 +9,16 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { RatchetTree } from "ts-mls";
 import { decodeSecretGroupCommit } from "../src/commit.js";
 import { decodeDocument, readKeyPackage, secretGroupCommitDocument, secretGroupDocument } from "../src/documents/index.js";
 import { addMembers, createGroup } from "../src/group/index.js";
-import type { GroupState } from "../src/group/index.js";
 import { generateIdentity } from "../src/identity.js";
 import { createKeyPackage } from "../src/keyPackage.js";
 import { IngestRefusedError } from "../src/engine/ingest.js";
 import { ingestAll, withNodes, type TestNode } from "./engine-helpers.js";
+import { forgeLeafSignature } from "./group-fixtures.js";
 
 const FILLERS = 40;
-
-function forgeLeaf(state: GroupState, leaf: number): GroupState {
-  const tree: RatchetTree = state.mls.ratchetTree.map((node, i) => {
-    if (i !== 2 * leaf || node?.nodeType !== "leaf") return node;
-    const signature = Uint8Array.from(node.leaf.signature);
-    signature[63] = signature[63]! ^ 1;
-    return { ...node, leaf: { ...node.leaf, signature } };
-  });
-  assert.equal(tree[2 * leaf]?.nodeType, "leaf");
-  return { ...state, mls: { ...state.mls, ratchetTree: tree } };
-}
 
 /** The owner's documents for a group of FILLERS + 1 whose second commit adds `node`'s key package; `forged`: that leaf's signature flipped first. */
 async function welcomeFor(node: TestNode, forged: number | undefined): Promise<{ documents: Uint8Array[]; groupId: Uint8Array }> {
@@ -42,7 +30,7 @@ async function welcomeFor(node: TestNode, forged: number | undefined): Promise<{
   const firstDoc = secretGroupCommitDocument(owner, { secretGroup: groupDoc.id, commit: decodeSecretGroupCommit(first.commit) });
   const published = (await node.engine.publishKeyPackage()).documents[0] as Uint8Array;
   const keyPackage = readKeyPackage(decodeDocument(published)).keyPackage;
-  const second = await addMembers(forged === undefined ? first.state : forgeLeaf(first.state, forged), [keyPackage]);
+  const second = await addMembers(forged === undefined ? first.state : forgeLeafSignature(first.state, forged), [keyPackage]);
   const secondDoc = secretGroupCommitDocument(owner, { secretGroup: groupDoc.id, previousCommit: firstDoc.id, commit: decodeSecretGroupCommit(second.commit) });
   return { documents: [groupDoc.bytes, firstDoc.bytes, secondDoc.bytes], groupId: groupDoc.id };
 }

@@ -14,6 +14,7 @@ import { createKeyPackage } from "../src/keyPackage.js";
 import { addMembers, createGroup, joinGroup, processCommit, removeMembers, updateGroup } from "../src/group/index.js";
 import type { GroupState } from "../src/group/index.js";
 import type { LongTermCiphersuiteName } from "../src/constants.js";
+import type { RatchetTree } from "ts-mls";
 
 /** A member: identity and current state. */
 export interface Member {
@@ -114,4 +115,16 @@ export async function rejectsWith(fn: () => Promise<unknown> | unknown, code: Er
 /** UTF-8 bytes. @example `text("hi")` */
 export function text(s: string): Uint8Array {
   return new TextEncoder().encode(s);
+}
+
+/** `state` with leaf `leaf`'s signature changed in its own tree (byte `at` flipped): an owner tampering with its copy before a commit. */
+export function forgeLeafSignature(state: GroupState, leaf: number, at = 63): GroupState {
+  const tree: RatchetTree = state.mls.ratchetTree.map((node, i) => {
+    if (i !== 2 * leaf || node?.nodeType !== "leaf") return node;
+    const signature = Uint8Array.from(node.leaf.signature);
+    signature[at] = signature[at]! ^ 1;
+    return { ...node, leaf: { ...node.leaf, signature } };
+  });
+  assert.equal(tree[2 * leaf]?.nodeType, "leaf");
+  return { ...state, mls: { ...state.mls, ratchetTree: tree } };
 }

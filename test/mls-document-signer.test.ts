@@ -8,11 +8,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { CiphersuiteImpl, RatchetTree } from "ts-mls";
+import type { CiphersuiteImpl } from "ts-mls";
 import { decodeSecretGroupCommit } from "../src/commit.js";
 import { decodeDocument, readKeyPackage, secretGroupCommitDocument, secretGroupDocument } from "../src/documents/index.js";
 import { addMembers, createGroup, joinGroup } from "../src/group/index.js";
-import type { GroupState } from "../src/group/index.js";
 import { joinGroupFromVerifiedDocument } from "../src/group/join.js";
 import { generateIdentity } from "../src/identity.js";
 import type { Identity } from "../src/identity.js";
@@ -21,20 +20,9 @@ import { withDocumentSignerTrusted } from "../src/mls/documentSigner.js";
 import { getSuite } from "../src/mls/suite.js";
 import { isSecretGroupError } from "../src/errors.js";
 import { ingestAll, withNodes } from "./engine-helpers.js";
+import { forgeLeafSignature } from "./group-fixtures.js";
 
 const FILLERS = 3;
-
-/** `state` with leaf `leaf`'s signature flipped in its tree (the owner tampers with its own copy). */
-function forgeLeaf(state: GroupState, leaf: number): GroupState {
-  const tree: RatchetTree = state.mls.ratchetTree.map((node, i) => {
-    if (i !== 2 * leaf || node?.nodeType !== "leaf") return node;
-    const signature = Uint8Array.from(node.leaf.signature);
-    signature[0] = signature[0]! ^ 1;
-    return { ...node, leaf: { ...node.leaf, signature } };
-  });
-  assert.equal(tree[2 * leaf]?.nodeType, "leaf");
-  return { ...state, mls: { ...state.mls, ratchetTree: tree } };
-}
 
 /** A group of 1 + FILLERS whose second, add-only commit welcomes `keyPackage`; leaf `forged` (0: the owner's) tampered first. */
 async function welcome(owner: Identity, keyPackage: Uint8Array, forged: number | undefined) {
@@ -43,7 +31,7 @@ async function welcome(owner: Identity, keyPackage: Uint8Array, forged: number |
   const fillers = await Promise.all(Array.from({ length: FILLERS }, () => createKeyPackage(generateIdentity())));
   const first = await addMembers(created, fillers.map((f) => f.keyPackage));
   const firstDoc = secretGroupCommitDocument(owner, { secretGroup: groupDoc.id, commit: decodeSecretGroupCommit(first.commit) });
-  const second = await addMembers(forged === undefined ? first.state : forgeLeaf(first.state, forged), [keyPackage]);
+  const second = await addMembers(forged === undefined ? first.state : forgeLeafSignature(first.state, forged, 0), [keyPackage]);
   const secondDoc = secretGroupCommitDocument(owner, { secretGroup: groupDoc.id, previousCommit: firstDoc.id, commit: decodeSecretGroupCommit(second.commit) });
   return { groupId: groupDoc.id, commit: second.commit, documents: [groupDoc.bytes, firstDoc.bytes, secondDoc.bytes] };
 }
