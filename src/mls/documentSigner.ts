@@ -13,8 +13,10 @@
  * and so is everything when no verified document stands behind the Welcome (the library's
  * `joinGroup`). The cost of not checking: an owner that signs a GroupInfo or its own leaf badly
  * is joined by this engine and refused by a strict implementation, a split the owner, who
- * controls the group, can make anyway. Measured: two Ed25519 checks fewer per join, 0.96x the
- * process's CPU a group when a node joins many groups of 3 (bench/results/NOTES.md, session 32).
+ * controls the group, can make anyway. Measured: two Ed25519 checks fewer per join, 0.95x the
+ * time a group (the workers' CPU 0.87-0.90x) when a node joins many groups of 3
+ * (bench/results/NOTES.md, session 32). The Welcome must carry its tree (it does: `mlsJoin` is
+ * given none from outside); a tree from elsewhere would not be covered by the document.
  *
  * @module
  */
