@@ -13,6 +13,7 @@ import type { CiphersuiteImpl, KeyPackage } from "ts-mls";
 import { encodeLeafNodeTBS } from "ts-mls/leafNode.js";
 import { equalBytes } from "../bytes.js";
 import { Writer } from "../codec/tls.js";
+import { withTrustedSignatures } from "./trustedSignatures.js";
 
 // RFC 9420 5.1.2 SignWithLabel: SignContent { opaque label<V> = "MLS 1.0 " + Label; opaque content<V>; }
 const LEAF_NODE_LABEL = new TextEncoder().encode("MLS 1.0 LeafNodeTBS");
@@ -41,21 +42,11 @@ export function ownLeafSignedContent(keyPackage: KeyPackage): Uint8Array {
  * ```
  */
 export function withOwnLeafTrusted(cs: CiphersuiteImpl, keyPackage: KeyPackage): CiphersuiteImpl {
-  const base = cs.signature;
   const leaf = keyPackage.leafNode;
   let content: Uint8Array | undefined;
-  return {
-    ...cs,
-    signature: {
-      sign: (signKey, message) => base.sign(signKey, message),
-      keygen: () => base.keygen(),
-      verify: (publicKey, message, signature) => {
-        if (equalBytes(publicKey, leaf.signaturePublicKey) && equalBytes(signature, leaf.signature)) {
-          content ??= ownLeafSignedContent(keyPackage);
-          if (equalBytes(message, content)) return Promise.resolve(true);
-        }
-        return base.verify(publicKey, message, signature);
-      },
-    },
-  };
+  return withTrustedSignatures(cs, (publicKey, message, signature) => {
+    if (!equalBytes(publicKey, leaf.signaturePublicKey) || !equalBytes(signature, leaf.signature)) return false;
+    content ??= ownLeafSignedContent(keyPackage);
+    return equalBytes(message, content);
+  });
 }
