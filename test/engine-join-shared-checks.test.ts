@@ -9,30 +9,18 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeSecretGroupCommit } from "../src/commit.js";
-import { decodeDocument, readKeyPackage, secretGroupCommitDocument, secretGroupDocument } from "../src/documents/index.js";
-import { addMembers, createGroup } from "../src/group/index.js";
+import { decodeDocument, readKeyPackage } from "../src/documents/index.js";
 import { generateIdentity } from "../src/identity.js";
-import { createKeyPackage } from "../src/keyPackage.js";
 import { IngestRefusedError } from "../src/engine/ingest.js";
 import { ingestAll, withNodes, type TestNode } from "./engine-helpers.js";
-import { forgeLeafSignature } from "./group-fixtures.js";
+import { welcomeDocuments } from "./group-fixtures.js";
 
 const FILLERS = 40;
 
 /** The owner's documents for a group of FILLERS + 1 whose second commit adds `node`'s key package; `forged`: that leaf's signature flipped first. */
 async function welcomeFor(node: TestNode, forged: number | undefined): Promise<{ documents: Uint8Array[]; groupId: Uint8Array }> {
-  const owner = generateIdentity();
-  const groupDoc = secretGroupDocument(owner, { ciphersuite: "PANDA10_AES128GCM" });
-  const created = await createGroup({ identity: owner, groupId: groupDoc.id, ciphersuite: "PANDA10_AES128GCM" });
-  const fillers = await Promise.all(Array.from({ length: FILLERS }, () => createKeyPackage(generateIdentity())));
-  const first = await addMembers(created, fillers.map((f) => f.keyPackage));
-  const firstDoc = secretGroupCommitDocument(owner, { secretGroup: groupDoc.id, commit: decodeSecretGroupCommit(first.commit) });
   const published = (await node.engine.publishKeyPackage()).documents[0] as Uint8Array;
-  const keyPackage = readKeyPackage(decodeDocument(published)).keyPackage;
-  const second = await addMembers(forged === undefined ? first.state : forgeLeafSignature(first.state, forged), [keyPackage]);
-  const secondDoc = secretGroupCommitDocument(owner, { secretGroup: groupDoc.id, previousCommit: firstDoc.id, commit: decodeSecretGroupCommit(second.commit) });
-  return { documents: [groupDoc.bytes, firstDoc.bytes, secondDoc.bytes], groupId: groupDoc.id };
+  return welcomeDocuments(generateIdentity(), readKeyPackage(decodeDocument(published)).keyPackage, FILLERS, forged === undefined ? undefined : { leaf: forged });
 }
 
 test(`an engine joins a Welcome of ${FILLERS + 2} leaves in its pool worker, and refuses one with a forged leaf signature early, in the middle or last`, async () => {

@@ -15,6 +15,8 @@ import { addMembers, createGroup, joinGroup, processCommit, removeMembers, updat
 import type { GroupState } from "../src/group/index.js";
 import type { LongTermCiphersuiteName } from "../src/constants.js";
 import type { RatchetTree } from "ts-mls";
+import { decodeSecretGroupCommit } from "../src/commit.js";
+import { secretGroupCommitDocument, secretGroupDocument } from "../src/documents/index.js";
 
 /** A member: identity and current state. */
 export interface Member {
@@ -127,4 +129,27 @@ export function forgeLeafSignature(state: GroupState, leaf: number, at = 63): Gr
   });
   assert.equal(tree[2 * leaf]?.nodeType, "leaf");
   return { ...state, mls: { ...state.mls, ratchetTree: tree } };
+}
+
+/**
+ * An owner's documents for a group of 1 + `fillers` whose second, add-only commit welcomes
+ * `keyPackage`: the group document and both commit documents, and the second commit. `forged`:
+ * that leaf's signature is flipped (byte `at`) in the owner's tree before the second commit, so
+ * its GroupInfo is signed over the tampered tree.
+ */
+export async function welcomeDocuments(
+  owner: Identity,
+  keyPackage: Uint8Array,
+  fillers: number,
+  forged?: { readonly leaf: number; readonly at?: number },
+): Promise<{ groupId: Uint8Array; commit: Uint8Array; documents: Uint8Array[] }> {
+  const groupDoc = secretGroupDocument(owner, { ciphersuite: "PANDA10_AES128GCM" });
+  const created = await createGroup({ identity: owner, groupId: groupDoc.id, ciphersuite: "PANDA10_AES128GCM" });
+  const kps = await Promise.all(Array.from({ length: fillers }, () => createKeyPackage(generateIdentity())));
+  const first = await addMembers(created, kps.map((k) => k.keyPackage));
+  const firstDoc = secretGroupCommitDocument(owner, { secretGroup: groupDoc.id, commit: decodeSecretGroupCommit(first.commit) });
+  const before = forged === undefined ? first.state : forgeLeafSignature(first.state, forged.leaf, forged.at);
+  const second = await addMembers(before, [keyPackage]);
+  const secondDoc = secretGroupCommitDocument(owner, { secretGroup: groupDoc.id, previousCommit: firstDoc.id, commit: decodeSecretGroupCommit(second.commit) });
+  return { groupId: groupDoc.id, commit: second.commit, documents: [groupDoc.bytes, firstDoc.bytes, secondDoc.bytes] };
 }

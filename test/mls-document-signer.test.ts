@@ -9,9 +9,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { CiphersuiteImpl } from "ts-mls";
-import { decodeSecretGroupCommit } from "../src/commit.js";
-import { decodeDocument, readKeyPackage, secretGroupCommitDocument, secretGroupDocument } from "../src/documents/index.js";
-import { addMembers, createGroup, joinGroup } from "../src/group/index.js";
+import { decodeDocument, readKeyPackage } from "../src/documents/index.js";
+import { joinGroup } from "../src/group/index.js";
 import { joinGroupFromVerifiedDocument } from "../src/group/join.js";
 import { generateIdentity } from "../src/identity.js";
 import type { Identity } from "../src/identity.js";
@@ -20,21 +19,12 @@ import { withDocumentSignerTrusted } from "../src/mls/documentSigner.js";
 import { getSuite } from "../src/mls/suite.js";
 import { isSecretGroupError } from "../src/errors.js";
 import { ingestAll, withNodes } from "./engine-helpers.js";
-import { forgeLeafSignature } from "./group-fixtures.js";
+import { welcomeDocuments } from "./group-fixtures.js";
 
 const FILLERS = 3;
 
-/** A group of 1 + FILLERS whose second, add-only commit welcomes `keyPackage`; leaf `forged` (0: the owner's) tampered first. */
-async function welcome(owner: Identity, keyPackage: Uint8Array, forged: number | undefined) {
-  const groupDoc = secretGroupDocument(owner, { ciphersuite: "PANDA10_AES128GCM" });
-  const created = await createGroup({ identity: owner, groupId: groupDoc.id, ciphersuite: "PANDA10_AES128GCM" });
-  const fillers = await Promise.all(Array.from({ length: FILLERS }, () => createKeyPackage(generateIdentity())));
-  const first = await addMembers(created, fillers.map((f) => f.keyPackage));
-  const firstDoc = secretGroupCommitDocument(owner, { secretGroup: groupDoc.id, commit: decodeSecretGroupCommit(first.commit) });
-  const second = await addMembers(forged === undefined ? first.state : forgeLeafSignature(first.state, forged, 0), [keyPackage]);
-  const secondDoc = secretGroupCommitDocument(owner, { secretGroup: groupDoc.id, previousCommit: firstDoc.id, commit: decodeSecretGroupCommit(second.commit) });
-  return { groupId: groupDoc.id, commit: second.commit, documents: [groupDoc.bytes, firstDoc.bytes, secondDoc.bytes] };
-}
+/** The owner's documents welcoming `keyPackage` into a group of 1 + FILLERS; leaf `forged` (0: the owner's) tampered first. */
+const welcome = (owner: Identity, keyPackage: Uint8Array, forged: number) => welcomeDocuments(owner, keyPackage, FILLERS, { leaf: forged, at: 0 });
 
 const codeOf = (e: unknown): string => (isSecretGroupError(e) ? e.code : String(e));
 
