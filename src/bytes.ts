@@ -6,9 +6,18 @@
 import { timingSafeEqual } from "node:crypto";
 import { ErrorCode, UsageError } from "./errors.js";
 
+// Small arrays (ids, keys: at most 64 bytes, which V8 keeps on its heap) are copied here first:
+// a Buffer over their `.buffer` would move each off the heap into an ArrayBuffer of its own.
+const hexScratch = Buffer.allocUnsafeSlow(64);
+
 /** Lowercase hex of `bytes`. @example `toHex(new Uint8Array([255])) // "ff"` */
 export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+  const n = bytes.length;
+  if (n > hexScratch.length) return Buffer.from(bytes.buffer, bytes.byteOffset, n).toString("hex");
+  hexScratch.set(bytes);
+  const hex = hexScratch.toString("hex", 0, n);
+  hexScratch.fill(0, 0, n); // the bytes may be a secret's
+  return hex;
 }
 
 /**

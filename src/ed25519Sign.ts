@@ -13,6 +13,7 @@
 import { sign as nodeSign, type KeyObject } from "node:crypto";
 import { publicOf, rawKey } from "./mls/crypto/rawKey.js";
 import { sodium } from "./sodium.js";
+import { stage, stageOutput, takeOutput, unstage } from "./staging.js";
 
 /** A seed's signing key, made once: its public key and a sign function. @example `const s: Ed25519Signer = ed25519SignerOf(seed)` */
 export interface Ed25519Signer {
@@ -41,9 +42,14 @@ export function ed25519SignerOf(seed: Uint8Array): Ed25519Signer {
   return {
     publicKey,
     sign(message) {
-      const signature = new Uint8Array(64);
-      binding.crypto_sign_detached(signature, message, secretKey);
-      return signature;
+      // the signature and a small message through the staging area (src/staging.ts)
+      try {
+        const signature = stageOutput(64);
+        binding.crypto_sign_detached(signature, stage(message), secretKey);
+        return takeOutput(signature);
+      } finally {
+        unstage();
+      }
     },
   };
 }

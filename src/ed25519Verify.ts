@@ -21,6 +21,7 @@ import { createPublicKey, verify as nodeVerify, type KeyObject } from "node:cryp
 import { ED25519_SODIUM_MAX_BYTES } from "./constants.js";
 import { LruCache } from "./mls/crypto/lru.js";
 import { sodium } from "./sodium.js";
+import { stage, unstage } from "./staging.js";
 
 /**
  * Which code checks Ed25519 signatures on this thread (and, from the same load of sodium-native,
@@ -150,7 +151,12 @@ export function verifyEd25519Node(publicKey: Uint8Array, message: Uint8Array, si
 export function verifyEd25519Sync(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (sodium === undefined || message.length > ED25519_SODIUM_MAX_BYTES) return verifyEd25519Node(publicKey, message, signature);
   if (publicKey.length !== 32 || signature.length !== 64) return false; // libsodium throws on other sizes
-  return sodium.crypto_sign_verify_detached(signature, message, publicKey);
+  // small arguments staged off V8's heap (src/staging.ts)
+  try {
+    return sodium.crypto_sign_verify_detached(stage(signature), stage(message), stage(publicKey));
+  } finally {
+    unstage();
+  }
 }
 
 /**

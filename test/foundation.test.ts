@@ -62,6 +62,46 @@ test("opaque, u64, optional round-trip and reject truncation and trailing bytes"
   );
 });
 
+test("vector writes its items in place behind a minimal length, at every boundary; opaqueUtf8 as opaque(utf8)", () => {
+  // the reference: each item's bytes written alone, then opaque() over them (an inner writer)
+  const reference = (items: Uint8Array[]): Uint8Array => {
+    const inner = new Writer(4);
+    for (const item of items) inner.opaque(item);
+    return new Writer().u8(7).opaque(inner.finish()).u32(0xdeadbeef).finish();
+  };
+  const sizes = [0, 1, 61, 62, 63, 64, 65, 100, 16_379, 16_380, 16_381, 16_382, 16_383, 16_384, 20_000];
+  for (const size of sizes) {
+    const items = [new Uint8Array(size).fill(3)];
+    const bytes = new Writer(4).u8(7).vector(items, (w, item) => w.opaque(item)).u32(0xdeadbeef).finish();
+    assert.deepEqual(bytes, reference(items), `one item of ${size} bytes`);
+  }
+  fc.assert(
+    fc.property(fc.array(fc.uint8Array({ maxLength: 3000 }), { maxLength: 12 }), fc.string({ unit: "binary", maxLength: 40 }), (items, text) => {
+      const nested = new Writer(1).u8(7).vector([items], (w, list) => w.vector(list, (x, item) => x.opaque(item))).u32(0xdeadbeef).finish();
+      const inner = new Writer(4);
+      for (const item of items) inner.opaque(item);
+      assert.deepEqual(nested, reference([inner.finish()]));
+      assert.deepEqual(new Writer(2).opaqueUtf8(text).u8(1).finish(), new Writer().opaque(new TextEncoder().encode(text)).u8(1).finish());
+      const back = decodeAll(nested, "t", (r) => (r.u8(), { lists: r.vector((x) => x.vector((y) => y.opaque())), tail: r.u32() }));
+      assert.deepEqual(back.lists, [items]);
+      assert.equal(back.tail, 0xdeadbeef);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test("u32 and u64 are big-endian at any offset", () => {
+  fc.assert(
+    fc.property(fc.nat({ max: 9 }), fc.nat({ max: 0xffffffff }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), (pad, a, b) => {
+      const bytes = new Writer(1).raw(new Uint8Array(pad)).u32(a).u64(b).finish();
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      assert.equal(view.getUint32(pad), a);
+      assert.equal(view.getBigUint64(pad + 4), b);
+    }),
+    { numRuns: 300 },
+  );
+});
+
 test("opaque enforces its length limit and optional its flag", () => {
   const bytes = new Writer().opaque(new Uint8Array(10)).finish();
   assert.throws(() => decodeAll(bytes, "t", (r) => r.opaque(9)), DecodeError);

@@ -10,6 +10,52 @@ import { MAX_VARINT } from "../constants.js";
 
 export { MAX_VARINT };
 const U64_MAX = (1n << 64n) - 1n;
+const UTF8 = new TextEncoder();
+
+// Integers are written byte by byte, not through a DataView over the buffer: reading `.buffer`
+// of a typed array of at most 64 bytes (a new Writer's) moves it off V8's heap into an
+// ArrayBuffer of its own, an allocation per encoded record (src/staging.ts).
+
+/** Writes `value` as a big-endian u32 at `at`. */
+function writeU32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value >>> 24;
+  out[at + 1] = (value >>> 16) & 0xff;
+  out[at + 2] = (value >>> 8) & 0xff;
+  out[at + 3] = value & 0xff;
+}
+
+/**
+ * Bytes of `value` as a QUIC variable-length integer (at most 4, as MLS allows); RangeError
+ * beyond {@link MAX_VARINT}.
+ *
+ * @example
+ * ```ts
+ * varintLength(300) // 2
+ * ```
+ */
+export function varintLength(value: number): 1 | 2 | 4 {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_VARINT) throw new RangeError(`varint out of range: ${value}`);
+  return value < 0x40 ? 1 : value < 0x4000 ? 2 : 4;
+}
+
+/**
+ * Writes `value` as a QUIC variable-length integer at `at` in `out` (which has the room);
+ * returns the bytes written.
+ *
+ * @example
+ * ```ts
+ * at += writeVarint(out, at, key.length)
+ * ```
+ */
+export function writeVarint(out: Uint8Array, at: number, value: number): number {
+  const n = varintLength(value);
+  if (n === 1) out[at] = value;
+  else if (n === 2) {
+    out[at] = 0x40 | (value >>> 8);
+    out[at + 1] = value & 0xff;
+  } else writeU32(out, at, (0x80000000 | value) >>> 0);
+  return n;
+}
 
 /** Growable byte writer. @example `new Writer().u8(1).opaque(bytes).finish()` */
 export class Writer {
@@ -46,7 +92,7 @@ export class Writer {
   u32(value: number): this {
     if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`u32 out of range: ${value}`);
     this.reserve(4);
-    new DataView(this.buf.buffer, this.buf.byteOffset).setUint32(this.len, value);
+    writeU32(this.buf, this.len, value);
     this.len += 4;
     return this;
   }
@@ -55,17 +101,18 @@ export class Writer {
   u64(value: bigint): this {
     if (value < 0n || value > U64_MAX) throw new RangeError(`u64 out of range: ${value}`);
     this.reserve(8);
-    new DataView(this.buf.buffer, this.buf.byteOffset).setBigUint64(this.len, value);
+    writeU32(this.buf, this.len, Number(value >> 32n));
+    writeU32(this.buf, this.len + 4, Number(value & 0xffffffffn));
     this.len += 8;
     return this;
   }
 
   /** Writes a QUIC variable-length integer (at most 4 bytes, as MLS allows). */
   varint(value: number): this {
-    if (!Number.isInteger(value) || value < 0 || value > MAX_VARINT) throw new RangeError(`varint out of range: ${value}`);
-    if (value < 0x40) return this.u8(value);
-    if (value < 0x4000) return this.u8(0x40 | (value >>> 8)).u8(value & 0xff);
-    return this.u32((0x80000000 | value) >>> 0);
+    const n = varintLength(value);
+    this.reserve(n);
+    this.len += writeVarint(this.buf, this.len, value);
+    return this;
   }
 
   /** Writes raw bytes with no length prefix. */
@@ -81,11 +128,32 @@ export class Writer {
     return this.varint(bytes.length).raw(bytes);
   }
 
+  /** Writes `opaque data<V>` holding the UTF-8 bytes of `text`, encoded in place. */
+  opaqueUtf8(text: string): this {
+    const n = Buffer.byteLength(text, "utf8");
+    this.varint(n).reserve(n);
+    UTF8.encodeInto(text, this.buf.subarray(this.len, this.len + n));
+    this.len += n;
+    return this;
+  }
+
   /** Writes `T items<V>`: varint byte length of the encoded items, then the items. */
   vector<T>(items: readonly T[], write: (w: Writer, item: T) => void): this {
-    const inner = new Writer();
-    for (const item of items) write(inner, item);
-    return this.opaque(inner.finish());
+    // the items are written in place after a one-byte length, moved up when theirs needs more
+    // (no inner writer: its buffers and copy were an allocation or more per vector)
+    const start = this.len;
+    this.reserve(1);
+    this.len++;
+    for (const item of items) write(this, item);
+    const n = this.len - start - 1;
+    const width = varintLength(n);
+    if (width > 1) {
+      this.reserve(width - 1);
+      this.buf.copyWithin(start + width, start + 1, this.len);
+      this.len += width - 1;
+    }
+    writeVarint(this.buf, start, n);
+    return this;
   }
 
   /** Writes `optional<T>`: a presence byte then the value. */

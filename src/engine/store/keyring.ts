@@ -168,7 +168,7 @@ export class Keyring {
 
   private async write(durable: boolean): Promise<void> {
     const w = new Writer(64 + this.keys.size * 80).u8(STORAGE_VERSION).u32(this.keys.size);
-    for (const [id, key] of this.keys) w.opaque(new TextEncoder().encode(id)).opaque(key);
+    for (const [id, key] of this.keys) w.opaqueUtf8(id).opaque(key);
     const plain = w.finish();
     const sealed = this.sealer.seal(SEAL_SUB, KEYRING_FILE, plain);
     plain.fill(0);

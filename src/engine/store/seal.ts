@@ -23,11 +23,12 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { SEALED_STORAGE_VERSION, STORAGE_AAD_LABEL, STORAGE_KEY_LABEL, STORAGE_KEY_SIZE, STORAGE_SESSION_LABEL } from "../../constants.js";
-import { Writer } from "../../codec/tls.js";
+import { varintLength, writeVarint, Writer } from "../../codec/tls.js";
 import { utf8 } from "../../bytes.js";
 import { DecodeError, ErrorCode, StorageError, UsageError } from "../../errors.js";
 import { nativeAead, suiteId } from "../../nativeAead.js";
 import { hkdf } from "../../mls/crypto/hash.js";
+import { stage, stageOutput, takeOutput, unstage } from "../../staging.js";
 
 const SALT = 16;
 const NONCE = 12;
@@ -124,12 +125,26 @@ export function sealedGeneration(sealed: Uint8Array): number | undefined {
 // 480-byte state part; a node materialising many groups seals ~6.5 values a group)
 const aadFronts = new Map<string, Uint8Array>();
 
+// The AAD is written into one buffer per thread, rewritten for each value: the AEAD reads it
+// during the call and keeps nothing, and an AAD of its own per value (~140 bytes, allocated off
+// V8's heap) was ~20% of the ArrayBuffers a many-groups main thread made (session 33).
+let aadScratch = Buffer.allocUnsafeSlow(512);
+
 function associatedData(sub: string, key: string, header: Uint8Array): Uint8Array {
   let front = aadFronts.get(sub);
   if (front === undefined) aadFronts.set(sub, (front = new Writer().opaque(utf8(STORAGE_AAD_LABEL)).opaque(utf8(sub)).finish()));
-  const keyBytes = Buffer.from(key, "utf8");
-  // front, then opaque(key) and opaque(header): each length a varint of at most 2 bytes here
-  return new Writer(front.length + keyBytes.length + header.length + 4).raw(front).opaque(keyBytes).opaque(header).finish();
+  // front, then opaque(key) and opaque(header)
+  const keyLength = Buffer.byteLength(key, "utf8");
+  const length = front.length + varintLength(keyLength) + keyLength + varintLength(header.length) + header.length;
+  if (length > aadScratch.length) aadScratch = Buffer.allocUnsafeSlow(2 * length);
+  const out = aadScratch;
+  out.set(front, 0);
+  let at = front.length;
+  at += writeVarint(out, at, keyLength);
+  at += out.write(key, at, "utf8");
+  at += writeVarint(out, at, header.length);
+  out.set(header, at);
+  return out.subarray(0, length);
 }
 
 /**
@@ -219,7 +234,11 @@ export class Sealer {
     const nonce = header.subarray(headerLength - NONCE);
     new DataView(out.buffer, nonce.byteOffset + 4, 8).setBigUint64(0, this.counter++);
     if (nativeAead !== undefined) {
-      nativeAead.seal(AES_256_GCM, subkey, nonce, plain, associatedData(sub, key, header), out, headerLength);
+      try {
+        nativeAead.seal(AES_256_GCM, subkey, nonce, stage(plain), associatedData(sub, key, header), out, headerLength);
+      } finally {
+        unstage();
+      }
       return out;
     }
     const cipher = createCipheriv("aes-256-gcm", subkey, nonce, { authTagLength: TAG });
@@ -288,11 +307,16 @@ export class Sealer {
     if (e.body.length < TAG) throw new DecodeError(`${sub} ${key}: sealed value truncated`);
     if (nativeAead !== undefined) {
       // in place, or memory of its own (a state's parts move to a worker whole); the addon checks the tag before it returns
-      const plain = inPlace ? e.body : new Uint8Array(e.body.length - TAG);
-      if (!nativeAead.open(AES_256_GCM, subkey, e.nonce, e.body, 0, e.body.length, associatedData(sub, key, e.header), plain, 0)) {
-        throw new StorageError(ErrorCode.StorageIntegrity, `${sub} ${key}: sealed value does not authenticate`);
+      // (a small plaintext through the staging area: src/staging.ts)
+      try {
+        const plain = inPlace ? e.body : stageOutput(e.body.length - TAG);
+        if (!nativeAead.open(AES_256_GCM, subkey, e.nonce, e.body, 0, e.body.length, associatedData(sub, key, e.header), plain, 0)) {
+          throw new StorageError(ErrorCode.StorageIntegrity, `${sub} ${key}: sealed value does not authenticate`);
+        }
+        return inPlace ? plain.subarray(0, plain.length - TAG) : takeOutput(plain);
+      } finally {
+        unstage();
       }
-      return inPlace ? plain.subarray(0, plain.length - TAG) : plain;
     }
     try {
       const decipher = createDecipheriv("aes-256-gcm", subkey, e.nonce, { authTagLength: TAG });

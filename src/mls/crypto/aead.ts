@@ -14,6 +14,7 @@
 import { createCipheriv, createDecipheriv, type CipherGCMTypes } from "node:crypto";
 import type { AeadAlgorithm } from "ts-mls/crypto/aead.js";
 import { nativeAead, suiteId } from "../../nativeAead.js";
+import { stage, stageOutput, takeOutput, unstage } from "../../staging.js";
 
 const TAG = 16;
 const NONCE = 12;
@@ -32,18 +33,27 @@ function gcmSuite(key: Uint8Array): number | undefined {
 /** Seals with the addon, or undefined where it does not serve these sizes. */
 function nativeSeal(suite: number | undefined, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, plaintext: Uint8Array): Uint8Array | undefined {
   if (nativeAead === undefined || suite === undefined || nonce.byteLength !== NONCE) return undefined;
-  const out = new Uint8Array(plaintext.byteLength + TAG);
-  nativeAead.seal(suite, key, nonce, plaintext, aad ?? EMPTY, out, 0);
-  return out;
+  // small arguments and outputs staged off V8's heap (src/staging.ts)
+  try {
+    const out = stageOutput(plaintext.byteLength + TAG);
+    nativeAead.seal(suite, stage(key), stage(nonce), stage(plaintext), stage(aad ?? EMPTY), out, 0);
+    return takeOutput(out);
+  } finally {
+    unstage();
+  }
 }
 
 /** Opens with the addon (throwing as node:crypto's final() does on a bad tag), or undefined where it does not serve these sizes. */
 function nativeOpen(suite: number | undefined, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, ciphertext: Uint8Array): Uint8Array | undefined {
   if (nativeAead === undefined || suite === undefined || nonce.byteLength !== NONCE) return undefined;
-  const out = new Uint8Array(ciphertext.byteLength - TAG);
-  // the addon checks the tag before it returns and wipes what it wrote when it fails
-  if (!nativeAead.open(suite, key, nonce, ciphertext, 0, ciphertext.byteLength, aad ?? EMPTY, out, 0)) throw new Error("Unsupported state or unable to authenticate data");
-  return out;
+  try {
+    const out = stageOutput(ciphertext.byteLength - TAG);
+    // the addon checks the tag before it returns and wipes what it wrote when it fails
+    if (!nativeAead.open(suite, stage(key), stage(nonce), stage(ciphertext), 0, ciphertext.byteLength, stage(aad ?? EMPTY), out, 0)) throw new Error("Unsupported state or unable to authenticate data");
+    return takeOutput(out);
+  } finally {
+    unstage();
+  }
 }
 
 /**

@@ -22,6 +22,7 @@ import type { Hash, HashAlgorithm } from "ts-mls/crypto/hash.js";
 import type { Kdf, KdfAlgorithm } from "ts-mls/crypto/kdf.js";
 import { nativeAddon } from "../../native.js";
 import { owned } from "./lru.js";
+import { stage, unstage } from "../../staging.js";
 
 /** node:crypto digest name, the addon's hash number (native/hmac.c) and output size per ts-mls hash algorithm. */
 const HASHES = {
@@ -46,7 +47,12 @@ const scratch = new Uint8Array(new ArrayBuffer(64));
 export function hmacParts(alg: HashAlgorithm, key: Uint8Array, a: Uint8Array, b?: Uint8Array, c?: Uint8Array, d?: Uint8Array): Uint8Array {
   const { node, id, size } = HASHES[alg];
   if (nativeAddon !== undefined) {
-    nativeAddon.hmac(id, key, scratch, a, b, c, d);
+    // small inputs (secrets, labels) staged off V8's heap: no ArrayBuffer made for each (src/staging.ts)
+    try {
+      nativeAddon.hmac(id, stage(key), scratch, stage(a), b === undefined ? b : stage(b), c === undefined ? c : stage(c), d === undefined ? d : stage(d));
+    } finally {
+      unstage();
+    }
     const mac = scratch.slice(0, size);
     scratch.fill(0, 0, size);
     return mac;

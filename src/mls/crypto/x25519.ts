@@ -14,6 +14,7 @@
 import { diffieHellman, randomBytes, type KeyObject } from "node:crypto";
 import { CryptoError } from "ts-mls/mlsError.js";
 import { sodium } from "../../sodium.js";
+import { stage, stageOutput, takeOutput, unstage } from "../../staging.js";
 import { owned } from "./lru.js";
 import { importedPublicOf, rawKey } from "./rawKey.js";
 
@@ -70,13 +71,16 @@ export function x25519Raw(secret: Uint8Array, publicRaw: Uint8Array, secretKey: 
   if (secret.byteLength !== KEY_SIZE) throw new CryptoError("X25519 private key must be 32 bytes");
   if (publicRaw.byteLength !== KEY_SIZE) throw new CryptoError("X25519 public key must be 32 bytes");
   if (sodium === undefined) return x25519(secretKey(), publicKey());
-  const out = new Uint8Array(KEY_SIZE);
+  // arguments and output staged off V8's heap (src/staging.ts)
   try {
-    sodium.crypto_scalarmult(out, secret, publicRaw);
+    const out = stageOutput(KEY_SIZE);
+    sodium.crypto_scalarmult(out, stage(secret), stage(publicRaw));
+    return takeOutput(out);
   } catch {
     throw new CryptoError(ALL_ZERO); // libsodium refuses a small-order point, whose output would be zero
+  } finally {
+    unstage();
   }
-  return out;
 }
 
 /**
@@ -91,9 +95,13 @@ export function x25519Raw(secret: Uint8Array, publicRaw: Uint8Array, secretKey: 
 export function x25519PublicOf(secret: Uint8Array, secretKey: () => KeyObject): Uint8Array {
   if (secret.byteLength !== KEY_SIZE) throw new CryptoError("X25519 private key must be 32 bytes");
   if (sodium === undefined) return importedPublicOf(secretKey());
-  const out = new Uint8Array(KEY_SIZE);
-  sodium.crypto_scalarmult_base(out, secret);
-  return out;
+  try {
+    const out = stageOutput(KEY_SIZE);
+    sodium.crypto_scalarmult_base(out, stage(secret));
+    return takeOutput(out);
+  } finally {
+    unstage();
+  }
 }
 
 /** A one-time X25519 key pair: the private KeyObject and the raw public key (the KEM output). @example `const e: Ephemeral = ephemeralKeyPair()` */
@@ -148,9 +156,7 @@ export function encapDh(publicRaw: Uint8Array, publicKey: () => KeyObject, ephem
   }
   const secret = ephemeralSecret ?? randomBytes(KEY_SIZE);
   try {
-    const enc = new Uint8Array(KEY_SIZE);
-    sodium.crypto_scalarmult_base(enc, secret);
-    return { enc, dh: x25519Raw(secret, publicRaw, noKeyObject, noKeyObject) };
+    return { enc: x25519PublicOf(secret, noKeyObject), dh: x25519Raw(secret, publicRaw, noKeyObject, noKeyObject) };
   } finally {
     if (ephemeralSecret === undefined) secret.fill(0);
   }
