@@ -302,3 +302,21 @@ test("a rotation whose first batch failed, retried with another key, seals under
     await owner.cleanup();
   }
 });
+
+test("a value sealed with its version byte as prefix opens to that byte then the value, under either key kind", () => {
+  const sealer = new Sealer(new Map([[0, new Uint8Array(randomBytes(32))]]), 0);
+  const own = new Uint8Array(randomBytes(32));
+  for (const size of [0, 1, 30, 63, 64, 65, 500, 70_000]) {
+    const value = new Uint8Array(randomBytes(size));
+    const before = value.slice();
+    const expected = Uint8Array.from([7, ...value]);
+    const sealed = sealer.seal("groups", `g/${size}`, value, undefined, undefined, 7);
+    assert.deepEqual(sealer.open("groups", `g/${size}`, sealed), expected, `storage key, ${size} bytes`);
+    assert.deepEqual(value, before, "the value itself is untouched");
+    const ownSealed = sealer.seal("keypkgs", `k/${size}`, value, own, undefined, 7);
+    assert.deepEqual(sealer.open("keypkgs", `k/${size}`, ownSealed, () => own), expected, `own key, ${size} bytes`);
+    // the same bytes as sealing the prefixed copy: same length, and each opens under the other's key and name only
+    assert.equal(sealed.length, sealer.seal("groups", `g/${size}`, expected).length);
+    assert.throws(() => sealer.open("groups", `g/${size + 1}`, sealed), { code: "STORAGE_INTEGRITY" });
+  }
+});

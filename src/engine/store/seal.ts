@@ -208,17 +208,19 @@ export class Sealer {
 
   /**
    * Seals `plain` (a value's unsealed stored form) for `sub`/`key`: under `ownKey` when given,
-   * else under the storage key of `generation` (default: the current one).
+   * else under the storage key of `generation` (default: the current one). With `prefix`, the
+   * sealed plaintext is that byte then `plain` (a record's version byte, without a copy first).
    *
    * @example
    * ```ts
    * const sealed = sealer.seal("keypkgs", ref, record, ownKey)
    * ```
    */
-  seal(sub: string, key: string, plain: Uint8Array, ownKey?: Uint8Array, generation = this.generation): Uint8Array {
+  seal(sub: string, key: string, plain: Uint8Array, ownKey?: Uint8Array, generation = this.generation, prefix?: number): Uint8Array {
     const headerLength = (ownKey === undefined ? 6 : 2) + SALT + NONCE;
+    const plainLength = (prefix === undefined ? 0 : 1) + plain.length;
     // one allocation: header, ciphertext and tag written in place
-    const out = new Uint8Array(headerLength + plain.length + TAG);
+    const out = new Uint8Array(headerLength + plainLength + TAG);
     const header = out.subarray(0, headerLength);
     header[0] = SEALED_STORAGE_VERSION;
     let subkey: Buffer;
@@ -235,7 +237,13 @@ export class Sealer {
     new DataView(out.buffer, nonce.byteOffset + 4, 8).setBigUint64(0, this.counter++);
     if (nativeAead !== undefined) {
       try {
-        nativeAead.seal(AES_256_GCM, subkey, nonce, stage(plain), associatedData(sub, key, header), out, headerLength);
+        if (prefix === undefined) nativeAead.seal(AES_256_GCM, subkey, nonce, stage(plain), associatedData(sub, key, header), out, headerLength);
+        else {
+          // prefix and value laid out where their ciphertext goes, sealed in place
+          out[headerLength] = prefix;
+          out.set(plain, headerLength + 1);
+          nativeAead.seal(AES_256_GCM, subkey, nonce, out.subarray(headerLength, headerLength + plainLength), associatedData(sub, key, header), out, headerLength);
+        }
       } finally {
         unstage();
       }
@@ -243,12 +251,12 @@ export class Sealer {
     }
     const cipher = createCipheriv("aes-256-gcm", subkey, nonce, { authTagLength: TAG });
     cipher.setAAD(associatedData(sub, key, header));
-    const body = cipher.update(plain);
+    const body = cipher.update(prefix === undefined ? plain : Buffer.concat([Uint8Array.of(prefix), plain]));
     out.set(body, headerLength);
     const rest = cipher.final();
-    if (body.length + rest.length !== plain.length) throw new StorageError(ErrorCode.Storage, "AES-GCM: unexpected ciphertext length");
+    if (body.length + rest.length !== plainLength) throw new StorageError(ErrorCode.Storage, "AES-GCM: unexpected ciphertext length");
     out.set(rest, headerLength + body.length);
-    out.set(cipher.getAuthTag(), headerLength + plain.length);
+    out.set(cipher.getAuthTag(), headerLength + plainLength);
     return out;
   }
 

@@ -11,7 +11,7 @@
  * @module
  */
 import { Level } from "level";
-import { PREPARE_MIN_BYTES, SYNC_GROUP_MAX_WRITES } from "../../constants.js";
+import { PREPARE_MIN_BYTES, STORAGE_VERSION, SYNC_GROUP_MAX_WRITES } from "../../constants.js";
 import { ErrorCode, InternalError, StorageError } from "../../errors.js";
 import { concatBytes, equalBytes } from "../../bytes.js";
 import { Keyring } from "./keyring.js";
@@ -115,15 +115,24 @@ export class EngineStore extends StoreReads {
 
   /** The raw value to store for `value` (already versioned; an own key must exist). @example `store.sealed("state", key, value)` */
   sealed(sub: SublevelName, key: string, value: Uint8Array): Uint8Array {
+    return this.stored(sub, key, value, true);
+  }
+
+  /**
+   * The raw value to store for `value`: the version byte then `value` (`value` alone when
+   * `versioned`: it holds its own), sealed if its sublevel is, the byte sealed with it.
+   */
+  private stored(sub: SublevelName, key: string, value: Uint8Array, versioned: boolean): Uint8Array {
+    const prefix = versioned ? undefined : STORAGE_VERSION;
     switch (SUBLEVEL_PROTECTION[sub]) {
       case Protection.Plain:
-        return value;
+        return prefix === undefined ? value : concatBytes(VERSION_PREFIX, value);
       case Protection.Sealed:
-        return this.sealer.seal(sub, key, value);
+        return this.sealer.seal(sub, key, value, undefined, undefined, prefix);
       case Protection.OwnKey: {
         const own = this.keyring.get(ownKeyId(sub, key));
         if (own === undefined) throw new InternalError(ErrorCode.Internal, `${sub} ${key}: no own key made before sealing`);
-        return this.sealer.seal(sub, key, value, own);
+        return this.sealer.seal(sub, key, value, own, undefined, prefix);
       }
     }
   }
@@ -154,7 +163,7 @@ export class EngineStore extends StoreReads {
       const raw = (prepared === undefined ? ops : ops.slice(prepared.ops.length)).map((op) => ({
         sub: op.sub,
         key: op.key,
-        raw: op.value === null ? null : this.sealed(op.sub, op.key, op.versioned === true ? op.value : concatBytes(VERSION_PREFIX, op.value)),
+        raw: op.value === null ? null : this.stored(op.sub, op.key, op.value, op.versioned === true),
       }));
       await (options.sync === true ? this.syncedBatch(raw, prepared?.batch) : this.rawBatch(raw, false, prepared?.batch));
       if (shredded.length > 0) this.shreds.add(shredded, options.sync !== true);
