@@ -9,7 +9,9 @@
  * the HMAC alone (bench/results/NOTES.md, session 33). {@link stage} copies one into this
  * thread's staging area; {@link unstage} wipes what was staged (keys pass through it) once the
  * native call has returned. Native calls are synchronous, so one area per thread (per module
- * instance: every worker has its own) serves them all.
+ * instance: every worker has its own) serves them all. Between staging and its native call a
+ * caller runs nothing that stages (an `unstage` there would wipe its arguments): keys are
+ * derived first, as `Sealer.seal` does.
  *
  * @module
  */

@@ -90,6 +90,56 @@ test("vector writes its items in place behind a minimal length, at every boundar
   );
 });
 
+test("writers share the lent build buffer safely: nested, after finish, past its size, and wiped when given back", () => {
+  const bufOf = (w: Writer): Uint8Array => (w as unknown as { buf: Uint8Array }).buf;
+  const secret = new Uint8Array(300).fill(0xab);
+  // the buffer is given back wiped: the next writer that borrows it finds zeros
+  const first = new Writer();
+  first.opaque(secret);
+  assert.deepEqual(first.finish().subarray(2), secret);
+  const next = new Writer();
+  assert.ok(bufOf(next).length >= 16 * 1024 && bufOf(next).every((b) => b === 0), "lent again, wiped");
+  // a writer made while the buffer is out uses its own memory; both encode right
+  const inner = new Writer().u8(1).opaque(new Uint8Array(100).fill(2));
+  assert.notEqual(bufOf(inner), bufOf(next));
+  const innerBytes = inner.finish();
+  const outer = next.u8(9).opaque(innerBytes).finish();
+  assert.deepEqual(outer, Uint8Array.from([9, 0x40, 103, 1, 0x40, 100, ...new Uint8Array(100).fill(2)]));
+  // writes after finish do not touch the bytes handed out; a second finish gives the same bytes
+  const w = new Writer().u32(7);
+  const once = w.finish();
+  assert.deepEqual(w.finish(), once);
+  w.u8(5);
+  assert.deepEqual(once, Uint8Array.of(0, 0, 0, 7));
+  assert.deepEqual(w.finish(), Uint8Array.of(0, 0, 0, 7, 5));
+  // growing past the lent buffer gives it back (wiped) and keeps every byte
+  const big = new Writer();
+  const lent = bufOf(big);
+  big.raw(new Uint8Array(10_000).fill(3)).raw(new Uint8Array(10_000).fill(4));
+  assert.notEqual(bufOf(big), lent);
+  assert.ok(lent.every((b) => b === 0), "the lent buffer, given back at the growth, is wiped");
+  assert.equal(bufOf(new Writer()), lent, "and lent to the next writer");
+  const bytes = big.finish();
+  assert.equal(bytes.length, 20_000);
+  assert.ok(bytes.subarray(0, 10_000).every((b) => b === 3) && bytes.subarray(10_000).every((b) => b === 4));
+  assert.deepEqual(new Writer(0).u8(1).finish(), Uint8Array.of(1), "a writer of capacity 0 grows");
+});
+
+test("a writer left holding the lent buffer (its encoder threw, or kept for later) moves to its own memory once the running code ends", async () => {
+  const bufOf = (w: Writer): Uint8Array => (w as unknown as { buf: Uint8Array }).buf;
+  await Promise.resolve(); // whatever ran before has given the buffer back
+  const kept = new Writer().opaque(new Uint8Array(40).fill(7));
+  const lent = bufOf(kept);
+  assert.throws(() => new Writer().varint(-1), RangeError); // made while lent: its own memory
+  assert.notEqual(bufOf(new Writer()), lent);
+  await Promise.resolve();
+  assert.notEqual(bufOf(kept), lent, "moved off the lent buffer");
+  assert.ok(lent.every((b) => b === 0), "which is wiped");
+  assert.equal(bufOf(new Writer()), lent, "and lent again");
+  await Promise.resolve();
+  assert.deepEqual(kept.u8(1).finish(), Uint8Array.from([40, ...new Uint8Array(40).fill(7), 1]), "the kept writer's bytes are intact");
+});
+
 test("u32 and u64 are big-endian at any offset", () => {
   fc.assert(
     fc.property(fc.nat({ max: 9 }), fc.nat({ max: 0xffffffff }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), (pad, a, b) => {

@@ -57,22 +57,73 @@ export function writeVarint(out: Uint8Array, at: number, value: number): number 
   return n;
 }
 
+/** Bytes of the build buffer a thread lends its writers. */
+const LENT_BYTES = 16 * 1024;
+/**
+ * The build buffer (off V8's heap), lent to one writer at a time from its construction until its
+ * `finish` or its first growth past it, then wiped and given back: a writer that started in 64
+ * bytes of its own allocated an ArrayBuffer at each doubling past them (~15 a joined group on a
+ * many-groups main thread, bench/results/NOTES.md, session 33). A writer made while it is out
+ * (one inside another's encoding) uses memory of its own, as before.
+ */
+let lendable: Uint8Array | undefined = new Uint8Array(new ArrayBuffer(LENT_BYTES));
+/** The writer holding the lent buffer, if any. */
+let lentTo: Writer | undefined;
+let reclaimQueued = false;
+
+// Encoders run synchronously: a writer still holding the buffer once the running code has ended
+// was abandoned (its encoder threw) or kept for later. Either way it moves to memory of its own
+// (its bytes copied, still correct if it writes again) and the buffer is wiped and lendable.
+function reclaim(): void {
+  reclaimQueued = false;
+  lentTo?.keepOwn();
+}
+
 /** Growable byte writer. @example `new Writer().u8(1).opaque(bytes).finish()` */
 export class Writer {
   private buf: Uint8Array;
   private len = 0;
+  private lent = false;
 
   constructor(initialCapacity = 64) {
-    this.buf = new Uint8Array(initialCapacity);
+    if (lendable !== undefined && initialCapacity <= lendable.length) {
+      this.buf = lendable;
+      lendable = undefined;
+      this.lent = true;
+      lentTo = this;
+      if (!reclaimQueued) {
+        reclaimQueued = true;
+        queueMicrotask(reclaim);
+      }
+    } else this.buf = new Uint8Array(initialCapacity);
+  }
+
+  /** Moves a writer off the lent buffer into memory of its own (see `reclaim`). @internal */
+  keepOwn(): void {
+    if (!this.lent) return;
+    const own = new Uint8Array(Math.max(64, this.len));
+    own.set(this.buf.subarray(0, this.len));
+    this.giveBack();
+    this.buf = own;
   }
 
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
+    let cap = Math.max(64, this.buf.length * 2);
     while (cap < this.len + n) cap *= 2;
     const next = new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.len));
+    this.giveBack();
     this.buf = next;
+  }
+
+  /** Wipes the lent buffer (it may have held a secret's encoding) and makes it lendable again. */
+  private giveBack(): void {
+    if (!this.lent) return;
+    this.buf.fill(0, 0, this.len);
+    lendable = this.buf;
+    lentTo = undefined;
+    this.lent = false;
   }
 
   /** Writes one byte. */
@@ -166,7 +217,14 @@ export class Writer {
 
   /** The written bytes (a copy trimmed to length). */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    const out = this.buf.slice(0, this.len);
+    if (this.lent) {
+      this.giveBack();
+      // writes after finish grow from the copy (it is full: the first byte moves it), and a
+      // second finish copies the same bytes
+      this.buf = out;
+    }
+    return out;
   }
 }
 
