@@ -201,6 +201,20 @@ test("byte helpers", () => {
   assert.throws(() => toId32("ab", "id"), UsageError);
 });
 
+test("equalBytes agrees with Buffer.equals at every length around 64, for equal arrays and any one changed bit; toHex as Buffer's", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 100 }), fc.nat(), fc.nat({ max: 7 }), fc.boolean(), (n, at, bit, change) => {
+      const a = new Uint8Array(n).map((_, i) => (i * 37 + n) & 0xff);
+      const b = a.slice();
+      if (change && n > 0) b[at % n]! ^= 1 << bit;
+      assert.equal(equalBytes(a, b), Buffer.from(a).equals(Buffer.from(b)));
+      if (n > 0) assert.equal(equalBytes(a, b.subarray(0, n - 1)), false);
+      assert.equal(toHex(a), Buffer.from(a).toString("hex"));
+    }),
+    { numRuns: 500 },
+  );
+});
+
 test("bool is strict, and decodeAll lets our typed errors through unchanged", () => {
   assert.equal(decodeAll(fromHex("01"), "b", (r) => r.bool()), true);
   assert.equal(toHex(new Writer().bool(false).bool(true).finish()), "0001");
