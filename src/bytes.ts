@@ -5,19 +5,18 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import { ErrorCode, UsageError } from "./errors.js";
-
-// Small arrays (ids, keys: at most 64 bytes, which V8 keeps on its heap) are copied here first:
-// a Buffer over their `.buffer` would move each off the heap into an ArrayBuffer of its own.
-const hexScratch = Buffer.allocUnsafeSlow(64);
+import { stage, unstage } from "./staging.js";
 
 /** Lowercase hex of `bytes`. @example `toHex(new Uint8Array([255])) // "ff"` */
 export function toHex(bytes: Uint8Array): string {
-  const n = bytes.length;
-  if (n > hexScratch.length) return Buffer.from(bytes.buffer, bytes.byteOffset, n).toString("hex");
-  hexScratch.set(bytes);
-  const hex = hexScratch.toString("hex", 0, n);
-  hexScratch.fill(0, 0, n); // the bytes may be a secret's
-  return hex;
+  // small arrays (ids, keys) through the staging area, wiped after: a Buffer over their
+  // `.buffer` would move each off V8's heap into an ArrayBuffer of its own (src/staging.ts)
+  try {
+    const staged = stage(bytes);
+    return Buffer.from(staged.buffer, staged.byteOffset, staged.byteLength).toString("hex");
+  } finally {
+    unstage();
+  }
 }
 
 /**

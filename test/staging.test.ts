@@ -9,6 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { stage, stagedBytes, stageOutput, takeOutput, unstage } from "../src/staging.js";
+import { toHex } from "../src/bytes.js";
 import { hkdf, hmacParts } from "../src/mls/crypto/hash.js";
 import { makeNodeAead } from "../src/mls/crypto/aead.js";
 import { x25519PublicOf, x25519Raw } from "../src/mls/crypto/x25519.js";
@@ -62,8 +63,10 @@ test("takeOutput copies a staged output before the wipe; a large output is its o
   unstage();
 });
 
-test("HMAC, HKDF, AEAD, X25519 and Ed25519 calls (signing too) leave the area empty and zeroed, after failures too", () => {
+test("hex, HMAC, HKDF, AEAD, X25519 and Ed25519 calls (signing too) leave the area empty and zeroed, after failures too", () => {
   const key = new Uint8Array(32).fill(0x5c);
+  assert.equal(toHex(key), "5c".repeat(32));
+  assert.ok(zeros(areaNow()), "hex");
   hmacParts("SHA-256", key, new Uint8Array(40).fill(1), new Uint8Array(3), new Uint8Array(1));
   assert.ok(zeros(areaNow()), "HMAC");
   hkdf("SHA-256", key, new Uint8Array(16).fill(2), new Uint8Array(10).fill(3), 80);

@@ -81,13 +81,11 @@ function reclaim(): void {
 export class Writer {
   private buf: Uint8Array;
   private len = 0;
-  private lent = false;
 
   constructor(initialCapacity = 64) {
     if (lendable !== undefined && initialCapacity <= lendable.length) {
       this.buf = lendable;
       lendable = undefined;
-      this.lent = true;
       lentTo = this;
       if (!reclaimQueued) {
         reclaimQueued = true;
@@ -98,7 +96,7 @@ export class Writer {
 
   /** Moves a writer off the lent buffer into memory of its own (see `reclaim`). @internal */
   keepOwn(): void {
-    if (!this.lent) return;
+    if (lentTo !== this) return;
     const own = new Uint8Array(Math.max(64, this.len));
     own.set(this.buf.subarray(0, this.len));
     this.giveBack();
@@ -117,11 +115,10 @@ export class Writer {
 
   /** Wipes the lent buffer (it may have held a secret's encoding) and makes it lendable again. */
   private giveBack(): void {
-    if (!this.lent) return;
+    if (lentTo !== this) return;
     this.buf.fill(0, 0, this.len);
     lendable = this.buf;
     lentTo = undefined;
-    this.lent = false;
   }
 
   /** Writes one byte. */
@@ -216,7 +213,7 @@ export class Writer {
   /** The written bytes (a copy trimmed to length). */
   finish(): Uint8Array {
     const out = this.buf.slice(0, this.len);
-    if (this.lent) {
+    if (lentTo === this) {
       this.giveBack();
       // writes after finish grow from the copy (it is full: the first byte moves it), and a
       // second finish copies the same bytes

@@ -6,16 +6,14 @@
  * @module
  */
 import type { Level } from "level";
-import { STORAGE_VERSION } from "../../constants.js";
-import { concatBytes } from "../../bytes.js";
 import type { SublevelName } from "./sublevels.js";
 import type { RawOp, StoreOp } from "./store.js";
+import { versioned } from "./version.js";
 
 /** A LevelDB chained batch of the store's database. */
 export type ChainedBatch = ReturnType<Level<string, Uint8Array>["batch"]>;
 
 /** The stored form's version byte, put in front of every value (version.ts). */
-export const VERSION_PREFIX = new Uint8Array([STORAGE_VERSION]);
 
 /**
  * The first writes of a step's batch, put into a LevelDB batch ahead of the rest
@@ -45,7 +43,7 @@ export class Prepared implements PreparedOps {
 }
 
 /** The unsealed stored form of a plain op's value (version byte in front). */
-export const plainRaw = (op: StoreOp): RawOp => ({ sub: op.sub, key: op.key, raw: op.value === null ? null : op.versioned === true ? op.value : concatBytes(VERSION_PREFIX, op.value) });
+export const plainRaw = (op: StoreOp): RawOp => ({ sub: op.sub, key: op.key, raw: op.value === null ? null : op.versioned === true ? op.value : versioned(op.value) });
 
 /**
  * Puts raw ops into a chained batch of the root database, each under its sublevel's prefix

@@ -13,7 +13,7 @@
 import { Level } from "level";
 import { PREPARE_MIN_BYTES, STORAGE_VERSION, SYNC_GROUP_MAX_WRITES } from "../../constants.js";
 import { ErrorCode, InternalError, StorageError } from "../../errors.js";
-import { concatBytes, equalBytes } from "../../bytes.js";
+import { equalBytes } from "../../bytes.js";
 import { Keyring } from "./keyring.js";
 import { ShredRounds } from "./shreds.js";
 import type { Sealer } from "./seal.js";
@@ -21,8 +21,8 @@ import { finishRotation, hasKeyCheck, unlock, writeKeyCheck } from "./keys.js";
 import { StoreReads } from "./reads.js";
 import { ownKeyId, Protection, Sublevel, SUBLEVEL_PROTECTION } from "./sublevels.js";
 import type { SublevelName } from "./sublevels.js";
-import { unversioned } from "./version.js";
-import { Prepared, VERSION_PREFIX, plainRaw, putAll, syncGroupLength } from "./prepared.js";
+import { unversioned, versioned } from "./version.js";
+import { Prepared, plainRaw, putAll, syncGroupLength } from "./prepared.js";
 import type { ChainedBatch, PreparedOps, SyncedWrite } from "./prepared.js";
 
 export type { PreparedOps } from "./prepared.js";
@@ -120,13 +120,13 @@ export class EngineStore extends StoreReads {
 
   /**
    * The raw value to store for `value`: the version byte then `value` (`value` alone when
-   * `versioned`: it holds its own), sealed if its sublevel is, the byte sealed with it.
+   * `hasVersion`: it holds its own), sealed if its sublevel is, the byte sealed with it.
    */
-  private stored(sub: SublevelName, key: string, value: Uint8Array, versioned: boolean): Uint8Array {
-    const prefix = versioned ? undefined : STORAGE_VERSION;
+  private stored(sub: SublevelName, key: string, value: Uint8Array, hasVersion: boolean): Uint8Array {
+    const prefix = hasVersion ? undefined : STORAGE_VERSION;
     switch (SUBLEVEL_PROTECTION[sub]) {
       case Protection.Plain:
-        return prefix === undefined ? value : concatBytes(VERSION_PREFIX, value);
+        return prefix === undefined ? value : versioned(value);
       case Protection.Sealed:
         return this.sealer.seal(sub, key, value, undefined, undefined, prefix);
       case Protection.OwnKey: {

@@ -8,6 +8,8 @@ import { STORAGE_VERSION } from "../../constants.js";
 import { ErrorCode, StorageError } from "../../errors.js";
 import { concatBytes } from "../../bytes.js";
 
+const VERSION_PREFIX = Uint8Array.of(STORAGE_VERSION);
+
 /**
  * Prefixes `bytes` with the storage format version.
  *
@@ -17,7 +19,7 @@ import { concatBytes } from "../../bytes.js";
  * ```
  */
 export function versioned(bytes: Uint8Array): Uint8Array {
-  return concatBytes(new Uint8Array([STORAGE_VERSION]), bytes);
+  return concatBytes(VERSION_PREFIX, bytes);
 }
 
 /**
