@@ -121,6 +121,11 @@ export class Writer {
     lentTo = undefined;
   }
 
+  /** Bytes written so far. */
+  get length(): number {
+    return this.len;
+  }
+
   /** Writes one byte. */
   u8(value: number): this {
     if (!Number.isInteger(value) || value < 0 || value > 0xff) throw new RangeError(`u8 out of range: ${value}`);

@@ -1,55 +1,51 @@
 /**
  * The byte writer and reader of the stored MLS state parts (src/mls/stateParts.ts,
- * src/mls/treeChunks.ts): fixed big-endian integers written straight into one preallocated
- * buffer, since these run on every commit. The reader is bounded and throws only DecodeError.
+ * src/mls/treeChunks.ts): fixed big-endian integers and u32-length-prefixed bytes, run on
+ * every commit. The reader is bounded and throws only DecodeError.
  *
  * @module
  */
 import { DecodeError } from "../errors.js";
+import { Writer } from "../codec/writer.js";
 
-/** Appends fixed-width integers and length-prefixed bytes. @example `new Sink(64).u32(1).bytes(b).finish()` */
+/**
+ * Appends fixed-width integers and length-prefixed bytes, on the codec's {@link Writer} (its
+ * growth and lent build buffer): bytes masked to 8 bits and integers to 32, as these encoders
+ * pass them, lengths as u32.
+ *
+ * @example
+ * ```ts
+ * new Sink(64).u32(1).bytes(b).finish()
+ * ```
+ */
 export class Sink {
-  private buf: Uint8Array;
-  len = 0;
+  private readonly w: Writer;
   constructor(capacity: number) {
-    this.buf = new Uint8Array(Math.max(16, capacity));
+    this.w = new Writer(Math.max(16, capacity));
   }
-  private room(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
+  /** Bytes written so far. */
+  get len(): number {
+    return this.w.length;
   }
   u8(v: number): this {
-    this.room(1);
-    this.buf[this.len++] = v & 0xff;
+    this.w.u8(v & 0xff);
     return this;
   }
   /** Bytes without a length (fixed-size fields). */
   raw(v: Uint8Array): this {
-    this.room(v.length);
-    this.buf.set(v, this.len);
-    this.len += v.length;
+    this.w.raw(v);
     return this;
   }
   u32(v: number): this {
-    this.room(4);
-    const b = this.buf;
-    b[this.len++] = v >>> 24;
-    b[this.len++] = (v >>> 16) & 0xff;
-    b[this.len++] = (v >>> 8) & 0xff;
-    b[this.len++] = v & 0xff;
+    this.w.u32(v >>> 0);
     return this;
   }
   bytes(v: Uint8Array): this {
-    this.u32(v.length);
-    this.room(v.length);
-    this.buf.set(v, this.len);
-    this.len += v.length;
+    this.w.u32(v.length).raw(v);
     return this;
   }
   finish(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    return this.w.finish();
   }
 }
 
