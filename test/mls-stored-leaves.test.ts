@@ -2,7 +2,8 @@
  * Stored leaves decoded on first use (the ts-mls patch's `decodeStoredNode`, src/mls/storageLoad.ts):
  * a state read back from its parts holds its leaves as their bytes, and what a commit reads of
  * every leaf (encryption and signature keys, basic credential, capabilities' credential types: the
- * key summary and our member list) comes from the bytes (`leafKeys`). These must be exactly the
+ * key summary and our member list) comes from the bytes (`leafKeys`, and without views for a tree's
+ * first key summary and member list: `leafNodeKeyRanges`, `leafIdentity`). These must be exactly the
  * decoded LeafNode's values for every leaf shape (other credential types go to the decoder), the
  * state must apply commits exactly as the state in memory does while decoding only the leaves the
  * commit reads, and a chunk whose bytes are not its content key's must be refused at load (a leaf
@@ -10,7 +11,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeNode, decodedNodeEncoding, decodeStoredNode, encodeNode, leafKeys, storedLeafDecoded } from "ts-mls/ratchetTree.js";
+import { decodeNode, decodedNodeEncoding, decodeStoredNode, encodeNode, leafIdentity, leafKeys, storedLeafDecoded } from "ts-mls/ratchetTree.js";
 import type { LeafNode, Node } from "ts-mls";
 import { CodecError } from "ts-mls/mlsError.js";
 import { toHex } from "../src/bytes.js";
@@ -41,6 +42,9 @@ const keysOf = (leaf: LeafNode): unknown => ({
   credential: leaf.credential,
   capabilities: { credentials: leaf.capabilities.credentials },
 });
+
+/** What leafIdentity answers, as the decoded leaf holds it. */
+const identityOf = (leaf: LeafNode): Uint8Array | undefined => (leaf.credential.credentialType === "basic" ? leaf.credential.identity : undefined);
 
 /** The eager decoder's leaf for `bytes`, when they are exactly one leaf node. */
 function eagerLeaf(bytes: Uint8Array): LeafNode | undefined {
@@ -96,7 +100,10 @@ test("a stored leaf's keys, credential and credential types, read from its bytes
     const lazy = decodeStoredNode(bytes)!;
     assert.equal(storedLeafDecoded(lazy), false);
     assert.equal(decodedNodeEncoding(lazy), bytes, "a stored leaf keeps its bytes");
+    // the identity alone, from a leaf whose keys were not read yet (a member list of a reloaded tree)
+    assert.deepEqual(leafIdentity(decodeStoredNode(bytes) as Extract<Node, { nodeType: "leaf" }>), identityOf(eager), `variant ${i}: identity from the bytes`);
     assert.deepEqual(leafKeys(lazy as Extract<Node, { nodeType: "leaf" }>), keysOf(eager), `variant ${i}: keys from the bytes`);
+    assert.deepEqual(leafIdentity(lazy as Extract<Node, { nodeType: "leaf" }>), identityOf(eager), `variant ${i}: identity from the keys`);
     assert.equal(storedLeafDecoded(lazy), false, `variant ${i}: still not decoded`);
     assert.deepEqual(lazy.nodeType === "leaf" ? lazy.leaf : undefined, eager, `variant ${i}: decoded on use`);
     assert.equal(storedLeafDecoded(lazy), true);
@@ -104,6 +111,7 @@ test("a stored leaf's keys, credential and credential types, read from its bytes
   // an X.509 credential: its keys come from the decoded leaf
   const x509 = { ...sample, credential: { credentialType: "x509", certificates: [new Uint8Array([1, 2, 3])] } } as LeafNode;
   const lazy = decodeStoredNode(encodeNode({ nodeType: "leaf", leaf: x509 })) as Extract<Node, { nodeType: "leaf" }>;
+  assert.equal(leafIdentity(decodeStoredNode(encodeNode({ nodeType: "leaf", leaf: x509 })) as Extract<Node, { nodeType: "leaf" }>), undefined, "an X.509 leaf has no basic identity");
   assert.deepEqual(leafKeys(lazy), eagerLeaf(encodeNode({ nodeType: "leaf", leaf: x509 })));
   assert.equal(storedLeafDecoded(lazy), true, "an X.509 leaf is decoded for its keys");
 });
@@ -124,6 +132,7 @@ test("over changed bytes, a stored leaf decodes to the eager decoder's leaf with
       refused++;
       continue;
     }
+    assert.deepEqual(leafIdentity(decodeStoredNode(bytes) as Extract<Node, { nodeType: "leaf" }>), identityOf(eager));
     if (eager.credential.credentialType === "basic") assert.deepEqual(leafKeys(lazy), keysOf(eager));
     assert.deepEqual(lazy.leaf, eager);
     agreed++;

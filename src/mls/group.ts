@@ -5,7 +5,7 @@
  */
 import { createGroup as tsCreateGroup, defaultLifetime, emptyPskIndex, joinGroup as tsJoinGroup, mlsExporter } from "ts-mls";
 import { treeKeySummary } from "ts-mls/clientState.js";
-import { leafKeys } from "ts-mls/ratchetTree.js";
+import { leafIdentity } from "ts-mls/ratchetTree.js";
 import type { ClientConfig, ClientState, CiphersuiteName, Node } from "ts-mls";
 import { equalBytes } from "../bytes.js";
 import { ErrorCode, ValidationError } from "../errors.js";
@@ -186,9 +186,7 @@ export function mlsMembers(state: MlsState): Uint8Array[] {
  * credential); a stored leaf's is read from its bytes, the leaf not decoded (the patch's leafKeys).
  */
 function basicIdentity(node: Node | undefined): Uint8Array | undefined {
-  if (node?.nodeType !== "leaf") return undefined;
-  const cred = leafKeys(node).credential;
-  return cred.credentialType === "basic" ? cred.identity : undefined;
+  return node?.nodeType === "leaf" ? leafIdentity(node) : undefined;
 }
 
 /**
