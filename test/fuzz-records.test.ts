@@ -1,6 +1,6 @@
 /**
  * Fuzzing of the decoders behind the public ones: the engine's stored records (group record
- * halves, commit and key package records), the incremental MLS state (src/mls/storage.ts parts
+ * halves, commit and key package records), the member list a pool worker hands back, the incremental MLS state (src/mls/storage.ts parts
  * through src/engine/store/stateCodec.ts, the state head's secrets), the materialisation index
  * records, the MLS wire codecs (src/mls/codec.ts), the key package secret, canonical CBOR and
  * field plaintexts, the command line's document stream, the engine's message header peek and
@@ -28,6 +28,7 @@ import { STATE_HEAD_PART, loadGroupState, secretsOfStateHead, stageGroupState } 
 import { EventKind, decodeEventRecord, decodeKeyPackageIndexRecord, encodeEventRecord, encodeKeyPackageIndexRecord } from "../src/materialise/keyRecords.js";
 import { decodeGroupIndexRecord, decodeGroupIndexValue, decodeHistoryRecord, decodeLeafChunk, decodeSeqRecord, encodeGroupIndexHead, encodeGroupIndexRecord, encodeHistoryRecord, encodeLeafChunk, encodeSeqRecord } from "../src/materialise/chainRecords.js";
 import { decodePendingRecord, encodePendingRecord } from "../src/materialise/pendingRecord.js";
+import { decodeMemberList, encodeMemberList } from "../src/engine/worker/memberList.js";
 import { makeGroup, text } from "./group-fixtures.js";
 import { FUZZ_SEED, Outcomes, cases, mutate, prng, typedOutcome } from "./fuzz-support.js";
 
@@ -76,6 +77,7 @@ test("fuzz: the engine's stored records and the materialisation index records", 
   await runTargets(FUZZ_SEED + 10, "records", [
     { name: "GroupRecord cold", inputs: [cold, encodeColdRecord({ ...record, owner: id(6), members: [] })], decode: (b) => decodeGroupRecord(b), runs: 2500 },
     { name: "GroupRecord hot", inputs: [hot], decode: (b) => decodeGroupRecord(cold, b), runs: 1500 },
+    { name: "MemberList", inputs: [encodeMemberList(record.members), encodeMemberList([]), encodeMemberList([new Uint8Array(100).fill(2), id(3)])], decode: decodeMemberList, runs: 1000 },
     {
       name: "CommitRecord",
       inputs: [encodeCommitRecord({ previous: id(2), epoch: 4n, status: "pending", welcome: true }), encodeCommitRecord({ epoch: 0n, status: "applied", welcome: false })],

@@ -24,6 +24,7 @@ import type { WelcomeKeys } from "./welcomeKeys.js";
 import type { PendingChain } from "./pendingChain.js";
 import type { JoinBatcher } from "./joinBatch.js";
 import type { BulkDecrypt } from "./poolDecrypt.js";
+import { decodeMemberList } from "./worker/memberList.js";
 
 /**
  * The engine as its group steps see it.
@@ -239,7 +240,7 @@ export function recordAfter(record: GroupRecord, change: StateChange, extra: Par
     status: change.summary.status,
     mlsEpoch: change.summary.mlsEpoch,
     ltsEpoch: change.summary.ltsEpoch,
-    members: change.summary.members ?? record.members,
+    members: change.summary.members === undefined ? record.members : decodeMemberList(change.summary.members),
     stateToken: Uint8Array.from(Buffer.from(change.token, "hex")),
     ...extra,
   };

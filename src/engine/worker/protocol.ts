@@ -120,8 +120,8 @@ export interface StateSummary {
   readonly status: "member" | "removed";
   readonly mlsEpoch: bigint;
   readonly ltsEpoch: bigint;
-  /** Only after a change of membership (create, join, commit; a processed commit only when the list changed): messages never send the member list. */
-  readonly members?: Uint8Array[];
+  /** The members' identities as one vector (src/engine/worker/memberList.ts), only after a change of membership (create, join, commit; a processed commit only when the list changed): messages never send the member list. */
+  readonly members?: Uint8Array;
   readonly nonceCounter: bigint;
 }
 

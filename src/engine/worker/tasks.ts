@@ -38,6 +38,7 @@ import type { DecodedKeyPackage } from "../../mls/keyPackage.js";
 import { checkKeyPackageAuthor } from "../../documents/rules.js";
 import { StateCache, partSizes } from "./stateCache.js";
 import { forgetLongTermKeys, longTermKeyCacheSize } from "./longTerm.js";
+import { encodeMemberList } from "./memberList.js";
 import type { CacheBounds, CachedState } from "./stateCache.js";
 
 // a state the cache lets go takes the patched ts-mls's snapshots and key summaries of its tree with it
@@ -56,28 +57,14 @@ function stateFor(ref: StateRef, nonceFloor = 0n): CachedState | undefined {
   return cache.remember(ref.key, { token: ref.token, state, meta }, partSizes(undefined, ref.parts), boundsOf(ref));
 }
 
-/**
- * The member keys in one buffer of their own: as ts-mls decodes them they are views into the
- * buffers of whole decoded trees and commits (340 KB behind 32 KB of keys at 1000 members), which
- * posting to the main thread would copy whole, and which the main thread's record would keep alive.
- */
-function compactKeys(keys: readonly Uint8Array[]): Uint8Array[] {
-  const all = new Uint8Array(keys.reduce((n, k) => n + k.length, 0));
-  let at = 0;
-  return keys.map((k) => {
-    all.set(k, at);
-    at += k.length;
-    return all.subarray(at - k.length, at);
-  });
-}
-
+/** The record's facts of `state`; its member list (one buffer: src/engine/worker/memberList.ts) after a change of membership only. */
 function summarize(state: GroupState, withMembers: boolean): StateChange["summary"] {
   const latest = state.secrets.at(-1);
   return {
     status: state.status,
     mlsEpoch: state.mlsEpoch,
     ltsEpoch: latest === undefined ? 0n : latest.epoch,
-    ...(withMembers ? { members: compactKeys(groupMembers(state)) } : {}),
+    ...(withMembers ? { members: encodeMemberList(groupMembers(state)) } : {}),
     nonceCounter: state.nonceCounter,
   };
 }
