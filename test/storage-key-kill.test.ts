@@ -18,7 +18,7 @@ import { ingestAll, openNode, tempDir } from "./engine-helpers.js";
 import { Random } from "../src/cli/random.js";
 import { Sublevel } from "../src/engine/store/sublevels.js";
 import { MetaKey } from "../src/engine/store/keys.js";
-import { sealedGeneration } from "../src/engine/store/seal.js";
+import { sealedGeneration } from "../src/engine/store/sealedValue.js";
 import { rawDb } from "./storage-support.js";
 
 const KILLS = Number(process.env["SG_ROTATION_KILLS"] ?? 4);

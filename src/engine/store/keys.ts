@@ -17,7 +17,8 @@ import { RESEAL_BATCH, STORAGE_KEY_CHECK, STORAGE_VERSION } from "../../constant
 import { Writer, decodeAll } from "../../codec/tls.js";
 import { concatBytes, equalBytes, utf8 } from "../../bytes.js";
 import { ErrorCode, InternalError, StorageError, UsageError } from "../../errors.js";
-import { Sealer, sealedGeneration } from "./seal.js";
+import { Sealer } from "./seal.js";
+import { sealedGeneration } from "./sealedValue.js";
 import { Protection, SUBLEVEL_PROTECTION, Sublevel } from "./sublevels.js";
 import { unversioned } from "./version.js";
 import type { EngineStore, RawOp } from "./store.js";

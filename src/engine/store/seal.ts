@@ -1,38 +1,26 @@
 /**
- * Sealing of stored values at rest: AES-256-GCM around a value's unsealed stored form (its
- * {@link STORAGE_VERSION} byte included), under the storage key or under the value's own key
- * (src/engine/store/keyring.ts), so what the files hold for a sealed sublevel is
- *
- * ```
- * struct { uint8 version = 2; uint8 kind;            // 0: storage key, 1: the value's own key
- *          select (kind) { case 0: uint32 generation; case 1: struct {}; };  // storage key generation (rotation)
- *          opaque salt[16]; opaque nonce[12]; opaque ciphertext_and_tag<..>; } SealedValue;
- * ```
+ * Sealing of stored values at rest (their form: src/engine/store/sealedValue.ts), under the
+ * storage key or under the value's own key (src/engine/store/keyring.ts).
  *
  * Nonces: each open store is a session with a random 16-byte salt; values are sealed under the
  * session subkey `HKDF-SHA256(key, salt, STORAGE_SESSION_LABEL)` with a 96-bit counter as nonce,
  * so a (subkey, nonce) pair repeats only if two sessions draw the same 128-bit salt; there is
  * no 2^32 bound on values sealed under one storage key, as random nonces would have.
  *
- * The associated data binds the sublevel, the key and the header (kind, generation, salt,
- * nonce): a sealed value copied to another key or sublevel, or relabelled, fails to open.
  * AES-256-GCM runs on the package's addon where it is built (src/nativeAead.ts), else on
  * node:crypto: the same bytes.
  *
  * @module
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { SEALED_STORAGE_VERSION, STORAGE_AAD_LABEL, STORAGE_KEY_LABEL, STORAGE_KEY_SIZE, STORAGE_SESSION_LABEL } from "../../constants.js";
-import { varintLength, writeVarint, Writer } from "../../codec/tls.js";
+import { SEALED_STORAGE_VERSION, STORAGE_KEY_LABEL, STORAGE_KEY_SIZE, STORAGE_SESSION_LABEL } from "../../constants.js";
 import { utf8 } from "../../bytes.js";
 import { DecodeError, ErrorCode, StorageError, UsageError } from "../../errors.js";
 import { nativeAead, suiteId } from "../../nativeAead.js";
 import { hkdf } from "../../mls/crypto/hash.js";
 import { stage, stageOutput, takeOutput, unstage } from "../../staging.js";
+import { SEALED_NONCE as NONCE, SEALED_SALT as SALT, SEALED_TAG as TAG, SealKind, associatedData, parseSealed, sealedHeaderLength } from "./sealedValue.js";
 
-const SALT = 16;
-const NONCE = 12;
-const TAG = 16;
 /** The addon's number of AES-256-GCM (the sealed store's AEAD; src/nativeAead.ts). */
 const AES_256_GCM = suiteId("PANDA10_AES256GCM");
 /** Most session subkeys of the storage key kept derived (one per session that wrote a live value). */
@@ -41,9 +29,6 @@ const SUBKEY_CACHE = 4096;
 /** The HKDF infos of the storage key and of a session subkey (the labels' UTF-8 bytes, as hkdfSync read them). */
 const KEY_INFO = utf8(STORAGE_KEY_LABEL);
 const SESSION_INFO = utf8(STORAGE_SESSION_LABEL);
-
-/** Who seals a value: the storage key, or the value's own key (crypto-shredded when destroyed). @example `SealKind.OwnKey` */
-export const SealKind = { StorageKey: 0, OwnKey: 1 } as const;
 
 /**
  * The storage key derived from an identity's Ed25519 secret key (when the caller gives none):
@@ -69,82 +54,6 @@ export function deriveStorageKey(secretKey: Uint8Array): Uint8Array {
 export function storageKeyArg(key: unknown): Uint8Array {
   if (!(key instanceof Uint8Array) || key.length !== STORAGE_KEY_SIZE) throw new UsageError(ErrorCode.InvalidArgument, `storageKey must be ${STORAGE_KEY_SIZE} bytes`);
   return Uint8Array.from(key);
-}
-
-/** The parsed header of a sealed value. */
-interface Envelope {
-  readonly kind: number;
-  readonly generation: number;
-  readonly header: Uint8Array;
-  readonly salt: Uint8Array;
-  readonly nonce: Uint8Array;
-  readonly body: Uint8Array;
-}
-
-/**
- * The header fields of a sealed value (bounded; malformed is DecodeError).
- *
- * @example
- * ```ts
- * parse(raw, "state gid/h").generation // 0
- * ```
- */
-function parse(sealed: Uint8Array, what: string): Envelope {
-  if (sealed[0] !== SEALED_STORAGE_VERSION) throw new DecodeError(`${what}: not a sealed value`);
-  const kind = sealed[1];
-  const fixed = kind === SealKind.StorageKey ? 6 : kind === SealKind.OwnKey ? 2 : -1;
-  if (fixed < 0) throw new DecodeError(`${what}: unknown seal kind ${kind ?? "(none)"}`);
-  if (sealed.length < fixed + SALT + NONCE + TAG) throw new DecodeError(`${what}: sealed value truncated`);
-  const generation = kind === SealKind.StorageKey ? new DataView(sealed.buffer, sealed.byteOffset + 2, 4).getUint32(0) : -1;
-  const headerEnd = fixed + SALT + NONCE;
-  return {
-    kind: kind as number,
-    generation,
-    header: sealed.subarray(0, headerEnd),
-    salt: sealed.subarray(fixed, fixed + SALT),
-    nonce: sealed.subarray(fixed + SALT, headerEnd),
-    body: sealed.subarray(headerEnd),
-  };
-}
-
-/**
- * The storage key generation a sealed value was sealed under (undefined: under its own key).
- *
- * @example
- * ```ts
- * if (sealedGeneration(raw) !== store.generation) reseal(raw)
- * ```
- */
-export function sealedGeneration(sealed: Uint8Array): number | undefined {
-  const e = parse(sealed, "sealed value");
-  return e.kind === SealKind.StorageKey ? e.generation : undefined;
-}
-
-// The AAD's constant front per sublevel, opaque(label) || opaque(sub): every value sealed or
-// opened encoded it again (with the key, ~20 us an AAD in a micro, more than the AES-GCM of a
-// 480-byte state part; a node materialising many groups seals ~6.5 values a group)
-const aadFronts = new Map<string, Uint8Array>();
-
-// The AAD is written into one buffer per thread, rewritten for each value: the AEAD reads it
-// during the call and keeps nothing, and an AAD of its own per value (~140 bytes, allocated off
-// V8's heap) was ~20% of the ArrayBuffers a many-groups main thread made (session 33).
-let aadScratch = Buffer.allocUnsafeSlow(512);
-
-function associatedData(sub: string, key: string, header: Uint8Array): Uint8Array {
-  let front = aadFronts.get(sub);
-  if (front === undefined) aadFronts.set(sub, (front = new Writer().opaque(utf8(STORAGE_AAD_LABEL)).opaque(utf8(sub)).finish()));
-  // front, then opaque(key) and opaque(header)
-  const keyLength = Buffer.byteLength(key, "utf8");
-  const length = front.length + varintLength(keyLength) + keyLength + varintLength(header.length) + header.length;
-  if (length > aadScratch.length) aadScratch = Buffer.allocUnsafeSlow(2 * length);
-  const out = aadScratch;
-  out.set(front, 0);
-  let at = front.length;
-  at += writeVarint(out, at, keyLength);
-  at += out.write(key, at, "utf8");
-  at += writeVarint(out, at, header.length);
-  out.set(header, at);
-  return out.subarray(0, length);
 }
 
 /**
@@ -217,7 +126,7 @@ export class Sealer {
    * ```
    */
   seal(sub: string, key: string, plain: Uint8Array, ownKey?: Uint8Array, generation = this.generation, prefix?: number): Uint8Array {
-    const headerLength = (ownKey === undefined ? 6 : 2) + SALT + NONCE;
+    const headerLength = sealedHeaderLength(ownKey === undefined ? SealKind.StorageKey : SealKind.OwnKey);
     const plainLength = (prefix === undefined ? 0 : 1) + plain.length;
     // one allocation: header, ciphertext and tag written in place
     const out = new Uint8Array(headerLength + plainLength + TAG);
@@ -301,7 +210,7 @@ export class Sealer {
   }
 
   private openInto(sub: string, key: string, sealed: Uint8Array, inPlace: boolean, ownKey?: () => Uint8Array | undefined): Uint8Array {
-    const e = parse(sealed, `${sub} ${key}`);
+    const e = parseSealed(sealed, `${sub} ${key}`);
     let subkey: Buffer;
     if (e.kind === SealKind.OwnKey) {
       const own = ownKey?.();
