@@ -218,14 +218,27 @@ function warmedUp(config: BenchConfig, n: number, warmup: number, applies: boole
 const RECEIVER_WARMUP_UP_TO_1000 = 16;
 
 /**
+ * Measured rounds of the receiver rows at 101-1000 members, unless the run sets `--iterations`:
+ * a commit there is 3-20 ms beside a baseline of ~0.85 s, so a round costs the bare side's
+ * second and little else, and with 6 samples one or two slow commits (a pool worker's scavenge, a
+ * LevelDB flush) decided the engine's medians: session 34's quick run read its cold update as
+ * 17.5 ms, the median of 6 samples from 14.0 to 75.1 ms (rsd 87%), against 13.7 ms over 100
+ * commits of recvDev the same hour.
+ */
+const RECEIVER_ITERATIONS_UP_TO_1000 = 12;
+
+/**
  * Rounds of the receiver rows: {@link widenedRoundsFor}, with {@link RECEIVER_WARMUP_UP_TO_1000}
- * warm-up rounds at 101-1000 members unless the run sets `--warmup`.
+ * warm-up rounds and {@link RECEIVER_ITERATIONS_UP_TO_1000} measured ones at 101-1000 members
+ * unless the run sets `--warmup` or `--iterations`.
  *
  * @example
  * ```ts
- * receiverRoundsFor(quickConfig, 1000); // { warmup: 16, iterations: 6 }
+ * receiverRoundsFor(quickConfig, 1000); // { warmup: 16, iterations: 12 }
  * ```
  */
 export function receiverRoundsFor(config: BenchConfig, n: number): { warmup: number; iterations: number } {
-  return warmedUp(config, n, RECEIVER_WARMUP_UP_TO_1000, n > 100 && n <= 1000);
+  const applies = n > 100 && n <= 1000;
+  const rounds = warmedUp(config, n, RECEIVER_WARMUP_UP_TO_1000, applies);
+  return applies && config.iterations === undefined ? { ...rounds, iterations: Math.max(rounds.iterations, RECEIVER_ITERATIONS_UP_TO_1000) } : rounds;
 }

@@ -34,11 +34,12 @@ test("the receiver rows of a quick run take 16 + 6 rounds at 101-1000 members, t
   assert.deepEqual(widenedRoundsFor(quick, 5000), roundsFor(quick, 5000));
   assert.deepEqual(widenedRoundsFor(parseConfig(["--full"]), 1000), roundsFor(parseConfig(["--full"]), 1000));
   assert.deepEqual(widenedRoundsFor(parseConfig(["--quick", "--iterations", "2", "--warmup", "1"]), 1000), { warmup: 1, iterations: 2 });
-  assert.deepEqual(receiverRoundsFor(quick, 1000), { warmup: 16, iterations: 6 });
+  assert.deepEqual(receiverRoundsFor(quick, 1000), { warmup: 16, iterations: 12 });
   assert.deepEqual(receiverRoundsFor(quick, 100), roundsFor(quick, 100));
   assert.deepEqual(receiverRoundsFor(quick, 5000), roundsFor(quick, 5000));
-  assert.deepEqual(receiverRoundsFor(parseConfig(["--full"]), 1000), { ...roundsFor(parseConfig(["--full"]), 1000), warmup: 16 });
-  assert.deepEqual(receiverRoundsFor(parseConfig(["--quick", "--warmup", "2"]), 1000), { warmup: 2, iterations: 6 });
+  assert.deepEqual(receiverRoundsFor(parseConfig(["--full"]), 1000), { warmup: 16, iterations: 12 });
+  assert.deepEqual(receiverRoundsFor(parseConfig(["--quick", "--warmup", "2"]), 1000), { warmup: 2, iterations: 12 });
+  assert.deepEqual(receiverRoundsFor(parseConfig(["--quick", "--iterations", "4"]), 1000), { warmup: 16, iterations: 4 });
   assert.deepEqual(joinRoundsFor(quick, 1000), { warmup: 12, iterations: 6 });
   assert.deepEqual(joinRoundsFor(quick, 100), { ...roundsFor(quick, 100), warmup: 12 });
   assert.deepEqual(joinRoundsFor(parseConfig(["--full"]), 1000), { ...roundsFor(parseConfig(["--full"]), 1000), warmup: 12 });
