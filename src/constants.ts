@@ -77,10 +77,17 @@ export const STORE_SCAN_PAGE = 1000;
  */
 export const STORE_SCAN_BYTES = 4 * 1024 * 1024;
 /**
- * Version byte of a sealed stored value (src/engine/store/seal.ts): the AEAD envelope around a
- * {@link STORAGE_VERSION} value, in the sublevels src/engine/store/sublevels.ts declares sealed.
+ * Version byte of a sealed stored value (src/engine/store/sealedValue.ts): the AEAD envelope
+ * around a {@link STORAGE_VERSION} value, in the sublevels src/engine/store/sublevels.ts declares
+ * sealed.
  */
 export const SEALED_STORAGE_VERSION = 2;
+/** Bytes of a sealed value's salt: its session's, from which its subkey is derived. @example `SEALED_SALT // 16` */
+export const SEALED_SALT = 16;
+/** Bytes of a sealed value's AES-256-GCM nonce: 4 zero bytes, then its session's 64-bit counter. @example `SEALED_NONCE // 12` */
+export const SEALED_NONCE = 12;
+/** Bytes of a sealed value's AES-256-GCM tag. @example `SEALED_TAG // 16` */
+export const SEALED_TAG = 16;
 /** Size of the storage key (`SecretGroupEngine.open({ storageKey })`) and of every per-secret key. @example `storageKey.length === STORAGE_KEY_SIZE // 32` */
 export const STORAGE_KEY_SIZE = 32;
 /**

@@ -13,13 +13,13 @@
  * @module
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { SEALED_STORAGE_VERSION, STORAGE_KEY_LABEL, STORAGE_KEY_SIZE, STORAGE_SESSION_LABEL } from "../../constants.js";
+import { SEALED_NONCE as NONCE, SEALED_SALT as SALT, SEALED_STORAGE_VERSION, SEALED_TAG as TAG, STORAGE_KEY_LABEL, STORAGE_KEY_SIZE, STORAGE_SESSION_LABEL } from "../../constants.js";
 import { utf8 } from "../../bytes.js";
 import { DecodeError, ErrorCode, StorageError, UsageError } from "../../errors.js";
 import { nativeAead, suiteId } from "../../nativeAead.js";
 import { hkdf } from "../../mls/crypto/hash.js";
 import { stage, stageOutput, takeOutput, unstage } from "../../staging.js";
-import { SEALED_NONCE as NONCE, SEALED_SALT as SALT, SEALED_TAG as TAG, SealKind, associatedData, parseSealed, sealedHeaderLength } from "./sealedValue.js";
+import { SealKind, associatedData, parseSealed, sealedHeaderLength } from "./sealedValue.js";
 
 /** The addon's number of AES-256-GCM (the sealed store's AEAD; src/nativeAead.ts). */
 const AES_256_GCM = suiteId("PANDA10_AES256GCM");

@@ -14,15 +14,10 @@
  *
  * @module
  */
-import { SEALED_STORAGE_VERSION, STORAGE_AAD_LABEL } from "../../constants.js";
+import { SEALED_NONCE, SEALED_SALT, SEALED_STORAGE_VERSION, SEALED_TAG, STORAGE_AAD_LABEL } from "../../constants.js";
 import { varintLength, writeVarint, Writer } from "../../codec/tls.js";
 import { utf8 } from "../../bytes.js";
 import { DecodeError } from "../../errors.js";
-
-/** Bytes of a sealed value's salt, nonce and tag. @example `SEALED_SALT + SEALED_NONCE // 28` */
-export const SEALED_SALT = 16;
-export const SEALED_NONCE = 12;
-export const SEALED_TAG = 16;
 
 /** Who seals a value: the storage key, or the value's own key (crypto-shredded when destroyed). @example `SealKind.OwnKey` */
 export const SealKind = { StorageKey: 0, OwnKey: 1 } as const;
