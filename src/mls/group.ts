@@ -183,7 +183,7 @@ export function mlsMembers(state: MlsState): Uint8Array[] {
 
 /**
  * A leaf node's basic credential identity (undefined for a blank node, a parent or another
- * credential); a stored leaf's is read from its bytes, the leaf not decoded (the patch's leafKeys).
+ * credential); a stored leaf's is read from its bytes, the leaf not decoded (the patch's leafIdentity).
  */
 function basicIdentity(node: Node | undefined): Uint8Array | undefined {
   return node?.nodeType === "leaf" ? leafIdentity(node) : undefined;

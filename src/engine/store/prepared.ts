@@ -13,8 +13,6 @@ import { versioned } from "./version.js";
 /** A LevelDB chained batch of the store's database. */
 export type ChainedBatch = ReturnType<Level<string, Uint8Array>["batch"]>;
 
-/** The stored form's version byte, put in front of every value (version.ts). */
-
 /**
  * The first writes of a step's batch, put into a LevelDB batch ahead of the rest
  * (`EngineStore.prepare`): a receiver's commit document (83 KB at 1000 members) and index

@@ -13,13 +13,13 @@
  * @module
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { SEALED_NONCE as NONCE, SEALED_SALT as SALT, SEALED_STORAGE_VERSION, SEALED_TAG as TAG, STORAGE_KEY_LABEL, STORAGE_KEY_SIZE, STORAGE_SESSION_LABEL } from "../../constants.js";
+import { SEALED_SALT as SALT, SEALED_TAG as TAG, STORAGE_KEY_LABEL, STORAGE_KEY_SIZE, STORAGE_SESSION_LABEL } from "../../constants.js";
 import { utf8 } from "../../bytes.js";
-import { DecodeError, ErrorCode, StorageError, UsageError } from "../../errors.js";
+import { ErrorCode, StorageError, UsageError } from "../../errors.js";
 import { nativeAead, suiteId } from "../../nativeAead.js";
 import { hkdf } from "../../mls/crypto/hash.js";
 import { stage, stageOutput, takeOutput, unstage } from "../../staging.js";
-import { SealKind, associatedData, parseSealed, sealedHeaderLength } from "./sealedValue.js";
+import { SealKind, associatedData, parseSealed, sealedHeaderLength, writeSealedHeader } from "./sealedValue.js";
 
 /** The addon's number of AES-256-GCM (the sealed store's AEAD; src/nativeAead.ts). */
 const AES_256_GCM = suiteId("PANDA10_AES256GCM");
@@ -126,24 +126,14 @@ export class Sealer {
    * ```
    */
   seal(sub: string, key: string, plain: Uint8Array, ownKey?: Uint8Array, generation = this.generation, prefix?: number): Uint8Array {
-    const headerLength = sealedHeaderLength(ownKey === undefined ? SealKind.StorageKey : SealKind.OwnKey);
+    const kind = ownKey === undefined ? SealKind.StorageKey : SealKind.OwnKey;
+    const headerLength = sealedHeaderLength(kind);
     const plainLength = (prefix === undefined ? 0 : 1) + plain.length;
+    // the key first: nothing stages between the staging below and its native call (src/staging.ts)
+    const subkey = ownKey === undefined ? this.sessionSubkey(generation) : this.subkey(ownKey, this.salt);
     // one allocation: header, ciphertext and tag written in place
     const out = new Uint8Array(headerLength + plainLength + TAG);
-    const header = out.subarray(0, headerLength);
-    header[0] = SEALED_STORAGE_VERSION;
-    let subkey: Buffer;
-    if (ownKey !== undefined) {
-      header[1] = SealKind.OwnKey;
-      subkey = this.subkey(ownKey, this.salt);
-    } else {
-      header[1] = SealKind.StorageKey;
-      new DataView(out.buffer).setUint32(2, generation);
-      subkey = this.sessionSubkey(generation);
-    }
-    header.set(this.salt, headerLength - NONCE - SALT);
-    const nonce = header.subarray(headerLength - NONCE);
-    new DataView(out.buffer, nonce.byteOffset + 4, 8).setBigUint64(0, this.counter++);
+    const { header, nonce } = writeSealedHeader(out, kind, generation, this.salt, this.counter++);
     if (nativeAead !== undefined) {
       try {
         if (prefix === undefined) nativeAead.seal(AES_256_GCM, subkey, nonce, stage(plain), associatedData(sub, key, header), out, headerLength);
@@ -221,7 +211,6 @@ export class Sealer {
       if (storageKey === undefined) throw new StorageError(ErrorCode.StorageIntegrity, `${sub} ${key}: sealed under unknown storage key generation ${e.generation}`);
       subkey = this.subkey(storageKey, e.salt, `${e.generation}:${toKey(e.salt)}`);
     }
-    if (e.body.length < TAG) throw new DecodeError(`${sub} ${key}: sealed value truncated`);
     if (nativeAead !== undefined) {
       // in place, or memory of its own (a state's parts move to a worker whole); the addon checks the tag before it returns
       // (a small plaintext through the staging area: src/staging.ts)

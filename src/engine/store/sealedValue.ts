@@ -37,6 +37,28 @@ export function sealedHeaderLength(kind: SealKind): number {
   return (kind === SealKind.StorageKey ? 6 : 2) + SEALED_SALT + SEALED_NONCE;
 }
 
+/**
+ * Writes a sealed value's header at the start of `out` (version, kind, the storage key's
+ * `generation` when `kind` is StorageKey, `salt`, and the nonce: 4 zero bytes then `counter`);
+ * returns the header and the nonce (views into `out`), which {@link parseSealed} reads back.
+ *
+ * @example
+ * ```ts
+ * const { header, nonce } = writeSealedHeader(out, SealKind.StorageKey, 0, salt, counter++)
+ * ```
+ */
+export function writeSealedHeader(out: Uint8Array, kind: SealKind, generation: number, salt: Uint8Array, counter: bigint): { header: Uint8Array; nonce: Uint8Array } {
+  const headerLength = sealedHeaderLength(kind);
+  out[0] = SEALED_STORAGE_VERSION;
+  out[1] = kind;
+  if (kind === SealKind.StorageKey) new DataView(out.buffer, out.byteOffset + 2, 4).setUint32(0, generation);
+  out.set(salt, headerLength - SEALED_NONCE - SEALED_SALT);
+  const nonce = out.subarray(headerLength - SEALED_NONCE, headerLength);
+  nonce.fill(0, 0, 4);
+  new DataView(out.buffer, nonce.byteOffset + 4, 8).setBigUint64(0, counter);
+  return { header: out.subarray(0, headerLength), nonce };
+}
+
 /** The parsed header of a sealed value, and its ciphertext and tag (views into it). */
 export interface Envelope {
   readonly kind: SealKind;
