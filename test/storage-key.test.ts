@@ -104,6 +104,13 @@ test("a sealed value altered, or moved to another key, is STORAGE_INTEGRITY", as
         v.writeUInt8(v.readUInt8(v.length - 20) ^ 1, v.length - 20);
         return db.put(key, v);
       }],
+      // the worker's load does not hash chunks against their content keys (loadState's
+      // `authenticated`): the key in the associated data is what refuses another chunk's bytes
+      ["tree chunk stored under another chunk's key", (db) => {
+        const chunks = [...entries].filter(([k]) => k.startsWith(`!${Sublevel.State}!${gidHex}/k/`));
+        assert.ok(chunks.length >= 2, "two chunks to swap");
+        return db.put(chunks[0]![0], Buffer.from(chunks[1]![1], "hex"));
+      }],
     ];
     for (const [what, change] of cases) {
       const db = rawDb(owner.path);

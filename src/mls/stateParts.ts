@@ -32,6 +32,8 @@ export const overridePrefix = (epoch: bigint): string => `o/${pad(epoch, 20)}/`;
 export const chunkManifestKey = (epoch: bigint): string => `m/${pad(epoch, 20)}`;
 /** Key of a manifest chunk part by its content key. @example `chunkPartKey("00ff...") // "k/00ff..."` */
 export const chunkPartKey = (key: string): string => `k/${key}`;
+/** The content key of a chunk part's key (the inverse of {@link chunkPartKey}); undefined for any other part. @example `chunkKeyOf("k/00ff...") // "00ff..."` */
+export const chunkKeyOf = (part: string): string | undefined => (part.startsWith("k/") ? part.slice(2) : undefined);
 
 /** Bytes of a content key (tree nodes and manifest chunks are stored under theirs). */
 export const CONTENT_KEY_BYTES = 16;

@@ -191,7 +191,8 @@ export function decodeChunkManifest(bytes: Uint8Array): { length: number; chunks
       const flag = r.u8();
       if (flag === 0) return undefined;
       if (flag !== 1) throw new DecodeError("ratchet tree manifest: bad chunk flag");
-      return Buffer.from(r.raw(CONTENT_KEY_BYTES)).toString("hex");
+      const key = r.raw(CONTENT_KEY_BYTES);
+      return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("hex"); // a view: hex needs no copy first
     };
     const subtrees: Array<string | undefined> = [];
     for (let s = subtreeSlots(length); s > 0; s--) subtrees.push(readKey());

@@ -38,19 +38,22 @@ export function stageGroupState(state: GroupState, previous: PersistMeta | undef
 
 /**
  * Rebuilds a group state from its stored parts; its nonce counter starts at `nonceCounter`.
+ * `authenticated`: the parts come opened from the engine's sealed store, each authenticated
+ * under its key (src/mls/storageLoad.ts `LoadOptions`); else each content-addressed part is
+ * checked against its content key.
  *
  * @example
  * ```ts
- * const { state, meta } = loadGroupState(parts, record.nonceReserved)
+ * const { state, meta } = loadGroupState(parts, record.nonceReserved, { authenticated: true })
  * ```
  */
 export function loadGroupState(
   parts: ReadonlyArray<readonly [string, Uint8Array]>,
   nonceCounter: bigint,
-  provider: ProviderName = DEFAULT_PROVIDER,
+  options: { readonly provider?: ProviderName; readonly authenticated?: boolean } = {},
 ): { state: GroupState; meta: PersistMeta } {
-  const { extra, mls, meta } = loadState(parts);
-  return { state: groupStateOf(decodeWrapper(extra), mls, nonceCounter, provider), meta };
+  const { extra, mls, meta } = loadState(parts, { authenticated: options.authenticated === true });
+  return { state: groupStateOf(decodeWrapper(extra), mls, nonceCounter, options.provider ?? DEFAULT_PROVIDER), meta };
 }
 
 function decodeWrapper(extra: Uint8Array): GroupWrapper {

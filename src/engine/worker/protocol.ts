@@ -22,7 +22,10 @@ export interface StateRef {
   readonly key: string;
   /** Token of the persisted state the engine expects (undefined: no state yet). */
   readonly token?: string;
-  /** Every stored part of the state, sent only after a cache miss. */
+  /**
+   * Every stored part of the state, sent only after a cache miss: opened from the engine's sealed
+   * store, so each is authenticated under its key (the load does not hash them again).
+   */
   readonly parts?: ReadonlyArray<readonly [string, Uint8Array]>;
   /** Most states the worker keeps decoded. */
   readonly cacheLimit: number;

@@ -53,7 +53,7 @@ function stateFor(ref: StateRef, nonceFloor = 0n): CachedState | undefined {
   if (ref.parts === undefined || ref.token === undefined) return undefined;
   // a stale state of the group (another token) goes, with what holds its tree: the stored one replaces it
   if (hit !== undefined) cache.forget(ref.key);
-  const { state, meta } = loadGroupState(ref.parts, nonceFloor);
+  const { state, meta } = loadGroupState(ref.parts, nonceFloor, { authenticated: true });
   return cache.remember(ref.key, { token: ref.token, state, meta }, partSizes(undefined, ref.parts), boundsOf(ref));
 }
 

@@ -46,7 +46,7 @@ async function handle(task: VectorTask): Promise<VectorStep | string | null> {
       return { parts: stageState(EMPTY, state, undefined).parts, authenticator: authenticatorOf(state) };
     }
     case "vectorEpoch": {
-      const loaded = loadState(task.parts, vectorClientConfig);
+      const loaded = loadState(task.parts, { config: vectorClientConfig });
       const state = await applyPassiveClientEpoch(loaded.mls, task.vector, task.index);
       return { parts: stageState(EMPTY, state, loaded.meta).parts, authenticator: authenticatorOf(state) };
     }
