@@ -2,11 +2,11 @@
  * Rebuilds an MLS state from its stored parts (src/mls/storage.ts documents them): the parts of
  * storage formats 6 and 7 (`m/` manifests, `k/` chunks holding their nodes and, since 7, a complete
  * subtree slot's position hashes, kept for the first commit: src/mls/treeHashes.ts; `l/` secret
- * trees), those of
- * formats 3 to 5 (`k/` chunks naming `n/` node parts) and those of before (`t/`, `s/`), which stay
- * in a store until their epoch leaves the retention window. A missing, corrupt or
- * inconsistent part is a DecodeError, never a different state: content-addressed parts (`k/`,
- * `n/`) must hash to their keys, and stored leaves are decoded on first use (the patch's
+ * trees), those of formats 3 to 5 (`k/` chunks naming `n/` node parts) and those of before (`t/`,
+ * `s/`), which stay in a store until their epoch leaves the retention window. A missing, corrupt
+ * or inconsistent part is a DecodeError, never a different state: content-addressed parts (`k/`,
+ * `n/`) must hash to their keys (unless the caller's store authenticated each part under its key:
+ * {@link LoadOptions}), and stored leaves are decoded on first use (the patch's
  * `decodeStoredNode`), from bytes that passed that check.
  *
  * A retained past epoch stored in chunks of format 6 or 7 with a compact secret tree (`l/`) has
