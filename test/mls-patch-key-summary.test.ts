@@ -5,7 +5,8 @@
  * `assertUniqueLeafKeys`, RFC 9420 7.3 and 12.2). Over a random history of trees (shared nodes,
  * keys made to collide, blanks, growth, two groups in turn, arrays changed in place after they
  * were summarised, leaves held as stored leaves whose keys are read from their bytes, or counted
- * from them before anything decodes them, credential types listed twice) every summary must equal a count from scratch, and the patched check must
+ * from them before anything decodes them, credential types listed twice, x509 and a private-range
+ * type) every summary must equal a count from scratch, and the patched check must
  * answer as unpatched ts-mls 1.6.4 does. The counts are kept by key fingerprint in an
  * open-addressing table (`KeyCounts`), which must count as a Map does over random additions and
  * removals that grow it and delete from the middle of its probe runs.
@@ -82,9 +83,10 @@ test("tree key summaries equal a count from scratch over a random history, and t
       else if (kind === 4 && tree.length < 64) tree.push(undefined, leaf);
       else if (kind === 5 && tree.length > 3) tree.length -= 2;
       else if (kind === 6 && leaf?.nodeType === "leaf") {
-        // a leaf whose capabilities lack the basic credential, or list each type twice
+        // a leaf whose capabilities lack the basic credential, list each type twice, or list x509
+        // and a type of the private range (counted apart from the first 16: the patch's CredentialCounts)
         const listed = leaf.leaf.capabilities.credentials;
-        const credentials = [[], listed, [...listed, ...listed]][prng.int(3)]!;
+        const credentials = ([[], listed, [...listed, ...listed], [...listed, "x509", "61440"], ["61440", "61440"]] as Array<typeof listed>)[prng.int(5)]!;
         tree[leafAt] = maybeStored({ nodeType: "leaf", leaf: { ...leaf.leaf, hpkePublicKey: prng.bytes(32), signaturePublicKey: prng.bytes(32), capabilities: { ...leaf.leaf.capabilities, credentials } } });
         leafPool.push(tree[leafAt]);
       }
@@ -98,7 +100,7 @@ test("tree key summaries equal a count from scratch over a random history, and t
     assert.deepEqual({ leaves: s.leaves, hpkeDuplicates: s.hpkeDuplicates, leafHpkeDuplicates: s.leafHpkeDuplicates, signatureDuplicates: s.signatureDuplicates }, { leaves: expected.leaves, hpkeDuplicates: expected.hpkeDuplicates, leafHpkeDuplicates: expected.leafHpkeDuplicates, signatureDuplicates: expected.signatureDuplicates }, `step ${step}`);
     assert.equal(s.parentHpke.size, expected.parentHpke.size, `step ${step} parent keys`);
     for (const [k, v] of expected.parentHpke) assert.equal(s.parentHpke.count(Buffer.from(k, "hex")), v, `step ${step} parent key ${k}`);
-    for (const [c, n] of expected.credentials) assert.equal(s.credentials.get(c) ?? 0, n, `step ${step} credential ${c}`);
+    for (const c of new Set([...expected.credentials.keys(), "basic", "x509", "61440", "7"])) assert.equal(s.credentials.get(c) ?? 0, expected.credentials.get(c) ?? 0, `step ${step} credential ${c}`);
     // the patched check against unpatched 1.6.4, for a leaf of the tree (existing index) and a new one
     const probe = leafPool[prng.int(leafPool.length)];
     if (probe?.nodeType === "leaf") {
