@@ -19,7 +19,6 @@
  *
  * @module
  */
-import { decodeGroupState as decodeTsState } from "ts-mls";
 import type { ClientConfig, ClientState, EpochReceiverData, Node, RatchetTree, SecretTree } from "ts-mls";
 import { decodeStoredNode as decodeStoredNodeLazily } from "ts-mls/ratchetTree.js";
 import type { SecretTreeNode } from "ts-mls/secretTree.js";
@@ -32,7 +31,7 @@ import { blobKey, chunkKeyOf, chunkManifestKey, contentKey, decodeLazySecretTree
 import { checkChunkFits, chunkKeysOf, decodeChunkManifest, decodeSlotChunk } from "./treeChunks.js";
 import type { ChunkKeys, DecodedChunk } from "./treeChunks.js";
 import { rememberStoredTreeHashes } from "./treeHashes.js";
-import { keepStrippedEntry } from "./headCodec.js";
+import { decodeStrippedState, keepStrippedEntry } from "./headCodec.js";
 import { addRef } from "./storageMeta.js";
 import type { EpochMeta, PersistMeta } from "./storageMeta.js";
 
@@ -296,9 +295,8 @@ export function loadState(parts: ReadonlyArray<readonly [string, Uint8Array]>, o
   const head = byKey.get("h");
   if (head === undefined) throw new DecodeError("stored MLS state: head missing");
   const [extra, tsHead] = decodeAll(head, "stored MLS state head", (r) => [r.opaque(), r.opaque()] as const);
-  const decoded = guardSync(ErrorCode.Decode, "stored MLS state", () => decodeTsState(tsHead, 0));
-  if (decoded === undefined || decoded[1] !== tsHead.length) throw new DecodeError("stored MLS state: bad head");
-  const stripped = decoded[0];
+  const stripped = guardSync(ErrorCode.Decode, "stored MLS state", () => decodeStrippedState(tsHead));
+  if (stripped === undefined) throw new DecodeError("stored MLS state: bad head");
   const shared: Shared = { chunks: new Map(), partNodes: new Map(), refs: new Map() };
   const chunkRefs = new Map<string, number>();
   const epochs = new Map<bigint, EpochMeta>();
