@@ -9,7 +9,9 @@
  * (~0.2-0.4 ms of a ~13 ms commit). A past epoch's entry never changes while it is retained
  * (ts-mls updates immutably: a changed entry, a past epoch's secret tree after a decryption, is
  * a new object), so its stripped encoding is kept per entry object, in a WeakMap that lets it go
- * with the entry. The head's bytes, hence the storage format, are unchanged.
+ * with the entry. The head's bytes, hence the storage format, are unchanged. A head read back
+ * ({@link decodeStrippedState}) keeps each past entry's bytes, so a loaded state's next head
+ * encodes none of them again either.
  *
  * @module
  */

@@ -294,7 +294,8 @@ export function loadState(parts: ReadonlyArray<readonly [string, Uint8Array]>, o
   const index: PartIndex = { byKey, chunks, authenticated: options.authenticated === true };
   const head = byKey.get("h");
   if (head === undefined) throw new DecodeError("stored MLS state: head missing");
-  const [extra, tsHead] = decodeAll(head, "stored MLS state head", (r) => [r.opaque(), r.opaque()] as const);
+  // the ts-mls half as a view: the past entries' bytes kept from it (headCodec.ts) then lie in the head part, which meta.head holds anyway
+  const [extra, tsHead] = decodeAll(head, "stored MLS state head", (r) => [r.opaque(), r.opaqueView()] as const);
   const stripped = guardSync(ErrorCode.Decode, "stored MLS state", () => decodeStrippedState(tsHead));
   if (stripped === undefined) throw new DecodeError("stored MLS state: bad head");
   const shared: Shared = { chunks: new Map(), partNodes: new Map(), refs: new Map() };
