@@ -64,9 +64,13 @@ export function stripTrees(mls: ClientState): ClientState {
  */
 const strippedEntries = new WeakMap<EpochReceiverData, EpochReceiverData>();
 
+/** Each entry's stripped encoding: made once per entry object, or the bytes a head was decoded from. */
+const entries = new WeakMap<EpochReceiverData, Uint8Array>();
+
 /**
  * Remembers `stripped` (decoded from a stored head) as what {@link stripTrees} makes of `entry`,
- * whose trees are not built yet: the head's encoding then reads `stripped`, not the trees.
+ * whose trees are not built yet: the head's encoding then reads `stripped`, not the trees, and
+ * takes the bytes {@link decodeStrippedState} read it from as they are.
  *
  * @example
  * ```ts
@@ -75,14 +79,13 @@ const strippedEntries = new WeakMap<EpochReceiverData, EpochReceiverData>();
  */
 export function keepStrippedEntry(entry: EpochReceiverData, stripped: EpochReceiverData): void {
   strippedEntries.set(entry, stripped);
+  const stored = entries.get(stripped);
+  if (stored !== undefined) entries.set(entry, stored);
 }
-
-/** Each past epoch's entry decoded by {@link decodeStrippedState}, with the bytes it was read from (its encoding). */
-const storedEntries = new WeakMap<EpochReceiverData, Uint8Array>();
 
 const decodeEntryKeepingBytes: Decoder<EpochReceiverData> = (b, offset) => {
   const out = decodeEpochReceiverData(b, offset);
-  if (out !== undefined) storedEntries.set(out[0], b.subarray(offset, offset + out[1])); // a decoder answers [value, bytes read]
+  if (out !== undefined) entries.set(out[0], b.subarray(offset, offset + out[1])); // a decoder answers [value, bytes read]
   return out;
 };
 
@@ -116,14 +119,11 @@ const encodeActive = encode(groupActiveStateEncoder);
 /** Already encoded entries, written as they are. */
 const rawEncoder: BufferEncoder<Uint8Array> = (bytes) => [bytes.length, (offset, buffer) => new Uint8Array(buffer).set(bytes, offset)];
 const encodeHistory = encode(bigintMapEncoder(rawEncoder));
-const entries = new WeakMap<EpochReceiverData, Uint8Array>();
 
 function entryBytes(data: EpochReceiverData): Uint8Array {
   let bytes = entries.get(data);
   if (bytes === undefined) {
-    const stripped = strippedEntries.get(data);
-    // a loaded entry's stripped form was decoded from the head: its bytes there are its encoding
-    bytes = (stripped === undefined ? undefined : storedEntries.get(stripped)) ?? encodeEntry(stripped ?? stripEntry(data));
+    bytes = encodeEntry(strippedEntries.get(data) ?? stripEntry(data));
     entries.set(data, bytes);
   }
   return bytes;
