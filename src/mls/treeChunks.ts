@@ -192,7 +192,8 @@ export function decodeChunkManifest(bytes: Uint8Array): { length: number; chunks
       if (flag === 0) return undefined;
       if (flag !== 1) throw new DecodeError("ratchet tree manifest: bad chunk flag");
       const key = r.raw(CONTENT_KEY_BYTES);
-      return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("hex"); // a view: hex needs no copy first
+      // hex of a view: no copy first, and not bytes.ts toHex, whose staging per key was ~0.1 ms of a 1000-member load's ~300 keys
+      return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("hex");
     };
     const subtrees: Array<string | undefined> = [];
     for (let s = subtreeSlots(length); s > 0; s--) subtrees.push(readKey());
