@@ -117,6 +117,42 @@ describe("the AEAD addon", () => {
     }
   });
 
+  it("re-keys whenever the key differs from the one its context holds, in any byte, after a failure too", () => {
+    // a context keeps its key between calls (only the nonce is set while the key is the same):
+    // keys one bit apart in their last byte, in turns, each call must use its own
+    for (const suite of SUITES) {
+      const id = suiteId(suite);
+      const base = randomBytes(LTS_KEY_SIZE[suite]);
+      const keys = Array.from({ length: 3 }, (_, i) => {
+        const k = Uint8Array.from(base);
+        k[k.length - 1] = (k[k.length - 1] as number) ^ i;
+        return k;
+      });
+      const aad = randomBytes(9);
+      const order = [0, 0, 1, 0, 2, 2, 1, 1, 0, 2];
+      const sealed = order.map((k) => {
+        const nonce = randomBytes(12);
+        const plaintext = randomBytes(33);
+        const out = new Uint8Array(plaintext.length + 16);
+        aead.seal(id, keys[k] as Uint8Array, nonce, plaintext, aad, out, 0);
+        assert.deepEqual(out, nodeSeal(suite, keys[k] as Uint8Array, nonce, plaintext, aad), `${suite}: seal ${k} after another key`);
+        return { k, nonce, plaintext, out };
+      });
+      for (const { k, nonce, plaintext, out } of sealed) {
+        const other = keys[(k + 1) % keys.length] as Uint8Array;
+        const target = new Uint8Array(plaintext.length);
+        assert.equal(aead.open(id, other, nonce, out, 0, out.length, aad, target, 0), false, `${suite}: a key one bit off opens nothing`);
+        assert.equal(aead.open(id, keys[k] as Uint8Array, nonce, out, 0, out.length, aad, target, 0), true, `${suite}: its own key right after`);
+        assert.deepEqual(target, new Uint8Array(plaintext));
+        const tampered = Uint8Array.from(out);
+        tampered[0] = (tampered[0] as number) ^ 1;
+        assert.equal(aead.open(id, keys[k] as Uint8Array, nonce, tampered, 0, tampered.length, aad, target, 0), false);
+        assert.equal(aead.open(id, keys[k] as Uint8Array, nonce, out, 0, out.length, aad, target, 0), true, `${suite}: the same key after a failed tag`);
+        assert.deepEqual(target, new Uint8Array(plaintext));
+      }
+    }
+  });
+
   it("opens in place (target = source) and refuses a partial overlap", () => {
     const key = randomBytes(16);
     const nonce = randomBytes(12);
