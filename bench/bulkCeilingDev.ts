@@ -28,6 +28,7 @@
  */
 import { threadCpuMs, type ThreadClass } from "./threads.js";
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { PerformanceObserver } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import type { CipherGCMTypes } from "node:crypto";
 import { LTS_KEY_SIZE, type LongTermCiphersuiteName } from "../src/constants.js";
@@ -158,6 +159,13 @@ const sides: Array<[string, () => number | Promise<number>]> = [
   ...(nativeAead === undefined ? [] : [["in place", () => twoThreads("inPlace")] as [string, () => Promise<number>]]),
   ...(engineSide === undefined ? [] : [["engine", async () => (await engineSide.run(), values * size)] as [string, () => Promise<number>]]),
 ];
+// the main thread's collections (perf_hooks "gc" entries), counted per side after the fact
+const collections: Array<{ start: number; major: boolean }> = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) collections.push({ start: e.startTime, major: (e as unknown as { detail?: { kind?: number } }).detail?.kind === 4 });
+});
+gcObserver.observe({ entryTypes: ["gc"] });
+const spans = new Map<string, Array<[number, number]>>(sides.map(([name]) => [name, []]));
 const samples = new Map<string, number[]>(sides.map(([name]) => [name, []]));
 const CLASSES: ThreadClass[] = ["main", "workers", "v8"];
 const cpu = new Map<string, Record<ThreadClass, number[]>>(sides.map(([name]) => [name, { main: [], workers: [], v8: [], libuv: [] }]));
@@ -172,6 +180,7 @@ for (let round = 0; round < rounds + 2; round++) {
     if (bytes !== values * size) throw new Error(`${name} opened ${bytes} bytes, expected ${values * size}`);
     if (round < 2) continue;
     samples.get(name)?.push(ms);
+    spans.get(name)?.push([t0, t0 + ms]);
     for (const cls of CLASSES) cpu.get(name)?.[cls].push(c1[cls] - c0[cls]);
   }
 }
@@ -185,10 +194,13 @@ console.log(
       .join("; ") +
     ` (n=${rounds})`,
 );
+await new Promise((resolve) => setImmediate(resolve)); // the observer's last entries
+gcObserver.disconnect();
 const perValue = (ms: number): string => ((ms * 1000) / values).toFixed(1);
 for (const [name] of sides) {
   const by = cpu.get(name) as Record<ThreadClass, number[]>;
-  console.log(`  ${name}: CPU us a value ${CLASSES.map((cls) => `${cls} ${perValue(summarise(by[cls]).median)}`).join(", ")}`);
+  const major = (spans.get(name) ?? []).map(([a, b]) => collections.filter((c) => c.major && c.start >= a && c.start < b).length);
+  console.log(`  ${name}: CPU us a value ${CLASSES.map((cls) => `${cls} ${perValue(summarise(by[cls]).median)}`).join(", ")}; main-thread full collections a round ${summarise(major).median}`);
 }
 await worker.terminate();
 await node?.engine.close();
