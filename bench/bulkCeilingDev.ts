@@ -1,7 +1,8 @@
 /**
  * How far two threads can take bulk long-term decryption at all on this machine, whatever the
- * engine does: the issue-11 bulk rows' ceiling. No engine here, only node:crypto as in the
- * suite's raw loop (bench/bulk.ts), on values of one size and long-term ciphersuite:
+ * engine does: the issue-11 bulk rows' ceiling. Bare loops on node:crypto as in the suite's raw
+ * loop (bench/bulk.ts), and on the addon for `in place`, on values of one size and long-term
+ * ciphersuite:
  *
  * - `raw`: the suite's baseline, one thread, one decipher per value, plaintexts dropped;
  * - `held`: the main thread opens the tail `--split` of the values while one worker thread opens
@@ -12,15 +13,14 @@
  *   buffer it moves there (the least an engine must do: the caller's bytes are not ours to move);
  * - `in place` (where the addon is built): the engine's own design without the engine: both
  *   threads open with the addon (src/nativeAead.ts), the main thread into fresh buffers, the
- *   worker over each moved copy, which comes back as the plaintext's buffer.
- *
+ *   worker over each moved copy, which comes back as the plaintext's buffer;
  * - `engine` (with `--engine`): `engine.decrypt` as the suite's bulk row runs it (bench/bulk.ts,
  *   its own values of the same size, on its group's key), in this same process.
  *
  * Sides alternate round by round in one process (`--rounds`, after 2 discarded), medians and the
  * ratio of raw over each printed, with each side's CPU a value by thread class (bench/threads.ts:
  * main, the worker, V8's platform threads: GC). `held` over `raw` bounds any two-thread design
- * from above.
+ * from above. The worker answers in batches of 50 values (`held`) or of `--batch` (the others).
  *
  *   node dist/bench/bulkCeilingDev.js [--size 65536] [--values 2000] [--split 0.5] [--batch 50] [--rounds 15] [--suite 128|256|chacha] [--engine]
  *
