@@ -30,10 +30,13 @@ export const overridePrefix = (epoch: bigint): string => `o/${pad(epoch, 20)}/`;
 
 /** Key of an epoch's chunked manifest part. @example `chunkManifestKey(3n) // "m/00000000000000000003"` */
 export const chunkManifestKey = (epoch: bigint): string => `m/${pad(epoch, 20)}`;
+const CHUNK_PART_PREFIX = "k/";
 /** Key of a manifest chunk part by its content key. @example `chunkPartKey("00ff...") // "k/00ff..."` */
-export const chunkPartKey = (key: string): string => `k/${key}`;
+export const chunkPartKey = (key: string): string => CHUNK_PART_PREFIX + key;
 /** The content key of a chunk part's key (the inverse of {@link chunkPartKey}); undefined for any other part. @example `chunkKeyOf("k/00ff...") // "00ff..."` */
-export const chunkKeyOf = (part: string): string | undefined => (part.startsWith("k/") ? part.slice(2) : undefined);
+export const chunkKeyOf = (part: string): string | undefined => (part.startsWith(CHUNK_PART_PREFIX) ? part.slice(CHUNK_PART_PREFIX.length) : undefined);
+/** Key of a node part (formats 3 to 5, named by their chunks) by its content key. @example `nodePartKey("00ff...") // "n/00ff..."` */
+export const nodePartKey = (key: string): string => `n/${key}`;
 
 /** Bytes of a content key (tree nodes and manifest chunks are stored under theirs). */
 export const CONTENT_KEY_BYTES = 16;

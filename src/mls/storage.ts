@@ -43,7 +43,7 @@ import { RATCHET_CHUNK_SPAN } from "../constants.js";
 import { ErrorCode } from "../errors.js";
 import { equalBytes } from "../bytes.js";
 import { guardSync } from "./errors.js";
-import { blobKey, chunkManifestKey, chunkPartKey, encodeLazySecretTree, encodeSecretNode, lazyTreeKey, manifestKey, overrideKey } from "./stateParts.js";
+import { blobKey, chunkManifestKey, chunkPartKey, encodeLazySecretTree, encodeSecretNode, lazyTreeKey, manifestKey, nodePartKey, overrideKey } from "./stateParts.js";
 import { chunkKeysOf, encodeChunk, encodeChunkManifest, isSpine, subtreeSlots } from "./treeChunks.js";
 import { knownTreeHashes, slotHashes } from "./treeHashes.js";
 import type { ChunkKeys } from "./treeChunks.js";
@@ -241,7 +241,7 @@ export function stageState(extra: Uint8Array, mls: ClientState, previous: Persis
       for (const k of old.nodeKeys) dropRef(st.refs, k, goneNodes);
       for (const k of chunkKeysOf(old.chunks)) dropRef(st.chunkRefs, k, goneChunks);
     }
-    for (const k of goneNodes) if (!st.refs.has(k)) st.parts.push([`n/${k}`, null]);
+    for (const k of goneNodes) if (!st.refs.has(k)) st.parts.push([nodePartKey(k), null]);
     for (const k of goneChunks) if (!st.chunkRefs.has(k)) st.parts.push([chunkPartKey(k), null]);
     const head = new Writer(4096).opaque(extra).opaque(encodeStrippedState(mls)).finish();
     if (previous === undefined || !equalBytes(previous.head, head)) st.parts.push(["h", head]);

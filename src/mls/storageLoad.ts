@@ -27,7 +27,7 @@ import { MAX_RATCHET_TREE_NODES, RATCHET_CHUNK_SPAN, STATE_PART_FORMAT } from ".
 import { DecodeError, ErrorCode } from "../errors.js";
 import { clientConfig } from "./config.js";
 import { guardSync } from "./errors.js";
-import { blobKey, chunkKeyOf, chunkManifestKey, contentKey, decodeLazySecretTree, decodeManifest, decodeSecretNode, decodeSecretTree, lazySecretTreeLength, lazyTreeKey, manifestKey, overridePrefix } from "./stateParts.js";
+import { blobKey, chunkKeyOf, chunkManifestKey, chunkPartKey, contentKey, decodeLazySecretTree, decodeManifest, decodeSecretNode, decodeSecretTree, lazySecretTreeLength, lazyTreeKey, manifestKey, nodePartKey, overridePrefix } from "./stateParts.js";
 import { checkChunkFits, chunkKeysOf, decodeChunkManifest, decodeSlotChunk } from "./treeChunks.js";
 import type { ChunkKeys, DecodedChunk } from "./treeChunks.js";
 import { rememberStoredTreeHashes } from "./treeHashes.js";
@@ -84,7 +84,7 @@ function treeChunks(
     const memo = `${key}/${slot}`;
     let chunk = shared.get(memo);
     if (chunk === undefined) {
-      const bytes = checkedPart(parts, parts.chunks.get(key), "k/", key);
+      const bytes = checkedPart(parts, parts.chunks.get(key), key, chunkPartKey);
       if (bytes === undefined) throw new DecodeError(`stored MLS state: tree chunk ${key} missing`);
       const decoded = decodeSlotChunk(bytes, slot);
       chunk = { ...decoded, nodes: new Array<Node | undefined>(decoded.entries.length) };
@@ -121,13 +121,13 @@ function decodeStoredNode(bytes: Uint8Array): Node {
 }
 
 /**
- * A content-addressed part's bytes (a `k/` chunk, an `n/` node: `prefix`), which must hash
- * to its content key `key`: a part that does not is a DecodeError, so a leaf decoded later (above)
+ * A content-addressed part's bytes (a `k/` chunk, an `n/` node: `partKey` names its part),
+ * which must hash to its content key `key`: a part that does not is a DecodeError, so a leaf decoded later (above)
  * decodes what was stored, and a part changed in a way that would still decode is not taken for a
  * different state. Parts authenticated under their keys are not hashed again.
  */
-function checkedPart(parts: PartIndex, bytes: Uint8Array | undefined, prefix: "k/" | "n/", key: string): Uint8Array | undefined {
-  if (bytes !== undefined && !parts.authenticated && contentKey(bytes) !== key) throw new DecodeError(`stored MLS state: part ${prefix}${key} does not match its content key`);
+function checkedPart(parts: PartIndex, bytes: Uint8Array | undefined, key: string, partKey: (key: string) => string): Uint8Array | undefined {
+  if (bytes !== undefined && !parts.authenticated && contentKey(bytes) !== key) throw new DecodeError(`stored MLS state: part ${partKey(key)} does not match its content key`);
   return bytes;
 }
 
@@ -160,7 +160,7 @@ function buildEpoch(parts: PartIndex, epoch: bigint, shared: Shared, chunkRefs: 
   const partNode = (key: string): Node => {
     let node = shared.partNodes.get(key);
     if (node === undefined) {
-      const bytes = checkedPart(parts, byKey.get(`n/${key}`), "n/", key);
+      const bytes = checkedPart(parts, byKey.get(nodePartKey(key)), key, nodePartKey);
       if (bytes === undefined) throw new DecodeError(`stored MLS state: node ${key} missing`);
       shared.partNodes.set(key, (node = decodeStoredNode(bytes)));
     }
