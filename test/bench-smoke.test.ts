@@ -26,7 +26,7 @@ test("the suite refuses an unknown option instead of running the default sizes",
   assert.throws(() => parseConfig(["--ful"]), /unknown option --ful/);
 });
 
-test("the receiver rows of a quick run take 16 + 6 rounds at 101-1000 members, the join row 12 warm-up rounds up to 1000, and an explicit --warmup/--iterations wins", () => {
+test("the receiver rows of a quick run take 16 + 12 rounds at 101-1000 members, the join row 12 warm-up rounds up to 1000, and an explicit --warmup/--iterations wins", () => {
   const quick = parseConfig(["--quick"]);
   assert.deepEqual(widenedRoundsFor(quick, 1000), { warmup: 2, iterations: 6 });
   assert.deepEqual(roundsFor(quick, 1000), { warmup: 1, iterations: 2 });
